@@ -1,0 +1,25 @@
+# The two commands: `make run` serves the app, `make test` runs the whole suite. Both set up first.
+PY := .venv/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 7860
+ARGS ?=
+
+.PHONY: run test setup setup-test bench bench-smoke load-test test-models prefetch space-files
+
+run: setup
+	$(PY) app.py --host $(HOST) --port $(PORT) $(ARGS)
+
+test: setup-test
+	$(PY) -m pytest $(ARGS)
+
+setup:
+	@bash scripts/setup.sh run
+
+setup-test:
+	@bash scripts/setup.sh test
+
+test-models: setup
+	$(PY) scripts/make_test_models.py .cache/test-models
+
+prefetch: setup
+	$(PY) app.py prefetch $(ARGS)

@@ -1,0 +1,177 @@
+"""Pipeline Playground: Hugging Face transformers pipelines in the browser, one tab per task.
+
+    python app.py [--catalog models.yaml] [--host H] [--port P] [--share] [--tabs KEYS]
+                  [--device auto|cpu|cuda|mps] [--preload]
+    python app.py prefetch [--catalog PATH] [--tab KEY ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from playground.catalog import Catalog, CatalogError, load_catalog
+from playground.texts import Texts
+from tabs import TAB_SPECS
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_CATALOG = ROOT / "models.yaml"
+EXIT_BAD_CONFIG = 2
+
+STRINGS = {
+    "en": {
+        "heading": "# 🤗 Pipeline Playground",
+        "subheading": (
+            "Hugging Face `transformers` pipelines in your browser. Pick a tab, try a model, then open "
+            "**Show code** to run the same thing in Python."
+        ),
+    },
+    "ko": {
+        "heading": "# 🤗 파이프라인 놀이터",
+        "subheading": (
+            "브라우저에서 Hugging Face `transformers` 파이프라인을 써 보세요. 탭을 고르고 모델을 실행한 뒤 "
+            "**코드 보기**를 열면 파이썬으로 똑같이 할 수 있습니다."
+        ),
+    },
+}
+TEXTS = Texts("app", STRINGS)
+
+
+def running_on_space() -> bool:
+    return bool(os.environ.get("SPACE_ID"))
+
+
+def selected_tabs(catalog: Catalog, requested: str | None) -> list[str]:
+    """Tab keys to show, in registry order: those in the catalog, narrowed by --tabs."""
+    available = [spec.key for spec in TAB_SPECS if spec.key in catalog.tabs]
+    if not requested:
+        return available
+    wanted = [key.strip() for key in requested.split(",") if key.strip()]
+    unknown = [key for key in wanted if key not in available]
+    if unknown:
+        raise CatalogError(f"--tabs: unknown or uncatalogued tab(s) {', '.join(unknown)} (available: {', '.join(available)})")
+    return [key for key in available if key in wanted]
+
+
+def build_app(catalog: Catalog, manager: Any, tab_keys: Sequence[str]) -> tuple[Any, Any]:
+    """The gr.Blocks app and its gr.I18n table."""
+    import gradio as gr
+
+    from playground.texts import merged_tables
+    from playground.ui import COMMON, TabContext
+    from tabs import models_view
+
+    modules = {spec.key: importlib.import_module(spec.module) for spec in TAB_SPECS if spec.key in tab_keys}
+    all_texts = [TEXTS, COMMON, models_view.TEXTS, *(m.TEXTS for m in modules.values())]
+    i18n = gr.I18n(**merged_tables(all_texts))
+
+    with gr.Blocks(title="Pipeline Playground") as demo:
+        gr.Markdown(TEXTS.ui("heading"))
+        gr.Markdown(TEXTS.ui("subheading"))
+        with gr.Tabs():
+            for key, module in modules.items():
+                with gr.Tab(module.TEXTS.ui("title"), id=key):
+                    module.build(TabContext(key=key, config=catalog.tabs[key], catalog=catalog, manager=manager))
+            with gr.Tab(models_view.TEXTS.ui("title"), id="models"):
+                models_view.build(catalog, manager)
+    demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
+    return demo, i18n
+
+
+def apply_space_defaults(catalog: Catalog) -> None:
+    """On a public Space the safest settings apply, whatever the catalog file says."""
+    catalog.defaults.allow_custom_models = False
+
+
+def serve(args: argparse.Namespace) -> int:
+    from playground.model_manager import ModelManager
+
+    catalog = load_catalog(args.catalog)
+    tab_keys = selected_tabs(catalog, args.tabs)
+    if running_on_space():
+        apply_space_defaults(catalog)
+    manager = ModelManager(catalog, device=args.device)
+    if args.preload:
+        for key in tab_keys:
+            for task in dict.fromkeys(m.task for m in catalog.tabs[key].models):
+                manager.get(key, None, task)
+    demo, i18n = build_app(catalog, manager, tab_keys)
+    import gradio as gr
+
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        max_file_size=f"{catalog.defaults.max_upload_mb}mb",
+        i18n=i18n,
+        theme=gr.themes.Soft(),
+        ssr_mode=False,
+        show_error=True,
+        footer_links=["api", "settings"],
+    )
+    return 0
+
+
+def prefetch(args: argparse.Namespace) -> int:
+    """Download the catalog's models (all tabs, or --tab ones) into the Hugging Face cache."""
+    from huggingface_hub import snapshot_download
+
+    catalog = load_catalog(args.catalog)
+    keys = args.tab or list(catalog.tabs)
+    failures = 0
+    for key in keys:
+        if key not in catalog.tabs:
+            print(f"prefetch: no tab {key!r} in {args.catalog}", file=sys.stderr)
+            return EXIT_BAD_CONFIG
+        for entry in catalog.tabs[key].models:
+            if entry.is_local:
+                print(f"[{key}] {entry.label}: local folder, nothing to download")
+                continue
+            patterns = None if entry.allow_pickle_weights else ["*.json", "*.safetensors", "*.txt", "*.model", "*.py", "*.jinja", "*.tiktoken"]
+            print(f"[{key}] {entry.label} ({entry.id}) …", flush=True)
+            try:
+                path = snapshot_download(entry.id, revision=entry.revision, allow_patterns=patterns)
+            except Exception as exc:  # report every model, then fail at the end
+                failures += 1
+                print(f"    failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+                continue
+            print(f"    cached in {path}")
+    return 1 if failures else 0
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    on_space = running_on_space()
+    parser = argparse.ArgumentParser(prog="app.py", description="Pipeline Playground")
+    parser.add_argument("--catalog", default=os.environ.get("PLAYGROUND_CATALOG", str(DEFAULT_CATALOG)))
+    sub = parser.add_subparsers(dest="command")
+    fetch = sub.add_parser("prefetch", help="download the catalog's models ahead of time")
+    fetch.add_argument("--catalog", default=argparse.SUPPRESS)
+    fetch.add_argument("--tab", action="append", help="only this tab (repeatable)")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
+    parser.add_argument("--tabs", help="comma-separated tab keys to show (default: all in the catalog)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override the catalog's device")
+    parser.add_argument("--preload", action="store_true", help="load the default models before serving")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        if args.command == "prefetch":
+            return prefetch(args)
+        return serve(args)
+    except CatalogError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+
+
+if __name__ == "__main__":
+    sys.exit(main())

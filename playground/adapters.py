@@ -1,0 +1,91 @@
+"""Model kinds that `transformers.pipeline` no longer (or never did) serve, with a pipeline-like call.
+
+- `sentence-similarity`: a sentence-embedding model (mean pooling + L2 normalisation, as
+  sentence-transformers does for MiniLM), used for fast zero-shot classification on CPU.
+- `vqa-classifier`: a VQA classifier such as ViLT (the visual-question-answering pipeline was removed
+  in transformers 5), returning the top answers with sigmoid scores as the old pipeline did.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SentenceEmbedder:
+    """Embeds sentences into unit vectors; `similarity` gives cosine scores."""
+
+    def __init__(self, model: Any, tokenizer: Any, device: str):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = device
+
+    def embed(self, texts: list[str], batch_size: int = 64) -> Any:
+        import torch
+
+        chunks = []
+        for start in range(0, len(texts), batch_size):
+            batch = self.tokenizer(
+                texts[start : start + batch_size], padding=True, truncation=True, return_tensors="pt"
+            ).to(self.model.device)
+            with torch.inference_mode():
+                hidden = self.model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            chunks.append(torch.nn.functional.normalize(pooled.float(), dim=-1))
+        return torch.cat(chunks)
+
+    def similarity(self, queries: list[str], keys: list[str]) -> Any:
+        """Cosine similarity matrix, shape (len(queries), len(keys))."""
+        return self.embed(queries) @ self.embed(keys).T
+
+
+class VqaClassifier:
+    """Image + question -> answers with scores, for classifier VQA models (ViLT-style)."""
+
+    def __init__(self, model: Any, processor: Any):
+        self.model = model
+        self.processor = processor
+
+    def __call__(self, image: Any, question: str, top_k: int = 5) -> list[dict[str, Any]]:
+        import torch
+
+        inputs = self.processor(images=image, text=question, return_tensors="pt", truncation=True)
+        inputs = inputs.to(self.model.device)
+        with torch.inference_mode():
+            logits = self.model(**inputs).logits[0]
+        # VQA classifiers are trained with a per-answer binary loss: sigmoid, not softmax.
+        probs = logits.float().sigmoid()
+        scores, ids = probs.topk(min(top_k, probs.numel()))
+        labels = self.model.config.id2label
+        return [{"answer": labels[i], "score": float(s)} for s, i in zip(scores.tolist(), ids.tolist())]
+
+
+def _from_pretrained_kwargs(load_kwargs: dict[str, Any]) -> dict[str, Any]:
+    import torch
+
+    kwargs = dict(load_kwargs.get("model_kwargs", {}))
+    kwargs["dtype"] = getattr(torch, load_kwargs["dtype"])
+    for name in ("revision", "trust_remote_code", "device_map"):
+        if load_kwargs.get(name) is not None:
+            kwargs[name] = load_kwargs[name]
+    return kwargs
+
+
+def load_adapter(task: str, source: str, load_kwargs: dict[str, Any]) -> Any:
+    """Load `source` as the adapter for `task` with the same options a pipeline would get."""
+    from transformers import AutoModel, AutoModelForVisualQuestionAnswering, AutoProcessor, AutoTokenizer
+
+    kwargs = _from_pretrained_kwargs(load_kwargs)
+    common = {k: kwargs[k] for k in ("revision", "trust_remote_code") if k in kwargs}
+    device = load_kwargs.get("device")
+    if task == "sentence-similarity":
+        model = AutoModel.from_pretrained(source, **kwargs).eval()
+        if device:
+            model.to(device)
+        return SentenceEmbedder(model, AutoTokenizer.from_pretrained(source, **common), device or "cpu")
+    if task == "vqa-classifier":
+        model = AutoModelForVisualQuestionAnswering.from_pretrained(source, **kwargs).eval()
+        if device:
+            model.to(device)
+        return VqaClassifier(model, AutoProcessor.from_pretrained(source, **common))
+    raise ValueError(f"no adapter for task {task!r}")

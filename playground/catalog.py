@@ -1,0 +1,203 @@
+"""The model catalog (models.yaml): schema, validation and lookup.
+
+The catalog is the single place that says which models each tab offers and how they load. It is
+validated at start-up so a typo stops the app with a message naming the file, the entry and the
+problem, instead of failing later in front of a class.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tabs import TAB_TASKS
+
+DTYPES = ("auto", "float32", "float16", "bfloat16")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+# Tasks served by a project adapter rather than `transformers.pipeline` (no pipeline exists for them).
+ADAPTER_TASKS = ("vqa-classifier", "sentence-similarity")
+
+
+class CatalogError(Exception):
+    """A catalog that cannot be used; the message is meant for the person who edits the file."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class ModelEntry(_Strict):
+    id: str = Field(min_length=1)
+    label: str = ""
+    task: str = ""
+    default: bool = False
+    description: str = ""
+    revision: str | None = None
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    device_map: None | str | dict[str, Any] = None
+    max_memory: dict[str | int, str | int] | None = None
+    offload_folder: str | None = None
+    trust_remote_code: bool = False
+    # Pickle (.bin) weights can run code when loaded: only when the entry opts in.
+    allow_pickle_weights: bool = False
+    gated: bool = False
+    pipeline_kwargs: dict[str, Any] = Field(default_factory=dict)
+    generate_kwargs: dict[str, Any] = Field(default_factory=dict)
+    # How many requests may use this model at once (text generation queues beyond it).
+    concurrency: int = Field(default=1, ge=1, le=64)
+
+    @field_validator("device_map")
+    @classmethod
+    def _device_map_known(cls, value: Any) -> Any:
+        if isinstance(value, str) and value not in ("auto", "balanced", "balanced_low_0", "sequential", "cpu"):
+            raise ValueError("device_map must be omitted, 'auto', 'balanced', 'sequential', 'cpu' or a mapping")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_label(self) -> "ModelEntry":
+        if not self.label:
+            self.label = self.id.rstrip("/").split("/")[-1]
+        if self.max_memory and not self.device_map:
+            raise ValueError("max_memory only applies with device_map (set device_map: auto)")
+        return self
+
+    @property
+    def is_local(self) -> bool:
+        return self.id.startswith(("./", "../", "/", "~"))
+
+
+class Defaults(_Strict):
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    max_loaded_models: int = Field(default=3, ge=1)
+    memory_budget_gb: float | None = Field(default=None, gt=0)
+    allow_custom_models: bool = False
+    max_upload_mb: float = Field(default=25, gt=0)
+    max_audio_minutes: float = Field(default=60, gt=0)
+    max_pdf_pages: int = Field(default=20, ge=1)
+    queue_size: int = Field(default=64, ge=1)
+
+
+class TabConfig(_Strict):
+    title: str = ""
+    task: str = ""
+    models: list[ModelEntry] = Field(min_length=1)
+
+
+class Catalog(_Strict):
+    defaults: Defaults = Field(default_factory=Defaults)
+    tabs: dict[str, TabConfig] = Field(min_length=1)
+    # Set by load_catalog: where the file lives, so relative model paths resolve against it.
+    source: Path | None = Field(default=None, exclude=True)
+
+    def models_for(self, tab: str, task: str | None = None) -> list[ModelEntry]:
+        return [m for m in self.tabs[tab].models if task is None or m.task == task]
+
+    def default_model(self, tab: str, task: str | None = None) -> ModelEntry:
+        models = self.models_for(tab, task)
+        if not models:
+            raise KeyError(f"tab {tab!r} has no model for task {task!r}")
+        return next((m for m in models if m.default), models[0])
+
+    def find(self, tab: str, ref: str, task: str | None = None) -> ModelEntry | None:
+        """The entry whose id or label is `ref` (case-insensitive label match)."""
+        for entry in self.models_for(tab, task):
+            if ref == entry.id or ref.strip().lower() == entry.label.lower():
+                return entry
+        return None
+
+    def resolve_path(self, entry: ModelEntry) -> str:
+        """The string to hand to `from_pretrained`: a Hub id, or an absolute local path."""
+        if not entry.is_local:
+            return entry.id
+        path = Path(entry.id).expanduser()
+        if not path.is_absolute() and self.source is not None:
+            path = self.source.parent / path
+        return str(path.resolve())
+
+
+def _check_semantics(catalog: Catalog) -> list[str]:
+    problems: list[str] = []
+    for tab_key, tab in catalog.tabs.items():
+        if tab_key not in TAB_TASKS:
+            problems.append(f"tabs.{tab_key}: unknown tab (known tabs: {', '.join(TAB_TASKS)})")
+            continue
+        allowed = TAB_TASKS[tab_key]
+        defaults_per_task: dict[str, str] = {}
+        seen: set[str] = set()
+        for index, entry in enumerate(tab.models):
+            where = f"tabs.{tab_key}.models[{index}] ({entry.id})"
+            if not entry.task:
+                entry.task = tab.task or (allowed[0] if len(allowed) == 1 else "")
+            if entry.task not in allowed:
+                problems.append(
+                    f"{where}: task {entry.task or '(missing)'!r} is not served by this tab "
+                    f"(use one of: {', '.join(allowed)})"
+                )
+            if entry.id in seen:
+                problems.append(f"{where}: the same id is listed twice")
+            seen.add(entry.id)
+            if entry.default:
+                if entry.task in defaults_per_task:
+                    problems.append(
+                        f"{where}: a second default for task {entry.task!r} "
+                        f"(already {defaults_per_task[entry.task]})"
+                    )
+                defaults_per_task[entry.task] = entry.id
+    return problems
+
+
+def parse_catalog(data: Any, source: Path | None = None) -> Catalog:
+    """Validate already-parsed YAML; raises CatalogError naming the entry and the problem."""
+    name = str(source) if source else "catalog"
+    if not isinstance(data, dict):
+        raise CatalogError(f"{name}: the catalog must be a mapping with 'defaults' and 'tabs'")
+    try:
+        catalog = Catalog.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"])
+            loc = loc.replace(".[", "[")
+            lines.append(f"  {loc}: {err['msg']}")
+        raise CatalogError(f"{name}: invalid catalog\n" + "\n".join(lines)) from None
+    catalog.source = source.resolve() if source else None
+    problems = _check_semantics(catalog)
+    if problems:
+        raise CatalogError(f"{name}: invalid catalog\n" + "\n".join(f"  {p}" for p in problems))
+    return catalog
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Read and validate a catalog file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: catalog file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{path}: cannot read the catalog ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CatalogError(f"{path}: not valid YAML{where}: {problem}") from None
+    return parse_catalog(data, path)
+
+
+__all__ = [
+    "ADAPTER_TASKS",
+    "Catalog",
+    "CatalogError",
+    "DEVICES",
+    "DTYPES",
+    "Defaults",
+    "ModelEntry",
+    "TabConfig",
+    "load_catalog",
+    "parse_catalog",
+]

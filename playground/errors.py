@@ -1,0 +1,122 @@
+"""Turning every failure into a clear message for the UI and the API, never a stack trace.
+
+`guarded(fn)` wraps an event handler (plain or generator). Expected problems (`UserError`, model
+loading failures, out of memory) become `gr.Error` in the caller's language; anything unexpected is
+logged with its traceback on the server and reported as one line, and the app keeps serving.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from typing import Any, Callable
+
+from playground.texts import DEFAULT_LANGUAGE, request_language
+
+log = logging.getLogger(__name__)
+
+OUT_OF_MEMORY = {
+    "en": (
+        "Out of memory while running the model. Try shorter input or fewer new tokens, a smaller "
+        "model or dtype, or unload other models in the Models tab."
+    ),
+    "ko": (
+        "모델 실행 중 메모리가 부족합니다. 입력을 줄이거나 생성 토큰 수를 줄이고, 더 작은 모델이나 dtype을 "
+        "쓰거나, 모델 탭에서 다른 모델을 내려 주세요."
+    ),
+}
+UNEXPECTED = {
+    "en": "Something went wrong while running the model ({detail}). The app is still running; try again or pick another model.",
+    "ko": "모델 실행 중 문제가 생겼습니다 ({detail}). 앱은 계속 동작합니다. 다시 시도하거나 다른 모델을 고르세요.",
+}
+
+
+class UserError(Exception):
+    """A problem with the user's input or choice; carries the message in every UI language."""
+
+    def __init__(self, messages: dict[str, str] | str):
+        if isinstance(messages, str):
+            messages = {DEFAULT_LANGUAGE: messages}
+        super().__init__(messages.get(DEFAULT_LANGUAGE) or next(iter(messages.values())))
+        self.messages = messages
+
+    def in_language(self, lang: str) -> str:
+        return self.messages.get(lang) or str(self)
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    if isinstance(exc, MemoryError):
+        return True
+    name = type(exc).__name__
+    return name == "OutOfMemoryError" or "out of memory" in str(exc).lower()
+
+
+def to_gradio_error(exc: BaseException, lang: str) -> Exception:
+    """The gr.Error the user sees for `exc`."""
+    import gradio as gr
+
+    from playground.model_manager import ModelLoadError
+
+    if isinstance(exc, gr.Error):
+        return exc
+    if isinstance(exc, UserError):
+        return gr.Error(exc.in_language(lang), print_exception=False)
+    if isinstance(exc, ModelLoadError):
+        return gr.Error(str(exc), print_exception=False)
+    if _is_out_of_memory(exc):
+        from playground.model_manager import release_memory
+
+        release_memory()
+        return gr.Error(OUT_OF_MEMORY.get(lang, OUT_OF_MEMORY["en"]), print_exception=False)
+    log.exception("unexpected error in an event handler")
+    detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+    return gr.Error(UNEXPECTED.get(lang, UNEXPECTED["en"]).format(detail=detail), print_exception=False)
+
+
+def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap an event handler so failures reach the user as messages; keeps its API signature.
+
+    The wrapper takes an extra `gr.Request` (injected by Gradio, invisible to API clients) to answer
+    in the browser's language.
+    """
+    import gradio as gr
+
+    signature = inspect.signature(fn)
+    params = list(signature.parameters.values())
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    rest = [p for p in params if p not in positional]
+    request_param = inspect.Parameter("gr_request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request)
+    wrapper_signature = signature.replace(parameters=[*positional, request_param, *rest])
+
+    def split(args: tuple, kwargs: dict) -> tuple[tuple, dict, Any]:
+        request = kwargs.pop("gr_request", None)
+        if request is None and len(args) > len(positional):
+            request, args = args[len(positional)], args[: len(positional)] + args[len(positional) + 1 :]
+        return args, kwargs, request
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            args, kwargs, request = split(args, kwargs)
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as exc:
+                raise to_gradio_error(exc, request_language(request)) from None
+
+    else:
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            args, kwargs, request = split(args, kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                raise to_gradio_error(exc, request_language(request)) from None
+
+    wrapper.__signature__ = wrapper_signature  # type: ignore[attr-defined]
+    # Only the injected parameter: Gradio reads annotations just to find special parameters.
+    wrapper.__annotations__ = {"gr_request": gr.Request}
+    del wrapper.__wrapped__  # Gradio must see the wrapper's signature, not the original's
+    return wrapper

@@ -1,0 +1,75 @@
+"""User-facing strings: one table per tab (English and Korean), looked up by key.
+
+Each tab module defines `STRINGS = {"en": {...}, "ko": {...}}` and wraps it in `Texts(namespace,
+STRINGS)`. UI labels go through Gradio's own i18n (`Texts.ui`, resolved in the browser from its
+language); messages computed on the server (errors, notes) are rendered with `Texts.render` in the
+request's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+LANGUAGES = ("en", "ko")
+DEFAULT_LANGUAGE = "en"
+
+StringTable = Mapping[str, Mapping[str, str]]
+
+
+def language_from_header(accept_language: str | None) -> str:
+    """The first supported language in an Accept-Language header ("ko-KR,ko;q=0.9,en" -> "ko")."""
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower().split("-")[0]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT_LANGUAGE
+
+
+def request_language(request: Any) -> str:
+    """The language of a gr.Request (None outside a request -> English)."""
+    if request is None:
+        return DEFAULT_LANGUAGE
+    headers = getattr(request, "headers", None) or {}
+    return language_from_header(headers.get("accept-language"))
+
+
+class Texts:
+    """One tab's string table."""
+
+    def __init__(self, namespace: str, table: StringTable):
+        missing = set(table[DEFAULT_LANGUAGE]) - set(table.get("ko", {}))
+        if missing:
+            raise ValueError(f"{namespace}: Korean strings missing for {sorted(missing)}")
+        self.namespace = namespace
+        self.table = table
+
+    def get(self, key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
+        template = self.table.get(lang, {}).get(key) or self.table[DEFAULT_LANGUAGE][key]
+        return template.format(**params) if params else template
+
+    def render(self, key: str, **params: Any) -> dict[str, str]:
+        """The message in every language (the caller picks one once it knows the request)."""
+        return {lang: self.get(key, lang, **params) for lang in LANGUAGES}
+
+    def ui(self, key: str) -> Any:
+        """A label that the browser translates (Gradio i18n); the key must exist in the table."""
+        from gradio.i18n import I18nData
+
+        if key not in self.table[DEFAULT_LANGUAGE]:
+            raise KeyError(f"{self.namespace}: no string {key!r}")
+        return I18nData(f"{self.namespace}.{key}")
+
+    def error(self, key: str, **params: Any) -> "UserError":
+        from playground.errors import UserError
+
+        return UserError(self.render(key, **params))
+
+
+def merged_tables(texts: Iterable[Texts]) -> dict[str, dict[str, str]]:
+    """All tabs' tables as Gradio i18n wants them: {lang: {"namespace.key": text}}."""
+    merged: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
+    for item in texts:
+        for lang in LANGUAGES:
+            for key, value in item.table.get(lang, {}).items():
+                merged[lang][f"{item.namespace}.{key}"] = value
+    return merged

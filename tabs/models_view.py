@@ -1,0 +1,167 @@
+"""The Models / System tab: device and memory, loaded models, unload buttons, catalog cache status.
+
+Endpoints: `/loaded_models` (what is in memory) and `/unload_model` (free one model, or "all").
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from typing import Any
+
+from playground.catalog import Catalog
+from playground.errors import guarded
+from playground.model_manager import ModelManager
+from playground.texts import Texts
+
+STRINGS = {
+    "en": {
+        "title": "Models",
+        "system": "System",
+        "loaded": "Loaded models",
+        "catalog": "Catalog",
+        "refresh": "Refresh",
+        "unload": "Unload",
+        "unload_all": "Unload all",
+        "unload_target": "Model to unload (id, label, or all)",
+        "unloaded": "Unloaded: {labels}.",
+        "nothing_loaded": "No loaded model matches {ref!r}.",
+        "col_tab": "Tab",
+        "col_label": "Model",
+        "col_id": "Id",
+        "col_task": "Task",
+        "col_cached": "Downloaded",
+        "col_notes": "Notes",
+        "about": (
+            "Models load the first time a tab uses them and stay in memory for the next request. "
+            "When more than the catalog's `max_loaded_models` (or its `memory_budget_gb`) are loaded, "
+            "the least recently used one is unloaded. **Downloaded** tells which models are already "
+            "on this machine; run `python app.py prefetch` before a class to download the rest."
+        ),
+    },
+    "ko": {
+        "title": "모델",
+        "system": "시스템",
+        "loaded": "불러온 모델",
+        "catalog": "카탈로그",
+        "refresh": "새로 고침",
+        "unload": "내리기",
+        "unload_all": "모두 내리기",
+        "unload_target": "내릴 모델 (id, 이름 또는 all)",
+        "unloaded": "내린 모델: {labels}.",
+        "nothing_loaded": "{ref!r}에 해당하는 불러온 모델이 없습니다.",
+        "col_tab": "탭",
+        "col_label": "모델",
+        "col_id": "Id",
+        "col_task": "작업",
+        "col_cached": "내려받음",
+        "col_notes": "메모",
+        "about": (
+            "모델은 탭이 처음 사용할 때 불러오고, 다음 요청을 위해 메모리에 남습니다. 카탈로그의 "
+            "`max_loaded_models`(또는 `memory_budget_gb`)보다 많이 불러오면 가장 오래 쓰지 않은 모델을 "
+            "내립니다. **내려받음**은 이 컴퓨터에 이미 있는 모델을 알려 줍니다. 수업 전에 "
+            "`python app.py prefetch`로 나머지를 내려받으세요."
+        ),
+    },
+}
+TEXTS = Texts("models", STRINGS)
+
+
+def system_info(manager: ModelManager) -> dict[str, Any]:
+    """Device, memory and versions, for the System panel."""
+    import psutil
+
+    memory = psutil.virtual_memory()
+    info: dict[str, Any] = {
+        "device": manager.device,
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "ram_total_gb": round(memory.total / 2**30, 1),
+        "ram_available_gb": round(memory.available / 2**30, 1),
+        "process_rss_gb": round(psutil.Process().memory_info().rss / 2**30, 2),
+        "loaded_models": len(manager.loaded()),
+        "max_loaded_models": manager.catalog.defaults.max_loaded_models,
+        "memory_budget_gb": manager.catalog.defaults.memory_budget_gb,
+        "hf_hub_offline": os.environ.get("HF_HUB_OFFLINE", "0"),
+        "hf_token_set": bool(os.environ.get("HF_TOKEN")),
+    }
+    import torch
+    import transformers
+
+    info["torch"] = torch.__version__
+    info["transformers"] = transformers.__version__
+    if torch.cuda.is_available():
+        info["cuda"] = [
+            {
+                "name": torch.cuda.get_device_name(i),
+                "total_gb": round(torch.cuda.get_device_properties(i).total_memory / 2**30, 1),
+                "allocated_gb": round(torch.cuda.memory_allocated(i) / 2**30, 2),
+            }
+            for i in range(torch.cuda.device_count())
+        ]
+    return info
+
+
+def catalog_rows(catalog: Catalog, manager: ModelManager) -> list[list[Any]]:
+    """One row per catalog model: tab, label, id, task, downloaded?, notes (gated, device_map)."""
+    rows = []
+    for tab_key, tab in catalog.tabs.items():
+        for entry in tab.models:
+            notes = []
+            if entry.default:
+                notes.append("default")
+            if entry.gated:
+                notes.append("gated: needs HF_TOKEN")
+            if entry.device_map:
+                notes.append(f"device_map={entry.device_map}")
+            if entry.trust_remote_code:
+                notes.append("runs remote code")
+            rows.append([tab_key, entry.label, entry.id, entry.task, "yes" if manager.is_cached(entry) else "no", ", ".join(notes)])
+    return rows
+
+
+def unload_model(manager: ModelManager, model: str) -> tuple[str, list[dict[str, Any]]]:
+    """Unload by id, label or cache key ("all" for everything); returns a message and what is left."""
+    if not model or not model.strip():
+        raise TEXTS.error("nothing_loaded", ref="")
+    labels = manager.unload(model)
+    if not labels:
+        raise TEXTS.error("nothing_loaded", ref=model.strip())
+    return TEXTS.get("unloaded", labels=", ".join(labels)), manager.loaded()
+
+
+def build(catalog: Catalog, manager: ModelManager) -> None:
+    import gradio as gr
+
+    def loaded_models() -> list[dict[str, Any]]:
+        return manager.loaded()
+
+    def unload(model: str = "all") -> tuple[str, list[dict[str, Any]]]:
+        return unload_model(manager, model)
+
+    def system_and_catalog() -> tuple[dict[str, Any], list[list[Any]]]:
+        return system_info(manager), catalog_rows(catalog, manager)
+
+    with gr.Row():
+        with gr.Column(scale=1):
+            system = gr.JSON(label=TEXTS.ui("system"))
+            refresh_button = gr.Button(TEXTS.ui("refresh"))
+        with gr.Column(scale=2):
+            loaded = gr.JSON(label=TEXTS.ui("loaded"))
+            with gr.Row():
+                target = gr.Textbox(label=TEXTS.ui("unload_target"), value="all", scale=3)
+                unload_button = gr.Button(TEXTS.ui("unload"), variant="stop", scale=1)
+            status = gr.Markdown()
+    table = gr.Dataframe(
+        headers=["tab", "model", "id", "task", "downloaded", "notes"],
+        label=TEXTS.ui("catalog"),
+        interactive=False,
+        wrap=True,
+    )
+    with gr.Accordion(TEXTS.ui("title"), open=False):
+        gr.Markdown(TEXTS.ui("about"))
+
+    refresh_button.click(guarded(loaded_models), None, loaded, api_name="loaded_models").then(
+        guarded(system_and_catalog), None, [system, table], api_visibility="private"
+    )
+    unload_button.click(guarded(unload), target, [status, loaded], api_name="unload_model")

@@ -1,0 +1,111 @@
+"""Shared fixtures: the random-weight test models, and the real app launched on 127.0.0.1.
+
+The app runs as a subprocess (`python app.py --catalog ...`) exactly as a user starts it, and tests
+talk to it through `gradio_client`, the way API users do.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+os.environ.update(OFFLINE_ENV)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RunningApp:
+    """A launched `app.py` process and its URL."""
+
+    def __init__(self, process: subprocess.Popen, url: str, log_path: Path):
+        self.process = process
+        self.url = url
+        self.log_path = log_path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def client(self):  # noqa: ANN201 - gradio_client.Client, imported lazily
+        from gradio_client import Client
+
+        return Client(self.url, verbose=False)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def launch_app(catalog: Path, log_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 180) -> RunningApp:
+    """Start `python app.py --catalog CATALOG` on a free port and wait until the page answers."""
+    port = free_port()
+    log_path = log_dir / f"app-{port}.log"
+    full_env = {**os.environ, **OFFLINE_ENV, **(env or {})}
+    command = [sys.executable, str(ROOT / "app.py"), "--catalog", str(catalog), "--port", str(port), "--host", "127.0.0.1", *args]
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log_file, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app exited with {process.returncode}:\n{log_path.read_text(errors='replace')[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return RunningApp(process, url, log_path)
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"app did not answer within {timeout} s:\n{log_path.read_text(errors='replace')[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def test_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The random-weight test models and their catalog (OUT_DIR/models.yaml)."""
+    out = tmp_path_factory.mktemp("test-models")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_test_models.py"), str(out)], check=True, cwd=ROOT, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def test_catalog(test_models: Path) -> Path:
+    return test_models / "models.yaml"
+
+
+@pytest.fixture(scope="session")
+def app(test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """The app on the test catalog, shared by the whole session."""
+    # PLAYGROUND_TEST_TABS=key1,key2 narrows the app to some tabs (quicker runs while developing one).
+    tabs = os.environ.get("PLAYGROUND_TEST_TABS")
+    running = launch_app(test_catalog, tmp_path_factory.mktemp("app-logs"), *(["--tabs", tabs] if tabs else []))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def client(app: RunningApp):  # noqa: ANN201
+    return app.client()
