@@ -83,7 +83,9 @@ def model_picker(ctx: TabContext, task: str | None = None, label: Any = None) ->
         value=ctx.default_model(task),
         label=label or COMMON.ui("model"),
         info=info[:400] or None,
-        allow_custom_value=ctx.limits.allow_custom_models,
+        # Always accept typed values so an unknown id reaches the manager, which explains the refusal
+        # (or loads it when the catalog allows custom models); Gradio's own check is a bare error.
+        allow_custom_value=True,
         interactive=True,
     )
 
