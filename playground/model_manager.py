@@ -232,7 +232,7 @@ def explain_load_error(exc: BaseException, entry: ModelEntry, source: str) -> Mo
         return ModelLoadError("corrupt", f"{name}: the weight files are corrupt or truncated; delete and download them again.")
     if has(OSError) and ("does not appear to have" in text or "no file named" in text.lower()):
         return ModelLoadError("missing_files", f"{name}: files are missing from the model folder ({chain[0]}).")
-    if "torch.device" in text and "disk" in text:
+    if "device string: disk" in text or ("torch.device" in text and "disk" in text):
         return ModelLoadError(
             "out_of_memory",
             f"{name}: max_memory is too small for any layer to stay in memory. Raise max_memory "

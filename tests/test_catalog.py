@@ -1,0 +1,98 @@
+"""The catalog: the shipped file and the test catalog validate; broken ones stop the app clearly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from playground.catalog import CatalogError, load_catalog, parse_catalog
+from tabs import TAB_SPECS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def minimal() -> dict:
+    return {"tabs": {"fill_mask": {"models": [{"id": "google-bert/bert-base-uncased"}]}}}
+
+
+def test_shipped_catalog_is_valid_and_covers_every_tab() -> None:
+    catalog = load_catalog(ROOT / "models.yaml")
+    assert set(catalog.tabs) == {spec.key for spec in TAB_SPECS}
+    for key, tab in catalog.tabs.items():
+        for task in {m.task for m in tab.models}:
+            assert catalog.default_model(key, task).task == task
+    big = [m for tab in catalog.tabs.values() for m in tab.models if m.device_map == "auto"]
+    assert any(m.gated for m in big), "a large gated model with device_map auto is listed"
+    assert not any(m.trust_remote_code for tab in catalog.tabs.values() for m in tab.models)
+
+
+def test_test_catalog_resolves_local_paths(test_catalog: Path) -> None:
+    catalog = load_catalog(test_catalog)
+    entry = catalog.default_model("fill_mask")
+    assert entry.is_local
+    assert Path(catalog.resolve_path(entry)).is_dir()
+
+
+def test_defaults_and_inherited_task() -> None:
+    catalog = parse_catalog(minimal())
+    entry = catalog.default_model("fill_mask")
+    assert entry.task == "fill-mask" and entry.label == "bert-base-uncased"
+    assert catalog.defaults.allow_custom_models is False
+    assert entry.trust_remote_code is False and entry.allow_pickle_weights is False
+    assert catalog.find("fill_mask", "BERT-BASE-UNCASED") is entry
+
+
+BROKEN = [
+    ("not a mapping", "- just\n- a list\n", "must be a mapping"),
+    ("bad yaml", "tabs: {fill_mask: [\n", "not valid YAML at line"),
+    ("no tabs", "defaults: {}\n", "tabs: Field required"),
+    ("unknown tab", "tabs: {sound: {models: [{id: a/b}]}}\n", "tabs.sound: unknown tab"),
+    ("no models", "tabs: {fill_mask: {models: []}}\n", "tabs.fill_mask.models: List should have at least 1 item"),
+    ("missing id", "tabs: {fill_mask: {models: [{label: x}]}}\n", "tabs.fill_mask.models[0].id: Field required"),
+    ("bad dtype", "tabs: {fill_mask: {models: [{id: a/b, dtype: float8}]}}\n", "tabs.fill_mask.models[0].dtype"),
+    ("wrong task", "tabs: {fill_mask: {models: [{id: a/b, task: text-generation}]}}\n", "task 'text-generation' is not served by this tab"),
+    ("typo field", "tabs: {fill_mask: {models: [{id: a/b, trust_remote: true}]}}\n", "trust_remote: Extra inputs are not permitted"),
+    ("two defaults", "tabs: {fill_mask: {models: [{id: a/b, default: true}, {id: c/d, default: true}]}}\n", "a second default"),
+    ("duplicate id", "tabs: {fill_mask: {models: [{id: a/b}, {id: a/b}]}}\n", "the same id is listed twice"),
+    ("bad device", "defaults: {device: tpu}\ntabs: {fill_mask: {models: [{id: a/b}]}}\n", "defaults.device"),
+    ("bad device_map", "tabs: {fill_mask: {models: [{id: a/b, device_map: everywhere}]}}\n", "device_map must be"),
+    ("max_memory alone", "tabs: {fill_mask: {models: [{id: a/b, max_memory: {cpu: 1GB}}]}}\n", "max_memory only applies with device_map"),
+    ("negative limit", "defaults: {max_loaded_models: 0}\ntabs: {fill_mask: {models: [{id: a/b}]}}\n", "defaults.max_loaded_models"),
+    ("zero-shot without task", "tabs: {zero_shot: {models: [{id: a/b}]}}\n", "task '(missing)' is not served"),
+]
+
+
+@pytest.mark.parametrize("name,text,expected", BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_catalog_messages(tmp_path: Path, name: str, text: str, expected: str) -> None:
+    path = tmp_path / "models.yaml"
+    path.write_text(text)
+    with pytest.raises(CatalogError) as info:
+        load_catalog(path)
+    message = str(info.value)
+    assert message.startswith(str(path)), message
+    assert expected in message, message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="catalog file not found"):
+        load_catalog(tmp_path / "nope.yaml")
+
+
+def test_app_exits_2_on_broken_catalog_without_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "models.yaml"
+    path.write_text(yaml.safe_dump({"tabs": {"fill_mask": {"models": [{"id": "a/b", "dtype": "float8"}]}}}))
+    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "--catalog", str(path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert str(path) in result.stderr and "tabs.fill_mask.models[0].dtype" in result.stderr
+
+
+def test_unknown_tabs_flag_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "models.yaml"
+    path.write_text(yaml.safe_dump(minimal()))
+    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "--catalog", str(path), "--tabs", "sound"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "unknown or uncatalogued tab(s) sound" in result.stderr
