@@ -3,6 +3,7 @@
     python app.py [--catalog models.yaml] [--host H] [--port P] [--share] [--tabs KEYS]
                   [--device auto|cpu|cuda|mps] [--preload]
     python app.py prefetch [--catalog PATH] [--tab KEY ...]
+    python app.py space-files [--catalog PATH]
 """
 
 from __future__ import annotations
@@ -144,6 +145,15 @@ def prefetch(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def space_files(args: argparse.Namespace) -> int:
+    """Rewrite the Space's README front matter and packages.txt from the catalog."""
+    from playground.space import write_space_files
+
+    for path in write_space_files(ROOT, load_catalog(args.catalog)):
+        print(f"wrote {path}")
+    return 0
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     on_space = running_on_space()
     parser = argparse.ArgumentParser(prog="app.py", description="Pipeline Playground")
@@ -152,6 +162,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     fetch = sub.add_parser("prefetch", help="download the catalog's models ahead of time")
     fetch.add_argument("--catalog", default=argparse.SUPPRESS)
     fetch.add_argument("--tab", action="append", help="only this tab (repeatable)")
+    space = sub.add_parser("space-files", help="write the Space's README front matter and packages.txt")
+    space.add_argument("--catalog", default=argparse.SUPPRESS)
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
@@ -167,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "prefetch":
             return prefetch(args)
+        if args.command == "space-files":
+            return space_files(args)
         return serve(args)
     except CatalogError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ from playground.catalog import Catalog
 from playground.errors import guarded
 from playground.model_manager import ModelManager
 from playground.texts import Texts
+from playground.ui import about_panel
 
 STRINGS = {
     "en": {
@@ -158,8 +159,7 @@ def build(catalog: Catalog, manager: ModelManager) -> None:
         interactive=False,
         wrap=True,
     )
-    with gr.Accordion(TEXTS.ui("title"), open=False):
-        gr.Markdown(TEXTS.ui("about"))
+    about_panel(TEXTS)
 
     refresh_button.click(guarded(loaded_models), None, loaded, api_name="loaded_models").then(
         guarded(system_and_catalog), None, [system, table], api_visibility="private"
