@@ -1,0 +1,103 @@
+"""The zero-shot tab through the running app: NLI and embedding text models, batch CSV, CLIP, bad input."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from gradio_client import handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+NLI = "NLI classifier (test)"
+MINILM = "MiniLM sentence embeddings"
+CLIP = "CLIP (test)"
+
+
+def _scores(label: dict) -> dict[str, float]:
+    return {c["label"]: c["confidence"] for c in label["confidences"]}
+
+
+@pytest.mark.parametrize("model", [NLI, MINILM])
+@pytest.mark.parametrize("multi_label", [False, True])
+def test_text_scores(client, model, multi_label) -> None:
+    label, table, csv_file, code = client.predict(
+        "The match ended in a draw.", model, "sport, politics\ncooking", "This text is about {}.", multi_label, False,
+        api_name="/zero_shot_text",
+    )
+    scores = _scores(label)
+    assert set(scores) == {"sport", "politics", "cooking"}
+    values = list(scores.values())
+    assert values == sorted(values, reverse=True)
+    assert all(0.0 <= v <= 1.0 for v in values)
+    if not multi_label:
+        assert sum(values) == pytest.approx(1.0, abs=1e-4)
+    assert csv_file is None
+    assert "This text is about {}." in code
+
+
+def test_minilm_real_semantics(client) -> None:
+    label, *_ = client.predict("I loved this film", MINILM, "positive, negative", "This example is {}.", False, False, api_name="/zero_shot_text")
+    scores = _scores(label)
+    assert scores["positive"] > scores["negative"]
+    label, *_ = client.predict(
+        "Manchester United won the football match 3-1 with a late goal", MINILM, "sport, politics, cooking",
+        "This example is about {}.", False, False, api_name="/zero_shot_text",
+    )
+    assert label["label"] == "sport"
+
+
+def test_batch_csv_matches_table(client) -> None:
+    texts = ["The team won the cup.", "", "Parliament passed the budget.", "Stir the soup slowly."]
+    label, table, csv_file, code = client.predict(
+        "\n".join(texts), MINILM, "sport, politics, cooking", "This example is about {}.", False, True, api_name="/zero_shot_text",
+    )
+    assert table["headers"] == ["text", "top_label", "sport", "politics", "cooking"]
+    rows = table["data"]
+    assert [r[0] for r in rows] == [t for t in texts if t]
+    with open(csv_file, newline="", encoding="utf-8") as handle:
+        written = list(csv.reader(handle))
+    assert written[0] == table["headers"]
+    for csv_row, row in zip(written[1:], rows):
+        assert csv_row[:2] == [str(row[0]), str(row[1])]
+        assert [float(x) for x in csv_row[2:]] == pytest.approx([float(x) for x in row[2:]], abs=1e-6)
+        assert row[1] == max(zip(row[2:], table["headers"][2:]))[1]
+
+
+def test_image(client, tmp_path) -> None:
+    path = tmp_path / "a.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 50, 4), dtype=np.uint8), "RGBA").save(path)
+    label, code = client.predict(handle_file(str(path)), CLIP, "cat, dog, car", "a photo of a {}.", api_name="/zero_shot_image")
+    scores = _scores(label)
+    assert set(scores) == {"cat", "dog", "car"}
+    assert sum(scores.values()) == pytest.approx(1.0, abs=1e-4)
+    assert "zero-shot-image-classification" in code
+
+
+@pytest.mark.parametrize(
+    "text, labels, template, message",
+    [
+        ("   ", "a, b", "{}.", "enter some text"),
+        ("hello", " , \n ", "{}.", "at least one label"),
+        ("hello", "a, b, A", "{}.", "more than once"),
+        ("hello", "a, b", "no placeholder", "must contain {}"),
+        ("hello", ", ".join(f"l{i}" for i in range(101)), "{}.", "Too many labels"),
+    ],
+)
+def test_bad_text_input(client, text, labels, template, message) -> None:
+    with pytest.raises(AppError, match=message.replace("{}", r"\{\}")):
+        client.predict(text, NLI, labels, template, False, False, api_name="/zero_shot_text")
+
+
+def test_bad_image_input(client, tmp_path) -> None:
+    with pytest.raises(AppError, match="provide an image"):
+        client.predict(None, CLIP, "a, b", "a photo of a {}.", api_name="/zero_shot_image")
+    junk = tmp_path / "junk.jpg"
+    junk.write_text("not really a jpeg")
+    with pytest.raises(AppError, match="not an image"):
+        client.predict(handle_file(str(junk)), CLIP, "a, b", "a photo of a {}.", api_name="/zero_shot_image")
+    good = tmp_path / "ok.png"
+    Image.new("RGB", (20, 20)).save(good)
+    with pytest.raises(AppError, match="more than once"):
+        client.predict(handle_file(str(good)), CLIP, "a, a", "a photo of a {}.", api_name="/zero_shot_image")
