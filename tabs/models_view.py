@@ -126,6 +126,8 @@ def unload_model(manager: ModelManager, model: str) -> tuple[str, list[dict[str,
     if not model or not model.strip():
         raise TEXTS.error("nothing_loaded", ref="")
     labels = manager.unload(model)
+    if not labels and model.strip().lower() == "all":
+        return TEXTS.get("unloaded", labels="-"), []
     if not labels:
         raise TEXTS.error("nothing_loaded", ref=model.strip())
     return TEXTS.get("unloaded", labels=", ".join(labels)), manager.loaded()
