@@ -16,7 +16,7 @@ ENDPOINTS = {
     "fill_mask": ["/fill_mask", "/compare_bias"],
     "zero_shot": ["/zero_shot_text", "/zero_shot_image"],
     "visual_qa": ["/answer_image_question", "/answer_document_question"],
-    "text_generation": ["/generate", "/chat"],
+    "text_generation": ["/generate"],
 }
 
 
