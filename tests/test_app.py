@@ -45,7 +45,7 @@ def test_loaded_models_and_unload(client) -> None:  # noqa: ANN001
     assert client.predict(api_name="/loaded_models") == []
     api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     if "/fill_mask" in api:
-        client.predict("Paris is the [MASK] of France.", api_name="/fill_mask")
+        client.predict("Paris is the [MASK] of France.", targets="", api_name="/fill_mask")
     elif "/classify_image" in api:
         pytest.skip("fill-mask tab not shown in this run")
     loaded = client.predict(api_name="/loaded_models")
