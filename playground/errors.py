@@ -83,7 +83,9 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     import gradio as gr
 
     signature = inspect.signature(fn)
-    params = list(signature.parameters.values())
+    # A handler that declares `request` gets the gr.Request too (e.g. to key state by session).
+    wants_request = "request" in signature.parameters
+    params = [p for p in signature.parameters.values() if p.name != "request"]
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     rest = [p for p in params if p not in positional]
     request_param = inspect.Parameter("gr_request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request)
@@ -93,6 +95,8 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         request = kwargs.pop("gr_request", None)
         if request is None and len(args) > len(positional):
             request, args = args[len(positional)], args[: len(positional)] + args[len(positional) + 1 :]
+        if wants_request:
+            kwargs["request"] = request
         return args, kwargs, request
 
     if inspect.isgeneratorfunction(fn):

@@ -155,7 +155,8 @@ def stream_generate(pipe: Any, prompt: str, options: dict[str, Any], stop_event:
 def build(ctx: TabContext) -> None:
     import gradio as gr
 
-    stop_event = threading.Event()
+    # One stop flag per browser session (or API client), so a Stop only ends the caller's own generation.
+    stop_events: dict[str, threading.Event] = {}
     with gr.Row():
         with gr.Column():
             prompt_box = gr.Textbox(label=TEXTS.ui("prompt"), lines=4)
@@ -180,20 +181,29 @@ def build(ctx: TabContext) -> None:
     @guarded
     def generate(prompt: str, model: str | None = None, max_new_tokens: int = 64, temperature: float = 0.7,
                  top_p: float = 0.95, top_k: int = 50, repetition_penalty: float = 1.0, do_sample: bool = True,
-                 seed: int = 0, stop: str = "", progress: Any = gr.Progress()) -> Iterator[tuple[str, str, str]]:
+                 seed: int = 0, stop: str = "", progress: Any = gr.Progress(),
+                 request: Any = None) -> Iterator[tuple[str, str, str]]:
         check_options(prompt, max_new_tokens, temperature, do_sample)
         loaded = ctx.load(model, TASK, progress)
         options = dict(max_new_tokens=int(max_new_tokens), temperature=float(temperature), top_p=float(top_p),
                        top_k=int(top_k), repetition_penalty=float(repetition_penalty), do_sample=bool(do_sample),
                        seed=int(seed))
         snippet = pipeline_snippet(TASK, loaded.entry.id, [prompt], {k: v for k, v in options.items() if k != "seed"})
-        stop_event.clear()
-        with loaded.slots:
-            for text, line in stream_generate(loaded.model, prompt, options, stop_event, stop or ""):
-                yield text, line, snippet
+        session = getattr(request, "session_hash", None) or ""
+        stop_event = stop_events[session] = threading.Event()
+        try:
+            with loaded.slots:
+                for text, line in stream_generate(loaded.model, prompt, options, stop_event, stop or ""):
+                    yield text, line, snippet
+        finally:
+            if stop_events.get(session) is stop_event:
+                del stop_events[session]
 
-    def stop_generation() -> None:
-        stop_event.set()
+    @guarded
+    def stop_generation(request: Any = None) -> None:
+        event = stop_events.get(getattr(request, "session_hash", None) or "")
+        if event is not None:
+            event.set()
 
     event = run.click(generate, [prompt_box, picker, max_new, temperature_box, top_p_box, top_k_box, rep_box,
                                  sample_box, seed_box, stop_box], [output, stats, code], api_name="generate",
