@@ -108,7 +108,7 @@ def serve(args: argparse.Namespace) -> int:
         server_name=args.host,
         server_port=args.port,
         share=args.share,
-        max_file_size=f"{catalog.defaults.max_upload_mb}mb",
+        max_file_size=int(catalog.defaults.max_upload_mb * 2**20),
         i18n=i18n,
         theme=gr.themes.Soft(),
         ssr_mode=False,

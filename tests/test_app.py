@@ -67,3 +67,27 @@ def test_page_serves_in_both_languages(app) -> None:  # noqa: ANN001
     with urllib.request.urlopen(request, timeout=10) as response:
         config = response.read().decode()
     assert "파이프라인" in config, "Korean strings are shipped to the browser"
+
+
+def test_upload_limit_from_catalog(test_catalog, tmp_path) -> None:  # noqa: ANN001
+    import yaml
+    from gradio_client import handle_file
+
+    from conftest import launch_app
+
+    data = yaml.safe_load(test_catalog.read_text())
+    data["defaults"]["max_upload_mb"] = 0.5  # a float, as users write it
+    for tab in data["tabs"].values():
+        for model in tab["models"]:
+            if model["id"].startswith("./"):
+                model["id"] = str(test_catalog.parent / model["id"][2:])
+    catalog = tmp_path / "models.yaml"
+    catalog.write_text(yaml.safe_dump(data))
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG" + bytes(1024 * 1024))
+    running = launch_app(catalog, tmp_path, "--tabs", "image_classification")
+    try:
+        with pytest.raises(Exception, match="(?i)file size|too large|exceeds"):
+            running.client().predict(handle_file(str(big)), api_name="/classify_image")
+    finally:
+        running.stop()
