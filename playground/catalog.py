@@ -15,8 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tabs import TAB_TASKS
 
-DTYPES = ("auto", "float32", "float16", "bfloat16")
-DEVICES = ("auto", "cpu", "cuda", "mps")
 # Tasks served by a project adapter rather than `transformers.pipeline` (no pipeline exists for them).
 ADAPTER_TASKS = ("vqa-classifier", "sentence-similarity")
 
@@ -193,8 +191,6 @@ __all__ = [
     "ADAPTER_TASKS",
     "Catalog",
     "CatalogError",
-    "DEVICES",
-    "DTYPES",
     "Defaults",
     "ModelEntry",
     "TabConfig",

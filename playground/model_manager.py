@@ -282,7 +282,7 @@ class ModelManager:
         # Browser-supplied ids never get remote code or pickle weights, whatever the catalog says.
         return ModelEntry(id=model, label=model, task=task)
 
-    def cache_key(self, tab: str, entry: ModelEntry) -> str:
+    def cache_key(self, entry: ModelEntry) -> str:
         """Everything that changes the loaded object."""
         device = "device_map" if entry.device_map else self.device
         parts = {
@@ -302,7 +302,7 @@ class ModelManager:
     def get(self, tab: str, model: str | None = None, task: str | None = None, progress: ProgressFn | None = None) -> LoadedModel:
         """The loaded model for a tab's reference, loading it (once, even under concurrency) if needed."""
         entry = self.entry_for(tab, model, task)
-        key = self.cache_key(tab, entry)
+        key = self.cache_key(entry)
         with self._guard:
             loaded = self._cache.get(key)
             if loaded is not None:
