@@ -47,8 +47,13 @@ from transformers import (
     LlavaConfig,
     LlavaForConditionalGeneration,
     LlavaProcessor,
+    MobileNetV2Config,
+    MobileNetV2ForImageClassification,
+    MobileNetV2ImageProcessorPil,
     PreTrainedModel,
     PreTrainedTokenizerFast,
+    ResNetConfig,
+    ResNetForImageClassification,
     RobertaConfig,
     RobertaForMaskedLM,
     RobertaTokenizer,
@@ -382,6 +387,27 @@ def build_convnext(out_dir: Path, size: Size) -> Path:
     return save(out_dir / "convnext", ConvNextForImageClassification(config), processor)
 
 
+def build_resnet(out_dir: Path, size: Size) -> Path:
+    config = ResNetConfig(
+        embedding_size=8, hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 1, 1], layer_type="basic", **label_maps(IMAGE_LABELS)
+    )
+    # microsoft/resnet-50 ships a ConvNeXt-style processor (resize by crop_pct, centre crop).
+    processor = ConvNextImageProcessor(size={"shortest_edge": 32})
+    return save(out_dir / "resnet", ResNetForImageClassification(config), processor)
+
+
+def build_mobilenet_v2(out_dir: Path, size: Size) -> Path:
+    config = MobileNetV2Config(image_size=32, depth_multiplier=0.25, min_depth=4, **label_maps(IMAGE_LABELS))
+    model = MobileNetV2ForImageClassification(config)
+    # The default small-std init makes activations vanish over MobileNet's depth (every class
+    # would score exactly 1/10); He init keeps random outputs distinct.
+    for module in model.modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+            torch.nn.init.kaiming_normal_(module.weight)
+    processor = MobileNetV2ImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    return save(out_dir / "mobilenet-v2", model, processor)
+
+
 def bert_config(size: Size, vocab_size: int, **extra: object) -> BertConfig:
     return BertConfig(
         vocab_size=vocab_size,
@@ -607,6 +633,8 @@ BUILDERS: dict[str, Builder] = {
     "wav2vec2": build_wav2vec2,
     "vit": build_vit,
     "convnext": build_convnext,
+    "resnet": build_resnet,
+    "mobilenet-v2": build_mobilenet_v2,
     "bert-mlm": build_bert_mlm,
     "roberta-mlm": build_roberta_mlm,
     "nli": build_nli,
@@ -646,6 +674,10 @@ CATALOG: dict[str, tuple[CatalogEntry, ...]] = {
                      "Random-weight ViT with ten labels.", default=True),
         CatalogEntry("convnext", "ConvNeXt (test)", "image-classification",
                      "Random-weight ConvNeXt with ten labels."),
+        CatalogEntry("resnet", "ResNet (test)", "image-classification",
+                     "Random-weight ResNet with ten labels."),
+        CatalogEntry("mobilenet-v2", "MobileNet v2 (test)", "image-classification",
+                     "Random-weight MobileNet v2 with ten labels."),
     ),
     "fill_mask": (
         CatalogEntry("bert-mlm", "BERT MLM (test)", "fill-mask",

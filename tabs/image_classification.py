@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from playground.errors import guarded
-from playground.images import open_image
+from playground.images import image_input, open_image
 from playground.snippets import Raw, pipeline_snippet
 from playground.texts import Texts
 from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
@@ -61,29 +61,6 @@ def snippet(model_id: str, top_k: int) -> str:
         TASK, model_id, [Raw("image")], {"top_k": top_k},
         imports=["from PIL import Image"], setup=['image = Image.open("your_image.jpg").convert("RGB")'],
     )
-
-
-def image_input(label: Any) -> Any:
-    """A filepath gr.Image whose preprocessing hands unreadable files on to `open_image`.
-
-    Gradio opens the upload with Pillow before the handler runs and would answer a non-image with a
-    raw traceback; passing the path through lets `open_image` explain the problem to the user.
-    """
-    import gradio as gr
-    from PIL import UnidentifiedImageError
-
-    component = gr.Image(type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"], label=label)
-    gradio_preprocess = component.preprocess
-
-    # An instance override, not a subclass: Gradio writes a .pyi stub next to any gr.Image subclass.
-    def preprocess(payload: Any) -> Any:
-        try:
-            return gradio_preprocess(payload)
-        except (UnidentifiedImageError, OSError, SyntaxError):
-            return payload.path
-
-    component.preprocess = preprocess
-    return component
 
 
 def build(ctx: TabContext) -> None:

@@ -15,11 +15,10 @@ import tempfile
 from typing import Any
 
 from playground.errors import guarded
-from playground.images import open_image
+from playground.images import image_input, open_image
 from playground.snippets import Raw, format_call, pipeline_snippet
 from playground.texts import Texts
 from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
-from tabs.image_classification import image_input
 
 NLI_TASK = "zero-shot-classification"
 EMBEDDING_TASK = "sentence-similarity"

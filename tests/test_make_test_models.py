@@ -190,7 +190,7 @@ def test_wav2vec2_chunked(models: Path) -> None:
 # --- images ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["vit", "convnext"])
+@pytest.mark.parametrize("name", ["vit", "convnext", "resnet", "mobilenet-v2"])
 def test_image_classification(models: Path, image: Image.Image, name: str) -> None:
     result = pipeline("image-classification", model=str(models / name))(image, top_k=3)
     assert len(result) == 3
