@@ -21,6 +21,7 @@ STRINGS = {
         "not_image": "This file is not an image Pillow can open ({name}). Try PNG, JPEG, WebP, GIF, TIFF or BMP.",
         "corrupt": "The image file is damaged or truncated ({name}); it cannot be decoded.",
         "bomb": "The image is too large: {width}×{height} pixels ({megapixels:.0f} MP). The limit is {limit:.0f} MP.",
+        "bomb_declared": "The image declares a huge size (a possible decompression bomb); the limit is {limit:.0f} MP.",
         "too_big_file": "The file is {size_mb:.1f} MB; the limit is {limit_mb:.0f} MB.",
     },
     "ko": {
@@ -28,6 +29,7 @@ STRINGS = {
         "not_image": "Pillow가 열 수 있는 이미지가 아닙니다 ({name}). PNG, JPEG, WebP, GIF, TIFF, BMP를 써 보세요.",
         "corrupt": "이미지 파일이 손상되었거나 잘렸습니다 ({name}). 읽을 수 없습니다.",
         "bomb": "이미지가 너무 큽니다: {width}×{height} 픽셀 ({megapixels:.0f} MP). 한도는 {limit:.0f} MP입니다.",
+        "bomb_declared": "이미지가 선언한 크기가 지나치게 큽니다 (압축 폭탄일 수 있음). 한도는 {limit:.0f} MP입니다.",
         "too_big_file": "파일이 {size_mb:.1f} MB입니다. 한도는 {limit_mb:.0f} MB입니다.",
     },
 }
@@ -81,7 +83,8 @@ def open_image(source: Any, max_pixels: int = MAX_PIXELS, max_bytes: int | None 
                 image.load()
                 return to_rgb(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise TEXTS.error("bomb", width=0, height=0, megapixels=0, limit=max_pixels / 1e6) from None
+        # Pillow refuses before the size is known to us (beyond twice its own limit).
+        raise TEXTS.error("bomb_declared", limit=max_pixels / 1e6) from None
     except Image.UnidentifiedImageError:
         raise TEXTS.error("not_image", name=name) from None
     except (OSError, SyntaxError, ValueError) as exc:
@@ -106,7 +109,7 @@ def image_input(label: Any) -> Any:
     raw traceback; passing the path through lets `open_image` explain the problem to the user.
     """
     import gradio as gr
-    from PIL import UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     component = gr.Image(type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"], label=label)
     gradio_preprocess = component.preprocess
@@ -115,7 +118,7 @@ def image_input(label: Any) -> Any:
     def preprocess(payload: Any) -> Any:
         try:
             return gradio_preprocess(payload)
-        except (UnidentifiedImageError, OSError, SyntaxError):
+        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError):
             return payload.path
 
     component.preprocess = preprocess
