@@ -5,18 +5,16 @@ Endpoint: `/classify_image(image, model, top_k=5)` -> label scores (gr.Label dic
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from playground.errors import guarded
-from playground.images import image_input, open_image
+from playground.images import EXAMPLES_DIR, image_input, open_image
 from playground.snippets import Raw, pipeline_snippet
 from playground.texts import Texts
 from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
 
 TASK = "image-classification"
 MAX_TOP_K = 20
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "examples"
 
 STRINGS = {
     "en": {

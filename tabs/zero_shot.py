@@ -15,7 +15,7 @@ import tempfile
 from typing import Any
 
 from playground.errors import guarded
-from playground.images import image_input, open_image
+from playground.images import EXAMPLES_DIR, image_input, open_image
 from playground.snippets import Raw, format_call, pipeline_snippet
 from playground.texts import Texts
 from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
@@ -49,7 +49,7 @@ STRINGS = {
         "empty_text": "Please enter some text to classify.",
         "no_labels": "Please enter at least one label.",
         "duplicate_labels": "These labels appear more than once: {labels}.",
-        "bad_template": "The hypothesis template must contain {placeholder} where the label goes.",
+        "bad_template": "The hypothesis template must contain {placeholder} exactly once, where the label goes, and no other braces.",
         "too_many_labels": "Too many labels: {count}. The limit is {limit}.",
         "too_many_lines": "Too many lines in batch mode: {count}. The limit is {limit}.",
         "wrong_model": "{label} cannot classify text; choose an NLI or sentence-similarity model.",
@@ -78,7 +78,7 @@ STRINGS = {
         "empty_text": "분류할 텍스트를 입력해 주세요.",
         "no_labels": "레이블을 하나 이상 입력해 주세요.",
         "duplicate_labels": "두 번 이상 나온 레이블: {labels}.",
-        "bad_template": "가설 템플릿에는 레이블이 들어갈 {placeholder}가 있어야 합니다.",
+        "bad_template": "가설 템플릿에는 레이블이 들어갈 {placeholder}가 정확히 한 번 있어야 하고, 다른 중괄호는 없어야 합니다.",
         "too_many_labels": "레이블이 너무 많습니다: {count}개. 한도는 {limit}개입니다.",
         "too_many_lines": "배치 모드의 줄이 너무 많습니다: {count}줄. 한도는 {limit}줄입니다.",
         "wrong_model": "{label}은(는) 텍스트를 분류할 수 없습니다. NLI 또는 문장 유사도 모델을 고르세요.",
@@ -111,7 +111,11 @@ def parse_labels(labels: str | list[str] | None) -> list[str]:
 
 def check_template(template: str | None, default: str) -> str:
     template = (template or "").strip() or default
-    if "{}" not in template:
+    try:
+        template.format("label")
+    except (IndexError, KeyError, ValueError):  # "{0} {1}", "{name}", a lone brace
+        raise TEXTS.error("bad_template", placeholder="{}") from None
+    if template.count("{}") != 1:
         raise TEXTS.error("bad_template", placeholder="{}")
     return template
 
@@ -235,6 +239,9 @@ def build(ctx: TabContext) -> None:
                 with gr.Column():
                     image_scores = gr.Label(label=TEXTS.ui("scores"))
             image_code = code_panel()
+            examples = sorted(EXAMPLES_DIR.glob("*.png"))
+            if examples:
+                gr.Examples([[str(p), image_labels.value] for p in examples], inputs=[image, image_labels])
             image_run.click(guarded(zero_shot_image), [image, image_model, image_labels, image_template],
                             [image_scores, image_code], api_name="zero_shot_image")
     about_panel(TEXTS)
