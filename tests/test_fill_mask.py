@@ -1,59 +1,216 @@
 """Fill-mask tab through the launched app on the random-weight test models."""
 
+from __future__ import annotations
+
+import ast
 import csv
+import math
+import os
+import subprocess
+import sys
+from collections import defaultdict
 
 import pytest
 from gradio_client.exceptions import AppError
 
-BERT, ROBERTA = "BERT MLM (test)", "RoBERTa MLM (test)"
+from conftest import OFFLINE_ENV
+
+BERT, ROBERTA, NOT_MLM = "BERT MLM (test)", "RoBERTa MLM (test)", "Not a masked LM (test)"
+
+
+def _scores(label: dict) -> dict[str, float]:
+    return {c["label"]: c["confidence"] for c in label["confidences"]}
 
 
 @pytest.mark.parametrize("model,text", [(BERT, "the cat is [MASK] ."), (BERT, "the cat is <mask> ."),
                                         (ROBERTA, "the cat is [MASK] ."), (ROBERTA, "the cat is ___ ."),
-                                        (BERT, "the cat is ___ .")])
+                                        (BERT, "the cat is ___ ."), (ROBERTA, "the cat is <mask> .")])
 def test_mask_substitution_and_top_k(client, model, text):
     label, seen, note, code = client.predict(text, model, 3, "", api_name="/fill_mask")
     mask = "<mask>" if model == ROBERTA else "[MASK]"
-    assert seen == text.replace("[MASK]", mask).replace("<mask>", mask).replace("___", mask)
-    assert len(label["confidences"]) == 3
-    assert "fill-mask" in code
+    assert seen == "the cat is " + mask + " ."
+    values = list(_scores(label).values())
+    assert len(values) == 3 and values == sorted(values, reverse=True) and all(0 <= v <= 1 for v in values)
+    assert note == "" and "fill-mask" in code and "top_k=3" in code
 
 
-def test_targets_respected(client):
-    label, _, _, _ = client.predict("the cat is [MASK] .", BERT, 5, "dog, cat", api_name="/fill_mask")
-    assert {c["label"] for c in label["confidences"]} == {"dog", "cat"}
+@pytest.mark.parametrize("model", [BERT, ROBERTA])
+def test_targets_respected_and_outside_the_top_k(client, model):
+    label, _, note, _ = client.predict("the cat is [MASK] .", model, 50, "", api_name="/fill_mask")
+    full = _scores(label)
+    rare = list(full)[-1]  # 50th: far from a top-3 list, still scored when named as a target
+    label, _, note, code = client.predict("the cat is [MASK] .", model, 3, f"dog, {rare}", api_name="/fill_mask")
+    scores = _scores(label)
+    assert set(scores) == {"dog", rare}
+    if model == BERT:  # BPE lists "her" and "Ġher" alike once decoded; WordPiece has one token per word
+        assert scores[rare] == pytest.approx(full[rare], rel=1e-4)
+    assert note == ""
+    assert "targets=[' dog'" in code
 
 
-@pytest.mark.parametrize("text,msg", [("no mask here", "mask"), ("[MASK] and [MASK]", "one mask"),
-                                      ("[MASK] " + "a" * 1001, "limit")])
+def test_multi_token_target_is_explained(client):
+    label, _, note, _ = client.predict("the cat is [MASK] .", BERT, 5, "dog, zebra", api_name="/fill_mask")
+    assert set(_scores(label)) == {"dog", "zebra"}
+    assert "zebra" in note and "first piece" in note and "'z'" in note and "dog" not in note
+
+
+@pytest.mark.parametrize("text,msg", [
+    ("   ", "Write a sentence first"),
+    ("no mask here", r"Write a mask in the sentence.*\[MASK\]"),
+    ("[MASK] and [MASK]", "Exactly one mask per sentence is supported; found 2"),
+    ("[MASK] and ___", "found 2"),
+    ("[MASK] " + "a " * 3000, "characters; the limit is 5000"),
+    ("[MASK]" + " ." * 600, "this model reads at most 512"),
+])
 def test_bad_sentences(client, text, msg):
     with pytest.raises(AppError, match=msg):
         client.predict(text, BERT, 5, "", api_name="/fill_mask")
 
 
 def test_not_masked_lm(client):
-    with pytest.raises(AppError) as err:
-        client.predict("the [MASK] .", "Not a masked LM (test)", 5, "", api_name="/fill_mask")
-    assert "Not a masked LM (test)" in str(err.value) or "masked" in str(err.value)
+    with pytest.raises(AppError, match=r"Not a masked LM \(test\) is not a masked language model"):
+        client.predict("the [MASK] .", NOT_MLM, 5, "", api_name="/fill_mask")
+    with pytest.raises(AppError, match="is not a masked language model"):
+        client.predict("the {group} is [MASK] .", "he, she", BERT, "", 3, [BERT, NOT_MLM], api_name="/compare_bias")
+    assert client.predict("the [MASK] .", BERT, 2, "", api_name="/fill_mask")[1] == "the [MASK] ."  # still serving
 
 
-def test_compare_bias_numbers_agree(client):
-    top, table, csv_path, note, code = client.predict(
-        "the {group} is a [MASK] .\na {group} was [MASK] .", "he, she", BERT, "dog, cat", 3, api_name="/compare_bias")
-    assert len(top["data"]) == 4
-    assert {row[0] for row in table["data"]} == {"dog", "cat"}
-    with open(csv_path, encoding="utf-8") as handle:
-        rows = [r for r in csv.reader(handle) if r[0] == "target"]
-    for row, csv_row in zip(table["data"], rows):
-        assert [str(v) for v in row] == csv_row[1:]
-    for row in table["data"]:
-        assert abs(row[-1]) >= 0
-    assert "not a measure of harm" in note
+TEMPLATES = "the {group} is a [MASK] .\na {group} was <mask> .\n{group} worked as a ___ ."
+GROUPS = "he, she, they"
 
 
-@pytest.mark.parametrize("templates,groups,msg", [("the man is [MASK] .", "he, she", "group"),
-                                                  ("the {group} is [MASK] .", "he", "2 groups"),
-                                                  ("the {group} is good .", "he, she", "mask")])
+@pytest.fixture(scope="module")
+def comparison(client):
+    return client.predict(TEMPLATES, GROUPS, BERT, "dog, cat, zebra", 3, [BERT, ROBERTA], api_name="/compare_bias")
+
+
+def test_compare_side_by_side_per_model(comparison):
+    top, table, csv_path, note, code, heatmap = comparison
+    assert top["headers"] == ["model", "template", "he", "she", "they"]
+    assert [(row[0], row[1]) for row in top["data"]] == [(m, t) for m in (BERT, ROBERTA) for t in TEMPLATES.splitlines()]
+    for row in top["data"]:
+        for cell in row[2:]:
+            assert len(cell.split("), ")) == 3  # top_k=3 words per group
+    assert {row[0] for row in table["data"]} == {BERT, ROBERTA}
+    assert {row[1] for row in table["data"]} == {"dog", "cat", "zebra"}
+    assert "not a measure of harm" in note and "averaged over 3 template(s)" in note
+    assert "zebra" in note  # several pieces in both test vocabularies: explained
+
+
+def test_compare_numbers_agree(comparison):
+    top, table, csv_path, note, code, heatmap = comparison
+    with open(csv_path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    per_template = defaultdict(list)
+    for row in rows:
+        if row["kind"] == "target":
+            per_template[(row["model"], row["word"], row["group"])].append(float(row["value"]))
+    means = {(r["model"], r["word"], r["group"]): (float(r["value"]), float(r["spread"])) for r in rows if r["kind"] == "target_mean"}
+    groups = GROUPS.split(", ")
+    headers = table["headers"]
+    assert headers[2:] == ["he mean", "he spread", "she mean", "she spread", "they mean", "they spread",
+                           "log2 p(he)/p(she)", "log2 p(he)/p(they)", "skew log2 max/min"]
+    assert len(table["data"]) == 6 and len(heatmap["data"]) == 6
+    for row, hot in zip(table["data"], heatmap["data"]):
+        model, target = row[0], row[1]
+        assert hot[:2] == [model, target]  # same rows, same most-skewed-first order
+        for i, group in enumerate(groups):
+            values = per_template[(model, target, group)]
+            assert len(values) == 3
+            mean, spread = row[2 + 2 * i], row[3 + 2 * i]
+            assert mean == pytest.approx(sum(values) / 3, rel=1e-9)
+            assert (mean, spread) == pytest.approx(means[(model, target, group)], rel=1e-9)
+            assert hot[2 + i] == pytest.approx(mean, rel=1e-9)
+        for j, other in enumerate(groups[1:]):
+            expected = math.log2(row[2] / row[4 + 2 * j])
+            assert row[8 + j] == pytest.approx(expected, abs=1e-9) and hot[5 + j] == pytest.approx(expected, abs=1e-9)
+        assert row[-1] == pytest.approx(math.log2(max(row[2:8:2]) / min(row[2:8:2])), abs=1e-9)
+    skews = [row[-1] for row in table["data"]]
+    assert skews == sorted(skews, reverse=True)
+    # The heatmap is coloured and shows readable numbers.
+    assert all(style.startswith("background-color") for style in heatmap["metadata"]["styling"][0][2:])
+    assert len(heatmap["metadata"]["display_value"]) == 6
+    top_rows = [r for r in rows if r["kind"] == "top_k"]
+    assert len(top_rows) == 2 * 3 * 3 * 3  # models x templates x groups x top_k
+    first = top["data"][0]
+    shown = first[2].split("), ")[0]
+    csv_first = next(r for r in top_rows if r["model"] == first[0] and r["template"] == first[1] and r["group"] == "he" and r["rank"] == "1")
+    assert shown == f"{csv_first['word']} ({float(csv_first['value']):.3f}"
+
+
+def test_compare_targets_match_fill_mask(client, comparison):
+    """A target's per-template number is what /fill_mask gives for that sentence and word."""
+    _, _, csv_path, _, _, _ = comparison
+    with open(csv_path, encoding="utf-8", newline="") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["kind"] == "target" and r["model"] == ROBERTA and r["word"] == "cat")
+    sentence = row["template"].replace("{group}", row["group"])
+    label, *_ = client.predict(sentence, ROBERTA, 5, "dog, cat", api_name="/fill_mask")
+    assert _scores(label)["cat"] == pytest.approx(float(row["value"]), rel=1e-5)
+
+
+def test_old_single_model_call_still_works(client):
+    top, table, csv_path, note, code, heatmap = client.predict(
+        "the {group} is a [MASK] .", "man, woman", BERT, "", 2, api_name="/compare_bias")
+    assert [row[0] for row in top["data"]] == [BERT]
+    assert table["data"] == [[""] * len(table["headers"])] and heatmap["data"] in ([], [[]]) or not heatmap["data"][0][0]
+    assert "log2 p(man)/p(woman)" in table["headers"]
+
+
+@pytest.mark.parametrize("templates,groups,msg", [
+    ("the man is [MASK] .", "he, she", r"has no \{group\} slot"),
+    ("the {group} is [MASK] .", "", "at least 2 groups"),
+    ("the {group} is [MASK] .", " , ", "at least 2 groups"),
+    ("the {group} is [MASK] .", "he", "at least 2 groups"),
+    ("the {group} is [MASK] .", "he, she, He", "more than once: He"),
+    ("", "he, she", "at least one template"),
+    ("the {group} is good .", "he, she", "Write a mask"),
+    ("the {group} is [MASK] and [MASK] .", "he, she", "found 2"),
+    ("the {group} is [MASK]" + " ." * 600, "he, she", "at most 512"),
+])
 def test_compare_bias_errors(client, templates, groups, msg):
     with pytest.raises(AppError, match=msg):
         client.predict(templates, groups, BERT, "", 3, api_name="/compare_bias")
+
+
+def _run(code: str, cwd) -> str:
+    run = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, **OFFLINE_ENV})
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout
+
+
+@pytest.mark.parametrize("model,targets", [(BERT, ""), (ROBERTA, "dog, cat")])
+def test_fill_mask_snippet_reproduces_the_app(client, test_models, model, targets):
+    label, _, _, code = client.predict("the cat is ___ .", model, 4, targets, api_name="/fill_mask")
+    printed = ast.literal_eval(_run(code, test_models).strip().splitlines()[-1])
+    scores = _scores(label)
+    assert sorted(r["score"] for r in printed) == pytest.approx(sorted(scores.values()), rel=1e-5)
+    if not targets:
+        assert [r["token_str"].strip() for r in printed] == list(scores)
+
+
+def test_compare_snippet_reproduces_the_app(comparison, test_models):
+    top, table, csv_path, note, code, heatmap = comparison
+    with open(csv_path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    app_targets = {(r["model"], r["template"], r["group"], r["word"]): float(r["value"]) for r in rows if r["kind"] == "target"}
+    app_top = {(r["model"], r["template"], r["group"], int(r["rank"])): float(r["value"]) for r in rows if r["kind"] == "top_k"}
+    labels = {"./bert-mlm": BERT, "./roberta-mlm": ROBERTA}
+    printed_targets, printed_top = {}, defaultdict(list)
+    for line in _run(code, test_models).splitlines():
+        model, sentence, kind, rest = [part.strip() for part in line.split("|")]
+        word, score = rest.rsplit(" ", 1)
+        if kind == "target":
+            printed_targets[(labels[model], sentence, word)] = float(score)
+        else:
+            printed_top[(labels[model], sentence)].append(float(score))
+    mask = {BERT: "[MASK]", ROBERTA: "<mask>"}
+    assert len(printed_targets) == len(app_targets) == 2 * 3 * 3 * 3
+    import re
+
+    for (model, template, group, word), value in app_targets.items():
+        sentence = re.sub(r"\[MASK\]|<mask>|_{3,}", mask[model], template.replace("{group}", group))
+        assert printed_targets[(model, sentence, word)] == pytest.approx(value, rel=1e-5)
+    for (model, template, group, rank), value in app_top.items():
+        sentence = re.sub(r"\[MASK\]|<mask>|_{3,}", mask[model], template.replace("{group}", group))
+        assert printed_top[(model, sentence)][rank - 1] == pytest.approx(value, rel=1e-5)
