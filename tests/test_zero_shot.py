@@ -101,3 +101,69 @@ def test_bad_image_input(client, tmp_path) -> None:
     Image.new("RGB", (20, 20)).save(good)
     with pytest.raises(AppError, match="more than once"):
         client.predict(handle_file(str(good)), CLIP, "a, a", "a photo of a {}.", api_name="/zero_shot_image")
+
+
+@pytest.mark.parametrize("template", ["{} or {}", "about {topic}", "a { b {}"])
+def test_template_needs_exactly_one_placeholder(client, template) -> None:
+    with pytest.raises(AppError, match=r"must contain \{\} exactly once"):
+        client.predict("hello", NLI, "a, b", template, False, False, api_name="/zero_shot_text")
+
+
+def test_hundreds_of_labels_and_blank_entries(client, tmp_path) -> None:
+    with pytest.raises(AppError, match="Too many labels: 300. The limit is 100"):
+        client.predict("hello", MINILM, ", ".join(f"l{i}" for i in range(300)), "{}.", False, False, api_name="/zero_shot_text")
+    path = tmp_path / "a.png"
+    Image.new("RGB", (20, 20)).save(path)
+    with pytest.raises(AppError, match="Too many labels"):
+        client.predict(handle_file(str(path)), CLIP, "\n".join(f"l{i}" for i in range(300)), "a photo of a {}.", api_name="/zero_shot_image")
+    # Blank entries (a trailing comma, an empty line) are skipped, not labels.
+    label, *_ = client.predict("hello", MINILM, "sport,, politics,\n\n", "{}.", False, False, api_name="/zero_shot_text")
+    assert set(_scores(label)) == {"sport", "politics"}
+
+
+def _run(code: str, cwd) -> str:
+    import os
+    import subprocess
+    import sys
+
+    from conftest import OFFLINE_ENV
+
+    run = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, **OFFLINE_ENV})
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("model", [NLI, MINILM])
+@pytest.mark.parametrize("multi_label", [False, True])
+def test_text_snippet_reproduces_the_app(client, test_models, model, multi_label) -> None:
+    import ast
+
+    label, _, _, code = client.predict("The match ended in a draw.", model, "sport, politics, cooking",
+                                       "This text is about {}.", multi_label, False, api_name="/zero_shot_text")
+    printed = ast.literal_eval(_run(code, test_models))
+    if model == NLI:
+        printed = dict(zip(printed["labels"], printed["scores"]))
+    assert printed == pytest.approx(_scores(label), abs=1e-4)
+
+
+def test_image_snippet_reproduces_the_app(client, test_models, tmp_path) -> None:
+    import ast
+
+    path = test_models / "your_image.jpg"
+    Image.fromarray(np.random.default_rng(3).integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(path, quality=95)
+    label, code = client.predict(handle_file(str(path)), CLIP, "cat, dog, car", "a photo of a {}.", api_name="/zero_shot_image")
+    printed = {r["label"]: r["score"] for r in ast.literal_eval(_run(code, test_models))}
+    assert printed == pytest.approx(_scores(label), abs=1e-5)
+
+
+def test_image_examples_are_clickable(app) -> None:
+    import json
+    import urllib.request
+
+    from playground.images import EXAMPLES_DIR
+
+    with urllib.request.urlopen(app.url + "config", timeout=10) as response:
+        config = json.load(response)
+    samples = json.dumps([c["props"]["samples"] for c in config["components"] if c.get("type") == "dataset"])
+    assert "circle, triangle, house" in samples and "red_circle.png" in samples and EXAMPLES_DIR.is_dir()
