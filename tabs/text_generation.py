@@ -3,6 +3,8 @@
 Endpoints:
 - `/generate(prompt, model, max_new_tokens, temperature, top_p, top_k, repetition_penalty, do_sample,
   seed, stop)` -> streamed (text so far, stats markdown, code).
+- `/chat(message, history, model, system_prompt, ...same options)` -> streamed (history with the
+  reply so far, the exact prompt after the chat template, stats markdown, code).
 - `/stop_generation()` -> sets the stop flag checked between tokens.
 """
 
@@ -14,7 +16,7 @@ import time
 from typing import Any, Iterator
 
 from playground.errors import guarded
-from playground.snippets import pipeline_snippet
+from playground.snippets import Raw, format_value, pipeline_snippet
 from playground.texts import Texts
 from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
 
@@ -42,6 +44,19 @@ STRINGS = {
         "zero_temperature": "Temperature 0 with sampling on is not allowed: turn sampling off to use greedy decoding.",
         "stats_line": "First token after {ttft:.2f} s · {rate:.1f} tokens/s · tokens in {tin} / out {tout}",
         "truncated": "⚠️ The prompt was too long: only its last {kept} tokens were kept.",
+        "chat_title": "Chat",
+        "completion_title": "Completion",
+        "message": "Message",
+        "send": "Send",
+        "retry": "Retry",
+        "clear": "Clear",
+        "system_prompt": "System prompt (optional)",
+        "chatbot": "Conversation",
+        "prompt_preview": "Exact prompt after the chat template (read-only)",
+        "empty_message": "Please type a message.",
+        "no_chat_template": "{model} has no chat template, so it cannot chat. Use the Completion view, or pick an instruct/chat model.",
+        "bad_history": "The chat history is malformed: {detail}. Send a list of {{\"role\": \"user\"|\"assistant\", \"content\": \"text\"}} messages.",
+        "nothing_to_retry": "There is no user message to retry yet.",
         "about": (
             "The `text-generation` pipeline's model predicts one token at a time; each new token is "
             "shown as soon as it is chosen. Greedy decoding picks the most likely token; sampling draws "
@@ -69,6 +84,19 @@ STRINGS = {
         "zero_temperature": "샘플링을 켠 채 온도 0은 쓸 수 없습니다. greedy 디코딩을 쓰려면 샘플링을 끄세요.",
         "stats_line": "첫 토큰까지 {ttft:.2f}초 · 초당 {rate:.1f} 토큰 · 입력 {tin} / 출력 {tout} 토큰",
         "truncated": "⚠️ 프롬프트가 너무 길어 마지막 {kept}개 토큰만 사용했습니다.",
+        "chat_title": "채팅",
+        "completion_title": "이어 쓰기",
+        "message": "메시지",
+        "send": "보내기",
+        "retry": "다시 생성",
+        "clear": "지우기",
+        "system_prompt": "시스템 프롬프트 (선택)",
+        "chatbot": "대화",
+        "prompt_preview": "채팅 템플릿을 적용한 실제 프롬프트 (읽기 전용)",
+        "empty_message": "메시지를 입력해 주세요.",
+        "no_chat_template": "{model}에는 채팅 템플릿이 없어 대화할 수 없습니다. 이어 쓰기 보기를 쓰거나 instruct/chat 모델을 고르세요.",
+        "bad_history": "채팅 기록 형식이 잘못되었습니다: {detail}. {{\"role\": \"user\"|\"assistant\", \"content\": \"텍스트\"}} 메시지 목록을 보내세요.",
+        "nothing_to_retry": "다시 생성할 사용자 메시지가 아직 없습니다.",
         "about": (
             "`text-generation` 파이프라인의 모델은 한 번에 토큰 하나를 예측하며, 고른 토큰을 바로 "
             "보여 줍니다. greedy는 가장 가능성 높은 토큰을, 샘플링은 온도·top-k·top-p로 조정한 분포에서 "
@@ -91,9 +119,53 @@ def check_options(prompt: str, max_new_tokens: int, temperature: float, do_sampl
         raise TEXTS.error("zero_temperature")
 
 
+def message_text(content: Any) -> str:
+    """A chat message's text: a plain string, or Gradio's list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict) and isinstance(content.get("text"), str):
+        return content["text"]
+    if isinstance(content, list):
+        parts = [message_text(part) for part in content]
+        return "".join(parts)
+    raise TEXTS.error("bad_history", detail=f"unsupported content {type(content).__name__}")
+
+
+def normalize_history(history: Any) -> list[dict[str, str]]:
+    """Validate a chat history from the browser or the API into [{role, content}] with str content."""
+    if history is None:
+        return []
+    if not isinstance(history, list):
+        raise TEXTS.error("bad_history", detail=f"expected a list, got {type(history).__name__}")
+    messages = []
+    for index, item in enumerate(history):
+        if not isinstance(item, dict) or "role" not in item or "content" not in item:
+            raise TEXTS.error("bad_history", detail=f"item {index} is not a {{role, content}} message")
+        if item["role"] not in ("user", "assistant"):
+            raise TEXTS.error("bad_history", detail=f"item {index} has role {item['role']!r}")
+        messages.append({"role": item["role"], "content": message_text(item["content"])})
+    return messages
+
+
+def chat_messages(system_prompt: str, history: list[dict[str, str]], message: str) -> list[dict[str, str]]:
+    """The conversation handed to the chat template: system prompt, earlier turns, the new message."""
+    system = [{"role": "system", "content": system_prompt.strip()}] if (system_prompt or "").strip() else []
+    return [*system, *history, {"role": "user", "content": message}]
+
+
+def render_chat_prompt(tokenizer: Any, messages: list[dict[str, str]], model_label: str) -> str:
+    """The exact text the model sees: the model's own chat template applied to the conversation."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise TEXTS.error("no_chat_template", model=model_label)
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
 def stream_generate(pipe: Any, prompt: str, options: dict[str, Any], stop_event: threading.Event,
-                    stop: str = "") -> Iterator[tuple[str, str]]:
-    """Yield (text so far, stats) while a background thread runs model.generate."""
+                    stop: str = "", add_special_tokens: bool = True) -> Iterator[tuple[str, str]]:
+    """Yield (text so far, stats) while a background thread runs model.generate.
+
+    A chat prompt already carries the template's special tokens: pass add_special_tokens=False.
+    """
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
@@ -103,7 +175,7 @@ def stream_generate(pipe: Any, prompt: str, options: dict[str, Any], stop_event:
             return stop_event.is_set()
 
     model, tokenizer = pipe.model, pipe.tokenizer
-    ids = tokenizer(prompt, return_tensors="pt").input_ids
+    ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=add_special_tokens).input_ids
     context = getattr(model.config, "max_position_embeddings", None)
     warning = ""
     if context and ids.shape[1] > context - options["max_new_tokens"]:
@@ -152,14 +224,32 @@ def stream_generate(pipe: Any, prompt: str, options: dict[str, Any], stop_event:
                                    tin=ids.shape[1], tout=tout)
 
 
+def sampling_options(max_new_tokens: int, temperature: float, top_p: float, top_k: int,
+                     repetition_penalty: float, do_sample: bool, seed: int) -> dict[str, Any]:
+    return dict(max_new_tokens=int(max_new_tokens), temperature=float(temperature), top_p=float(top_p),
+                top_k=int(top_k), repetition_penalty=float(repetition_penalty), do_sample=bool(do_sample),
+                seed=int(seed))
+
+
 def build(ctx: TabContext) -> None:
     import gradio as gr
 
     # One stop flag per browser session (or API client), so a Stop only ends the caller's own generation.
     stop_events: dict[str, threading.Event] = {}
+
+    def streamed(loaded: Any, prompt: str, options: dict[str, Any], stop: str, request: Any,
+                 add_special_tokens: bool = True) -> Iterator[tuple[str, str]]:
+        session = getattr(request, "session_hash", None) or ""
+        stop_event = stop_events[session] = threading.Event()
+        try:
+            with loaded.slots:
+                yield from stream_generate(loaded.model, prompt, options, stop_event, stop or "", add_special_tokens)
+        finally:
+            if stop_events.get(session) is stop_event:
+                del stop_events[session]
+
     with gr.Row():
-        with gr.Column():
-            prompt_box = gr.Textbox(label=TEXTS.ui("prompt"), lines=4)
+        with gr.Column(scale=1):
             picker = model_picker(ctx, TASK)
             max_new = gr.Number(64, precision=0, label=TEXTS.ui("max_new_tokens"))
             temperature_box = gr.Number(0.7, label=TEXTS.ui("temperature"))
@@ -169,12 +259,27 @@ def build(ctx: TabContext) -> None:
             sample_box = gr.Checkbox(True, label=TEXTS.ui("do_sample"))
             seed_box = gr.Number(0, precision=0, label=TEXTS.ui("seed"))
             stop_box = gr.Textbox(label=TEXTS.ui("stop_strings"))
-            with gr.Row():
-                run = gr.Button(COMMON.ui("run"), variant="primary")
-                stop_button = gr.Button(TEXTS.ui("stop"), variant="stop")
-        with gr.Column():
-            output = gr.Textbox(label=TEXTS.ui("output"), lines=12, interactive=False)
-            stats = gr.Markdown(label=TEXTS.ui("stats"))
+        with gr.Column(scale=2):
+            with gr.Tabs():
+                with gr.Tab(TEXTS.ui("completion_title")):
+                    prompt_box = gr.Textbox(label=TEXTS.ui("prompt"), lines=4)
+                    with gr.Row():
+                        run = gr.Button(COMMON.ui("run"), variant="primary")
+                        stop_button = gr.Button(TEXTS.ui("stop"), variant="stop")
+                    output = gr.Textbox(label=TEXTS.ui("output"), lines=12, interactive=False)
+                    stats = gr.Markdown(label=TEXTS.ui("stats"))
+                with gr.Tab(TEXTS.ui("chat_title")):
+                    system_box = gr.Textbox(label=TEXTS.ui("system_prompt"), lines=2)
+                    chatbot = gr.Chatbot(label=TEXTS.ui("chatbot"), height=360)
+                    message_box = gr.Textbox(label=TEXTS.ui("message"), lines=2)
+                    with gr.Row():
+                        send = gr.Button(TEXTS.ui("send"), variant="primary")
+                        retry = gr.Button(TEXTS.ui("retry"))
+                        clear = gr.Button(TEXTS.ui("clear"))
+                        chat_stop = gr.Button(TEXTS.ui("stop"), variant="stop")
+                    chat_stats = gr.Markdown(label=TEXTS.ui("stats"))
+                    with gr.Accordion(TEXTS.ui("prompt_preview"), open=False):
+                        preview = gr.Code(label=TEXTS.ui("prompt_preview"), language=None, interactive=False)
             code = code_panel()
     about_panel(TEXTS)
 
@@ -185,19 +290,41 @@ def build(ctx: TabContext) -> None:
                  request: Any = None) -> Iterator[tuple[str, str, str]]:
         check_options(prompt, max_new_tokens, temperature, do_sample)
         loaded = ctx.load(model, TASK, progress)
-        options = dict(max_new_tokens=int(max_new_tokens), temperature=float(temperature), top_p=float(top_p),
-                       top_k=int(top_k), repetition_penalty=float(repetition_penalty), do_sample=bool(do_sample),
-                       seed=int(seed))
+        options = sampling_options(max_new_tokens, temperature, top_p, top_k, repetition_penalty, do_sample, seed)
         snippet = pipeline_snippet(TASK, loaded.entry.id, [prompt], {k: v for k, v in options.items() if k != "seed"})
-        session = getattr(request, "session_hash", None) or ""
-        stop_event = stop_events[session] = threading.Event()
-        try:
-            with loaded.slots:
-                for text, line in stream_generate(loaded.model, prompt, options, stop_event, stop or ""):
-                    yield text, line, snippet
-        finally:
-            if stop_events.get(session) is stop_event:
-                del stop_events[session]
+        for text, line in streamed(loaded, prompt, options, stop, request):
+            yield text, line, snippet
+
+    @guarded
+    def chat(message: str, history: list[dict[str, Any]] | None = None, model: str | None = None,
+             system_prompt: str = "", max_new_tokens: int = 128, temperature: float = 0.7, top_p: float = 0.95,
+             top_k: int = 50, repetition_penalty: float = 1.0, do_sample: bool = True, seed: int = 0,
+             stop: str = "", progress: Any = gr.Progress(),
+             request: Any = None) -> Iterator[tuple[list[dict[str, str]], str, str, str]]:
+        if not (message or "").strip():
+            raise TEXTS.error("empty_message")
+        turns = normalize_history(history)
+        check_options(message, max_new_tokens, temperature, do_sample)
+        loaded = ctx.load(model, TASK, progress)
+        messages = chat_messages(system_prompt, turns, message)
+        prompt = render_chat_prompt(loaded.model.tokenizer, messages, loaded.entry.label)
+        options = sampling_options(max_new_tokens, temperature, top_p, top_k, repetition_penalty, do_sample, seed)
+        snippet = pipeline_snippet(
+            TASK, loaded.entry.id, [Raw("messages")], {k: v for k, v in options.items() if k != "seed"},
+            setup=["messages = " + format_value(messages)],
+            show="print(result[0]['generated_text'][-1]['content'])",
+        )
+        shown = [*turns, {"role": "user", "content": message}]
+        for text, line in streamed(loaded, prompt, options, stop, request, add_special_tokens=False):
+            yield [*shown, {"role": "assistant", "content": text}], prompt, line, snippet
+
+    def last_user_turn(history: list[dict[str, Any]] | None) -> tuple[str, list[dict[str, str]]]:
+        """For Retry: the last user message, and the history before it."""
+        turns = normalize_history(history)
+        for index in range(len(turns) - 1, -1, -1):
+            if turns[index]["role"] == "user":
+                return turns[index]["content"], turns[:index]
+        raise TEXTS.error("nothing_to_retry")
 
     @guarded
     def stop_generation(request: Any = None) -> None:
@@ -205,7 +332,27 @@ def build(ctx: TabContext) -> None:
         if event is not None:
             event.set()
 
-    event = run.click(generate, [prompt_box, picker, max_new, temperature_box, top_p_box, top_k_box, rep_box,
-                                 sample_box, seed_box, stop_box], [output, stats, code], api_name="generate",
-                      concurrency_limit=4)
+    settings = [max_new, temperature_box, top_p_box, top_k_box, rep_box, sample_box, seed_box, stop_box]
+    # One concurrency group per tab: generations queue (with their position shown) instead of
+    # competing for the same CPU/GPU.
+    shared = dict(concurrency_limit=max(m.concurrency for m in ctx.models(TASK)), concurrency_id="text_generation")
+    event = run.click(generate, [prompt_box, picker, *settings], [output, stats, code], api_name="generate", **shared)
+    chat_inputs = [message_box, chatbot, picker, system_box, *settings]
+    chat_outputs = [chatbot, preview, chat_stats, code]
+    # API clients send and get plain {role, content: str} messages (the Chatbot's own schema wants
+    # content parts), so the public endpoint runs on hidden JSON twins of the chat widgets. It is
+    # registered first so it owns the name "chat".
+    api_history, api_reply = gr.JSON(visible=False), gr.JSON(visible=False)
+    api_trigger = gr.Button(visible=False)
+    api_chat = api_trigger.click(chat, [message_box, api_history, *chat_inputs[2:]],
+                                 [api_reply, *chat_outputs[1:]], api_name="chat", **shared)
+    sent = send.click(chat, chat_inputs, chat_outputs, api_visibility="private", **shared)
+    sent.success(lambda: "", None, message_box, api_visibility="private")
+    submitted = message_box.submit(chat, chat_inputs, chat_outputs, api_visibility="private", **shared)
+    submitted.success(lambda: "", None, message_box, api_visibility="private")
+    retried = retry.click(guarded(last_user_turn), chatbot, [message_box, chatbot], api_visibility="private")
+    retried_chat = retried.success(chat, chat_inputs, chat_outputs, api_visibility="private", **shared)
+    retried_chat.success(lambda: "", None, message_box, api_visibility="private")
+    clear.click(lambda: ([], "", ""), None, [chatbot, preview, chat_stats], api_visibility="private")
     stop_button.click(stop_generation, None, None, api_name="stop_generation", cancels=[event])
+    chat_stop.click(stop_generation, None, None, api_visibility="private", cancels=[sent, submitted, retried_chat, api_chat])

@@ -52,3 +52,52 @@ def test_truncation_warning(client) -> None:
 def test_bad_input(client, prompt, kw, message) -> None:
     with pytest.raises(AppError, match=message):
         _run(client, prompt=prompt, **kw)
+
+
+BASE = "Llama base (test)"
+CHAT_OPTIONS = dict(max_new_tokens=8, temperature=0.7, top_p=0.95, top_k=50, repetition_penalty=1.0,
+                    do_sample=False, seed=0, stop="")
+
+
+def _chat(client, message, history, model=CHAT, system_prompt="", **kw):
+    args = {**CHAT_OPTIONS, **kw}
+    job = client.submit(message, history, model, system_prompt, *args.values(), api_name="/chat")
+    return job, job.result()
+
+
+def test_chat_history_round_trips_through_the_template(client) -> None:
+    history = [{"role": "user", "content": "hello there"}, {"role": "assistant", "content": "good morning"}]
+    job, (messages, preview, stats, code) = _chat(client, "how are you", history, system_prompt="be brief")
+    assert len(job.outputs()) > 1  # streamed
+    roles = [m["role"] for m in messages]
+    assert roles == ["user", "assistant", "user", "assistant"]
+    assert [m["content"] for m in messages[:3]] == ["hello there", "good morning", "how are you"]
+    # The preview is the model's own ChatML template applied to system + history + new message.
+    expected = ("<|im_start|>system\nbe brief<|im_end|>\n<|im_start|>user\nhello there<|im_end|>\n"
+                "<|im_start|>assistant\ngood morning<|im_end|>\n<|im_start|>user\nhow are you<|im_end|>\n"
+                "<|im_start|>assistant\n")
+    assert preview.rstrip("\n") == expected.rstrip("\n")  # the code box drops the final newline
+    assert "tokens/s" in stats
+    assert "messages = " in code and "pipe(" in code
+
+    # The next turn carries the reply back in: history grows by two and greedy replies are reproducible.
+    _, (again, *_rest) = _chat(client, "how are you", history, system_prompt="be brief")
+    assert again[-1]["content"] == messages[-1]["content"]
+    _, (longer, preview2, *_r) = _chat(client, "and then", messages)
+    assert len(longer) == 6 and preview2.count("<|im_start|>user") == 3
+
+
+def test_chat_refuses_models_without_template(client) -> None:
+    with pytest.raises(AppError, match="no chat template"):
+        _chat(client, "hello", [], model=BASE)
+
+
+@pytest.mark.parametrize("message,history,text", [
+    ("", [], "type a message"),
+    ("hi", [{"role": "robot", "content": "x"}], "malformed"),
+    ("hi", [{"content": "no role"}], "malformed"),
+    ("hi", [["user", "tuple style"]], "malformed"),
+])
+def test_chat_bad_input(client, message, history, text) -> None:
+    with pytest.raises(AppError, match=text):
+        _chat(client, message, history)
