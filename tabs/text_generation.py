@@ -231,6 +231,17 @@ def sampling_options(max_new_tokens: int, temperature: float, top_p: float, top_
                 seed=int(seed))
 
 
+def generation_snippet(model_id: str, call_args: list[Any], options: dict[str, Any], setup: list[str] | None = None,
+                       show: str = "print(result)") -> str:
+    """The pipeline call with the same options; sampling also seeds the RNG as the app does."""
+    call = {k: v for k, v in options.items() if k != "seed"}
+    if not options["do_sample"]:
+        call = {k: v for k, v in call.items() if k not in ("temperature", "top_p", "top_k")}
+    seeding = [f"set_seed({options['seed']})"] if options["do_sample"] else []
+    return pipeline_snippet(TASK, model_id, call_args, call, setup=[*(setup or []), *seeding],
+                            imports=["from transformers import set_seed"] if seeding else None, show=show)
+
+
 def build(ctx: TabContext) -> None:
     import gradio as gr
 
@@ -291,7 +302,7 @@ def build(ctx: TabContext) -> None:
         check_options(prompt, max_new_tokens, temperature, do_sample)
         loaded = ctx.load(model, TASK, progress)
         options = sampling_options(max_new_tokens, temperature, top_p, top_k, repetition_penalty, do_sample, seed)
-        snippet = pipeline_snippet(TASK, loaded.entry.id, [prompt], {k: v for k, v in options.items() if k != "seed"})
+        snippet = generation_snippet(loaded.entry.id, [prompt], options)
         for text, line in streamed(loaded, prompt, options, stop, request):
             yield text, line, snippet
 
@@ -309,11 +320,9 @@ def build(ctx: TabContext) -> None:
         messages = chat_messages(system_prompt, turns, message)
         prompt = render_chat_prompt(loaded.model.tokenizer, messages, loaded.entry.label)
         options = sampling_options(max_new_tokens, temperature, top_p, top_k, repetition_penalty, do_sample, seed)
-        snippet = pipeline_snippet(
-            TASK, loaded.entry.id, [Raw("messages")], {k: v for k, v in options.items() if k != "seed"},
-            setup=["messages = " + format_value(messages)],
-            show="print(result[0]['generated_text'][-1]['content'])",
-        )
+        snippet = generation_snippet(loaded.entry.id, [Raw("messages")], options,
+                                     setup=["messages = " + format_value(messages)],
+                                     show="print(result[0]['generated_text'][-1]['content'])")
         shown = [*turns, {"role": "user", "content": message}]
         for text, line in streamed(loaded, prompt, options, stop, request, add_special_tokens=False):
             yield [*shown, {"role": "assistant", "content": text}], prompt, line, snippet

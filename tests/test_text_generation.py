@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -101,3 +105,26 @@ def test_chat_refuses_models_without_template(client) -> None:
 def test_chat_bad_input(client, message, history, text) -> None:
     with pytest.raises(AppError, match=text):
         _chat(client, message, history)
+
+
+def _run_snippet(code: str, cwd) -> str:
+    from conftest import OFFLINE_ENV
+
+    run = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, **OFFLINE_ENV})
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout
+
+
+@pytest.mark.parametrize("do_sample", [False, True])
+def test_completion_snippet_reproduces_the_app(client, test_models, do_sample) -> None:
+    _, (text, _, code) = _run(client, prompt="the cat", max_new_tokens=12, do_sample=do_sample, seed=7)
+    printed = ast.literal_eval(_run_snippet(code, test_models).strip().splitlines()[-1])
+    assert printed[0]["generated_text"] == "the cat" + text
+
+
+def test_chat_snippet_reproduces_the_app(client, test_models) -> None:
+    history = [{"role": "user", "content": "hello there"}, {"role": "assistant", "content": "good morning"}]
+    _, (messages, _, _, code) = _chat(client, "how are you", history, system_prompt="be brief")
+    printed = _run_snippet(code, test_models)
+    assert printed.endswith("\n") and printed[:-1] == messages[-1]["content"]  # print() adds one newline
