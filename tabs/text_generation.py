@@ -38,6 +38,11 @@ STRINGS = {
         "do_sample": "Sample (off = greedy)",
         "seed": "Seed",
         "stop_strings": "Stop string (optional)",
+        "alternatives": "Teaching view: the top alternatives at each generated token",
+        "col_step": "step",
+        "col_token": "chosen token",
+        "col_prob": "its probability",
+        "col_alternatives": "top alternatives (token probability)",
         "empty_prompt": "Please enter a prompt.",
         "bad_max_new_tokens": "Max new tokens must be between 1 and {limit}.",
         "bad_temperature": "Temperature must be a number of 0 or more.",
@@ -78,6 +83,11 @@ STRINGS = {
         "do_sample": "샘플링 (끄면 greedy)",
         "seed": "시드",
         "stop_strings": "중지 문자열 (선택)",
+        "alternatives": "학습용 보기: 생성한 토큰마다 가능성이 높았던 후보들",
+        "col_step": "단계",
+        "col_token": "고른 토큰",
+        "col_prob": "그 확률",
+        "col_alternatives": "상위 후보 (토큰 확률)",
         "empty_prompt": "프롬프트를 입력해 주세요.",
         "bad_max_new_tokens": "최대 새 토큰 수는 1에서 {limit} 사이여야 합니다.",
         "bad_temperature": "온도는 0 이상의 숫자여야 합니다.",
@@ -160,19 +170,61 @@ def render_chat_prompt(tokenizer: Any, messages: list[dict[str, str]], model_lab
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 
+ALTERNATIVES = 5
+
+
+class AlternativesRecorder:
+    """Records, at each generated token, the model's top alternatives, as rows [step, chosen token, its
+    probability, alternatives]. Probabilities are the model's own (after repetition penalty), before
+    temperature/top-k/top-p reshape them for sampling."""
+
+    def __init__(self, tokenizer: Any, k: int = ALTERNATIVES):
+        self.tokenizer = tokenizer
+        self.k = k
+        self.rows: list[list[Any]] = []
+        self._pending: tuple[Any, Any] | None = None  # (probabilities, top-k) of the step not yet resolved
+
+    def observe(self, scores: Any) -> None:
+        probs = scores[0].float().softmax(-1)
+        self._pending = (probs, probs.topk(min(self.k, probs.numel())))
+
+    def resolve(self, chosen_id: int) -> None:
+        if self._pending is None:
+            return
+        probs, top = self._pending
+        self._pending = None
+        shown = " · ".join(f"{self.tokenizer.decode([i])!r} {p:.3f}" for p, i in zip(top.values.tolist(), top.indices.tolist()))
+        self.rows.append([len(self.rows) + 1, repr(self.tokenizer.decode([chosen_id])), round(float(probs[chosen_id]), 4), shown])
+
+
 def stream_generate(pipe: Any, prompt: str, options: dict[str, Any], stop_event: threading.Event,
-                    stop: str = "", add_special_tokens: bool = True) -> Iterator[tuple[str, str]]:
+                    stop: str = "", add_special_tokens: bool = True,
+                    recorder: AlternativesRecorder | None = None) -> Iterator[tuple[str, str]]:
     """Yield (text so far, stats) while a background thread runs model.generate.
 
     A chat prompt already carries the template's special tokens: pass add_special_tokens=False.
+    With a recorder, the top alternatives at each step are collected in `recorder.rows` as it goes.
     """
     import torch
-    from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+    from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
     class StopFlag(StoppingCriteria):
         # Checked after every token, so the Stop button ends generation within one step.
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
             return stop_event.is_set()
+
+    class Record(LogitsProcessor):
+        # generate() runs custom processors before its sampling warpers: these are the model's own
+        # probabilities. The previous step's chosen token is the last of input_ids.
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            if generated_steps[0]:
+                recorder.resolve(int(input_ids[0, -1]))
+            generated_steps[0] += 1
+            recorder.observe(scores)
+            return scores
+
+    generated_steps = [0]
+    processors = LogitsProcessorList([Record()]) if recorder is not None else None
 
     model, tokenizer = pipe.model, pipe.tokenizer
     ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=add_special_tokens).input_ids
@@ -191,9 +243,12 @@ def stream_generate(pipe: Any, prompt: str, options: dict[str, Any], stop_event:
 
     def run() -> None:
         try:
-            model.generate(input_ids=ids.to(model.device), attention_mask=torch.ones_like(ids).to(model.device),
-                           streamer=streamer, stopping_criteria=StoppingCriteriaList([StopFlag()]),
-                           pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **options)
+            output = model.generate(
+                input_ids=ids.to(model.device), attention_mask=torch.ones_like(ids).to(model.device),
+                streamer=streamer, stopping_criteria=StoppingCriteriaList([StopFlag()]), logits_processor=processors,
+                pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **options)
+            if recorder is not None and output.shape[1] > ids.shape[1]:
+                recorder.resolve(int(output[0, -1]))
         except BaseException as exc:  # re-raised in the handler so OOM reaches playground.errors
             failure.append(exc)
             streamer.end()
@@ -249,12 +304,12 @@ def build(ctx: TabContext) -> None:
     stop_events: dict[str, threading.Event] = {}
 
     def streamed(loaded: Any, prompt: str, options: dict[str, Any], stop: str, request: Any,
-                 add_special_tokens: bool = True) -> Iterator[tuple[str, str]]:
+                 add_special_tokens: bool = True, recorder: AlternativesRecorder | None = None) -> Iterator[tuple[str, str]]:
         session = getattr(request, "session_hash", None) or ""
         stop_event = stop_events[session] = threading.Event()
         try:
             with loaded.slots:
-                yield from stream_generate(loaded.model, prompt, options, stop_event, stop or "", add_special_tokens)
+                yield from stream_generate(loaded.model, prompt, options, stop_event, stop or "", add_special_tokens, recorder)
         finally:
             if stop_events.get(session) is stop_event:
                 del stop_events[session]
@@ -279,6 +334,10 @@ def build(ctx: TabContext) -> None:
                         stop_button = gr.Button(TEXTS.ui("stop"), variant="stop")
                     output = gr.Textbox(label=TEXTS.ui("output"), lines=12, interactive=False)
                     stats = gr.Markdown(label=TEXTS.ui("stats"))
+                    with gr.Accordion(TEXTS.ui("alternatives"), open=False):
+                        alternatives = gr.Dataframe(
+                            headers=[TEXTS.get(k) for k in ("col_step", "col_token", "col_prob", "col_alternatives")],
+                            label=TEXTS.ui("alternatives"), interactive=False, wrap=True)
                 with gr.Tab(TEXTS.ui("chat_title")):
                     system_box = gr.Textbox(label=TEXTS.ui("system_prompt"), lines=2)
                     chatbot = gr.Chatbot(label=TEXTS.ui("chatbot"), height=360)
@@ -298,13 +357,14 @@ def build(ctx: TabContext) -> None:
     def generate(prompt: str, model: str | None = None, max_new_tokens: int = 64, temperature: float = 0.7,
                  top_p: float = 0.95, top_k: int = 50, repetition_penalty: float = 1.0, do_sample: bool = True,
                  seed: int = 0, stop: str = "", progress: Any = gr.Progress(),
-                 request: Any = None) -> Iterator[tuple[str, str, str]]:
+                 request: Any = None) -> Iterator[tuple[str, str, str, list[list[Any]]]]:
         check_options(prompt, max_new_tokens, temperature, do_sample)
         loaded = ctx.load(model, TASK, progress)
         options = sampling_options(max_new_tokens, temperature, top_p, top_k, repetition_penalty, do_sample, seed)
         snippet = generation_snippet(loaded.entry.id, [prompt], options)
-        for text, line in streamed(loaded, prompt, options, stop, request):
-            yield text, line, snippet
+        recorder = AlternativesRecorder(loaded.model.tokenizer)
+        for text, line in streamed(loaded, prompt, options, stop, request, recorder=recorder):
+            yield text, line, snippet, list(recorder.rows)
 
     @guarded
     def chat(message: str, history: list[dict[str, Any]] | None = None, model: str | None = None,
@@ -345,7 +405,7 @@ def build(ctx: TabContext) -> None:
     # One concurrency group per tab: generations queue (with their position shown) instead of
     # competing for the same CPU/GPU.
     shared = dict(concurrency_limit=max(m.concurrency for m in ctx.models(TASK)), concurrency_id="text_generation")
-    event = run.click(generate, [prompt_box, picker, *settings], [output, stats, code], api_name="generate", **shared)
+    event = run.click(generate, [prompt_box, picker, *settings], [output, stats, code, alternatives], api_name="generate", **shared)
     chat_inputs = [message_box, chatbot, picker, system_box, *settings]
     chat_outputs = [chatbot, preview, chat_stats, code]
     # API clients send and get plain {role, content: str} messages (the Chatbot's own schema wants

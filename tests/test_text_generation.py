@@ -24,11 +24,11 @@ def _run(client, prompt="Hello", **kw):
 
 
 def test_streams_and_seed_reproduces(client) -> None:
-    job, (text, stats, code) = _run(client, seed=3)
+    job, (text, stats, code, alternatives) = _run(client, seed=3)
     assert len(job.outputs()) > 1
     assert "tokens/s" in stats
     assert "text-generation" in code
-    _, (again, _, _) = _run(client, seed=3)
+    _, (again, *_) = _run(client, seed=3)
     assert again == text
 
 
@@ -43,7 +43,7 @@ def test_stop_ends_early(client) -> None:
 
 
 def test_truncation_warning(client) -> None:
-    _, (_, stats, _) = _run(client, prompt="word " * 3000, max_new_tokens=4)
+    _, (_, stats, *_) = _run(client, prompt="word " * 3000, max_new_tokens=4)
     assert "too long" in stats
 
 
@@ -118,7 +118,7 @@ def _run_snippet(code: str, cwd) -> str:
 
 @pytest.mark.parametrize("do_sample", [False, True])
 def test_completion_snippet_reproduces_the_app(client, test_models, do_sample) -> None:
-    _, (text, _, code) = _run(client, prompt="the cat", max_new_tokens=12, do_sample=do_sample, seed=7)
+    _, (text, _, code, _) = _run(client, prompt="the cat", max_new_tokens=12, do_sample=do_sample, seed=7)
     printed = ast.literal_eval(_run_snippet(code, test_models).strip().splitlines()[-1])
     assert printed[0]["generated_text"] == "the cat" + text
 
@@ -128,3 +128,20 @@ def test_chat_snippet_reproduces_the_app(client, test_models) -> None:
     _, (messages, _, _, code) = _chat(client, "how are you", history, system_prompt="be brief")
     printed = _run_snippet(code, test_models)
     assert printed.endswith("\n") and printed[:-1] == messages[-1]["content"]  # print() adds one newline
+
+
+@pytest.mark.parametrize("do_sample", [False, True])
+def test_alternatives_table_explains_each_token(client, do_sample) -> None:
+    _, (text, _, _, table) = _run(client, prompt="the cat", max_new_tokens=6, do_sample=do_sample, seed=5, top_k=3)
+    rows = table["data"]
+    assert [r[0] for r in rows] == list(range(1, len(rows) + 1)) and 1 <= len(rows) <= 6
+    # The chosen tokens spell the generated text, and each chosen token is among the alternatives.
+    assert "".join(ast.literal_eval(r[1]) for r in rows).strip() == text.strip()
+    for step, token, prob, shown in rows:
+        assert 0 < float(prob) <= 1
+        listed = [float(part.rsplit(" ", 1)[1]) for part in shown.split(" · ")]
+        assert listed == sorted(listed, reverse=True)
+        if not do_sample:  # greedy picks the most likely token
+            assert float(prob) == pytest.approx(listed[0], abs=1e-3)
+        else:  # sampling with top_k=3 draws from the model's three most likely tokens
+            assert token in " · ".join(shown.split(" · ")[:3])
