@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 import time
@@ -34,12 +35,20 @@ def test_streams_and_seed_reproduces(client) -> None:
 
 def test_stop_ends_early(client) -> None:
     job = client.submit("Hello", CHAT, 2000, 0.7, 0.95, 50, 1.0, True, 0, "", api_name="/generate")
-    time.sleep(3)
+    while len(job.outputs()) < 3:  # generation is under way
+        time.sleep(0.1)
     client.predict(api_name="/stop_generation")
     start = time.time()
     while not job.done() and time.time() - start < 30:
         time.sleep(0.2)
     assert job.done()
+    # The stopping criterion ended generate() itself: far fewer tokens than the 2000 asked for.
+    _, stats, _, alternatives = job.outputs()[-1]
+    produced = int(re.search(r"out (\d+)", stats).group(1))
+    assert produced < 1000 and len(alternatives["data"]) < 1000
+    # The worker is free again: the next request completes.
+    _, (text, *_rest) = _run(client, max_new_tokens=4, do_sample=False)
+    assert isinstance(text, str)
 
 
 def test_truncation_warning(client) -> None:
