@@ -1,8 +1,8 @@
 """Safe audio decoding for every audio tab: any file -> mono float32 at the model's sampling rate.
 
-soundfile (libsndfile) reads WAV/FLAC/OGG without external tools; everything else ffmpeg decodes
-(MP3, M4A, WebM, the audio track of a video) goes through the ffmpeg binary. Decoded samples are
-streamed to a temporary file, block by block, so an hour-long recording never sits in memory as one
+soundfile (libsndfile) reads WAV, FLAC, OGG (Vorbis, Opus) and MP3 without external tools; everything
+else ffmpeg decodes (M4A/AAC, WebM, the audio track of a video) goes through the ffmpeg binary. Decoded
+samples are streamed to a temporary file, block by block, so an hour-long recording never sits in memory as one
 array: callers read the windows they need. Duration is checked from the header before decoding,
 and again while decoding (a header can lie), so an over-long upload is refused without filling memory
 or disk.
@@ -27,7 +27,7 @@ STRINGS = {
         "zero_length": "The audio contains no samples (zero length).",
         "not_audio": "This file could not be read as audio; it may be corrupt, truncated, or not an audio/video file.",
         "too_long": "The audio is {minutes:.1f} minutes long; the limit is {limit:g} minutes. Please trim it.",
-        "no_ffmpeg": "This format needs ffmpeg, which is not installed. Use WAV, FLAC or OGG, or install ffmpeg.",
+        "no_ffmpeg": "This format needs ffmpeg, which is not installed. Use WAV, FLAC, OGG or MP3, or install ffmpeg.",
     },
     "ko": {
         "no_audio": "먼저 오디오를 녹음하거나 파일을 올려 주세요.",
@@ -35,7 +35,7 @@ STRINGS = {
         "zero_length": "오디오에 샘플이 없습니다 (길이 0).",
         "not_audio": "이 파일을 오디오로 읽을 수 없습니다. 손상되었거나 잘렸거나 오디오/비디오 파일이 아닐 수 있습니다.",
         "too_long": "오디오 길이가 {minutes:.1f}분입니다. 제한은 {limit:g}분입니다. 잘라서 올려 주세요.",
-        "no_ffmpeg": "이 형식은 ffmpeg가 필요한데 설치되어 있지 않습니다. WAV, FLAC, OGG를 쓰거나 ffmpeg를 설치하세요.",
+        "no_ffmpeg": "이 형식은 ffmpeg가 필요한데 설치되어 있지 않습니다. WAV, FLAC, OGG, MP3를 쓰거나 ffmpeg를 설치하세요.",
     },
 }
 TEXTS = Texts("audio", STRINGS)
