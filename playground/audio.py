@@ -1,17 +1,23 @@
 """Safe audio decoding for every audio tab: any file -> mono float32 at the model's sampling rate.
 
-soundfile (libsndfile) reads WAV/FLAC/OGG without external tools; everything else ffmpeg decodes
-(MP3, M4A, the audio track of a video) goes through the ffmpeg binary. Duration is checked from the
-header before decoding so an over-long upload is refused without filling memory.
+soundfile (libsndfile) reads WAV, FLAC, OGG (Vorbis, Opus) and MP3 without external tools; everything
+else ffmpeg decodes (M4A/AAC, WebM, the audio track of a video) goes through the ffmpeg binary. Decoded
+samples are streamed to a temporary file, block by block, so an hour-long recording never sits in memory as one
+array: callers read the windows they need. Duration is checked from the header before decoding,
+and again while decoding (a header can lie), so an over-long upload is refused without filling memory
+or disk.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+from types import TracebackType
 
 import numpy as np
 
+from playground.errors import UserError
 from playground.texts import Texts
 
 STRINGS = {
@@ -21,7 +27,7 @@ STRINGS = {
         "zero_length": "The audio contains no samples (zero length).",
         "not_audio": "This file could not be read as audio; it may be corrupt, truncated, or not an audio/video file.",
         "too_long": "The audio is {minutes:.1f} minutes long; the limit is {limit:g} minutes. Please trim it.",
-        "no_ffmpeg": "This format needs ffmpeg, which is not installed. Use WAV, FLAC or OGG, or install ffmpeg.",
+        "no_ffmpeg": "This format needs ffmpeg, which is not installed. Use WAV, FLAC, OGG or MP3, or install ffmpeg.",
     },
     "ko": {
         "no_audio": "먼저 오디오를 녹음하거나 파일을 올려 주세요.",
@@ -29,10 +35,59 @@ STRINGS = {
         "zero_length": "오디오에 샘플이 없습니다 (길이 0).",
         "not_audio": "이 파일을 오디오로 읽을 수 없습니다. 손상되었거나 잘렸거나 오디오/비디오 파일이 아닐 수 있습니다.",
         "too_long": "오디오 길이가 {minutes:.1f}분입니다. 제한은 {limit:g}분입니다. 잘라서 올려 주세요.",
-        "no_ffmpeg": "이 형식은 ffmpeg가 필요한데 설치되어 있지 않습니다. WAV, FLAC, OGG를 쓰거나 ffmpeg를 설치하세요.",
+        "no_ffmpeg": "이 형식은 ffmpeg가 필요한데 설치되어 있지 않습니다. WAV, FLAC, OGG, MP3를 쓰거나 ffmpeg를 설치하세요.",
     },
 }
 TEXTS = Texts("audio", STRINGS)
+
+SAMPLE_BYTES = 4  # float32
+BLOCK_SECONDS = 10
+# -60 dBFS: below the noise floor of any real microphone recording.
+SILENCE_PEAK = 10 ** (-60 / 20)
+
+
+class DecodedAudio:
+    """Mono float32 samples at `rate`, kept in a temporary file; read windows with `read`.
+
+    Use as a context manager (or call `close`) so the file is removed.
+    """
+
+    def __init__(self, path: str, rate: int, decoder: str):
+        self.path = path
+        self.rate = rate
+        self.decoder = decoder  # "soundfile" or "ffmpeg": which tool read the original file
+        self.frames = os.path.getsize(path) // SAMPLE_BYTES
+        self.peak = self._peak()
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.rate
+
+    @property
+    def is_silent(self) -> bool:
+        return self.peak < SILENCE_PEAK
+
+    def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Samples [start, stop) (clamped to the audio)."""
+        stop = self.frames if stop is None else min(stop, self.frames)
+        start = max(0, min(start, stop))
+        with open(self.path, "rb") as file:
+            file.seek(start * SAMPLE_BYTES)
+            return np.fromfile(file, dtype=np.float32, count=stop - start)
+
+    def _peak(self) -> float:
+        block = BLOCK_SECONDS * self.rate
+        return max((float(np.abs(self.read(i, i + block)).max()) for i in range(0, self.frames, block)), default=0.0)
+
+    def close(self) -> None:
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+
+    def __enter__(self) -> "DecodedAudio":
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
 
 
 def _check_duration(seconds: float, max_minutes: float) -> None:
@@ -40,25 +95,37 @@ def _check_duration(seconds: float, max_minutes: float) -> None:
         raise TEXTS.error("too_long", minutes=seconds / 60, limit=max_minutes)
 
 
-def _read_soundfile(path: str, max_minutes: float) -> tuple[np.ndarray, int] | None:
-    """Decode with libsndfile; None when it does not know the format (then ffmpeg tries)."""
+def _decode_soundfile(path: str, out_path: str, rate: int, max_minutes: float) -> bool:
+    """Decode with libsndfile into `out_path`; False when it does not know the format (then ffmpeg tries)."""
     import soundfile as sf
+    import soxr
 
     try:
-        info = sf.info(path)
+        source = sf.SoundFile(path)
     except Exception:
-        return None
-    if info.samplerate > 0 and info.frames > 0:
-        _check_duration(info.frames / info.samplerate, max_minutes)
-    try:
-        data, rate = sf.read(path, dtype="float32", always_2d=True)
-    except Exception as exc:
-        raise TEXTS.error("not_audio") from exc
-    return data.mean(axis=1), rate
+        return False
+    with source, open(out_path, "wb") as out:
+        if source.samplerate > 0 and source.frames > 0:
+            _check_duration(source.frames / source.samplerate, max_minutes)
+        resampler = soxr.ResampleStream(source.samplerate, rate, 1, dtype="float32") if source.samplerate != rate else None
+        frames_read = 0
+        try:
+            for block in source.blocks(blocksize=BLOCK_SECONDS * source.samplerate, dtype="float32", always_2d=True):
+                frames_read += len(block)
+                _check_duration(frames_read / source.samplerate, max_minutes)
+                mono = block.mean(axis=1)
+                out.write((resampler.resample_chunk(mono) if resampler else mono).tobytes())
+            if resampler:
+                out.write(resampler.resample_chunk(np.zeros(0, np.float32), last=True).tobytes())
+        except UserError:
+            raise
+        except Exception as exc:
+            raise TEXTS.error("not_audio") from exc
+    return True
 
 
-def _read_ffmpeg(path: str, max_minutes: float, rate: int) -> np.ndarray:
-    """Decode any ffmpeg-readable file straight to mono float32 at `rate`."""
+def _decode_ffmpeg(path: str, out_path: str, rate: int, max_minutes: float) -> None:
+    """Decode any ffmpeg-readable file into `out_path` as mono float32 at `rate`."""
     if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
         raise TEXTS.error("no_ffmpeg")
     import ffmpeg
@@ -69,35 +136,37 @@ def _read_ffmpeg(path: str, max_minutes: float, rate: int) -> np.ndarray:
         raise TEXTS.error("not_audio") from exc
     if not any(s.get("codec_type") == "audio" for s in probe.get("streams", [])):
         raise TEXTS.error("not_audio")
-    duration = float(probe.get("format", {}).get("duration") or 0)
-    _check_duration(duration, max_minutes)
+    _check_duration(float(probe.get("format", {}).get("duration") or 0), max_minutes)
     try:
-        out, _ = (
+        # `t` stops a file whose header understates its length one second past the limit.
+        (
             ffmpeg.input(path)
-            .output("pipe:", format="f32le", acodec="pcm_f32le", ac=1, ar=rate, vn=None)
+            .output(out_path, format="f32le", acodec="pcm_f32le", ac=1, ar=rate, vn=None, t=max_minutes * 60 + 1)
+            .overwrite_output()
             .run(capture_stdout=True, capture_stderr=True)
         )
     except ffmpeg.Error as exc:
         raise TEXTS.error("not_audio") from exc
-    return np.frombuffer(out, dtype=np.float32).copy()
 
 
-def decode_audio(path: str | None, sampling_rate: int, max_minutes: float) -> np.ndarray:
-    """The file at `path` as mono float32 samples at `sampling_rate`; clear UserErrors otherwise."""
+def open_audio(path: str | None, sampling_rate: int, max_minutes: float) -> DecodedAudio:
+    """The file at `path` decoded to mono float32 at `sampling_rate` (on disk); clear UserErrors otherwise."""
     if not path:
         raise TEXTS.error("no_audio")
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         raise TEXTS.error("empty")
-    decoded = _read_soundfile(path, max_minutes)
-    if decoded is None:
-        samples = _read_ffmpeg(path, max_minutes, sampling_rate)
-    else:
-        samples, rate = decoded
-        _check_duration(len(samples) / rate, max_minutes)
-        if len(samples) and rate != sampling_rate:
-            import soxr
-
-            samples = soxr.resample(samples, rate, sampling_rate).astype(np.float32)
-    if samples.size == 0:
-        raise TEXTS.error("zero_length")
-    return np.ascontiguousarray(samples, dtype=np.float32)
+    handle, out_path = tempfile.mkstemp(suffix=".f32", prefix="decoded-")
+    os.close(handle)
+    try:
+        decoder = "soundfile"
+        if not _decode_soundfile(path, out_path, sampling_rate, max_minutes):
+            decoder = "ffmpeg"
+            _decode_ffmpeg(path, out_path, sampling_rate, max_minutes)
+        audio = DecodedAudio(out_path, sampling_rate, decoder)
+        if audio.frames == 0:
+            raise TEXTS.error("zero_length")
+        _check_duration(audio.duration, max_minutes)
+    except BaseException:
+        os.unlink(out_path)
+        raise
+    return audio

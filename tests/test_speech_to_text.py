@@ -1,26 +1,43 @@
-"""Speech to text through the running app: formats, both test models, timestamps, subtitles, bad inputs."""
+"""Speech to text through the running app: formats, both test models, timestamps, subtitles, long audio,
+progress, the show-code snippet, espeak-ng speech, and every bad input (also without ffmpeg)."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
 import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
 import soundfile as sf
+import yaml
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
+
+from conftest import OFFLINE_ENV, RunningApp, launch_app
 
 RATE = 16000
 WHISPER = "Whisper (test)"
 WAV2VEC2 = "Wav2Vec2 CTC (test)"
+LONG_SECONDS = 300
+SPEECH = "The quick brown fox jumps over the lazy dog. Speech recognition turns sound into text."
 
 
 def tone(seconds: float, rate: int = RATE, channels: int = 1) -> np.ndarray:
     t = np.arange(int(seconds * rate)) / rate
     wave = 0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * np.random.default_rng(0).standard_normal(t.size)
     return np.stack([wave] * channels, axis=1).astype(np.float32) if channels > 1 else wave.astype(np.float32)
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", *args], check=True)
 
 
 @pytest.fixture(scope="module")
@@ -31,53 +48,115 @@ def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sf.write(folder / "tone.ogg", tone(2.0, 22050), 22050)
     sf.write(folder / "silence.wav", np.zeros(RATE, dtype=np.float32), RATE)
     for ext in ("mp3", "m4a"):
-        subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(folder / "tone.wav"), str(folder / f"tone.{ext}")], check=True)
-    video = ["ffmpeg", "-y", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=black:s=64x64:d=2", "-i", str(folder / "tone.wav")]
-    subprocess.run([*video, "-shortest", "-c:v", "libx264", "-c:a", "aac", str(folder / "video.mp4")], check=True)
-    sf.write(folder / "long.wav", tone(150.0, 8000), 8000)
+        ffmpeg("-i", str(folder / "tone.wav"), str(folder / f"tone.{ext}"))
+    ffmpeg("-i", str(folder / "tone.wav"), "-c:a", "libopus", str(folder / "tone.opus"))  # Ogg/Opus
+    ffmpeg("-i", str(folder / "tone.wav"), "-c:a", "libopus", str(folder / "tone.webm"))
+    video = ["-f", "lavfi", "-i", "color=c=black:s=64x64:d=2", "-i", str(folder / "tone.wav"), "-shortest"]
+    ffmpeg(*video, "-c:v", "libx264", "-c:a", "aac", str(folder / "video.mp4"))
+    ffmpeg(*video, "-c:v", "libvpx", "-c:a", "libvorbis", str(folder / "video.webm"))
+    sf.write(folder / "long.wav", tone(LONG_SECONDS, 8000), 8000)
     (folder / "empty.wav").write_bytes(b"")
     (folder / "text.wav").write_text("this is not audio at all\n" * 50)
     full = (folder / "tone.wav").read_bytes()
     (folder / "truncated.mp3").write_bytes((folder / "tone.mp3").read_bytes()[:40])
     (folder / "truncated.wav").write_bytes(full[:30])
+    (folder / "header_only.wav").write_bytes(full[:44])
     # 61 minutes at a low rate keeps the file small; the limit is checked from the header.
     sf.write(folder / "too_long.wav", np.zeros(61 * 60 * 1000, dtype=np.int16), 1000, subtype="PCM_16")
+    sf.write(folder / "big.wav", tone(40.0), RATE, subtype="PCM_16")  # 1.3 MB
     return folder
 
 
-def run(client, path: Path, model: str = WHISPER, **options):  # noqa: ANN001, ANN201
-    return client.predict(handle_file(str(path)), model, api_name="/transcribe", **options)
+@pytest.fixture(scope="module")
+def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real speech from espeak-ng: a sentence, and 40 s of it (chunked)."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (as root, `make test` installs it: apt-get install espeak-ng)")
+    folder = tmp_path_factory.mktemp("speech")
+    subprocess.run(["espeak-ng", "-w", str(folder / "speech.wav"), SPEECH], check=True)
+    subprocess.run(["espeak-ng", "-s", "120", "-w", str(folder / "long_speech.wav"), " ".join([SPEECH] * 6)], check=True)
+    return folder
 
 
-def check_subtitles(rows: list[list], srt_path: str, vtt_path: str, width: int) -> None:
-    srt = Path(srt_path).read_text(encoding="utf-8")
-    vtt = Path(vtt_path).read_text(encoding="utf-8")
-    assert vtt.startswith("WEBVTT\n\n")
-    srt_times = re.findall(r"^(\d\d:\d\d:\d\d,\d{3}) --> (\d\d:\d\d:\d\d,\d{3})$", srt, re.M)
-    vtt_times = re.findall(r"^(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})$", vtt, re.M)
-    assert len(srt_times) == len(vtt_times) == len(rows)
-    for (start, end, _), (s, e) in zip(rows, vtt_times):
-        assert start <= end
-        secs = [int(x[:2]) * 3600 + int(x[3:5]) * 60 + float(x[6:]) for x in (s, e)]
-        assert secs == pytest.approx([start, end], abs=0.002)
-    for line in vtt.splitlines() + srt.splitlines():
-        if "-->" not in line:
-            assert len(line) <= width
+def run(client, path: Path, model: str = WHISPER, *args, **options):  # noqa: ANN001, ANN002, ANN201
+    return client.predict(handle_file(str(path)), model, *args, api_name="/transcribe", **options)
 
 
 def data(table) -> list[list]:  # noqa: ANN001
-    return table["data"] if isinstance(table, dict) else table
+    rows = table["data"] if isinstance(table, dict) else table
+    return [[float(a), float(b), c] for a, b, c in rows]
 
 
-@pytest.mark.parametrize("name", ["tone.wav", "stereo44k.flac", "tone.ogg", "tone.mp3", "tone.m4a", "video.mp4", "silence.wav"])
+def seconds(clock: str) -> float:
+    return int(clock[:2]) * 3600 + int(clock[3:5]) * 60 + float(clock[6:].replace(",", "."))
+
+
+def parse_cues(text: str, vtt: bool) -> list[tuple[float, float, list[str]]]:
+    """(start, end, lines) of every cue; asserts the SRT/WebVTT block layout."""
+    if vtt:
+        assert text.startswith("WEBVTT\n\n")
+        text = text[len("WEBVTT\n\n"):]
+    cues = []
+    for number, block in enumerate(filter(None, text.split("\n\n")), 1):
+        lines = block.strip("\n").split("\n")
+        if not vtt:
+            assert lines.pop(0) == str(number)
+        match = re.fullmatch(r"(\S+) --> (\S+)", lines[0])
+        assert match, block
+        pattern = r"\d\d:\d\d:\d\d\.\d{3}" if vtt else r"\d\d:\d\d:\d\d,\d{3}"
+        assert re.fullmatch(pattern, match[1]) and re.fullmatch(pattern, match[2])
+        assert lines[1:], f"cue without text: {block!r}"
+        cues.append((seconds(match[1]), seconds(match[2]), lines[1:]))
+    return cues
+
+
+def squash(text: str) -> str:
+    """Text without whitespace: line wrapping may split long words."""
+    return "".join(text.split())
+
+
+def check_subtitles(rows: list[list], srt_path: str, vtt_path: str, width: int, max_words: int = 0) -> None:
+    """Both files well-formed, saying the same, and consistent with the segment table: the cues' text is
+    the rows' text, and each cue lies within the time of the rows its text comes from."""
+    srt = parse_cues(Path(srt_path).read_text(encoding="utf-8"), vtt=False)
+    vtt = parse_cues(Path(vtt_path).read_text(encoding="utf-8"), vtt=True)
+    assert srt == vtt
+    texted = [r for r in rows if r[2].strip()]
+    assert squash("".join(" ".join(lines) for _, _, lines in vtt)) == squash("".join(r[2] for r in texted))
+    ends = np.cumsum([len(squash(r[2])) for r in texted])  # where each row's text ends in the squashed whole
+    word_starts = np.cumsum([0] + [len(word) for r in texted for word in r[2].split()])[:-1]
+    position = 0
+    for start, end, lines in vtt:
+        assert start <= end
+        assert all(len(line) <= width for line in lines), lines
+        size = len(squash("".join(lines)))
+        if max_words:  # counted in the rows' words: wrapping may break a long word over two lines
+            assert np.count_nonzero((word_starts >= position) & (word_starts < position + size)) <= max_words
+        first, last = int(np.searchsorted(ends, position, side="right")), int(np.searchsorted(ends, position + size - 1, side="right"))
+        assert texted[first][0] - 0.002 <= start and end <= texted[last][1] + 0.002, (start, end, texted[first:last + 1])
+        position += size
+
+
+@pytest.mark.parametrize(
+    "name", ["tone.wav", "stereo44k.flac", "tone.ogg", "tone.opus", "tone.mp3", "tone.m4a", "tone.webm", "video.mp4", "video.webm"]
+)
 def test_formats(client, audio_dir: Path, name: str) -> None:  # noqa: ANN001
     text, table, srt, vtt, stats, code = run(client, audio_dir / name)
     assert isinstance(text, str)
     rows = data(table)
-    assert rows and all(len(r) == 3 for r in rows)
-    assert all(0 <= float(r[0]) <= float(r[1]) <= 2.1 for r in rows)
+    assert all(0 <= r[0] <= r[1] <= 2.1 for r in rows)
+    assert re.search(r"\*\*Audio:\*\* 2\.0 s", stats), stats
     assert "Real-time factor" in stats
-    assert "automatic-speech-recognition" in code and "pipe(" in code
+    assert "automatic-speech-recognition" in code and "pipe(" in code and repr(name) in code
+    check_subtitles(rows, srt, vtt, 42)
+
+
+def test_silence_gives_empty_text_and_a_note(client, audio_dir: Path) -> None:  # noqa: ANN001
+    text, table, srt, vtt, stats, code = run(client, audio_dir / "silence.wav")
+    assert text == ""
+    assert data(table) == []
+    assert "No speech detected" in stats and "silent" in stats
+    assert Path(srt).read_text() == "" and Path(vtt).read_text() == "WEBVTT\n\n"
 
 
 @pytest.mark.parametrize("model", [WHISPER, WAV2VEC2])
@@ -85,22 +164,111 @@ def test_formats(client, audio_dir: Path, name: str) -> None:  # noqa: ANN001
 def test_timestamps_and_subtitles(client, audio_dir: Path, model: str, timestamps: str) -> None:  # noqa: ANN001
     text, table, srt, vtt, stats, code = run(client, audio_dir / "tone.wav", model, timestamps=timestamps, max_chars_per_line=20)
     rows = data(table)
-    assert rows
-    check_subtitles([[float(a), float(b), c] for a, b, c in rows], srt, vtt, 20)
+    check_subtitles(rows, srt, vtt, 20)
+    assert (len(parse_cues(Path(vtt).read_text(), vtt=True))) == len([r for r in rows if r[2]])
     if model == WAV2VEC2 and timestamps == "segment":
         assert "CTC" in stats
+
+
+@pytest.mark.parametrize(("model", "timestamps"), [(WAV2VEC2, "word"), (WHISPER, "word"), (WHISPER, "segment")])
+def test_words_per_cue(client, audio_dir: Path, model: str, timestamps: str) -> None:  # noqa: ANN001
+    text, table, srt, vtt, stats, code = run(client, audio_dir / "tone.wav", model, "transcribe", "auto", timestamps, 30, 3)
+    rows = data(table)
+    check_subtitles(rows, srt, vtt, 30, max_words=3)
+    words = sum(len(r[2].split()) for r in rows)
+    cues = parse_cues(Path(srt).read_text(), vtt=False)
+    assert words == 0 or len(cues) >= -(-words // 3) or timestamps == "segment"
 
 
 def test_ctc_ignores_whisper_options(client, audio_dir: Path) -> None:  # noqa: ANN001
     *_, stats, code = run(client, audio_dir / "tone.wav", WAV2VEC2, task="translate", language="ko", timestamps="off")
     assert "CTC" in stats
     assert "generate_kwargs" not in code
+    *_, stats, code = run(client, audio_dir / "tone.wav", WAV2VEC2, language="klingon", timestamps="off")
+    assert "CTC" in stats
 
 
-def test_long_audio_is_chunked(client, audio_dir: Path) -> None:  # noqa: ANN001
-    text, table, srt, vtt, stats, code = run(client, audio_dir / "long.wav", WAV2VEC2, timestamps="off")
+@pytest.mark.parametrize(("language", "code"), [("ko", "ko"), ("Korean", "ko"), ("de", "de")])
+def test_language_by_code_or_name(client, audio_dir: Path, language: str, code: str) -> None:  # noqa: ANN001
+    *_, snippet = run(client, audio_dir / "tone.wav", WHISPER, task="translate", language=language, timestamps="off")
+    assert f"generate_kwargs={{'task': 'translate', 'language': '{code}'}}" in snippet
+
+
+def test_unknown_language_is_explained(client, audio_dir: Path) -> None:  # noqa: ANN001
+    with pytest.raises(AppError, match="does not know the language 'klingon'"):
+        run(client, audio_dir / "tone.wav", WHISPER, language="klingon")
+
+
+def test_language_dropdown_lists_every_whisper_language(app: RunningApp) -> None:
+    from transformers.models.whisper.tokenization_whisper import LANGUAGES
+
+    with urllib.request.urlopen(app.url + "config", timeout=10) as response:
+        config = json.load(response)
+    dropdowns = [c["props"] for c in config["components"] if c.get("type") == "dropdown"]
+    values = next([choice[1] for choice in d["choices"]] for d in dropdowns if "ko" in [choice[1] for choice in d["choices"]])
+    assert values == ["auto", *LANGUAGES]
+    assert len(values) > 99
+
+
+def test_long_audio_is_chunked_with_progress(client, audio_dir: Path) -> None:  # noqa: ANN001
+    job = client.submit(handle_file(str(audio_dir / "long.wav")), WAV2VEC2, "transcribe", "auto", "word", api_name="/transcribe")
+    seen: list[tuple] = []
+    while not job.done():
+        for unit in job.status().progress_data or []:
+            if unit.unit == "chunks" and (unit.index, unit.length) not in seen:
+                seen.append((unit.index, unit.length))
+        time.sleep(0.005)
+    text, table, srt, vtt, stats, code = job.result()
+    assert "chunk_length_s=30" in code and "batch_size=4" in code
+    assert f"{LONG_SECONDS:.1f} s" in stats
+    rows = data(table)
+    assert all(0 <= r[0] <= r[1] <= LONG_SECONDS for r in rows)
+    check_subtitles(rows, srt, vtt, 42)
+    windows = -(-(LONG_SECONDS - 30) // 20) + 1  # 30 s windows, 20 s apart (5 s context each side)
+    assert seen, "the progress bar never moved"
+    assert {length for _, length in seen} == {windows}
+    assert len(seen) >= 2 and [index for index, _ in seen] == sorted(index for index, _ in seen)
+
+
+@pytest.mark.parametrize(
+    ("name", "model", "timestamps"),
+    [("stereo44k.flac", WHISPER, "segment"), ("tone.m4a", WAV2VEC2, "word"), ("long.wav", WAV2VEC2, "off")],
+)
+def test_show_code_snippet_reproduces_the_app(client, audio_dir: Path, test_models: Path, name: str, model: str, timestamps: str) -> None:  # noqa: ANN001
+    text, table, *_, code = run(client, audio_dir / name, model, timestamps=timestamps)
+    # Catalog paths are relative to models.yaml: run where the catalog lives, with the named file there.
+    shutil.copy(audio_dir / name, test_models / name)
+    done = subprocess.run([sys.executable, "-c", code], cwd=test_models, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **OFFLINE_ENV})
+    assert done.returncode == 0, done.stderr[-2000:]
+    # CTC word timestamps print as np.float64(...).
+    printed = eval(done.stdout.strip().splitlines()[-1], {"__builtins__": {}, "np": np})  # noqa: S307
+    assert printed["text"].strip() == text
+    rows = data(table)
+    if timestamps != "off":
+        assert [c["text"].strip() for c in printed["chunks"] if c["text"].strip()] == [r[2] for r in rows if r[2]]
+
+
+def test_espeak_speech(client, speech_dir: Path) -> None:  # noqa: ANN001
+    duration = sf.info(str(speech_dir / "speech.wav")).duration
+    for model in (WHISPER, WAV2VEC2):
+        text, table, srt, vtt, stats, code = run(client, speech_dir / "speech.wav", model, timestamps="word")
+        rows = data(table)
+        assert all(0 <= r[0] <= r[1] <= duration + 0.001 for r in rows)
+        assert f"**Audio:** {duration:.1f} s" in stats
+        assert "silent" not in stats, "real speech is not mistaken for silence"
+        check_subtitles(rows, srt, vtt, 42)
+        assert "soundfile" in code and "'speech.wav'" in code
+
+
+def test_espeak_long_speech_is_chunked(client, speech_dir: Path) -> None:  # noqa: ANN001
+    duration = sf.info(str(speech_dir / "long_speech.wav")).duration
+    assert duration > 30
+    text, table, srt, vtt, stats, code = run(client, speech_dir / "long_speech.wav", WAV2VEC2, "transcribe", "auto", "word", 42, 5)
     assert "chunk_length_s=30" in code
-    assert "150.0 s" in stats
+    rows = data(table)
+    assert all(0 <= r[0] <= r[1] <= duration + 0.001 for r in rows)
+    check_subtitles(rows, srt, vtt, 42, max_words=5)
 
 
 @pytest.mark.parametrize(
@@ -110,14 +278,87 @@ def test_long_audio_is_chunked(client, audio_dir: Path) -> None:  # noqa: ANN001
         ("text.wav", "could not be read as audio"),
         ("truncated.wav", "could not be read as audio"),
         ("truncated.mp3", "could not be read as audio"),
+        ("header_only.wav", "no samples"),
         ("too_long.wav", "limit is 60 minutes"),
     ],
 )
 def test_bad_inputs(client, audio_dir: Path, name: str, message: str) -> None:  # noqa: ANN001
     with pytest.raises(AppError, match=message):
         run(client, audio_dir / name)
+    assert run(client, audio_dir / "tone.wav", WAV2VEC2)[0] is not None, "the app keeps serving"
 
 
 def test_bad_options(client, audio_dir: Path) -> None:  # noqa: ANN001
     with pytest.raises(AppError, match="not in the list of choices"):
         run(client, audio_dir / "tone.wav", timestamps="sentence")
+
+
+@pytest.fixture(scope="module")
+def restricted_app(test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """A second app with no ffmpeg/ffprobe on its PATH and a 0.5 MB upload limit."""
+    folder = tmp_path_factory.mktemp("restricted")
+    data = yaml.safe_load(test_catalog.read_text())
+    data["defaults"]["max_upload_mb"] = 0.5
+    for tab in data["tabs"].values():
+        for model in tab["models"]:
+            if model["id"].startswith("./"):
+                model["id"] = str(test_catalog.parent / model["id"][2:])
+    catalog = folder / "models.yaml"
+    catalog.write_text(yaml.safe_dump(data))
+    bin_dir = folder / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    running = launch_app(catalog, folder, "--tabs", "speech_to_text", env={"PATH": str(bin_dir)})
+    yield running
+    running.stop()
+
+
+def test_without_ffmpeg_soundfile_formats_still_work(restricted_app: RunningApp, audio_dir: Path) -> None:
+    client = restricted_app.client()
+    # libsndfile (bundled with soundfile) also reads MP3 and Ogg/Opus.
+    for name in ("tone.wav", "stereo44k.flac", "tone.ogg", "tone.opus", "tone.mp3"):
+        text, table, srt, vtt, stats, code = run(client, audio_dir / name, WAV2VEC2)
+        assert "**Audio:** 2.0 s" in stats, name
+        assert "import soundfile" in code and "ffmpeg" not in code
+    for name in ("tone.m4a", "tone.webm", "video.mp4"):
+        with pytest.raises(AppError, match="needs ffmpeg, which is not installed"):
+            run(client, audio_dir / name, WAV2VEC2)
+
+
+def test_upload_over_the_size_limit(restricted_app: RunningApp, audio_dir: Path) -> None:
+    with pytest.raises(Exception, match="(?i)file size|too large|exceeds"):
+        run(restricted_app.client(), audio_dir / "big.wav", WAV2VEC2)
+
+
+def test_whisper_options_follow_the_model_config(test_models: Path) -> None:
+    from tabs.speech_to_text import has_whisper_options
+
+    assert has_whisper_options(str(test_models / "whisper")) is True
+    assert has_whisper_options(str(test_models / "wav2vec2")) is False
+
+
+def test_whisper_options_hide_for_ctc_in_the_browser(app: RunningApp) -> None:
+    from test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (as root, `make test` installs it: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(locale="en-US")
+            page.goto(app.url, wait_until="networkidle")
+            page.get_by_role("tab", name="Speech to text").click()
+            task = page.get_by_text("Task (Whisper only)")
+            task.wait_for(state="visible", timeout=30_000)
+            picker = page.get_by_label("Model").first
+            picker.click()
+            page.get_by_role("option", name=WAV2VEC2).click()
+            task.wait_for(state="hidden", timeout=15_000)
+            assert not page.get_by_text("Language (Whisper only)").is_visible()
+            picker.click()
+            page.get_by_role("option", name=WHISPER).click()
+            task.wait_for(state="visible", timeout=15_000)
+        finally:
+            browser.close()
