@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from playground.errors import UserError
 from playground.images import open_image
 from playground.texts import Texts
 
@@ -46,6 +47,10 @@ STRINGS = {
     },
 }
 TEXTS = Texts("documents", STRINGS)
+
+
+class OcrUnavailable(UserError):
+    """Tesseract is not installed."""
 
 
 @dataclass
@@ -90,12 +95,15 @@ def render_pdf(path: str | Path, max_pages: int) -> list[Page]:
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
+    # PDFium refuses a page-less PDF without setting its last-error code, which then still holds an
+    # older failure's code: set it to "file not found" first, so an unchanged code means "no pages".
+    pdfium_c.FPDF_LoadDocument(b"/nonexistent/reset-error.pdf", None)
     try:
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
         if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
             raise TEXTS.error("encrypted") from None
-        if exc.err_code == pdfium_c.FPDF_ERR_SUCCESS:  # PDFium refuses a page-less file without an error code
+        if exc.err_code == pdfium_c.FPDF_ERR_FILE:
             raise TEXTS.error("no_pages") from None
         raise TEXTS.error("corrupt_pdf", name=Path(path).name) from None
     try:
@@ -112,7 +120,7 @@ def _render_page(page: Any) -> Page:
     import pypdfium2.raw as pdfium_c
 
     _, height = page.get_size()
-    result = Page(page.render(scale=PDF_SCALE).to_pil().convert("RGB"), from_text_layer=True)
+    result = Page(page.render(scale=PDF_SCALE).to_pil().convert("RGB"))
     text = page.get_textpage()
     word, box = "", None
     # Words are runs of non-space characters; a word's box is the union of its characters' boxes.
@@ -130,6 +138,7 @@ def _render_page(page: Any) -> Page:
         box = char_box if box is None else [min(box[0], char_box[0]), min(box[1], char_box[1]),
                                             max(box[2], char_box[2]), max(box[3], char_box[3])]
         word += char
+    result.from_text_layer = bool(result.words)
     return result
 
 
@@ -160,7 +169,7 @@ def ocr(page: Page, language: str = "eng") -> Page:
     try:
         data = pytesseract.image_to_data(page.image, lang=language, output_type=pytesseract.Output.DICT)
     except (pytesseract.TesseractNotFoundError, FileNotFoundError):
-        raise TEXTS.error("no_tesseract") from None
+        raise OcrUnavailable(TEXTS.render("no_tesseract")) from None
     except pytesseract.TesseractError:
         installed = ocr_languages()
         if language not in installed:

@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from playground.catalog import ModelEntry
-from playground.documents import PDF_SCALE, Page, is_pdf, load_document, ocr, ocr_languages, tesseract_available
+from playground.documents import (
+    PDF_SCALE,
+    OcrUnavailable,
+    Page,
+    is_pdf,
+    load_document,
+    ocr,
+    ocr_languages,
+    tesseract_available,
+)
 from playground.errors import guarded
 from playground.images import open_image
 from playground.snippets import Raw, format_call, model_load_kwargs, pipeline_snippet
@@ -56,6 +65,7 @@ STRINGS = {
         "on_page": "{answer} (page {page})",
         "no_answer": "(no answer)",
         "ocr_free_text": "(This model reads the page image itself: no OCR was run.)",
+        "unread_pages": "(Page(s) {pages} have no text layer and were not read: Tesseract OCR is not installed.)",
         "tesseract_missing": (
             "⚠️ Tesseract OCR is not installed: images and scanned pages cannot be read here (PDFs with a "
             "text layer and OCR-free models still work). Install it with "
@@ -87,6 +97,7 @@ STRINGS = {
         "on_page": "{answer} ({page}쪽)",
         "no_answer": "(답 없음)",
         "ocr_free_text": "(이 모델은 페이지 이미지를 직접 읽습니다. OCR을 하지 않았습니다.)",
+        "unread_pages": "({pages}쪽은 글자 층이 없는데 Tesseract OCR이 설치되어 있지 않아 읽지 못했습니다.)",
         "tesseract_missing": (
             "⚠️ Tesseract OCR이 설치되어 있지 않습니다. 이미지와 스캔한 페이지는 읽을 수 없습니다(글자 층이 있는 "
             "PDF와 OCR이 필요 없는 모델은 됩니다). `apt-get install tesseract-ocr tesseract-ocr-eng`로 설치하세요."
@@ -177,7 +188,7 @@ def ask_vision_language_model(pipe: Any, image: Any, question: str, generate_kwa
         return out[0]["generated_text"].split(DONUT_ANSWER_END)[0].strip()
     messages = [{"role": "user", "content": [{"type": "image", "image": image}, {"type": "text", "text": question}]}]
     out = pipe(text=messages, return_full_text=False, **generate_kwargs)
-    return out[0]["generated_text"].strip()
+    return out[0]["generated_text"]
 
 
 def answer_image(pipe: Any, entry: ModelEntry, image: Any, question: str, top_k: int, max_new_tokens: int) -> dict[str, Any]:
@@ -194,9 +205,23 @@ def generation_options(entry: ModelEntry, max_new_tokens: int) -> dict[str, Any]
 # ---- documents ----------------------------------------------------------------------------------
 
 
-def read_words(pages: list[Page], language: str) -> list[Page]:
-    """OCR the pages that have no text layer words (images, scanned PDF pages)."""
-    return [page if page.words else ocr(page, language) for page in pages]
+def read_words(pages: list[Page], language: str) -> list[int]:
+    """OCR the pages that have no text-layer words (images, scanned PDF pages), in place.
+
+    Without Tesseract, a PDF whose other pages have a text layer is still answered: the numbers of the
+    pages left unread are returned. A document with nothing readable says what to install.
+    """
+    unread = []
+    for number, page in enumerate(pages, 1):
+        if page.words:
+            continue
+        try:
+            ocr(page, language)
+        except OcrUnavailable:
+            if not any(p.from_text_layer for p in pages):
+                raise
+            unread.append(number)
+    return unread
 
 
 def union_box(boxes: list[list[float]]) -> list[int]:
@@ -206,23 +231,28 @@ def union_box(boxes: list[list[float]]) -> list[int]:
 
 def extract_answers(pipe: Any, pages: list[Page], question: str, top_k: int) -> list[DocumentAnswer]:
     """LayoutLM answers over every page, best first; each with the box of its words on its page."""
-    answers = []
+    answers: dict[tuple[int, int, int], DocumentAnswer] = {}
+    read_any = False
     for number, page in enumerate(pages, 1):
         if not page.words:
             continue
+        read_any = True
         for result in pipe(page.image, question, word_boxes=page.word_boxes(), top_k=top_k):
-            box = union_box(page.boxes[result["start"] : result["end"] + 1])
-            answers.append(DocumentAnswer(result["answer"], number, float(result["score"]), box))
-    if not answers:
+            # Token spans that cover the same words are one answer: keep its best score.
+            key = (number, result["start"], result["end"])
+            if key not in answers or answers[key].score < result["score"]:
+                box = union_box(page.boxes[result["start"] : result["end"] + 1])
+                answers[key] = DocumentAnswer(result["answer"], number, float(result["score"]), box)
+    if not read_any:
         raise TEXTS.error("no_text")
-    return sorted(answers, key=lambda a: -a.score)[:top_k]
+    return sorted(answers.values(), key=lambda a: -a.score)[:top_k]
 
 
 def generate_answers(pipe: Any, pages: list[Page], question: str, generate_kwargs: dict[str, Any]) -> list[DocumentAnswer]:
     """One generated answer per page from an OCR-free model; pages with an answer first."""
     answers = [DocumentAnswer(ask_vision_language_model(pipe, page.image, question, generate_kwargs), number)
                for number, page in enumerate(pages, 1)]
-    return sorted(answers, key=lambda a: not a.answer)
+    return sorted(answers, key=lambda a: not a.answer.strip())
 
 
 def annotate_page(page: Page, box: list[int] | None, show_words: bool) -> Any:
@@ -240,17 +270,19 @@ def annotate_page(page: Page, box: list[int] | None, show_words: bool) -> Any:
     return image
 
 
-def recognised_text(pages: list[Page], lang: str, ocr_free: bool) -> str:
+def recognised_text(pages: list[Page], lang: str, ocr_free: bool, unread: list[int]) -> str:
     parts = [f"{TEXTS.get('page_heading', lang, page=n)}\n{' '.join(p.words)}" for n, p in enumerate(pages, 1) if p.words]
     if ocr_free:
         parts.append(TEXTS.get("ocr_free_text", lang))
+    if unread:
+        parts.append(TEXTS.get("unread_pages", lang, pages=", ".join(map(str, unread))))
     return "\n\n".join(parts)
 
 
 def answer_labels(answers: list[DocumentAnswer], lang: str) -> dict[str, float] | str:
     """gr.Label's value: answers with scores, or the best generated answer as a plain label."""
     def name(a: DocumentAnswer) -> str:
-        return TEXTS.get("on_page", lang, answer=a.answer or TEXTS.get("no_answer", lang), page=a.page)
+        return TEXTS.get("on_page", lang, answer=a.answer.strip() or TEXTS.get("no_answer", lang), page=a.page)
 
     if answers[0].score is None:
         return name(answers[0])
@@ -317,7 +349,7 @@ for i in range(text.count_chars() + 1):
 """.strip("\n").splitlines()
 
 
-def vision_language_snippet(entry: ModelEntry, load_kwargs: dict[str, Any], imports: list[str], setup: list[str],
+def vision_language_snippet(model_id: str, load_kwargs: dict[str, Any], imports: list[str], setup: list[str],
                             question: str, generate_kwargs: dict[str, Any], donut: bool) -> str:
     options = {**generate_kwargs, "return_full_text": False}
     if donut:
@@ -327,14 +359,14 @@ def vision_language_snippet(entry: ModelEntry, load_kwargs: dict[str, Any], impo
         setup = [*setup, "messages = [{\"role\": \"user\", \"content\": [{\"type\": \"image\", \"image\": image}, "
                          f"{{\"type\": \"text\", \"text\": {question!r}}}]}}]"]
         call = format_call("pipe", [], {"text": Raw("messages"), **options})
-        show = "print(result[0][\"generated_text\"].strip())"
+        show = "print(result[0][\"generated_text\"])"
     lines = [*imports, "from transformers import pipeline", "",
-             "pipe = " + format_call("pipeline", [CHAT_TASK], {"model": entry.id, **load_kwargs}), "",
+             "pipe = " + format_call("pipeline", [CHAT_TASK], {"model": model_id, **load_kwargs}), "",
              *setup, "", "result = " + call, show]
     return "\n".join(lines) + "\n"
 
 
-def extractive_snippet(entry: ModelEntry, load_kwargs: dict[str, Any], imports: list[str], setup: list[str],
+def extractive_snippet(model_id: str, load_kwargs: dict[str, Any], imports: list[str], setup: list[str],
                        question: str, top_k: int, page: Page, language: str) -> str:
     if page.from_text_layer:
         imports = [*imports, "import pypdfium2.raw as pdfium_c"]
@@ -342,7 +374,7 @@ def extractive_snippet(entry: ModelEntry, load_kwargs: dict[str, Any], imports: 
         call_kwargs: dict[str, Any] = {"word_boxes": Raw("word_boxes"), "top_k": top_k}
     else:  # the pipeline runs the same Tesseract OCR as the app
         call_kwargs = {"top_k": top_k, "lang": language}
-    return pipeline_snippet(DOC_TASK, entry.id, [Raw("image"), question], call_kwargs, load_kwargs, setup, imports)
+    return pipeline_snippet(DOC_TASK, model_id, [Raw("image"), question], call_kwargs, load_kwargs, setup, imports)
 
 
 # ---- the UI -------------------------------------------------------------------------------------
@@ -370,10 +402,10 @@ def build(ctx: TabContext) -> None:
         result = answer_image(loaded.model, loaded.entry, picture, question, top_k, max_new_tokens)
         name = Path(image).name
         if loaded.entry.task == CLASSIFIER_TASK:
-            code = classifier_snippet(loaded.entry.id, name, question, top_k)
+            code = classifier_snippet(loaded.source, name, question, top_k)
         else:
             imports, setup = page_setup(name, 1, pdf=False)
-            code = vision_language_snippet(loaded.entry, model_load_kwargs(loaded.entry, loaded.dtype, loaded.device),
+            code = vision_language_snippet(loaded.source, model_load_kwargs(loaded.entry, loaded.dtype, loaded.device),
                                            imports, setup, question, generation_options(loaded.entry, max_new_tokens),
                                            donut=is_donut(loaded.model))
         return result, code
@@ -392,8 +424,7 @@ def build(ctx: TabContext) -> None:
         entry = resolve_entry(ctx, model, documents=True)
         ocr_free = entry.task != DOC_TASK
         pages = load_document(document, max_pages)  # a bad file is reported before any model loads
-        if not ocr_free:
-            pages = read_words(pages, ocr_language)
+        unread = [] if ocr_free else read_words(pages, ocr_language)
         loaded = load(entry, progress)
         load_kwargs = model_load_kwargs(loaded.entry, loaded.dtype, loaded.device)
         if ocr_free:
@@ -405,10 +436,10 @@ def build(ctx: TabContext) -> None:
         page = pages[best.page - 1]
         imports, setup = page_setup(Path(document).name, best.page, pdf=is_pdf(document))
         if ocr_free:
-            code = vision_language_snippet(loaded.entry, load_kwargs, imports, setup, question, options, is_donut(loaded.model))
+            code = vision_language_snippet(loaded.source, load_kwargs, imports, setup, question, options, is_donut(loaded.model))
         else:
-            code = extractive_snippet(loaded.entry, load_kwargs, imports, setup, question, top_k, page, ocr_language)
-        return (answer_labels(answers, lang), recognised_text(pages, lang, ocr_free), code,
+            code = extractive_snippet(loaded.source, load_kwargs, imports, setup, question, top_k, page, ocr_language)
+        return (answer_labels(answers, lang), recognised_text(pages, lang, ocr_free, unread), code,
                 annotate_page(page, best.box, bool(show_words)), [asdict(a) for a in answers])
 
     if pictures:
