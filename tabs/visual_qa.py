@@ -138,12 +138,16 @@ def document_models(entries: list[ModelEntry]) -> list[ModelEntry]:
     return [m for m in entries if is_document_model(m)]
 
 
+def default_entry(entries: list[ModelEntry]) -> ModelEntry:
+    return next((m for m in entries if m.default), entries[0])
+
+
 def resolve_entry(ctx: TabContext, model: str | None, documents: bool) -> ModelEntry:
     """The catalog entry for `model` if it is of the endpoint's kind (pictures or documents)."""
     choices = document_models(ctx.models()) if documents else picture_models(ctx.models())
     ref = str(model or "").strip()
     if not ref:
-        return next((m for m in choices if m.default), choices[0])
+        return default_entry(choices)
     entry = ctx.catalog.find(ctx.key, ref)
     if entry is None:  # not in the catalog: the manager refuses it, or loads it as this endpoint's kind
         return ctx.entry(ref, DOC_TASK if documents else CHAT_TASK)
@@ -386,10 +390,7 @@ def build(ctx: TabContext) -> None:
     pictures, documents = picture_models(ctx.models()), document_models(ctx.models())
     max_pages_limit = ctx.limits.max_pdf_pages
 
-    def load(entry: ModelEntry, progress: Any) -> Any:
-        return ctx.load(entry.id, entry.task, progress)
-
-    def answer_image_question(image: str | None, question: str, model: str = pictures[0].id if pictures else "",
+    def answer_image_question(image: str | None, question: str, model: str = default_entry(pictures).id if pictures else "",
                               top_k: int = 5, max_new_tokens: int = 32, progress: Any = gr.Progress()) -> tuple[Any, str]:
         if not image:
             raise TEXTS.error("no_file")
@@ -398,7 +399,7 @@ def build(ctx: TabContext) -> None:
         top_k = check_range(top_k, 1, MAX_TOP_K, "top_k")
         max_new_tokens = check_range(max_new_tokens, 1, MAX_NEW_TOKENS, "max_new_tokens")
         entry = resolve_entry(ctx, model, documents=False)
-        loaded = load(entry, progress)
+        loaded = ctx.load(entry.id, entry.task, progress)
         result = answer_image(loaded.model, loaded.entry, picture, question, top_k, max_new_tokens)
         name = Path(image).name
         if loaded.entry.task == CLASSIFIER_TASK:
@@ -410,7 +411,7 @@ def build(ctx: TabContext) -> None:
                                            donut=is_donut(loaded.model))
         return result, code
 
-    def answer_document_question(document: str | None, question: str, model: str = documents[0].id if documents else "",
+    def answer_document_question(document: str | None, question: str, model: str = default_entry(documents).id if documents else "",
                                  ocr_language: str = "eng", top_k: int = 3, max_pages: int = max_pages_limit,
                                  show_words: bool = False, max_new_tokens: int = 32, progress: Any = gr.Progress(),
                                  request: Any = None) -> tuple[Any, str, str, Any, list[dict[str, Any]]]:
@@ -425,7 +426,7 @@ def build(ctx: TabContext) -> None:
         ocr_free = entry.task != DOC_TASK
         pages = load_document(document, max_pages)  # a bad file is reported before any model loads
         unread = [] if ocr_free else read_words(pages, ocr_language)
-        loaded = load(entry, progress)
+        loaded = ctx.load(entry.id, entry.task, progress)
         load_kwargs = model_load_kwargs(loaded.entry, loaded.dtype, loaded.device)
         if ocr_free:
             options = generation_options(loaded.entry, max_new_tokens)
