@@ -44,6 +44,9 @@ class ModelEntry(_Strict):
     gated: bool = False
     pipeline_kwargs: dict[str, Any] = Field(default_factory=dict)
     generate_kwargs: dict[str, Any] = Field(default_factory=dict)
+    # An image-text-to-text model meant for document pages (OCR-free, e.g. Donut): the visual QA
+    # tab offers it for documents instead of pictures.
+    document: bool = False
     # How many requests may use this model at once (text generation queues beyond it).
     concurrency: int = Field(default=1, ge=1, le=64)
 
@@ -134,6 +137,8 @@ def _check_semantics(catalog: Catalog) -> list[str]:
                     f"{where}: task {entry.task or '(missing)'!r} is not served by this tab "
                     f"(use one of: {', '.join(allowed)})"
                 )
+            if entry.document and entry.task != "image-text-to-text":
+                problems.append(f"{where}: document: true only applies to image-text-to-text models")
             if entry.id in seen:
                 problems.append(f"{where}: the same id is listed twice")
             seen.add(entry.id)

@@ -1,82 +1,182 @@
-"""Documents for question answering: images or PDFs -> page images, words and 0-1000 boxes.
+"""Documents for question answering: images or PDFs -> page images with their words and word boxes.
 
-PDFs with a text layer give their words directly (pypdfium2); everything else goes through
-Tesseract OCR once, here, so the LayoutLM pipeline gets `word_boxes` instead of running OCR itself.
+PDFs with a text layer give their words directly (pypdfium2, no Poppler); everything else goes
+through Tesseract OCR once, here, so the LayoutLM pipeline gets `word_boxes` instead of running OCR
+itself, and the app can show the words and draw the answer's box on the right page.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from playground.errors import UserError
+from playground.images import open_image
+from playground.texts import Texts
+
+# PDF pages are rendered at 2x (144 dpi): sharp enough for OCR and for reading the page on screen.
+PDF_SCALE = 2
+
+STRINGS = {
+    "en": {
+        "empty_file": "The file is empty ({name}).",
+        "encrypted": "The PDF is encrypted (password protected); upload an unlocked copy.",
+        "corrupt_pdf": "The PDF could not be read; it is damaged or not really a PDF ({name}).",
+        "no_pages": "The PDF has no pages.",
+        "too_many_pages": "The PDF has {pages} pages; the limit is {limit}. Raise the page limit (up to {limit}) or split the file.",
+        "no_tesseract": (
+            "Tesseract OCR is not installed, so text cannot be read from images or scanned pages. "
+            "Install it with `apt-get install tesseract-ocr tesseract-ocr-eng` (on a Space: list "
+            "tesseract-ocr in packages.txt). PDFs with a text layer and OCR-free models still work."
+        ),
+        "no_language": "The OCR language {language!r} is not installed in Tesseract (installed: {installed}). Install it with `apt-get install tesseract-ocr-{language}`.",
+    },
+    "ko": {
+        "empty_file": "파일이 비어 있습니다 ({name}).",
+        "encrypted": "암호가 걸린 PDF입니다. 잠금을 푼 파일을 올리세요.",
+        "corrupt_pdf": "PDF를 읽을 수 없습니다. 손상되었거나 PDF가 아닙니다 ({name}).",
+        "no_pages": "PDF에 페이지가 없습니다.",
+        "too_many_pages": "PDF가 {pages}쪽입니다. 한도는 {limit}쪽입니다. 쪽수 한도를 올리거나(최대 {limit}) 파일을 나누세요.",
+        "no_tesseract": (
+            "Tesseract OCR이 설치되어 있지 않아 이미지나 스캔한 페이지의 글자를 읽을 수 없습니다. "
+            "`apt-get install tesseract-ocr tesseract-ocr-eng`로 설치하세요(Space에서는 packages.txt에 "
+            "tesseract-ocr을 적으세요). 글자 층이 있는 PDF와 OCR이 필요 없는 모델은 그대로 됩니다."
+        ),
+        "no_language": "OCR 언어 {language!r}이(가) Tesseract에 설치되어 있지 않습니다(설치됨: {installed}). `apt-get install tesseract-ocr-{language}`로 설치하세요.",
+    },
+}
+TEXTS = Texts("documents", STRINGS)
+
+
+class OcrUnavailable(UserError):
+    """Tesseract is not installed."""
 
 
 @dataclass
 class Page:
+    """One page: its picture, and its words with pixel boxes (left, top, right, bottom)."""
+
     image: Any
     words: list[str] = field(default_factory=list)
-    boxes: list[list[int]] = field(default_factory=list)  # normalised 0-1000, as LayoutLM expects
+    boxes: list[list[float]] = field(default_factory=list)
+    from_text_layer: bool = False
+
+    def normalised_boxes(self) -> list[list[int]]:
+        """Boxes on LayoutLM's 0-1000 grid, rounded exactly as the pipeline's own OCR does."""
+        width, height = self.image.size
+        return [[min(1000, max(0, int(1000 * v / size))) for v, size in zip(box, (width, height, width, height))]
+                for box in self.boxes]
+
+    def word_boxes(self) -> list[tuple[str, list[int]]]:
+        return list(zip(self.words, self.normalised_boxes()))
 
 
-def _err(en: str, ko: str) -> UserError:
-    return UserError({"en": en, "ko": ko})
+def is_pdf(path: str | Path) -> bool:
+    path = Path(path)
+    if path.suffix.lower() == ".pdf":
+        return True
+    with open(path, "rb") as handle:
+        return handle.read(5) == b"%PDF-"
 
 
-def render_pdf(path: str, max_pages: int) -> list[Page]:
-    """Render each page at 2x and take its text layer words (empty when the PDF is image-only)."""
+def load_document(path: str | Path, max_pages: int) -> list[Page]:
+    """The pages of an image or PDF file (PDF pages keep their text layer; nothing is OCR'd yet)."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise TEXTS.error("empty_file", name=path.name)
+    if is_pdf(path):
+        return render_pdf(path, max_pages)
+    return [Page(open_image(path))]
+
+
+def render_pdf(path: str | Path, max_pages: int) -> list[Page]:
+    """Render each page and take its text layer's words (none when the PDF is image-only)."""
     import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
 
+    # PDFium refuses a page-less PDF without setting its last-error code, which then still holds an
+    # older failure's code: set it to "file not found" first, so an unchanged code means "no pages".
+    pdfium_c.FPDF_LoadDocument(b"/nonexistent/reset-error.pdf", None)
     try:
-        pdf = pdfium.PdfDocument(path)
+        pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
-            raise _err("The PDF is encrypted; upload an unlocked copy.", "암호가 걸린 PDF입니다. 잠금을 푼 파일을 올리세요.")
-        raise _err("The PDF could not be read (corrupt file?).", "PDF를 읽을 수 없습니다(손상된 파일?).")
-    if len(pdf) == 0:
-        raise _err("The PDF has no pages.", "PDF에 페이지가 없습니다.")
-    if len(pdf) > max_pages:
-        raise _err(f"The PDF has {len(pdf)} pages; the limit is {max_pages}.",
-                   f"PDF가 {len(pdf)}쪽입니다. 최대 {max_pages}쪽까지 됩니다.")
-    pages = []
-    for page in pdf:
-        width, height = page.get_size()
-        page_obj = Page(page.render(scale=2).to_pil().convert("RGB"))
-        text = page.get_textpage()
-        for index in range(text.count_rects()):
-            left, bottom, right, top = text.get_rect(index)
-            for word in text.get_text_bounded(left, bottom, right, top).split():
-                # PDF y grows upwards; LayoutLM boxes grow downwards from the top-left.
-                page_obj.words.append(word)
-                page_obj.boxes.append([int(1000 * left / width), int(1000 * (height - top) / height),
-                                       int(1000 * right / width), int(1000 * (height - bottom) / height)])
-        pages.append(page_obj)
-    return pages
+        if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
+            raise TEXTS.error("encrypted") from None
+        if exc.err_code == pdfium_c.FPDF_ERR_FILE:
+            raise TEXTS.error("no_pages") from None
+        raise TEXTS.error("corrupt_pdf", name=Path(path).name) from None
+    try:
+        if len(pdf) == 0:
+            raise TEXTS.error("no_pages")
+        if len(pdf) > max_pages:
+            raise TEXTS.error("too_many_pages", pages=len(pdf), limit=max_pages)
+        return [_render_page(page) for page in pdf]
+    finally:
+        pdf.close()
 
 
-def ocr(image: Any, language: str = "eng") -> Page:
-    """Tesseract words with normalised boxes; a clear message when Tesseract is not installed."""
+def _render_page(page: Any) -> Page:
+    import pypdfium2.raw as pdfium_c
+
+    _, height = page.get_size()
+    result = Page(page.render(scale=PDF_SCALE).to_pil().convert("RGB"))
+    text = page.get_textpage()
+    word, box = "", None
+    # Words are runs of non-space characters; a word's box is the union of its characters' boxes.
+    for index in range(text.count_chars() + 1):
+        char = chr(pdfium_c.FPDFText_GetUnicode(text.raw, index)) if index < text.count_chars() else " "
+        if char.isspace() or not char.isprintable():
+            if word:
+                result.words.append(word)
+                result.boxes.append(box)
+            word, box = "", None
+            continue
+        left, bottom, right, top = text.get_charbox(index)
+        # PDF y grows upwards from the bottom; image y grows downwards from the top.
+        char_box = [left * PDF_SCALE, (height - top) * PDF_SCALE, right * PDF_SCALE, (height - bottom) * PDF_SCALE]
+        box = char_box if box is None else [min(box[0], char_box[0]), min(box[1], char_box[1]),
+                                            max(box[2], char_box[2]), max(box[3], char_box[3])]
+        word += char
+    result.from_text_layer = bool(result.words)
+    return result
+
+
+def tesseract_available() -> bool:
     import pytesseract
 
     try:
-        data = pytesseract.image_to_data(image, lang=language, output_type=pytesseract.Output.DICT)
-    except pytesseract.TesseractNotFoundError:
-        raise _err("Tesseract OCR is not installed: run `apt-get install tesseract-ocr`.",
-                   "Tesseract OCR이 없습니다: `apt-get install tesseract-ocr`을 실행하세요.")
-    width, height = image.size
-    page = Page(image)
-    for word, x, y, w, h in zip(data["text"], data["left"], data["top"], data["width"], data["height"]):
-        if word.strip():
-            page.words.append(word.strip())
-            page.boxes.append([int(1000 * x / width), int(1000 * y / height),
-                               int(1000 * (x + w) / width), int(1000 * (y + h) / height)])
-    return page
+        pytesseract.get_tesseract_version()
+    except (pytesseract.TesseractNotFoundError, OSError):
+        return False
+    return True
 
 
 def ocr_languages() -> list[str]:
+    """Installed Tesseract languages ("osd" is orientation detection, not a language)."""
     import pytesseract
 
     try:
-        return sorted(pytesseract.get_languages())
-    except Exception:  # Tesseract missing: the document endpoint explains on use
-        return ["eng"]
+        return sorted(lang for lang in pytesseract.get_languages() if lang != "osd")
+    except (pytesseract.TesseractNotFoundError, OSError):
+        return []
+
+
+def ocr(page: Page, language: str = "eng") -> Page:
+    """Fill an image page's words and pixel boxes with Tesseract; clear messages when it cannot."""
+    import pytesseract
+
+    try:
+        data = pytesseract.image_to_data(page.image, lang=language, output_type=pytesseract.Output.DICT)
+    except (pytesseract.TesseractNotFoundError, FileNotFoundError):
+        raise OcrUnavailable(TEXTS.render("no_tesseract")) from None
+    except pytesseract.TesseractError:
+        installed = ocr_languages()
+        if language not in installed:
+            raise TEXTS.error("no_language", language=language, installed=", ".join(installed) or "-") from None
+        raise
+    for word, x, y, w, h in zip(data["text"], data["left"], data["top"], data["width"], data["height"]):
+        if word.strip():
+            page.words.append(word.strip())
+            page.boxes.append([x, y, x + w, y + h])
+    return page

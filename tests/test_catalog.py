@@ -58,6 +58,8 @@ BROKEN = [
     ("typo field", "tabs: {fill_mask: {models: [{id: a/b, trust_remote: true}]}}\n", "trust_remote: Extra inputs are not permitted"),
     ("two defaults", "tabs: {fill_mask: {models: [{id: a/b, default: true}, {id: c/d, default: true}]}}\n", "a second default"),
     ("duplicate id", "tabs: {fill_mask: {models: [{id: a/b}, {id: a/b}]}}\n", "the same id is listed twice"),
+    ("document flag", "tabs: {visual_qa: {models: [{id: a/b, task: vqa-classifier, document: true}]}}\n",
+     "document: true only applies to image-text-to-text models"),
     ("bad device", "defaults: {device: tpu}\ntabs: {fill_mask: {models: [{id: a/b}]}}\n", "defaults.device"),
     ("bad device_map", "tabs: {fill_mask: {models: [{id: a/b, device_map: everywhere}]}}\n", "device_map must be"),
     ("max_memory alone", "tabs: {fill_mask: {models: [{id: a/b, max_memory: {cpu: 1GB}}]}}\n", "max_memory only applies with device_map"),

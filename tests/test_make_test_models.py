@@ -104,7 +104,7 @@ def test_catalog_layout(models: Path) -> None:
         entries = spec["models"]
         assert any(entry.get("default") for entry in entries), tab
         for entry in entries:
-            assert set(entry) <= {"id", "label", "task", "default", "description"}
+            assert set(entry) <= {"id", "label", "task", "default", "description", "document"}
             assert entry["label"] and entry["task"] and entry["description"]
             path = Path(entry["id"])
             if entry["id"].startswith("./"):
@@ -294,6 +294,15 @@ def test_image_text_to_text(models: Path, image: Image.Image) -> None:
     messages = [{"role": "user", "content": content}]
     reply = chat(text=messages, max_new_tokens=3)[0]["generated_text"]
     assert reply[-1]["role"] == "assistant" and isinstance(reply[-1]["content"], str)
+
+
+def test_donut_through_image_text_to_text(models: Path, image: Image.Image) -> None:
+    reader = pipeline("image-text-to-text", model=str(models / "donut"))
+    assert type(reader.model).__name__ == "VisionEncoderDecoderModel"
+    prompt = "<s_docvqa><s_question>What is the total?</s_question><s_answer>"
+    reply = reader(image, text=prompt, max_new_tokens=3, return_full_text=False)[0]["generated_text"]
+    assert isinstance(reply, str) and "<s_docvqa>" not in reply
+    assert reader.model.config.decoder.vocab_size == len(reader.tokenizer)
 
 
 @pytest.fixture(scope="module")
