@@ -29,6 +29,7 @@ class Settings:
     """How much to measure: `full` for the real-size run, `smoke` for the seconds-long check."""
 
     mode: str
+    asr_audio: str  # which bench.inputs.Inputs recording the ASR latency uses
     latency_calls: dict[str, int]  # measured calls per variant (after one warm-up each)
     throughput_requests: dict[int, int]  # concurrent clients -> requests in total
     bare_throughput_images: int
@@ -39,6 +40,7 @@ class Settings:
 
 FULL = Settings(
     mode="full",
+    asr_audio="audio_30s",
     latency_calls={"asr": 6, "image_classification": 15, "fill_mask": 25, "zero_shot": 15},
     throughput_requests={1: 12, 4: 24, 16: 48},
     bare_throughput_images=16,
@@ -48,6 +50,7 @@ FULL = Settings(
 )
 SMOKE = Settings(
     mode="smoke",
+    asr_audio="audio_1s",
     latency_calls={"asr": 2, "image_classification": 3, "fill_mask": 3, "zero_shot": 3},
     throughput_requests={1: 2, 4: 4, 16: 16},
     bare_throughput_images=4,
@@ -55,6 +58,14 @@ SMOKE = Settings(
     new_tokens=8,
     startup_runs=1,
 )
+
+
+_T0 = time.perf_counter()
+
+
+def say(message: str) -> None:
+    """Progress on stdout, with the seconds since the run started."""
+    print(f"[{time.perf_counter() - _T0:6.1f} s] {message}", flush=True)
 
 
 def summary(samples: Sequence[float]) -> dict[str, float]:
@@ -77,23 +88,30 @@ def free_port() -> int:
 class Server:
     """A web app in a subprocess (this app or a comparison demo) and the time its page took to answer."""
 
-    def __init__(self, command: list[str], log_dir: Path, name: str, timeout: float = 240):
+    def __init__(self, command: list[str], log_dir: Path, name: str, timeout: float = 240, wait: bool = True):
+        self.timeout = timeout
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log_path = log_dir / f"{name}-{self.port}.log"
         env = {**os.environ, **OFFLINE_ENV, "GRADIO_SERVER_PORT": str(self.port)}
-        started = time.perf_counter()
+        self.started = time.perf_counter()
         with open(self.log_path, "wb") as log_file:
             self.process = subprocess.Popen(
                 [arg.replace("{port}", str(self.port)) for arg in command],
                 cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
             )
+        if wait:
+            self.wait()
+
+    def wait(self) -> "Server":
+        """Block until the page answers (stopping the process if it never does); sets startup_s."""
         try:
-            wait_for_page(self.url, self.process, timeout, self.log_path)
+            wait_for_page(self.url, self.process, self.timeout, self.log_path)
         except BaseException:
             self.stop()
             raise
-        self.startup_s = time.perf_counter() - started
+        self.startup_s = time.perf_counter() - self.started
+        return self
 
     @property
     def pid(self) -> int:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import Server, Settings, ratio
+from bench.common import Server, Settings, ratio, say
 from bench.inputs import PROMPT
 
 TTFT_MARGIN_S = 0.050
@@ -57,7 +57,7 @@ def app_run(client: Any, new_tokens: int) -> tuple[float, float]:
 def measure(models: Path, app: Server, settings: Settings) -> dict[str, Any]:
     from transformers import pipeline
 
-    print("generation …", flush=True)
+    say("generation …")
     pipe = pipeline("text-generation", model=str(models / "llama-chat"), device="cpu")
     client = app.client()
     n = settings.new_tokens

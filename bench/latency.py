@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from bench.common import Server, Settings, ratio, summary, timed
+from bench.common import Server, Settings, ratio, summary, timed, say
 from bench.inputs import SENTENCE, ZERO_SHOT_LABELS, ZERO_SHOT_TEXT, Inputs
 
 # task -> (pipeline task, model folder, the app's endpoint, target for app/bare (None: no target))
@@ -22,56 +22,54 @@ TASKS: dict[str, tuple[str, str, str, float | None]] = {
     "zero_shot": ("zero-shot-classification", "nli", "/zero_shot_text", None),
 }
 PLAIN_DEMO_TARGET = 1.0
-PLAIN_DEMO_API = "/lambda"  # gr.Interface names the endpoint after its function
 
 
-def calls(task: str, pipe: Any, plain: Any, app: Any, inputs: Inputs) -> dict[str, Callable[[], Any]]:
+def calls(task: str, pipe: Any, plain: Any, app: Any, inputs: Inputs, settings: Settings) -> dict[str, Callable[[], Any]]:
     """One request per variant, doing the same work (same input, same options)."""
     from gradio_client import handle_file
 
     if task == "asr":
+        audio = getattr(inputs, settings.asr_audio)
         return {
-            "bare": lambda: pipe(inputs.audio_30s),
-            "plain_demo": lambda: plain.predict(handle_file(inputs.audio_30s), api_name=PLAIN_DEMO_API),
+            "bare": lambda: pipe(audio),
+            "plain_demo": lambda: plain.predict(handle_file(audio), api_name=f"/{task}"),
             # timestamps "off": the bare call and the demo return plain text too.
-            "app": lambda: app.predict(handle_file(inputs.audio_30s), None, "transcribe", "auto", "off", 42, api_name="/transcribe"),
+            "app": lambda: app.predict(handle_file(audio), None, "transcribe", "auto", "off", 42, api_name="/transcribe"),
         }
     if task == "image_classification":
         return {
             "bare": lambda: pipe(inputs.image, top_k=5),
-            "plain_demo": lambda: plain.predict(handle_file(inputs.image), api_name=PLAIN_DEMO_API),
+            "plain_demo": lambda: plain.predict(handle_file(inputs.image), api_name=f"/{task}"),
             "app": lambda: app.predict(handle_file(inputs.image), None, 5, api_name="/classify_image"),
         }
     if task == "fill_mask":
         return {
             "bare": lambda: pipe(SENTENCE, top_k=5),
-            "plain_demo": lambda: plain.predict(SENTENCE, api_name=PLAIN_DEMO_API),
+            "plain_demo": lambda: plain.predict(SENTENCE, api_name=f"/{task}"),
             "app": lambda: app.predict(SENTENCE, None, 5, "", api_name="/fill_mask"),
         }
     labels = list(ZERO_SHOT_LABELS)
     return {
         "bare": lambda: pipe(ZERO_SHOT_TEXT, candidate_labels=labels),
-        "plain_demo": lambda: plain.predict(ZERO_SHOT_TEXT, ",".join(labels), api_name=PLAIN_DEMO_API),
+        "plain_demo": lambda: plain.predict(ZERO_SHOT_TEXT, ",".join(labels), api_name=f"/{task}"),
         "app": lambda: app.predict(ZERO_SHOT_TEXT, None, ", ".join(labels), "This example is {}.", False, False,
                                    api_name="/zero_shot_text"),
     }
 
 
-def measure_task(task: str, models: Path, app: Server, inputs: Inputs, settings: Settings, log_dir: Path) -> dict[str, Any]:
+def measure_task(task: str, models: Path, app: Server, plain: Any, inputs: Inputs, settings: Settings) -> dict[str, Any]:
     from transformers import pipeline
 
     pipeline_task, folder, _, target = TASKS[task]
     pipe = pipeline(pipeline_task, model=str(models / folder), device="cpu")
-    demo_command = [sys.executable, "-m", "bench.plain_demo", task, str(models / folder), "{port}"]
-    with Server(demo_command, log_dir, f"plain-{task}") as plain:
-        variants = calls(task, pipe, plain.client(), app.client(), inputs)
-        for call in variants.values():
-            call()  # warm-up: the app loads its model on first use
-        samples: dict[str, list[float]] = {name: [] for name in variants}
-        for _ in range(settings.latency_calls[task]):
-            for name, call in variants.items():
-                samples[name].append(timed(call))
-    del pipe
+    variants = calls(task, pipe, plain, app.client(), inputs, settings)
+    for call in variants.values():
+        call()  # warm-up: the app loads its model on first use
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(settings.latency_calls[task]):
+        for name, call in variants.items():
+            samples[name].append(timed(call))
+    del pipe, variants
     gc.collect()
     stats = {name: summary(values) for name, values in samples.items()}
     app_bare = ratio(stats["app"]["median_s"], stats["bare"]["median_s"])
@@ -88,8 +86,11 @@ def measure_task(task: str, models: Path, app: Server, inputs: Inputs, settings:
 
 
 def measure(models: Path, app: Server, inputs: Inputs, settings: Settings, log_dir: Path) -> dict[str, Any]:
-    results = {}
-    for task in TASKS:
-        print(f"latency: {task} …", flush=True)
-        results[task] = measure_task(task, models, app, inputs, settings, log_dir)
+    say("latency: starting the plain demos …")
+    with Server([sys.executable, "-m", "bench.plain_demo", str(models), "{port}"], log_dir, "plain-demos") as demos:
+        plain = demos.client()
+        results = {}
+        for task in TASKS:
+            say(f"latency: {task} …")
+            results[task] = measure_task(task, models, app, plain, inputs, settings)
     return results

@@ -1,6 +1,6 @@
 """Memory: every bench-catalog model loaded in turn under the catalog's memory budget.
 
-A fresh app is started; one load and unload of the smallest model imports torch, transformers and the
+Run first on a freshly started app: one load and unload of the smallest model imports torch, transformers and the
 pipeline code, and the RSS after it is the baseline (the app with its libraries, no weights). Then
 each model is loaded through its tab's endpoint while the peak RSS is tracked; finally
 `/unload_model("all")`. Targets: peak <= baseline + budget at every step; after unloading, RSS
@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import yaml
 
-from bench.common import PeakRss, Server, app_command, rss_bytes
+from bench.common import PeakRss, Server, rss_bytes, say
 from bench.inputs import PROMPT, SENTENCE, ZERO_SHOT_TEXT, Inputs
 from bench.models import CATALOG
 
@@ -36,30 +36,30 @@ def loaders(client: Any, inputs: Inputs) -> dict[str, Callable[[], Any]]:
     }
 
 
-def measure(catalog: Path, inputs: Inputs, log_dir: Path) -> dict[str, Any]:
-    print("memory …", flush=True)
+def measure(app: Server, catalog: Path, inputs: Inputs) -> dict[str, Any]:
+    say("memory …")
     budget_gb = yaml.safe_load(catalog.read_text())["defaults"]["memory_budget_gb"]
-    with Server(app_command(catalog), log_dir, "memory-app") as app:
-        client = app.client()
-        load = loaders(client, inputs)
-        idle = rss_bytes(app.pid)
-        load["speech_to_text"]()
-        client.predict("all", api_name="/unload_model")
-        baseline = rss_bytes(app.pid)
-        steps = []
-        for tab, folder, _ in CATALOG:
-            with PeakRss(app.pid) as peak:
-                load[tab]()
-            steps.append({"tab": tab, "model": folder, "peak_mb": peak.peak / MB, "after_mb": rss_bytes(app.pid) / MB,
-                          "loaded": [m["label"] for m in client.predict(api_name="/loaded_models")]})
-        client.predict("all", api_name="/unload_model")
-        after = rss_bytes(app.pid)
+    client = app.client()
+    load = loaders(client, inputs)
+    idle = rss_bytes(app.pid)
+    load["speech_to_text"]()
+    client.predict("all", api_name="/unload_model")
+    baseline = rss_bytes(app.pid)
+    steps = []
+    for tab, folder, _ in CATALOG:
+        with PeakRss(app.pid) as peak:
+            load[tab]()
+        steps.append({"tab": tab, "model": folder, "peak_mb": peak.peak / MB, "after_mb": rss_bytes(app.pid) / MB,
+                      "loaded": [m["label"] for m in client.predict(api_name="/loaded_models")]})
+    client.predict("all", api_name="/unload_model")
+    after = rss_bytes(app.pid)
+    left = [m["label"] for m in client.predict(api_name="/loaded_models")]
     limit = baseline + budget_gb * 2**30
     peak_mb = max(step["peak_mb"] for step in steps)
     after_ratio = after / baseline
     return {
         "budget_gb": budget_gb, "idle_mb": idle / MB, "baseline_mb": baseline / MB, "steps": steps,
         "peak_mb": peak_mb, "limit_mb": limit / MB, "ratio_peak_to_limit": peak_mb * MB / limit,
-        "after_unload_mb": after / MB, "ratio_after_unload_to_baseline": after_ratio,
-        "met": peak_mb * MB <= limit and after_ratio <= 1 + AFTER_UNLOAD_TOLERANCE,
+        "after_unload_mb": after / MB, "loaded_after_unload": left, "ratio_after_unload_to_baseline": after_ratio,
+        "met": peak_mb * MB <= limit and after_ratio <= 1 + AFTER_UNLOAD_TOLERANCE and not left,
     }

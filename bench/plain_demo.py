@@ -1,6 +1,7 @@
-"""The tutorial's Gradio demo, the comparison point: `gr.Interface(fn=lambda x: pipe(x), ...)`.
+"""The tutorial's Gradio demos, the comparison point: one `gr.Interface(fn=lambda x: pipe(x), ...)` per
+task, each with its own pipeline, served together on one port (endpoint = the task name).
 
-    python -m bench.plain_demo TASK MODEL_DIR PORT     # TASK: asr | image_classification | fill_mask | zero_shot
+    python -m bench.plain_demo MODELS_DIR PORT
 """
 
 from __future__ import annotations
@@ -11,22 +12,21 @@ import gradio as gr
 from transformers import pipeline
 
 
-def build(task: str, model_dir: str) -> gr.Interface:
-    if task == "asr":
-        pipe = pipeline("automatic-speech-recognition", model=model_dir)
-        return gr.Interface(fn=lambda x: pipe(x), inputs=gr.Audio(type="filepath"), outputs=gr.JSON())
-    if task == "image_classification":
-        pipe = pipeline("image-classification", model=model_dir)
-        return gr.Interface(fn=lambda x: pipe(x), inputs=gr.Image(type="pil"), outputs=gr.JSON())
-    if task == "fill_mask":
-        pipe = pipeline("fill-mask", model=model_dir)
-        return gr.Interface(fn=lambda x: pipe(x), inputs=gr.Textbox(), outputs=gr.JSON())
-    if task == "zero_shot":
-        pipe = pipeline("zero-shot-classification", model=model_dir)
-        return gr.Interface(fn=lambda x, labels: pipe(x, candidate_labels=labels.split(",")),
-                            inputs=[gr.Textbox(), gr.Textbox()], outputs=gr.JSON())
-    raise SystemExit(f"unknown task {task!r}")
+def build(models: str) -> gr.Blocks:
+    asr = pipeline("automatic-speech-recognition", model=f"{models}/whisper")
+    classifier = pipeline("image-classification", model=f"{models}/vit")
+    fill = pipeline("fill-mask", model=f"{models}/bert-mlm")
+    zero_shot = pipeline("zero-shot-classification", model=f"{models}/nli")
+    demos = [
+        gr.Interface(fn=lambda x: asr(x), inputs=gr.Audio(type="filepath"), outputs=gr.JSON(), api_name="asr"),
+        gr.Interface(fn=lambda x: classifier(x), inputs=gr.Image(type="pil"), outputs=gr.JSON(),
+                     api_name="image_classification"),
+        gr.Interface(fn=lambda x: fill(x), inputs=gr.Textbox(), outputs=gr.JSON(), api_name="fill_mask"),
+        gr.Interface(fn=lambda x, labels: zero_shot(x, candidate_labels=labels.split(",")),
+                     inputs=[gr.Textbox(), gr.Textbox()], outputs=gr.JSON(), api_name="zero_shot"),
+    ]
+    return gr.TabbedInterface(demos, ["asr", "image_classification", "fill_mask", "zero_shot"])
 
 
 if __name__ == "__main__":
-    build(sys.argv[1], sys.argv[2]).launch(server_name="127.0.0.1", server_port=int(sys.argv[3]))
+    build(sys.argv[1]).launch(server_name="127.0.0.1", server_port=int(sys.argv[2]))

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from bench.common import FULL, OFFLINE_ENV, ROOT, SMOKE, Server, Settings, app_command
 
@@ -39,13 +39,19 @@ def run(settings: Settings, out_dir: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         work = Path(scratch)
         inputs = write_inputs(work / "inputs")
-        results: dict[str, Any] = {"mode": settings.mode, "machine": machine()}
-        results["startup"] = startup.measure(settings, work)
-        results["memory"] = memory.measure(catalog, inputs, work)
+        results: dict[str, Any] = {"mode": settings.mode, "machine": machine(), "phase_s": {}}
+
+        def phase(name: str, measure: Callable[[], dict[str, Any]]) -> None:
+            began = time.perf_counter()
+            results[name] = measure()
+            results["phase_s"][name] = time.perf_counter() - began
+
+        phase("startup", lambda: startup.measure(settings, work))
         with Server(app_command(catalog), work, "app") as app:
-            results["latency"] = latency.measure(models, app, inputs, settings, work)
-            results["throughput"] = throughput.measure(models, app, inputs, settings)
-            results["generation"] = generation.measure(models, app, settings)
+            phase("memory", lambda: memory.measure(app, catalog, inputs))  # first, on the fresh process
+            phase("latency", lambda: latency.measure(models, app, inputs, settings, work))
+            phase("throughput", lambda: throughput.measure(models, app, inputs, settings))
+            phase("generation", lambda: generation.measure(models, app, settings))
     results["duration_s"] = time.perf_counter() - started
     write_outputs(results, out_dir)
     return results

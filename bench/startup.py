@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Server, Settings, app_command, ratio
+from bench.common import ROOT, Server, Settings, app_command, ratio, say
 
 TARGET = 1.3
 
@@ -22,7 +22,7 @@ def tab_count(catalog: Path) -> int:
 
 
 def measure(settings: Settings, log_dir: Path) -> dict[str, Any]:
-    print("start-up …", flush=True)
+    say("start-up …")
     catalog = ROOT / "models.yaml"
     tabs = tab_count(catalog)
     times: dict[str, list[float]] = {"app": [], "blocks": []}

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import Server, Settings, ratio
+from bench.common import Server, Settings, ratio, say
 from bench.inputs import Inputs
 
 TARGET_AT_16 = 1.5
@@ -64,13 +64,13 @@ def app_images_per_s(app: Server, endpoint: str, image: str, clients: int, reque
 
 
 def measure(models: Path, app: Server, inputs: Inputs, settings: Settings) -> dict[str, Any]:
-    print("throughput: bare sequential loop …", flush=True)
+    say("throughput: bare sequential loop …")
     bare = bare_images_per_s(models, inputs, settings.bare_throughput_images)
     results: dict[str, Any] = {"bare_sequential_images_per_s": bare}
     for name, endpoint in ENDPOINTS.items():
         results[name] = {}
         for clients, requests in settings.throughput_requests.items():
-            print(f"throughput: {name}, {clients} clients …", flush=True)
+            say(f"throughput: {name}, {clients} clients …")
             rate = app_images_per_s(app, endpoint, inputs.image, clients, requests)
             results[name][str(clients)] = {"images_per_s": rate, "ratio_to_bare": ratio(rate, bare)}
     best = max(results[name]["16"]["ratio_to_bare"] for name in ENDPOINTS)
