@@ -41,7 +41,7 @@ class Settings:
 FULL = Settings(
     mode="full",
     asr_audio="audio_30s",
-    latency_calls={"asr": 6, "image_classification": 15, "fill_mask": 25, "zero_shot": 15},
+    latency_calls={"asr": 5, "image_classification": 15, "fill_mask": 25, "zero_shot": 15},
     throughput_requests={1: 12, 4: 24, 16: 48},
     bare_throughput_images=16,
     generation_runs=3,

@@ -3,7 +3,7 @@
 `scripts/make_test_models.py --size real` writes them (tiny ones for the smoke run). Two settings of
 the written generation configs are fixed here so every variant does the same amount of work, since
 random weights would otherwise decide it:
-- Whisper decodes a fixed-length transcript (ASR_DECODE_TOKENS, about what 30 s of speech yields)
+- Whisper decodes a fixed-length transcript (ASR_DECODE_TOKENS, 40-50 words of transcript)
   instead of running to its 448-token limit;
 - the Llama model always produces exactly `new_tokens` tokens (min_new_tokens = max_new_tokens).
 """
@@ -20,7 +20,7 @@ import yaml
 from bench.common import ROOT
 
 BENCH_MODELS = ("whisper", "vit", "bert-mlm", "nli", "llama-chat")
-ASR_DECODE_TOKENS = 96
+ASR_DECODE_TOKENS = 64
 MEMORY_BUDGET_GB = {"full": 2.5, "smoke": 0.5}
 # tab key, model folder, task: the bench catalog, one model per measured tab.
 CATALOG = (

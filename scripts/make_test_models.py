@@ -221,7 +221,9 @@ def chat_tokenizer(
     specials = ["<unk>", "<s>", "</s>", "<pad>", "<|im_start|>", "<|im_end|>", *extra_specials]
     vocab, merges = gpt2_style_bpe(specials)
     if target_size:
-        vocab = pad_vocab(vocab, target_size, "<filler{}>")
+        # "Ġ" is a byte-level space: random-weight generations then decode to space-separated words
+        # and stream word by word like real text (TextIteratorStreamer holds text until a space).
+        vocab = pad_vocab(vocab, target_size, "Ġfiller{}")
     backend = Tokenizer(models.BPE(vocab=vocab, merges=merges))
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     backend.decoder = decoders.ByteLevel()
