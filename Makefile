@@ -23,3 +23,9 @@ test-models: setup
 
 prefetch: setup
 	$(PY) app.py prefetch $(ARGS)
+
+bench: setup-test
+	$(PY) -m bench.run $(ARGS)
+
+bench-smoke: setup-test
+	$(PY) -m bench.run --smoke $(ARGS)

@@ -232,7 +232,9 @@ def chat_tokenizer(
     specials = ["<unk>", "<s>", "</s>", "<pad>", "<|im_start|>", "<|im_end|>", *extra_specials]
     vocab, merges = gpt2_style_bpe(specials)
     if target_size:
-        vocab = pad_vocab(vocab, target_size, "<filler{}>")
+        # "Ġ" is a byte-level space: random-weight generations then decode to space-separated words
+        # and stream word by word like real text (TextIteratorStreamer holds text until a space).
+        vocab = pad_vocab(vocab, target_size, "Ġfiller{}")
     backend = Tokenizer(models.BPE(vocab=vocab, merges=merges))
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     backend.decoder = decoders.ByteLevel()
@@ -550,7 +552,9 @@ def generation_config(tokenizer: PreTrainedTokenizerFast) -> GenerationConfig:
 
 def build_llama(out_dir: Path, size: Size, name: str, with_chat_template: bool) -> Path:
     max_length = pick(size, 256, 2048)
-    tokenizer = chat_tokenizer(with_chat_template, max_length, target_size=real_only(size, 32000))
+    # Real size = Qwen2.5-0.5B-Instruct's shape (the shipped default): 494M parameters, a third of
+    # them in the 151,936-entry embedding that is also the output head (a big part of each step).
+    tokenizer = chat_tokenizer(with_chat_template, max_length, target_size=real_only(size, 151936))
     model = LlamaForCausalLM(llama_config(size, tokenizer))
     model.generation_config = generation_config(tokenizer)
     return save(out_dir / name, model, tokenizer)

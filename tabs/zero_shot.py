@@ -174,6 +174,8 @@ def build(ctx: TabContext) -> None:
 
     text_entries = [m for task in TEXT_TASKS for m in ctx.models(task)]
     text_default = ctx.default_model(EMBEDDING_TASK) if ctx.models(EMBEDDING_TASK) else ctx.default_model(NLI_TASK)
+    # A catalog may list text models only; the image endpoint is then not built at all.
+    image_default = ctx.default_model(IMAGE_TASK) if ctx.models(IMAGE_TASK) else ""
 
     def zero_shot_text(text: str, model: str = text_default, labels: str = "", hypothesis_template: str = TEXT_TEMPLATE,
                        multi_label: bool = False, batch: bool = False, progress: Any = gr.Progress()) -> tuple[Any, Any, Any, str]:
@@ -199,7 +201,7 @@ def build(ctx: TabContext) -> None:
 
         return results[0], pd.DataFrame(table[1:], columns=table[0]), csv_path, code
 
-    def zero_shot_image(image: str | None, model: str = ctx.default_model(IMAGE_TASK), labels: str = "",
+    def zero_shot_image(image: str | None, model: str = image_default, labels: str = "",
                         hypothesis_template: str = IMAGE_TEMPLATE, progress: Any = gr.Progress()) -> tuple[dict[str, float], str]:
         picture = open_image(image)
         label_list = parse_labels(labels)

@@ -1,0 +1,123 @@
+"""results.json -> the Markdown table (RESULTS.md) and the latency-ratio plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+TASK_NAMES = {"asr": "ASR (Whisper-base size, 30 s)", "image_classification": "Image classification (ViT-base size)",
+              "fill_mask": "Fill-mask (BERT-base size)", "zero_shot": "Zero-shot text (BERT-base NLI)"}
+
+
+def mark(met: bool) -> str:
+    return "✅" if met else "❌"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    machine = results["machine"]
+    lines = [
+        f"# Benchmark results ({results['mode']} run)",
+        "",
+        f"{machine['cpu_count']} CPU cores, torch {machine['torch']} ({machine['torch_threads']} threads), "
+        f"transformers {machine['transformers']}, gradio {machine['gradio']}; random-weight models at the shipped "
+        f"defaults' sizes; whole run {results['duration_s']:.0f} s. Every ratio compares numbers from this run.",
+        "",
+        "## Request latency (median / p90, seconds)",
+        "",
+        "| task | bare pipeline | plain Gradio demo | this app | app / bare | app / plain demo | target | met |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for task, r in results["latency"].items():
+        target = f"≤ {r['target_app_bare']:.2f}× bare, " if r["target_app_bare"] else ""
+        lines.append(
+            f"| {TASK_NAMES[task]} | {r['bare']['median_s']:.3f} / {r['bare']['p90_s']:.3f} "
+            f"| {r['plain_demo']['median_s']:.3f} / {r['plain_demo']['p90_s']:.3f} "
+            f"| {r['app']['median_s']:.3f} / {r['app']['p90_s']:.3f} | {r['ratio_app_bare']:.3f}× "
+            f"| {r['ratio_app_plain_demo']:.3f}× | {target}≤ {r['target_app_plain_demo']:.2f}× demo | {mark(r['met'])} |"
+        )
+    t = results["throughput"]
+    lines += [
+        "",
+        "## Throughput, image classification (images/s)",
+        "",
+        f"Sequential bare loop: **{t['bare_sequential_images_per_s']:.2f} images/s**.",
+        "",
+        "| clients | app, batched endpoint | ratio to bare | app, single endpoint | ratio to bare |",
+        "|---|---|---|---|---|",
+    ]
+    for clients in t["app_batched"]:
+        b, u = t["app_batched"][clients], t["app_unbatched"][clients]
+        lines.append(f"| {clients} | {b['images_per_s']:.2f} | {b['ratio_to_bare']:.2f}× | {u['images_per_s']:.2f} | {u['ratio_to_bare']:.2f}× |")
+    lines += ["", f"Target ≥ {t['target_at_16']:.1f}× at 16 clients: {t['ratio_at_16']:.2f}× {mark(t['met'])}"]
+    g = results["generation"]
+    lines += [
+        "",
+        f"## Text generation (~0.5B Llama-style, {g['new_tokens']} new tokens, greedy, streamed)",
+        "",
+        "| | time to first token | tokens/s |",
+        "|---|---|---|",
+        f"| bare `generate` + TextIteratorStreamer | {g['bare']['ttft_s'] * 1000:.0f} ms | {g['bare']['tokens_per_s']:.2f} |",
+        f"| this app, `/generate` | {g['app']['ttft_s'] * 1000:.0f} ms | {g['app']['tokens_per_s']:.2f} |",
+        f"| app − bare / app ÷ bare | {g['ttft_delta_s'] * 1000:+.0f} ms ({g['ratio_ttft']:.2f}×) | {g['ratio_tokens_per_s']:.3f}× |",
+        f"| target | ≤ bare + {g['target_ttft_delta_s'] * 1000:.0f} ms | ≥ {g['target_tokens_per_s_ratio']:.2f}× | ",
+        "",
+        f"Met: {mark(g['met'])}",
+    ]
+    s = results["startup"]
+    lines += [
+        "",
+        "## Start-up (until the page answers)",
+        "",
+        f"`python app.py` (shipped models.yaml, {s['tabs']} tabs): **{s['app_s']:.2f} s**; bare gr.Blocks with "
+        f"{s['tabs']} empty tabs: **{s['blocks_s']:.2f} s**; ratio **{s['ratio']:.2f}×** (target ≤ {s['target']:.1f}×) {mark(s['met'])}",
+    ]
+    m = results["memory"]
+    lines += [
+        "",
+        f"## Memory (budget {m['budget_gb']:g} GB, RSS in MB)",
+        "",
+        f"Idle after start {m['idle_mb']:.0f}; baseline (libraries imported, no model) {m['baseline_mb']:.0f}; "
+        f"limit = baseline + budget = {m['limit_mb']:.0f}.",
+        "",
+        "| load | peak RSS | RSS after | models loaded after |",
+        "|---|---|---|---|",
+    ]
+    for step in m["steps"]:
+        lines.append(f"| {step['model']} | {step['peak_mb']:.0f} | {step['after_mb']:.0f} | {', '.join(step['loaded'])} |")
+    lines += [
+        "",
+        f"Peak {m['peak_mb']:.0f} MB ≤ limit {m['limit_mb']:.0f} MB ({m['ratio_peak_to_limit']:.2f}×); after "
+        f"`/unload_model(\"all\")` {m['after_unload_mb']:.0f} MB = {m['ratio_after_unload_to_baseline']:.2f}× baseline "
+        f"(target ≤ 1.10×) {mark(m['met'])}",
+        "",
+        "![latency ratios](latency_ratios.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(results["latency"])
+    app_bare = [results["latency"][t]["ratio_app_bare"] for t in tasks]
+    app_plain = [results["latency"][t]["ratio_app_plain_demo"] for t in tasks]
+    x = range(len(tasks))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.bar([i - 0.2 for i in x], app_bare, width=0.4, label="app / bare pipeline")
+    ax.bar([i + 0.2 for i in x], app_plain, width=0.4, label="app / plain Gradio demo")
+    for i, task in enumerate(tasks):
+        target = results["latency"][task]["target_app_bare"]
+        if target:
+            ax.hlines(target, i - 0.4, i, colors="black", linestyles="dashed")
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    ax.set_xticks(list(x), [TASK_NAMES[t].split(" (")[0] for t in tasks])
+    ax.set_ylabel("median latency ratio (lower is better)")
+    ax.set_title(f"Request latency ratios ({results['mode']} run; dashed: app/bare targets)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

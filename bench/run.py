@@ -1,0 +1,84 @@
+"""Run every benchmark once and write results.json, RESULTS.md and latency_ratios.png.
+
+    python -m bench.run            # real-size models (.cache/bench-models), about 5-10 minutes
+    python -m bench.run --smoke    # tiny models, a few calls each, seconds (bench/out/smoke)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from bench.common import FULL, OFFLINE_ENV, ROOT, SMOKE, Server, Settings, app_command
+
+
+def machine() -> dict[str, Any]:
+    import gradio
+    import torch
+    import transformers
+
+    return {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
+            "torch": torch.__version__, "transformers": transformers.__version__, "gradio": gradio.__version__}
+
+
+def run(settings: Settings, out_dir: Path) -> dict[str, Any]:
+    from bench import generation, latency, memory, startup, throughput
+    from bench.inputs import write_inputs
+    from bench.models import ensure_models
+
+    started = time.perf_counter()
+    catalog = ensure_models(settings.mode, settings.new_tokens)
+    models = catalog.parent
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        work = Path(scratch)
+        inputs = write_inputs(work / "inputs")
+        results: dict[str, Any] = {"mode": settings.mode, "machine": machine(), "phase_s": {}}
+
+        def phase(name: str, measure: Callable[[], dict[str, Any]]) -> None:
+            began = time.perf_counter()
+            results[name] = measure()
+            results["phase_s"][name] = time.perf_counter() - began
+
+        phase("startup", lambda: startup.measure(settings, work))
+        with Server(app_command(catalog), work, "app") as app:
+            phase("memory", lambda: memory.measure(app, catalog, inputs))  # first, on the fresh process
+            phase("latency", lambda: latency.measure(models, app, inputs, settings, work))
+            phase("throughput", lambda: throughput.measure(models, app, inputs, settings))
+            phase("generation", lambda: generation.measure(models, app, settings))
+    results["duration_s"] = time.perf_counter() - started
+    write_outputs(results, out_dir)
+    return results
+
+
+def write_outputs(results: dict[str, Any], out_dir: Path) -> None:
+    from bench.report import markdown, plot
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = markdown(results)
+    (out_dir / "RESULTS.md").write_text(table)
+    plot(results, out_dir / "latency_ratios.png")
+    print(table)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny models and a few calls: checks the benchmark runs")
+    parser.add_argument("--out", type=Path, help="output folder (default: bench/, or bench/out/smoke with --smoke)")
+    args = parser.parse_args(argv)
+    os.environ.update(OFFLINE_ENV)
+    settings = SMOKE if args.smoke else FULL
+    out_dir = args.out or (ROOT / "bench" / "out" / "smoke" if args.smoke else ROOT / "bench")
+    run(settings, out_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Start-up: `python app.py` (the shipped models.yaml) until its page answers, against a bare
+gr.Blocks with the same number of empty tabs. Runs alternate so both see the same machine load."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, Server, Settings, app_command, ratio, say
+
+TARGET = 1.3
+
+
+def tab_count(catalog: Path) -> int:
+    sys.path.insert(0, str(ROOT))
+    from app import selected_tabs
+    from playground.catalog import load_catalog
+
+    return len(selected_tabs(load_catalog(catalog), None)) + 1  # + the Models tab
+
+
+def measure(settings: Settings, log_dir: Path) -> dict[str, Any]:
+    say("start-up …")
+    catalog = ROOT / "models.yaml"
+    tabs = tab_count(catalog)
+    times: dict[str, list[float]] = {"app": [], "blocks": []}
+    for _ in range(settings.startup_runs):
+        with Server(app_command(catalog), log_dir, "startup-app") as app:
+            times["app"].append(app.startup_s)
+        with Server([sys.executable, "-m", "bench.empty_tabs", str(tabs), "{port}"], log_dir, "startup-blocks") as blocks:
+            times["blocks"].append(blocks.startup_s)
+    app_s, blocks_s = statistics.median(times["app"]), statistics.median(times["blocks"])
+    value = ratio(app_s, blocks_s)
+    return {"tabs": tabs, "app_s": app_s, "blocks_s": blocks_s, "runs": settings.startup_runs,
+            "ratio": value, "target": TARGET, "met": value <= TARGET}

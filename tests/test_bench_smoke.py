@@ -1,0 +1,61 @@
+"""The benchmark's smoke mode runs end to end (tiny models, a few calls) so `make bench` never rots.
+
+Only structure is checked: every section is present with finite, positive ratios measured in this run.
+Speeds themselves are judged by `make bench` on real-size models, never here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import OFFLINE_ENV, ROOT
+
+
+def positive(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    subprocess.run([sys.executable, "-m", "bench.run", "--smoke", "--out", str(out)], cwd=ROOT, check=True,
+                   env={**os.environ, **OFFLINE_ENV}, timeout=600)
+    results = json.loads((out / "results.json").read_text())
+    assert results["mode"] == "smoke"
+
+    assert set(results["latency"]) == {"asr", "image_classification", "fill_mask", "zero_shot"}
+    for task, latency in results["latency"].items():
+        for variant in ("bare", "plain_demo", "app"):
+            assert positive(latency[variant]["median_s"]) and latency[variant]["p90_s"] >= latency[variant]["median_s"], task
+        assert positive(latency["ratio_app_bare"]) and positive(latency["ratio_app_plain_demo"]), task
+        assert latency["ratio_app_bare"] == latency["app"]["median_s"] / latency["bare"]["median_s"]
+
+    throughput = results["throughput"]
+    assert positive(throughput["bare_sequential_images_per_s"])
+    for endpoint in ("app_batched", "app_unbatched"):
+        assert set(throughput[endpoint]) == {"1", "4", "16"}
+        assert all(positive(level["ratio_to_bare"]) for level in throughput[endpoint].values())
+    assert positive(throughput["ratio_at_16"])
+
+    generation = results["generation"]
+    assert positive(generation["bare"]["ttft_s"]) and positive(generation["app"]["tokens_per_s"])
+    assert positive(generation["ratio_tokens_per_s"]) and positive(generation["ratio_ttft"])
+
+    startup = results["startup"]
+    assert startup["tabs"] >= 2 and positive(startup["ratio"])
+
+    memory = results["memory"]
+    assert [step["model"] for step in memory["steps"]] == ["whisper", "vit", "bert-mlm", "nli", "llama-chat"]
+    assert all(step["peak_mb"] >= step["after_mb"] * 0.9 for step in memory["steps"])
+    assert positive(memory["ratio_peak_to_limit"]) and positive(memory["ratio_after_unload_to_baseline"])
+    # Unloading really returned the models: nothing is left loaded and RSS fell back near the baseline.
+    assert memory["loaded_after_unload"] == []
+    assert memory["ratio_after_unload_to_baseline"] < 1.5
+
+    table = (out / "RESULTS.md").read_text()
+    assert "app / bare" in table and "tokens/s" in table
+    assert (out / "latency_ratios.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
