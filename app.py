@@ -63,6 +63,7 @@ def build_app(catalog: Catalog, manager: Any, tab_keys: Sequence[str]) -> tuple[
     """The gr.Blocks app and its gr.I18n table."""
     import gradio as gr
 
+    from playground.inputs import check_api_inputs
     from playground.texts import merged_tables
     from playground.ui import COMMON, TabContext
     from tabs import models_view
@@ -81,6 +82,7 @@ def build_app(catalog: Catalog, manager: Any, tab_keys: Sequence[str]) -> tuple[
             with gr.Tab(models_view.TEXTS.ui("title"), id="models"):
                 models_view.build(catalog, manager)
     demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
+    check_api_inputs(demo)
     return demo, i18n
 
 

@@ -238,7 +238,7 @@ def explain_load_error(exc: BaseException, entry: ModelEntry, source: str) -> Mo
             f"{name}: max_memory is too small for any layer to stay in memory. Raise max_memory "
             "for the cpu/gpu in its catalog entry.",
         )
-    return ModelLoadError("load_failed", f"{name} could not be loaded: {type(exc).__name__}: {exc}")
+    return ModelLoadError("load_failed", f"{name} could not be loaded: {exc}")
 
 
 class ModelManager:

@@ -22,6 +22,9 @@ from playground.ui import COMMON, TabContext, about_panel, code_panel, model_pic
 
 TASK = "fill-mask"
 MAX_CHARS = 1000
+# compare_bias runs templates x groups fill-mask calls: bounded so one request cannot hog the app.
+MAX_TEMPLATES = 20
+MAX_GROUPS = 10
 MASK_RE = re.compile(r"\[MASK\]|<mask>|___")
 PRESETS_PATH = Path(__file__).with_name("bias_presets.yaml")
 
@@ -48,6 +51,8 @@ STRINGS = {
         "no_group": "Template {line!r} has no {{group}} slot.",
         "few_groups": "Give at least 2 groups, comma-separated.",
         "no_templates": "Write at least one template.",
+        "too_many_templates": "Too many templates: {n}; the limit is {limit}.",
+        "too_many_groups": "Too many groups: {n}; the limit is {limit}.",
         "not_mlm": "{label} is not a masked language model (it has no mask token).",
         "multi_token": "{words}: not one token for this model; the pipeline scores only the first sub-token.",
         "bias_note": (
@@ -82,6 +87,8 @@ STRINGS = {
         "no_group": "템플릿 {line!r}에 {{group}} 자리가 없습니다.",
         "few_groups": "집단을 쉼표로 구분해 2개 이상 쓰세요.",
         "no_templates": "템플릿을 하나 이상 쓰세요.",
+        "too_many_templates": "템플릿이 너무 많습니다: {n}개. 한도는 {limit}개입니다.",
+        "too_many_groups": "집단이 너무 많습니다: {n}개. 한도는 {limit}개입니다.",
         "not_mlm": "{label}은(는) 마스크 언어 모델이 아닙니다 (마스크 토큰이 없습니다).",
         "multi_token": "{words}: 이 모델에서 한 토큰이 아닙니다. 파이프라인은 첫 하위 토큰만 점수를 매깁니다.",
         "bias_note": (
@@ -192,12 +199,16 @@ def build(ctx: TabContext) -> None:
         lines = [line.strip() for line in (templates or "").splitlines() if line.strip()]
         if not lines:
             raise TEXTS.error("no_templates")
+        if len(lines) > MAX_TEMPLATES:
+            raise TEXTS.error("too_many_templates", n=len(lines), limit=MAX_TEMPLATES)
         for line in lines:
             if "{group}" not in line:
                 raise TEXTS.error("no_group", line=line)
         group_list = split_list(groups)
         if len(group_list) < 2:
             raise TEXTS.error("few_groups")
+        if len(group_list) > MAX_GROUPS:
+            raise TEXTS.error("too_many_groups", n=len(group_list), limit=MAX_GROUPS)
         target_list = split_list(targets)
         split = multi_token_targets(pipe, target_list)
         top_rows: list[list[Any]] = []

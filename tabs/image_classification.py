@@ -66,11 +66,12 @@ def snippet(model_id: str, top_k: int) -> str:
 def image_input(label: Any) -> Any:
     """A filepath gr.Image whose preprocessing hands unreadable files on to `open_image`.
 
-    Gradio opens the upload with Pillow before the handler runs and would answer a non-image with a
-    raw traceback; passing the path through lets `open_image` explain the problem to the user.
+    Gradio opens the upload with Pillow before the handler runs and would answer a non-image (or a
+    decompression bomb) with a raw traceback; passing the path through lets `open_image` explain the
+    problem to the user.
     """
     import gradio as gr
-    from PIL import UnidentifiedImageError
+    from PIL import Image
 
     component = gr.Image(type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"], label=label)
     gradio_preprocess = component.preprocess
@@ -79,7 +80,7 @@ def image_input(label: Any) -> Any:
     def preprocess(payload: Any) -> Any:
         try:
             return gradio_preprocess(payload)
-        except (UnidentifiedImageError, OSError, SyntaxError):
+        except (Image.UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError):
             return payload.path
 
     component.preprocess = preprocess

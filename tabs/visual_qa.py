@@ -23,6 +23,7 @@ STRINGS = {
         "no_file": "Upload an image or a document first.", "no_question": "Type a question.",
         "long_question": "The question is too long (over {limit} characters).",
         "no_text": "No text was found in the document.",
+        "wrong_model": "{label} answers questions about documents; use the Document tab or pick an image model.",
         "about": ("Image questions use a ViLT classifier (scores are per-answer probabilities) or a "
                   "vision-language model (free text). Document questions run OCR (or read the PDF text "
                   "layer) and LayoutLM picks the answer span among the words."),
@@ -33,6 +34,7 @@ STRINGS = {
         "no_file": "이미지나 문서를 먼저 올리세요.", "no_question": "질문을 입력하세요.",
         "long_question": "질문이 너무 깁니다({limit}자 초과).",
         "no_text": "문서에서 글자를 찾지 못했습니다.",
+        "wrong_model": "{label}은(는) 문서 질문용 모델입니다. 문서 탭을 쓰거나 이미지 모델을 고르세요.",
         "about": ("이미지 질문은 ViLT 분류기(답별 확률) 또는 시각-언어 모델(자유 문장)이 답합니다. 문서 질문은 "
                   "OCR(또는 PDF 글자 층)을 거쳐 LayoutLM이 단어 중에서 답을 고릅니다."),
     },
@@ -89,7 +91,10 @@ def build(ctx: TabContext) -> None:
             raise TEXTS.error("no_file")
         picture = open_image(image)
         question = check_question(question)
-        loaded = ctx.load(model, None, progress)
+        entry = ctx.entry(model)
+        if entry.task not in IMAGE_TASKS:
+            raise TEXTS.error("wrong_model", label=entry.label)
+        loaded = ctx.load(model, entry.task, progress)
         result = answer_image(loaded, picture, question, top_k, max_new_tokens)
         code = pipeline_snippet(loaded.entry.task, loaded.entry.id, [Raw("image"), question],
                                 imports=["from PIL import Image"], setup=['image = Image.open("photo.jpg")'])
