@@ -100,4 +100,6 @@ def decode_audio(path: str | None, sampling_rate: int, max_minutes: float) -> np
             samples = soxr.resample(samples, rate, sampling_rate).astype(np.float32)
     if samples.size == 0:
         raise TEXTS.error("zero_length")
+    if not np.isfinite(samples).all():  # NaN/inf samples (a broken float WAV) would give silent garbage
+        raise TEXTS.error("not_audio")
     return np.ascontiguousarray(samples, dtype=np.float32)

@@ -19,6 +19,7 @@ from playground.texts import Texts, request_language
 STRINGS = {
     "en": {
         "not_text": "{name}: expected text, got {kind}.",
+        "not_a_choice": "{name}: {value!r} is not one of: {choices}.",
         "not_number": "{name}: expected a number, got {kind}.",
         "not_finite": "{name}: {value} is not a finite number.",
         "below": "{name}: {value} is below the minimum of {limit}.",
@@ -30,6 +31,7 @@ STRINGS = {
     },
     "ko": {
         "not_text": "{name}: 텍스트가 필요한데 {kind}을(를) 받았습니다.",
+        "not_a_choice": "{name}: {value!r}은(는) 고를 수 있는 값({choices})이 아닙니다.",
         "not_number": "{name}: 숫자가 필요한데 {kind}을(를) 받았습니다.",
         "not_finite": "{name}: {value}은(는) 유한한 숫자가 아닙니다.",
         "below": "{name}: {value}은(는) 최솟값 {limit}보다 작습니다.",
@@ -75,7 +77,12 @@ def input_problem(component: Any, name: str, value: Any) -> tuple[str, dict[str,
     if isinstance(component, (gr.Textbox, gr.Radio)) or (
         isinstance(component, gr.Dropdown) and not component.multiselect
     ):
-        return None if isinstance(value, str) else ("not_text", {"name": name, "kind": _kind(value)})
+        if not isinstance(value, str):
+            return "not_text", {"name": name, "kind": _kind(value)}
+        choices = [choice[1] if isinstance(choice, (tuple, list)) else choice for choice in getattr(component, "choices", None) or []]
+        if choices and not getattr(component, "allow_custom_value", False) and value not in choices:
+            return "not_a_choice", {"name": name, "value": value, "choices": ", ".join(map(str, choices))}
+        return None
     if isinstance(component, (gr.Number, gr.Slider)):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return "not_number", {"name": name, "kind": _kind(value)}

@@ -38,6 +38,7 @@ STRINGS = {
         "col_end": "end (s)",
         "col_text": "text",
         "stats_md": "**Audio:** {duration:.1f} s · **Processing:** {elapsed:.2f} s · **Real-time factor:** {rtf:.2f} (below 1 = faster than real time)",
+        "bad_language": "Unknown language {language!r}: use auto, a language code such as en or ko, or a name such as korean.",
         "ctc_note": "Note: this is a CTC model (not Whisper); task and language are ignored and timestamps are per word.",
         "about": (
             "The `automatic-speech-recognition` pipeline turns 16 kHz mono samples into text. Whisper is a "
@@ -64,6 +65,7 @@ STRINGS = {
         "col_end": "끝 (초)",
         "col_text": "텍스트",
         "stats_md": "**오디오:** {duration:.1f}초 · **처리 시간:** {elapsed:.2f}초 · **실시간 배율:** {rtf:.2f} (1보다 작으면 실시간보다 빠름)",
+        "bad_language": "알 수 없는 언어 {language!r}: auto, en·ko 같은 언어 코드, korean 같은 이름을 쓰세요.",
         "ctc_note": "참고: 이 모델은 Whisper가 아닌 CTC 모델이라 작업과 언어는 무시되고 타임스탬프는 단어 단위입니다.",
         "about": (
             "`automatic-speech-recognition` 파이프라인은 16 kHz 모노 샘플을 텍스트로 바꿉니다. Whisper는 "
@@ -80,6 +82,17 @@ LANGUAGES = ["auto", "en", "ko", "ja", "zh", "de", "fr", "es", "it", "pt", "ru"]
 
 def is_whisper(pipe: Any) -> bool:
     return getattr(pipe.model.config, "model_type", "") == "whisper"
+
+
+def check_language(language: str | None) -> str:
+    """A language Whisper knows (code or English name), lower-cased; empty means auto."""
+    from transformers.models.whisper.tokenization_whisper import LANGUAGES as CODES
+    from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
+
+    value = (language or "").strip().lower() or "auto"
+    if value != "auto" and value not in CODES and value not in TO_LANGUAGE_CODE:
+        raise TEXTS.error("bad_language", language=language)
+    return value
 
 
 def call_kwargs(whisper: bool, task: str, language: str, timestamps: str, duration: float) -> dict[str, Any]:
@@ -174,6 +187,8 @@ def build(ctx: TabContext) -> None:
         pipe = loaded.model
         rate = pipe.feature_extractor.sampling_rate
         samples = decode_audio(audio, rate, ctx.limits.max_audio_minutes)
+        if is_whisper(pipe):
+            language = check_language(language)
         duration = len(samples) / rate
         began = time.perf_counter()
         result, kwargs = transcribe_samples(pipe, samples, task, language, timestamps)

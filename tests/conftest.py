@@ -109,3 +109,21 @@ def app(test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 @pytest.fixture(scope="session")
 def client(app: RunningApp):  # noqa: ANN201
     return app.client()
+
+
+def catalog_variant(test_catalog: Path, out: Path, models: dict[str, list[dict]] | None = None, **defaults: object) -> Path:
+    """A copy of the test catalog at `out` with absolute model paths, some `defaults` changed and
+    optionally some tabs' model lists replaced (`models={tab: [entry, ...]}`)."""
+    import yaml
+
+    data = yaml.safe_load(test_catalog.read_text())
+    data["defaults"].update(defaults)
+    for tab in data["tabs"].values():
+        for model in tab["models"]:
+            if model["id"].startswith("./"):
+                model["id"] = str(test_catalog.parent / model["id"][2:])
+    for tab, entries in (models or {}).items():
+        data["tabs"][tab] = {"models": entries}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return out
