@@ -86,9 +86,17 @@ def build_app(catalog: Catalog, manager: Any, tab_keys: Sequence[str]) -> tuple[
     return demo, i18n
 
 
+# On a public Space these limits cap whatever the catalog says (anyone on the internet can call it).
+SPACE_LIMITS = {"max_upload_mb": 25, "max_audio_minutes": 30, "max_pdf_pages": 20, "queue_size": 32}
+
+
 def apply_space_defaults(catalog: Catalog) -> None:
-    """On a public Space the safest settings apply, whatever the catalog file says."""
-    catalog.defaults.allow_custom_models = False
+    """On a public Space the safest settings apply, whatever the catalog file says: no models outside
+    the catalog, and uploads, audio length, PDF pages and the waiting queue bounded by SPACE_LIMITS."""
+    defaults = catalog.defaults
+    defaults.allow_custom_models = False
+    for name, limit in SPACE_LIMITS.items():
+        setattr(defaults, name, min(getattr(defaults, name), limit))
 
 
 def serve(args: argparse.Namespace) -> int:

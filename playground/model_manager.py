@@ -217,11 +217,23 @@ def explain_load_error(exc: BaseException, entry: ModelEntry, source: str) -> Mo
             "`python app.py prefetch` (or `hf download " + entry.id + "`) and copy the cache "
             "(~/.cache/huggingface) here.",
         )
+    if "contains custom code which must be executed" in text or "trust_remote_code" in text:
+        return ModelLoadError(
+            "remote_code",
+            f"{name} ships its own Python code, which this app runs only when the model's catalog entry "
+            "sets trust_remote_code: true (do that only for code you have read and trust).",
+        )
     if has(hub_errors.RepositoryNotFoundError) or has(hub_errors.RevisionNotFoundError):
         return ModelLoadError("not_found", f"{name}: no such model or revision on the Hugging Face Hub ({entry.id}).")
     if entry.is_local and not Path(source).is_dir():
         return ModelLoadError("not_found", f"{name}: the model folder {entry.id} does not exist.")
     if "safetensors" in text.lower() and ("no file" in text.lower() or "does not appear to have" in text.lower()):
+        folder = Path(source) if entry.is_local else cached_snapshot(source, entry.revision)
+        if folder is not None and not any(folder.glob("*.bin")):
+            return ModelLoadError(
+                "missing_files",
+                f"{name}: the model folder has no weight files (model.safetensors); download the model again.",
+            )
         return ModelLoadError(
             "no_safetensors",
             f"{name} has no safetensors weights, only pickle (.bin) files, which can run code when "

@@ -19,20 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-import httpx
 import numpy as np
 import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
+from api_helpers import FILEDATA_META, positional, raw_predict, upload
 from conftest import RunningApp, catalog_variant, launch_app
 
-FILEDATA_META = {"_type": "gradio.FileData"}
 # What a clear message never contains: stack traces, exception class dumps, Gradio/pydantic internals,
 # or the catch-all for unexpected failures (the table must find none of those).
 UNCLEAR = re.compile(
     r"Traceback|File \"|\b[A-Z]\w*(Error|Exception)\b:|validation error for|pydantic|Could not preprocess"
-    r"|Something went wrong"
+    r"|The model failed on this input"
 )
 
 
@@ -288,50 +287,12 @@ def strict_client(strict_app: RunningApp):  # noqa: ANN201
     return strict_app.client()
 
 
-def upload(url: str, path: Path) -> dict[str, Any]:
-    """Upload through the HTTP API, as any client does; returns the FileData value, or raises."""
-    with path.open("rb") as handle:
-        response = httpx.post(f"{url}gradio_api/upload", files=[("files", (path.name, handle))], timeout=60)
-    if response.status_code != 200:
-        raise AppError(response.text)
-    return {"path": response.json()[0], "orig_name": path.name, "meta": FILEDATA_META}
-
-
-def raw_predict(url: str, api: str, data: list[Any]) -> Any:
-    """Call an endpoint through Gradio's plain HTTP API; raises AppError with the server's message."""
-    body = json.dumps({"data": data})  # allow_nan: NaN and Infinity go out as JSON's common extension
-    response = httpx.post(f"{url}gradio_api/call{api}", content=body, headers={"Content-Type": "application/json"}, timeout=60)
-    response.raise_for_status()
-    event_id = response.json()["event_id"]
-    event, payload = None, None
-    with httpx.stream("GET", f"{url}gradio_api/call{api}/{event_id}", timeout=120) as stream:
-        for line in stream.iter_lines():
-            if line.startswith("event: "):
-                event = line[len("event: "):]
-            elif line.startswith("data: "):
-                payload = line[len("data: "):]
-    if event == "error":
-        message = json.loads(payload).get("error") if payload and payload != "null" else None
-        raise AppError(message or "")
-    return json.loads(payload)
-
-
 def resolve(value: Any, files: Path, url: str, raw: bool) -> Any:
     if isinstance(value, Upload):
         return upload(url, files / value.name) if raw else handle_file(str(files / value.name))
     if isinstance(value, ServerPath):
         return {"path": value.path, **({"meta": FILEDATA_META} if value.with_meta else {})}
     return value
-
-
-def positional(client: Any, api: str, args: tuple, kwargs: dict[str, Any]) -> list[Any]:
-    """All of an endpoint's parameters in order: given ones, then the API's defaults (for raw calls)."""
-    params = client.view_api(return_format="dict", print_info=False)["named_endpoints"][api]["parameters"]
-    values = list(args)
-    for param in params[len(args):]:
-        name = param["parameter_name"]
-        values.append(kwargs[name] if name in kwargs else param["parameter_default"])
-    return values[: max(len(params), len(args))]
 
 
 def call(app: RunningApp, client: Any, files: Path, item: Case) -> Any:
