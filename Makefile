@@ -23,3 +23,7 @@ test-models: setup
 
 prefetch: setup
 	$(PY) app.py prefetch $(ARGS)
+
+# 100 concurrent mixed clients against the app on the test models with a small queue (not timed).
+load-test: test-models
+	$(PY) scripts/load_test.py --models .cache/test-models $(ARGS)

@@ -26,6 +26,10 @@ from playground.catalog import ADAPTER_TASKS, Catalog, ModelEntry
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[float, str], None]
+# transformers builds a model under process-wide patches (default dtype, torch.linspace, weight-init
+# and tying hooks) and restores them afterwards: two loads overlapping in different threads undo each
+# other's patches and leave buffers on the meta device. One model is constructed at a time.
+_CONSTRUCT_LOCK = threading.Lock()
 # A Hub id typed in the browser: "name" or "owner/name", nothing that could be a path.
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
 
@@ -342,7 +346,8 @@ class ModelManager:
             progress(0.0, f"Loading {entry.label}…")
         started = time.perf_counter()
         try:
-            obj = self._construct(entry, source, dtype)
+            with _CONSTRUCT_LOCK:
+                obj = self._construct(entry, source, dtype)
         except Exception as exc:  # classified and re-raised: nothing is cached
             release_memory()
             error = explain_load_error(exc, entry, source)

@@ -144,3 +144,46 @@ def test_tesseract_missing_from_path(client, files) -> None:  # noqa: ANN001
                                     max_new_tokens=4, api_name="/answer_image_question")
     assert len(answers) == 2
     other_tabs_answer(client, files)
+
+
+def test_different_models_loading_at_the_same_time_all_work(test_models: Path) -> None:
+    """Loads overlapping in threads (several tabs' first requests at once) must each give a working
+    model: transformers patches process-wide state while it builds one, so the manager serialises them."""
+    import threading
+
+    from PIL import Image
+
+    from playground.catalog import parse_catalog
+    from playground.model_manager import ModelManager
+
+    catalog = parse_catalog({"defaults": {"device": "cpu", "max_loaded_models": 10}, "tabs": {
+        "fill_mask": {"models": [{"id": str(test_models / "bert-mlm"), "label": "BERT"},
+                                 {"id": str(test_models / "roberta-mlm"), "label": "RoBERTa"}]},
+        "image_classification": {"models": [{"id": str(test_models / "vit"), "label": "ViT"},
+                                            {"id": str(test_models / "convnext"), "label": "ConvNeXt"}]},
+        "text_generation": {"models": [{"id": str(test_models / "llama-chat"), "label": "Llama"},
+                                       {"id": str(test_models / "llama-base"), "label": "Base"}]},
+    }})
+    requests = [("fill_mask", "BERT"), ("fill_mask", "RoBERTa"), ("image_classification", "ViT"),
+                ("image_classification", "ConvNeXt"), ("text_generation", "Llama"), ("text_generation", "Base")]
+    for _ in range(3):  # the overlap is a race: a few rounds make a regression show
+        manager = ModelManager(catalog)
+        barrier = threading.Barrier(len(requests))
+        loaded: dict[str, Any] = {}
+
+        def first_request(tab: str, label: str) -> None:
+            barrier.wait()
+            loaded[label] = manager.get(tab, label)
+
+        threads = [threading.Thread(target=first_request, args=request) for request in requests]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for label in ("BERT", "RoBERTa"):
+            pipe = loaded[label].model
+            assert len(pipe(f"Paris is the {pipe.tokenizer.mask_token} of France.", top_k=2)) == 2
+        for label in ("ViT", "ConvNeXt"):
+            assert len(loaded[label].model(Image.new("RGB", (40, 40)), top_k=2)) == 2
+        for label in ("Llama", "Base"):
+            assert isinstance(loaded[label].model("hello", max_new_tokens=2)[0]["generated_text"], str)
