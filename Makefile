@@ -29,3 +29,7 @@ bench: setup-test
 
 bench-smoke: setup-test
 	$(PY) -m bench.run --smoke $(ARGS)
+
+# 100 concurrent mixed clients against the app on the test models with a small queue (not timed).
+load-test: test-models
+	$(PY) scripts/load_test.py --models .cache/test-models $(ARGS)

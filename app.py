@@ -63,6 +63,7 @@ def build_app(catalog: Catalog, manager: Any, tab_keys: Sequence[str]) -> tuple[
     """The gr.Blocks app and its gr.I18n table."""
     import gradio as gr
 
+    from playground.inputs import check_api_inputs
     from playground.texts import merged_tables
     from playground.ui import COMMON, TabContext
     from tabs import models_view
@@ -81,12 +82,21 @@ def build_app(catalog: Catalog, manager: Any, tab_keys: Sequence[str]) -> tuple[
             with gr.Tab(models_view.TEXTS.ui("title"), id="models"):
                 models_view.build(catalog, manager)
     demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
+    check_api_inputs(demo)
     return demo, i18n
 
 
+# On a public Space these limits cap whatever the catalog says (anyone on the internet can call it).
+SPACE_LIMITS = {"max_upload_mb": 25, "max_audio_minutes": 30, "max_pdf_pages": 20, "queue_size": 32}
+
+
 def apply_space_defaults(catalog: Catalog) -> None:
-    """On a public Space the safest settings apply, whatever the catalog file says."""
-    catalog.defaults.allow_custom_models = False
+    """On a public Space the safest settings apply, whatever the catalog file says: no models outside
+    the catalog, and uploads, audio length, PDF pages and the waiting queue bounded by SPACE_LIMITS."""
+    defaults = catalog.defaults
+    defaults.allow_custom_models = False
+    for name, limit in SPACE_LIMITS.items():
+        setattr(defaults, name, min(getattr(defaults, name), limit))
 
 
 def serve(args: argparse.Namespace) -> int:

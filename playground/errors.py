@@ -27,8 +27,8 @@ OUT_OF_MEMORY = {
     ),
 }
 UNEXPECTED = {
-    "en": "Something went wrong while running the model ({detail}). The app is still running; try again or pick another model.",
-    "ko": "모델 실행 중 문제가 생겼습니다 ({detail}). 앱은 계속 동작합니다. 다시 시도하거나 다른 모델을 고르세요.",
+    "en": "The model failed on this input: {detail} The app is still running; try other input or another model.",
+    "ko": "모델이 이 입력을 처리하지 못했습니다: {detail} 앱은 계속 동작합니다. 다른 입력이나 다른 모델로 해 보세요.",
 }
 
 
@@ -70,7 +70,9 @@ def to_gradio_error(exc: BaseException, lang: str) -> Exception:
         release_memory()
         return gr.Error(OUT_OF_MEMORY.get(lang, OUT_OF_MEMORY["en"]), print_exception=False)
     log.exception("unexpected error in an event handler")
-    detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+    # The exception's own words (the class name and traceback are in the server log).
+    detail = str(exc).strip()[:300] or type(exc).__name__
+    detail = detail if detail.endswith((".", "!", "?")) else detail + "."
     return gr.Error(UNEXPECTED.get(lang, UNEXPECTED["en"]).format(detail=detail), print_exception=False)
 
 

@@ -26,6 +26,10 @@ from playground.catalog import ADAPTER_TASKS, Catalog, ModelEntry
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[float, str], None]
+# transformers builds a model under process-wide patches (default dtype, torch.linspace, weight-init
+# and tying hooks) and restores them afterwards: two loads overlapping in different threads undo each
+# other's patches and leave buffers on the meta device. One model is constructed at a time.
+_CONSTRUCT_LOCK = threading.Lock()
 # A Hub id typed in the browser: "name" or "owner/name", nothing that could be a path.
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
 
@@ -217,11 +221,23 @@ def explain_load_error(exc: BaseException, entry: ModelEntry, source: str) -> Mo
             "`python app.py prefetch` (or `hf download " + entry.id + "`) and copy the cache "
             "(~/.cache/huggingface) here.",
         )
+    if "contains custom code which must be executed" in text or "trust_remote_code" in text:
+        return ModelLoadError(
+            "remote_code",
+            f"{name} ships its own Python code, which this app runs only when the model's catalog entry "
+            "sets trust_remote_code: true (do that only for code you have read and trust).",
+        )
     if has(hub_errors.RepositoryNotFoundError) or has(hub_errors.RevisionNotFoundError):
         return ModelLoadError("not_found", f"{name}: no such model or revision on the Hugging Face Hub ({entry.id}).")
     if entry.is_local and not Path(source).is_dir():
         return ModelLoadError("not_found", f"{name}: the model folder {entry.id} does not exist.")
     if "safetensors" in text.lower() and ("no file" in text.lower() or "does not appear to have" in text.lower()):
+        folder = Path(source) if entry.is_local else cached_snapshot(source, entry.revision)
+        if folder is not None and not any(folder.glob("*.bin")):
+            return ModelLoadError(
+                "missing_files",
+                f"{name}: the model folder has no weight files (model.safetensors); download the model again.",
+            )
         return ModelLoadError(
             "no_safetensors",
             f"{name} has no safetensors weights, only pickle (.bin) files, which can run code when "
@@ -238,7 +254,7 @@ def explain_load_error(exc: BaseException, entry: ModelEntry, source: str) -> Mo
             f"{name}: max_memory is too small for any layer to stay in memory. Raise max_memory "
             "for the cpu/gpu in its catalog entry.",
         )
-    return ModelLoadError("load_failed", f"{name} could not be loaded: {type(exc).__name__}: {exc}")
+    return ModelLoadError("load_failed", f"{name} could not be loaded: {exc}")
 
 
 class ModelManager:
@@ -330,7 +346,8 @@ class ModelManager:
             progress(0.0, f"Loading {entry.label}…")
         started = time.perf_counter()
         try:
-            obj = self._construct(entry, source, dtype)
+            with _CONSTRUCT_LOCK:
+                obj = self._construct(entry, source, dtype)
         except Exception as exc:  # classified and re-raised: nothing is cached
             release_memory()
             error = explain_load_error(exc, entry, source)

@@ -320,10 +320,10 @@ def build(ctx: TabContext) -> None:
             max_new = gr.Number(64, precision=0, label=TEXTS.ui("max_new_tokens"))
             temperature_box = gr.Number(0.7, label=TEXTS.ui("temperature"))
             top_p_box = gr.Slider(0.0, 1.0, value=0.95, label=TEXTS.ui("top_p"))
-            top_k_box = gr.Number(50, precision=0, label=TEXTS.ui("top_k"))
-            rep_box = gr.Number(1.0, label=TEXTS.ui("repetition_penalty"))
+            top_k_box = gr.Number(50, precision=0, minimum=0, label=TEXTS.ui("top_k"))
+            rep_box = gr.Number(1.0, minimum=0.01, maximum=10, label=TEXTS.ui("repetition_penalty"))
             sample_box = gr.Checkbox(True, label=TEXTS.ui("do_sample"))
-            seed_box = gr.Number(0, precision=0, label=TEXTS.ui("seed"))
+            seed_box = gr.Number(0, precision=0, minimum=0, maximum=2**32 - 1, label=TEXTS.ui("seed"))
             stop_box = gr.Textbox(label=TEXTS.ui("stop_strings"))
         with gr.Column(scale=2):
             with gr.Tabs():

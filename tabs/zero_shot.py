@@ -117,6 +117,10 @@ def check_template(template: str | None, default: str) -> str:
         raise TEXTS.error("bad_template", placeholder="{}") from None
     if template.count("{}") != 1:
         raise TEXTS.error("bad_template", placeholder="{}")
+    try:  # other braces ({0}, {name}, a lone "{") would break str.format inside the pipeline
+        template.format("label")
+    except (ValueError, KeyError, IndexError):
+        raise TEXTS.error("bad_template", placeholder="{}") from None
     return template
 
 

@@ -109,3 +109,64 @@ def app(test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 @pytest.fixture(scope="session")
 def client(app: RunningApp):  # noqa: ANN201
     return app.client()
+
+
+def catalog_variant(test_catalog: Path, out: Path, models: dict[str, list[dict]] | None = None, **defaults: object) -> Path:
+    """A copy of the test catalog at `out` with absolute model paths, some `defaults` changed and
+    optionally some tabs' model lists replaced (`models={tab: [entry, ...]}`)."""
+    import yaml
+
+    data = yaml.safe_load(test_catalog.read_text())
+    data["defaults"].update(defaults)
+    for tab in data["tabs"].values():
+        for model in tab["models"]:
+            if model["id"].startswith("./"):
+                model["id"] = str(test_catalog.parent / model["id"][2:])
+    for tab, entries in (models or {}).items():
+        data["tabs"][tab] = {"models": entries}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return out
+
+
+@pytest.fixture(scope="session")
+def hostile_app(test_models: Path, test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """The app with broken and untrusted models next to good ones, no ffmpeg or tesseract on PATH, an
+    empty offline Hugging Face cache, a tiny memory budget and custom Hub ids allowed (see
+    tests/hostile_models.py); `hostile_app.marker` is the file the custom code writes if it ever runs."""
+    import hostile_models as hostile
+
+    root = tmp_path_factory.mktemp("hostile")
+    marker = root / "custom-code-ran"
+    bert = str(test_models / "bert-mlm")
+    fill_mask = [
+        {"id": bert, "label": "BERT", "default": True},
+        {"id": str(hostile.corrupt_weights(test_models, root / "corrupt")), "label": "Corrupt weights"},
+        {"id": str(hostile.missing_weights(test_models, root / "missing")), "label": "Missing weights"},
+        {"id": str(hostile.pickle_only_weights(test_models, root / "pickle")), "label": "Pickle weights"},
+        {"id": str(hostile.pickle_only_weights(test_models, root / "pickle-ok")), "label": "Pickle weights allowed",
+         "allow_pickle_weights": True},
+        {"id": str(hostile.remote_code(test_models, root / "remote", marker)), "label": "Remote code"},
+        {"id": "google-bert/bert-base-uncased", "label": "Hub BERT"},
+    ]
+    image_classification = [
+        {"id": str(test_models / "vit"), "label": "ViT", "default": True},
+        {"id": str(hostile.mismatched_processor(test_models, root / "vit-mismatch")), "label": "Mismatched ViT"},
+    ]
+    text_generation = [
+        {"id": str(test_models / "llama-chat"), "label": "Llama", "default": True},
+        {"id": str(test_models / "llama-base"), "label": "Llama tiny max_memory", "device_map": "auto",
+         "max_memory": {"cpu": "1KB"}, "offload_folder": str(root / "offload")},
+    ]
+    catalog = catalog_variant(
+        test_catalog, root / "models.yaml",
+        models={"fill_mask": fill_mask, "image_classification": image_classification, "text_generation": text_generation},
+        allow_custom_models=True, memory_budget_gb=0.05,
+    )
+    (root / "bin").mkdir()
+    (root / "hf-home").mkdir()
+    env = {"PATH": str(root / "bin"), "HF_HOME": str(root / "hf-home")}
+    running = launch_app(catalog, root, env=env)
+    running.marker = marker  # type: ignore[attr-defined]
+    yield running
+    running.stop()

@@ -1,0 +1,272 @@
+"""Load test: many concurrent mixed clients against the launched app with a bounded queue.
+
+    python scripts/load_test.py [--clients 100] [--queue-size 8] [--models DIR] [--url URL] [--json OUT]
+
+Without --url it writes the random-weight test models (into --models, default .cache/test-models),
+launches `app.py` on them with a small `queue_size`, warms every model up, then starts all clients at
+once. Each client sends one request (fill-mask, bias comparison, text and image zero-shot, image
+classification, speech, generation, or the Models view) through Gradio's HTTP API, the way any client
+does, and waits for its answer. Every request must end as "answered" or "queue full" (HTTP 503):
+none lost (no answer at all), none hung (no answer within --timeout), none failed with an error.
+The app's RSS is sampled throughout and must stay within --max-rss-growth-mb of its warmed-up size.
+Prints a summary; exits 1 when any of this does not hold. It measures correctness under load, not
+speed (speed lives in bench/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+import httpx
+import numpy as np
+import psutil
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+               "HF_HUB_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false"}
+FILEDATA_META = {"_type": "gradio.FileData"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def load_test_catalog(models: Path, out: Path, queue_size: int) -> Path:
+    """The test models' catalog with absolute paths and a small queue."""
+    if not (models / "models.yaml").exists():
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "make_test_models.py"), str(models)], check=True)
+    data = yaml.safe_load((models / "models.yaml").read_text())
+    data["defaults"]["queue_size"] = queue_size
+    for tab in data["tabs"].values():
+        for entry in tab["models"]:
+            if entry["id"].startswith("./"):
+                entry["id"] = str((models / entry["id"][2:]).resolve())
+    out.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return out
+
+
+def launch(catalog: Path, log_path: Path, timeout: float = 180) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    command = [sys.executable, str(ROOT / "app.py"), "--catalog", str(catalog), "--host", "127.0.0.1", "--port", str(port)]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **OFFLINE_ENV}, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the app exited with {process.returncode}; see {log_path}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit(f"the app did not answer within {timeout} s; see {log_path}")
+
+
+def sample_files(folder: Path) -> dict[str, Path]:
+    from PIL import Image
+
+    image = folder / "shapes.png"
+    Image.new("RGB", (64, 64), (30, 120, 200)).save(image)
+    audio = folder / "tone.wav"
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes((np.sin(np.arange(16000) / 4) * 8000).astype(np.int16).tobytes())
+    audio.write_bytes(buffer.getvalue())
+    return {"image": image, "audio": audio}
+
+
+class App:
+    """The launched app seen through its HTTP API."""
+
+    def __init__(self, url: str, files: dict[str, Path]):
+        self.url = url
+        self.files = files
+        info = httpx.get(f"{url}gradio_api/info", timeout=30).json()["named_endpoints"]
+        self.params = {name: [p["parameter_name"] for p in e["parameters"]] for name, e in info.items()}
+        self.defaults = {name: [p.get("parameter_default") for p in e["parameters"]] for name, e in info.items()}
+
+    def upload(self, path: Path) -> dict[str, Any]:
+        with path.open("rb") as handle:
+            response = httpx.post(f"{self.url}gradio_api/upload", files=[("files", (path.name, handle))], timeout=60)
+        response.raise_for_status()
+        return {"path": response.json()[0], "orig_name": path.name, "meta": FILEDATA_META}
+
+    def data(self, api: str, values: dict[str, Any]) -> list[Any]:
+        """Every parameter in order: the given ones, the endpoint's defaults for the rest."""
+        return [values.get(name, default) for name, default in zip(self.params[api], self.defaults[api])]
+
+    def call(self, api: str, values: dict[str, Any], timeout: float) -> str:
+        """One request; returns answered | queue_full | error: ... | lost | hung."""
+        deadline = time.monotonic() + timeout
+        try:
+            response = httpx.post(f"{self.url}gradio_api/call{api}", json={"data": self.data(api, values)}, timeout=timeout)
+            if response.status_code == 503 and "Queue is full" in response.text:
+                return "queue_full"
+            response.raise_for_status()
+            event_id = response.json()["event_id"]
+            last_event = None
+            remaining = max(deadline - time.monotonic(), 1.0)
+            with httpx.stream("GET", f"{self.url}gradio_api/call{api}/{event_id}", timeout=remaining) as stream:
+                for line in stream.iter_lines():
+                    if line.startswith("event: "):
+                        last_event = line[len("event: "):]
+                    elif line.startswith("data: ") and last_event == "error":
+                        message = line[len("data: "):]
+                        return "queue_full" if "Queue is full" in message else f"error: {message[:200]}"
+                    if time.monotonic() > deadline:
+                        return "hung"
+            return "answered" if last_event == "complete" else "lost"
+        except httpx.TimeoutException:
+            return "hung"
+        except httpx.HTTPError as exc:
+            return f"error: {type(exc).__name__}: {exc}"[:200]
+
+    def requests(self) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
+        """One request of each kind this app serves (endpoint, its parameter values)."""
+        kinds: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+            ("/fill_mask", lambda: {"text": "Paris is the [MASK] of France.", "top_k": 3}),
+            ("/compare_bias", lambda: {"templates": "The {group} is [MASK].", "groups": "he, she", "top_k": 3}),
+            ("/zero_shot_text", lambda: {"text": "I loved it.", "labels": "good, bad"}),
+            ("/zero_shot_image", lambda: {"image": self.upload(self.files["image"]), "labels": "sky, grass"}),
+            ("/classify_image", lambda: {"image": self.upload(self.files["image"]), "top_k": 3}),
+            ("/transcribe", lambda: {"audio": self.upload(self.files["audio"]), "timestamps": "off"}),
+            ("/generate", lambda: {"prompt": "Hello", "max_new_tokens": 8, "do_sample": False}),
+            ("/loaded_models", lambda: {}),
+        ]
+        return [(api, values) for api, values in kinds if api in self.params]
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int | None):
+        super().__init__(daemon=True)
+        self.process = psutil.Process(pid) if pid else None
+        self.peak = 0
+        self.running = True
+
+    def rss(self) -> int:
+        if self.process is None:
+            return 0
+        return sum(p.memory_info().rss for p in [self.process, *self.process.children(recursive=True)])
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, self.rss())
+            time.sleep(0.2)
+
+
+def run(app: App, pid: int | None, clients: int, timeout: float) -> dict[str, Any]:
+    kinds = app.requests()
+    for api, values in kinds:  # warm up: load every model once, so the baseline RSS includes them
+        outcome = app.call(api, values(), timeout)
+        if outcome != "answered":
+            raise SystemExit(f"warm-up request to {api} did not succeed: {outcome}")
+    sampler = RssSampler(pid)
+    baseline = sampler.rss()
+    sampler.start()
+    plan = [kinds[i % len(kinds)] for i in range(clients)]
+    barrier = threading.Barrier(clients)
+
+    def client(kind: tuple[str, Callable[[], dict[str, Any]]]) -> tuple[str, str]:
+        api, values = kind
+        prepared = values()  # uploads happen before the barrier so all requests hit the queue together
+        barrier.wait()
+        return api, app.call(api, prepared, timeout)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        results = list(pool.map(client, plan))
+    elapsed = time.perf_counter() - started
+    sampler.running = False
+    sampler.join()
+    outcomes = Counter(outcome if not outcome.startswith("error") else "error" for _, outcome in results)
+    per_endpoint: dict[str, Counter] = {}
+    for api, outcome in results:
+        per_endpoint.setdefault(api, Counter())[outcome.split(":")[0]] += 1
+    return {
+        "clients": clients,
+        "answered": outcomes["answered"],
+        "queue_full": outcomes["queue_full"],
+        "error": outcomes["error"],
+        "lost": outcomes["lost"],
+        "hung": outcomes["hung"],
+        "errors": sorted({o for _, o in results if o.startswith("error")})[:5],
+        "per_endpoint": {api: dict(c) for api, c in sorted(per_endpoint.items())},
+        "seconds": round(elapsed, 1),
+        "rss_baseline_mb": round(baseline / 2**20),
+        "rss_peak_mb": round(max(sampler.peak, baseline) / 2**20),
+        "rss_after_mb": round(sampler.rss() / 2**20),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--queue-size", type=int, default=8, help="the app's queue_size (when this script launches it)")
+    parser.add_argument("--models", type=Path, default=ROOT / ".cache" / "test-models", help="test models folder")
+    parser.add_argument("--url", help="an app already running (then RSS is not measured)")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds before a request counts as hung")
+    parser.add_argument("--max-rss-growth-mb", type=float, default=512)
+    parser.add_argument("--json", type=Path, help="also write the summary here")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="load-test-") as work:
+        work_dir = Path(work)
+        process = None
+        url = args.url
+        if not url:
+            catalog = load_test_catalog(args.models.resolve(), work_dir / "models.yaml", args.queue_size)
+            process, url = launch(catalog, work_dir / "app.log")
+        try:
+            summary = run(App(url, sample_files(work_dir)), process.pid if process else None, args.clients, args.timeout)
+            summary["app_alive"] = process is None or process.poll() is None
+        finally:
+            if process is not None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+    growth = summary["rss_peak_mb"] - summary["rss_baseline_mb"]
+    summary["ok"] = (summary["answered"] + summary["queue_full"] == args.clients and not summary["error"]
+                     and not summary["lost"] and not summary["hung"] and summary["app_alive"]
+                     and growth <= args.max_rss_growth_mb)
+    print(f"clients {summary['clients']}: answered {summary['answered']}, queue full {summary['queue_full']}, "
+          f"errors {summary['error']}, lost {summary['lost']}, hung {summary['hung']} in {summary['seconds']} s")
+    for api, counts in summary["per_endpoint"].items():
+        print(f"  {api:<18} " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if summary["errors"]:
+        print("  errors: " + "; ".join(summary["errors"]))
+    if process is not None:
+        print(f"app RSS: {summary['rss_baseline_mb']} MB warmed up, peak {summary['rss_peak_mb']} MB "
+              f"(+{growth} MB, limit +{args.max_rss_growth_mb:g}), {summary['rss_after_mb']} MB after")
+    print("OK" if summary["ok"] else "FAILED")
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2))
+    return 0 if summary["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
