@@ -6,6 +6,7 @@ and refuses decompression bombs and truncated files with a clear message instead
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ STRINGS = {
         "not_image": "This file is not an image Pillow can open ({name}). Try PNG, JPEG, WebP, GIF, TIFF or BMP.",
         "corrupt": "The image file is damaged or truncated ({name}); it cannot be decoded.",
         "bomb": "The image is too large: {width}×{height} pixels ({megapixels:.0f} MP). The limit is {limit:.0f} MP.",
-        "bomb_declared": "The image declares a huge size (a possible decompression bomb); the limit is {limit:.0f} MP.",
+        "bomb_declared": "The image is too large: {megapixels:.0f} MP declared (a possible decompression bomb). The limit is {limit:.0f} MP.",
         "too_big_file": "The file is {size_mb:.1f} MB; the limit is {limit_mb:.0f} MB.",
     },
     "ko": {
@@ -31,7 +32,7 @@ STRINGS = {
         "not_image": "Pillow가 열 수 있는 이미지가 아닙니다 ({name}). PNG, JPEG, WebP, GIF, TIFF, BMP를 써 보세요.",
         "corrupt": "이미지 파일이 손상되었거나 잘렸습니다 ({name}). 읽을 수 없습니다.",
         "bomb": "이미지가 너무 큽니다: {width}×{height} 픽셀 ({megapixels:.0f} MP). 한도는 {limit:.0f} MP입니다.",
-        "bomb_declared": "이미지가 선언한 크기가 지나치게 큽니다 (압축 폭탄일 수 있음). 한도는 {limit:.0f} MP입니다.",
+        "bomb_declared": "이미지가 너무 큽니다: 선언된 크기 {megapixels:.0f} MP (압축 폭탄일 수 있음). 한도는 {limit:.0f} MP입니다.",
         "too_big_file": "파일이 {size_mb:.1f} MB입니다. 한도는 {limit_mb:.0f} MB입니다.",
     },
 }
@@ -84,9 +85,11 @@ def open_image(source: Any, max_pixels: int = MAX_PIXELS, max_bytes: int | None 
                 image.seek(0)  # animations: the first frame
                 image.load()
                 return to_rgb(image)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        # Pillow refuses before the size is known to us (beyond twice its own limit).
-        raise TEXTS.error("bomb_declared", limit=max_pixels / 1e6) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow refuses before the size reaches us (beyond twice its own limit); its message has the count.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        megapixels = int(found.group(1)) / 1e6 if found else max_pixels / 1e6
+        raise TEXTS.error("bomb_declared", megapixels=megapixels, limit=max_pixels / 1e6) from None
     except Image.UnidentifiedImageError:
         raise TEXTS.error("not_image", name=name) from None
     except (OSError, SyntaxError, ValueError) as exc:
