@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7860
 ARGS ?=
 
-.PHONY: run test setup setup-test bench bench-smoke load-test test-models prefetch space-files
+.PHONY: run test setup setup-test bench bench-smoke load-test test-models prefetch space-files screenshots
 
 run: setup
 	$(PY) app.py --host $(HOST) --port $(PORT) $(ARGS)
@@ -33,3 +33,7 @@ bench-smoke: setup-test
 # 100 concurrent mixed clients against the app on the test models with a small queue (not timed).
 load-test: test-models
 	$(PY) scripts/load_test.py --models .cache/test-models $(ARGS)
+
+# The README's pictures: one example run on every tab, in a real browser, saved to docs/screenshots/.
+screenshots: setup-test
+	SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest tests/test_browser.py -k one_example -q

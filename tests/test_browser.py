@@ -1,12 +1,14 @@
-"""A real browser (Debian's chromium driven by Playwright) opens the app and visits every tab.
+"""A real browser (Debian's chromium driven by Playwright) opens the app, visits every tab in both
+languages, and runs one example on every tab.
 
 Screenshots go to the test's temporary folder, or to SCREENSHOT_DIR when set (the README's pictures
-are made with `SCREENSHOT_DIR=docs make test ARGS=tests/test_browser.py`).
+are made with `make screenshots`, i.e. `SCREENSHOT_DIR=docs/screenshots` on this file).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -37,9 +39,7 @@ def browser():  # noqa: ANN201
 
 
 @pytest.mark.parametrize("locale,heading", [("en-US", "Pipeline Playground"), ("ko-KR", "파이프라인 놀이터")])
-def test_every_tab_opens_in_a_real_browser(app, browser, tmp_path: Path, locale: str, heading: str) -> None:  # noqa: ANN001
-    out = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    out.mkdir(parents=True, exist_ok=True)
+def test_every_tab_opens_in_a_real_browser(app, browser, locale: str, heading: str) -> None:  # noqa: ANN001
     page = browser.new_page(locale=locale, viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -56,7 +56,142 @@ def test_every_tab_opens_in_a_real_browser(app, browser, tmp_path: Path, locale:
         tab.click()
         page.wait_for_timeout(300)
         assert tab.get_attribute("aria-selected") == "true", name
-        if locale == "en-US":
-            page.screenshot(path=str(out / f"tab-{index}.png"))
+    assert not errors, errors
+    page.close()
+
+
+def _wait_for_text(page, pattern: str, timeout: float = 90_000) -> None:  # noqa: ANN001
+    page.get_by_text(re.compile(pattern)).locator("visible=true").first.wait_for(timeout=timeout)
+
+
+def _wait_idle(page) -> None:  # noqa: ANN001
+    """Until no event is queued or processing (Gradio shows "processing | 1.2s" on busy outputs)."""
+    page.wait_for_function("() => !/(processing|queue:) ?\\|/.test(document.body.innerText)", timeout=90_000)
+
+
+def _upload(page, path: Path) -> None:  # noqa: ANN001
+    """Upload like a user: click the visible upload area and pick the file."""
+    with page.expect_file_chooser() as chooser:
+        page.get_by_text("Click to Upload").locator("visible=true").first.click()
+    chooser.value.set_files(str(path))
+
+
+def _click_run(page, name: str = "Run") -> None:  # noqa: ANN001
+    page.get_by_role("button", name=name, exact=True).locator("visible=true").first.click()
+
+
+def _speech_to_text(page, files: Path) -> None:  # noqa: ANN001
+    page.get_by_test_id("source-select").locator("visible=true").first.get_by_label("Upload file").click()
+    _upload(page, files / "tone.wav")
+    page.get_by_text("Click to Upload").locator("visible=true").first.wait_for(state="hidden", timeout=60_000)
+    _click_run(page, "Transcribe")
+    _wait_for_text(page, r"Real-time factor")
+
+
+def _image_classification(page, files: Path) -> None:  # noqa: ANN001
+    page.locator(".gallery-item, .example").locator("visible=true").first.click()  # the tab's first example
+    page.wait_for_timeout(1000)
+    _click_run(page)
+    _wait_for_text(page, r"^\d+(\.\d+)?%$")
+
+
+def _fill_mask(page, files: Path) -> None:  # noqa: ANN001
+    _click_run(page)  # the sentence box starts with the tab's example sentence
+    expect_value(page.get_by_label("Sentence as the model saw it"), "Paris is the [MASK] of France.")
+
+
+def _zero_shot(page, files: Path) -> None:  # noqa: ANN001
+    _click_run(page)  # text, labels and template start with the tab's example
+    _wait_for_text(page, r"^\d+(\.\d+)?%$")
+
+
+def _visual_qa(page, files: Path) -> None:  # noqa: ANN001
+    from playwright.sync_api import expect
+
+    _upload(page, files / "red.png")
+    page.get_by_test_id("download-link").locator("visible=true").first.wait_for(timeout=60_000)  # the upload finished
+    page.get_by_label("Question").locator("visible=true").first.fill("What colour is the picture?")
+    _click_run(page)
+    _wait_idle(page)
+    expect(page.get_by_test_id("json").locator("visible=true").first).to_contain_text(re.compile(r"\d\.\d{3}"), timeout=30_000)
+
+
+def _text_generation(page, files: Path) -> None:  # noqa: ANN001
+    page.get_by_label("Prompt").fill("Once upon a time")
+    _click_run(page)
+    _wait_for_text(page, r"tokens/s")
+
+
+def _models(page, files: Path) -> None:  # noqa: ANN001
+    _click_run(page, "Refresh")
+    page.get_by_text("load_seconds").first.wait_for(timeout=60_000)
+
+
+def expect_value(locator, value: str) -> None:  # noqa: ANN001
+    from playwright.sync_api import expect
+
+    expect(locator).to_have_value(value, timeout=90_000)
+
+
+EXAMPLES = {
+    "speech_to_text": _speech_to_text,
+    "image_classification": _image_classification,
+    "fill_mask": _fill_mask,
+    "zero_shot": _zero_shot,
+    "visual_qa": _visual_qa,
+    "text_generation": _text_generation,
+    "models": _models,
+}
+
+
+@pytest.fixture(scope="module")
+def example_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import wave
+
+    import numpy as np
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("browser-files")
+    Image.new("RGB", (96, 64), (200, 30, 30)).save(folder / "red.png")
+    with wave.open(str(folder / "tone.wav"), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes((np.sin(np.arange(16000) / 4) * 8000).astype(np.int16).tobytes())
+    return folder
+
+
+def test_one_example_runs_on_every_tab(app, browser, example_files: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    """Run one example per tab, check its result appears, and save the tab as SCREENSHOT_DIR/<tab>.png
+    (`SCREENSHOT_DIR=docs/screenshots` refreshes the README's pictures)."""
+    import importlib
+
+    from tabs import TAB_SPECS
+
+    out = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(locale="en-US", viewport={"width": 1280, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(app.url, wait_until="networkidle")
+    tabs = page.get_by_role("tab")
+    tabs.first.wait_for(timeout=30_000)
+    shown = [tabs.nth(i).inner_text().strip() for i in range(tabs.count())]
+    titles = {spec.key: importlib.import_module(spec.module).TEXTS.get("title") for spec in TAB_SPECS}
+    titles["models"] = importlib.import_module("tabs.models_view").TEXTS.get("title")
+    ran = []
+    for key, title in titles.items():
+        if title not in shown:
+            continue  # PLAYGROUND_TEST_TABS narrowed the app
+        page.get_by_role("tab", name=title, exact=True).first.click()
+        page.wait_for_timeout(500)
+        EXAMPLES[key](page, example_files)
+        _wait_idle(page)
+        toasts = page.locator(".toast-body.error").locator("visible=true")
+        assert not toasts.count(), f"{key}: {toasts.all_inner_texts()}"
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(out / f"{key}.png"), full_page=True)
+        ran.append(key)
+    assert "models" in ran and len(ran) == len(shown), (ran, shown)
     assert not errors, errors
     page.close()
