@@ -64,7 +64,7 @@ def to_gradio_error(exc: BaseException, lang: str) -> Exception:
     if isinstance(exc, UserError):
         return gr.Error(exc.in_language(lang), print_exception=False)
     if isinstance(exc, ModelLoadError):
-        return gr.Error(str(exc), print_exception=False)
+        return gr.Error(exc.in_language(lang), print_exception=False)
     if _is_out_of_memory(exc):
         from playground.model_manager import release_memory
 
