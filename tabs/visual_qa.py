@@ -24,8 +24,9 @@ STRINGS = {
         "long_question": "The question is too long (over {limit} characters).",
         "no_text": "No text was found in the document.",
         "about": ("Image questions use a ViLT classifier (scores are per-answer probabilities) or a "
-                  "vision-language model (free text). Document questions run OCR (or read the PDF text "
-                  "layer) and LayoutLM picks the answer span among the words."),
+                  "vision-language model through the `image-text-to-text` pipeline (free text). Document "
+                  "questions run OCR (or read the PDF text layer) and the `document-question-answering` "
+                  "pipeline's LayoutLM picks the answer span among the words; its scores are span probabilities."),
     },
     "ko": {
         "title": "시각 질의응답", "image": "이미지", "document": "문서 (이미지 또는 PDF)", "question": "질문",
@@ -33,8 +34,9 @@ STRINGS = {
         "no_file": "이미지나 문서를 먼저 올리세요.", "no_question": "질문을 입력하세요.",
         "long_question": "질문이 너무 깁니다({limit}자 초과).",
         "no_text": "문서에서 글자를 찾지 못했습니다.",
-        "about": ("이미지 질문은 ViLT 분류기(답별 확률) 또는 시각-언어 모델(자유 문장)이 답합니다. 문서 질문은 "
-                  "OCR(또는 PDF 글자 층)을 거쳐 LayoutLM이 단어 중에서 답을 고릅니다."),
+        "about": ("이미지 질문은 ViLT 분류기(답별 확률) 또는 `image-text-to-text` 파이프라인의 시각-언어 모델(자유 "
+                  "문장)이 답합니다. 문서 질문은 OCR(또는 PDF 글자 층)을 거쳐 `document-question-answering` "
+                  "파이프라인의 LayoutLM이 단어 중에서 답 구간을 고르며, 점수는 구간 확률입니다."),
     },
 }
 TEXTS = Texts("visual_qa", STRINGS)
