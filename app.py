@@ -1,9 +1,11 @@
 """Pipeline Playground: Hugging Face transformers pipelines in the browser, one tab per task.
 
     python app.py [--catalog models.yaml] [--host H] [--port P] [--share] [--tabs KEYS]
-                  [--device auto|cpu|cuda|mps] [--preload]
+                  [--queue-size N] [--device auto|cpu|cuda|mps] [--preload]
     python app.py prefetch [--catalog PATH] [--tab KEY ...]
     python app.py space-files [--catalog PATH]
+
+The catalog is --catalog, else $PLAYGROUND_CATALOG, else models.yaml (models.space.yaml on a Space).
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from playground.catalog import Catalog, CatalogError, load_catalog
+from playground.space import apply_space_defaults, default_catalog, running_on_space
 from playground.texts import Texts
 from tabs import TAB_SPECS
 
 ROOT = Path(__file__).resolve().parent
-DEFAULT_CATALOG = ROOT / "models.yaml"
 EXIT_BAD_CONFIG = 2
 
 STRINGS = {
@@ -43,10 +45,6 @@ STRINGS = {
 TEXTS = Texts("app", STRINGS)
 
 
-def running_on_space() -> bool:
-    return bool(os.environ.get("SPACE_ID"))
-
-
 def selected_tabs(catalog: Catalog, requested: str | None) -> list[str]:
     """Tab keys to show, in registry order: those in the catalog, narrowed by --tabs."""
     available = [spec.key for spec in TAB_SPECS if spec.key in catalog.tabs]
@@ -65,7 +63,7 @@ def build_app(catalog: Catalog, manager: Any, tab_keys: Sequence[str]) -> tuple[
 
     from playground.inputs import check_api_inputs
     from playground.texts import merged_tables
-    from playground.ui import COMMON, TabContext
+    from playground.ui import COMMON, TabContext, language_switch, wire_language_switch
     from tabs import models_view
 
     modules = {spec.key: importlib.import_module(spec.module) for spec in TAB_SPECS if spec.key in tab_keys}
@@ -73,48 +71,49 @@ def build_app(catalog: Catalog, manager: Any, tab_keys: Sequence[str]) -> tuple[
     i18n = gr.I18n(**merged_tables(all_texts))
 
     with gr.Blocks(title="Pipeline Playground") as demo:
-        gr.Markdown(TEXTS.ui("heading"))
+        with gr.Row(equal_height=True):
+            gr.Markdown(TEXTS.ui("heading"), scale=4)
+            switch = language_switch()
         gr.Markdown(TEXTS.ui("subheading"))
+        tabs = []
         with gr.Tabs():
             for key, module in modules.items():
-                with gr.Tab(module.TEXTS.ui("title"), id=key):
+                with gr.Tab(module.TEXTS.ui("title"), id=key) as tab:
                     module.build(TabContext(key=key, config=catalog.tabs[key], catalog=catalog, manager=manager))
-            with gr.Tab(models_view.TEXTS.ui("title"), id="models"):
+                tabs.append(tab)
+            with gr.Tab(models_view.TEXTS.ui("title"), id="models") as tab:
                 models_view.build(catalog, manager)
+            tabs.append(tab)
+        wire_language_switch(demo, switch, tabs)
     demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
     check_api_inputs(demo)
     return demo, i18n
 
 
-# On a public Space these limits cap whatever the catalog says (anyone on the internet can call it).
-SPACE_LIMITS = {"max_upload_mb": 25, "max_audio_minutes": 30, "max_pdf_pages": 20, "queue_size": 32}
-
-
-def apply_space_defaults(catalog: Catalog) -> None:
-    """On a public Space the safest settings apply, whatever the catalog file says: no models outside
-    the catalog, and uploads, audio length, PDF pages and the waiting queue bounded by SPACE_LIMITS."""
-    defaults = catalog.defaults
-    defaults.allow_custom_models = False
-    for name, limit in SPACE_LIMITS.items():
-        setattr(defaults, name, min(getattr(defaults, name), limit))
-
-
 def serve(args: argparse.Namespace) -> int:
+    from playground.gpu import zero_gpu_enabled
     from playground.model_manager import ModelManager
 
     catalog = load_catalog(args.catalog)
     tab_keys = selected_tabs(catalog, args.tabs)
     if running_on_space():
         apply_space_defaults(catalog)
+    if args.queue_size:
+        catalog.defaults.queue_size = args.queue_size
     manager = ModelManager(catalog, device=args.device)
-    if args.preload:
+    # ZeroGPU runs each GPU call in a forked worker: models loaded there do not outlive the call, so
+    # the default models are loaded up front, in the main process, which the workers inherit.
+    if args.preload or zero_gpu_enabled():
         for key in tab_keys:
             for task in dict.fromkeys(m.task for m in catalog.tabs[key].models):
                 manager.get(key, None, task)
     demo, i18n = build_app(catalog, manager, tab_keys)
     import gradio as gr
 
+    from playground.ui import language_head
+
     demo.launch(
+        head=language_head(),
         server_name=args.host,
         server_port=args.port,
         share=args.share,
@@ -157,30 +156,42 @@ def prefetch(args: argparse.Namespace) -> int:
 
 def space_files(args: argparse.Namespace) -> int:
     """Rewrite the Space's README front matter and packages.txt from the catalog."""
-    from playground.space import write_space_files
+    from playground.space import unsized_defaults, write_space_files
 
-    for path in write_space_files(ROOT, load_catalog(args.catalog)):
+    catalog = load_catalog(args.catalog or default_catalog(ROOT, on_space=True))
+    for path in write_space_files(ROOT, catalog):
         print(f"wrote {path}")
+    unsized = unsized_defaults(catalog)
+    if unsized:
+        print(f"note: suggested_hardware ignores default models without `params`: {', '.join(unsized)}", file=sys.stderr)
     return 0
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     on_space = running_on_space()
     parser = argparse.ArgumentParser(prog="app.py", description="Pipeline Playground")
-    parser.add_argument("--catalog", default=os.environ.get("PLAYGROUND_CATALOG", str(DEFAULT_CATALOG)))
+    parser.add_argument("--catalog", default=os.environ.get("PLAYGROUND_CATALOG"))
     sub = parser.add_subparsers(dest="command")
     fetch = sub.add_parser("prefetch", help="download the catalog's models ahead of time")
     fetch.add_argument("--catalog", default=argparse.SUPPRESS)
     fetch.add_argument("--tab", action="append", help="only this tab (repeatable)")
-    space = sub.add_parser("space-files", help="write the Space's README front matter and packages.txt")
+    space = sub.add_parser(
+        "space-files", help="write the Space's README front matter and packages.txt (default catalog: the Space's)"
+    )
     space.add_argument("--catalog", default=argparse.SUPPRESS)
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
     parser.add_argument("--tabs", help="comma-separated tab keys to show (default: all in the catalog)")
+    parser.add_argument("--queue-size", type=int, help="requests that may wait at once (default: the catalog's queue_size)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override the catalog's device")
     parser.add_argument("--preload", action="store_true", help="load the default models before serving")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.queue_size is not None and args.queue_size < 1:
+        parser.error("--queue-size must be at least 1")
+    if args.command != "space-files":
+        args.catalog = args.catalog or str(default_catalog(ROOT, on_space))
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:

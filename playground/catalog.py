@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+import re
+
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -17,6 +19,19 @@ from tabs import TAB_TASKS
 
 # Tasks served by a project adapter rather than `transformers.pipeline` (no pipeline exists for them).
 ADAPTER_TASKS = ("vqa-classifier", "sentence-similarity")
+
+
+_PARAM_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9}
+
+
+def parse_parameter_count(value: Any) -> int | None:
+    """`params: 494M` / `8B` / `1.5B` / 124000000 -> a parameter count."""
+    if value is None or isinstance(value, int):
+        return value
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMB])\s*", str(value), re.IGNORECASE)
+    if not match:
+        raise ValueError("params must be a count such as 494M, 8B or 1.5B")
+    return round(float(match.group(1)) * _PARAM_SUFFIXES[match.group(2).upper()])
 
 
 class CatalogError(Exception):
@@ -49,6 +64,13 @@ class ModelEntry(_Strict):
     document: bool = False
     # How many requests may use this model at once (text generation queues beyond it).
     concurrency: int = Field(default=1, ge=1, le=64)
+    # Parameter count (`494M`, `8B`): sizes the Space hardware that `app.py space-files` suggests.
+    params: int | None = Field(default=None, gt=0)
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params_count(cls, value: Any) -> int | None:
+        return parse_parameter_count(value)
 
     @field_validator("device_map")
     @classmethod
@@ -79,6 +101,17 @@ class Defaults(_Strict):
     max_audio_minutes: float = Field(default=60, gt=0)
     max_pdf_pages: int = Field(default=20, ge=1)
     queue_size: int = Field(default=64, ge=1)
+    # Tesseract languages for document OCR (3-letter codes, e.g. eng, kor, chi_sim); a Space installs
+    # their tesseract-ocr-* packages (packages.txt).
+    ocr_languages: list[str] = Field(default_factory=lambda: ["eng"], min_length=1)
+
+    @field_validator("ocr_languages")
+    @classmethod
+    def _tesseract_codes(cls, value: list[str]) -> list[str]:
+        bad = [code for code in value if not re.fullmatch(r"[a-z]{3}(_[a-z]+)?", code)]
+        if bad:
+            raise ValueError(f"not Tesseract language codes: {bad} (use e.g. eng, kor, chi_sim)")
+        return value
 
 
 class TabConfig(_Strict):

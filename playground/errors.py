@@ -12,6 +12,7 @@ import inspect
 import logging
 from typing import Any, Callable
 
+from playground.gpu import on_gpu, runs_a_model
 from playground.texts import DEFAULT_LANGUAGE, request_language
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def to_gradio_error(exc: BaseException, lang: str) -> Exception:
     if isinstance(exc, UserError):
         return gr.Error(exc.in_language(lang), print_exception=False)
     if isinstance(exc, ModelLoadError):
-        return gr.Error(str(exc), print_exception=False)
+        return gr.Error(exc.in_language(lang), print_exception=False)
     if _is_out_of_memory(exc):
         from playground.model_manager import release_memory
 
@@ -80,7 +81,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap an event handler so failures reach the user as messages; keeps its API signature.
 
     The wrapper takes an extra `gr.Request` (injected by Gradio, invisible to API clients) to answer
-    in the browser's language.
+    in the browser's language. Handlers that run a model hold a GPU while they run on ZeroGPU Spaces.
     """
     import gradio as gr
 
@@ -92,6 +93,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     rest = [p for p in params if p not in positional]
     request_param = inspect.Parameter("gr_request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request)
     wrapper_signature = signature.replace(parameters=[*positional, request_param, *rest])
+    run = on_gpu(fn) if runs_a_model(fn) else fn
 
     def split(args: tuple, kwargs: dict) -> tuple[tuple, dict, Any]:
         request = kwargs.pop("gr_request", None)
@@ -107,7 +109,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             args, kwargs, request = split(args, kwargs)
             try:
-                yield from fn(*args, **kwargs)
+                yield from run(*args, **kwargs)
             except Exception as exc:
                 raise to_gradio_error(exc, request_language(request)) from None
 
@@ -117,7 +119,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             args, kwargs, request = split(args, kwargs)
             try:
-                return fn(*args, **kwargs)
+                return run(*args, **kwargs)
             except Exception as exc:
                 raise to_gradio_error(exc, request_language(request)) from None
 

@@ -3,15 +3,19 @@
 Each tab module defines `STRINGS = {"en": {...}, "ko": {...}}` and wraps it in `Texts(namespace,
 STRINGS)`. UI labels go through Gradio's own i18n (`Texts.ui`, resolved in the browser from its
 language); messages computed on the server (errors, notes) are rendered with `Texts.render` in the
-request's language.
+request's language. The language is the one picked with the app's language switch (a cookie), else
+the browser's (Accept-Language).
 """
 
 from __future__ import annotations
 
+from http.cookies import CookieError, SimpleCookie
 from typing import Any, Iterable, Mapping
 
 LANGUAGES = ("en", "ko")
 DEFAULT_LANGUAGE = "en"
+# Set by the language switch in the page header; sent with every request, so server messages follow it.
+LANGUAGE_COOKIE = "playground_lang"
 
 StringTable = Mapping[str, Mapping[str, str]]
 
@@ -25,12 +29,21 @@ def language_from_header(accept_language: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+def language_from_cookie(cookie_header: str | None) -> str | None:
+    """The language chosen with the switch, if the Cookie header carries a supported one."""
+    try:
+        chosen = SimpleCookie(cookie_header or "").get(LANGUAGE_COOKIE)
+    except CookieError:
+        return None
+    return chosen.value if chosen is not None and chosen.value in LANGUAGES else None
+
+
 def request_language(request: Any) -> str:
     """The language of a gr.Request (None outside a request -> English)."""
     if request is None:
         return DEFAULT_LANGUAGE
     headers = getattr(request, "headers", None) or {}
-    return language_from_header(headers.get("accept-language"))
+    return language_from_cookie(headers.get("cookie")) or language_from_header(headers.get("accept-language"))
 
 
 class Texts:

@@ -7,11 +7,12 @@ are built here once so the tabs stay short and consistent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from playground.catalog import Catalog, Defaults, ModelEntry, TabConfig
 from playground.model_manager import LoadedModel, ModelManager
-from playground.texts import Texts
+from playground.texts import LANGUAGE_COOKIE, LANGUAGES, Texts, request_language
 
 COMMON_STRINGS = {
     "en": {
@@ -22,6 +23,7 @@ COMMON_STRINGS = {
         "run": "Run",
         "loading": "Loading {label}…",
         "custom_model_hint": "You may also type a Hugging Face Hub model id.",
+        "language": "Language",
     },
     "ko": {
         "model": "모델",
@@ -31,6 +33,7 @@ COMMON_STRINGS = {
         "run": "실행",
         "loading": "{label} 불러오는 중…",
         "custom_model_hint": "Hugging Face Hub 모델 id를 직접 입력할 수도 있습니다.",
+        "language": "언어",
     },
 }
 COMMON = Texts("common", COMMON_STRINGS)
@@ -105,3 +108,72 @@ def about_panel(texts: Texts, key: str = "about") -> None:
 
     with gr.Accordion(COMMON.ui("about"), open=False):
         gr.Markdown(texts.ui(key))
+
+
+# Each language's name in itself, for the switch.
+LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
+_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def _gradio_locale_module() -> str:
+    """The page-relative URL of the Gradio frontend module that exports `changeLocale`.
+
+    Its Settings panel switches the UI language through it; importing the same URL shares its state.
+    """
+    import gradio
+
+    assets = Path(gradio.__file__).parent / "templates" / "frontend" / "assets"
+    return f"./assets/{next(assets.glob('core-*.js')).name}"
+
+
+def language_head() -> str:
+    """<head> code: `playgroundSetLanguage(lang)` switches Gradio's UI language and remembers it in a
+    cookie (the server reads it too); on load it applies the remembered one, or a `?lang=ko` link's."""
+    return f"""<script>
+(() => {{
+  const supported = {list(LANGUAGES)!r};
+  window.playgroundSetLanguage = async (lang) => {{
+    if (!supported.includes(lang)) return;
+    document.cookie = "{LANGUAGE_COOKIE}=" + lang + "; path=/; max-age={_COOKIE_MAX_AGE}; SameSite=Lax";
+    const gradio = await import("{_gradio_locale_module()}");
+    gradio.changeLocale(lang);
+  }};
+  const linked = new URLSearchParams(location.search).get("lang");
+  const remembered = (document.cookie.match(/(?:^|; ){LANGUAGE_COOKIE}=([a-z]+)/) || [])[1];
+  window.playgroundSetLanguage(supported.includes(linked) ? linked : remembered);
+}})();
+</script>"""
+
+
+def language_switch() -> Any:
+    """The header's language switch (wire it with `wire_language_switch` once the tabs exist)."""
+    import gradio as gr
+
+    return gr.Radio(
+        choices=[(LANGUAGE_NAMES[lang], lang) for lang in LANGUAGES],
+        label=COMMON.ui("language"),
+        elem_id="language-switch",
+        scale=1,
+        min_width=200,
+    )
+
+
+def wire_language_switch(demo: Any, switch: Any, tabs: list[Any]) -> None:
+    """Picking a language changes the page's language in place (needs `language_head()` in the page head).
+
+    Gradio translates the tab strip's labels once, when the page starts, so after a change (and after
+    a remembered or linked language is applied on load) the server sends the tabs' labels again and
+    the browser translates them in the new language.
+    """
+    import gradio as gr
+
+    def tab_labels() -> list[Any]:
+        return [gr.update(label=tab.label) for tab in tabs]
+
+    def page_language(request: Any) -> list[Any]:
+        return [request_language(request), *tab_labels()]
+
+    page_language.__annotations__ = {"request": gr.Request}  # how Gradio knows to pass the request
+    demo.load(page_language, None, [switch, *tabs], api_visibility="private", queue=False)
+    switch.input(lambda lang: tab_labels(), switch, tabs, js="(lang) => window.playgroundSetLanguage(lang).then(() => lang)",
+                 api_visibility="private", queue=False)

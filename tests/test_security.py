@@ -132,7 +132,7 @@ def test_output_files_are_the_apps_own_temporary_files(hostile_app, hostile_clie
 
 
 def test_space_defaults_cap_the_catalog(test_catalog, tmp_path) -> None:  # noqa: ANN001
-    from app import SPACE_LIMITS, apply_space_defaults
+    from playground.space import SPACE_LIMITS, apply_space_defaults
     from playground.catalog import load_catalog
 
     permissive = catalog_variant(test_catalog, tmp_path / "models.yaml", allow_custom_models=True, max_upload_mb=500,

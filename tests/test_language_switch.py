@@ -1,0 +1,61 @@
+"""The header's language switch in a real browser: the whole page, the tab strip included, changes
+language in place, server messages follow it although the browser itself asks for English, and
+the choice is remembered."""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+from test_browser import browser  # noqa: F401 - the shared chromium fixture
+
+from tabs import TAB_SPECS, models_view
+
+
+def tab_titles(lang: str) -> list[str]:
+    shown = os.environ.get("PLAYGROUND_TEST_TABS")
+    modules = [importlib.import_module(s.module) for s in TAB_SPECS if not shown or s.key in shown.split(",")]
+    return [m.STRINGS[lang]["title"] for m in modules] + [models_view.STRINGS[lang]["title"]]
+
+
+def wait_for_tab_titles(page, titles: list[str]) -> None:  # noqa: ANN001
+    page.wait_for_function(
+        "titles => [...document.querySelectorAll('[role=tab]')].map(t => t.innerText.trim()).join('|') === titles.join('|')",
+        arg=titles, polling=250, timeout=30_000,
+    )
+
+
+def test_switching_language_changes_tab_titles_and_messages(app, browser) -> None:  # noqa: ANN001, F811
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(app.url, wait_until="networkidle")
+    tabs = page.get_by_role("tab")
+    tabs.first.wait_for(timeout=30_000)
+    assert tabs.all_inner_texts() == tab_titles("en")
+    assert page.get_by_label("English").is_checked()
+
+    page.get_by_label("한국어").check()
+    page.get_by_text("파이프라인 놀이터").first.wait_for(timeout=30_000)
+    wait_for_tab_titles(page, tab_titles("ko"))
+
+    # A message made on the server: the browser still sends Accept-Language: en-US.
+    page.get_by_role("tab", name=models_view.STRINGS["ko"]["title"]).click()
+    page.get_by_label(models_view.STRINGS["ko"]["unload_target"]).fill("nothing-like-this")
+    page.get_by_role("button", name=models_view.STRINGS["ko"]["unload"], exact=True).click()
+    page.get_by_text("불러온 모델이 없습니다").first.wait_for(timeout=30_000)
+
+    page.reload(wait_until="networkidle")
+    wait_for_tab_titles(page, tab_titles("ko"))
+    assert page.get_by_label("한국어").is_checked(), "the choice is remembered"
+    assert not errors, errors
+    context.close()
+
+
+def test_a_link_can_choose_the_language(app, browser) -> None:  # noqa: ANN001, F811
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.goto(app.url + "?lang=ko", wait_until="networkidle")
+    wait_for_tab_titles(page, tab_titles("ko"))
+    context.close()
