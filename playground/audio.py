@@ -165,6 +165,8 @@ def open_audio(path: str | None, sampling_rate: int, max_minutes: float) -> Deco
         audio = DecodedAudio(out_path, sampling_rate, decoder)
         if audio.frames == 0:
             raise TEXTS.error("zero_length")
+        if not np.isfinite(audio.peak):  # NaN or infinite samples: a broken float WAV, not sound
+            raise TEXTS.error("not_audio")
         _check_duration(audio.duration, max_minutes)
     except BaseException:
         os.unlink(out_path)

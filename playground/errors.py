@@ -50,7 +50,9 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     if isinstance(exc, MemoryError):
         return True
     name = type(exc).__name__
-    return name == "OutOfMemoryError" or "out of memory" in str(exc).lower()
+    text = str(exc).lower()
+    # CUDA/MPS say "out of memory"; torch's CPU allocator says "can't allocate memory".
+    return name == "OutOfMemoryError" or "out of memory" in text or "can't allocate memory" in text
 
 
 def to_gradio_error(exc: BaseException, lang: str) -> Exception:

@@ -160,7 +160,7 @@ STRINGS = {
         "col_target": "대상",
         "col_mean": "{group} 평균",
         "col_spread": "{group} 편차",
-        "col_ratio": "log2 p({g1})/p({g2})",
+        "col_ratio": "log2 비율 p({g1})/p({g2})",
         "col_skew": "치우침 log2 최대/최소",
         "preset_course_example": "강좌 예제 (man / woman, 직업)",
         "preset_occupations": "직업 (he / she, 여러 템플릿)",

@@ -37,7 +37,7 @@ STRINGS = {
         "repetition_penalty": "Repetition penalty",
         "do_sample": "Sample (off = greedy)",
         "seed": "Seed",
-        "stop_strings": "Stop string (optional)",
+        "stop_strings": "Stop strings (optional, one per line; \\n means a line break)",
         "alternatives": "Teaching view: the top alternatives at each generated token",
         "col_step": "step",
         "col_token": "chosen token",
@@ -48,6 +48,9 @@ STRINGS = {
         "bad_temperature": "Temperature must be a number of 0 or more.",
         "zero_temperature": "Temperature 0 with sampling on is not allowed: turn sampling off to use greedy decoding.",
         "stats_line": "First token after {ttft:.2f} s · {rate:.1f} tokens/s · tokens in {tin} / out {tout}",
+        "model_line": "Model: {label} · {dtype} · {placement}",
+        "placement_device": "on {device}",
+        "placement_map": "device map: {parts} (accelerate)",
         "truncated": "⚠️ The prompt was too long: only its last {kept} tokens were kept.",
         "chat_title": "Chat",
         "completion_title": "Completion",
@@ -82,7 +85,7 @@ STRINGS = {
         "repetition_penalty": "반복 페널티",
         "do_sample": "샘플링 (끄면 greedy)",
         "seed": "시드",
-        "stop_strings": "중지 문자열 (선택)",
+        "stop_strings": "중지 문자열 (선택, 한 줄에 하나; \\n은 줄바꿈)",
         "alternatives": "학습용 보기: 생성한 토큰마다 가능성이 높았던 후보들",
         "col_step": "단계",
         "col_token": "고른 토큰",
@@ -93,6 +96,9 @@ STRINGS = {
         "bad_temperature": "온도는 0 이상의 숫자여야 합니다.",
         "zero_temperature": "샘플링을 켠 채 온도 0은 쓸 수 없습니다. greedy 디코딩을 쓰려면 샘플링을 끄세요.",
         "stats_line": "첫 토큰까지 {ttft:.2f}초 · 초당 {rate:.1f} 토큰 · 입력 {tin} / 출력 {tout} 토큰",
+        "model_line": "모델: {label} · {dtype} · {placement}",
+        "placement_device": "{device}에서 실행",
+        "placement_map": "장치 배치: {parts} (accelerate)",
         "truncated": "⚠️ 프롬프트가 너무 길어 마지막 {kept}개 토큰만 사용했습니다.",
         "chat_title": "채팅",
         "completion_title": "이어 쓰기",
@@ -127,6 +133,30 @@ def check_options(prompt: str, max_new_tokens: int, temperature: float, do_sampl
         raise TEXTS.error("bad_temperature")
     if do_sample and float(temperature) == 0:
         raise TEXTS.error("zero_temperature")
+
+
+def parse_stop_strings(stop: str | None) -> list[str]:
+    """One stop string per line; a literal \\n stands for a line break."""
+    return [line.replace("\\n", "\n") for line in (stop or "").splitlines() if line]
+
+
+def first_stop(text: str, stops: list[str]) -> int | None:
+    """Where the earliest stop string starts in `text`, if any does."""
+    found = [text.index(stop) for stop in stops if stop in text]
+    return min(found) if found else None
+
+
+def model_line(loaded: Any) -> str:
+    """Which model answered, in which dtype, and where its layers live (the device map when split)."""
+    if loaded.device_map:
+        counts: dict[str, int] = {}
+        for place in loaded.device_map.values():
+            counts[str(place)] = counts.get(str(place), 0) + 1
+        parts = ", ".join(f"{place} × {count}" for place, count in counts.items())
+        placement = TEXTS.get("placement_map", parts=parts)
+    else:
+        placement = TEXTS.get("placement_device", device=loaded.device)
+    return TEXTS.get("model_line", label=loaded.entry.label, dtype=loaded.dtype, placement=placement)
 
 
 def message_text(content: Any) -> str:
@@ -198,7 +228,7 @@ class AlternativesRecorder:
 
 
 def stream_generate(pipe: Any, prompt: str, options: dict[str, Any], stop_event: threading.Event,
-                    stop: str = "", add_special_tokens: bool = True,
+                    stops: list[str] | None = None, add_special_tokens: bool = True,
                     recorder: AlternativesRecorder | None = None) -> Iterator[tuple[str, str]]:
     """Yield (text so far, stats) while a background thread runs model.generate.
 
@@ -261,14 +291,15 @@ def stream_generate(pipe: Any, prompt: str, options: dict[str, Any], stop_event:
     for piece in streamer:
         first = first or time.perf_counter() - start
         text += piece
-        if stop and stop in text:
-            text = text[: text.index(stop)]
+        cut = first_stop(text, stops or [])
+        if cut is not None:
+            text = text[:cut]
             stop_event.set()
         tout = len(tokenizer(text, add_special_tokens=False).input_ids)
         elapsed = time.perf_counter() - start
         yield text, warning + TEXTS.get("stats_line", ttft=first, rate=tout / max(elapsed, 1e-6),
                                        tin=ids.shape[1], tout=tout)
-        if stop and stop_event.is_set():
+        if cut is not None:
             break
     worker.join()
     if failure:
@@ -305,11 +336,14 @@ def build(ctx: TabContext) -> None:
 
     def streamed(loaded: Any, prompt: str, options: dict[str, Any], stop: str, request: Any,
                  add_special_tokens: bool = True, recorder: AlternativesRecorder | None = None) -> Iterator[tuple[str, str]]:
+        stops = parse_stop_strings(stop)
         session = getattr(request, "session_hash", None) or ""
         stop_event = stop_events[session] = threading.Event()
+        heading = model_line(loaded) + "\n\n"
         try:
             with loaded.slots:
-                yield from stream_generate(loaded.model, prompt, options, stop_event, stop or "", add_special_tokens, recorder)
+                for text, line in stream_generate(loaded.model, prompt, options, stop_event, stops, add_special_tokens, recorder):
+                    yield text, heading + line
         finally:
             if stop_events.get(session) is stop_event:
                 del stop_events[session]
@@ -324,7 +358,7 @@ def build(ctx: TabContext) -> None:
             rep_box = gr.Number(1.0, minimum=0.01, maximum=10, label=TEXTS.ui("repetition_penalty"))
             sample_box = gr.Checkbox(True, label=TEXTS.ui("do_sample"))
             seed_box = gr.Number(0, precision=0, minimum=0, maximum=2**32 - 1, label=TEXTS.ui("seed"))
-            stop_box = gr.Textbox(label=TEXTS.ui("stop_strings"))
+            stop_box = gr.Textbox(label=TEXTS.ui("stop_strings"), lines=2)
         with gr.Column(scale=2):
             with gr.Tabs():
                 with gr.Tab(TEXTS.ui("completion_title")):

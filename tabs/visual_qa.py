@@ -73,10 +73,10 @@ STRINGS = {
         ),
         "about": (
             "**Pictures:** a ViLT classifier picks from a fixed list of answers and scores each one "
-            "(independent probabilities: they need not add up to 1); a vision-language model writes a free "
-            "answer, up to *max new tokens*.\n\n"
+            "(independent probabilities: they need not add up to 1); a vision-language model (the `image-text-to-text` "
+            "pipeline) writes a free answer, up to *max new tokens*.\n\n"
             "**Documents:** PDF pages are rendered with pypdfium2 and keep their text layer; images and "
-            "scanned pages go through Tesseract OCR. LayoutLM then picks the answer span among the words "
+            "scanned pages go through Tesseract OCR. LayoutLM (the `document-question-answering` pipeline) then picks the answer span among the words "
             "(the scores are per page), and the app draws its box on the page it came from. OCR-free "
             "models (Donut-style) read the page image directly and write the answer, so there is no box."
         ),
@@ -104,9 +104,9 @@ STRINGS = {
         ),
         "about": (
             "**그림:** ViLT 분류기는 정해진 답 목록에서 고르고 답마다 점수를 매깁니다(서로 독립인 확률이라 "
-            "합이 1이 아닐 수 있습니다). 시각-언어 모델은 *최대 생성 토큰 수*까지 자유롭게 답을 씁니다.\n\n"
+            "합이 1이 아닐 수 있습니다). 시각-언어 모델(`image-text-to-text` 파이프라인)은 *최대 생성 토큰 수*까지 자유롭게 답을 씁니다.\n\n"
             "**문서:** PDF 페이지는 pypdfium2로 그리고 글자 층을 그대로 씁니다. 이미지와 스캔한 페이지는 "
-            "Tesseract OCR을 거칩니다. 그다음 LayoutLM이 단어 중에서 답 구간을 고르고(점수는 페이지별), 앱이 "
+            "Tesseract OCR을 거칩니다. 그다음 LayoutLM(`document-question-answering` 파이프라인)이 단어 중에서 답 구간을 고르고(점수는 페이지별), 앱이 "
             "그 페이지에 답의 상자를 그립니다. OCR이 필요 없는 모델(Donut 계열)은 페이지 이미지를 직접 읽고 "
             "답을 쓰므로 상자가 없습니다."
         ),

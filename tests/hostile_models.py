@@ -85,3 +85,15 @@ def mismatched_processor(test_models: Path, out: Path) -> Path:
     processor["size"] = {key: value * 2 for key, value in size.items()} if isinstance(size, dict) else size * 2
     processor_path.write_text(json.dumps(processor, indent=2))
     return folder
+
+
+def long_context_eager(test_models: Path, out: Path) -> Path:
+    """The base Llama with a million-token context and eager attention: a long enough prompt makes
+    its attention mask larger than any machine's memory, a real out-of-memory error in generate()."""
+    folder = copy_model(test_models, "llama-base", out)
+    config_path = folder / "config.json"
+    config = json.loads(config_path.read_text())
+    config["max_position_embeddings"] = 1_000_000
+    config["attn_implementation"] = "eager"
+    config_path.write_text(json.dumps(config, indent=2))
+    return folder

@@ -62,7 +62,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def other_tabs_answer(client: Any, files: Path) -> None:
     labels, _code = client.predict(handle_file(str(files / "red.png")), model="ViT", top_k=2, api_name="/classify_image")
     assert len(labels["confidences"]) == 2
-    text, _stats, _code = client.predict("Hello", model="Llama", max_new_tokens=3, temperature=0.7, top_p=0.9, top_k=5,
+    text, *_rest = client.predict("Hello", model="Llama", max_new_tokens=3, temperature=0.7, top_p=0.9, top_k=5,
                                          repetition_penalty=1.0, do_sample=False, seed=0, stop="", api_name="/generate")
     assert isinstance(text, str)
 

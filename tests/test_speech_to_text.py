@@ -289,7 +289,7 @@ def test_bad_inputs(client, audio_dir: Path, name: str, message: str) -> None:  
 
 
 def test_bad_options(client, audio_dir: Path) -> None:  # noqa: ANN001
-    with pytest.raises(AppError, match="not in the list of choices"):
+    with pytest.raises(AppError, match=r"timestamps: 'sentence' is not one of: off, segment, word"):
         run(client, audio_dir / "tone.wav", timestamps="sentence")
 
 

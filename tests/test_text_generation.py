@@ -154,3 +154,83 @@ def test_alternatives_table_explains_each_token(client, do_sample) -> None:
             assert float(prob) == pytest.approx(listed[0], abs=1e-3)
         else:  # sampling with top_k=3 draws from the model's three most likely tokens
             assert token in " · ".join(shown.split(" · ")[:3])
+
+
+def expected_cut(text: str, stops: list[str]) -> str:
+    """What streaming with these stop strings keeps: cut where the first completed stop starts."""
+    for end in range(1, len(text) + 1):
+        found = [text.index(stop) for stop in stops if stop in text[:end]]
+        if found:
+            return text[: min(found)]
+    return text
+
+
+def test_several_stop_strings_cut_at_the_first_one(client) -> None:
+    _, (full, *_) = _run(client, max_new_tokens=48, do_sample=False)
+    assert len(full) > 20, full
+    picks = [full[i : i + 3] for i in (len(full) // 2, len(full) * 3 // 4)]
+    if any("\n" in pick or "\\n" in pick or not pick.strip() for pick in picks):
+        pytest.skip(f"the random model's text has no plain substrings to stop on: {full!r}")
+    _, (cut, stats, *_) = _run(client, max_new_tokens=48, do_sample=False, stop="\n".join(picks))
+    assert cut == expected_cut(full, picks) and len(cut) < len(full)
+    assert int(re.search(r"out (\d+)", stats).group(1)) < 48
+
+
+def test_queued_generation_shows_its_position(client) -> None:
+    from gradio_client.utils import Status
+
+    first = client.submit("Hello", CHAT, 2000, 0.7, 0.95, 50, 1.0, False, 0, "", api_name="/generate")
+    while len(first.outputs()) < 2:  # the one generation slot is busy
+        time.sleep(0.1)
+    second = client.submit("Hi", CHAT, 4, 0.7, 0.95, 50, 1.0, False, 0, "", api_name="/generate")
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        status = second.status()
+        if status.code == Status.IN_QUEUE and status.rank is not None:
+            break
+        time.sleep(0.05)
+    assert status.code == Status.IN_QUEUE and status.rank == 0 and status.queue_size >= 1, status
+    assert not first.done()
+    client.predict(api_name="/stop_generation")
+    text, stats, *_ = second.result(timeout=60)
+    assert isinstance(text, str) and "out " in stats
+
+
+@pytest.fixture(scope="module")
+def placement_app(test_catalog, test_models, tmp_path_factory):  # noqa: ANN001, ANN201
+    """An app whose text generation catalog holds the same model plainly loaded, split by accelerate
+    with a tiny max_memory (layers offloaded to disk), and a variant whose attention cannot fit."""
+    from conftest import catalog_variant, launch_app
+    from hostile_models import copy_model, long_context_eager
+
+    root = tmp_path_factory.mktemp("placement")
+    entries = [
+        {"id": str(test_models / "llama-chat"), "label": "Plain", "default": True},
+        {"id": str(copy_model(test_models, "llama-chat", root / "llama-chat")), "label": "Offloaded", "device_map": "auto",
+         "max_memory": {"cpu": "290KB"}, "offload_folder": str(root / "offload")},
+        {"id": str(long_context_eager(test_models, root / "long-context")), "label": "Long context"},
+    ]
+    catalog = catalog_variant(test_catalog, root / "models.yaml", models={"text_generation": entries})
+    running = launch_app(catalog, root, "--tabs", "text_generation")
+    yield running.client()
+    running.stop()
+
+
+def test_device_map_with_tiny_max_memory_gives_the_same_tokens(placement_app) -> None:
+    options = dict(max_new_tokens=12, temperature=0.7, top_p=0.95, top_k=50, repetition_penalty=1.0,
+                   do_sample=False, seed=0, stop="")
+    plain, plain_stats, *_ = placement_app.predict("The weather today", model="Plain", **options, api_name="/generate")
+    split, split_stats, *_ = placement_app.predict("The weather today", model="Offloaded", **options, api_name="/generate")
+    assert split == plain and plain
+    assert "on cpu" in plain_stats and "device map" not in plain_stats
+    placements = re.search(r"device map: ([^(]+) \(accelerate\)", split_stats).group(1)
+    assert "disk" in placements and "cpu" in placements, split_stats
+
+
+def test_out_of_memory_in_generation_is_answered_with_a_remedy(placement_app) -> None:
+    options = dict(max_new_tokens=4, temperature=0.7, top_p=0.95, top_k=50, repetition_penalty=1.0,
+                   do_sample=False, seed=0, stop="")
+    with pytest.raises(AppError, match=r"Out of memory while running the model\. Try shorter input or fewer new tokens"):
+        placement_app.predict("hello " * 300_000, model="Long context", **options, api_name="/generate")
+    text, stats, *_ = placement_app.predict("hello", model="Long context", **options, api_name="/generate")
+    assert isinstance(text, str) and "tokens/s" in stats
