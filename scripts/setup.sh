@@ -7,7 +7,7 @@ mode="${1:-run}"
 
 system_packages=(ffmpeg tesseract-ocr tesseract-ocr-eng)
 if [[ "$mode" == "test" ]]; then
-  system_packages+=(chromium espeak-ng)
+  system_packages+=(chromium espeak-ng fonts-noto-color-emoji fonts-nanum)
 fi
 
 missing=()

@@ -239,8 +239,10 @@ def stream_generate(pipe: Any, prompt: str, options: dict[str, Any], stop_event:
     from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
     class StopFlag(StoppingCriteria):
-        # Checked after every token, so the Stop button ends generation within one step.
+        # Checked after every token, so the Stop button ends generation within one step; it also
+        # counts the tokens generated (re-tokenizing the text would not give the same number).
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
+            produced[0] = input_ids.shape[1] - ids.shape[1]
             return stop_event.is_set()
 
     class Record(LogitsProcessor):
@@ -254,6 +256,7 @@ def stream_generate(pipe: Any, prompt: str, options: dict[str, Any], stop_event:
             return scores
 
     generated_steps = [0]
+    produced = [0]
     processors = LogitsProcessorList([Record()]) if recorder is not None else None
 
     model, tokenizer = pipe.model, pipe.tokenizer
@@ -269,6 +272,10 @@ def stream_generate(pipe: Any, prompt: str, options: dict[str, Any], stop_event:
     if not options["do_sample"]:
         for key in ("temperature", "top_p", "top_k"):
             options.pop(key)
+    if stops:
+        # generate() checks stop strings token by token (the streamer lags behind, holding text until
+        # a word ends), so generation ends right where a stop string is completed.
+        options = {**options, "stop_strings": stops, "tokenizer": tokenizer}
     failure: list[BaseException] = []
 
     def run() -> None:
@@ -295,19 +302,17 @@ def stream_generate(pipe: Any, prompt: str, options: dict[str, Any], stop_event:
         if cut is not None:
             text = text[:cut]
             stop_event.set()
-        tout = len(tokenizer(text, add_special_tokens=False).input_ids)
         elapsed = time.perf_counter() - start
-        yield text, warning + TEXTS.get("stats_line", ttft=first, rate=tout / max(elapsed, 1e-6),
-                                       tin=ids.shape[1], tout=tout)
+        yield text, warning + TEXTS.get("stats_line", ttft=first, rate=produced[0] / max(elapsed, 1e-6),
+                                       tin=ids.shape[1], tout=produced[0])
         if cut is not None:
             break
     worker.join()
     if failure:
         raise failure[0]
-    tout = len(tokenizer(text, add_special_tokens=False).input_ids)
     elapsed = time.perf_counter() - start
-    yield text, warning + TEXTS.get("stats_line", ttft=first or elapsed, rate=tout / max(elapsed, 1e-6),
-                                   tin=ids.shape[1], tout=tout)
+    yield text, warning + TEXTS.get("stats_line", ttft=first or elapsed, rate=produced[0] / max(elapsed, 1e-6),
+                                   tin=ids.shape[1], tout=produced[0])
 
 
 def sampling_options(max_new_tokens: int, temperature: float, top_p: float, top_k: int,
@@ -318,9 +323,11 @@ def sampling_options(max_new_tokens: int, temperature: float, top_p: float, top_
 
 
 def generation_snippet(model_id: str, call_args: list[Any], options: dict[str, Any], setup: list[str] | None = None,
-                       show: str = "print(result)") -> str:
+                       show: str = "print(result)", stops: list[str] | None = None) -> str:
     """The pipeline call with the same options; sampling also seeds the RNG as the app does."""
     call = {k: v for k, v in options.items() if k != "seed"}
+    if stops:
+        call["stop_sequence"] = stops  # the pipeline's text ends with the stop string; the app cuts it off
     if not options["do_sample"]:
         call = {k: v for k, v in call.items() if k not in ("temperature", "top_p", "top_k")}
     seeding = [f"set_seed({options['seed']})"] if options["do_sample"] else []
@@ -395,7 +402,7 @@ def build(ctx: TabContext) -> None:
         check_options(prompt, max_new_tokens, temperature, do_sample)
         loaded = ctx.load(model, TASK, progress)
         options = sampling_options(max_new_tokens, temperature, top_p, top_k, repetition_penalty, do_sample, seed)
-        snippet = generation_snippet(loaded.entry.id, [prompt], options)
+        snippet = generation_snippet(loaded.entry.id, [prompt], options, stops=parse_stop_strings(stop))
         recorder = AlternativesRecorder(loaded.model.tokenizer)
         for text, line in streamed(loaded, prompt, options, stop, request, recorder=recorder):
             yield text, line, snippet, list(recorder.rows)
@@ -414,7 +421,7 @@ def build(ctx: TabContext) -> None:
         messages = chat_messages(system_prompt, turns, message)
         prompt = render_chat_prompt(loaded.model.tokenizer, messages, loaded.entry.label)
         options = sampling_options(max_new_tokens, temperature, top_p, top_k, repetition_penalty, do_sample, seed)
-        snippet = generation_snippet(loaded.entry.id, [Raw("messages")], options,
+        snippet = generation_snippet(loaded.entry.id, [Raw("messages")], options, stops=parse_stop_strings(stop),
                                      setup=["messages = " + format_value(messages)],
                                      show="print(result[0]['generated_text'][-1]['content'])")
         shown = [*turns, {"role": "user", "content": message}]
