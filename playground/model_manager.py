@@ -297,7 +297,9 @@ def explain_load_error(exc: BaseException, entry: ModelEntry, source: str) -> Mo
     def has(kind: type) -> bool:
         return any(isinstance(e, kind) for e in chain)
 
-    if has(hub_errors.GatedRepoError) or "gated repo" in text.lower():
+    # GatedRepoError is a RepositoryNotFoundError, whose message also mentions "gated repo".
+    not_found = has(hub_errors.RepositoryNotFoundError) and not has(hub_errors.GatedRepoError)
+    if has(hub_errors.GatedRepoError) or ("gated repo" in text.lower() and not not_found):
         return ModelLoadError("gated", "gated", name=name, id=entry.id)
     if has(MemoryError) or "out of memory" in text.lower() or "OutOfMemoryError" in text:
         return ModelLoadError("out_of_memory", "out_of_memory", name=name)

@@ -464,5 +464,7 @@ def build(ctx: TabContext) -> None:
     retried_chat = retried.success(chat, chat_inputs, chat_outputs, api_visibility="private", **shared)
     retried_chat.success(lambda: "", None, message_box, api_visibility="private")
     clear.click(lambda: ([], "", ""), None, [chatbot, preview, chat_stats], api_visibility="private")
-    stop_button.click(stop_generation, None, None, api_name="stop_generation", cancels=[event])
-    chat_stop.click(stop_generation, None, None, api_visibility="private", cancels=[sent, submitted, retried_chat, api_chat])
+    # Stop skips the queue: it must work while the queue is full of other people's requests.
+    stop_button.click(stop_generation, None, None, api_name="stop_generation", cancels=[event], queue=False)
+    chat_stop.click(stop_generation, None, None, api_visibility="private", cancels=[sent, submitted, retried_chat, api_chat],
+                    queue=False)
