@@ -551,7 +551,8 @@ def generation_config(tokenizer: PreTrainedTokenizerFast) -> GenerationConfig:
 
 
 def build_llama(out_dir: Path, size: Size, name: str, with_chat_template: bool) -> Path:
-    max_length = pick(size, 256, 2048)
+    # Room for long generations (the Stop and queue tests) and for a prompt that overflows it.
+    max_length = pick(size, 4096, 32768)
     # Real size = Qwen2.5-0.5B-Instruct's shape (the shipped default): 494M parameters, a third of
     # them in the 151,936-entry embedding that is also the output head (a big part of each step).
     tokenizer = chat_tokenizer(with_chat_template, max_length, target_size=real_only(size, 151936))

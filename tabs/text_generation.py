@@ -52,6 +52,7 @@ STRINGS = {
         "placement_device": "on {device}",
         "placement_map": "device map: {parts} (accelerate)",
         "truncated": "⚠️ The prompt was too long: only its last {kept} tokens were kept.",
+        "no_room": "{model} reads at most {context} tokens, prompt included: ask for fewer than {context} new tokens.",
         "chat_title": "Chat",
         "completion_title": "Completion",
         "message": "Message",
@@ -100,6 +101,7 @@ STRINGS = {
         "placement_device": "{device}에서 실행",
         "placement_map": "장치 배치: {parts} (accelerate)",
         "truncated": "⚠️ 프롬프트가 너무 길어 마지막 {kept}개 토큰만 사용했습니다.",
+        "no_room": "{model}은(는) 프롬프트를 포함해 최대 {context}개 토큰을 읽습니다. 새 토큰을 {context}개보다 적게 요청하세요.",
         "chat_title": "채팅",
         "completion_title": "이어 쓰기",
         "message": "메시지",
@@ -157,6 +159,18 @@ def model_line(loaded: Any) -> str:
     else:
         placement = TEXTS.get("placement_device", device=loaded.device)
     return TEXTS.get("model_line", label=loaded.entry.label, dtype=loaded.dtype, placement=placement)
+
+
+def model_context(model: Any) -> int | None:
+    """How many tokens (prompt and answer together) the model reads, if its config says."""
+    return getattr(model.config, "max_position_embeddings", None)
+
+
+def check_room(loaded: Any, max_new_tokens: int) -> None:
+    """Refuse a request whose new tokens alone fill the model's context (no room for any prompt)."""
+    context = model_context(loaded.model.model)
+    if context and int(max_new_tokens) >= context:
+        raise TEXTS.error("no_room", model=loaded.entry.label, context=context)
 
 
 def message_text(content: Any) -> str:
@@ -261,7 +275,7 @@ def stream_generate(pipe: Any, prompt: str, options: dict[str, Any], stop_event:
 
     model, tokenizer = pipe.model, pipe.tokenizer
     ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=add_special_tokens).input_ids
-    context = getattr(model.config, "max_position_embeddings", None)
+    context = model_context(model)
     warning = ""
     if context and ids.shape[1] > context - options["max_new_tokens"]:
         kept = max(1, context - options["max_new_tokens"])
@@ -401,6 +415,7 @@ def build(ctx: TabContext) -> None:
                  request: Any = None) -> Iterator[tuple[str, str, str, list[list[Any]]]]:
         check_options(prompt, max_new_tokens, temperature, do_sample)
         loaded = ctx.load(model, TASK, progress)
+        check_room(loaded, max_new_tokens)
         options = sampling_options(max_new_tokens, temperature, top_p, top_k, repetition_penalty, do_sample, seed)
         snippet = generation_snippet(loaded.entry.id, [prompt], options, stops=parse_stop_strings(stop))
         recorder = AlternativesRecorder(loaded.model.tokenizer)
@@ -418,6 +433,7 @@ def build(ctx: TabContext) -> None:
         turns = normalize_history(history)
         check_options(message, max_new_tokens, temperature, do_sample)
         loaded = ctx.load(model, TASK, progress)
+        check_room(loaded, max_new_tokens)
         messages = chat_messages(system_prompt, turns, message)
         prompt = render_chat_prompt(loaded.model.tokenizer, messages, loaded.entry.label)
         options = sampling_options(max_new_tokens, temperature, top_p, top_k, repetition_penalty, do_sample, seed)

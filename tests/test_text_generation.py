@@ -52,7 +52,7 @@ def test_stop_ends_early(client) -> None:
 
 
 def test_truncation_warning(client) -> None:
-    _, (_, stats, *_) = _run(client, prompt="word " * 3000, max_new_tokens=4)
+    _, (_, stats, *_) = _run(client, prompt="word " * 5000, max_new_tokens=4)
     assert "too long" in stats
 
 
@@ -61,6 +61,7 @@ def test_truncation_warning(client) -> None:
     ("Hi", {"max_new_tokens": 0}, "between 1 and"),
     ("Hi", {"max_new_tokens": 5000}, "between 1 and"),
     ("Hi", {"temperature": 0}, "greedy"),
+    ("Hi", {"max_new_tokens": 4096}, r"reads at most 4096 tokens, prompt included: ask for fewer than 4096 new tokens"),
 ])
 def test_bad_input(client, prompt, kw, message) -> None:
     with pytest.raises(AppError, match=message):
