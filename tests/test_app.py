@@ -70,19 +70,11 @@ def test_page_serves_in_both_languages(app) -> None:  # noqa: ANN001
 
 
 def test_upload_limit_from_catalog(test_catalog, tmp_path) -> None:  # noqa: ANN001
-    import yaml
     from gradio_client import handle_file
 
-    from conftest import launch_app
+    from conftest import catalog_variant, launch_app
 
-    data = yaml.safe_load(test_catalog.read_text())
-    data["defaults"]["max_upload_mb"] = 0.5  # a float, as users write it
-    for tab in data["tabs"].values():
-        for model in tab["models"]:
-            if model["id"].startswith("./"):
-                model["id"] = str(test_catalog.parent / model["id"][2:])
-    catalog = tmp_path / "models.yaml"
-    catalog.write_text(yaml.safe_dump(data))
+    catalog = catalog_variant(test_catalog, tmp_path / "models.yaml", max_upload_mb=0.5)  # a float, as users write it
     big = tmp_path / "big.png"
     big.write_bytes(b"\x89PNG" + bytes(1024 * 1024))
     running = launch_app(catalog, tmp_path, "--tabs", "image_classification")

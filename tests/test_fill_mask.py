@@ -5,15 +5,12 @@ from __future__ import annotations
 import ast
 import csv
 import math
-import os
-import subprocess
-import sys
 from collections import defaultdict
 
 import pytest
 from gradio_client.exceptions import AppError
 
-from conftest import OFFLINE_ENV
+from snippets import run_snippet
 
 BERT, ROBERTA, NOT_MLM = "BERT MLM (test)", "RoBERTa MLM (test)", "Not a masked LM (test)"
 
@@ -172,17 +169,10 @@ def test_compare_bias_errors(client, templates, groups, msg):
         client.predict(templates, groups, BERT, "", 3, api_name="/compare_bias")
 
 
-def _run(code: str, cwd) -> str:
-    run = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, **OFFLINE_ENV})
-    assert run.returncode == 0, run.stderr[-2000:]
-    return run.stdout
-
-
 @pytest.mark.parametrize("model,targets", [(BERT, ""), (ROBERTA, "dog, cat")])
 def test_fill_mask_snippet_reproduces_the_app(client, test_models, model, targets):
     label, _, _, code = client.predict("the cat is ___ .", model, 4, targets, api_name="/fill_mask")
-    printed = ast.literal_eval(_run(code, test_models).strip().splitlines()[-1])
+    printed = ast.literal_eval(run_snippet(code, cwd=test_models).strip().splitlines()[-1])
     scores = _scores(label)
     assert sorted(r["score"] for r in printed) == pytest.approx(sorted(scores.values()), rel=1e-5)
     if not targets:
@@ -197,7 +187,7 @@ def test_compare_snippet_reproduces_the_app(comparison, test_models):
     app_top = {(r["model"], r["template"], r["group"], int(r["rank"])): float(r["value"]) for r in rows if r["kind"] == "top_k"}
     labels = {"./bert-mlm": BERT, "./roberta-mlm": ROBERTA}
     printed_targets, printed_top = {}, defaultdict(list)
-    for line in _run(code, test_models).splitlines():
+    for line in run_snippet(code, cwd=test_models).splitlines():
         model, sentence, kind, rest = [part.strip() for part in line.split("|")]
         word, score = rest.rsplit(" ", 1)
         if kind == "target":

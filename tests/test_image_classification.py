@@ -12,6 +12,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from playground.images import EXAMPLES_DIR
+from snippets import last_line, run_snippet
 
 
 def _save(tmp_path: Path, name: str, image: Image.Image, **kwargs) -> str:
@@ -168,18 +169,9 @@ def test_image_sources_and_shipped_examples(app, client) -> None:
 
 
 def test_image_over_the_upload_limit(test_catalog, tmp_path) -> None:
-    import yaml
+    from conftest import catalog_variant, launch_app
 
-    from conftest import launch_app
-
-    data = yaml.safe_load(test_catalog.read_text())
-    data["defaults"]["max_upload_mb"] = 0.25
-    for tab in data["tabs"].values():
-        for model in tab["models"]:
-            if model["id"].startswith("./"):
-                model["id"] = str(test_catalog.parent / model["id"][2:])
-    catalog = tmp_path / "models.yaml"
-    catalog.write_text(yaml.safe_dump(data))
+    catalog = catalog_variant(test_catalog, tmp_path / "models.yaml", max_upload_mb=0.25)
     noise = Image.fromarray(np.random.default_rng(1).integers(0, 255, (400, 400, 3), dtype=np.uint8))
     big = _save(tmp_path, "big.png", noise)  # ~470 KB of incompressible pixels
     small = _save(tmp_path, "small.png", _rgb())
@@ -195,19 +187,10 @@ def test_image_over_the_upload_limit(test_catalog, tmp_path) -> None:
 
 def test_show_code_snippet_reproduces_the_app(client, test_models, tmp_path) -> None:
     import ast
-    import os
-    import subprocess
-    import sys
-
-    from conftest import OFFLINE_ENV
 
     _rgb().save(tmp_path / "your_image.jpg", quality=100)
     labels, code = client.predict(handle_file(str(tmp_path / "your_image.jpg")), "ResNet (test)", 4, api_name="/classify_image")
     # Catalog paths are relative to models.yaml: run where the catalog lives, with the picture there.
-    (test_models / "your_image.jpg").write_bytes((tmp_path / "your_image.jpg").read_bytes())
-    run = subprocess.run([sys.executable, "-c", code], cwd=test_models, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, **OFFLINE_ENV})
-    assert run.returncode == 0, run.stderr[-2000:]
-    printed = ast.literal_eval(run.stdout.strip().splitlines()[-1])
+    printed = ast.literal_eval(last_line(run_snippet(code, {"your_image.jpg": tmp_path / "your_image.jpg"}, cwd=test_models)))
     assert [r["label"] for r in printed] == [c["label"] for c in labels["confidences"]]
     assert [r["score"] for r in printed] == pytest.approx([c["confidence"] for c in labels["confidences"]], abs=1e-5)

@@ -4,7 +4,6 @@ progress, the show-code snippet, espeak-ng speech, and every bad input (also wit
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -21,7 +20,8 @@ import yaml
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from conftest import OFFLINE_ENV, RunningApp, launch_app
+from conftest import RunningApp, catalog_variant, launch_app
+from snippets import last_line, run_snippet
 
 RATE = 16000
 WHISPER = "Whisper (test)"
@@ -237,12 +237,9 @@ def test_long_audio_is_chunked_with_progress(client, audio_dir: Path) -> None:  
 def test_show_code_snippet_reproduces_the_app(client, audio_dir: Path, test_models: Path, name: str, model: str, timestamps: str) -> None:  # noqa: ANN001
     text, table, *_, code = run(client, audio_dir / name, model, timestamps=timestamps)
     # Catalog paths are relative to models.yaml: run where the catalog lives, with the named file there.
-    shutil.copy(audio_dir / name, test_models / name)
-    done = subprocess.run([sys.executable, "-c", code], cwd=test_models, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, **OFFLINE_ENV})
-    assert done.returncode == 0, done.stderr[-2000:]
+    stdout = run_snippet(code, {name: audio_dir / name}, timeout=600, cwd=test_models)
     # CTC word timestamps print as np.float64(...).
-    printed = eval(done.stdout.strip().splitlines()[-1], {"__builtins__": {}, "np": np})  # noqa: S307
+    printed = eval(last_line(stdout), {"__builtins__": {}, "np": np})  # noqa: S307
     assert printed["text"].strip() == text
     rows = data(table)
     if timestamps != "off":
@@ -297,14 +294,7 @@ def test_bad_options(client, audio_dir: Path) -> None:  # noqa: ANN001
 def restricted_app(test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     """A second app with no ffmpeg/ffprobe on its PATH and a 0.5 MB upload limit."""
     folder = tmp_path_factory.mktemp("restricted")
-    data = yaml.safe_load(test_catalog.read_text())
-    data["defaults"]["max_upload_mb"] = 0.5
-    for tab in data["tabs"].values():
-        for model in tab["models"]:
-            if model["id"].startswith("./"):
-                model["id"] = str(test_catalog.parent / model["id"][2:])
-    catalog = folder / "models.yaml"
-    catalog.write_text(yaml.safe_dump(data))
+    catalog = catalog_variant(test_catalog, folder / "models.yaml", max_upload_mb=0.5)
     bin_dir = folder / "bin"
     bin_dir.mkdir()
     (bin_dir / "python").symlink_to(sys.executable)

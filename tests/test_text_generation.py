@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import ast
-import os
 import re
-import subprocess
-import sys
 import time
 
 import pytest
 from gradio_client.exceptions import AppError
+
+from snippets import run_snippet
 
 CHAT = "Llama chat (test)"
 
@@ -117,19 +116,10 @@ def test_chat_bad_input(client, message, history, text) -> None:
         _chat(client, message, history)
 
 
-def _run_snippet(code: str, cwd) -> str:
-    from conftest import OFFLINE_ENV
-
-    run = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, **OFFLINE_ENV})
-    assert run.returncode == 0, run.stderr[-2000:]
-    return run.stdout
-
-
 @pytest.mark.parametrize("do_sample", [False, True])
 def test_completion_snippet_reproduces_the_app(client, test_models, do_sample) -> None:
     _, (text, _, code, _) = _run(client, prompt="the cat", max_new_tokens=12, do_sample=do_sample, seed=7)
-    printed = ast.literal_eval(_run_snippet(code, test_models).strip().splitlines()[-1])
+    printed = ast.literal_eval(run_snippet(code, cwd=test_models).strip().splitlines()[-1])
     assert printed[0]["generated_text"] == "the cat" + text
 
 
@@ -140,7 +130,7 @@ def test_completion_snippet_with_stop_strings(client, test_models) -> None:
         pytest.skip(f"the random model's text has no plain substring to stop on: {full!r}")
     _, (text, _, code, _) = _run(client, prompt="the cat", max_new_tokens=24, do_sample=False, stop=stop)
     assert "stop_sequence=" in code
-    printed = ast.literal_eval(_run_snippet(code, test_models).strip().splitlines()[-1])[0]["generated_text"]
+    printed = ast.literal_eval(run_snippet(code, cwd=test_models).strip().splitlines()[-1])[0]["generated_text"]
     # The pipeline keeps the stop string at the end of its text; the app shows the text before it.
     assert printed.startswith("the cat" + text) and stop in printed[len("the cat" + text):]
 
@@ -148,7 +138,7 @@ def test_completion_snippet_with_stop_strings(client, test_models) -> None:
 def test_chat_snippet_reproduces_the_app(client, test_models) -> None:
     history = [{"role": "user", "content": "hello there"}, {"role": "assistant", "content": "good morning"}]
     _, (messages, _, _, code) = _chat(client, "how are you", history, system_prompt="be brief")
-    printed = _run_snippet(code, test_models)
+    printed = run_snippet(code, cwd=test_models)
     assert printed.endswith("\n") and printed[:-1] == messages[-1]["content"]  # print() adds one newline
 
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +14,8 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image, ImageDraw, ImageFont
 
-from conftest import OFFLINE_ENV, launch_app
+from conftest import launch_app
+from snippets import last_line, run_snippet
 
 VILT, LLAVA, LAYOUTLM, DONUT = "ViLT VQA (test)", "LLaVA (test)", "LayoutLM document QA (test)", "Donut OCR-free document QA (test)"
 ANSWER_RED = (220, 20, 60)
@@ -292,42 +290,29 @@ def test_bad_image_and_options(client, page_png, tmp_path) -> None:
 # ---- "show code" snippets -----------------------------------------------------------------------
 
 
-def run_snippet(code: str, inputs: list[Path], workdir: Path) -> str:
-    for path in inputs:
-        (workdir / path.name).write_bytes(path.read_bytes())
-    result = subprocess.run([sys.executable, "-c", code], cwd=workdir, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, **OFFLINE_ENV})
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
-
-
-def last_line(stdout: str) -> str:
-    return stdout.strip().splitlines()[-1]
-
-
-def test_snippets_reproduce_the_picture_answers(client, page_png, tmp_path) -> None:
+def test_snippets_reproduce_the_picture_answers(client, page_png) -> None:
     answers, code = ask_image(client, page_png[0], question="What color is it?", top_k=3)
-    printed = ast.literal_eval(last_line(run_snippet(code, [page_png[0]], tmp_path)))
+    printed = ast.literal_eval(last_line(run_snippet(code, {page_png[0].name: page_png[0]})))
     assert [r["answer"] for r in printed] == list(answers)
     assert np.allclose([r["score"] for r in printed], list(answers.values()), atol=1e-5)
     answer, code = ask_image(client, page_png[0], model=LLAVA, max_new_tokens=6)
-    assert run_snippet(code, [page_png[0]], tmp_path) == answer["answer"] + "\n"  # printed as is
+    assert run_snippet(code, {page_png[0].name: page_png[0]}) == answer["answer"] + "\n"  # printed as is
 
 
 @pytest.mark.parametrize("which", ["png", "pdf", "scanned"])
-def test_snippets_reproduce_the_layoutlm_answer(client, page_png, page_pdf, scanned_pdf, tmp_path, which) -> None:
+def test_snippets_reproduce_the_layoutlm_answer(client, page_png, page_pdf, scanned_pdf, which) -> None:
     path = {"png": page_png[0], "pdf": page_pdf, "scanned": scanned_pdf}[which]
     _, _, code, _, details = ask_document(client, path, top_k=2)
     assert repr(path.name) in code
-    printed = ast.literal_eval(last_line(run_snippet(code, [path], tmp_path)))
+    printed = ast.literal_eval(last_line(run_snippet(code, {path.name: path})))
     assert printed[0]["answer"] == details[0]["answer"]
     assert abs(printed[0]["score"] - details[0]["score"]) < 1e-4
 
 
-def test_snippet_reproduces_the_ocr_free_answer(client, page_pdf, tmp_path) -> None:
+def test_snippet_reproduces_the_ocr_free_answer(client, page_pdf) -> None:
     _, _, code, _, details = ask_document(client, page_pdf, model=DONUT, max_new_tokens=5)
     assert f"pdf[{details[0]['page'] - 1}]" in code
-    assert last_line(run_snippet(code, [page_pdf], tmp_path)) == details[0]["answer"]
+    assert last_line(run_snippet(code, {page_pdf.name: page_pdf})) == details[0]["answer"]
 
 
 # ---- without Tesseract --------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
+from snippets import last_line, run_snippet
+
 NLI = "NLI classifier (test)"
 MINILM = "MiniLM sentence embeddings"
 CLIP = "CLIP (test)"
@@ -121,19 +123,6 @@ def test_hundreds_of_labels_and_blank_entries(client, tmp_path) -> None:
     assert set(_scores(label)) == {"sport", "politics"}
 
 
-def _run(code: str, cwd) -> str:
-    import os
-    import subprocess
-    import sys
-
-    from conftest import OFFLINE_ENV
-
-    run = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, **OFFLINE_ENV})
-    assert run.returncode == 0, run.stderr[-2000:]
-    return run.stdout.strip().splitlines()[-1]
-
-
 @pytest.mark.parametrize("model", [NLI, MINILM])
 @pytest.mark.parametrize("multi_label", [False, True])
 def test_text_snippet_reproduces_the_app(client, test_models, model, multi_label) -> None:
@@ -141,7 +130,7 @@ def test_text_snippet_reproduces_the_app(client, test_models, model, multi_label
 
     label, _, _, code = client.predict("The match ended in a draw.", model, "sport, politics, cooking",
                                        "This text is about {}.", multi_label, False, api_name="/zero_shot_text")
-    printed = ast.literal_eval(_run(code, test_models))
+    printed = ast.literal_eval(last_line(run_snippet(code, cwd=test_models)))
     if model == NLI:
         printed = dict(zip(printed["labels"], printed["scores"]))
     assert printed == pytest.approx(_scores(label), abs=1e-4)
@@ -153,7 +142,7 @@ def test_image_snippet_reproduces_the_app(client, test_models, tmp_path) -> None
     path = test_models / "your_image.jpg"
     Image.fromarray(np.random.default_rng(3).integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(path, quality=95)
     label, code = client.predict(handle_file(str(path)), CLIP, "cat, dog, car", "a photo of a {}.", api_name="/zero_shot_image")
-    printed = {r["label"]: r["score"] for r in ast.literal_eval(_run(code, test_models))}
+    printed = {r["label"]: r["score"] for r in ast.literal_eval(last_line(run_snippet(code, cwd=test_models)))}
     assert printed == pytest.approx(_scores(label), abs=1e-5)
 
 
