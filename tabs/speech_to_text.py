@@ -8,10 +8,12 @@ however long the recording is and the progress bar advances per chunk.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import textwrap
 import time
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from playground.audio import DecodedAudio, open_audio
@@ -92,11 +94,31 @@ TEXTS = Texts("speech_to_text", STRINGS)
 ProgressFn = Callable[[int, int], None]
 
 
-def language_choices() -> list[tuple[Any, str]]:
-    """Auto-detect, then every language Whisper knows as ("Korean (ko)", "ko")."""
+def whisper_languages() -> dict[str, str]:
+    """Whisper's language table (code -> name) as transformers defines it.
+
+    The page is built before any model is needed, and importing transformers costs a second of
+    start-up, so the table is read from its source file; the import is the fallback.
+    """
+    import ast
+    from importlib.util import find_spec
+
+    spec = find_spec("transformers")
+    source = Path(spec.origin).parent / "models" / "whisper" / "tokenization_whisper.py" if spec and spec.origin else None
+    try:
+        for node in ast.parse(source.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "LANGUAGES" for t in node.targets):
+                return ast.literal_eval(node.value)
+    except (AttributeError, OSError, SyntaxError, ValueError):
+        pass
     from transformers.models.whisper.tokenization_whisper import LANGUAGES
 
-    return [(TEXTS.ui("auto_language"), "auto"), *((f"{name.title()} ({code})", code) for code, name in LANGUAGES.items())]
+    return LANGUAGES
+
+
+def language_choices() -> list[tuple[Any, str]]:
+    """Auto-detect, then every language Whisper knows as ("Korean (ko)", "ko")."""
+    return [(TEXTS.ui("auto_language"), "auto"), *((f"{name.title()} ({code})", code) for code, name in whisper_languages().items())]
 
 
 def is_whisper(pipe: Any) -> bool:
@@ -104,16 +126,26 @@ def is_whisper(pipe: Any) -> bool:
 
 
 def has_whisper_options(source: str, revision: str | None = None) -> bool:
-    """Whether the model at `source` is a Whisper model, from its config alone (no weights loaded).
+    """Whether the model at `source` is a Whisper model, from its config.json alone: a local folder or
+    the Hub cache, read without network or importing torch (this runs while the page is built).
 
-    When the config cannot be read (an uncached Hub model offline, a typo) the options stay shown:
-    the endpoint ignores them for CTC models anyway.
+    A model not downloaded yet is judged by its id; an unreadable config keeps the options shown
+    (the endpoint ignores them for CTC models anyway).
     """
-    from transformers import AutoConfig
+    config = Path(source) / "config.json"
+    if not config.is_file():
+        from huggingface_hub import try_to_load_from_cache
 
+        try:
+            cached = try_to_load_from_cache(source, "config.json", revision=revision)
+        except ValueError:  # not a Hub id (e.g. a local folder that does not exist)
+            cached = None
+        if not isinstance(cached, str):
+            return "whisper" in source.lower()
+        config = Path(cached)
     try:
-        return AutoConfig.from_pretrained(source, revision=revision).model_type == "whisper"
-    except Exception:
+        return json.loads(config.read_text(encoding="utf-8")).get("model_type") == "whisper"
+    except (OSError, ValueError):
         return True
 
 

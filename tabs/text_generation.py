@@ -419,8 +419,12 @@ def build(ctx: TabContext) -> None:
         options = sampling_options(max_new_tokens, temperature, top_p, top_k, repetition_penalty, do_sample, seed)
         snippet = generation_snippet(loaded.entry.id, [prompt], options, stops=parse_stop_strings(stop))
         recorder = AlternativesRecorder(loaded.model.tokenizer)
-        for text, line in streamed(loaded, prompt, options, stop, request, recorder=recorder):
-            yield text, line, snippet, list(recorder.rows)
+        # While tokens stream, only the text and stats change: the code is sent once and the teaching
+        # table at the end (re-sending a growing table with every token costs the stream its speed).
+        text, line, unchanged = "", "", gr.skip()
+        for count, (text, line) in enumerate(streamed(loaded, prompt, options, stop, request, recorder=recorder)):
+            yield text, line, unchanged if count else snippet, unchanged
+        yield text, line, snippet, list(recorder.rows)
 
     @guarded
     def chat(message: str, history: list[dict[str, Any]] | None = None, model: str | None = None,
@@ -441,8 +445,11 @@ def build(ctx: TabContext) -> None:
                                      setup=["messages = " + format_value(messages)],
                                      show="print(result[0]['generated_text'][-1]['content'])")
         shown = [*turns, {"role": "user", "content": message}]
-        for text, line in streamed(loaded, prompt, options, stop, request, add_special_tokens=False):
-            yield [*shown, {"role": "assistant", "content": text}], prompt, line, snippet
+        # The prompt preview and the code are sent with the first token and the final answer only.
+        text, line, unchanged = "", "", gr.skip()
+        for count, (text, line) in enumerate(streamed(loaded, prompt, options, stop, request, add_special_tokens=False)):
+            yield [*shown, {"role": "assistant", "content": text}], unchanged if count else prompt, line, unchanged if count else snippet
+        yield [*shown, {"role": "assistant", "content": text}], prompt, line, snippet
 
     def last_user_turn(history: list[dict[str, Any]] | None) -> tuple[str, list[dict[str, str]]]:
         """For Retry: the last user message, and the history before it."""
