@@ -88,12 +88,13 @@ def free_port() -> int:
 class Server:
     """A web app in a subprocess (this app or a comparison demo) and the time its page took to answer."""
 
-    def __init__(self, command: list[str], log_dir: Path, name: str, timeout: float = 240, wait: bool = True):
+    def __init__(self, command: list[str], log_dir: Path, name: str, timeout: float = 240, wait: bool = True,
+                 env: dict[str, str] | None = None):
         self.timeout = timeout
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log_path = log_dir / f"{name}-{self.port}.log"
-        env = {**os.environ, **OFFLINE_ENV, "GRADIO_SERVER_PORT": str(self.port)}
+        env = {**os.environ, **OFFLINE_ENV, "GRADIO_SERVER_PORT": str(self.port), **(env or {})}
         self.started = time.perf_counter()
         with open(self.log_path, "wb") as log_file:
             self.process = subprocess.Popen(

@@ -21,6 +21,15 @@ class Inputs:
     image: str  # a 640x480 JPEG, a typical camera-sized upload
 
 
+def write_tone(path: Path, seconds: float = 1.0) -> Path:
+    """A 16-bit mono WAV tone at 16 kHz: the smallest audio every endpoint accepts."""
+    import soundfile as sf
+
+    samples = np.sin(np.arange(int(seconds * SAMPLING_RATE)) / 4) * 0.25
+    sf.write(path, samples.astype(np.float32), SAMPLING_RATE, subtype="PCM_16")
+    return path
+
+
 def write_inputs(directory: Path) -> Inputs:
     import soundfile as sf
     from PIL import Image

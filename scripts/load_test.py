@@ -16,36 +16,28 @@ speed (speed lives in bench/).
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import wave
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
 import httpx
-import numpy as np
 import psutil
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-               "HF_HUB_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false"}
+sys.path.insert(0, str(ROOT))
+
+from bench.common import Server, app_command  # noqa: E402 - needs ROOT on sys.path
+from bench.inputs import write_tone  # noqa: E402
+
 FILEDATA_META = {"_type": "gradio.FileData"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def load_test_catalog(models: Path, out: Path, queue_size: int) -> Path:
@@ -62,39 +54,12 @@ def load_test_catalog(models: Path, out: Path, queue_size: int) -> Path:
     return out
 
 
-def launch(catalog: Path, log_path: Path, timeout: float = 180) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    command = [sys.executable, str(ROOT / "app.py"), "--catalog", str(catalog), "--host", "127.0.0.1", "--port", str(port)]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **OFFLINE_ENV}, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the app exited with {process.returncode}; see {log_path}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit(f"the app did not answer within {timeout} s; see {log_path}")
-
-
 def sample_files(folder: Path) -> dict[str, Path]:
     from PIL import Image
 
     image = folder / "shapes.png"
     Image.new("RGB", (64, 64), (30, 120, 200)).save(image)
-    audio = folder / "tone.wav"
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes((np.sin(np.arange(16000) / 4) * 8000).astype(np.int16).tobytes())
-    audio.write_bytes(buffer.getvalue())
-    return {"image": image, "audio": audio}
+    return {"image": image, "audio": write_tone(folder / "tone.wav")}
 
 
 class App:
@@ -233,21 +198,18 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="load-test-") as work:
         work_dir = Path(work)
-        process = None
+        server = None
         url = args.url
         if not url:
             catalog = load_test_catalog(args.models.resolve(), work_dir / "models.yaml", args.queue_size)
-            process, url = launch(catalog, work_dir / "app.log")
+            server = Server(app_command(catalog), work_dir, "app", timeout=180)
+            url = server.url
         try:
-            summary = run(App(url, sample_files(work_dir)), process.pid if process else None, args.clients, args.timeout)
-            summary["app_alive"] = process is None or process.poll() is None
+            summary = run(App(url, sample_files(work_dir)), server.pid if server else None, args.clients, args.timeout)
+            summary["app_alive"] = server is None or server.process.poll() is None
         finally:
-            if process is not None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            if server is not None:
+                server.stop()
 
     growth = summary["rss_peak_mb"] - summary["rss_baseline_mb"]
     summary["ok"] = (summary["answered"] + summary["queue_full"] == args.clients and not summary["error"]
@@ -259,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {api:<18} " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     if summary["errors"]:
         print("  errors: " + "; ".join(summary["errors"]))
-    if process is not None:
+    if server is not None:
         print(f"app RSS: {summary['rss_baseline_mb']} MB warmed up, peak {summary['rss_peak_mb']} MB "
               f"(+{growth} MB, limit +{args.max_rss_growth_mb:g}), {summary['rss_after_mb']} MB after")
     print("OK" if summary["ok"] else "FAILED")

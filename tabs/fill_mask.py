@@ -527,19 +527,27 @@ def load_presets() -> dict[str, dict[str, str]]:
     return yaml.safe_load(PRESETS_PATH.read_text(encoding="utf-8"))
 
 
+# A config does not change while the app runs, and reading it costs every request time (and a Hub
+# round trip for a Hub id): known answers are kept.
+_MASKED_LM_CONFIGS: dict[tuple[str, str | None], bool] = {}
+
+
 def is_masked_lm(source: str, entry: Any) -> bool | None:
     """Whether the model's config is a masked-LM architecture; None when the config cannot be read
     here (not downloaded yet, remote code): loading then reports the real reason."""
     if entry.trust_remote_code:
         return None
-    from transformers import AutoConfig
-    from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
+    key = (source, entry.revision)
+    if key not in _MASKED_LM_CONFIGS:
+        from transformers import AutoConfig
+        from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
 
-    try:
-        config = AutoConfig.from_pretrained(source, revision=entry.revision)
-    except Exception:  # any reason: the model load that follows explains it
-        return None
-    return config.model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES
+        try:
+            config = AutoConfig.from_pretrained(source, revision=entry.revision)
+        except Exception:  # any reason: the model load that follows explains it
+            return None
+        _MASKED_LM_CONFIGS[key] = config.model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES
+    return _MASKED_LM_CONFIGS[key]
 
 
 # ---- UI ---------------------------------------------------------------------------------------

@@ -7,11 +7,8 @@ talk to it through `gradio_client`, the way API users do.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -20,67 +17,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-OFFLINE_ENV = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "TOKENIZERS_PARALLELISM": "false",
-}
+from bench.common import OFFLINE_ENV, Server, app_command  # noqa: E402 - needs ROOT on sys.path
+
 os.environ.update(OFFLINE_ENV)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RunningApp:
-    """A launched `app.py` process and its URL."""
-
-    def __init__(self, process: subprocess.Popen, url: str, log_path: Path):
-        self.process = process
-        self.url = url
-        self.log_path = log_path
+class RunningApp(Server):
+    """A launched `app.py` process (`.process`, `.url`, `.log_path`, `.client()`, `.stop()`)."""
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def client(self):  # noqa: ANN201 - gradio_client.Client, imported lazily
-        from gradio_client import Client
-
-        return Client(self.url, verbose=False)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
 
 def launch_app(catalog: Path, log_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 180) -> RunningApp:
     """Start `python app.py --catalog CATALOG` on a free port and wait until the page answers."""
-    port = free_port()
-    log_path = log_dir / f"app-{port}.log"
-    full_env = {**os.environ, **OFFLINE_ENV, **(env or {})}
-    command = [sys.executable, str(ROOT / "app.py"), "--catalog", str(catalog), "--port", str(port), "--host", "127.0.0.1", *args]
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log_file, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"app exited with {process.returncode}:\n{log_path.read_text(errors='replace')[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return RunningApp(process, url, log_path)
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"app did not answer within {timeout} s:\n{log_path.read_text(errors='replace')[-4000:]}")
+    return RunningApp(app_command(catalog, *args), log_dir, "app", timeout=timeout, env=env)
 
 
 @pytest.fixture(scope="session")

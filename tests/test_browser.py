@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.inputs import write_tone
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -146,18 +148,11 @@ EXAMPLES = {
 
 @pytest.fixture(scope="module")
 def example_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import wave
-
-    import numpy as np
     from PIL import Image
 
     folder = tmp_path_factory.mktemp("browser-files")
     Image.new("RGB", (96, 64), (200, 30, 30)).save(folder / "red.png")
-    with wave.open(str(folder / "tone.wav"), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes((np.sin(np.arange(16000) / 4) * 8000).astype(np.int16).tobytes())
+    write_tone(folder / "tone.wav")
     return folder
 
 

@@ -7,17 +7,16 @@ and a good model right after works); the other tabs keep answering.
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
-import wave
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
+
+from bench.inputs import write_tone
 
 MASKED = "Paris is the [MASK] of France."
 
@@ -49,13 +48,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     folder = tmp_path_factory.mktemp("fault-inputs")
     Image.new("RGB", (64, 48), (200, 30, 30)).save(folder / "red.png")
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes((np.sin(np.arange(16000) / 4) * 8000).astype(np.int16).tobytes())
-    (folder / "tone.wav").write_bytes(buffer.getvalue())
+    write_tone(folder / "tone.wav")
     return folder
 
 

@@ -14,6 +14,7 @@ import pytest
 from gradio_client.exceptions import AppError
 
 import hostile_models as hostile
+from bench.inputs import write_tone
 from api_helpers import FILEDATA_META, positional, raw_predict, upload
 from conftest import catalog_variant, launch_app
 
@@ -104,17 +105,8 @@ def test_server_files_are_not_served(hostile_app, path: str) -> None:  # noqa: A
 
 
 def test_output_files_are_the_apps_own_temporary_files(hostile_app, hostile_client, tmp_path) -> None:  # noqa: ANN001
-    import wave
-
-    import numpy as np
-
     cache = Path(tempfile.gettempdir()).resolve() / "gradio"  # Gradio's upload/cache folder (no GRADIO_TEMP_DIR set)
-    tone = tmp_path / "tone.wav"
-    with wave.open(str(tone), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes((np.sin(np.arange(8000) / 4) * 8000).astype(np.int16).tobytes())
+    tone = write_tone(tmp_path / "tone.wav", seconds=0.5)
     outputs = []
     audio = upload(hostile_app.url, tone)
     data = positional(hostile_client, "/transcribe", (audio,), {})
