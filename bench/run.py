@@ -1,7 +1,7 @@
 """Run every benchmark once and write results.json, RESULTS.md and latency_ratios.png.
 
-    python -m bench.run            # real-size models (.cache/bench-models), about 5-10 minutes
-    python -m bench.run --smoke    # tiny models, a few calls each, seconds (bench/out/smoke)
+    python -m bench.run            # real-size models (.cache/bench-models), about 7 minutes on 2 CPU cores
+    python -m bench.run --smoke    # tiny models, a few calls each, under a minute (bench/out/smoke)
 """
 
 from __future__ import annotations

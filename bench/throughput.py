@@ -1,7 +1,8 @@
 """Throughput on image classification: N concurrent clients on the app against a sequential bare loop.
 
 The app is measured on `/classify_image_batch` (Gradio request batching: queued requests share one
-forward pass) and, for comparison, on the plain `/classify_image` endpoint.
+forward pass) and, for comparison, on the plain `/classify_image` endpoint. The bare pipeline is also run
+in-process on batches of 16 images: the most any server could get from batching on this machine.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from bench.common import Server, Settings, ratio, say
 from bench.inputs import Inputs
 
 TARGET_AT_16 = 1.5
+BATCH = 16
 ENDPOINTS = {"app_batched": "/classify_image_batch", "app_unbatched": "/classify_image"}
 
 
-def bare_images_per_s(models: Path, inputs: Inputs, count: int) -> float:
+def bare_images_per_s(models: Path, inputs: Inputs, count: int) -> tuple[float, float]:
+    """(images/s of a sequential loop, images/s of batched calls of BATCH images), in-process."""
     from transformers import pipeline
 
     pipe = pipeline("image-classification", model=str(models / "vit"), device="cpu")
@@ -27,10 +30,16 @@ def bare_images_per_s(models: Path, inputs: Inputs, count: int) -> float:
     start = time.perf_counter()
     for _ in range(count):
         pipe(inputs.image, top_k=5)
-    elapsed = time.perf_counter() - start
+    sequential = count / (time.perf_counter() - start)
+    batch = [inputs.image] * BATCH
+    pipe(batch, top_k=5, batch_size=BATCH)
+    start = time.perf_counter()
+    for _ in range(max(1, count // BATCH)):
+        pipe(batch, top_k=5, batch_size=BATCH)
+    batched = max(1, count // BATCH) * BATCH / (time.perf_counter() - start)
     del pipe
     gc.collect()
-    return count / elapsed
+    return sequential, batched
 
 
 def app_images_per_s(app: Server, endpoint: str, image: str, clients: int, requests: int) -> float:
@@ -65,8 +74,9 @@ def app_images_per_s(app: Server, endpoint: str, image: str, clients: int, reque
 
 def measure(models: Path, app: Server, inputs: Inputs, settings: Settings) -> dict[str, Any]:
     say("throughput: bare sequential loop …")
-    bare = bare_images_per_s(models, inputs, settings.bare_throughput_images)
-    results: dict[str, Any] = {"bare_sequential_images_per_s": bare}
+    bare, batched = bare_images_per_s(models, inputs, settings.bare_throughput_images)
+    results: dict[str, Any] = {"bare_sequential_images_per_s": bare, "bare_batched_images_per_s": batched,
+                               "ratio_bare_batched_to_sequential": ratio(batched, bare)}
     for name, endpoint in ENDPOINTS.items():
         results[name] = {}
         for clients, requests in settings.throughput_requests.items():
