@@ -7,7 +7,8 @@ Each round also times the client floor: a round trip through the same gradio_cli
 that does no work (`/loaded_models`). The client creates a TLS context (loading the CA bundle) for
 every request, even to a plain-http URL, and polls its message queue every 50 ms; that cost is the
 same for the demo and the app and no server can remove it, so the report shows (app − floor) ÷ bare
-beside the raw ratio.
+beside the raw ratio. The floor is an upper estimate: a call that does no work always waits a whole
+poll period, a longer call half of one on average.
 """
 
 from __future__ import annotations

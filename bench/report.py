@@ -109,16 +109,20 @@ def plot(results: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     tasks = list(results["latency"])
-    app_bare = [results["latency"][t]["ratio_app_bare"] for t in tasks]
-    app_plain = [results["latency"][t]["ratio_app_plain_demo"] for t in tasks]
+    series = [
+        ("ratio_app_bare", "app / bare pipeline"),
+        ("ratio_app_minus_floor_bare", "(app − client floor) / bare"),
+        ("ratio_app_plain_demo", "app / plain Gradio demo"),
+    ]
+    width = 0.8 / len(series)
     x = range(len(tasks))
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.bar([i - 0.2 for i in x], app_bare, width=0.4, label="app / bare pipeline")
-    ax.bar([i + 0.2 for i in x], app_plain, width=0.4, label="app / plain Gradio demo")
+    for n, (key, label) in enumerate(series):
+        ax.bar([i - 0.4 + width * (n + 0.5) for i in x], [results["latency"][t][key] for t in tasks], width=width, label=label)
     for i, task in enumerate(tasks):
         target = results["latency"][task]["target_app_bare"]
         if target:
-            ax.hlines(target, i - 0.4, i, colors="black", linestyles="dashed")
+            ax.hlines(target, i - 0.4, i - 0.4 + 2 * width, colors="black", linestyles="dashed")
     ax.axhline(1.0, color="grey", linewidth=0.8)
     ax.set_xticks(list(x), [TASK_NAMES[t].split(" (")[0] for t in tasks])
     ax.set_ylabel("median latency ratio (lower is better)")
