@@ -33,9 +33,10 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
             assert positive(latency[variant]["median_s"]) and latency[variant]["p90_s"] >= latency[variant]["median_s"], task
         assert positive(latency["ratio_app_bare"]) and positive(latency["ratio_app_plain_demo"]), task
         assert latency["ratio_app_bare"] == latency["app"]["median_s"] / latency["bare"]["median_s"]
+        assert positive(latency["client_floor"]["median_s"]), task
 
     throughput = results["throughput"]
-    assert positive(throughput["bare_sequential_images_per_s"])
+    assert positive(throughput["bare_sequential_images_per_s"]) and positive(throughput["bare_batched_images_per_s"])
     for endpoint in ("app_batched", "app_unbatched"):
         assert set(throughput[endpoint]) == {"1", "4", "16"}
         assert all(positive(level["ratio_to_bare"]) for level in throughput[endpoint].values())
