@@ -6,6 +6,7 @@ are built here once so the tabs stay short and consistent.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -129,18 +130,30 @@ def _gradio_locale_module() -> str:
 def language_head() -> str:
     """<head> code: `playgroundSetLanguage(lang)` switches Gradio's UI language and remembers it in a
     cookie (the server reads it too); on load it applies the remembered one, or a `?lang=ko` link's."""
+    markers = json.dumps({lang: COMMON_STRINGS[lang]["language"] for lang in LANGUAGES}, ensure_ascii=False)
     return f"""<script>
 (() => {{
   const supported = {list(LANGUAGES)!r};
+  const markers = {markers};
+  // changeLocale returns before the locale's messages have loaded; tab labels sent before then
+  // would be translated in the old language, so wait until the switch's own label has changed.
+  const applied = async (lang) => {{
+    for (let i = 0; i < 100; i++) {{
+      const shown = document.querySelector("#language-switch")?.innerText || "";
+      if (shown.includes(markers[lang])) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }}
+  }};
   window.playgroundSetLanguage = async (lang) => {{
     if (!supported.includes(lang)) return;
     document.cookie = "{LANGUAGE_COOKIE}=" + lang + "; path=/; max-age={_COOKIE_MAX_AGE}; SameSite=Lax";
     const gradio = await import("{_gradio_locale_module()}");
     gradio.changeLocale(lang);
+    await applied(lang);
   }};
   const linked = new URLSearchParams(location.search).get("lang");
   const remembered = (document.cookie.match(/(?:^|; ){LANGUAGE_COOKIE}=([a-z]+)/) || [])[1];
-  window.playgroundSetLanguage(supported.includes(linked) ? linked : remembered);
+  window.playgroundLanguageReady = window.playgroundSetLanguage(supported.includes(linked) ? linked : remembered);
 }})();
 </script>"""
 
@@ -174,6 +187,7 @@ def wire_language_switch(demo: Any, switch: Any, tabs: list[Any]) -> None:
         return [request_language(request), *tab_labels()]
 
     page_language.__annotations__ = {"request": gr.Request}  # how Gradio knows to pass the request
-    demo.load(page_language, None, [switch, *tabs], api_visibility="private", queue=False)
+    demo.load(page_language, None, [switch, *tabs], js="async () => { await window.playgroundLanguageReady; return []; }",
+              api_visibility="private", queue=False)
     switch.input(lambda lang: tab_labels(), switch, tabs, js="(lang) => window.playgroundSetLanguage(lang).then(() => lang)",
                  api_visibility="private", queue=False)
