@@ -33,10 +33,11 @@ def bare_images_per_s(models: Path, inputs: Inputs, count: int) -> tuple[float, 
     sequential = count / (time.perf_counter() - start)
     batch = [inputs.image] * BATCH
     pipe(batch, top_k=5, batch_size=BATCH)
+    rounds = max(1, count // BATCH)
     start = time.perf_counter()
-    for _ in range(max(1, count // BATCH)):
+    for _ in range(rounds):
         pipe(batch, top_k=5, batch_size=BATCH)
-    batched = max(1, count // BATCH) * BATCH / (time.perf_counter() - start)
+    batched = rounds * BATCH / (time.perf_counter() - start)
     del pipe
     gc.collect()
     return sequential, batched

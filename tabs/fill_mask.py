@@ -11,6 +11,7 @@ Endpoints:
 from __future__ import annotations
 
 import csv
+import functools
 import math
 import re
 import statistics
@@ -527,9 +528,14 @@ def load_presets() -> dict[str, dict[str, str]]:
     return yaml.safe_load(PRESETS_PATH.read_text(encoding="utf-8"))
 
 
-# A config does not change while the app runs, and reading it costs every request time (and a Hub
-# round trip for a Hub id): known answers are kept.
-_MASKED_LM_CONFIGS: dict[tuple[str, str | None], bool] = {}
+@functools.lru_cache(maxsize=None)
+def _config_is_masked_lm(source: str, revision: str | None) -> bool:
+    # A config does not change while the app runs, and reading it costs every request time (and a Hub
+    # round trip for a Hub id). A failed read raises, and lru_cache keeps only answers.
+    from transformers import AutoConfig
+    from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+    return AutoConfig.from_pretrained(source, revision=revision).model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES
 
 
 def is_masked_lm(source: str, entry: Any) -> bool | None:
@@ -537,17 +543,10 @@ def is_masked_lm(source: str, entry: Any) -> bool | None:
     here (not downloaded yet, remote code): loading then reports the real reason."""
     if entry.trust_remote_code:
         return None
-    key = (source, entry.revision)
-    if key not in _MASKED_LM_CONFIGS:
-        from transformers import AutoConfig
-        from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
-
-        try:
-            config = AutoConfig.from_pretrained(source, revision=entry.revision)
-        except Exception:  # any reason: the model load that follows explains it
-            return None
-        _MASKED_LM_CONFIGS[key] = config.model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES
-    return _MASKED_LM_CONFIGS[key]
+    try:
+        return _config_is_masked_lm(source, entry.revision)
+    except Exception:  # any reason: the model load that follows explains it
+        return None
 
 
 # ---- UI ---------------------------------------------------------------------------------------
