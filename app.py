@@ -66,7 +66,8 @@ def build_app(catalog: Catalog, manager: Any, tab_keys: Sequence[str]) -> tuple[
     from playground.ui import COMMON, TabContext, language_switch, wire_language_switch
     from tabs import models_view
 
-    modules = {spec.key: importlib.import_module(spec.module) for spec in TAB_SPECS if spec.key in tab_keys}
+    specs = {spec.key: spec for spec in TAB_SPECS if spec.key in tab_keys}
+    modules = {key: importlib.import_module(spec.module) for key, spec in specs.items()}
     all_texts = [TEXTS, COMMON, models_view.TEXTS, *(m.TEXTS for m in modules.values())]
     i18n = gr.I18n(**merged_tables(all_texts))
 
@@ -79,7 +80,7 @@ def build_app(catalog: Catalog, manager: Any, tab_keys: Sequence[str]) -> tuple[
         with gr.Tabs():
             for key, module in modules.items():
                 with gr.Tab(module.TEXTS.ui("title"), id=key) as tab:
-                    module.build(TabContext(key=key, config=catalog.tabs[key], catalog=catalog, manager=manager))
+                    module.build(TabContext(key=key, config=catalog.tabs[key], catalog=catalog, manager=manager, tasks=specs[key].tasks))
                 tabs.append(tab)
             with gr.Tab(models_view.TEXTS.ui("title"), id="models") as tab:
                 models_view.build(catalog, manager)

@@ -12,7 +12,7 @@ import inspect
 import logging
 from typing import Any, Callable
 
-from playground.gpu import on_gpu, runs_a_model
+from playground.gpu import on_gpu
 from playground.texts import DEFAULT_LANGUAGE, request_language
 
 log = logging.getLogger(__name__)
@@ -79,12 +79,15 @@ def to_gradio_error(exc: BaseException, lang: str) -> Exception:
     return gr.Error(UNEXPECTED.get(lang, UNEXPECTED["en"]).format(detail=detail), print_exception=False)
 
 
-def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+def guarded(fn: Callable[..., Any] | None = None, *, gpu: bool = False) -> Any:
     """Wrap an event handler so failures reach the user as messages; keeps its API signature.
 
     The wrapper takes an extra `gr.Request` (injected by Gradio, invisible to API clients) to answer
-    in the browser's language. Handlers that run a model hold a GPU while they run on ZeroGPU Spaces.
+    in the browser's language. A handler that runs a model declares `gpu=True`: on ZeroGPU Spaces it
+    holds a GPU while it runs. Use as `guarded(fn, gpu=True)` or as a decorator `@guarded(gpu=True)`.
     """
+    if fn is None:
+        return functools.partial(guarded, gpu=gpu)
     import gradio as gr
 
     signature = inspect.signature(fn)
@@ -95,7 +98,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     rest = [p for p in params if p not in positional]
     request_param = inspect.Parameter("gr_request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request)
     wrapper_signature = signature.replace(parameters=[*positional, request_param, *rest])
-    run = on_gpu(fn) if runs_a_model(fn) else fn
+    run = on_gpu(fn) if gpu else fn
 
     def split(args: tuple, kwargs: dict) -> tuple[tuple, dict, Any]:
         request = kwargs.pop("gr_request", None)

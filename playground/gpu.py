@@ -4,7 +4,7 @@ Hugging Face sets `SPACES_ZERO_GPU` on ZeroGPU Spaces, whose runtime provides th
 There, `on_gpu(handler)` is `spaces.GPU(duration=...)(handler)` with the duration estimated from each
 call's input (audio length, new tokens): a short estimate puts the visitor earlier in the GPU queue.
 Anywhere else it returns the handler unchanged. `guarded` applies it to every handler that runs a
-model, so tabs need nothing of their own.
+model (declared with `guarded(handler, gpu=True)`).
 """
 
 from __future__ import annotations
@@ -29,12 +29,6 @@ COMPRESSED_AUDIO_BYTES_PER_SECOND = 16_000
 
 def zero_gpu_enabled() -> bool:
     return bool(os.environ.get(ZERO_GPU_ENV)) and importlib.util.find_spec("spaces") is not None
-
-
-def runs_a_model(handler: Callable[..., Any]) -> bool:
-    """Handlers that load and run a model take the model choice and a gr.Progress for loading."""
-    parameters = inspect.signature(handler).parameters
-    return "model" in parameters and "progress" in parameters
 
 
 def audio_seconds(path: Any) -> float:

@@ -165,6 +165,9 @@ class LoadedModel:
     load_seconds: float
     device_map: dict[str, Any] | None
     slots: threading.Semaphore = field(repr=False)
+    # The keyword arguments pipeline() (or the adapter) was given, dtype as a string: what "show
+    # code" reproduces (playground.snippets.snippet_load_kwargs).
+    load_kwargs: dict[str, Any] = field(default_factory=dict)
     last_used: float = field(default_factory=time.time)
 
     def summary(self) -> dict[str, Any]:
@@ -180,6 +183,7 @@ class LoadedModel:
             "size_mb": round(self.resident_bytes / 2**20, 1),
             "load_seconds": round(self.load_seconds, 2),
             "device_map": self.device_map,
+            "load_kwargs": self.load_kwargs,
         }
 
 
@@ -416,9 +420,10 @@ class ModelManager:
         if progress:
             progress(0.0, f"Loading {entry.label}…")
         started = time.perf_counter()
+        load_kwargs = {**self.load_kwargs(entry, dtype), **entry.pipeline_kwargs}
         try:
             with _CONSTRUCT_LOCK:
-                obj = self._construct(entry, source, dtype)
+                obj = self._construct(entry, source, load_kwargs)
         except Exception as exc:  # classified and re-raised: nothing is cached
             release_memory()
             error = explain_load_error(exc, entry, source)
@@ -446,28 +451,20 @@ class ModelManager:
             load_seconds=elapsed,
             device_map=dict(device_map) if device_map else None,
             slots=threading.Semaphore(entry.concurrency),
+            load_kwargs=load_kwargs,
         )
 
-    def _construct(self, entry: ModelEntry, source: str, dtype: str) -> Any:
+    def _construct(self, entry: ModelEntry, source: str, load_kwargs: dict[str, Any]) -> Any:
         import torch
 
-        load_kwargs = self.load_kwargs(entry, dtype)
         if entry.task in ADAPTER_TASKS:
             from playground.adapters import load_adapter
 
             return load_adapter(entry.task, source, load_kwargs)
         from transformers import pipeline
 
-        model_kwargs = load_kwargs.pop("model_kwargs")
-        torch_dtype = getattr(torch, load_kwargs.pop("dtype"))
-        return pipeline(
-            task=entry.task,
-            model=source,
-            dtype=torch_dtype,
-            model_kwargs=model_kwargs,
-            **load_kwargs,
-            **entry.pipeline_kwargs,
-        )
+        kwargs = {**load_kwargs, "model_kwargs": dict(load_kwargs["model_kwargs"])}
+        return pipeline(task=entry.task, model=source, **{**kwargs, "dtype": getattr(torch, kwargs["dtype"])})
 
     def load_kwargs(self, entry: ModelEntry, dtype: str) -> dict[str, Any]:
         """Keyword arguments shared by pipeline() and adapters (also shown in code snippets)."""

@@ -31,28 +31,27 @@ def format_call(callee: str, args: list[Any] | tuple[Any, ...] = (), kwargs: dic
     return f"{callee}(\n{inner},\n)"
 
 
-def model_load_kwargs(entry: Any, dtype: str, device: str | None) -> dict[str, Any]:
-    """The pipeline()/from_pretrained() options that matter for reproducing a catalog entry."""
-    kwargs: dict[str, Any] = {}
-    if entry.revision:
-        kwargs["revision"] = entry.revision
-    if entry.device_map:
-        kwargs["device_map"] = entry.device_map
-        model_kwargs: dict[str, Any] = {}
-        if entry.max_memory:
-            model_kwargs["max_memory"] = dict(entry.max_memory)
-        if entry.offload_folder:
-            model_kwargs["offload_folder"] = entry.offload_folder
-        if model_kwargs:
-            kwargs["model_kwargs"] = model_kwargs
-    elif device and device != "cpu":
-        kwargs["device"] = device
-    if dtype != "float32":
-        kwargs["dtype"] = dtype
-    if entry.trust_remote_code:
-        kwargs["trust_remote_code"] = True
-    kwargs.update(entry.pipeline_kwargs)
-    return kwargs
+# Load options whose value here is transformers' own default: left out of snippets to keep them short.
+_DEFAULT_LOAD_OPTIONS = {"revision": None, "trust_remote_code": False}
+
+
+def snippet_load_kwargs(loaded: Any) -> dict[str, Any]:
+    """The pipeline() keyword arguments the manager loaded `loaded` (a LoadedModel) with, as a
+    snippet writes them: every option that ran, minus those at transformers' defaults."""
+    return {
+        name: value
+        for name, value in loaded.load_kwargs.items()
+        if name not in _DEFAULT_LOAD_OPTIONS or value != _DEFAULT_LOAD_OPTIONS[name]
+    }
+
+
+def from_pretrained_kwargs(loaded: Any) -> tuple[dict[str, Any], str | None]:
+    """For snippets that call `AutoModel….from_pretrained` (adapters): its keyword arguments (the
+    pipeline's `model_kwargs` flattened in) and the device to move the model to (None with a device map)."""
+    kwargs = dict(snippet_load_kwargs(loaded))
+    device = kwargs.pop("device", None)
+    kwargs.update(kwargs.pop("model_kwargs", {}))
+    return kwargs, device
 
 
 def pipeline_snippet(

@@ -48,6 +48,8 @@ class TabContext:
     config: TabConfig
     catalog: Catalog
     manager: ModelManager
+    # The tasks the tab's registry entry serves (tabs take their tasks from here, not a constant).
+    tasks: tuple[str, ...] = ()
 
     @property
     def limits(self) -> Defaults:

@@ -622,7 +622,7 @@ def build(ctx: TabContext) -> None:
     seen = gr.Textbox(label=TEXTS.ui("seen"))
     note = gr.Markdown()
     code = code_panel()
-    run.click(guarded(fill_mask), [text, model, top_k, targets], [completions, seen, note, code], api_name="fill_mask")
+    run.click(guarded(fill_mask, gpu=True), [text, model, top_k, targets], [completions, seen, note, code], api_name="fill_mask")
 
     gr.Markdown("### " + TEXTS.get("compare"))
     gr.Markdown(TEXTS.ui("compare_intro"))
@@ -644,6 +644,6 @@ def build(ctx: TabContext) -> None:
     b_note = gr.Markdown()
     csv_file = gr.File(label=TEXTS.ui("csv"))
     b_code = code_panel()
-    compare.click(guarded(compare_bias), [templates, groups, model, b_targets, b_top_k, compare_models],
+    compare.click(guarded(compare_bias, gpu=True), [templates, groups, model, b_targets, b_top_k, compare_models],
                   [top_view, target_view, csv_file, b_note, b_code, heatmap_view], api_name="compare_bias")
     about_panel(TEXTS)

@@ -112,7 +112,7 @@ def build(ctx: TabContext) -> None:
     if examples:
         gr.Examples(examples=[[p] for p in examples], inputs=[image])
     about_panel(TEXTS)
-    run.click(guarded(classify_image), [image, model, top_k], [labels, code], api_name="classify_image")
+    run.click(guarded(classify_image, gpu=True), [image, model, top_k], [labels, code], api_name="classify_image")
     # API-only: a hidden trigger, so the browser's Run button never fires it.
-    gr.Button(visible=False).click(guarded(classify_image_batch), [image, model, top_k], [labels], batch=True,
+    gr.Button(visible=False).click(guarded(classify_image_batch, gpu=True), [image, model, top_k], [labels], batch=True,
                                    max_batch_size=MAX_BATCH, api_name="classify_image_batch")

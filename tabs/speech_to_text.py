@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 from playground.audio import DecodedAudio, open_audio
 from playground.errors import guarded
 from playground.model_manager import ModelLoadError
-from playground.snippets import Raw, model_load_kwargs, pipeline_snippet
+from playground.snippets import Raw, pipeline_snippet, snippet_load_kwargs
 from playground.texts import Texts, request_language
 from playground.ui import TabContext, about_panel, code_panel, model_picker
 
@@ -395,7 +395,7 @@ def build(ctx: TabContext) -> None:
             loaded.entry.id,
             [Raw("{'raw': samples, 'sampling_rate': rate}")],
             kwargs,
-            model_load_kwargs(loaded.entry, loaded.dtype, loaded.device),
+            snippet_load_kwargs(loaded),
             setup=setup,
             imports=imports,
         )
@@ -441,7 +441,7 @@ def build(ctx: TabContext) -> None:
     about_panel(TEXTS)
     model.change(show_whisper_options, model, [task, language], api_visibility="private", queue=False)
     button.click(
-        guarded(transcribe),
+        guarded(transcribe, gpu=True),
         [audio, model, task, language, timestamps, max_chars, max_words],
         [text, table, srt, vtt, stats, code],
         api_name="transcribe",

@@ -408,7 +408,7 @@ def build(ctx: TabContext) -> None:
             code = code_panel()
     about_panel(TEXTS)
 
-    @guarded
+    @guarded(gpu=True)
     def generate(prompt: str, model: str | None = None, max_new_tokens: int = 64, temperature: float = 0.7,
                  top_p: float = 0.95, top_k: int = 50, repetition_penalty: float = 1.0, do_sample: bool = True,
                  seed: int = 0, stop: str = "", progress: Any = gr.Progress(),
@@ -426,7 +426,7 @@ def build(ctx: TabContext) -> None:
             yield text, line, unchanged if count else snippet, unchanged
         yield text, line, snippet, list(recorder.rows)
 
-    @guarded
+    @guarded(gpu=True)
     def chat(message: str, history: list[dict[str, Any]] | None = None, model: str | None = None,
              system_prompt: str = "", max_new_tokens: int = 128, temperature: float = 0.7, top_p: float = 0.95,
              top_k: int = 50, repetition_penalty: float = 1.0, do_sample: bool = True, seed: int = 0,

@@ -32,7 +32,7 @@ from playground.documents import (
 )
 from playground.errors import guarded
 from playground.images import open_image
-from playground.snippets import Raw, format_call, model_load_kwargs, pipeline_snippet
+from playground.snippets import Raw, format_call, pipeline_snippet, snippet_load_kwargs
 from playground.texts import Texts, request_language
 from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
 
@@ -406,7 +406,7 @@ def build(ctx: TabContext) -> None:
             code = classifier_snippet(loaded.source, name, question, top_k)
         else:
             imports, setup = page_setup(name, 1, pdf=False)
-            code = vision_language_snippet(loaded.source, model_load_kwargs(loaded.entry, loaded.dtype, loaded.device),
+            code = vision_language_snippet(loaded.source, snippet_load_kwargs(loaded),
                                            imports, setup, question, generation_options(loaded.entry, max_new_tokens),
                                            donut=is_donut(loaded.model))
         return result, code
@@ -427,7 +427,7 @@ def build(ctx: TabContext) -> None:
         pages = load_document(document, max_pages)  # a bad file is reported before any model loads
         unread = [] if ocr_free else read_words(pages, ocr_language)
         loaded = ctx.load(entry.id, entry.task, progress)
-        load_kwargs = model_load_kwargs(loaded.entry, loaded.dtype, loaded.device)
+        load_kwargs = snippet_load_kwargs(loaded)
         if ocr_free:
             options = generation_options(loaded.entry, max_new_tokens)
             answers = generate_answers(loaded.model, pages, question, options)
@@ -456,7 +456,7 @@ def build(ctx: TabContext) -> None:
                 with gr.Column():
                     answers = gr.JSON(label=TEXTS.ui("answers"))
             code = code_panel()
-            run.click(guarded(answer_image_question), [image, question, model, top_k, tokens], [answers, code],
+            run.click(guarded(answer_image_question, gpu=True), [image, question, model, top_k, tokens], [answers, code],
                       api_name="answer_image_question")
     if documents:
         with gr.Tab(TEXTS.ui("document")):
@@ -483,7 +483,7 @@ def build(ctx: TabContext) -> None:
             with gr.Accordion(TEXTS.ui("details"), open=False):
                 details = gr.JSON(label=TEXTS.ui("details"))
             dcode = code_panel()
-            drun.click(guarded(answer_document_question),
+            drun.click(guarded(answer_document_question, gpu=True),
                        [document, dquestion, dmodel, language, dtop_k, max_pages, show_words, dtokens],
                        [danswers, text, dcode, page_image, details], api_name="answer_document_question")
     about_panel(TEXTS)

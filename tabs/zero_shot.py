@@ -248,8 +248,8 @@ def build(ctx: TabContext) -> None:
             examples = sorted(EXAMPLES_DIR.glob("*.png"))
             if examples:
                 gr.Examples([[str(p), image_labels.value] for p in examples], inputs=[image, image_labels])
-            image_run.click(guarded(zero_shot_image), [image, image_model, image_labels, image_template],
+            image_run.click(guarded(zero_shot_image, gpu=True), [image, image_model, image_labels, image_template],
                             [image_scores, image_code], api_name="zero_shot_image")
     about_panel(TEXTS)
-    text_run.click(guarded(zero_shot_text), [text, text_model, text_labels, text_template, multi_label, batch],
+    text_run.click(guarded(zero_shot_text, gpu=True), [text, text_model, text_labels, text_template, multi_label, batch],
                    [text_scores, table, csv_file, text_code], api_name="zero_shot_text")
