@@ -16,12 +16,13 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from types import ModuleType
+from typing import Any, Mapping, Sequence
 
 from playground.catalog import Catalog, CatalogError, load_catalog
+from playground.registry import TAB_SPECS, TabContractError, check_tab_contract
 from playground.space import apply_space_defaults, default_catalog, running_on_space
 from playground.texts import Texts
-from tabs import TAB_SPECS
 
 ROOT = Path(__file__).resolve().parent
 EXIT_BAD_CONFIG = 2
@@ -46,29 +47,40 @@ TEXTS = Texts("app", STRINGS)
 
 
 def selected_tabs(catalog: Catalog, requested: str | None) -> list[str]:
-    """Tab keys to show, in registry order: those in the catalog, narrowed by --tabs."""
-    available = [spec.key for spec in TAB_SPECS if spec.key in catalog.tabs]
+    """Tab keys to show, in registry order: those in the catalog, narrowed by --tabs, and the tabs
+    with no tasks (the Models view), which are always shown."""
+    available = [spec.key for spec in TAB_SPECS if not spec.catalogued or spec.key in catalog.tabs]
     if not requested:
         return available
     wanted = [key.strip() for key in requested.split(",") if key.strip()]
     unknown = [key for key in wanted if key not in available]
     if unknown:
         raise CatalogError(f"--tabs: unknown or uncatalogued tab(s) {', '.join(unknown)} (available: {', '.join(available)})")
-    return [key for key in available if key in wanted]
+    return [spec.key for spec in TAB_SPECS if spec.key in available and (spec.key in wanted or not spec.catalogued)]
 
 
-def build_app(catalog: Catalog, manager: Any, tab_keys: Sequence[str]) -> tuple[Any, Any]:
-    """The gr.Blocks app and its gr.I18n table."""
+def tab_modules(tab_keys: Sequence[str]) -> dict[str, ModuleType]:
+    """The modules of the tabs to show, in registry order, each checked against the tab contract
+    (raises TabContractError naming the module and what it lacks)."""
+    modules = {}
+    for spec in TAB_SPECS:
+        if spec.key in tab_keys:
+            module = importlib.import_module(spec.module)
+            check_tab_contract(spec, module)
+            modules[spec.key] = module
+    return modules
+
+
+def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType]) -> tuple[Any, Any]:
+    """The gr.Blocks app and its gr.I18n table, with a tab for each of `modules` (see `tab_modules`)."""
     import gradio as gr
 
     from playground.inputs import check_api_inputs
     from playground.texts import merged_tables
     from playground.ui import COMMON, TabContext, language_switch, wire_language_switch
-    from tabs import models_view
 
-    specs = {spec.key: spec for spec in TAB_SPECS if spec.key in tab_keys}
-    modules = {key: importlib.import_module(spec.module) for key, spec in specs.items()}
-    all_texts = [TEXTS, COMMON, models_view.TEXTS, *(m.TEXTS for m in modules.values())]
+    specs = {spec.key: spec for spec in TAB_SPECS}
+    all_texts = [TEXTS, COMMON, *(m.TEXTS for m in modules.values())]
     i18n = gr.I18n(**merged_tables(all_texts))
 
     with gr.Blocks(title="Pipeline Playground") as demo:
@@ -80,11 +92,9 @@ def build_app(catalog: Catalog, manager: Any, tab_keys: Sequence[str]) -> tuple[
         with gr.Tabs():
             for key, module in modules.items():
                 with gr.Tab(module.TEXTS.ui("title"), id=key) as tab:
-                    module.build(TabContext(key=key, config=catalog.tabs[key], catalog=catalog, manager=manager, tasks=specs[key].tasks))
+                    context = TabContext(key=key, config=catalog.tabs.get(key), catalog=catalog, manager=manager, tasks=specs[key].tasks)
+                    module.build(context)
                 tabs.append(tab)
-            with gr.Tab(models_view.TEXTS.ui("title"), id="models") as tab:
-                models_view.build(catalog, manager)
-            tabs.append(tab)
         wire_language_switch(demo, switch, tabs)
     demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
     check_api_inputs(demo)
@@ -97,6 +107,7 @@ def serve(args: argparse.Namespace) -> int:
 
     catalog = load_catalog(args.catalog)
     tab_keys = selected_tabs(catalog, args.tabs)
+    modules = tab_modules(tab_keys)
     if running_on_space():
         apply_space_defaults(catalog)
     if args.queue_size:
@@ -105,10 +116,10 @@ def serve(args: argparse.Namespace) -> int:
     # ZeroGPU runs each GPU call in a forked worker: models loaded there do not outlive the call, so
     # the default models are loaded up front, in the main process, which the workers inherit.
     if args.preload or zero_gpu_enabled():
-        for key in tab_keys:
+        for key in (key for key in tab_keys if key in catalog.tabs):  # the Models view has no models
             for task in dict.fromkeys(m.task for m in catalog.tabs[key].models):
                 manager.get(key, None, task)
-    demo, i18n = build_app(catalog, manager, tab_keys)
+    demo, i18n = build_app(catalog, manager, modules)
     import gradio as gr
 
     from playground.ui import language_head
@@ -204,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "space-files":
             return space_files(args)
         return serve(args)
-    except CatalogError as exc:
+    except (CatalogError, TabContractError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_CONFIG
 

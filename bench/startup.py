@@ -18,7 +18,7 @@ def tab_count(catalog: Path) -> int:
     from app import selected_tabs
     from playground.catalog import load_catalog
 
-    return len(selected_tabs(load_catalog(catalog), None)) + 1  # + the Models tab
+    return len(selected_tabs(load_catalog(catalog), None))  # the Models tab included
 
 
 def measure(settings: Settings, log_dir: Path) -> dict[str, Any]:

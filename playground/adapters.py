@@ -4,11 +4,14 @@
   sentence-transformers does for MiniLM), used for fast zero-shot classification on CPU.
 - `vqa-classifier`: a VQA classifier such as ViLT (the visual-question-answering pipeline was removed
   in transformers 5), returning the top answers with sigmoid scores as the old pipeline did.
+
+`ADAPTERS` maps each such task to its loader; torch and transformers are imported only when one runs,
+so the catalog can read the table before anything heavy is loaded.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 
 class SentenceEmbedder:
@@ -61,6 +64,7 @@ class VqaClassifier:
 
 
 def _from_pretrained_kwargs(load_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The model's from_pretrained() arguments for the manager's pipeline()-style load_kwargs."""
     import torch
 
     kwargs = dict(load_kwargs.get("model_kwargs", {}))
@@ -71,21 +75,37 @@ def _from_pretrained_kwargs(load_kwargs: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-def load_adapter(task: str, source: str, load_kwargs: dict[str, Any]) -> Any:
-    """Load `source` as the adapter for `task` with the same options a pipeline would get."""
-    from transformers import AutoModel, AutoModelForVisualQuestionAnswering, AutoProcessor, AutoTokenizer
+def _shared_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments the tokenizer or processor shares with its model."""
+    return {k: kwargs[k] for k in ("revision", "trust_remote_code") if k in kwargs}
+
+
+def _load_sentence_embedder(source: str, load_kwargs: dict[str, Any]) -> SentenceEmbedder:
+    from transformers import AutoModel, AutoTokenizer
 
     kwargs = _from_pretrained_kwargs(load_kwargs)
-    common = {k: kwargs[k] for k in ("revision", "trust_remote_code") if k in kwargs}
     device = load_kwargs.get("device")
-    if task == "sentence-similarity":
-        model = AutoModel.from_pretrained(source, **kwargs).eval()
-        if device:
-            model.to(device)
-        return SentenceEmbedder(model, AutoTokenizer.from_pretrained(source, **common), device or "cpu")
-    if task == "vqa-classifier":
-        model = AutoModelForVisualQuestionAnswering.from_pretrained(source, **kwargs).eval()
-        if device:
-            model.to(device)
-        return VqaClassifier(model, AutoProcessor.from_pretrained(source, **common))
-    raise ValueError(f"no adapter for task {task!r}")
+    model = AutoModel.from_pretrained(source, **kwargs).eval()
+    if device:
+        model.to(device)
+    return SentenceEmbedder(model, AutoTokenizer.from_pretrained(source, **_shared_kwargs(kwargs)), device or "cpu")
+
+
+def _load_vqa_classifier(source: str, load_kwargs: dict[str, Any]) -> VqaClassifier:
+    from transformers import AutoModelForVisualQuestionAnswering, AutoProcessor
+
+    kwargs = _from_pretrained_kwargs(load_kwargs)
+    device = load_kwargs.get("device")
+    model = AutoModelForVisualQuestionAnswering.from_pretrained(source, **kwargs).eval()
+    if device:
+        model.to(device)
+    return VqaClassifier(model, AutoProcessor.from_pretrained(source, **_shared_kwargs(kwargs)))
+
+
+AdapterLoader = Callable[[str, dict[str, Any]], Any]
+# task -> loader(source, load_kwargs): the manager loads these tasks through their adapter instead of
+# transformers.pipeline, and the catalog accepts them as tasks (playground.catalog.ADAPTER_TASKS).
+ADAPTERS: dict[str, AdapterLoader] = {
+    "sentence-similarity": _load_sentence_embedder,
+    "vqa-classifier": _load_vqa_classifier,
+}

@@ -7,18 +7,18 @@ problem, instead of failing later in front of a class.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
-
-import re
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from tabs import TAB_TASKS
+from playground.adapters import ADAPTERS
+from playground.registry import TAB_TASKS
 
 # Tasks served by a project adapter rather than `transformers.pipeline` (no pipeline exists for them).
-ADAPTER_TASKS = ("vqa-classifier", "sentence-similarity")
+ADAPTER_TASKS = tuple(ADAPTERS)
 
 
 _PARAM_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9}

@@ -12,8 +12,11 @@ import inspect
 import logging
 from typing import Any, Callable
 
+from playground.devices import release_memory
 from playground.gpu import on_gpu
-from playground.texts import DEFAULT_LANGUAGE, request_language
+from playground.texts import LocalizedError, UserError, request_language
+
+__all__ = ["OUT_OF_MEMORY", "UNEXPECTED", "UserError", "guarded", "to_gradio_error"]
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +36,6 @@ UNEXPECTED = {
 }
 
 
-class UserError(Exception):
-    """A problem with the user's input or choice; carries the message in every UI language."""
-
-    def __init__(self, messages: dict[str, str] | str):
-        if isinstance(messages, str):
-            messages = {DEFAULT_LANGUAGE: messages}
-        super().__init__(messages.get(DEFAULT_LANGUAGE) or next(iter(messages.values())))
-        self.messages = messages
-
-    def in_language(self, lang: str) -> str:
-        return self.messages.get(lang) or str(self)
-
-
 def _is_out_of_memory(exc: BaseException) -> bool:
     if isinstance(exc, MemoryError):
         return True
@@ -59,17 +49,11 @@ def to_gradio_error(exc: BaseException, lang: str) -> Exception:
     """The gr.Error the user sees for `exc`."""
     import gradio as gr
 
-    from playground.model_manager import ModelLoadError
-
     if isinstance(exc, gr.Error):
         return exc
-    if isinstance(exc, UserError):
-        return gr.Error(exc.in_language(lang), print_exception=False)
-    if isinstance(exc, ModelLoadError):
+    if isinstance(exc, LocalizedError):  # bad input (UserError) or a model that did not load
         return gr.Error(exc.in_language(lang), print_exception=False)
     if _is_out_of_memory(exc):
-        from playground.model_manager import release_memory
-
         release_memory()
         return gr.Error(OUT_OF_MEMORY.get(lang, OUT_OF_MEMORY["en"]), print_exception=False)
     log.exception("unexpected error in an event handler")

@@ -4,7 +4,8 @@ Each tab module defines `STRINGS = {"en": {...}, "ko": {...}}` and wraps it in `
 STRINGS)`. UI labels go through Gradio's own i18n (`Texts.ui`, resolved in the browser from its
 language); messages computed on the server (errors, notes) are rendered with `Texts.render` in the
 request's language. The language is the one picked with the app's language switch (a cookie), else
-the browser's (Accept-Language).
+the browser's (Accept-Language). Errors that reach the user carry their message in every language
+(`LocalizedError`); this module imports nothing else of the package, so every other module may use it.
 """
 
 from __future__ import annotations
@@ -46,6 +47,23 @@ def request_language(request: Any) -> str:
     return language_from_cookie(headers.get("cookie")) or language_from_header(headers.get("accept-language"))
 
 
+class LocalizedError(Exception):
+    """An error whose message exists in every UI language; `in_language` picks the caller's."""
+
+    def __init__(self, messages: Mapping[str, str] | str):
+        if isinstance(messages, str):
+            messages = {DEFAULT_LANGUAGE: messages}
+        super().__init__(messages.get(DEFAULT_LANGUAGE) or next(iter(messages.values())))
+        self.messages = dict(messages)
+
+    def in_language(self, lang: str) -> str:
+        return self.messages.get(lang) or str(self)
+
+
+class UserError(LocalizedError):
+    """A problem with the user's input or choice."""
+
+
 class Texts:
     """One tab's string table."""
 
@@ -72,9 +90,7 @@ class Texts:
             raise KeyError(f"{self.namespace}: no string {key!r}")
         return I18nData(f"{self.namespace}.{key}")
 
-    def error(self, key: str, **params: Any) -> "UserError":
-        from playground.errors import UserError
-
+    def error(self, key: str, **params: Any) -> UserError:
         return UserError(self.render(key, **params))
 
 

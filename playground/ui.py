@@ -45,7 +45,8 @@ class TabContext:
     """Handed to each tab's build(): everything it may use, no globals."""
 
     key: str
-    config: TabConfig
+    # The tab's catalog block; None for a tab with no tasks (the Models view).
+    config: TabConfig | None
     catalog: Catalog
     manager: ModelManager
     # The tasks the tab's registry entry serves (tabs take their tasks from here, not a constant).
@@ -112,6 +113,10 @@ def about_panel(texts: Texts, key: str = "about") -> None:
     with gr.Accordion(COMMON.ui("about"), open=False):
         gr.Markdown(texts.ui(key))
 
+
+# `js=` for a page-load event whose server answer depends on the language: it waits until a
+# remembered or linked (`?lang=ko`) language has been applied, so the request carries its cookie.
+LANGUAGE_READY_JS = "async () => { await window.playgroundLanguageReady; return []; }"
 
 # Each language's name in itself, for the switch.
 LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
@@ -189,7 +194,6 @@ def wire_language_switch(demo: Any, switch: Any, tabs: list[Any]) -> None:
         return [request_language(request), *tab_labels()]
 
     page_language.__annotations__ = {"request": gr.Request}  # how Gradio knows to pass the request
-    demo.load(page_language, None, [switch, *tabs], js="async () => { await window.playgroundLanguageReady; return []; }",
-              api_visibility="private", queue=False)
+    demo.load(page_language, None, [switch, *tabs], js=LANGUAGE_READY_JS, api_visibility="private", queue=False)
     switch.input(lambda lang: tab_labels(), switch, tabs, js="(lang) => window.playgroundSetLanguage(lang).then(() => lang)",
                  api_visibility="private", queue=False)

@@ -1,36 +1,11 @@
-"""The tab registry: display order, tab key, module and the tasks each tab serves.
+"""The tab modules; their registry (order, keys, tasks) is `playground.registry`, re-exported here.
 
-Adding a tab = one module in this package + one entry here + one block in models.yaml. This module
-imports nothing heavy so the catalog can be validated before Gradio or torch are loaded.
+Adding a tab = one module in this package + one TabSpec in playground/registry.py + one block in
+models.yaml (see the README, "Adding a tab").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from playground.registry import TAB_SPECS, TAB_TASKS, TabSpec
 
-
-@dataclass(frozen=True)
-class TabSpec:
-    key: str
-    module: str
-    tasks: tuple[str, ...]
-
-
-TAB_SPECS: tuple[TabSpec, ...] = (
-    TabSpec("speech_to_text", "tabs.speech_to_text", ("automatic-speech-recognition",)),
-    TabSpec("image_classification", "tabs.image_classification", ("image-classification",)),
-    TabSpec("fill_mask", "tabs.fill_mask", ("fill-mask",)),
-    TabSpec(
-        "zero_shot",
-        "tabs.zero_shot",
-        ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification"),
-    ),
-    TabSpec(
-        "visual_qa",
-        "tabs.visual_qa",
-        ("vqa-classifier", "image-text-to-text", "document-question-answering"),
-    ),
-    TabSpec("text_generation", "tabs.text_generation", ("text-generation",)),
-)
-
-TAB_TASKS: dict[str, tuple[str, ...]] = {spec.key: spec.tasks for spec in TAB_SPECS}
+__all__ = ["TAB_SPECS", "TAB_TASKS", "TabSpec"]

@@ -1,6 +1,8 @@
 """The Models / System tab: device and memory, loaded models, unload buttons, catalog cache status.
 
-Endpoints: `/loaded_models` (what is in memory) and `/unload_model` (free one model, or "all").
+An ordinary tab of the registry with no tasks of its own (it shows every tab's models), so it is
+always shown whatever the catalog lists. Endpoints: `/loaded_models` (what is in memory) and
+`/unload_model` (free one model, or "all").
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from typing import Any
 from playground.catalog import Catalog
 from playground.errors import guarded
 from playground.model_manager import ModelManager
-from playground.texts import Texts
-from playground.ui import about_panel
+from playground.texts import DEFAULT_LANGUAGE, Texts, request_language
+from playground.ui import LANGUAGE_READY_JS, TabContext, about_panel
 
 STRINGS = {
     "en": {
@@ -33,6 +35,12 @@ STRINGS = {
         "col_task": "Task",
         "col_cached": "Downloaded",
         "col_notes": "Notes",
+        "cached_yes": "yes",
+        "cached_no": "no",
+        "note_default": "default",
+        "note_gated": "gated: needs HF_TOKEN",
+        "note_device_map": "device_map={device_map}",
+        "note_remote_code": "runs remote code",
         "about": (
             "Models load the first time a tab uses them and stay in memory for the next request. "
             "When more than the catalog's `max_loaded_models` (or its `memory_budget_gb`) are loaded, "
@@ -57,6 +65,12 @@ STRINGS = {
         "col_task": "작업",
         "col_cached": "내려받음",
         "col_notes": "메모",
+        "cached_yes": "예",
+        "cached_no": "아니요",
+        "note_default": "기본값",
+        "note_gated": "접근 제한: HF_TOKEN 필요",
+        "note_device_map": "device_map={device_map}",
+        "note_remote_code": "원격 코드 실행",
         "about": (
             "모델은 탭이 처음 사용할 때 불러오고, 다음 요청을 위해 메모리에 남습니다. 카탈로그의 "
             "`max_loaded_models`(또는 `memory_budget_gb`)보다 많이 불러오면 가장 오래 쓰지 않은 모델을 "
@@ -103,47 +117,62 @@ def system_info(manager: ModelManager) -> dict[str, Any]:
     return info
 
 
-def catalog_rows(catalog: Catalog, manager: ModelManager) -> list[list[Any]]:
+# The catalog table's columns, in order (their headers are these strings in the request's language).
+CATALOG_COLUMNS = ("col_tab", "col_label", "col_id", "col_task", "col_cached", "col_notes")
+
+
+def catalog_rows(catalog: Catalog, manager: ModelManager, lang: str = DEFAULT_LANGUAGE) -> list[list[Any]]:
     """One row per catalog model: tab, label, id, task, downloaded?, notes (gated, device_map)."""
     rows = []
     for tab_key, tab in catalog.tabs.items():
         for entry in tab.models:
             notes = []
             if entry.default:
-                notes.append("default")
+                notes.append(TEXTS.get("note_default", lang))
             if entry.gated:
-                notes.append("gated: needs HF_TOKEN")
+                notes.append(TEXTS.get("note_gated", lang))
             if entry.device_map:
-                notes.append(f"device_map={entry.device_map}")
+                notes.append(TEXTS.get("note_device_map", lang, device_map=entry.device_map))
             if entry.trust_remote_code:
-                notes.append("runs remote code")
-            rows.append([tab_key, entry.label, entry.id, entry.task, "yes" if manager.is_cached(entry) else "no", ", ".join(notes)])
+                notes.append(TEXTS.get("note_remote_code", lang))
+            cached = TEXTS.get("cached_yes" if manager.is_cached(entry) else "cached_no", lang)
+            rows.append([tab_key, entry.label, entry.id, entry.task, cached, ", ".join(notes)])
     return rows
 
 
-def unload_model(manager: ModelManager, model: str) -> tuple[str, list[dict[str, Any]]]:
+def catalog_table(catalog: Catalog, manager: ModelManager, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """The catalog table (headers and rows) in `lang`, as a gr.Dataframe value."""
+    return {"headers": [TEXTS.get(column, lang) for column in CATALOG_COLUMNS], "data": catalog_rows(catalog, manager, lang)}
+
+
+def unload_model(manager: ModelManager, model: str, lang: str = DEFAULT_LANGUAGE) -> tuple[str, list[dict[str, Any]]]:
     """Unload by id, label or cache key ("all" for everything); returns a message and what is left."""
     if not model or not model.strip():
         raise TEXTS.error("nothing_loaded", ref="")
     labels = manager.unload(model)
     if not labels and model.strip().lower() == "all":
-        return TEXTS.get("unloaded", labels="-"), []
+        return TEXTS.get("unloaded", lang, labels="-"), []
     if not labels:
         raise TEXTS.error("nothing_loaded", ref=model.strip())
-    return TEXTS.get("unloaded", labels=", ".join(labels)), manager.loaded()
+    return TEXTS.get("unloaded", lang, labels=", ".join(labels)), manager.loaded()
 
 
-def build(catalog: Catalog, manager: ModelManager) -> None:
+def build(ctx: TabContext) -> None:
     import gradio as gr
+
+    catalog, manager = ctx.catalog, ctx.manager
 
     def loaded_models() -> list[dict[str, Any]]:
         return manager.loaded()
 
-    def unload(model: str = "all") -> tuple[str, list[dict[str, Any]]]:
-        return unload_model(manager, model)
+    def unload(model: str = "all", request: Any = None) -> tuple[str, list[dict[str, Any]]]:
+        return unload_model(manager, model, request_language(request))
 
-    def system_and_catalog() -> tuple[dict[str, Any], list[list[Any]]]:
-        return system_info(manager), catalog_rows(catalog, manager)
+    def catalog_view(request: Any = None) -> dict[str, Any]:
+        return catalog_table(catalog, manager, request_language(request))
+
+    def system_and_catalog(request: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        return system_info(manager), catalog_view(request)
 
     with gr.Row():
         with gr.Column(scale=1):
@@ -155,14 +184,11 @@ def build(catalog: Catalog, manager: ModelManager) -> None:
                 target = gr.Textbox(label=TEXTS.ui("unload_target"), value="all", scale=3)
                 unload_button = gr.Button(TEXTS.ui("unload"), variant="stop", scale=1)
             status = gr.Markdown()
-    table = gr.Dataframe(
-        headers=["tab", "model", "id", "task", "downloaded", "notes"],
-        label=TEXTS.ui("catalog"),
-        interactive=False,
-        wrap=True,
-    )
+    # Filled on page load and on Refresh: its headers are data, which Gradio does not translate in the browser.
+    table = gr.Dataframe(label=TEXTS.ui("catalog"), interactive=False, wrap=True)
     about_panel(TEXTS)
 
+    gr.on(None, guarded(catalog_view), None, table, js=LANGUAGE_READY_JS, api_visibility="private", queue=False)
     refresh_button.click(guarded(loaded_models), None, loaded, api_name="loaded_models").then(
         guarded(system_and_catalog), None, [system, table], api_visibility="private"
     )

@@ -16,7 +16,7 @@ from playground.texts import LANGUAGE_COOKIE, Texts
 from tabs import TAB_SPECS
 
 TABLE_MODULES = [
-    "app", "playground.ui", "playground.audio", "playground.images", "playground.model_manager", "tabs.models_view",
+    "app", "playground.ui", "playground.audio", "playground.images", "playground.load_errors",
     *(spec.module for spec in TAB_SPECS),
 ]
 # A string may read the same in Korean only when it is one technical token (CSV, top_p, Id).

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from playground.catalog import parse_catalog
-from playground.model_manager import ModelLoadError, ModelManager, UnknownModelError, resolve_dtype
+from playground.devices import resolve_dtype
+from playground.load_errors import ModelLoadError, UnknownModelError
+from playground.model_manager import ModelManager
 
 
 def catalog_for(models_dir: Path, **defaults):  # noqa: ANN201

@@ -1,0 +1,84 @@
+"""The tab registry: display order, tab key, module and the tasks each tab serves; the tab contract.
+
+The registry is data: `playground.catalog` validates a catalog against it before Gradio or torch are
+loaded, `app.py` imports the modules it names and checks each keeps the contract (`contract_problems`).
+A tab with no tasks (the Models view) has no catalog block and is always shown. The shared package
+never imports the tab modules themselves; `tabs/__init__.py` re-exports this registry.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from types import ModuleType
+
+from playground.texts import DEFAULT_LANGUAGE, Texts
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    key: str
+    module: str
+    tasks: tuple[str, ...]
+
+    @property
+    def catalogued(self) -> bool:
+        """Whether the tab's models come from a block of the catalog (else it is always shown)."""
+        return bool(self.tasks)
+
+
+TAB_SPECS: tuple[TabSpec, ...] = (
+    TabSpec("speech_to_text", "tabs.speech_to_text", ("automatic-speech-recognition",)),
+    TabSpec("image_classification", "tabs.image_classification", ("image-classification",)),
+    TabSpec("fill_mask", "tabs.fill_mask", ("fill-mask",)),
+    TabSpec(
+        "zero_shot",
+        "tabs.zero_shot",
+        ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification"),
+    ),
+    TabSpec(
+        "visual_qa",
+        "tabs.visual_qa",
+        ("vqa-classifier", "image-text-to-text", "document-question-answering"),
+    ),
+    TabSpec("text_generation", "tabs.text_generation", ("text-generation",)),
+    TabSpec("models", "tabs.models_view", ()),
+)
+
+# The tabs a catalog may list, with the tasks their models may have.
+TAB_TASKS: dict[str, tuple[str, ...]] = {spec.key: spec.tasks for spec in TAB_SPECS if spec.catalogued}
+
+# Strings every tab's TEXTS must have: its title in the tab strip and its "what is happening" note.
+REQUIRED_STRINGS = ("title", "about")
+
+
+class TabContractError(Exception):
+    """A tab module that does not keep the tab contract; the message names the module and the fix."""
+
+
+def contract_problems(module: ModuleType) -> list[str]:
+    """What `module` lacks of the tab contract: `TEXTS` (a Texts with title and about) and `build(ctx)`."""
+    problems = []
+    texts = getattr(module, "TEXTS", None)
+    if not isinstance(texts, Texts):
+        problems.append("no TEXTS = Texts(key, STRINGS) table")
+    else:
+        missing = [key for key in REQUIRED_STRINGS if key not in texts.table[DEFAULT_LANGUAGE]]
+        if missing:
+            problems.append(f"TEXTS has no {' or '.join(repr(key) for key in missing)} string")
+    build = getattr(module, "build", None)
+    if not callable(build):
+        problems.append("no build(ctx) function")
+    else:
+        try:
+            inspect.signature(build).bind(object())
+        except TypeError:
+            problems.append(f"build{inspect.signature(build)} must take one argument, the TabContext: build(ctx)")
+    return problems
+
+
+def check_tab_contract(spec: TabSpec, module: ModuleType) -> None:
+    """Raise TabContractError when the module of `spec` breaks the contract."""
+    problems = contract_problems(module)
+    if problems:
+        raise TabContractError(f"tab {spec.key!r} ({spec.module}) breaks the tab contract: " + "; ".join(problems))

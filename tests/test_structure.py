@@ -1,0 +1,162 @@
+"""The code's shape: import arrows in the shared package point one way (never into `tabs/`, no
+circles), every tab keeps the tab contract, and a tab that breaks it stops the app at start-up."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import subprocess
+import sys
+import textwrap
+import types
+from pathlib import Path
+
+import pytest
+import yaml
+
+from playground.adapters import ADAPTERS
+from playground.catalog import ADAPTER_TASKS, parse_catalog
+from playground.registry import TAB_SPECS, contract_problems
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "playground"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module `path` imports, at top level or inside functions (`from a import b` counts a and a.b)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # `from .x import y` inside the package
+                base = f"playground.{base}" if base else "playground"
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def package_graph() -> dict[str, set[str]]:
+    """playground module -> the playground modules it imports."""
+    modules = {f"playground.{p.stem}": p for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+    return {name: imported_modules(path) & set(modules) - {name} for name, path in modules.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle of `graph` as a path (first module repeated at the end), or None."""
+    state: dict[str, str] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "open"
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == "open":
+                return stack[stack.index(target):] + [target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        stack.pop()
+        state[node] = "done"
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (cycle := visit(start)):
+            return cycle
+    return None
+
+
+def test_no_module_of_the_shared_package_imports_tabs() -> None:
+    offenders = {
+        path.name: sorted(m for m in imported_modules(path) if m == "tabs" or m.startswith("tabs."))
+        for path in PACKAGE.glob("*.py")
+    }
+    assert not {name: found for name, found in offenders.items() if found}, offenders
+
+
+def test_the_shared_package_has_no_import_circle() -> None:
+    graph = package_graph()
+    assert graph["playground.model_manager"], "the graph sees imports"  # the check below can fail
+    cycle = find_cycle(graph)
+    assert cycle is None, " -> ".join(cycle or [])
+
+
+def test_the_cycle_finder_finds_circles() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_importing_the_catalog_and_manager_loads_nothing_heavy() -> None:
+    code = ("import sys, playground.catalog, playground.model_manager, playground.errors, tabs; "
+            "print(sorted(m for m in ('torch', 'transformers', 'gradio') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_adapter_tasks_come_from_the_adapter_table() -> None:
+    assert set(ADAPTER_TASKS) == set(ADAPTERS)
+    served = {task for spec in TAB_SPECS for task in spec.tasks}
+    assert set(ADAPTERS) <= served, "every adapter task is served by a tab"
+
+
+@pytest.mark.parametrize("spec", TAB_SPECS, ids=lambda spec: spec.key)
+def test_every_registered_tab_keeps_the_contract(spec) -> None:  # noqa: ANN001
+    assert contract_problems(importlib.import_module(spec.module)) == []
+
+
+def broken_module(**attributes: object) -> types.ModuleType:
+    module = types.ModuleType("broken_tab")
+    vars(module).update(attributes)
+    return module
+
+
+def test_contract_problems_name_what_is_missing() -> None:
+    from playground.texts import Texts
+
+    good_texts = Texts("broken", {"en": {"title": "T", "about": "A"}, "ko": {"title": "T", "about": "A"}})
+    no_about = Texts("broken", {"en": {"title": "T"}, "ko": {"title": "T"}})
+    assert contract_problems(broken_module(TEXTS=good_texts, build=lambda ctx: None)) == []
+    assert contract_problems(broken_module(build=lambda ctx: None)) == ["no TEXTS = Texts(key, STRINGS) table"]
+    assert contract_problems(broken_module(TEXTS=no_about, build=lambda ctx: None)) == ["TEXTS has no 'about' string"]
+    assert contract_problems(broken_module(TEXTS=good_texts)) == ["no build(ctx) function"]
+    [problem] = contract_problems(broken_module(TEXTS=good_texts, build=lambda catalog, manager: None))
+    assert "build(catalog, manager) must take one argument" in problem
+
+
+def test_a_tab_that_breaks_the_contract_stops_the_app(test_catalog: Path, tmp_path: Path) -> None:
+    """The real start-up path with the fill-mask tab replaced by a module that lacks `about` and has
+    an old-style build(): exit code 2, a message naming the module and the fix, no traceback."""
+    script = tmp_path / "start_with_broken_tab.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys, types
+        sys.path.insert(0, {str(ROOT)!r})
+        from playground.texts import Texts
+        broken = types.ModuleType("tabs.fill_mask")
+        broken.TEXTS = Texts("fill_mask", {{"en": {{"title": "Fill"}}, "ko": {{"title": "채우기"}}}})
+        broken.build = lambda catalog, manager: None
+        sys.modules["tabs.fill_mask"] = broken
+        import app
+        sys.exit(app.main(["--catalog", {str(test_catalog)!r}, "--tabs", "fill_mask", "--port", "0"]))
+    """))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "tab 'fill_mask' (tabs.fill_mask) breaks the tab contract" in result.stderr
+    assert "TEXTS has no 'about' string" in result.stderr and "must take one argument" in result.stderr
+
+
+def test_the_models_view_is_shown_whatever_the_catalog_lists() -> None:
+    from app import selected_tabs
+
+    catalog = parse_catalog({"tabs": {"fill_mask": {"models": [{"id": "a/b"}]}}})
+    assert selected_tabs(catalog, None) == ["fill_mask", "models"]
+    assert selected_tabs(catalog, "fill_mask") == ["fill_mask", "models"]
+
+
+def test_a_catalog_cannot_list_the_models_view(tmp_path: Path) -> None:
+    from playground.catalog import CatalogError, load_catalog
+
+    path = tmp_path / "models.yaml"
+    path.write_text(yaml.safe_dump({"tabs": {"models": {"models": [{"id": "a/b"}]}}}))
+    with pytest.raises(CatalogError, match="tabs.models: unknown tab"):
+        load_catalog(path)
