@@ -88,14 +88,12 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
             gr.Markdown(TEXTS.ui("heading"), scale=4)
             switch = language_switch()
         gr.Markdown(TEXTS.ui("subheading"))
-        tabs = []
         with gr.Tabs():
             for key, module in modules.items():
-                with gr.Tab(module.TEXTS.ui("title"), id=key) as tab:
+                with gr.Tab(module.TEXTS.ui("title"), id=key):
                     context = TabContext(key=key, config=catalog.tabs.get(key), catalog=catalog, manager=manager, tasks=specs[key].tasks)
                     module.build(context)
-                tabs.append(tab)
-        wire_language_switch(demo, switch, tabs)
+        wire_language_switch(demo, switch)
     demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
     check_api_inputs(demo)
     return demo, i18n

@@ -17,16 +17,24 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from playground.adapters import ADAPTERS
 from playground.catalog import Catalog, ModelEntry
 from playground.devices import available_device, release_memory, resolve_dtype
 from playground.load_errors import ModelLoadError, UnknownModelError, explain_load_error
+from playground.texts import Texts
 
 log = logging.getLogger(__name__)
 
-ProgressFn = Callable[[float, str], None]
+STRINGS = {
+    "en": {"loading": "Loading {label}…", "loaded": "Loaded {label} in {seconds:.1f} s"},
+    "ko": {"loading": "{label} 불러오는 중…", "loaded": "{label}을(를) {seconds:.1f}초 만에 불러왔습니다"},
+}
+TEXTS = Texts("loading", STRINGS)
+
+# progress(fraction, message in every UI language): the caller shows the one its request asked for.
+ProgressFn = Callable[[float, Mapping[str, str]], None]
 # transformers builds a model under process-wide patches (default dtype, torch.linspace, weight-init
 # and tying hooks) and restores them afterwards: two loads overlapping in different threads undo each
 # other's patches and leave buffers on the meta device. One model is constructed at a time.
@@ -217,7 +225,7 @@ class ModelManager:
         dtype = resolve_dtype(entry.dtype, self.device)
         self._make_room_for(entry, source, dtype)
         if progress:
-            progress(0.0, f"Loading {entry.label}…")
+            progress(0.0, TEXTS.render("loading", label=entry.label))
         started = time.perf_counter()
         load_kwargs = {**self.load_kwargs(entry, dtype), **entry.pipeline_kwargs}
         try:
@@ -235,7 +243,7 @@ class ModelManager:
         device_map = getattr(inner, "hf_device_map", None)
         device = self.device if not entry.device_map else _describe_device_map(device_map, self.device)
         if progress:
-            progress(1.0, f"Loaded {entry.label} in {elapsed:.1f} s")
+            progress(1.0, TEXTS.render("loaded", label=entry.label, seconds=elapsed))
         log.info("loaded %s on %s (%s) in %.2f s", entry.id, device, dtype, elapsed)
         return LoadedModel(
             key=key,

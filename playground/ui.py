@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Mapping
 
 from playground.catalog import Catalog, Defaults, ModelEntry, TabConfig
-from playground.model_manager import LoadedModel, ModelManager
-from playground.texts import LANGUAGE_COOKIE, LANGUAGES, Texts, request_language
+from playground.model_manager import LoadedModel, ModelManager, ProgressFn
+from playground.texts import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES, Texts, request_language
 
 COMMON_STRINGS = {
     "en": {
@@ -22,7 +22,6 @@ COMMON_STRINGS = {
         "code": "Python",
         "about": "What is happening here?",
         "run": "Run",
-        "loading": "Loading {label}…",
         "custom_model_hint": "You may also type a Hugging Face Hub model id.",
         "language": "Language",
     },
@@ -32,7 +31,6 @@ COMMON_STRINGS = {
         "code": "파이썬",
         "about": "여기서 무슨 일이 일어나나요?",
         "run": "실행",
-        "loading": "{label} 불러오는 중…",
         "custom_model_hint": "Hugging Face Hub 모델 id를 직접 입력할 수도 있습니다.",
         "language": "언어",
     },
@@ -69,28 +67,36 @@ class TabContext:
         return self.manager.entry_for(self.key, model, task)
 
     def load(self, model: str | None, task: str | None = None, progress: Any = None) -> LoadedModel:
-        """Load (or fetch from cache) the chosen model, reporting progress to a gr.Progress."""
-        report: Callable[[float, str], None] | None = None
+        """Load (or fetch from cache) the chosen model, reporting progress to a gr.Progress in the
+        language of the request being handled."""
+        report: ProgressFn | None = None
         if progress is not None:
+            from gradio.context import LocalContext
 
-            def report(fraction: float, message: str) -> None:
-                progress(fraction, desc=message)
+            lang = request_language(LocalContext.request.get(None))
+
+            def report(fraction: float, message: Mapping[str, str]) -> None:
+                progress(fraction, desc=message.get(lang) or message[DEFAULT_LANGUAGE])
 
         return self.manager.get(self.key, model, task, progress=report)
 
 
 def model_picker(ctx: TabContext, task: str | None = None, label: Any = None, entries: list[ModelEntry] | None = None) -> Any:
-    """A dropdown of the catalog's models for `task` (or of the given `entries`) plus their descriptions;
-    the first default is preselected."""
+    """A dropdown of the catalog's models for `task` (or of the given `entries`) plus their descriptions
+    (and, when the catalog allows custom models, a hint that a Hub id may be typed); the first default
+    is preselected."""
     import gradio as gr
 
     entries = ctx.models(task) if entries is None else entries
-    info = " · ".join(f"{m.label}: {m.description}" for m in entries if m.description)
+    descriptions = " · ".join(f"{m.label}: {m.description}" for m in entries if m.description)[:400]
+    # The browser translates the marker inside the text (Gradio i18n in a string prop).
+    hint = str(COMMON.ui("custom_model_hint")) if ctx.limits.allow_custom_models else ""
+    info = " · ".join(part for part in (hint, descriptions) if part)
     return gr.Dropdown(
         choices=[(m.label, m.id) for m in entries],
         value=next((m for m in entries if m.default), entries[0]).id,
         label=label or COMMON.ui("model"),
-        info=info[:400] or None,
+        info=info or None,
         # Always accept typed values so an unknown id reaches the manager, which explains the refusal
         # (or loads it when the catalog allows custom models); Gradio's own check is a bare error.
         allow_custom_value=True,
@@ -178,14 +184,17 @@ def language_switch() -> Any:
     )
 
 
-def wire_language_switch(demo: Any, switch: Any, tabs: list[Any]) -> None:
+def wire_language_switch(demo: Any, switch: Any) -> None:
     """Picking a language changes the page's language in place (needs `language_head()` in the page head).
 
-    Gradio translates the tab strip's labels once, when the page starts, so after a change (and after
-    a remembered or linked language is applied on load) the server sends the tabs' labels again and
-    the browser translates them in the new language.
+    Gradio translates tab strips' labels once, when the page starts, so after a change (and after a
+    remembered or linked language is applied on load) the server sends the labels of every tab, the
+    tabs inside tabs included, again and the browser translates them in the new language. Call it
+    once the whole page is built.
     """
     import gradio as gr
+
+    tabs = [block for block in demo.blocks.values() if isinstance(block, gr.Tab)]
 
     def tab_labels() -> list[Any]:
         return [gr.update(label=tab.label) for tab in tabs]

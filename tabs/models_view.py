@@ -25,7 +25,6 @@ STRINGS = {
         "catalog": "Catalog",
         "refresh": "Refresh",
         "unload": "Unload",
-        "unload_all": "Unload all",
         "unload_target": "Model to unload (id, label, or all)",
         "unloaded": "Unloaded: {labels}.",
         "nothing_loaded": "No loaded model matches {ref!r}.",
@@ -39,7 +38,6 @@ STRINGS = {
         "cached_no": "no",
         "note_default": "default",
         "note_gated": "gated: needs HF_TOKEN",
-        "note_device_map": "device_map={device_map}",
         "note_remote_code": "runs remote code",
         "about": (
             "Models load the first time a tab uses them and stay in memory for the next request. "
@@ -55,7 +53,6 @@ STRINGS = {
         "catalog": "카탈로그",
         "refresh": "새로 고침",
         "unload": "내리기",
-        "unload_all": "모두 내리기",
         "unload_target": "내릴 모델 (id, 이름 또는 all)",
         "unloaded": "내린 모델: {labels}.",
         "nothing_loaded": "{ref!r}에 해당하는 불러온 모델이 없습니다.",
@@ -69,7 +66,6 @@ STRINGS = {
         "cached_no": "아니요",
         "note_default": "기본값",
         "note_gated": "접근 제한: HF_TOKEN 필요",
-        "note_device_map": "device_map={device_map}",
         "note_remote_code": "원격 코드 실행",
         "about": (
             "모델은 탭이 처음 사용할 때 불러오고, 다음 요청을 위해 메모리에 남습니다. 카탈로그의 "
@@ -132,7 +128,7 @@ def catalog_rows(catalog: Catalog, manager: ModelManager, lang: str = DEFAULT_LA
             if entry.gated:
                 notes.append(TEXTS.get("note_gated", lang))
             if entry.device_map:
-                notes.append(TEXTS.get("note_device_map", lang, device_map=entry.device_map))
+                notes.append(f"device_map={entry.device_map}")  # a catalog setting, the same in every language
             if entry.trust_remote_code:
                 notes.append(TEXTS.get("note_remote_code", lang))
             cached = TEXTS.get("cached_yes" if manager.is_cached(entry) else "cached_no", lang)

@@ -3,20 +3,24 @@ server messages follow the language the browser (or the app's language switch) a
 
 from __future__ import annotations
 
+import ast
 import importlib
+import os
 import re
+from pathlib import Path
 
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
+from test_browser import browser  # noqa: F401 - the shared chromium fixture
 
 from playground.catalog import ADAPTER_TASKS
 from playground.errors import OUT_OF_MEMORY, UNEXPECTED
-from playground.texts import LANGUAGE_COOKIE, Texts
+from playground.texts import LANGUAGE_COOKIE, LANGUAGES, Texts
 from tabs import TAB_SPECS
 
 TABLE_MODULES = [
-    "app", "playground.ui", "playground.audio", "playground.images", "playground.load_errors",
+    "app", "playground.ui", "playground.audio", "playground.images", "playground.load_errors", "playground.model_manager",
     *(spec.module for spec in TAB_SPECS),
 ]
 # A string may read the same in Korean only when it is one technical token (CSV, top_p, Id).
@@ -45,6 +49,48 @@ def test_every_string_has_a_korean_translation(texts: Texts) -> None:
             assert HANGUL.search(translated), f"{texts.namespace}.{key}: no Korean in {translated!r}"
         placeholders = set(re.findall(r"\{(\w+)", text))
         assert placeholders == set(re.findall(r"\{(\w+)", translated)), f"{texts.namespace}.{key}: placeholders differ"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+CODE_FILES = [ROOT / "app.py", *sorted((ROOT / "playground").glob("*.py")), *sorted((ROOT / "tabs").glob("*.py"))]
+
+
+def string_uses(paths: list[Path]) -> tuple[set[str], list[re.Pattern[str]]]:
+    """The string literals the code uses, and f-strings as patterns (`f"preset_{name}"` -> preset_.+),
+    leaving out the keys of the string tables themselves ({"en": {key: text}, "ko": {...}})."""
+    literals: set[str] = set()
+    patterns: list[re.Pattern[str]] = []
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        definitions: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values):
+                    if isinstance(key, ast.Constant) and key.value in LANGUAGES and isinstance(value, ast.Dict):
+                        definitions.update(id(k) for k in value.keys)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in definitions:
+                literals.add(node.value)
+            elif isinstance(node, ast.JoinedStr):
+                parts = [re.escape(v.value) if isinstance(v, ast.Constant) else ".+" for v in node.values]
+                patterns.append(re.compile("".join(parts)))
+    return literals, patterns
+
+
+def test_string_uses_sees_keys_and_leaves_out_definitions(tmp_path: Path) -> None:
+    code = tmp_path / "tab.py"
+    code.write_text('STRINGS = {"en": {"title": "T", "about": "A", "preset_x": "X"}, "ko": {"title": "T"}}\n'
+                    'TEXTS.ui("title")\nTEXTS.ui(f"preset_{name}")\n')
+    literals, patterns = string_uses([code])
+    assert "title" in literals and "about" not in literals
+    assert any(p.fullmatch("preset_x") for p in patterns) and not any(p.fullmatch("about") for p in patterns)
+
+
+@pytest.mark.parametrize("texts", all_tables(), ids=lambda texts: texts.namespace)
+def test_every_string_key_is_used(texts: Texts) -> None:
+    literals, patterns = string_uses(CODE_FILES)
+    unused = [key for key in texts.table["en"] if key not in literals and not any(p.fullmatch(key) for p in patterns)]
+    assert not unused, f"{texts.namespace}: keys no code uses: {unused}"
 
 
 def test_shared_error_messages_are_translated() -> None:
@@ -113,3 +159,112 @@ def test_model_errors_are_translated(app, client, tmp_path) -> None:  # noqa: AN
     message = error_message(app.url, {"Accept-Language": "ko"}, handle_file(str(picture)), model="no/such-model",
                             api_name="/classify_image")
     assert "카탈로그에 없습니다" in message and "no/such-model" in message
+
+
+# What a Korean page may show in Latin letters: names, code and technical terms that read the same in
+# Korean teaching material (lower case; model names, ids and descriptions come from the catalog).
+TECHNICAL_WORDS = {
+    "english", "hugging", "face", "hub", "transformers", "pipeline", "pipelines", "python", "gradio", "api",
+    "id", "json", "csv", "pdf", "png", "ocr", "gpu", "cpu", "cuda", "mps", "dtype", "device_map", "top-k", "top-p",
+    "k", "p", "log", "mask", "cls", "sep", "bos", "eos", "rtf", "srt", "vtt", "whisper", "clip", "vilt", "llava",
+    "bert", "roberta", "gpt", "llama", "minilm", "nli", "vqa", "ms", "mb", "gb", "s",
+}
+# Code, JSON and the example inputs (sample data, not UI words: Gradio's example gallery and rows).
+HIDDEN_FROM_CHECK = "code, pre, .cm-editor, [data-testid=json], .json-holder, script, style, textarea, .gallery-item, tr.tr-body"
+# The text of each visible element that holds text, whole (a word in <em> is read with its sentence).
+VISIBLE_TEXT_JS = f"""() => {{
+  const blocks = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {{
+    const element = walker.currentNode.parentElement;
+    if (!walker.currentNode.textContent.trim() || !element || element.closest({HIDDEN_FROM_CHECK!r})) continue;
+    if (!element.checkVisibility()) continue;
+    blocks.add(element.closest("p, li, td, th, h1, h2, h3, h4, h5, h6, label, button, legend") || element);
+  }}
+  const out = [...blocks].map((element) => element.innerText.trim()).filter(Boolean);
+  for (const input of document.querySelectorAll("input[placeholder], textarea[placeholder]")) {{
+    if (input.placeholder.trim() && input.checkVisibility()) out.push(input.placeholder.trim());
+  }}
+  return out;
+}}"""
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.'’\-]*")
+
+
+def catalog_words(catalog_path: Path) -> set[str]:
+    """Words of what the catalog's author wrote (labels, ids, descriptions, tasks): not UI strings."""
+    from playground.catalog import load_catalog
+
+    catalog = load_catalog(catalog_path)
+    texts = [key for key in catalog.tabs]
+    for tab in catalog.tabs.values():
+        texts += [text for m in tab.models for text in (m.id, m.label, m.description, m.task)]
+    return {word.rstrip(".'’-").lower() for text in texts for word in WORD.findall(text)}
+
+
+def english_words(text: str, allowed: set[str]) -> list[str]:
+    """The English words of a visible text that should have been translated ([] when it has Korean)."""
+    if "__i18n__" in text:
+        return ["untranslated i18n marker"]  # a Texts.ui() label where Gradio does not translate
+    if HANGUL.search(text):
+        return []
+    text = re.sub(r"\S+=\S+", " ", text)  # settings as code: device_map=auto
+    words = [w.rstrip(".'’-") for w in WORD.findall(text)]
+    return [w for w in words if len(w) > 1 and w.lower() not in allowed and not re.search(r"[\d_.]", w)]
+
+
+def test_english_words_finds_untranslated_text() -> None:
+    allowed = TECHNICAL_WORDS | {"bert"}
+    assert english_words("Show code", allowed) == ["Show", "code"]
+    assert english_words("코드 보기: top-k", allowed) == []
+    assert english_words("BERT · top-k · float32 · 12.5 ms · device_map=auto", allowed) == []
+    assert english_words('__i18n__{"__type__": "translation_metadata", "key": "tab.image"}', allowed)
+
+
+@pytest.fixture(scope="module")
+def korean_page(app, browser):  # noqa: ANN001, ANN201, F811
+    """The app opened with ?lang=ko by a browser that itself asks for English."""
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.goto(app.url + "?lang=ko", wait_until="networkidle")
+    page.get_by_text("파이프라인 놀이터").first.wait_for(timeout=30_000)
+    page.wait_for_function("() => document.querySelector('[role=tab]')?.innerText.trim() && "
+                           "/[\\uac00-\\ud7a3]/.test(document.querySelector('[role=tab]').innerText)", timeout=60_000)
+    yield page
+    context.close()
+
+
+def visible_texts_of_tab(page, title: str) -> list[str]:  # noqa: ANN001
+    """Open a top-level tab, then each of its sub-tabs; the visible texts seen on the way (accordions open)."""
+    page.get_by_role("tab", name=title, exact=True).first.click()
+    page.wait_for_timeout(500)
+    top_level = set(page.locator(".tab-wrapper").first.get_by_role("tab").all_inner_texts())
+    seen: list[str] = []
+
+    def collect() -> None:
+        closed = page.locator("button.label-wrap:not(.open)").locator("visible=true")
+        for _ in range(20):  # opening one may reveal others inside it
+            if not closed.count():
+                break
+            closed.first.click()
+        page.wait_for_timeout(300)
+        seen.extend(page.evaluate(VISIBLE_TEXT_JS))
+
+    collect()
+    sub_tabs = [tab for tab in page.get_by_role("tab").locator("visible=true").all() if tab.inner_text().strip() not in top_level]
+    for sub_tab in sub_tabs:
+        sub_tab.click()
+        page.wait_for_timeout(500)
+        collect()
+    return seen
+
+
+@pytest.mark.parametrize("spec", TAB_SPECS, ids=lambda spec: spec.key)
+def test_a_korean_page_shows_no_english_ui_text(korean_page, test_catalog, spec) -> None:  # noqa: ANN001
+    shown = os.environ.get("PLAYGROUND_TEST_TABS")
+    if spec.catalogued and shown and spec.key not in shown.split(","):
+        pytest.skip("tab not shown in this run")
+    title = importlib.import_module(spec.module).STRINGS["ko"]["title"]
+    allowed = TECHNICAL_WORDS | catalog_words(test_catalog)
+    found = {text: words for text in dict.fromkeys(visible_texts_of_tab(korean_page, title))
+             if (words := english_words(text, allowed))}
+    assert not found, f"{spec.key}: English on the Korean page: {found}"
