@@ -140,6 +140,11 @@ def test_errors_follow_accept_language(app) -> None:  # noqa: ANN001
     assert "No loaded model matches" in english
 
 
+def test_server_messages_follow_accept_language(app) -> None:  # noqa: ANN001
+    message, _ = Client(app.url, verbose=False, headers={"Accept-Language": "ko"}).predict("all", api_name="/unload_model")
+    assert message.startswith("내린 모델"), message
+
+
 def test_errors_follow_the_language_switch_over_the_browser(app) -> None:  # noqa: ANN001
     chose_korean = {"Accept-Language": "en-US", "Cookie": f"{LANGUAGE_COOKIE}=ko"}
     assert "불러온 모델이 없습니다" in error_message(app.url, chose_korean, "nothing-like-this", api_name="/unload_model")
