@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import os
 
+from playwright.sync_api import expect
 from test_browser import browser  # noqa: F401 - the shared chromium fixture
 
 from tabs import TAB_SPECS, models_view
@@ -34,7 +35,8 @@ def test_switching_language_changes_tab_titles_and_messages(app, browser) -> Non
     tabs = page.get_by_role("tab")
     tabs.first.wait_for(timeout=30_000)
     assert tabs.all_inner_texts() == tab_titles("en")
-    assert page.get_by_label("English").is_checked()
+    # The page's load events set the switch; "networkidle" can come before they are sent.
+    expect(page.get_by_label("English")).to_be_checked(timeout=30_000)
 
     page.get_by_label("한국어").check()
     page.get_by_text("파이프라인 놀이터").first.wait_for(timeout=30_000)
@@ -48,7 +50,7 @@ def test_switching_language_changes_tab_titles_and_messages(app, browser) -> Non
 
     page.reload(wait_until="networkidle")
     wait_for_tab_titles(page, tab_titles("ko"))
-    assert page.get_by_label("한국어").is_checked(), "the choice is remembered"
+    expect(page.get_by_label("한국어"), "the choice is remembered").to_be_checked(timeout=30_000)
     assert not errors, errors
     context.close()
 
