@@ -115,7 +115,7 @@ def test_every_shown_tab_has_its_collapsible_note(app, client) -> None:  # noqa:
 
     with urllib.request.urlopen(app.url + "config", timeout=10) as response:
         components = json.load(response)["components"]
-    top_level = {spec.key for spec in TAB_SPECS} | {"models"}  # tabs inside a tab have other ids
+    top_level = {spec.key for spec in TAB_SPECS}  # tabs inside a tab have other ids
     shown = {c["props"].get("id") for c in components if c["type"] == "tabitem"} & top_level
     accordions = [c for c in components if c["type"] == "accordion" and "common.about" in str(c["props"].get("label"))]
     notes = {str(c["props"].get("value")) for c in components if c["type"] == "markdown"}
