@@ -107,13 +107,14 @@ def build(ctx: TabContext) -> None:
             labels = gr.Label(label=TEXTS.ui("labels"))
     code = code_panel()
     inputs, outputs = [image, model, top_k], [labels, code]
+    # Before the examples: the first event of a handler takes its name (the examples' run would get "classify_image").
+    run.click(run_classify, inputs, outputs, api_name="classify_image")
     examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
     if examples:
         # The picture only: the model and top_k stay as the user set them.
         gr.Examples([[p, None, None] for p in examples], inputs=inputs, outputs=outputs, fn=run_classify,
                     run_on_click=True, cache_examples=False, label=TEXTS.ui("examples"))
     about_panel(TEXTS)
-    run.click(run_classify, inputs, outputs, api_name="classify_image")
     # API-only: a hidden trigger, so the browser's Run button never fires it.
     gr.Button(visible=False).click(guarded(classify_image_batch, gpu=True), inputs, [labels], batch=True,
                                    max_batch_size=MAX_BATCH, api_name="classify_image_batch")
