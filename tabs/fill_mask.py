@@ -243,7 +243,8 @@ def build(ctx: TabContext) -> None:
     compare_inputs = [templates, groups, model, b_targets, b_top_k, compare_models]
     compare_outputs = [top_view, target_view, csv_file, b_note, b_code, heatmap_view]
     compare.click(run_compare_bias, compare_inputs, compare_outputs, api_name="compare_bias")
-    gr.Examples([[p["templates"], p["groups"], None, p["targets"], None, None] for p in presets.values()],
-                inputs=compare_inputs, outputs=compare_outputs, fn=run_compare_bias, run_on_click=True,
-                cache_examples=False, label=TEXTS.ui("examples"))
+    examples = gr.Examples([[p["templates"], p["groups"], None, p["targets"], None, None] for p in presets.values()],
+                           inputs=compare_inputs, outputs=compare_outputs, fn=run_compare_bias, run_on_click=True,
+                           cache_examples=False, label=TEXTS.ui("examples"))
+    examples.dataset.headers = []  # Gradio would show the columns' i18n keys, untranslated
     about_panel(TEXTS)

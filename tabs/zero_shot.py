@@ -159,9 +159,10 @@ def build(ctx: TabContext) -> None:
             text_outputs = [text_scores, table, csv_file, text_code]
             text_run.click(run_text, text_inputs, text_outputs, api_name="zero_shot_text")
             # One text, single label, the default template (as the course calls the pipeline); the model stays.
-            gr.Examples([[sentence, None, labels, TEXT_TEMPLATE, False, False] for sentence, labels in TEXT_EXAMPLES],
-                        inputs=text_inputs, outputs=text_outputs, fn=run_text, run_on_click=True, cache_examples=False,
-                        visible_columns=[0, 2], label=TEXTS.ui("examples"))
+            examples = gr.Examples([[sentence, None, labels, TEXT_TEMPLATE, False, False] for sentence, labels in TEXT_EXAMPLES],
+                                   inputs=text_inputs, outputs=text_outputs, fn=run_text, run_on_click=True, cache_examples=False,
+                                   visible_columns=[0, 2], label=TEXTS.ui("examples"))
+            examples.dataset.headers = []  # Gradio would show the columns' i18n keys, untranslated
     if image_default:
         with gr.Tab(TEXTS.ui("image_tab")):
             with gr.Row():
@@ -177,9 +178,10 @@ def build(ctx: TabContext) -> None:
             run_image = guarded(zero_shot_image, gpu=True)
             image_inputs = [image, image_model, image_labels, image_template]
             image_run.click(run_image, image_inputs, [image_scores, image_code], api_name="zero_shot_image")
-            examples = sorted(EXAMPLES_DIR.glob("*.png"))
-            if examples:
-                gr.Examples([[str(p), None, IMAGE_LABELS, IMAGE_TEMPLATE] for p in examples], inputs=image_inputs,
-                            outputs=[image_scores, image_code], fn=run_image, run_on_click=True, cache_examples=False,
-                            visible_columns=[0, 2], label=TEXTS.ui("examples"))
+            pictures = sorted(EXAMPLES_DIR.glob("*.png"))
+            if pictures:
+                examples = gr.Examples([[str(p), None, IMAGE_LABELS, IMAGE_TEMPLATE] for p in pictures], inputs=image_inputs,
+                                       outputs=[image_scores, image_code], fn=run_image, run_on_click=True, cache_examples=False,
+                                       visible_columns=[0, 2], label=TEXTS.ui("examples"))
+                examples.dataset.headers = []  # Gradio would show the columns' i18n keys, untranslated
     about_panel(TEXTS)

@@ -32,7 +32,8 @@ def pipeline_loads(code: str) -> dict[str, dict[str, Any]]:
     loads = {}
     for call in _calls(ast.parse(code), "pipeline"):
         kwargs = _kwargs(call)
-        loads[kwargs.pop("model")] = {**LOAD_DEFAULTS, **kwargs}
+        model = kwargs.pop("model")
+        loads[model] = {**LOAD_DEFAULTS, **kwargs}
     return loads
 
 

@@ -31,6 +31,7 @@ def _open_tab(page: Any, module: str) -> None:
 def _no_error(page: Any) -> None:
     toasts = page.locator(".toast-body.error").locator("visible=true")
     assert not toasts.count(), toasts.all_inner_texts()
+    assert "__i18n__" not in page.inner_text("body"), "a label reached the page untranslated"
 
 
 @pytest.fixture
