@@ -204,3 +204,14 @@ def test_compare_snippet_reproduces_the_app(comparison, test_models):
     for (model, template, group, rank), value in app_top.items():
         sentence = re.sub(r"\[MASK\]|<mask>|_{3,}", mask[model], template.replace("{group}", group))
         assert printed_top[(model, sentence)][rank - 1] == pytest.approx(value, rel=1e-5)
+
+
+def test_snippets_load_the_model_as_the_app_did(client, comparison):
+    from load_kwargs import app_load_kwargs, pipeline_loads
+
+    *_, code = client.predict("the cat is [MASK] .", BERT, 3, "", api_name="/fill_mask")
+    assert pipeline_loads(code) == {"./bert-mlm": app_load_kwargs(client, BERT)}
+    *_, code = client.predict("the cat is [MASK] .", ROBERTA, 3, "dog", api_name="/fill_mask")
+    assert pipeline_loads(code) == {"./roberta-mlm": app_load_kwargs(client, ROBERTA)}
+    code = comparison[4]  # both models, each loaded as the app loaded it
+    assert pipeline_loads(code) == {"./bert-mlm": app_load_kwargs(client, BERT), "./roberta-mlm": app_load_kwargs(client, ROBERTA)}

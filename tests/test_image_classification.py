@@ -194,3 +194,10 @@ def test_show_code_snippet_reproduces_the_app(client, test_models, tmp_path) -> 
     printed = ast.literal_eval(last_line(run_snippet(code, {"your_image.jpg": tmp_path / "your_image.jpg"}, cwd=test_models)))
     assert [r["label"] for r in printed] == [c["label"] for c in labels["confidences"]]
     assert [r["score"] for r in printed] == pytest.approx([c["confidence"] for c in labels["confidences"]], abs=1e-5)
+
+
+def test_snippet_loads_the_model_as_the_app_did(client, tmp_path) -> None:
+    from load_kwargs import app_load_kwargs, pipeline_loads
+
+    _, code = client.predict(handle_file(_save(tmp_path, "a.png", _rgb())), "ConvNeXt (test)", 3, api_name="/classify_image")
+    assert pipeline_loads(code) == {"./convnext": app_load_kwargs(client, "ConvNeXt (test)")}

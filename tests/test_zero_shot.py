@@ -156,3 +156,16 @@ def test_image_examples_are_clickable(app) -> None:
         config = json.load(response)
     samples = json.dumps([c["props"]["samples"] for c in config["components"] if c.get("type") == "dataset"])
     assert "circle, triangle, house" in samples and "red_circle.png" in samples and EXAMPLES_DIR.is_dir()
+
+
+def test_snippets_load_the_model_as_the_app_did(client, tmp_path) -> None:
+    from load_kwargs import adapter_load, app_load_kwargs, from_pretrained_load, pipeline_loads
+
+    *_, code = client.predict("hello", NLI, "a, b", "{}.", False, False, api_name="/zero_shot_text")
+    assert pipeline_loads(code) == {"./nli": app_load_kwargs(client, NLI)}
+    *_, code = client.predict("hello", MINILM, "a, b", "{}.", False, False, api_name="/zero_shot_text")
+    assert from_pretrained_load(code) == adapter_load(app_load_kwargs(client, MINILM))
+    path = tmp_path / "a.png"
+    Image.new("RGB", (20, 20)).save(path)
+    _, code = client.predict(handle_file(str(path)), CLIP, "a, b", "a photo of a {}.", api_name="/zero_shot_image")
+    assert pipeline_loads(code) == {"./clip": app_load_kwargs(client, CLIP)}

@@ -1,0 +1,62 @@
+"""What a "show code" snippet loads its model with, read from the code with `ast`, and what the app used.
+
+    assert pipeline_loads(code) == {model_id: app_load_kwargs(client, label)}
+    assert from_pretrained_load(code) == adapter_load(app_load_kwargs(client, label))
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Iterator
+
+# What pipeline() and from_pretrained() use for an option a snippet leaves out.
+LOAD_DEFAULTS = {"revision": None, "trust_remote_code": False}
+
+
+def _calls(tree: ast.AST, name: str) -> Iterator[ast.Call]:
+    """Calls of `name(...)` or `something.name(...)`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)) == name:
+                yield node
+
+
+def _kwargs(call: ast.Call) -> dict[str, Any]:
+    return {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords}
+
+
+def pipeline_loads(code: str) -> dict[str, dict[str, Any]]:
+    """Model id -> the keyword arguments of its `pipeline(task, model=..., ...)` call, without `model`,
+    with pipeline()'s defaults for what the snippet leaves out."""
+    loads = {}
+    for call in _calls(ast.parse(code), "pipeline"):
+        kwargs = _kwargs(call)
+        model = kwargs.pop("model")
+        loads[model] = {**LOAD_DEFAULTS, **kwargs}
+    return loads
+
+
+def from_pretrained_load(code: str, callee: str = "AutoModel") -> tuple[dict[str, Any], Any]:
+    """The keyword arguments of `<callee>.from_pretrained(...)` (defaults filled in) and the device of
+    the `.to(device)` applied to it (None without one)."""
+    tree = ast.parse(code)
+    (call,) = [c for c in _calls(tree, "from_pretrained") if isinstance(c.func, ast.Attribute)
+               and getattr(c.func.value, "id", None) == callee]
+    moves = [c for c in _calls(tree, "to") if c.func.value is call]  # type: ignore[attr-defined]
+    device = ast.literal_eval(moves[0].args[0]) if moves else None
+    return {**LOAD_DEFAULTS, **_kwargs(call)}, device
+
+
+def app_load_kwargs(client: Any, label: str) -> dict[str, Any]:
+    """`/loaded_models`' load_kwargs for the loaded model labelled `label`."""
+    loaded = client.predict(api_name="/loaded_models")
+    matches = [item for item in loaded if item["label"] == label]
+    assert matches, f"{label} is not loaded: {[item['label'] for item in loaded]}"
+    return matches[0]["load_kwargs"]
+
+
+def adapter_load(load_kwargs: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """The from_pretrained() keyword arguments and the device that pipeline() `load_kwargs` amount to."""
+    kwargs = {name: value for name, value in load_kwargs.items() if name not in ("model_kwargs", "device")}
+    return {**kwargs, **load_kwargs.get("model_kwargs", {})}, load_kwargs.get("device")
