@@ -194,7 +194,7 @@ def test_endpoints_document_every_parameter(test_catalog: Path) -> None:
     from playground.model_manager import ModelManager
 
     catalog = load_catalog(test_catalog)
-    demo, _ = app.build_app(catalog, ModelManager(catalog), list(DOCUMENTED_TABS))
+    demo, _ = app.build_app(catalog, ModelManager(catalog), app.tab_modules(list(DOCUMENTED_TABS)))
     api = demo.get_api_info()["named_endpoints"]
     documented = [name for name, (tab, _) in REQUIRED.items() if tab in DOCUMENTED_TABS]
     for block_fn in demo.fns.values():

@@ -44,7 +44,7 @@ def test_every_subset_of_a_tabs_tasks_builds(test_catalog: Path, tmp_path: Path,
 
     catalog = load_catalog(subset_catalog(test_catalog, tmp_path / "models.yaml", tab, tasks))
     manager = ModelManager(catalog)
-    demo, _ = app.build_app(catalog, manager, [tab])
+    demo, _ = app.build_app(catalog, manager, app.tab_modules([tab]))
     endpoints = set(demo.get_api_info()["named_endpoints"]) - {"/loaded_models", "/unload_model"}
     assert endpoints, f"{tab} with only {tasks} offers no endpoint"
     assert manager.loaded() == [], "building the app loads no model"

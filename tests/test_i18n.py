@@ -19,8 +19,16 @@ from playground.errors import OUT_OF_MEMORY, UNEXPECTED
 from playground.texts import LANGUAGE_COOKIE, LANGUAGES, Texts
 from tabs import TAB_SPECS
 
+ROOT = Path(__file__).resolve().parents[1]
+
+# Every module that may hold a string table: the app, the whole shared package, every tab.
 TABLE_MODULES = [
-    "app", "playground.ui", "playground.audio", "playground.images", "playground.load_errors", "playground.model_manager",
+    "app",
+    *sorted(
+        ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for path in (ROOT / "playground").rglob("*.py")
+        if path.name != "__init__.py"
+    ),
     *(spec.module for spec in TAB_SPECS),
 ]
 # A string may read the same in Korean only when it is one technical token (CSV, top_p, Id).
@@ -51,8 +59,7 @@ def test_every_string_has_a_korean_translation(texts: Texts) -> None:
         assert placeholders == set(re.findall(r"\{(\w+)", translated)), f"{texts.namespace}.{key}: placeholders differ"
 
 
-ROOT = Path(__file__).resolve().parents[1]
-CODE_FILES = [ROOT / "app.py", *sorted((ROOT / "playground").glob("*.py")), *sorted((ROOT / "tabs").glob("*.py"))]
+CODE_FILES = [ROOT / "app.py", *sorted((ROOT / "playground").rglob("*.py")), *sorted((ROOT / "tabs").glob("*.py"))]
 
 
 def string_uses(paths: list[Path]) -> tuple[set[str], list[re.Pattern[str]]]:
