@@ -163,9 +163,11 @@ def build(ctx: TabContext) -> None:
             notes.append(TEXTS.get("nothing_recognised_note", lang))
         snippet = speech.transcription_snippet(loaded.entry.task, loaded.entry.id, snippet_load_kwargs(loaded),
                                                os.path.basename(audio or "audio.wav"), result)
+        # Gradio shows a table's headers untranslated: they are written here, in the request's language.
+        headers = [TEXTS.get(f"col_{name}", lang) for name in ("start", "end", "text")]
         return (
             result.text,
-            result.rows,
+            {"headers": headers, "data": result.rows},
             write_text_download(speech.to_srt(cues, width), ".srt", "transcript-"),
             write_text_download(speech.to_vtt(cues, width), ".vtt", "transcript-"),
             "\n\n".join(notes),
@@ -185,7 +187,7 @@ def build(ctx: TabContext) -> None:
 
     with gr.Row():
         with gr.Column():
-            audio = gr.Audio(sources=["microphone", "upload"], type="filepath", label=TEXTS.ui("audio"))
+            audio = gr.Audio(sources=["microphone", "upload"], type="filepath", label=TEXTS.ui("audio"), elem_id="speech-audio")
             model = model_picker(ctx, asr_task)
             default_is_whisper = whisper_options_visible(None)
             task = gr.Radio([(TEXTS.ui(f"task_{choice}"), choice) for choice in speech.TASK_CHOICES], value="transcribe",
@@ -199,8 +201,7 @@ def build(ctx: TabContext) -> None:
             button = gr.Button(TEXTS.ui("transcribe"), variant="primary")
         with gr.Column():
             text = gr.Textbox(label=TEXTS.ui("text"), lines=6)
-            table = gr.Dataframe(headers=[TEXTS.ui("col_start"), TEXTS.ui("col_end"), TEXTS.ui("col_text")],
-                                 label=TEXTS.ui("segments"))
+            table = gr.Dataframe(headers=["start", "end", "text"], label=TEXTS.ui("segments"), visible=False)  # shown with the first result
             srt = gr.File(label=TEXTS.ui("srt"))
             vtt = gr.File(label=TEXTS.ui("vtt"))
             stats = gr.Markdown()
@@ -213,6 +214,7 @@ def build(ctx: TabContext) -> None:
         # Only the clip is filled in: the run uses the model and options already chosen. (Created after
         # the click, so the endpoint keeps its name; the example's own event is undocumented.)
         gr.Examples([[str(EXAMPLE_CLIP), *[None] * (len(inputs) - 1)]], inputs, outputs, fn=handler, run_on_click=True,
-                    cache_examples=False, label=TEXTS.ui("examples"))
+                    cache_examples=False, label=TEXTS.ui("examples"), elem_id="speech-examples")
     about_panel(TEXTS)
     model.change(show_whisper_options, model, [task, language], api_visibility="private", queue=False)
+    table.change(lambda: gr.update(visible=True), None, table, api_visibility="private", queue=False)

@@ -129,14 +129,17 @@ def whole_number(value: Any, low: int, high: int, name: str) -> int:
     return whole_number_in_range(value, low, high, lambda: TEXTS.error("out_of_range", name=name, low=low, high=high, value=value))
 
 
-def examples(rows: list[tuple[str, str]], inputs: list[Any], outputs: list[Any], handler: Any) -> None:
+def examples(rows: list[tuple[str, str]], inputs: list[Any], outputs: list[Any], handler: Any, elem_id: str) -> None:
     """Clickable examples that fill the file and the question, then run `handler` with the other inputs as they are."""
     import gradio as gr
 
     found = [[str(EXAMPLES_DIR / name), question, *[None] * (len(inputs) - 2)]
              for name, question in rows if (EXAMPLES_DIR / name).is_file()]
     if found:
-        gr.Examples(found, inputs, outputs, fn=handler, run_on_click=True, cache_examples=False, label=TEXTS.ui("examples"))
+        shown = gr.Examples(found, inputs, outputs, fn=handler, run_on_click=True, cache_examples=False,
+                            label=TEXTS.ui("examples"), elem_id=elem_id)
+        # The table's column headers would be the inputs' labels, which Gradio does not translate there.
+        shown.dataset.headers = []
 
 
 # ---- the UI -------------------------------------------------------------------------------------
@@ -179,7 +182,7 @@ def picture_tab(ctx: TabContext, pictures: list[ModelEntry]) -> None:
     with gr.Tab(TEXTS.ui("image"), id="image"):
         with gr.Row():
             with gr.Column():
-                image = gr.File(label=TEXTS.ui("image"), type="filepath")
+                image = gr.File(label=TEXTS.ui("image"), type="filepath", elem_id="picture-file")
                 question = gr.Textbox(label=TEXTS.ui("question"))
                 model = model_picker(ctx, entries=pictures)
                 top_k = gr.Slider(1, vqa.MAX_TOP_K, value=PICTURE_TOP_K, step=1, label=TEXTS.ui("top_k"))
@@ -191,7 +194,7 @@ def picture_tab(ctx: TabContext, pictures: list[ModelEntry]) -> None:
         inputs, outputs = [image, question, model, top_k, tokens], [answers, code]
         handler = guarded(answer_image_question, gpu=True)
         run.click(handler, inputs, outputs, api_name="answer_image_question")
-        examples(PICTURE_EXAMPLES, inputs, outputs, handler)  # after the click: the endpoint keeps its name
+        examples(PICTURE_EXAMPLES, inputs, outputs, handler, "picture-examples")  # after the click: the endpoint keeps its name
 
 
 def document_tab(ctx: TabContext, documents: list[ModelEntry]) -> None:
@@ -251,7 +254,7 @@ def document_tab(ctx: TabContext, documents: list[ModelEntry]) -> None:
         languages = ocr_languages() or ["eng"]
         with gr.Row():
             with gr.Column():
-                document = gr.File(label=TEXTS.ui("document"), type="filepath")
+                document = gr.File(label=TEXTS.ui("document"), type="filepath", elem_id="document-file")
                 question = gr.Textbox(label=TEXTS.ui("question"))
                 model = model_picker(ctx, entries=documents)
                 language = gr.Dropdown(languages, value="eng" if "eng" in languages else languages[0],
@@ -273,7 +276,7 @@ def document_tab(ctx: TabContext, documents: list[ModelEntry]) -> None:
         outputs = [answers, text, code, page_image, details]
         handler = guarded(answer_document_question, gpu=True)
         run.click(handler, inputs, outputs, api_name="answer_document_question")
-        examples(DOCUMENT_EXAMPLES, inputs, outputs, handler)  # after the click: the endpoint keeps its name
+        examples(DOCUMENT_EXAMPLES, inputs, outputs, handler, "document-examples")  # after the click: the endpoint keeps its name
 
 
 def build(ctx: TabContext) -> None:

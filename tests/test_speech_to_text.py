@@ -431,12 +431,14 @@ def test_the_example_fills_the_audio_and_transcribes_in_the_browser(app: Running
             page = browser.new_page(locale="en-US")
             page.goto(app.url, wait_until="networkidle")
             page.get_by_role("tab", name="Speech to text").click()
-            panel = page.locator("#speech_to_text")
-            examples = panel.get_by_text("Examples (click one to transcribe it)").locator("xpath=..")
-            panel.locator(".gallery-item, .example, tr.tr-body").locator("visible=true").first.click()
-            # The clip is in the audio input (its player), and the run's stats are its own.
-            expect(panel.locator("audio").first).to_have_attribute("src", re.compile("welcome"), timeout=30_000)
-            expect(panel.get_by_text(f"Audio: {duration:.1f} s")).to_be_visible(timeout=120_000)
-            assert examples.count() == 1
+            examples = page.locator("#speech-examples .gallery-item")
+            expect(examples).to_have_count(1, timeout=30_000)
+            expect(examples.first).to_have_text("welcome.ogg")
+            examples.first.click()
+            # The clip is in the audio input (its download link is the clip), and it is what ran.
+            download = page.locator("#speech-audio").get_by_role("link", name="Download")
+            expect(download).to_have_attribute("href", re.compile(r"/welcome\.ogg$"), timeout=30_000)
+            expect(page.get_by_text(f"Audio: {duration:.1f} s")).to_be_visible(timeout=120_000)
+            expect(page.get_by_text("start", exact=True).locator("visible=true").first).to_be_visible()  # the segments
         finally:
             browser.close()

@@ -5,6 +5,7 @@ and PDFs (OCR, text layer, answer boxes on the right page), OCR-free Donut, ever
 from __future__ import annotations
 
 import ast
+import re
 import json
 from pathlib import Path
 
@@ -449,3 +450,44 @@ def test_a_catalog_with_some_of_the_tasks_starts_with_the_sub_tabs_it_has(test_c
     endpoints = set(demo.get_api_info()["named_endpoints"])
     assert ("/answer_image_question" in endpoints) is pictures
     assert ("/answer_document_question" in endpoints) is documents
+
+
+def test_every_example_fills_the_inputs_and_answers_in_the_browser(app) -> None:
+    from test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (as root, `make test` installs it: apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    from tabs.visual_qa import DOCUMENT_EXAMPLES, PICTURE_EXAMPLES
+
+    sub_tabs = [("Image", "picture", PICTURE_EXAMPLES), ("Document (image or PDF)", "document", DOCUMENT_EXAMPLES)]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(locale="en-US", viewport={"width": 1280, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(app.url, wait_until="networkidle")
+            page.get_by_role("tab", name="Visual QA").click()
+            for sub_tab, kind, examples in sub_tabs:
+                page.get_by_role("tab", name=sub_tab, exact=True).click()
+                rows = page.locator(f"#{kind}-examples tr.tr-body")
+                expect(rows).to_have_count(len(examples), timeout=30_000)
+                page.get_by_text("Show code: do the same in Python").locator("visible=true").first.click()
+                for index, (name, question) in enumerate(examples):
+                    rows.nth(index).click()
+                    expect(page.get_by_label("Question").locator("visible=true").first).to_have_value(question)
+                    expect(page.locator(f"#{kind}-file")).to_contain_text(Path(name).stem)
+                    # The code panel shows this run's file: the answer in the output is this example's.
+                    code = page.locator(".cm-content").locator("visible=true").first
+                    expect(code).to_contain_text(repr(Path(name).name), timeout=120_000)
+                    if kind == "picture":
+                        expect(page.get_by_test_id("json").locator("visible=true").first).to_contain_text(re.compile(r"\d\.\d{3}"))
+                    else:
+                        expect(page.get_by_text(re.compile(r"\(page \d\)")).locator("visible=true").first).to_be_visible()
+                    toasts = page.locator(".toast-body.error").locator("visible=true")
+                    assert not toasts.count(), toasts.all_inner_texts()
+            assert not errors, errors
+        finally:
+            browser.close()
