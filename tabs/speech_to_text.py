@@ -163,7 +163,7 @@ def build(ctx: TabContext) -> None:
             notes.append(TEXTS.get("nothing_recognised_note", lang))
         snippet = speech.transcription_snippet(loaded.entry.task, loaded.entry.id, snippet_load_kwargs(loaded),
                                                os.path.basename(audio or "audio.wav"), result)
-        # Gradio shows a table's headers untranslated: they are written here, in the request's language.
+        # Gradio does not translate a table's headers in the browser: they are written in the request's language.
         headers = [TEXTS.get(f"col_{name}", lang) for name in ("start", "end", "text")]
         return (
             result.text,
@@ -201,7 +201,8 @@ def build(ctx: TabContext) -> None:
             button = gr.Button(TEXTS.ui("transcribe"), variant="primary")
         with gr.Column():
             text = gr.Textbox(label=TEXTS.ui("text"), lines=6)
-            table = gr.Dataframe(headers=["start", "end", "text"], label=TEXTS.ui("segments"), visible=False)  # shown with the first result
+            # Hidden until the first result, which brings its headers in the request's language.
+            table = gr.Dataframe(label=TEXTS.ui("segments"), visible=False)
             srt = gr.File(label=TEXTS.ui("srt"))
             vtt = gr.File(label=TEXTS.ui("vtt"))
             stats = gr.Markdown()

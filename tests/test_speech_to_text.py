@@ -442,3 +442,11 @@ def test_the_example_fills_the_audio_and_transcribes_in_the_browser(app: Running
             expect(page.get_by_text("start", exact=True).locator("visible=true").first).to_be_visible()  # the segments
         finally:
             browser.close()
+
+
+def test_the_task_logic_imports_no_gradio_and_no_tab() -> None:
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, playground.tasks.speech_to_text; print(sorted({m.split('.')[0] for m in sys.modules}))"],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
+    ).stdout
+    assert "'gradio'" not in loaded and "'tabs'" not in loaded

@@ -491,3 +491,13 @@ def test_every_example_fills_the_inputs_and_answers_in_the_browser(app) -> None:
             assert not errors, errors
         finally:
             browser.close()
+
+
+def test_the_task_logic_imports_no_gradio_and_no_tab() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, playground.tasks.visual_qa, playground.tasks.document_qa; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1]).stdout
+    assert "'gradio'" not in loaded and "'tabs'" not in loaded

@@ -10,13 +10,15 @@ an answer (playground.tasks.visual_qa.ask_vision_language_model).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from playground.catalog import ModelEntry
 from playground.documents import PDF_SCALE, OcrUnavailable, Page, ocr
 from playground.snippets import Raw, pipeline_snippet
 from playground.tasks.visual_qa import CHAT_TASK, ask_vision_language_model, image_setup
 from playground.texts import Texts
+
+if TYPE_CHECKING:  # annotations only: task logic needs neither the catalog nor, through it, the tab registry
+    from playground.catalog import ModelEntry
 
 DOC_TASK = "document-question-answering"
 ANSWER_COLOUR = (220, 20, 60)

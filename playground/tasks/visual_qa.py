@@ -8,11 +8,13 @@ document task (playground.tasks.document_qa) asks them about pages through `ask_
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from playground.catalog import ModelEntry
 from playground.snippets import Raw, format_call
 from playground.texts import Texts
+
+if TYPE_CHECKING:  # annotations only: task logic needs neither the catalog nor, through it, the tab registry
+    from playground.catalog import ModelEntry
 
 CLASSIFIER_TASK = "vqa-classifier"
 CHAT_TASK = "image-text-to-text"
