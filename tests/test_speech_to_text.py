@@ -321,7 +321,7 @@ def test_upload_over_the_size_limit(restricted_app: RunningApp, audio_dir: Path)
 
 
 def test_whisper_options_follow_the_model_config(test_models: Path) -> None:
-    from tabs.speech_to_text import has_whisper_options
+    from playground.tasks.speech_to_text import has_whisper_options
 
     assert has_whisper_options(str(test_models / "whisper")) is True
     assert has_whisper_options(str(test_models / "wav2vec2")) is False
@@ -352,3 +352,101 @@ def test_whisper_options_hide_for_ctc_in_the_browser(app: RunningApp) -> None:
             task.wait_for(state="visible", timeout=15_000)
         finally:
             browser.close()
+
+
+# ---- the API with defaults, the shipped example, show code, catalogs with one kind of model -------
+
+EXAMPLE_CLIP = Path(__file__).resolve().parents[1] / "assets" / "examples" / "speech" / "welcome.ogg"
+
+
+def test_only_the_audio_is_required(client, test_catalog: Path) -> None:  # noqa: ANN001
+    params = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/transcribe"]["parameters"]
+    assert [p["parameter_name"] for p in params if not p["parameter_has_default"]] == ["audio"]
+    defaults = {p["parameter_name"]: p["parameter_default"] for p in params if p["parameter_has_default"]}
+    entries = yaml.safe_load(test_catalog.read_text())["tabs"]["speech_to_text"]["models"]
+    # The same defaults as the page: the tab's default model and the widgets' starting values.
+    assert defaults == {"model": next(e["id"] for e in entries if e.get("default")), "task": "transcribe",
+                        "language": "auto", "timestamps": "segment", "max_chars_per_line": 42, "max_words_per_cue": 0}
+
+
+def test_the_audio_alone_is_enough(client) -> None:  # noqa: ANN001
+    text, table, srt, vtt, stats, code = client.predict(handle_file(str(EXAMPLE_CLIP)), api_name="/transcribe")
+    duration = sf.info(str(EXAMPLE_CLIP)).duration
+    assert f"**Audio:** {duration:.1f} s" in stats and "silent" not in stats
+    assert "return_timestamps=True" in code and "'welcome.ogg'" in code  # segment timestamps, the default
+    check_subtitles(data(table), srt, vtt, 42)
+
+
+def test_the_example_clip_is_short_speech() -> None:
+    info = sf.info(str(EXAMPLE_CLIP))
+    assert EXAMPLE_CLIP.stat().st_size <= 100_000
+    assert info.channels == 1 and 1.0 < info.duration < 5.0
+
+
+def test_words_per_cue_must_be_a_whole_number(client, audio_dir: Path) -> None:  # noqa: ANN001
+    with pytest.raises(AppError, match="max_words_per_cue must be a whole number from 0 to 40"):
+        run(client, audio_dir / "tone.wav", WAV2VEC2, max_words_per_cue=2.5)
+
+
+@pytest.mark.parametrize("model", [WHISPER, WAV2VEC2])
+def test_show_code_loads_the_model_as_the_app_did(client, audio_dir: Path, model: str) -> None:  # noqa: ANN001
+    from snippet_calls import assert_loads_as_the_app, call_arguments
+
+    *_, code = run(client, audio_dir / "tone.wav", model)
+    loaded = next(m for m in client.predict(api_name="/loaded_models") if m["label"] == model)
+    args, kwargs = call_arguments(code, "pipeline")
+    assert args == ["automatic-speech-recognition"] and kwargs.pop("model") == loaded["id"]
+    assert_loads_as_the_app(kwargs, loaded["load_kwargs"])
+
+
+@pytest.mark.parametrize("kind", ["whisper", "wav2vec2"])
+def test_a_catalog_with_one_kind_of_speech_model_starts(test_catalog: Path, test_models: Path, tmp_path: Path, kind: str) -> None:
+    import gradio as gr
+
+    from app import build_app
+    from playground.catalog import load_catalog
+    from playground.model_manager import ModelManager
+
+    entries = [{"id": str(test_models / kind), "label": kind, "default": True}]
+    catalog = load_catalog(catalog_variant(test_catalog, tmp_path / "models.yaml", models={"speech_to_text": entries}))
+    demo, _ = build_app(catalog, ModelManager(catalog), ["speech_to_text"])
+    assert "/transcribe" in demo.get_api_info()["named_endpoints"]
+    whisper_options = [b for b in demo.blocks.values() if isinstance(b, (gr.Radio, gr.Dropdown))
+                       and getattr(b.label, "key", None) in ("speech_to_text.task", "speech_to_text.language")]
+    assert len(whisper_options) == 2
+    assert all(option.visible is (kind == "whisper") for option in whisper_options)
+
+
+def test_the_example_fills_the_audio_and_transcribes_in_the_browser(app: RunningApp) -> None:
+    from test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (as root, `make test` installs it: apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    duration = sf.info(str(EXAMPLE_CLIP)).duration
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(locale="en-US")
+            page.goto(app.url, wait_until="networkidle")
+            page.get_by_role("tab", name="Speech to text").click()
+            examples = page.locator("#speech-examples .gallery-item")
+            expect(examples).to_have_count(1, timeout=30_000)
+            expect(examples.first).to_have_text("welcome.ogg")
+            examples.first.click()
+            # The clip is in the audio input (its download link is the clip), and it is what ran.
+            download = page.locator("#speech-audio").get_by_role("link", name="Download")
+            expect(download).to_have_attribute("href", re.compile(r"/welcome\.ogg$"), timeout=30_000)
+            expect(page.get_by_text(f"Audio: {duration:.1f} s")).to_be_visible(timeout=120_000)
+            expect(page.get_by_text("start", exact=True).locator("visible=true").first).to_be_visible()  # the segments
+        finally:
+            browser.close()
+
+
+def test_the_task_logic_imports_no_gradio_and_no_tab() -> None:
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, playground.tasks.speech_to_text; print(sorted({m.split('.')[0] for m in sys.modules}))"],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
+    ).stdout
+    assert "'gradio'" not in loaded and "'tabs'" not in loaded

@@ -5,6 +5,7 @@ and PDFs (OCR, text layer, answer boxes on the right page), OCR-free Donut, ever
 from __future__ import annotations
 
 import ast
+import re
 import json
 from pathlib import Path
 
@@ -335,3 +336,168 @@ def test_without_tesseract_documents_say_what_to_install(test_catalog, page_png,
         assert details[0]["answer"]
     finally:
         app.stop()
+
+
+# ---- the API with defaults, the shipped examples, show code, catalogs with some of the tasks -----
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
+INVOICE_PNG, INVOICE_PDF = EXAMPLES / "documents" / "invoice.png", EXAMPLES / "documents" / "invoice.pdf"
+
+
+def test_only_the_file_and_the_question_are_required(client, test_catalog) -> None:
+    import yaml
+
+    endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    entries = yaml.safe_load(test_catalog.read_text())["tabs"]["visual_qa"]["models"]
+    default = {task: next(e["id"] for e in entries if e["task"] == task and e.get("default"))
+               for task in ("vqa-classifier", "document-question-answering")}
+    # The same defaults as the page: the sub-tab's default model and the widgets' starting values.
+    expected = {
+        "/answer_image_question": (["image", "question"], {"model": default["vqa-classifier"], "top_k": 5, "max_new_tokens": 32}),
+        "/answer_document_question": (["document", "question"], {
+            "model": default["document-question-answering"], "ocr_language": "eng", "top_k": 3, "max_pages": 20,
+            "show_words": False, "max_new_tokens": 32}),
+    }
+    for api, (required, defaults) in expected.items():
+        params = endpoints[api]["parameters"]
+        assert [p["parameter_name"] for p in params if not p["parameter_has_default"]] == required, api
+        assert {p["parameter_name"]: p["parameter_default"] for p in params if p["parameter_has_default"]} == defaults, api
+
+
+def test_the_picture_and_the_question_alone_are_enough(client) -> None:
+    answers, code = client.predict(handle_file(str(EXAMPLES / "house.png")), "What is in the picture?",
+                                   api_name="/answer_image_question")
+    assert len(answers) == 5 and all(0 <= s <= 1 for s in answers.values())  # the ViLT default, top 5
+    assert "'house.png'" in code
+
+
+def test_the_document_and_the_question_alone_are_enough(client) -> None:
+    labels, text, code, image, details = client.predict(handle_file(str(INVOICE_PNG)), "What is the total?",
+                                                        api_name="/answer_document_question")
+    assert {"INVOICE", "Total:", "128.00"} <= set(text.split())  # OCR read the shipped page
+    assert 1 <= len(details) <= 3 and all(a["page"] == 1 for a in details)
+    assert pixels(image).shape[:2] == Image.open(INVOICE_PNG).size[::-1]
+    labels, text, code, image, details = client.predict(handle_file(str(INVOICE_PDF)), "When is the payment due?",
+                                                        api_name="/answer_document_question")
+    assert "--- page 1 ---" in text and "--- page 2 ---" in text and "April" in text  # both pages' text layers
+    assert {a["page"] for a in details} <= {1, 2}
+
+
+def test_the_shipped_documents_are_an_invoice_page_and_a_two_page_pdf() -> None:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(INVOICE_PDF))
+    try:
+        assert len(pdf) == 2
+        assert all(pdf[i].get_textpage().count_chars() > 50 for i in range(2))  # a real text layer on both
+    finally:
+        pdf.close()
+    assert INVOICE_PNG.stat().st_size <= 100_000 and INVOICE_PDF.stat().st_size <= 100_000
+
+
+@pytest.mark.parametrize("model", [VILT, LLAVA, LAYOUTLM, DONUT])
+def test_show_code_loads_the_model_as_the_app_did(client, page_png, model) -> None:
+    from snippet_calls import assert_loads_as_the_app, call_arguments, flattened, method_argument
+
+    if model in (VILT, LLAVA):
+        _, code = ask_image(client, page_png[0], model=model, max_new_tokens=2)
+    else:
+        *_, code, _, _ = ask_document(client, page_png[0], model=model, max_new_tokens=2)
+    loaded = next(m for m in client.predict(api_name="/loaded_models") if m["label"] == model)
+    if model == VILT:  # an adapter: the model class's from_pretrained, then .to(device)
+        args, kwargs = call_arguments(code, "AutoModelForVisualQuestionAnswering.from_pretrained")
+        device = method_argument(code, "to")
+        assert_loads_as_the_app({**kwargs, **({"device": device} if device else {})}, flattened(loaded["load_kwargs"]))
+    else:
+        args, kwargs = call_arguments(code, "pipeline")
+        assert args == [loaded["task"]]
+        args = [kwargs.pop("model")]
+        assert_loads_as_the_app(kwargs, loaded["load_kwargs"])
+    assert Path(args[0]).name == Path(loaded["id"]).name  # the model the app loaded (its resolved path)
+
+
+def _subsets() -> list[tuple[str, ...]]:
+    from itertools import combinations
+
+    tasks = ("vqa-classifier", "image-text-to-text", "document-question-answering")
+    by_task = [tuple(label for label, task in ENTRY_TASKS.items() if task in subset)
+               for size in (1, 2, 3) for subset in combinations(tasks, size)]
+    return [*by_task, (LLAVA,), (DONUT,)]  # image-text-to-text for pictures only, and for documents only
+
+
+ENTRY_TASKS = {VILT: "vqa-classifier", LLAVA: "image-text-to-text", LAYOUTLM: "document-question-answering",
+               DONUT: "image-text-to-text"}
+
+
+@pytest.mark.parametrize("labels", _subsets(), ids=lambda labels: "+".join(label.split()[0] for label in labels))
+def test_a_catalog_with_some_of_the_tasks_starts_with_the_sub_tabs_it_has(test_catalog, tmp_path, labels) -> None:
+    import gradio as gr
+    import yaml
+
+    from app import build_app
+    from conftest import catalog_variant
+    from playground.catalog import load_catalog
+    from playground.model_manager import ModelManager
+
+    entries = [e for e in yaml.safe_load(test_catalog.read_text())["tabs"]["visual_qa"]["models"] if e["label"] in labels]
+    for entry in entries:
+        entry["id"] = str(test_catalog.parent / entry["id"])
+    catalog = load_catalog(catalog_variant(test_catalog, tmp_path / "models.yaml", models={"visual_qa": entries}))
+    demo, _ = build_app(catalog, ModelManager(catalog), ["visual_qa"])
+    sub_tabs = {block.id for block in demo.blocks.values() if isinstance(block, gr.Tab)} - {"visual_qa", "models"}
+    pictures, documents = bool({VILT, LLAVA} & set(labels)), bool({LAYOUTLM, DONUT} & set(labels))
+    assert sub_tabs == {name for name, shown in (("image", pictures), ("document", documents)) if shown}
+    endpoints = set(demo.get_api_info()["named_endpoints"])
+    assert ("/answer_image_question" in endpoints) is pictures
+    assert ("/answer_document_question" in endpoints) is documents
+
+
+def test_every_example_fills_the_inputs_and_answers_in_the_browser(app) -> None:
+    from test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (as root, `make test` installs it: apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    from tabs.visual_qa import DOCUMENT_EXAMPLES, PICTURE_EXAMPLES
+
+    sub_tabs = [("Image", "picture", PICTURE_EXAMPLES), ("Document (image or PDF)", "document", DOCUMENT_EXAMPLES)]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(locale="en-US", viewport={"width": 1280, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(app.url, wait_until="networkidle")
+            page.get_by_role("tab", name="Visual QA").click()
+            for sub_tab, kind, examples in sub_tabs:
+                page.get_by_role("tab", name=sub_tab, exact=True).click()
+                rows = page.locator(f"#{kind}-examples tr.tr-body")
+                expect(rows).to_have_count(len(examples), timeout=30_000)
+                page.get_by_text("Show code: do the same in Python").locator("visible=true").first.click()
+                for index, (name, question) in enumerate(examples):
+                    rows.nth(index).click()
+                    expect(page.get_by_label("Question").locator("visible=true").first).to_have_value(question)
+                    expect(page.locator(f"#{kind}-file")).to_contain_text(Path(name).stem)
+                    # The code panel shows this run's file: the answer in the output is this example's.
+                    code = page.locator(".cm-content").locator("visible=true").first
+                    expect(code).to_contain_text(repr(Path(name).name), timeout=120_000)
+                    if kind == "picture":
+                        expect(page.get_by_test_id("json").locator("visible=true").first).to_contain_text(re.compile(r"\d\.\d{3}"))
+                    else:
+                        expect(page.get_by_text(re.compile(r"\(page \d\)")).locator("visible=true").first).to_be_visible()
+                    toasts = page.locator(".toast-body.error").locator("visible=true")
+                    assert not toasts.count(), toasts.all_inner_texts()
+            assert not errors, errors
+        finally:
+            browser.close()
+
+
+def test_the_task_logic_imports_no_gradio_and_no_tab() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, playground.tasks.visual_qa, playground.tasks.document_qa; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1]).stdout
+    assert "'gradio'" not in loaded and "'tabs'" not in loaded
