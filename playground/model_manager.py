@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from playground.catalog import ADAPTER_TASKS, Catalog, ModelEntry
+from playground.hub import HUB, HUB_STOPPED_ANSWERING, HubUnreachable, cached_snapshot, estimate_weight_bytes, network_failure
+from playground.hub import is_cached as snapshot_is_cached
 from playground.texts import DEFAULT_LANGUAGE, LANGUAGES, Texts
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,12 @@ STRINGS = {
         "not_cached": (
             "{name}: {how}. On a machine with network access run `python app.py prefetch` (or `hf download {id}`) "
             "and copy the cache (~/.cache/huggingface) here."
+        ),
+        "hub_down": (
+            "{name}: the Hugging Face Hub ({endpoint}) {why}, and the model is not in this machine's cache. Check the "
+            "network (behind a proxy set HTTPS_PROXY; for a mirror set HF_ENDPOINT), or on a machine with network "
+            "access run `python app.py prefetch` (or `hf download {id}`) and copy ~/.cache/huggingface here "
+            "(HF_HUB_OFFLINE=1 then uses the cache only). The app asks the Hub again in {retry:.0f} s."
         ),
         "not_on_hub": "{name}: no such model or revision on the Hugging Face Hub ({id}).",
         "no_folder": "{name}: the model folder {id} does not exist.",
@@ -93,6 +101,12 @@ STRINGS = {
         "not_cached": (
             "{name}: {how}. 네트워크가 되는 컴퓨터에서 `python app.py prefetch`(또는 `hf download {id}`)를 실행하고 "
             "캐시(~/.cache/huggingface)를 이곳으로 복사하세요."
+        ),
+        "hub_down": (
+            "{name}: Hugging Face Hub({endpoint})가 {why}. 모델도 이 컴퓨터의 캐시에 없습니다. 네트워크를 확인하거나"
+            "(프록시 뒤라면 HTTPS_PROXY, 미러는 HF_ENDPOINT 설정), 네트워크가 되는 컴퓨터에서 `python app.py prefetch`"
+            "(또는 `hf download {id}`)를 실행하고 ~/.cache/huggingface를 이곳으로 복사하세요(그 뒤 HF_HUB_OFFLINE=1이면 "
+            "캐시만 씁니다). 앱은 {retry:.0f}초 뒤에 Hub에 다시 물어봅니다."
         ),
         "not_on_hub": "{name}: Hugging Face Hub에 그런 모델이나 리비전이 없습니다 ({id}).",
         "no_folder": "{name}: 모델 폴더 {id}이(가) 없습니다.",
@@ -228,50 +242,6 @@ def release_memory() -> None:
         pass
 
 
-def _weight_files(directory: Path, allow_pickle: bool) -> list[Path]:
-    files = list(directory.glob("*.safetensors"))
-    if not files and allow_pickle:
-        files = list(directory.glob("*.bin"))
-    return files
-
-
-def cached_snapshot(entry_source: str, revision: str | None = None) -> Path | None:
-    """The local folder holding a model: the path itself, or its Hub cache snapshot if cached."""
-    path = Path(entry_source)
-    if path.is_absolute():
-        return path if path.is_dir() else None
-    from huggingface_hub import snapshot_download
-
-    try:
-        return Path(snapshot_download(entry_source, revision=revision, local_files_only=True))
-    except Exception:  # any failure here just means "not cached"
-        return None
-
-
-def estimate_weight_bytes(entry: ModelEntry, source: str, dtype: str) -> int | None:
-    """Bytes the weights will take once loaded, from the files on disk (None if unknown)."""
-    folder = cached_snapshot(source, entry.revision)
-    if folder is None:
-        return None
-    files = _weight_files(folder, entry.allow_pickle_weights)
-    if not files:
-        return None
-    on_disk = sum(f.stat().st_size for f in files)
-    # Half-precision loads of float32 checkpoints take half the space, and vice versa.
-    if dtype in ("float16", "bfloat16"):
-        return on_disk // 2 if _stored_as_float32(folder) else on_disk
-    return on_disk * 2 if not _stored_as_float32(folder) else on_disk
-
-
-def _stored_as_float32(folder: Path) -> bool:
-    try:
-        config = json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError):
-        return True
-    stored = config.get("dtype") or config.get("torch_dtype") or "float32"
-    return stored == "float32"
-
-
 def _count(model: Any) -> tuple[int, int]:
     """(parameter count, bytes resident on a real device) for a torch module or an adapter."""
     module = getattr(model, "model", model)
@@ -284,6 +254,12 @@ def _count(model: Any) -> tuple[int, int]:
         if t.device.type != "meta"  # offloaded layers live on disk, not in memory
     )
     return params, resident
+
+
+def hub_down_error(exc: HubUnreachable, entry: ModelEntry) -> ModelLoadError:
+    """The Hub did not answer and the model is not cached: what to check, and when the app retries."""
+    return ModelLoadError("hub_unreachable", "hub_down", name=entry.label or entry.id, endpoint=exc.endpoint,
+                          why=exc.why, id=entry.id, retry=exc.retry_in)
 
 
 def explain_load_error(exc: BaseException, entry: ModelEntry, source: str) -> ModelLoadError:
@@ -387,7 +363,7 @@ class ModelManager:
             "trust_remote_code": entry.trust_remote_code,
             "pipeline_kwargs": entry.pipeline_kwargs,
         }
-        return json.dumps(parts, sort_keys=True, default=str)
+        return json.dumps(_with_string_keys(parts), sort_keys=True, default=str)
 
     # ---- loading ----------------------------------------------------------------------------
     def get(self, tab: str, model: str | None = None, task: str | None = None, progress: ProgressFn | None = None) -> LoadedModel:
@@ -416,6 +392,11 @@ class ModelManager:
     def _load(self, tab: str, entry: ModelEntry, key: str, progress: ProgressFn | None) -> LoadedModel:
         source = self.catalog.resolve_path(entry)
         dtype = resolve_dtype(entry.dtype, self.device)
+        try:
+            # The cache when the Hub does not answer; the Hub answers within seconds or not at all.
+            files = HUB.loadable_source(source, entry.revision, entry.allow_pickle_weights, entry.label, progress)
+        except HubUnreachable as exc:
+            raise hub_down_error(exc, entry) from None
         self._make_room_for(entry, source, dtype)
         if progress:
             progress(0.0, f"Loading {entry.label}…")
@@ -423,9 +404,12 @@ class ModelManager:
         load_kwargs = {**self.load_kwargs(entry, dtype), **entry.pipeline_kwargs}
         try:
             with _CONSTRUCT_LOCK:
-                obj = self._construct(entry, source, load_kwargs)
+                obj = self._construct(entry, files, load_kwargs)
         except Exception as exc:  # classified and re-raised: nothing is cached
             release_memory()
+            if network_failure(exc) and not entry.is_local:
+                HUB.record_failure(HUB_STOPPED_ANSWERING)
+                raise hub_down_error(HubUnreachable(HUB.endpoint, HUB_STOPPED_ANSWERING, HUB.retry_seconds), entry) from exc
             error = explain_load_error(exc, entry, source)
             log.warning("loading %s failed (%s): %s", entry.id, error.reason, exc)
             raise error from exc
@@ -476,16 +460,33 @@ class ModelManager:
         }
         if entry.device_map:
             kwargs["device_map"] = entry.device_map
-            if entry.max_memory:
-                model_kwargs["max_memory"] = {
-                    (int(k) if str(k).isdigit() else k): v for k, v in entry.max_memory.items()
-                }
+            max_memory = self._max_memory_here(entry) if entry.max_memory else None
+            if max_memory:
+                model_kwargs["max_memory"] = max_memory
             if entry.offload_folder:
                 model_kwargs["offload_folder"] = entry.offload_folder
         else:
             kwargs["device"] = self.device
         kwargs["dtype"] = dtype
         return kwargs
+
+    def _max_memory_here(self, entry: ModelEntry) -> dict[int | str, Any]:
+        """The entry's max_memory for the devices this machine has: accelerate wants GPU numbers as
+        ints and would place layers on a GPU that is missing, so absent GPUs are left out (on Apple
+        silicon GPU 0's budget becomes "mps")."""
+        gpus = _gpu_count() if self.device == "cuda" else 0
+        limits: dict[int | str, Any] = {}
+        for device, size in (entry.max_memory or {}).items():
+            name = str(device)
+            if not name.isdigit():
+                limits[name] = size
+            elif int(name) < gpus:
+                limits[int(name)] = size
+            elif self.device == "mps" and int(name) == 0:
+                limits.setdefault("mps", size)
+            else:
+                log.info("%s: max_memory names GPU %s, which this machine does not have; left out", entry.id, name)
+        return limits
 
     # ---- memory -----------------------------------------------------------------------------
     def _budget_bytes(self) -> int | None:
@@ -550,7 +551,23 @@ class ModelManager:
         return labels
 
     def is_cached(self, entry: ModelEntry) -> bool:
-        return cached_snapshot(self.catalog.resolve_path(entry), entry.revision) is not None
+        return snapshot_is_cached(self.catalog.resolve_path(entry), entry.revision)
+
+
+def _gpu_count() -> int:
+    import torch
+
+    return torch.cuda.device_count()
+
+
+def _with_string_keys(value: Any) -> Any:
+    """`value` with every mapping key a string: YAML reads `0:` as an int, and json.dumps cannot sort
+    a mapping whose keys mix ints and strings."""
+    if isinstance(value, dict):
+        return {str(key): _with_string_keys(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_with_string_keys(item) for item in value]
+    return value
 
 
 def _describe_device_map(device_map: dict[str, Any] | None, fallback: str) -> str:
