@@ -167,7 +167,11 @@ class Catalog(_Strict):
         """The string to hand to `from_pretrained`: a Hub id, or an absolute local path."""
         if not entry.is_local:
             return entry.id
-        path = Path(entry.id).expanduser()
+        return self.resolve_folder(entry.id)
+
+    def resolve_folder(self, folder: str) -> str:
+        """An absolute path for a folder the catalog names (relative ones are next to the catalog file)."""
+        path = Path(folder).expanduser()
         if not path.is_absolute() and self.source is not None:
             path = self.source.parent / path
         return str(path.resolve())

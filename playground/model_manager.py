@@ -8,6 +8,7 @@ first load so the app starts fast.
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import gc
 import json
@@ -441,13 +442,15 @@ class ModelManager:
     def _construct(self, entry: ModelEntry, source: str, load_kwargs: dict[str, Any]) -> Any:
         import torch
 
+        # A copy: accelerate rewrites max_memory in place (sizes to bytes), and load_kwargs is what
+        # the snippets show.
+        kwargs = copy.deepcopy(load_kwargs)
         if entry.task in ADAPTER_TASKS:
             from playground.adapters import load_adapter
 
-            return load_adapter(entry.task, source, load_kwargs)
+            return load_adapter(entry.task, source, kwargs)
         from transformers import pipeline
 
-        kwargs = {**load_kwargs, "model_kwargs": dict(load_kwargs["model_kwargs"])}
         return pipeline(task=entry.task, model=source, **{**kwargs, "dtype": getattr(torch, kwargs["dtype"])})
 
     def load_kwargs(self, entry: ModelEntry, dtype: str) -> dict[str, Any]:
@@ -464,7 +467,7 @@ class ModelManager:
             if max_memory:
                 model_kwargs["max_memory"] = max_memory
             if entry.offload_folder:
-                model_kwargs["offload_folder"] = entry.offload_folder
+                model_kwargs["offload_folder"] = self.catalog.resolve_folder(entry.offload_folder)
         else:
             kwargs["device"] = self.device
         kwargs["dtype"] = dtype
