@@ -121,7 +121,7 @@ def catalog_rows(catalog: Catalog, manager: ModelManager) -> list[list[Any]]:
     return rows
 
 
-def unload_model(manager: ModelManager, model: str) -> tuple[str, list[dict[str, Any]]]:
+def unload_and_report(manager: ModelManager, model: str) -> tuple[str, list[dict[str, Any]]]:
     """Unload by id, label or cache key ("all" for everything); returns a message and what is left."""
     if not model or not model.strip():
         raise TEXTS.error("nothing_loaded", ref="")
@@ -136,11 +136,18 @@ def unload_model(manager: ModelManager, model: str) -> tuple[str, list[dict[str,
 def build(catalog: Catalog, manager: ModelManager) -> None:
     import gradio as gr
 
+    # Their docstrings are the API's and the MCP tools' descriptions (Gradio reads `Args:`).
     def loaded_models() -> list[dict[str, Any]]:
+        """List the models in memory, most recently used first, with their device, dtype, size and load arguments."""
         return manager.loaded()
 
-    def unload(model: str = "all") -> tuple[str, list[dict[str, Any]]]:
-        return unload_model(manager, model)
+    def unload_model(model: str = "all") -> tuple[str, list[dict[str, Any]]]:
+        """Unload a model to free its memory; the next request that needs it loads it again.
+
+        Args:
+            model: The model to unload: its label (e.g. "BERT base uncased"), Hub id or cache key; "all" unloads every model.
+        """
+        return unload_and_report(manager, model)
 
     def system_and_catalog() -> tuple[dict[str, Any], list[list[Any]]]:
         return system_info(manager), catalog_rows(catalog, manager)
@@ -166,4 +173,4 @@ def build(catalog: Catalog, manager: ModelManager) -> None:
     refresh_button.click(guarded(loaded_models), None, loaded, api_name="loaded_models").then(
         guarded(system_and_catalog), None, [system, table], api_visibility="private"
     )
-    unload_button.click(guarded(unload), target, [status, loaded], api_name="unload_model")
+    unload_button.click(guarded(unload_model), target, [status, loaded], api_name="unload_model")
