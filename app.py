@@ -136,7 +136,10 @@ def prefetch(args: argparse.Namespace) -> int:
     """Download the catalog's models (all tabs, or --tab ones) into the Hugging Face cache."""
     from huggingface_hub import snapshot_download
 
+    from playground.hub import HUB, HubUnreachable, bound_hub_requests
+
     catalog = load_catalog(args.catalog)
+    bound_hub_requests()
     keys = args.tab or list(catalog.tabs)
     failures = 0
     for key in keys:
@@ -150,7 +153,12 @@ def prefetch(args: argparse.Namespace) -> int:
             patterns = None if entry.allow_pickle_weights else ["*.json", "*.safetensors", "*.txt", "*.model", "*.py", "*.jinja", "*.tiktoken"]
             print(f"[{key}] {entry.label} ({entry.id}) …", flush=True)
             try:
+                HUB.check(entry.id)  # a silent network fails in seconds, and at once for the next models
                 path = snapshot_download(entry.id, revision=entry.revision, allow_patterns=patterns)
+            except HubUnreachable as exc:
+                failures += 1
+                print(f"    failed: the Hugging Face Hub {exc.why['en']}", file=sys.stderr)
+                continue
             except Exception as exc:  # report every model, then fail at the end
                 failures += 1
                 print(f"    failed: {type(exc).__name__}: {exc}", file=sys.stderr)
