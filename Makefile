@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7860
 ARGS ?=
 
-.PHONY: run test setup setup-test bench bench-smoke load-test test-models prefetch space-files screenshots
+.PHONY: run test setup setup-test lock bench bench-smoke load-test test-models prefetch space-files screenshots
 
 run: setup
 	$(PY) app.py --host $(HOST) --port $(PORT) $(ARGS)
@@ -17,6 +17,14 @@ setup:
 
 setup-test:
 	@bash scripts/setup.sh test
+
+# Pin every package: requirements.in -> requirements.txt (set-up, CI and the Space install it) and,
+# with the same runtime pins, requirements.in + requirements-test.in -> requirements-test.txt.
+# uv comes with the test requirements. Run after editing a .in file, or to move to newer releases.
+LOCK := .venv/bin/uv pip compile --quiet --python .venv/bin/python --excludes lock-excludes.txt
+lock: setup-test
+	$(LOCK) requirements.in -o requirements.txt $(ARGS)
+	$(LOCK) requirements.in requirements-test.in --constraints requirements.txt -o requirements-test.txt $(ARGS)
 
 test-models: setup
 	$(PY) scripts/make_test_models.py .cache/test-models

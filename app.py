@@ -1,11 +1,13 @@
 """Pipeline Playground: Hugging Face transformers pipelines in the browser, one tab per task.
 
     python app.py [--catalog models.yaml] [--host H] [--port P] [--share] [--tabs KEYS]
-                  [--queue-size N] [--device auto|cpu|cuda|mps] [--preload]
+                  [--queue-size N] [--device auto|cpu|cuda|mps] [--preload] [--mcp]
     python app.py prefetch [--catalog PATH] [--tab KEY ...]
     python app.py space-files [--catalog PATH]
 
 The catalog is --catalog, else $PLAYGROUND_CATALOG, else models.yaml (models.space.yaml on a Space).
+--mcp (or Gradio's own GRADIO_MCP_SERVER=True) also serves every endpoint as a Model Context Protocol
+tool at /gradio_api/mcp/.
 """
 
 from __future__ import annotations
@@ -133,6 +135,8 @@ def serve(args: argparse.Namespace) -> int:
         ssr_mode=False,
         show_error=True,
         footer_links=["api", "settings"],
+        # None: Gradio reads GRADIO_MCP_SERVER.
+        mcp_server=True if args.mcp else None,
     )
     return 0
 
@@ -141,7 +145,10 @@ def prefetch(args: argparse.Namespace) -> int:
     """Download the catalog's models (all tabs, or --tab ones) into the Hugging Face cache."""
     from huggingface_hub import snapshot_download
 
+    from playground.hub import HUB, HubUnreachable, bound_hub_requests
+
     catalog = load_catalog(args.catalog)
+    bound_hub_requests()
     keys = args.tab or list(catalog.tabs)
     failures = 0
     for key in keys:
@@ -155,7 +162,12 @@ def prefetch(args: argparse.Namespace) -> int:
             patterns = None if entry.allow_pickle_weights else ["*.json", "*.safetensors", "*.txt", "*.model", "*.py", "*.jinja", "*.tiktoken"]
             print(f"[{key}] {entry.label} ({entry.id}) …", flush=True)
             try:
+                HUB.check(entry.id)  # a silent network fails in seconds, and at once for the next models
                 path = snapshot_download(entry.id, revision=entry.revision, allow_patterns=patterns)
+            except HubUnreachable as exc:
+                failures += 1
+                print(f"    failed: the Hugging Face Hub {exc.why['en']}", file=sys.stderr)
+                continue
             except Exception as exc:  # report every model, then fail at the end
                 failures += 1
                 print(f"    failed: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -196,6 +208,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--queue-size", type=int, help="requests that may wait at once (default: the catalog's queue_size)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override the catalog's device")
     parser.add_argument("--preload", action="store_true", help="load the default models before serving")
+    parser.add_argument("--mcp", action="store_true",
+                        help="also serve every endpoint as an MCP tool at /gradio_api/mcp/ (as GRADIO_MCP_SERVER=True does)")
     args = parser.parse_args(argv)
     if args.queue_size is not None and args.queue_size < 1:
         parser.error("--queue-size must be at least 1")

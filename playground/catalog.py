@@ -22,6 +22,9 @@ ADAPTER_TASKS = tuple(ADAPTERS)
 
 
 _PARAM_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9}
+# What accelerate accepts in max_memory besides GPU numbers, and the sizes it parses.
+MEMORY_DEVICES = ("cpu", "mps", "disk")
+_MEMORY_SIZE = re.compile(r"\s*[0-9]+(\.[0-9]+)?\s*(GiB|MiB|KiB|GB|MB|KB)\s*", re.IGNORECASE)
 
 
 def parse_parameter_count(value: Any) -> int | None:
@@ -51,7 +54,8 @@ class ModelEntry(_Strict):
     revision: str | None = None
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     device_map: None | str | dict[str, Any] = None
-    max_memory: dict[str | int, str | int] | None = None
+    # Per device: GPU numbers (YAML reads `0:` as an int), cpu, mps or disk -> "14GiB" or bytes.
+    max_memory: dict[str, str | int] | None = None
     offload_folder: str | None = None
     trust_remote_code: bool = False
     # Pickle (.bin) weights can run code when loaded: only when the entry opts in.
@@ -71,6 +75,23 @@ class ModelEntry(_Strict):
     @classmethod
     def _params_count(cls, value: Any) -> int | None:
         return parse_parameter_count(value)
+
+    @field_validator("max_memory", mode="before")
+    @classmethod
+    def _memory_per_device(cls, value: Any) -> Any:
+        """Keys as strings ("0", "cpu"), so an entry compares, sorts and serialises the same way."""
+        if not isinstance(value, dict):
+            return value
+        normalized: dict[str, Any] = {}
+        for device, size in value.items():
+            name = str(device).strip().lower()
+            if not (name.isdigit() or name in MEMORY_DEVICES):
+                raise ValueError(f"max_memory: {device!r} is not a device (use GPU numbers 0, 1, ... or cpu, mps, disk)")
+            valid_int = isinstance(size, int) and not isinstance(size, bool) and size >= 0
+            if not (valid_int or (isinstance(size, str) and _MEMORY_SIZE.fullmatch(size))):
+                raise ValueError(f"max_memory[{name}]: {size!r} is not a size (use e.g. 14GiB, 500MB or a number of bytes)")
+            normalized[name] = size.strip() if isinstance(size, str) else size
+        return normalized
 
     @field_validator("device_map")
     @classmethod
@@ -146,7 +167,11 @@ class Catalog(_Strict):
         """The string to hand to `from_pretrained`: a Hub id, or an absolute local path."""
         if not entry.is_local:
             return entry.id
-        path = Path(entry.id).expanduser()
+        return self.resolve_folder(entry.id)
+
+    def resolve_folder(self, folder: str) -> str:
+        """An absolute path for a folder the catalog names (relative ones are next to the catalog file)."""
+        path = Path(folder).expanduser()
         if not path.is_absolute() and self.source is not None:
             path = self.source.parent / path
         return str(path.resolve())

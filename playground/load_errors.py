@@ -29,6 +29,12 @@ STRINGS = {
             "{name}: {how}. On a machine with network access run `python app.py prefetch` (or `hf download {id}`) "
             "and copy the cache (~/.cache/huggingface) here."
         ),
+        "hub_down": (
+            "{name}: the Hugging Face Hub ({endpoint}) {why}, and the model is not in this machine's cache. Check the "
+            "network (behind a proxy set HTTPS_PROXY; for a mirror set HF_ENDPOINT), or on a machine with network "
+            "access run `python app.py prefetch` (or `hf download {id}`) and copy ~/.cache/huggingface here "
+            "(HF_HUB_OFFLINE=1 then uses the cache only). The app asks the Hub again in {retry:.0f} s."
+        ),
         "not_on_hub": "{name}: no such model or revision on the Hugging Face Hub ({id}).",
         "no_folder": "{name}: the model folder {id} does not exist.",
         "no_safetensors": (
@@ -71,6 +77,12 @@ STRINGS = {
         "not_cached": (
             "{name}: {how}. 네트워크가 되는 컴퓨터에서 `python app.py prefetch`(또는 `hf download {id}`)를 실행하고 "
             "캐시(~/.cache/huggingface)를 이곳으로 복사하세요."
+        ),
+        "hub_down": (
+            "{name}: Hugging Face Hub({endpoint})가 {why}. 모델도 이 컴퓨터의 캐시에 없습니다. 네트워크를 확인하거나"
+            "(프록시 뒤라면 HTTPS_PROXY, 미러는 HF_ENDPOINT 설정), 네트워크가 되는 컴퓨터에서 `python app.py prefetch`"
+            "(또는 `hf download {id}`)를 실행하고 ~/.cache/huggingface를 이곳으로 복사하세요(그 뒤 HF_HUB_OFFLINE=1이면 "
+            "캐시만 씁니다). 앱은 {retry:.0f}초 뒤에 Hub에 다시 물어봅니다."
         ),
         "not_on_hub": "{name}: Hugging Face Hub에 그런 모델이나 리비전이 없습니다 ({id}).",
         "no_folder": "{name}: 모델 폴더 {id}이(가) 없습니다.",

@@ -9,6 +9,7 @@ transformers are imported on first load so the app starts fast.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -16,12 +17,13 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from playground.adapters import ADAPTERS
 from playground.catalog import Catalog, ModelEntry
 from playground.devices import available_device, release_memory, resolve_dtype
+from playground.hub import HUB, HUB_STOPPED_ANSWERING, HubUnreachable, cached_snapshot, estimate_weight_bytes, network_failure
+from playground.hub import is_cached as snapshot_is_cached
 from playground.load_errors import ModelLoadError, UnknownModelError, explain_load_error
 from playground.texts import Texts
 
@@ -81,48 +83,10 @@ class LoadedModel:
         }
 
 
-def _weight_files(directory: Path, allow_pickle: bool) -> list[Path]:
-    files = list(directory.glob("*.safetensors"))
-    if not files and allow_pickle:
-        files = list(directory.glob("*.bin"))
-    return files
-
-
-def cached_snapshot(entry_source: str, revision: str | None = None) -> Path | None:
-    """The local folder holding a model: the path itself, or its Hub cache snapshot if cached."""
-    path = Path(entry_source)
-    if path.is_absolute():
-        return path if path.is_dir() else None
-    from huggingface_hub import snapshot_download
-
-    try:
-        return Path(snapshot_download(entry_source, revision=revision, local_files_only=True))
-    except Exception:  # any failure here just means "not cached"
-        return None
-
-
-def estimate_weight_bytes(entry: ModelEntry, source: str, dtype: str) -> int | None:
-    """Bytes the weights will take once loaded, from the files on disk (None if unknown)."""
-    folder = cached_snapshot(source, entry.revision)
-    if folder is None:
-        return None
-    files = _weight_files(folder, entry.allow_pickle_weights)
-    if not files:
-        return None
-    on_disk = sum(f.stat().st_size for f in files)
-    # Half-precision loads of float32 checkpoints take half the space, and vice versa.
-    if dtype in ("float16", "bfloat16"):
-        return on_disk // 2 if _stored_as_float32(folder) else on_disk
-    return on_disk * 2 if not _stored_as_float32(folder) else on_disk
-
-
-def _stored_as_float32(folder: Path) -> bool:
-    try:
-        config = json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError):
-        return True
-    stored = config.get("dtype") or config.get("torch_dtype") or "float32"
-    return stored == "float32"
+def hub_down_error(exc: HubUnreachable, entry: ModelEntry) -> ModelLoadError:
+    """The Hub did not answer and the model is not cached: what to check, and when the app retries."""
+    return ModelLoadError("hub_unreachable", "hub_down", name=entry.label or entry.id, endpoint=exc.endpoint,
+                          why=exc.why, id=entry.id, retry=exc.retry_in)
 
 
 def _count(model: Any) -> tuple[int, int]:
@@ -194,7 +158,7 @@ class ModelManager:
             "trust_remote_code": entry.trust_remote_code,
             "pipeline_kwargs": entry.pipeline_kwargs,
         }
-        return json.dumps(parts, sort_keys=True, default=str)
+        return json.dumps(_with_string_keys(parts), sort_keys=True, default=str)
 
     # ---- loading ----------------------------------------------------------------------------
     def get(self, tab: str, model: str | None = None, task: str | None = None, progress: ProgressFn | None = None) -> LoadedModel:
@@ -223,6 +187,11 @@ class ModelManager:
     def _load(self, tab: str, entry: ModelEntry, key: str, progress: ProgressFn | None) -> LoadedModel:
         source = self.catalog.resolve_path(entry)
         dtype = resolve_dtype(entry.dtype, self.device)
+        try:
+            # The cache when the Hub does not answer; the Hub answers within seconds or not at all.
+            files = HUB.loadable_source(source, entry.revision, entry.allow_pickle_weights, entry.label, progress)
+        except HubUnreachable as exc:
+            raise hub_down_error(exc, entry) from None
         self._make_room_for(entry, source, dtype)
         if progress:
             progress(0.0, TEXTS.render("loading", label=entry.label))
@@ -230,9 +199,12 @@ class ModelManager:
         load_kwargs = {**self.load_kwargs(entry, dtype), **entry.pipeline_kwargs}
         try:
             with _CONSTRUCT_LOCK:
-                obj = self._construct(entry, source, load_kwargs)
+                obj = self._construct(entry, files, load_kwargs)
         except Exception as exc:  # classified and re-raised: nothing is cached
             release_memory()
+            if network_failure(exc) and not entry.is_local:
+                HUB.record_failure(HUB_STOPPED_ANSWERING)
+                raise hub_down_error(HubUnreachable(HUB.endpoint, HUB_STOPPED_ANSWERING, HUB.retry_seconds), entry) from exc
             error = explain_load_error(exc, entry, cached_snapshot(source, entry.revision))
             log.warning("loading %s failed (%s): %s", entry.id, error.reason, exc)
             raise error from exc
@@ -262,13 +234,15 @@ class ModelManager:
         )
 
     def _construct(self, entry: ModelEntry, source: str, load_kwargs: dict[str, Any]) -> Any:
+        # A copy: accelerate rewrites max_memory in place (sizes to bytes), and load_kwargs is what
+        # the snippets show.
+        kwargs = copy.deepcopy(load_kwargs)
         adapter = ADAPTERS.get(entry.task)
         if adapter is not None:
-            return adapter(source, load_kwargs)
+            return adapter(source, kwargs)
         import torch
         from transformers import pipeline
 
-        kwargs = {**load_kwargs, "model_kwargs": dict(load_kwargs["model_kwargs"])}
         return pipeline(task=entry.task, model=source, **{**kwargs, "dtype": getattr(torch, kwargs["dtype"])})
 
     def load_kwargs(self, entry: ModelEntry, dtype: str) -> dict[str, Any]:
@@ -281,16 +255,33 @@ class ModelManager:
         }
         if entry.device_map:
             kwargs["device_map"] = entry.device_map
-            if entry.max_memory:
-                model_kwargs["max_memory"] = {
-                    (int(k) if str(k).isdigit() else k): v for k, v in entry.max_memory.items()
-                }
+            max_memory = self._max_memory_here(entry) if entry.max_memory else None
+            if max_memory:
+                model_kwargs["max_memory"] = max_memory
             if entry.offload_folder:
-                model_kwargs["offload_folder"] = entry.offload_folder
+                model_kwargs["offload_folder"] = self.catalog.resolve_folder(entry.offload_folder)
         else:
             kwargs["device"] = self.device
         kwargs["dtype"] = dtype
         return kwargs
+
+    def _max_memory_here(self, entry: ModelEntry) -> dict[int | str, Any]:
+        """The entry's max_memory for the devices this machine has: accelerate wants GPU numbers as
+        ints and would place layers on a GPU that is missing, so absent GPUs are left out (on Apple
+        silicon GPU 0's budget becomes "mps")."""
+        gpus = _gpu_count() if self.device == "cuda" else 0
+        limits: dict[int | str, Any] = {}
+        for device, size in (entry.max_memory or {}).items():
+            name = str(device)
+            if not name.isdigit():
+                limits[name] = size
+            elif int(name) < gpus:
+                limits[int(name)] = size
+            elif self.device == "mps" and int(name) == 0:
+                limits.setdefault("mps", size)
+            else:
+                log.info("%s: max_memory names GPU %s, which this machine does not have; left out", entry.id, name)
+        return limits
 
     # ---- memory -----------------------------------------------------------------------------
     def _budget_bytes(self) -> int | None:
@@ -355,7 +346,23 @@ class ModelManager:
         return labels
 
     def is_cached(self, entry: ModelEntry) -> bool:
-        return cached_snapshot(self.catalog.resolve_path(entry), entry.revision) is not None
+        return snapshot_is_cached(self.catalog.resolve_path(entry), entry.revision)
+
+
+def _gpu_count() -> int:
+    import torch
+
+    return torch.cuda.device_count()
+
+
+def _with_string_keys(value: Any) -> Any:
+    """`value` with every mapping key a string: YAML reads `0:` as an int, and json.dumps cannot sort
+    a mapping whose keys mix ints and strings."""
+    if isinstance(value, dict):
+        return {str(key): _with_string_keys(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_with_string_keys(item) for item in value]
+    return value
 
 
 def _describe_device_map(device_map: dict[str, Any] | None, fallback: str) -> str:

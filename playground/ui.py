@@ -69,16 +69,21 @@ class TabContext:
     def load(self, model: str | None, task: str | None = None, progress: Any = None) -> LoadedModel:
         """Load (or fetch from cache) the chosen model, reporting progress to a gr.Progress in the
         language of the request being handled."""
-        report: ProgressFn | None = None
-        if progress is not None:
-            from gradio.context import LocalContext
+        return self.manager.get(self.key, model, task, progress=self.progress_reporter(progress))
 
-            lang = request_language(LocalContext.request.get(None))
+    def progress_reporter(self, progress: Any) -> ProgressFn | None:
+        """A ProgressFn (fraction, message in every language) that shows the request's language on a
+        gr.Progress; None without one."""
+        if progress is None:
+            return None
+        from gradio.context import LocalContext
 
-            def report(fraction: float, message: Mapping[str, str]) -> None:
-                progress(fraction, desc=message.get(lang) or message[DEFAULT_LANGUAGE])
+        lang = request_language(LocalContext.request.get(None))
 
-        return self.manager.get(self.key, model, task, progress=report)
+        def report(fraction: float, message: Mapping[str, str]) -> None:
+            progress(fraction, desc=message.get(lang) or message[DEFAULT_LANGUAGE])
+
+        return report
 
 
 def model_picker(ctx: TabContext, task: str | None = None, label: Any = None, entries: list[ModelEntry] | None = None) -> Any:

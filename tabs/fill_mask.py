@@ -107,19 +107,23 @@ def load_presets() -> dict[str, dict[str, str]]:
 @functools.lru_cache(maxsize=None)
 def _config_is_masked_lm(source: str, revision: str | None) -> bool:
     # A config does not change while the app runs, and reading it costs every request time (and a Hub
-    # round trip for a Hub id). A failed read raises, and lru_cache keeps only answers.
-    from transformers import AutoConfig
+    # round trip for a Hub id, bounded by playground.hub). A failed read raises, and lru_cache keeps only answers.
     from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
 
-    return AutoConfig.from_pretrained(source, revision=revision).model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES
+    from playground.hub import HUB
+
+    return HUB.read_config(source, revision).model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES
 
 
-def is_masked_lm(source: str, entry: Any) -> bool | None:
+def is_masked_lm(source: str, entry: Any, progress: Any = None) -> bool | None:
     """Whether the model's config is a masked-LM architecture; None when the config cannot be read
-    here (not downloaded yet, remote code): loading then reports the real reason."""
+    here (not downloaded yet, remote code, the Hub does not answer): loading then reports the real reason."""
+    from playground.hub import HUB
+
     if entry.trust_remote_code:
         return None
     try:
+        HUB.ensure_config_readable(source, entry.revision, progress)  # says what it waits for
         return _config_is_masked_lm(source, entry.revision)
     except Exception:  # any reason: the model load that follows explains it
         return None
@@ -137,7 +141,7 @@ def build(ctx: TabContext) -> None:
     def load_masked_lm(model: str | None, progress: Any) -> Any:
         """The loaded pipeline; a catalog model of another kind gets a clear message, not a load error."""
         entry = ctx.entry(model, TASK)
-        if is_masked_lm(ctx.catalog.resolve_path(entry), entry) is False:
+        if is_masked_lm(ctx.catalog.resolve_path(entry), entry, ctx.progress_reporter(progress)) is False:
             raise task.TEXTS.error("not_mlm", label=entry.label)
         return ctx.load(model, TASK, progress)
 

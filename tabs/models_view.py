@@ -158,10 +158,17 @@ def build(ctx: TabContext) -> None:
 
     catalog, manager = ctx.catalog, ctx.manager
 
+    # Their docstrings are the API's and the MCP tools' descriptions (Gradio reads `Args:`).
     def loaded_models() -> list[dict[str, Any]]:
+        """List the models in memory, most recently used first, with their device, dtype, size and load arguments."""
         return manager.loaded()
 
     def unload(model: str = "all", request: Any = None) -> tuple[str, list[dict[str, Any]]]:
+        """Unload a model to free its memory; the next request that needs it loads it again.
+
+        Args:
+            model: The model to unload: its label (e.g. "BERT base uncased"), Hub id or cache key; "all" unloads every model.
+        """
         return unload_model(manager, model, request_language(request))
 
     def catalog_view(request: Any = None) -> dict[str, Any]:

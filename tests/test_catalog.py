@@ -63,6 +63,10 @@ BROKEN = [
     ("bad device", "defaults: {device: tpu}\ntabs: {fill_mask: {models: [{id: a/b}]}}\n", "defaults.device"),
     ("bad device_map", "tabs: {fill_mask: {models: [{id: a/b, device_map: everywhere}]}}\n", "device_map must be"),
     ("max_memory alone", "tabs: {fill_mask: {models: [{id: a/b, max_memory: {cpu: 1GB}}]}}\n", "max_memory only applies with device_map"),
+    ("max_memory device", "tabs: {fill_mask: {models: [{id: a/b, device_map: auto, max_memory: {gpu: 1GB}}]}}\n",
+     "max_memory: 'gpu' is not a device"),
+    ("max_memory size", "tabs: {fill_mask: {models: [{id: a/b, device_map: auto, max_memory: {0: lots}}]}}\n",
+     "max_memory[0]: 'lots' is not a size"),
     ("negative limit", "defaults: {max_loaded_models: 0}\ntabs: {fill_mask: {models: [{id: a/b}]}}\n", "defaults.max_loaded_models"),
     ("zero-shot without task", "tabs: {zero_shot: {models: [{id: a/b}]}}\n", "task '(missing)' is not served"),
 ]
@@ -84,13 +88,33 @@ def test_missing_file(tmp_path: Path) -> None:
         load_catalog(tmp_path / "nope.yaml")
 
 
-def test_app_exits_2_on_broken_catalog_without_traceback(tmp_path: Path) -> None:
+# A sample of BROKEN, started as a user starts the app: each is refused before anything loads.
+APP_REFUSES = ["bad yaml", "unknown tab", "bad dtype", "typo field", "wrong task", "max_memory device", "zero-shot without task"]
+
+
+@pytest.mark.parametrize("name,text,expected", [b for b in BROKEN if b[0] in APP_REFUSES], ids=APP_REFUSES)
+def test_app_exits_2_on_broken_catalog_without_traceback(tmp_path: Path, name: str, text: str, expected: str) -> None:
     path = tmp_path / "models.yaml"
-    path.write_text(yaml.safe_dump({"tabs": {"fill_mask": {"models": [{"id": "a/b", "dtype": "float8"}]}}}))
+    path.write_text(text)
     result = subprocess.run([sys.executable, str(ROOT / "app.py"), "--catalog", str(path)], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2
+    assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    assert str(path) in result.stderr and "tabs.fill_mask.models[0].dtype" in result.stderr
+    assert result.stderr.startswith(f"error: {path}") and expected in result.stderr, result.stderr
+
+
+def test_app_exits_2_on_a_missing_catalog(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "--catalog", str(tmp_path / "nope.yaml")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "nope.yaml: catalog file not found" in result.stderr
+
+
+def test_max_memory_keys_are_read_as_devices() -> None:
+    """YAML reads `0:` as an int: keys are kept as strings, so entries compare and serialise alike."""
+    data = {"tabs": {"text_generation": {"models": [
+        {"id": "a/b", "device_map": "auto", "max_memory": {0: "14GiB", "cpu": "24GiB ", "Disk": 10**9}}]}}}
+    entry = parse_catalog(data).default_model("text_generation")
+    assert entry.max_memory == {"0": "14GiB", "cpu": "24GiB", "disk": 10**9}
 
 
 def test_unknown_tabs_flag_exits_2(tmp_path: Path) -> None:

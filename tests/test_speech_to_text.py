@@ -285,6 +285,20 @@ def test_bad_inputs(client, audio_dir: Path, name: str, message: str) -> None:  
     assert run(client, audio_dir / "tone.wav", WAV2VEC2)[0] is not None, "the app keeps serving"
 
 
+def test_too_short_audio_is_refused_with_its_length(client, tmp_path: Path) -> None:  # noqa: ANN001
+    """A truncated 400-byte MP3 decodes to a few ms of audio: refused, not "transcribed"."""
+    sf.write(tmp_path / "tone.wav", tone(2.0), RATE)
+    ffmpeg("-i", str(tmp_path / "tone.wav"), "-b:a", "32k", str(tmp_path / "tone.mp3"))
+    (tmp_path / "cut.mp3").write_bytes((tmp_path / "tone.mp3").read_bytes()[:400])
+    with pytest.raises(AppError, match=r"The audio is only [0-9] ms long .* at least 100 ms are needed"):
+        run(client, tmp_path / "cut.mp3")
+    sf.write(tmp_path / "blip.wav", tone(0.05), RATE)
+    with pytest.raises(AppError, match=r"only 50 ms long"):
+        run(client, tmp_path / "blip.wav", WAV2VEC2)
+    sf.write(tmp_path / "short.wav", tone(0.15), RATE)
+    assert run(client, tmp_path / "short.wav", WAV2VEC2)[0] is not None, "150 ms is long enough"
+
+
 def test_bad_options(client, audio_dir: Path) -> None:  # noqa: ANN001
     with pytest.raises(AppError, match=r"timestamps: 'sentence' is not one of: off, segment, word"):
         run(client, audio_dir / "tone.wav", timestamps="sentence")
