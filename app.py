@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Sequence
 
 from playground.catalog import Catalog, CatalogError, load_catalog
@@ -57,18 +58,24 @@ def selected_tabs(catalog: Catalog, requested: str | None) -> list[str]:
     return [key for key in available if key in wanted]
 
 
+def tab_string_tables(module: ModuleType) -> list[Texts]:
+    """A tab's string table and those of the tab modules it builds sub-tabs from (`from tabs import text_qa`)."""
+    parts = [value for value in vars(module).values() if isinstance(value, ModuleType) and value.__name__.startswith("tabs.")]
+    return [module.TEXTS, *(part.TEXTS for part in parts)]
+
+
 def build_app(catalog: Catalog, manager: Any, tab_keys: Sequence[str]) -> tuple[Any, Any]:
     """The gr.Blocks app and its gr.I18n table."""
     import gradio as gr
 
     from playground.inputs import check_api_inputs
     from playground.texts import merged_tables
-    from playground.ui import COMMON, TabContext, language_switch, wire_language_switch
+    from playground.ui import COMMON, DATASET_UI, TabContext, language_switch, wire_language_switch
     from tabs import models_view
 
     specs = {spec.key: spec for spec in TAB_SPECS if spec.key in tab_keys}
     modules = {key: importlib.import_module(spec.module) for key, spec in specs.items()}
-    all_texts = [TEXTS, COMMON, models_view.TEXTS, *(m.TEXTS for m in modules.values())]
+    all_texts = [TEXTS, COMMON, DATASET_UI, models_view.TEXTS, *(t for m in modules.values() for t in tab_string_tables(m))]
     i18n = gr.I18n(**merged_tables(all_texts))
 
     with gr.Blocks(title="Pipeline Playground") as demo:

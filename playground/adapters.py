@@ -4,6 +4,9 @@
   sentence-transformers does for MiniLM), used for fast zero-shot classification on CPU.
 - `vqa-classifier`: a VQA classifier such as ViLT (the visual-question-answering pipeline was removed
   in transformers 5), returning the top answers with sigmoid scores as the old pipeline did.
+- `question-answering`, `summarization`, `translation`: extractive QA and sequence-to-sequence models
+  (their pipelines were removed in transformers 5), wrapped by `playground.tasks.extractive_qa` and
+  `playground.tasks.seq2seq` (the COURSE_LOADERS block at the end).
 """
 
 from __future__ import annotations
@@ -88,4 +91,44 @@ def load_adapter(task: str, source: str, load_kwargs: dict[str, Any]) -> Any:
         if device:
             model.to(device)
         return VqaClassifier(model, AutoProcessor.from_pretrained(source, **common))
+    if task in COURSE_LOADERS:
+        return COURSE_LOADERS[task](source, load_kwargs)
     raise ValueError(f"no adapter for task {task!r}")
+
+
+# ---- The course's tasks that transformers 5 has no pipeline for (extractive QA, summarization,
+# translation): {task: loader}, each loader (source, load_kwargs) -> the object the tab calls.
+
+
+def _load_model_and_tokenizer(auto_class: Any, source: str, load_kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    from transformers import AutoTokenizer
+
+    kwargs = _from_pretrained_kwargs(load_kwargs)
+    common = {k: kwargs[k] for k in ("revision", "trust_remote_code") if k in kwargs}
+    model = auto_class.from_pretrained(source, **kwargs).eval()
+    if load_kwargs.get("device"):
+        model.to(load_kwargs["device"])
+    return model, AutoTokenizer.from_pretrained(source, **common)
+
+
+def load_extractive_qa(source: str, load_kwargs: dict[str, Any]) -> Any:
+    from transformers import AutoModelForQuestionAnswering
+
+    from playground.tasks.extractive_qa import QuestionAnswerer
+
+    return QuestionAnswerer(*_load_model_and_tokenizer(AutoModelForQuestionAnswering, source, load_kwargs))
+
+
+def load_seq2seq(source: str, load_kwargs: dict[str, Any]) -> Any:
+    from transformers import AutoModelForSeq2SeqLM
+
+    from playground.tasks.seq2seq import Seq2SeqGenerator
+
+    return Seq2SeqGenerator(*_load_model_and_tokenizer(AutoModelForSeq2SeqLM, source, load_kwargs))
+
+
+COURSE_LOADERS = {
+    "question-answering": load_extractive_qa,
+    "summarization": load_seq2seq,
+    "translation": load_seq2seq,
+}

@@ -28,9 +28,14 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     TabSpec(
         "visual_qa",
         "tabs.visual_qa",
-        ("vqa-classifier", "image-text-to-text", "document-question-answering"),
+        ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering"),
     ),
     TabSpec("text_generation", "tabs.text_generation", ("text-generation",)),
+    # The rest of the course (issue 19); extractive QA is the visual_qa tab's "Text" sub-tab (tabs/text_qa.py).
+    TabSpec("text_classification", "tabs.text_classification", ("text-classification",)),
+    TabSpec("named_entities", "tabs.named_entities", ("token-classification",)),
+    TabSpec("summarization", "tabs.summarization", ("summarization",)),
+    TabSpec("translation", "tabs.translation", ("translation",)),
 )
 
 TAB_TASKS: dict[str, tuple[str, ...]] = {spec.key: spec.tasks for spec in TAB_SPECS}

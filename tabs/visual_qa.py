@@ -35,6 +35,7 @@ from playground.images import open_image
 from playground.snippets import Raw, format_call, pipeline_snippet, snippet_load_kwargs
 from playground.texts import Texts, request_language
 from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+from tabs import text_qa  # the "Text" sub-tab: extractive QA (issue 19)
 
 MAX_QUESTION = 500
 MAX_TOP_K = 20
@@ -486,4 +487,5 @@ def build(ctx: TabContext) -> None:
             drun.click(guarded(answer_document_question, gpu=True),
                        [document, dquestion, dmodel, language, dtop_k, max_pages, show_words, dtokens],
                        [danswers, text, dcode, page_image, details], api_name="answer_document_question")
+    text_qa.build_text_qa(ctx)  # questions about a text (issue 19)
     about_panel(TEXTS)
