@@ -143,7 +143,7 @@ def build(ctx: TabContext) -> None:
 
     with gr.Row():
         with gr.Column():
-            text = gr.Textbox(label=TEXTS.ui("text"), lines=4, value=EXAMPLES[0])
+            text = gr.Textbox(label=TEXTS.ui("text"), lines=4)
             model = model_picker(ctx, task)
             aggregation = gr.Radio(list(task_logic.AGGREGATIONS), value="simple", label=TEXTS.ui("aggregation"))
             gr.Markdown(TEXTS.ui("aggregation_help"))
@@ -154,9 +154,9 @@ def build(ctx: TabContext) -> None:
     code = code_panel()
     handler = guarded(extract_entities, gpu=True)
     inputs, outputs = [text, model, aggregation], [highlighted, table, code]
+    run.click(handler, inputs, outputs, api_name="extract_entities")  # first: it owns the endpoint name
     gr.Examples([[sample, default, "simple"] for sample in EXAMPLES], inputs=inputs, outputs=outputs, fn=handler,
                 run_on_click=True, cache_examples=False, visible_columns=[0])
-    run.click(handler, inputs, outputs, api_name="extract_entities")
     panel = dataset_panel(limits)
     panel.run.click(guarded(extract_entities_dataset, gpu=True), [panel.file, panel.column, model, aggregation],
                     [panel.summary, panel.table, panel.download], api_name="extract_entities_dataset")

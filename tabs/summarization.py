@@ -129,7 +129,7 @@ def build(ctx: TabContext) -> None:
 
     with gr.Row():
         with gr.Column():
-            text = gr.Textbox(label=TEXTS.ui("text"), lines=8, value=EXAMPLE)
+            text = gr.Textbox(label=TEXTS.ui("text"), lines=8)
             model = model_picker(ctx, task)
             with gr.Row():
                 most = gr.Slider(1, seq2seq.MAX_NEW_TOKENS, value=128, step=1, label=TEXTS.ui("max_new_tokens"))
@@ -142,7 +142,7 @@ def build(ctx: TabContext) -> None:
     code = code_panel()
     handler = guarded(summarize, gpu=True)
     inputs, outputs = [text, model, most, least, beams], [summary, note, code]
+    run.click(handler, inputs, outputs, api_name="summarize")  # first: it owns the endpoint name
     gr.Examples([[EXAMPLE, default, 128, 0, 1]], inputs=inputs, outputs=outputs, fn=handler, run_on_click=True,
                 cache_examples=False, visible_columns=[0])
-    run.click(handler, inputs, outputs, api_name="summarize")
     about_panel(TEXTS)

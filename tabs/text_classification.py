@@ -44,7 +44,7 @@ STRINGS = {
         "fn_sigmoid": "**sigmoid**: each label scores from 0 to 1 on its own (several may be true; a reranker's one score is the pair's relevance).",
         "fn_none": "**none**: the raw logits, before any function.",
         "fn_auto": " This is the model's own function (`function_to_apply` left at auto).",
-        "pair_note": "The two texts went in as one pair: `{{\"text\": …, \"text_pair\": …}}`.",
+        "pair_note": "The two texts went in as one pair: `{\"text\": …, \"text_pair\": …}`.",
         "about": (
             "The `text-classification` pipeline tokenizes the text (or the two texts of a pair, joined with the "
             "model's separator token), runs a sequence-classification model and turns its logits into scores. "
@@ -68,7 +68,7 @@ STRINGS = {
         "fn_sigmoid": "**sigmoid**: 레이블마다 0과 1 사이에서 따로 매긴 점수입니다 (여러 개가 맞을 수 있음; 리랭커의 점수 하나는 쌍의 관련도).",
         "fn_none": "**none**: 함수를 적용하기 전의 로짓 그대로입니다.",
         "fn_auto": " 모델 자체의 함수입니다 (`function_to_apply`를 auto로 둠).",
-        "pair_note": "두 텍스트는 한 쌍으로 들어갔습니다: `{{\"text\": …, \"text_pair\": …}}`.",
+        "pair_note": "두 텍스트는 한 쌍으로 들어갔습니다: `{\"text\": …, \"text_pair\": …}`.",
         "about": (
             "`text-classification` 파이프라인은 텍스트(쌍이면 두 텍스트를 모델의 구분 토큰으로 이어서)를 토큰으로 "
             "나누고, 시퀀스 분류 모델을 실행해 로짓을 점수로 바꿉니다. 어떤 함수를 쓰는지가 중요합니다: 단일 레이블 "
@@ -157,7 +157,7 @@ def build(ctx: TabContext) -> None:
 
     with gr.Row():
         with gr.Column():
-            text = gr.Textbox(label=TEXTS.ui("text"), lines=3, value=EXAMPLE_TEXTS[0])
+            text = gr.Textbox(label=TEXTS.ui("text"), lines=3)
             text_pair = gr.Textbox(label=TEXTS.ui("text_pair"), lines=2, value="")
             model = model_picker(ctx, task)
             with gr.Row():
@@ -176,9 +176,10 @@ def build(ctx: TabContext) -> None:
     examples = [[sample, default, 0, "", "auto"] for sample in EXAMPLE_TEXTS]
     if nli:
         examples.append([NLI_EXAMPLE[0], nli, 0, NLI_EXAMPLE[1], "auto"])
+    # The button's event is registered first so it owns the endpoint name (the examples' run is unnamed).
+    run.click(handler, inputs, outputs, api_name="classify_text")
     gr.Examples(examples, inputs=inputs, outputs=outputs, fn=handler, run_on_click=True, cache_examples=False,
                 visible_columns=[0, 3])
-    run.click(handler, inputs, outputs, api_name="classify_text")
     panel = dataset_panel(limits)
     panel.run.click(guarded(classify_dataset, gpu=True), [panel.file, panel.column, model, function],
                     [panel.summary, panel.table, panel.download], api_name="classify_dataset")

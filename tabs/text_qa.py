@@ -177,8 +177,8 @@ def build_text_qa(ctx: TabContext) -> None:
     with gr.Tab(TEXTS.ui("title")):
         with gr.Row():
             with gr.Column():
-                question = gr.Textbox(label=TEXTS.ui("question"), value=EXAMPLE_QUESTION)
-                context = gr.Textbox(label=TEXTS.ui("context"), lines=6, value=EXAMPLE_CONTEXT)
+                question = gr.Textbox(label=TEXTS.ui("question"))
+                context = gr.Textbox(label=TEXTS.ui("context"), lines=6)
                 model = model_picker(ctx, TASK)
                 with gr.Row():
                     top_k = gr.Slider(1, task_logic.MAX_TOP_K, value=1, step=1, label=TEXTS.ui("top_k"))
@@ -193,7 +193,7 @@ def build_text_qa(ctx: TabContext) -> None:
         handler = guarded(answer_question, gpu=True)
         inputs = [question, context, model, top_k, longest, allow_no_answer]
         outputs = [highlighted, answers, note, code]
+        run.click(handler, inputs, outputs, api_name="answer_question")  # first: it owns the endpoint name
         gr.Examples([[q, c, default, 1, 30, False] for q, c in EXAMPLES], inputs=inputs, outputs=outputs, fn=handler,
                     run_on_click=True, cache_examples=False, visible_columns=[0, 1])
-        run.click(handler, inputs, outputs, api_name="answer_question")
         about_panel(TEXTS)

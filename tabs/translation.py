@@ -160,7 +160,7 @@ def build(ctx: TabContext) -> None:
     choices = [(TEXTS.ui("model_pair"), ""), *((TEXTS.ui(f"lang_{lang.iso}"), lang.iso) for lang in seq2seq.LANGUAGES)]
     with gr.Row():
         with gr.Column():
-            text = gr.Textbox(label=TEXTS.ui("text"), lines=6, value=EXAMPLES[0][0])
+            text = gr.Textbox(label=TEXTS.ui("text"), lines=6)
             model = model_picker(ctx, task)
             with gr.Row():
                 # Typed values are allowed: the model's own codes (fra_Latn) work too.
@@ -174,7 +174,7 @@ def build(ctx: TabContext) -> None:
     code = code_panel()
     handler = guarded(translate, gpu=True)
     inputs, outputs = [text, model, source, target, most], [translation, note, code]
+    run.click(handler, inputs, outputs, api_name="translate")  # first: it owns the endpoint name
     gr.Examples([[sample, default, source_iso, target_iso, 256] for sample, source_iso, target_iso in EXAMPLES],
                 inputs=inputs, outputs=outputs, fn=handler, run_on_click=True, cache_examples=False, visible_columns=[0, 2, 3])
-    run.click(handler, inputs, outputs, api_name="translate")
     about_panel(TEXTS)
