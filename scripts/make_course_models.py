@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import torch
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 from transformers import (
     BartConfig,
@@ -232,8 +233,14 @@ def build_nllb(out_dir: Path, size: str) -> Path:
     config = M2M100Config(vocab_size=len(tokenizer), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
                           decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=512,
                           pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                          eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id)
+                          eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id,
+                          tie_word_embeddings=False)
     model = M2M100ForConditionalGeneration(config)
+    # Loud language-code input embeddings (untied from the output head): the forced target-language
+    # token then changes what follows, so tests can tell that the target language reached generate().
+    codes = tokenizer.convert_tokens_to_ids(list(tokenizer.extra_special_tokens))
+    with torch.no_grad():
+        model.get_input_embeddings().weight[codes] *= 40
     model.generation_config = seq2seq_generation(tokenizer, tokenizer.eos_token_id)
     return host.save(out_dir / "nllb", model, tokenizer)
 
