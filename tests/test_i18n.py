@@ -18,6 +18,9 @@ from tabs import TAB_SPECS
 TABLE_MODULES = [
     "app", "playground.ui", "playground.audio", "playground.images", "playground.model_manager", "tabs.models_view",
     *(spec.module for spec in TAB_SPECS),
+    # The course tabs' task logic, dataset runs and the text QA sub-tab (issue 19).
+    "playground.datasets", "playground.tasks.text_classification", "playground.tasks.token_classification",
+    "playground.tasks.extractive_qa", "playground.tasks.seq2seq", "tabs.text_qa",
 ]
 # A string may read the same in Korean only when it is one technical token (CSV, top_p, Id).
 TECHNICAL_TOKEN = re.compile(r"^[\w.\-]{1,12}$")
