@@ -288,12 +288,16 @@ def catalog(entry: type) -> dict[str, tuple[Any, ...]]:
                   "Random-weight BART; reads at most 128 tokens.", default=True),
             entry("t5", "T5 summarizer (test)", "summarization",
                   "Random-weight T5 with the summarize: prefix."),
+            entry("llama-chat", "Llama chat (test)", "text-generation",
+                  "Random-weight Llama chat model given a fixed summarization prompt."),
         ),
         "translation": (
             entry("opus-mt-fr-en", "Marian fr-en (test)", "translation",
                   "Random-weight Marian model named like opus-mt-fr-en.", default=True),
             entry("nllb", "NLLB many-to-many (test)", "translation",
                   "Random-weight M2M100 model with the NLLB tokenizer and its language codes."),
+            entry("llama-chat", "Llama chat (test)", "text-generation",
+                  "Random-weight Llama chat model given a fixed translation prompt."),
         ),
     }
 

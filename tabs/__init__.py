@@ -34,8 +34,9 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     # The rest of the course (issue 19); extractive QA is the visual_qa tab's "Text" sub-tab (tabs/text_qa.py).
     TabSpec("text_classification", "tabs.text_classification", ("text-classification",)),
     TabSpec("named_entities", "tabs.named_entities", ("token-classification",)),
-    TabSpec("summarization", "tabs.summarization", ("summarization",)),
-    TabSpec("translation", "tabs.translation", ("translation",)),
+    # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
+    TabSpec("summarization", "tabs.summarization", ("summarization", "text-generation")),
+    TabSpec("translation", "tabs.translation", ("translation", "text-generation")),
 )
 
 TAB_TASKS: dict[str, tuple[str, ...]] = {spec.key: spec.tasks for spec in TAB_SPECS}

@@ -41,6 +41,7 @@ STRINGS = {
         "note": "Note",
         "read_all": "The model read the whole text ({tokens} of at most {limit} tokens).",
         "prefix": "The model's task prefix {prefix!r} was put before the text (from its config).",
+        "chat_prompt": "{label} is a chat model: it was sent this fixed prompt (greedy decoding; beams and min new tokens apply to sequence-to-sequence models only):",
         "about": (
             "Summarization is a sequence-to-sequence task: an encoder reads the text, a decoder writes the summary "
             "one token at a time, each token chosen from the text read and the tokens already written. BART-CNN was "
@@ -48,7 +49,9 @@ STRINGS = {
             "which one with a prefix (\"summarize: \"). transformers 5 removed the `summarization` pipeline, so the "
             "tab calls `AutoModelForSeq2SeqLM.generate()` directly (see **show code**). With one beam the words "
             "appear as they are generated; beam search keeps several candidates and shows the best at the end. "
-            "A model reads a limited number of tokens: a longer text is cut, and the note says so."
+            "A model reads a limited number of tokens: a longer text is cut, and the note says so. An "
+            "instruction-tuned chat model (a `text-generation` model of the catalog) can summarize too: it gets a "
+            "fixed prompt, shown in the note."
         ),
     },
     "ko": {
@@ -61,13 +64,15 @@ STRINGS = {
         "note": "참고",
         "read_all": "모델이 텍스트 전체를 읽었습니다 (최대 {limit}토큰 중 {tokens}토큰).",
         "prefix": "모델의 작업 접두어 {prefix!r}를 텍스트 앞에 붙였습니다 (모델 설정에서).",
+        "chat_prompt": "{label}은(는) 채팅 모델이라 이 고정 프롬프트를 받았습니다 (greedy 디코딩; 빔과 최소 생성 토큰 수는 시퀀스-투-시퀀스 모델에만 적용):",
         "about": (
             "요약은 시퀀스-투-시퀀스 작업입니다: 인코더가 텍스트를 읽고, 디코더가 읽은 내용과 이미 쓴 토큰을 보고 "
             "요약을 한 토큰씩 씁니다. BART-CNN은 뉴스 기사와 그 요점으로 미세조정되었고, T5 모델은 여러 작업으로 "
             "학습되어 접두어(\"summarize: \")로 어떤 작업인지 듣습니다. transformers 5에서 `summarization` 파이프라인이 "
             "없어져서 이 탭은 `AutoModelForSeq2SeqLM.generate()`를 직접 부릅니다 (**코드 보기** 참고). 빔이 하나면 "
             "생성되는 대로 단어가 나타나고, 빔 탐색은 후보 여럿을 유지하다가 끝에 가장 좋은 것을 보여 줍니다. 모델이 "
-            "읽는 토큰 수에는 한도가 있어서, 더 긴 텍스트는 잘리고 참고에 그렇게 적힙니다."
+            "읽는 토큰 수에는 한도가 있어서, 더 긴 텍스트는 잘리고 참고에 그렇게 적힙니다. 지시를 따르도록 조정된 채팅 "
+            "모델(카탈로그의 `text-generation` 모델)도 요약할 수 있습니다: 고정 프롬프트를 받으며, 그 프롬프트는 참고에 나옵니다."
         ),
     },
 }
@@ -89,16 +94,18 @@ def check_lengths(max_new_tokens: Any, min_new_tokens: Any, num_beams: Any) -> t
 def build(ctx: TabContext) -> None:
     import gradio as gr
 
-    task = ctx.tasks[0]
+    task, *others = ctx.tasks
+    chat_task = others[0] if others else None
     default = ctx.default_model(task)
+    entries = [*ctx.models(task), *(ctx.models(chat_task) if chat_task else [])]
 
     def summarize(text: str, model: str = default, max_new_tokens: int = 128, min_new_tokens: int = 0, num_beams: int = 1,
                   progress: Any = gr.Progress(), request: Any = None) -> Iterator[tuple[str, Any, Any]]:
-        """Summarize a text with a sequence-to-sequence model (BART, T5); the summary streams as it is written.
+        """Summarize a text with a sequence-to-sequence model (BART, T5) or a chat model; the summary streams as it is written.
 
         Args:
             text: The text to summarize; a text longer than the model reads is cut to its limit.
-            model: A catalog model id or label; empty for the tab's default model.
+            model: A catalog model id or label (a summarization model, or a chat model given a fixed prompt); empty for the tab's default.
             max_new_tokens: The longest summary, in tokens.
             min_new_tokens: The shortest summary, in tokens (0: no minimum beyond the model's own).
             num_beams: Beam search width; 1 streams the summary token by token.
@@ -106,7 +113,11 @@ def build(ctx: TabContext) -> None:
         lang = request_language(request)
         text = seq2seq.check_text(text)
         most, least, beams = check_lengths(max_new_tokens, min_new_tokens, num_beams)
-        loaded = ctx.load(model, task, progress)
+        entry = ctx.entry(model or default)
+        if chat_task and entry.task == chat_task:
+            yield from summarize_with_chat(entry.id, text, most, progress, lang)
+            return
+        loaded = ctx.load(entry.id, task, progress)
         generator = loaded.model
         prefix = generator.prefix(task)
         source = prefix + text
@@ -127,10 +138,21 @@ def build(ctx: TabContext) -> None:
             yield summary, unchanged if count else note, unchanged if count else code
         yield summary, note, code
 
+    def summarize_with_chat(model: str, text: str, most: int, progress: Any, lang: str) -> Iterator[tuple[str, Any, Any]]:
+        loaded = ctx.load(model, chat_task, progress)
+        prompt = seq2seq.CHAT_PROMPTS[task].format(text=text)
+        request = seq2seq.chat_request(prompt, most)
+        note = TEXTS.get("chat_prompt", lang, label=loaded.entry.label) + "\n\n```text\n" + prompt + "\n```"
+        code = seq2seq.chat_snippet(loaded, request)
+        unchanged, summary = gr.skip(), ""
+        for count, summary in enumerate(seq2seq.stream_chat(loaded, request)):
+            yield summary, unchanged if count else note, unchanged if count else code
+        yield summary, note, code
+
     with gr.Row():
         with gr.Column():
             text = gr.Textbox(label=TEXTS.ui("text"), lines=8)
-            model = model_picker(ctx, task)
+            model = model_picker(ctx, entries=entries)
             with gr.Row():
                 most = gr.Slider(1, seq2seq.MAX_NEW_TOKENS, value=128, step=1, label=TEXTS.ui("max_new_tokens"))
                 least = gr.Slider(0, seq2seq.MAX_NEW_TOKENS, value=0, step=1, label=TEXTS.ui("min_new_tokens"))

@@ -47,6 +47,7 @@ STRINGS = {
         "note": "Note",
         "languages": "Translated {source} → {target}.",
         "codes": "Translated {source} → {target}: the model was given the codes `{source_code}` → `{target_code}`.",
+        "chat_prompt": "{label} is a chat model: it was sent this fixed prompt (greedy decoding):",
         "about": (
             "Translation is a sequence-to-sequence task: an encoder reads the sentence, a decoder writes it in the "
             "other language token by token. **Marian** models (`Helsinki-NLP/opus-mt-fr-en`, the course's) each know "
@@ -55,7 +56,8 @@ STRINGS = {
             "target language's token (`forced_bos_token_id`); the pickers map language names to these codes. "
             "transformers 5 removed the `translation` pipeline, so the tab calls `AutoModelForSeq2SeqLM.generate()` "
             "directly (see **show code**). A text longer than the model reads is translated in pieces of whole "
-            "sentences, one after the other."
+            "sentences, one after the other. An instruction-tuned chat model (a `text-generation` model of the "
+            "catalog) can translate too: it gets a fixed prompt naming the two languages, shown in the note."
         ),
         **{f"lang_{language.iso}": language.name for language in seq2seq.LANGUAGES},
     },
@@ -70,6 +72,7 @@ STRINGS = {
         "note": "참고",
         "languages": "{source} → {target}로 번역했습니다.",
         "codes": "{source} → {target}로 번역했습니다: 모델에는 코드 `{source_code}` → `{target_code}`를 주었습니다.",
+        "chat_prompt": "{label}은(는) 채팅 모델이라 이 고정 프롬프트를 받았습니다 (greedy 디코딩):",
         "about": (
             "번역은 시퀀스-투-시퀀스 작업입니다: 인코더가 문장을 읽고, 디코더가 다른 언어로 한 토큰씩 씁니다. "
             "**Marian** 모델(강좌의 `Helsinki-NLP/opus-mt-fr-en`)은 모델 id에 적힌 언어 쌍 하나만 압니다. NLLB-200 같은 "
@@ -77,7 +80,8 @@ STRINGS = {
             "번역 언어의 토큰으로 시작하게 합니다(`forced_bos_token_id`). 언어 선택 상자가 언어 이름을 이 코드로 "
             "바꿉니다. transformers 5에서 `translation` 파이프라인이 없어져서 이 탭은 `AutoModelForSeq2SeqLM.generate()`를 "
             "직접 부릅니다 (**코드 보기** 참고). 모델이 읽을 수 있는 것보다 긴 텍스트는 문장 단위 조각으로 나누어 "
-            "차례로 번역합니다."
+            "차례로 번역합니다. 지시를 따르도록 조정된 채팅 모델(카탈로그의 `text-generation` 모델)도 번역할 수 있습니다: "
+            "두 언어를 밝힌 고정 프롬프트를 받으며, 그 프롬프트는 참고에 나옵니다."
         ),
         **{f"lang_{iso}": name for iso, name in KOREAN_NAMES.items()},
     },
@@ -118,16 +122,18 @@ def languages_for(generator: Any, model_id: str, label: str, source_language: st
 def build(ctx: TabContext) -> None:
     import gradio as gr
 
-    task = ctx.tasks[0]
+    task, *others = ctx.tasks
+    chat_task = others[0] if others else None
     default = ctx.default_model(task)
+    entries = [*ctx.models(task), *(ctx.models(chat_task) if chat_task else [])]
 
     def translate(text: str, model: str = default, source_language: str = "", target_language: str = "",
                   max_new_tokens: int = 256, progress: Any = gr.Progress(), request: Any = None) -> Iterator[tuple[str, Any, Any]]:
-        """Translate a text (Marian one-pair models, NLLB many-to-many models); the translation streams as it is written.
+        """Translate a text (Marian one-pair models, NLLB many-to-many models, or a chat model); the translation streams as it is written.
 
         Args:
             text: The text to translate; a long text is translated in pieces of whole sentences.
-            model: A catalog model id or label; empty for the tab's default model.
+            model: A catalog model id or label (a translation model, or a chat model given a fixed prompt); empty for the tab's default.
             source_language: The text's language: an ISO 639-1 code (fr), an English name (French) or the model's code (fra_Latn); empty for the model's own pair.
             target_language: The language to translate into, given the same way; empty for the model's own pair.
             max_new_tokens: The most tokens written for each piece of the text.
@@ -136,7 +142,12 @@ def build(ctx: TabContext) -> None:
         text = seq2seq.check_text(text)
         most = whole_number_in_range(max_new_tokens, 1, seq2seq.MAX_NEW_TOKENS, lambda: seq2seq.TEXTS.error(
             "range", name="max_new_tokens", low=1, high=seq2seq.MAX_NEW_TOKENS, value=max_new_tokens))
-        loaded = ctx.load(model, task, progress)
+        entry = ctx.entry(model or default)
+        if chat_task and entry.task == chat_task:
+            yield from translate_with_chat(entry.id, text, (source_language or "").strip(), (target_language or "").strip(),
+                                           most, progress, lang)
+            return
+        loaded = ctx.load(entry.id, task, progress)
         generator = loaded.model
         source, target, source_code, target_code = languages_for(generator, loaded.entry.id, loaded.entry.label,
                                                                  (source_language or "").strip(), (target_language or "").strip())
@@ -157,11 +168,28 @@ def build(ctx: TabContext) -> None:
             yield translation, unchanged if count else note, unchanged if count else code
         yield translation, note, code
 
+    def translate_with_chat(model: str, text: str, source_language: str, target_language: str, most: int,
+                            progress: Any, lang: str) -> Iterator[tuple[str, Any, Any]]:
+        source = iso_code(source_language or DEFAULT_PAIR[0])
+        target = iso_code(target_language or DEFAULT_PAIR[1])
+        if source == target:
+            raise seq2seq.TEXTS.error("same_language", language=seq2seq.language_name(source))
+        loaded = ctx.load(model, chat_task, progress)
+        prompt = seq2seq.CHAT_PROMPTS[task].format(source=seq2seq.language_name(source), target=seq2seq.language_name(target),
+                                                   text=text)
+        request = seq2seq.chat_request(prompt, most)
+        note = TEXTS.get("chat_prompt", lang, label=loaded.entry.label) + "\n\n```text\n" + prompt + "\n```"
+        code = seq2seq.chat_snippet(loaded, request)
+        unchanged, translation = gr.skip(), ""
+        for count, translation in enumerate(seq2seq.stream_chat(loaded, request)):
+            yield translation, unchanged if count else note, unchanged if count else code
+        yield translation, note, code
+
     choices = [(TEXTS.ui("model_pair"), ""), *((TEXTS.ui(f"lang_{lang.iso}"), lang.iso) for lang in seq2seq.LANGUAGES)]
     with gr.Row():
         with gr.Column():
             text = gr.Textbox(label=TEXTS.ui("text"), lines=6)
-            model = model_picker(ctx, task)
+            model = model_picker(ctx, entries=entries)
             with gr.Row():
                 # Typed values are allowed: the model's own codes (fra_Latn) work too.
                 source = gr.Dropdown(choices, value="", label=TEXTS.ui("source_language"), allow_custom_value=True)

@@ -156,3 +156,41 @@ def test_korean_messages(course_app) -> None:
         client.predict(COURSE_FRENCH, NLLB, "fr", "klingon", api_name="/translate")
     _, note, _ = client.predict(COURSE_FRENCH, MARIAN, "", "", 3, api_name="/translate")
     assert "번역했습니다" in note
+
+
+# ---- a chat model as summarizer and translator (through the generation interface) -------------------
+
+CHAT = "Llama chat (test)"
+
+
+def chat_messages(code: str) -> list[dict]:
+    """The `messages = [...]` the generation snippet sends."""
+    import ast
+
+    assignment = next(node for node in ast.parse(code).body if isinstance(node, ast.Assign)
+                      and getattr(node.targets[0], "id", "") == "messages")
+    return ast.literal_eval(assignment.value)
+
+
+def test_chat_model_summarizes_with_a_shown_prompt(course_app, course_client, test_models) -> None:
+    summary, note, code = course_client.predict(PARAGRAPH, CHAT, 8, api_name="/summarize")
+    assert "fixed prompt" in note and "Summarize the following text in a few sentences." in note and PARAGRAPH.strip() in note
+    assert "'text-generation'" in code and "do_sample=False" in code
+    assert chat_messages(code)[0]["content"].startswith("Summarize the following text in a few sentences.")
+    assert run_snippet(code, cwd=test_models).strip() == summary.strip()
+    assert len(generating(course_app.url, "/summarize", [PARAGRAPH, CHAT, 8, 0, 1])) >= 4, "the answer streams"
+
+
+@pytest.mark.parametrize("source, target, names", [("", "", ("French", "English")), ("fr", "ko", ("French", "Korean")),
+                                                    ("fra_Latn", "German", ("French", "German"))])
+def test_chat_model_translates_with_a_shown_prompt(course_client, source, target, names) -> None:
+    translation, note, code = course_client.predict(COURSE_FRENCH, CHAT, source, target, 6, api_name="/translate")
+    prompt = f"Translate the following text from {names[0]} to {names[1]}. Answer with the translation only."
+    assert prompt in note and isinstance(translation, str)
+    assert chat_messages(code) == [{"role": "user", "content": f"{prompt}\n\n{COURSE_FRENCH}"}]
+
+
+@pytest.mark.parametrize("source, target, message", [("fr", "fr", "are the same"), ("klingon", "en", "not a language")])
+def test_chat_translation_bad_languages(course_client, source, target, message) -> None:
+    with pytest.raises(AppError, match=message):
+        course_client.predict(COURSE_FRENCH, CHAT, source, target, api_name="/translate")

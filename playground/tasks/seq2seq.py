@@ -267,3 +267,36 @@ def seq2seq_snippet(source: str, load_kwargs: dict[str, Any], device: str | None
         "print(\"\\n\".join(outputs))",
     ]
     return "\n".join(body) + "\n"
+
+
+# ---- An instruction-tuned chat model as a summarizer or translator --------------------------------
+# A text-generation chat model from the catalog follows a fixed prompt (shown to the user) through
+# the generation interface (playground.generation), greedy so the same text gives the same answer.
+
+CHAT_PROMPTS = {
+    "summarization": "Summarize the following text in a few sentences. Answer with the summary only.\n\n{text}",
+    "translation": "Translate the following text from {source} to {target}. Answer with the translation only.\n\n{text}",
+}
+
+
+def chat_request(prompt: str, max_new_tokens: int) -> Any:
+    """The generation request for a fixed prompt: one user message, greedy decoding."""
+    from playground.generation import checked_request
+
+    return checked_request(messages=[{"role": "user", "content": prompt}], max_new_tokens=max_new_tokens, do_sample=False)
+
+
+def stream_chat(loaded: Any, request: Any) -> Iterator[str]:
+    """Yield the chat model's answer so far, through the engine that serves the loaded model."""
+    from playground.generation_engines import engine_for
+
+    text = ""
+    for delta in engine_for(loaded).start(request):
+        text += delta.text
+        yield text
+
+
+def chat_snippet(loaded: Any, request: Any) -> str:
+    from playground.generation_engines import engine_for
+
+    return engine_for(loaded).snippet(request)
