@@ -192,3 +192,21 @@ def summary(run: DatasetRun, lang: str, batch_size: int = BATCH_SIZE) -> str:
     skipped = TEXTS.get("skipped", lang, count=run.skipped) if run.skipped else ""
     return TEXTS.get("summary", lang, count=len(run.rows), seconds=run.seconds, rate=len(run.rows) / max(run.seconds, 1e-6),
                      batch=batch_size, skipped=skipped).strip()
+
+
+def open_dataset(path: str | Path | None, column: str | None, max_rows: int, max_mb: float) -> tuple[Table, str]:
+    """The file's table and its text column, checked before any model loads."""
+    table = read_table(path, max_rows, max_mb)
+    return table, pick_column(table, column)
+
+
+def run_dataset(table: Table, column: str, run_batch: Callable[[list[str]], list[list[Any]]],
+                result_columns: Sequence[str], progress: Any, lang: str, prefix: str) -> tuple[str, Any, str]:
+    """A tab's dataset endpoint outputs: (summary, results as a pandas DataFrame, CSV path). `progress`
+    is the handler's gr.Progress (called with desc=…)."""
+    import pandas as pd
+
+    report = (lambda fraction, message: progress(fraction, desc=message)) if progress is not None else None
+    run = run_over_rows(column_values(table, column), run_batch, result_columns, report, text_column=column,
+                        prefix=prefix, lang=lang)
+    return summary(run, lang), pd.DataFrame(run.rows, columns=run.header), run.csv_path

@@ -25,6 +25,7 @@ COMMON_STRINGS = {
         "loading": "Loading {label}…",
         "custom_model_hint": "You may also type a Hugging Face Hub model id.",
         "language": "Language",
+        "examples": "Examples (click one to run it)",
     },
     "ko": {
         "model": "모델",
@@ -35,6 +36,7 @@ COMMON_STRINGS = {
         "loading": "{label} 불러오는 중…",
         "custom_model_hint": "Hugging Face Hub 모델 id를 직접 입력할 수도 있습니다.",
         "language": "언어",
+        "examples": "예제 (누르면 실행)",
     },
 }
 COMMON = Texts("common", COMMON_STRINGS)

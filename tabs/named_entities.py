@@ -123,11 +123,8 @@ def build(ctx: TabContext) -> None:
         """
         import json
 
-        import pandas as pd
-
         lang = request_language(request)
-        table = datasets.read_table(file, limits.max_dataset_rows, limits.max_dataset_mb)
-        name = datasets.pick_column(table, column)
+        table, name = datasets.open_dataset(file, column, limits.max_dataset_rows, limits.max_dataset_mb)
         strategy = task_logic.check_aggregation(aggregation)
         loaded = ctx.load(model, task, progress)
 
@@ -136,10 +133,8 @@ def build(ctx: TabContext) -> None:
             return [[len(entities), "; ".join(f"{e['word']} ({e['entity']})" for e in entities),
                      json.dumps(entities, ensure_ascii=False)] for entities in found]
 
-        report = lambda fraction, message: progress(fraction, desc=message)  # noqa: E731 - gr.Progress takes desc=
-        run = datasets.run_over_rows(datasets.column_values(table, name), run_batch, ["count", "entities", "entities_json"],
-                                     report, text_column=name, prefix="named_entities_", lang=lang)
-        return datasets.summary(run, lang), pd.DataFrame(run.rows, columns=run.header), run.csv_path
+        return datasets.run_dataset(table, name, run_batch, ["count", "entities", "entities_json"], progress, lang,
+                                    "named_entities_")
 
     with gr.Row():
         with gr.Column():
@@ -156,7 +151,7 @@ def build(ctx: TabContext) -> None:
     inputs, outputs = [text, model, aggregation], [highlighted, table, code]
     run.click(handler, inputs, outputs, api_name="extract_entities")  # first: it owns the endpoint name
     gr.Examples([[sample, default, "simple"] for sample in EXAMPLES], inputs=inputs, outputs=outputs, fn=handler,
-                run_on_click=True, cache_examples=False, visible_columns=[0])
+                run_on_click=True, cache_examples=False, label=COMMON.ui("examples"), visible_columns=[0])
     panel = dataset_panel(limits)
     panel.run.click(guarded(extract_entities_dataset, gpu=True), [panel.file, panel.column, model, aggregation],
                     [panel.summary, panel.table, panel.download], api_name="extract_entities_dataset")

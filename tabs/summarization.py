@@ -166,5 +166,5 @@ def build(ctx: TabContext) -> None:
     inputs, outputs = [text, model, most, least, beams], [summary, note, code]
     run.click(handler, inputs, outputs, api_name="summarize")  # first: it owns the endpoint name
     gr.Examples([[EXAMPLE, default, 128, 0, 1]], inputs=inputs, outputs=outputs, fn=handler, run_on_click=True,
-                cache_examples=False, visible_columns=[0])
+                cache_examples=False, label=COMMON.ui("examples"), example_labels=[EXAMPLE[:80] + "…"])
     about_panel(TEXTS)

@@ -133,27 +133,20 @@ def build(ctx: TabContext) -> None:
             model: A catalog model id or label; empty for the tab's default model.
             function_to_apply: auto (the model's own), softmax, sigmoid or none (raw logits).
         """
-        import pandas as pd
-
         lang = request_language(request)
-        table = datasets.read_table(file, limits.max_dataset_rows, limits.max_dataset_mb)
-        name = datasets.pick_column(table, column)
+        table, name = datasets.open_dataset(file, column, limits.max_dataset_rows, limits.max_dataset_mb)
         chosen = task_logic.check_function(function_to_apply)
         loaded = ctx.load(model, task, progress)
         labels = list(loaded.model.model.config.id2label.values())
 
         def run_batch(texts: list[str]) -> list[list[Any]]:
-            results = task_logic.classify(loaded.model, texts, chosen, None, batch_size=datasets.BATCH_SIZE)
             rows = []
-            for scores in results:
+            for scores in task_logic.classify(loaded.model, texts, chosen, None, batch_size=datasets.BATCH_SIZE):
                 by_label = {s["label"]: round(float(s["score"]), 6) for s in scores}
                 rows.append([scores[0]["label"], by_label[scores[0]["label"]], *(by_label.get(label) for label in labels)])
             return rows
 
-        report = lambda fraction, message: progress(fraction, desc=message)  # noqa: E731 - gr.Progress takes desc=
-        run = datasets.run_over_rows(datasets.column_values(table, name), run_batch, ["label", "score", *labels], report,
-                                     text_column=name, prefix="text_classification_", lang=lang)
-        return datasets.summary(run, lang), pd.DataFrame(run.rows, columns=run.header), run.csv_path
+        return datasets.run_dataset(table, name, run_batch, ["label", "score", *labels], progress, lang, "text_classification_")
 
     with gr.Row():
         with gr.Column():
@@ -179,7 +172,7 @@ def build(ctx: TabContext) -> None:
     # The button's event is registered first so it owns the endpoint name (the examples' run is unnamed).
     run.click(handler, inputs, outputs, api_name="classify_text")
     gr.Examples(examples, inputs=inputs, outputs=outputs, fn=handler, run_on_click=True, cache_examples=False,
-                visible_columns=[0, 3])
+                label=COMMON.ui("examples"), example_labels=[" → ".join(filter(None, (e[0], e[3]))) for e in examples])
     panel = dataset_panel(limits)
     panel.run.click(guarded(classify_dataset, gpu=True), [panel.file, panel.column, model, function],
                     [panel.summary, panel.table, panel.download], api_name="classify_dataset")

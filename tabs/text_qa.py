@@ -195,5 +195,6 @@ def build_text_qa(ctx: TabContext) -> None:
         outputs = [highlighted, answers, note, code]
         run.click(handler, inputs, outputs, api_name="answer_question")  # first: it owns the endpoint name
         gr.Examples([[q, c, default, 1, 30, False] for q, c in EXAMPLES], inputs=inputs, outputs=outputs, fn=handler,
-                    run_on_click=True, cache_examples=False, visible_columns=[0, 1])
+                    run_on_click=True, cache_examples=False, label=COMMON.ui("examples"),
+                    example_labels=[f"{q} ({c[:40]}…)" for q, c in EXAMPLES])
         about_panel(TEXTS)

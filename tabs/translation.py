@@ -204,5 +204,6 @@ def build(ctx: TabContext) -> None:
     inputs, outputs = [text, model, source, target, most], [translation, note, code]
     run.click(handler, inputs, outputs, api_name="translate")  # first: it owns the endpoint name
     gr.Examples([[sample, default, source_iso, target_iso, 256] for sample, source_iso, target_iso in EXAMPLES],
-                inputs=inputs, outputs=outputs, fn=handler, run_on_click=True, cache_examples=False, visible_columns=[0, 2, 3])
+                inputs=inputs, outputs=outputs, fn=handler, run_on_click=True, cache_examples=False, label=COMMON.ui("examples"),
+                example_labels=[f"{sample} ({source_iso} → {target_iso})" for sample, source_iso, target_iso in EXAMPLES])
     about_panel(TEXTS)

@@ -11,8 +11,6 @@ from typing import Any
 
 import httpx
 
-from api_helpers import upload
-
 
 def call_kwargs(code: str, callee_suffix: str) -> dict[str, Any]:
     """The literal keyword arguments of the first call in `code` whose name ends in `callee_suffix`
@@ -20,8 +18,7 @@ def call_kwargs(code: str, callee_suffix: str) -> dict[str, Any]:
     tree = ast.parse(code)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and ast.unparse(node.func).endswith(callee_suffix):
-            kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
-            return kwargs
+            return {k.arg: ast.literal_eval(k.value) for k in node.keywords}
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "to"
                 and isinstance(node.func.value, ast.Call) and ast.unparse(node.func.value.func).endswith(callee_suffix)):
             inner = node.func.value
@@ -66,10 +63,6 @@ def queue_messages(url: str, api_name: str, data: list[Any], timeout: float = 12
             if message.get("msg") in ("process_completed", "close_stream"):
                 break
     return messages
-
-
-def uploaded(url: str, path: Path) -> dict[str, Any]:
-    return upload(url, path)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:

@@ -9,8 +9,9 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from course_helpers import (call_kwargs, expected_pipeline_kwargs, loaded_kwargs, queue_messages, read_csv, uploaded,
-                            write_csv, write_jsonl)
+from api_helpers import upload
+from course_helpers import (call_kwargs, expected_pipeline_kwargs, loaded_kwargs, queue_messages, read_csv, write_csv,
+                            write_jsonl)
 from snippets import last_line, run_snippet
 
 SENTIMENT = "Sentiment DistilBERT (test)"
@@ -123,7 +124,7 @@ def test_jsonl_and_txt_datasets_find_their_column(course_client, tmp_path) -> No
 def test_dataset_progress_reaches_the_browser(course_app, tmp_path) -> None:
     path = write_csv(tmp_path / "many.csv", ["text"], [[f"text {i}"] for i in range(50)])
     messages = queue_messages(course_app.url, "/classify_dataset",
-                              [uploaded(course_app.url, path), "", SENTIMENT, "auto"])
+                              [upload(course_app.url, path), "", SENTIMENT, "auto"])
     descriptions = [unit["desc"] for m in messages if m.get("msg") == "progress" for unit in m["progress_data"] or []]
     assert "Rows 0/50" in descriptions and "Rows 48/50" in descriptions and "Rows 50/50" in descriptions
     assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"]
