@@ -115,6 +115,8 @@ class Seq2SeqGenerator:
     def __init__(self, model: Any, tokenizer: Any):
         self.model = model
         self.tokenizer = tokenizer
+        # A many-to-many tokenizer keeps the source language as state: set and use it under one lock.
+        self._encoding = threading.Lock()
 
     @property
     def input_limit(self) -> int:
@@ -176,9 +178,10 @@ class Seq2SeqGenerator:
         return [*parts, current] if current else parts
 
     def encode(self, text: str, source_code: str | None = None) -> dict[str, Any]:
-        if source_code:
-            self.tokenizer.src_lang = source_code
-        inputs = self.tokenizer(text, return_tensors="pt", truncation=True, max_length=self.input_limit)
+        with self._encoding:
+            if source_code:
+                self.tokenizer.src_lang = source_code
+            inputs = self.tokenizer(text, return_tensors="pt", truncation=True, max_length=self.input_limit)
         return {k: v.to(self.model.device) for k, v in inputs.items()}
 
     def stream(self, text: str, options: dict[str, Any], source_code: str | None = None,
