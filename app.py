@@ -73,16 +73,22 @@ def tab_modules(tab_keys: Sequence[str]) -> dict[str, ModuleType]:
     return modules
 
 
+def tab_string_tables(module: ModuleType) -> list[Texts]:
+    """A tab's string table and those of the tab modules it builds sub-tabs from (`from tabs import text_qa`)."""
+    parts = [value for value in vars(module).values() if isinstance(value, ModuleType) and value.__name__.startswith("tabs.")]
+    return [module.TEXTS, *(part.TEXTS for part in parts)]
+
+
 def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType]) -> tuple[Any, Any]:
     """The gr.Blocks app and its gr.I18n table, with a tab for each of `modules` (see `tab_modules`)."""
     import gradio as gr
 
     from playground.inputs import check_api_inputs
     from playground.texts import merged_tables
-    from playground.ui import COMMON, TabContext, language_switch, wire_language_switch
+    from playground.ui import COMMON, DATASET_UI, TabContext, language_switch, wire_language_switch
 
     specs = {spec.key: spec for spec in TAB_SPECS}
-    all_texts = [TEXTS, COMMON, *(m.TEXTS for m in modules.values())]
+    all_texts = [TEXTS, COMMON, DATASET_UI, *(t for m in modules.values() for t in tab_string_tables(m))]
     i18n = gr.I18n(**merged_tables(all_texts))
 
     with gr.Blocks(title="Pipeline Playground") as demo:

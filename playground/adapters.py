@@ -4,6 +4,9 @@
   sentence-transformers does for MiniLM), used for fast zero-shot classification on CPU.
 - `vqa-classifier`: a VQA classifier such as ViLT (the visual-question-answering pipeline was removed
   in transformers 5), returning the top answers with sigmoid scores as the old pipeline did.
+- `question-answering`, `summarization`, `translation`: extractive QA and sequence-to-sequence models
+  (their pipelines were removed in transformers 5), wrapped by `playground.tasks.extractive_qa` and
+  `playground.tasks.seq2seq`.
 
 `ADAPTERS` maps each such task to its loader; torch and transformers are imported only when one runs,
 so the catalog can read the table before anything heavy is loaded.
@@ -91,6 +94,32 @@ def _load_sentence_embedder(source: str, load_kwargs: dict[str, Any]) -> Sentenc
     return SentenceEmbedder(model, AutoTokenizer.from_pretrained(source, **_shared_kwargs(kwargs)), device or "cpu")
 
 
+def _load_model_and_tokenizer(auto_class: Any, source: str, load_kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    from transformers import AutoTokenizer
+
+    kwargs = _from_pretrained_kwargs(load_kwargs)
+    model = auto_class.from_pretrained(source, **kwargs).eval()
+    if load_kwargs.get("device"):
+        model.to(load_kwargs["device"])
+    return model, AutoTokenizer.from_pretrained(source, **_shared_kwargs(kwargs))
+
+
+def _load_extractive_qa(source: str, load_kwargs: dict[str, Any]) -> Any:
+    from transformers import AutoModelForQuestionAnswering
+
+    from playground.tasks.extractive_qa import QuestionAnswerer
+
+    return QuestionAnswerer(*_load_model_and_tokenizer(AutoModelForQuestionAnswering, source, load_kwargs))
+
+
+def _load_seq2seq(source: str, load_kwargs: dict[str, Any]) -> Any:
+    from transformers import AutoModelForSeq2SeqLM
+
+    from playground.tasks.seq2seq import Seq2SeqGenerator
+
+    return Seq2SeqGenerator(*_load_model_and_tokenizer(AutoModelForSeq2SeqLM, source, load_kwargs))
+
+
 def _load_vqa_classifier(source: str, load_kwargs: dict[str, Any]) -> VqaClassifier:
     from transformers import AutoModelForVisualQuestionAnswering, AutoProcessor
 
@@ -108,4 +137,7 @@ AdapterLoader = Callable[[str, dict[str, Any]], Any]
 ADAPTERS: dict[str, AdapterLoader] = {
     "sentence-similarity": _load_sentence_embedder,
     "vqa-classifier": _load_vqa_classifier,
+    "question-answering": _load_extractive_qa,
+    "summarization": _load_seq2seq,
+    "translation": _load_seq2seq,
 }

@@ -122,6 +122,9 @@ class Defaults(_Strict):
     max_audio_minutes: float = Field(default=60, gt=0)
     max_pdf_pages: int = Field(default=20, ge=1)
     queue_size: int = Field(default=64, ge=1)
+    # Pipelines over a dataset (an uploaded CSV / JSONL / TXT file): at most this many rows and MB.
+    max_dataset_rows: int = Field(default=1000, ge=1)
+    max_dataset_mb: float = Field(default=5, gt=0)
     # Tesseract languages for document OCR (3-letter codes, e.g. eng, kor, chi_sim); a Space installs
     # their tesseract-ocr-* packages (packages.txt).
     ocr_languages: list[str] = Field(default_factory=lambda: ["eng"], min_length=1)

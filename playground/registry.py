@@ -39,9 +39,15 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     TabSpec(
         "visual_qa",
         "tabs.visual_qa",
-        ("vqa-classifier", "image-text-to-text", "document-question-answering"),
+        ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering"),
     ),
     TabSpec("text_generation", "tabs.text_generation", ("text-generation",)),
+    # The rest of the course; extractive QA is the visual_qa tab's "Text" sub-tab (tabs/text_qa.py).
+    TabSpec("text_classification", "tabs.text_classification", ("text-classification",)),
+    TabSpec("named_entities", "tabs.named_entities", ("token-classification",)),
+    # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
+    TabSpec("summarization", "tabs.summarization", ("summarization", "text-generation")),
+    TabSpec("translation", "tabs.translation", ("translation", "text-generation")),
     TabSpec("models", "tabs.models_view", ()),
 )
 

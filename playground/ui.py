@@ -24,6 +24,7 @@ COMMON_STRINGS = {
         "run": "Run",
         "custom_model_hint": "You may also type a Hugging Face Hub model id.",
         "language": "Language",
+        "examples": "Examples (click one to run it)",
     },
     "ko": {
         "model": "모델",
@@ -33,6 +34,7 @@ COMMON_STRINGS = {
         "run": "실행",
         "custom_model_hint": "Hugging Face Hub 모델 id를 직접 입력할 수도 있습니다.",
         "language": "언어",
+        "examples": "예제 (누르면 실행)",
     },
 }
 COMMON = Texts("common", COMMON_STRINGS)
@@ -211,3 +213,79 @@ def wire_language_switch(demo: Any, switch: Any) -> None:
     demo.load(page_language, None, [switch, *tabs], js=LANGUAGE_READY_JS, api_visibility="private", queue=False)
     switch.input(lambda lang: tab_labels(), switch, tabs, js="(lang) => window.playgroundSetLanguage(lang).then(() => lang)",
                  api_visibility="private", queue=False)
+
+
+# ---- Pipelines over a dataset: the upload / column / results widgets every text tab shares -------
+
+DATASET_UI = Texts("dataset_ui", {
+    "en": {
+        "heading": "Run over a dataset (CSV, JSONL or TXT file)",
+        "help": (
+            "Upload a CSV file (a header row, then one row per example), a JSONL file (one JSON object a line) "
+            "or a TXT file (one text a line), pick the column that holds the text, and the model runs over every "
+            "row in batches. The results can be downloaded as CSV. The catalog sets the limits "
+            "(`max_dataset_rows`, `max_dataset_mb`)."
+        ),
+        "file": "Dataset file",
+        "column": "Text column",
+        "column_info": "Filled in from the file; leave empty when it has one column or a column named text.",
+        "run": "Run over every row",
+        "results": "Results",
+        "csv": "Results (CSV)",
+    },
+    "ko": {
+        "heading": "데이터셋 전체에 실행하기 (CSV, JSONL, TXT 파일)",
+        "help": (
+            "CSV 파일(머리글 행 다음에 예제마다 한 행), JSONL 파일(한 줄에 JSON 객체 하나) 또는 TXT 파일(한 줄에 "
+            "텍스트 하나)을 올리고 텍스트가 든 열을 고르면, 모델이 모든 행을 배치로 처리합니다. 결과는 CSV로 "
+            "내려받을 수 있습니다. 한도는 카탈로그가 정합니다 (`max_dataset_rows`, `max_dataset_mb`)."
+        ),
+        "file": "데이터셋 파일",
+        "column": "텍스트 열",
+        "column_info": "파일에서 채워집니다. 열이 하나이거나 text라는 열이 있으면 비워 두세요.",
+        "run": "모든 행에 실행",
+        "results": "결과",
+        "csv": "결과 (CSV)",
+    },
+})
+
+
+@dataclass
+class DatasetPanel:
+    """The widgets of a "run over a dataset" section; the tab wires `run` to its own handler with
+    inputs [file, column, ...its options] and outputs [summary, table, download]."""
+
+    file: Any
+    column: Any
+    run: Any
+    summary: Any
+    table: Any
+    download: Any
+
+
+def dataset_panel(limits: Defaults) -> DatasetPanel:
+    """A collapsible "run over a dataset" section; uploading a file fills the column picker."""
+    import gradio as gr
+
+    from playground.datasets import read_table
+    from playground.errors import guarded
+
+    with gr.Accordion(DATASET_UI.ui("heading"), open=False):
+        gr.Markdown(DATASET_UI.ui("help"))
+        with gr.Row():
+            file = gr.File(label=DATASET_UI.ui("file"), type="filepath")
+            with gr.Column():
+                column = gr.Dropdown(choices=[], value="", label=DATASET_UI.ui("column"), info=DATASET_UI.ui("column_info"),
+                                     allow_custom_value=True, interactive=True)
+                run = gr.Button(DATASET_UI.ui("run"), variant="primary")
+        summary = gr.Markdown()
+        table = gr.Dataframe(label=DATASET_UI.ui("results"), interactive=False, wrap=True, max_height=420)
+        download = gr.File(label=DATASET_UI.ui("csv"), interactive=False)
+
+    def dataset_columns(path: str | None) -> Any:
+        table = read_table(path, limits.max_dataset_rows, limits.max_dataset_mb)
+        preferred = next((c for c in ("text", "sentence", "review") if c in table.columns), table.columns[0])
+        return gr.update(choices=table.columns, value=preferred)
+
+    file.upload(guarded(dataset_columns), file, column, api_visibility="private")
+    return DatasetPanel(file, column, run, summary, table, download)

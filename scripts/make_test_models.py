@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import runpy
 import shutil
 import sys
 import tempfile
@@ -911,6 +912,10 @@ CATALOG: dict[str, tuple[CatalogEntry, ...]] = {
                      "Random-weight Llama without a chat template."),
     ),
 }
+
+
+# The course tabs' models (classification, entities, extractive QA, seq2seq): scripts/make_course_models.py.
+runpy.run_path(str(Path(__file__).with_name("make_course_models.py")))["register"](sys.modules[__name__])
 
 
 class IndentedDumper(yaml.SafeDumper):

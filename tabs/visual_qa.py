@@ -31,6 +31,7 @@ from playground.tasks import document_qa as docs
 from playground.tasks import visual_qa as vqa
 from playground.texts import Texts, request_language
 from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+from tabs import text_qa  # the "Text" sub-tab: extractive QA (issue 19)
 
 PICTURE_TOP_K = 5
 DOCUMENT_TOP_K = 3
@@ -289,4 +290,5 @@ def build(ctx: TabContext) -> None:
             picture_tab(ctx, pictures)
         if documents:
             document_tab(ctx, documents)
+        text_qa.build_text_qa(ctx)  # questions about a text: shown when the catalog has an extractive QA model
     about_panel(TEXTS)

@@ -121,3 +121,19 @@ def hostile_app(test_models: Path, test_catalog: Path, tmp_path_factory: pytest.
     running.marker = marker  # type: ignore[attr-defined]
     yield running
     running.stop()
+
+
+# ---- The course tabs (issue 19): one app with only their tabs, shared by their test modules ------
+COURSE_TABS = "text_classification,named_entities,summarization,translation,visual_qa"
+
+
+@pytest.fixture(scope="session")
+def course_app(test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    running = launch_app(test_catalog, tmp_path_factory.mktemp("course-app-logs"), "--tabs", COURSE_TABS)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def course_client(course_app: RunningApp):  # noqa: ANN201
+    return course_app.client()

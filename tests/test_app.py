@@ -15,8 +15,12 @@ ENDPOINTS = {
     "image_classification": ["/classify_image"],
     "fill_mask": ["/fill_mask", "/compare_bias"],
     "zero_shot": ["/zero_shot_text", "/zero_shot_image"],
-    "visual_qa": ["/answer_image_question", "/answer_document_question"],
+    "visual_qa": ["/answer_image_question", "/answer_document_question", "/answer_question"],
     "text_generation": ["/generate"],
+    "text_classification": ["/classify_text", "/classify_dataset"],
+    "named_entities": ["/extract_entities", "/extract_entities_dataset"],
+    "summarization": ["/summarize"],
+    "translation": ["/translate"],
 }
 
 
@@ -46,6 +50,8 @@ def test_loaded_models_and_unload(client) -> None:  # noqa: ANN001
     api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     if "/fill_mask" in api:
         client.predict("Paris is the [MASK] of France.", targets="", api_name="/fill_mask")
+    elif "/classify_text" in api:
+        client.predict("A fine day.", api_name="/classify_text")
     elif "/classify_image" in api:
         pytest.skip("fill-mask tab not shown in this run")
     loaded = client.predict(api_name="/loaded_models")

@@ -197,6 +197,24 @@ CASES = [
     case("unload-traversal", "/unload_model", "../../etc", expect=r"No loaded model matches '\.\./\.\./etc'"),
     case("unload-list", "/unload_model", ["all"], expect=r"model: expected text, got list"),
     case("loaded-models-stray-input", "/loaded_models", "junk", raw=True, expect=r"^\[\]$|^\[\{"),
+    # ---- the course tabs (issue 19): what gradio_client cannot send, and mistyped values -----------
+    case("tc-top-k-nan", "/classify_text", "Hello", model="", top_k=NAN, text_pair="", function_to_apply="auto", raw=True,
+         expect=r"top_k: nan is not a finite number"),
+    case("tc-text-list", "/classify_text", ["Hello"], expect=r"text: expected text, got list"),
+    case("tc-function-unknown", "/classify_text", "Hello", function_to_apply="relu", expect=r"function_to_apply: 'relu' is not one of"),
+    case("tc-dataset-server-path", "/classify_dataset", ServerPath("/etc/passwd"), raw=True, expect=NOT_UPLOADED),
+    case("tc-dataset-picture", "/classify_dataset", Upload("noise.png"), expect=r"noise.png is not a CSV, JSONL or TXT file"),
+    case("ner-aggregation-unknown", "/extract_entities", "Hello", aggregation="grouped", expect=r"aggregation: 'grouped' is not one of"),
+    case("ner-dataset-server-path", "/extract_entities_dataset", ServerPath("/etc/hostname", with_meta=True), raw=True,
+         expect=NOT_UPLOADED),
+    case("qa-empty-question", "/answer_question", " ", "Some context.", expect=r"Type a question"),
+    case("qa-top-k-nan", "/answer_question", "Who?", "Some context.", model="", top_k=NAN, max_answer_length=30,
+         allow_no_answer=False, raw=True, expect=r"top_k: nan is not a finite number"),
+    case("sum-max-new-tokens-inf", "/summarize", "Some text.", model="", max_new_tokens=INF, min_new_tokens=0, num_beams=1,
+         raw=True, expect=r"max_new_tokens: inf is not a finite number"),
+    case("sum-min-over-max", "/summarize", "Some text.", max_new_tokens=4, min_new_tokens=8, expect=r"cannot be more than"),
+    case("tr-language-unknown", "/translate", "Bonjour.", source_language="xx", expect=r"'xx' is not a language this model knows"),
+    case("tr-model-etc-passwd", "/translate", "Bonjour.", model="/etc/passwd", expect=NOT_IN_CATALOG),
 ]
 
 
@@ -305,7 +323,9 @@ def call(app: RunningApp, client: Any, files: Path, item: Case) -> Any:
 
 def test_the_table_covers_every_endpoint_with_enough_cases() -> None:
     endpoints = {"/transcribe", "/classify_image", "/fill_mask", "/compare_bias", "/zero_shot_text", "/zero_shot_image",
-                 "/answer_image_question", "/answer_document_question", "/generate", "/loaded_models", "/unload_model"}
+                 "/answer_image_question", "/answer_document_question", "/generate", "/loaded_models", "/unload_model",
+                 "/classify_text", "/classify_dataset", "/extract_entities", "/extract_entities_dataset", "/answer_question",
+                 "/summarize", "/translate"}
     assert {c.api for c in CASES} == endpoints
     assert len(CASES) >= 60 and len({c.id for c in CASES}) == len(CASES)
 

@@ -30,6 +30,9 @@ TABLE_MODULES = [
         if path.name != "__init__.py"
     ),
     *(spec.module for spec in TAB_SPECS),
+    # The course tabs' task logic, dataset runs and the text QA sub-tab (issue 19).
+    "playground.datasets", "playground.tasks.text_classification", "playground.tasks.token_classification",
+    "playground.tasks.extractive_qa", "playground.tasks.seq2seq", "tabs.text_qa",
 ]
 # A string may read the same in Korean only when it is one technical token (CSV, top_p, Id).
 TECHNICAL_TOKEN = re.compile(r"^[\w.\-]{1,12}$")

@@ -34,6 +34,13 @@ def load_script() -> ModuleType:
 mtm = load_script()
 
 
+def mtm_course_models() -> list[str]:
+    """The course tabs' models (scripts/make_course_models.py), registered into the same BUILDERS."""
+    import runpy
+
+    return list(runpy.run_path(str(SCRIPT.with_name("make_course_models.py")))["BUILDERS"])
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """Run the script as a user would (CLI, tiny size); return (out_dir, stdout)."""
@@ -98,7 +105,8 @@ def test_catalog_layout(models: Path) -> None:
     catalog = yaml.safe_load(text)
     assert catalog["defaults"] == {"device": "cpu", "max_loaded_models": 4, "allow_custom_models": False}
     assert list(catalog["tabs"]) == [
-        "speech_to_text", "image_classification", "fill_mask", "zero_shot", "visual_qa", "text_generation"
+        "speech_to_text", "image_classification", "fill_mask", "zero_shot", "visual_qa", "text_generation",
+        "text_classification", "named_entities", "summarization", "translation",
     ]
     for tab, spec in catalog["tabs"].items():
         entries = spec["models"]
@@ -121,7 +129,7 @@ def test_vocab_size_matches_tokenizer(models: Path) -> None:
 
     for name in ["whisper", "wav2vec2", "bert-mlm", "roberta-mlm", "nli", "clip", "vilt", "llava",
                  "layoutlm", "llama-chat", "llama-base", "distilbert-mlm", "distilbert-nli", "albert-mlm",
-                 "xlm-roberta-mlm", "bart-mnli", "gpt2", "qwen2-chat", "idefics3"]:
+                 "xlm-roberta-mlm", "bart-mnli", "gpt2", "qwen2-chat", "idefics3", *mtm_course_models()]:
         config = AutoConfig.from_pretrained(models / name)
         vocab_size = getattr(config, "text_config", config).vocab_size
         assert vocab_size == len(AutoTokenizer.from_pretrained(models / name)), name

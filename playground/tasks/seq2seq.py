@@ -1,0 +1,305 @@
+"""Sequence-to-sequence generation: summarization and translation with `AutoModelForSeq2SeqLM`.
+
+transformers 5 removed the `summarization`, `translation` and `text2text-generation` pipelines;
+`Seq2SeqGenerator` does their job with `generate()`, streaming the text as it is written. Long
+inputs: a summary reads the first `input_limit` tokens (the caller says so); a translation is cut
+into pieces of whole sentences that fit, translated one after the other and joined.
+
+Translation models are either one-pair models (Marian, `Helsinki-NLP/opus-mt-fr-en`: the pair is in
+the name) or many-to-many models (NLLB-200) that are told the languages with codes such as
+`fra_Latn`; `resolve_language` maps ISO 639-1 codes or English names to those codes.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from playground.texts import Texts
+
+MAX_INPUT_CHARS = 20_000
+MAX_NEW_TOKENS = 1024
+MAX_BEAMS = 8
+# Inputs longer than this many tokens are cut, even if the model's positions allow more.
+INPUT_TOKEN_CAP = 1024
+
+
+@dataclass(frozen=True)
+class Language:
+    iso: str  # ISO 639-1: what the API takes
+    name: str  # English name (also accepted by the API)
+    nllb: str  # NLLB-200's code: ISO 639-3 + script
+
+
+LANGUAGES: tuple[Language, ...] = (
+    Language("en", "English", "eng_Latn"), Language("fr", "French", "fra_Latn"), Language("ko", "Korean", "kor_Hang"),
+    Language("de", "German", "deu_Latn"), Language("es", "Spanish", "spa_Latn"), Language("it", "Italian", "ita_Latn"),
+    Language("pt", "Portuguese", "por_Latn"), Language("nl", "Dutch", "nld_Latn"), Language("sv", "Swedish", "swe_Latn"),
+    Language("fi", "Finnish", "fin_Latn"), Language("pl", "Polish", "pol_Latn"), Language("cs", "Czech", "ces_Latn"),
+    Language("el", "Greek", "ell_Grek"), Language("ru", "Russian", "rus_Cyrl"), Language("uk", "Ukrainian", "ukr_Cyrl"),
+    Language("tr", "Turkish", "tur_Latn"), Language("ar", "Arabic", "arb_Arab"), Language("he", "Hebrew", "heb_Hebr"),
+    Language("hi", "Hindi", "hin_Deva"), Language("bn", "Bengali", "ben_Beng"), Language("zh", "Chinese", "zho_Hans"),
+    Language("ja", "Japanese", "jpn_Jpan"), Language("vi", "Vietnamese", "vie_Latn"), Language("th", "Thai", "tha_Thai"),
+    Language("id", "Indonesian", "ind_Latn"),
+)
+BY_ISO = {language.iso: language for language in LANGUAGES}
+# Marian model names end in -<source>-<target> (Helsinki-NLP/opus-mt-fr-en).
+MARIAN_PAIR = re.compile(r"-([a-z]{2,3})-([a-z]{2,3})/?$")
+SENTENCE_END = re.compile(r"(?<=[.!?。？！])\s+")
+
+STRINGS = {
+    "en": {
+        "empty_text": "Type a text.",
+        "long_text": "The text is too long ({length} characters); the limit is {limit}.",
+        "range": "{name} must be a whole number from {low} to {high} (got {value}).",
+        "min_over_max": "min_new_tokens ({low}) cannot be more than max_new_tokens ({high}).",
+        "unknown_language": "{value!r} is not a language this model knows. Use an ISO code or name such as {examples}.",
+        "same_language": "The source and target languages are the same ({language}).",
+        "pair_only": "{label} translates only {source} → {target}; pick another model for other languages.",
+        "truncated": "The text was cut to the model's limit: its first {kept} of {total} tokens were summarized.",
+        "pieces": "The text was longer than the model's limit of {limit} tokens: it was translated in {count} pieces of whole sentences.",
+    },
+    "ko": {
+        "empty_text": "텍스트를 입력하세요.",
+        "long_text": "텍스트가 너무 깁니다 ({length}자). 한도는 {limit}자입니다.",
+        "range": "{name}은(는) {low}부터 {high}까지의 정수여야 합니다 (받은 값: {value}).",
+        "min_over_max": "min_new_tokens({low})는 max_new_tokens({high})보다 클 수 없습니다.",
+        "unknown_language": "{value!r}은(는) 이 모델이 아는 언어가 아닙니다. {examples} 같은 ISO 코드나 이름을 쓰세요.",
+        "same_language": "원문과 번역 언어가 같습니다 ({language}).",
+        "pair_only": "{label}은(는) {source} → {target} 번역만 합니다. 다른 언어는 다른 모델을 고르세요.",
+        "truncated": "텍스트가 모델의 한도에 맞게 잘렸습니다: 전체 {total}토큰 중 앞의 {kept}토큰만 요약했습니다.",
+        "pieces": "텍스트가 모델의 한도({limit}토큰)보다 길어서 문장 단위 {count}조각으로 나누어 번역했습니다.",
+    },
+}
+TEXTS = Texts("task_seq2seq", STRINGS)
+
+
+def check_text(text: str | None) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise TEXTS.error("empty_text")
+    if len(text) > MAX_INPUT_CHARS:
+        raise TEXTS.error("long_text", length=len(text), limit=MAX_INPUT_CHARS)
+    return text
+
+
+def marian_pair(model_id: str) -> tuple[str, str] | None:
+    """(source, target) ISO codes of a one-pair model, read from its name; None for other models."""
+    match = MARIAN_PAIR.search(model_id.lower())
+    return (match.group(1), match.group(2)) if match else None
+
+
+def resolve_language(value: str | None, model_codes: set[str]) -> str:
+    """The model's code for a language given as an ISO 639-1 code, an English name or the model's own code."""
+    text = (value or "").strip()
+    language = BY_ISO.get(text.lower()) or next((lang for lang in LANGUAGES if lang.name.lower() == text.lower()), None)
+    if language is not None and language.nllb in model_codes:
+        return language.nllb
+    if text in model_codes:
+        return text
+    examples = ", ".join(f"{lang.iso} ({lang.name})" for lang in LANGUAGES[:3])
+    raise TEXTS.error("unknown_language", value=value, examples=examples)
+
+
+def language_name(code: str) -> str:
+    """English name of a model code or ISO code, else the code itself."""
+    language = BY_ISO.get(code) or next((lang for lang in LANGUAGES if lang.nllb == code), None)
+    return language.name if language else code
+
+
+class Seq2SeqGenerator:
+    """An encoder-decoder model and its tokenizer (what the removed pipelines wrapped)."""
+
+    def __init__(self, model: Any, tokenizer: Any):
+        self.model = model
+        self.tokenizer = tokenizer
+        # A many-to-many tokenizer keeps the source language as state: set and use it under one lock.
+        self._encoding = threading.Lock()
+
+    @property
+    def input_limit(self) -> int:
+        """Input tokens the model reads at most (specials included)."""
+        limits = [INPUT_TOKEN_CAP, int(self.tokenizer.model_max_length)]
+        positions = getattr(self.model.config, "max_position_embeddings", None)
+        if positions:
+            limits.append(int(positions))
+        return min(limits)
+
+    def prefix(self, task: str) -> str:
+        """The task prefix the model was trained with (T5: "summarize: "), from its config."""
+        params = getattr(self.model.config, "task_specific_params", None) or {}
+        return (params.get(task) or {}).get("prefix", "")
+
+    def language_codes(self) -> set[str]:
+        """The language codes of a many-to-many model's tokenizer (empty for one-pair models)."""
+        known = {language.nllb for language in LANGUAGES}
+        tokens = set(getattr(self.tokenizer, "extra_special_tokens", None) or []) | set(self.tokenizer.all_special_tokens)
+        return {str(token) for token in tokens if re.fullmatch(r"[a-z]{3}_[A-Z][a-z]{3}", str(token))} | (
+            known & set(self.tokenizer.get_vocab())
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text)["input_ids"])
+
+    def pieces(self, text: str) -> list[list[str]]:
+        """`text` as lines, each cut into pieces of whole sentences that fit the input limit."""
+        budget = self.input_limit
+        lines: list[list[str]] = []
+        for line in text.splitlines():
+            pieces: list[str] = []
+            current = ""
+            for sentence in SENTENCE_END.split(line.strip()) if line.strip() else []:
+                for part in self._fit(sentence, budget):
+                    candidate = f"{current} {part}".strip()
+                    if current and self.count_tokens(candidate) > budget:
+                        pieces.append(current)
+                        current = part
+                    else:
+                        current = candidate
+            lines.append([*pieces, current] if current else pieces)
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines
+
+    def _fit(self, sentence: str, budget: int) -> list[str]:
+        """A sentence longer than the budget, cut between words."""
+        if self.count_tokens(sentence) <= budget:
+            return [sentence]
+        parts, current = [], ""
+        for word in sentence.split():
+            candidate = f"{current} {word}".strip()
+            if current and self.count_tokens(candidate) > budget:
+                parts.append(current)
+                current = word
+            else:
+                current = candidate
+        return [*parts, current] if current else parts
+
+    def encode(self, text: str, source_code: str | None = None) -> dict[str, Any]:
+        with self._encoding:
+            if source_code:
+                self.tokenizer.src_lang = source_code
+            inputs = self.tokenizer(text, return_tensors="pt", truncation=True, max_length=self.input_limit)
+        return {k: v.to(self.model.device) for k, v in inputs.items()}
+
+    def stream(self, text: str, options: dict[str, Any], source_code: str | None = None,
+               target_code: str | None = None) -> Iterator[str]:
+        """Yield the output so far while `generate` runs (beam search cannot stream: one yield at the end)."""
+        import torch
+        from transformers import TextIteratorStreamer
+
+        inputs = self.encode(text, source_code)
+        options = dict(options)
+        if target_code:
+            options["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(target_code)
+        if options.get("num_beams", 1) > 1:
+            with torch.inference_mode():
+                output = self.model.generate(**inputs, **options)
+            yield self.tokenizer.decode(output[0], skip_special_tokens=True)
+            return
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        failure: list[BaseException] = []
+        output: list[Any] = []
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    output.append(self.model.generate(**inputs, **options, streamer=streamer))
+            except BaseException as exc:  # re-raised in the caller's thread (OOM reaches playground.errors)
+                failure.append(exc)
+                streamer.end()
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        text_so_far = ""
+        for piece in streamer:
+            text_so_far += piece
+            yield text_so_far
+        worker.join()
+        if failure:
+            raise failure[0]
+        # The whole output decoded at once: exactly what `tokenizer.decode(generate(...)[0])` prints.
+        yield self.tokenizer.decode(output[0][0], skip_special_tokens=True)
+
+
+def stream_lines(generator: Seq2SeqGenerator, lines: list[list[str]], options: dict[str, Any],
+                 source_code: str | None = None, target_code: str | None = None) -> Iterator[str]:
+    """Generate for every piece of every line in turn; yield the whole output so far (pieces joined
+    with spaces, lines with newlines)."""
+    finished: list[str] = []
+    for pieces in lines:
+        done: list[str] = []
+        for piece in pieces:
+            partial = ""
+            for partial in generator.stream(piece, options, source_code, target_code):
+                yield "\n".join([*finished, " ".join([*done, partial])])
+            done.append(partial)
+        finished.append(" ".join(done))
+    yield "\n".join(finished)
+
+
+def seq2seq_snippet(source: str, load_kwargs: dict[str, Any], device: str | None, lines: list[list[str]],
+                    options: dict[str, Any], max_length: int, source_code: str | None = None,
+                    target_code: str | None = None) -> str:
+    """AutoModelForSeq2SeqLM code that writes the same output as the app, piece by piece."""
+    from playground.snippets import Raw, format_call, format_value
+
+    tokenizer_kwargs = {"src_lang": source_code} if source_code else {}
+    if target_code:
+        options = {**options, "forced_bos_token_id": Raw(f"tokenizer.convert_tokens_to_ids({target_code!r})")}
+    load = format_call("AutoModelForSeq2SeqLM.from_pretrained", [source], load_kwargs)
+    generate = format_call("model.generate", [Raw("**inputs")], options)
+    body = [
+        "from transformers import AutoModelForSeq2SeqLM, AutoTokenizer",
+        "",
+        "tokenizer = " + format_call("AutoTokenizer.from_pretrained", [source], tokenizer_kwargs),
+        "model = " + load + (f".to({device!r})" if device else ""),
+        "",
+        "# The text, line by line, each line in pieces that fit the model's input limit.",
+        "lines = " + format_value(lines),
+        "outputs = []",
+        "for pieces in lines:",
+        "    written = []",
+        "    for piece in pieces:",
+        f"        inputs = tokenizer(piece, return_tensors=\"pt\", truncation=True, max_length={max_length}).to(model.device)",
+        "        ids = " + generate.replace("\n", "\n        "),
+        "        written.append(tokenizer.decode(ids[0], skip_special_tokens=True))",
+        "    outputs.append(\" \".join(written))",
+        "print(\"\\n\".join(outputs))",
+    ]
+    return "\n".join(body) + "\n"
+
+
+# ---- An instruction-tuned chat model as a summarizer or translator --------------------------------
+# A text-generation chat model from the catalog follows a fixed prompt (shown to the user) through
+# the generation interface (playground.generation), greedy so the same text gives the same answer.
+
+CHAT_PROMPTS = {
+    "summarization": "Summarize the following text in a few sentences. Answer with the summary only.\n\n{text}",
+    "translation": "Translate the following text from {source} to {target}. Answer with the translation only.\n\n{text}",
+}
+
+
+def chat_request(prompt: str, max_new_tokens: int) -> Any:
+    """The generation request for a fixed prompt: one user message, greedy decoding."""
+    from playground.generation import checked_request
+
+    return checked_request(messages=[{"role": "user", "content": prompt}], max_new_tokens=max_new_tokens, do_sample=False)
+
+
+def stream_chat(loaded: Any, request: Any) -> Iterator[str]:
+    """Yield the chat model's answer so far, through the engine that serves the loaded model."""
+    from playground.generation_engines import engine_for
+
+    text = ""
+    for delta in engine_for(loaded).start(request):
+        text += delta.text
+        yield text
+
+
+def chat_snippet(loaded: Any, request: Any) -> str:
+    from playground.generation_engines import engine_for
+
+    return engine_for(loaded).snippet(request)

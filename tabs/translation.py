@@ -1,0 +1,209 @@
+"""Translation tab: a text in one language in, the same text in another out, written as it goes.
+
+Endpoint:
+- `/translate(text, model, source_language, target_language, max_new_tokens)` -> translation
+  (streamed), note, code.
+
+One-pair Marian models (`Helsinki-NLP/opus-mt-fr-en`, the course's) translate the pair in their name;
+many-to-many models (NLLB-200) take the languages as codes (`fra_Latn`), which the language pickers
+map from names and ISO codes. Both run through `AutoModelForSeq2SeqLM.generate`
+(`playground.tasks.seq2seq`): the `translation` pipeline no longer exists in transformers 5. A text
+longer than the model reads is translated in pieces of whole sentences.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from playground.errors import guarded
+from playground.inputs import whole_number_in_range
+from playground.snippets import from_pretrained_kwargs
+from playground.tasks import seq2seq
+from playground.texts import Texts, request_language
+from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+
+EXAMPLES = (
+    ("Ce cours est produit par Hugging Face.", "fr", "en"),
+    ("Hugging Face est une entreprise basée à New York et à Paris.", "fr", "en"),
+)
+# What an empty language means for a many-to-many model: the course's example, French -> English.
+DEFAULT_PAIR = ("fr", "en")
+KOREAN_NAMES = {
+    "en": "영어", "fr": "프랑스어", "ko": "한국어", "de": "독일어", "es": "스페인어", "it": "이탈리아어",
+    "pt": "포르투갈어", "nl": "네덜란드어", "sv": "스웨덴어", "fi": "핀란드어", "pl": "폴란드어", "cs": "체코어",
+    "el": "그리스어", "ru": "러시아어", "uk": "우크라이나어", "tr": "튀르키예어", "ar": "아랍어", "he": "히브리어",
+    "hi": "힌디어", "bn": "벵골어", "zh": "중국어", "ja": "일본어", "vi": "베트남어", "th": "태국어", "id": "인도네시아어",
+}
+
+STRINGS = {
+    "en": {
+        "title": "Translation",
+        "text": "Text to translate",
+        "source_language": "From",
+        "target_language": "To",
+        "model_pair": "(the model's own pair; French → English for many-to-many models)",
+        "max_new_tokens": "Max new tokens (per piece)",
+        "translation": "Translation",
+        "note": "Note",
+        "languages": "Translated {source} → {target}.",
+        "codes": "Translated {source} → {target}: the model was given the codes `{source_code}` → `{target_code}`.",
+        "chat_prompt": "{label} is a chat model: it was sent this fixed prompt (greedy decoding):",
+        "about": (
+            "Translation is a sequence-to-sequence task: an encoder reads the sentence, a decoder writes it in the "
+            "other language token by token. **Marian** models (`Helsinki-NLP/opus-mt-fr-en`, the course's) each know "
+            "one language pair, named in the model id. **Many-to-many** models such as NLLB-200 know hundreds: the "
+            "tokenizer gets the source language (`src_lang=\"fra_Latn\"`) and generation is forced to start with the "
+            "target language's token (`forced_bos_token_id`); the pickers map language names to these codes. "
+            "transformers 5 removed the `translation` pipeline, so the tab calls `AutoModelForSeq2SeqLM.generate()` "
+            "directly (see **show code**). A text longer than the model reads is translated in pieces of whole "
+            "sentences, one after the other. An instruction-tuned chat model (a `text-generation` model of the "
+            "catalog) can translate too: it gets a fixed prompt naming the two languages, shown in the note."
+        ),
+        **{f"lang_{language.iso}": language.name for language in seq2seq.LANGUAGES},
+    },
+    "ko": {
+        "title": "번역",
+        "text": "번역할 텍스트",
+        "source_language": "원문 언어",
+        "target_language": "번역 언어",
+        "model_pair": "(모델 자체의 언어 쌍; 다대다 모델은 프랑스어 → 영어)",
+        "max_new_tokens": "최대 생성 토큰 수 (조각마다)",
+        "translation": "번역",
+        "note": "참고",
+        "languages": "{source} → {target}로 번역했습니다.",
+        "codes": "{source} → {target}로 번역했습니다: 모델에는 코드 `{source_code}` → `{target_code}`를 주었습니다.",
+        "chat_prompt": "{label}은(는) 채팅 모델이라 이 고정 프롬프트를 받았습니다 (greedy 디코딩):",
+        "about": (
+            "번역은 시퀀스-투-시퀀스 작업입니다: 인코더가 문장을 읽고, 디코더가 다른 언어로 한 토큰씩 씁니다. "
+            "**Marian** 모델(강좌의 `Helsinki-NLP/opus-mt-fr-en`)은 모델 id에 적힌 언어 쌍 하나만 압니다. NLLB-200 같은 "
+            "**다대다** 모델은 수백 개 언어를 압니다: 토크나이저에 원문 언어(`src_lang=\"fra_Latn\"`)를 주고, 생성은 "
+            "번역 언어의 토큰으로 시작하게 합니다(`forced_bos_token_id`). 언어 선택 상자가 언어 이름을 이 코드로 "
+            "바꿉니다. transformers 5에서 `translation` 파이프라인이 없어져서 이 탭은 `AutoModelForSeq2SeqLM.generate()`를 "
+            "직접 부릅니다 (**코드 보기** 참고). 모델이 읽을 수 있는 것보다 긴 텍스트는 문장 단위 조각으로 나누어 "
+            "차례로 번역합니다. 지시를 따르도록 조정된 채팅 모델(카탈로그의 `text-generation` 모델)도 번역할 수 있습니다: "
+            "두 언어를 밝힌 고정 프롬프트를 받으며, 그 프롬프트는 참고에 나옵니다."
+        ),
+        **{f"lang_{iso}": name for iso, name in KOREAN_NAMES.items()},
+    },
+}
+TEXTS = Texts("translation", STRINGS)
+
+
+def iso_code(value: str) -> str:
+    """The ISO 639-1 code of a language given by code or English name (refused if unknown)."""
+    text = value.strip().lower()
+    if text in seq2seq.BY_ISO:
+        return text
+    language = next((lang for lang in seq2seq.LANGUAGES if text in (lang.name.lower(), lang.nllb.lower())), None)
+    if language is None:
+        raise seq2seq.TEXTS.error("unknown_language", value=value, examples="fr (French), en (English), ko (Korean)")
+    return language.iso
+
+
+def languages_for(generator: Any, model_id: str, label: str, source_language: str,
+                  target_language: str) -> tuple[str, str, str | None, str | None]:
+    """(source ISO or code, target ISO or code, source code, target code) for the model; codes are
+    None for one-pair models, which are only checked against their pair."""
+    codes = generator.language_codes()
+    if codes:
+        source = seq2seq.resolve_language(source_language or DEFAULT_PAIR[0], codes)
+        target = seq2seq.resolve_language(target_language or DEFAULT_PAIR[1], codes)
+        if source == target:
+            raise seq2seq.TEXTS.error("same_language", language=seq2seq.language_name(source))
+        return source, target, source, target
+    pair = seq2seq.marian_pair(model_id) or ("", "")
+    wanted = (iso_code(source_language) if source_language else pair[0], iso_code(target_language) if target_language else pair[1])
+    if pair[0] and wanted != pair:
+        raise seq2seq.TEXTS.error("pair_only", label=label, source=seq2seq.language_name(pair[0]),
+                                  target=seq2seq.language_name(pair[1]))
+    return pair[0], pair[1], None, None
+
+
+def build(ctx: TabContext) -> None:
+    import gradio as gr
+
+    task, *others = ctx.tasks
+    chat_task = others[0] if others else None
+    default = ctx.default_model(task)
+    entries = [*ctx.models(task), *(ctx.models(chat_task) if chat_task else [])]
+
+    def translate(text: str, model: str = default, source_language: str = "", target_language: str = "",
+                  max_new_tokens: int = 256, progress: Any = gr.Progress(), request: Any = None) -> Iterator[tuple[str, Any, Any]]:
+        """Translate a text (Marian one-pair models, NLLB many-to-many models, or a chat model); the translation streams as it is written.
+
+        Args:
+            text: The text to translate; a long text is translated in pieces of whole sentences.
+            model: A catalog model id or label (a translation model, or a chat model given a fixed prompt); empty for the tab's default.
+            source_language: The text's language: an ISO 639-1 code (fr), an English name (French) or the model's code (fra_Latn); empty for the model's own pair.
+            target_language: The language to translate into, given the same way; empty for the model's own pair.
+            max_new_tokens: The most tokens written for each piece of the text.
+        """
+        lang = request_language(request)
+        text = seq2seq.check_text(text)
+        most = whole_number_in_range(max_new_tokens, 1, seq2seq.MAX_NEW_TOKENS, lambda: seq2seq.TEXTS.error(
+            "range", name="max_new_tokens", low=1, high=seq2seq.MAX_NEW_TOKENS, value=max_new_tokens))
+        entry = ctx.entry(model or default)
+        if chat_task and entry.task == chat_task:
+            yield from translate_with_chat(entry.id, text, (source_language or "").strip(), (target_language or "").strip(),
+                                           most, progress, lang)
+            return
+        loaded = ctx.load(entry.id, task, progress)
+        generator = loaded.model
+        source, target, source_code, target_code = languages_for(generator, loaded.entry.id, loaded.entry.label,
+                                                                 (source_language or "").strip(), (target_language or "").strip())
+        names = {"source": seq2seq.language_name(source) or "?", "target": seq2seq.language_name(target) or "?"}
+        notes = [TEXTS.get("codes", lang, **names, source_code=source_code, target_code=target_code) if source_code
+                 else TEXTS.get("languages", lang, **names)]
+        lines = generator.pieces(text)
+        if any(len(pieces) > 1 for pieces in lines):
+            notes.append(seq2seq.TEXTS.get("pieces", lang, limit=generator.input_limit, count=sum(map(len, lines))))
+        options = {**loaded.entry.generate_kwargs, "max_new_tokens": most}
+        kwargs, device = from_pretrained_kwargs(loaded)
+        code = seq2seq.seq2seq_snippet(loaded.source, kwargs, device, lines, options, generator.input_limit,
+                                       source_code, target_code)
+        note = "\n\n".join(notes)
+        unchanged = gr.skip()
+        translation = ""
+        for count, translation in enumerate(seq2seq.stream_lines(generator, lines, options, source_code, target_code)):
+            yield translation, unchanged if count else note, unchanged if count else code
+        yield translation, note, code
+
+    def translate_with_chat(model: str, text: str, source_language: str, target_language: str, most: int,
+                            progress: Any, lang: str) -> Iterator[tuple[str, Any, Any]]:
+        source = iso_code(source_language or DEFAULT_PAIR[0])
+        target = iso_code(target_language or DEFAULT_PAIR[1])
+        if source == target:
+            raise seq2seq.TEXTS.error("same_language", language=seq2seq.language_name(source))
+        loaded = ctx.load(model, chat_task, progress)
+        prompt = seq2seq.CHAT_PROMPTS[task].format(source=seq2seq.language_name(source), target=seq2seq.language_name(target),
+                                                   text=text)
+        request = seq2seq.chat_request(prompt, most)
+        note = TEXTS.get("chat_prompt", lang, label=loaded.entry.label) + "\n\n```text\n" + prompt + "\n```"
+        code = seq2seq.chat_snippet(loaded, request)
+        unchanged, translation = gr.skip(), ""
+        for count, translation in enumerate(seq2seq.stream_chat(loaded, request)):
+            yield translation, unchanged if count else note, unchanged if count else code
+        yield translation, note, code
+
+    choices = [(TEXTS.ui("model_pair"), ""), *((TEXTS.ui(f"lang_{lang.iso}"), lang.iso) for lang in seq2seq.LANGUAGES)]
+    with gr.Row():
+        with gr.Column():
+            text = gr.Textbox(label=TEXTS.ui("text"), lines=6)
+            model = model_picker(ctx, entries=entries)
+            with gr.Row():
+                # Typed values are allowed: the model's own codes (fra_Latn) work too.
+                source = gr.Dropdown(choices, value="", label=TEXTS.ui("source_language"), allow_custom_value=True)
+                target = gr.Dropdown(choices, value="", label=TEXTS.ui("target_language"), allow_custom_value=True)
+            most = gr.Slider(1, seq2seq.MAX_NEW_TOKENS, value=256, step=1, label=TEXTS.ui("max_new_tokens"))
+            run = gr.Button(COMMON.ui("run"), variant="primary")
+        with gr.Column():
+            translation = gr.Textbox(label=TEXTS.ui("translation"), lines=6, buttons=["copy"])
+            note = gr.Markdown(label=TEXTS.ui("note"))
+    code = code_panel()
+    handler = guarded(translate, gpu=True)
+    inputs, outputs = [text, model, source, target, most], [translation, note, code]
+    run.click(handler, inputs, outputs, api_name="translate")  # first: it owns the endpoint name
+    gr.Examples([[sample, default, source_iso, target_iso, 256] for sample, source_iso, target_iso in EXAMPLES],
+                inputs=inputs, outputs=outputs, fn=handler, run_on_click=True, cache_examples=False, label=COMMON.ui("examples"),
+                example_labels=[f"{sample} ({source_iso} → {target_iso})" for sample, source_iso, target_iso in EXAMPLES])
+    about_panel(TEXTS)

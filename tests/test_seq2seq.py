@@ -1,0 +1,196 @@
+"""Summarization and translation through the launched app: streaming, beams, long inputs (cut or
+translated in pieces), language codes of one-pair and many-to-many models, the AutoModel snippet
+and bad input."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from gradio_client.exceptions import AppError
+
+from course_helpers import call_kwargs, expected_from_pretrained_kwargs, loaded_kwargs, queue_messages
+from snippets import run_snippet
+
+BART = "BART summarizer (test)"
+T5 = "T5 summarizer (test)"
+MARIAN = "Marian fr-en (test)"
+NLLB = "NLLB many-to-many (test)"
+COURSE_FRENCH = "Ce cours est produit par Hugging Face."
+PARAGRAPH = "This course is about the Transformers library. It is free. " * 3
+
+
+def generating(url: str, api_name: str, data: list) -> list[dict]:
+    messages = queue_messages(url, api_name, data)
+    assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"], messages[-1]
+    return [m for m in messages if m.get("msg") == "process_generating"]
+
+
+# ---- summarization --------------------------------------------------------------------------------
+
+
+def test_summary_streams_with_one_beam_and_arrives_whole_with_beams(course_app) -> None:
+    streamed = generating(course_app.url, "/summarize", [PARAGRAPH, BART, 12, 0, 1])
+    searched = generating(course_app.url, "/summarize", [PARAGRAPH, BART, 12, 0, 2])
+    assert len(streamed) >= 8 > len(searched)
+
+
+@pytest.mark.parametrize("model", [BART, T5])
+def test_summary_snippet_writes_the_same_text(course_client, test_models, model) -> None:
+    summary, note, code = course_client.predict(PARAGRAPH, model, 10, 3, 1, api_name="/summarize")
+    assert summary.strip()
+    assert run_snippet(code, cwd=test_models).rstrip("\n") == summary
+    assert "min_new_tokens=3" in code and "max_new_tokens=10" in code
+    assert call_kwargs(code, "AutoModelForSeq2SeqLM.from_pretrained") == expected_from_pretrained_kwargs(
+        loaded_kwargs(course_client, model))
+    if model == T5:
+        assert "'summarize: '" in note and "summarize: This course" in code
+    else:
+        assert "read the whole text" in note
+
+
+def test_long_text_is_cut_to_the_model_limit_and_says_so(course_client, test_models) -> None:
+    summary, note, code = course_client.predict(PARAGRAPH * 10, BART, 5, 0, 1, api_name="/summarize")
+    kept, total = map(int, re.search(r"first (\d+) of (\d+) tokens", note).groups())
+    assert kept == 128 < total
+    assert run_snippet(code, cwd=test_models).rstrip("\n") == summary
+
+
+def test_text_alone_summarizes(course_client) -> None:
+    summary, _, code = course_client.predict(PARAGRAPH, api_name="/summarize")
+    assert isinstance(summary, str) and "max_new_tokens=128" in code
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("",), "Type a text"),
+        (("x" * 20_001,), "too long"),
+        ((PARAGRAPH, BART, 5, 6), r"min_new_tokens \(6\) cannot be more than max_new_tokens \(5\)"),
+        ((PARAGRAPH, BART, 0), "below the minimum"),
+        ((PARAGRAPH, BART, 5, 0, 9), "above the maximum"),
+        ((PARAGRAPH, BART, 5.5), "max_new_tokens must be a whole number"),
+        ((PARAGRAPH, MARIAN), "not in this app's catalog"),
+    ],
+)
+def test_bad_summary_input(course_client, args, message) -> None:
+    with pytest.raises(AppError, match=message):
+        course_client.predict(*args, api_name="/summarize")
+
+
+# ---- translation ----------------------------------------------------------------------------------
+
+
+def test_marian_translates_its_pair(course_client, test_models) -> None:
+    translation, note, code = course_client.predict(COURSE_FRENCH, MARIAN, "", "", 8, api_name="/translate")
+    assert translation.strip() and "French → English" in note
+    assert run_snippet(code, cwd=test_models).rstrip("\n") == translation
+    assert call_kwargs(code, "AutoModelForSeq2SeqLM.from_pretrained") == expected_from_pretrained_kwargs(
+        loaded_kwargs(course_client, MARIAN))
+    same, _, _ = course_client.predict(COURSE_FRENCH, MARIAN, "French", "en", 8, api_name="/translate")
+    assert same == translation
+
+
+def test_text_alone_translates_with_the_default_model(course_client) -> None:
+    translation, note, _ = course_client.predict(COURSE_FRENCH, api_name="/translate")
+    assert isinstance(translation, str) and "French → English" in note
+
+
+def test_translation_streams(course_app) -> None:
+    assert len(generating(course_app.url, "/translate", [COURSE_FRENCH, MARIAN, "", "", 12])) >= 8
+
+
+@pytest.mark.parametrize(
+    "source, target, codes",
+    [("fr", "ko", ("fra_Latn", "kor_Hang")), ("French", "Korean", ("fra_Latn", "kor_Hang")),
+     ("eng_Latn", "de", ("eng_Latn", "deu_Latn")), ("", "", ("fra_Latn", "eng_Latn"))],
+)
+def test_many_to_many_language_codes(course_client, test_models, source, target, codes) -> None:
+    translation, note, code = course_client.predict(COURSE_FRENCH, NLLB, source, target, 6, api_name="/translate")
+    assert f"`{codes[0]}` → `{codes[1]}`" in note
+    assert f"src_lang={codes[0]!r}" in code and f"convert_tokens_to_ids({codes[1]!r})" in code
+    assert run_snippet(code, cwd=test_models).rstrip("\n") == translation
+
+
+def test_target_language_reaches_generate(course_client) -> None:
+    # The test NLLB model's language codes have loud embeddings: the forced first token steers the rest.
+    outputs = {course_client.predict(COURSE_FRENCH, NLLB, "fr", target, 6, api_name="/translate")[0]
+               for target in ("ko", "de", "ja", "en")}
+    assert len(outputs) > 1
+
+
+def test_long_text_is_translated_in_pieces(course_client, test_models) -> None:
+    text = " ".join([COURSE_FRENCH] * 80) + "\n\n" + COURSE_FRENCH
+    translation, note, code = course_client.predict(text, MARIAN, "", "", 3, api_name="/translate")
+    count = int(re.search(r"translated in (\d+) pieces", note).group(1))
+    assert count >= 3
+    lines = translation.split("\n")
+    assert len(lines) == 3 and lines[1] == "", "line breaks survive"
+    assert run_snippet(code, cwd=test_models).rstrip("\n") == translation
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("",), "Type a text"),
+        (("x" * 20_001,), "too long"),
+        ((COURSE_FRENCH, MARIAN, "ko", "en"), "translates only French → English"),
+        ((COURSE_FRENCH, MARIAN, "fr", "de"), "translates only French → English"),
+        ((COURSE_FRENCH, MARIAN, "klingon"), "'klingon' is not a language this model knows"),
+        ((COURSE_FRENCH, NLLB, "fr", "xx_Xxxx"), "'xx_Xxxx' is not a language this model knows"),
+        ((COURSE_FRENCH, NLLB, "fr", "French"), r"source and target languages are the same \(French\)"),
+        ((COURSE_FRENCH, NLLB, "fr", "en", 0), "below the minimum"),
+        ((COURSE_FRENCH, BART), "not in this app's catalog"),
+    ],
+)
+def test_bad_translation_input(course_client, args, message) -> None:
+    with pytest.raises(AppError, match=message):
+        course_client.predict(*args, api_name="/translate")
+
+
+def test_korean_messages(course_app) -> None:
+    from gradio_client import Client
+
+    client = Client(course_app.url, verbose=False, headers={"Accept-Language": "ko"})
+    with pytest.raises(AppError, match="이 모델이 아는 언어가 아닙니다"):
+        client.predict(COURSE_FRENCH, NLLB, "fr", "klingon", api_name="/translate")
+    _, note, _ = client.predict(COURSE_FRENCH, MARIAN, "", "", 3, api_name="/translate")
+    assert "번역했습니다" in note
+
+
+# ---- a chat model as summarizer and translator (through the generation interface) -------------------
+
+CHAT = "Llama chat (test)"
+
+
+def chat_messages(code: str) -> list[dict]:
+    """The `messages = [...]` the generation snippet sends."""
+    import ast
+
+    assignment = next(node for node in ast.parse(code).body if isinstance(node, ast.Assign)
+                      and getattr(node.targets[0], "id", "") == "messages")
+    return ast.literal_eval(assignment.value)
+
+
+def test_chat_model_summarizes_with_a_shown_prompt(course_app, course_client, test_models) -> None:
+    summary, note, code = course_client.predict(PARAGRAPH, CHAT, 8, api_name="/summarize")
+    assert "fixed prompt" in note and "Summarize the following text in a few sentences." in note and PARAGRAPH.strip() in note
+    assert "'text-generation'" in code and "do_sample=False" in code
+    assert chat_messages(code)[0]["content"].startswith("Summarize the following text in a few sentences.")
+    assert run_snippet(code, cwd=test_models).strip() == summary.strip()
+    assert len(generating(course_app.url, "/summarize", [PARAGRAPH, CHAT, 8, 0, 1])) >= 4, "the answer streams"
+
+
+@pytest.mark.parametrize("source, target, names", [("", "", ("French", "English")), ("fr", "ko", ("French", "Korean")),
+                                                    ("fra_Latn", "German", ("French", "German"))])
+def test_chat_model_translates_with_a_shown_prompt(course_client, source, target, names) -> None:
+    translation, note, code = course_client.predict(COURSE_FRENCH, CHAT, source, target, 6, api_name="/translate")
+    prompt = f"Translate the following text from {names[0]} to {names[1]}. Answer with the translation only."
+    assert prompt in note and isinstance(translation, str)
+    assert chat_messages(code) == [{"role": "user", "content": f"{prompt}\n\n{COURSE_FRENCH}"}]
+
+
+@pytest.mark.parametrize("source, target, message", [("fr", "fr", "are the same"), ("klingon", "en", "not a language")])
+def test_chat_translation_bad_languages(course_client, source, target, message) -> None:
+    with pytest.raises(AppError, match=message):
+        course_client.predict(COURSE_FRENCH, CHAT, source, target, api_name="/translate")
