@@ -40,6 +40,7 @@ HEALTH_TIMEOUT_S = 5.0
 # 422). A request refused because of them is sent once more without them (it never ran, so that is
 # safe), and the endpoint is remembered as not accepting them.
 OPTIONAL_FIELDS = ("top_k", "repetition_penalty", "logprobs", "top_logprobs", "stream_options", "seed")
+AUDIO_OPTIONAL_FIELDS = ("timestamp_granularities", "language", "response_format")
 # How servers say a prompt does not fit (vLLM, TGI, OpenAI, SGLang).
 _CONTEXT_MARKERS = ("context length", "context_length", "maximum context", "max_model_len", "too long",
                     "too many tokens", "input validation error", "exceeds the model")
@@ -469,12 +470,22 @@ def transcribe(entry: ModelEntry, audio_path: str | Path, task: str = "transcrib
             arguments["language"] = language
         if timestamps in ("segment", "word"):
             arguments["timestamp_granularities"] = ["word", "segment"] if timestamps == "word" else ["segment"]
-    try:
-        with open(audio_path, "rb") as audio:
-            api = client.audio.translations if translate else client.audio.transcriptions
-            result = api.create(file=audio, **arguments)
-    except Exception as exc:  # explained, or re-raised when it is not the client's
-        raise explain(exc, entry, route) from None
+    remembered = (endpoint.url, entry.id, route)
+    for name in _refused.get(remembered, set()):
+        arguments.pop(name, None)
+    api = client.audio.translations if translate else client.audio.transcriptions
+    for attempt in range(2):
+        try:
+            with open(audio_path, "rb") as audio:
+                result = api.create(file=audio, **arguments)
+            break
+        except Exception as exc:  # explained, or re-raised when it is not the client's
+            refused = _refused_fields(exc, set(arguments) & set(AUDIO_OPTIONAL_FIELDS))
+            if attempt == 0 and refused:  # e.g. `transformers serve` refuses timestamp_granularities
+                _refused.setdefault(remembered, set()).update(refused)
+                arguments = {name: value for name, value in arguments.items() if name not in refused}
+                continue
+            raise explain(exc, entry, route) from None
     text = getattr(result, "text", None)
     if text is None and isinstance(result, str):
         text = result
