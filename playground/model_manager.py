@@ -169,6 +169,18 @@ class LoadedModel:
     # code" reproduces (playground.snippets.snippet_load_kwargs).
     load_kwargs: dict[str, Any] = field(default_factory=dict)
     last_used: float = field(default_factory=time.time)
+    # Called once when the manager drops the model (eviction or unload), e.g. so a generation
+    # engine serving it fails its requests with a message instead of holding the memory.
+    on_unload: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def unloaded(self) -> None:
+        """Run (and forget) the on_unload callbacks."""
+        callbacks, self.on_unload = self.on_unload, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # one failing callback must not keep the model in memory
+                log.exception("an on_unload callback of %s failed", self.entry.id)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -527,6 +539,7 @@ class ModelManager:
             return
         for victim in victims:
             log.info("unloading %s", victim.entry.id)
+            victim.unloaded()
         victims.clear()
         release_memory()
 

@@ -1,0 +1,425 @@
+"""The generation interface: one request in, a stream of deltas out, and abort.
+
+Every text-generation engine implements `GenerationEngine` (the in-process engine in
+`playground.local_generation`, the batching scheduler in `playground.batched_generation`, and remote
+OpenAI-compatible servers), so the text-generation tab talks to all of them the same way:
+
+    engine = engine_for(loaded)                      # playground.generation_engines
+    stream = engine.start(checked_request(...))      # raises UserError for bad input, before any work
+    for delta in stream:                             # GenerationDelta: text, alternatives, stats, notes
+        ...
+    stream.abort()                                   # from any thread: ends this request only
+
+This module also holds what every engine shares: the request checks and their messages, the chat
+history checks, and the stop-string cut. It imports neither gradio nor torch.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping
+
+from playground.errors import UserError
+from playground.inputs import whole_number_in_range
+from playground.texts import Texts
+
+MAX_NEW_TOKENS = 4096
+MAX_TOP_K = 100_000
+MAX_SEED = 2**32 - 1
+# The top alternatives the teaching table lists at each generated token.
+ALTERNATIVES = 5
+
+# A message in every UI language ({"en": ..., "ko": ...}, from Texts.render): engines say things
+# (notes, descriptions) without knowing the caller's language; the tab picks one per request.
+Message = Mapping[str, str]
+
+STRINGS = {
+    "en": {
+        "empty_prompt": "Please enter a prompt.",
+        "empty_message": "Please type a message.",
+        "bad_max_new_tokens": "Max new tokens must be between 1 and {limit}.",
+        "bad_temperature": "Temperature must be a number of 0 or more.",
+        "zero_temperature": "Temperature 0 with sampling on is not allowed: turn sampling off to use greedy decoding.",
+        "bad_top_p": "Top-p must be a number between 0 and 1.",
+        "bad_top_k": "Top-k must be a whole number between 0 and {limit} (0 = no top-k filter).",
+        "bad_repetition_penalty": "Repetition penalty must be a number above 0.",
+        "bad_seed": "The seed must be a whole number between 0 and {limit}.",
+        "bad_history": (
+            "The chat history is malformed: {detail}. Send a list of {{\"role\": \"user\"|\"assistant\", "
+            "\"content\": \"text\"}} messages."
+        ),
+        "no_chat_template": (
+            "{model} has no chat template, so it cannot chat. Use the Completion view, or pick an instruct/chat model."
+        ),
+        "no_room": "{model} reads at most {context} tokens, prompt included: ask for fewer than {context} new tokens.",
+        "truncated": "⚠️ The prompt was too long: only its last {kept} tokens were kept.",
+        "model_line": "Model: {label} · {dtype} · {placement}",
+        "placement_device": "on {device}",
+        "placement_map": "device map: {parts} (accelerate)",
+        "waiting": "Waiting: number {position} in line for {model}…",
+        "unloaded": "{model} was unloaded while this request was running or waiting; send it again to reload the model.",
+    },
+    "ko": {
+        "empty_prompt": "프롬프트를 입력해 주세요.",
+        "empty_message": "메시지를 입력해 주세요.",
+        "bad_max_new_tokens": "최대 새 토큰 수는 1에서 {limit} 사이여야 합니다.",
+        "bad_temperature": "온도는 0 이상의 숫자여야 합니다.",
+        "zero_temperature": "샘플링을 켠 채 온도 0은 쓸 수 없습니다. greedy 디코딩을 쓰려면 샘플링을 끄세요.",
+        "bad_top_p": "Top-p는 0에서 1 사이의 숫자여야 합니다.",
+        "bad_top_k": "Top-k는 0에서 {limit} 사이의 정수여야 합니다 (0 = top-k 필터 없음).",
+        "bad_repetition_penalty": "반복 페널티는 0보다 큰 숫자여야 합니다.",
+        "bad_seed": "시드는 0에서 {limit} 사이의 정수여야 합니다.",
+        "bad_history": (
+            "채팅 기록 형식이 잘못되었습니다: {detail}. {{\"role\": \"user\"|\"assistant\", \"content\": \"텍스트\"}} "
+            "메시지 목록을 보내세요."
+        ),
+        "no_chat_template": (
+            "{model}에는 채팅 템플릿이 없어 대화할 수 없습니다. 이어 쓰기 보기를 쓰거나 instruct/chat 모델을 고르세요."
+        ),
+        "no_room": "{model}은(는) 프롬프트를 포함해 최대 {context}개 토큰을 읽습니다. 새 토큰을 {context}개보다 적게 요청하세요.",
+        "truncated": "⚠️ 프롬프트가 너무 길어 마지막 {kept}개 토큰만 사용했습니다.",
+        "model_line": "모델: {label} · {dtype} · {placement}",
+        "placement_device": "{device}에서 실행",
+        "placement_map": "장치 배치: {parts} (accelerate)",
+        "waiting": "대기 중: {model} 차례를 {position}번째로 기다리는 중…",
+        "unloaded": "이 요청을 처리하거나 기다리는 동안 {model}이(가) 내려졌습니다. 다시 보내면 모델을 다시 불러옵니다.",
+    },
+}
+TEXTS = Texts("generation", STRINGS)
+
+
+# ---- the request ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What to generate and how. Exactly one of `prompt` (plain completion) and `messages` (a chat:
+    [{"role": "system"|"user"|"assistant", "content": str}], rendered by the engine's chat template)."""
+
+    prompt: str | None = None
+    messages: tuple[Mapping[str, str], ...] | None = None
+    max_new_tokens: int = 64
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 50
+    repetition_penalty: float = 1.0
+    do_sample: bool = True
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+    # Collect the teaching table: at each generated token the model's top alternatives.
+    record_alternatives: bool = False
+
+    @property
+    def is_chat(self) -> bool:
+        return self.messages is not None
+
+    def generate_kwargs(self) -> dict[str, Any]:
+        """The sampling options as `generate()` / `pipeline(...)` take them (greedy drops the sampling ones)."""
+        options: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "do_sample": self.do_sample}
+        if self.do_sample:
+            options.update(temperature=self.temperature, top_p=self.top_p, top_k=self.top_k)
+        options["repetition_penalty"] = self.repetition_penalty
+        return options
+
+
+def parse_stop_strings(stop: str | None) -> tuple[str, ...]:
+    """One stop string per line; a literal \\n stands for a line break."""
+    return tuple(line.replace("\\n", "\n") for line in (stop or "").splitlines() if line)
+
+
+def _number(value: Any, key: str, **params: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TEXTS.error(key, **params) from None
+    if math.isnan(number) or math.isinf(number):
+        raise TEXTS.error(key, **params)
+    return number
+
+
+def checked_request(prompt: str | None = None, messages: list[Mapping[str, str]] | None = None, *,
+                    max_new_tokens: Any = 64, temperature: Any = 0.7, top_p: Any = 0.95, top_k: Any = 50,
+                    repetition_penalty: Any = 1.0, do_sample: Any = True, seed: Any = 0, stop: str | None = "",
+                    record_alternatives: bool = False) -> GenerationRequest:
+    """A GenerationRequest from what a user or API client sent; raises UserError (in every language)
+    for input generate() would reject with an obscure message or silently misuse."""
+    if messages is None and not (prompt or "").strip():
+        raise TEXTS.error("empty_prompt")
+    tokens = whole_number_in_range(max_new_tokens, 1, MAX_NEW_TOKENS,
+                                   lambda: TEXTS.error("bad_max_new_tokens", limit=MAX_NEW_TOKENS))
+    temperature = _number(temperature, "bad_temperature")
+    if temperature < 0:
+        raise TEXTS.error("bad_temperature")
+    if do_sample and temperature == 0:
+        raise TEXTS.error("zero_temperature")
+    top_p = _number(top_p, "bad_top_p")
+    if not 0 <= top_p <= 1:
+        raise TEXTS.error("bad_top_p")
+    top_k = whole_number_in_range(top_k, 0, MAX_TOP_K, lambda: TEXTS.error("bad_top_k", limit=MAX_TOP_K))
+    penalty = _number(repetition_penalty, "bad_repetition_penalty")
+    if penalty <= 0:
+        raise TEXTS.error("bad_repetition_penalty")
+    seed = whole_number_in_range(seed, 0, MAX_SEED, lambda: TEXTS.error("bad_seed", limit=MAX_SEED))
+    return GenerationRequest(
+        prompt=None if messages is not None else prompt,
+        messages=tuple(dict(m) for m in messages) if messages is not None else None,
+        max_new_tokens=tokens, temperature=temperature, top_p=top_p, top_k=top_k, repetition_penalty=penalty,
+        do_sample=bool(do_sample), seed=seed, stop=parse_stop_strings(stop), record_alternatives=record_alternatives,
+    )
+
+
+# ---- chat history -----------------------------------------------------------------------------
+
+def message_text(content: Any) -> str:
+    """A chat message's text: a plain string, or Gradio's list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict) and isinstance(content.get("text"), str):
+        return content["text"]
+    if isinstance(content, list):
+        return "".join(message_text(part) for part in content)
+    raise TEXTS.error("bad_history", detail=f"unsupported content {type(content).__name__}")
+
+
+def normalize_history(history: Any) -> list[dict[str, str]]:
+    """Validate a chat history from the browser or the API into [{role, content}] with str content."""
+    if history is None:
+        return []
+    if not isinstance(history, list):
+        raise TEXTS.error("bad_history", detail=f"expected a list, got {type(history).__name__}")
+    messages = []
+    for index, item in enumerate(history):
+        if not isinstance(item, dict) or "role" not in item or "content" not in item:
+            raise TEXTS.error("bad_history", detail=f"item {index} is not a {{role, content}} message")
+        if item["role"] not in ("user", "assistant"):
+            raise TEXTS.error("bad_history", detail=f"item {index} has role {item['role']!r}")
+        messages.append({"role": item["role"], "content": message_text(item["content"])})
+    return messages
+
+
+def chat_messages(system_prompt: str | None, history: list[dict[str, str]], message: str) -> list[dict[str, str]]:
+    """The conversation handed to the chat template: system prompt, earlier turns, the new message."""
+    if not (message or "").strip():
+        raise TEXTS.error("empty_message")
+    system = [{"role": "system", "content": system_prompt.strip()}] if (system_prompt or "").strip() else []
+    return [*system, *history, {"role": "user", "content": message}]
+
+
+# ---- stop strings -----------------------------------------------------------------------------
+
+class StopCut:
+    """Streams text up to the first stop string, never showing text that a stop string may still
+    claim: the end of the text that could begin a stop string is held back until it cannot.
+
+    `feed(piece)` returns the text that is safe to show now; `stopped` turns true once a stop string
+    is complete (the text shown ends right before it); `flush()` returns what was held back at the end.
+    """
+
+    def __init__(self, stops: tuple[str, ...] | list[str]):
+        self.stops = tuple(s for s in stops if s)
+        self.text = ""  # everything fed so far
+        self.shown = 0  # characters of self.text already returned
+        self.stopped = False
+
+    def feed(self, piece: str) -> str:
+        if self.stopped or not piece:
+            return ""
+        self.text += piece
+        found = [self.text.find(stop) for stop in self.stops]
+        found = [index for index in found if index >= 0]
+        if found:
+            self.stopped = True
+            return self._show_until(min(found))
+        return self._show_until(len(self.text) - self._held_back())
+
+    def flush(self) -> str:
+        return "" if self.stopped else self._show_until(len(self.text))
+
+    def _held_back(self) -> int:
+        """The length of the longest end of the text that is the start of a stop string."""
+        longest = 0
+        for stop in self.stops:
+            for size in range(min(len(stop) - 1, len(self.text)), longest, -1):
+                if self.text.endswith(stop[:size]):
+                    longest = size
+                    break
+        return longest
+
+    def _show_until(self, end: int) -> str:
+        end = max(end, self.shown)
+        piece, self.shown = self.text[self.shown:end], end
+        return piece
+
+
+# ---- the stream of deltas -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GenerationStats:
+    """Counts and timings of one request so far (the final delta carries the final ones)."""
+
+    tokens_in: int = 0
+    tokens_out: int = 0
+    # Seconds from the request's start to its first generated token (None before it).
+    ttft_s: float | None = None
+    elapsed_s: float = 0.0
+    # How many requests shared the forward passes (1 = alone); engines that do not batch leave it 1.
+    batch_size: int = 1
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens_out / max(self.elapsed_s, 1e-6)
+
+
+@dataclass(frozen=True)
+class GenerationDelta:
+    """What changed since the previous delta of the same request."""
+
+    text: str = ""
+    # New rows of the teaching table: [step, repr(chosen token), its probability, "'tok' 0.123 · …"].
+    alternatives: tuple[tuple[Any, ...], ...] = ()
+    # New notes for the stats (e.g. "the prompt was truncated", "ran alone"), in every language.
+    notes: tuple[Message, ...] = ()
+    # While the request waits for the model: its place in line (1 = next); None once it runs.
+    waiting: int | None = None
+    stats: GenerationStats | None = None
+    done: bool = False
+
+    def merged(self, later: "GenerationDelta") -> "GenerationDelta":
+        """This delta followed by `later`, as one."""
+        return GenerationDelta(
+            text=self.text + later.text,
+            alternatives=self.alternatives + later.alternatives,
+            notes=self.notes + later.notes,
+            waiting=later.waiting,
+            stats=later.stats or self.stats,
+            done=self.done or later.done,
+        )
+
+
+_FAILED = object()
+
+
+class GenerationStream:
+    """One request's deltas, produced by an engine (any thread) and consumed by one caller.
+
+    Engines call `push`, then `finish` or `fail`; they check `aborted` between steps. The caller
+    iterates (deltas that piled up while it was busy arrive merged into one, so a slow consumer
+    never makes generation wait) and may call `abort()` from any thread.
+    """
+
+    def __init__(self, prompt: str | None = None):
+        # The exact text the model reads (after the chat template), when the engine knows it.
+        self.prompt = prompt
+        self.started = time.perf_counter()
+        self._events: queue.Queue[Any] = queue.Queue()
+        self._aborted = threading.Event()
+        self._abort_callbacks: list[Callable[[], None]] = []
+
+    # ---- engine side
+    @property
+    def aborted(self) -> bool:
+        return self._aborted.is_set()
+
+    def push(self, delta: GenerationDelta) -> None:
+        self._events.put(delta)
+
+    def finish(self, stats: GenerationStats, notes: tuple[Message, ...] = ()) -> None:
+        self._events.put(GenerationDelta(stats=stats, notes=notes, done=True))
+
+    def fail(self, error: BaseException) -> None:
+        self._events.put((_FAILED, error))
+
+    # ---- caller side
+    def on_abort(self, callback: Callable[[], None]) -> None:
+        """Have `callback` run (in the aborting thread) when the caller aborts, e.g. to leave a queue."""
+        self._abort_callbacks.append(callback)
+
+    def abort(self) -> None:
+        """End this request at the engine's next step (its slot is freed); the stream then finishes."""
+        if self._aborted.is_set():
+            return
+        self._aborted.set()
+        for callback in self._abort_callbacks:
+            callback()
+
+    def __iter__(self) -> Iterator[GenerationDelta]:
+        try:
+            while True:
+                pending = self._next(block=True)
+                while not pending.done:
+                    more = self._next(block=False)
+                    if more is None:
+                        break
+                    pending = pending.merged(more)
+                yield pending
+                if pending.done:
+                    return
+        finally:
+            # A caller that stops listening (closed page, cancelled event) frees the engine's slot.
+            self.abort()
+
+    def _next(self, block: bool) -> GenerationDelta | None:
+        try:
+            event = self._events.get(block=block)
+        except queue.Empty:
+            return None
+        if isinstance(event, tuple) and event and event[0] is _FAILED:
+            raise event[1]
+        return event
+
+
+# ---- engines ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EngineActivity:
+    """What an engine is doing now, for the Models view."""
+
+    model: str
+    engine: str  # e.g. "in-process", "batched (max 8)", "remote http://…"
+    running: int
+    waiting: int
+    max_batch_size: int = 1
+    # The largest number of requests that shared one forward pass so far.
+    peak_batch_size: int = 0
+
+
+class GenerationEngine(ABC):
+    """A text-generation back end. `start` must validate synchronously (raise UserError before any
+    work), then return at once; generation runs elsewhere and feeds the returned stream."""
+
+    @abstractmethod
+    def start(self, request: GenerationRequest) -> GenerationStream:
+        """Begin generating `request`; its deltas arrive on the returned stream."""
+
+    @abstractmethod
+    def describe(self) -> Message:
+        """One line naming the model and where it runs, in every language."""
+
+    @abstractmethod
+    def snippet(self, request: GenerationRequest) -> str:
+        """Python that does the same generation outside the app ("show code")."""
+
+    @abstractmethod
+    def activity(self) -> EngineActivity:
+        """Requests running and waiting now."""
+
+    @abstractmethod
+    def close(self, reason: Message | None = None) -> None:
+        """Stop serving: fail running and waiting requests with `reason` (a message) and free resources."""
+
+
+class EngineGone(UserError):
+    """A request ended because its engine closed (e.g. its model was unloaded); carries the message."""
+
+
+def unloaded_message(model_label: str) -> Message:
+    return TEXTS.render("unloaded", model=model_label)
+
+
+def pick(message: Message, lang: str) -> str:
+    """`message` in `lang` (English when it has no such translation)."""
+    return message.get(lang) or message.get("en") or next(iter(message.values()), "")

@@ -1,0 +1,386 @@
+"""The in-process generation engine: each request runs `model.generate()` on the loaded pipeline's
+model in a thread of its own, at most `concurrency` at once (the catalog entry's), first come first
+served.
+
+Also what any engine running a local model shares (the batching scheduler uses them too): the prompt
+as the model reads it (chat template, truncation to the context), the token-by-token text stream
+with stop strings, the teaching table of top alternatives, the description line and the snippet.
+torch and transformers are imported when a request starts, not with this module.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Any, Callable
+
+from playground.generation import (
+    ALTERNATIVES,
+    TEXTS,
+    EngineActivity,
+    EngineGone,
+    GenerationDelta,
+    GenerationEngine,
+    GenerationRequest,
+    GenerationStats,
+    GenerationStream,
+    Message,
+    StopCut,
+)
+from playground.snippets import Raw, format_value, pipeline_snippet, snippet_load_kwargs
+
+TASK = "text-generation"
+
+
+# ---- the prompt as the model reads it -----------------------------------------------------------
+
+def model_context(model: Any) -> int | None:
+    """How many tokens (prompt and answer together) the model reads, if its config says."""
+    return getattr(model.config, "max_position_embeddings", None)
+
+
+def render_chat_prompt(tokenizer: Any, messages: Any, model_label: str) -> str:
+    """The exact text the model sees: the model's own chat template applied to the conversation."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise TEXTS.error("no_chat_template", model=model_label)
+    return tokenizer.apply_chat_template([dict(m) for m in messages], tokenize=False, add_generation_prompt=True)
+
+
+class EncodedPrompt:
+    """A request's prompt as token ids (`ids`: a 1 x n tensor), the text it came from and its notes."""
+
+    def __init__(self, text: str, ids: Any, notes: tuple[Message, ...]):
+        self.text = text
+        self.ids = ids
+        self.notes = notes
+
+
+def encode_prompt(loaded: Any, request: GenerationRequest) -> EncodedPrompt:
+    """Tokenize the request's prompt (a chat through the template); when prompt and new tokens do not
+    fit the context, keep the prompt's end. Raises UserError when not even a one-token prompt fits."""
+    pipe = loaded.model
+    tokenizer, label = pipe.tokenizer, loaded.entry.label
+    context = model_context(pipe.model)
+    if context and request.max_new_tokens >= context:
+        raise TEXTS.error("no_room", model=label, context=context)
+    if request.is_chat:
+        text = render_chat_prompt(tokenizer, request.messages, label)
+        # The template already wrote the special tokens (BOS, turn markers).
+        ids = tokenizer(text, return_tensors="pt", add_special_tokens=False).input_ids
+    else:
+        text = request.prompt or ""
+        ids = tokenizer(text, return_tensors="pt").input_ids
+    notes: tuple[Message, ...] = ()
+    if context and ids.shape[1] > context - request.max_new_tokens:
+        kept = max(1, context - request.max_new_tokens)
+        ids = ids[:, -kept:]
+        notes = (TEXTS.render("truncated", kept=kept),)
+    return EncodedPrompt(text, ids, notes)
+
+
+# ---- the teaching table -----------------------------------------------------------------------
+
+class AlternativesRecorder:
+    """Records, at each generated token, the model's top alternatives, as rows [step, chosen token, its
+    probability, alternatives]. Probabilities are the model's own (after repetition penalty), before
+    temperature/top-k/top-p reshape them for sampling."""
+
+    def __init__(self, tokenizer: Any, k: int = ALTERNATIVES):
+        self.tokenizer = tokenizer
+        self.k = k
+        self.rows: list[tuple[Any, ...]] = []
+        self._pending: tuple[Any, Any] | None = None  # (probabilities, top-k) of the step not yet resolved
+
+    def observe(self, scores: Any) -> None:
+        """The scores (a 1 x vocabulary row) the next token is chosen from."""
+        probs = scores[0].float().softmax(-1)
+        self._pending = (probs, probs.topk(min(self.k, probs.numel())))
+
+    def resolve(self, chosen_id: int) -> None:
+        """The token that was chosen from the last observed scores."""
+        if self._pending is None:
+            return
+        probs, top = self._pending
+        self._pending = None
+        shown = " · ".join(f"{self.tokenizer.decode([i])!r} {p:.3f}" for p, i in zip(top.values.tolist(), top.indices.tolist()))
+        self.rows.append((len(self.rows) + 1, repr(self.tokenizer.decode([chosen_id])), round(float(probs[chosen_id]), 4), shown))
+
+
+def recording_processor(recorder: AlternativesRecorder) -> Any:
+    """A logits processor that shows `recorder` each step's scores. In generate() custom processors
+    run after the built-in ones (repetition penalty) and before the sampling warpers; the previous
+    step's chosen token is the last of input_ids."""
+    from transformers import LogitsProcessor
+
+    class Record(LogitsProcessor):
+        def __init__(self) -> None:
+            self.steps = 0
+
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            if self.steps:
+                recorder.resolve(int(input_ids[0, -1]))
+            self.steps += 1
+            recorder.observe(scores)
+            return scores
+
+    return Record()
+
+
+# ---- one request's text stream ------------------------------------------------------------------
+
+def _text_streamer_class() -> type:
+    from transformers import TextStreamer
+
+    return TextStreamer
+
+
+class RequestProgress:
+    """Turns one request's generated tokens into deltas on its stream: text decoded word by word as
+    transformers' TextStreamer does, cut at the first stop string, the teaching table's new rows, and
+    running stats. Engines call `token(id)` per generated token and `end()` once."""
+
+    def __init__(self, stream: GenerationStream, tokenizer: Any, request: GenerationRequest, tokens_in: int,
+                 notes: tuple[Message, ...] = ()):
+        self.stream = stream
+        self.tokens_in = tokens_in
+        self.tokens_out = 0
+        self.first_token_at: float | None = None
+        self.batch_size = 1
+        self.cut = StopCut(request.stop)
+        self.recorder = AlternativesRecorder(tokenizer) if request.record_alternatives else None
+        self._rows_sent = 0
+        self._notes = notes
+        progress = self
+
+        class Decoder(_text_streamer_class()):  # type: ignore[misc]
+            def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+                progress._show(progress.cut.feed(text))
+
+        self.decoder = Decoder(tokenizer, skip_prompt=False, skip_special_tokens=True)
+
+    @property
+    def stopped(self) -> bool:
+        """A stop string is complete: generation should end."""
+        return self.cut.stopped
+
+    def stats(self) -> GenerationStats:
+        now = time.perf_counter()
+        ttft = None if self.first_token_at is None else self.first_token_at - self.stream.started
+        return GenerationStats(tokens_in=self.tokens_in, tokens_out=self.tokens_out, ttft_s=ttft,
+                               elapsed_s=now - self.stream.started, batch_size=self.batch_size)
+
+    def token(self, token_id: int) -> None:
+        import torch
+
+        self.tokens_out += 1
+        if self.first_token_at is None:
+            self.first_token_at = time.perf_counter()
+        self.decoder.put(torch.tensor([token_id]))
+
+    def end(self, notes: tuple[Message, ...] = ()) -> None:
+        """All tokens are in: show the rest of the text and finish the stream."""
+        self.decoder.end()
+        self._show(self.cut.flush(), force=True)
+        self.stream.finish(self.stats(), notes)
+
+    def _show(self, text: str, force: bool = False) -> None:
+        rows = self._new_rows()
+        if text or rows or force or self._notes:
+            self.stream.push(GenerationDelta(text=text, alternatives=rows, notes=self._notes, stats=self.stats()))
+            self._notes = ()
+
+    def _new_rows(self) -> tuple[tuple[Any, ...], ...]:
+        if self.recorder is None:
+            return ()
+        rows = tuple(self.recorder.rows[self._rows_sent:])
+        self._rows_sent += len(rows)
+        return rows
+
+
+class _GenerateStreamer:
+    """generate()'s streamer interface (put/end) feeding a RequestProgress; skips the prompt."""
+
+    def __init__(self, progress: RequestProgress):
+        self.progress = progress
+        self.prompt_seen = False
+
+    def put(self, value: Any) -> None:
+        if not self.prompt_seen:
+            self.prompt_seen = True
+            return
+        for token_id in value.reshape(-1).tolist():
+            self.progress.token(int(token_id))
+
+    def end(self) -> None:
+        """generate() calls this when it returns; the engine ends the stream itself (after the last
+        alternatives row is resolved)."""
+
+
+# ---- what the user reads about the model ----------------------------------------------------------
+
+def describe_loaded(loaded: Any) -> Message:
+    """Which model answers, in which dtype, and where its layers live (the device map when split)."""
+    if loaded.device_map:
+        counts: dict[str, int] = {}
+        for place in loaded.device_map.values():
+            counts[str(place)] = counts.get(str(place), 0) + 1
+        parts = ", ".join(f"{place} × {count}" for place, count in counts.items())
+        placement = TEXTS.render("placement_map", parts=parts)
+    else:
+        placement = TEXTS.render("placement_device", device=loaded.device)
+    return {lang: TEXTS.get("model_line", lang, label=loaded.entry.label, dtype=loaded.dtype, placement=text)
+            for lang, text in placement.items()}
+
+
+def generation_snippet(loaded: Any, request: GenerationRequest) -> str:
+    """`pipeline(...)` loaded as the app loaded the model, called with the request's options; sampling
+    also seeds the RNG as the app does. The pipeline's text keeps the stop string the app cuts off."""
+    call = request.generate_kwargs()
+    if request.stop:
+        call["stop_sequence"] = list(request.stop)
+    seeding = [f"set_seed({request.seed})"] if request.do_sample else []
+    imports = ["from transformers import set_seed"] if seeding else None
+    load = snippet_load_kwargs(loaded)
+    if request.is_chat:
+        messages = [dict(m) for m in request.messages or ()]
+        return pipeline_snippet(TASK, loaded.entry.id, [Raw("messages")], call, load_kwargs=load,
+                                setup=["messages = " + format_value(messages), *seeding], imports=imports,
+                                show="print(result[0]['generated_text'][-1]['content'])")
+    return pipeline_snippet(TASK, loaded.entry.id, [request.prompt], call, load_kwargs=load, setup=seeding,
+                            imports=imports)
+
+
+# ---- the engine -------------------------------------------------------------------------------
+
+class _Job:
+    def __init__(self, request: GenerationRequest, prompt: EncodedPrompt, stream: GenerationStream):
+        self.request = request
+        self.prompt = prompt
+        self.stream = stream
+
+
+class LocalEngine(GenerationEngine):
+    """One `model.generate()` per request, `capacity` at a time; the rest wait in line (their place is
+    shown). Stop ends a request within one token."""
+
+    def __init__(self, loaded: Any, capacity: int | None = None):
+        self.loaded = loaded
+        self.capacity = max(1, capacity or loaded.entry.concurrency)
+        self._lock = threading.Lock()
+        self._running: list[_Job] = []
+        self._waiting: deque[_Job] = deque()
+        self._closed: Message | None = None
+
+    # ---- GenerationEngine
+    def start(self, request: GenerationRequest) -> GenerationStream:
+        prompt = encode_prompt(self.loaded, request)
+        stream = GenerationStream(prompt.text)
+        job = _Job(request, prompt, stream)
+        with self._lock:
+            if self._closed is not None:
+                raise EngineGone(self._closed)
+            self._waiting.append(job)
+        stream.on_abort(lambda: self._withdraw(job))
+        self._admit()
+        return stream
+
+    def describe(self) -> Message:
+        return describe_loaded(self.loaded)
+
+    def snippet(self, request: GenerationRequest) -> str:
+        return generation_snippet(self.loaded, request)
+
+    def activity(self) -> EngineActivity:
+        with self._lock:
+            return EngineActivity(model=self.loaded.entry.label, engine="in-process", running=len(self._running),
+                                  waiting=len(self._waiting), max_batch_size=1, peak_batch_size=1 if self._running else 0)
+
+    def close(self, reason: Message | None = None) -> None:
+        reason = reason or TEXTS.render("unloaded", model=self.loaded.entry.label)
+        with self._lock:
+            self._closed = reason
+            waiting, self._waiting = list(self._waiting), deque()
+            running = list(self._running)
+        for job in waiting:
+            job.stream.fail(EngineGone(reason))
+        for job in running:
+            job.stream.abort()  # the worker sees the engine closed and fails its stream
+
+    # ---- admission, first come first served
+    def _withdraw(self, job: _Job) -> None:
+        """An aborted request that has not started leaves the line at once."""
+        with self._lock:
+            if job not in self._waiting:
+                return
+            self._waiting.remove(job)
+        job.stream.finish(GenerationStats(tokens_in=int(job.prompt.ids.shape[1])))
+        self._announce_places()
+
+    def _admit(self) -> None:
+        started = []
+        with self._lock:
+            while self._waiting and len(self._running) < self.capacity:
+                job = self._waiting.popleft()
+                self._running.append(job)
+                started.append(job)
+        for job in started:
+            threading.Thread(target=self._run, args=(job,), daemon=True, name="generate").start()
+        self._announce_places()
+
+    def _announce_places(self) -> None:
+        with self._lock:
+            places = list(enumerate(self._waiting, start=1))
+        for place, job in places:
+            job.stream.push(GenerationDelta(waiting=place))
+
+    def _finished(self, job: _Job) -> None:
+        with self._lock:
+            if job in self._running:
+                self._running.remove(job)
+        self._admit()
+
+    # ---- one request
+    def _run(self, job: _Job) -> None:
+        try:
+            run_generate(self.loaded.model, job.request, job.prompt, job.stream, closed=lambda: self._closed)
+        except BaseException as exc:  # the caller re-raises it, so OOM reaches playground.errors
+            job.stream.fail(exc)
+        finally:
+            self._finished(job)
+
+
+def run_generate(pipe: Any, request: GenerationRequest, prompt: EncodedPrompt, stream: GenerationStream,
+                 closed: Callable[[], Message | None] = lambda: None) -> None:
+    """Run one request through `model.generate()` in this thread, feeding `stream`; ends it with its
+    stats. Stops within one token of an abort or a completed stop string; raises EngineGone when
+    `closed()` gives a reason (the engine closed while it ran)."""
+    import torch
+    from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+
+    model, tokenizer = pipe.model, pipe.tokenizer
+    ids = prompt.ids
+    progress = RequestProgress(stream, tokenizer, request, int(ids.shape[1]), prompt.notes)
+
+    class Halt(StoppingCriteria):
+        # Checked after every token, so Stop ends generation within one step.
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
+            return stream.aborted or progress.stopped or closed() is not None
+
+    options = request.generate_kwargs()
+    if request.stop:
+        # generate() checks stop strings token by token (the text lags behind, held until a word
+        # ends), so generation ends right where a stop string is completed.
+        options.update(stop_strings=list(request.stop), tokenizer=tokenizer)
+    processors = LogitsProcessorList([recording_processor(progress.recorder)]) if progress.recorder else None
+    torch.manual_seed(request.seed)
+    output = model.generate(
+        input_ids=ids.to(model.device), attention_mask=torch.ones_like(ids).to(model.device),
+        streamer=_GenerateStreamer(progress), stopping_criteria=StoppingCriteriaList([Halt()]),
+        logits_processor=processors, pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **options)
+    reason = closed()
+    if reason is not None:
+        raise EngineGone(reason)
+    if progress.recorder is not None and output.shape[1] > ids.shape[1]:
+        progress.recorder.resolve(int(output[0, -1]))
+    progress.end()
