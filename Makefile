@@ -4,13 +4,19 @@ HOST ?= 127.0.0.1
 PORT ?= 7860
 ARGS ?=
 
-.PHONY: run test setup setup-test bench bench-smoke load-test test-models prefetch space-files screenshots
+.PHONY: run test test-vllm setup setup-test bench bench-smoke load-test test-models prefetch space-files screenshots replicas
 
 run: setup
 	$(PY) app.py --host $(HOST) --port $(PORT) $(ARGS)
 
 test: setup-test
 	$(PY) -m pytest $(ARGS)
+
+# The remote-engine tests against a real vLLM server (CPU build, installed into .cache/vllm-venv the
+# first time: ~5-13 min). Not part of `make test`: see README ("Remote models") for how long it takes.
+test-vllm: setup-test
+	@bash scripts/setup_vllm.sh
+	PLAYGROUND_TEST_ENGINE=vllm $(PY) -m pytest tests/test_remote_engine.py $(ARGS)
 
 setup:
 	@bash scripts/setup.sh run

@@ -4,10 +4,11 @@ vLLM, TGI, SGLang, `transformers serve`, Hugging Face Inference Endpoints and In
 speak it. A catalog entry with an `endpoint:` block (playground.catalog.Endpoint) is served from here
 instead of being loaded by the model manager:
 
-- `stream_text` streams a completion (`/v1/completions`) or a chat answer (`/v1/chat/completions`)
-  with the tab's options, the top alternatives per token where the server returns logprobs, and the
-  stats (endpoint, model, time to first token, tokens/s, the server's token counts). Closing the
-  stream (Stop) makes the engine abort the request.
+- `RemoteEngine` (playground.generation's interface; `remote_engine_for(entry)`) streams a completion
+  (`/v1/completions`) or a chat answer (`/v1/chat/completions`) with the request's options, the top
+  alternatives per token where the server returns logprobs, and the stats (time to first token,
+  tokens/s, the server's token counts; the endpoint and model in `describe()`). Abort (Stop) closes
+  the HTTP stream, which makes the engine abort the request.
 - `transcribe` runs `/v1/audio/transcriptions` or `/translations` and returns the ASR pipeline's
   result shape (`text`, `chunks` with timestamps), so the speech tab treats both alike.
 - `endpoint_health` / `remote_health` ask `/v1/models` whether each remote model is served.
@@ -19,22 +20,34 @@ catalog names and appear nowhere else (not in messages, logs, stats or snippets)
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from playground.catalog import Catalog, Endpoint, ModelEntry
 from playground.errors import UserError
+from playground.generation import (
+    ALTERNATIVES,
+    EngineActivity,
+    EngineGone,
+    GenerationDelta,
+    GenerationEngine,
+    GenerationRequest,
+    GenerationStats,
+    GenerationStream,
+    Message,
+    StopCut,
+)
 from playground.texts import DEFAULT_LANGUAGE, Texts
 
 # The key the client sends when the catalog names no key variable: the client needs one, and servers
 # that check no key ignore it (vLLM's documentation uses the same word).
 NO_KEY = "EMPTY"
-ALTERNATIVES = 5
 HEALTH_TIMEOUT_S = 5.0
 # Options that some servers refuse (`transformers serve` rejects top_k and repetition_penalty with a
 # 422). A request refused because of them is sent once more without them (it never ran, so that is
@@ -48,8 +61,8 @@ _CONTEXT_MARKERS = ("context length", "context_length", "maximum context", "max_
 STRINGS = {
     "en": {
         "endpoint_line": "Endpoint: {url} · model {model}",
-        "stats_line": "First token after {ttft:.2f} s · {rate:.1f} tokens/s · tokens in {tin} / out {tout} (counted by the server)",
-        "stats_line_uncounted": "First token after {ttft:.2f} s · {pieces} stream pieces in {elapsed:.2f} s (the server sent no token counts)",
+        "no_usage": "The server sent no token counts: tokens out counts the stream's pieces.",
+        "engine_closed": "The connection to {url} was closed; send the request again.",
         "no_logprobs": "The server gave no per-token probabilities (logprobs), so there are no alternatives to show.",
         "dropped_options": "Note: this server does not accept {fields}; the request was sent without them.",
         "stream_cut": "⚠️ The stream from {url} was cut after {chars} characters ({detail}): the text so far is kept.",
@@ -89,8 +102,8 @@ STRINGS = {
     },
     "ko": {
         "endpoint_line": "엔드포인트: {url} · 모델 {model}",
-        "stats_line": "첫 토큰까지 {ttft:.2f}초 · 초당 {rate:.1f} 토큰 · 입력 {tin} / 출력 {tout} 토큰 (서버 집계)",
-        "stats_line_uncounted": "첫 토큰까지 {ttft:.2f}초 · {elapsed:.2f}초 동안 스트림 조각 {pieces}개 (서버가 토큰 수를 보내지 않았습니다)",
+        "no_usage": "서버가 토큰 수를 보내지 않아 출력 토큰 수는 스트림 조각 수입니다.",
+        "engine_closed": "{url}와(과)의 연결이 닫혔습니다. 요청을 다시 보내세요.",
         "no_logprobs": "서버가 토큰별 확률(logprobs)을 주지 않아 보여 줄 후보가 없습니다.",
         "dropped_options": "참고: 이 서버는 {fields}을(를) 받지 않아 이 옵션 없이 요청했습니다.",
         "stream_cut": "⚠️ {url}의 스트림이 {chars}자 뒤에 끊겼습니다 ({detail}). 지금까지의 텍스트는 남겨 둡니다.",
@@ -254,55 +267,37 @@ def _refused_fields(exc: BaseException, sent: set[str]) -> set[str]:
 _refused: dict[tuple[str, str, str], set[str]] = {}
 
 
-@dataclass
-class RemoteProgress:
-    """One update of a streamed answer: the text so far and the stats markdown; `done` on the last one,
-    which also carries the teaching table's rows (None when the server gave no logprobs) and notes."""
-
-    text: str
-    stats: str
-    done: bool = False
-    alternatives: list[list[Any]] | None = None
-    notes: list[str] = field(default_factory=list)
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    ttft_s: float | None = None
+def _route(request: GenerationRequest) -> str:
+    return "/v1/chat/completions" if request.is_chat else "/v1/completions"
 
 
-def first_stop(text: str, stops: list[str]) -> int | None:
-    """Where the earliest stop string starts in `text`, if any does (servers such as `transformers
-    serve` end generation at a stop string but still send it)."""
-    found = [text.index(stop) for stop in stops if stop and stop in text]
-    return min(found) if found else None
-
-
-def request_arguments(entry: ModelEntry, options: dict[str, Any], stops: list[str], chat: bool,
-                      skip: set[str] = frozenset()) -> tuple[dict[str, Any], set[str]]:
-    """The client call's keyword arguments for the tab's options, and which optional fields they hold.
+def request_arguments(entry: ModelEntry, request: GenerationRequest, skip: set[str] | frozenset[str] = frozenset()
+                      ) -> tuple[dict[str, Any], set[str]]:
+    """The client call's keyword arguments for a request, and which optional fields they hold.
 
     Greedy decoding is temperature 0 (the API has no do_sample); top-k and repetition penalty are not
-    in the OpenAI API, so they go in the body's extra fields (vLLM, TGI and SGLang read them there)."""
-    sampling = bool(options.get("do_sample", True))
-    arguments: dict[str, Any] = {"model": entry.id, "stream": True, "max_tokens": int(options["max_new_tokens"])}
+    in the OpenAI API, so they go in the body's extra fields (vLLM, TGI and SGLang read them there).
+    Per-token logprobs are asked for only when the teaching table is wanted."""
+    arguments: dict[str, Any] = {"model": entry.id, "stream": True, "max_tokens": request.max_new_tokens}
     extra: dict[str, Any] = {}
     optional: dict[str, Any] = {}
-    if sampling:
-        arguments["temperature"] = float(options["temperature"])
-        arguments["top_p"] = float(options["top_p"])
-        if int(options.get("top_k") or 0) > 0:
-            extra["top_k"] = int(options["top_k"])
+    if request.do_sample:
+        arguments["temperature"] = request.temperature
+        arguments["top_p"] = request.top_p
+        if request.top_k > 0:
+            extra["top_k"] = request.top_k
     else:
         arguments["temperature"] = 0.0
-    if float(options.get("repetition_penalty", 1.0)) != 1.0:
-        extra["repetition_penalty"] = float(options["repetition_penalty"])
-    if options.get("seed") is not None:
-        optional["seed"] = int(options["seed"])
-    if stops:
-        arguments["stop"] = list(stops)
-    if chat:
-        optional.update(logprobs=True, top_logprobs=ALTERNATIVES)
-    else:
-        optional["logprobs"] = ALTERNATIVES
+    if request.repetition_penalty != 1.0:
+        extra["repetition_penalty"] = request.repetition_penalty
+    optional["seed"] = request.seed
+    if request.stop:
+        arguments["stop"] = list(request.stop)
+    if request.record_alternatives:
+        if request.is_chat:
+            optional.update(logprobs=True, top_logprobs=ALTERNATIVES)
+        else:
+            optional["logprobs"] = ALTERNATIVES
     optional["stream_options"] = {"include_usage": True}
     sent = set()
     for name, value in optional.items():
@@ -316,7 +311,7 @@ def request_arguments(entry: ModelEntry, options: dict[str, Any], stops: list[st
     return arguments, sent
 
 
-def _rows_from_completion_logprobs(logprobs: Any, start: int) -> list[list[Any]]:
+def _rows_from_completion_logprobs(logprobs: Any, start: int) -> list[tuple[Any, ...]]:
     rows = []
     tokens = getattr(logprobs, "tokens", None) or []
     chosen = getattr(logprobs, "token_logprobs", None) or []
@@ -328,7 +323,7 @@ def _rows_from_completion_logprobs(logprobs: Any, start: int) -> list[list[Any]]
     return rows
 
 
-def _rows_from_chat_logprobs(logprobs: Any, start: int) -> list[list[Any]]:
+def _rows_from_chat_logprobs(logprobs: Any, start: int) -> list[tuple[Any, ...]]:
     rows = []
     for item in getattr(logprobs, "content", None) or []:
         alternatives = [(alt.token, alt.logprob) for alt in (item.top_logprobs or [])][:ALTERNATIVES]
@@ -336,118 +331,209 @@ def _rows_from_chat_logprobs(logprobs: Any, start: int) -> list[list[Any]]:
     return rows
 
 
-def _row(step: int, token: str, logprob: float | None, alternatives: list[tuple[str, float]]) -> list[Any]:
-    """A teaching-table row in the local tab's layout: step, chosen token, its probability, top alternatives."""
+def _row(step: int, token: str, logprob: float | None, alternatives: list[tuple[str, float]]) -> tuple[Any, ...]:
+    """A teaching-table row as the local engine writes it: step, chosen token, its probability, top alternatives."""
     probability = round(math.exp(logprob), 4) if logprob is not None else None
     shown = " · ".join(f"{alt!r} {math.exp(lp):.3f}" for alt, lp in alternatives)
-    return [step, repr(token), probability, shown]
+    return (step, repr(token), probability, shown)
 
 
-def stream_text(entry: ModelEntry, options: dict[str, Any], stop_event: threading.Event, stops: list[str] | None = None,
-                prompt: str | None = None, messages: list[dict[str, str]] | None = None,
-                lang: str = DEFAULT_LANGUAGE) -> Iterator[RemoteProgress]:
-    """Stream a completion of `prompt` (or a chat answer to `messages`) from the entry's endpoint.
+def open_stream(entry: ModelEntry, request: GenerationRequest) -> tuple[Any, tuple[Message, ...]]:
+    """Send the request; returns the client's open stream and notes (options the server refused).
 
-    `options` are the tab's (max_new_tokens, temperature, top_p, top_k, repetition_penalty, do_sample,
-    seed). Setting `stop_event` (or closing this generator) closes the stream: the engine sees the
-    connection go and aborts the request. A stream cut by the server after some text keeps that text
-    and says so in the notes; a failure before any text raises RemoteError. Stats and notes are in `lang`.
-    """
-    stops = list(stops or [])
-    chat = messages is not None
-    route = "/v1/chat/completions" if chat else "/v1/completions"
-    endpoint = _endpoint(entry)
+    The client retries what the server refused before answering (connection refused, 429, 5xx:
+    nothing ran). A 400/422 naming an optional field (e.g. `transformers serve` refusing top_k) is
+    sent once more without it, and the endpoint is remembered as not taking it."""
     client = client_for(entry)
-    remembered = (endpoint.url, entry.id, route)
+    route = _route(request)
+    remembered = (_endpoint(entry).url, entry.id, route)
     skip = set(_refused.get(remembered, set()))
-    notes: list[str] = []
-    started = time.perf_counter()
-    stream = None
     for attempt in range(2):
-        arguments, sent = request_arguments(entry, options, stops, chat, skip)
+        arguments, sent = request_arguments(entry, request, skip)
         try:
-            if chat:
-                stream = client.chat.completions.create(messages=messages, **arguments)
+            if request.is_chat:
+                stream = client.chat.completions.create(messages=[dict(m) for m in request.messages or ()], **arguments)
             else:
-                stream = client.completions.create(prompt=prompt, **arguments)
+                stream = client.completions.create(prompt=request.prompt, **arguments)
             break
-        except Exception as exc:  # every client failure is explained, or re-raised if it is not the client's
+        except Exception as exc:  # every client failure is explained (explain re-raises any other)
             refused = _refused_fields(exc, sent)
             if attempt == 0 and refused:
                 skip |= refused
                 _refused.setdefault(remembered, set()).update(refused)
                 continue
             raise explain(exc, entry, route) from None
-    dropped = sorted(skip & {"top_k", "repetition_penalty"})
-    if dropped:
-        notes.append(TEXTS.get("dropped_options", lang, fields=", ".join(dropped)))
-    heading = TEXTS.get("endpoint_line", lang, url=endpoint.url, model=entry.id)
-    text, pieces, first, usage, rows = "", 0, None, None, []
+    dropped = sorted(skip & {"top_k", "repetition_penalty"} & _asked_for(request))
+    notes = (TEXTS.render("dropped_options", fields=", ".join(dropped)),) if dropped else ()
+    return stream, notes
+
+
+def _asked_for(request: GenerationRequest) -> set[str]:
+    """The extra sampling options this request really uses."""
+    asked = set()
+    if request.do_sample and request.top_k > 0:
+        asked.add("top_k")
+    if request.repetition_penalty != 1.0:
+        asked.add("repetition_penalty")
+    return asked
+
+
+class RemoteEngine(GenerationEngine):
+    """A catalog entry served by an OpenAI-compatible engine: one streamed HTTP request per generation,
+    read in a thread of its own. The server queues and batches; the app adds no line of its own (the
+    tab's concurrency limit is the entry's `concurrency`). Abort closes the HTTP stream at once, which
+    makes the engine abort the request."""
+
+    def __init__(self, entry: ModelEntry):
+        self.entry = entry
+        self._lock = threading.Lock()
+        self._running: set[GenerationStream] = set()
+        self._closed: Message | None = None
+
+    def start(self, request: GenerationRequest) -> GenerationStream:
+        api_key(self.entry)  # a missing key is the caller's to fix, before any work
+        with self._lock:
+            if self._closed is not None:
+                raise EngineGone(self._closed)
+        sent = json.dumps([dict(m) for m in request.messages], ensure_ascii=False, indent=1) if request.is_chat else request.prompt
+        stream = GenerationStream(sent)
+        with self._lock:
+            self._running.add(stream)
+        threading.Thread(target=self._run, args=(request, stream), daemon=True, name="remote-generate").start()
+        return stream
+
+    def describe(self) -> Message:
+        return TEXTS.render("endpoint_line", url=_endpoint(self.entry).url, model=self.entry.id)
+
+    def snippet(self, request: GenerationRequest) -> str:
+        return generation_snippet(self.entry, request)
+
+    def activity(self) -> EngineActivity:
+        with self._lock:
+            running = len(self._running)
+        return EngineActivity(model=self.entry.label, engine=f"remote {_endpoint(self.entry).url}", running=running,
+                              waiting=0, max_batch_size=self.entry.concurrency, peak_batch_size=0)
+
+    def close(self, reason: Message | None = None) -> None:
+        with self._lock:
+            self._closed = reason or TEXTS.render("engine_closed", url=_endpoint(self.entry).url)
+            running = list(self._running)
+        for stream in running:
+            stream.abort()
+
+    def _run(self, request: GenerationRequest, stream: GenerationStream) -> None:
+        try:
+            read_stream(self.entry, request, stream)
+        except BaseException as exc:  # the caller re-raises it as a message
+            stream.fail(exc)
+        finally:
+            with self._lock:
+                self._running.discard(stream)
+
+
+def read_stream(entry: ModelEntry, request: GenerationRequest, stream: GenerationStream) -> None:
+    """Send `request` to the entry's endpoint and feed `stream` with its deltas, then finish it.
+
+    Stats: time to first token, and the server's own token counts (stream pieces when it sends none).
+    A stream cut after some text ends normally with the text so far and a note; before any text it
+    fails with a RemoteError."""
+    url = _endpoint(entry).url
+    route = _route(request)
+    response, notes = open_stream(entry, request)
+    closing = threading.Lock()
+
+    def close_response() -> None:
+        with closing:
+            response.close()
+
+    stream.on_abort(close_response)
+    if stream.aborted:  # aborted while the request was being sent
+        close_response()
+    cut = StopCut(request.stop)  # servers such as `transformers serve` still send the stop string
+    shown, pieces, first, usage, rows_seen = 0, 0, None, None, 0
     logprobs_seen = False
+    ending: list[Message] = []
 
-    def stats() -> str:
-        elapsed = time.perf_counter() - started
-        ttft = first if first is not None else elapsed
-        if usage is not None and usage.completion_tokens is not None:
-            line = TEXTS.get("stats_line", lang, ttft=ttft, rate=usage.completion_tokens / max(elapsed, 1e-6),
-                             tin=usage.prompt_tokens, tout=usage.completion_tokens)
-        else:
-            line = TEXTS.get("stats_line_uncounted", lang, ttft=ttft, pieces=pieces, elapsed=elapsed)
-        return heading + "\n\n" + line
+    def stats() -> GenerationStats:
+        elapsed = time.perf_counter() - stream.started
+        tokens_out = usage.completion_tokens if usage is not None and usage.completion_tokens is not None else pieces
+        tokens_in = usage.prompt_tokens if usage is not None and usage.prompt_tokens is not None else 0
+        return GenerationStats(tokens_in=tokens_in, tokens_out=tokens_out, ttft_s=first, elapsed_s=elapsed)
 
-    def progress(done: bool = False, extra: list[str] | None = None) -> RemoteProgress:
-        return RemoteProgress(text=text, stats=stats(), done=done, notes=notes + (extra or []),
-                              alternatives=rows if logprobs_seen else None, ttft_s=first,
-                              prompt_tokens=getattr(usage, "prompt_tokens", None),
-                              completion_tokens=getattr(usage, "completion_tokens", None))
-
-    ending: list[str] = []
+    if notes:
+        stream.push(GenerationDelta(notes=notes))
     try:
-        for chunk in stream:
-            if stop_event.is_set():
-                ending.append(TEXTS.get("stopped", lang))
-                break
+        for chunk in response:
             if getattr(chunk, "usage", None) is not None:
                 usage = chunk.usage
-            piece = ""
+            piece, rows = "", []
             for choice in chunk.choices or []:
-                if chat:
-                    piece += getattr(choice.delta, "content", None) or ""
-                else:
-                    piece += choice.text or ""
+                piece += (getattr(choice.delta, "content", None) or "") if request.is_chat else (choice.text or "")
                 logprobs = getattr(choice, "logprobs", None)
-                if logprobs is not None:
-                    new = _rows_from_chat_logprobs(logprobs, len(rows)) if chat else _rows_from_completion_logprobs(logprobs, len(rows))
-                    logprobs_seen = logprobs_seen or bool(new)
-                    rows.extend(new)
-            if not piece:
-                continue
-            first = first if first is not None else time.perf_counter() - started
-            text += piece
-            pieces += 1
-            cut = first_stop(text, stops)
-            if cut is not None:
-                text = text[:cut]
+                if logprobs is not None and request.record_alternatives:
+                    reader = _rows_from_chat_logprobs if request.is_chat else _rows_from_completion_logprobs
+                    rows += reader(logprobs, rows_seen + len(rows))
+            if rows:
+                logprobs_seen = True
+                rows_seen += len(rows)
+            if piece:
+                first = first if first is not None else time.perf_counter() - stream.started
+                pieces += 1
+            visible = cut.feed(piece)
+            shown += len(visible)
+            if visible or rows:
+                stream.push(GenerationDelta(text=visible, alternatives=tuple(rows), stats=stats()))
+            if cut.stopped:
                 break
-            yield progress()
     except Exception as exc:  # a failure mid-stream: keep the text when there is some
-        if not text:
+        if stream.aborted:
+            pass  # our own close (Stop): the engine sees the connection go and aborts
+        elif shown or cut.text:
+            ending.append(TEXTS.render("stream_cut", url=url, chars=len(cut.text), detail=_cut_detail(exc)))
+        else:
             try:
                 error = explain(exc, entry, route)
-            except Exception:
-                error = RemoteError("server_error", "server_error", url=endpoint.url, status="-", detail=str(exc)[:200] or type(exc).__name__)
+            except Exception:  # not the client's: say what the connection did
+                error = RemoteError("server_error", "server_error", url=url, status="-", detail=_cut_detail(exc))
             raise error from None
-        ending.append(TEXTS.get("stream_cut", lang, url=endpoint.url, chars=len(text), detail=_cut_detail(exc)))
     finally:
-        stream.close()
-    if not logprobs_seen:
-        ending.append(TEXTS.get("no_logprobs", lang))
-    yield progress(done=True, extra=ending)
+        close_response()
+    rest = cut.flush()
+    if rest:
+        stream.push(GenerationDelta(text=rest))
+    if stream.aborted:
+        ending.append(TEXTS.render("stopped"))
+    if usage is None and pieces:
+        ending.append(TEXTS.render("no_usage"))
+    if request.record_alternatives and not logprobs_seen:
+        ending.append(TEXTS.render("no_logprobs"))
+    stream.finish(stats(), tuple(ending))
 
 
 def _cut_detail(exc: BaseException) -> str:
     detail = str(exc).strip() or type(exc).__name__
     return detail[:160]
+
+
+_engines: dict[tuple[str, str], RemoteEngine] = {}
+_engines_lock = threading.Lock()
+
+
+def remote_engine_for(entry: ModelEntry) -> RemoteEngine:
+    """The engine for a catalog entry with an endpoint (one per endpoint and model, kept)."""
+    key = (_endpoint(entry).url, entry.id)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None or engine.entry != entry:
+            engine = _engines[key] = RemoteEngine(entry)
+        return engine
+
+
+def remote_activity() -> list[EngineActivity]:
+    """What each remote engine is doing now, for the Models view."""
+    with _engines_lock:
+        engines = list(_engines.values())
+    return [engine.activity() for engine in engines]
 
 
 # ---- speech to text -----------------------------------------------------------------------------
@@ -572,19 +658,19 @@ def client_setup_lines(entry: ModelEntry) -> list[str]:
             f'client = OpenAI(base_url="{endpoint.url}", api_key="{NO_KEY}")']
 
 
-def generation_snippet(entry: ModelEntry, options: dict[str, Any], stops: list[str], prompt: str | None = None,
-                       messages: list[dict[str, str]] | None = None) -> str:
-    """The client call that streams the same request the app sent."""
+def generation_snippet(entry: ModelEntry, request: GenerationRequest) -> str:
+    """The client call that streams the same request the app sent (minus the usage option)."""
     from playground.snippets import format_call
 
-    chat = messages is not None
-    arguments, _ = request_arguments(entry, options, stops, chat, skip=set(_refused.get((_endpoint(entry).url, entry.id, "/v1/chat/completions" if chat else "/v1/completions"), set())))
+    remembered = (_endpoint(entry).url, entry.id, _route(request))
+    arguments, _ = request_arguments(entry, request, skip=set(_refused.get(remembered, set())))
     arguments.pop("stream_options", None)
-    arguments = {"model": arguments.pop("model"), **({"messages": messages} if chat else {"prompt": prompt}), **arguments}
-    call = format_call("client.chat.completions.create" if chat else "client.completions.create", [], arguments)
-    piece = "chunk.choices[0].delta.content or ''" if chat else "chunk.choices[0].text"
+    content = {"messages": [dict(m) for m in request.messages or ()]} if request.is_chat else {"prompt": request.prompt}
+    arguments = {"model": arguments.pop("model"), **content, **arguments}
+    call = format_call("client.chat.completions.create" if request.is_chat else "client.completions.create", [], arguments)
+    piece = "chunk.choices[0].delta.content or ''" if request.is_chat else "chunk.choices[0].text"
     lines = [*client_setup_lines(entry), "", "stream = " + call, "for chunk in stream:",
-             f"    if chunk.choices:\n        print({piece}, end='', flush=True)"]
+             "    if chunk.choices:", f"        print({piece}, end='', flush=True)"]
     return "\n".join(lines) + "\n"
 
 

@@ -29,6 +29,7 @@ from playground.generation import (
     pick,
 )
 from playground.generation_engines import engine_for
+from playground.remote_engine import remote_engine_for
 from playground.texts import Texts, request_language
 from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
 
@@ -213,10 +214,11 @@ def build(ctx: TabContext) -> None:
     sessions = SessionStreams()
 
     def started(request: GenerationRequest, model: str | None, progress: Any, http_request: Any) -> tuple[Any, GenerationStream, Shown]:
-        loaded = ctx.load(model, task, progress)
-        engine = engine_for(loaded)
+        entry = ctx.entry(model, task)
+        # A catalog entry with an endpoint is served by that engine (vLLM, TGI, ...), not loaded here.
+        engine = remote_engine_for(entry) if entry.is_remote else engine_for(ctx.load(model, task, progress))
         stream = engine.start(request)
-        return engine, stream, Shown(engine, loaded.entry.label, request_language(http_request))
+        return engine, stream, Shown(engine, entry.label, request_language(http_request))
 
     with gr.Row():
         with gr.Column(scale=1):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import ast
 import os
-import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,12 +18,36 @@ from engines import (ENGINE, CONTEXT_TOKENS, Engine, SilentServer, down_backend_
 from bench.common import free_port
 from playground import remote_engine
 from playground.catalog import Endpoint, ModelEntry, parse_catalog
-from playground.remote_engine import RemoteError, RemoteProgress
+from playground.generation import GenerationDelta, GenerationRequest, GenerationStats, GenerationStream, checked_request, pick
+from playground.remote_engine import RemoteEngine, RemoteError
 
 KEY_ENV = "PLAYGROUND_TEST_ENGINE_KEY"
 KEY = "test-key-7f3a"  # the key the engine (vLLM) or the gateway (HAProxy) checks
-GREEDY = dict(max_new_tokens=16, temperature=0.7, top_p=1.0, top_k=0, repetition_penalty=1.0, do_sample=False, seed=0)
+GREEDY = dict(max_new_tokens=16, do_sample=False, top_k=0)
 needs_haproxy = pytest.mark.skipif(not haproxy_available(), reason="haproxy is not installed (scripts/setup.sh installs it when root)")
+
+
+@dataclass
+class Answer:
+    """A finished generation as the tab sees it: the deltas and what they add up to."""
+
+    deltas: list[GenerationDelta]
+
+    @property
+    def text(self) -> str:
+        return "".join(d.text for d in self.deltas)
+
+    @property
+    def rows(self) -> list[tuple[Any, ...]]:
+        return [row for d in self.deltas for row in d.alternatives]
+
+    @property
+    def notes(self) -> list[str]:
+        return [pick(note, "en") for d in self.deltas for note in d.notes]
+
+    @property
+    def stats(self) -> GenerationStats:
+        return self.deltas[-1].stats
 
 
 @pytest.fixture(scope="session")
@@ -57,10 +81,16 @@ def served(engine: Engine, **endpoint: Any) -> ModelEntry:
     return remote_entry(engine.url, engine.model, **endpoint)
 
 
-def run(entry: ModelEntry, options: dict[str, Any] | None = None, stop_event: threading.Event | None = None,
-        **kwargs: Any) -> list[RemoteProgress]:
-    kwargs.setdefault("prompt", "hello world")
-    return list(remote_engine.stream_text(entry, {**GREEDY, **(options or {})}, stop_event or threading.Event(), **kwargs))
+def request(prompt: str | None = "hello world", messages: list[dict[str, str]] | None = None, **options: Any) -> GenerationRequest:
+    return checked_request(None if messages else prompt, messages, **{**GREEDY, **options})
+
+
+def start(entry: ModelEntry, **kwargs: Any) -> GenerationStream:
+    return RemoteEngine(entry).start(request(**kwargs))
+
+
+def run(entry: ModelEntry, **kwargs: Any) -> Answer:
+    return Answer(list(start(entry, **kwargs)))
 
 
 def failure(entry: ModelEntry, **kwargs: Any) -> RemoteError:
@@ -70,39 +100,39 @@ def failure(entry: ModelEntry, **kwargs: Any) -> RemoteError:
 
 
 def test_completion_streams_text_and_stats(engine: Engine) -> None:
-    updates = run(served(engine))
-    final = updates[-1]
-    assert final.done and not any(u.done for u in updates[:-1])
-    assert len(updates) > 2, "the text arrives in pieces"
-    texts = [u.text for u in updates]
-    assert all(later.startswith(earlier) for earlier, later in zip(texts, texts[1:]))
-    assert final.text
-    assert engine.url in final.stats and engine.model in final.stats
-    assert "counted by the server" in final.stats
-    assert 0 < final.completion_tokens <= GREEDY["max_new_tokens"] and final.prompt_tokens > 0
-    assert final.ttft_s is not None and final.ttft_s > 0
+    answer = run(served(engine), record_alternatives=True)
+    final = answer.deltas[-1]
+    assert final.done and not any(d.done for d in answer.deltas[:-1])
+    assert len(answer.deltas) > 2, "the text arrives in pieces"
+    assert answer.text
+    stats = answer.stats
+    assert 0 < stats.tokens_out <= GREEDY["max_new_tokens"] and stats.tokens_in > 0, "the server's own counts"
+    assert not any("no token counts" in note for note in answer.notes)
+    assert stats.ttft_s is not None and 0 < stats.ttft_s <= stats.elapsed_s and stats.tokens_per_s > 0
+    described = pick(RemoteEngine(served(engine)).describe(), "en")
+    assert engine.url in described and engine.model in described
     if engine.gives_logprobs:
-        assert final.alternatives and len(final.alternatives) == final.completion_tokens
-        step, token, probability, shown = final.alternatives[0]
+        assert len(answer.rows) == stats.tokens_out
+        step, token, probability, shown = answer.rows[0]
         assert step == 1 and 0 < probability <= 1 and shown.count(" · ") == remote_engine.ALTERNATIVES - 1
     else:
-        assert final.alternatives is None
-        assert any("no per-token probabilities" in note for note in final.notes)
+        assert answer.rows == []
+        assert any("no per-token probabilities" in note for note in answer.notes)
 
 
 def test_greedy_is_repeatable_and_seed_fixes_sampling(engine: Engine) -> None:
     entry = served(engine)
-    assert run(entry)[-1].text == run(entry)[-1].text
+    assert run(entry).text == run(entry).text
     sampled = dict(do_sample=True, temperature=1.5, top_p=1.0, max_new_tokens=24)
-    first, again, other = (run(entry, {**sampled, "seed": seed})[-1].text for seed in (7, 7, 8))
+    first, again, other = (run(entry, seed=seed, **sampled).text for seed in (7, 7, 8))
     assert first == again
     assert first != other
 
 
 def test_top_k_and_repetition_penalty_where_the_server_accepts_them(engine: Engine) -> None:
-    final = run(served(engine), dict(do_sample=True, top_k=5, repetition_penalty=1.3, seed=1))[-1]
-    assert final.text
-    dropped = [note for note in final.notes if "does not accept" in note]
+    answer = run(served(engine), do_sample=True, temperature=1.0, top_k=5, repetition_penalty=1.3, seed=1)
+    assert answer.text
+    dropped = [note for note in answer.notes if "does not accept" in note]
     if engine.accepts_top_k:
         assert not dropped
     else:  # `transformers serve` refuses them (422); the app resends without them and says so
@@ -111,44 +141,40 @@ def test_top_k_and_repetition_penalty_where_the_server_accepts_them(engine: Engi
 
 def test_stop_strings_end_the_text_where_they_start(engine: Engine) -> None:
     entry = served(engine)
-    full = run(entry, dict(max_new_tokens=24))[-1].text
+    full = run(entry, max_new_tokens=24).text
     stop = full[len(full) // 2: len(full) // 2 + 3]
     assert stop.strip(), f"no usable stop string in {full!r}"
-    stopped = run(entry, dict(max_new_tokens=24), stops=[stop])[-1]
-    assert stopped.text == full[: full.index(stop)]
+    assert run(entry, max_new_tokens=24, stop=stop).text == full[: full.index(stop)]
 
 
 def test_stop_closes_the_stream_and_the_engine_aborts(engine: Engine) -> None:
     entry = served(engine)
-    stop_event = threading.Event()
-    long = dict(max_new_tokens=CONTEXT_TOKENS - 64)
-    started = time.perf_counter()
-    updates = []
-    for update in remote_engine.stream_text(entry, {**GREEDY, **long}, stop_event, prompt="hello world"):
-        updates.append(update)
-        if len(updates) == 3:
-            stop_event.set()
-    stopped_after = time.perf_counter() - started
-    final = updates[-1]
-    assert final.done and len(updates) <= 5
-    assert any("Stopped" in note for note in final.notes)
+    long_run = CONTEXT_TOKENS - 64
+    stream = start(entry, max_new_tokens=long_run)
+    deltas = []
+    for delta in stream:
+        deltas.append(delta)
+        if len(deltas) == 3:
+            stream.abort()
+    answer = Answer(deltas)
+    assert deltas[-1].done and len(deltas) <= 5
+    assert any("Stopped" in note for note in answer.notes)
     # The engine gave up the request: a new one is answered at once (transformers serve runs one
     # generation at a time, so it would wait for the rest of the long one otherwise).
-    pieces_per_second = len(updates) / max(stopped_after, 1e-3)
-    rest_of_long_run = (long["max_new_tokens"] - len(updates)) / pieces_per_second
+    rest_of_long_run = (long_run - answer.stats.tokens_out) / max(answer.stats.tokens_per_s, 1e-3)
     started = time.perf_counter()
-    assert run(entry, dict(max_new_tokens=4))[-1].text is not None
+    assert run(entry, max_new_tokens=4).deltas[-1].done
     assert time.perf_counter() - started < max(rest_of_long_run / 2, 1.0)
 
 
 def test_chat_sends_the_conversation_to_the_server_template(engine: Engine) -> None:
     entry = served(engine)
-    short = run(entry, prompt=None, messages=[{"role": "user", "content": "hello"}])[-1]
+    short = run(entry, messages=[{"role": "user", "content": "hello"}])
     history = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello"},
                {"role": "assistant", "content": "hello there"}, {"role": "user", "content": "hello again"}]
-    longer = run(entry, prompt=None, messages=history)[-1]
-    assert short.done and longer.done
-    assert longer.prompt_tokens > short.prompt_tokens + 6, "earlier turns and the system prompt reached the server"
+    longer = run(entry, messages=history)
+    assert short.deltas[-1].done and longer.deltas[-1].done
+    assert longer.stats.tokens_in > short.stats.tokens_in + 6, "earlier turns and the system prompt reached the server"
 
 
 def test_closed_port_is_unreachable() -> None:
@@ -199,8 +225,8 @@ def test_wrong_key_is_refused_and_never_shown(engine: Engine, tmp_path: Path, mo
     url, proxy = key_checked(engine, tmp_path)
     try:
         entry = remote_entry(url, engine.model, api_key_env=KEY_ENV)
-        answered = run(entry)[-1]
-        assert answered.text and KEY not in answered.stats and not any(KEY in note for note in answered.notes)
+        answered = run(entry)
+        assert answered.text and not any(KEY in note for note in answered.notes)
         monkeypatch.setenv(KEY_ENV, "wrong-key-1234")
         error = failure(entry)
         assert error.reason == "auth" and KEY_ENV in str(error)
@@ -255,15 +281,16 @@ def test_health_lists_served_missing_and_unreachable_models(engine: Engine) -> N
 
 def test_snippet_makes_the_same_request_and_reads_the_key_from_the_environment(engine: Engine) -> None:
     entry = remote_entry(engine.url, engine.model, api_key_env=KEY_ENV)
-    options = {**GREEDY, "do_sample": True, "seed": 3}
-    snippet = remote_engine.generation_snippet(entry, options, ["\n"], prompt="hello")
+    wanted = request("hello", do_sample=True, temperature=0.8, top_k=0, seed=3, stop="\\n", record_alternatives=True)
+    snippet = RemoteEngine(entry).snippet(wanted)
     assert KEY not in snippet and f'os.environ["{KEY_ENV}"]' in snippet
     tree = ast.parse(snippet)
     call = next(node for node in ast.walk(tree) if isinstance(node, ast.Call) and ast.unparse(node.func) == "client.completions.create")
     shown = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
-    sent, _ = remote_engine.request_arguments(entry, options, ["\n"], chat=False)
-    sent.pop("stream_options", None)
+    sent, _ = remote_engine.request_arguments(entry, wanted)
+    sent.pop("stream_options")
     assert shown == {"prompt": "hello", **sent}
+    assert shown["stop"] == ["\n"] and shown["seed"] == 3 and shown["temperature"] == 0.8
 
 
 def test_stream_cut_halfway_keeps_the_text(test_models: Path, tmp_path: Path) -> None:
@@ -273,18 +300,17 @@ def test_stream_cut_halfway_keeps_the_text(test_models: Path, tmp_path: Path) ->
     doomed = (start_vllm(test_models / "llama-hd64", tmp_path, KEY) if ENGINE == "vllm"
               else start_transformers_serve(test_models / "llama-hd64", tmp_path, "doomed"))
     entry = served(doomed)
-    updates = []
+    deltas = []
     try:
-        for update in remote_engine.stream_text(entry, {**GREEDY, "max_new_tokens": CONTEXT_TOKENS - 64},
-                                                threading.Event(), prompt="hello world"):
-            updates.append(update)
-            if len(updates) == 2:
+        for delta in start(entry, max_new_tokens=CONTEXT_TOKENS - 64):
+            deltas.append(delta)
+            if len(deltas) == 2:
                 doomed.process.kill()
     finally:
         doomed.stop()
-    final = updates[-1]
-    assert final.done and final.text and final.text.startswith(updates[1].text)
-    assert any("was cut after" in note for note in final.notes)
+    answer = Answer(deltas)
+    assert deltas[-1].done and answer.text.startswith(deltas[0].text + deltas[1].text) and deltas[1].text
+    assert any("was cut after" in note for note in answer.notes)
     assert failure(entry.model_copy(update={"endpoint": entry.endpoint.model_copy(update={"max_retries": 0})})).reason == "unreachable"
 
 
