@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import platform
+from dataclasses import asdict
 from typing import Any
 
 from playground.catalog import Catalog
 from playground.errors import guarded
 from playground.model_manager import ModelManager
+from playground.remote_engine import remote_health
 from playground.texts import Texts
 from playground.ui import about_panel
 
@@ -104,10 +106,16 @@ def system_info(manager: ModelManager) -> dict[str, Any]:
 
 
 def catalog_rows(catalog: Catalog, manager: ModelManager) -> list[list[Any]]:
-    """One row per catalog model: tab, label, id, task, downloaded?, notes (gated, device_map)."""
+    """One row per catalog model: tab, label, id, task, downloaded? (remote: served by an endpoint),
+    notes (gated, device_map, the endpoint and its health)."""
+    health = {(h.tab, h.model): h for h in remote_health(catalog)}
     rows = []
     for tab_key, tab in catalog.tabs.items():
         for entry in tab.models:
+            if entry.is_remote:
+                served = health[(tab_key, entry.id)]
+                rows.append([tab_key, entry.label, entry.id, entry.task, "remote", f"{served.url}: {served.status}"])
+                continue
             notes = []
             if entry.default:
                 notes.append("default")
@@ -163,7 +171,13 @@ def build(catalog: Catalog, manager: ModelManager) -> None:
     )
     about_panel(TEXTS)
 
+    def remote_models() -> list[dict[str, Any]]:
+        return [asdict(h) for h in remote_health(catalog)]
+
     refresh_button.click(guarded(loaded_models), None, loaded, api_name="loaded_models").then(
         guarded(system_and_catalog), None, [system, table], api_visibility="private"
     )
+    # Models served by an endpoint: its URL and whether its /v1/models lists them (never a key).
+    remote_button = gr.Button(visible=False)
+    remote_button.click(guarded(remote_models), None, gr.JSON(visible=False), api_name="remote_models")
     unload_button.click(guarded(unload), target, [status, loaded], api_name="unload_model")

@@ -46,6 +46,7 @@ STRINGS = {
         "stats_md": "**Audio:** {duration:.1f} s · **Processing:** {elapsed:.2f} s · **Real-time factor:** {rtf:.2f} (below 1 = faster than real time)",
         "chunk_progress": "Transcribing chunk {done} of {total}",
         "ctc_note": "Note: this is a CTC model (not Whisper); task and language are ignored and timestamps are per word.",
+        "remote_no_timestamps": "The server sent the text without timestamps: it is shown as one segment over the whole recording.",
         "silent_note": "No speech detected: the audio is silent (its loudest sample is below -60 dBFS), so the model was not run.",
         "nothing_recognised_note": "No speech detected: the model recognised no words in this audio.",
         "unknown_language": "This model does not know the language {language!r}. Choose one from the list (a code such as 'ko' or a name such as 'korean'), or auto-detect.",
@@ -77,6 +78,7 @@ STRINGS = {
         "stats_md": "**오디오:** {duration:.1f}초 · **처리 시간:** {elapsed:.2f}초 · **실시간 배율:** {rtf:.2f} (1보다 작으면 실시간보다 빠름)",
         "chunk_progress": "조각 {done}/{total} 받아쓰는 중",
         "ctc_note": "참고: 이 모델은 Whisper가 아닌 CTC 모델이라 작업과 언어는 무시되고 타임스탬프는 단어 단위입니다.",
+        "remote_no_timestamps": "서버가 타임스탬프 없이 텍스트만 보내, 녹음 전체를 한 구간으로 보여 줍니다.",
         "silent_note": "음성이 없습니다: 오디오가 무음이라(가장 큰 샘플이 -60 dBFS 미만) 모델을 실행하지 않았습니다.",
         "nothing_recognised_note": "음성이 없습니다: 모델이 이 오디오에서 아무 단어도 인식하지 못했습니다.",
         "unknown_language": "이 모델은 언어 {language!r}를 모릅니다. 목록에서 고르거나('ko' 같은 코드 또는 'korean' 같은 이름) 자동 감지를 쓰세요.",
@@ -346,6 +348,30 @@ def _write(text: str, suffix: str) -> str:
     return path
 
 
+def remote_transcript(entry: Any, audio: str | None, task: str, language: str, timestamps: str, width: int,
+                      max_words: int, max_minutes: float, lang: str) -> tuple[Any, ...]:
+    """The tab's outputs for a model served by an endpoint (playground.remote_engine.transcribe): the
+    audio is checked and measured here, then sent as it is."""
+    from playground.remote_engine import transcribe, transcription_snippet
+
+    with open_audio(audio, 16000, max_minutes) as decoded:
+        duration = decoded.duration
+    value = (language or "auto").strip().lower()
+    names = {name: code for code, name in whisper_languages().items()}
+    code = None if value == "auto" else names.get(value, value)
+    began = time.perf_counter()
+    result = transcribe(entry, audio, task, code, timestamps)
+    elapsed = time.perf_counter() - began
+    rows = segments_from(result, duration) if timestamps != "off" else []
+    cues = subtitle_cues(rows, max_words, group_words=timestamps == "word")
+    notes = [TEXTS.get("stats_md", lang, duration=duration, elapsed=elapsed, rtf=elapsed / max(duration, 1e-9))]
+    if timestamps != "off" and not result["timestamps_given"]:
+        notes.append(TEXTS.get("remote_no_timestamps", lang))
+    snippet = transcription_snippet(entry, os.path.basename(audio or "audio.wav"), task, code, timestamps)
+    return (result["text"], rows, _write(to_srt(cues, width), ".srt"), _write(to_vtt(cues, width), ".vtt"),
+            "\n\n".join(notes), snippet)
+
+
 def build(ctx: TabContext) -> None:
     import gradio as gr
 
@@ -362,6 +388,10 @@ def build(ctx: TabContext) -> None:
     ) -> tuple[Any, ...]:
         # Gradio itself rejects task/timestamps outside the Radio choices and numbers outside the sliders.
         lang = request_language(request)
+        entry = ctx.entry(model, TASK)
+        if entry.is_remote:  # served by an engine's audio API (vLLM, transformers serve), not loaded here
+            return remote_transcript(entry, audio, task, language, timestamps, int(max_chars_per_line),
+                                     int(max_words_per_cue), ctx.limits.max_audio_minutes, lang)
         loaded = ctx.load(model, TASK, progress)
         pipe = loaded.model
 
@@ -412,6 +442,8 @@ def build(ctx: TabContext) -> None:
         try:
             entry = ctx.entry(model, TASK)
         except ModelLoadError:  # an unknown id: the Transcribe button explains the refusal
+            return True
+        if entry.is_remote:  # the audio API takes a task and a language
             return True
         return has_whisper_options(ctx.catalog.resolve_path(entry), entry.revision)
 

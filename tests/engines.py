@@ -27,6 +27,8 @@ from bench.common import OFFLINE_ENV, free_port  # noqa: E402 - needs ROOT on sy
 VLLM_PYTHON = ROOT / ".cache" / "vllm-venv" / "bin" / "python"
 ENGINE = os.environ.get("PLAYGROUND_TEST_ENGINE", "transformers")
 CONTEXT_TOKENS = 1024  # the llama-hd64 test model's max_position_embeddings
+KEY_ENV = "PLAYGROUND_TEST_ENGINE_KEY"
+KEY = "test-key-7f3a"  # the key the engine (vLLM) or the gateway (HAProxy) checks
 
 
 @dataclass

@@ -9,20 +9,18 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from engines import (ENGINE, CONTEXT_TOKENS, Engine, SilentServer, down_backend_proxy, haproxy_available,
-                     key_checking_proxy, rate_limiting_proxy, start_engine, start_transformers_serve)
+from engines import (ENGINE, CONTEXT_TOKENS, KEY, KEY_ENV, Engine, SilentServer, down_backend_proxy, haproxy_available,
+                     key_checking_proxy, rate_limiting_proxy, start_transformers_serve)
 from bench.common import free_port
 from playground import remote_engine
 from playground.catalog import Endpoint, ModelEntry, parse_catalog
 from playground.generation import GenerationDelta, GenerationRequest, GenerationStats, GenerationStream, checked_request, pick
 from playground.remote_engine import RemoteEngine, RemoteError
 
-KEY_ENV = "PLAYGROUND_TEST_ENGINE_KEY"
-KEY = "test-key-7f3a"  # the key the engine (vLLM) or the gateway (HAProxy) checks
 GREEDY = dict(max_new_tokens=16, do_sample=False, top_k=0)
 needs_haproxy = pytest.mark.skipif(not haproxy_available(), reason="haproxy is not installed (scripts/setup.sh installs it when root)")
 
@@ -48,21 +46,6 @@ class Answer:
     @property
     def stats(self) -> GenerationStats:
         return self.deltas[-1].stats
-
-
-@pytest.fixture(scope="session")
-def engine(test_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    running = start_engine(test_models / "llama-hd64", tmp_path_factory.mktemp("engine"), KEY)
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="session")
-def whisper_engine(test_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """`transformers serve` on the test Whisper (the audio API; vLLM's CPU build is run on text only)."""
-    running = start_transformers_serve(test_models / "whisper", tmp_path_factory.mktemp("whisper-engine"), "whisper-serve")
-    yield running
-    running.stop()
 
 
 @pytest.fixture(autouse=True)
