@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Set-up for `make run` (runtime) and `make test` (runtime + test tools). Idempotent and quick when
-# nothing changed: Python packages go into .venv, system packages come from apt-get when root.
+# Set-up for `make run` (runtime), `make replicas` (runtime + HAProxy) and `make test` (runtime +
+# test tools). Idempotent and quick when nothing changed: Python packages go into .venv, system
+# packages come from apt-get when root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-run}"
 
 system_packages=(ffmpeg tesseract-ocr tesseract-ocr-eng)
 if [[ "$mode" == "test" ]]; then
-  system_packages+=(chromium espeak-ng fonts-noto-color-emoji fonts-nanum)
+  # haproxy: the replica load test's balancer, and the gateway the remote-engine tests put in front.
+  system_packages+=(chromium espeak-ng fonts-noto-color-emoji fonts-nanum haproxy)
+elif [[ "$mode" == "replicas" ]]; then
+  system_packages+=(haproxy)
 fi
 
 missing=()
@@ -35,6 +39,7 @@ fi
 
 requirements=(requirements.txt)
 [[ "$mode" == "test" ]] && requirements+=(requirements-test.txt)
+[[ "$mode" == "replicas" ]] && mode=run  # the same Python packages as `make run`
 stamp=".venv/.installed-$mode"
 digest="$(cat "${requirements[@]}" | sha256sum | cut -d' ' -f1)"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$digest" ]]; then
