@@ -8,6 +8,7 @@ first load so the app starts fast.
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import gc
 import json
@@ -475,7 +476,9 @@ class ModelManager:
             return load_adapter(entry.task, source, load_kwargs)
         from transformers import pipeline
 
-        kwargs = {**load_kwargs, "model_kwargs": dict(load_kwargs["model_kwargs"])}
+        # A deep copy: accelerate rewrites max_memory in place ("290KB" -> 290000), and load_kwargs
+        # must keep what the catalog asked for (snippets show it).
+        kwargs = {**load_kwargs, "model_kwargs": copy.deepcopy(load_kwargs["model_kwargs"])}
         return pipeline(task=entry.task, model=source, **{**kwargs, "dtype": getattr(torch, kwargs["dtype"])})
 
     def load_kwargs(self, entry: ModelEntry, dtype: str) -> dict[str, Any]:

@@ -182,6 +182,9 @@ def wire_language_switch(demo: Any, switch: Any, tabs: list[Any]) -> None:
     """
     import gradio as gr
 
+    # Sub-tabs inside a tab (e.g. text generation's Completion/Chat) are translated once too.
+    tabs = [*tabs, *(block for block in demo.blocks.values() if isinstance(block, gr.Tab) and block not in tabs)]
+
     def tab_labels() -> list[Any]:
         return [gr.update(label=tab.label) for tab in tabs]
 

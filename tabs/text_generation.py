@@ -39,7 +39,6 @@ CHAT_EXAMPLES = ["What is a transformer model? Answer in two sentences.", "íŠ¸ëž
 # The settings' defaults, shared by the widgets and the API (an endpoint needs only its text).
 DEFAULTS = dict(max_new_tokens=64, temperature=0.7, top_p=0.95, top_k=50, repetition_penalty=1.0, do_sample=True,
                 seed=0, stop="")
-CHAT_MAX_NEW_TOKENS = 128
 
 STRINGS = {
     "en": {
@@ -298,7 +297,7 @@ def build(ctx: TabContext) -> None:
 
     @guarded(gpu=True)
     def chat(message: str, history: list[dict[str, Any]] | None = None, model: str | None = None,
-             system_prompt: str = "", max_new_tokens: int = CHAT_MAX_NEW_TOKENS,
+             system_prompt: str = "", max_new_tokens: int = DEFAULTS["max_new_tokens"],
              temperature: float = DEFAULTS["temperature"], top_p: float = DEFAULTS["top_p"],
              top_k: int = DEFAULTS["top_k"], repetition_penalty: float = DEFAULTS["repetition_penalty"],
              do_sample: bool = DEFAULTS["do_sample"], seed: int = DEFAULTS["seed"], stop: str = DEFAULTS["stop"],
