@@ -17,6 +17,7 @@ from tabs import TAB_SPECS
 
 TABLE_MODULES = [
     "app", "playground.ui", "playground.audio", "playground.images", "playground.model_manager", "tabs.models_view",
+    "playground.remote_engine",
     *(spec.module for spec in TAB_SPECS),
 ]
 # A string may read the same in Korean only when it is one technical token (CSV, top_p, Id).
