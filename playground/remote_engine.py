@@ -529,13 +529,6 @@ def remote_engine_for(entry: ModelEntry) -> RemoteEngine:
         return engine
 
 
-def remote_activity() -> list[EngineActivity]:
-    """What each remote engine is doing now, for the Models view."""
-    with _engines_lock:
-        engines = list(_engines.values())
-    return [engine.activity() for engine in engines]
-
-
 # ---- speech to text -----------------------------------------------------------------------------
 
 
