@@ -5,6 +5,7 @@ to one model folder."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -39,14 +40,27 @@ class Engine:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def kill(self) -> None:
+        """SIGKILL the engine and its children (vLLM's engine core and workers), as a crash would."""
+        self._signal(signal.SIGKILL)
+        self.process.wait()
+
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
+            self._signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                self._signal(signal.SIGKILL)
                 self.process.wait()
+        # Children that outlived the server (its own session holds them): never leave them running.
+        self._signal(signal.SIGKILL)
+
+    def _signal(self, number: int) -> None:
+        try:
+            os.killpg(self.process.pid, number)  # started in a session of its own: the group is the engine's
+        except ProcessLookupError:
+            pass
 
 
 def wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout: float) -> None:
@@ -61,7 +75,8 @@ def wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout: f
                     return
         except OSError:
             time.sleep(0.2)
-    process.terminate()
+    os.killpg(process.pid, signal.SIGKILL)  # the server and any children it started
+    process.wait()
     raise RuntimeError(f"{url} not healthy within {timeout} s:\n{log_path.read_text(errors='replace')[-3000:]}")
 
 
@@ -72,7 +87,8 @@ def start_transformers_serve(model_dir: Path, log_dir: Path, name: str = "transf
     command = [str(Path(sys.executable).parent / "transformers"), "serve", str(model_dir), "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "info"]
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **OFFLINE_ENV}, stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **OFFLINE_ENV}, stdout=log_file,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
     wait_healthy(f"http://127.0.0.1:{port}/health", process, log_path, timeout)
     return Engine(name, f"http://127.0.0.1:{port}/v1", str(model_dir), process, log_path)
 
@@ -88,7 +104,8 @@ def start_vllm(model_dir: Path, log_dir: Path, api_key: str, timeout: float = 60
                "--dtype", "float32", "--api-key", api_key]
     env = {**os.environ, **OFFLINE_ENV, "VLLM_CPU_KVCACHE_SPACE": "1"}
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     wait_healthy(f"http://127.0.0.1:{port}/health", process, log_path, timeout)
     return Engine("vllm", f"http://127.0.0.1:{port}/v1", str(model_dir), process, log_path, api_key=api_key,
                   gives_logprobs=True, accepts_top_k=True, checks_context=True)

@@ -288,7 +288,7 @@ def test_stream_cut_halfway_keeps_the_text(test_models: Path, tmp_path: Path) ->
         for delta in start(entry, max_new_tokens=CONTEXT_TOKENS - 64):
             deltas.append(delta)
             if len(deltas) == 2:
-                doomed.process.kill()
+                doomed.kill()
     finally:
         doomed.stop()
     answer = Answer(deltas)
