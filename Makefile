@@ -3,14 +3,21 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 7860
 ARGS ?=
+REPLICAS ?= 2
 
-.PHONY: run test setup setup-test lock bench bench-smoke load-test test-models prefetch space-files screenshots
+.PHONY: run test test-vllm setup setup-test lock bench bench-smoke load-test test-models prefetch space-files screenshots replicas
 
 run: setup
 	$(PY) app.py --host $(HOST) --port $(PORT) $(ARGS)
 
 test: setup-test
 	$(PY) -m pytest $(ARGS)
+
+# The remote-engine tests against a real vLLM server (CPU build, installed into .cache/vllm-venv the
+# first time: ~5-13 min). Not part of `make test`: see README ("Remote models") for how long it takes.
+test-vllm: setup-test
+	@bash scripts/setup_vllm.sh
+	PLAYGROUND_TEST_ENGINE=vllm $(PY) -m pytest tests/test_remote_engine.py tests/test_remote_app.py $(ARGS)
 
 setup:
 	@bash scripts/setup.sh run
@@ -37,6 +44,11 @@ bench: setup-test
 
 bench-smoke: setup-test
 	$(PY) -m bench.run --smoke $(ARGS)
+
+# REPLICAS app processes behind HAProxy on HOST:PORT, sticky sessions (docs/deploy.md); ARGS go to app.py.
+replicas:
+	@bash scripts/setup.sh replicas
+	$(PY) scripts/replicas.py --replicas $(REPLICAS) --host $(HOST) --port $(PORT) -- $(ARGS)
 
 # 100 concurrent mixed clients against the app on the test models with a small queue (not timed).
 load-test: test-models

@@ -124,7 +124,8 @@ def serve(args: argparse.Namespace) -> int:
     if args.preload or zero_gpu_enabled():
         for key in (key for key in tab_keys if key in catalog.tabs):  # the Models view has no models
             for task in dict.fromkeys(m.task for m in catalog.tabs[key].models):
-                manager.get(key, None, task)
+                if not catalog.default_model(key, task).is_remote:  # an endpoint's engine holds those
+                    manager.get(key, None, task)
     demo, i18n = build_app(catalog, manager, modules)
     import gradio as gr
 
@@ -164,6 +165,9 @@ def prefetch(args: argparse.Namespace) -> int:
         for entry in catalog.tabs[key].models:
             if entry.is_local:
                 print(f"[{key}] {entry.label}: local folder, nothing to download")
+                continue
+            if entry.is_remote:
+                print(f"[{key}] {entry.label}: served by {entry.endpoint.url}, nothing to download")
                 continue
             patterns = None if entry.allow_pickle_weights else ["*.json", "*.safetensors", "*.txt", "*.model", "*.py", "*.jinja", "*.tiktoken"]
             print(f"[{key}] {entry.label} ({entry.id}) …", flush=True)

@@ -68,6 +68,23 @@ def markdown(results: dict[str, Any]) -> str:
         f"Met: {mark(g['met'])}. Client floor (a gradio_client round trip that does no work): "
         f"{g['client_floor_s'] * 1000:.0f} ms; TTFT gap without it: {g['ttft_delta_minus_floor_s'] * 1000:+.0f} ms.",
     ]
+    r = results.get("remote_generation")
+    if r:
+        lines += [
+            "",
+            f"## Text generation served by an engine ({r['engine']}, same model, {r['new_tokens']} new tokens, greedy, streamed)",
+            "",
+            "| | time to first token | tokens/s |",
+            "|---|---|---|",
+            f"| the engine's own client (`openai`, streamed `/v1/completions`) | {r['engine_client']['ttft_s'] * 1000:.0f} ms "
+            f"| {r['engine_client']['tokens_per_s']:.2f} |",
+            f"| this app, `/generate` on a catalog entry with `endpoint:` | {r['app']['ttft_s'] * 1000:.0f} ms | {r['app']['tokens_per_s']:.2f} |",
+            f"| app − client / app ÷ client | {r['ttft_delta_s'] * 1000:+.0f} ms ({r['ratio_ttft']:.2f}×) | {r['ratio_tokens_per_s']:.3f}× |",
+            f"| target | ≤ client + {r['target_ttft_delta_s'] * 1000:.0f} ms | ≥ {r['target_tokens_per_s_ratio']:.2f}× |",
+            "",
+            f"Met: {mark(r['met'])}. Client floor (a gradio_client round trip that does no work): "
+            f"{r['client_floor_s'] * 1000:.0f} ms; TTFT gap without it: {r['ttft_delta_minus_floor_s'] * 1000:+.0f} ms.",
+        ]
     s = results["startup"]
     lines += [
         "",

@@ -29,7 +29,7 @@ def machine() -> dict[str, Any]:
 
 
 def run(settings: Settings, out_dir: Path) -> dict[str, Any]:
-    from bench import generation, latency, memory, startup, throughput
+    from bench import generation, latency, memory, remote, startup, throughput
     from bench.inputs import write_inputs
     from bench.models import ensure_models
 
@@ -52,6 +52,8 @@ def run(settings: Settings, out_dir: Path) -> dict[str, Any]:
             phase("latency", lambda: latency.measure(models, app, inputs, settings, work))
             phase("throughput", lambda: throughput.measure(models, app, inputs, settings))
             phase("generation", lambda: generation.measure(models, app, settings))
+        # After the main app has stopped: the engine and the app share the machine's cores with nothing else.
+        phase("remote_generation", lambda: remote.measure(models, settings, work))
     results["duration_s"] = time.perf_counter() - started
     write_outputs(results, out_dir)
     return results

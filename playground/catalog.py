@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -45,6 +46,49 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
+# Tasks a model behind an OpenAI-compatible endpoint can serve (playground.remote_engine).
+ENDPOINT_TASKS = ("text-generation", "automatic-speech-recognition")
+# Entry fields that say how to load weights here: meaningless for a model another server runs.
+_LOCAL_LOADING_FIELDS = ("revision", "device_map", "max_memory", "offload_folder", "trust_remote_code",
+                         "allow_pickle_weights", "pipeline_kwargs", "generate_kwargs")
+
+
+class Endpoint(_Strict):
+    """An OpenAI-compatible server (vLLM, TGI, SGLang, `transformers serve`, Inference Endpoints or
+    Providers) that runs the entry's model; the entry's `id` is the model name the server serves.
+
+    Only the catalog names URLs (the browser cannot), and a key only ever comes from the environment
+    variable `api_key_env` names: never from this file, the UI, logs or snippets.
+    """
+
+    url: str = Field(min_length=1)
+    api_key_env: str | None = None
+    # Seconds to wait for the connection and for each piece of the answer (not the whole answer).
+    timeout: float = Field(default=60, gt=0, le=3600)
+    # Retries of a request the server refused before answering (connection refused, 429, 5xx);
+    # never once text has streamed.
+    max_retries: int = Field(default=2, ge=0, le=10)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("url must be an http:// or https:// URL such as http://gpu-server:8000/v1")
+        if parts.username or parts.password:
+            raise ValueError("url must not carry credentials: name an environment variable in api_key_env")
+        if parts.query or parts.fragment:
+            raise ValueError("url must not have a query or fragment")
+        return value.strip().rstrip("/")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _variable_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError("api_key_env must be the name of an environment variable (e.g. VLLM_API_KEY), not a key")
+        return value
+
+
 class ModelEntry(_Strict):
     id: str = Field(min_length=1)
     label: str = ""
@@ -70,6 +114,8 @@ class ModelEntry(_Strict):
     concurrency: int = Field(default=1, ge=1, le=64)
     # Parameter count (`494M`, `8B`): sizes the Space hardware that `app.py space-files` suggests.
     params: int | None = Field(default=None, gt=0)
+    # Served by another machine's engine through the OpenAI-compatible API instead of loaded here.
+    endpoint: Endpoint | None = None
 
     @field_validator("params", mode="before")
     @classmethod
@@ -106,11 +152,20 @@ class ModelEntry(_Strict):
             self.label = self.id.rstrip("/").split("/")[-1]
         if self.max_memory and not self.device_map:
             raise ValueError("max_memory only applies with device_map (set device_map: auto)")
+        if self.endpoint is not None:
+            loading = [name for name in _LOCAL_LOADING_FIELDS if name in self.model_fields_set]
+            if loading or self.dtype != "auto":
+                fields = ", ".join(loading + (["dtype"] if self.dtype != "auto" else []))
+                raise ValueError(f"{fields}: loading options do not apply to a model served by an endpoint")
         return self
 
     @property
     def is_local(self) -> bool:
-        return self.id.startswith(("./", "../", "/", "~"))
+        return self.endpoint is None and self.id.startswith(("./", "../", "/", "~"))
+
+    @property
+    def is_remote(self) -> bool:
+        return self.endpoint is not None
 
 
 class Defaults(_Strict):
@@ -198,6 +253,8 @@ def _check_semantics(catalog: Catalog) -> list[str]:
                     f"{where}: task {entry.task or '(missing)'!r} is not served by this tab "
                     f"(use one of: {', '.join(allowed)})"
                 )
+            if entry.endpoint is not None and entry.task not in ENDPOINT_TASKS:
+                problems.append(f"{where}: an endpoint serves only {', '.join(ENDPOINT_TASKS)} models, not {entry.task!r}")
             if entry.document and entry.task != "image-text-to-text":
                 problems.append(f"{where}: document: true only applies to image-text-to-text models")
             if entry.id in seen:
@@ -258,6 +315,8 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "Defaults",
+    "ENDPOINT_TASKS",
+    "Endpoint",
     "ModelEntry",
     "TabConfig",
     "load_catalog",

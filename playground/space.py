@@ -61,7 +61,7 @@ def gradio_version(requirements: str) -> str:
 
 
 def hub_models(catalog: Catalog) -> list[ModelEntry]:
-    return [m for tab in catalog.tabs.values() for m in tab.models if not m.is_local]
+    return [m for tab in catalog.tabs.values() for m in tab.models if not m.is_local and not m.is_remote]
 
 
 def default_models(catalog: Catalog) -> list[ModelEntry]:

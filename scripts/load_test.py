@@ -1,6 +1,7 @@
 """Load test: many concurrent mixed clients against the launched app with a bounded queue.
 
     python scripts/load_test.py [--clients 100] [--queue-size 8] [--models DIR] [--url URL] [--json OUT]
+                                [--replicas N [--stop-replica-after SECONDS]]
 
 Without --url it writes the random-weight test models (into --models, default .cache/test-models),
 launches `app.py` on them with a small `queue_size`, warms every model up, then starts all clients at
@@ -11,6 +12,14 @@ none lost (no answer at all), none hung (no answer within --timeout), none faile
 The app's RSS is sampled throughout and must stay within --max-rss-growth-mb of its warmed-up size.
 Prints a summary; exits 1 when any of this does not hold. It measures correctness under load, not
 speed (speed lives in bench/).
+
+With --replicas N it starts `transformers serve` on the llama-hd64 test model (the one engine every
+replica shares: text generation's default entry has an `endpoint:`), N app replicas and HAProxy in
+front (scripts/replicas.py, sticky sessions), and sends every client through the balancer. Each
+client keeps its cookies, as a browser does, so its upload, queue join and event stream reach one
+replica. --stop-replica-after stops replica 1 that many seconds into the test: the clients of the
+other replicas must be unaffected (answered or queue full), and those of the stopped one must get an
+error or a closed stream, not hang. RSS is not measured in this mode.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import Server, app_command  # noqa: E402 - needs ROOT on sys.path
 from bench.inputs import write_tone  # noqa: E402
+from scripts.replicas import COOKIE  # noqa: E402
 
 FILEDATA_META = {"_type": "gradio.FileData"}
 
@@ -63,7 +73,8 @@ def sample_files(folder: Path) -> dict[str, Path]:
 
 
 class App:
-    """The launched app seen through its HTTP API."""
+    """The launched app seen through its HTTP API. Each client is an httpx.Client: it keeps the
+    balancer's cookie, so all its requests reach the same replica."""
 
     def __init__(self, url: str, files: dict[str, Path]):
         self.url = url
@@ -72,9 +83,9 @@ class App:
         self.params = {name: [p["parameter_name"] for p in e["parameters"]] for name, e in info.items()}
         self.defaults = {name: [p.get("parameter_default") for p in e["parameters"]] for name, e in info.items()}
 
-    def upload(self, path: Path) -> dict[str, Any]:
+    def upload(self, session: httpx.Client, path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
-            response = httpx.post(f"{self.url}gradio_api/upload", files=[("files", (path.name, handle))], timeout=60)
+            response = session.post(f"{self.url}gradio_api/upload", files=[("files", (path.name, handle))], timeout=60)
         response.raise_for_status()
         return {"path": response.json()[0], "orig_name": path.name, "meta": FILEDATA_META}
 
@@ -82,18 +93,18 @@ class App:
         """Every parameter in order: the given ones, the endpoint's defaults for the rest."""
         return [values.get(name, default) for name, default in zip(self.params[api], self.defaults[api])]
 
-    def call(self, api: str, values: dict[str, Any], timeout: float) -> str:
+    def call(self, session: httpx.Client, api: str, values: dict[str, Any], timeout: float) -> str:
         """One request; returns answered | queue_full | error: ... | lost | hung."""
         deadline = time.monotonic() + timeout
         try:
-            response = httpx.post(f"{self.url}gradio_api/call{api}", json={"data": self.data(api, values)}, timeout=timeout)
+            response = session.post(f"{self.url}gradio_api/call{api}", json={"data": self.data(api, values)}, timeout=timeout)
             if response.status_code == 503 and "Queue is full" in response.text:
                 return "queue_full"
             response.raise_for_status()
             event_id = response.json()["event_id"]
             last_event = None
             remaining = max(deadline - time.monotonic(), 1.0)
-            with httpx.stream("GET", f"{self.url}gradio_api/call{api}/{event_id}", timeout=remaining) as stream:
+            with session.stream("GET", f"{self.url}gradio_api/call{api}/{event_id}", timeout=remaining) as stream:
                 for line in stream.iter_lines():
                     if line.startswith("event: "):
                         last_event = line[len("event: "):]
@@ -108,17 +119,17 @@ class App:
         except httpx.HTTPError as exc:
             return f"error: {type(exc).__name__}: {exc}"[:200]
 
-    def requests(self) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
-        """One request of each kind this app serves (endpoint, its parameter values)."""
-        kinds: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-            ("/fill_mask", lambda: {"text": "Paris is the [MASK] of France.", "top_k": 3}),
-            ("/compare_bias", lambda: {"templates": "The {group} is [MASK].", "groups": "he, she", "top_k": 3}),
-            ("/zero_shot_text", lambda: {"text": "I loved it.", "labels": "good, bad"}),
-            ("/zero_shot_image", lambda: {"image": self.upload(self.files["image"]), "labels": "sky, grass"}),
-            ("/classify_image", lambda: {"image": self.upload(self.files["image"]), "top_k": 3}),
-            ("/transcribe", lambda: {"audio": self.upload(self.files["audio"]), "timestamps": "off"}),
-            ("/generate", lambda: {"prompt": "Hello", "max_new_tokens": 8, "do_sample": False}),
-            ("/loaded_models", lambda: {}),
+    def requests(self) -> list[tuple[str, Callable[[httpx.Client], dict[str, Any]]]]:
+        """One request of each kind this app serves (endpoint, its parameter values for a client)."""
+        kinds: list[tuple[str, Callable[[httpx.Client], dict[str, Any]]]] = [
+            ("/fill_mask", lambda s: {"text": "Paris is the [MASK] of France.", "top_k": 3}),
+            ("/compare_bias", lambda s: {"templates": "The {group} is [MASK].", "groups": "he, she", "top_k": 3}),
+            ("/zero_shot_text", lambda s: {"text": "I loved it.", "labels": "good, bad"}),
+            ("/zero_shot_image", lambda s: {"image": self.upload(s, self.files["image"]), "labels": "sky, grass"}),
+            ("/classify_image", lambda s: {"image": self.upload(s, self.files["image"]), "top_k": 3}),
+            ("/transcribe", lambda s: {"audio": self.upload(s, self.files["audio"]), "timestamps": "off"}),
+            ("/generate", lambda s: {"prompt": "Hello", "max_new_tokens": 8, "do_sample": False}),
+            ("/loaded_models", lambda s: {}),
         ]
         return [(api, values) for api, values in kinds if api in self.params]
 
@@ -141,34 +152,51 @@ class RssSampler(threading.Thread):
             time.sleep(0.2)
 
 
-def run(app: App, pid: int | None, clients: int, timeout: float) -> dict[str, Any]:
+def run(app: App, pid: int | None, clients: int, timeout: float, warm_urls: list[str] | None = None,
+        stop_replica: Callable[[], None] | None = None, stop_after: float | None = None) -> dict[str, Any]:
     kinds = app.requests()
-    for api, values in kinds:  # warm up: load every model once, so the baseline RSS includes them
-        outcome = app.call(api, values(), timeout)
-        if outcome != "answered":
-            raise SystemExit(f"warm-up request to {api} did not succeed: {outcome}")
+    # Warm up: load every model once (on every replica), so the baseline RSS includes them.
+    for url in warm_urls or [app.url]:
+        target = App(url, app.files)
+        with httpx.Client() as session:
+            for api, values in kinds:
+                outcome = target.call(session, api, values(session), timeout)
+                if outcome != "answered":
+                    raise SystemExit(f"warm-up request to {api} on {url} did not succeed: {outcome}")
     sampler = RssSampler(pid)
     baseline = sampler.rss()
     sampler.start()
     plan = [kinds[i % len(kinds)] for i in range(clients)]
-    barrier = threading.Barrier(clients)
+    barrier = threading.Barrier(clients + (1 if stop_replica else 0))
 
-    def client(kind: tuple[str, Callable[[], dict[str, Any]]]) -> tuple[str, str]:
+    def client(kind: tuple[str, Callable[[httpx.Client], dict[str, Any]]]) -> tuple[str, str, str]:
         api, values = kind
-        prepared = values()  # uploads happen before the barrier so all requests hit the queue together
+        with httpx.Client() as session:
+            prepared = values(session)  # uploads happen before the barrier so all requests hit the queue together
+            barrier.wait()
+            outcome = app.call(session, api, prepared, timeout)
+            return api, outcome, session.cookies.get(COOKIE) or "-"
+
+    def stopper() -> None:
         barrier.wait()
-        return api, app.call(api, prepared, timeout)
+        time.sleep(stop_after or 0)
+        stop_replica()
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=clients) as pool:
+    with ThreadPoolExecutor(max_workers=clients + 1) as pool:
+        stopping = pool.submit(stopper) if stop_replica else None
         results = list(pool.map(client, plan))
+        if stopping is not None:
+            stopping.result()
     elapsed = time.perf_counter() - started
     sampler.running = False
     sampler.join()
-    outcomes = Counter(outcome if not outcome.startswith("error") else "error" for _, outcome in results)
+    outcomes = Counter(outcome if not outcome.startswith("error") else "error" for _, outcome, _ in results)
     per_endpoint: dict[str, Counter] = {}
-    for api, outcome in results:
+    per_replica: dict[str, Counter] = {}
+    for api, outcome, replica in results:
         per_endpoint.setdefault(api, Counter())[outcome.split(":")[0]] += 1
+        per_replica.setdefault(replica, Counter())[outcome.split(":")[0]] += 1
     return {
         "clients": clients,
         "answered": outcomes["answered"],
@@ -176,13 +204,38 @@ def run(app: App, pid: int | None, clients: int, timeout: float) -> dict[str, An
         "error": outcomes["error"],
         "lost": outcomes["lost"],
         "hung": outcomes["hung"],
-        "errors": sorted({o for _, o in results if o.startswith("error")})[:5],
+        "errors": sorted({o for _, o, _ in results if o.startswith("error")})[:5],
         "per_endpoint": {api: dict(c) for api, c in sorted(per_endpoint.items())},
+        "per_replica": {replica: dict(c) for replica, c in sorted(per_replica.items())},
         "seconds": round(elapsed, 1),
         "rss_baseline_mb": round(baseline / 2**20),
         "rss_peak_mb": round(max(sampler.peak, baseline) / 2**20),
         "rss_after_mb": round(sampler.rss() / 2**20),
     }
+
+
+def replica_catalog(models: Path, out: Path, queue_size: int, engine_url: str, engine_model: str) -> Path:
+    """The load-test catalog with text generation served by the shared engine (its default entry)."""
+    load_test_catalog(models, out, queue_size)
+    data = yaml.safe_load(out.read_text())
+    data["tabs"]["text_generation"] = {"task": "text-generation", "models": [
+        {"id": engine_model, "label": "Llama (shared engine)", "default": True, "concurrency": 8,
+         "endpoint": {"url": engine_url}},
+    ]}
+    out.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return out
+
+
+def replica_verdict(summary: dict[str, Any], stopped: str | None) -> bool:
+    """Through the balancer: every client of a running replica answered or told the queue is full;
+    the clients of the stopped replica got an answer, a refusal or an error, and none hung."""
+    for replica, counts in summary["per_replica"].items():
+        if replica == stopped:
+            if counts.get("hung"):
+                return False
+        elif set(counts) - {"answered", "queue_full"}:
+            return False
+    return not summary["hung"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,34 +244,65 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queue-size", type=int, default=8, help="the app's queue_size (when this script launches it)")
     parser.add_argument("--models", type=Path, default=ROOT / ".cache" / "test-models", help="test models folder")
     parser.add_argument("--url", help="an app already running (then RSS is not measured)")
+    parser.add_argument("--replicas", type=int, help="launch this many replicas behind HAProxy, sharing one engine")
+    parser.add_argument("--stop-replica-after", type=float, help="with --replicas: stop replica 1 this many seconds in")
     parser.add_argument("--timeout", type=float, default=300, help="seconds before a request counts as hung")
     parser.add_argument("--max-rss-growth-mb", type=float, default=512)
     parser.add_argument("--json", type=Path, help="also write the summary here")
     args = parser.parse_args(argv)
+    if args.stop_replica_after is not None and not args.replicas:
+        parser.error("--stop-replica-after needs --replicas")
 
     with tempfile.TemporaryDirectory(prefix="load-test-") as work:
         work_dir = Path(work)
-        server = None
+        server = engine = replicas = None
         url = args.url
-        if not url:
-            catalog = load_test_catalog(args.models.resolve(), work_dir / "models.yaml", args.queue_size)
-            server = Server(app_command(catalog), work_dir, "app", timeout=180)
-            url = server.url
+        warm_urls = None
+        stop_replica = None
         try:
-            summary = run(App(url, sample_files(work_dir)), server.pid if server else None, args.clients, args.timeout)
+            if args.replicas:
+                from scripts.replicas import Replicas
+                from bench.engines import start_transformers_serve
+
+                models = args.models.resolve()
+                load_test_catalog(models, work_dir / "models.yaml", args.queue_size)  # builds the models if needed
+                engine = start_transformers_serve(models / "llama-hd64", work_dir)
+                catalog = replica_catalog(models, work_dir / "models.yaml", args.queue_size, engine.url, engine.model)
+                replicas = Replicas(catalog, args.replicas, work_dir)
+                url, warm_urls = replicas.url, [r.url for r in replicas.replicas]
+                if args.stop_replica_after is not None:
+                    stop_replica = lambda: replicas.stop_replica(1)  # noqa: E731
+            elif not url:
+                catalog = load_test_catalog(args.models.resolve(), work_dir / "models.yaml", args.queue_size)
+                server = Server(app_command(catalog), work_dir, "app", timeout=180)
+                url = server.url
+            summary = run(App(url, sample_files(work_dir)), server.pid if server else None, args.clients, args.timeout,
+                          warm_urls, stop_replica, args.stop_replica_after)
             summary["app_alive"] = server is None or server.process.poll() is None
+            if replicas is not None:
+                summary["replicas_alive"] = [r.process.poll() is None for r in replicas.replicas]
+                summary["engine_alive"] = engine.alive()
         finally:
-            if server is not None:
-                server.stop()
+            for running in (server, replicas, engine):
+                if running is not None:
+                    running.stop()
 
     growth = summary["rss_peak_mb"] - summary["rss_baseline_mb"]
-    summary["ok"] = (summary["answered"] + summary["queue_full"] == args.clients and not summary["error"]
-                     and not summary["lost"] and not summary["hung"] and summary["app_alive"]
-                     and growth <= args.max_rss_growth_mb)
+    if args.replicas:
+        stopped = "replica1" if args.stop_replica_after is not None else None
+        summary["ok"] = replica_verdict(summary, stopped) and summary["engine_alive"] and (
+            stopped is not None or summary["answered"] + summary["queue_full"] == args.clients)
+    else:
+        summary["ok"] = (summary["answered"] + summary["queue_full"] == args.clients and not summary["error"]
+                         and not summary["lost"] and not summary["hung"] and summary["app_alive"]
+                         and growth <= args.max_rss_growth_mb)
     print(f"clients {summary['clients']}: answered {summary['answered']}, queue full {summary['queue_full']}, "
           f"errors {summary['error']}, lost {summary['lost']}, hung {summary['hung']} in {summary['seconds']} s")
     for api, counts in summary["per_endpoint"].items():
         print(f"  {api:<18} " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if args.replicas:
+        for replica, counts in summary["per_replica"].items():
+            print(f"  {replica:<18} " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     if summary["errors"]:
         print("  errors: " + "; ".join(summary["errors"]))
     if server is not None:

@@ -595,6 +595,20 @@ def build_llama_base(out_dir: Path, size: Size) -> Path:
     return build_llama(out_dir, "tiny", "llama-base", with_chat_template=False)
 
 
+def build_llama_hd64(out_dir: Path, size: Size) -> Path:
+    # The remote-engine tests' served model: vLLM's CPU attention refuses head_dim 16 (the tiny
+    # Llama's) at the first request and runs 64, so 2 heads of 64 (1 KV head). Always tiny.
+    tokenizer = chat_tokenizer(with_chat_template=True, max_length=1024)
+    config = llama_config("tiny", tokenizer)
+    config.hidden_size, config.head_dim, config.intermediate_size = 128, 64, 256
+    model = LlamaForCausalLM(config)
+    # Sampling by default, as chat models ship: servers that only set a temperature (transformers
+    # serve) then really sample, and temperature 0 still means greedy.
+    model.generation_config = generation_config(tokenizer)
+    model.generation_config.do_sample = True
+    return save(out_dir / "llama-hd64", model, tokenizer)
+
+
 def build_llava(out_dir: Path, size: Size) -> Path:
     tokenizer = chat_tokenizer(with_chat_template=True, max_length=256, extra_specials=["<image>"])
     vision = clip_vision_config(image_size=32)
@@ -834,6 +848,7 @@ BUILDERS: dict[str, Builder] = {
     "donut": build_donut,
     "llama-chat": build_llama_chat,
     "llama-base": build_llama_base,
+    "llama-hd64": build_llama_hd64,
     "minilm": build_minilm,
     # Architectures only the shipped catalogs use (tests/test_shipped_catalogs.py loads each entry).
     "distilbert-mlm": build_distilbert_mlm,

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Set-up for `make run` (runtime) and `make test` (runtime + test tools). Idempotent and quick when
-# nothing changed: Python packages go into .venv, system packages come from apt-get when root.
+# Set-up for `make run` (runtime), `make replicas` (runtime + HAProxy) and `make test` (runtime +
+# test tools). Idempotent and quick when nothing changed: Python packages go into .venv, system
+# packages come from apt-get when root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-run}"
 
 system_packages=(ffmpeg tesseract-ocr tesseract-ocr-eng)
 if [[ "$mode" == "test" ]]; then
-  system_packages+=(chromium espeak-ng fonts-noto-color-emoji fonts-nanum)
+  # haproxy: the replica load test's balancer, and the gateway the remote-engine tests put in front.
+  system_packages+=(chromium espeak-ng fonts-noto-color-emoji fonts-nanum haproxy)
+elif [[ "$mode" == "replicas" ]]; then
+  system_packages+=(haproxy)
 fi
 
 missing=()
@@ -33,6 +37,7 @@ if [[ ! -x .venv/bin/python ]]; then
   .venv/bin/pip install -q --upgrade pip
 fi
 
+[[ "$mode" == "replicas" ]] && mode=run  # the same Python packages as `make run`
 # The lock files pin every package (`make lock` writes them from requirements*.in); the test one
 # holds the runtime pins too. torch is pinned as X.Y.Z: where pip finds the X.Y.Z+cpu wheel locally
 # (this project's machines) it ranks above PyPI's CUDA build, so no CUDA build is pulled.

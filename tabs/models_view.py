@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import platform
+from dataclasses import asdict
 from typing import Any
 
 from playground.catalog import Catalog
 from playground.errors import guarded
 from playground.model_manager import ModelManager
+from playground.remote_engine import remote_health
 from playground.texts import DEFAULT_LANGUAGE, Texts, request_language
 from playground.ui import LANGUAGE_READY_JS, TabContext, about_panel
 
@@ -34,6 +36,7 @@ STRINGS = {
         "col_task": "Task",
         "col_cached": "Downloaded",
         "col_notes": "Notes",
+        "cached_remote": "served by an engine",
         "cached_yes": "yes",
         "cached_no": "no",
         "note_default": "default",
@@ -62,6 +65,7 @@ STRINGS = {
         "col_task": "작업",
         "col_cached": "내려받음",
         "col_notes": "메모",
+        "cached_remote": "추론 엔진이 제공",
         "cached_yes": "예",
         "cached_no": "아니요",
         "note_default": "기본값",
@@ -118,10 +122,16 @@ CATALOG_COLUMNS = ("col_tab", "col_label", "col_id", "col_task", "col_cached", "
 
 
 def catalog_rows(catalog: Catalog, manager: ModelManager, lang: str = DEFAULT_LANGUAGE) -> list[list[Any]]:
-    """One row per catalog model: tab, label, id, task, downloaded?, notes (gated, device_map)."""
+    """One row per catalog model: tab, label, id, task, downloaded? (remote: served by an endpoint),
+    notes (gated, device_map, the endpoint and its health)."""
+    health = {(h.tab, h.model): h for h in remote_health(catalog)}
     rows = []
     for tab_key, tab in catalog.tabs.items():
         for entry in tab.models:
+            if entry.is_remote:
+                served = health[(tab_key, entry.id)]
+                rows.append([tab_key, entry.label, entry.id, entry.task, TEXTS.get("cached_remote", lang), f"{served.url}: {served.status}"])
+                continue
             notes = []
             if entry.default:
                 notes.append(TEXTS.get("note_default", lang))
@@ -141,7 +151,7 @@ def catalog_table(catalog: Catalog, manager: ModelManager, lang: str = DEFAULT_L
     return {"headers": [TEXTS.get(column, lang) for column in CATALOG_COLUMNS], "data": catalog_rows(catalog, manager, lang)}
 
 
-def unload_model(manager: ModelManager, model: str, lang: str = DEFAULT_LANGUAGE) -> tuple[str, list[dict[str, Any]]]:
+def unload_and_report(manager: ModelManager, model: str, lang: str = DEFAULT_LANGUAGE) -> tuple[str, list[dict[str, Any]]]:
     """Unload by id, label or cache key ("all" for everything); returns a message and what is left."""
     if not model or not model.strip():
         raise TEXTS.error("nothing_loaded", ref="")
@@ -163,13 +173,13 @@ def build(ctx: TabContext) -> None:
         """List the models in memory, most recently used first, with their device, dtype, size and load arguments."""
         return manager.loaded()
 
-    def unload(model: str = "all", request: Any = None) -> tuple[str, list[dict[str, Any]]]:
+    def unload_model(model: str = "all", request: Any = None) -> tuple[str, list[dict[str, Any]]]:
         """Unload a model to free its memory; the next request that needs it loads it again.
 
         Args:
             model: The model to unload: its label (e.g. "BERT base uncased"), Hub id or cache key; "all" unloads every model.
         """
-        return unload_model(manager, model, request_language(request))
+        return unload_and_report(manager, model, request_language(request))
 
     def catalog_view(request: Any = None) -> dict[str, Any]:
         return catalog_table(catalog, manager, request_language(request))
@@ -192,7 +202,15 @@ def build(ctx: TabContext) -> None:
     about_panel(TEXTS)
 
     gr.on(None, guarded(catalog_view), None, table, js=LANGUAGE_READY_JS, api_visibility="private", queue=False)
+
+    def remote_models() -> list[dict[str, Any]]:
+        """List the catalog's models served by an inference engine: the endpoint URL and whether its /v1/models lists them (never a key)."""
+        return [asdict(h) for h in remote_health(catalog)]
+
     refresh_button.click(guarded(loaded_models), None, loaded, api_name="loaded_models").then(
         guarded(system_and_catalog), None, [system, table], api_visibility="private"
     )
-    unload_button.click(guarded(unload), target, [status, loaded], api_name="unload_model")
+    # Models served by an endpoint: its URL and whether its /v1/models lists them (never a key).
+    remote_button = gr.Button(visible=False)
+    remote_button.click(guarded(remote_models), None, gr.JSON(visible=False), api_name="remote_models")
+    unload_button.click(guarded(unload_model), target, [status, loaded], api_name="unload_model")

@@ -7,6 +7,7 @@ playground.tasks.speech_to_text; this module holds the tab's strings and its UI.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from playground.downloads import write_text_download
@@ -53,6 +54,7 @@ STRINGS = {
         "stats_md": "**Audio:** {duration:.1f} s · **Processing:** {elapsed:.2f} s · **Real-time factor:** {rtf:.2f} (below 1 = faster than real time)",
         "chunk_progress": "Transcribing chunk {done} of {total}",
         "ctc_note": "Note: this is a CTC model (not Whisper); task and language are ignored and timestamps are per word.",
+        "remote_no_timestamps": "The server sent the text without timestamps: it is shown as one segment over the whole recording.",
         "silent_note": "No speech detected: the audio is silent (its loudest sample is below -60 dBFS), so the model was not run.",
         "nothing_recognised_note": "No speech detected: the model recognised no words in this audio.",
         "about": (
@@ -93,6 +95,7 @@ STRINGS = {
         "stats_md": "**오디오:** {duration:.1f}초 · **처리 시간:** {elapsed:.2f}초 · **실시간 배율:** {rtf:.2f} (1보다 작으면 실시간보다 빠름)",
         "chunk_progress": "조각 {done}/{total} 받아쓰는 중",
         "ctc_note": "참고: 이 모델은 Whisper가 아닌 CTC 모델이라 작업과 언어는 무시되고 타임스탬프는 단어 단위입니다.",
+        "remote_no_timestamps": "서버가 타임스탬프 없이 텍스트만 보내, 녹음 전체를 한 구간으로 보여 줍니다.",
         "silent_note": "음성이 없습니다: 오디오가 무음이라(가장 큰 샘플이 -60 dBFS 미만) 모델을 실행하지 않았습니다.",
         "nothing_recognised_note": "음성이 없습니다: 모델이 이 오디오에서 아무 단어도 인식하지 못했습니다.",
         "about": (
@@ -111,6 +114,33 @@ def language_choices() -> list[tuple[Any, str]]:
     """Auto-detect, then every language Whisper knows as ("Korean (ko)", "ko")."""
     return [(TEXTS.ui("auto_language"), "auto"),
             *((f"{name.title()} ({code})", code) for code, name in speech.whisper_languages().items())]
+
+
+def remote_transcript(entry: Any, audio: str | None, task: str, language: str, timestamps: str, width: int,
+                      max_words: int, max_minutes: float, lang: str) -> tuple[Any, ...]:
+    """The tab's outputs for a model served by an endpoint (playground.remote_engine.transcribe): the
+    audio is checked and measured here, then sent as it is."""
+    from playground.audio import open_audio
+    from playground.remote_engine import transcribe, transcription_snippet
+
+    with open_audio(audio, 16000, max_minutes) as decoded:
+        duration = decoded.duration
+    value = (language or "auto").strip().lower()
+    names = {name: code for code, name in speech.whisper_languages().items()}
+    code = None if value == "auto" else names.get(value, value)
+    began = time.perf_counter()
+    result = transcribe(entry, audio, task, code, timestamps)
+    elapsed = time.perf_counter() - began
+    rows = speech.segments_from(result, duration) if timestamps != "off" else []
+    cues = speech.subtitle_cues(rows, max_words, group_words=timestamps == "word")
+    notes = [TEXTS.get("stats_md", lang, duration=duration, elapsed=elapsed, rtf=elapsed / max(duration, 1e-9))]
+    if timestamps != "off" and not result["timestamps_given"]:
+        notes.append(TEXTS.get("remote_no_timestamps", lang))
+    snippet = transcription_snippet(entry, os.path.basename(audio or "audio.wav"), task, code, timestamps)
+    headers = [TEXTS.get(f"col_{name}", lang) for name in ("start", "end", "text")]
+    return (result["text"], {"headers": headers, "data": rows},
+            write_text_download(speech.to_srt(cues, width), ".srt", "transcript-"),
+            write_text_download(speech.to_vtt(cues, width), ".vtt", "transcript-"), "\n\n".join(notes), snippet)
 
 
 def build(ctx: TabContext) -> None:
@@ -147,6 +177,10 @@ def build(ctx: TabContext) -> None:
         lang = request_language(request)
         width = whole_number(max_chars_per_line, "max_chars_per_line", MAX_CHARS)
         max_words = whole_number(max_words_per_cue, "max_words_per_cue", MAX_WORDS)
+        entry = ctx.entry(model, asr_task)
+        if entry.is_remote:  # served by an engine's audio API (vLLM, transformers serve), not loaded here
+            return remote_transcript(entry, audio, task, language, timestamps, width, max_words,
+                                     ctx.limits.max_audio_minutes, lang)
         loaded = ctx.load(model, asr_task, progress)
 
         def report(done: int, total: int) -> None:
@@ -178,6 +212,8 @@ def build(ctx: TabContext) -> None:
         try:
             entry = ctx.entry(model, asr_task)
         except ModelLoadError:  # an unknown id: the Transcribe button explains the refusal
+            return True
+        if entry.is_remote:  # the audio API takes a task and a language
             return True
         return speech.has_whisper_options(ctx.catalog.resolve_path(entry), entry.revision)
 

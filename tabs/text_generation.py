@@ -29,6 +29,7 @@ from playground.generation import (
     pick,
 )
 from playground.generation_engines import engine_for
+from playground.remote_engine import remote_engine_for
 from playground.texts import Texts, request_language
 from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
 
@@ -38,7 +39,6 @@ CHAT_EXAMPLES = ["What is a transformer model? Answer in two sentences.", "íŠ¸ëž
 # The settings' defaults, shared by the widgets and the API (an endpoint needs only its text).
 DEFAULTS = dict(max_new_tokens=64, temperature=0.7, top_p=0.95, top_k=50, repetition_penalty=1.0, do_sample=True,
                 seed=0, stop="")
-CHAT_MAX_NEW_TOKENS = 128
 
 STRINGS = {
     "en": {
@@ -213,10 +213,11 @@ def build(ctx: TabContext) -> None:
     sessions = SessionStreams()
 
     def started(request: GenerationRequest, model: str | None, progress: Any, http_request: Any) -> tuple[Any, GenerationStream, Shown]:
-        loaded = ctx.load(model, task, progress)
-        engine = engine_for(loaded)
+        entry = ctx.entry(model, task)
+        # A catalog entry with an endpoint is served by that engine (vLLM, TGI, ...), not loaded here.
+        engine = remote_engine_for(entry) if entry.is_remote else engine_for(ctx.load(model, task, progress))
         stream = engine.start(request)
-        return engine, stream, Shown(engine, loaded.entry.label, request_language(http_request))
+        return engine, stream, Shown(engine, entry.label, request_language(http_request))
 
     with gr.Row():
         with gr.Column(scale=1):
@@ -296,7 +297,7 @@ def build(ctx: TabContext) -> None:
 
     @guarded(gpu=True)
     def chat(message: str, history: list[dict[str, Any]] | None = None, model: str | None = None,
-             system_prompt: str = "", max_new_tokens: int = CHAT_MAX_NEW_TOKENS,
+             system_prompt: str = "", max_new_tokens: int = DEFAULTS["max_new_tokens"],
              temperature: float = DEFAULTS["temperature"], top_p: float = DEFAULTS["top_p"],
              top_k: int = DEFAULTS["top_k"], repetition_penalty: float = DEFAULTS["repetition_penalty"],
              do_sample: bool = DEFAULTS["do_sample"], seed: int = DEFAULTS["seed"], stop: str = DEFAULTS["stop"],

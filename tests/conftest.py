@@ -137,3 +137,25 @@ def course_app(test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="session")
 def course_client(course_app: RunningApp):  # noqa: ANN201
     return course_app.client()
+
+
+# ---- OpenAI-compatible engines (issue 18), started once per session -------------------------------
+@pytest.fixture(scope="session")
+def engine(test_models: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """An OpenAI-compatible engine serving the llama-hd64 test model (tests/engines.py: transformers
+    serve, or vLLM with PLAYGROUND_TEST_ENGINE=vllm), shared by the session."""
+    from engines import KEY, start_engine
+
+    running = start_engine(test_models / "llama-hd64", tmp_path_factory.mktemp("engine"), KEY)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def whisper_engine(test_models: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """`transformers serve` on the test Whisper (the audio API; vLLM's CPU build runs text only here)."""
+    from engines import start_transformers_serve
+
+    running = start_transformers_serve(test_models / "whisper", tmp_path_factory.mktemp("whisper-engine"), "whisper-serve")
+    yield running
+    running.stop()

@@ -46,6 +46,10 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert positive(generation["bare"]["ttft_s"]) and positive(generation["app"]["tokens_per_s"])
     assert positive(generation["ratio_tokens_per_s"]) and positive(generation["ratio_ttft"])
 
+    remote = results["remote_generation"]
+    assert positive(remote["engine_client"]["ttft_s"]) and positive(remote["app"]["tokens_per_s"])
+    assert positive(remote["ratio_tokens_per_s"]) and positive(remote["ratio_ttft"]) and positive(remote["client_floor_s"])
+
     startup = results["startup"]
     assert startup["tabs"] >= 2 and positive(startup["ratio"])
 
@@ -58,5 +62,5 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert memory["ratio_after_unload_to_baseline"] < 1.5
 
     table = (out / "RESULTS.md").read_text()
-    assert "app / bare" in table and "tokens/s" in table
+    assert "app / bare" in table and "tokens/s" in table and "served by an engine" in table
     assert (out / "latency_ratios.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

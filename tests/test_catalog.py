@@ -122,3 +122,38 @@ def test_unknown_tabs_flag_exits_2(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(minimal()))
     result = subprocess.run([sys.executable, str(ROOT / "app.py"), "--catalog", str(path), "--tabs", "sound"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "unknown or uncatalogued tab(s) sound" in result.stderr
+
+
+def remote(endpoint: dict, task: str = "text-generation", tab: str = "text_generation", **entry: object) -> dict:
+    return {"tabs": {tab: {"models": [{"id": "Qwen/Qwen2.5-7B-Instruct", "task": task, "endpoint": endpoint, **entry}]}}}
+
+
+def test_endpoint_entries_validate() -> None:
+    catalog = parse_catalog(remote({"url": "http://gpu-server:8000/v1/", "api_key_env": "VLLM_API_KEY", "timeout": 30}))
+    entry = catalog.default_model("text_generation")
+    assert entry.is_remote and not entry.is_local
+    assert entry.endpoint.url == "http://gpu-server:8000/v1" and entry.endpoint.api_key_env == "VLLM_API_KEY"
+    asr = parse_catalog(remote({"url": "https://router.huggingface.co/v1"}, "automatic-speech-recognition", "speech_to_text"))
+    assert asr.default_model("speech_to_text").endpoint.max_retries == 2
+
+
+@pytest.mark.parametrize("endpoint, message", [
+    ({"url": "ftp://gpu/v1"}, "http:// or https://"),
+    ({"url": "http://user:secret@gpu/v1"}, "must not carry credentials"),
+    ({"url": "http://gpu/v1?key=abc"}, "query"),
+    ({"url": "http://gpu/v1", "api_key_env": "sk-abc123 xyz"}, "name of an environment variable"),
+    ({"url": "http://gpu/v1", "api_key": "sk-abc"}, "Extra inputs are not permitted"),
+    ({"url": "http://gpu/v1", "timeout": 0}, "greater than 0"),
+])
+def test_bad_endpoints_are_refused(endpoint: dict, message: str) -> None:
+    with pytest.raises(CatalogError) as caught:
+        parse_catalog(remote(endpoint))
+    assert message in str(caught.value) and "endpoint" in str(caught.value)
+    assert "secret" not in str(caught.value) and "sk-abc" not in str(caught.value), "a key typed in the file is never echoed"
+
+
+def test_endpoints_only_for_generation_and_speech_and_without_loading_options() -> None:
+    with pytest.raises(CatalogError, match="an endpoint serves only"):
+        parse_catalog(remote({"url": "http://gpu/v1"}, "fill-mask", "fill_mask"))
+    with pytest.raises(CatalogError, match="device_map, dtype: loading options do not apply"):
+        parse_catalog(remote({"url": "http://gpu/v1"}, dtype="bfloat16", device_map="auto"))

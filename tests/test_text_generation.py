@@ -229,6 +229,10 @@ def test_device_map_with_tiny_max_memory_gives_the_same_tokens(placement_app) ->
     assert "on cpu" in plain_stats and "device map" not in plain_stats
     placements = re.search(r"device map: ([^(]+) \(accelerate\)", split_stats).group(1)
     assert "disk" in placements and "cpu" in placements, split_stats
+    # The snippet loads the model split the same way (device map, max_memory, offload folder).
+    _, _, code, _ = placement_app.predict("The weather today", model="Offloaded", **options, api_name="/generate")
+    assert pipeline_kwargs(code) == loaded_as(placement_app, "Offloaded")
+    assert pipeline_kwargs(code)["model_kwargs"]["max_memory"] == {"cpu": "290KB"}
 
 
 def test_out_of_memory_in_generation_is_answered_with_a_remedy(placement_app) -> None:
@@ -238,3 +242,53 @@ def test_out_of_memory_in_generation_is_answered_with_a_remedy(placement_app) ->
         placement_app.predict("hello " * 300_000, model="Long context", **options, api_name="/generate")
     text, stats, *_ = placement_app.predict("hello", model="Long context", **options, api_name="/generate")
     assert isinstance(text, str) and "tokens/s" in stats
+
+
+def test_endpoints_need_only_their_text_and_default_to_the_ui(client) -> None:
+    from tabs.text_generation import DEFAULTS
+
+    api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    for name, text in (("/generate", "prompt"), ("/chat", "message")):
+        params = {p["parameter_name"]: p for p in api[name]["parameters"]}
+        assert [n for n, p in params.items() if not p["parameter_has_default"]] == [text], name
+        assert {n: params[n]["parameter_default"] for n in DEFAULTS} == DEFAULTS, name
+        assert params.get("system_prompt", {"parameter_default": ""})["parameter_default"] == ""
+    text, stats, code, table = client.predict("Hello", api_name="/generate")
+    assert isinstance(text, str) and 0 < int(re.search(r"out (\d+)", stats).group(1)) <= DEFAULTS["max_new_tokens"]
+    messages, preview, chat_stats, _ = client.predict("hello", api_name="/chat")
+    assert [m["role"] for m in messages] == ["user", "assistant"] and "<|im_start|>user\nhello" in preview
+    assert "tokens/s" in chat_stats
+
+
+def pipeline_kwargs(code: str) -> dict:
+    """The keyword arguments of the snippet's `pipeline(...)` call."""
+    call = next(node for node in ast.walk(ast.parse(code))
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "pipeline")
+    assert [ast.literal_eval(arg) for arg in call.args] == ["text-generation"]
+    return {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords}
+
+
+def loaded_as(client, label: str) -> dict:  # noqa: ANN001
+    """What /loaded_models says about a loaded model: the pipeline() kwargs a snippet must show."""
+    loaded = next(m for m in client.predict(api_name="/loaded_models") if m["label"] == label)
+    defaults = {"revision": None, "trust_remote_code": False}  # transformers' own: left out of snippets
+    kwargs = {k: v for k, v in loaded["load_kwargs"].items() if k not in defaults or v != defaults[k]}
+    return {"model": loaded["id"], **kwargs}
+
+
+def test_snippets_load_the_model_as_the_app_did(client) -> None:
+    _, _, code, _ = client.predict("the cat", CHAT, max_new_tokens=2, do_sample=False, api_name="/generate")
+    assert pipeline_kwargs(code) == loaded_as(client, CHAT)
+    _, _, _, chat_code = client.predict("hello", [], CHAT, max_new_tokens=2, api_name="/chat")
+    assert pipeline_kwargs(chat_code) == loaded_as(client, CHAT)
+
+
+def test_stats_and_table_follow_the_callers_language(app) -> None:  # noqa: ANN001
+    from gradio_client import Client
+
+    korean = Client(app.url, headers={"Accept-Language": "ko-KR,ko;q=0.9"}, verbose=False)
+    text, stats, _, table = korean.predict("the cat", CHAT, max_new_tokens=4, do_sample=False, api_name="/generate")
+    assert "첫 토큰까지" in stats and "모델:" in stats and "tokens/s" not in stats
+    assert table["headers"] == ["단계", "고른 토큰", "그 확률", "상위 후보 (토큰 확률)"]
+    with pytest.raises(AppError, match="프롬프트를 입력해 주세요"):
+        korean.predict("", api_name="/generate")

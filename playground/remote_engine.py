@@ -1,0 +1,684 @@
+"""Models served by another machine's engine, through the OpenAI-compatible HTTP API.
+
+vLLM, TGI, SGLang, `transformers serve`, Hugging Face Inference Endpoints and Inference Providers all
+speak it. A catalog entry with an `endpoint:` block (playground.catalog.Endpoint) is served from here
+instead of being loaded by the model manager:
+
+- `RemoteEngine` (playground.generation's interface; `remote_engine_for(entry)`) streams a completion
+  (`/v1/completions`) or a chat answer (`/v1/chat/completions`) with the request's options, the top
+  alternatives per token where the server returns logprobs, and the stats (time to first token,
+  tokens/s, the server's token counts; the endpoint and model in `describe()`). Abort (Stop) closes
+  the HTTP stream, which makes the engine abort the request.
+- `transcribe` runs `/v1/audio/transcriptions` or `/translations` and returns the ASR pipeline's
+  result shape (`text`, `chunks` with timestamps), so the speech tab treats both alike.
+- `endpoint_health` / `remote_health` ask `/v1/models` whether each remote model is served.
+
+Every failure becomes a RemoteError whose message says what happened and what to do, in every UI
+language. The client is the `openai` package; keys are read from the environment variable the
+catalog names and appear nowhere else (not in messages, logs, stats or snippets).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playground.catalog import Catalog, Endpoint, ModelEntry
+from playground.errors import UserError
+from playground.generation import (
+    ALTERNATIVES,
+    EngineActivity,
+    EngineGone,
+    GenerationDelta,
+    GenerationEngine,
+    GenerationRequest,
+    GenerationStats,
+    GenerationStream,
+    Message,
+    StopCut,
+)
+from playground.texts import DEFAULT_LANGUAGE, Texts
+
+# The key the client sends when the catalog names no key variable: the client needs one, and servers
+# that check no key ignore it (vLLM's documentation uses the same word).
+NO_KEY = "EMPTY"
+HEALTH_TIMEOUT_S = 5.0
+# Options that some servers refuse (`transformers serve` rejects top_k and repetition_penalty with a
+# 422). A request refused because of them is sent once more without them (it never ran, so that is
+# safe), and the endpoint is remembered as not accepting them.
+OPTIONAL_FIELDS = ("top_k", "repetition_penalty", "logprobs", "top_logprobs", "stream_options", "seed")
+AUDIO_OPTIONAL_FIELDS = ("timestamp_granularities", "language", "response_format")
+# How servers say a prompt does not fit (vLLM, TGI, OpenAI, SGLang).
+_CONTEXT_MARKERS = ("context length", "context_length", "maximum context", "max_model_len", "too long",
+                    "too many tokens", "input validation error", "exceeds the model")
+
+STRINGS = {
+    "en": {
+        "endpoint_line": "Endpoint: {url} · model {model}",
+        "no_usage": "The server sent no token counts: tokens out counts the stream's pieces.",
+        "engine_closed": "The connection to {url} was closed; send the request again.",
+        "no_logprobs": "The server gave no per-token probabilities (logprobs), so there are no alternatives to show.",
+        "dropped_options": "Note: this server does not accept {fields}; the request was sent without them.",
+        "stream_cut": "⚠️ The stream from {url} was cut after {chars} characters ({detail}): the text so far is kept.",
+        "stopped": "Stopped: the stream was closed, so the engine aborted the request.",
+        "key_not_set": (
+            "{model} is served by {url}, which needs an API key: set the environment variable {env} on the "
+            "machine that runs this app (the key is never read from the catalog or the browser)."
+        ),
+        "unreachable": "{url} cannot be reached ({detail}). Is the engine running, and is the catalog's url right?",
+        "timeout": (
+            "{url} did not answer within {timeout:g} s (the catalog's timeout for {model}). The engine may be "
+            "overloaded or stuck; try again, or raise endpoint.timeout in the catalog."
+        ),
+        "auth_rejected": "{url} refused the API key from {env} (HTTP {status}). Check that the variable holds a valid key for this server.",
+        "auth_required": (
+            "{url} requires an API key (HTTP {status}). Name the environment variable that holds it in the "
+            "catalog entry's endpoint.api_key_env, and set it on this machine."
+        ),
+        "forbidden": "{url} does not allow this key to use {model} (HTTP 403). Check the key's permissions on that server.",
+        "not_served": "{url} does not serve a model named {model} ({detail}). The catalog id must be the name the engine serves (see its /v1/models).",
+        "no_route": "{url} has no {route} route (HTTP 404): check that the url ends in /v1 and that this engine supports {route}.",
+        "context": (
+            "The prompt and the requested new tokens do not fit in {model}'s context on {url} ({detail}). "
+            "Shorten the prompt or ask for fewer new tokens."
+        ),
+        "rejected": "{url} refused the request (HTTP {status}): {detail}",
+        "busy": (
+            "{url} is busy (HTTP {status}) and still was after {retries} retries. Try again in a moment; "
+            "a class may need more engine replicas or a larger queue on the server."
+        ),
+        "server_error": "{url} failed while answering (HTTP {status}): {detail}",
+        "empty_audio_answer": "{url} returned no transcript.",
+        "health_ok": "served",
+        "health_not_listed": "not in the server's /v1/models (it serves: {served})",
+        "health_down": "unreachable: {detail}",
+        "health_error": "error: {detail}",
+    },
+    "ko": {
+        "endpoint_line": "엔드포인트: {url} · 모델 {model}",
+        "no_usage": "서버가 토큰 수를 보내지 않아 출력 토큰 수는 스트림 조각 수입니다.",
+        "engine_closed": "{url}와(과)의 연결이 닫혔습니다. 요청을 다시 보내세요.",
+        "no_logprobs": "서버가 토큰별 확률(logprobs)을 주지 않아 보여 줄 후보가 없습니다.",
+        "dropped_options": "참고: 이 서버는 {fields}을(를) 받지 않아 이 옵션 없이 요청했습니다.",
+        "stream_cut": "⚠️ {url}의 스트림이 {chars}자 뒤에 끊겼습니다 ({detail}). 지금까지의 텍스트는 남겨 둡니다.",
+        "stopped": "중지됨: 스트림을 닫아 엔진이 요청을 중단했습니다.",
+        "key_not_set": (
+            "{model}은(는) API 키가 필요한 {url}에서 서비스됩니다. 이 앱을 실행하는 컴퓨터에 환경 변수 {env}를 "
+            "설정하세요(키는 카탈로그나 브라우저에서 읽지 않습니다)."
+        ),
+        "unreachable": "{url}에 연결할 수 없습니다 ({detail}). 엔진이 실행 중인지, 카탈로그의 url이 맞는지 확인하세요.",
+        "timeout": (
+            "{url}이(가) {timeout:g}초 안에 응답하지 않았습니다({model}에 대한 카탈로그의 timeout). 엔진이 과부하이거나 "
+            "멈췄을 수 있습니다. 다시 시도하거나 카탈로그의 endpoint.timeout을 늘리세요."
+        ),
+        "auth_rejected": "{url}이(가) {env}의 API 키를 거부했습니다 (HTTP {status}). 이 서버에 맞는 키인지 확인하세요.",
+        "auth_required": (
+            "{url}에는 API 키가 필요합니다 (HTTP {status}). 키를 담은 환경 변수 이름을 카탈로그 항목의 "
+            "endpoint.api_key_env에 적고, 이 컴퓨터에 그 변수를 설정하세요."
+        ),
+        "forbidden": "{url}이(가) 이 키로 {model}을(를) 쓰는 것을 허용하지 않습니다 (HTTP 403). 서버에서 키 권한을 확인하세요.",
+        "not_served": "{url}은(는) {model}이라는 모델을 서비스하지 않습니다 ({detail}). 카탈로그 id는 엔진이 서비스하는 이름이어야 합니다(/v1/models 참고).",
+        "no_route": "{url}에 {route} 경로가 없습니다 (HTTP 404). url이 /v1로 끝나는지, 이 엔진이 {route}을(를) 지원하는지 확인하세요.",
+        "context": (
+            "프롬프트와 요청한 새 토큰이 {url}의 {model} 컨텍스트에 들어가지 않습니다 ({detail}). "
+            "프롬프트를 줄이거나 새 토큰을 적게 요청하세요."
+        ),
+        "rejected": "{url}이(가) 요청을 거부했습니다 (HTTP {status}): {detail}",
+        "busy": (
+            "{url}이(가) 바쁩니다 (HTTP {status}). {retries}번 다시 시도해도 마찬가지였습니다. 잠시 뒤 다시 해 보세요. "
+            "수업에는 엔진 복제본을 늘리거나 서버의 대기열을 키워야 할 수 있습니다."
+        ),
+        "server_error": "{url}이(가) 응답하다 실패했습니다 (HTTP {status}): {detail}",
+        "empty_audio_answer": "{url}이(가) 받아쓰기 결과를 돌려주지 않았습니다.",
+        "health_ok": "서비스 중",
+        "health_not_listed": "서버의 /v1/models에 없음 (서비스 중인 모델: {served})",
+        "health_down": "연결 불가: {detail}",
+        "health_error": "오류: {detail}",
+    },
+}
+TEXTS = Texts("remote", STRINGS)
+
+
+class RemoteError(UserError):
+    """A request to an endpoint that failed; `reason` is a stable code (unreachable, timeout, auth, …)."""
+
+    def __init__(self, reason: str, key: str, **params: Any):
+        super().__init__(TEXTS.render(key, **params))
+        self.reason = reason
+
+
+# ---- clients ------------------------------------------------------------------------------------
+
+_clients: dict[tuple[Any, ...], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def api_key(entry: ModelEntry) -> str:
+    """The key for the entry's endpoint, from the variable the catalog names (NO_KEY when it names none)."""
+    endpoint = _endpoint(entry)
+    if endpoint.api_key_env is None:
+        return NO_KEY
+    key = os.environ.get(endpoint.api_key_env, "").strip()
+    if not key:
+        raise RemoteError("key_not_set", "key_not_set", model=entry.label, url=endpoint.url, env=endpoint.api_key_env)
+    return key
+
+
+def client_for(entry: ModelEntry, timeout: float | None = None, max_retries: int | None = None) -> Any:
+    """A kept `openai.OpenAI` client for the entry's endpoint (connections are reused between requests)."""
+    import openai
+
+    endpoint = _endpoint(entry)
+    key = api_key(entry)
+    timeout = endpoint.timeout if timeout is None else timeout
+    max_retries = endpoint.max_retries if max_retries is None else max_retries
+    cache_key = (endpoint.url, endpoint.api_key_env, key, timeout, max_retries)
+    with _clients_lock:
+        client = _clients.get(cache_key)
+        if client is None:
+            client = _clients[cache_key] = openai.OpenAI(
+                base_url=endpoint.url, api_key=key, timeout=openai.Timeout(timeout, connect=min(timeout, 10.0)),
+                max_retries=max_retries)
+        return client
+
+
+def _endpoint(entry: ModelEntry) -> Endpoint:
+    if entry.endpoint is None:
+        raise ValueError(f"{entry.id} has no endpoint")
+    return entry.endpoint
+
+
+# ---- failures -----------------------------------------------------------------------------------
+
+
+def _server_detail(exc: Any) -> str:
+    """The server's own words from an error body ({"detail"}, {"error": {"message"}}, {"message"}…)."""
+    body = getattr(exc, "body", None)
+    detail: Any = None
+    if isinstance(body, dict):
+        detail = body.get("detail") or body.get("message") or body.get("error")
+        if isinstance(detail, dict):
+            detail = detail.get("message") or detail
+    elif isinstance(body, str):
+        detail = body
+    text = str(detail if detail is not None else getattr(exc, "message", None) or exc).strip()
+    return (text[:300] + "…") if len(text) > 300 else text
+
+
+def explain(exc: BaseException, entry: ModelEntry, route: str) -> RemoteError:
+    """The RemoteError for an exception the client raised on `route` (e.g. /v1/completions)."""
+    import openai
+
+    endpoint = _endpoint(entry)
+    url, model = endpoint.url, entry.id
+    if isinstance(exc, RemoteError):
+        return exc
+    if isinstance(exc, openai.APITimeoutError):
+        return RemoteError("timeout", "timeout", url=url, timeout=endpoint.timeout, model=entry.label)
+    if isinstance(exc, openai.APIConnectionError):
+        cause = exc.__cause__ or exc
+        return RemoteError("unreachable", "unreachable", url=url, detail=str(cause)[:200] or type(cause).__name__)
+    if isinstance(exc, openai.APIStatusError):
+        status, detail = exc.status_code, _server_detail(exc)
+        lowered = detail.lower()
+        if status == 401 or (status == 403 and endpoint.api_key_env is None):
+            if endpoint.api_key_env:
+                return RemoteError("auth", "auth_rejected", url=url, env=endpoint.api_key_env, status=status)
+            return RemoteError("auth", "auth_required", url=url, status=status)
+        if status == 403:
+            return RemoteError("forbidden", "forbidden", url=url, model=model)
+        if status == 404:
+            if "model" in lowered:
+                return RemoteError("not_served", "not_served", url=url, model=model, detail=detail)
+            return RemoteError("no_route", "no_route", url=url, route=route)
+        if status == 400 and "pinned" in lowered:  # `transformers serve MODEL` serves only MODEL
+            return RemoteError("not_served", "not_served", url=url, model=model, detail=detail)
+        if status in (400, 413, 422) and any(marker in lowered for marker in _CONTEXT_MARKERS):
+            return RemoteError("context", "context", url=url, model=entry.label, detail=detail)
+        if status in (429, 502, 503, 504):
+            return RemoteError("busy", "busy", url=url, status=status, retries=endpoint.max_retries)
+        if status >= 500:
+            return RemoteError("server_error", "server_error", url=url, status=status, detail=detail)
+        return RemoteError("rejected", "rejected", url=url, status=status, detail=detail)
+    if isinstance(exc, openai.APIError):  # an error event inside the stream
+        return RemoteError("server_error", "server_error", url=url, status="-", detail=_server_detail(exc))
+    raise exc
+
+
+def _refused_fields(exc: BaseException, sent: set[str]) -> set[str]:
+    """The optional fields a 400/422 names (the server refused them, not the request as such)."""
+    import openai
+
+    if not isinstance(exc, openai.APIStatusError) or exc.status_code not in (400, 422):
+        return set()
+    detail = _server_detail(exc)
+    return {name for name in sent if name in detail}
+
+
+# ---- text generation ----------------------------------------------------------------------------
+
+# Optional fields each (endpoint, model, route) refused once: not sent again.
+_refused: dict[tuple[str, str, str], set[str]] = {}
+
+
+def _route(request: GenerationRequest) -> str:
+    return "/v1/chat/completions" if request.is_chat else "/v1/completions"
+
+
+def request_arguments(entry: ModelEntry, request: GenerationRequest, skip: set[str] | frozenset[str] = frozenset()
+                      ) -> tuple[dict[str, Any], set[str]]:
+    """The client call's keyword arguments for a request, and which optional fields they hold.
+
+    Greedy decoding is temperature 0 (the API has no do_sample); top-k and repetition penalty are not
+    in the OpenAI API, so they go in the body's extra fields (vLLM, TGI and SGLang read them there).
+    Per-token logprobs are asked for only when the teaching table is wanted."""
+    arguments: dict[str, Any] = {"model": entry.id, "stream": True, "max_tokens": request.max_new_tokens}
+    extra: dict[str, Any] = {}
+    optional: dict[str, Any] = {}
+    if request.do_sample:
+        arguments["temperature"] = request.temperature
+        arguments["top_p"] = request.top_p
+        if request.top_k > 0:
+            extra["top_k"] = request.top_k
+    else:
+        arguments["temperature"] = 0.0
+    if request.repetition_penalty != 1.0:
+        extra["repetition_penalty"] = request.repetition_penalty
+    optional["seed"] = request.seed
+    if request.stop:
+        arguments["stop"] = list(request.stop)
+    if request.record_alternatives:
+        if request.is_chat:
+            optional.update(logprobs=True, top_logprobs=ALTERNATIVES)
+        else:
+            optional["logprobs"] = ALTERNATIVES
+    optional["stream_options"] = {"include_usage": True}
+    sent = set()
+    for name, value in optional.items():
+        if name not in skip:
+            arguments[name] = value
+            sent.add(name)
+    extra = {name: value for name, value in extra.items() if name not in skip}
+    if extra:
+        arguments["extra_body"] = extra
+        sent |= set(extra)
+    return arguments, sent
+
+
+def _rows_from_completion_logprobs(logprobs: Any, start: int) -> list[tuple[Any, ...]]:
+    rows = []
+    tokens = getattr(logprobs, "tokens", None) or []
+    chosen = getattr(logprobs, "token_logprobs", None) or []
+    tops = getattr(logprobs, "top_logprobs", None) or []
+    for index, token in enumerate(tokens):
+        top = tops[index] if index < len(tops) and tops[index] else {}
+        alternatives = sorted(top.items(), key=lambda item: -item[1])[:ALTERNATIVES]
+        rows.append(_row(start + len(rows) + 1, token, chosen[index] if index < len(chosen) else None, alternatives))
+    return rows
+
+
+def _rows_from_chat_logprobs(logprobs: Any, start: int) -> list[tuple[Any, ...]]:
+    rows = []
+    for item in getattr(logprobs, "content", None) or []:
+        alternatives = [(alt.token, alt.logprob) for alt in (item.top_logprobs or [])][:ALTERNATIVES]
+        rows.append(_row(start + len(rows) + 1, item.token, item.logprob, alternatives))
+    return rows
+
+
+def _row(step: int, token: str, logprob: float | None, alternatives: list[tuple[str, float]]) -> tuple[Any, ...]:
+    """A teaching-table row as the local engine writes it: step, chosen token, its probability, top alternatives."""
+    probability = round(math.exp(logprob), 4) if logprob is not None else None
+    shown = " · ".join(f"{alt!r} {math.exp(lp):.3f}" for alt, lp in alternatives)
+    return (step, repr(token), probability, shown)
+
+
+def open_stream(entry: ModelEntry, request: GenerationRequest) -> tuple[Any, tuple[Message, ...]]:
+    """Send the request; returns the client's open stream and notes (options the server refused).
+
+    The client retries what the server refused before answering (connection refused, 429, 5xx:
+    nothing ran). A 400/422 naming an optional field (e.g. `transformers serve` refusing top_k) is
+    sent once more without it, and the endpoint is remembered as not taking it."""
+    client = client_for(entry)
+    route = _route(request)
+    remembered = (_endpoint(entry).url, entry.id, route)
+    skip = set(_refused.get(remembered, set()))
+    for attempt in range(2):
+        arguments, sent = request_arguments(entry, request, skip)
+        try:
+            if request.is_chat:
+                stream = client.chat.completions.create(messages=[dict(m) for m in request.messages or ()], **arguments)
+            else:
+                stream = client.completions.create(prompt=request.prompt, **arguments)
+            break
+        except Exception as exc:  # every client failure is explained (explain re-raises any other)
+            refused = _refused_fields(exc, sent)
+            if attempt == 0 and refused:
+                skip |= refused
+                _refused.setdefault(remembered, set()).update(refused)
+                continue
+            raise explain(exc, entry, route) from None
+    dropped = sorted(skip & {"top_k", "repetition_penalty"} & _asked_for(request))
+    notes = (TEXTS.render("dropped_options", fields=", ".join(dropped)),) if dropped else ()
+    return stream, notes
+
+
+def _asked_for(request: GenerationRequest) -> set[str]:
+    """The extra sampling options this request really uses."""
+    asked = set()
+    if request.do_sample and request.top_k > 0:
+        asked.add("top_k")
+    if request.repetition_penalty != 1.0:
+        asked.add("repetition_penalty")
+    return asked
+
+
+class RemoteEngine(GenerationEngine):
+    """A catalog entry served by an OpenAI-compatible engine: one streamed HTTP request per generation,
+    read in a thread of its own. The server queues and batches; the app adds no line of its own (the
+    tab's concurrency limit is the entry's `concurrency`). Abort closes the HTTP stream at once, which
+    makes the engine abort the request."""
+
+    def __init__(self, entry: ModelEntry):
+        self.entry = entry
+        self._lock = threading.Lock()
+        self._running: set[GenerationStream] = set()
+        self._closed: Message | None = None
+
+    def start(self, request: GenerationRequest) -> GenerationStream:
+        api_key(self.entry)  # a missing key is the caller's to fix, before any work
+        with self._lock:
+            if self._closed is not None:
+                raise EngineGone(self._closed)
+        sent = json.dumps([dict(m) for m in request.messages], ensure_ascii=False, indent=1) if request.is_chat else request.prompt
+        stream = GenerationStream(sent)
+        with self._lock:
+            self._running.add(stream)
+        threading.Thread(target=self._run, args=(request, stream), daemon=True, name="remote-generate").start()
+        return stream
+
+    def describe(self) -> Message:
+        return TEXTS.render("endpoint_line", url=_endpoint(self.entry).url, model=self.entry.id)
+
+    def snippet(self, request: GenerationRequest) -> str:
+        return generation_snippet(self.entry, request)
+
+    def activity(self) -> EngineActivity:
+        with self._lock:
+            running = len(self._running)
+        return EngineActivity(model=self.entry.label, engine=f"remote {_endpoint(self.entry).url}", running=running,
+                              waiting=0, max_batch_size=self.entry.concurrency, peak_batch_size=0)
+
+    def close(self, reason: Message | None = None) -> None:
+        with self._lock:
+            self._closed = reason or TEXTS.render("engine_closed", url=_endpoint(self.entry).url)
+            running = list(self._running)
+        for stream in running:
+            stream.abort()
+
+    def _run(self, request: GenerationRequest, stream: GenerationStream) -> None:
+        try:
+            read_stream(self.entry, request, stream)
+        except BaseException as exc:  # the caller re-raises it as a message
+            stream.fail(exc)
+        finally:
+            with self._lock:
+                self._running.discard(stream)
+
+
+def read_stream(entry: ModelEntry, request: GenerationRequest, stream: GenerationStream) -> None:
+    """Send `request` to the entry's endpoint and feed `stream` with its deltas, then finish it.
+
+    Stats: time to first token, and the server's own token counts (stream pieces when it sends none).
+    A stream cut after some text ends normally with the text so far and a note; before any text it
+    fails with a RemoteError."""
+    url = _endpoint(entry).url
+    route = _route(request)
+    response, notes = open_stream(entry, request)
+    closing = threading.Lock()
+
+    def close_response() -> None:
+        with closing:
+            response.close()
+
+    stream.on_abort(close_response)
+    if stream.aborted:  # aborted while the request was being sent
+        close_response()
+    cut = StopCut(request.stop)  # servers such as `transformers serve` still send the stop string
+    shown, pieces, first, usage, rows_seen = 0, 0, None, None, 0
+    logprobs_seen = False
+    ending: list[Message] = []
+
+    def stats() -> GenerationStats:
+        elapsed = time.perf_counter() - stream.started
+        tokens_out = usage.completion_tokens if usage is not None and usage.completion_tokens is not None else pieces
+        tokens_in = usage.prompt_tokens if usage is not None and usage.prompt_tokens is not None else 0
+        return GenerationStats(tokens_in=tokens_in, tokens_out=tokens_out, ttft_s=first, elapsed_s=elapsed)
+
+    if notes:
+        stream.push(GenerationDelta(notes=notes))
+    try:
+        for chunk in response:
+            if getattr(chunk, "usage", None) is not None:
+                usage = chunk.usage
+            piece, rows = "", []
+            for choice in chunk.choices or []:
+                piece += (getattr(choice.delta, "content", None) or "") if request.is_chat else (choice.text or "")
+                logprobs = getattr(choice, "logprobs", None)
+                if logprobs is not None and request.record_alternatives:
+                    reader = _rows_from_chat_logprobs if request.is_chat else _rows_from_completion_logprobs
+                    rows += reader(logprobs, rows_seen + len(rows))
+            if rows:
+                logprobs_seen = True
+                rows_seen += len(rows)
+            if piece:
+                first = first if first is not None else time.perf_counter() - stream.started
+                pieces += 1
+            visible = cut.feed(piece)
+            shown += len(visible)
+            if visible or rows:
+                stream.push(GenerationDelta(text=visible, alternatives=tuple(rows), stats=stats()))
+            if cut.stopped:
+                break
+    except Exception as exc:  # a failure mid-stream: keep the text when there is some
+        if stream.aborted:
+            pass  # our own close (Stop): the engine sees the connection go and aborts
+        elif shown or cut.text:
+            ending.append(TEXTS.render("stream_cut", url=url, chars=len(cut.text), detail=_cut_detail(exc)))
+        else:
+            try:
+                error = explain(exc, entry, route)
+            except Exception:  # not the client's: say what the connection did
+                error = RemoteError("server_error", "server_error", url=url, status="-", detail=_cut_detail(exc))
+            raise error from None
+    finally:
+        close_response()
+    rest = cut.flush()
+    if rest:
+        stream.push(GenerationDelta(text=rest))
+    if stream.aborted:
+        ending.append(TEXTS.render("stopped"))
+    if usage is None and pieces:
+        ending.append(TEXTS.render("no_usage"))
+    if request.record_alternatives and not logprobs_seen:
+        ending.append(TEXTS.render("no_logprobs"))
+    stream.finish(stats(), tuple(ending))
+
+
+def _cut_detail(exc: BaseException) -> str:
+    detail = str(exc).strip() or type(exc).__name__
+    return detail[:160]
+
+
+_engines: dict[tuple[str, str], RemoteEngine] = {}
+_engines_lock = threading.Lock()
+
+
+def remote_engine_for(entry: ModelEntry) -> RemoteEngine:
+    """The engine for a catalog entry with an endpoint (one per endpoint and model, kept)."""
+    key = (_endpoint(entry).url, entry.id)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None or engine.entry != entry:
+            engine = _engines[key] = RemoteEngine(entry)
+        return engine
+
+
+# ---- speech to text -----------------------------------------------------------------------------
+
+
+def transcribe(entry: ModelEntry, audio_path: str | Path, task: str = "transcribe", language: str | None = None,
+               timestamps: str = "segment") -> dict[str, Any]:
+    """Transcribe (or translate to English) an audio file on the entry's endpoint.
+
+    Asks for `verbose_json` with segment or word timestamps; returns the ASR pipeline's shape:
+    {"text", "chunks": [{"timestamp": (start, end), "text"}], "language", "timestamps_given"}. Servers
+    that return only text (as `transformers serve` does) give no chunks and timestamps_given False."""
+    endpoint = _endpoint(entry)
+    client = client_for(entry)
+    translate = task == "translate"
+    route = "/v1/audio/translations" if translate else "/v1/audio/transcriptions"
+    arguments: dict[str, Any] = {"model": entry.id, "response_format": "verbose_json"}
+    if not translate:
+        if language:
+            arguments["language"] = language
+        if timestamps in ("segment", "word"):
+            arguments["timestamp_granularities"] = ["word", "segment"] if timestamps == "word" else ["segment"]
+    remembered = (endpoint.url, entry.id, route)
+    for name in _refused.get(remembered, set()):
+        arguments.pop(name, None)
+    api = client.audio.translations if translate else client.audio.transcriptions
+    for attempt in range(2):
+        try:
+            with open(audio_path, "rb") as audio:
+                result = api.create(file=audio, **arguments)
+            break
+        except Exception as exc:  # explained, or re-raised when it is not the client's
+            refused = _refused_fields(exc, set(arguments) & set(AUDIO_OPTIONAL_FIELDS))
+            if attempt == 0 and refused:  # e.g. `transformers serve` refuses timestamp_granularities
+                _refused.setdefault(remembered, set()).update(refused)
+                arguments = {name: value for name, value in arguments.items() if name not in refused}
+                continue
+            raise explain(exc, entry, route) from None
+    text = getattr(result, "text", None)
+    if text is None and isinstance(result, str):
+        text = result
+    if text is None:
+        raise RemoteError("server_error", "empty_audio_answer", url=endpoint.url)
+    source = (getattr(result, "words", None) if timestamps == "word" else None) or getattr(result, "segments", None) or []
+    chunks = [
+        {"timestamp": (float(_field(item, "start")), float(_field(item, "end"))), "text": str(_field(item, "word") or _field(item, "text") or "")}
+        for item in source
+        if _field(item, "start") is not None and _field(item, "end") is not None
+    ]
+    return {"text": text.strip(), "chunks": chunks, "language": getattr(result, "language", None), "timestamps_given": bool(chunks)}
+
+
+def _field(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+# ---- the Models tab -----------------------------------------------------------------------------
+
+
+@dataclass
+class EndpointHealth:
+    """What `/v1/models` says about one remote entry (never a key)."""
+
+    tab: str
+    label: str
+    model: str
+    url: str
+    healthy: bool
+    status: str
+    served: list[str] = field(default_factory=list)
+    seconds: float | None = None
+
+
+def endpoint_health(tab: str, entry: ModelEntry, lang: str = DEFAULT_LANGUAGE) -> EndpointHealth:
+    """Ask the entry's endpoint which models it serves; healthy when the entry's is among them."""
+    endpoint = _endpoint(entry)
+    started = time.perf_counter()
+    try:
+        served = [model.id for model in client_for(entry, timeout=min(endpoint.timeout, HEALTH_TIMEOUT_S), max_retries=0).models.list()]
+    except RemoteError as exc:
+        return EndpointHealth(tab, entry.label, entry.id, endpoint.url, False, TEXTS.get("health_error", lang, detail=exc.in_language(lang)))
+    except Exception as exc:  # every failure is reported in the table, none stops the listing
+        try:
+            detail = explain(exc, entry, "/v1/models").in_language(lang)
+        except Exception:
+            detail = str(exc)[:200]
+        key = "health_down" if type(exc).__name__ in ("APIConnectionError", "APITimeoutError") else "health_error"
+        return EndpointHealth(tab, entry.label, entry.id, endpoint.url, False, TEXTS.get(key, lang, detail=detail))
+    seconds = time.perf_counter() - started
+    if entry.id in served:
+        return EndpointHealth(tab, entry.label, entry.id, endpoint.url, True, TEXTS.get("health_ok", lang), served, seconds)
+    return EndpointHealth(tab, entry.label, entry.id, endpoint.url, False,
+                          TEXTS.get("health_not_listed", lang, served=", ".join(served) or "-"), served, seconds)
+
+
+def remote_entries(catalog: Catalog) -> list[tuple[str, ModelEntry]]:
+    """(tab, entry) for every catalog entry served by an endpoint."""
+    return [(tab_key, entry) for tab_key, tab in catalog.tabs.items() for entry in tab.models if entry.is_remote]
+
+
+def remote_health(catalog: Catalog, lang: str = DEFAULT_LANGUAGE) -> list[EndpointHealth]:
+    """The health of every remote entry in the catalog (the endpoints are asked in parallel)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    entries = remote_entries(catalog)
+    if not entries:
+        return []
+    with ThreadPoolExecutor(max_workers=min(8, len(entries))) as pool:
+        return list(pool.map(lambda item: endpoint_health(item[0], item[1], lang), entries))
+
+
+# ---- "show code" --------------------------------------------------------------------------------
+
+
+def client_setup_lines(entry: ModelEntry) -> list[str]:
+    """The lines that make the same client: the key from the same environment variable, never its value."""
+    endpoint = _endpoint(entry)
+    if endpoint.api_key_env:
+        return ["import os", "", "from openai import OpenAI", "",
+                f'client = OpenAI(base_url="{endpoint.url}", api_key=os.environ["{endpoint.api_key_env}"])']
+    return ["from openai import OpenAI", "", "# This server checks no key (the client needs one all the same).",
+            f'client = OpenAI(base_url="{endpoint.url}", api_key="{NO_KEY}")']
+
+
+def generation_snippet(entry: ModelEntry, request: GenerationRequest) -> str:
+    """The client call that streams the same request the app sent (minus the usage option)."""
+    from playground.snippets import format_call
+
+    remembered = (_endpoint(entry).url, entry.id, _route(request))
+    arguments, _ = request_arguments(entry, request, skip=set(_refused.get(remembered, set())))
+    arguments.pop("stream_options", None)
+    content = {"messages": [dict(m) for m in request.messages or ()]} if request.is_chat else {"prompt": request.prompt}
+    arguments = {"model": arguments.pop("model"), **content, **arguments}
+    call = format_call("client.chat.completions.create" if request.is_chat else "client.completions.create", [], arguments)
+    piece = "chunk.choices[0].delta.content or ''" if request.is_chat else "chunk.choices[0].text"
+    lines = [*client_setup_lines(entry), "", "stream = " + call, "for chunk in stream:",
+             "    if chunk.choices:", f"        print({piece}, end='', flush=True)"]
+    return "\n".join(lines) + "\n"
+
+
+def transcription_snippet(entry: ModelEntry, filename: str, task: str, language: str | None, timestamps: str) -> str:
+    """The client call that sends the same audio request the app sent."""
+    from playground.snippets import Raw, format_call
+
+    translate = task == "translate"
+    arguments: dict[str, Any] = {"model": entry.id}
+    arguments["file"] = Raw(f'open("{filename}", "rb")')
+    arguments["response_format"] = "verbose_json"
+    if not translate and language:
+        arguments["language"] = language
+    if not translate and timestamps in ("segment", "word"):
+        arguments["timestamp_granularities"] = ["word", "segment"] if timestamps == "word" else ["segment"]
+    callee = "client.audio.translations.create" if translate else "client.audio.transcriptions.create"
+    lines = [*client_setup_lines(entry), "", "result = " + format_call(callee, [], arguments), "print(result.text)"]
+    return "\n".join(lines) + "\n"
