@@ -14,6 +14,7 @@ from typing import Any
 
 from playground.catalog import Catalog
 from playground.errors import guarded
+from playground.generation_engines import generation_activity_table
 from playground.model_manager import ModelManager
 from playground.remote_engine import remote_health
 from playground.texts import DEFAULT_LANGUAGE, Texts, request_language
@@ -42,6 +43,7 @@ STRINGS = {
         "note_default": "default",
         "note_gated": "gated: needs HF_TOKEN",
         "note_remote_code": "runs remote code",
+        "generation": "Text generation: requests running and waiting per loaded model",
         "about": (
             "Models load the first time a tab uses them and stay in memory for the next request. "
             "When more than the catalog's `max_loaded_models` (or its `memory_budget_gb`) are loaded, "
@@ -71,6 +73,7 @@ STRINGS = {
         "note_default": "기본값",
         "note_gated": "접근 제한: HF_TOKEN 필요",
         "note_remote_code": "원격 코드 실행",
+        "generation": "텍스트 생성: 불러온 모델별 실행 중·대기 중인 요청",
         "about": (
             "모델은 탭이 처음 사용할 때 불러오고, 다음 요청을 위해 메모리에 남습니다. 카탈로그의 "
             "`max_loaded_models`(또는 `memory_budget_gb`)보다 많이 불러오면 가장 오래 쓰지 않은 모델을 "
@@ -187,6 +190,10 @@ def build(ctx: TabContext) -> None:
     def system_and_catalog(request: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
         return system_info(manager), catalog_view(request)
 
+    def generation_activity(request: Any = None) -> dict[str, Any]:
+        """Per loaded text-generation model: its engine and the requests running and waiting."""
+        return generation_activity_table(request_language(request))
+
     with gr.Row():
         with gr.Column(scale=1):
             system = gr.JSON(label=TEXTS.ui("system"))
@@ -199,6 +206,7 @@ def build(ctx: TabContext) -> None:
             status = gr.Markdown()
     # Filled on page load and on Refresh: its headers are data, which Gradio does not translate in the browser.
     table = gr.Dataframe(label=TEXTS.ui("catalog"), interactive=False, wrap=True)
+    activity = gr.Dataframe(label=TEXTS.ui("generation"), interactive=False, wrap=True)
     about_panel(TEXTS)
 
     gr.on(None, guarded(catalog_view), None, table, js=LANGUAGE_READY_JS, api_visibility="private", queue=False)
@@ -209,7 +217,7 @@ def build(ctx: TabContext) -> None:
 
     refresh_button.click(guarded(loaded_models), None, loaded, api_name="loaded_models").then(
         guarded(system_and_catalog), None, [system, table], api_visibility="private"
-    )
+    ).then(guarded(generation_activity), None, activity, api_name="generation_activity")
     # Models served by an endpoint: its URL and whether its /v1/models lists them (never a key).
     remote_button = gr.Button(visible=False)
     remote_button.click(guarded(remote_models), None, gr.JSON(visible=False), api_name="remote_models")
