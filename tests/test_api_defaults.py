@@ -30,8 +30,17 @@ REQUIRED: dict[str, tuple[str, set[str]]] = {
     "/generate": ("text_generation", {"prompt"}),
     "/chat": ("text_generation", {"message"}),
     "/stop_generation": ("text_generation", set()),
+    "/classify_text": ("text_classification", {"text"}),
+    "/classify_dataset": ("text_classification", {"file"}),
+    "/extract_entities": ("named_entities", {"text"}),
+    "/extract_entities_dataset": ("named_entities", {"file"}),
+    "/answer_question": ("visual_qa", {"question", "context"}),
+    "/summarize": ("summarization", {"text"}),
+    "/translate": ("translation", {"text"}),
     "/loaded_models": ("models", set()),
     "/unload_model": ("models", set()),
+    "/generation_activity": ("models", set()),
+    "/remote_models": ("models", set()),
 }
 
 
