@@ -23,7 +23,6 @@ from conftest import RunningApp, launch_app
 TABS = "fill_mask,image_classification"
 # Tools whose handlers have no docstring yet (the tab modules are getting theirs); each one
 # documented must leave this list, and the test below says so.
-NOT_YET_DOCUMENTED = {"classify_image", "classify_image_batch", "fill_mask", "apply_preset", "compare_bias"}
 # A new URL each run: Gradio keeps downloaded files in its temporary folder by URL.
 PICTURE_URL = f"http://huggingface.co/datasets/playground/pictures/resolve/main/{uuid.uuid4().hex}/cat.png"
 
@@ -95,10 +94,6 @@ def test_tools_have_a_one_line_description_and_documented_parameters(mcp_app: Ru
     for name, tool in schema(mcp_app).items():
         # Gradio appends a sentence about uploading to tools that take files.
         own = tool["description"].split(" If a user passes a file as an input")[0].strip()
-        documented = bool(own) and all(p.get("description") for p in properties_of(tool).values())
-        if name in NOT_YET_DOCUMENTED:
-            assert not documented, f"{name} is documented now: remove it from NOT_YET_DOCUMENTED"
-            continue
         assert own and "\n" not in own, (name, tool["description"])
         for parameter, spec in properties_of(tool).items():
             assert spec.get("description"), f"{name}: parameter {parameter} has no description (Args: in the docstring)"
