@@ -21,8 +21,6 @@ from PIL import Image
 from conftest import RunningApp, launch_app
 
 TABS = "fill_mask,image_classification"
-# Tools whose handlers have no docstring yet (the tab modules are getting theirs); each one
-# documented must leave this list, and the test below says so.
 # A new URL each run: Gradio keeps downloaded files in its temporary folder by URL.
 PICTURE_URL = f"http://huggingface.co/datasets/playground/pictures/resolve/main/{uuid.uuid4().hex}/cat.png"
 
