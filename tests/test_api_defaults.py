@@ -138,8 +138,10 @@ def label_map(test_catalog: Path) -> dict[str, str]:
             for entry in config.models:
                 candidates = test.models_for(tab, entry.task)
                 candidates = [m for m in candidates if m.document == entry.document] or candidates
+                # The same family when the test catalog has one ("NLLB-200 …" -> "NLLB … (test)"), else the default.
+                family = [m for m in candidates if re.match(r"[a-z]+", m.label.lower())[0] == re.match(r"[a-z]+", entry.label.lower())[0]]
                 if candidates:
-                    mapping[entry.label] = next((m for m in candidates if m.default), candidates[0]).label
+                    mapping[entry.label] = (family or [next((m for m in candidates if m.default), candidates[0])])[0].label
     return mapping
 
 
