@@ -129,13 +129,15 @@ class _Job:
 class _Row:
     """A request in the running batch."""
 
-    def __init__(self, job: _Job, progress: RequestProgress, processors: Any, eos: set[int], budget: int, generator: Any):
+    def __init__(self, job: _Job, progress: RequestProgress, processors: Any, eos: set[int], budget: int):
         self.job = job
         self.progress = progress
         self.processors = processors
         self.eos = eos
         self.budget = budget  # new tokens it may still produce
-        self.generator = generator
+        # Sampling: the request's own random generator, on the device its logits come out on
+        # (the last layer's, with a device map), seeded as generate() seeds the global one.
+        self.generator: Any = None
         self.ids = job.prompt.ids[0].tolist()
         self.done = False
 
@@ -313,7 +315,6 @@ class BatchedEngine(GenerationEngine):
             model_input_name="input_ids", input_ids_length=int(job.prompt.ids.shape[1]), inputs_tensor=job.prompt.ids)
 
     def _new_row(self, job: _Job) -> _Row:
-        import torch
         from transformers import LogitsProcessorList
 
         model = self.loaded.model.model
@@ -326,8 +327,7 @@ class BatchedEngine(GenerationEngine):
         eos = job.config._eos_token_tensor
         eos_ids = set(eos.reshape(-1).tolist()) if eos is not None else set()
         budget = job.config.max_length - int(ids.shape[1])
-        generator = torch.Generator(device=model.device).manual_seed(job.request.seed) if job.request.do_sample else None
-        return _Row(job, progress, processors, eos_ids, budget, generator)
+        return _Row(job, progress, processors, eos_ids, budget)
 
     def _prefill(self, jobs: list[_Job]) -> None:
         """Run the newcomers' prompts (left-padded to the longest) and stack their cache onto the batch."""
@@ -416,7 +416,9 @@ class BatchedEngine(GenerationEngine):
                 continue
             try:
                 scores = row.processors(torch.tensor([row.ids], device=device), logits[index : index + 1])
-                if row.generator is not None:
+                if row.request.do_sample:
+                    if row.generator is None:
+                        row.generator = torch.Generator(device=device).manual_seed(row.request.seed)
                     probs = torch.nn.functional.softmax(scores, dim=-1)
                     token = int(torch.multinomial(probs, num_samples=1, generator=row.generator)[0, 0])
                 else:
