@@ -108,6 +108,12 @@ class ModelEntry(_Strict):
     document: bool = False
     # How many requests may use this model at once (text generation queues beyond it).
     concurrency: int = Field(default=1, ge=1, le=64)
+    # Text generation: how many requests may share one batched forward pass (1: one generate() at a
+    # time per `concurrency`, no batching). Unset: 16 on CPU, 64 on a GPU.
+    max_batch_size: int | None = Field(default=None, ge=1, le=256)
+    # Text generation: the KV-cache memory a batch may use, in MB. Unset: 1024 on CPU, 4096 on a GPU
+    # (capped by what memory_budget_gb leaves beside the weights).
+    kv_cache_mb: float | None = Field(default=None, gt=0)
     # Parameter count (`494M`, `8B`): sizes the Space hardware that `app.py space-files` suggests.
     params: int | None = Field(default=None, gt=0)
     # Served by another machine's engine through the OpenAI-compatible API instead of loaded here.

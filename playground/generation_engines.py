@@ -1,8 +1,11 @@
 """Which generation engine serves a loaded model, one engine per loaded model, and what they all do.
 
 `engine_for(loaded)` gives the engine for a LoadedModel from the manager (created on first use, closed
-when the manager unloads the model, which fails its running and waiting requests with a message).
-`generation_activity()` lists every engine's running and waiting requests for the Models view.
+when the manager unloads the model, which fails its running and waiting requests with a message):
+the batching scheduler (playground.batched_generation) when the entry's `max_batch_size` allows more
+than one request per forward pass, else the in-process engine running one `generate()` per request
+(playground.local_generation). `generation_activity()` lists every engine's running and waiting
+requests for the Models view.
 """
 
 from __future__ import annotations
@@ -10,26 +13,66 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from playground.generation import EngineActivity, GenerationEngine, unloaded_message
+from playground.generation import TEXTS, EngineActivity, GenerationEngine, pick, unloaded_message
+
+# Defaults for catalog entries that do not say (max_batch_size, kv_cache_mb): a 2-core CPU still
+# gains several times from a batch of 16 (bench "many users"); a GPU holds more.
+CPU_MAX_BATCH_SIZE, GPU_MAX_BATCH_SIZE = 16, 32
+CPU_KV_CACHE_MB, GPU_KV_CACHE_MB = 1024, 4096
+# The least KV memory a batch gets when memory_budget_gb is nearly used up by weights.
+MIN_KV_CACHE_MB = 64
 
 _lock = threading.Lock()
 # LoadedModel cache key -> (the LoadedModel it serves, its engine).
 _engines: dict[str, tuple[Any, GenerationEngine]] = {}
 
 
-def _new_engine(loaded: Any) -> GenerationEngine:
+def batching_limits(loaded: Any, memory_budget_gb: float | None = None) -> tuple[int, int]:
+    """(max_batch_size, KV-cache bytes) for a loaded model: its catalog entry's, else the device's
+    defaults; on ZeroGPU always 1 (each request holds its own GPU slice for the duration of its call)."""
+    from playground.gpu import zero_gpu_enabled
+
+    entry = loaded.entry
+    gpu = "cuda" in str(loaded.device)
+    size = entry.max_batch_size or (GPU_MAX_BATCH_SIZE if gpu else CPU_MAX_BATCH_SIZE)
+    if zero_gpu_enabled():
+        size = 1
+    megabytes = entry.kv_cache_mb or (GPU_KV_CACHE_MB if gpu else CPU_KV_CACHE_MB)
+    if memory_budget_gb:
+        left = memory_budget_gb * 1024 - loaded.resident_bytes / 2**20
+        megabytes = min(megabytes, max(left, MIN_KV_CACHE_MB))
+    return size, int(megabytes * 2**20)
+
+
+def concurrent_requests(entries: list[Any], device: str) -> int:
+    """How many generation requests a tab lets run at once (Gradio's concurrency limit; the rest wait
+    in Gradio's queue with their place shown): enough to fill the largest batch. Each running request
+    holds one of Gradio's worker threads while it streams, so the CPU default applies unless the
+    catalog's device is `cuda` or the entry sets max_batch_size."""
+    default = GPU_MAX_BATCH_SIZE if device == "cuda" else CPU_MAX_BATCH_SIZE
+    return max(max(entry.concurrency, entry.max_batch_size or default) for entry in entries)
+
+
+def _new_engine(loaded: Any, memory_budget_gb: float | None) -> GenerationEngine:
     from playground.local_generation import LocalEngine
 
+    size, kv_bytes = batching_limits(loaded, memory_budget_gb)
+    if size > 1:
+        from playground.batched_generation import BatchedEngine, can_batch
+
+        if can_batch(loaded.model.model):
+            return BatchedEngine(loaded, size, kv_bytes)
     return LocalEngine(loaded)
 
 
-def engine_for(loaded: Any) -> GenerationEngine:
-    """The engine serving `loaded` (a LoadedModel of a text-generation entry)."""
+def engine_for(loaded: Any, memory_budget_gb: float | None = None) -> GenerationEngine:
+    """The engine serving `loaded` (a LoadedModel of a text-generation entry); `memory_budget_gb` is
+    the catalog's, which also bounds a batch's KV cache."""
     with _lock:
         current = _engines.get(loaded.key)
         if current is not None and current[0] is loaded:
             return current[1]
-        engine = _new_engine(loaded)
+        engine = _new_engine(loaded, memory_budget_gb)
         _engines[loaded.key] = (loaded, engine)
 
     def close() -> None:
@@ -47,3 +90,12 @@ def generation_activity() -> list[EngineActivity]:
     with _lock:
         engines = [engine for _, engine in _engines.values()]
     return [engine.activity() for engine in engines]
+
+
+ACTIVITY_COLUMNS = ("activity_model", "activity_engine", "activity_running", "activity_waiting", "activity_peak")
+
+
+def generation_activity_table(lang: str) -> dict[str, Any]:
+    """generation_activity() as a table (headers in `lang`), for the Models view."""
+    rows = [[a.model, pick(a.engine, lang), a.running, a.waiting, a.peak_batch_size] for a in generation_activity()]
+    return {"headers": [TEXTS.get(key, lang) for key in ACTIVITY_COLUMNS], "data": rows}

@@ -12,9 +12,10 @@ from typing import Any
 
 from playground.catalog import Catalog
 from playground.errors import guarded
+from playground.generation_engines import generation_activity_table
 from playground.model_manager import ModelManager
 from playground.remote_engine import remote_health
-from playground.texts import Texts
+from playground.texts import Texts, request_language
 from playground.ui import about_panel
 
 STRINGS = {
@@ -35,6 +36,7 @@ STRINGS = {
         "col_task": "Task",
         "col_cached": "Downloaded",
         "col_notes": "Notes",
+        "generation": "Text generation: requests running and waiting per loaded model",
         "about": (
             "Models load the first time a tab uses them and stay in memory for the next request. "
             "When more than the catalog's `max_loaded_models` (or its `memory_budget_gb`) are loaded, "
@@ -59,6 +61,7 @@ STRINGS = {
         "col_task": "작업",
         "col_cached": "내려받음",
         "col_notes": "메모",
+        "generation": "텍스트 생성: 불러온 모델별 실행 중·대기 중인 요청",
         "about": (
             "모델은 탭이 처음 사용할 때 불러오고, 다음 요청을 위해 메모리에 남습니다. 카탈로그의 "
             "`max_loaded_models`(또는 `memory_budget_gb`)보다 많이 불러오면 가장 오래 쓰지 않은 모델을 "
@@ -153,6 +156,10 @@ def build(catalog: Catalog, manager: ModelManager) -> None:
     def system_and_catalog() -> tuple[dict[str, Any], list[list[Any]]]:
         return system_info(manager), catalog_rows(catalog, manager)
 
+    def generation_activity(request: Any = None) -> dict[str, Any]:
+        """Per loaded text-generation model: its engine and the requests running and waiting."""
+        return generation_activity_table(request_language(request))
+
     with gr.Row():
         with gr.Column(scale=1):
             system = gr.JSON(label=TEXTS.ui("system"))
@@ -169,6 +176,7 @@ def build(catalog: Catalog, manager: ModelManager) -> None:
         interactive=False,
         wrap=True,
     )
+    activity = gr.Dataframe(label=TEXTS.ui("generation"), interactive=False, wrap=True)
     about_panel(TEXTS)
 
     def remote_models() -> list[dict[str, Any]]:
@@ -176,7 +184,7 @@ def build(catalog: Catalog, manager: ModelManager) -> None:
 
     refresh_button.click(guarded(loaded_models), None, loaded, api_name="loaded_models").then(
         guarded(system_and_catalog), None, [system, table], api_visibility="private"
-    )
+    ).then(guarded(generation_activity), None, activity, api_name="generation_activity")
     # Models served by an endpoint: its URL and whether its /v1/models lists them (never a key).
     remote_button = gr.Button(visible=False)
     remote_button.click(guarded(remote_models), None, gr.JSON(visible=False), api_name="remote_models")

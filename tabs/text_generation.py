@@ -28,7 +28,7 @@ from playground.generation import (
     normalize_history,
     pick,
 )
-from playground.generation_engines import engine_for
+from playground.generation_engines import concurrent_requests, engine_for
 from playground.remote_engine import remote_engine_for
 from playground.texts import Texts, request_language
 from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
@@ -215,7 +215,8 @@ def build(ctx: TabContext) -> None:
     def started(request: GenerationRequest, model: str | None, progress: Any, http_request: Any) -> tuple[Any, GenerationStream, Shown]:
         entry = ctx.entry(model, task)
         # A catalog entry with an endpoint is served by that engine (vLLM, TGI, ...), not loaded here.
-        engine = remote_engine_for(entry) if entry.is_remote else engine_for(ctx.load(model, task, progress))
+        engine = (remote_engine_for(entry) if entry.is_remote
+                  else engine_for(ctx.load(model, task, progress), ctx.limits.memory_budget_gb))
         stream = engine.start(request)
         return engine, stream, Shown(engine, entry.label, request_language(http_request))
 
@@ -343,9 +344,9 @@ def build(ctx: TabContext) -> None:
         sessions.stop(request)
 
     settings = [max_new, temperature_box, top_p_box, top_k_box, rep_box, sample_box, seed_box, stop_box]
-    # One concurrency group per tab: generations queue (with their position shown) instead of
-    # competing for the same CPU/GPU.
-    shared = dict(concurrency_limit=max(m.concurrency for m in ctx.models(task)), concurrency_id="text_generation")
+    # One concurrency group per tab, as wide as the largest batch: more requests wait in the queue
+    # (with their position shown) instead of competing for the same CPU/GPU.
+    shared = dict(concurrency_limit=concurrent_requests(ctx.models(task), ctx.limits.device), concurrency_id="text_generation")
     completion_inputs = [prompt_box, picker, *settings]
     completion_outputs = [output, stats, code, alternatives]
     event = run.click(generate, completion_inputs, completion_outputs, api_name="generate", **shared)

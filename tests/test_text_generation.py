@@ -180,26 +180,6 @@ def test_several_stop_strings_cut_at_the_first_one(client) -> None:
     assert int(re.search(r"out (\d+)", stats).group(1)) < 200
 
 
-def test_queued_generation_shows_its_position(client) -> None:
-    from gradio_client.utils import Status
-
-    first = client.submit("Hello", CHAT, 2000, 0.7, 0.95, 50, 1.0, False, 0, "", api_name="/generate")
-    while len(first.outputs()) < 2:  # the one generation slot is busy
-        time.sleep(0.1)
-    second = client.submit("Hi", CHAT, 4, 0.7, 0.95, 50, 1.0, False, 0, "", api_name="/generate")
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        status = second.status()
-        if status.code == Status.IN_QUEUE and status.rank is not None:
-            break
-        time.sleep(0.05)
-    assert status.code == Status.IN_QUEUE and status.rank == 0 and status.queue_size >= 1, status
-    assert not first.done()
-    client.predict(api_name="/stop_generation")
-    text, stats, *_ = second.result(timeout=60)
-    assert isinstance(text, str) and "out " in stats
-
-
 @pytest.fixture(scope="module")
 def placement_app(test_catalog, test_models, tmp_path_factory):  # noqa: ANN001, ANN201
     """An app whose text generation catalog holds the same model plainly loaded, split by accelerate
