@@ -36,6 +36,9 @@ class Settings:
     generation_runs: int
     new_tokens: int
     startup_runs: int
+    users: tuple[int, ...]  # "many users": concurrent /generate clients per level
+    user_new_tokens: int
+    user_requests_alone: int  # requests the lone user makes (one after another)
 
 
 FULL = Settings(
@@ -47,6 +50,9 @@ FULL = Settings(
     generation_runs=3,
     new_tokens=128,
     startup_runs=3,
+    users=(1, 4, 16),
+    user_new_tokens=64,
+    user_requests_alone=3,
 )
 SMOKE = Settings(
     mode="smoke",
@@ -57,6 +63,9 @@ SMOKE = Settings(
     generation_runs=1,
     new_tokens=8,
     startup_runs=1,
+    users=(1, 4, 16),
+    user_new_tokens=8,
+    user_requests_alone=1,
 )
 
 

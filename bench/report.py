@@ -85,6 +85,8 @@ def markdown(results: dict[str, Any]) -> str:
             f"Met: {mark(r['met'])}. Client floor (a gradio_client round trip that does no work): "
             f"{r['client_floor_s'] * 1000:.0f} ms; TTFT gap without it: {r['ttft_delta_minus_floor_s'] * 1000:+.0f} ms.",
         ]
+    if "many_users" in results:
+        lines += many_users_markdown(results["many_users"])
     s = results["startup"]
     lines += [
         "",
@@ -117,6 +119,79 @@ def markdown(results: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def many_users_markdown(u: dict[str, Any]) -> list[str]:
+    """The "many users" section: batching on and off beside the bare padded batch, per client count."""
+    lines = [
+        "",
+        f"## Many users: concurrent streaming `/generate` (~0.5B Llama-style, {u['new_tokens']} new tokens, greedy)",
+        "",
+        "Clients in a separate process; browser = POST `/gradio_api/queue/join` + server-sent events (httpx), "
+        "as the page does; gradio_client = the Python client (it polls every 50 ms). Aggregate = all tokens / "
+        "wall time; per user = a request's tokens / its duration (median); TTFT p50 / p90 in seconds; "
+        "client CPU in % of one core.",
+        "",
+        "| clients | app | protocol | aggregate tokens/s | per user tokens/s | TTFT p50 / p90 | bare padded batch tokens/s | app / bare | client CPU |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    bare = u["bare_padded_batch"]
+    names = {"batched": "batching on", "off": "`max_batch_size: 1`"}
+    for variant in ("batched", "off"):
+        for protocol, levels in u[variant].items():
+            for clients, r in levels.items():
+                lines.append(
+                    f"| {clients} | {names[variant]} | {protocol} | {r['aggregate_tokens_per_s']:.1f} | "
+                    f"{r['per_user_tokens_per_s']:.2f} | {r['ttft_p50_s']:.2f} / {r['ttft_p90_s']:.2f} | "
+                    f"{bare[clients]['tokens_per_s']:.1f} | {r['aggregate_tokens_per_s'] / bare[clients]['tokens_per_s']:.2f}× | "
+                    f"{100 * r['client_cpu_share']:.0f}% |"
+                )
+    t, met = u["targets"], u["met"]
+    top = max(u["batched"]["browser"], key=int)
+    lines += [
+        "",
+        f"Targets (browser path): aggregate at {top} clients ≥ {t['aggregate_at_16']:.0f}× batching off: "
+        f"{u['ratio_aggregate_at_16']:.2f}× {mark(met['aggregate_at_16'])}; TTFT p90 at {top} clients ≤ "
+        f"{t['ttft_p90_at_16_s']:.0f} s: {u['batched']['browser'][top]['ttft_p90_s']:.2f} s {mark(met['ttft_p90_at_16'])}; "
+        f"one client ≥ {t['alone_ratio']:.2f}× batching off: {u['ratio_alone']:.3f}× {mark(met['alone'])}.",
+        "",
+        "![many users](many_users.png)",
+    ]
+    return lines
+
+
+def plot_many_users(results: dict[str, Any], path: Path) -> None:
+    """Aggregate tokens/s and TTFT p90 against the number of clients (browser path)."""
+    if "many_users" not in results:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    u = results["many_users"]
+    fig, (rate, ttft) = plt.subplots(1, 2, figsize=(10, 4))
+    for variant, label in (("batched", "batching on"), ("off", "max_batch_size: 1")):
+        levels = u[variant]["browser"]
+        clients = [int(c) for c in levels]
+        rate.plot(clients, [levels[c]["aggregate_tokens_per_s"] for c in levels], marker="o", label=label)
+        ttft.plot(clients, [levels[c]["ttft_p90_s"] for c in levels], marker="o", label=label)
+    bare = u["bare_padded_batch"]
+    rate.plot([int(c) for c in bare], [bare[c]["tokens_per_s"] for c in bare], marker="s", linestyle="--",
+              label="bare padded batch (ceiling)")
+    ttft.axhline(u["targets"]["ttft_p90_at_16_s"], color="black", linestyle="dashed", linewidth=0.8, label="target at 16")
+    for axis, title, unit in ((rate, "aggregate tokens/s", "tokens/s"), (ttft, "time to first token, p90", "seconds")):
+        axis.set_xscale("log", base=2)
+        axis.set_xticks([1, 4, 16], ["1", "4", "16"])
+        axis.set_xlabel("concurrent clients")
+        axis.set_ylabel(unit)
+        axis.set_title(title)
+        axis.legend()
+    ttft.set_yscale("log")
+    fig.suptitle(f"Many users: /generate, {u['new_tokens']} new tokens ({results['mode']} run, browser protocol)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def plot(results: dict[str, Any], path: Path) -> None:

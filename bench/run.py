@@ -1,4 +1,4 @@
-"""Run every benchmark once and write results.json, RESULTS.md and latency_ratios.png.
+"""Run every benchmark once and write results.json, RESULTS.md, latency_ratios.png and many_users.png.
 
     python -m bench.run            # real-size models (.cache/bench-models), about 7 minutes on 2 CPU cores
     python -m bench.run --smoke    # tiny models, a few calls each, under a minute (bench/out/smoke)
@@ -29,7 +29,7 @@ def machine() -> dict[str, Any]:
 
 
 def run(settings: Settings, out_dir: Path) -> dict[str, Any]:
-    from bench import generation, latency, memory, remote, startup, throughput
+    from bench import generation, latency, many_users, memory, remote, startup, throughput
     from bench.inputs import write_inputs
     from bench.models import ensure_models
 
@@ -52,7 +52,9 @@ def run(settings: Settings, out_dir: Path) -> dict[str, Any]:
             phase("latency", lambda: latency.measure(models, app, inputs, settings, work))
             phase("throughput", lambda: throughput.measure(models, app, inputs, settings))
             phase("generation", lambda: generation.measure(models, app, settings))
-        # After the main app has stopped: the engine and the app share the machine's cores with nothing else.
+        # Apps of its own (batching on and off), with the main app stopped so they have the CPU.
+        phase("many_users", lambda: many_users.measure(models, catalog, settings, work))
+        # The engine and an app of its own, also with the main app stopped.
         phase("remote_generation", lambda: remote.measure(models, settings, work))
     results["duration_s"] = time.perf_counter() - started
     write_outputs(results, out_dir)
@@ -60,13 +62,14 @@ def run(settings: Settings, out_dir: Path) -> dict[str, Any]:
 
 
 def write_outputs(results: dict[str, Any], out_dir: Path) -> None:
-    from bench.report import markdown, plot
+    from bench.report import markdown, plot, plot_many_users
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     table = markdown(results)
     (out_dir / "RESULTS.md").write_text(table)
     plot(results, out_dir / "latency_ratios.png")
+    plot_many_users(results, out_dir / "many_users.png")
     print(table)
 
 

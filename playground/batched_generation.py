@@ -107,6 +107,12 @@ def can_batch(model: Any) -> bool:
     return bool(cache.layers) and all(type(layer) is DynamicLayer for layer in cache.layers)
 
 
+def without_padding(mask: Any) -> Any:
+    """The attention mask to pass: None when no row is padded, as generate() passes for one request;
+    the masked attention path costs several times more per step on a CPU."""
+    return None if bool(mask.all()) else mask
+
+
 class _Job:
     """A request between `start` and its end: its prompt, generation config and processors."""
 
@@ -123,13 +129,15 @@ class _Job:
 class _Row:
     """A request in the running batch."""
 
-    def __init__(self, job: _Job, progress: RequestProgress, processors: Any, eos: set[int], budget: int, generator: Any):
+    def __init__(self, job: _Job, progress: RequestProgress, processors: Any, eos: set[int], budget: int):
         self.job = job
         self.progress = progress
         self.processors = processors
         self.eos = eos
         self.budget = budget  # new tokens it may still produce
-        self.generator = generator
+        # Sampling: the request's own random generator, on the device its logits come out on
+        # (the last layer's, with a device map), seeded as generate() seeds the global one.
+        self.generator: Any = None
         self.ids = job.prompt.ids[0].tolist()
         self.done = False
 
@@ -194,7 +202,7 @@ class BatchedEngine(GenerationEngine):
     def activity(self) -> EngineActivity:
         with self._cond:
             running = len(self._rows) + (1 if self._alone is not None else 0)
-            return EngineActivity(model=self.loaded.entry.label, engine=f"batched (up to {self.max_batch_size})",
+            return EngineActivity(model=self.loaded.entry.label, engine=TEXTS.render("engine_batched", size=self.max_batch_size),
                                   running=running, waiting=len(self._waiting), max_batch_size=self.max_batch_size,
                                   peak_batch_size=max(self.step_batch_sizes, default=0))
 
@@ -307,7 +315,6 @@ class BatchedEngine(GenerationEngine):
             model_input_name="input_ids", input_ids_length=int(job.prompt.ids.shape[1]), inputs_tensor=job.prompt.ids)
 
     def _new_row(self, job: _Job) -> _Row:
-        import torch
         from transformers import LogitsProcessorList
 
         model = self.loaded.model.model
@@ -320,8 +327,7 @@ class BatchedEngine(GenerationEngine):
         eos = job.config._eos_token_tensor
         eos_ids = set(eos.reshape(-1).tolist()) if eos is not None else set()
         budget = job.config.max_length - int(ids.shape[1])
-        generator = torch.Generator(device=model.device).manual_seed(job.request.seed) if job.request.do_sample else None
-        return _Row(job, progress, processors, eos_ids, budget, generator)
+        return _Row(job, progress, processors, eos_ids, budget)
 
     def _prefill(self, jobs: list[_Job]) -> None:
         """Run the newcomers' prompts (left-padded to the longest) and stack their cache onto the batch."""
@@ -342,7 +348,7 @@ class BatchedEngine(GenerationEngine):
                 mask[index, longest - lengths[index]:] = 1
             positions = (mask.cumsum(-1) - 1).clamp(min=0)
             cache = DynamicCache(config=model.config)
-            output = model(input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device),
+            output = model(input_ids=input_ids.to(model.device), attention_mask=without_padding(mask.to(model.device)),
                            position_ids=positions.to(model.device), past_key_values=cache, use_cache=True, logits_to_keep=1)
             logits = output.logits[:, -1, :].float()
             del output
@@ -390,8 +396,8 @@ class BatchedEngine(GenerationEngine):
             last = torch.tensor([[row.ids[-1]] for row in rows], device=model.device)
             mask = torch.cat([batch.mask, torch.ones((size, 1), dtype=batch.mask.dtype, device=batch.mask.device)], dim=1)
             positions = mask.sum(dim=1, keepdim=True) - 1
-            output = model(input_ids=last, attention_mask=mask, position_ids=positions, past_key_values=batch.cache,
-                           use_cache=True)
+            output = model(input_ids=last, attention_mask=without_padding(mask), position_ids=positions,
+                           past_key_values=batch.cache, use_cache=True)
             batch.mask = mask
             logits = output.logits[:, -1, :].float()
             del output
@@ -410,7 +416,9 @@ class BatchedEngine(GenerationEngine):
                 continue
             try:
                 scores = row.processors(torch.tensor([row.ids], device=device), logits[index : index + 1])
-                if row.generator is not None:
+                if row.request.do_sample:
+                    if row.generator is None:
+                        row.generator = torch.Generator(device=device).manual_seed(row.request.seed)
                     probs = torch.nn.functional.softmax(scores, dim=-1)
                     token = int(torch.multinomial(probs, num_samples=1, generator=row.generator)[0, 0])
                 else:

@@ -63,6 +63,8 @@ STRINGS = {
         "placement_map": "device map: {parts} (accelerate)",
         "waiting": "Waiting: number {position} in line for {model}…",
         "unloaded": "{model} was unloaded while this request was running or waiting; send it again to reload the model.",
+        "engine_local": "in-process, {capacity} at a time",
+        "engine_batched": "batched, up to {size} requests per forward pass",
         "activity_model": "model",
         "activity_engine": "engine",
         "activity_running": "running",
@@ -93,6 +95,8 @@ STRINGS = {
         "placement_map": "장치 배치: {parts} (accelerate)",
         "waiting": "대기 중: {model} 차례를 {position}번째로 기다리는 중…",
         "unloaded": "이 요청을 처리하거나 기다리는 동안 {model}이(가) 내려졌습니다. 다시 보내면 모델을 다시 불러옵니다.",
+        "engine_local": "프로세스 안에서, 한 번에 {capacity}개",
+        "engine_batched": "배치, 순전파 한 번에 최대 {size}개 요청",
         "activity_model": "모델",
         "activity_engine": "엔진",
         "activity_running": "실행 중",
@@ -389,7 +393,7 @@ class EngineActivity:
     """What an engine is doing now, for the Models view."""
 
     model: str
-    engine: str  # e.g. "in-process", "batched (max 8)", "remote http://…"
+    engine: Message  # how it runs, e.g. "batched, up to 16 requests per forward pass" (every language)
     running: int
     waiting: int
     max_batch_size: int = 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from playground.generation import TEXTS, EngineActivity, GenerationEngine, unloaded_message
+from playground.generation import TEXTS, EngineActivity, GenerationEngine, pick, unloaded_message
 
 # Defaults for catalog entries that do not say (max_batch_size, kv_cache_mb): a 2-core CPU still
 # gains several times from a batch of 16 (bench "many users"); a GPU holds more.
@@ -97,5 +97,5 @@ ACTIVITY_COLUMNS = ("activity_model", "activity_engine", "activity_running", "ac
 
 def generation_activity_table(lang: str) -> dict[str, Any]:
     """generation_activity() as a table (headers in `lang`), for the Models view."""
-    rows = [[a.model, a.engine, a.running, a.waiting, a.peak_batch_size] for a in generation_activity()]
+    rows = [[a.model, pick(a.engine, lang), a.running, a.waiting, a.peak_batch_size] for a in generation_activity()]
     return {"headers": [TEXTS.get(key, lang) for key in ACTIVITY_COLUMNS], "data": rows}

@@ -293,8 +293,9 @@ class LocalEngine(GenerationEngine):
 
     def activity(self) -> EngineActivity:
         with self._lock:
-            return EngineActivity(model=self.loaded.entry.label, engine="in-process", running=len(self._running),
-                                  waiting=len(self._waiting), max_batch_size=1, peak_batch_size=1 if self._running else 0)
+            return EngineActivity(model=self.loaded.entry.label, engine=TEXTS.render("engine_local", capacity=self.capacity),
+                                  running=len(self._running), waiting=len(self._waiting), max_batch_size=1,
+                                  peak_batch_size=1 if self._running else 0)
 
     def close(self, reason: Message | None = None) -> None:
         reason = reason or TEXTS.render("unloaded", model=self.loaded.entry.label)

@@ -215,7 +215,8 @@ def build(ctx: TabContext) -> None:
     def started(request: GenerationRequest, model: str | None, progress: Any, http_request: Any) -> tuple[Any, GenerationStream, Shown]:
         entry = ctx.entry(model, task)
         # A catalog entry with an endpoint is served by that engine (vLLM, TGI, ...), not loaded here.
-        engine = remote_engine_for(entry) if entry.is_remote else engine_for(ctx.load(model, task, progress), ctx.limits.memory_budget_gb)
+        engine = (remote_engine_for(entry) if entry.is_remote
+                  else engine_for(ctx.load(model, task, progress), ctx.limits.memory_budget_gb))
         stream = engine.start(request)
         return engine, stream, Shown(engine, entry.label, request_language(http_request))
 

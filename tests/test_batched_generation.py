@@ -119,11 +119,14 @@ def test_a_request_that_cannot_share_the_batch_runs_alone_and_says_so(batching_a
 
 def test_an_error_in_one_request_leaves_the_others_running(batching_app) -> None:  # noqa: ANN001
     running_client, failing_client = batching_app.client(), batching_app.client()
-    running = running_client.submit("the weather", "Long context", **{**GREEDY, "max_new_tokens": 300}, api_name="/generate")
+    running = running_client.submit("the weather", "Long context", **{**GREEDY, "max_new_tokens": 4000}, api_name="/generate")
     wait_for(lambda: len(running.outputs()) >= 2)
     with pytest.raises(AppError, match=r"Out of memory while running the model"):
         failing_client.predict("hello " * 300_000, "Long context", **{**GREEDY, "max_new_tokens": 4}, api_name="/generate")
-    assert not running.done()
+    assert not running.done(), "the running request goes on"
+    produced = len(running.outputs())
+    wait_for(lambda: len(running.outputs()) > produced)  # and keeps streaming
+    running_client.predict(api_name="/stop_generation")
     text, stats, *_ = running.result(timeout=120)
     assert tokens_out(stats) > 1 and text
 

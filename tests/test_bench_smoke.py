@@ -50,6 +50,20 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert positive(remote["engine_client"]["ttft_s"]) and positive(remote["app"]["tokens_per_s"])
     assert positive(remote["ratio_tokens_per_s"]) and positive(remote["ratio_ttft"]) and positive(remote["client_floor_s"])
 
+    many = results["many_users"]
+    assert set(many["bare_padded_batch"]) == {"1", "4", "16"}
+    for variant, protocols in (("batched", {"browser", "gradio_client"}), ("off", {"browser", "gradio_client"})):
+        assert set(many[variant]) == protocols, variant
+        for protocol, levels in many[variant].items():
+            for clients, level in levels.items():
+                assert level["requests"] >= int(clients) and level["tokens"] > 0, (variant, protocol, clients)
+                assert positive(level["aggregate_tokens_per_s"]) and positive(level["per_user_tokens_per_s"])
+                assert 0 < level["ttft_p50_s"] <= level["ttft_p90_s"]
+                assert level["client_cpu_s"] >= 0  # measured in the clients' own process
+    assert set(many["batched"]["browser"]) == {"1", "4", "16"} and set(many["off"]["browser"]) == {"1", "4", "16"}
+    assert positive(many["ratio_aggregate_at_16"]) and positive(many["ratio_alone"])
+    assert (out / "many_users.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
     startup = results["startup"]
     assert startup["tabs"] >= 2 and positive(startup["ratio"])
 
@@ -62,5 +76,5 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert memory["ratio_after_unload_to_baseline"] < 1.5
 
     table = (out / "RESULTS.md").read_text()
-    assert "app / bare" in table and "tokens/s" in table and "served by an engine" in table
+    assert "app / bare" in table and "tokens/s" in table and "Many users" in table and "served by an engine" in table
     assert (out / "latency_ratios.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -140,7 +140,8 @@ def test_stop_closes_the_stream_and_the_engine_aborts(engine: Engine) -> None:
         if len(deltas) == 3:
             stream.abort()
     answer = Answer(deltas)
-    assert deltas[-1].done and len(deltas) <= 5
+    # Deltas that piled up while the loop ran arrive merged, so a few more may come after the abort.
+    assert deltas[-1].done and answer.stats.tokens_out < long_run / 2
     assert any("Stopped" in note for note in answer.notes)
     # The engine gave up the request: a new one is answered at once (transformers serve runs one
     # generation at a time, so it would wait for the rest of the long one otherwise).
@@ -287,12 +288,13 @@ def test_stream_cut_halfway_keeps_the_text(test_models: Path, tmp_path: Path) ->
     try:
         for delta in start(entry, max_new_tokens=CONTEXT_TOKENS - 64):
             deltas.append(delta)
-            if len(deltas) == 2:
+            if len(deltas) == 1:  # at the first text: vLLM would otherwise finish within a second
                 doomed.kill()
     finally:
         doomed.stop()
     answer = Answer(deltas)
-    assert deltas[-1].done and answer.text.startswith(deltas[0].text + deltas[1].text) and deltas[1].text
+    assert deltas[-1].done and deltas[0].text and answer.text.startswith(deltas[0].text)
+    assert answer.stats.tokens_out < CONTEXT_TOKENS - 64, "the answer was cut before its end"
     assert any("was cut after" in note for note in answer.notes)
     assert failure(entry.model_copy(update={"endpoint": entry.endpoint.model_copy(update={"max_retries": 0})})).reason == "unreachable"
 
