@@ -96,8 +96,9 @@ def build(ctx: TabContext) -> None:
 
     task, *others = ctx.tasks
     chat_task = others[0] if others else None
-    default = ctx.default_model(task)
     entries = [*ctx.models(task), *(ctx.models(chat_task) if chat_task else [])]
+    # A catalog may list only chat models here: the default is then a chat model.
+    default = next((m for m in entries if m.default), entries[0]).id
 
     def summarize(text: str, model: str = default, max_new_tokens: int = 128, min_new_tokens: int = 0, num_beams: int = 1,
                   progress: Any = gr.Progress(), request: Any = None) -> Iterator[tuple[str, Any, Any]]:

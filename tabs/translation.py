@@ -124,8 +124,9 @@ def build(ctx: TabContext) -> None:
 
     task, *others = ctx.tasks
     chat_task = others[0] if others else None
-    default = ctx.default_model(task)
     entries = [*ctx.models(task), *(ctx.models(chat_task) if chat_task else [])]
+    # A catalog may list only chat models here: the default is then a chat model.
+    default = next((m for m in entries if m.default), entries[0]).id
 
     def translate(text: str, model: str = default, source_language: str = "", target_language: str = "",
                   max_new_tokens: int = 256, progress: Any = gr.Progress(), request: Any = None) -> Iterator[tuple[str, Any, Any]]:
