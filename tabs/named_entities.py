@@ -28,6 +28,11 @@ STRINGS = {
         "title": "Named entities",
         "text": "Text",
         "aggregation": "Aggregation (how tokens become entities)",
+        "strategy_none": "none (every token)",
+        "strategy_simple": "simple",
+        "strategy_first": "first",
+        "strategy_average": "average",
+        "strategy_max": "max",
         "aggregation_help": (
             "- **none**: one row per token, with its B-/I- tag (`B-PER` begins a person, `I-PER` continues it).\n"
             "- **simple**: neighbouring tokens with the same type join into one entity; its score is their average.\n"
@@ -54,6 +59,11 @@ STRINGS = {
         "title": "개체명 인식",
         "text": "텍스트",
         "aggregation": "묶기 방식 (토큰이 개체가 되는 방법)",
+        "strategy_none": "없음 (토큰마다)",
+        "strategy_simple": "단순",
+        "strategy_first": "첫 토큰",
+        "strategy_average": "평균",
+        "strategy_max": "최댓값",
         "aggregation_help": (
             "- **none**: 토큰마다 한 행, B-/I- 태그 그대로 (`B-PER`는 사람 이름의 시작, `I-PER`는 그 이어짐).\n"
             "- **simple**: 종류가 같은 이웃 토큰을 한 개체로 묶고, 점수는 그 평균입니다.\n"
@@ -140,7 +150,7 @@ def build(ctx: TabContext) -> None:
         with gr.Column():
             text = gr.Textbox(label=TEXTS.ui("text"), lines=4)
             model = model_picker(ctx, task)
-            aggregation = gr.Radio(list(task_logic.AGGREGATIONS), value="simple", label=TEXTS.ui("aggregation"))
+            aggregation = gr.Radio([(TEXTS.ui(f"strategy_{name}"), name) for name in task_logic.AGGREGATIONS], value="simple", label=TEXTS.ui("aggregation"))
             gr.Markdown(TEXTS.ui("aggregation_help"))
             run = gr.Button(COMMON.ui("run"), variant="primary")
         with gr.Column():

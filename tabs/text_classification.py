@@ -37,6 +37,10 @@ STRINGS = {
         "text_pair": "Second text (for pair models: NLI hypothesis, reranker passage)",
         "top_k": "Labels to show (0 = all)",
         "function": "Score function",
+        "choice_auto": "auto (the model's own)",
+        "choice_softmax": "softmax",
+        "choice_sigmoid": "sigmoid",
+        "choice_none": "none (raw logits)",
         "function_info": "auto = what the model was trained with: sigmoid for multi-label and single-score models, softmax otherwise.",
         "scores": "Scores",
         "note": "How the scores were computed",
@@ -61,6 +65,10 @@ STRINGS = {
         "text_pair": "두 번째 텍스트 (쌍 모델용: NLI 가설, 리랭커 문단)",
         "top_k": "보여 줄 레이블 수 (0 = 전부)",
         "function": "점수 함수",
+        "choice_auto": "자동 (모델 기본값)",
+        "choice_softmax": "softmax",
+        "choice_sigmoid": "sigmoid",
+        "choice_none": "없음 (로짓 그대로)",
         "function_info": "auto = 모델이 학습된 방식: 다중 레이블·단일 점수 모델은 sigmoid, 그 밖에는 softmax.",
         "scores": "점수",
         "note": "점수를 계산한 방법",
@@ -155,7 +163,7 @@ def build(ctx: TabContext) -> None:
             model = model_picker(ctx, task)
             with gr.Row():
                 top_k = gr.Slider(0, MAX_TOP_K, value=0, step=1, label=TEXTS.ui("top_k"))
-                function = gr.Radio(list(task_logic.FUNCTIONS), value="auto", label=TEXTS.ui("function"),
+                function = gr.Radio([(TEXTS.ui(f"choice_{name}"), name) for name in task_logic.FUNCTIONS], value="auto", label=TEXTS.ui("function"),
                                     info=TEXTS.ui("function_info"))
             run = gr.Button(COMMON.ui("run"), variant="primary")
         with gr.Column():

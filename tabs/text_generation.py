@@ -242,8 +242,9 @@ def build(ctx: TabContext) -> None:
                     output = gr.Textbox(label=TEXTS.ui("output"), lines=12, interactive=False)
                     stats = gr.Markdown(label=TEXTS.ui("stats"))
                     with gr.Accordion(TEXTS.ui("alternatives"), open=False):
-                        alternatives = gr.Dataframe(headers=[TEXTS.ui(key) for key in TABLE_COLUMNS],
-                                                    label=TEXTS.ui("alternatives"), interactive=False, wrap=True)
+                        # Hidden until the first answer: Gradio does not translate a table's headers in the
+                        # browser, so the handler sends them in the request's language.
+                        alternatives = gr.Dataframe(label=TEXTS.ui("alternatives"), interactive=False, wrap=True, visible=False)
                     completion_examples = gr.Column()
                 with gr.Tab(TEXTS.ui("chat_title")):
                     system_box = gr.Textbox("", label=TEXTS.ui("system_prompt"), lines=2)
@@ -349,6 +350,7 @@ def build(ctx: TabContext) -> None:
     shared = dict(concurrency_limit=concurrent_requests(ctx.models(task), ctx.limits.device), concurrency_id="text_generation")
     completion_inputs = [prompt_box, picker, *settings]
     completion_outputs = [output, stats, code, alternatives]
+    alternatives.change(lambda: gr.update(visible=True), None, alternatives, api_visibility="private", queue=False)
     event = run.click(generate, completion_inputs, completion_outputs, api_name="generate", **shared)
     chat_inputs = [message_box, chatbot, picker, system_box, *settings]
     chat_outputs = [chatbot, preview, chat_stats, code]
