@@ -129,6 +129,13 @@ def _models(page, files: Path) -> None:  # noqa: ANN001
     page.get_by_text("load_seconds").first.wait_for(timeout=60_000)
 
 
+def _first_example(page, files: Path) -> None:  # noqa: ANN001
+    """The course tabs: click the tab's first example, which fills the inputs and runs."""
+    page.locator(".gallery-item, [role=gridcell]").locator("visible=true").first.click()
+    page.wait_for_timeout(500)
+    _wait_idle(page)
+
+
 def expect_value(locator, value: str) -> None:  # noqa: ANN001
     from playwright.sync_api import expect
 
@@ -142,6 +149,10 @@ EXAMPLES = {
     "zero_shot": _zero_shot,
     "visual_qa": _visual_qa,
     "text_generation": _text_generation,
+    "text_classification": _first_example,
+    "named_entities": _first_example,
+    "summarization": _first_example,
+    "translation": _first_example,
     "models": _models,
 }
 
@@ -165,7 +176,8 @@ def test_one_example_runs_on_every_tab(app, browser, example_files: Path, tmp_pa
 
     out = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(locale="en-US", viewport={"width": 1280, "height": 1000})
+    # Wide enough that no tab goes into the tab strip's overflow menu.
+    page = browser.new_page(locale="en-US", viewport={"width": 2400, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(app.url, wait_until="networkidle")

@@ -27,7 +27,7 @@ def wait_for_tab_titles(page, titles: list[str]) -> None:  # noqa: ANN001
 
 
 def test_switching_language_changes_tab_titles_and_messages(app, browser) -> None:  # noqa: ANN001, F811
-    context = browser.new_context(locale="en-US")
+    context = browser.new_context(locale="en-US", viewport={"width": 2400, "height": 900})  # no tab in the overflow menu
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -36,9 +36,9 @@ def test_switching_language_changes_tab_titles_and_messages(app, browser) -> Non
     tabs.first.wait_for(timeout=30_000)
     assert tabs.all_inner_texts() == tab_titles("en")
     # The page's load events set the switch; "networkidle" can come before they are sent.
-    expect(page.get_by_label("English")).to_be_checked(timeout=30_000)
+    expect(page.get_by_label("English", exact=True)).to_be_checked(timeout=30_000)
 
-    page.get_by_label("한국어").check()
+    page.get_by_label("한국어", exact=True).check()
     page.get_by_text("파이프라인 놀이터").first.wait_for(timeout=30_000)
     wait_for_tab_titles(page, tab_titles("ko"))
 
@@ -50,13 +50,13 @@ def test_switching_language_changes_tab_titles_and_messages(app, browser) -> Non
 
     page.reload(wait_until="networkidle")
     wait_for_tab_titles(page, tab_titles("ko"))
-    expect(page.get_by_label("한국어"), "the choice is remembered").to_be_checked(timeout=30_000)
+    expect(page.get_by_label("한국어", exact=True), "the choice is remembered").to_be_checked(timeout=30_000)
     assert not errors, errors
     context.close()
 
 
 def test_a_link_can_choose_the_language(app, browser) -> None:  # noqa: ANN001, F811
-    context = browser.new_context(locale="en-US")
+    context = browser.new_context(locale="en-US", viewport={"width": 2400, "height": 900})  # no tab in the overflow menu
     page = context.new_page()
     page.goto(app.url + "?lang=ko", wait_until="networkidle")
     wait_for_tab_titles(page, tab_titles("ko"))
