@@ -36,6 +36,7 @@ from transformers import (
     NllbTokenizer,
     RobertaConfig,
     RobertaForQuestionAnswering,
+    RobertaForSequenceClassification,
     RobertaTokenizer,
     T5Config,
     T5ForConditionalGeneration,
@@ -130,6 +131,16 @@ def build_bert_ner(out_dir: Path, size: str) -> Path:
     return host.save(out_dir / "bert-ner", BertForTokenClassification(config), tokenizer)
 
 
+def build_electra_ner(out_dir: Path, size: str) -> Path:
+    """An ELECTRA token classifier (the Korean NER entry's class)."""
+    from transformers import ElectraConfig, ElectraForTokenClassification
+
+    tokenizer = wordpiece()
+    config = ElectraConfig(vocab_size=len(tokenizer), embedding_size=32, max_position_embeddings=512, **tiny(),
+                           **host.label_maps(NER_LABELS))
+    return host.save(out_dir / "electra-ner", ElectraForTokenClassification(config), tokenizer)
+
+
 def build_distilbert_ner(out_dir: Path, size: str) -> Path:
     tokenizer = wordpiece()
     model = DistilBertForTokenClassification(distilbert(len(tokenizer), **host.label_maps(NER_LABELS)))
@@ -155,6 +166,15 @@ def build_roberta_qa(out_dir: Path, size: str) -> Path:
     config = RobertaConfig(vocab_size=len(tokenizer), max_position_embeddings=514, **tiny(), pad_token_id=tokenizer.pad_token_id,
                            bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
     return host.save(out_dir / "roberta-qa", RobertaForQuestionAnswering(config), tokenizer)
+
+
+def build_roberta_nli(out_dir: Path, size: str) -> Path:
+    """A RoBERTa sequence classifier (roberta-large-mnli's and go_emotions' class) with NLI labels."""
+    tokenizer = byte_level_tokenizer(RobertaTokenizer, 512)
+    config = RobertaConfig(vocab_size=len(tokenizer), max_position_embeddings=514, **tiny(), pad_token_id=tokenizer.pad_token_id,
+                           bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+                           **host.label_maps(["CONTRADICTION", "NEUTRAL", "ENTAILMENT"]))
+    return host.save(out_dir / "roberta-nli", RobertaForSequenceClassification(config), tokenizer)
 
 
 # ---- sequence to sequence -----------------------------------------------------------------------
@@ -251,8 +271,10 @@ BUILDERS = {
     "xlmr-reranker": build_reranker,
     "bert-ner": build_bert_ner,
     "distilbert-ner": build_distilbert_ner,
+    "electra-ner": build_electra_ner,
     "distilbert-qa": build_distilbert_qa,
     "roberta-qa": build_roberta_qa,
+    "roberta-nli": build_roberta_nli,
     "bart-cnn": build_bart,
     "t5": build_t5,
     "opus-mt-fr-en": build_marian,

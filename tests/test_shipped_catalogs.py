@@ -57,6 +57,23 @@ STAND_INS: dict[str, tuple[str, str]] = {
     "HuggingFaceTB/SmolLM2-360M": ("llama-base", "LlamaForCausalLM"),
     "openai-community/gpt2": ("gpt2", "GPT2LMHeadModel"),
     "meta-llama/Llama-3.1-8B-Instruct": ("llama-chat", "LlamaForCausalLM"),
+    "distilbert/distilbert-base-uncased-finetuned-sst-2-english": ("distilbert-sentiment", "DistilBertForSequenceClassification"),
+    "tabularisai/multilingual-sentiment-analysis": ("distilbert-sentiment", "DistilBertForSequenceClassification"),
+    "FacebookAI/roberta-large-mnli": ("roberta-nli", "RobertaForSequenceClassification"),
+    "SamLowe/roberta-base-go_emotions": ("roberta-nli", "RobertaForSequenceClassification"),
+    "BAAI/bge-reranker-v2-m3": ("xlmr-reranker", "XLMRobertaForSequenceClassification"),
+    "ProsusAI/finbert": ("bert-emotions", "BertForSequenceClassification"),
+    "dslim/bert-base-NER": ("bert-ner", "BertForTokenClassification"),
+    "Davlan/bert-base-multilingual-cased-ner-hrl": ("bert-ner", "BertForTokenClassification"),
+    "Leo97/KoELECTRA-small-v3-modu-ner": ("electra-ner", "ElectraForTokenClassification"),
+    "distilbert/distilbert-base-cased-distilled-squad": ("distilbert-qa", "DistilBertForQuestionAnswering"),
+    "deepset/roberta-base-squad2": ("roberta-qa", "RobertaForQuestionAnswering"),
+    "facebook/bart-large-cnn": ("bart-cnn", "BartForConditionalGeneration"),
+    "sshleifer/distilbart-cnn-12-6": ("bart-cnn", "BartForConditionalGeneration"),
+    "google/flan-t5-small": ("t5", "T5ForConditionalGeneration"),
+    "Helsinki-NLP/opus-mt-fr-en": ("opus-mt-fr-en", "MarianMTModel"),
+    "Helsinki-NLP/opus-mt-ko-en": ("opus-mt-fr-en", "MarianMTModel"),
+    "facebook/nllb-200-distilled-600M": ("nllb", "M2M100ForConditionalGeneration"),
 }
 # Settings that do not change how a model loads or runs (labels and descriptions are kept too).
 _NOT_SETTINGS = ("label", "description", "default", "params")
@@ -167,9 +184,20 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {"audio": str(speech), "image": str(picture), "document": str(page)}
 
 
-def request_for(task: str, document: bool, inputs: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    """The endpoint that serves a task and the inputs of one small request."""
+def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """The endpoint that serves a tab's task and the inputs of one small request."""
     from gradio_client import handle_file
+
+    if tab == "summarization":  # seq2seq models and chat models alike
+        return "/summarize", {"text": "The course teaches transformers. It runs on a laptop. Every tab shows code."}
+    if tab == "translation":
+        return "/translate", {"text": "Ce cours est produit par Hugging Face."}  # each model's own default languages
+    if task == "text-classification":
+        return "/classify_text", {"text": "I've been waiting for a HuggingFace course my whole life."}
+    if task == "token-classification":
+        return "/extract_entities", {"text": "My name is Sylvain and I work at Hugging Face in Brooklyn."}
+    if task == "question-answering":
+        return "/answer_question", {"question": "Where do I work?", "context": "My name is Sylvain and I work at Hugging Face in Brooklyn."}
 
     if task == "automatic-speech-recognition":
         return "/transcribe", {"audio": handle_file(inputs["audio"]), "language": "en", "timestamps": "off"}
@@ -209,7 +237,7 @@ def test_every_shipped_entry_answers_a_request(shipped_app: tuple[RunningApp, li
     running, entries = shipped_app
     client = running.client()
     for tab, entry in entries:
-        api, given = request_for(entry["task"], bool(entry.get("document")), inputs)
+        api, given = request_for(tab, entry["task"], bool(entry.get("document")), inputs)
         result = call(client, api, {**given, "model": entry["label"]})
         assert result is not None and result != (), (tab, entry["label"])
         loaded = {m["label"]: m for m in client.predict(api_name="/loaded_models")}
