@@ -417,13 +417,13 @@ def test_show_code_loads_the_model_as_the_app_did(client, audio_dir: Path, model
 def test_a_catalog_with_one_kind_of_speech_model_starts(test_catalog: Path, test_models: Path, tmp_path: Path, kind: str) -> None:
     import gradio as gr
 
-    from app import build_app
+    from app import build_app, tab_modules
     from playground.catalog import load_catalog
     from playground.model_manager import ModelManager
 
     entries = [{"id": str(test_models / kind), "label": kind, "default": True}]
     catalog = load_catalog(catalog_variant(test_catalog, tmp_path / "models.yaml", models={"speech_to_text": entries}))
-    demo, _ = build_app(catalog, ModelManager(catalog), ["speech_to_text"])
+    demo, _ = build_app(catalog, ModelManager(catalog), tab_modules(["speech_to_text"]))
     assert "/transcribe" in demo.get_api_info()["named_endpoints"]
     whisper_options = [b for b in demo.blocks.values() if isinstance(b, (gr.Radio, gr.Dropdown))
                        and getattr(b.label, "key", None) in ("speech_to_text.task", "speech_to_text.language")]

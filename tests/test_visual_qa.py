@@ -434,7 +434,7 @@ def test_a_catalog_with_some_of_the_tasks_starts_with_the_sub_tabs_it_has(test_c
     import gradio as gr
     import yaml
 
-    from app import build_app
+    from app import build_app, tab_modules
     from conftest import catalog_variant
     from playground.catalog import load_catalog
     from playground.model_manager import ModelManager
@@ -443,7 +443,7 @@ def test_a_catalog_with_some_of_the_tasks_starts_with_the_sub_tabs_it_has(test_c
     for entry in entries:
         entry["id"] = str(test_catalog.parent / entry["id"])
     catalog = load_catalog(catalog_variant(test_catalog, tmp_path / "models.yaml", models={"visual_qa": entries}))
-    demo, _ = build_app(catalog, ModelManager(catalog), ["visual_qa"])
+    demo, _ = build_app(catalog, ModelManager(catalog), tab_modules(["visual_qa"]))
     sub_tabs = {block.id for block in demo.blocks.values() if isinstance(block, gr.Tab)} - {"visual_qa", "models"}
     pictures, documents = bool({VILT, LLAVA} & set(labels)), bool({LAYOUTLM, DONUT} & set(labels))
     assert sub_tabs == {name for name, shown in (("image", pictures), ("document", documents)) if shown}
