@@ -126,7 +126,9 @@ def test_dataset_progress_reaches_the_browser(course_app, tmp_path) -> None:
     messages = queue_messages(course_app.url, "/classify_dataset",
                               [upload(course_app.url, path), "", SENTIMENT, "auto"])
     descriptions = [unit["desc"] for m in messages if m.get("msg") == "progress" for unit in m["progress_data"] or []]
-    assert "Rows 0/50" in descriptions and "Rows 48/50" in descriptions and "Rows 50/50" in descriptions
+    rows = [int(d.split()[1].split("/")[0]) for d in descriptions if d.startswith("Rows ")]
+    # Gradio may merge updates that come close together; the count starts at 0, grows, and ends at 50.
+    assert rows[0] == 0 and rows[-1] == 50 and len(rows) >= 3 and rows == sorted(rows), descriptions
     assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"]
 
 
