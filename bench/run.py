@@ -1,6 +1,6 @@
 """Run every benchmark once and write results.json, RESULTS.md, latency_ratios.png and many_users.png.
 
-    python -m bench.run            # real-size models (.cache/bench-models), about 7 minutes on 2 CPU cores
+    python -m bench.run            # real-size models (.cache/bench-models), about 25 minutes on 2 CPU cores
     python -m bench.run --smoke    # tiny models, a few calls each, under a minute (bench/out/smoke)
 """
 
