@@ -8,12 +8,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import OFFLINE_ENV, ROOT, free_port
+from bench.common import OFFLINE_ENV, ROOT, free_port, wait_for_page
 
 VLLM_PYTHON = ROOT / ".cache" / "vllm-venv" / "bin" / "python"
 CONTEXT_TOKENS = 1024  # the llama-hd64 test model's max_position_embeddings
@@ -64,20 +62,15 @@ class Engine:
 
 
 def wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout: float) -> None:
-    """Until GET url answers 200 (raising with the log's tail if the process exits or time runs out)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGKILL)  # the server and any children it started
-    process.wait()
-    raise RuntimeError(f"{url} not healthy within {timeout} s:\n{log_path.read_text(errors='replace')[-3000:]}")
+    """Until GET url answers 200 (bench.common.wait_for_page); an engine that never does is killed
+    with any children it started before the error is raised."""
+    try:
+        wait_for_page(url, process, timeout, log_path)
+    except RuntimeError:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        raise
 
 
 def start_transformers_serve(model_dir: Path, log_dir: Path, name: str = "transformers-serve", timeout: float = 180) -> Engine:

@@ -19,6 +19,7 @@ import yaml
 
 from bench.common import Server, Settings, app_command, ratio, say, timed
 from bench.engines import Engine, start_transformers_serve
+from bench.generation import app_run
 from bench.inputs import PROMPT
 
 TTFT_MARGIN_S = 0.050
@@ -35,18 +36,6 @@ def engine_run(client: Any, engine: Engine, new_tokens: int) -> tuple[float, flo
     for chunk in stream:
         if chunk.choices and chunk.choices[0].text and first is None:
             first = time.perf_counter() - start
-    end = time.perf_counter() - start
-    return first if first is not None else end, end
-
-
-def app_run(client: Any, new_tokens: int) -> tuple[float, float]:
-    start = time.perf_counter()
-    job = client.submit(PROMPT, LABEL, new_tokens, 0.7, 0.95, 50, 1.0, False, 0, "", api_name="/generate")
-    first = None
-    for output in job:
-        if output[0] and first is None:
-            first = time.perf_counter() - start
-    job.result()
     end = time.perf_counter() - start
     return first if first is not None else end, end
 
@@ -70,12 +59,12 @@ def measure(models: Path, settings: Settings, work: Path) -> dict[str, Any]:
             client = app.client()
             n = settings.new_tokens
             engine_run(direct, engine, n)
-            app_run(client, n)  # warm-ups: the first request of each pays for connections and caches
+            app_run(client, n, LABEL)  # warm-ups: the first request of each pays for connections and caches
             runs: dict[str, list[tuple[float, float]]] = {"engine_client": [], "app": []}
             floor: list[float] = []
             for _ in range(settings.generation_runs):
                 runs["engine_client"].append(engine_run(direct, engine, n))
-                runs["app"].append(app_run(client, n))
+                runs["app"].append(app_run(client, n, LABEL))
                 floor += [timed(lambda: client.predict(api_name="/loaded_models")) for _ in range(3)]
     finally:
         engine.stop()

@@ -4,7 +4,7 @@ Every text-generation engine implements `GenerationEngine` (the in-process engin
 `playground.local_generation`, the batching scheduler in `playground.batched_generation`, and remote
 OpenAI-compatible servers), so the text-generation tab talks to all of them the same way:
 
-    engine = engine_for(loaded)                      # playground.generation_engines
+    engine = engine_for(loaded, budget_gb)           # playground.generation_engines
     stream = engine.start(checked_request(...))      # raises UserError for bad input, before any work
     for delta in stream:                             # GenerationDelta: text, alternatives, stats, notes
         ...

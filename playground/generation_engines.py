@@ -65,7 +65,7 @@ def _new_engine(loaded: Any, memory_budget_gb: float | None) -> GenerationEngine
     return LocalEngine(loaded)
 
 
-def engine_for(loaded: Any, memory_budget_gb: float | None = None) -> GenerationEngine:
+def engine_for(loaded: Any, memory_budget_gb: float | None) -> GenerationEngine:
     """The engine serving `loaded` (a LoadedModel of a text-generation entry); `memory_budget_gb` is
     the catalog's, which also bounds a batch's KV cache."""
     with _lock:

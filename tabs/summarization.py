@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from playground.errors import guarded
+from playground.generation_engines import engine_for
 from playground.inputs import whole_number_in_range
 from playground.snippets import from_pretrained_kwargs
 from playground.tasks import seq2seq
@@ -144,9 +145,11 @@ def build(ctx: TabContext) -> None:
         prompt = seq2seq.CHAT_PROMPTS[task].format(text=text)
         request = seq2seq.chat_request(prompt, most)
         note = TEXTS.get("chat_prompt", lang, label=loaded.entry.label) + "\n\n```text\n" + prompt + "\n```"
-        code = seq2seq.chat_snippet(loaded, request)
+        # The same engine as the text-generation tab's (batched with its requests, under the same budget).
+        engine = engine_for(loaded, ctx.limits.memory_budget_gb)
+        code = engine.snippet(request)
         unchanged, summary = gr.skip(), ""
-        for count, summary in enumerate(seq2seq.stream_chat(loaded, request)):
+        for count, summary in enumerate(seq2seq.stream_chat(engine, request)):
             yield summary, unchanged if count else note, unchanged if count else code
         yield summary, note, code
 

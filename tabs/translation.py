@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from playground.errors import guarded
+from playground.generation_engines import engine_for
 from playground.inputs import whole_number_in_range
 from playground.snippets import from_pretrained_kwargs
 from playground.tasks import seq2seq
@@ -180,9 +181,11 @@ def build(ctx: TabContext) -> None:
                                                    text=text)
         request = seq2seq.chat_request(prompt, most)
         note = TEXTS.get("chat_prompt", lang, label=loaded.entry.label) + "\n\n```text\n" + prompt + "\n```"
-        code = seq2seq.chat_snippet(loaded, request)
+        # The same engine as the text-generation tab's (batched with its requests, under the same budget).
+        engine = engine_for(loaded, ctx.limits.memory_budget_gb)
+        code = engine.snippet(request)
         unchanged, translation = gr.skip(), ""
-        for count, translation in enumerate(seq2seq.stream_chat(loaded, request)):
+        for count, translation in enumerate(seq2seq.stream_chat(engine, request)):
             yield translation, unchanged if count else note, unchanged if count else code
         yield translation, note, code
 

@@ -289,17 +289,9 @@ def chat_request(prompt: str, max_new_tokens: int) -> Any:
     return checked_request(messages=[{"role": "user", "content": prompt}], max_new_tokens=max_new_tokens, do_sample=False)
 
 
-def stream_chat(loaded: Any, request: Any) -> Iterator[str]:
-    """Yield the chat model's answer so far, through the engine that serves the loaded model."""
-    from playground.generation_engines import engine_for
-
+def stream_chat(engine: Any, request: Any) -> Iterator[str]:
+    """Yield a chat model's answer so far, through the generation engine that serves it."""
     text = ""
-    for delta in engine_for(loaded).start(request):
+    for delta in engine.start(request):
         text += delta.text
         yield text
-
-
-def chat_snippet(loaded: Any, request: Any) -> str:
-    from playground.generation_engines import engine_for
-
-    return engine_for(loaded).snippet(request)
