@@ -60,7 +60,6 @@ class LoadedModel:
     resident_bytes: int
     load_seconds: float
     device_map: dict[str, Any] | None
-    slots: threading.Semaphore = field(repr=False)
     # The keyword arguments pipeline() (or the adapter) was given, dtype as a string: what "show
     # code" reproduces (playground.snippets.snippet_load_kwargs).
     load_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -241,7 +240,6 @@ class ModelManager:
             resident_bytes=resident,
             load_seconds=elapsed,
             device_map=dict(device_map) if device_map else None,
-            slots=threading.Semaphore(entry.concurrency),
             load_kwargs=load_kwargs,
         )
 
