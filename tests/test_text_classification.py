@@ -127,8 +127,9 @@ def test_dataset_progress_reaches_the_browser(course_app, tmp_path) -> None:
                               [upload(course_app.url, path), "", SENTIMENT, "auto"])
     descriptions = [unit["desc"] for m in messages if m.get("msg") == "progress" for unit in m["progress_data"] or []]
     rows = [int(d.split()[1].split("/")[0]) for d in descriptions if d.startswith("Rows ")]
-    # Gradio may merge updates that come close together; the count starts at 0, grows, and ends at 50.
-    assert rows[0] == 0 and rows[-1] == 50 and len(rows) >= 3 and rows == sorted(rows), descriptions
+    # Gradio sends the latest progress every 0.1 s, so quick batches merge: the count the browser sees
+    # only grows, and ends at the row count.
+    assert rows and rows[-1] == 50 and rows == sorted(rows), descriptions
     assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"]
 
 
