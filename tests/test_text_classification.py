@@ -127,9 +127,10 @@ def test_dataset_progress_reaches_the_browser(course_app, tmp_path) -> None:
                               [upload(course_app.url, path), "", SENTIMENT, "auto"])
     descriptions = [unit["desc"] for m in messages if m.get("msg") == "progress" for unit in m["progress_data"] or []]
     rows = [int(d.split()[1].split("/")[0]) for d in descriptions if d.startswith("Rows ")]
-    # Gradio sends the latest progress every 0.1 s, so quick batches merge: the count the browser sees
-    # only grows, and ends at the row count.
-    assert rows and rows[-1] == 50 and rows == sorted(rows), descriptions
+    # Gradio samples the latest progress every 0.1 s (the first and last batches may fall between two
+    # samples): the browser sees row counts of this file that only grow.
+    assert rows and rows == sorted(rows) and all(0 <= row <= 50 for row in rows), descriptions
+    assert all(d.endswith("/50") for d in descriptions if d.startswith("Rows ")), descriptions
     assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"]
 
 
