@@ -129,15 +129,43 @@ def recording_processor(recorder: AlternativesRecorder) -> Any:
 
 # ---- one request's text stream ------------------------------------------------------------------
 
-def _text_streamer_class() -> type:
-    from transformers import TextStreamer
+class IncrementalText:
+    """The text of a growing token sequence, released token by token as soon as it is final (TGI's and
+    vLLM's method): decode a short window ending before the new token and the same window with it;
+    the difference is new text unless it ends in an incomplete UTF-8 character. transformers'
+    TextStreamer waits for a space instead, which holds a word's first tokens back: on a busy batch
+    that is a second or more before the first text shows."""
 
-    return TextStreamer
+    def __init__(self, tokenizer: Any):
+        self.tokenizer = tokenizer
+        self.ids: list[int] = []
+        self.prefix = 0  # the window starts here (a token or so before the unread ones, for context)
+        self.read = 0  # tokens before this are shown
+
+    def _decode(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=True)
+
+    def add(self, token_id: int) -> str:
+        """Append a token; the text it completes (often "", e.g. half a multi-byte character)."""
+        self.ids.append(token_id)
+        return self._release(final=False)
+
+    def flush(self) -> str:
+        """What is still held back (an incomplete character at the very end)."""
+        return self._release(final=True)
+
+    def _release(self, final: bool) -> str:
+        before = self._decode(self.ids[self.prefix:self.read])
+        now = self._decode(self.ids[self.prefix:])
+        if len(now) <= len(before) or (now.endswith("\ufffd") and not final):
+            return ""
+        self.prefix, self.read = self.read, len(self.ids)
+        return now[len(before):]
 
 
 class RequestProgress:
-    """Turns one request's generated tokens into deltas on its stream: text decoded word by word as
-    transformers' TextStreamer does, cut at the first stop string, the teaching table's new rows, and
+    """Turns one request's generated tokens into deltas on its stream: text decoded token by token
+    (IncrementalText), cut at the first stop string, the teaching table's new rows, and
     running stats. Engines call `token(id)` per generated token and `end()` once."""
 
     def __init__(self, stream: GenerationStream, tokenizer: Any, request: GenerationRequest, tokens_in: int,
@@ -151,13 +179,7 @@ class RequestProgress:
         self.recorder = AlternativesRecorder(tokenizer) if request.record_alternatives else None
         self._rows_sent = 0
         self._notes = notes
-        progress = self
-
-        class Decoder(_text_streamer_class()):  # type: ignore[misc]
-            def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
-                progress._show(progress.cut.feed(text))
-
-        self.decoder = Decoder(tokenizer, skip_prompt=False, skip_special_tokens=True)
+        self.text = IncrementalText(tokenizer)
 
     @property
     def stopped(self) -> bool:
@@ -171,17 +193,14 @@ class RequestProgress:
                                elapsed_s=now - self.stream.started, batch_size=self.batch_size)
 
     def token(self, token_id: int) -> None:
-        import torch
-
         self.tokens_out += 1
         if self.first_token_at is None:
             self.first_token_at = time.perf_counter()
-        self.decoder.put(torch.tensor([token_id]))
+        self._show(self.cut.feed(self.text.add(token_id)))
 
     def end(self, notes: tuple[Message, ...] = ()) -> None:
         """All tokens are in: show the rest of the text and finish the stream."""
-        self.decoder.end()
-        self._show(self.cut.flush(), force=True)
+        self._show(self.cut.feed(self.text.flush()) + self.cut.flush(), force=True)
         self.stream.finish(self.stats(), notes)
 
     def _show(self, text: str, force: bool = False) -> None:
