@@ -191,7 +191,7 @@ def build(ctx: TabContext) -> None:
         return system_info(manager), catalog_view(request)
 
     def generation_activity(request: Any = None) -> dict[str, Any]:
-        """Every engine in use (local, batched and remote text generation, remote speech to text): its model, how it runs (a remote one's endpoint URL), the requests running and waiting, and for remote engines the requests answered and the last error."""
+        """Every engine in use, local or remote: its model, how it runs (an endpoint URL), requests running and waiting; remote ones' answered and last error."""
         return generation_activity_table(request_language(request))
 
     with gr.Row():
