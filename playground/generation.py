@@ -70,6 +70,8 @@ STRINGS = {
         "activity_running": "running",
         "activity_waiting": "waiting",
         "activity_peak": "most requests in one forward pass",
+        "activity_served": "answered",
+        "activity_last_error": "last error",
     },
     "ko": {
         "empty_prompt": "프롬프트를 입력해 주세요.",
@@ -102,6 +104,8 @@ STRINGS = {
         "activity_running": "실행 중",
         "activity_waiting": "대기 중",
         "activity_peak": "한 번의 순전파에 함께한 최대 요청 수",
+        "activity_served": "응답한 요청",
+        "activity_last_error": "마지막 오류",
     },
 }
 TEXTS = Texts("generation", STRINGS)
@@ -397,8 +401,13 @@ class EngineActivity:
     running: int
     waiting: int
     max_batch_size: int = 1
-    # The largest number of requests that shared one forward pass so far.
-    peak_batch_size: int = 0
+    # The largest number of requests that shared one forward pass so far (None: the app cannot see
+    # it, as for a remote engine, which batches on its own server).
+    peak_batch_size: int | None = 0
+    # Requests answered so far and the last failure (remote engines, where they say how the endpoint
+    # is doing; None where an engine does not count them).
+    served: int | None = None
+    last_error: Message | None = None
 
 
 class GenerationEngine(ABC):

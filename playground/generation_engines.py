@@ -1,17 +1,18 @@
-"""Which generation engine serves a loaded model, one engine per loaded model, and what they all do.
+"""Which engine serves a model, one engine per model, and what they all do: one registry.
 
 `engine_for(loaded)` gives the engine for a LoadedModel from the manager (created on first use, closed
 when the manager unloads the model, which fails its running and waiting requests with a message):
 the batching scheduler (playground.batched_generation) when the entry's `max_batch_size` allows more
 than one request per forward pass, else the in-process engine running one `generate()` per request
-(playground.local_generation). `generation_activity()` lists every engine's running and waiting
-requests for the Models view.
+(playground.local_generation). `remote_engine_for(entry)` and `remote_transcriber_for(entry)` give the
+engines for a catalog entry served by an endpoint (playground.remote_engine), kept per endpoint and
+model. `generation_activity()` lists what every one of them is doing, for the Models view.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from playground.generation import TEXTS, EngineActivity, GenerationEngine, pick, unloaded_message
 
@@ -23,8 +24,9 @@ CPU_KV_CACHE_MB, GPU_KV_CACHE_MB = 1024, 4096
 MIN_KV_CACHE_MB = 64
 
 _lock = threading.Lock()
-# LoadedModel cache key -> (the LoadedModel it serves, its engine).
-_engines: dict[str, tuple[Any, GenerationEngine]] = {}
+# Every engine in use: ("local", LoadedModel cache key), ("remote", url, model id) or
+# ("transcription", url, model id) -> (what it serves: the LoadedModel or the catalog entry, the engine).
+_engines: dict[tuple[str, ...], tuple[Any, Any]] = {}
 
 
 def batching_limits(loaded: Any, memory_budget_gb: float | None = None) -> tuple[int, int]:
@@ -68,34 +70,63 @@ def _new_engine(loaded: Any, memory_budget_gb: float | None) -> GenerationEngine
 def engine_for(loaded: Any, memory_budget_gb: float | None) -> GenerationEngine:
     """The engine serving `loaded` (a LoadedModel of a text-generation entry); `memory_budget_gb` is
     the catalog's, which also bounds a batch's KV cache."""
+    key = ("local", loaded.key)
     with _lock:
-        current = _engines.get(loaded.key)
+        current = _engines.get(key)
         if current is not None and current[0] is loaded:
             return current[1]
         engine = _new_engine(loaded, memory_budget_gb)
-        _engines[loaded.key] = (loaded, engine)
+        _engines[key] = (loaded, engine)
 
     def close() -> None:
         with _lock:
-            if _engines.get(loaded.key, (None,))[0] is loaded:
-                del _engines[loaded.key]
+            if _engines.get(key, (None,))[0] is loaded:
+                del _engines[key]
         engine.close(unloaded_message(loaded.entry.label))
 
     loaded.on_unload.append(close)
     return engine
 
 
+def _kept_for_entry(kind: str, entry: Any, make: Callable[[Any], Any]) -> Any:
+    """The registry's engine of `kind` for a catalog entry with an endpoint; a new one when the entry
+    changed (the old one finishes what it runs)."""
+    key = (kind, entry.endpoint.url, entry.id)
+    with _lock:
+        current = _engines.get(key)
+        if current is None or current[0] != entry:
+            current = _engines[key] = (entry, make(entry))
+        return current[1]
+
+
+def remote_engine_for(entry: Any) -> GenerationEngine:
+    """The generation engine for a catalog entry served by an endpoint (one per endpoint and model)."""
+    from playground.remote_engine import RemoteEngine
+
+    return _kept_for_entry("remote", entry, RemoteEngine)
+
+
+def remote_transcriber_for(entry: Any) -> Any:
+    """The RemoteTranscriber for a speech entry served by an endpoint (one per endpoint and model)."""
+    from playground.remote_engine import RemoteTranscriber
+
+    return _kept_for_entry("transcription", entry, RemoteTranscriber)
+
+
 def generation_activity() -> list[EngineActivity]:
-    """What each loaded generation model is doing: requests running and waiting."""
+    """What every engine in use is doing: local, batched and remote generation, remote transcription."""
     with _lock:
         engines = [engine for _, engine in _engines.values()]
     return [engine.activity() for engine in engines]
 
 
-ACTIVITY_COLUMNS = ("activity_model", "activity_engine", "activity_running", "activity_waiting", "activity_peak")
+ACTIVITY_COLUMNS = ("activity_model", "activity_engine", "activity_running", "activity_waiting", "activity_peak",
+                    "activity_served", "activity_last_error")
 
 
 def generation_activity_table(lang: str) -> dict[str, Any]:
-    """generation_activity() as a table (headers in `lang`), for the Models view."""
-    rows = [[a.model, pick(a.engine, lang), a.running, a.waiting, a.peak_batch_size] for a in generation_activity()]
+    """generation_activity() as a table (headers and engine descriptions in `lang`), for the Models view;
+    a blank cell is a figure the engine does not have (a remote server's batches)."""
+    rows = [[a.model, pick(a.engine, lang), a.running, a.waiting, a.peak_batch_size, a.served,
+             pick(a.last_error, lang) if a.last_error else None] for a in generation_activity()]
     return {"headers": [TEXTS.get(key, lang) for key in ACTIVITY_COLUMNS], "data": rows}

@@ -4,13 +4,18 @@ vLLM, TGI, SGLang, `transformers serve`, Hugging Face Inference Endpoints and In
 speak it. A catalog entry with an `endpoint:` block (playground.catalog.Endpoint) is served from here
 instead of being loaded by the model manager:
 
-- `RemoteEngine` (playground.generation's interface; `remote_engine_for(entry)`) streams a completion
-  (`/v1/completions`) or a chat answer (`/v1/chat/completions`) with the request's options, the top
-  alternatives per token where the server returns logprobs, and the stats (time to first token,
-  tokens/s, the server's token counts; the endpoint and model in `describe()`). Abort (Stop) closes
-  the HTTP stream, which makes the engine abort the request.
-- `transcribe` runs `/v1/audio/transcriptions` or `/translations` and returns the ASR pipeline's
-  result shape (`text`, `chunks` with timestamps), so the speech tab treats both alike.
+- `RemoteEngine` (playground.generation's interface) streams a completion (`/v1/completions`) or a
+  chat answer (`/v1/chat/completions`) with the request's options, the top alternatives per token
+  where the server returns logprobs, and the stats (time to first token, tokens/s, the server's token
+  counts; the endpoint and model in `describe()`). Abort (Stop) closes the HTTP stream, which makes
+  the engine abort the request.
+- `audio_request` maps the speech tab's options onto `/v1/audio/transcriptions` or `/translations`
+  (and names those the API has no field for); `RemoteTranscriber.transcribe` sends it and returns the
+  answer in the ASR pipeline's terms (`text`, `chunks` with timestamps), so the speech tab treats both
+  alike.
+- Both engines report their activity (requests running, answered, the last failure); the one
+  registry of engines in use is playground.generation_engines (`remote_engine_for`,
+  `remote_transcriber_for`).
 - `endpoint_health` / `remote_health` ask `/v1/models` whether each remote model is served.
 
 Every failure becomes a RemoteError whose message says what happened and what to do, in every UI
@@ -43,7 +48,7 @@ from playground.generation import (
     Message,
     StopCut,
 )
-from playground.texts import DEFAULT_LANGUAGE, Texts
+from playground.texts import DEFAULT_LANGUAGE, LocalizedError, Texts
 
 # The key the client sends when the catalog names no key variable: the client needs one, and servers
 # that check no key ignore it (vLLM's documentation uses the same word).
@@ -95,6 +100,8 @@ STRINGS = {
         ),
         "server_error": "{url} failed while answering (HTTP {status}): {detail}",
         "empty_audio_answer": "{url} returned no transcript.",
+        "engine_remote": "remote: {url}",
+        "engine_remote_transcription": "remote speech to text: {url}",
         "health_ok": "served",
         "health_not_listed": "not in the server's /v1/models (it serves: {served})",
         "health_down": "unreachable: {detail}",
@@ -136,6 +143,8 @@ STRINGS = {
         ),
         "server_error": "{url}이(가) 응답하다 실패했습니다 (HTTP {status}): {detail}",
         "empty_audio_answer": "{url}이(가) 받아쓰기 결과를 돌려주지 않았습니다.",
+        "engine_remote": "원격: {url}",
+        "engine_remote_transcription": "원격 음성 인식: {url}",
         "health_ok": "서비스 중",
         "health_not_listed": "서버의 /v1/models에 없음 (서비스 중인 모델: {served})",
         "health_down": "연결 불가: {detail}",
@@ -389,6 +398,8 @@ class RemoteEngine(GenerationEngine):
         self._lock = threading.Lock()
         self._running: set[GenerationStream] = set()
         self._closed: Message | None = None
+        self._served = 0
+        self._last_error: Message | None = None
 
     def start(self, request: GenerationRequest) -> GenerationStream:
         api_key(self.entry)  # a missing key is the caller's to fix, before any work
@@ -409,10 +420,11 @@ class RemoteEngine(GenerationEngine):
         return generation_snippet(self.entry, request)
 
     def activity(self) -> EngineActivity:
+        # Nothing waits here: the server queues and batches (the app cannot see its batches).
         with self._lock:
-            running = len(self._running)
-        return EngineActivity(model=self.entry.label, engine=f"remote {_endpoint(self.entry).url}", running=running,
-                              waiting=0, max_batch_size=self.entry.concurrency, peak_batch_size=0)
+            return EngineActivity(model=self.entry.label, engine=TEXTS.render("engine_remote", url=_endpoint(self.entry).url),
+                                  running=len(self._running), waiting=0, max_batch_size=self.entry.concurrency,
+                                  peak_batch_size=None, served=self._served, last_error=self._last_error)
 
     def close(self, reason: Message | None = None) -> None:
         with self._lock:
@@ -422,17 +434,26 @@ class RemoteEngine(GenerationEngine):
             stream.abort()
 
     def _run(self, request: GenerationRequest, stream: GenerationStream) -> None:
+        # The request leaves the activity before its stream ends, so a caller that has its answer
+        # never sees it running.
         try:
-            read_stream(self.entry, request, stream)
+            stats, notes = read_stream(self.entry, request, stream)
         except BaseException as exc:  # the caller re-raises it as a message
-            stream.fail(exc)
-        finally:
             with self._lock:
                 self._running.discard(stream)
+                self._last_error = failure_message(exc)
+            stream.fail(exc)
+            return
+        with self._lock:
+            self._running.discard(stream)
+            self._served += 1
+        stream.finish(stats, notes)
 
 
-def read_stream(entry: ModelEntry, request: GenerationRequest, stream: GenerationStream) -> None:
-    """Send `request` to the entry's endpoint and feed `stream` with its deltas, then finish it.
+def read_stream(entry: ModelEntry, request: GenerationRequest, stream: GenerationStream
+                ) -> tuple[GenerationStats, tuple[Message, ...]]:
+    """Send `request` to the entry's endpoint and feed `stream` with its deltas; returns the final
+    stats and notes, which the caller finishes the stream with.
 
     Stats: time to first token, and the server's own token counts (stream pieces when it sends none).
     A stream cut after some text ends normally with the text so far and a note; before any text it
@@ -507,7 +528,7 @@ def read_stream(entry: ModelEntry, request: GenerationRequest, stream: Generatio
         ending.append(TEXTS.render("no_usage"))
     if request.record_alternatives and not logprobs_seen:
         ending.append(TEXTS.render("no_logprobs"))
-    stream.finish(stats(), tuple(ending))
+    return stats(), tuple(ending)
 
 
 def _cut_detail(exc: BaseException) -> str:
@@ -515,72 +536,156 @@ def _cut_detail(exc: BaseException) -> str:
     return detail[:160]
 
 
-_engines: dict[tuple[str, str], RemoteEngine] = {}
-_engines_lock = threading.Lock()
-
-
-def remote_engine_for(entry: ModelEntry) -> RemoteEngine:
-    """The engine for a catalog entry with an endpoint (one per endpoint and model, kept)."""
-    key = (_endpoint(entry).url, entry.id)
-    with _engines_lock:
-        engine = _engines.get(key)
-        if engine is None or engine.entry != entry:
-            engine = _engines[key] = RemoteEngine(entry)
-        return engine
-
-
 # ---- speech to text -----------------------------------------------------------------------------
 
+TRANSCRIPTIONS, TRANSLATIONS = "/v1/audio/transcriptions", "/v1/audio/translations"
 
-def transcribe(entry: ModelEntry, audio_path: str | Path, task: str = "transcribe", language: str | None = None,
-               timestamps: str = "segment") -> dict[str, Any]:
-    """Transcribe (or translate to English) an audio file on the entry's endpoint.
 
-    Asks for `verbose_json` with segment or word timestamps; returns the ASR pipeline's shape:
-    {"text", "chunks": [{"timestamp": (start, end), "text"}], "language", "timestamps_given"}. Servers
-    that return only text (as `transformers serve` does) give no chunks and timestamps_given False."""
+@dataclass(frozen=True)
+class AudioRequest:
+    """The speech tab's options mapped onto the OpenAI audio API.
+
+    `arguments` are the client call's keyword arguments besides the file (exactly what is sent);
+    `timestamps` is the granularity asked for ("off", "segment" or "word"); `unmapped` names the
+    options the route has no field for, which the server therefore never sees ("language": the
+    translation route takes none; "word_timestamps": it gives segments only); `refused` the fields the
+    server refused, dropped from `arguments` (e.g. `transformers serve` refuses timestamp_granularities)."""
+
+    route: str
+    arguments: dict[str, Any]
+    timestamps: str
+    unmapped: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
+
+    @property
+    def translate(self) -> bool:
+        return self.route == TRANSLATIONS
+
+
+def audio_request(entry: ModelEntry, task: str = "transcribe", language: str | None = None,
+                  timestamps: str = "segment") -> AudioRequest:
+    """The audio API call for the tab's task, language (a code, None for auto-detect) and timestamps.
+
+    The answer is always asked for as `verbose_json`: it carries the segments and the language the
+    server heard; word timestamps need `timestamp_granularities` (transcription route only). The
+    fields an endpoint refused before are left out (and named in `refused`)."""
+    endpoint = _endpoint(entry)
+    translate = task == "translate"
+    route = TRANSLATIONS if translate else TRANSCRIPTIONS
+    unmapped: list[str] = []
+    if translate and language:
+        unmapped.append("language")
+    if translate and timestamps == "word":
+        unmapped.append("word_timestamps")
+        timestamps = "segment"
+    arguments: dict[str, Any] = {"model": entry.id, "response_format": "verbose_json"}
+    if language and not translate:
+        arguments["language"] = language
+    if timestamps != "off" and not translate:
+        arguments["timestamp_granularities"] = ["word", "segment"] if timestamps == "word" else ["segment"]
+    refused = _refused.get((endpoint.url, entry.id, route), set()) & set(arguments)
+    for name in refused:
+        del arguments[name]
+    return AudioRequest(route, arguments, timestamps, tuple(unmapped), tuple(sorted(refused)))
+
+
+@dataclass(frozen=True)
+class RemoteTranscript:
+    """What the endpoint answered, in the ASR pipeline's terms, and the request that got the answer."""
+
+    text: str
+    chunks: list[dict[str, Any]]  # [{"timestamp": (start, end), "text"}], words or segments
+    language: str | None  # the language the server says it heard (verbose_json only)
+    timestamps_given: bool
+    word_rows: bool  # the chunks are single words (word timestamps), which subtitles group into cues
+    request: AudioRequest  # as finally sent (after any refused field was dropped)
+
+    def result(self) -> dict[str, Any]:
+        """The ASR pipeline's result shape, so the tab treats local and remote answers alike."""
+        return {"text": self.text, "chunks": self.chunks}
+
+
+def send_audio(entry: ModelEntry, audio_path: str | Path, request: AudioRequest) -> RemoteTranscript:
+    """Send an audio file to the entry's endpoint as `request` says.
+
+    A 400/422 naming one of the optional fields is sent once more without it (nothing ran), and the
+    endpoint is remembered as refusing it. Servers that answer with text only (as `transformers serve`
+    does) give no chunks and timestamps_given False."""
     endpoint = _endpoint(entry)
     client = client_for(entry)
-    translate = task == "translate"
-    route = "/v1/audio/translations" if translate else "/v1/audio/transcriptions"
-    arguments: dict[str, Any] = {"model": entry.id, "response_format": "verbose_json"}
-    if not translate:
-        if language:
-            arguments["language"] = language
-        if timestamps in ("segment", "word"):
-            arguments["timestamp_granularities"] = ["word", "segment"] if timestamps == "word" else ["segment"]
-    remembered = (endpoint.url, entry.id, route)
-    for name in _refused.get(remembered, set()):
-        arguments.pop(name, None)
-    api = client.audio.translations if translate else client.audio.transcriptions
+    api = client.audio.translations if request.translate else client.audio.transcriptions
     for attempt in range(2):
         try:
             with open(audio_path, "rb") as audio:
-                result = api.create(file=audio, **arguments)
+                result = api.create(file=audio, **request.arguments)
             break
         except Exception as exc:  # explained, or re-raised when it is not the client's
-            refused = _refused_fields(exc, set(arguments) & set(AUDIO_OPTIONAL_FIELDS))
-            if attempt == 0 and refused:  # e.g. `transformers serve` refuses timestamp_granularities
-                _refused.setdefault(remembered, set()).update(refused)
-                arguments = {name: value for name, value in arguments.items() if name not in refused}
+            refused = _refused_fields(exc, set(request.arguments) & set(AUDIO_OPTIONAL_FIELDS))
+            if attempt == 0 and refused:
+                _refused.setdefault((endpoint.url, entry.id, request.route), set()).update(refused)
+                request = AudioRequest(request.route, {k: v for k, v in request.arguments.items() if k not in refused},
+                                       request.timestamps, request.unmapped, tuple(sorted({*request.refused, *refused})))
                 continue
-            raise explain(exc, entry, route) from None
+            raise explain(exc, entry, request.route) from None
     text = getattr(result, "text", None)
     if text is None and isinstance(result, str):
         text = result
     if text is None:
         raise RemoteError("server_error", "empty_audio_answer", url=endpoint.url)
-    source = (getattr(result, "words", None) if timestamps == "word" else None) or getattr(result, "segments", None) or []
+    words = (getattr(result, "words", None) or []) if request.timestamps == "word" else []
+    source = (words or getattr(result, "segments", None) or []) if request.timestamps != "off" else []
     chunks = [
         {"timestamp": (float(_field(item, "start")), float(_field(item, "end"))), "text": str(_field(item, "word") or _field(item, "text") or "")}
         for item in source
         if _field(item, "start") is not None and _field(item, "end") is not None
     ]
-    return {"text": text.strip(), "chunks": chunks, "language": getattr(result, "language", None), "timestamps_given": bool(chunks)}
+    return RemoteTranscript(text.strip(), chunks, getattr(result, "language", None), bool(chunks),
+                            bool(words) and bool(chunks), request)
 
 
 def _field(item: Any, name: str) -> Any:
     return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+class RemoteTranscriber:
+    """Speech to text on an entry's endpoint, with its activity for the Models view (requests
+    running, answered, the last failure). The server queues; nothing waits here."""
+
+    def __init__(self, entry: ModelEntry):
+        self.entry = entry
+        self._lock = threading.Lock()
+        self._running = 0
+        self._served = 0
+        self._last_error: Message | None = None
+
+    def transcribe(self, audio_path: str | Path, request: AudioRequest) -> RemoteTranscript:
+        with self._lock:
+            self._running += 1
+        try:
+            answer = send_audio(self.entry, audio_path, request)
+        except BaseException as exc:
+            with self._lock:
+                self._running -= 1
+                self._last_error = failure_message(exc)
+            raise
+        with self._lock:
+            self._running -= 1
+            self._served += 1
+        return answer
+
+    def activity(self) -> EngineActivity:
+        with self._lock:
+            return EngineActivity(model=self.entry.label,
+                                  engine=TEXTS.render("engine_remote_transcription", url=_endpoint(self.entry).url),
+                                  running=self._running, waiting=0, max_batch_size=self.entry.concurrency,
+                                  peak_batch_size=None, served=self._served, last_error=self._last_error)
+
+
+def failure_message(exc: BaseException) -> Message:
+    """A failure in every language for the activity table (a RemoteError says it without any key)."""
+    if isinstance(exc, LocalizedError):
+        return dict(exc.messages)
+    return {DEFAULT_LANGUAGE: (str(exc).strip() or type(exc).__name__)[:200]}
 
 
 # ---- the Models tab -----------------------------------------------------------------------------
@@ -667,18 +772,12 @@ def generation_snippet(entry: ModelEntry, request: GenerationRequest) -> str:
     return "\n".join(lines) + "\n"
 
 
-def transcription_snippet(entry: ModelEntry, filename: str, task: str, language: str | None, timestamps: str) -> str:
-    """The client call that sends the same audio request the app sent."""
+def transcription_snippet(entry: ModelEntry, filename: str, request: AudioRequest) -> str:
+    """The client call that sends the same audio request the app sent (`request` as finally sent)."""
     from playground.snippets import Raw, format_call
 
-    translate = task == "translate"
-    arguments: dict[str, Any] = {"model": entry.id}
-    arguments["file"] = Raw(f'open("{filename}", "rb")')
-    arguments["response_format"] = "verbose_json"
-    if not translate and language:
-        arguments["language"] = language
-    if not translate and timestamps in ("segment", "word"):
-        arguments["timestamp_granularities"] = ["word", "segment"] if timestamps == "word" else ["segment"]
-    callee = "client.audio.translations.create" if translate else "client.audio.transcriptions.create"
+    arguments = dict(request.arguments)
+    arguments = {"model": arguments.pop("model"), "file": Raw(f'open({filename!r}, "rb")'), **arguments}
+    callee = "client.audio.translations.create" if request.translate else "client.audio.transcriptions.create"
     lines = [*client_setup_lines(entry), "", "result = " + format_call(callee, [], arguments), "print(result.text)"]
     return "\n".join(lines) + "\n"

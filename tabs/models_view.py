@@ -43,7 +43,7 @@ STRINGS = {
         "note_default": "default",
         "note_gated": "gated: needs HF_TOKEN",
         "note_remote_code": "runs remote code",
-        "generation": "Text generation: requests running and waiting per loaded model",
+        "generation": "Engines in use (text generation, remote speech to text): requests running, waiting and answered",
         "about": (
             "Models load the first time a tab uses them and stay in memory for the next request. "
             "When more than the catalog's `max_loaded_models` (or its `memory_budget_gb`) are loaded, "
@@ -73,7 +73,7 @@ STRINGS = {
         "note_default": "기본값",
         "note_gated": "접근 제한: HF_TOKEN 필요",
         "note_remote_code": "원격 코드 실행",
-        "generation": "텍스트 생성: 불러온 모델별 실행 중·대기 중인 요청",
+        "generation": "사용 중인 엔진(텍스트 생성, 원격 음성 인식): 실행 중·대기 중·응답한 요청",
         "about": (
             "모델은 탭이 처음 사용할 때 불러오고, 다음 요청을 위해 메모리에 남습니다. 카탈로그의 "
             "`max_loaded_models`(또는 `memory_budget_gb`)보다 많이 불러오면 가장 오래 쓰지 않은 모델을 "
@@ -191,7 +191,7 @@ def build(ctx: TabContext) -> None:
         return system_info(manager), catalog_view(request)
 
     def generation_activity(request: Any = None) -> dict[str, Any]:
-        """Per loaded text-generation model: its engine and the requests running and waiting."""
+        """Every engine in use, local or remote: its model, how it runs (an endpoint URL), requests running and waiting; remote ones' answered and last error."""
         return generation_activity_table(request_language(request))
 
     with gr.Row():

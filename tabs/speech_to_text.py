@@ -55,6 +55,26 @@ STRINGS = {
         "chunk_progress": "Transcribing chunk {done} of {total}",
         "ctc_note": "Note: this is a CTC model (not Whisper); task and language are ignored and timestamps are per word.",
         "remote_no_timestamps": "The server sent the text without timestamps: it is shown as one segment over the whole recording.",
+        "option_timestamps": "Timestamps",
+        "option_language": "Language",
+        "remote_refused": "{option}: the server refused the audio API field {field}, so the request was sent without it.",
+        "remote_translate_language": (
+            "Language: the audio API's translation route has no language field, so the chosen language was not "
+            "sent; the server detects the spoken language itself."
+        ),
+        "remote_translate_words": (
+            "Timestamps: the audio API's translation route gives segment timestamps only, so segments were asked "
+            "for instead of words."
+        ),
+        "remote_language_unconfirmed": (
+            "Language: {language} was sent, but the server's answer does not say which language it heard, so this "
+            "server may have ignored it."
+        ),
+        "remote_long_audio": (
+            "Long audio: the audio API has no chunking or batch size option, so the {duration:.0f} s recording was "
+            "sent whole and the server decides how to read it (local models get {chunk} s chunks, {batch} at a "
+            "time; some servers read only the first {chunk} s)."
+        ),
         "silent_note": "No speech detected: the audio is silent (its loudest sample is below -60 dBFS), so the model was not run.",
         "nothing_recognised_note": "No speech detected: the model recognised no words in this audio.",
         "about": (
@@ -96,6 +116,25 @@ STRINGS = {
         "chunk_progress": "조각 {done}/{total} 받아쓰는 중",
         "ctc_note": "참고: 이 모델은 Whisper가 아닌 CTC 모델이라 작업과 언어는 무시되고 타임스탬프는 단어 단위입니다.",
         "remote_no_timestamps": "서버가 타임스탬프 없이 텍스트만 보내, 녹음 전체를 한 구간으로 보여 줍니다.",
+        "option_timestamps": "타임스탬프",
+        "option_language": "언어",
+        "remote_refused": "{option}: 서버가 오디오 API 필드 {field}을(를) 거부해, 그 필드 없이 요청했습니다.",
+        "remote_translate_language": (
+            "언어: 오디오 API의 번역 경로에는 언어 필드가 없어 고른 언어를 보내지 않았습니다. 서버가 말한 언어를 "
+            "스스로 감지합니다."
+        ),
+        "remote_translate_words": (
+            "타임스탬프: 오디오 API의 번역 경로는 구간 타임스탬프만 주므로, 단어 대신 구간을 요청했습니다."
+        ),
+        "remote_language_unconfirmed": (
+            "언어: {language}을(를) 보냈지만 서버 응답에 어떤 언어로 들었는지가 없어, 이 서버는 언어를 무시했을 수 "
+            "있습니다."
+        ),
+        "remote_long_audio": (
+            "긴 오디오: 오디오 API에는 조각 나누기나 배치 크기 옵션이 없어 {duration:.0f}초 녹음을 통째로 보냈고, "
+            "읽는 방법은 서버가 정합니다(로컬 모델은 {chunk}초 조각을 {batch}개씩 처리합니다. 처음 {chunk}초만 "
+            "읽는 서버도 있습니다)."
+        ),
         "silent_note": "음성이 없습니다: 오디오가 무음이라(가장 큰 샘플이 -60 dBFS 미만) 모델을 실행하지 않았습니다.",
         "nothing_recognised_note": "음성이 없습니다: 모델이 이 오디오에서 아무 단어도 인식하지 못했습니다.",
         "about": (
@@ -116,29 +155,62 @@ def language_choices() -> list[tuple[Any, str]]:
             *((f"{name.title()} ({code})", code) for code, name in speech.whisper_languages().items())]
 
 
+def remote_language(language: str | None) -> str | None:
+    """The language code the audio API takes (a code or a Whisper name), None for auto-detect."""
+    value = (language or "auto").strip().lower()
+    if value == "auto":
+        return None
+    names = {name: code for code, name in speech.whisper_languages().items()}
+    return names.get(value, value)
+
+
+# The tab's option behind each optional audio API field, for the notes on what a server refused.
+REMOTE_FIELD_OPTIONS = {"timestamp_granularities": "timestamps", "response_format": "timestamps", "language": "language"}
+
+
+def remote_notes(answer: Any, timestamps: str, duration: float, lang: str) -> list[str]:
+    """What happened to the tab's options on the endpoint (playground.remote_engine.RemoteTranscript),
+    one sentence each, for this request: those the audio API has no field for, the fields the server
+    refused, and what its answer leaves out. Subtitle widths and cue sizes are applied here, as for
+    local models, so they need no note."""
+    sent = answer.request
+    notes = []
+    if "language" in sent.unmapped:
+        notes.append(TEXTS.get("remote_translate_language", lang))
+    if "word_timestamps" in sent.unmapped:
+        notes.append(TEXTS.get("remote_translate_words", lang))
+    for name in sent.refused:
+        notes.append(TEXTS.get("remote_refused", lang, option=TEXTS.get(f"option_{REMOTE_FIELD_OPTIONS[name]}", lang), field=name))
+    if timestamps != "off" and not answer.timestamps_given:
+        notes.append(TEXTS.get("remote_no_timestamps", lang))
+    if "language" in sent.arguments and answer.language is None:
+        notes.append(TEXTS.get("remote_language_unconfirmed", lang, language=sent.arguments["language"]))
+    if duration > speech.CHUNK_SECONDS:
+        notes.append(TEXTS.get("remote_long_audio", lang, duration=duration, chunk=speech.CHUNK_SECONDS, batch=speech.BATCH_SIZE))
+    return notes
+
+
 def remote_transcript(entry: Any, audio: str | None, task: str, language: str, timestamps: str, width: int,
                       max_words: int, max_minutes: float, lang: str) -> tuple[Any, ...]:
-    """The tab's outputs for a model served by an endpoint (playground.remote_engine.transcribe): the
-    audio is checked and measured here, then sent as it is."""
+    """The tab's outputs for a model served by an endpoint: the audio is checked and measured here,
+    then sent as it is through the audio API (playground.remote_engine.audio_request says how the
+    options map onto it)."""
     from playground.audio import open_audio
-    from playground.remote_engine import transcribe, transcription_snippet
+    from playground.generation_engines import remote_transcriber_for
+    from playground.remote_engine import audio_request, transcription_snippet
 
     with open_audio(audio, 16000, max_minutes) as decoded:
         duration = decoded.duration
-    value = (language or "auto").strip().lower()
-    names = {name: code for code, name in speech.whisper_languages().items()}
-    code = None if value == "auto" else names.get(value, value)
     began = time.perf_counter()
-    result = transcribe(entry, audio, task, code, timestamps)
+    answer = remote_transcriber_for(entry).transcribe(audio, audio_request(entry, task, remote_language(language), timestamps))
     elapsed = time.perf_counter() - began
-    rows = speech.segments_from(result, duration) if timestamps != "off" else []
-    cues = speech.subtitle_cues(rows, max_words, group_words=timestamps == "word")
-    notes = [TEXTS.get("stats_md", lang, duration=duration, elapsed=elapsed, rtf=elapsed / max(duration, 1e-9))]
-    if timestamps != "off" and not result["timestamps_given"]:
-        notes.append(TEXTS.get("remote_no_timestamps", lang))
-    snippet = transcription_snippet(entry, os.path.basename(audio or "audio.wav"), task, code, timestamps)
+    rows = speech.segments_from(answer.result(), duration) if timestamps != "off" else []
+    cues = speech.subtitle_cues(rows, max_words, group_words=answer.word_rows)
+    notes = [TEXTS.get("stats_md", lang, duration=duration, elapsed=elapsed, rtf=elapsed / max(duration, 1e-9)),
+             *remote_notes(answer, timestamps, duration, lang)]
+    snippet = transcription_snippet(entry, os.path.basename(audio or "audio.wav"), answer.request)
     headers = [TEXTS.get(f"col_{name}", lang) for name in ("start", "end", "text")]
-    return (result["text"], {"headers": headers, "data": rows},
+    return (answer.text, {"headers": headers, "data": rows},
             write_text_download(speech.to_srt(cues, width), ".srt", "transcript-"),
             write_text_download(speech.to_vtt(cues, width), ".vtt", "transcript-"), "\n\n".join(notes), snippet)
 

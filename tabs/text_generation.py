@@ -28,8 +28,7 @@ from playground.generation import (
     normalize_history,
     pick,
 )
-from playground.generation_engines import concurrent_requests, engine_for
-from playground.remote_engine import remote_engine_for
+from playground.generation_engines import concurrent_requests, engine_for, remote_engine_for
 from playground.texts import Texts, request_language
 from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
 

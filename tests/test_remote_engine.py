@@ -299,25 +299,60 @@ def test_stream_cut_halfway_keeps_the_text(test_models: Path, tmp_path: Path) ->
     assert failure(entry.model_copy(update={"endpoint": entry.endpoint.model_copy(update={"max_retries": 0})})).reason == "unreachable"
 
 
-def test_transcription_through_the_audio_api(whisper_engine: Engine, tmp_path: Path) -> None:
+def test_speech_options_map_onto_the_audio_api() -> None:
+    entry = remote_entry(f"http://127.0.0.1:{free_port()}/v1", "whisper", task="automatic-speech-recognition")
+    transcribing = remote_engine.audio_request(entry, "transcribe", "ko", "word")
+    assert transcribing.route == "/v1/audio/transcriptions" and transcribing.unmapped == ()
+    assert transcribing.arguments == {"model": "whisper", "response_format": "verbose_json", "language": "ko",
+                                      "timestamp_granularities": ["word", "segment"]}
+    assert remote_engine.audio_request(entry, "transcribe", None, "off").arguments == {"model": "whisper", "response_format": "verbose_json"}
+    # The translation route takes no language and gives segments only: both are named, neither is sent.
+    translating = remote_engine.audio_request(entry, "translate", "ko", "word")
+    assert translating.route == "/v1/audio/translations" and translating.timestamps == "segment"
+    assert translating.unmapped == ("language", "word_timestamps")
+    assert translating.arguments == {"model": "whisper", "response_format": "verbose_json"}
+
+
+def snippet_call(snippet: str, callee: str) -> dict[str, Any]:
+    """The keyword arguments of the `callee(...)` call in a snippet, as source text for the file and values otherwise."""
+    call = next(node for node in ast.walk(ast.parse(snippet)) if isinstance(node, ast.Call) and ast.unparse(node.func) == callee)
+    return {kw.arg: ast.unparse(kw.value) if kw.arg == "file" else ast.literal_eval(kw.value) for kw in call.keywords}
+
+
+def test_transcription_sends_what_the_server_takes_and_the_snippet_sends_the_same(
+        whisper_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from bench.inputs import write_tone
 
     audio = write_tone(tmp_path / "tone.wav")
     entry = remote_entry(whisper_engine.url, whisper_engine.model, task="automatic-speech-recognition")
-    result = remote_engine.transcribe(entry, audio, timestamps="segment")
-    assert isinstance(result["text"], str)
-    # transformers serve answers with text only (no verbose_json segments) and refuses
-    # timestamp_granularities; the request is resent without it.
-    assert result["chunks"] == [] and result["timestamps_given"] is False
-    snippet = remote_engine.transcription_snippet(entry, "tone.wav", "transcribe", None, "segment")
-    assert "client.audio.transcriptions.create" in snippet and "verbose_json" in snippet
-    ast.parse(snippet)
+    transcriber = remote_engine.RemoteTranscriber(entry)
+    answer = transcriber.transcribe(audio, remote_engine.audio_request(entry, "transcribe", "ko", "word"))
+    assert isinstance(answer.text, str)
+    # transformers serve refuses timestamp_granularities (422): the request is sent again without it,
+    # and the endpoint is remembered as refusing it. Its answer is text only (no verbose_json).
+    assert answer.request.refused == ("timestamp_granularities",)
+    assert answer.request.arguments == {"model": whisper_engine.model, "response_format": "verbose_json", "language": "ko"}
+    assert answer.chunks == [] and answer.timestamps_given is False and answer.language is None
+    assert remote_engine.audio_request(entry, "transcribe", "ko", "word").refused == ("timestamp_granularities",)
+    activity = transcriber.activity()
+    assert (activity.running, activity.served, activity.last_error) == (0, 1, None)
+    assert whisper_engine.url in pick(activity.engine, "en")
+
+    snippet = remote_engine.transcription_snippet(entry, "tone.wav", answer.request)
+    shown = snippet_call(snippet, "client.audio.transcriptions.create")
+    assert shown == {"file": "open('tone.wav', 'rb')", **answer.request.arguments}
+    monkeypatch.chdir(tmp_path)
+    exec(compile(snippet, "snippet.py", "exec"), {})  # the shown call is accepted by the same server
+    assert capsys.readouterr().out.strip() == answer.text
 
 
 def test_translation_where_the_server_has_no_route(whisper_engine: Engine, tmp_path: Path) -> None:
     from bench.inputs import write_tone
 
     entry = remote_entry(whisper_engine.url, whisper_engine.model, task="automatic-speech-recognition")
+    transcriber = remote_engine.RemoteTranscriber(entry)
     with pytest.raises(RemoteError) as caught:
-        remote_engine.transcribe(entry, write_tone(tmp_path / "tone.wav"), task="translate")
+        transcriber.transcribe(write_tone(tmp_path / "tone.wav"), remote_engine.audio_request(entry, "translate"))
     assert caught.value.reason == "no_route" and "/v1/audio/translations" in str(caught.value)
+    activity = transcriber.activity()
+    assert activity.running == 0 and activity.served == 0 and "/v1/audio/translations" in pick(activity.last_error, "en")
