@@ -1,29 +1,28 @@
 """Text generation served by an engine: `transformers serve` on the ~0.5B Llama, reached two ways in
 the same run: the engine's own client (`openai`, streamed `/v1/completions`) and this app's
-`/generate` on a catalog entry with that endpoint (gradio_client, streamed). Greedy, exactly
+`/generate` on a catalog entry with that endpoint, streamed through the browser's protocol (the
+target's path) and through gradio_client. Greedy, exactly
 `new_tokens` tokens every time (bench/models.py pins min_new_tokens, which the server's generation
 config inherits), so both do the same work. The app runs with the text-generation tab only.
 
 tokens/s = new tokens / (request sent -> last token received). The client floor (a gradio_client
-round trip to `/loaded_models`) is timed between runs, as for the local path.
+round trip to `/loaded_models`) is timed between runs, as for the local path (bench/generation.py).
 """
 
 from __future__ import annotations
 
-import statistics
 import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bench.common import Server, Settings, app_command, ratio, say, timed
+from bench.common import Server, Settings, app_command, say, timed
 from bench.engines import Engine, start_transformers_serve
-from bench.generation import app_run
+from bench.generation import app_run, browser_run, compare
 from bench.inputs import PROMPT
+from bench.users import GENERATE, fn_index
 
-TTFT_MARGIN_S = 0.050
-RATE_TARGET = 0.95
 LABEL = "llama-chat (served)"
 
 
@@ -57,27 +56,18 @@ def measure(models: Path, settings: Settings, work: Path) -> dict[str, Any]:
         with Server(app_command(remote_catalog(engine, work / "remote.yaml"), "--tabs", "text_generation"), work, "remote-app") as app:
             direct = openai.OpenAI(base_url=engine.url, api_key="EMPTY", max_retries=0, timeout=600)
             client = app.client()
+            index = fn_index(app.url, GENERATE)
             n = settings.new_tokens
             engine_run(direct, engine, n)
             app_run(client, n, LABEL)  # warm-ups: the first request of each pays for connections and caches
-            runs: dict[str, list[tuple[float, float]]] = {"engine_client": [], "app": []}
+            browser_run(app.url, index, n, LABEL)
+            runs: dict[str, list[tuple[float, float]]] = {"engine_client": [], "app": [], "app_gradio_client": []}
             floor: list[float] = []
             for _ in range(settings.generation_runs):
                 runs["engine_client"].append(engine_run(direct, engine, n))
-                runs["app"].append(app_run(client, n, LABEL))
+                runs["app"].append(browser_run(app.url, index, n, LABEL))
+                runs["app_gradio_client"].append(app_run(client, n, LABEL))
                 floor += [timed(lambda: client.predict(api_name="/loaded_models")) for _ in range(3)]
     finally:
         engine.stop()
-    stats = {
-        name: {"ttft_s": statistics.median(t for t, _ in values), "tokens_per_s": statistics.median(n / e for _, e in values),
-               "runs": len(values)}
-        for name, values in runs.items()
-    }
-    ttft_delta = stats["app"]["ttft_s"] - stats["engine_client"]["ttft_s"]
-    client_floor = statistics.median(floor)
-    rate_ratio = ratio(stats["app"]["tokens_per_s"], stats["engine_client"]["tokens_per_s"])
-    return {**stats, "engine": "transformers serve", "new_tokens": n, "ttft_delta_s": ttft_delta,
-            "ratio_ttft": ratio(stats["app"]["ttft_s"], stats["engine_client"]["ttft_s"]), "ratio_tokens_per_s": rate_ratio,
-            "client_floor_s": client_floor, "ttft_delta_minus_floor_s": ttft_delta - client_floor,
-            "target_ttft_delta_s": TTFT_MARGIN_S, "target_tokens_per_s_ratio": RATE_TARGET,
-            "met": ttft_delta <= TTFT_MARGIN_S and rate_ratio >= RATE_TARGET}
+    return {**compare(runs, "engine_client", n, floor), "engine": "transformers serve"}

@@ -26,9 +26,9 @@ from bench.inputs import PROMPT
 GENERATE = "/generate"
 
 
-def generate_inputs(new_tokens: int) -> list[Any]:
-    """/generate's inputs in order: prompt, model (default), greedy options, no stop strings."""
-    return [PROMPT, None, new_tokens, 0.7, 0.95, 50, 1.0, False, 0, ""]
+def generate_inputs(new_tokens: int, model: str | None = None) -> list[Any]:
+    """/generate's inputs in order: prompt, model (None: the default), greedy options, no stop strings."""
+    return [PROMPT, model, new_tokens, 0.7, 0.95, 50, 1.0, False, 0, ""]
 
 
 def tokens_reported(stats: str) -> int:
