@@ -3,7 +3,8 @@ does not exist; and Hub datasets for the dataset runs. A small local server spea
 (tests/fake_hub.py: repo info, file trees and downloads for a tiny dataset repo; `X-Error-Code`
 headers, which huggingface_hub turns into GatedRepoError / RepositoryNotFoundError); the app reaches
 it through HF_ENDPOINT, with the real loading path (`datasets.load_dataset(..., streaming=True)` for
-datasets) and no token."""
+datasets) and no token. The same app has a small `max_dataset_rows`, so an uploaded file over the limit
+is refused here too (no other app needs launching for it)."""
 
 from __future__ import annotations
 
@@ -95,3 +96,13 @@ def test_hub_dataset_split_and_column_on_every_dataset_endpoint(hub_app) -> None
 def test_hub_dataset_errors(hub_app, hub_dataset, split, column, message) -> None:  # noqa: ANN001
     with pytest.raises(AppError, match=message):
         hub_app.predict(None, column, hub_dataset=hub_dataset, hub_split=split, api_name="/fill_mask_dataset")
+
+
+@pytest.mark.parametrize("api_name, options", [("/fill_mask_dataset", {}), ("/zero_shot_text_dataset", {"labels": "a, b"})])
+def test_file_with_too_many_rows(hub_app, tmp_path, api_name, options) -> None:  # noqa: ANN001
+    from gradio_client import handle_file
+
+    path = tmp_path / "rows.txt"
+    path.write_text("".join(f"row {i} is [MASK] .\n" for i in range(MAX_ROWS + 1)), encoding="utf-8")
+    with pytest.raises(AppError, match=rf"rows.txt has {MAX_ROWS + 1} rows; the limit is {MAX_ROWS}"):
+        hub_app.predict(handle_file(str(path)), **options, api_name=api_name)
