@@ -3,7 +3,8 @@
 Endpoints:
 - `/extract_entities(text, model, aggregation)` -> the text with entities highlighted, entity table
   (word, type, score, start, end), code.
-- `/extract_entities_dataset(file, column, model, aggregation)` -> summary, results table, CSV file.
+- `/extract_entities_dataset(file, column, model, aggregation, hub_dataset, hub_split)` -> summary,
+  results table, CSV file (a file, or a Hub dataset's split).
 """
 
 from __future__ import annotations

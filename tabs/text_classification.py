@@ -2,7 +2,8 @@
 
 Endpoints:
 - `/classify_text(text, model, top_k, text_pair, function_to_apply)` -> label scores, note, code.
-- `/classify_dataset(file, column, model, function_to_apply)` -> summary, results table, CSV file.
+- `/classify_dataset(file, column, model, function_to_apply, hub_dataset, hub_split)` -> summary,
+  results table, CSV file (a file, or a Hub dataset's split).
 
 Sentiment models score one text; NLI models (roberta-large-mnli) and rerankers (bge-reranker) score
 a pair. The scores come from the `text-classification` pipeline with the function the model was
