@@ -186,6 +186,9 @@ class Defaults(_Strict):
     # Pipelines over a dataset (an uploaded CSV / JSONL / TXT file): at most this many rows and MB.
     max_dataset_rows: int = Field(default=1000, ge=1)
     max_dataset_mb: float = Field(default=5, gt=0)
+    # Dataset runs may also name a Hub dataset (streamed, max_dataset_rows rows at most). On by
+    # default: an offline app (HF_HUB_OFFLINE=1) hides the field and answers such calls at once.
+    allow_hub_datasets: bool = True
     # Tesseract languages for document OCR (3-letter codes, e.g. eng, kor, chi_sim); a Space installs
     # their tesseract-ocr-* packages (packages.txt).
     ocr_languages: list[str] = Field(default_factory=lambda: ["eng"], min_length=1)

@@ -219,13 +219,18 @@ def wire_language_switch(demo: Any, switch: Any) -> None:
 
 DATASET_UI = Texts("dataset_ui", {
     "en": {
-        "heading": "Run over a dataset (CSV, JSONL or TXT file)",
+        "heading": "Run over a dataset (CSV, JSONL or TXT file, or a Hub dataset)",
         "help": (
             "Upload a CSV file (a header row, then one row per example), a JSONL file (one JSON object a line) "
-            "or a TXT file (one text a line), pick the column that holds the text, and the model runs over every "
-            "row in batches. The results can be downloaded as CSV. The catalog sets the limits "
-            "(`max_dataset_rows`, `max_dataset_mb`)."
+            "or a TXT file (one text a line), or name a dataset of the Hugging Face Hub and its split, pick the "
+            "column that holds the text, and the model runs over every row in batches. The results can be "
+            "downloaded as CSV. The catalog sets the limits (`max_dataset_rows`, `max_dataset_mb`); of a Hub "
+            "dataset only the first `max_dataset_rows` rows are read."
         ),
+        "hub_dataset": "Or a Hub dataset (owner/name, or owner/name:config)",
+        "hub_dataset_info": "Read with the `datasets` library, streamed; press Enter to fill in its columns. Leave empty to use the file.",
+        "hub_split": "Split",
+        "hub_split_info": "Empty: train.",
         "file": "Dataset file",
         "column": "Text column",
         "column_info": "Filled in from the file; leave empty when it has one column or a column named text.",
@@ -234,12 +239,17 @@ DATASET_UI = Texts("dataset_ui", {
         "csv": "Results (CSV)",
     },
     "ko": {
-        "heading": "데이터셋 전체에 실행하기 (CSV, JSONL, TXT 파일)",
+        "heading": "데이터셋 전체에 실행하기 (CSV, JSONL, TXT 파일 또는 Hub 데이터셋)",
         "help": (
             "CSV 파일(머리글 행 다음에 예제마다 한 행), JSONL 파일(한 줄에 JSON 객체 하나) 또는 TXT 파일(한 줄에 "
-            "텍스트 하나)을 올리고 텍스트가 든 열을 고르면, 모델이 모든 행을 배치로 처리합니다. 결과는 CSV로 "
-            "내려받을 수 있습니다. 한도는 카탈로그가 정합니다 (`max_dataset_rows`, `max_dataset_mb`)."
+            "텍스트 하나)을 올리거나 Hugging Face Hub 데이터셋과 분할을 적고, 텍스트가 든 열을 고르면 모델이 모든 "
+            "행을 배치로 처리합니다. 결과는 CSV로 내려받을 수 있습니다. 한도는 카탈로그가 정합니다 "
+            "(`max_dataset_rows`, `max_dataset_mb`). Hub 데이터셋은 처음 `max_dataset_rows`행만 읽습니다."
         ),
+        "hub_dataset": "또는 Hub 데이터셋 (owner/name 또는 owner/name:config)",
+        "hub_dataset_info": "`datasets` 라이브러리로 스트리밍해 읽습니다. Enter를 누르면 열이 채워집니다. 파일을 쓰려면 비워 두세요.",
+        "hub_split": "분할",
+        "hub_split_info": "비우면 train.",
         "file": "데이터셋 파일",
         "column": "텍스트 열",
         "column_info": "파일에서 채워집니다. 열이 하나이거나 text라는 열이 있으면 비워 두세요.",
@@ -253,28 +263,46 @@ DATASET_UI = Texts("dataset_ui", {
 @dataclass
 class DatasetPanel:
     """The widgets of a "run over a dataset" section; the tab wires `run` to its own handler with
-    inputs [file, column, ...its options] and outputs [summary, table, download]."""
+    `inputs(*its options)` ([file, column, ...its options, hub_dataset, hub_split]) and `outputs`
+    ([summary, table, download])."""
 
     file: Any
     column: Any
+    hub_dataset: Any
+    hub_split: Any
     run: Any
     summary: Any
     table: Any
     download: Any
 
+    def inputs(self, *options: Any) -> list[Any]:
+        return [self.file, self.column, *options, self.hub_dataset, self.hub_split]
+
+    @property
+    def outputs(self) -> list[Any]:
+        return [self.summary, self.table, self.download]
+
 
 def dataset_panel(limits: Defaults) -> DatasetPanel:
-    """A collapsible "run over a dataset" section; uploading a file fills the column picker."""
+    """A collapsible "run over a dataset" section; uploading a file (or naming a Hub dataset and
+    pressing Enter) fills the column picker. The Hub fields show when the catalog allows Hub datasets
+    and the app is not offline."""
     import gradio as gr
 
-    from playground.datasets import read_table
+    from playground.datasets import parse_hub_dataset, read_hub_table, read_table
     from playground.errors import guarded
+    from playground.hub import offline
 
     with gr.Accordion(DATASET_UI.ui("heading"), open=False):
         gr.Markdown(DATASET_UI.ui("help"))
         with gr.Row():
             file = gr.File(label=DATASET_UI.ui("file"), type="filepath")
             with gr.Column():
+                with gr.Row(visible=limits.allow_hub_datasets and not offline()):
+                    hub_dataset = gr.Textbox(label=DATASET_UI.ui("hub_dataset"), info=DATASET_UI.ui("hub_dataset_info"),
+                                             value="", scale=3)
+                    hub_split = gr.Textbox(label=DATASET_UI.ui("hub_split"), info=DATASET_UI.ui("hub_split_info"),
+                                           value="", placeholder="train", scale=1)
                 column = gr.Dropdown(choices=[], value="", label=DATASET_UI.ui("column"), info=DATASET_UI.ui("column_info"),
                                      allow_custom_value=True, interactive=True)
                 run = gr.Button(DATASET_UI.ui("run"), variant="primary")
@@ -282,10 +310,21 @@ def dataset_panel(limits: Defaults) -> DatasetPanel:
         table = gr.Dataframe(label=DATASET_UI.ui("results"), interactive=False, wrap=True, max_height=420)
         download = gr.File(label=DATASET_UI.ui("csv"), interactive=False)
 
-    def dataset_columns(path: str | None) -> Any:
-        table = read_table(path, limits.max_dataset_rows, limits.max_dataset_mb)
-        preferred = next((c for c in ("text", "sentence", "review") if c in table.columns), table.columns[0])
-        return gr.update(choices=table.columns, value=preferred)
+    def column_choices(columns: list[str]) -> Any:
+        preferred = next((c for c in ("text", "sentence", "review") if c in columns), columns[0])
+        return gr.update(choices=columns, value=preferred)
 
-    file.upload(guarded(dataset_columns), file, column, api_visibility="private")
-    return DatasetPanel(file, column, run, summary, table, download)
+    def file_columns(path: str | None) -> Any:
+        return column_choices(read_table(path, limits.max_dataset_rows, limits.max_dataset_mb).columns)
+
+    def hub_columns(name: str, split: str) -> Any:
+        if not (name or "").strip():
+            return gr.update()
+        # A few rows are enough to see the columns; the run reads the split again.
+        few = limits.model_copy(update={"max_dataset_rows": 5})
+        return column_choices(read_hub_table(parse_hub_dataset(name, split), few).columns)
+
+    file.upload(guarded(file_columns), file, column, api_visibility="private")
+    for box in (hub_dataset, hub_split):
+        box.submit(guarded(hub_columns), [hub_dataset, hub_split], column, api_visibility="private")
+    return DatasetPanel(file, column, hub_dataset, hub_split, run, summary, table, download)

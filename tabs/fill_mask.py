@@ -6,6 +6,8 @@ Endpoints:
 - `/compare_bias(templates, groups, model, targets="", top_k=5, models=[])` -> top-k per group
   side by side, target probabilities per group, CSV, note, code, heatmap. `models` (several
   catalog models at once) overrides `model` when given.
+- `/fill_mask_dataset(file, column, model, top_k=5, hub_dataset="", hub_split="")` -> summary, results
+  table (the top_k tokens and scores of each row), CSV file.
 
 The task logic is playground.tasks.fill_mask; this module holds the tab's labels and its UI.
 """
@@ -18,12 +20,13 @@ from typing import Any
 
 import yaml
 
+from playground import datasets
 from playground.errors import guarded
 from playground.snippets import snippet_load_kwargs
 from playground.tasks import fill_mask as task
 from playground.tasks.fill_mask import MAX_COMPARE_TOP_K, MAX_TOP_K, TASK
 from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+from playground.ui import COMMON, TabContext, about_panel, code_panel, dataset_panel, model_picker
 
 PRESETS_PATH = Path(__file__).with_name("bias_presets.yaml")
 # The Hugging Face course's fill-mask bias lesson (chapter 1): the same sentence about a man and a woman.
@@ -199,6 +202,37 @@ def build(ctx: TabContext) -> None:
         code = task.compare_snippet(load_kwargs, comparison.templates, comparison.groups, words, top_k)
         return result.top, result.targets, result.csv_path, result.note, code, result.heatmap
 
+    def fill_mask_dataset(file: str | None, column: str = "", model: str = default_model, top_k: int = 5,
+                          hub_dataset: str = "", hub_split: str = "", progress: Any = gr.Progress(),
+                          request: Any = None) -> tuple[str, Any, str]:
+        """Fill the blank of every sentence of a CSV, JSONL or TXT file; returns a summary, the results and a CSV download.
+
+        Args:
+            file: The dataset: CSV with a header row, JSONL (one object a line) or TXT (one text a line); None with hub_dataset.
+            column: The column holding the sentences; empty when the file has one column or a column named text.
+            model: A fill-mask model of the catalog, by id or label (default: the tab's default model).
+            top_k: How many completions to keep per row, 1 to 50 (a token and a score column for each).
+            hub_dataset: Instead of a file, a Hugging Face Hub dataset: owner/name, or owner/name:config (empty: use the file).
+            hub_split: The Hub dataset's split (empty: train).
+
+        Returns:
+            A summary, one row per sentence (the sentence as the model saw it, the top_k tokens and scores, a note on rows that could not be filled: no mask, several masks, too long) and the same table as CSV.
+        """
+        lang = request_language(request)
+        top_k = task.check_top_k(top_k, MAX_TOP_K)
+        table, name = datasets.open_dataset(file, column, ctx.limits, hub_dataset, hub_split, progress, lang)
+        loaded = load_masked_lm(model, progress)
+
+        def run_batch(texts: list[str]) -> list[list[Any]]:
+            return task.fill_rows(loaded.model, texts, loaded.entry.label, top_k, lang, datasets.BATCH_SIZE)
+
+        summary, frame, csv_path = datasets.run_dataset(table, name, run_batch, task.dataset_columns(top_k), progress,
+                                                        lang, "fill_mask_")
+        unfilled = int((frame["note"] != "").sum())
+        if unfilled:
+            summary += " " + task.TEXTS.get("unfilled", lang, count=unfilled)
+        return summary, frame, csv_path
+
     presets = load_presets()
 
     def apply_preset(name: str) -> tuple[str, str, str]:
@@ -223,6 +257,9 @@ def build(ctx: TabContext) -> None:
     # Examples fill the sentence only (the other columns stay as the user set them) and run at once.
     gr.Examples([[sentence, None, None, None] for sentence in COURSE_SENTENCES], inputs=fill_inputs, outputs=fill_outputs,
                 fn=run_fill_mask, run_on_click=True, cache_examples=False, label=TEXTS.ui("examples"))
+    panel = dataset_panel(ctx.limits)
+    panel.run.click(guarded(fill_mask_dataset, gpu=True), panel.inputs(model, top_k), panel.outputs,
+                    api_name="fill_mask_dataset")
 
     gr.Markdown(TEXTS.ui("compare_heading"))
     gr.Markdown(TEXTS.ui("compare_intro"))

@@ -3,7 +3,8 @@
 Endpoints:
 - `/extract_entities(text, model, aggregation)` -> the text with entities highlighted, entity table
   (word, type, score, start, end), code.
-- `/extract_entities_dataset(file, column, model, aggregation)` -> summary, results table, CSV file.
+- `/extract_entities_dataset(file, column, model, aggregation, hub_dataset, hub_split)` -> summary,
+  results table, CSV file (a file, or a Hub dataset's split).
 """
 
 from __future__ import annotations
@@ -122,19 +123,22 @@ def build(ctx: TabContext) -> None:
         return task_logic.highlighted(text, entities), entity_table(entities, lang), code
 
     def extract_entities_dataset(file: str | None, column: str = "", model: str = default, aggregation: str = "simple",
-                                 progress: Any = gr.Progress(), request: Any = None) -> tuple[str, Any, str]:
+                                 hub_dataset: str = "", hub_split: str = "", progress: Any = gr.Progress(),
+                                 request: Any = None) -> tuple[str, Any, str]:
         """Find the named entities in every row of a CSV, JSONL or TXT file; returns a summary, the results and a CSV download.
 
         Args:
-            file: The dataset: CSV with a header row, JSONL (one object a line) or TXT (one text a line).
+            file: The dataset: CSV with a header row, JSONL (one object a line) or TXT (one text a line); None with hub_dataset.
             column: The column holding the text; empty when the file has one column or a column named text.
             model: A catalog model id or label; empty for the tab's default model.
             aggregation: How tokens become entities: none, simple, first, average or max.
+            hub_dataset: Instead of a file, a Hugging Face Hub dataset: owner/name, or owner/name:config (empty: use the file).
+            hub_split: The Hub dataset's split (empty: train).
         """
         import json
 
         lang = request_language(request)
-        table, name = datasets.open_dataset(file, column, limits.max_dataset_rows, limits.max_dataset_mb)
+        table, name = datasets.open_dataset(file, column, limits, hub_dataset, hub_split, progress, lang)
         strategy = task_logic.check_aggregation(aggregation)
         loaded = ctx.load(model, task, progress)
 
@@ -163,6 +167,6 @@ def build(ctx: TabContext) -> None:
     gr.Examples([[sample, default, "simple"] for sample in EXAMPLES], inputs=inputs, outputs=outputs, fn=handler,
                 run_on_click=True, cache_examples=False, label=COMMON.ui("examples"), visible_columns=[0])
     panel = dataset_panel(limits)
-    panel.run.click(guarded(extract_entities_dataset, gpu=True), [panel.file, panel.column, model, aggregation],
-                    [panel.summary, panel.table, panel.download], api_name="extract_entities_dataset")
+    panel.run.click(guarded(extract_entities_dataset, gpu=True), panel.inputs(model, aggregation), panel.outputs,
+                    api_name="extract_entities_dataset")
     about_panel(TEXTS)

@@ -2,7 +2,8 @@
 
 Endpoints:
 - `/classify_text(text, model, top_k, text_pair, function_to_apply)` -> label scores, note, code.
-- `/classify_dataset(file, column, model, function_to_apply)` -> summary, results table, CSV file.
+- `/classify_dataset(file, column, model, function_to_apply, hub_dataset, hub_split)` -> summary,
+  results table, CSV file (a file, or a Hub dataset's split).
 
 Sentiment models score one text; NLI models (roberta-large-mnli) and rerankers (bge-reranker) score
 a pair. The scores come from the `text-classification` pipeline with the function the model was
@@ -132,17 +133,20 @@ def build(ctx: TabContext) -> None:
         return {s["label"]: float(s["score"]) for s in scores}, score_note(function, chosen, bool(text_pair), lang), code
 
     def classify_dataset(file: str | None, column: str = "", model: str = default, function_to_apply: str = "auto",
-                         progress: Any = gr.Progress(), request: Any = None) -> tuple[str, Any, str]:
+                         hub_dataset: str = "", hub_split: str = "", progress: Any = gr.Progress(),
+                         request: Any = None) -> tuple[str, Any, str]:
         """Classify every row of a CSV, JSONL or TXT file; returns a summary, the results and a CSV download.
 
         Args:
-            file: The dataset: CSV with a header row, JSONL (one object a line) or TXT (one text a line).
+            file: The dataset: CSV with a header row, JSONL (one object a line) or TXT (one text a line); None with hub_dataset.
             column: The column holding the text; empty when the file has one column or a column named text.
             model: A catalog model id or label; empty for the tab's default model.
             function_to_apply: auto (the model's own), softmax, sigmoid or none (raw logits).
+            hub_dataset: Instead of a file, a Hugging Face Hub dataset: owner/name, or owner/name:config (empty: use the file).
+            hub_split: The Hub dataset's split (empty: train).
         """
         lang = request_language(request)
-        table, name = datasets.open_dataset(file, column, limits.max_dataset_rows, limits.max_dataset_mb)
+        table, name = datasets.open_dataset(file, column, limits, hub_dataset, hub_split, progress, lang)
         chosen = task_logic.check_function(function_to_apply)
         loaded = ctx.load(model, task, progress)
         labels = list(loaded.model.model.config.id2label.values())
@@ -182,6 +186,6 @@ def build(ctx: TabContext) -> None:
     gr.Examples(examples, inputs=inputs, outputs=outputs, fn=handler, run_on_click=True, cache_examples=False,
                 label=COMMON.ui("examples"), example_labels=[" → ".join(filter(None, (e[0], e[3]))) for e in examples])
     panel = dataset_panel(limits)
-    panel.run.click(guarded(classify_dataset, gpu=True), [panel.file, panel.column, model, function],
-                    [panel.summary, panel.table, panel.download], api_name="classify_dataset")
+    panel.run.click(guarded(classify_dataset, gpu=True), panel.inputs(model, function), panel.outputs,
+                    api_name="classify_dataset")
     about_panel(TEXTS)

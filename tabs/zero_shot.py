@@ -4,6 +4,8 @@ Endpoints (each sub-tab only when the catalog lists a model for it):
 - `/zero_shot_text(text, model, labels, hypothesis_template, multi_label, batch)` -> label scores,
   batch table, CSV file (or None), code. NLI models use the `zero-shot-classification` pipeline;
   sentence-similarity models compare the text's embedding with each label's hypothesis.
+- `/zero_shot_text_dataset(file, column, model, labels, hypothesis_template, multi_label, hub_dataset,
+  hub_split)` -> summary, results table (best label, its score, one column per label), CSV file.
 - `/zero_shot_image(image, model, labels, hypothesis_template)` -> label scores and code (CLIP).
 
 The task logic is playground.tasks.zero_shot; this module holds the tab's labels and its UI.
@@ -13,12 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from playground import datasets
 from playground.errors import guarded
 from playground.images import EXAMPLES_DIR, image_input, open_image
 from playground.tasks import zero_shot as task
 from playground.tasks.zero_shot import EMBEDDING_TASK, IMAGE_TEMPLATE, IMAGE_TASK, NLI_TASK, TEXT_TASKS, TEXT_TEMPLATE
-from playground.texts import Texts
-from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+from playground.texts import Texts, request_language
+from playground.ui import COMMON, TabContext, about_panel, code_panel, dataset_panel, model_picker
 
 # The Hugging Face course's zero-shot example (chapter 1), and a second one on sentiment.
 TEXT_EXAMPLES = (
@@ -117,6 +120,40 @@ def build(ctx: TabContext) -> None:
 
         return results[0], pd.DataFrame(table.rows, columns=table.header), table.csv_path, code
 
+    def zero_shot_text_dataset(file: str | None, column: str = "", model: str = text_default, labels: str = "",
+                               hypothesis_template: str = TEXT_TEMPLATE, multi_label: bool = False, hub_dataset: str = "",
+                               hub_split: str = "", progress: Any = gr.Progress(), request: Any = None) -> tuple[str, Any, str]:
+        """Classify every row of a CSV, JSONL or TXT file into labels you choose; returns a summary, the results and a CSV download.
+
+        Args:
+            file: The dataset: CSV with a header row, JSONL (one object a line) or TXT (one text a line); None with hub_dataset.
+            column: The column holding the text; empty when the file has one column or a column named text.
+            model: A text model of the catalog (NLI or sentence similarity), by id or label (default: the tab's default).
+            labels: The candidate labels, comma-separated or one per line (at most 100).
+            hypothesis_template: The sentence each label is put into, with {} where the label goes (blank: "This example is {}.").
+            multi_label: True scores each label on its own (several can be true); False gives scores that sum to 1.
+            hub_dataset: Instead of a file, a Hugging Face Hub dataset: owner/name, or owner/name:config (empty: use the file).
+            hub_split: The Hub dataset's split (empty: train).
+
+        Returns:
+            A summary, one row per text (the best label, its score, one score column per label) and the same table as CSV.
+        """
+        lang = request_language(request)
+        label_list = task.parse_labels(labels)
+        template = task.check_template(hypothesis_template, TEXT_TEMPLATE)
+        entry = ctx.entry(model or text_default)
+        task.check_text_model(entry.task, entry.label)
+        table, name = datasets.open_dataset(file, column, ctx.limits, hub_dataset, hub_split, progress, lang)
+        loaded = ctx.load(model, entry.task, progress)
+
+        def run_batch(texts: list[str]) -> list[list[Any]]:
+            results = task.text_scores(entry.task, loaded.model, texts, label_list, template, bool(multi_label),
+                                       batch_size=datasets.BATCH_SIZE)
+            return task.dataset_rows(results, label_list)
+
+        return datasets.run_dataset(table, name, run_batch, task.dataset_columns(label_list), progress, lang,
+                                    "zero_shot_dataset_")
+
     def zero_shot_image(image: str | None, model: str = image_default, labels: str = "",
                         hypothesis_template: str = IMAGE_TEMPLATE, progress: Any = gr.Progress()) -> tuple[dict[str, float], str]:
         """Classify a picture into labels you choose, with no training, using a CLIP model.
@@ -163,6 +200,10 @@ def build(ctx: TabContext) -> None:
                                    inputs=text_inputs, outputs=text_outputs, fn=run_text, run_on_click=True, cache_examples=False,
                                    visible_columns=[0, 2], label=TEXTS.ui("examples"))
             examples.dataset.headers = []  # Gradio would show the columns' i18n keys, untranslated
+            panel = dataset_panel(ctx.limits)
+            panel.run.click(guarded(zero_shot_text_dataset, gpu=True),
+                            panel.inputs(text_model, text_labels, text_template, multi_label), panel.outputs,
+                            api_name="zero_shot_text_dataset")
     if image_default:
         with gr.Tab(TEXTS.ui("image_tab")):
             with gr.Row():

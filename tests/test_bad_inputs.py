@@ -207,6 +207,12 @@ CASES = [
     case("ner-aggregation-unknown", "/extract_entities", "Hello", aggregation="grouped", expect=r"aggregation: 'grouped' is not one of"),
     case("ner-dataset-server-path", "/extract_entities_dataset", ServerPath("/etc/hostname", with_meta=True), raw=True,
          expect=NOT_UPLOADED),
+    case("fm-dataset-server-path", "/fill_mask_dataset", ServerPath("/etc/passwd"), raw=True, expect=NOT_UPLOADED),
+    case("fm-dataset-hub-path", "/fill_mask_dataset", None, hub_dataset="/etc/passwd", expect=r"'/etc/passwd' is not a Hub dataset id"),
+    case("zs-dataset-picture", "/zero_shot_text_dataset", Upload("noise.png"), labels="a, b",
+         expect=r"noise.png is not a CSV, JSONL or TXT file"),
+    case("zs-dataset-hub-url", "/zero_shot_text_dataset", None, labels="a, b", hub_dataset="file:///etc/passwd",
+         expect=r"Paths and URLs are not accepted"),
     case("qa-empty-question", "/answer_question", " ", "Some context.", expect=r"Type a question"),
     case("qa-top-k-nan", "/answer_question", "Who?", "Some context.", model="", top_k=NAN, max_answer_length=30,
          allow_no_answer=False, raw=True, expect=r"top_k: nan is not a finite number"),
@@ -325,7 +331,7 @@ def test_the_table_covers_every_endpoint_with_enough_cases() -> None:
     endpoints = {"/transcribe", "/classify_image", "/fill_mask", "/compare_bias", "/zero_shot_text", "/zero_shot_image",
                  "/answer_image_question", "/answer_document_question", "/generate", "/loaded_models", "/unload_model",
                  "/classify_text", "/classify_dataset", "/extract_entities", "/extract_entities_dataset", "/answer_question",
-                 "/summarize", "/translate"}
+                 "/summarize", "/translate", "/fill_mask_dataset", "/zero_shot_text_dataset"}
     assert {c.api for c in CASES} == endpoints
     assert len(CASES) >= 60 and len({c.id for c in CASES}) == len(CASES)
 

@@ -110,3 +110,18 @@ def test_image_classification_example_fills_and_runs(page) -> None:  # noqa: ANN
     _wait_for_text(page, PERCENT)
     _wait_idle(page)
     _no_error(page)
+
+
+def test_dataset_panel_on_fill_mask_and_zero_shot(page) -> None:  # noqa: ANN001
+    from playwright.sync_api import expect
+
+    from playground.ui import DATASET_UI
+
+    heading = DATASET_UI.get("heading")
+    for module in ("tabs.fill_mask", "tabs.zero_shot"):
+        _open_tab(page, module)
+        _visible(page.get_by_text(heading, exact=True)).click()  # opens the accordion
+        expect(_visible(page.get_by_role("button", name=DATASET_UI.get("run"), exact=True))).to_be_visible(timeout=10_000)
+        # The test app is offline (HF_HUB_OFFLINE=1): the Hub dataset fields are hidden.
+        assert not page.get_by_label(DATASET_UI.get("hub_dataset")).locator("visible=true").count()
+    _no_error(page)

@@ -8,6 +8,7 @@ import math
 from collections import defaultdict
 
 import pytest
+from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
 from snippets import run_snippet
@@ -215,3 +216,89 @@ def test_snippets_load_the_model_as_the_app_did(client, comparison):
     assert pipeline_loads(code) == {"./roberta-mlm": app_load_kwargs(client, ROBERTA)}
     code = comparison[4]  # both models, each loaded as the app loaded it
     assert pipeline_loads(code) == {"./bert-mlm": app_load_kwargs(client, BERT), "./roberta-mlm": app_load_kwargs(client, ROBERTA)}
+
+
+# ---- over a dataset (/fill_mask_dataset) ---------------------------------------------------------
+
+
+def test_dataset_csv_rows_match_fill_mask_and_bad_rows_get_a_note(client, tmp_path):
+    from course_helpers import read_csv, write_csv
+
+    sentences = [f"the cat number {i} is [MASK] ." for i in range(18)]  # more than one batch of 16
+    rows = [[i, s] for i, s in enumerate(sentences)] + [[18, "no blank here"], [19, "[MASK] and ___"], [20, ""]]
+    path = write_csv(tmp_path / "sentences.csv", ["id", "sentence"], rows)
+    summary, table, csv_file = client.predict(handle_file(str(path)), "sentence", BERT, 3, api_name="/fill_mask_dataset")
+    assert table["headers"] == ["sentence", "sentence", "token_1", "score_1", "token_2", "score_2", "token_3", "score_3", "note"]
+    assert "20 rows" in summary and "1 empty rows were skipped" in summary and "2 rows were not filled" in summary
+    data = table["data"]
+    assert [row[0] for row in data] == sentences + ["no blank here", "[MASK] and ___"]
+    label, *_ = client.predict(sentences[17], BERT, 3, "", api_name="/fill_mask")
+    single = _scores(label)
+    assert data[17][2::2][:3] == list(single) and data[17][3::2][:3] == pytest.approx(list(single.values()), abs=1e-5)
+    assert all(row[-1] == "" and row[1] == row[0] for row in data[:18])
+    assert "Write a mask in the sentence" in data[18][-1] and "found 2" in data[19][-1]
+    assert data[18][1] in (None, "") and all(cell in (None, "") for cell in data[18][2:-1])
+    written = read_csv(csv_file)
+    assert written[0] == table["headers"] and len(written) == 1 + len(data)
+    assert written[1][2] == data[0][2] and float(written[1][3]) == pytest.approx(data[0][3])
+
+
+def test_dataset_jsonl_roberta_gets_its_own_mask(client, tmp_path):
+    from course_helpers import write_jsonl
+
+    path = write_jsonl(tmp_path / "d.jsonl", [{"text": "the cat is [MASK] .", "n": 1}, {"text": "the dog is ___ .", "n": 2}])
+    summary, table, _ = client.predict(handle_file(str(path)), model=ROBERTA, api_name="/fill_mask_dataset")
+    assert table["headers"][:3] == ["text", "sentence", "token_1"] and len(table["headers"]) == 2 + 2 * 5 + 1
+    assert [row[1] for row in table["data"]] == ["the cat is <mask> .", "the dog is <mask> ."]
+    assert "2 rows" in summary and "not filled" not in summary
+
+
+def test_dataset_progress_reaches_the_browser(app, tmp_path):
+    from api_helpers import upload
+    from course_helpers import queue_messages, write_csv
+
+    path = write_csv(tmp_path / "many.csv", ["text"], [[f"row {i} is [MASK] ."] for i in range(40)])
+    messages = queue_messages(app.url, "/fill_mask_dataset", [upload(app.url, path), "", BERT, 2, "", ""])
+    descriptions = [unit["desc"] for m in messages if m.get("msg") == "progress" for unit in m["progress_data"] or []]
+    rows = [int(d.split()[1].split("/")[0]) for d in descriptions if d.startswith("Rows ")]
+    assert rows and rows == sorted(rows) and all(d.endswith("/40") for d in descriptions if d.startswith("Rows ")), descriptions
+    assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"]
+
+
+@pytest.mark.parametrize("name, content, args, message", [
+    ("data.xlsx", b"PK\x03\x04", {}, "not a CSV, JSONL or TXT file"),
+    ("data.csv", b"a,b\n1,2\n", {"column": "text"}, "data.csv has no column 'text'. Its columns: a, b"),
+    ("data.txt", b"the cat is [MASK] .\n", {"top_k": 0}, "top_k: 0 is below the minimum of 1"),
+    ("data.txt", b"the cat is [MASK] .\n", {"model": NOT_MLM}, "is not a masked language model"),
+    ("data.txt", b"the cat is [MASK] .\n", {"hub_dataset": "org/tiny"}, "Give either a file or a Hub dataset"),
+])
+def test_dataset_bad_input(client, tmp_path, name, content, args, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(AppError, match=message):
+        client.predict(handle_file(str(path)), **args, api_name="/fill_mask_dataset")
+
+
+def test_dataset_messages_in_korean(app, tmp_path):
+    from gradio_client import Client
+
+    korean = Client(app.url, verbose=False, headers={"Accept-Language": "ko"})
+    path = tmp_path / "rows.txt"
+    path.write_text("the cat is [MASK] .\nno blank\n", encoding="utf-8")
+    summary, table, _ = korean.predict(handle_file(str(path)), model=BERT, top_k=1, api_name="/fill_mask_dataset")
+    assert "2행" in summary and "1개 행은 채우지 못했습니다" in summary
+    assert "문장에 마스크를 쓰세요" in table["data"][1][-1]
+    with pytest.raises(AppError, match="열이 없습니다"):
+        korean.predict(handle_file(str(path)), "sentence", api_name="/fill_mask_dataset")
+
+
+@pytest.mark.parametrize("hub_dataset, message", [
+    ("org/tiny", r"The app is offline \(HF_HUB_OFFLINE=1\), so it cannot read org/tiny \(train\)"),
+    ("/etc/passwd", "is not a Hub dataset id"),
+    ("https://huggingface.co/datasets/org/tiny", "Paths and URLs are not accepted"),
+    ("../org", "is not a Hub dataset id"),
+    ("assets/examples", r"The app is offline"),  # a server folder's name is still only a Hub id
+])
+def test_hub_dataset_refused_here(client, hub_dataset, message):
+    with pytest.raises(AppError, match=message):
+        client.predict(None, hub_dataset=hub_dataset, api_name="/fill_mask_dataset")

@@ -121,6 +121,15 @@ def test_silent_hub_serves_a_cached_model_from_the_cache(silent_hub_app: Running
     assert seen == "the cat is [MASK] ." and len(label["confidences"]) == 3
 
 
+def test_silent_hub_dataset_run_says_what_to_do(silent_hub_app: RunningApp) -> None:
+    """A Hub dataset on a silent Hub: the probe (or the failure it remembers) answers, never a hang."""
+    started = time.perf_counter()
+    with pytest.raises(AppError, match=r"teacher/reviews \(train\): the Hugging Face Hub \(.+\) did not answer within 5 s\. "
+                                       r"Upload the rows as a file instead"):
+        silent_hub_app.client().predict(None, hub_dataset="teacher/reviews", api_name="/fill_mask_dataset")
+    assert time.perf_counter() - started < 20
+
+
 def test_unresolvable_hub_host(test_models: Path, test_catalog: Path, tmp_path: Path) -> None:
     running = launch_with_hub(test_models, test_catalog, tmp_path, "http://hub.invalid")
     try:

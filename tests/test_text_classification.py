@@ -124,7 +124,7 @@ def test_jsonl_and_txt_datasets_find_their_column(course_client, tmp_path) -> No
 def test_dataset_progress_reaches_the_browser(course_app, tmp_path) -> None:
     path = write_csv(tmp_path / "many.csv", ["text"], [[f"text {i}"] for i in range(50)])
     messages = queue_messages(course_app.url, "/classify_dataset",
-                              [upload(course_app.url, path), "", SENTIMENT, "auto"])
+                              [upload(course_app.url, path), "", SENTIMENT, "auto", "", ""])
     descriptions = [unit["desc"] for m in messages if m.get("msg") == "progress" for unit in m["progress_data"] or []]
     rows = [int(d.split()[1].split("/")[0]) for d in descriptions if d.startswith("Rows ")]
     # Gradio samples the latest progress every 0.1 s (the first and last batches may fall between two

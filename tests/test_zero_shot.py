@@ -169,3 +169,88 @@ def test_snippets_load_the_model_as_the_app_did(client, tmp_path) -> None:
     Image.new("RGB", (20, 20)).save(path)
     _, code = client.predict(handle_file(str(path)), CLIP, "a, b", "a photo of a {}.", api_name="/zero_shot_image")
     assert pipeline_loads(code) == {"./clip": app_load_kwargs(client, CLIP)}
+
+
+# ---- over a dataset (/zero_shot_text_dataset) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", [NLI, MINILM])
+@pytest.mark.parametrize("multi_label", [False, True])
+def test_dataset_csv_rows_match_the_single_text_scores(client, tmp_path, model, multi_label) -> None:
+    from course_helpers import read_csv, write_csv
+
+    texts = [f"The match number {i} ended in a draw." for i in range(17)]  # more than one batch of 16
+    path = write_csv(tmp_path / "news.csv", ["id", "headline"], [[i, t] for i, t in enumerate(texts)] + [[17, ""]])
+    labels = "sport, politics\ncooking"
+    summary, table, csv_file = client.predict(handle_file(str(path)), "headline", model, labels, "This text is about {}.",
+                                              multi_label, api_name="/zero_shot_text_dataset")
+    assert table["headers"] == ["headline", "best_label", "score", "sport", "politics", "cooking"]
+    assert "17 rows" in summary and "1 empty rows were skipped" in summary
+    rows = table["data"]
+    assert [row[0] for row in rows] == texts
+    label, *_ = client.predict(texts[16], model, labels, "This text is about {}.", multi_label, False, api_name="/zero_shot_text")
+    single = _scores(label)
+    assert rows[16][1] == next(iter(single)) and rows[16][2] == pytest.approx(single[rows[16][1]], abs=1e-4)
+    assert rows[16][3:] == pytest.approx([single[name] for name in ("sport", "politics", "cooking")], abs=1e-4)
+    for row in rows:
+        assert row[1] == max(zip(row[3:], table["headers"][3:]))[1] and row[2] == max(row[3:])
+        if not multi_label:
+            assert sum(row[3:]) == pytest.approx(1, abs=1e-4)
+    written = read_csv(csv_file)
+    assert written[0] == table["headers"] and len(written) == 1 + len(rows)
+    assert written[1][1] == rows[0][1] and float(written[1][2]) == pytest.approx(rows[0][2])
+
+
+def test_dataset_jsonl_and_txt(client, tmp_path) -> None:
+    from course_helpers import write_jsonl
+
+    jsonl = write_jsonl(tmp_path / "d.jsonl", [{"text": "I loved it", "stars": 5}, {"stars": 1}])
+    summary, table, _ = client.predict(handle_file(str(jsonl)), labels="positive, negative", api_name="/zero_shot_text_dataset")
+    assert table["headers"] == ["text", "best_label", "score", "positive", "negative"] and len(table["data"]) == 1
+    assert "1 empty" in summary
+    txt = tmp_path / "lines.txt"
+    txt.write_text("first line\n\nsecond line\n", encoding="utf-8")
+    _, table, _ = client.predict(handle_file(str(txt)), model=NLI, labels="a, b", api_name="/zero_shot_text_dataset")
+    assert [row[0] for row in table["data"]] == ["first line", "second line"]
+
+
+def test_dataset_progress_reaches_the_browser(app, tmp_path) -> None:
+    from api_helpers import upload
+    from course_helpers import queue_messages, write_csv
+
+    path = write_csv(tmp_path / "many.csv", ["text"], [[f"text {i}"] for i in range(40)])
+    messages = queue_messages(app.url, "/zero_shot_text_dataset",
+                              [upload(app.url, path), "", NLI, "a, b", "This example is {}.", False, "", ""])
+    descriptions = [unit["desc"] for m in messages if m.get("msg") == "progress" for unit in m["progress_data"] or []]
+    rows = [int(d.split()[1].split("/")[0]) for d in descriptions if d.startswith("Rows ")]
+    assert rows and rows == sorted(rows) and all(d.endswith("/40") for d in descriptions if d.startswith("Rows ")), descriptions
+    assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"]
+
+
+@pytest.mark.parametrize("name, content, args, message", [
+    ("data.pdf", b"%PDF-1.4", {"labels": "a, b"}, "not a CSV, JSONL or TXT file"),
+    ("data.csv", b"a,b\n1,2\n", {"labels": "a, b", "column": "text"}, "data.csv has no column 'text'. Its columns: a, b"),
+    ("data.csv", b"a,b\n1,2\n", {"labels": "a, b"}, "Pick the text column"),
+    ("data.txt", b"hello\n", {"labels": " , "}, "Please enter at least one label"),
+    ("data.txt", b"hello\n", {"labels": "a, b", "model": CLIP}, "cannot classify text"),
+    ("data.txt", b"hello\n", {"labels": "a, b", "hypothesis_template": "no slot"}, "must contain {} exactly once"),
+])
+def test_dataset_bad_input(client, tmp_path, name, content, args, message) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(AppError, match=message):
+        client.predict(handle_file(str(path)), **args, api_name="/zero_shot_text_dataset")
+
+
+def test_dataset_in_korean(app, tmp_path) -> None:
+    from gradio_client import Client
+
+    korean = Client(app.url, verbose=False, headers={"Accept-Language": "ko"})
+    path = tmp_path / "rows.txt"
+    path.write_text("좋아요\n싫어요\n", encoding="utf-8")
+    summary, table, _ = korean.predict(handle_file(str(path)), model=NLI, labels="긍정, 부정", api_name="/zero_shot_text_dataset")
+    assert "2행" in summary and table["headers"][-2:] == ["긍정", "부정"]
+    with pytest.raises(AppError, match="레이블을 하나 이상"):
+        korean.predict(handle_file(str(path)), labels="", api_name="/zero_shot_text_dataset")
+    with pytest.raises(AppError, match="오프라인"):
+        korean.predict(None, labels="a, b", hub_dataset="org/tiny", api_name="/zero_shot_text_dataset")

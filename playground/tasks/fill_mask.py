@@ -16,7 +16,7 @@ from typing import Any
 from playground.downloads import write_csv_download
 from playground.inputs import whole_number_in_range
 from playground.snippets import format_call, format_value, pipeline_snippet
-from playground.texts import Texts
+from playground.texts import Texts, UserError
 
 TASK = "fill-mask"
 # A guard against pasting a whole book before tokenizing; the real limit is the model's own length.
@@ -70,6 +70,7 @@ STRINGS = {
         "col_spread": "{group} spread",
         "col_ratio": "log2 p({g1})/p({g2})",
         "col_skew": "skew log2 max/min",
+        "unfilled": "{count} rows were not filled: the note column says why.",
     },
     "ko": {
         "no_mask": "문장에 마스크를 쓰세요: [MASK], <mask> 또는 ___ (이 모델의 마스크는 {mask}입니다).",
@@ -105,6 +106,7 @@ STRINGS = {
         "col_spread": "{group} 편차",
         "col_ratio": "log2 비율 p({g1})/p({g2})",
         "col_skew": "치우침 log2 최대/최소",
+        "unfilled": "{count}개 행은 채우지 못했습니다. 이유는 note 열에 있습니다.",
     },
 }
 TEXTS = Texts("fill_mask_task", STRINGS)
@@ -258,6 +260,46 @@ def complete(pipe: Any, text: str, label: str, top_k: int, words: list[str], lan
     targets = resolve_targets(pipe.tokenizer, words, follows_space(sentence, pipe.tokenizer.mask_token))
     scores = dict(sorted(score_targets(pipe, sentence, targets).items(), key=lambda kv: -kv[1]))
     return Completion(scores, sentence, targets, multi_token_note(targets, label, lang))
+
+
+# ---- over a dataset ---------------------------------------------------------------------------
+
+
+def dataset_columns(top_k: int) -> list[str]:
+    """The result columns of a dataset run: the sentence as the model saw it, top_k token/score pairs, a note."""
+    return ["sentence", *(f"{kind}_{rank}" for rank in range(1, top_k + 1) for kind in ("token", "score")), "note"]
+
+
+def fill_rows(pipe: Any, texts: list[str], label: str, top_k: int, lang: str, batch_size: int) -> list[list[Any]]:
+    """One row per text (see dataset_columns), the fillable sentences through the pipeline in one batched call.
+
+    A row the model cannot fill (no mask, several masks, too long) keeps its place with the reason in
+    its note instead of failing the run: a class's dataset is rarely clean, and one stray row should
+    neither hide the other rows' results nor cost a second run after the model has loaded.
+    """
+    check_masked_lm(pipe, label)  # a model with no mask token fails the whole run, with its message
+    sentences: list[str | None] = []
+    notes: list[str] = []
+    for text in texts:
+        try:
+            sentences.append(prepare(pipe, text, label))
+            notes.append("")
+        except UserError as exc:
+            sentences.append(None)
+            notes.append(exc.in_language(lang))
+    fillable = [sentence for sentence in sentences if sentence is not None]
+    results = pipe(fillable, top_k=top_k, batch_size=batch_size) if fillable else []
+    if len(fillable) == 1:  # the pipeline unwraps a list of one
+        results = [results]
+    predictions = iter(results)
+    rows: list[list[Any]] = []
+    for sentence, note in zip(sentences, notes):
+        cells: list[Any] = []
+        if sentence is not None:
+            cells = [value for r in next(predictions) for value in (r["token_str"].strip(), round(float(r["score"]), 6))]
+        cells += [None] * (2 * top_k - len(cells))  # a vocabulary smaller than top_k, or a row not filled
+        rows.append([sentence, *cells, note])
+    return rows
 
 
 # ---- group comparison --------------------------------------------------------------------------

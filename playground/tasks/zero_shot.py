@@ -120,18 +120,37 @@ def embedding_scores(embedder: Any, texts: list[str], labels: list[str], templat
     return [_sorted(dict(zip(labels, row.tolist()))) for row in scores]
 
 
-def nli_scores(pipe: Any, texts: list[str], labels: list[str], template: str, multi_label: bool) -> list[dict[str, float]]:
-    """Label scores per text from an NLI model: how strongly each text entails each label's hypothesis."""
-    results = pipe(texts, candidate_labels=labels, hypothesis_template=template, multi_label=multi_label)
+def nli_scores(pipe: Any, texts: list[str], labels: list[str], template: str, multi_label: bool,
+               batch_size: int | None = None) -> list[dict[str, float]]:
+    """Label scores per text from an NLI model: how strongly each text entails each label's hypothesis
+    (`batch_size`: text-hypothesis pairs per forward pass, the pipeline's own batching)."""
+    options = {"batch_size": batch_size} if batch_size else {}
+    results = pipe(texts, candidate_labels=labels, hypothesis_template=template, multi_label=multi_label, **options)
     results = results if isinstance(results, list) else [results]
     return [_sorted(dict(zip(r["labels"], map(float, r["scores"])))) for r in results]
 
 
 def text_scores(task: str, model: Any, texts: list[str], labels: list[str], template: str,
-                multi_label: bool) -> list[dict[str, float]]:
-    """Label scores (best first) for each text, with the scoring of the model's task."""
-    score = nli_scores if task == NLI_TASK else embedding_scores
-    return score(model, texts, labels, template, multi_label)
+                multi_label: bool, batch_size: int | None = None) -> list[dict[str, float]]:
+    """Label scores (best first) for each text, with the scoring of the model's task (an embedding
+    model embeds all `texts` in one batch; an NLI pipeline batches `batch_size` pairs at a time)."""
+    if task == NLI_TASK:
+        return nli_scores(model, texts, labels, template, multi_label, batch_size)
+    return embedding_scores(model, texts, labels, template, multi_label)
+
+
+def dataset_columns(labels: list[str]) -> list[str]:
+    """The result columns of a dataset run: the best label, its score, one score column per label."""
+    return ["best_label", "score", *labels]
+
+
+def dataset_rows(results: list[dict[str, float]], labels: list[str]) -> list[list[Any]]:
+    """One row per text (see dataset_columns) from text_scores' results."""
+    rows = []
+    for scores in results:
+        best = next(iter(scores))
+        rows.append([best, round(scores[best], 6), *(round(scores[label], 6) for label in labels)])
+    return rows
 
 
 def image_scores(pipe: Any, image: Any, labels: list[str], template: str) -> dict[str, float]:
