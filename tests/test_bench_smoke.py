@@ -29,7 +29,7 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
 
     assert set(results["latency"]) == {"asr", "image_classification", "fill_mask", "zero_shot"}
     for task, latency in results["latency"].items():
-        for variant in ("bare", "plain_demo", "app"):
+        for variant in ("bare", "plain_demo", "app", "app_gradio_client"):
             assert positive(latency[variant]["median_s"]) and latency[variant]["p90_s"] >= latency[variant]["median_s"], task
         assert positive(latency["ratio_app_bare"]) and positive(latency["ratio_app_plain_demo"]), task
         assert latency["ratio_app_bare"] == latency["app"]["median_s"] / latency["bare"]["median_s"]
@@ -45,6 +45,7 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     generation = results["generation"]
     assert positive(generation["bare"]["ttft_s"]) and positive(generation["app"]["tokens_per_s"])
     assert positive(generation["ratio_tokens_per_s"]) and positive(generation["ratio_ttft"])
+    assert positive(generation["app_gradio_client"]["ttft_s"]) and positive(generation["ratio_gradio_client_tokens_per_s"])
 
     remote = results["remote_generation"]
     assert positive(remote["engine_client"]["ttft_s"]) and positive(remote["app"]["tokens_per_s"])
