@@ -208,7 +208,7 @@ def test_compare_snippet_reproduces_the_app(comparison, test_models):
 
 
 def test_snippets_load_the_model_as_the_app_did(client, comparison):
-    from load_kwargs import app_load_kwargs, pipeline_loads
+    from snippet_calls import app_load_kwargs, pipeline_loads
 
     *_, code = client.predict("the cat is [MASK] .", BERT, 3, "", api_name="/fill_mask")
     assert pipeline_loads(code) == {"./bert-mlm": app_load_kwargs(client, BERT)}

@@ -197,7 +197,7 @@ def test_show_code_snippet_reproduces_the_app(client, test_models, tmp_path) -> 
 
 
 def test_snippet_loads_the_model_as_the_app_did(client, tmp_path) -> None:
-    from load_kwargs import app_load_kwargs, pipeline_loads
+    from snippet_calls import app_load_kwargs, pipeline_loads
 
     _, code = client.predict(handle_file(_save(tmp_path, "a.png", _rgb())), "ConvNeXt (test)", 3, api_name="/classify_image")
     assert pipeline_loads(code) == {"./convnext": app_load_kwargs(client, "ConvNeXt (test)")}

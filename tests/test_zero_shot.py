@@ -159,7 +159,7 @@ def test_image_examples_are_clickable(app) -> None:
 
 
 def test_snippets_load_the_model_as_the_app_did(client, tmp_path) -> None:
-    from load_kwargs import adapter_load, app_load_kwargs, from_pretrained_load, pipeline_loads
+    from snippet_calls import adapter_load, app_load_kwargs, from_pretrained_load, pipeline_loads
 
     *_, code = client.predict("hello", NLI, "a, b", "{}.", False, False, api_name="/zero_shot_text")
     assert pipeline_loads(code) == {"./nli": app_load_kwargs(client, NLI)}
