@@ -1,7 +1,7 @@
 """The batching scheduler: concurrent requests on one model share its forward passes.
 
 One scheduler thread per loaded model runs a padded-batch decoding loop. A request that arrives while
-others stream joins at the next step: its prompt is prefilled (with the other newcomers of that step,
+others stream joins at the next step (newcomers are prefilled before the batch decodes again): its prompt is prefilled (with the other newcomers of that step,
 left-padded), its key/value cache is left-padded to the batch's length and stacked onto it, and from
 then on every step feeds all rows' last tokens through the model at once. A finished, stopped or
 aborted row leaves the batch at the end of that step (its cache rows are dropped), so Stop frees the
@@ -290,6 +290,11 @@ class BatchedEngine(GenerationEngine):
                 if joining:
                     self._prefill(joining)
                     self._drop_finished()
+                    # Prefill first (as vLLM's scheduler does): requests that arrived during this
+                    # prefill join before the next decoding step, so a class arriving at once gets its
+                    # first tokens from one or two prefills. A full batch admits no one, so decoding
+                    # goes on.
+                    continue
                 if self._rows:
                     self._decode_step()
                     self._drop_finished()
