@@ -21,6 +21,7 @@ SUBSETS = [
 # The zero-shot tab's endpoints, by the tasks that make them appear.
 ZERO_SHOT_ENDPOINTS = {
     "/zero_shot_text": {"zero-shot-classification", "sentence-similarity"},
+    "/zero_shot_text_dataset": {"zero-shot-classification", "sentence-similarity"},
     "/zero_shot_image": {"zero-shot-image-classification"},
 }
 
