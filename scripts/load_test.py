@@ -245,7 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, default=ROOT / ".cache" / "test-models", help="test models folder")
     parser.add_argument("--url", help="an app already running (then RSS is not measured)")
     parser.add_argument("--replicas", type=int, help="launch this many replicas behind HAProxy, sharing one engine")
-    parser.add_argument("--stop-replica-after", type=float, help="with --replicas: stop replica 1 this many seconds in")
+    parser.add_argument("--stop-replica-after", type=float,
+                        help="with --replicas: after a round with every replica up, a second round on the same "
+                             "replicas that stops replica 1 this many seconds in")
     parser.add_argument("--timeout", type=float, default=300, help="seconds before a request counts as hung")
     parser.add_argument("--max-rss-growth-mb", type=float, default=512)
     parser.add_argument("--json", type=Path, help="also write the summary here")
@@ -276,8 +278,15 @@ def main(argv: list[str] | None = None) -> int:
                 catalog = load_test_catalog(args.models.resolve(), work_dir / "models.yaml", args.queue_size)
                 server = Server(app_command(catalog), work_dir, "app", timeout=180)
                 url = server.url
-            summary = run(App(url, sample_files(work_dir)), server.pid if server else None, args.clients, args.timeout,
+            app = App(url, sample_files(work_dir))
+            before_stop = None
+            if stop_replica is not None:  # first every replica up, then one stopped: one deployment for both
+                before_stop = run(app, None, args.clients, args.timeout, warm_urls)
+                before_stop["replicas_alive"] = [r.process.poll() is None for r in replicas.replicas]
+            summary = run(app, server.pid if server else None, args.clients, args.timeout,
                           warm_urls, stop_replica, args.stop_replica_after)
+            if before_stop is not None:
+                summary["before_stop"] = before_stop
             summary["app_alive"] = server is None or server.process.poll() is None
             if replicas is not None:
                 summary["replicas_alive"] = [r.process.poll() is None for r in replicas.replicas]
@@ -290,8 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     growth = summary["rss_peak_mb"] - summary["rss_baseline_mb"]
     if args.replicas:
         stopped = "replica1" if args.stop_replica_after is not None else None
-        summary["ok"] = replica_verdict(summary, stopped) and summary["engine_alive"] and (
-            stopped is not None or summary["answered"] + summary["queue_full"] == args.clients)
+        complete = summary.get("before_stop", summary)
+        summary["ok"] = (replica_verdict(summary, stopped) and replica_verdict(complete, None) and summary["engine_alive"]
+                         and complete["answered"] + complete["queue_full"] == args.clients)
     else:
         summary["ok"] = (summary["answered"] + summary["queue_full"] == args.clients and not summary["error"]
                          and not summary["lost"] and not summary["hung"] and summary["app_alive"]
