@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.common import SMOKE
 from conftest import OFFLINE_ENV, ROOT
 
 
@@ -52,7 +53,8 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert positive(remote["ratio_tokens_per_s"]) and positive(remote["ratio_ttft"]) and positive(remote["client_floor_s"])
 
     many = results["many_users"]
-    assert set(many["bare_padded_batch"]) == {"1", "4", "16"}
+    user_counts = {str(count) for count in SMOKE.users}
+    assert set(many["bare_padded_batch"]) == user_counts
     for variant, protocols in (("batched", {"browser", "gradio_client"}), ("off", {"browser", "gradio_client"})):
         assert set(many[variant]) == protocols, variant
         for protocol, levels in many[variant].items():
@@ -61,7 +63,7 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
                 assert positive(level["aggregate_tokens_per_s"]) and positive(level["per_user_tokens_per_s"])
                 assert 0 < level["ttft_p50_s"] <= level["ttft_p90_s"]
                 assert level["client_cpu_s"] >= 0  # measured in the clients' own process
-    assert set(many["batched"]["browser"]) == {"1", "4", "16"} and set(many["off"]["browser"]) == {"1", "4", "16"}
+    assert set(many["batched"]["browser"]) == user_counts and set(many["off"]["browser"]) == user_counts
     assert positive(many["ratio_aggregate_at_16"]) and positive(many["ratio_alone"])
     assert (out / "many_users.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
