@@ -6,8 +6,8 @@ in-process pipeline one clip after another and on one batch of the same clips (t
 The clients run in a separate process (bench/users.py) and report the CPU they used; each uploads
 its clip as the page does (POST /gradio_api/upload, then queue/join with the returned path; the
 browser protocol), and 4 clients also go through gradio_client. Concurrent requests share forward
-passes in the app (playground.speech_batching): the largest batch seen is read from
-/generation_activity after each level.
+passes in the app (playground.speech_batching, the catalog entry's max_batch_size set to
+APP_BATCH_SIZE): the largest batch seen is read from /generation_activity after each level.
 
 Fewer requests than clients at 16 would not measure 16 at once, so each level sends one request per
 client (16 × 30 s is the section's largest cost); the lone client makes `speech_requests_alone`.
@@ -30,13 +30,15 @@ import yaml
 
 from bench.common import ROOT, Server, Settings, app_command, ratio, say, summary
 
+APP_BATCH_SIZE = 8
 GRADIO_CLIENT_LEVEL = 4  # the one level also measured through gradio_client, for API users
 
 
 def speech_catalog(catalog: Path, out: Path) -> Path:
-    """The bench catalog's speech tab alone, its model path made absolute."""
+    """The bench catalog's speech tab alone, its model path made absolute, batching up to
+    APP_BATCH_SIZE windows (the CPU default is 1: this section measures whether that is right)."""
     data = yaml.safe_load(catalog.read_text())
-    model = dict(data["tabs"]["speech_to_text"]["models"][0])
+    model = dict(data["tabs"]["speech_to_text"]["models"][0], max_batch_size=APP_BATCH_SIZE)
     model["id"] = str(catalog.parent / model["id"][2:]) if model["id"].startswith("./") else model["id"]
     data["tabs"] = {"speech_to_text": {"models": [model]}}
     out.write_text(yaml.safe_dump(data, sort_keys=False))

@@ -1,8 +1,15 @@
 """Cross-request batching for speech: concurrent transcriptions on one model share forward passes.
 
-Why: on this 2-core CPU, Whisper-base size, 30 s clips, the bare pipeline on a batch of clips runs
-several times faster per clip than one clip after another (decoding is one small step per token,
-nearly as cheap for a batch as for one clip); bench "speech_users" measures it beside the app.
+When it pays, measured (bench "speech_users", Whisper-base size, 30 s clips, the bench's random
+weights decoding 64 tokens, a 2-core CPU shared with other work): on the machine at load ~1.5-2 the
+bare pipeline ran 7.8 s per clip one after another, and a batch was slower per clip, 0.87× at 4 and
+0.93× at 16 (torch already keeps both cores busy with one clip, and each decoding step of a batch
+reads every clip's cross-attention keys); the app with 4 or 16 concurrent clients batching up to 8
+windows gave 0.87-0.88× one client after another. With the machine busier (load 3.5-4, interleaved
+runs) a batch of 4 was 1.3-2.4× faster per clip than single clips, which suffer more from the other
+processes. So a CPU shares no batches by default (CPU_MAX_BATCH_SIZE = 1: one request at a time, as
+before, and no worker thread); a GPU, where a batch costs little more than one clip, does (16), and a
+catalog entry's `max_batch_size` turns it on anywhere.
 
 How: every speech request on a loaded model opens a session with that model's batcher (one worker
 thread per loaded model). The request preprocesses its windows itself (a window is one model input
@@ -13,8 +20,9 @@ its forward pass (same decoding options: task, language, timestamps; same keys a
 nothing is padded: Whisper pads every window to 30 s itself, and a CTC model never sees padding it
 would not see alone), up to `max_batch_size`, collates them with the pipeline's own collate function,
 runs one `pipe.forward` and gives each request its own output (the pipeline's own unbatching), so the
-text equals the request alone. When other sessions are still preparing their first window the worker
-waits for them (at most `GATHER_S`) so requests that arrive together share the first batch.
+text equals the request alone. While a session is still decoding its audio or preprocessing a window
+it will send, the worker waits for it (at most `GATHER_S`), so requests that arrive together share the
+first batch and a long recording alone still fills its batches.
 
 A batch that fails is retried window by window: a failing window fails only its own request. A model
 unloaded mid-request fails the request's waiting windows with a message (and any it sends later).
@@ -35,8 +43,9 @@ from playground.texts import Texts
 # A request's windows in the batcher at once: what one request alone ran per batch before batching
 # across requests (memory for a long recording stays that of 4 windows).
 PER_REQUEST_WINDOWS = 4
-# Windows per forward pass when the catalog entry does not set max_batch_size (bench speech_users).
-CPU_MAX_BATCH_SIZE, GPU_MAX_BATCH_SIZE = 8, 16
+# Windows per forward pass when the catalog entry does not set max_batch_size (see the module
+# docstring: on a 2-core CPU a batch did not beat one clip after another on a quiet machine).
+CPU_MAX_BATCH_SIZE, GPU_MAX_BATCH_SIZE = 1, 16
 # How long the worker waits for sessions still preparing their first window before it runs a batch.
 GATHER_S = 0.5
 RECENT_BATCHES = 64  # batch sizes kept for the activity view
@@ -67,7 +76,7 @@ def speech_batch_size(loaded: Any) -> int:
 
 def concurrent_transcriptions(entries: list[Any], device: str) -> int:
     """How many /transcribe requests the speech tab lets run at once (the rest wait in Gradio's queue
-    with their place shown): enough to fill the largest batch of its models."""
+    with their place shown): enough to fill the largest batch of its models (1 without batching)."""
     default = GPU_MAX_BATCH_SIZE if device == "cuda" else CPU_MAX_BATCH_SIZE
     return max(max(entry.concurrency, entry.max_batch_size or default) for entry in entries)
 
@@ -109,7 +118,8 @@ class Session:
 
     def __init__(self, batcher: "SpeechBatcher"):
         self.batcher = batcher
-        self.started = False  # has sent a window
+        # Decoding its audio or preprocessing its next window: the worker may wait for it (GATHER_S).
+        self.preparing = True
         self.failed = False
 
     def __enter__(self) -> "Session":
@@ -132,12 +142,14 @@ class Session:
         pending: Iterator[dict[str, Any]] | None = iter(items)
         try:
             while True:
+                self.preparing = pending is not None
                 while pending is not None and len(sent) < min(PER_REQUEST_WINDOWS, self.batcher.max_batch_size):
                     item = next(pending, None)
                     if item is None:
                         pending = None
                         break
                     sent.append(self.batcher._send(_Window(item, forward_params, batch_key(item, options), self)))
+                self.batcher._ready(self)
                 if not sent:
                     return outputs
                 outputs.append(sent.popleft().result())
@@ -194,10 +206,15 @@ class SpeechBatcher:
             self._waiting = deque(w for w in self._waiting if w.session is not session)
             self._cond.notify_all()
 
+    def _ready(self, session: Session) -> None:
+        """`session` has sent what it can for now: the worker need not wait for it."""
+        with self._cond:
+            session.preparing = False
+            self._cond.notify_all()
+
     def _send(self, window: _Window) -> _Window:
         with self._cond:
             self._raise_if_closed()
-            window.session.started = True
             self._waiting.append(window)
             self._cond.notify_all()
         return window
@@ -209,8 +226,8 @@ class SpeechBatcher:
     # ---- the worker ------------------------------------------------------------------------------
 
     def _preparing(self) -> bool:
-        """Some session has not sent its first window yet (it is decoding or preprocessing)."""
-        return any(not session.started for session in self._sessions)
+        """Some session is decoding its audio or preprocessing a window it will send."""
+        return any(session.preparing for session in self._sessions)
 
     def _take_batch(self) -> list[_Window] | None:
         with self._cond:

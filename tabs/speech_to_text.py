@@ -13,12 +13,11 @@ from typing import Any
 from playground.downloads import write_text_download
 from playground.errors import guarded
 from playground.generation_engines import speech_batcher_for
-from playground.gpu import zero_gpu_enabled
 from playground.images import EXAMPLES_DIR
 from playground.inputs import whole_number_in_range
 from playground.model_manager import ModelLoadError
 from playground.snippets import snippet_load_kwargs
-from playground.speech_batching import concurrent_transcriptions
+from playground.speech_batching import concurrent_transcriptions, speech_batch_size
 from playground.tasks import speech_to_text as speech
 from playground.texts import Texts, request_language
 from playground.ui import TabContext, about_panel, code_panel, model_picker
@@ -261,7 +260,7 @@ def build(ctx: TabContext) -> None:
         def report(done: int, total: int) -> None:
             progress((done, total), desc=TEXTS.get("chunk_progress", lang, done=min(done + 1, total), total=total), unit="chunks")
 
-        if zero_gpu_enabled():  # the GPU is this call's alone: no batches shared with other requests
+        if speech_batch_size(loaded) == 1:  # one request at a time (a CPU, ZeroGPU): nothing to share
             result = speech.transcribe(loaded.model, audio, ctx.limits.max_audio_minutes, task, language, timestamps, report)
         else:
             with speech_batcher_for(loaded).session() as session:
