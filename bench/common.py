@@ -55,7 +55,7 @@ FULL = Settings(
     users=(1, 4, 16),
     user_new_tokens=64,
     user_requests_alone=3,
-    speech_requests_alone=3,
+    speech_requests_alone=2,
 )
 SMOKE = Settings(
     mode="smoke",

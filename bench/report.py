@@ -177,7 +177,8 @@ def speech_users_markdown(u: dict[str, Any]) -> list[str]:
         + ". Clients in a separate process, each request uploading its clip (browser = POST `/gradio_api/upload`, "
         "then queue/join + server-sent events; gradio_client = `handle_file`). Clips/s = requests / wall time; "
         "latency = a request's own duration, upload included; batch = the most 30 s windows that shared one "
-        "forward pass (/generation_activity); client CPU in % of one core.",
+        f"forward pass (/generation_activity; the app's entry allows {u.get('app_batch_size', '?')}, the bare batch "
+        "compared is as large as the app can batch); client CPU in % of one core.",
         "",
         "| clients | protocol | requests | clips/s | × one after another | × bare loop | × bare batch | latency p50 / p90 | batch | same text | client CPU |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -185,7 +186,7 @@ def speech_users_markdown(u: dict[str, Any]) -> list[str]:
     one = u["app"]["browser"]["1"]["clips_per_s"]
     for protocol, levels in u["app"].items():
         for clients, r in levels.items():
-            batch = bare.get(f"batch_{clients}")
+            batch = bare.get(f"batch_{min(int(clients), u.get('app_batch_size', int(clients)))}")
             to_batch = f"{r['clips_per_s'] / batch['clips_per_s']:.2f}×" if batch else "–"
             lines.append(
                 f"| {clients} | {protocol} | {r['requests']} | {r['clips_per_s']:.3f} | {r['clips_per_s'] / one:.2f}× "
