@@ -39,6 +39,8 @@ class Settings:
     users: tuple[int, ...]  # "many users": concurrent /generate clients per level
     user_new_tokens: int
     user_requests_alone: int  # requests the lone user makes (one after another)
+    speech_users: tuple[int, ...] = (1, 4, 16)  # concurrent /transcribe clients per level
+    speech_requests_alone: int = 1  # clips the lone /transcribe client (and the bare loop) send one after another
 
 
 FULL = Settings(
@@ -53,6 +55,7 @@ FULL = Settings(
     users=(1, 4, 16),
     user_new_tokens=64,
     user_requests_alone=3,
+    speech_requests_alone=2,
 )
 SMOKE = Settings(
     mode="smoke",
@@ -66,6 +69,7 @@ SMOKE = Settings(
     users=(1, 4),  # the structure of every section; 16 clients of a tiny model add only time
     user_new_tokens=8,
     user_requests_alone=1,
+    speech_users=(1, 4),  # 16 tiny-model transcriptions would cost the smoke run ~15 s
 )
 
 

@@ -101,6 +101,8 @@ def markdown(results: dict[str, Any]) -> str:
                                      "tokens, greedy, streamed)", "the engine's own client (`openai`, streamed `/v1/completions`)")
     if "many_users" in results:
         lines += many_users_markdown(results["many_users"])
+    if "speech_users" in results:
+        lines += speech_users_markdown(results["speech_users"])
     s = results["startup"]
     lines += [
         "",
@@ -171,6 +173,41 @@ def many_users_markdown(u: dict[str, Any]) -> list[str]:
         "",
         "![many users](many_users.png)",
     ]
+    return lines
+
+
+def speech_users_markdown(u: dict[str, Any]) -> list[str]:
+    """The "speech users" section: concurrent /transcribe clients beside the bare pipeline."""
+    bare = u["bare"]
+    seq = bare["sequential"]
+    lines = [
+        "",
+        f"## Many users transcribing: concurrent `/transcribe` (Whisper-base size, {u['audio_s']:.0f} s clips)",
+        "",
+        f"Bare pipeline in-process: one clip after another **{seq['clips_per_s']:.3f} clips/s** ({seq['clips']} clips); "
+        + "; ".join(f"one batch of {b['clips']} **{b['clips_per_s']:.3f} clips/s** "
+                    f"({u['ratio_bare_batch_to_sequential'][str(b['clips'])]:.2f}×)"
+                    for name, b in bare.items() if name.startswith("batch_"))
+        + ". Clients in a separate process, each request uploading its clip (browser = POST `/gradio_api/upload`, "
+        "then queue/join + server-sent events; gradio_client = `handle_file`). Clips/s = requests / wall time; "
+        "latency = a request's own duration, upload included; batch = the most 30 s windows that shared one "
+        f"forward pass (/generation_activity; the app's entry allows {u.get('app_batch_size', '?')}, the bare batch "
+        "compared is as large as the app can batch); client CPU in % of one core.",
+        "",
+        "| clients | protocol | requests | clips/s | × one after another | × bare loop | × bare batch | latency p50 / p90 | batch | same text | client CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    one = u["app"]["browser"]["1"]["clips_per_s"]
+    for protocol, levels in u["app"].items():
+        for clients, r in levels.items():
+            batch = bare.get(f"batch_{min(int(clients), u.get('app_batch_size', int(clients)))}")
+            to_batch = f"{r['clips_per_s'] / batch['clips_per_s']:.2f}×" if batch else "–"
+            lines.append(
+                f"| {clients} | {protocol} | {r['requests']} | {r['clips_per_s']:.3f} | {r['clips_per_s'] / one:.2f}× "
+                f"| {r['clips_per_s'] / seq['clips_per_s']:.2f}× | {to_batch} "
+                f"| {r['latency_p50_s']:.2f} / {r['latency_p90_s']:.2f} s | {r['peak_batch_size']} | {mark(r['same_text'])} "
+                f"| {100 * r['client_cpu_share']:.0f}% |"
+            )
     return lines
 
 

@@ -1,12 +1,16 @@
-"""Many users at once: N concurrent streaming `/generate` clients, run in a process of their own so
-they do not take the server's CPU unseen (the process reports the CPU it used).
+"""Many users at once: N concurrent streaming `/generate` (or `/transcribe`) clients, run in a process
+of their own so they do not take the server's CPU unseen (the process reports the CPU it used).
 
     python -m bench.users URL --clients 16 --requests 16 --new-tokens 64 --protocol browser
+    python -m bench.users URL --clients 4 --requests 4 --endpoint transcribe --audio clip.wav
 
 `--protocol browser` speaks what the page speaks: POST /gradio_api/queue/join, then the server-sent
 events of /gradio_api/queue/data (httpx, one connection per user). `--protocol gradio_client` uses the
 Python client API users have (which polls its queue every 50 ms). Prints one JSON object: per request
 the seconds to the first streamed text and to the end, and the tokens the app reported generating.
+`--endpoint transcribe` uploads `--audio` the way the page does (POST /gradio_api/upload, then the
+returned server path in queue/join; gradio_client: `handle_file`), once per request, and times the
+upload as part of the request; its text is the transcript, no tokens are counted.
 """
 
 from __future__ import annotations
@@ -24,11 +28,27 @@ from typing import Any, Callable, Sequence
 from bench.inputs import PROMPT
 
 GENERATE = "/generate"
+TRANSCRIBE = "/transcribe"
 
 
 def generate_inputs(new_tokens: int, model: str | None = None) -> list[Any]:
     """/generate's inputs in order: prompt, model (None: the default), greedy options, no stop strings."""
     return [PROMPT, model, new_tokens, 0.7, 0.95, 50, 1.0, False, 0, ""]
+
+
+def transcribe_inputs(audio: Any) -> list[Any]:
+    """/transcribe's inputs in order: the file, then the page's defaults (model, transcribe, auto
+    language, segment timestamps, 42 characters per line, one cue per segment)."""
+    return [audio, None, "transcribe", "auto", "segment", 42, 0]
+
+
+def upload(http: Any, url: str, path: str) -> dict[str, Any]:
+    """The file as the page sends it: uploaded first, then named by its server path (a FileData)."""
+    with open(path, "rb") as handle:
+        answer = http.post(f"{url}gradio_api/upload", params={"upload_id": uuid.uuid4().hex[:11]},
+                           files=[("files", (path.rsplit("/", 1)[-1], handle, "audio/wav"))])
+    answer.raise_for_status()
+    return {"path": answer.json()[0], "orig_name": path.rsplit("/", 1)[-1], "meta": {"_type": "gradio.FileData"}}
 
 
 def tokens_reported(stats: str) -> int:
@@ -44,8 +64,9 @@ def fn_index(url: str, api_name: str) -> int:
     return next(dep["id"] for dep in config["dependencies"] if dep.get("api_name") == name)
 
 
-def browser_request(url: str, index: int, inputs: list[Any]) -> dict[str, Any]:
-    """One request the way the browser makes it: join the queue, then read the event stream."""
+def browser_request(url: str, index: int, inputs: list[Any], audio: str | None = None) -> dict[str, Any]:
+    """One request the way the browser makes it: upload `audio` (if any, as the first input), join
+    the queue, then read the event stream."""
     import httpx
     from gradio_client.utils import apply_diff
 
@@ -54,6 +75,8 @@ def browser_request(url: str, index: int, inputs: list[Any]) -> dict[str, Any]:
     first: float | None = None
     outputs: list[Any] | None = None
     with httpx.Client(timeout=httpx.Timeout(600.0)) as http:
+        if audio is not None:
+            inputs = transcribe_inputs(upload(http, url, audio))
         joined = http.post(f"{url}gradio_api/queue/join", json={
             "data": inputs, "fn_index": index, "session_hash": session, "event_data": None, "trigger_id": None})
         joined.raise_for_status()
@@ -76,7 +99,18 @@ def browser_request(url: str, index: int, inputs: list[Any]) -> dict[str, Any]:
                 if first is None and outputs and outputs[0]:
                     first = time.perf_counter() - start
     end = time.perf_counter() - start
+    if audio is not None:
+        return {"ttft_s": end, "end_s": end, "tokens": 0, "text": outputs[0] if outputs else None}
     return {"ttft_s": first if first is not None else end, "end_s": end, "tokens": tokens_reported(outputs[1] if outputs else "")}
+
+
+def client_transcribe(client: Any, audio: str) -> dict[str, Any]:
+    from gradio_client import handle_file
+
+    start = time.perf_counter()
+    text, *_ = client.predict(*transcribe_inputs(handle_file(audio)), api_name=TRANSCRIBE)
+    end = time.perf_counter() - start
+    return {"ttft_s": end, "end_s": end, "tokens": 0, "text": text}
 
 
 def client_request(client: Any, inputs: list[Any]) -> dict[str, Any]:
@@ -91,20 +125,22 @@ def client_request(client: Any, inputs: list[Any]) -> dict[str, Any]:
     return {"ttft_s": first if first is not None else end, "end_s": end, "tokens": tokens_reported(stats)}
 
 
-def run_users(url: str, clients: int, requests: int, new_tokens: int, protocol: str) -> dict[str, Any]:
-    """`requests` in total from `clients` concurrent users, each one after another; all users start together."""
+def run_users(url: str, clients: int, requests: int, new_tokens: int, protocol: str,
+              audio: str | None = None) -> dict[str, Any]:
+    """`requests` in total from `clients` concurrent users, each one after another; all users start
+    together. With `audio`, each request transcribes it through /transcribe instead of generating."""
     inputs = generate_inputs(new_tokens)
     if protocol == "browser":
-        index = fn_index(url, GENERATE)
+        index = fn_index(url, TRANSCRIBE if audio else GENERATE)
 
         def make_caller() -> Callable[[], dict[str, Any]]:
-            return lambda: browser_request(url, index, inputs)
+            return lambda: browser_request(url, index, inputs, audio)
     else:
         from gradio_client import Client
 
         def make_caller() -> Callable[[], dict[str, Any]]:
             client = Client(url, verbose=False)
-            return lambda: client_request(client, inputs)
+            return (lambda: client_transcribe(client, audio)) if audio else (lambda: client_request(client, inputs))
 
     callers = [make_caller() for _ in range(clients)]
     shares = [requests // clients + (1 if i < requests % clients else 0) for i in range(clients)]
@@ -145,10 +181,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("url")
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--requests", type=int, required=True)
-    parser.add_argument("--new-tokens", type=int, required=True)
+    parser.add_argument("--new-tokens", type=int, default=0, help="tokens per /generate request")
     parser.add_argument("--protocol", choices=["browser", "gradio_client"], default="browser")
+    parser.add_argument("--endpoint", choices=["generate", "transcribe"], default="generate")
+    parser.add_argument("--audio", help="the file each /transcribe request uploads")
     args = parser.parse_args(argv)
-    print(json.dumps(run_users(args.url, args.clients, args.requests, args.new_tokens, args.protocol)))
+    if (args.endpoint == "transcribe") != (args.audio is not None):
+        parser.error("--endpoint transcribe needs --audio (and only it)")
+    print(json.dumps(run_users(args.url, args.clients, args.requests, args.new_tokens, args.protocol, args.audio)))
     return 0
 
 

@@ -6,7 +6,9 @@ the batching scheduler (playground.batched_generation) when the entry's `max_bat
 than one request per forward pass, else the in-process engine running one `generate()` per request
 (playground.local_generation). `remote_engine_for(entry)` and `remote_transcriber_for(entry)` give the
 engines for a catalog entry served by an endpoint (playground.remote_engine), kept per endpoint and
-model. `generation_activity()` lists what every one of them is doing, for the Models view.
+model. `speech_batcher_for(loaded)` gives a loaded speech model's shared batches
+(playground.speech_batching). `generation_activity()` lists what every one of them is doing, for the
+Models view.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ CPU_KV_CACHE_MB, GPU_KV_CACHE_MB = 1024, 4096
 MIN_KV_CACHE_MB = 64
 
 _lock = threading.Lock()
-# Every engine in use: ("local", LoadedModel cache key), ("remote", url, model id) or
-# ("transcription", url, model id) -> (what it serves: the LoadedModel or the catalog entry, the engine).
+# Every engine in use: ("local", LoadedModel cache key), ("speech", LoadedModel cache key),
+# ("remote", url, model id) or ("transcription", url, model id) -> (what it serves: the LoadedModel or the catalog entry, the engine).
 _engines: dict[tuple[str, ...], tuple[Any, Any]] = {}
 
 
@@ -70,12 +72,26 @@ def _new_engine(loaded: Any, memory_budget_gb: float | None) -> GenerationEngine
 def engine_for(loaded: Any, memory_budget_gb: float | None) -> GenerationEngine:
     """The engine serving `loaded` (a LoadedModel of a text-generation entry); `memory_budget_gb` is
     the catalog's, which also bounds a batch's KV cache."""
-    key = ("local", loaded.key)
+    return _kept_for_loaded("local", loaded, lambda: _new_engine(loaded, memory_budget_gb))
+
+
+def speech_batcher_for(loaded: Any) -> Any:
+    """The SpeechBatcher of a loaded speech-recognition model (its windows per forward pass from
+    playground.speech_batching.speech_batch_size)."""
+    from playground.speech_batching import SpeechBatcher, speech_batch_size
+
+    return _kept_for_loaded("speech", loaded, lambda: SpeechBatcher(loaded, speech_batch_size(loaded)))
+
+
+def _kept_for_loaded(kind: str, loaded: Any, make: Callable[[], Any]) -> Any:
+    """The registry's engine of `kind` for a LoadedModel, made on first use and closed (failing what
+    it still runs with a message) when the manager unloads the model."""
+    key = (kind, loaded.key)
     with _lock:
         current = _engines.get(key)
         if current is not None and current[0] is loaded:
             return current[1]
-        engine = _new_engine(loaded, memory_budget_gb)
+        engine = make()
         _engines[key] = (loaded, engine)
 
     def close() -> None:

@@ -12,10 +12,12 @@ from typing import Any
 
 from playground.downloads import write_text_download
 from playground.errors import guarded
+from playground.generation_engines import speech_batcher_for
 from playground.images import EXAMPLES_DIR
 from playground.inputs import whole_number_in_range
 from playground.model_manager import ModelLoadError
 from playground.snippets import snippet_load_kwargs
+from playground.speech_batching import concurrent_transcriptions, speech_batch_size
 from playground.tasks import speech_to_text as speech
 from playground.texts import Texts, request_language
 from playground.ui import TabContext, about_panel, code_panel, model_picker
@@ -258,7 +260,12 @@ def build(ctx: TabContext) -> None:
         def report(done: int, total: int) -> None:
             progress((done, total), desc=TEXTS.get("chunk_progress", lang, done=min(done + 1, total), total=total), unit="chunks")
 
-        result = speech.transcribe(loaded.model, audio, ctx.limits.max_audio_minutes, task, language, timestamps, report)
+        if speech_batch_size(loaded) == 1:  # one request at a time (a CPU, ZeroGPU): nothing to share
+            result = speech.transcribe(loaded.model, audio, ctx.limits.max_audio_minutes, task, language, timestamps, report)
+        else:
+            with speech_batcher_for(loaded).session() as session:
+                result = speech.transcribe(loaded.model, audio, ctx.limits.max_audio_minutes, task, language, timestamps,
+                                           report, session.forward_windows)
         cues = speech.subtitle_cues(result.rows, max_words, group_words=result.word_rows)
         notes = [TEXTS.get("stats_md", lang, duration=result.duration, elapsed=result.elapsed, rtf=result.real_time_factor)]
         if speech.ignores_whisper_options(result.whisper, task, language, timestamps):
@@ -318,7 +325,11 @@ def build(ctx: TabContext) -> None:
     inputs = [audio, model, task, language, timestamps, max_chars, max_words]
     outputs = [text, table, srt, vtt, stats, code]
     handler = guarded(transcribe, gpu=True)
-    button.click(handler, inputs, outputs, api_name="transcribe")
+    # Concurrent requests on one model share forward passes (playground.speech_batching), so as many
+    # may run as fill a batch; the rest wait in Gradio's queue.
+    button.click(handler, inputs, outputs, api_name="transcribe",
+                 concurrency_limit=concurrent_transcriptions(ctx.models(asr_task), ctx.limits.device),
+                 concurrency_id="speech_to_text")
     if EXAMPLE_CLIP.is_file():
         # Only the clip is filled in: the run uses the model and options already chosen. (Created after
         # the click, so the endpoint keeps its name; the example's own event is undocumented.)

@@ -67,6 +67,17 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert positive(many["ratio_aggregate_at_16"]) and positive(many["ratio_alone"])
     assert (out / "many_users.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    speech = results["speech_users"]
+    assert positive(speech["bare"]["sequential"]["clips_per_s"]) and positive(speech["bare"]["batch_4"]["clips_per_s"])
+    assert set(speech["app"]) == {"browser", "gradio_client"} and set(speech["app"]["browser"]) == {"1", "4"}
+    for protocol, levels in speech["app"].items():
+        for clients, level in levels.items():
+            assert level["requests"] >= int(clients) and positive(level["clips_per_s"]), (protocol, clients)
+            assert 0 < level["latency_p50_s"] <= level["latency_p90_s"] and level["client_cpu_s"] >= 0
+            assert level["same_text"] and level["peak_batch_size"] >= 1
+    assert speech["app"]["browser"]["4"]["peak_batch_size"] >= 2  # concurrent requests shared a forward pass
+    assert positive(speech["ratio_to_one_after_another"]["4"]) and positive(speech["ratio_to_bare_batch"]["4"])
+
     startup = results["startup"]
     assert startup["tabs"] >= 2 and positive(startup["ratio"])
 
@@ -80,4 +91,5 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
 
     table = (out / "RESULTS.md").read_text()
     assert "app / bare" in table and "tokens/s" in table and "Many users" in table and "served by an engine" in table
+    assert "Many users transcribing" in table
     assert (out / "latency_ratios.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -464,3 +464,39 @@ def test_the_task_logic_imports_no_gradio_and_no_tab() -> None:
         capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
     ).stdout
     assert "'gradio'" not in loaded and "'tabs'" not in loaded
+
+
+
+@pytest.fixture(scope="module")
+def batching_app(test_catalog: Path, test_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """The speech tab alone, its Whisper sharing batches of up to 4 windows (a CPU's default is 1)."""
+    folder = tmp_path_factory.mktemp("speech-batching")
+    entry = {"id": str(test_models / "whisper"), "label": WHISPER, "task": "automatic-speech-recognition",
+             "default": True, "max_batch_size": 4}
+    catalog = catalog_variant(test_catalog, folder / "models.yaml", models={"speech_to_text": [entry]})
+    running = launch_app(catalog, folder, "--tabs", "speech_to_text")
+    yield running
+    running.stop()
+
+
+def speech_peak_batch(client) -> int:  # noqa: ANN001
+    """The most windows that shared one forward pass on the Whisper test model (/generation_activity)."""
+    table = client.predict(api_name="/generation_activity")
+    peak = table["headers"].index("most requests in one forward pass")
+    return max((int(row[peak] or 0) for row in table["data"] if row[0] == WHISPER), default=0)
+
+
+def test_concurrent_transcriptions_share_a_batch_and_equal_alone(batching_app: RunningApp, audio_dir: Path) -> None:
+    """Four requests at once share forward passes (playground.speech_batching) and each gets what it gets
+    alone; a file that is not audio among them fails alone, with its message."""
+    client = batching_app.client()
+    names = ["tone.wav", "tone.ogg", "stereo44k.flac", "tone.mp3"]  # one window each
+    alone = {name: run(client, audio_dir / name)[:2] for name in names}
+    assert speech_peak_batch(client) == 1  # alone, each clip had a forward pass of its own
+    jobs = {name: client.submit(handle_file(str(audio_dir / name)), WHISPER, api_name="/transcribe")
+            for name in [*names, "text.wav"]}
+    for name in names:
+        assert jobs[name].result()[:2] == alone[name], name
+    with pytest.raises(AppError, match="could not be read as audio"):
+        jobs["text.wav"].result()
+    assert speech_peak_batch(client) >= 2

@@ -13,7 +13,7 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from playground.audio import DecodedAudio, open_audio
 from playground.snippets import Raw, pipeline_snippet
@@ -178,13 +178,55 @@ def transcribe_chunked(pipe: Any, audio: DecodedAudio, options: dict[str, Any], 
     return pipe.postprocess(outputs, **postprocess_params)
 
 
+WindowForward = Callable[[Iterable[dict[str, Any]], dict[str, Any], Callable[[int], None] | None], list[Any]]
+
+
+def model_windows(pipe: Any, audio: DecodedAudio, options: dict[str, Any],
+                  chunked: bool) -> tuple[Iterator[dict[str, Any]], int, dict[str, Any], dict[str, Any]]:
+    """(the model inputs, how many, forward params, postprocess params) the pipeline would make for
+    `pipe(audio, **options)`: one input for a clip, one per 30 s window (with its stride) when `chunked`.
+    The inputs are made lazily, a window read from the decoded file at a time."""
+    preprocess_params, forward_params, postprocess_params = pipe._sanitize_parameters(**options)
+    preprocess_params = {**pipe._preprocess_params, **preprocess_params}
+    forward_params = {**pipe._forward_params, **forward_params}
+    postprocess_params = {**pipe._postprocess_params, **postprocess_params}
+    if not chunked:
+        whole = pipe.preprocess({"raw": audio.read(), "sampling_rate": audio.rate}, **preprocess_params)
+        return iter(whole), 1, forward_params, postprocess_params
+    spans = chunk_spans(audio.frames, audio.rate, pipe._align_to, CHUNK_SECONDS)
+
+    def windows() -> Iterator[dict[str, Any]]:
+        for index, (start, stop, left, right) in enumerate(spans):
+            window = {"raw": audio.read(start, stop), "sampling_rate": audio.rate, "stride": (left, right)}
+            item = next(iter(pipe.preprocess(window, **preprocess_params)))
+            yield {**item, "is_last": index == len(spans) - 1}
+
+    return windows(), len(spans), forward_params, postprocess_params
+
+
+def transcribe_shared(pipe: Any, audio: DecodedAudio, options: dict[str, Any], chunked: bool, forward: WindowForward,
+                      report: ProgressFn | None = None) -> dict[str, Any]:
+    """What `pipe(audio, **options)` (with chunking when `chunked`) returns, its model inputs run by
+    `forward` (e.g. playground.speech_batching's Session.forward_windows, batched with other requests')."""
+    items, total, forward_params, postprocess_params = model_windows(pipe, audio, options, chunked)
+    if report:
+        report(0, total)
+    outputs = forward(items, forward_params, (lambda done: report(done, total)) if report else None)
+    return pipe.postprocess(outputs, **postprocess_params)
+
+
 def transcribe_audio(pipe: Any, audio: DecodedAudio, task: str, language: str, timestamps: str,
-                     report: ProgressFn | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Run the pipeline; returns (result, the call kwargs a user would pass to get the same result)."""
+                     report: ProgressFn | None = None,
+                     forward: WindowForward | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run the pipeline; returns (result, the call kwargs a user would pass to get the same result).
+    With `forward`, the model inputs are run by it (shared batches) instead of by the pipeline here."""
     whisper = is_whisper(pipe)
     kwargs = call_kwargs(whisper, task, whisper_language(pipe, language) if whisper else None, timestamps, audio.duration)
     options = {k: v for k, v in kwargs.items() if k not in ("chunk_length_s", "batch_size")}
-    if "chunk_length_s" in kwargs:
+    chunked = "chunk_length_s" in kwargs
+    if forward is not None:
+        return transcribe_shared(pipe, audio, options, chunked, forward, report), kwargs
+    if chunked:
         return transcribe_chunked(pipe, audio, options, kwargs["batch_size"], report), kwargs
     return pipe({"raw": audio.read(), "sampling_rate": audio.rate}, **options), kwargs
 
@@ -231,8 +273,10 @@ class Transcription:
 
 
 def transcribe(pipe: Any, path: str | None, max_minutes: float, task: str = "transcribe", language: str = "auto",
-               timestamps: str = "segment", report: ProgressFn | None = None) -> Transcription:
-    """Decode the file at `path` and transcribe it with the ASR pipeline `pipe`."""
+               timestamps: str = "segment", report: ProgressFn | None = None,
+               forward: WindowForward | None = None) -> Transcription:
+    """Decode the file at `path` and transcribe it with the ASR pipeline `pipe` (its model inputs run
+    by `forward` when given, see transcribe_audio)."""
     whisper = is_whisper(pipe)
     with open_audio(path, pipe.feature_extractor.sampling_rate, max_minutes) as decoded:
         began = time.perf_counter()
@@ -241,7 +285,7 @@ def transcribe(pipe: Any, path: str | None, max_minutes: float, task: str = "tra
             kwargs = call_kwargs(whisper, task, None, timestamps, decoded.duration)
             result: dict[str, Any] = {"text": ""}
         else:
-            result, kwargs = transcribe_audio(pipe, decoded, task, language, timestamps, report)
+            result, kwargs = transcribe_audio(pipe, decoded, task, language, timestamps, report, forward)
         elapsed = time.perf_counter() - began
         duration, decoder, silent = decoded.duration, decoded.decoder, decoded.is_silent
     return Transcription(str(result.get("text", "")).strip(), segments_from(result, duration), kwargs, duration,

@@ -1,0 +1,147 @@
+"""Many users transcribing at once: 1 client making requests one after another, then 4 and 16
+(smoke: 4) concurrent `/transcribe` clients on an app with the speech tab alone (the bench Whisper-base-size
+model, one 30 s clip per request; the tiny model and a 1 s clip in smoke mode), beside the bare
+in-process pipeline one clip after another and on one batch of the same clips (the ceiling: as many
+clips as the app batches, at most APP_BATCH_SIZE).
+
+The clients run in a separate process (bench/users.py) and report the CPU they used; each uploads
+its clip as the page does (POST /gradio_api/upload, then queue/join with the returned path; the
+browser protocol), and 4 clients also go through gradio_client. Concurrent requests share forward
+passes in the app (playground.speech_batching, the catalog entry's max_batch_size set to
+APP_BATCH_SIZE): the largest batch seen is read from /generation_activity after each level.
+
+Fewer requests than clients at 16 would not measure 16 at once, so each level sends one request per
+client (16 × 30 s is the section's largest cost, about 2.5 minutes); the lone client and the bare loop
+make `speech_requests_alone` (2) one after another, the fewest that still give a per-clip figure
+after a warm-up. The full section takes about 6 minutes on a quiet 2-core machine, more when shared.
+
+clips/s = requests / (first request sent -> last answer received); latency = a request's own
+duration, upload included (p50 / p90).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.common import ROOT, Server, Settings, app_command, ratio, say, summary
+
+APP_BATCH_SIZE = 8
+GRADIO_CLIENT_LEVEL = 4  # the one level also measured through gradio_client, for API users
+
+
+def speech_catalog(catalog: Path, out: Path) -> Path:
+    """The bench catalog's speech tab alone, its model path made absolute, batching up to
+    APP_BATCH_SIZE windows (the CPU default is 1: this section measures whether that is right)."""
+    data = yaml.safe_load(catalog.read_text())
+    model = dict(data["tabs"]["speech_to_text"]["models"][0], max_batch_size=APP_BATCH_SIZE)
+    model["id"] = str(catalog.parent / model["id"][2:]) if model["id"].startswith("./") else model["id"]
+    data["tabs"] = {"speech_to_text": {"models": [model]}}
+    out.write_text(yaml.safe_dump(data, sort_keys=False))
+    return out
+
+
+def bare_pipeline(models: Path, audio: str, sequential: int, batches: tuple[int, ...]) -> dict[str, Any]:
+    """clips/s of the bare pipeline in this process: `sequential` clips one after another, then each
+    of `batches` clips as one `pipe(clips, batch_size=len(clips))` call."""
+    import soundfile as sf
+    from transformers import pipeline
+
+    samples, rate = sf.read(audio, dtype="float32")
+    pipe = pipeline("automatic-speech-recognition", model=str(models / "whisper"), device="cpu")
+
+    def clip() -> dict[str, Any]:
+        return {"raw": samples, "sampling_rate": rate}  # the pipeline pops its keys: a fresh dict each time
+
+    pipe(clip())  # warm-up
+    start = time.perf_counter()
+    for _ in range(sequential):
+        pipe(clip())
+    elapsed = time.perf_counter() - start
+    results: dict[str, Any] = {"sequential": {"clips": sequential, "seconds": elapsed, "clips_per_s": sequential / elapsed}}
+    for size in batches:
+        start = time.perf_counter()
+        pipe([clip() for _ in range(size)], batch_size=size)
+        elapsed = time.perf_counter() - start
+        results[f"batch_{size}"] = {"clips": size, "seconds": elapsed, "clips_per_s": size / elapsed}
+    del pipe
+    gc.collect()
+    return results
+
+
+def run_clients(url: str, audio: str, clients: int, requests: int, protocol: str) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.users", url, "--clients", str(clients), "--requests", str(requests),
+               "--protocol", protocol, "--endpoint", "transcribe", "--audio", audio]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=3600)
+    raw = json.loads(done.stdout.strip().splitlines()[-1])
+    if raw["failures"]:
+        raise RuntimeError(f"{clients} {protocol} /transcribe clients: {raw['failures'][:3]}")
+    answered = raw["requests"]
+    latency = summary([r["end_s"] for r in answered])
+    return {
+        "clients": clients,
+        "requests": len(answered),
+        "wall_s": raw["wall_s"],
+        "clips_per_s": len(answered) / raw["wall_s"],
+        "latency_p50_s": latency["median_s"],
+        "latency_p90_s": latency["p90_s"],
+        "same_text": len({r["text"] for r in answered}) == 1,  # one clip, greedy: every answer must be equal
+        "client_cpu_s": raw["client_cpu_s"],
+        "client_cpu_share": raw["client_cpu_s"] / raw["wall_s"],  # of one core
+    }
+
+
+def peak_batch_size(app: Server) -> int:
+    """The most windows that shared one forward pass so far, from the Models view's activity table."""
+    from playground.generation import TEXTS
+
+    table = app.client().predict(api_name="/generation_activity")
+    column = table["headers"].index(TEXTS.get("activity_peak"))
+    return max((int(row[column] or 0) for row in table["data"]), default=0)
+
+
+def measure(models: Path, catalog: Path, settings: Settings, audio: str, work: Path) -> dict[str, Any]:
+    levels = settings.speech_users
+    say("speech users: bare pipeline, sequential and batched …")
+    # The app batches at most APP_BATCH_SIZE windows: a bare batch of that size is the ceiling beyond it.
+    bare = bare_pipeline(models, audio, settings.speech_requests_alone, tuple(sorted({ceiling(c) for c in levels if c > 1})))
+    results: dict[str, Any] = {"audio_s": _seconds(audio), "app_batch_size": APP_BATCH_SIZE, "bare": bare, "app": {}}
+    with Server(app_command(speech_catalog(catalog, work / "speech-users.yaml"), "--tabs", "speech_to_text"), work,
+                "speech-users") as app:
+        run_clients(app.url, audio, 1, 1, "browser")  # loads the model
+        for protocol, counts in (("browser", levels), ("gradio_client", (GRADIO_CLIENT_LEVEL,))):
+            for clients in counts:
+                requests = settings.speech_requests_alone if clients == 1 else clients
+                say(f"speech users: {clients} {protocol} clients …")
+                level = run_clients(app.url, audio, clients, requests, protocol)
+                level["peak_batch_size"] = peak_batch_size(app)
+                results["app"].setdefault(protocol, {})[str(clients)] = level
+    browser = results["app"]["browser"]
+    alone = browser["1"]["clips_per_s"]
+    results["ratio_to_one_after_another"] = {c: ratio(r["clips_per_s"], alone) for c, r in browser.items()}
+    results["ratio_to_bare_sequential"] = {c: ratio(r["clips_per_s"], bare["sequential"]["clips_per_s"])
+                                           for c, r in browser.items()}
+    results["ratio_to_bare_batch"] = {c: ratio(r["clips_per_s"], bare[f"batch_{ceiling(int(c))}"]["clips_per_s"])
+                                      for c, r in browser.items() if int(c) > 1}
+    results["ratio_bare_batch_to_sequential"] = {name[len("batch_"):]: ratio(b["clips_per_s"], bare["sequential"]["clips_per_s"])
+                                                 for name, b in bare.items() if name.startswith("batch_")}
+    return results
+
+
+def ceiling(clients: int) -> int:
+    """The bare batch a level is compared with: as many clips as the app can batch for it."""
+    return min(clients, APP_BATCH_SIZE)
+
+
+def _seconds(audio: str) -> float:
+    import soundfile as sf
+
+    return sf.info(audio).duration
+
