@@ -11,7 +11,7 @@ import json
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 
 class BrowserSession:
@@ -77,35 +77,32 @@ class BrowserSession:
         return {"first_s": first if first is not None else end, "end_s": end, "outputs": outputs}
 
 
-def run_sessions(url: str, api_name: str, data: list[Any], file: str | None, clients: int, requests: int
-                 ) -> dict[str, Any]:
-    """`requests` calls in total from `clients` concurrent page sessions (each one call after another;
-    `file`, when given, is uploaded for every call and takes the first input). Returns the wall time,
-    the clients' CPU seconds and each call's first/end seconds."""
+def run_concurrently(callers: list[Callable[[], dict[str, Any]]], requests: int) -> dict[str, Any]:
+    """`requests` calls in total from the callers (concurrent users), each user one call after another,
+    all starting together. Returns the wall time, this process's CPU seconds over it (the clients'),
+    each call's result and the failures (reported, not raised: the other users' figures still count)."""
     import resource
     import threading
 
-    sessions = [BrowserSession(url) for _ in range(clients)]
-    shares = [requests // clients + (1 if i < requests % clients else 0) for i in range(clients)]
-    done: list[dict[str, Any]] = []
+    shares = [requests // len(callers) + (1 if i < requests % len(callers) else 0) for i in range(len(callers))]
+    results: list[dict[str, Any]] = []
     failures: list[str] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(clients + 1)
+    barrier = threading.Barrier(len(callers) + 1)
 
-    def user(session: BrowserSession, count: int) -> None:
+    def user(call: Callable[[], dict[str, Any]], count: int) -> None:
         barrier.wait()
         for _ in range(count):
             try:
-                inputs = [session.upload(file), *data] if file else list(data)
-                result = session.call(api_name, inputs)
-            except Exception as exc:  # reported, not raised: the other sessions' figures still count
+                result = call()
+            except Exception as exc:
                 with lock:
                     failures.append(f"{type(exc).__name__}: {exc}")
                 return
             with lock:
-                done.append({"first_s": result["first_s"], "end_s": result["end_s"]})
+                results.append(result)
 
-    threads = [threading.Thread(target=user, args=pair) for pair in zip(sessions, shares)]
+    threads = [threading.Thread(target=user, args=pair) for pair in zip(callers, shares)]
     for thread in threads:
         thread.start()
     before = resource.getrusage(resource.RUSAGE_SELF)
@@ -115,10 +112,29 @@ def run_sessions(url: str, api_name: str, data: list[Any], file: str | None, cli
         thread.join()
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF)
-    for session in sessions:
-        session.close()
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_s": wall, "client_cpu_s": cpu, "calls": done, "failures": failures}
+    return {"wall_s": wall, "client_cpu_s": cpu, "calls": results, "failures": failures}
+
+
+def run_sessions(url: str, api_name: str, data: list[Any], file: str | None, clients: int, requests: int
+                 ) -> dict[str, Any]:
+    """run_concurrently over `clients` page sessions calling `api_name` (`file`, when given, is
+    uploaded for every call, timed with it, and takes the first input)."""
+    sessions = [BrowserSession(url) for _ in range(clients)]
+
+    def caller(session: BrowserSession) -> Callable[[], dict[str, Any]]:
+        def call() -> dict[str, Any]:
+            start = time.perf_counter()
+            done = session.call(api_name, [session.upload(file), *data] if file else list(data))
+            return {"first_s": done["first_s"], "end_s": time.perf_counter() - start}
+
+        return call
+
+    try:
+        return run_concurrently([caller(session) for session in sessions], requests)
+    finally:
+        for session in sessions:
+            session.close()
 
 
 def main(argv: list[str] | None = None) -> int:

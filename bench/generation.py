@@ -20,7 +20,8 @@ from typing import Any
 
 from bench.common import Server, Settings, ratio, say, timed
 from bench.inputs import PROMPT
-from bench.users import GENERATE, browser_request, fn_index, generate_inputs
+from bench.browser import BrowserSession
+from bench.users import browser_request, generate_inputs
 
 TTFT_MARGIN_S = 0.050
 RATE_TARGET = 0.95
@@ -68,10 +69,10 @@ def app_run(client: Any, new_tokens: int, model: str | None = None) -> tuple[flo
     return first if first is not None else end, end
 
 
-def browser_run(url: str, index: int, new_tokens: int, model: str | None = None) -> tuple[float, float]:
+def browser_run(page: BrowserSession, new_tokens: int, model: str | None = None) -> tuple[float, float]:
     """(seconds to the first streamed text, seconds to the end) of one greedy /generate call made the
     way the page makes it."""
-    done = browser_request(url, index, generate_inputs(new_tokens, model))
+    done = browser_request(page, generate_inputs(new_tokens, model))
     return done["ttft_s"], done["end_s"]
 
 
@@ -103,18 +104,19 @@ def measure(models: Path, app: Server, settings: Settings) -> dict[str, Any]:
     say("generation …")
     pipe = pipeline("text-generation", model=str(models / "llama-chat"), device="cpu")
     client = app.client()
-    index = fn_index(app.url, GENERATE)
+    page = BrowserSession(app.url)
     n = settings.new_tokens
     bare_run(pipe, n)
     app_run(client, n)  # warm-ups; the app loads its model on first use
-    browser_run(app.url, index, n)
+    browser_run(page, n)
     runs: dict[str, list[tuple[float, float]]] = {"bare": [], "app": [], "app_gradio_client": []}
     floor: list[float] = []
     for _ in range(settings.generation_runs):
         runs["bare"].append(bare_run(pipe, n))
-        runs["app"].append(browser_run(app.url, index, n))
+        runs["app"].append(browser_run(page, n))
         runs["app_gradio_client"].append(app_run(client, n))
         floor += [timed(lambda: client.predict(api_name="/loaded_models")) for _ in range(3)]
     del pipe
+    page.close()
     gc.collect()
     return compare(runs, "bare", n, floor)

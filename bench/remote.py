@@ -21,7 +21,7 @@ from bench.common import Server, Settings, app_command, say, timed
 from bench.engines import Engine, start_transformers_serve
 from bench.generation import app_run, browser_run, compare
 from bench.inputs import PROMPT
-from bench.users import GENERATE, fn_index
+from bench.browser import BrowserSession
 
 LABEL = "llama-chat (served)"
 
@@ -56,16 +56,16 @@ def measure(models: Path, settings: Settings, work: Path) -> dict[str, Any]:
         with Server(app_command(remote_catalog(engine, work / "remote.yaml"), "--tabs", "text_generation"), work, "remote-app") as app:
             direct = openai.OpenAI(base_url=engine.url, api_key="EMPTY", max_retries=0, timeout=600)
             client = app.client()
-            index = fn_index(app.url, GENERATE)
+            page = BrowserSession(app.url)
             n = settings.new_tokens
             engine_run(direct, engine, n)
             app_run(client, n, LABEL)  # warm-ups: the first request of each pays for connections and caches
-            browser_run(app.url, index, n, LABEL)
+            browser_run(page, n, LABEL)
             runs: dict[str, list[tuple[float, float]]] = {"engine_client": [], "app": [], "app_gradio_client": []}
             floor: list[float] = []
             for _ in range(settings.generation_runs):
                 runs["engine_client"].append(engine_run(direct, engine, n))
-                runs["app"].append(browser_run(app.url, index, n, LABEL))
+                runs["app"].append(browser_run(page, n, LABEL))
                 runs["app_gradio_client"].append(app_run(client, n, LABEL))
                 floor += [timed(lambda: client.predict(api_name="/loaded_models")) for _ in range(3)]
     finally:

@@ -18,13 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import resource
 import sys
-import threading
 import time
-import uuid
 from typing import Any, Callable, Sequence
 
+from bench.browser import BrowserSession, run_concurrently
 from bench.inputs import PROMPT
 
 GENERATE = "/generate"
@@ -42,66 +40,22 @@ def transcribe_inputs(audio: Any) -> list[Any]:
     return [audio, None, "transcribe", "auto", "segment", 42, 0]
 
 
-def upload(http: Any, url: str, path: str) -> dict[str, Any]:
-    """The file as the page sends it: uploaded first, then named by its server path (a FileData)."""
-    with open(path, "rb") as handle:
-        answer = http.post(f"{url}gradio_api/upload", params={"upload_id": uuid.uuid4().hex[:11]},
-                           files=[("files", (path.rsplit("/", 1)[-1], handle, "audio/wav"))])
-    answer.raise_for_status()
-    return {"path": answer.json()[0], "orig_name": path.rsplit("/", 1)[-1], "meta": {"_type": "gradio.FileData"}}
-
-
 def tokens_reported(stats: str) -> int:
     found = re.search(r"out (\d+)", stats or "")
     return int(found.group(1)) if found else 0
 
 
-def fn_index(url: str, api_name: str) -> int:
-    import httpx
-
-    config = httpx.get(f"{url}config", timeout=30).json()
-    name = api_name.lstrip("/")
-    return next(dep["id"] for dep in config["dependencies"] if dep.get("api_name") == name)
-
-
-def browser_request(url: str, index: int, inputs: list[Any], audio: str | None = None) -> dict[str, Any]:
-    """One request the way the browser makes it: upload `audio` (if any, as the first input), join
-    the queue, then read the event stream."""
-    import httpx
-    from gradio_client.utils import apply_diff
-
-    session = uuid.uuid4().hex[:11]
+def browser_request(session: BrowserSession, inputs: list[Any], audio: str | None = None) -> dict[str, Any]:
+    """One request the way the page makes it: upload `audio` (if any: a /transcribe request, timed
+    with its upload), join the queue, then read the event stream."""
     start = time.perf_counter()
-    first: float | None = None
-    outputs: list[Any] | None = None
-    with httpx.Client(timeout=httpx.Timeout(600.0)) as http:
-        if audio is not None:
-            inputs = transcribe_inputs(upload(http, url, audio))
-        joined = http.post(f"{url}gradio_api/queue/join", json={
-            "data": inputs, "fn_index": index, "session_hash": session, "event_data": None, "trigger_id": None})
-        joined.raise_for_status()
-        with http.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session}) as events:
-            for line in events.iter_lines():
-                if not line.startswith("data:"):
-                    continue
-                message = json.loads(line[5:])
-                kind = message.get("msg")
-                data = (message.get("output") or {}).get("data")
-                if kind == "process_generating" and data is not None:
-                    outputs = list(data) if outputs is None else [apply_diff(old, diff) for old, diff in zip(outputs, data)]
-                elif kind == "process_completed":
-                    if not message.get("success", True):
-                        raise RuntimeError(f"the app answered an error: {message.get('output')}")
-                    outputs = data if data is not None else outputs
-                    break
-                elif kind == "close_stream":
-                    break
-                if first is None and outputs and outputs[0]:
-                    first = time.perf_counter() - start
-    end = time.perf_counter() - start
     if audio is not None:
-        return {"ttft_s": end, "end_s": end, "tokens": 0, "text": outputs[0] if outputs else None}
-    return {"ttft_s": first if first is not None else end, "end_s": end, "tokens": tokens_reported(outputs[1] if outputs else "")}
+        done = session.call(TRANSCRIBE, transcribe_inputs(session.upload(audio)))
+        end = time.perf_counter() - start
+        return {"ttft_s": end, "end_s": end, "tokens": 0, "text": (done["outputs"] or [None])[0]}
+    done = session.call(GENERATE, inputs)
+    outputs = done["outputs"] or []
+    return {"ttft_s": done["first_s"], "end_s": done["end_s"], "tokens": tokens_reported(outputs[1] if len(outputs) > 1 else "")}
 
 
 def client_transcribe(client: Any, audio: str) -> dict[str, Any]:
@@ -131,10 +85,10 @@ def run_users(url: str, clients: int, requests: int, new_tokens: int, protocol: 
     together. With `audio`, each request transcribes it through /transcribe instead of generating."""
     inputs = generate_inputs(new_tokens)
     if protocol == "browser":
-        index = fn_index(url, TRANSCRIBE if audio else GENERATE)
 
         def make_caller() -> Callable[[], dict[str, Any]]:
-            return lambda: browser_request(url, index, inputs, audio)
+            session = BrowserSession(url)  # one page per user: its own connection, kept alive
+            return lambda: browser_request(session, inputs, audio)
     else:
         from gradio_client import Client
 
@@ -142,38 +96,9 @@ def run_users(url: str, clients: int, requests: int, new_tokens: int, protocol: 
             client = Client(url, verbose=False)
             return (lambda: client_transcribe(client, audio)) if audio else (lambda: client_request(client, inputs))
 
-    callers = [make_caller() for _ in range(clients)]
-    shares = [requests // clients + (1 if i < requests % clients else 0) for i in range(clients)]
-    results: list[dict[str, Any]] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(clients + 1)
-
-    def user(call: Callable[[], dict[str, Any]], count: int) -> None:
-        barrier.wait()
-        for _ in range(count):
-            try:
-                result = call()
-            except Exception as exc:  # reported, not raised: the other users' numbers still count
-                with lock:
-                    failures.append(f"{type(exc).__name__}: {exc}")
-                return
-            with lock:
-                results.append(result)
-
-    threads = [threading.Thread(target=user, args=(call, count)) for call, count in zip(callers, shares)]
-    for thread in threads:
-        thread.start()
-    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    return {"clients": clients, "protocol": protocol, "wall_s": wall, "client_cpu_s": cpu, "requests": results,
-            "failures": failures}
+    done = run_concurrently([make_caller() for _ in range(clients)], requests)
+    return {"clients": clients, "protocol": protocol, "wall_s": done["wall_s"], "client_cpu_s": done["client_cpu_s"],
+            "requests": done["calls"], "failures": done["failures"]}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,10 +2,10 @@
 
 When it pays, measured (bench "speech_users", Whisper-base size, 30 s clips, the bench's random
 weights decoding 64 tokens, a 2-core CPU shared with other work): on the machine at load ~1.5-2 the
-bare pipeline ran 7.8 s per clip one after another, and a batch was slower per clip, 0.87× at 4 and
-0.93× at 16 (torch already keeps both cores busy with one clip, and each decoding step of a batch
-reads every clip's cross-attention keys); the app with 4 or 16 concurrent clients batching up to 8
-windows gave 0.87-0.88× one client after another. With the machine busier (load 3.5-4, interleaved
+bare pipeline ran 7.6-7.8 s per clip one after another, and a batch was slower per clip: 0.77× at 4
+and 0.94× at 8 in one run, 0.87× at 4 and 0.93× at 16 in another (torch already keeps both cores
+busy with one clip, and each decoding step of a batch reads every clip's cross-attention keys); the
+app with 4 or 16 concurrent clients batching up to 8 windows gave 0.85-0.92× one client after another. With the machine busier (load 3.5-4, interleaved
 runs) a batch of 4 was 1.3-2.4× faster per clip than single clips, which suffer more from the other
 processes. So a CPU shares no batches by default (CPU_MAX_BATCH_SIZE = 1: one request at a time, as
 before, and no worker thread); a GPU, where a batch costs little more than one clip, does (16), and a
@@ -46,7 +46,7 @@ PER_REQUEST_WINDOWS = 4
 # Windows per forward pass when the catalog entry does not set max_batch_size (see the module
 # docstring: on a 2-core CPU a batch did not beat one clip after another on a quiet machine).
 CPU_MAX_BATCH_SIZE, GPU_MAX_BATCH_SIZE = 1, 16
-# How long the worker waits for sessions still preparing their first window before it runs a batch.
+# How long the worker waits for sessions still decoding or preparing a window before it runs a batch.
 GATHER_S = 0.5
 RECENT_BATCHES = 64  # batch sizes kept for the activity view
 
