@@ -41,6 +41,7 @@ class Settings:
     user_requests_alone: int  # requests the lone user makes (one after another)
     speech_users: tuple[int, ...] = (1, 4, 16)  # concurrent /transcribe clients per level
     speech_requests_alone: int = 1  # clips the lone /transcribe client (and the bare loop) send one after another
+    idle_cpu_s: float = 5.0  # start-up: how long a started server's idle CPU is read
 
 
 FULL = Settings(
@@ -70,6 +71,7 @@ SMOKE = Settings(
     user_new_tokens=8,
     user_requests_alone=1,
     speech_users=(1, 4),  # 16 tiny-model transcriptions would cost the smoke run ~15 s
+    idle_cpu_s=1.0,
 )
 
 
@@ -173,6 +175,17 @@ def timed(call: Callable[[], Any]) -> float:
     start = time.perf_counter()
     call()
     return time.perf_counter() - start
+
+
+def idle_cpu_share(pid: int, seconds: float) -> float:
+    """The share of one core process `pid` (all its threads) uses over the next `seconds`."""
+    import psutil
+
+    process = psutil.Process(pid)
+    before = process.cpu_times()
+    time.sleep(seconds)
+    after = process.cpu_times()
+    return ((after.user - before.user) + (after.system - before.system)) / seconds
 
 
 def rss_bytes(pid: int) -> int:

@@ -111,6 +111,16 @@ def markdown(results: dict[str, Any]) -> str:
         f"`python app.py` (shipped models.yaml, {s['tabs']} tabs): **{s['app_s']:.2f} s**; bare gr.Blocks with "
         f"{s['tabs']} empty tabs: **{s['blocks_s']:.2f} s**; ratio **{s['ratio']:.2f}×** (target ≤ {s['target']:.1f}×) {mark(s['met'])}",
     ]
+    if "app_idle_cpu" in s:
+        lines += [
+            "",
+            "## Idle CPU",
+            "",
+            f"Each server started and left alone for {s['idle_cpu_s']:g} s: the app uses **{s['app_idle_cpu']:.1%}** of a core, "
+            f"the bare gr.Blocks **{s['blocks_idle_cpu']:.1%}** (Gradio's queue looks for work every millisecond; the app's "
+            "queue waits to be woken, playground.queue_wakeup). A share of a core taken while idle is taken from the model "
+            "too while it runs.",
+        ]
     m = results["memory"]
     lines += [
         "",
@@ -184,7 +194,8 @@ def speech_users_markdown(u: dict[str, Any]) -> list[str]:
         "",
         f"## Many users transcribing: concurrent `/transcribe` (Whisper-base size, {u['audio_s']:.0f} s clips)",
         "",
-        f"Bare pipeline in-process: one clip after another **{seq['clips_per_s']:.3f} clips/s** ({seq['clips']} clips); "
+        f"Bare pipeline in-process (options {bare.get('options', {})}, the app's page defaults): one clip after another "
+        f"**{seq['clips_per_s']:.3f} clips/s** ({seq['clips']} clips); "
         + "; ".join(f"one batch of {b['clips']} **{b['clips_per_s']:.3f} clips/s** "
                     f"({u['ratio_bare_batch_to_sequential'][str(b['clips'])]:.2f}×)"
                     for name, b in bare.items() if name.startswith("batch_"))

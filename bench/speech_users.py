@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from bench.common import ROOT, Server, Settings, app_command, ratio, say, summary
+from bench.users import transcribe_inputs
 
 APP_BATCH_SIZE = 8
 GRADIO_CLIENT_LEVEL = 4  # the one level also measured through gradio_client, for API users
@@ -50,27 +51,34 @@ def speech_catalog(catalog: Path, out: Path) -> Path:
 
 def bare_pipeline(models: Path, audio: str, sequential: int, batches: tuple[int, ...]) -> dict[str, Any]:
     """clips/s of the bare pipeline in this process: `sequential` clips one after another, then each
-    of `batches` clips as one `pipe(clips, batch_size=len(clips))` call."""
+    of `batches` clips as one `pipe(clips, batch_size=len(clips))` call. The pipeline gets the options
+    the app's requests carry (the page's defaults: segment timestamps, which on Whisper roughly double
+    the decoding time of a clip), so both do the same work."""
     import soundfile as sf
     from transformers import pipeline
 
+    from playground.tasks.speech_to_text import call_kwargs
+
     samples, rate = sf.read(audio, dtype="float32")
     pipe = pipeline("automatic-speech-recognition", model=str(models / "whisper"), device="cpu")
+    _, _, task, language, timestamps, *_ = transcribe_inputs(None)
+    options = call_kwargs(True, task, None if language == "auto" else language, timestamps, len(samples) / rate)
 
     def clip() -> dict[str, Any]:
         return {"raw": samples, "sampling_rate": rate}  # the pipeline pops its keys: a fresh dict each time
 
-    pipe(clip())  # warm-up
+    pipe(clip(), **options)  # warm-up
     start = time.perf_counter()
     for _ in range(sequential):
-        pipe(clip())
+        pipe(clip(), **options)
     elapsed = time.perf_counter() - start
     results: dict[str, Any] = {"sequential": {"clips": sequential, "seconds": elapsed, "clips_per_s": sequential / elapsed}}
     for size in batches:
         start = time.perf_counter()
-        pipe([clip() for _ in range(size)], batch_size=size)
+        pipe([clip() for _ in range(size)], batch_size=size, **options)
         elapsed = time.perf_counter() - start
         results[f"batch_{size}"] = {"clips": size, "seconds": elapsed, "clips_per_s": size / elapsed}
+    results["options"] = options
     del pipe
     gc.collect()
     return results

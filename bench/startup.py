@@ -1,5 +1,7 @@
 """Start-up: `python app.py` (the shipped models.yaml) until its page answers, against a bare
-gr.Blocks with the same number of empty tabs. Runs alternate so both see the same machine load."""
+gr.Blocks with the same number of empty tabs. Runs alternate so both see the same machine load.
+Then each, started and left alone, is read for the CPU it uses doing nothing (Gradio's own queue
+looks for work every millisecond; the app's waits to be woken: playground.queue_wakeup)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Server, Settings, app_command, ratio, say
+from bench.common import ROOT, Server, Settings, app_command, idle_cpu_share, ratio, say
 
 TARGET = 1.3
 
@@ -26,12 +28,17 @@ def measure(settings: Settings, log_dir: Path) -> dict[str, Any]:
     catalog = ROOT / "models.yaml"
     tabs = tab_count(catalog)
     times: dict[str, list[float]] = {"app": [], "blocks": []}
+    idle: dict[str, list[float]] = {"app": [], "blocks": []}
     for _ in range(settings.startup_runs):
         with Server(app_command(catalog), log_dir, "startup-app") as app:
             times["app"].append(app.startup_s)
+            idle["app"].append(idle_cpu_share(app.pid, settings.idle_cpu_s))
         with Server([sys.executable, "-m", "bench.empty_tabs", str(tabs), "{port}"], log_dir, "startup-blocks") as blocks:
             times["blocks"].append(blocks.startup_s)
+            idle["blocks"].append(idle_cpu_share(blocks.pid, settings.idle_cpu_s))
     app_s, blocks_s = statistics.median(times["app"]), statistics.median(times["blocks"])
     value = ratio(app_s, blocks_s)
     return {"tabs": tabs, "app_s": app_s, "blocks_s": blocks_s, "runs": settings.startup_runs,
-            "ratio": value, "target": TARGET, "met": value <= TARGET}
+            "ratio": value, "target": TARGET, "met": value <= TARGET,
+            "idle_cpu_s": settings.idle_cpu_s, "app_idle_cpu": statistics.median(idle["app"]),
+            "blocks_idle_cpu": statistics.median(idle["blocks"])}
