@@ -4,7 +4,8 @@ Gradio 6.31's `Queue.start_processing` sleeps 1 ms between looks at its queue wh
 start, which is almost always (idle, or while the running jobs fill their slots), and its progress
 loop looks every 10 ms. Measured on the 2-core development machine: the app used 8.7 % of a core
 doing nothing, and the same share while a model ran, CPU that torch's two threads then miss (a
-streamed generation ran ~4 % fewer tokens/s than with this module; bench/RESULTS.md, "Idle CPU").
+streamed generation ran ~4 % fewer tokens/s than with this module; the benchmark's start-up section
+reports idle CPU).
 
 New work can start only when an event joins the queue (`push`) or a job ends and frees its slot
 (`process_events` returns), so those two set an asyncio.Event the loop waits on; a one-second
