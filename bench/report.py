@@ -117,8 +117,7 @@ def markdown(results: dict[str, Any]) -> str:
             "## Idle CPU",
             "",
             f"Each server started and left alone for {s['idle_cpu_s']:g} s: the app uses **{s['app_idle_cpu']:.1%}** of a core, "
-            f"the bare gr.Blocks **{s['blocks_idle_cpu']:.1%}** (Gradio's queue looks for work every millisecond; the app's "
-            "queue waits to be woken, playground.queue_wakeup). A share of a core taken while idle is taken from the model "
+            f"the bare gr.Blocks **{s['blocks_idle_cpu']:.1%}** (Gradio's queue looks for work every millisecond). A share of a core taken while idle is taken from the model "
             "too while it runs.",
         ]
     m = results["memory"]

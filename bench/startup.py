@@ -1,7 +1,7 @@
 """Start-up: `python app.py` (the shipped models.yaml) until its page answers, against a bare
 gr.Blocks with the same number of empty tabs. Runs alternate so both see the same machine load.
-Then each, started and left alone, is read for the CPU it uses doing nothing (Gradio's own queue
-looks for work every millisecond; the app's waits to be woken: playground.queue_wakeup)."""
+Then each, started and left alone, is read for the CPU it uses doing nothing (Gradio's queue looks
+for work every millisecond)."""
 
 from __future__ import annotations
 
