@@ -193,7 +193,8 @@ def speech_users_markdown(u: dict[str, Any]) -> list[str]:
         "",
         f"## Many users transcribing: concurrent `/transcribe` (Whisper-base size, {u['audio_s']:.0f} s clips)",
         "",
-        f"Bare pipeline in-process (options {bare.get('options', {})}, the app's page defaults): one clip after another "
+        f"Bare pipeline in-process (with the app's page defaults: "
+        f"{', '.join(f'{k}={v!r}' for k, v in bare.get('options', {}).items()) or 'no options'}): one clip after another "
         f"**{seq['clips_per_s']:.3f} clips/s** ({seq['clips']} clips); "
         + "; ".join(f"one batch of {b['clips']} **{b['clips_per_s']:.3f} clips/s** "
                     f"({u['ratio_bare_batch_to_sequential'][str(b['clips'])]:.2f}×)"

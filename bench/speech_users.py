@@ -57,12 +57,12 @@ def bare_pipeline(models: Path, audio: str, sequential: int, batches: tuple[int,
     import soundfile as sf
     from transformers import pipeline
 
-    from playground.tasks.speech_to_text import call_kwargs
+    from playground.tasks.speech_to_text import call_kwargs, whisper_language
 
     samples, rate = sf.read(audio, dtype="float32")
     pipe = pipeline("automatic-speech-recognition", model=str(models / "whisper"), device="cpu")
     _, _, task, language, timestamps, *_ = transcribe_inputs(None)
-    options = call_kwargs(True, task, None if language == "auto" else language, timestamps, len(samples) / rate)
+    options = call_kwargs(True, task, whisper_language(pipe, language), timestamps, len(samples) / rate)
 
     def clip() -> dict[str, Any]:
         return {"raw": samples, "sampling_rate": rate}  # the pipeline pops its keys: a fresh dict each time
