@@ -84,6 +84,7 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
     import gradio as gr
 
     from playground.inputs import check_api_inputs
+    from playground.queue_wakeup import wake_on_work
     from playground.texts import merged_tables
     from playground.ui import COMMON, DATASET_UI, TabContext, language_switch, wire_language_switch
 
@@ -103,6 +104,7 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
                     module.build(context)
         wire_language_switch(demo, switch)
     demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
+    wake_on_work(demo._queue)
     check_api_inputs(demo)
     return demo, i18n
 
