@@ -50,7 +50,7 @@ FULL = Settings(
     latency_calls={"asr": 5, "image_classification": 15, "fill_mask": 25, "zero_shot": 15},
     throughput_requests={1: 12, 4: 24, 16: 48},
     bare_throughput_images=16,
-    generation_runs=3,
+    generation_runs=5,
     new_tokens=128,
     startup_runs=3,
     users=(1, 4, 16),
@@ -92,6 +92,13 @@ def summary(samples: Sequence[float]) -> dict[str, float]:
 
 def ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else float("inf")
+
+
+def paired_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> float:
+    """The median of round-by-round ratios. The variants run interleaved, one call each per round, so a
+    slow stretch of this shared machine slows both sides of a round alike and drops out of its ratio,
+    where a ratio of medians can set one variant's slow stretch against another's fast one."""
+    return statistics.median(ratio(a, b) for a, b in zip(numerators, denominators, strict=True))
 
 
 def free_port() -> int:

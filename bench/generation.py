@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import Server, Settings, ratio, say, timed
+from bench.common import Server, Settings, paired_ratio, ratio, say, timed
 from bench.inputs import PROMPT
 from bench.browser import BrowserSession
 from bench.users import browser_request, generate_inputs
@@ -78,21 +78,31 @@ def browser_run(page: BrowserSession, new_tokens: int, model: str | None = None)
 
 def compare(runs: dict[str, list[tuple[float, float]]], baseline: str, new_tokens: int, floor: list[float]) -> dict[str, Any]:
     """Medians of each way's (TTFT, end) runs, and the app's (browser path, then gradio_client) gaps to
-    `baseline`; the targets are judged on the browser path."""
+    `baseline`, round by round (the runs are interleaved; see bench.common.paired_ratio); the targets
+    are judged on the browser path."""
     stats = {
         name: {"ttft_s": statistics.median(t for t, _ in values),
                "tokens_per_s": statistics.median(new_tokens / e for _, e in values), "runs": len(values)}
         for name, values in runs.items()
     }
     base = stats[baseline]
-    ttft_delta = stats["app"]["ttft_s"] - base["ttft_s"]
-    client_delta = stats["app_gradio_client"]["ttft_s"] - base["ttft_s"]
+
+    def ttft_gap(way: str) -> float:
+        return statistics.median(t - b for (t, _), (b, _) in zip(runs[way], runs[baseline], strict=True))
+
+    def rate_ratio_of(way: str) -> float:  # tokens/s ratio = the baseline's time to the end over the way's
+        return paired_ratio([e for _, e in runs[baseline]], [e for _, e in runs[way]])
+
+    ttft_delta, client_delta = ttft_gap("app"), ttft_gap("app_gradio_client")
     client_floor = statistics.median(floor)
-    rate_ratio = ratio(stats["app"]["tokens_per_s"], base["tokens_per_s"])
+    rate_ratio = rate_ratio_of("app")
     return {**stats, "new_tokens": new_tokens, "ttft_delta_s": ttft_delta,
-            "ratio_ttft": ratio(stats["app"]["ttft_s"], base["ttft_s"]), "ratio_tokens_per_s": rate_ratio,
+            "ratio_ttft": paired_ratio([t for t, _ in runs["app"]], [t for t, _ in runs[baseline]]),
+            "ratio_tokens_per_s": rate_ratio,
+            "medians_ttft_delta_s": stats["app"]["ttft_s"] - base["ttft_s"],
+            "ratio_of_medians_tokens_per_s": ratio(stats["app"]["tokens_per_s"], base["tokens_per_s"]),
             "gradio_client_ttft_delta_s": client_delta,
-            "ratio_gradio_client_tokens_per_s": ratio(stats["app_gradio_client"]["tokens_per_s"], base["tokens_per_s"]),
+            "ratio_gradio_client_tokens_per_s": rate_ratio_of("app_gradio_client"),
             "client_floor_s": client_floor, "ttft_delta_minus_floor_s": client_delta - client_floor,
             "target_ttft_delta_s": TTFT_MARGIN_S, "target_tokens_per_s_ratio": RATE_TARGET,
             "met": ttft_delta <= TTFT_MARGIN_S and rate_ratio >= RATE_TARGET}

@@ -1,7 +1,8 @@
 """Request latency: the bare pipeline in-process, the tutorial's plain demo and this app, interleaved.
 
 All three get the same file or text. Calls are interleaved round by round (bare, demo, app, then
-the next round) so a noisy neighbour slows every variant alike and the ratios stay fair.
+the next round) so a noisy neighbour slows every variant alike, and the ratios judged are the medians
+of each round's own ratio (bench.common.paired_ratio).
 
 The demo and the app are called the way their page calls them (bench/browser.py: upload, queue
 join, server-sent events), and the targets are judged on that path; the app is also called through
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bench.browser import BrowserSession
-from bench.common import Server, Settings, ratio, summary, timed, say
+from bench.common import Server, Settings, paired_ratio, ratio, summary, timed, say
 from bench.inputs import SENTENCE, ZERO_SHOT_LABELS, ZERO_SHOT_TEXT, Inputs
 
 # task -> (pipeline task, model folder, the app's endpoint, target for app/bare (None: no target))
@@ -106,12 +107,16 @@ def measure_task(task: str, models: Path, app: Server, plain: BrowserSession, in
     page.close()
     gc.collect()
     stats = {name: summary(values) for name, values in samples.items()}
-    app_bare = ratio(stats["app"]["median_s"], stats["bare"]["median_s"])
-    app_plain = ratio(stats["app"]["median_s"], stats["plain_demo"]["median_s"])
+    # Judged round by round (bench.common.paired_ratio); the ratio of medians is kept beside it.
+    app_bare = paired_ratio(samples["app"], samples["bare"])
+    app_plain = paired_ratio(samples["app"], samples["plain_demo"])
     return {
         **stats,
+        "samples_s": samples,
         "ratio_app_bare": app_bare,
         "ratio_app_plain_demo": app_plain,
+        "ratio_of_medians_app_bare": ratio(stats["app"]["median_s"], stats["bare"]["median_s"]),
+        "ratio_of_medians_app_plain_demo": ratio(stats["app"]["median_s"], stats["plain_demo"]["median_s"]),
         "ratio_app_bare_p90": ratio(stats["app"]["p90_s"], stats["bare"]["p90_s"]),
         "ratio_gradio_client_bare": ratio(stats["app_gradio_client"]["median_s"], stats["bare"]["median_s"]),
         "ratio_app_minus_floor_bare": ratio(stats["app_gradio_client"]["median_s"] - stats["client_floor"]["median_s"],
