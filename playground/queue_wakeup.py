@@ -69,9 +69,6 @@ def wake_on_work(queue: Any) -> bool:
         except asyncio.TimeoutError:
             pass
 
-    async def wait_for_work() -> None:
-        await wait_for(work[0])
-
     async def start_processing() -> None:
         work[:] = [asyncio.Event()]
         try:
@@ -79,12 +76,12 @@ def wake_on_work(queue: Any) -> bool:
                 # Cleared before looking, so work that arrives while we look is not missed.
                 work[0].clear()
                 if len(queue) == 0 or None not in queue.active_jobs:
-                    await wait_for_work()
+                    await wait_for(work[0])
                     continue
                 async with queue.delete_lock:
                     event_batch = queue.get_events()
                 if not event_batch:  # every queued event waits for its concurrency limit
-                    await wait_for_work()
+                    await wait_for(work[0])
                     continue
                 events, batch, concurrency_id = event_batch
                 queue.active_jobs[queue.active_jobs.index(None)] = events
