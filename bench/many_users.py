@@ -52,9 +52,25 @@ def variant_catalog(catalog: Path, out: Path, max_batch_size: int | None) -> Pat
 
 
 def bare_padded_batch(models: Path, counts: tuple[int, ...], new_tokens: int) -> dict[str, Any]:
-    """tokens/s of one `model.generate` call on N left-padded copies of the prompt, in this process."""
+    """tokens/s of one `model.generate` call on N left-padded copies of the prompt, in this process, and
+    its first token's time (the prompts' prefill: the least TTFT N requests arriving at once can get)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.generation.streamers import BaseStreamer
+
+    class FirstStep(BaseStreamer):
+        """Times generate's first new tokens (its first `put` is the prompt)."""
+
+        def __init__(self, start: float) -> None:
+            self.start, self.calls, self.first_s = start, 0, None
+
+        def put(self, value: Any) -> None:
+            self.calls += 1
+            if self.calls == 2:
+                self.first_s = time.perf_counter() - self.start
+
+        def end(self) -> None:
+            return None
 
     tokenizer = AutoTokenizer.from_pretrained(models / "llama-chat", padding_side="left")
     model = AutoModelForCausalLM.from_pretrained(models / "llama-chat").eval()
@@ -63,11 +79,12 @@ def bare_padded_batch(models: Path, counts: tuple[int, ...], new_tokens: int) ->
         for count in (1, *counts):  # the first call warms up
             encoded = tokenizer([PROMPT] * count, return_tensors="pt", padding=True)
             start = time.perf_counter()
+            first = FirstStep(start)
             output = model.generate(**encoded, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
-                                    pad_token_id=tokenizer.pad_token_id)
+                                    pad_token_id=tokenizer.pad_token_id, streamer=first)
             elapsed = time.perf_counter() - start
             produced = (output.shape[1] - encoded.input_ids.shape[1]) * count
-            results[str(count)] = {"tokens_per_s": produced / elapsed, "seconds": elapsed}
+            results[str(count)] = {"tokens_per_s": produced / elapsed, "seconds": elapsed, "first_token_s": first.first_s}
     del model
     gc.collect()
     return results

@@ -152,6 +152,11 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def first_token(bare: dict[str, Any]) -> str:
+    """The bare batch's first-token time (absent from runs before it was measured)."""
+    return f"{bare['first_token_s']:.2f} s" if bare.get("first_token_s") is not None else "–"
+
+
 def many_users_markdown(u: dict[str, Any]) -> list[str]:
     """The "many users" section: batching on and off beside the bare padded batch, per client count."""
     lines = [
@@ -163,8 +168,9 @@ def many_users_markdown(u: dict[str, Any]) -> list[str]:
         "wall time; per user = a request's tokens / its duration (median); TTFT p50 / p90 in seconds; "
         "client CPU in % of one core.",
         "",
-        "| clients | app | protocol | aggregate tokens/s | per user tokens/s | TTFT p50 / p90 | bare padded batch tokens/s | app / bare | client CPU |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| clients | app | protocol | aggregate tokens/s | per user tokens/s | TTFT p50 / p90 | bare padded batch tokens/s "
+        "| bare batch's first token | app / bare | client CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     bare = u["bare_padded_batch"]
     names = {"batched": "batching on", "off": "`max_batch_size: 1`"}
@@ -174,7 +180,8 @@ def many_users_markdown(u: dict[str, Any]) -> list[str]:
                 lines.append(
                     f"| {clients} | {names[variant]} | {protocol} | {r['aggregate_tokens_per_s']:.1f} | "
                     f"{r['per_user_tokens_per_s']:.2f} | {r['ttft_p50_s']:.2f} / {r['ttft_p90_s']:.2f} | "
-                    f"{bare[clients]['tokens_per_s']:.1f} | {r['aggregate_tokens_per_s'] / bare[clients]['tokens_per_s']:.2f}× | "
+                    f"{bare[clients]['tokens_per_s']:.1f} | {first_token(bare[clients])} "
+                    f"| {r['aggregate_tokens_per_s'] / bare[clients]['tokens_per_s']:.2f}× | "
                     f"{100 * r['client_cpu_share']:.0f}% |"
                 )
     t, met = u["targets"], u["met"]

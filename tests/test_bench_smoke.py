@@ -61,6 +61,8 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     many = results["many_users"]
     user_counts = {str(count) for count in SMOKE.users}
     assert set(many["bare_padded_batch"]) == user_counts
+    for bare in many["bare_padded_batch"].values():
+        assert 0 < bare["first_token_s"] < bare["seconds"]
     for variant, protocols in (("batched", {"browser", "gradio_client"}), ("off", {"browser", "gradio_client"})):
         assert set(many[variant]) == protocols, variant
         for protocol, levels in many[variant].items():
