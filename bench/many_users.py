@@ -56,21 +56,8 @@ def bare_padded_batch(models: Path, counts: tuple[int, ...], new_tokens: int) ->
     its first token's time (the prompts' prefill: the least TTFT N requests arriving at once can get)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.generation.streamers import BaseStreamer
 
-    class FirstStep(BaseStreamer):
-        """Times generate's first new tokens (its first `put` is the prompt)."""
-
-        def __init__(self, start: float) -> None:
-            self.start, self.calls, self.first_s = start, 0, None
-
-        def put(self, value: Any) -> None:
-            self.calls += 1
-            if self.calls == 2:
-                self.first_s = time.perf_counter() - self.start
-
-        def end(self) -> None:
-            return None
+    from bench.generation import first_token_timer
 
     tokenizer = AutoTokenizer.from_pretrained(models / "llama-chat", padding_side="left")
     model = AutoModelForCausalLM.from_pretrained(models / "llama-chat").eval()
@@ -79,7 +66,7 @@ def bare_padded_batch(models: Path, counts: tuple[int, ...], new_tokens: int) ->
         for count in (1, *counts):  # the first call warms up
             encoded = tokenizer([PROMPT] * count, return_tensors="pt", padding=True)
             start = time.perf_counter()
-            first = FirstStep(start)
+            first = first_token_timer(tokenizer, start)
             output = model.generate(**encoded, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
                                     pad_token_id=tokenizer.pad_token_id, streamer=first)
             elapsed = time.perf_counter() - start
