@@ -108,7 +108,12 @@ def free_port() -> int:
 
 
 class Server:
-    """A web app in a subprocess (this app or a comparison demo) and the time its page took to answer."""
+    """A web app in a subprocess (this app or a comparison demo) and the time its page took to answer.
+
+    `Server.launched` holds every server this process started and has not stopped, so a failing test
+    can report how they are (tests/conftest.py)."""
+
+    launched: list["Server"] = []
 
     def __init__(self, command: list[str], log_dir: Path, name: str, timeout: float = 240, wait: bool = True,
                  env: dict[str, str] | None = None):
@@ -116,13 +121,15 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log_path = log_dir / f"{name}-{self.port}.log"
-        env = {**os.environ, **OFFLINE_ENV, "GRADIO_SERVER_PORT": str(self.port), **(env or {})}
+        # A crash in native code (torch, tokenizers) then leaves the Python stacks in the log.
+        env = {**os.environ, **OFFLINE_ENV, "PYTHONFAULTHANDLER": "1", "GRADIO_SERVER_PORT": str(self.port), **(env or {})}
         self.started = time.perf_counter()
         with open(self.log_path, "wb") as log_file:
             self.process = subprocess.Popen(
                 [arg.replace("{port}", str(self.port)) for arg in command],
                 cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
             )
+        Server.launched.append(self)
         if wait:
             self.wait()
 
@@ -145,7 +152,16 @@ class Server:
 
         return Client(self.url, verbose=False)
 
+    def state(self, lines: int = 40) -> str:
+        """Whether the process still runs (or how it ended: a negative code is the signal) and its log's end."""
+        code = self.process.poll()
+        status = "running" if code is None else f"exited with {code}"
+        tail = self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        return "\n".join([f"{' '.join(map(str, self.process.args[:4]))} ... on {self.url}: {status}", *tail])
+
     def stop(self) -> None:
+        if self in Server.launched:
+            Server.launched.remove(self)
         self.process.terminate()
         try:
             self.process.wait(timeout=20)

@@ -29,6 +29,16 @@ class RunningApp(Server):
         return self.log_path.read_text(errors="replace")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """A failing test reports every app this worker launched: alive or how it ended, and its log's end
+    (an app that died mid-test otherwise shows only as a client error)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and Server.launched:
+        report.sections.append(("launched apps", "\n\n".join(server.state() for server in Server.launched)))
+
+
 def launch_app(catalog: Path, log_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 180) -> RunningApp:
     """Start `python app.py --catalog CATALOG` on a free port and wait until the page answers."""
     return RunningApp(app_command(catalog, *args), log_dir, "app", timeout=timeout, env=env)
