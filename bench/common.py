@@ -38,7 +38,7 @@ class Settings:
     startup_runs: int
     users: tuple[int, ...]  # "many users": concurrent /generate clients per level
     user_new_tokens: int
-    user_requests_alone: int  # requests the lone user makes (one after another)
+    user_requests_alone: int  # requests the lone user makes (browser: rounds alternating between the apps)
     speech_users: tuple[int, ...] = (1, 4, 16)  # concurrent /transcribe clients per level
     speech_requests_alone: int = 1  # clips the lone /transcribe client (and the bare loop) send one after another
     idle_cpu_s: float = 5.0  # start-up: how long a started server's idle CPU is read
@@ -55,7 +55,7 @@ FULL = Settings(
     startup_runs=3,
     users=(1, 4, 16),
     user_new_tokens=64,
-    user_requests_alone=3,
+    user_requests_alone=6,
     speech_requests_alone=2,
 )
 SMOKE = Settings(
