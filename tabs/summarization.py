@@ -133,11 +133,11 @@ def build(ctx: TabContext) -> None:
         kwargs, device = from_pretrained_kwargs(loaded)
         code = seq2seq.seq2seq_snippet(loaded.source, kwargs, device, [[source]], options, limit)
         note = "\n\n".join(notes)
-        # The note and the code go out with the first and the last update only.
-        unchanged = gr.skip()
+        # The note and the code go out with every update unchanged: Gradio streams only what changed, and an
+        # unchanged value costs less per update than gr.skip() (which rebuilds the component's config).
         summary = ""
-        for count, summary in enumerate(seq2seq.stream_lines(generator, [[source]], options)):
-            yield summary, unchanged if count else note, unchanged if count else code
+        for summary in seq2seq.stream_lines(generator, [[source]], options):
+            yield summary, note, code
         yield summary, note, code
 
     def summarize_with_chat(model: str, text: str, most: int, progress: Any, lang: str) -> Iterator[tuple[str, Any, Any]]:
@@ -148,9 +148,9 @@ def build(ctx: TabContext) -> None:
         # The same engine as the text-generation tab's (batched with its requests, under the same budget).
         engine = engine_for(loaded, ctx.limits.memory_budget_gb)
         code = engine.snippet(request)
-        unchanged, summary = gr.skip(), ""
-        for count, summary in enumerate(seq2seq.stream_chat(engine, request)):
-            yield summary, unchanged if count else note, unchanged if count else code
+        summary = ""
+        for summary in seq2seq.stream_chat(engine, request):
+            yield summary, note, code
         yield summary, note, code
 
     with gr.Row():

@@ -287,13 +287,15 @@ def build(ctx: TabContext) -> None:
                                  stop=stop, record_alternatives=True)
         engine, stream, shown = started(wanted, model, progress, request)
         snippet = engine.snippet(wanted)
-        # While tokens stream, only the text and stats change: the code is sent once and the teaching
-        # table at the end (re-sending a growing table with every token costs the stream its speed).
-        unchanged = gr.skip()
-        for count, delta in enumerate(sessions.follow(request, stream)):
+        # While tokens stream, only the text and stats change: the code goes out unchanged and the teaching
+        # table empty until the end (re-sending a growing table with every token costs the stream its speed).
+        # Gradio streams only what changed; an unchanged value costs less per token than gr.skip(), which
+        # rebuilds the component's config (1.5 against 2.9 ms of CPU per update, measured).
+        empty_table = table_value([], shown.lang)
+        for delta in sessions.follow(request, stream):
             shown.add(delta)
             if not delta.done:
-                yield shown.text, shown.stats_text, unchanged if count else snippet, unchanged
+                yield shown.text, shown.stats_text, snippet, empty_table
         yield shown.text, shown.stats_text, snippet, table_value(shown.rows, shown.lang)
 
     @guarded(gpu=True)
@@ -329,13 +331,12 @@ def build(ctx: TabContext) -> None:
         engine, stream, shown = started(wanted, model, progress, request)
         snippet = engine.snippet(wanted)
         conversation = [*turns, {"role": "user", "content": message}]
-        # The prompt preview and the code are sent with the first update and the final answer only.
-        unchanged = gr.skip()
-        for count, delta in enumerate(sessions.follow(request, stream)):
+        # The prompt preview and the code go out unchanged with every update (cheaper than gr.skip(); above).
+        for delta in sessions.follow(request, stream):
             shown.add(delta)
             reply = [*conversation, {"role": "assistant", "content": shown.text}]
             if not delta.done:
-                yield reply, unchanged if count else stream.prompt, shown.stats_text, unchanged if count else snippet
+                yield reply, stream.prompt, shown.stats_text, snippet
         yield [*conversation, {"role": "assistant", "content": shown.text}], stream.prompt, shown.stats_text, snippet
 
     @guarded

@@ -164,10 +164,11 @@ def build(ctx: TabContext) -> None:
         code = seq2seq.seq2seq_snippet(loaded.source, kwargs, device, lines, options, generator.input_limit,
                                        source_code, target_code)
         note = "\n\n".join(notes)
-        unchanged = gr.skip()
+        # The note and the code go out with every update unchanged: Gradio streams only what changed, and an
+        # unchanged value costs less per update than gr.skip() (which rebuilds the component's config).
         translation = ""
-        for count, translation in enumerate(seq2seq.stream_lines(generator, lines, options, source_code, target_code)):
-            yield translation, unchanged if count else note, unchanged if count else code
+        for translation in seq2seq.stream_lines(generator, lines, options, source_code, target_code):
+            yield translation, note, code
         yield translation, note, code
 
     def translate_with_chat(model: str, text: str, source_language: str, target_language: str, most: int,
@@ -184,9 +185,9 @@ def build(ctx: TabContext) -> None:
         # The same engine as the text-generation tab's (batched with its requests, under the same budget).
         engine = engine_for(loaded, ctx.limits.memory_budget_gb)
         code = engine.snippet(request)
-        unchanged, translation = gr.skip(), ""
-        for count, translation in enumerate(seq2seq.stream_chat(engine, request)):
-            yield translation, unchanged if count else note, unchanged if count else code
+        translation = ""
+        for translation in seq2seq.stream_chat(engine, request):
+            yield translation, note, code
         yield translation, note, code
 
     choices = [(TEXTS.ui("model_pair"), ""), *((TEXTS.ui(f"lang_{lang.iso}"), lang.iso) for lang in seq2seq.LANGUAGES)]
