@@ -15,9 +15,10 @@ test: setup-test
 
 # The remote-engine tests against a real vLLM server (CPU build, installed into .cache/vllm-venv the
 # first time: ~5-13 min). Not part of `make test`: see README ("Remote models") for how long it takes.
+# One pytest worker: both files then share one vLLM server (two at once overload 2 cores).
 test-vllm: setup-test
 	@bash scripts/setup_vllm.sh
-	PLAYGROUND_TEST_ENGINE=vllm $(PY) -m pytest tests/test_remote_engine.py tests/test_remote_app.py $(ARGS)
+	PLAYGROUND_TEST_ENGINE=vllm $(PY) -m pytest -n 0 tests/test_remote_engine.py tests/test_remote_app.py $(ARGS)
 
 setup:
 	@bash scripts/setup.sh run

@@ -30,10 +30,19 @@ KEY = "test-key-7f3a"  # the key the engine (vLLM) or the gateway (HAProxy) chec
 
 def start_engine(model_dir: Path, log_dir: Path, api_key: str) -> Engine:
     """The engine PLAYGROUND_TEST_ENGINE names (transformers serve unless it says vllm)."""
-    if ENGINE == "vllm":
-        return start_vllm(model_dir, log_dir, api_key)
-    return start_transformers_serve(model_dir, log_dir)
+    engine = start_vllm(model_dir, log_dir, api_key) if ENGINE == "vllm" else start_transformers_serve(model_dir, log_dir)
+    warm_up(engine)
+    return engine
 
+
+def warm_up(engine: Engine) -> None:
+    """One short streamed request: vLLM's CPU build pays one-time costs at its first request and then
+    sends that answer's tokens in one burst, which a test of streaming in pieces must not meet."""
+    import openai
+
+    client = openai.OpenAI(base_url=engine.url, api_key=engine.api_key or "EMPTY", max_retries=0, timeout=300)
+    for _ in client.completions.create(model=engine.model, prompt="hello", max_tokens=4, temperature=0.0, stream=True):
+        pass
 
 
 
