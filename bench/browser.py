@@ -34,7 +34,8 @@ class BrowserSession:
         self._defaults = {dep["api_name"]: [values.get(i) for i in dep["inputs"]] for dep in named}
         self.session_hash = uuid.uuid4().hex[:11]
         for dep in config["dependencies"]:
-            if any(trigger == "load" for _, trigger in dep.get("targets", [])):
+            # Browser-side functions (no backend_fn) run in the page alone, never reach the server.
+            if dep.get("backend_fn") and any(trigger == "load" for _, trigger in dep.get("targets", [])):
                 self._run(dep["id"], [values.get(i) for i in dep["inputs"]], queued=dep.get("queue") is not False)
 
     def _run(self, fn_index: int, data: list[Any], queued: bool) -> None:

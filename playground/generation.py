@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from playground.errors import UserError
 from playground.inputs import whole_number_in_range
+from playground.pacing import gathered
 from playground.texts import Texts
 
 MAX_NEW_TOKENS = 4096
@@ -325,8 +326,9 @@ class GenerationStream:
     """One request's deltas, produced by an engine (any thread) and consumed by one caller.
 
     Engines call `push`, then `finish` or `fail`; they check `aborted` between steps. The caller
-    iterates (deltas that piled up while it was busy arrive merged into one, so a slow consumer
-    never makes generation wait) and may call `abort()` from any thread.
+    iterates (deltas that piled up while it was busy, or within `playground.pacing`'s interval,
+    arrive merged into one, so a slow consumer never makes generation wait) and may call `abort()`
+    from any thread.
     """
 
     def __init__(self, prompt: str | None = None):
@@ -366,28 +368,27 @@ class GenerationStream:
 
     def __iter__(self) -> Iterator[GenerationDelta]:
         try:
-            while True:
-                pending = self._next(block=True)
-                while not pending.done:
-                    more = self._next(block=False)
-                    if more is None:
-                        break
-                    pending = pending.merged(more)
-                yield pending
-                if pending.done:
-                    return
+            for events in gathered(self._events, _ends_stream):
+                failure = next((event[1] for event in events if _is_failure(event)), None)
+                deltas = [event for event in events if not _is_failure(event)]
+                if deltas:  # what arrived before a failure is shown before its message
+                    merged = deltas[0]
+                    for delta in deltas[1:]:
+                        merged = merged.merged(delta)
+                    yield merged
+                if failure is not None:
+                    raise failure
         finally:
             # A caller that stops listening (closed page, cancelled event) frees the engine's slot.
             self.abort()
 
-    def _next(self, block: bool) -> GenerationDelta | None:
-        try:
-            event = self._events.get(block=block)
-        except queue.Empty:
-            return None
-        if isinstance(event, tuple) and event and event[0] is _FAILED:
-            raise event[1]
-        return event
+
+def _is_failure(event: Any) -> bool:
+    return isinstance(event, tuple) and bool(event) and event[0] is _FAILED
+
+
+def _ends_stream(event: Any) -> bool:
+    return _is_failure(event) or event.done
 
 
 # ---- engines ----------------------------------------------------------------------------------

@@ -195,24 +195,28 @@ def wire_language_switch(demo: Any, switch: Any) -> None:
     """Picking a language changes the page's language in place (needs `language_head()` in the page head).
 
     Gradio translates tab strips' labels once, when the page starts, so after a change (and after a
-    remembered or linked language is applied on load) the server sends the labels of every tab, the
-    tabs inside tabs included, again and the browser translates them in the new language. Call it
-    once the whole page is built.
+    remembered or linked language is applied on load) every tab, the tabs inside tabs included, gets
+    its label again and the browser translates it in the new language. Call it once the whole page is
+    built.
+
+    The labels are sent by browser-side functions, not by the server: Gradio's browser keeps a loading
+    status for every output of a server event ever run, refreshes them all on every streamed update,
+    and refreshing a tab walks all its components. Tabs as server outputs made each streamed token
+    cost the browser a walk of the whole page (about 80 ms on a 2-core machine, measured).
     """
     import gradio as gr
 
     tabs = [block for block in demo.blocks.values() if isinstance(block, gr.Tab)]
+    # The labels as the page's config holds them (an I18nData's text form is its translation key).
+    relabel = json.dumps([{"__type__": "update", "label": str(tab.label)} for tab in tabs], ensure_ascii=False)
 
-    def tab_labels() -> list[Any]:
-        return [gr.update(label=tab.label) for tab in tabs]
-
-    def page_language(request: Any) -> list[Any]:
-        return [request_language(request), *tab_labels()]
+    def page_language(request: Any) -> str:
+        return request_language(request)
 
     page_language.__annotations__ = {"request": gr.Request}  # how Gradio knows to pass the request
-    demo.load(page_language, None, [switch, *tabs], js=LANGUAGE_READY_JS, api_visibility="private", queue=False)
-    switch.input(lambda lang: tab_labels(), switch, tabs, js="(lang) => window.playgroundSetLanguage(lang).then(() => lang)",
-                 api_visibility="private", queue=False)
+    demo.load(page_language, None, switch, js=LANGUAGE_READY_JS, api_visibility="private", queue=False)
+    demo.load(None, None, tabs, js=f"async () => {{ await window.playgroundLanguageReady; return {relabel}; }}")
+    switch.input(None, switch, tabs, js=f"(lang) => window.playgroundSetLanguage(lang).then(() => {relabel})")
 
 
 # ---- Pipelines over a dataset: the upload / column / results widgets every text tab shares -------

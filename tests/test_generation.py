@@ -94,6 +94,64 @@ def test_a_failure_reaches_the_reader_and_a_reader_that_leaves_aborts() -> None:
     assert leaving.aborted
 
 
+def test_a_fast_stream_reaches_the_reader_at_a_pace_a_browser_follows() -> None:
+    """Gradio's browser works for every update in proportion to the page: 200 tokens in 0.4 s go out
+    as a few updates, at least the interval apart, the first at once, with all the text."""
+    from playground.pacing import UPDATE_INTERVAL_S
+
+    stream = GenerationStream()
+
+    def write() -> None:
+        for i in range(200):
+            stream.push(GenerationDelta(text=f"{i} "))
+            time.sleep(0.002)
+        stream.finish(GenerationStats(tokens_out=200))
+
+    started = time.monotonic()
+    threading.Thread(target=write, daemon=True).start()
+    received = [(time.monotonic(), delta) for delta in stream]
+    elapsed = received[-1][0] - started
+    assert "".join(delta.text for _, delta in received) == "".join(f"{i} " for i in range(200))
+    assert received[0][1].text.startswith("0 ") and received[-1][1].done
+    assert len(received) <= elapsed / UPDATE_INTERVAL_S + 2, (len(received), elapsed)
+    gaps = [later - earlier for (earlier, _), (later, _) in zip(received, received[1:-1])]
+    assert all(gap >= UPDATE_INTERVAL_S * 0.9 for gap in gaps), gaps
+
+
+def test_a_pause_after_a_burst_does_not_hold_text_back() -> None:
+    """What arrived goes out once the interval has passed, without waiting for the next token."""
+    stream = GenerationStream()
+    pushed_last = threading.Event()
+
+    def write() -> None:
+        stream.push(GenerationDelta(text="a"))
+        stream.push(GenerationDelta(text="b"))
+        time.sleep(0.01)
+        stream.push(GenerationDelta(text="c"))
+        time.sleep(3)  # a long pause, e.g. another request's prompt being read
+        pushed_last.set()
+        stream.push(GenerationDelta(text="d"))
+        stream.finish(GenerationStats(tokens_out=4))
+
+    threading.Thread(target=write, daemon=True).start()
+    reader = iter(stream)
+    first = next(reader)
+    second = next(reader)
+    assert not pushed_last.is_set(), "the text before the pause waited for the token after it"
+    assert first.text + second.text == "abc"
+    assert "".join(d.text for d in reader) == "d"
+
+
+def test_text_before_a_failure_is_shown_before_its_message() -> None:
+    stream = GenerationStream()
+    stream.push(GenerationDelta(text="a"))
+    stream.fail(MemoryError("out of memory"))
+    reader = iter(stream)
+    assert next(reader).text == "a"
+    with pytest.raises(MemoryError):
+        next(reader)
+
+
 # ---- the in-process engine on the tiny test Llama -------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -61,3 +61,23 @@ def test_a_link_can_choose_the_language(app, browser) -> None:  # noqa: ANN001, 
     page.goto(app.url + "?lang=ko", wait_until="networkidle")
     wait_for_tab_titles(page, tab_titles("ko"))
     context.close()
+
+
+def test_no_server_event_outputs_a_tab_or_other_layout_block(app) -> None:  # noqa: ANN001
+    """Gradio's browser refreshes every output of every server event it has run on each streamed
+    update, walking all of a layout block's components: a tab as a server output made each token cost
+    a walk of the whole page. The tab labels are relabelled by browser-side functions instead."""
+    import json
+    import urllib.request
+
+    config = json.load(urllib.request.urlopen(app.url + "config"))
+    kinds = {component["id"]: component["type"] for component in config["components"]}
+    layout = {"tabitem", "tabs", "row", "column", "group", "accordion", "form", "sidebar"}
+    relabelled = []
+    for dependency in config["dependencies"]:
+        outputs = {kinds[output] for output in dependency["outputs"]}
+        if dependency["backend_fn"]:
+            assert not outputs & layout, (dependency["api_name"], outputs & layout)
+        elif "tabitem" in outputs:
+            relabelled.append(dependency["id"])
+    assert len(relabelled) == 2, "on load and on a language switch"

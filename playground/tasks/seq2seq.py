@@ -12,11 +12,13 @@ the name) or many-to-many models (NLLB-200) that are told the languages with cod
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from playground.pacing import gathered
 from playground.texts import Texts
 
 MAX_INPUT_CHARS = 20_000
@@ -109,6 +111,22 @@ def language_name(code: str) -> str:
     return language.name if language else code
 
 
+@functools.cache
+def _word_streamer_class() -> type:
+    # Built on first use: this module is imported at start-up, transformers only when a model runs.
+    from transformers import TextIteratorStreamer
+
+    class WordStreamer(TextIteratorStreamer):
+        """Puts only text on its queue: transformers' streamer also puts "" while a word is incomplete,
+        which would spend the stream's first (immediate) update on nothing."""
+
+        def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+            if text or stream_end:
+                super().on_finalized_text(text, stream_end)
+
+    return WordStreamer
+
+
 class Seq2SeqGenerator:
     """An encoder-decoder model and its tokenizer (what the removed pipelines wrapped)."""
 
@@ -188,8 +206,6 @@ class Seq2SeqGenerator:
                target_code: str | None = None) -> Iterator[str]:
         """Yield the output so far while `generate` runs (beam search cannot stream: one yield at the end)."""
         import torch
-        from transformers import TextIteratorStreamer
-
         inputs = self.encode(text, source_code)
         options = dict(options)
         if target_code:
@@ -199,7 +215,7 @@ class Seq2SeqGenerator:
                 output = self.model.generate(**inputs, **options)
             yield self.tokenizer.decode(output[0], skip_special_tokens=True)
             return
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        streamer = _word_streamer_class()(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         failure: list[BaseException] = []
         output: list[Any] = []
 
@@ -214,8 +230,8 @@ class Seq2SeqGenerator:
         worker = threading.Thread(target=run, daemon=True)
         worker.start()
         text_so_far = ""
-        for piece in streamer:
-            text_so_far += piece
+        for pieces in gathered(streamer.text_queue, lambda piece: piece is streamer.stop_signal):
+            text_so_far += "".join(piece for piece in pieces if piece is not streamer.stop_signal)
             yield text_so_far
         worker.join()
         if failure:
