@@ -45,7 +45,8 @@ def remote_app(test_catalog: Path, test_models: Path, engine: Engine, whisper_en
 
 
 def test_generate_streams_from_the_endpoint(remote_app: RunningApp, engine: Engine) -> None:
-    job = remote_app.client().submit("hello world", model=REMOTE_LLAMA, max_new_tokens=12, do_sample=False,
+    # Long enough to outlast the pacing's tenth of a second (the tiny model writes a dozen tokens in a burst).
+    job = remote_app.client().submit("hello world", model=REMOTE_LLAMA, max_new_tokens=256, do_sample=False,
                                      api_name="/generate")
     text, stats, code, table = job.result(timeout=120)
     assert text and len(job.outputs()) >= 2, "the answer streams"
