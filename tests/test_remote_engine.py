@@ -139,7 +139,7 @@ def test_stop_closes_the_stream_and_the_engine_aborts(engine: Engine) -> None:
     deltas = []
     for delta in stream:
         deltas.append(delta)
-        if len(deltas) == 3:
+        if len(deltas) == 1:  # at the first text (the next comes a pacing interval later: vLLM may be done by then)
             stream.abort()
     answer = Answer(deltas)
     # Deltas that piled up while the loop ran arrive merged, so a few more may come after the abort.
