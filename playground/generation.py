@@ -16,6 +16,7 @@ history checks, and the stop-string cut. It imports neither gradio nor torch.
 
 from __future__ import annotations
 
+import functools
 import math
 import queue
 import threading
@@ -372,10 +373,7 @@ class GenerationStream:
                 failure = next((event[1] for event in events if _is_failure(event)), None)
                 deltas = [event for event in events if not _is_failure(event)]
                 if deltas:  # what arrived before a failure is shown before its message
-                    merged = deltas[0]
-                    for delta in deltas[1:]:
-                        merged = merged.merged(delta)
-                    yield merged
+                    yield functools.reduce(GenerationDelta.merged, deltas)
                 if failure is not None:
                     raise failure
         finally:
