@@ -312,7 +312,7 @@ class BatchedEngine(GenerationEngine):
     def _generation_config(self, job: _Job) -> Any:
         """generate()'s own preparation of the config: the model's defaults, then the request's options."""
         model = self.loaded.model.model
-        config, _ = model._prepare_generation_config(None, **job.request.generate_kwargs())
+        config, _ = model._prepare_generation_config(None, **job.prompt.settings.options)
         model._prepare_special_tokens(config, True, device=model.device, batch_size=1)
         return model._prepare_generated_length(
             generation_config=config, has_default_max_length=model.generation_config.max_length is None,
@@ -421,7 +421,7 @@ class BatchedEngine(GenerationEngine):
                 continue
             try:
                 scores = row.processors(torch.tensor([row.ids], device=device), logits[index : index + 1])
-                if row.request.do_sample:
+                if row.job.config.do_sample:
                     if row.generator is None:
                         row.generator = torch.Generator(device=device).manual_seed(row.request.seed)
                     probs = torch.nn.functional.softmax(scores, dim=-1)

@@ -28,6 +28,7 @@ from playground.generation import (
     Message,
     StopCut,
 )
+from playground.generation_settings import EffectiveSettings, effective_settings
 from playground.snippets import Raw, format_value, pipeline_snippet, snippet_load_kwargs
 
 TASK = "text-generation"
@@ -48,17 +49,29 @@ def render_chat_prompt(tokenizer: Any, messages: Any, model_label: str) -> str:
 
 
 class EncodedPrompt:
-    """A request's prompt as token ids (`ids`: a 1 x n tensor), the text it came from and its notes."""
+    """A request's prompt as token ids (`ids`: a 1 x n tensor), the text it came from, its notes (the
+    settings used among them) and the effective generation settings."""
 
-    def __init__(self, text: str, ids: Any, notes: tuple[Message, ...]):
+    def __init__(self, text: str, ids: Any, notes: tuple[Message, ...], settings: EffectiveSettings):
         self.text = text
         self.ids = ids
         self.notes = notes
+        self.settings = settings
+
+
+def request_settings(loaded: Any, request: GenerationRequest) -> EffectiveSettings:
+    """The request's options over the catalog entry's over the model's own generation config; raises
+    UserError for a combination generate() would refuse (sampling at temperature 0)."""
+    settings = effective_settings(loaded.model.model, loaded.entry.generate_kwargs, request.asked())
+    if settings.sampling and settings.get("temperature") == 0:
+        raise TEXTS.error("zero_temperature")
+    return settings
 
 
 def encode_prompt(loaded: Any, request: GenerationRequest) -> EncodedPrompt:
     """Tokenize the request's prompt (a chat through the template); when prompt and new tokens do not
     fit the context, keep the prompt's end. Raises UserError when not even a one-token prompt fits."""
+    settings = request_settings(loaded, request)
     pipe = loaded.model
     tokenizer, label = pipe.tokenizer, loaded.entry.label
     context = model_context(pipe.model)
@@ -71,12 +84,12 @@ def encode_prompt(loaded: Any, request: GenerationRequest) -> EncodedPrompt:
     else:
         text = request.prompt or ""
         ids = tokenizer(text, return_tensors="pt").input_ids
-    notes: tuple[Message, ...] = ()
+    notes: tuple[Message, ...] = (settings.describe(),)
     if context and ids.shape[1] > context - request.max_new_tokens:
         kept = max(1, context - request.max_new_tokens)
         ids = ids[:, -kept:]
-        notes = (TEXTS.render("truncated", kept=kept),)
-    return EncodedPrompt(text, ids, notes)
+        notes += (TEXTS.render("truncated", kept=kept),)
+    return EncodedPrompt(text, ids, notes, settings)
 
 
 # ---- the teaching table -----------------------------------------------------------------------
@@ -253,12 +266,14 @@ def describe_loaded(loaded: Any) -> Message:
 
 
 def generation_snippet(loaded: Any, request: GenerationRequest) -> str:
-    """`pipeline(...)` loaded as the app loaded the model, called with the request's options; sampling
-    also seeds the RNG as the app does. The pipeline's text keeps the stop string the app cuts off."""
-    call = request.generate_kwargs()
+    """`pipeline(...)` loaded as the app loaded the model, called with the options the app adds to the
+    model's own generation config (the catalog's and the request's); sampling also seeds the RNG as
+    the app does. The pipeline's text keeps the stop string the app cuts off."""
+    settings = request_settings(loaded, request)
+    call = dict(settings.options)
     if request.stop:
         call["stop_sequence"] = list(request.stop)
-    seeding = [f"set_seed({request.seed})"] if request.do_sample else []
+    seeding = [f"set_seed({request.seed})"] if settings.sampling else []
     imports = ["from transformers import set_seed"] if seeding else None
     load = snippet_load_kwargs(loaded)
     if request.is_chat:
@@ -387,7 +402,7 @@ def run_generate(pipe: Any, request: GenerationRequest, prompt: EncodedPrompt, s
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
             return stream.aborted or progress.stopped or closed() is not None
 
-    options = request.generate_kwargs()
+    options = dict(prompt.settings.options)
     if request.stop:
         # generate() checks stop strings token by token (the text lags behind, held until a word
         # ends), so generation ends right where a stop string is completed.

@@ -290,14 +290,16 @@ def request_arguments(entry: ModelEntry, request: GenerationRequest, skip: set[s
     arguments: dict[str, Any] = {"model": entry.id, "stream": True, "max_tokens": request.max_new_tokens}
     extra: dict[str, Any] = {}
     optional: dict[str, Any] = {}
-    if request.do_sample:
-        arguments["temperature"] = request.temperature
-        arguments["top_p"] = request.top_p
-        if request.top_k > 0:
-            extra["top_k"] = request.top_k
-    else:
+    # An option the request leaves out (None) is not sent: the server then applies the model's own
+    # generation config, as vLLM and TGI do by default.
+    if request.do_sample is False:
         arguments["temperature"] = 0.0
-    if request.repetition_penalty != 1.0:
+    else:
+        sampling = {"temperature": request.temperature, "top_p": request.top_p}
+        arguments.update({name: value for name, value in sampling.items() if value is not None})
+        if request.top_k:
+            extra["top_k"] = request.top_k
+    if request.repetition_penalty is not None:
         extra["repetition_penalty"] = request.repetition_penalty
     optional["seed"] = request.seed
     if request.stop:
@@ -380,9 +382,9 @@ def open_stream(entry: ModelEntry, request: GenerationRequest) -> tuple[Any, tup
 def _asked_for(request: GenerationRequest) -> set[str]:
     """The extra sampling options this request really uses."""
     asked = set()
-    if request.do_sample and request.top_k > 0:
+    if request.do_sample is not False and request.top_k:
         asked.add("top_k")
-    if request.repetition_penalty != 1.0:
+    if request.repetition_penalty is not None and request.repetition_penalty != 1.0:
         asked.add("repetition_penalty")
     return asked
 

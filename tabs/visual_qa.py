@@ -152,7 +152,7 @@ def picture_tab(ctx: TabContext, pictures: list[ModelEntry]) -> None:
 
     def answer_image_question(image: str | None, question: str, model: str = default_entry(pictures).id,
                               top_k: int = PICTURE_TOP_K, max_new_tokens: int = NEW_TOKENS,
-                              progress: Any = gr.Progress()) -> tuple[Any, str]:
+                              progress: Any = gr.Progress(), request: Any = None) -> tuple[Any, str]:
         """Answer a question about a picture, with a VQA classifier (scored answers) or a vision-language model (free text).
 
         Args:
@@ -170,14 +170,16 @@ def picture_tab(ctx: TabContext, pictures: list[ModelEntry]) -> None:
         max_new_tokens = whole_number(max_new_tokens, 1, vqa.MAX_NEW_TOKENS, "max_new_tokens")
         entry = resolve_entry(ctx, model, documents=False)
         loaded = ctx.load(entry.id, entry.task, progress)
-        result = vqa.answer_image(loaded.model, loaded.entry, picture, question, top_k, max_new_tokens)
+        result = vqa.answer_image(loaded.model, loaded.entry, picture, question, top_k, max_new_tokens,
+                                  request_language(request))
         name = Path(image).name
         if loaded.entry.task == vqa.CLASSIFIER_TASK:
             code = vqa.classifier_snippet(loaded.source, *from_pretrained_kwargs(loaded), name, question, top_k)
         else:
             imports, setup = vqa.image_setup(name)
             code = vqa.vision_language_snippet(loaded.source, snippet_load_kwargs(loaded), imports, setup, question,
-                                               vqa.generation_options(loaded.entry, max_new_tokens), vqa.is_donut(loaded.model))
+                                               vqa.generation_options(loaded.model, loaded.entry, question, max_new_tokens)[0],
+                                               vqa.is_donut(loaded.model))
         return result, code
 
     with gr.Tab(TEXTS.ui("image"), id="image"):
@@ -234,7 +236,7 @@ def document_tab(ctx: TabContext, documents: list[ModelEntry]) -> None:
         loaded = ctx.load(entry.id, entry.task, progress)
         load_kwargs = snippet_load_kwargs(loaded)
         if ocr_free:
-            options = vqa.generation_options(loaded.entry, max_new_tokens)
+            options, lowered = vqa.generation_options(loaded.model, loaded.entry, question, max_new_tokens)
             answers = docs.generate_answers(loaded.model, pages, question, options)
         else:
             answers = docs.extract_answers(loaded.model, pages, question, top_k)
@@ -246,7 +248,10 @@ def document_tab(ctx: TabContext, documents: list[ModelEntry]) -> None:
                                                vqa.is_donut(loaded.model))
         else:
             code = docs.extractive_snippet(loaded.source, load_kwargs, imports, setup, question, top_k, page, ocr_language)
-        return (docs.answer_labels(answers, lang), docs.recognised_text(pages, lang, ocr_free, unread), code,
+        text = docs.recognised_text(pages, lang, ocr_free, unread)
+        if ocr_free and lowered:
+            text += "\n\n" + lowered[lang]
+        return (docs.answer_labels(answers, lang), text, code,
                 docs.annotate_page(page, best.box, bool(show_words)), [asdict(a) for a in answers])
 
     with gr.Tab(TEXTS.ui("document"), id="document"):

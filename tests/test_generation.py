@@ -48,7 +48,8 @@ def test_stop_cut_ends_at_the_first_completed_stop() -> None:
     (dict(prompt="x", max_new_tokens=0), "between 1 and 4096"),
     (dict(prompt="x", max_new_tokens=2.5), "between 1 and 4096"),
     (dict(prompt="x", temperature=float("nan")), "0 or more"),
-    (dict(prompt="x", temperature=0), "turn sampling off"),
+    (dict(prompt="x", temperature=0, do_sample=True), "turn sampling off"),
+    (dict(prompt="x", do_sample="yes"), "do_sample must be"),
     (dict(prompt="x", top_p=1.5), "between 0 and 1"),
     (dict(prompt="x", top_k=-1), "whole number between 0"),
     (dict(prompt="x", top_k="many"), "whole number between 0"),
@@ -61,12 +62,16 @@ def test_bad_requests_are_refused_in_every_language(kwargs, message) -> None:  #
     assert caught.value.in_language("ko") != str(caught.value)
 
 
-def test_greedy_requests_drop_the_sampling_options() -> None:
+def test_options_left_out_are_the_models_own_and_greedy_drops_sampling_options(test_models) -> None:  # noqa: ANN001
+    from playground.generation_settings import effective_settings, read_shipped
+
+    asked = checked_request("x", top_k=3).asked()
+    assert asked == {"max_new_tokens": 64, "do_sample": None, "temperature": None, "top_p": None, "top_k": 3,
+                     "repetition_penalty": None}
     greedy = checked_request("x", do_sample=False, temperature=0, stop="END")
-    assert greedy.generate_kwargs() == {"max_new_tokens": 64, "do_sample": False, "repetition_penalty": 1.0}
     assert greedy.stop == ("END",)
-    sampled = checked_request("x", top_k=3)
-    assert sampled.generate_kwargs()["top_k"] == 3 and sampled.generate_kwargs()["temperature"] == 0.7
+    settings = effective_settings(read_shipped(str(test_models / "llama-chat")), {}, greedy.asked())
+    assert settings.options == {"max_new_tokens": 64, "do_sample": False} and not settings.sampling
 
 
 def test_a_slow_reader_gets_the_piled_up_deltas_merged() -> None:

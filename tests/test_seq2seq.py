@@ -90,8 +90,12 @@ def test_bad_summary_input(course_client, args, message) -> None:
 
 
 def test_marian_translates_its_pair(course_client, test_models) -> None:
+    # The test Marian model ships the real checkpoint's 4 beams: the default keeps them (the text
+    # arrives at the end, and the note says why) and the snippet, which leaves them to the model, agrees.
     translation, note, code = course_client.predict(COURSE_FRENCH, MARIAN, "", "", 8, api_name="/translate")
     assert translation.strip() and "French → English" in note
+    assert "num_beams=4 (the model's)" in note and "asks for 4 beams" in note
+    assert "num_beams" not in code
     assert run_snippet(code, cwd=test_models).rstrip("\n") == translation
     assert call_kwargs(code, "AutoModelForSeq2SeqLM.from_pretrained") == expected_from_pretrained_kwargs(
         loaded_kwargs(course_client, MARIAN))
@@ -106,7 +110,11 @@ def test_text_alone_translates_with_the_default_model(course_client) -> None:
 
 def test_translation_streams(course_client) -> None:
     # A text of many sentences is translated in pieces: one stream across them all.
-    assert streams(shown_texts(course_client, "/translate", " ".join([COURSE_FRENCH] * 12), MARIAN, "", "", 12))
+    text = " ".join([COURSE_FRENCH] * 12)
+    assert streams(shown_texts(course_client, "/translate", text, MARIAN, "", "", 12, 1))
+    # The model's own 4 beams (the default): each piece arrives whole, none streams token by token.
+    searched = shown_texts(course_client, "/translate", COURSE_FRENCH, MARIAN, "", "", 12)
+    assert not streams(searched) and searched[-1].strip()
 
 
 @pytest.mark.parametrize(

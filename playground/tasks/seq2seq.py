@@ -18,6 +18,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from playground.generation_settings import TEXTS as SETTINGS_TEXTS
+from playground.generation_settings import EffectiveSettings, bounded_new_tokens, effective_settings
 from playground.pacing import gathered
 from playground.texts import Texts
 
@@ -145,6 +147,27 @@ class Seq2SeqGenerator:
             limits.append(int(positions))
         return min(limits)
 
+    def settings(self, task: str, catalog: dict[str, Any], request: dict[str, Any], label: str, lang: str
+                 ) -> tuple[EffectiveSettings, list[str]]:
+        """The settings generate() runs with for `task` ("summarization", or T5's
+        "translation_en_to_de"): the model's generation config and task-specific params, then the
+        catalog entry's, then the request's (None: the model's own); and the notes that say what was
+        used: each setting with its source, beams chosen by the model (no streaming), a length
+        lowered to what the decoder can write."""
+        settings = effective_settings(self.model, catalog, request, task=task)
+        notes = []
+        asked = settings.get("max_new_tokens")
+        if asked:
+            # The decoder's first position holds its start token.
+            kept, lowered = bounded_new_tokens(self.model, label, int(asked), prompt_tokens=1)
+            if lowered:
+                settings.values["max_new_tokens"] = settings.options["max_new_tokens"] = kept
+                notes.append(lowered[lang])
+        notes.insert(0, settings.describe()[lang])
+        if settings.beams > 1 and settings.sources.get("num_beams") != "request":
+            notes.append(SETTINGS_TEXTS.get("beams_no_stream", lang, beams=settings.beams))
+        return settings, notes
+
     def prefix(self, task: str) -> str:
         """The task prefix the model was trained with (T5: "summarize: "), from its config."""
         params = getattr(self.model.config, "task_specific_params", None) or {}
@@ -202,15 +225,16 @@ class Seq2SeqGenerator:
             inputs = self.tokenizer(text, return_tensors="pt", truncation=True, max_length=self.input_limit)
         return {k: v.to(self.model.device) for k, v in inputs.items()}
 
-    def stream(self, text: str, options: dict[str, Any], source_code: str | None = None,
+    def stream(self, text: str, settings: EffectiveSettings, source_code: str | None = None,
                target_code: str | None = None) -> Iterator[str]:
-        """Yield the output so far while `generate` runs (beam search cannot stream: one yield at the end)."""
+        """Yield the output so far while `generate` runs. Beam search (asked for by the request or by
+        the model's own config) cannot stream: one yield at the end."""
         import torch
         inputs = self.encode(text, source_code)
-        options = dict(options)
+        options = dict(settings.options)
         if target_code:
             options["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(target_code)
-        if options.get("num_beams", 1) > 1:
+        if settings.beams > 1:
             with torch.inference_mode():
                 output = self.model.generate(**inputs, **options)
             yield self.tokenizer.decode(output[0], skip_special_tokens=True)
@@ -240,7 +264,7 @@ class Seq2SeqGenerator:
         yield self.tokenizer.decode(output[0][0], skip_special_tokens=True)
 
 
-def stream_lines(generator: Seq2SeqGenerator, lines: list[list[str]], options: dict[str, Any],
+def stream_lines(generator: Seq2SeqGenerator, lines: list[list[str]], settings: EffectiveSettings,
                  source_code: str | None = None, target_code: str | None = None) -> Iterator[str]:
     """Generate for every piece of every line in turn; yield the whole output so far (pieces joined
     with spaces, lines with newlines)."""
@@ -249,7 +273,7 @@ def stream_lines(generator: Seq2SeqGenerator, lines: list[list[str]], options: d
         done: list[str] = []
         for piece in pieces:
             partial = ""
-            for partial in generator.stream(piece, options, source_code, target_code):
+            for partial in generator.stream(piece, settings, source_code, target_code):
                 yield "\n".join([*finished, " ".join([*done, partial])])
             done.append(partial)
         finished.append(" ".join(done))
@@ -299,7 +323,8 @@ CHAT_PROMPTS = {
 
 
 def chat_request(prompt: str, max_new_tokens: int) -> Any:
-    """The generation request for a fixed prompt: one user message, greedy decoding."""
+    """The generation request for a fixed prompt: one user message, greedy decoding (the model's
+    other settings, such as its repetition penalty, are its own)."""
     from playground.generation import checked_request
 
     return checked_request(messages=[{"role": "user", "content": prompt}], max_new_tokens=max_new_tokens, do_sample=False)
