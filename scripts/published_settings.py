@@ -62,6 +62,12 @@ PUBLISHED: dict[str, Published] = {
         "generation_config.json: sampling with temperature 0.6, top_p 0.9",
         {"do_sample": True, "temperature": 0.6, "top_p": 0.9}),
     "HuggingFaceTB/SmolLM2-360M": Published("generation_config.json: token ids only (greedy decoding)"),
+    # transformers 5's text-generation pipeline no longer applies task_specific_params (nor does the
+    # app, so its snippet and the app agree): GPT-2 decodes greedily unless asked to sample.
+    "openai-community/gpt2": Published(
+        "generation_config.json: token ids only; config.json task_specific_params",
+        {}, {"text-generation": {"do_sample": True, "max_length": 50}}),
+    "HuggingFaceTB/SmolVLM-256M-Instruct": Published("generation_config.json: token ids only (greedy decoding)"),
     # The stand-in's decoder has the same 128 positions (scripts/make_test_models.py build_donut).
     "naver-clova-ix/donut-base-finetuned-docvqa": Published(
         "config.json: max_length 128, also its decoder's max_position_embeddings", {"max_length": 128}),
