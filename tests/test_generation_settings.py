@@ -51,8 +51,16 @@ def settings_app(test_models: Path, test_catalog: Path, tmp_path_factory: pytest
         "visual_qa": [{"id": str(published_copy(test_models, "donut", "naver-clova-ix/donut-base-finetuned-docvqa", root)),
                        "label": DONUT, "task": "image-text-to-text", "document": True, "default": True}],
     }
+    # A Whisper checkpoint that lists no alignment heads (word timestamps need them).
+    whisper = root / "whisper-no-alignment"
+    shutil.copytree(test_models / "whisper", whisper)
+    generation = json.loads((whisper / "generation_config.json").read_text())
+    del generation["alignment_heads"]
+    (whisper / "generation_config.json").write_text(json.dumps(generation))
+    models["speech_to_text"] = [{"id": str(whisper), "label": "Whisper", "task": "automatic-speech-recognition",
+                                 "default": True}]
     catalog = catalog_variant(test_catalog, root / "models.yaml", models=models)
-    running = launch_app(catalog, root, "--tabs", "summarization,text_generation,visual_qa")
+    running = launch_app(catalog, root, "--tabs", "summarization,text_generation,visual_qa,speech_to_text")
     yield running
     running.stop()
 
@@ -146,3 +154,14 @@ def test_donut_answer_length_is_bounded_by_its_decoder(settings_client: Any, tmp
     assert lowered and int(lowered.group(1)) < 128, text
     assert f"max_new_tokens={lowered.group(1)}" in code.replace(" ", "")
     json.dumps(details)  # the answers are plain data
+
+
+def test_word_timestamps_need_alignment_heads(settings_client: Any, tmp_path: Path) -> None:
+    from gradio_client.exceptions import AppError
+
+    from bench.inputs import write_tone
+
+    tone = handle_file(str(write_tone(tmp_path / "tone.wav")))
+    with pytest.raises(AppError, match="no alignment heads"):
+        settings_client.predict(tone, timestamps="word", api_name="/transcribe")
+    assert settings_client.predict(tone, timestamps="segment", api_name="/transcribe") is not None

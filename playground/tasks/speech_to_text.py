@@ -27,9 +27,11 @@ TIMESTAMP_CHOICES = ("off", "segment", "word")
 STRINGS = {
     "en": {
         "unknown_language": "This model does not know the language {language!r}. Choose one from the list (a code such as 'ko' or a name such as 'korean'), or auto-detect.",
+        "no_word_timestamps": "This Whisper model's generation config has no alignment heads, which word timestamps need: choose segment timestamps.",
     },
     "ko": {
         "unknown_language": "이 모델은 언어 {language!r}를 모릅니다. 목록에서 고르거나('ko' 같은 코드 또는 'korean' 같은 이름) 자동 감지를 쓰세요.",
+        "no_word_timestamps": "이 Whisper 모델의 생성 설정에는 단어 타임스탬프에 필요한 정렬 헤드(alignment heads)가 없습니다. 구간 타임스탬프를 고르세요.",
     },
 }
 TEXTS = Texts("tasks.speech_to_text", STRINGS)
@@ -221,6 +223,10 @@ def transcribe_audio(pipe: Any, audio: DecodedAudio, task: str, language: str, t
     """Run the pipeline; returns (result, the call kwargs a user would pass to get the same result).
     With `forward`, the model inputs are run by it (shared batches) instead of by the pipeline here."""
     whisper = is_whisper(pipe)
+    # Whisper aligns words with the cross-attention heads its checkpoint lists; without them
+    # generate() fails deep inside.
+    if whisper and timestamps == "word" and not getattr(pipe.model.generation_config, "alignment_heads", None):
+        raise TEXTS.error("no_word_timestamps")
     kwargs = call_kwargs(whisper, task, whisper_language(pipe, language) if whisper else None, timestamps, audio.duration)
     options = {k: v for k, v in kwargs.items() if k not in ("chunk_length_s", "batch_size")}
     chunked = "chunk_length_s" in kwargs
