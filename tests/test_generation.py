@@ -72,6 +72,11 @@ def test_options_left_out_are_the_models_own_and_greedy_drops_sampling_options(t
     assert greedy.stop == ("END",)
     settings = effective_settings(read_shipped(str(test_models / "llama-chat")), {}, greedy.asked())
     assert settings.options == {"max_new_tokens": 64, "do_sample": False} and not settings.sampling
+    # A chat model summarizing or translating decodes greedily with its own repetition penalty.
+    from playground.tasks.seq2seq import chat_request
+
+    assert chat_request("Summarize: x", 8).asked() == {"max_new_tokens": 8, "do_sample": False, "temperature": None,
+                                                       "top_p": None, "top_k": None, "repetition_penalty": None}
 
 
 def test_a_slow_reader_gets_the_piled_up_deltas_merged() -> None:

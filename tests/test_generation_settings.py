@@ -22,6 +22,7 @@ from conftest import RunningApp, catalog_variant, launch_app
 from playground.generation_settings import effective_settings, model_defaults, read_shipped
 from scripts.published_settings import apply_published
 from snippets import run_snippet
+from test_browser import browser  # noqa: F401 - the shared chromium fixture
 
 CNN = "BART with CNN settings"
 SAMPLER = "Llama with Qwen settings"
@@ -165,3 +166,28 @@ def test_word_timestamps_need_alignment_heads(settings_client: Any, tmp_path: Pa
     with pytest.raises(AppError, match="no alignment heads"):
         settings_client.predict(tone, timestamps="word", api_name="/transcribe")
     assert settings_client.predict(tone, timestamps="segment", api_name="/transcribe") is not None
+
+
+def test_picking_a_model_shows_its_own_settings_in_the_page(settings_app: RunningApp, browser) -> None:  # noqa: ANN001, F811
+    from playwright.sync_api import expect
+
+    from playground.ui import COMMON
+    from tabs.text_generation import TEXTS
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(settings_app.url, wait_until="networkidle")
+    page.get_by_role("tab", name=TEXTS.get("title"), exact=True).first.click()
+    sample = page.get_by_label(TEXTS.get("do_sample")).locator("visible=true").first
+    top_k = page.get_by_label(TEXTS.get("top_k")).locator("visible=true").first
+    expect(sample).to_be_checked()
+    expect(top_k).to_have_value("20")
+    picker = page.get_by_label(COMMON.get("model")).locator("visible=true").first
+    picker.click()
+    page.get_by_role("option", name=GREEDY).click()
+    expect(sample).not_to_be_checked()
+    expect(top_k).to_have_value("50")  # nothing shipped: transformers' default
+    picker.click()
+    page.get_by_role("option", name=SAMPLER).click()
+    expect(sample).to_be_checked()
+    expect(top_k).to_have_value("20")
+    page.close()
