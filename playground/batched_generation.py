@@ -203,7 +203,7 @@ class BatchedEngine(GenerationEngine):
         with self._cond:
             running = len(self._rows) + (1 if self._alone is not None else 0)
             return EngineActivity(model=self.loaded.entry.label, engine=TEXTS.render("engine_batched", size=self.max_batch_size),
-                                  running=running, waiting=len(self._waiting), max_batch_size=self.max_batch_size,
+                                  running=running, waiting=len(self._waiting),
                                   peak_batch_size=max(self.step_batch_sizes, default=0))
 
     def close(self, reason: Message | None = None) -> None:

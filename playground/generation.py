@@ -1,10 +1,11 @@
 """The generation interface: one request in, a stream of deltas out, and abort.
 
-Every text-generation engine implements `GenerationEngine` (the in-process engine in
-`playground.local_generation`, the batching scheduler in `playground.batched_generation`, and remote
-OpenAI-compatible servers), so the text-generation tab talks to all of them the same way:
+Every generation engine implements `GenerationEngine` (the in-process engine in
+`playground.local_generation`, the batching scheduler in `playground.batched_generation`, remote
+OpenAI-compatible servers, and the sequence-to-sequence engine of summaries and translations), so
+the tabs talk to all of them the same way:
 
-    engine = engine_for(loaded, budget_gb)           # playground.generation_engines
+    engine = ctx.generation_engine(model, task)      # the app's registry: playground.generation_engines
     stream = engine.start(checked_request(...))      # raises UserError for bad input, before any work
     for delta in stream:                             # GenerationDelta: text, alternatives, stats, notes
         ...
@@ -344,6 +345,9 @@ class GenerationStream:
     def __init__(self, prompt: str | None = None):
         # The exact text the model reads (after the chat template), when the engine knows it.
         self.prompt = prompt
+        # The whole output decoded at once, when the engine has it (beam search writes no stream):
+        # set before the stream finishes.
+        self.result: str | None = None
         self.started = time.perf_counter()
         self._events: queue.Queue[Any] = queue.Queue()
         self._aborted = threading.Event()
@@ -408,7 +412,6 @@ class EngineActivity:
     engine: Message  # how it runs, e.g. "batched, up to 16 requests per forward pass" (every language)
     running: int
     waiting: int
-    max_batch_size: int = 1
     # The largest number of requests that shared one forward pass so far (None: the app cannot see
     # it, as for a remote engine, which batches on its own server).
     peak_batch_size: int | None = 0

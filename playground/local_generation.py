@@ -230,7 +230,7 @@ class RequestProgress:
         return rows
 
 
-class _GenerateStreamer:
+class GenerateStreamer:
     """generate()'s streamer interface (put/end) feeding a RequestProgress; skips the prompt."""
 
     def __init__(self, progress: RequestProgress):
@@ -287,48 +287,54 @@ def generation_snippet(loaded: Any, request: GenerationRequest) -> str:
 
 # ---- the engine -------------------------------------------------------------------------------
 
-class _Job:
-    def __init__(self, request: GenerationRequest, prompt: EncodedPrompt, stream: GenerationStream):
+class EngineJob:
+    """One request in a ThreadedEngine: what was asked, its stream, and how many tokens it reads."""
+
+    def __init__(self, request: Any, stream: GenerationStream, tokens_in: int, prompt: Any = None):
         self.request = request
-        self.prompt = prompt
         self.stream = stream
+        self.tokens_in = tokens_in
+        self.prompt = prompt  # what the engine prepared from the request (an EncodedPrompt, the encoded inputs)
 
 
-class LocalEngine(GenerationEngine):
-    """One `model.generate()` per request, `capacity` at a time; the rest wait in line (their place is
-    shown). Stop ends a request within one token."""
+class ThreadedEngine(GenerationEngine):
+    """Runs each request in a thread of its own, `capacity` at a time, first come first served; the
+    rest wait in line with their place shown. Subclasses say how to run one job (`run_job`, which
+    feeds and ends the job's stream) and describe themselves; an abort leaves the line at once, or
+    ends a running job at its next step (the job's stopping criterion checks `stream.aborted`)."""
 
     def __init__(self, loaded: Any, capacity: int | None = None):
         self.loaded = loaded
         self.capacity = max(1, capacity or loaded.entry.concurrency)
         self._lock = threading.Lock()
-        self._running: list[_Job] = []
-        self._waiting: deque[_Job] = deque()
+        self._running: list[EngineJob] = []
+        self._waiting: deque[EngineJob] = deque()
         self._closed: Message | None = None
 
-    # ---- GenerationEngine
-    def start(self, request: GenerationRequest) -> GenerationStream:
-        prompt = encode_prompt(self.loaded, request)
-        stream = GenerationStream(prompt.text)
-        job = _Job(request, prompt, stream)
+    def run_job(self, job: EngineJob) -> None:
+        """Run one job in this thread, feeding its stream; end it with its stats."""
+        raise NotImplementedError
+
+    def closed(self) -> Message | None:
+        """Why the engine closed (a message), or None while it serves."""
+        return self._closed
+
+    def enqueue(self, job: EngineJob) -> GenerationStream:
         with self._lock:
             if self._closed is not None:
                 raise EngineGone(self._closed)
             self._waiting.append(job)
-        stream.on_abort(lambda: self._withdraw(job))
+        job.stream.on_abort(lambda: self._withdraw(job))
         self._admit()
-        return stream
+        return job.stream
 
     def describe(self) -> Message:
         return describe_loaded(self.loaded)
 
-    def snippet(self, request: GenerationRequest) -> str:
-        return generation_snippet(self.loaded, request)
-
     def activity(self) -> EngineActivity:
         with self._lock:
             return EngineActivity(model=self.loaded.entry.label, engine=TEXTS.render("engine_local", capacity=self.capacity),
-                                  running=len(self._running), waiting=len(self._waiting), max_batch_size=1,
+                                  running=len(self._running), waiting=len(self._waiting),
                                   peak_batch_size=1 if self._running else 0)
 
     def close(self, reason: Message | None = None) -> None:
@@ -343,13 +349,13 @@ class LocalEngine(GenerationEngine):
             job.stream.abort()  # the worker sees the engine closed and fails its stream
 
     # ---- admission, first come first served
-    def _withdraw(self, job: _Job) -> None:
+    def _withdraw(self, job: EngineJob) -> None:
         """An aborted request that has not started leaves the line at once."""
         with self._lock:
             if job not in self._waiting:
                 return
             self._waiting.remove(job)
-        job.stream.finish(GenerationStats(tokens_in=int(job.prompt.ids.shape[1])))
+        job.stream.finish(GenerationStats(tokens_in=job.tokens_in))
         self._announce_places()
 
     def _admit(self) -> None:
@@ -360,7 +366,7 @@ class LocalEngine(GenerationEngine):
                 self._running.append(job)
                 started.append(job)
         for job in started:
-            threading.Thread(target=self._run, args=(job,), daemon=True, name="generate").start()
+            threading.Thread(target=self._run, args=(job,), daemon=True, name=type(self).__name__).start()
         self._announce_places()
 
     def _announce_places(self) -> None:
@@ -369,20 +375,49 @@ class LocalEngine(GenerationEngine):
         for place, job in places:
             job.stream.push(GenerationDelta(waiting=place))
 
-    def _finished(self, job: _Job) -> None:
+    def _finished(self, job: EngineJob) -> None:
         with self._lock:
             if job in self._running:
                 self._running.remove(job)
         self._admit()
 
-    # ---- one request
-    def _run(self, job: _Job) -> None:
+    def _run(self, job: EngineJob) -> None:
         try:
-            run_generate(self.loaded.model, job.request, job.prompt, job.stream, closed=lambda: self._closed)
+            self.run_job(job)
         except BaseException as exc:  # the caller re-raises it, so OOM reaches playground.errors
             job.stream.fail(exc)
         finally:
             self._finished(job)
+
+
+class LocalEngine(ThreadedEngine):
+    """One `model.generate()` per request on a loaded text-generation pipeline. Stop ends a request
+    within one token."""
+
+    def start(self, request: GenerationRequest) -> GenerationStream:
+        prompt = encode_prompt(self.loaded, request)
+        return self.enqueue(EngineJob(request, GenerationStream(prompt.text), int(prompt.ids.shape[1]), prompt))
+
+    def snippet(self, request: GenerationRequest) -> str:
+        return generation_snippet(self.loaded, request)
+
+    def run_job(self, job: EngineJob) -> None:
+        run_generate(self.loaded.model, job.request, job.prompt, job.stream, closed=self.closed)
+
+
+def halting_criteria(stream: GenerationStream, *more: Callable[[], bool], closed: Callable[[], Message | None]) -> Any:
+    """generate()'s stopping criteria that end it within one step of an abort, of the engine closing,
+    or of any of `more` turning true."""
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class Halt(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            import torch
+
+            halt = stream.aborted or closed() is not None or any(check() for check in more)
+            return torch.full((input_ids.shape[0],), halt, dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([Halt()])
 
 
 def run_generate(pipe: Any, request: GenerationRequest, prompt: EncodedPrompt, stream: GenerationStream,
@@ -391,16 +426,11 @@ def run_generate(pipe: Any, request: GenerationRequest, prompt: EncodedPrompt, s
     stats. Stops within one token of an abort or a completed stop string; raises EngineGone when
     `closed()` gives a reason (the engine closed while it ran)."""
     import torch
-    from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+    from transformers import LogitsProcessorList
 
     model, tokenizer = pipe.model, pipe.tokenizer
     ids = prompt.ids
     progress = RequestProgress(stream, tokenizer, request, int(ids.shape[1]), prompt.notes)
-
-    class Halt(StoppingCriteria):
-        # Checked after every token, so Stop ends generation within one step.
-        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
-            return stream.aborted or progress.stopped or closed() is not None
 
     options = dict(prompt.settings.options)
     if request.stop:
@@ -411,7 +441,8 @@ def run_generate(pipe: Any, request: GenerationRequest, prompt: EncodedPrompt, s
     torch.manual_seed(request.seed)
     output = model.generate(
         input_ids=ids.to(model.device), attention_mask=torch.ones_like(ids).to(model.device),
-        streamer=_GenerateStreamer(progress), stopping_criteria=StoppingCriteriaList([Halt()]),
+        streamer=GenerateStreamer(progress),
+        stopping_criteria=halting_criteria(stream, lambda: progress.stopped, closed=closed),
         logits_processor=processors, pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **options)
     reason = closed()
     if reason is not None:

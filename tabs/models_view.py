@@ -14,7 +14,6 @@ from typing import Any
 
 from playground.catalog import Catalog
 from playground.errors import guarded
-from playground.generation_engines import generation_activity_table
 from playground.model_manager import ModelManager
 from playground.remote_engine import remote_health
 from playground.texts import DEFAULT_LANGUAGE, Texts, request_language
@@ -192,7 +191,7 @@ def build(ctx: TabContext) -> None:
 
     def generation_activity(request: Any = None) -> dict[str, Any]:
         """Every engine in use, local or remote: its model, how it runs (an endpoint URL), requests running and waiting; remote ones' answered and last error."""
-        return generation_activity_table(request_language(request))
+        return ctx.engines.activity_table(request_language(request))
 
     with gr.Row():
         with gr.Column(scale=1):

@@ -28,7 +28,7 @@ from playground.generation import (
     normalize_history,
     pick,
 )
-from playground.generation_engines import concurrent_requests, engine_for, remote_engine_for
+from playground.generation_engines import concurrent_requests
 from playground.generation_settings import LIBRARY_DEFAULTS, effective_settings, read_shipped
 from playground.texts import Texts, request_language
 from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
@@ -243,9 +243,7 @@ def build(ctx: TabContext) -> None:
 
     def started(request: GenerationRequest, model: str | None, progress: Any, http_request: Any) -> tuple[Any, GenerationStream, Shown]:
         entry = ctx.entry(model, task)
-        # A catalog entry with an endpoint is served by that engine (vLLM, TGI, ...), not loaded here.
-        engine = (remote_engine_for(entry) if entry.is_remote
-                  else engine_for(ctx.load(model, task, progress), ctx.limits.memory_budget_gb))
+        engine = ctx.generation_engine(entry.id, task, progress)
         stream = engine.start(request)
         return engine, stream, Shown(engine, entry.label, request_language(http_request))
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from playground.errors import guarded
-from playground.generation_engines import engine_for
 from playground.inputs import whole_number_in_range
 from playground.snippets import from_pretrained_kwargs
 from playground.tasks import seq2seq
@@ -176,7 +175,7 @@ def build(ctx: TabContext) -> None:
         # The note and the code go out with every update unchanged: Gradio streams only what changed, and an
         # unchanged value costs less per update than gr.skip() (which rebuilds the component's config).
         translation = ""
-        for translation in seq2seq.stream_lines(generator, lines, settings, source_code, target_code):
+        for translation in seq2seq.stream_lines(ctx.engines.seq2seq(loaded), lines, settings, source_code, target_code):
             yield translation, note, code
         yield translation, note, code
 
@@ -192,7 +191,7 @@ def build(ctx: TabContext) -> None:
         request = seq2seq.chat_request(prompt, most)
         note = TEXTS.get("chat_prompt", lang, label=loaded.entry.label) + "\n\n```text\n" + prompt + "\n```"
         # The same engine as the text-generation tab's (batched with its requests, under the same budget).
-        engine = engine_for(loaded, ctx.limits.memory_budget_gb)
+        engine = ctx.engines.local(loaded)
         code = engine.snippet(request)
         translation = ""
         for translation in seq2seq.stream_chat(engine, request):

@@ -212,3 +212,23 @@ def test_chat_model_translates_with_a_shown_prompt(course_client, source, target
 def test_chat_translation_bad_languages(course_client, source, target, message) -> None:
     with pytest.raises(AppError, match=message):
         course_client.predict(COURSE_FRENCH, CHAT, source, target, api_name="/translate")
+
+
+def test_a_translation_runs_on_an_engine_the_models_view_lists_and_cancelling_frees_it(course_client) -> None:
+    import time
+
+    def running() -> int:
+        table = course_client.predict(api_name="/generation_activity")
+        return sum(row[2] for row in table["data"] if row[0] == MARIAN)
+
+    def wait_for(condition, timeout: float = 60) -> None:  # noqa: ANN001
+        deadline = time.time() + timeout
+        while not condition():
+            assert time.time() < deadline, "timed out"
+            time.sleep(0.05)
+
+    job = course_client.submit(" ".join([COURSE_FRENCH] * 60), MARIAN, "", "", 1024, 1, api_name="/translate")
+    wait_for(lambda: running() == 1)
+    job.cancel()
+    # The closed stream aborts the generate() call at its next step: the engine is free again.
+    wait_for(lambda: running() == 0, timeout=3)
