@@ -22,8 +22,8 @@ drained, and its stats say so.
 
 Why not transformers' ContinuousBatchingManager (`init_continuous_batching`), measured and read in
 transformers 5.23 on this 2-core CPU: (1) it was slower here, 2.0× the serial rate at 8 requests and
-3.3× at 16 against 3.5× and 6.3× for a padded batch (ENVIRONMENT-NOTES; our bench's "many users"
-section measures this loop); (2) `do_sample` is one flag for the whole manager (greedy and sampled
+3.3× at 16 against 3.5× and 6.3× for a padded batch (our bench's "many users" section measures
+this loop); (2) `do_sample` is one flag for the whole manager (greedy and sampled
 requests cannot share it) and its sampler draws from one process-wide RNG seeded once, so a request's
 seed cannot reproduce its text; (3) RepetitionPenaltyLogitsProcessor is marked unsupported and dropped;
 (4) it returns at most the chosen token's log-probability after warping, not the model's top

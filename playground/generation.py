@@ -36,6 +36,9 @@ MAX_TOP_K = 100_000
 MAX_SEED = 2**32 - 1
 # The top alternatives the teaching table lists at each generated token.
 ALTERNATIVES = 5
+# What a request that leaves them out gets (the page shows the same); the sampling options' default
+# is the model's own (None).
+DEFAULT_MAX_NEW_TOKENS, DEFAULT_SEED = 64, 0
 
 # A message in every UI language ({"en": ..., "ko": ...}, from Texts.render): engines say things
 # (notes, descriptions) without knowing the caller's language; the tab picks one per request.
@@ -125,14 +128,14 @@ class GenerationRequest:
 
     prompt: str | None = None
     messages: tuple[Mapping[str, str], ...] | None = None
-    max_new_tokens: int = 64
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     # None: the model's own setting (its generation config), else the catalog entry's.
     temperature: float | None = None
     top_p: float | None = None
     top_k: int | None = None
     repetition_penalty: float | None = None
     do_sample: bool | None = None
-    seed: int = 0
+    seed: int = DEFAULT_SEED
     stop: tuple[str, ...] = ()
     # Collect the teaching table: at each generated token the model's top alternatives.
     record_alternatives: bool = False
@@ -164,8 +167,9 @@ def _number(value: Any, key: str, **params: Any) -> float:
 
 
 def checked_request(prompt: str | None = None, messages: list[Mapping[str, str]] | None = None, *,
-                    max_new_tokens: Any = 64, temperature: Any = None, top_p: Any = None, top_k: Any = None,
-                    repetition_penalty: Any = None, do_sample: Any = None, seed: Any = 0, stop: str | None = "",
+                    max_new_tokens: Any = DEFAULT_MAX_NEW_TOKENS, temperature: Any = None, top_p: Any = None,
+                    top_k: Any = None, repetition_penalty: Any = None, do_sample: Any = None, seed: Any = DEFAULT_SEED,
+                    stop: str | None = "",
                     record_alternatives: bool = False) -> GenerationRequest:
     """A GenerationRequest from what a user or API client sent; raises UserError (in every language)
     for input generate() would reject with an obscure message or silently misuse. A sampling option

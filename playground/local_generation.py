@@ -28,7 +28,7 @@ from playground.generation import (
     Message,
     StopCut,
 )
-from playground.generation_settings import EffectiveSettings, effective_settings
+from playground.generation_settings import SAMPLING_ONLY, EffectiveSettings, effective_settings
 from playground.snippets import Raw, format_value, pipeline_snippet, snippet_load_kwargs
 
 TASK = "text-generation"
@@ -145,9 +145,10 @@ def recording_processor(recorder: AlternativesRecorder) -> Any:
 class IncrementalText:
     """The text of a growing token sequence, released token by token as soon as it is final (TGI's and
     vLLM's method): decode a short window ending before the new token and the same window with it;
-    the difference is new text unless it ends in an incomplete UTF-8 character. transformers'
-    TextStreamer waits for a space instead, which holds a word's first tokens back: on a busy batch
-    that is a second or more before the first text shows."""
+    the difference is new text unless it ends in an incomplete UTF-8 character. (A streamer that
+    waits for a space, as transformers' TextStreamer does, holds a word's first tokens back: on a
+    busy batch that is a second or more before the first text shows.) Every local engine's stream
+    goes through it: the in-process, batched and sequence-to-sequence ones."""
 
     def __init__(self, tokenizer: Any):
         self.tokenizer = tokenizer
@@ -420,6 +421,34 @@ def halting_criteria(stream: GenerationStream, *more: Callable[[], bool], closed
     return StoppingCriteriaList([Halt()])
 
 
+def seeded_sampler(settings: EffectiveSettings, seed: int, device: Any) -> Any:
+    """A logits processor that draws the next token as generate()'s sampling does (temperature, then
+    top-k, then top-p, then a multinomial draw) but from its own seeded generator, and leaves only
+    that token for greedy decoding to pick."""
+    import torch
+    from transformers import LogitsProcessor, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+
+    warpers = []
+    temperature, top_k, top_p = settings.get("temperature"), settings.get("top_k"), settings.get("top_p")
+    if temperature is not None and temperature != 1.0:
+        warpers.append(TemperatureLogitsWarper(temperature))
+    if top_k:
+        warpers.append(TopKLogitsWarper(top_k))
+    if top_p is not None and top_p < 1.0:
+        warpers.append(TopPLogitsWarper(top_p))
+    generator = torch.Generator(device=device).manual_seed(seed)
+
+    class SeededSampler(LogitsProcessor):
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            for warper in warpers:
+                scores = warper(input_ids, scores)
+            token = torch.multinomial(torch.nn.functional.softmax(scores, dim=-1), num_samples=1, generator=generator)
+            chosen = torch.full_like(scores, float("-inf"))
+            return chosen.scatter(-1, token, 0.0)
+
+    return SeededSampler()
+
+
 def run_generate(pipe: Any, request: GenerationRequest, prompt: EncodedPrompt, stream: GenerationStream,
                  closed: Callable[[], Message | None] = lambda: None) -> None:
     """Run one request through `model.generate()` in this thread, feeding `stream`; ends it with its
@@ -437,8 +466,17 @@ def run_generate(pipe: Any, request: GenerationRequest, prompt: EncodedPrompt, s
         # generate() checks stop strings token by token (the text lags behind, held until a word
         # ends), so generation ends right where a stop string is completed.
         options.update(stop_strings=list(request.stop), tokenizer=tokenizer)
-    processors = LogitsProcessorList([recording_processor(progress.recorder)]) if progress.recorder else None
-    torch.manual_seed(request.seed)
+    processors = LogitsProcessorList([recording_processor(progress.recorder)] if progress.recorder else [])
+    settings = prompt.settings
+    if settings.sampling and settings.beams == 1:
+        # generate() samples from torch's global generator, which every thread shares: the request
+        # samples with a generator of its own instead (drawn as generate() draws), so the same seed
+        # gives the same text however many requests run at once.
+        processors.append(seeded_sampler(settings, request.seed, model.device))
+        options = {key: value for key, value in options.items() if key not in SAMPLING_ONLY}
+        options["do_sample"] = False
+    else:
+        torch.manual_seed(request.seed)  # beam sampling: generate()'s own draws
     output = model.generate(
         input_ids=ids.to(model.device), attention_mask=torch.ones_like(ids).to(model.device),
         streamer=GenerateStreamer(progress),

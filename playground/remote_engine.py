@@ -431,7 +431,7 @@ class RemoteEngine(GenerationEngine):
         return TEXTS.render("endpoint_line", url=_endpoint(self.entry).url, model=self.entry.id)
 
     def snippet(self, request: GenerationRequest) -> str:
-        return generation_snippet(self.entry, request, self.memory.refused(_route(request)))
+        return client_snippet(self.entry, request, self.memory.refused(_route(request)))
 
     def activity(self) -> EngineActivity:
         # Nothing waits here: the server queues and batches (the app cannot see its batches).
@@ -775,7 +775,7 @@ def client_setup_lines(entry: ModelEntry) -> list[str]:
             f'client = OpenAI(base_url="{endpoint.url}", api_key="{NO_KEY}")']
 
 
-def generation_snippet(entry: ModelEntry, request: GenerationRequest, refused: set[str]) -> str:
+def client_snippet(entry: ModelEntry, request: GenerationRequest, refused: set[str]) -> str:
     """The client call that streams the same request the app sent (minus the usage option and the
     fields the server refused)."""
     from playground.snippets import format_call

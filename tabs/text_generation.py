@@ -17,6 +17,8 @@ from typing import Any, Iterator
 
 from playground.errors import guarded
 from playground.generation import (
+    DEFAULT_MAX_NEW_TOKENS,
+    DEFAULT_SEED,
     TEXTS as GENERATION_TEXTS,
     GenerationDelta,
     GenerationEngine,
@@ -38,7 +40,7 @@ COMPLETION_EXAMPLES = ["In this course, we will teach you how to"]
 CHAT_EXAMPLES = ["What is a transformer model? Answer in two sentences.", "트랜스포머 모델이 무엇인지 두 문장으로 설명해 주세요."]
 # The settings' defaults, shared by the widgets and the API (an endpoint needs only its text). The
 # sampling options default to the model's own (None in the API; the page shows the picked model's).
-DEFAULTS = dict(max_new_tokens=64, seed=0, stop="")
+DEFAULTS = dict(max_new_tokens=DEFAULT_MAX_NEW_TOKENS, seed=DEFAULT_SEED, stop="")
 SAMPLING = ("temperature", "top_p", "top_k", "repetition_penalty", "do_sample")
 
 STRINGS = {

@@ -197,6 +197,29 @@ def test_local_engine_streams_and_reproduces_generate(loaded_llama) -> None:  # 
     assert text == pipe.tokenizer.decode(expected[0, ids.shape[1]:], skip_special_tokens=True)
 
 
+def test_local_engine_samples_with_each_requests_own_seed(loaded_llama) -> None:  # noqa: ANN001
+    """Four sampled requests at once, two seeds: each seed gives its text alone (no shared generator),
+    which is also what generate() samples after torch.manual_seed(seed), as the snippet does."""
+    import torch
+    from concurrent.futures import ThreadPoolExecutor
+
+    from playground.local_generation import LocalEngine
+
+    _, loaded = loaded_llama
+    engine = LocalEngine(loaded, capacity=4)
+    options = dict(max_new_tokens=24, do_sample=True, temperature=1.3, top_k=40, top_p=0.9)
+    with ThreadPoolExecutor(4) as pool:
+        texts = list(pool.map(lambda seed: collect(engine.start(checked_request("the cat", seed=seed, **options)))[0],
+                              [1, 2, 1, 2]))
+    assert texts[0] == texts[2] and texts[1] == texts[3] and texts[0] != texts[1]
+    pipe = loaded.model
+    ids = pipe.tokenizer("the cat", return_tensors="pt").input_ids
+    torch.manual_seed(1)
+    expected = pipe.model.generate(ids, attention_mask=torch.ones_like(ids), pad_token_id=pipe.tokenizer.pad_token_id,
+                                   **options)
+    assert texts[0] == pipe.tokenizer.decode(expected[0, ids.shape[1]:], skip_special_tokens=True)
+
+
 def test_local_engine_queues_beyond_its_capacity_and_stop_leaves_the_line(loaded_llama) -> None:  # noqa: ANN001
     from playground.local_generation import LocalEngine
 
