@@ -21,10 +21,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Mapping, Sequence
 
-from playground.catalog import Catalog, CatalogError, load_catalog
-from playground.registry import TAB_SPECS, TabContractError, check_tab_contract
-from playground.space import apply_space_defaults, default_catalog, running_on_space
-from playground.texts import Texts
+from playground.config.catalog import Catalog, CatalogError, load_catalog
+from playground.config.registry import TAB_SPECS, TabContractError, check_tab_contract
+from playground.config.space import apply_space_defaults, default_catalog, running_on_space
+from playground.core.texts import Texts
 
 ROOT = Path(__file__).resolve().parent
 EXIT_BAD_CONFIG = 2
@@ -83,10 +83,10 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
     """The gr.Blocks app and its gr.I18n table, with a tab for each of `modules` (see `tab_modules`)."""
     import gradio as gr
 
-    from playground.inputs import check_api_inputs
-    from playground.queue_wakeup import wake_on_work
-    from playground.texts import merged_tables
-    from playground.ui import COMMON, DATASET_UI, TabContext, language_switch, wire_language_switch
+    from playground.web.inputs import check_api_inputs
+    from playground.web.gradio_patches import wake_on_work
+    from playground.core.texts import merged_tables
+    from playground.web.ui import COMMON, DATASET_UI, TabContext, language_switch, wire_language_switch
 
     specs = {spec.key: spec for spec in TAB_SPECS}
     all_texts = [TEXTS, COMMON, DATASET_UI, *(t for m in modules.values() for t in tab_string_tables(m))]
@@ -110,8 +110,8 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
 
 
 def serve(args: argparse.Namespace) -> int:
-    from playground.gpu import zero_gpu_enabled
-    from playground.model_manager import ModelManager
+    from playground.loading.gpu import zero_gpu_enabled
+    from playground.loading.model_manager import ModelManager
 
     catalog = load_catalog(args.catalog)
     tab_keys = selected_tabs(catalog, args.tabs)
@@ -131,7 +131,7 @@ def serve(args: argparse.Namespace) -> int:
     demo, i18n = build_app(catalog, manager, modules)
     import gradio as gr
 
-    from playground.ui import language_head
+    from playground.web.ui import language_head
 
     demo.launch(
         head=language_head(),
@@ -154,7 +154,7 @@ def prefetch(args: argparse.Namespace) -> int:
     """Download the catalog's models (all tabs, or --tab ones) into the Hugging Face cache."""
     from huggingface_hub import snapshot_download
 
-    from playground.hub import HUB, HubUnreachable, bound_hub_requests
+    from playground.loading.hub import HUB, HubUnreachable, bound_hub_requests
 
     catalog = load_catalog(args.catalog)
     bound_hub_requests()
@@ -190,7 +190,7 @@ def prefetch(args: argparse.Namespace) -> int:
 
 def space_files(args: argparse.Namespace) -> int:
     """Rewrite the Space's README front matter and packages.txt from the catalog."""
-    from playground.space import unsized_defaults, write_space_files
+    from playground.config.space import unsized_defaults, write_space_files
 
     catalog = load_catalog(args.catalog or default_catalog(ROOT, on_space=True))
     for path in write_space_files(ROOT, catalog):

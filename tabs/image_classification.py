@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from playground.errors import guarded
-from playground.images import EXAMPLES_DIR, image_input, open_image
-from playground.snippets import snippet_load_kwargs
+from playground.web.errors import guarded
+from playground.media.images import EXAMPLES_DIR, image_input, open_image
+from playground.core.snippets import snippet_load_kwargs
 from playground.tasks import image_classification as task
 from playground.tasks.image_classification import MAX_TOP_K, TASK
-from playground.texts import Texts
-from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+from playground.core.texts import Texts
+from playground.web.ui import COMMON, TabContext, about_panel, code_panel, model_picker
 
 MAX_BATCH = 16
 

@@ -12,13 +12,13 @@ import platform
 from dataclasses import asdict
 from typing import Any
 
-from playground.catalog import Catalog
-from playground.errors import guarded
-from playground.generation_engines import generation_activity_table
-from playground.model_manager import ModelManager
-from playground.remote_engine import remote_health
-from playground.texts import DEFAULT_LANGUAGE, Texts, request_language
-from playground.ui import LANGUAGE_READY_JS, TabContext, about_panel
+from playground.config.catalog import Catalog
+from playground.web.errors import guarded
+from playground.engines.generation_engines import generation_activity_table
+from playground.loading.model_manager import ModelManager
+from playground.engines.remote_engine import remote_health
+from playground.core.texts import DEFAULT_LANGUAGE, Texts, request_language
+from playground.web.ui import LANGUAGE_READY_JS, TabContext, about_panel
 
 STRINGS = {
     "en": {

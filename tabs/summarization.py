@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from playground.errors import guarded
-from playground.generation_engines import engine_for
-from playground.inputs import whole_number_in_range
-from playground.snippets import from_pretrained_kwargs
+from playground.web.errors import guarded
+from playground.engines.generation_engines import engine_for
+from playground.core.checks import whole_number_in_range
+from playground.core.snippets import from_pretrained_kwargs
 from playground.tasks import seq2seq
-from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+from playground.core.texts import Texts, request_language
+from playground.web.ui import COMMON, TabContext, about_panel, code_panel, model_picker
 
 EXAMPLE = (
     "The Hugging Face course teaches natural language processing with the libraries of the Hugging Face "

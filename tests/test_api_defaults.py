@@ -92,7 +92,7 @@ def test_fill_mask_and_compare_bias_with_their_inputs_alone(client) -> None:  # 
 def test_zero_shot_with_its_inputs_alone(client) -> None:  # noqa: ANN001
     from gradio_client import handle_file
 
-    from playground.images import EXAMPLES_DIR
+    from playground.media.images import EXAMPLES_DIR
 
     skip_unless_shown("/zero_shot_text")
     label, table, csv_file, code = client.predict("This is a course about the Transformers library",
@@ -106,7 +106,7 @@ def test_zero_shot_with_its_inputs_alone(client) -> None:  # noqa: ANN001
 def test_image_classification_with_its_image_alone(client) -> None:  # noqa: ANN001
     from gradio_client import handle_file
 
-    from playground.images import EXAMPLES_DIR
+    from playground.media.images import EXAMPLES_DIR
 
     skip_unless_shown("/classify_image")
     labels, code = client.predict(handle_file(str(EXAMPLES_DIR / "house.png")), api_name="/classify_image")
@@ -129,7 +129,7 @@ README_BLOCKS = readme_api_blocks()
 
 def label_map(test_catalog: Path) -> dict[str, str]:
     """Each shipped catalog's model labels -> the test catalog's model for the same tab and task."""
-    from playground.catalog import load_catalog
+    from playground.config.catalog import load_catalog
 
     test = load_catalog(test_catalog)
     mapping = {}
@@ -204,8 +204,8 @@ def test_endpoints_document_every_parameter(test_catalog: Path) -> None:
     import app
     from gradio.utils import get_function_description
 
-    from playground.catalog import load_catalog
-    from playground.model_manager import ModelManager
+    from playground.config.catalog import load_catalog
+    from playground.loading.model_manager import ModelManager
 
     catalog = load_catalog(test_catalog)
     demo, _ = app.build_app(catalog, ModelManager(catalog), app.tab_modules(app.selected_tabs(catalog, None)))

@@ -115,7 +115,7 @@ def test_image_classification_example_fills_and_runs(page) -> None:  # noqa: ANN
 def test_dataset_panel_on_fill_mask_and_zero_shot(page) -> None:  # noqa: ANN001
     from playwright.sync_api import expect
 
-    from playground.ui import DATASET_UI
+    from playground.web.ui import DATASET_UI
 
     heading = DATASET_UI.get("heading")
     for module in ("tabs.fill_mask", "tabs.zero_shot"):

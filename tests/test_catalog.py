@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from playground.catalog import CatalogError, load_catalog, parse_catalog
+from playground.config.catalog import CatalogError, load_catalog, parse_catalog
 from tabs import TAB_SPECS
 
 ROOT = Path(__file__).resolve().parents[1]

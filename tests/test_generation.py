@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from playground.errors import UserError
-from playground.generation import (
+from playground.core.texts import UserError
+from playground.engines.generation import (
     GenerationDelta,
     GenerationStats,
     GenerationStream,
@@ -97,7 +97,7 @@ def test_a_failure_reaches_the_reader_and_a_reader_that_leaves_aborts() -> None:
 def test_a_fast_stream_reaches_the_reader_at_a_pace_a_browser_follows() -> None:
     """Gradio's browser works for every update in proportion to the page: 200 tokens in 0.4 s go out
     as a few updates, at least the interval apart, the first at once, with all the text."""
-    from playground.pacing import UPDATE_INTERVAL_S
+    from playground.engines.pacing import UPDATE_INTERVAL_S
 
     stream = GenerationStream()
 
@@ -156,8 +156,8 @@ def test_text_before_a_failure_is_shown_before_its_message() -> None:
 
 @pytest.fixture(scope="module")
 def loaded_llama(test_models):  # noqa: ANN001, ANN201
-    from playground.catalog import parse_catalog
-    from playground.model_manager import ModelManager
+    from playground.config.catalog import parse_catalog
+    from playground.loading.model_manager import ModelManager
 
     catalog = parse_catalog({"defaults": {"device": "cpu"}, "tabs": {"text_generation": {"models": [
         {"id": str(test_models / "llama-chat"), "label": "Llama", "concurrency": 1}]}}})
@@ -173,7 +173,7 @@ def collect(stream: GenerationStream) -> tuple[str, list[GenerationDelta]]:
 def test_local_engine_streams_and_reproduces_generate(loaded_llama) -> None:  # noqa: ANN001
     import torch
 
-    from playground.local_generation import LocalEngine
+    from playground.engines.local_generation import LocalEngine
 
     _, loaded = loaded_llama
     engine = LocalEngine(loaded)
@@ -188,7 +188,7 @@ def test_local_engine_streams_and_reproduces_generate(loaded_llama) -> None:  # 
 
 
 def test_local_engine_queues_beyond_its_capacity_and_stop_leaves_the_line(loaded_llama) -> None:  # noqa: ANN001
-    from playground.local_generation import LocalEngine
+    from playground.engines.local_generation import LocalEngine
 
     _, loaded = loaded_llama
     engine = LocalEngine(loaded, capacity=1)
@@ -206,8 +206,8 @@ def test_local_engine_queues_beyond_its_capacity_and_stop_leaves_the_line(loaded
 
 
 def test_local_engine_fails_its_requests_when_closed(loaded_llama) -> None:  # noqa: ANN001
-    from playground.generation import EngineGone, unloaded_message
-    from playground.local_generation import LocalEngine
+    from playground.engines.generation import EngineGone, unloaded_message
+    from playground.engines.local_generation import LocalEngine
 
     _, loaded = loaded_llama
     engine = LocalEngine(loaded, capacity=1)

@@ -14,9 +14,9 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from test_browser import browser  # noqa: F401 - the shared chromium fixture
 
-from playground.catalog import ADAPTER_TASKS
-from playground.errors import OUT_OF_MEMORY, UNEXPECTED
-from playground.texts import LANGUAGE_COOKIE, LANGUAGES, Texts
+from playground.loading.adapters import ADAPTERS
+from playground.web.errors import OUT_OF_MEMORY, UNEXPECTED
+from playground.core.texts import LANGUAGE_COOKIE, LANGUAGES, Texts
 from tabs import TAB_SPECS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ TABLE_MODULES = [
     ),
     *(spec.module for spec in TAB_SPECS),
     # The course tabs' task logic, dataset runs and the text QA sub-tab (issue 19).
-    "playground.datasets", "playground.tasks.text_classification", "playground.tasks.token_classification",
+    "playground.media.datasets", "playground.tasks.text_classification", "playground.tasks.token_classification",
     "playground.tasks.extractive_qa", "playground.tasks.seq2seq", "tabs.text_qa",
 ]
 # A string may read the same in Korean only when it is one technical token (CSV, top_p, Id).
@@ -111,7 +111,7 @@ def test_shared_error_messages_are_translated() -> None:
 @pytest.mark.parametrize("spec", TAB_SPECS, ids=lambda spec: spec.key)
 def test_every_tab_explains_which_pipeline_runs(spec) -> None:  # noqa: ANN001
     module = importlib.import_module(spec.module)
-    pipelines = [task for task in spec.tasks if task not in ADAPTER_TASKS]
+    pipelines = [task for task in spec.tasks if task not in ADAPTERS]
     assert "about" in module.STRINGS["en"], f"{spec.key}: no 'about' note"
     for lang in ("en", "ko"):
         about = module.STRINGS[lang]["about"]
@@ -207,7 +207,7 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.'’\-]*")
 
 def catalog_words(catalog_path: Path) -> set[str]:
     """Words of what the catalog's author wrote (labels, ids, descriptions, tasks): not UI strings."""
-    from playground.catalog import load_catalog
+    from playground.config.catalog import load_catalog
 
     catalog = load_catalog(catalog_path)
     texts = [key for key in catalog.tabs]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from playground.catalog import parse_catalog
-from playground.devices import resolve_dtype
-from playground.load_errors import ModelLoadError, UnknownModelError
-from playground.model_manager import ModelManager
+from playground.config.catalog import parse_catalog
+from playground.loading.devices import resolve_dtype
+from playground.loading.load_errors import ModelLoadError, UnknownModelError
+from playground.loading.model_manager import ModelManager
 
 
 def catalog_for(models_dir: Path, **defaults):  # noqa: ANN201

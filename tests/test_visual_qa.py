@@ -436,8 +436,8 @@ def test_a_catalog_with_some_of_the_tasks_starts_with_the_sub_tabs_it_has(test_c
 
     from app import build_app, tab_modules
     from conftest import catalog_variant
-    from playground.catalog import load_catalog
-    from playground.model_manager import ModelManager
+    from playground.config.catalog import load_catalog
+    from playground.loading.model_manager import ModelManager
 
     entries = [e for e in yaml.safe_load(test_catalog.read_text())["tabs"]["visual_qa"]["models"] if e["label"] in labels]
     for entry in entries:

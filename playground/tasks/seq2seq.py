@@ -18,8 +18,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from playground.pacing import gathered
-from playground.texts import Texts
+from playground.engines.pacing import gathered
+from playground.core.texts import Texts
 
 MAX_INPUT_CHARS = 20_000
 MAX_NEW_TOKENS = 1024
@@ -260,7 +260,7 @@ def seq2seq_snippet(source: str, load_kwargs: dict[str, Any], device: str | None
                     options: dict[str, Any], max_length: int, source_code: str | None = None,
                     target_code: str | None = None) -> str:
     """AutoModelForSeq2SeqLM code that writes the same output as the app, piece by piece."""
-    from playground.snippets import Raw, format_call, format_value
+    from playground.core.snippets import Raw, format_call, format_value
 
     tokenizer_kwargs = {"src_lang": source_code} if source_code else {}
     if target_code:
@@ -300,7 +300,7 @@ CHAT_PROMPTS = {
 
 def chat_request(prompt: str, max_new_tokens: int) -> Any:
     """The generation request for a fixed prompt: one user message, greedy decoding."""
-    from playground.generation import checked_request
+    from playground.engines.generation import checked_request
 
     return checked_request(messages=[{"role": "user", "content": prompt}], max_new_tokens=max_new_tokens, do_sample=False)
 

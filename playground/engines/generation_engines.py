@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from playground.generation import TEXTS, EngineActivity, GenerationEngine, pick, unloaded_message
+from playground.engines.generation import TEXTS, EngineActivity, GenerationEngine, pick, unloaded_message
 
 # Defaults for catalog entries that do not say (max_batch_size, kv_cache_mb): a 2-core CPU still
 # gains several times from a batch of 16 (bench "many users"); a GPU holds more.
@@ -34,7 +34,7 @@ _engines: dict[tuple[str, ...], tuple[Any, Any]] = {}
 def batching_limits(loaded: Any, memory_budget_gb: float | None = None) -> tuple[int, int]:
     """(max_batch_size, KV-cache bytes) for a loaded model: its catalog entry's, else the device's
     defaults; on ZeroGPU always 1 (each request holds its own GPU slice for the duration of its call)."""
-    from playground.gpu import zero_gpu_enabled
+    from playground.loading.gpu import zero_gpu_enabled
 
     entry = loaded.entry
     gpu = "cuda" in str(loaded.device)
@@ -58,11 +58,11 @@ def concurrent_requests(entries: list[Any], device: str) -> int:
 
 
 def _new_engine(loaded: Any, memory_budget_gb: float | None) -> GenerationEngine:
-    from playground.local_generation import LocalEngine
+    from playground.engines.local_generation import LocalEngine
 
     size, kv_bytes = batching_limits(loaded, memory_budget_gb)
     if size > 1:
-        from playground.batched_generation import BatchedEngine, can_batch
+        from playground.engines.batched_generation import BatchedEngine, can_batch
 
         if can_batch(loaded.model.model):
             return BatchedEngine(loaded, size, kv_bytes)
@@ -78,7 +78,7 @@ def engine_for(loaded: Any, memory_budget_gb: float | None) -> GenerationEngine:
 def speech_batcher_for(loaded: Any) -> Any:
     """The SpeechBatcher of a loaded speech-recognition model (its windows per forward pass from
     playground.speech_batching.speech_batch_size)."""
-    from playground.speech_batching import SpeechBatcher, speech_batch_size
+    from playground.engines.speech_batching import SpeechBatcher, speech_batch_size
 
     return _kept_for_loaded("speech", loaded, lambda: SpeechBatcher(loaded, speech_batch_size(loaded)))
 
@@ -117,14 +117,14 @@ def _kept_for_entry(kind: str, entry: Any, make: Callable[[Any], Any]) -> Any:
 
 def remote_engine_for(entry: Any) -> GenerationEngine:
     """The generation engine for a catalog entry served by an endpoint (one per endpoint and model)."""
-    from playground.remote_engine import RemoteEngine
+    from playground.engines.remote_engine import RemoteEngine
 
     return _kept_for_entry("remote", entry, RemoteEngine)
 
 
 def remote_transcriber_for(entry: Any) -> Any:
     """The RemoteTranscriber for a speech entry served by an endpoint (one per endpoint and model)."""
-    from playground.remote_engine import RemoteTranscriber
+    from playground.engines.remote_engine import RemoteTranscriber
 
     return _kept_for_entry("transcription", entry, RemoteTranscriber)
 

@@ -25,10 +25,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
-from playground.errors import UserError
-from playground.inputs import whole_number_in_range
-from playground.pacing import gathered
-from playground.texts import Texts
+from playground.core.texts import UserError
+from playground.core.checks import whole_number_in_range
+from playground.engines.pacing import gathered
+from playground.core.texts import Texts
 
 MAX_NEW_TOKENS = 4096
 MAX_TOP_K = 100_000

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from playground.catalog import Catalog, Defaults, ModelEntry, TabConfig
-from playground.model_manager import LoadedModel, ModelManager, ProgressFn
-from playground.texts import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES, Texts, request_language
+from playground.config.catalog import Catalog, Defaults, ModelEntry, TabConfig
+from playground.loading.model_manager import LoadedModel, ModelManager, ProgressFn
+from playground.core.texts import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES, Texts, request_language
 
 COMMON_STRINGS = {
     "en": {
@@ -293,9 +293,9 @@ def dataset_panel(limits: Defaults) -> DatasetPanel:
     and the app is not offline."""
     import gradio as gr
 
-    from playground.datasets import parse_hub_dataset, read_hub_table, read_table
-    from playground.errors import guarded
-    from playground.hub import offline
+    from playground.media.datasets import parse_hub_dataset, read_hub_table, read_table
+    from playground.web.errors import guarded
+    from playground.loading.hub import offline
 
     with gr.Accordion(DATASET_UI.ui("heading"), open=False):
         gr.Markdown(DATASET_UI.ui("help"))

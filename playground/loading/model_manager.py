@@ -1,9 +1,9 @@
 """Lazy model loading with a shared LRU cache under a model-count and memory budget.
 
 One `ModelManager` is created by the app and handed to every tab. It loads through
-`transformers.pipeline` (or the project adapter of `playground.adapters.ADAPTERS` where no pipeline
+`transformers.pipeline` (or the project adapter of `playground.loading.adapters.ADAPTERS` where no pipeline
 exists), keeps the most recently used models, and really frees memory on eviction. Device and dtype
-come from `playground.devices`, failures are explained by `playground.load_errors`. torch and
+come from `playground.loading.devices`, failures are explained by `playground.loading.load_errors`. torch and
 transformers are imported on first load so the app starts fast.
 """
 
@@ -19,13 +19,13 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from playground.adapters import ADAPTERS
-from playground.catalog import Catalog, ModelEntry
-from playground.devices import available_device, release_memory, resolve_dtype
-from playground.hub import HUB, HUB_STOPPED_ANSWERING, HubUnreachable, cached_snapshot, estimate_weight_bytes, network_failure
-from playground.hub import is_cached as snapshot_is_cached
-from playground.load_errors import ModelLoadError, UnknownModelError, explain_load_error
-from playground.texts import Texts
+from playground.loading.adapters import ADAPTERS
+from playground.config.catalog import Catalog, ModelEntry
+from playground.loading.devices import available_device, release_memory, resolve_dtype
+from playground.loading.hub import HUB, HUB_STOPPED_ANSWERING, HubUnreachable, cached_snapshot, estimate_weight_bytes, network_failure
+from playground.loading.hub import is_cached as snapshot_is_cached
+from playground.loading.load_errors import ModelLoadError, UnknownModelError, explain_load_error
+from playground.core.texts import Texts
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class LoadedModel:
     load_seconds: float
     device_map: dict[str, Any] | None
     # The keyword arguments pipeline() (or the adapter) was given, dtype as a string: what "show
-    # code" reproduces (playground.snippets.snippet_load_kwargs).
+    # code" reproduces (playground.core.snippets.snippet_load_kwargs).
     load_kwargs: dict[str, Any] = field(default_factory=dict)
     last_used: float = field(default_factory=time.time)
     # Called once when the manager drops the model (eviction or unload), e.g. so a generation

@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from playground.texts import Texts
+from playground.core.texts import Texts
 
 # Example pictures that ship with the repository (licence: assets/examples/LICENSE.md).
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "examples"

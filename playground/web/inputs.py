@@ -12,9 +12,9 @@ from __future__ import annotations
 import inspect
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from playground.texts import Texts, request_language
+from playground.core.texts import Texts, request_language
 
 STRINGS = {
     "en": {
@@ -147,14 +147,3 @@ def check_api_inputs(demo: Any) -> None:
             raise gr.Error(TEXTS.get("unreadable", lang, detail=detail), print_exception=False) from None
 
     demo.process_api = process_api
-
-
-def whole_number_in_range(value: Any, low: int, high: int, error: Callable[[], Exception]) -> int:
-    """`value` as an int if it is a whole number in [low, high]; else raises `error()` (the tab's message)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise error() from None
-    if not math.isfinite(number) or not number.is_integer() or not low <= number <= high:
-        raise error()
-    return int(number)

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from playground.catalog import ModelEntry
-from playground.texts import DEFAULT_LANGUAGE, Texts
+from playground.config.catalog import ModelEntry
+from playground.core.texts import DEFAULT_LANGUAGE, Texts
 
 log = logging.getLogger(__name__)
 

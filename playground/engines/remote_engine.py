@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playground.catalog import Catalog, Endpoint, ModelEntry
-from playground.errors import UserError
-from playground.generation import (
+from playground.config.catalog import Catalog, Endpoint, ModelEntry
+from playground.core.texts import UserError
+from playground.engines.generation import (
     ALTERNATIVES,
     EngineActivity,
     EngineGone,
@@ -48,7 +48,7 @@ from playground.generation import (
     Message,
     StopCut,
 )
-from playground.texts import DEFAULT_LANGUAGE, LocalizedError, Texts
+from playground.core.texts import DEFAULT_LANGUAGE, LocalizedError, Texts
 
 # The key the client sends when the catalog names no key variable: the client needs one, and servers
 # that check no key ignore it (vLLM's documentation uses the same word).
@@ -758,7 +758,7 @@ def client_setup_lines(entry: ModelEntry) -> list[str]:
 
 def generation_snippet(entry: ModelEntry, request: GenerationRequest) -> str:
     """The client call that streams the same request the app sent (minus the usage option)."""
-    from playground.snippets import format_call
+    from playground.core.snippets import format_call
 
     remembered = (_endpoint(entry).url, entry.id, _route(request))
     arguments, _ = request_arguments(entry, request, skip=set(_refused.get(remembered, set())))
@@ -774,7 +774,7 @@ def generation_snippet(entry: ModelEntry, request: GenerationRequest) -> str:
 
 def transcription_snippet(entry: ModelEntry, filename: str, request: AudioRequest) -> str:
     """The client call that sends the same audio request the app sent (`request` as finally sent)."""
-    from playground.snippets import Raw, format_call
+    from playground.core.snippets import Raw, format_call
 
     arguments = dict(request.arguments)
     arguments = {"model": arguments.pop("model"), "file": Raw(f'open({filename!r}, "rb")'), **arguments}

@@ -1,6 +1,6 @@
 """The tab registry: display order, tab key, module and the tasks each tab serves; the tab contract.
 
-The registry is data: `playground.catalog` validates a catalog against it before Gradio or torch are
+The registry is data: `playground.config.catalog` validates a catalog against it before Gradio or torch are
 loaded, `app.py` imports the modules it names and checks each keeps the contract (`contract_problems`).
 A tab with no tasks (the Models view) has no catalog block and is always shown. The shared package
 never imports the tab modules themselves; `tabs/__init__.py` re-exports this registry.
@@ -12,7 +12,7 @@ import inspect
 from dataclasses import dataclass
 from types import ModuleType
 
-from playground.texts import DEFAULT_LANGUAGE, Texts
+from playground.core.texts import DEFAULT_LANGUAGE, Texts
 
 
 @dataclass(frozen=True)

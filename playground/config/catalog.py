@@ -15,11 +15,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from playground.adapters import ADAPTERS
-from playground.registry import TAB_TASKS
-
-# Tasks served by a project adapter rather than `transformers.pipeline` (no pipeline exists for them).
-ADAPTER_TASKS = tuple(ADAPTERS)
+from playground.config.registry import TAB_TASKS
 
 
 _PARAM_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9}
@@ -46,7 +42,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
-# Tasks a model behind an OpenAI-compatible endpoint can serve (playground.remote_engine).
+# Tasks a model behind an OpenAI-compatible endpoint can serve (playground.engines.remote_engine).
 ENDPOINT_TASKS = ("text-generation", "automatic-speech-recognition")
 # Entry fields that say how to load weights here: meaningless for a model another server runs.
 _LOCAL_LOADING_FIELDS = ("revision", "device_map", "max_memory", "offload_folder", "trust_remote_code",
@@ -114,7 +110,7 @@ class ModelEntry(_Strict):
     concurrency: int = Field(default=1, ge=1, le=64)
     # Text generation: how many requests may share one batched forward pass (1: one generate() at a
     # time per `concurrency`, no batching). Unset: 16 on CPU, 64 on a GPU. Speech recognition: how many
-    # 30 s windows of concurrent requests share one forward pass (playground.speech_batching; also the
+    # 30 s windows of concurrent requests share one forward pass (playground.engines.speech_batching; also the
     # tab's concurrency). Unset: 1 on CPU (measured: no gain on 2 cores), 16 on a GPU.
     max_batch_size: int | None = Field(default=None, ge=1, le=256)
     # Text generation: the KV-cache memory a batch may use, in MB. Unset: 1024 on CPU, 4096 on a GPU
@@ -322,7 +318,6 @@ def load_catalog(path: str | Path) -> Catalog:
 
 
 __all__ = [
-    "ADAPTER_TASKS",
     "Catalog",
     "CatalogError",
     "Defaults",

@@ -133,7 +133,7 @@ def _load_vqa_classifier(source: str, load_kwargs: dict[str, Any]) -> VqaClassif
 
 AdapterLoader = Callable[[str, dict[str, Any]], Any]
 # task -> loader(source, load_kwargs): the manager loads these tasks through their adapter instead of
-# transformers.pipeline, and the catalog accepts them as tasks (playground.catalog.ADAPTER_TASKS).
+# transformers.pipeline; the catalog accepts them because a tab lists them (playground.config.registry).
 ADAPTERS: dict[str, AdapterLoader] = {
     "sentence-similarity": _load_sentence_embedder,
     "vqa-classifier": _load_vqa_classifier,

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from typing import Any, Callable
 
-from playground.generation import (
+from playground.engines.generation import (
     ALTERNATIVES,
     TEXTS,
     EngineActivity,
@@ -28,7 +28,7 @@ from playground.generation import (
     Message,
     StopCut,
 )
-from playground.snippets import Raw, format_value, pipeline_snippet, snippet_load_kwargs
+from playground.core.snippets import Raw, format_value, pipeline_snippet, snippet_load_kwargs
 
 TASK = "text-generation"
 
