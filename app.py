@@ -84,7 +84,7 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
     import gradio as gr
 
     from playground.web.inputs import check_api_inputs
-    from playground.web.gradio_patches import wake_on_work
+    from playground.web.gradio_patches import wake_queue_on_work
     from playground.core.texts import merged_tables
     from playground.web.ui import COMMON, DATASET_UI, TabContext, language_switch, wire_language_switch
 
@@ -104,7 +104,7 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
                     module.build(context)
         wire_language_switch(demo, switch)
     demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
-    wake_on_work(demo._queue)
+    wake_queue_on_work(demo)
     check_api_inputs(demo)
     return demo, i18n
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from playground.web.errors import guarded
-from playground.media.images import EXAMPLES_DIR, image_input, open_image
+from playground.media.images import EXAMPLES_DIR, open_image
+from playground.web.ui import image_input
 from playground.core.snippets import snippet_load_kwargs
 from playground.tasks import image_classification as task
 from playground.tasks.image_classification import MAX_TOP_K, TASK

@@ -218,7 +218,6 @@ def build(ctx: TabContext) -> None:
     refresh_button.click(guarded(loaded_models), None, loaded, api_name="loaded_models").then(
         guarded(system_and_catalog), None, [system, table], api_visibility="private"
     ).then(guarded(generation_activity), None, activity, api_name="generation_activity")
-    # Models served by an endpoint: its URL and whether its /v1/models lists them (never a key).
-    remote_button = gr.Button(visible=False)
-    remote_button.click(guarded(remote_models), None, gr.JSON(visible=False), api_name="remote_models")
+    # Models served by an endpoint: its URL and whether its /v1/models lists them (never a key). API only.
+    gr.api(guarded(remote_models), api_name="remote_models")
     unload_button.click(guarded(unload_model), target, [status, loaded], api_name="unload_model")

@@ -17,7 +17,8 @@ from typing import Any
 
 from playground.media import datasets
 from playground.web.errors import guarded
-from playground.media.images import EXAMPLES_DIR, image_input, open_image
+from playground.media.images import EXAMPLES_DIR, open_image
+from playground.web.ui import image_input
 from playground.tasks import zero_shot as task
 from playground.tasks.zero_shot import EMBEDDING_TASK, IMAGE_TEMPLATE, IMAGE_TASK, NLI_TASK, TEXT_TASKS, TEXT_TEMPLATE
 from playground.core.texts import Texts, request_language

@@ -14,7 +14,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from playground.core.texts import Texts, request_language
+from playground.core.texts import Texts
+from playground.web.gradio_patches import check_before_processing
 
 STRINGS = {
     "en": {
@@ -120,30 +121,21 @@ def _parameter_names(fn: Any, count: int) -> list[str]:
 
 def check_api_inputs(demo: Any) -> None:
     """Make `demo` refuse malformed API inputs with a clear message before its handlers run."""
+    check_before_processing(demo, _refuse_problems, _unreadable)
+
+
+def _refuse_problems(block_fn: Any, inputs: list[Any], lang: str) -> None:
     import gradio as gr
-    from pydantic import ValidationError
 
-    original = demo.process_api
-    signature = inspect.signature(original)
+    names = _parameter_names(block_fn.fn, len(block_fn.inputs))
+    for component, name, value in zip(block_fn.inputs, names, inputs):
+        problem = input_problem(component, name, value)
+        if problem is not None:
+            key, params = problem
+            raise gr.Error(TEXTS.get(key, lang, **params), print_exception=False)
 
-    async def process_api(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        bound = signature.bind(*args, **kwargs)
-        block_fn, inputs = bound.arguments["block_fn"], bound.arguments["inputs"]
-        request = bound.arguments.get("request")
-        lang = request_language(request[0] if isinstance(request, list) and request else request)
-        if isinstance(block_fn, int):
-            block_fn = demo.fns[block_fn]
-        if not bound.arguments.get("iterator") and not block_fn.batch and isinstance(inputs, list):
-            names = _parameter_names(block_fn.fn, len(block_fn.inputs))
-            for component, name, value in zip(block_fn.inputs, names, inputs):
-                problem = input_problem(component, name, value)
-                if problem is not None:
-                    key, params = problem
-                    raise gr.Error(TEXTS.get(key, lang, **params), print_exception=False)
-        try:
-            return await original(*args, **kwargs)
-        except ValidationError as exc:  # a malformed payload Gradio's data models refused
-            detail = "; ".join(str(err.get("msg", "")) for err in exc.errors()[:2])
-            raise gr.Error(TEXTS.get("unreadable", lang, detail=detail), print_exception=False) from None
 
-    demo.process_api = process_api
+def _unreadable(detail: str, lang: str) -> Exception:
+    import gradio as gr
+
+    return gr.Error(TEXTS.get("unreadable", lang, detail=detail), print_exception=False)

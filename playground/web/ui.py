@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping
 
 from playground.config.catalog import Catalog, Defaults, ModelEntry, TabConfig
 from playground.loading.model_manager import LoadedModel, ModelManager, ProgressFn
 from playground.core.texts import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES, Texts, request_language
+from playground.web.gradio_patches import current_request, locale_module_url, pass_unreadable_files
 
 COMMON_STRINGS = {
     "en": {
@@ -78,9 +78,7 @@ class TabContext:
         gr.Progress; None without one."""
         if progress is None:
             return None
-        from gradio.context import LocalContext
-
-        lang = request_language(LocalContext.request.get(None))
+        lang = request_language(current_request())
 
         def report(fraction: float, message: Mapping[str, str]) -> None:
             progress(fraction, desc=message.get(lang) or message[DEFAULT_LANGUAGE])
@@ -136,17 +134,6 @@ LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 _COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
-def _gradio_locale_module() -> str:
-    """The page-relative URL of the Gradio frontend module that exports `changeLocale`.
-
-    Its Settings panel switches the UI language through it; importing the same URL shares its state.
-    """
-    import gradio
-
-    assets = Path(gradio.__file__).parent / "templates" / "frontend" / "assets"
-    return f"./assets/{next(assets.glob('core-*.js')).name}"
-
-
 def language_head() -> str:
     """<head> code: `playgroundSetLanguage(lang)` switches Gradio's UI language and remembers it in a
     cookie (the server reads it too); on load it applies the remembered one, or a `?lang=ko` link's."""
@@ -167,7 +154,9 @@ def language_head() -> str:
   window.playgroundSetLanguage = async (lang) => {{
     if (!supported.includes(lang)) return;
     document.cookie = "{LANGUAGE_COOKIE}=" + lang + "; path=/; max-age={_COOKIE_MAX_AGE}; SameSite=Lax";
-    const gradio = await import("{_gradio_locale_module()}");
+    const localeModule = {json.dumps(locale_module_url())};
+    if (!localeModule) return;  // Gradio's patches are off: the page keeps the browser's language
+    const gradio = await import(localeModule);
     gradio.changeLocale(lang);
     await applied(lang);
   }};
@@ -332,3 +321,16 @@ def dataset_panel(limits: Defaults) -> DatasetPanel:
     for box in (hub_dataset, hub_split):
         box.submit(guarded(hub_columns), [hub_dataset, hub_split], column, api_visibility="private")
     return DatasetPanel(file, column, hub_dataset, hub_split, run, summary, table, download)
+
+
+def image_input(label: Any) -> Any:
+    """A filepath gr.Image whose preprocessing hands unreadable files on to `open_image`.
+
+    Gradio opens the upload with Pillow before the handler runs and would answer a non-image with a
+    raw traceback; passing the path through lets `open_image` explain the problem to the user.
+    """
+    import gradio as gr
+    from PIL import Image, UnidentifiedImageError
+
+    component = gr.Image(type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"], label=label)
+    return pass_unreadable_files(component, (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError))
