@@ -100,7 +100,7 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
         with gr.Tabs():
             for key, module in modules.items():
                 with gr.Tab(module.TEXTS.ui("title"), id=key):
-                    context = TabContext(key=key, config=catalog.tabs.get(key), catalog=catalog, manager=manager, tasks=specs[key].tasks)
+                    context = TabContext(key=key, catalog=catalog, manager=manager, tasks=specs[key].tasks)
                     module.build(context)
         wire_language_switch(demo, switch)
     demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)

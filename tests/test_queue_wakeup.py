@@ -3,7 +3,8 @@
 A real gr.Blocks launched on 127.0.0.1 with the replacement loop, called with gradio_client: an event
 queued behind a full concurrency limit starts when the running one ends (the wake from
 `process_events`), a batched function still gathers the events waiting together, a short run's
-progress still reaches the page, and the app's own queue has the loop. How little CPU it uses while idle is a benchmark figure (bench/RESULTS.md).
+progress still reaches the page, and the app's own queue has the loop. That it idles without polling is
+tested in tests/test_gradio_patches.py and measured by the benchmark (bench/RESULTS.md).
 """
 
 from __future__ import annotations

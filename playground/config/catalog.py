@@ -109,7 +109,7 @@ class ModelEntry(_Strict):
     # How many requests may use this model at once (text generation queues beyond it).
     concurrency: int = Field(default=1, ge=1, le=64)
     # Text generation: how many requests may share one batched forward pass (1: one generate() at a
-    # time per `concurrency`, no batching). Unset: 16 on CPU, 64 on a GPU. Speech recognition: how many
+    # time per `concurrency`, no batching). Unset: 16 on CPU, 32 on a GPU. Speech recognition: how many
     # 30 s windows of concurrent requests share one forward pass (playground.engines.speech_batching; also the
     # tab's concurrency). Unset: 1 on CPU (measured: no gain on 2 cores), 16 on a GPU.
     max_batch_size: int | None = Field(default=None, ge=1, le=256)
@@ -201,7 +201,6 @@ class Defaults(_Strict):
 
 
 class TabConfig(_Strict):
-    title: str = ""
     task: str = ""
     models: list[ModelEntry] = Field(min_length=1)
 

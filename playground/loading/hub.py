@@ -30,6 +30,7 @@ from playground.core.texts import DEFAULT_LANGUAGE, Texts
 
 log = logging.getLogger(__name__)
 
+# progress(fraction, message in every UI language): the caller shows the one its request asked for.
 ProgressFn = Callable[[float, Mapping[str, str]], None]
 
 STRINGS = {

@@ -17,12 +17,12 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from playground.loading.adapters import ADAPTERS
 from playground.config.catalog import Catalog, ModelEntry
 from playground.loading.devices import available_device, release_memory, resolve_dtype
-from playground.loading.hub import HUB, HUB_STOPPED_ANSWERING, HubUnreachable, cached_snapshot, estimate_weight_bytes, network_failure
+from playground.loading.hub import HUB, HUB_STOPPED_ANSWERING, HubUnreachable, ProgressFn, cached_snapshot, estimate_weight_bytes, network_failure
 from playground.loading.hub import is_cached as snapshot_is_cached
 from playground.loading.load_errors import ModelLoadError, UnknownModelError, explain_load_error
 from playground.core.texts import Texts
@@ -35,8 +35,6 @@ STRINGS = {
 }
 TEXTS = Texts("loading", STRINGS)
 
-# progress(fraction, message in every UI language): the caller shows the one its request asked for.
-ProgressFn = Callable[[float, Mapping[str, str]], None]
 # transformers builds a model under process-wide patches (default dtype, torch.linspace, weight-init
 # and tying hooks) and restores them afterwards: two loads overlapping in different threads undo each
 # other's patches and leave buffers on the meta device. One model is constructed at a time.

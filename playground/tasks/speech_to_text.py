@@ -34,7 +34,8 @@ STRINGS = {
 }
 TEXTS = Texts("tasks.speech_to_text", STRINGS)
 
-ProgressFn = Callable[[int, int], None]
+# report(done, total): how many chunks of the recording are transcribed, after each one.
+WindowsDone = Callable[[int, int], None]
 
 
 def whisper_languages() -> dict[str, str]:
@@ -144,7 +145,7 @@ def chunk_spans(frames: int, rate: int, align_to: int, chunk_seconds: float) -> 
 
 
 def transcribe_chunked(pipe: Any, audio: DecodedAudio, options: dict[str, Any], batch_size: int,
-                       report: ProgressFn | None = None) -> dict[str, Any]:
+                       report: WindowsDone | None = None) -> dict[str, Any]:
     """What `pipe(samples, chunk_length_s=30, batch_size=...)` returns, reading one window at a time.
 
     The pipeline's own chunking slices one in-memory array of the whole recording. Here each window
@@ -205,7 +206,7 @@ def model_windows(pipe: Any, audio: DecodedAudio, options: dict[str, Any],
 
 
 def transcribe_shared(pipe: Any, audio: DecodedAudio, options: dict[str, Any], chunked: bool, forward: WindowForward,
-                      report: ProgressFn | None = None) -> dict[str, Any]:
+                      report: WindowsDone | None = None) -> dict[str, Any]:
     """What `pipe(audio, **options)` (with chunking when `chunked`) returns, its model inputs run by
     `forward` (e.g. playground.engines.speech_batching's Session.forward_windows, batched with other requests')."""
     items, total, forward_params, postprocess_params = model_windows(pipe, audio, options, chunked)
@@ -216,7 +217,7 @@ def transcribe_shared(pipe: Any, audio: DecodedAudio, options: dict[str, Any], c
 
 
 def transcribe_audio(pipe: Any, audio: DecodedAudio, task: str, language: str, timestamps: str,
-                     report: ProgressFn | None = None,
+                     report: WindowsDone | None = None,
                      forward: WindowForward | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run the pipeline; returns (result, the call kwargs a user would pass to get the same result).
     With `forward`, the model inputs are run by it (shared batches) instead of by the pipeline here."""
@@ -273,7 +274,7 @@ class Transcription:
 
 
 def transcribe(pipe: Any, path: str | None, max_minutes: float, task: str = "transcribe", language: str = "auto",
-               timestamps: str = "segment", report: ProgressFn | None = None,
+               timestamps: str = "segment", report: WindowsDone | None = None,
                forward: WindowForward | None = None) -> Transcription:
     """Decode the file at `path` and transcribe it with the ASR pipeline `pipe` (its model inputs run
     by `forward` when given, see transcribe_audio)."""

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from playground.config.catalog import Catalog, Defaults, ModelEntry, TabConfig
+from playground.config.catalog import Catalog, Defaults, ModelEntry
 from playground.loading.model_manager import LoadedModel, ModelManager, ProgressFn
 from playground.core.texts import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES, Texts, request_language
 from playground.web.gradio_patches import current_request, locale_module_url, pass_unreadable_files
@@ -45,8 +45,6 @@ class TabContext:
     """Handed to each tab's build(): everything it may use, no globals."""
 
     key: str
-    # The tab's catalog block; None for a tab with no tasks (the Models view).
-    config: TabConfig | None
     catalog: Catalog
     manager: ModelManager
     # The tasks the tab's registry entry serves (tabs take their tasks from here, not a constant).
