@@ -31,7 +31,7 @@ from playground.tasks import document_qa as docs
 from playground.tasks import visual_qa as vqa
 from playground.core.texts import Texts, request_language
 from playground.web.ui import COMMON, TabContext, about_panel, code_panel, model_picker
-from tabs import text_qa  # the "Text" sub-tab: extractive QA (issue 19)
+from tabs import text_qa  # the "Text" sub-tab: extractive QA
 
 PICTURE_TOP_K = 5
 DOCUMENT_TOP_K = 3

@@ -1,6 +1,6 @@
 """Every endpoint is callable with its primary input alone, and every API example in the README runs.
 
-Rule (issue 16): an endpoint may require only what no call can do without (the audio, the image,
+Rule: an endpoint may require only what no call can do without (the audio, the image,
 the sentence, the labels, the question); every other parameter has the UI's default.
 """
 
@@ -77,7 +77,7 @@ def test_only_primary_inputs_are_required(api: dict[str, Any], endpoint: str) ->
     assert not extra, f"{endpoint} requires {extra}; give them the UI's default"
 
 
-# ---- the primary inputs alone answer (this engineer's tabs) ------------------------------------
+# ---- the primary inputs alone answer ------------------------------------------------------
 
 
 def test_fill_mask_and_compare_bias_with_their_inputs_alone(client) -> None:  # noqa: ANN001
@@ -194,7 +194,7 @@ def test_readme_api_example_runs(app, client, test_catalog: Path, tmp_path: Path
     exec(compile(code, f"README.md python block {index}", "exec"), namespace)  # noqa: S102 - the README's own code
 
 
-# ---- docstrings: the API page's and the MCP tools' descriptions (this engineer's tabs) ---------
+# ---- docstrings: the API page's and the MCP tools' descriptions ---------------------------
 
 # Every tab: their docstrings are the API page's and the MCP tools' descriptions.
 DOCUMENTED_TABS = tuple(dict.fromkeys(tab for tab, _ in REQUIRED.values()))

@@ -30,7 +30,7 @@ TABLE_MODULES = [
         if path.name != "__init__.py"
     ),
     *(spec.module for spec in TAB_SPECS),
-    # The course tabs' task logic, dataset runs and the text QA sub-tab (issue 19).
+    # The course tabs' task logic, dataset runs and the text QA sub-tab.
     "playground.media.datasets", "playground.tasks.text_classification", "playground.tasks.token_classification",
     "playground.tasks.extractive_qa", "playground.tasks.seq2seq", "tabs.text_qa",
 ]
