@@ -128,7 +128,7 @@ def wake_on_work(queue: Any) -> bool:
     async def wait_for(event: asyncio.Event) -> None:
         try:
             await asyncio.wait_for(event.wait(), SAFETY_WAKE_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def start_processing() -> None:
