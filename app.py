@@ -86,10 +86,10 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
     from playground.web.inputs import check_api_inputs
     from playground.web.gradio_patches import wake_queue_on_work
     from playground.core.texts import merged_tables
-    from playground.web.ui import COMMON, DATASET_UI, TabContext, language_switch, wire_language_switch
+    from playground.web.ui import COMMON, DATASET_UI, TabContext, catalog_texts, language_switch, wire_language_switch
 
     specs = {spec.key: spec for spec in TAB_SPECS}
-    all_texts = [TEXTS, COMMON, DATASET_UI, *(t for m in modules.values() for t in tab_string_tables(m))]
+    all_texts = [TEXTS, COMMON, DATASET_UI, catalog_texts(catalog), *(t for m in modules.values() for t in tab_string_tables(m))]
     i18n = gr.I18n(**merged_tables(all_texts))
 
     with gr.Blocks(title="Pipeline Playground") as demo:

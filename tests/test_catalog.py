@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -157,3 +158,47 @@ def test_endpoints_only_for_generation_and_speech_and_without_loading_options() 
         parse_catalog(remote({"url": "http://gpu/v1"}, "fill-mask", "fill_mask"))
     with pytest.raises(CatalogError, match="device_map, dtype: loading options do not apply"):
         parse_catalog(remote({"url": "http://gpu/v1"}, dtype="bfloat16", device_map="auto"))
+
+
+def test_a_description_is_one_text_or_one_per_language() -> None:
+    data = minimal()
+    data["tabs"]["fill_mask"]["models"] += [
+        {"id": "a/korean", "description": {"en": "English words.", "ko": "한국어 설명."}},
+        {"id": "a/english", "description": {"en": "Only English."}},
+    ]
+    data["tabs"]["fill_mask"]["models"][0]["description"] = "One text."
+    plain, both, english = parse_catalog(data).tabs["fill_mask"].models
+    assert plain.described("ko") == plain.described("en") == "One text."
+    assert (both.described("en"), both.described("ko")) == ("English words.", "한국어 설명.")
+    assert english.described("ko") == "Only English."
+
+
+@pytest.mark.parametrize("description, message", [
+    ({"ko": "설명만."}, "description: the en text is required"),
+    ({"en": "Text.", "fr": "Texte."}, "description: unknown language fr (use en, ko)"),
+])
+def test_bad_descriptions_are_refused(description: dict, message: str) -> None:
+    data = minimal()
+    data["tabs"]["fill_mask"]["models"][0]["description"] = description
+    with pytest.raises(CatalogError, match=re.escape(message)):
+        parse_catalog(data)
+
+
+def test_descriptions_are_shown_in_the_page_language() -> None:
+    """The picker's info carries an i18n marker per description; the app's table has both languages."""
+    from playground.core.texts import merged_tables
+    from playground.loading.model_manager import ModelManager
+    from playground.web.ui import TabContext, catalog_texts, description_key, model_picker
+
+    data = minimal()
+    data["tabs"]["fill_mask"]["models"][0]["description"] = {"en": "Masked words.", "ko": "가려진 단어."}
+    catalog = parse_catalog(data)
+    [entry] = catalog.tabs["fill_mask"].models
+    table = merged_tables([catalog_texts(catalog)])
+    key = f"catalog.{description_key(entry)}"
+    assert (table["en"][key], table["ko"][key]) == ("Masked words.", "가려진 단어.")
+    import gradio as gr
+
+    with gr.Blocks():
+        picker = model_picker(TabContext(key="fill_mask", catalog=catalog, manager=ModelManager(catalog)))
+    assert key in picker.info and "Masked words." not in picker.info

@@ -212,7 +212,7 @@ def catalog_words(catalog_path: Path) -> set[str]:
     catalog = load_catalog(catalog_path)
     texts = [key for key in catalog.tabs]
     for tab in catalog.tabs.values():
-        texts += [text for m in tab.models for text in (m.id, m.label, m.description, m.task)]
+        texts += [text for m in tab.models for text in (m.id, m.label, m.described("ko"), m.task)]
     return {word.rstrip(".'’-").lower() for text in texts for word in WORD.findall(text)}
 
 

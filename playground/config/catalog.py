@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from playground.config.registry import TAB_TASKS
+from playground.core.texts import DEFAULT_LANGUAGE, LANGUAGES
 
 
 _PARAM_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9}
@@ -90,7 +91,9 @@ class ModelEntry(_Strict):
     label: str = ""
     task: str = ""
     default: bool = False
-    description: str = ""
+    # One text, or one per UI language ({en: ..., ko: ...}, English required): shown under the picker in
+    # the page's language, English where the catalog gives no such form.
+    description: str | dict[str, str] = ""
     revision: str | None = None
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     device_map: None | str | dict[str, Any] = None
@@ -120,6 +123,23 @@ class ModelEntry(_Strict):
     params: int | None = Field(default=None, gt=0)
     # Served by another machine's engine through the OpenAI-compatible API instead of loaded here.
     endpoint: Endpoint | None = None
+
+    @field_validator("description")
+    @classmethod
+    def _description_languages(cls, value: str | dict[str, str]) -> str | dict[str, str]:
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(LANGUAGES))
+            if unknown:
+                raise ValueError(f"description: unknown language {', '.join(unknown)} (use {', '.join(LANGUAGES)})")
+            if not value.get(DEFAULT_LANGUAGE):
+                raise ValueError(f"description: the {DEFAULT_LANGUAGE} text is required")
+        return value
+
+    def described(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The description in `lang` (English where the catalog gives no such form; "" if none)."""
+        if isinstance(self.description, str):
+            return self.description
+        return self.description.get(lang) or self.description[DEFAULT_LANGUAGE]
 
     @field_validator("params", mode="before")
     @classmethod

@@ -14,7 +14,7 @@ from typing import Any
 from playground.core.texts import Texts
 
 # Example pictures that ship with the repository (licence: assets/examples/LICENSE.md).
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "examples"
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
 # Pillow's default bomb limit is ~89 MP; a demo never needs more than this and stays responsive.
 MAX_PIXELS = 40_000_000
 

@@ -6,6 +6,7 @@ are built here once so the tabs stay short and consistent.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -84,6 +85,23 @@ class TabContext:
         return report
 
 
+def description_key(entry: ModelEntry) -> str:
+    """The i18n key of a catalog entry's description (entries with the same English text share it)."""
+    return "description_" + hashlib.sha1(entry.described().encode()).hexdigest()[:12]
+
+
+def catalog_texts(catalog: Catalog) -> Texts:
+    """The catalog's model descriptions as a string table, each in every language (English where the
+    catalog gives no Korean form), so the browser shows them in the page's language."""
+    table: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
+    for tab in catalog.tabs.values():
+        for entry in tab.models:
+            if entry.description:
+                for lang in LANGUAGES:
+                    table[lang][description_key(entry)] = entry.described(lang)
+    return Texts("catalog", table)
+
+
 def model_picker(ctx: TabContext, task: str | None = None, label: Any = None, entries: list[ModelEntry] | None = None) -> Any:
     """A dropdown of the catalog's models for `task` (or of the given `entries`) plus their descriptions
     (and, when the catalog allows custom models, a hint that a Hub id may be typed); the first default
@@ -91,10 +109,16 @@ def model_picker(ctx: TabContext, task: str | None = None, label: Any = None, en
     import gradio as gr
 
     entries = ctx.models(task) if entries is None else entries
-    descriptions = " · ".join(f"{m.label}: {m.description}" for m in entries if m.description)[:400]
-    # The browser translates the marker inside the text (Gradio i18n in a string prop).
+    # The browser translates the markers inside the text (Gradio i18n in a string prop): the hint and
+    # each description in the page's language. As many descriptions as fit 400 characters in English.
+    texts, shown, length = catalog_texts(ctx.catalog), [], 0
+    for m in (m for m in entries if m.description):
+        length += len(m.label) + len(m.described()) + 5
+        if length > 400:
+            break
+        shown.append(f"{m.label}: {texts.ui(description_key(m))}")
     hint = str(COMMON.ui("custom_model_hint")) if ctx.limits.allow_custom_models else ""
-    info = " · ".join(part for part in (hint, descriptions) if part)
+    info = " · ".join(part for part in (hint, " · ".join(shown)) if part)
     return gr.Dropdown(
         choices=[(m.label, m.id) for m in entries],
         value=next((m for m in entries if m.default), entries[0]).id,
