@@ -13,6 +13,7 @@ import copy
 import json
 import logging
 import re
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -30,8 +31,10 @@ from playground.core.texts import Texts
 log = logging.getLogger(__name__)
 
 STRINGS = {
-    "en": {"loading": "Loading {label}…", "loaded": "Loaded {label} in {seconds:.1f} s"},
-    "ko": {"loading": "{label} 불러오는 중…", "loaded": "{label}을(를) {seconds:.1f}초 만에 불러왔습니다"},
+    "en": {"loading": "Loading {label}…", "loaded": "Loaded {label} in {seconds:.1f} s",
+           "importing": "Importing torch and transformers (first use)…"},
+    "ko": {"loading": "{label} 불러오는 중…", "loaded": "{label}을(를) {seconds:.1f}초 만에 불러왔습니다",
+           "importing": "torch와 transformers를 불러오는 중(처음 한 번)…"},
 }
 TEXTS = Texts("loading", STRINGS)
 
@@ -194,6 +197,12 @@ class ModelManager:
             return loaded
 
     def _load(self, tab: str, entry: ModelEntry, key: str, progress: ProgressFn | None) -> LoadedModel:
+        if "transformers.pipelines" not in sys.modules:
+            # Seconds on the first load of the process (the app imports them lazily): say so, not "0 %".
+            if progress:
+                progress(0.0, TEXTS.render("importing"))
+            import torch  # noqa: F401
+            from transformers import pipeline  # noqa: F401
         source = self.catalog.resolve_path(entry)
         dtype = resolve_dtype(entry.dtype, self.device)
         try:
