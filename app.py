@@ -13,6 +13,7 @@ tool at /gradio_api/mcp/.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -22,7 +23,7 @@ from types import ModuleType
 from typing import Any, Mapping, Sequence
 
 from playground.config.catalog import Catalog, CatalogError, load_catalog
-from playground.config.registry import TAB_SPECS, TabContractError, check_tab_contract
+from playground.config.registry import TAB_GROUPS, TAB_SPECS, TabContractError, check_tab_contract, tab_strip
 from playground.config.space import apply_space_defaults, default_catalog, running_on_space
 from playground.core.texts import Texts
 
@@ -86,11 +87,11 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
     from playground.web.inputs import check_api_inputs
     from playground.web.gradio_patches import wake_queue_on_work
     from playground.core.texts import merged_tables
-    from playground.web.ui import COMMON, DATASET_UI, TabContext, catalog_texts, language_switch, wire_language_switch
+    from playground.web.ui import COMMON, DATASET_UI, TabContext, language_switch, new_picker_notes, wire_language_switch
 
     specs = {spec.key: spec for spec in TAB_SPECS}
-    all_texts = [TEXTS, COMMON, DATASET_UI, catalog_texts(catalog), *(t for m in modules.values() for t in tab_string_tables(m))]
-    i18n = gr.I18n(**merged_tables(all_texts))
+    all_texts = [TEXTS, COMMON, DATASET_UI, TAB_GROUPS, *(t for m in modules.values() for t in tab_string_tables(m))]
+    picker_notes = new_picker_notes()  # filled by the tabs' model pickers
 
     with gr.Blocks(title="Pipeline Playground") as demo:
         with gr.Row(equal_height=True):
@@ -98,11 +99,15 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
             switch = language_switch()
         gr.Markdown(TEXTS.ui("subheading"))
         with gr.Tabs():
-            for key, module in modules.items():
-                with gr.Tab(module.TEXTS.ui("title"), id=key):
-                    context = TabContext(key=key, catalog=catalog, manager=manager, tasks=specs[key].tasks)
-                    module.build(context)
+            for group, keys in tab_strip(list(modules)):
+                with gr.Tab(TAB_GROUPS.ui(group), id=f"group-{group}") if group else contextlib.nullcontext():
+                    with gr.Tabs() if group else contextlib.nullcontext():
+                        for key in keys:
+                            with gr.Tab(modules[key].TEXTS.ui("title"), id=key):
+                                modules[key].build(TabContext(key=key, catalog=catalog, manager=manager, tasks=specs[key].tasks,
+                                                                picker_notes=picker_notes))
         wire_language_switch(demo, switch)
+    i18n = gr.I18n(**merged_tables([*all_texts, picker_notes]))
     demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
     wake_queue_on_work(demo)
     check_api_inputs(demo)

@@ -185,20 +185,23 @@ def test_bad_descriptions_are_refused(description: dict, message: str) -> None:
 
 
 def test_descriptions_are_shown_in_the_page_language() -> None:
-    """The picker's info carries an i18n marker per description; the app's table has both languages."""
+    """The picker's note is one i18n marker (the browser translates only a string's first marker) whose
+    table entry holds every description in that language."""
+    import gradio as gr
+
     from playground.core.texts import merged_tables
     from playground.loading.model_manager import ModelManager
-    from playground.web.ui import TabContext, catalog_texts, description_key, model_picker
+    from playground.web.ui import TabContext, model_picker
 
     data = minimal()
     data["tabs"]["fill_mask"]["models"][0]["description"] = {"en": "Masked words.", "ko": "가려진 단어."}
+    data["tabs"]["fill_mask"]["models"].append({"id": "a/b", "label": "Second", "description": "Plain text."})
     catalog = parse_catalog(data)
-    [entry] = catalog.tabs["fill_mask"].models
-    table = merged_tables([catalog_texts(catalog)])
-    key = f"catalog.{description_key(entry)}"
-    assert (table["en"][key], table["ko"][key]) == ("Masked words.", "가려진 단어.")
-    import gradio as gr
-
+    context = TabContext(key="fill_mask", catalog=catalog, manager=ModelManager(catalog))
     with gr.Blocks():
-        picker = model_picker(TabContext(key="fill_mask", catalog=catalog, manager=ModelManager(catalog)))
-    assert key in picker.info and "Masked words." not in picker.info
+        picker = model_picker(context)
+    [(key, english)] = merged_tables([context.picker_notes])["en"].items()
+    korean = merged_tables([context.picker_notes])["ko"][key]
+    assert str(picker.info).count("__i18n__") == 1 and key in str(picker.info)
+    assert "Masked words." in english and "Plain text." in english and "가려진 단어." not in english
+    assert "가려진 단어." in korean and "Plain text." in korean and "Masked words." not in korean

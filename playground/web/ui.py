@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from playground.config.catalog import Catalog, Defaults, ModelEntry
@@ -41,6 +41,11 @@ COMMON_STRINGS = {
 COMMON = Texts("common", COMMON_STRINGS)
 
 
+def new_picker_notes() -> Texts:
+    """An empty table for the model pickers' notes (see `TabContext.picker_notes`)."""
+    return Texts("picker_notes", {lang: {} for lang in LANGUAGES})
+
+
 @dataclass
 class TabContext:
     """Handed to each tab's build(): everything it may use, no globals."""
@@ -50,6 +55,9 @@ class TabContext:
     manager: ModelManager
     # The tasks the tab's registry entry serves (tabs take their tasks from here, not a constant).
     tasks: tuple[str, ...] = ()
+    # The model pickers' notes in every language, filled while the page is built; the app adds them
+    # to its i18n table once every tab is built (one table shared by all tabs' contexts).
+    picker_notes: Texts = field(default_factory=lambda: new_picker_notes())
 
     @property
     def limits(self) -> Defaults:
@@ -85,23 +93,6 @@ class TabContext:
         return report
 
 
-def description_key(entry: ModelEntry) -> str:
-    """The i18n key of a catalog entry's description (entries with the same English text share it)."""
-    return "description_" + hashlib.sha1(entry.described().encode()).hexdigest()[:12]
-
-
-def catalog_texts(catalog: Catalog) -> Texts:
-    """The catalog's model descriptions as a string table, each in every language (English where the
-    catalog gives no Korean form), so the browser shows them in the page's language."""
-    table: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
-    for tab in catalog.tabs.values():
-        for entry in tab.models:
-            if entry.description:
-                for lang in LANGUAGES:
-                    table[lang][description_key(entry)] = entry.described(lang)
-    return Texts("catalog", table)
-
-
 def model_picker(ctx: TabContext, task: str | None = None, label: Any = None, entries: list[ModelEntry] | None = None) -> Any:
     """A dropdown of the catalog's models for `task` (or of the given `entries`) plus their descriptions
     (and, when the catalog allows custom models, a hint that a Hub id may be typed); the first default
@@ -109,21 +100,28 @@ def model_picker(ctx: TabContext, task: str | None = None, label: Any = None, en
     import gradio as gr
 
     entries = ctx.models(task) if entries is None else entries
-    # The browser translates the markers inside the text (Gradio i18n in a string prop): the hint and
-    # each description in the page's language. As many descriptions as fit 400 characters in English.
-    texts, shown, length = catalog_texts(ctx.catalog), [], 0
-    for m in (m for m in entries if m.description):
-        length += len(m.label) + len(m.described()) + 5
-        if length > 400:
-            break
-        shown.append(f"{m.label}: {texts.ui(description_key(m))}")
-    hint = str(COMMON.ui("custom_model_hint")) if ctx.limits.allow_custom_models else ""
-    info = " · ".join(part for part in (hint, " · ".join(shown)) if part)
+    # One i18n marker for the whole note (the browser translates only the first marker of a string):
+    # the custom-model hint and as many descriptions as fit 400 characters, in each language.
+    described = [m for m in entries if m.description]
+    shown = [m for n, m in enumerate(described) if sum(len(d.label) + len(d.described()) + 5 for d in described[:n + 1]) <= 400]
+    notes = {
+        lang: " · ".join(part for part in (
+            COMMON.get("custom_model_hint", lang) if ctx.limits.allow_custom_models else "",
+            " · ".join(f"{m.label}: {m.described(lang)}" for m in shown),
+        ) if part)
+        for lang in LANGUAGES
+    }
+    info = None
+    if notes[DEFAULT_LANGUAGE]:
+        key = "note_" + hashlib.sha1(json.dumps(notes, sort_keys=True).encode()).hexdigest()[:12]
+        for lang in LANGUAGES:
+            ctx.picker_notes.table[lang][key] = notes[lang]
+        info = ctx.picker_notes.ui(key)
     return gr.Dropdown(
         choices=[(m.label, m.id) for m in entries],
         value=next((m for m in entries if m.default), entries[0]).id,
         label=label or COMMON.ui("model"),
-        info=info or None,
+        info=info,
         # Always accept typed values so an unknown id reaches the manager, which explains the refusal
         # (or loads it when the catalog allows custom models); Gradio's own check is a bare error.
         allow_custom_value=True,
