@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
+from page_helpers import SPECS, open_tab, tab_title, top_strip_titles
 from test_browser import browser  # noqa: F401 - the shared chromium fixture
 
 from playground.loading.adapters import ADAPTERS
@@ -248,11 +249,13 @@ def korean_page(app, browser):  # noqa: ANN001, ANN201, F811
     context.close()
 
 
-def visible_texts_of_tab(page, title: str) -> list[str]:  # noqa: ANN001
-    """Open a top-level tab, then each of its sub-tabs; the visible texts seen on the way (accordions open)."""
-    page.get_by_role("tab", name=title, exact=True).first.click()
+def visible_texts_of_tab(page, key: str) -> list[str]:  # noqa: ANN001
+    """Open a tab (through its group), then each of its sub-tabs; the visible texts seen on the way
+    (accordions open)."""
+    open_tab(page, key, "ko")
     page.wait_for_timeout(500)
-    top_level = set(page.locator(".tab-wrapper").first.get_by_role("tab").all_inner_texts())
+    group = SPECS[key].group
+    top_level = {*top_strip_titles(page), *(tab_title(k, "ko") for k, spec in SPECS.items() if group and spec.group == group)}
     seen: list[str] = []
 
     def collect() -> None:
@@ -278,8 +281,7 @@ def test_a_korean_page_shows_no_english_ui_text(korean_page, test_catalog, spec)
     shown = os.environ.get("PLAYGROUND_TEST_TABS")
     if spec.catalogued and shown and spec.key not in shown.split(","):
         pytest.skip("tab not shown in this run")
-    title = importlib.import_module(spec.module).STRINGS["ko"]["title"]
     allowed = TECHNICAL_WORDS | catalog_words(test_catalog)
-    found = {text: words for text in dict.fromkeys(visible_texts_of_tab(korean_page, title))
+    found = {text: words for text in dict.fromkeys(visible_texts_of_tab(korean_page, spec.key))
              if (words := english_words(text, allowed))}
     assert not found, f"{spec.key}: English on the Korean page: {found}"

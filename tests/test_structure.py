@@ -219,3 +219,18 @@ def test_a_catalog_cannot_list_the_models_view(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump({"tabs": {"models": {"models": [{"id": "a/b"}]}}}))
     with pytest.raises(CatalogError, match="tabs.models: unknown tab"):
         load_catalog(path)
+
+
+def test_every_tab_group_is_known_and_the_strip_keeps_the_registry_order() -> None:
+    from playground.config.registry import TAB_GROUPS, tab_strip
+
+    groups = list(TAB_GROUPS.table["en"])
+    assert {spec.group for spec in TAB_SPECS} - {""} <= set(groups), "a TabSpec names an unknown group"
+    keys = [spec.key for spec in TAB_SPECS]
+    strip = tab_strip(keys)
+    assert sorted(key for _, members in strip for key in members) == sorted(keys), "every tab shown once"
+    assert [group for group, _ in strip if group] == [g for g in groups if sum(s.group == g for s in TAB_SPECS) > 1]
+    assert strip[-1] == ("", ["models"]), "tabs in no group come after the groups"
+    # A group with one shown tab is left out: that tab sits in the top strip.
+    assert tab_strip(["fill_mask", "text_generation", "summarization", "models"]) == [
+        ("", ["fill_mask"]), ("writing", ["text_generation", "summarization"]), ("", ["models"])]

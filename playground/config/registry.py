@@ -1,4 +1,5 @@
-"""The tab registry: display order, tab key, module and the tasks each tab serves; the tab contract.
+"""The tab registry: display order, tab key, module, the tasks each tab serves and the group of the
+tab strip it sits in; the tab contract.
 
 The registry is data: `playground.config.catalog` validates a catalog against it before Gradio or torch are
 loaded, `app.py` imports the modules it names and checks each keeps the contract (`contract_problems`).
@@ -33,19 +34,19 @@ class TabSpec:
 # their titles. Tabs of a group are shown in TAB_SPECS order; a group with a single tab shown is left
 # out and that tab sits in the top strip.
 TAB_GROUPS = Texts("tab_groups", {
-    "en": {"text": "Text", "writing": "Writing", "vision": "Vision", "audio": "Audio"},
-    "ko": {"text": "텍스트", "writing": "글쓰기", "vision": "비전", "audio": "오디오"},
+    "en": {"reading": "Reading", "writing": "Writing", "vision": "Vision", "audio": "Audio"},
+    "ko": {"reading": "읽기", "writing": "쓰기", "vision": "비전", "audio": "오디오"},
 })
 
 TAB_SPECS: tuple[TabSpec, ...] = (
     TabSpec("speech_to_text", "tabs.speech_to_text", ("automatic-speech-recognition",), group="audio"),
     TabSpec("image_classification", "tabs.image_classification", ("image-classification",), group="vision"),
-    TabSpec("fill_mask", "tabs.fill_mask", ("fill-mask",), group="text"),
+    TabSpec("fill_mask", "tabs.fill_mask", ("fill-mask",), group="reading"),
     TabSpec(
         "zero_shot",
         "tabs.zero_shot",
         ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification"),
-        group="text",
+        group="reading",
     ),
     TabSpec(
         "visual_qa",
@@ -55,8 +56,8 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     ),
     TabSpec("text_generation", "tabs.text_generation", ("text-generation",), group="writing"),
     # The rest of the course; extractive QA is the visual_qa tab's "Text" sub-tab (tabs/text_qa.py).
-    TabSpec("text_classification", "tabs.text_classification", ("text-classification",), group="text"),
-    TabSpec("named_entities", "tabs.named_entities", ("token-classification",), group="text"),
+    TabSpec("text_classification", "tabs.text_classification", ("text-classification",), group="reading"),
+    TabSpec("named_entities", "tabs.named_entities", ("token-classification",), group="reading"),
     # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
     TabSpec("summarization", "tabs.summarization", ("summarization", "text-generation"), group="writing"),
     TabSpec("translation", "tabs.translation", ("translation", "text-generation"), group="writing"),
