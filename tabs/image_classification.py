@@ -116,6 +116,7 @@ def build(ctx: TabContext) -> None:
         gr.Examples([[p, None, None] for p in examples], inputs=inputs, outputs=outputs, fn=run_classify,
                     run_on_click=True, cache_examples=False, label=TEXTS.ui("examples"))
     about_panel(TEXTS)
-    # API-only: a hidden trigger, so the browser's Run button never fires it.
+    # API-only: a hidden trigger, so the browser's Run button never fires it. Not gr.api, which skips
+    # the image component's preprocessing and its checks of what an upload is.
     gr.Button(visible=False).click(guarded(classify_image_batch, gpu=True), inputs, [labels], batch=True,
                                    max_batch_size=MAX_BATCH, api_name="classify_image_batch")
