@@ -119,6 +119,8 @@ def test_every_module_of_the_shared_package_sits_in_a_layer() -> None:
     assert not outside, f"modules outside the layers {LAYERS}: {outside}"
     assert {name.split(".")[1] for name in modules if name != "playground"} == set(LAYERS)
     assert [path.name for path in PACKAGE.glob("*.py")] == ["__init__.py"], "every module sits in a layer's folder"
+    sizes = {layer: sum(name.split(".")[1:2] == [layer] and name.count(".") == 2 for name in modules) for layer in LAYERS}
+    assert max(sizes.values()) <= 12, f"a folder over a dozen modules: split it by concern ({sizes})"
 
 
 def test_imports_point_down_the_layers() -> None:
