@@ -39,4 +39,5 @@ def open_tab(page: Any, key: str, lang: str = "en") -> None:
         top_strip(page).filter(has_text=group).first.click()
     tab = page.get_by_role("tab", name=title, exact=True).first
     tab.click()
-    page.wait_for_function("tab => tab.getAttribute('aria-selected') === 'true'", arg=tab.element_handle(), timeout=10_000)
+    selected = "tab => tab.getAttribute('aria-selected') === 'true'"
+    page.wait_for_function(selected, arg=tab.element_handle(), timeout=10_000)

@@ -4,7 +4,8 @@ are in `playground.web.inputs`)."""
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def whole_number_in_range(value: Any, low: int, high: int, error: Callable[[], Exception]) -> int:
