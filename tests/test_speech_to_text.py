@@ -356,7 +356,7 @@ def test_whisper_options_hide_for_ctc_in_the_browser(app: RunningApp) -> None:
             page.get_by_role("tab", name="Speech to text").click()
             task = page.get_by_text("Task (Whisper only)")
             task.wait_for(state="visible", timeout=30_000)
-            picker = page.get_by_label("Model").first
+            picker = page.get_by_label("Model").locator("visible=true").first  # other tabs have a Model picker too
             picker.click()
             page.get_by_role("option", name=WAV2VEC2).click()
             task.wait_for(state="hidden", timeout=15_000)
