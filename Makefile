@@ -5,13 +5,18 @@ PORT ?= 7860
 ARGS ?=
 REPLICAS ?= 2
 
-.PHONY: run test test-vllm setup setup-test lock bench bench-smoke load-test test-models prefetch space-files screenshots replicas
+.PHONY: run test lint test-vllm setup setup-test lock bench bench-smoke load-test test-models prefetch space-files screenshots replicas
 
 run: setup
 	$(PY) app.py --host $(HOST) --port $(PORT) $(ARGS)
 
 test: setup-test
 	$(PY) -m pytest $(ARGS)
+
+# Lint and format checks (ruff.toml); nothing is rewritten: `ruff check --fix .` and `ruff format .` do that.
+lint: setup-test
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 # The remote-engine tests against a real vLLM server (CPU build, installed into .cache/vllm-venv the
 # first time: ~5-13 min). Not part of `make test`: see README ("Remote models") for how long it takes.

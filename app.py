@@ -13,6 +13,7 @@ tool at /gradio_api/mcp/.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -21,10 +22,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Mapping, Sequence
 
-from playground.catalog import Catalog, CatalogError, load_catalog
-from playground.registry import TAB_SPECS, TabContractError, check_tab_contract
-from playground.space import apply_space_defaults, default_catalog, running_on_space
-from playground.texts import Texts
+from playground.config.catalog import Catalog, CatalogError, load_catalog
+from playground.config.registry import TAB_GROUPS, TAB_SPECS, TabContractError, check_tab_contract, tab_strip
+from playground.config.space import apply_space_defaults, default_catalog, running_on_space
+from playground.core.texts import Texts
 
 ROOT = Path(__file__).resolve().parent
 EXIT_BAD_CONFIG = 2
@@ -83,18 +84,18 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
     """The gr.Blocks app and its gr.I18n table, with a tab for each of `modules` (see `tab_modules`)."""
     import gradio as gr
 
-    from playground.inputs import check_api_inputs
-    from playground.queue_wakeup import wake_on_work
-    from playground.texts import merged_tables
-    from playground.ui import COMMON, DATASET_UI, TabContext, language_switch, wire_language_switch
+    from playground.web.inputs import check_api_inputs
+    from playground.web.gradio_patches import wake_queue_on_work
+    from playground.core.texts import merged_tables
+    from playground.web.ui import COMMON, DATASET_UI, TabContext, language_switch, new_picker_notes, wire_language_switch
 
-    from playground.generation_engines import Engines
+    from playground.engines.generation_engines import Engines
 
     specs = {spec.key: spec for spec in TAB_SPECS}
     # The app's one registry of engines (engine state lives on the app, not in module globals).
     engines = Engines(catalog.defaults.memory_budget_gb)
-    all_texts = [TEXTS, COMMON, DATASET_UI, *(t for m in modules.values() for t in tab_string_tables(m))]
-    i18n = gr.I18n(**merged_tables(all_texts))
+    all_texts = [TEXTS, COMMON, DATASET_UI, TAB_GROUPS, *(t for m in modules.values() for t in tab_string_tables(m))]
+    picker_notes = new_picker_notes()  # filled by the tabs' model pickers
 
     with gr.Blocks(title="Pipeline Playground") as demo:
         with gr.Row(equal_height=True):
@@ -102,21 +103,24 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
             switch = language_switch()
         gr.Markdown(TEXTS.ui("subheading"))
         with gr.Tabs():
-            for key, module in modules.items():
-                with gr.Tab(module.TEXTS.ui("title"), id=key):
-                    context = TabContext(key=key, config=catalog.tabs.get(key), catalog=catalog, manager=manager,
-                                         engines=engines, tasks=specs[key].tasks)
-                    module.build(context)
+            for group, keys in tab_strip(list(modules)):
+                with gr.Tab(TAB_GROUPS.ui(group), id=f"group-{group}") if group else contextlib.nullcontext():
+                    with gr.Tabs() if group else contextlib.nullcontext():
+                        for key in keys:
+                            with gr.Tab(modules[key].TEXTS.ui("title"), id=key):
+                                modules[key].build(TabContext(key=key, catalog=catalog, manager=manager, engines=engines,
+                                                              tasks=specs[key].tasks, picker_notes=picker_notes))
         wire_language_switch(demo, switch)
+    i18n = gr.I18n(**merged_tables([*all_texts, picker_notes]))
     demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
-    wake_on_work(demo._queue)
+    wake_queue_on_work(demo)
     check_api_inputs(demo)
     return demo, i18n
 
 
 def serve(args: argparse.Namespace) -> int:
-    from playground.gpu import zero_gpu_enabled
-    from playground.model_manager import ModelManager
+    from playground.loading.gpu import zero_gpu_enabled
+    from playground.loading.model_manager import ModelManager
 
     catalog = load_catalog(args.catalog)
     tab_keys = selected_tabs(catalog, args.tabs)
@@ -136,7 +140,7 @@ def serve(args: argparse.Namespace) -> int:
     demo, i18n = build_app(catalog, manager, modules)
     import gradio as gr
 
-    from playground.ui import language_head
+    from playground.web.ui import language_head
 
     demo.launch(
         head=language_head(),
@@ -159,7 +163,7 @@ def prefetch(args: argparse.Namespace) -> int:
     """Download the catalog's models (all tabs, or --tab ones) into the Hugging Face cache."""
     from huggingface_hub import snapshot_download
 
-    from playground.hub import HUB, HubUnreachable, bound_hub_requests
+    from playground.loading.hub import HUB, HubUnreachable, bound_hub_requests
 
     catalog = load_catalog(args.catalog)
     bound_hub_requests()
@@ -195,7 +199,7 @@ def prefetch(args: argparse.Namespace) -> int:
 
 def space_files(args: argparse.Namespace) -> int:
     """Rewrite the Space's README front matter and packages.txt from the catalog."""
-    from playground.space import unsized_defaults, write_space_files
+    from playground.config.space import unsized_defaults, write_space_files
 
     catalog = load_catalog(args.catalog or default_catalog(ROOT, on_space=True))
     for path in write_space_files(ROOT, catalog):

@@ -123,7 +123,7 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             f"Each server started, left {s['idle_cpu_s']:g} s to settle, then read for {s['idle_cpu_s']:g} s: the app uses "
             f"**{s['app_idle_cpu']:.1%}** of a core, the bare gr.Blocks **{s['blocks_idle_cpu']:.1%}** (Gradio's queue looks for work "
-            "every millisecond; the app's waits to be woken by work, playground/queue_wakeup.py). A share of a core taken while "
+            "every millisecond; the app's waits to be woken by work, playground/web/gradio_patches.py). A share of a core taken while "
             "idle is taken from the model too while it runs.",
         ]
     m = results["memory"]

@@ -7,7 +7,7 @@ clips as the app batches, at most APP_BATCH_SIZE).
 The clients run in a separate process (bench/users.py) and report the CPU they used; each uploads
 its clip as the page does (POST /gradio_api/upload, then queue/join with the returned path; the
 browser protocol), and 4 clients also go through gradio_client. Concurrent requests share forward
-passes in the app (playground.speech_batching, the catalog entry's max_batch_size set to
+passes in the app (playground.engines.speech_batching, the catalog entry's max_batch_size set to
 APP_BATCH_SIZE): the largest batch seen is read from /generation_activity after each level.
 
 Fewer requests than clients at 16 would not measure 16 at once, so each level sends one request per
@@ -108,7 +108,7 @@ def run_clients(url: str, audio: str, clients: int, requests: int, protocol: str
 
 def peak_batch_size(app: Server) -> int:
     """The most windows that shared one forward pass so far, from the Models view's activity table."""
-    from playground.generation import TEXTS
+    from playground.engines.generation import TEXTS
 
     table = app.client().predict(api_name="/generation_activity")
     column = table["headers"].index(TEXTS.get("activity_peak"))

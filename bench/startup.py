@@ -2,7 +2,7 @@
 gr.Blocks with the same number of empty tabs. Runs alternate so both see the same machine load.
 Then each, started and left alone (after as long again to settle), is read for the CPU it uses doing
 nothing: Gradio's queue looks for work every millisecond, the app's waits to be woken
-(playground.queue_wakeup)."""
+(playground.web.gradio_patches)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ TARGET = 1.3
 def tab_count(catalog: Path) -> int:
     sys.path.insert(0, str(ROOT))
     from app import selected_tabs
-    from playground.catalog import load_catalog
+    from playground.config.catalog import load_catalog
 
     return len(selected_tabs(load_catalog(catalog), None))  # the Models tab included
 

@@ -1,11 +1,11 @@
-"""The tab modules; their registry (order, keys, tasks) is `playground.registry`, re-exported here.
+"""The tab modules; their registry (order, keys, tasks) is `playground.config.registry`, re-exported here.
 
-Adding a tab = one module in this package + one TabSpec in playground/registry.py + one block in
+Adding a tab = one module in this package + one TabSpec in playground/config/registry.py + one block in
 models.yaml (see the README, "Adding a tab").
 """
 
 from __future__ import annotations
 
-from playground.registry import TAB_SPECS, TAB_TASKS, TabSpec
+from playground.config.registry import TAB_SPECS, TAB_TASKS, TabSpec
 
 __all__ = ["TAB_SPECS", "TAB_TASKS", "TabSpec"]

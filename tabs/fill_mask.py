@@ -20,13 +20,13 @@ from typing import Any
 
 import yaml
 
-from playground import datasets
-from playground.errors import guarded
-from playground.snippets import snippet_load_kwargs
+from playground.media import datasets
+from playground.web.errors import guarded
+from playground.core.snippets import snippet_load_kwargs
 from playground.tasks import fill_mask as task
 from playground.tasks.fill_mask import MAX_COMPARE_TOP_K, MAX_TOP_K, TASK
-from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, about_panel, code_panel, dataset_panel, model_picker
+from playground.core.texts import Texts, request_language
+from playground.web.ui import COMMON, TabContext, about_panel, code_panel, dataset_panel, model_picker
 
 PRESETS_PATH = Path(__file__).with_name("bias_presets.yaml")
 # The Hugging Face course's fill-mask bias lesson (chapter 1): the same sentence about a man and a woman.
@@ -110,10 +110,10 @@ def load_presets() -> dict[str, dict[str, str]]:
 @functools.lru_cache(maxsize=None)
 def _config_is_masked_lm(source: str, revision: str | None) -> bool:
     # A config does not change while the app runs, and reading it costs every request time (and a Hub
-    # round trip for a Hub id, bounded by playground.hub). A failed read raises, and lru_cache keeps only answers.
+    # round trip for a Hub id, bounded by playground.loading.hub). A failed read raises, and lru_cache keeps only answers.
     from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
 
-    from playground.hub import HUB
+    from playground.loading.hub import HUB
 
     return HUB.read_config(source, revision).model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES
 
@@ -121,7 +121,7 @@ def _config_is_masked_lm(source: str, revision: str | None) -> bool:
 def is_masked_lm(source: str, entry: Any, progress: Any = None) -> bool | None:
     """Whether the model's config is a masked-LM architecture; None when the config cannot be read
     here (not downloaded yet, remote code, the Hub does not answer): loading then reports the real reason."""
-    from playground.hub import HUB
+    from playground.loading.hub import HUB
 
     if entry.trust_remote_code:
         return None

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from playground.errors import guarded
-from playground.images import EXAMPLES_DIR, image_input, open_image
-from playground.snippets import snippet_load_kwargs
+from playground.web.errors import guarded
+from playground.media.images import EXAMPLES_DIR, open_image
+from playground.web.ui import image_input
+from playground.core.snippets import snippet_load_kwargs
 from playground.tasks import image_classification as task
 from playground.tasks.image_classification import MAX_TOP_K, TASK
-from playground.texts import Texts
-from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+from playground.core.texts import Texts
+from playground.web.ui import COMMON, TabContext, about_panel, code_panel, model_picker
 
 MAX_BATCH = 16
 
@@ -115,6 +116,7 @@ def build(ctx: TabContext) -> None:
         gr.Examples([[p, None, None] for p in examples], inputs=inputs, outputs=outputs, fn=run_classify,
                     run_on_click=True, cache_examples=False, label=TEXTS.ui("examples"))
     about_panel(TEXTS)
-    # API-only: a hidden trigger, so the browser's Run button never fires it.
+    # API-only: a hidden trigger, so the browser's Run button never fires it. Not gr.api, which skips
+    # the image component's preprocessing and its checks of what an upload is.
     gr.Button(visible=False).click(guarded(classify_image_batch, gpu=True), inputs, [labels], batch=True,
                                    max_batch_size=MAX_BATCH, api_name="classify_image_batch")

@@ -12,12 +12,12 @@ import platform
 from dataclasses import asdict
 from typing import Any
 
-from playground.catalog import Catalog
-from playground.errors import guarded
-from playground.model_manager import ModelManager
-from playground.remote_engine import remote_health
-from playground.texts import DEFAULT_LANGUAGE, Texts, request_language
-from playground.ui import LANGUAGE_READY_JS, TabContext, about_panel
+from playground.config.catalog import Catalog
+from playground.web.errors import guarded
+from playground.loading.model_manager import ModelManager
+from playground.engines.remote_engine import remote_health
+from playground.core.texts import DEFAULT_LANGUAGE, Texts, request_language
+from playground.web.ui import LANGUAGE_READY_JS, TabContext, about_panel
 
 STRINGS = {
     "en": {
@@ -217,7 +217,6 @@ def build(ctx: TabContext) -> None:
     refresh_button.click(guarded(loaded_models), None, loaded, api_name="loaded_models").then(
         guarded(system_and_catalog), None, [system, table], api_visibility="private"
     ).then(guarded(generation_activity), None, activity, api_name="generation_activity")
-    # Models served by an endpoint: its URL and whether its /v1/models lists them (never a key).
-    remote_button = gr.Button(visible=False)
-    remote_button.click(guarded(remote_models), None, gr.JSON(visible=False), api_name="remote_models")
+    # Models served by an endpoint: its URL and whether its /v1/models lists them (never a key). API only.
+    gr.api(guarded(remote_models), api_name="remote_models")
     unload_button.click(guarded(unload_model), target, [status, loaded], api_name="unload_model")

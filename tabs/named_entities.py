@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from playground import datasets
-from playground.errors import guarded
-from playground.snippets import pipeline_snippet, snippet_load_kwargs
+from playground.media import datasets
+from playground.web.errors import guarded
+from playground.core.snippets import pipeline_snippet, snippet_load_kwargs
 from playground.tasks import token_classification as task_logic
-from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, about_panel, code_panel, dataset_panel, model_picker
+from playground.core.texts import Texts, request_language
+from playground.web.ui import COMMON, TabContext, about_panel, code_panel, dataset_panel, model_picker
 
 EXAMPLES = (
     "My name is Sylvain and I work at Hugging Face in Brooklyn.",

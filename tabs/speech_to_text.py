@@ -10,16 +10,16 @@ import os
 import time
 from typing import Any
 
-from playground.downloads import write_text_download
-from playground.errors import guarded
-from playground.images import EXAMPLES_DIR
-from playground.inputs import whole_number_in_range
-from playground.model_manager import ModelLoadError
-from playground.snippets import snippet_load_kwargs
-from playground.speech_batching import concurrent_transcriptions, speech_batch_size
+from playground.core.downloads import write_text_download
+from playground.web.errors import guarded
+from playground.media.images import EXAMPLES_DIR
+from playground.core.checks import whole_number_in_range
+from playground.loading.model_manager import ModelLoadError
+from playground.core.snippets import snippet_load_kwargs
+from playground.engines.speech_batching import concurrent_transcriptions, speech_batch_size
 from playground.tasks import speech_to_text as speech
-from playground.texts import Texts, request_language
-from playground.ui import TabContext, about_panel, code_panel, model_picker
+from playground.core.texts import Texts, request_language
+from playground.web.ui import TabContext, about_panel, code_panel, model_picker
 
 # A short clip of espeak-ng speech (CC0, see assets/examples/LICENSE.md; scripts/make_examples.py).
 EXAMPLE_CLIP = EXAMPLES_DIR / "speech" / "welcome.ogg"
@@ -170,7 +170,7 @@ REMOTE_FIELD_OPTIONS = {"timestamp_granularities": "timestamps", "response_forma
 
 
 def remote_notes(answer: Any, timestamps: str, duration: float, lang: str) -> list[str]:
-    """What happened to the tab's options on the endpoint (playground.remote_engine.RemoteTranscript),
+    """What happened to the tab's options on the endpoint (playground.engines.remote_engine.RemoteTranscript),
     one sentence each, for this request: those the audio API has no field for, the fields the server
     refused, and what its answer leaves out. Subtitle widths and cue sizes are applied here, as for
     local models, so they need no note."""
@@ -194,10 +194,10 @@ def remote_notes(answer: Any, timestamps: str, duration: float, lang: str) -> li
 def remote_transcript(transcriber: Any, entry: Any, audio: str | None, task: str, language: str, timestamps: str, width: int,
                       max_words: int, max_minutes: float, lang: str) -> tuple[Any, ...]:
     """The tab's outputs for a model served by an endpoint: the audio is checked and measured here,
-    then sent as it is through the audio API (playground.remote_engine.audio_request says how the
+    then sent as it is through the audio API (playground.engines.remote_engine.audio_request says how the
     options map onto it)."""
-    from playground.audio import open_audio
-    from playground.remote_engine import transcription_snippet
+    from playground.media.audio import open_audio
+    from playground.engines.remote_engine import transcription_snippet
 
     with open_audio(audio, 16000, max_minutes) as decoded:
         duration = decoded.duration
@@ -323,7 +323,7 @@ def build(ctx: TabContext) -> None:
     inputs = [audio, model, task, language, timestamps, max_chars, max_words]
     outputs = [text, table, srt, vtt, stats, code]
     handler = guarded(transcribe, gpu=True)
-    # Concurrent requests on one model share forward passes (playground.speech_batching), so as many
+    # Concurrent requests on one model share forward passes (playground.engines.speech_batching), so as many
     # may run as fill a batch; the rest wait in Gradio's queue.
     button.click(handler, inputs, outputs, api_name="transcribe",
                  concurrency_limit=concurrent_transcriptions(ctx.models(asr_task), ctx.limits.device),

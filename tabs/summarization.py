@@ -4,7 +4,7 @@ Endpoint:
 - `/summarize(text, model, max_new_tokens, min_new_tokens, num_beams)` -> summary (streamed), note, code.
 
 Sequence-to-sequence models (BART fine-tuned on CNN/DailyMail, T5 / flan-T5 with their
-"summarize: " prefix) run through `AutoModelForSeq2SeqLM.generate` (`playground.tasks.seq2seq`): the
+"summarize: " prefix) run through `AutoModelForSeq2SeqLM.generate` (`playground.engines.seq2seq`): the
 `summarization` pipeline no longer exists in transformers 5. A text longer than the model reads is
 cut to its limit, and the note says so.
 """
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from playground.errors import guarded
-from playground.inputs import whole_number_in_range
-from playground.snippets import from_pretrained_kwargs
-from playground.tasks import seq2seq
-from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+from playground.web.errors import guarded
+from playground.core.checks import whole_number_in_range
+from playground.core.snippets import from_pretrained_kwargs
+from playground.engines import seq2seq
+from playground.core.texts import Texts, request_language
+from playground.web.ui import COMMON, TabContext, about_panel, code_panel, model_picker
 
 EXAMPLE = (
     "The Hugging Face course teaches natural language processing with the libraries of the Hugging Face "

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from playground import datasets
-from playground.errors import guarded
-from playground.inputs import whole_number_in_range
-from playground.snippets import Raw, pipeline_snippet, snippet_load_kwargs
+from playground.media import datasets
+from playground.web.errors import guarded
+from playground.core.checks import whole_number_in_range
+from playground.core.snippets import Raw, pipeline_snippet, snippet_load_kwargs
 from playground.tasks import text_classification as task_logic
-from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, about_panel, code_panel, dataset_panel, model_picker
+from playground.core.texts import Texts, request_language
+from playground.web.ui import COMMON, TabContext, about_panel, code_panel, dataset_panel, model_picker
 
 MAX_TOP_K = 100
 EXAMPLE_TEXTS = (

@@ -1,5 +1,5 @@
 """Text generation tab: stream a completion or a chat reply token by token, with a Stop button that
-really stops. The generation itself is the shared generation interface (playground.generation);
+really stops. The generation itself is the shared generation interface (playground.engines.generation);
 this module holds the tab's strings, how results are shown, and `build()`.
 
 Endpoints:
@@ -15,8 +15,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Iterator
 
-from playground.errors import guarded
-from playground.generation import (
+from playground.web.errors import guarded
+from playground.engines.generation import (
     DEFAULT_MAX_NEW_TOKENS,
     DEFAULT_SEED,
     TEXTS as GENERATION_TEXTS,
@@ -30,10 +30,10 @@ from playground.generation import (
     normalize_history,
     pick,
 )
-from playground.generation_engines import concurrent_requests
-from playground.generation_settings import LIBRARY_DEFAULTS, effective_settings, read_shipped
-from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+from playground.engines.generation_engines import concurrent_requests
+from playground.engines.generation_settings import LIBRARY_DEFAULTS, effective_settings, read_shipped
+from playground.core.texts import Texts, request_language
+from playground.web.ui import COMMON, TabContext, about_panel, code_panel, model_picker
 
 TABLE_COLUMNS = ("col_step", "col_token", "col_prob", "col_alternatives")
 COMPLETION_EXAMPLES = ["In this course, we will teach you how to"]

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from playground.errors import guarded
-from playground.inputs import whole_number_in_range
-from playground.snippets import format_call, from_pretrained_kwargs
+from playground.web.errors import guarded
+from playground.core.checks import whole_number_in_range
+from playground.core.snippets import format_call, from_pretrained_kwargs
 from playground.tasks import extractive_qa as task_logic
-from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+from playground.core.texts import Texts, request_language
+from playground.web.ui import COMMON, TabContext, about_panel, code_panel, model_picker
 
 TASK = "question-answering"
 EXAMPLE_QUESTION = "Where do I work?"

@@ -7,7 +7,7 @@ Endpoint:
 One-pair Marian models (`Helsinki-NLP/opus-mt-fr-en`, the course's) translate the pair in their name;
 many-to-many models (NLLB-200) take the languages as codes (`fra_Latn`), which the language pickers
 map from names and ISO codes. Both run through `AutoModelForSeq2SeqLM.generate`
-(`playground.tasks.seq2seq`): the `translation` pipeline no longer exists in transformers 5. A text
+(`playground.engines.seq2seq`): the `translation` pipeline no longer exists in transformers 5. A text
 longer than the model reads is translated in pieces of whole sentences.
 """
 
@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from playground.errors import guarded
-from playground.inputs import whole_number_in_range
-from playground.snippets import from_pretrained_kwargs
-from playground.tasks import seq2seq
-from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+from playground.web.errors import guarded
+from playground.core.checks import whole_number_in_range
+from playground.core.snippets import from_pretrained_kwargs
+from playground.engines import seq2seq
+from playground.core.texts import Texts, request_language
+from playground.web.ui import COMMON, TabContext, about_panel, code_panel, model_picker
 
 EXAMPLES = (
     ("Ce cours est produit par Hugging Face.", "fr", "en"),

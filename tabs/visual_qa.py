@@ -21,17 +21,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from playground.catalog import ModelEntry
-from playground.documents import is_pdf, load_document, ocr_languages, tesseract_available
-from playground.errors import guarded
-from playground.images import EXAMPLES_DIR, open_image
-from playground.inputs import whole_number_in_range
-from playground.snippets import from_pretrained_kwargs, snippet_load_kwargs
+from playground.config.catalog import ModelEntry
+from playground.media.documents import is_pdf, load_document, ocr_languages, tesseract_available
+from playground.web.errors import guarded
+from playground.media.images import EXAMPLES_DIR, open_image
+from playground.core.checks import whole_number_in_range
+from playground.core.snippets import from_pretrained_kwargs, snippet_load_kwargs
 from playground.tasks import document_qa as docs
 from playground.tasks import visual_qa as vqa
-from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
-from tabs import text_qa  # the "Text" sub-tab: extractive QA (issue 19)
+from playground.core.texts import Texts, request_language
+from playground.web.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+from tabs import text_qa  # the "Text" sub-tab: extractive QA
 
 PICTURE_TOP_K = 5
 DOCUMENT_TOP_K = 3

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from playground import datasets
-from playground.errors import guarded
-from playground.images import EXAMPLES_DIR, image_input, open_image
+from playground.media import datasets
+from playground.web.errors import guarded
+from playground.media.images import EXAMPLES_DIR, open_image
+from playground.web.ui import image_input
 from playground.tasks import zero_shot as task
 from playground.tasks.zero_shot import EMBEDDING_TASK, IMAGE_TEMPLATE, IMAGE_TASK, NLI_TASK, TEXT_TASKS, TEXT_TEMPLATE
-from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, about_panel, code_panel, dataset_panel, model_picker
+from playground.core.texts import Texts, request_language
+from playground.web.ui import COMMON, TabContext, about_panel, code_panel, dataset_panel, model_picker
 
 # The Hugging Face course's zero-shot example (chapter 1), and a second one on sentiment.
 TEXT_EXAMPLES = (

@@ -133,7 +133,7 @@ def hostile_app(test_models: Path, test_catalog: Path, tmp_path_factory: pytest.
     running.stop()
 
 
-# ---- The course tabs (issue 19): one app with only their tabs, shared by their test modules ------
+# ---- The course tabs: one app with only their tabs, shared by their test modules ------
 COURSE_TABS = "text_classification,named_entities,summarization,translation,visual_qa"
 
 
@@ -149,7 +149,7 @@ def course_client(course_app: RunningApp):  # noqa: ANN201
     return course_app.client()
 
 
-# ---- OpenAI-compatible engines (issue 18), started once per session -------------------------------
+# ---- OpenAI-compatible engines, started once per session -------------------------------
 @pytest.fixture(scope="session")
 def engine(test_models: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     """An OpenAI-compatible engine serving the llama-hd64 test model (tests/engines.py: transformers

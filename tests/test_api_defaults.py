@@ -1,6 +1,6 @@
 """Every endpoint is callable with its primary input alone, and every API example in the README runs.
 
-Rule (issue 16): an endpoint may require only what no call can do without (the audio, the image,
+Rule: an endpoint may require only what no call can do without (the audio, the image,
 the sentence, the labels, the question); every other parameter has the UI's default.
 """
 
@@ -77,7 +77,7 @@ def test_only_primary_inputs_are_required(api: dict[str, Any], endpoint: str) ->
     assert not extra, f"{endpoint} requires {extra}; give them the UI's default"
 
 
-# ---- the primary inputs alone answer (this engineer's tabs) ------------------------------------
+# ---- the primary inputs alone answer ------------------------------------------------------
 
 
 def test_fill_mask_and_compare_bias_with_their_inputs_alone(client) -> None:  # noqa: ANN001
@@ -92,7 +92,7 @@ def test_fill_mask_and_compare_bias_with_their_inputs_alone(client) -> None:  # 
 def test_zero_shot_with_its_inputs_alone(client) -> None:  # noqa: ANN001
     from gradio_client import handle_file
 
-    from playground.images import EXAMPLES_DIR
+    from playground.media.images import EXAMPLES_DIR
 
     skip_unless_shown("/zero_shot_text")
     label, table, csv_file, code = client.predict("This is a course about the Transformers library",
@@ -106,7 +106,7 @@ def test_zero_shot_with_its_inputs_alone(client) -> None:  # noqa: ANN001
 def test_image_classification_with_its_image_alone(client) -> None:  # noqa: ANN001
     from gradio_client import handle_file
 
-    from playground.images import EXAMPLES_DIR
+    from playground.media.images import EXAMPLES_DIR
 
     skip_unless_shown("/classify_image")
     labels, code = client.predict(handle_file(str(EXAMPLES_DIR / "house.png")), api_name="/classify_image")
@@ -129,7 +129,7 @@ README_BLOCKS = readme_api_blocks()
 
 def label_map(test_catalog: Path) -> dict[str, str]:
     """Each shipped catalog's model labels -> the test catalog's model for the same tab and task."""
-    from playground.catalog import load_catalog
+    from playground.config.catalog import load_catalog
 
     test = load_catalog(test_catalog)
     mapping = {}
@@ -194,7 +194,7 @@ def test_readme_api_example_runs(app, client, test_catalog: Path, tmp_path: Path
     exec(compile(code, f"README.md python block {index}", "exec"), namespace)  # noqa: S102 - the README's own code
 
 
-# ---- docstrings: the API page's and the MCP tools' descriptions (this engineer's tabs) ---------
+# ---- docstrings: the API page's and the MCP tools' descriptions ---------------------------
 
 # Every tab: their docstrings are the API page's and the MCP tools' descriptions.
 DOCUMENTED_TABS = tuple(dict.fromkeys(tab for tab, _ in REQUIRED.values()))
@@ -204,8 +204,8 @@ def test_endpoints_document_every_parameter(test_catalog: Path) -> None:
     import app
     from gradio.utils import get_function_description
 
-    from playground.catalog import load_catalog
-    from playground.model_manager import ModelManager
+    from playground.config.catalog import load_catalog
+    from playground.loading.model_manager import ModelManager
 
     catalog = load_catalog(test_catalog)
     demo, _ = app.build_app(catalog, ModelManager(catalog), app.tab_modules(app.selected_tabs(catalog, None)))

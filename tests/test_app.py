@@ -27,7 +27,7 @@ ENDPOINTS = {
 def test_every_endpoint_is_named_and_takes_a_model(app, client, test_catalog) -> None:  # noqa: ANN001
     import os
 
-    from playground.catalog import load_catalog
+    from playground.config.catalog import load_catalog
 
     catalog = load_catalog(test_catalog)
     shown = os.environ.get("PLAYGROUND_TEST_TABS")

@@ -197,7 +197,7 @@ CASES = [
     case("unload-traversal", "/unload_model", "../../etc", expect=r"No loaded model matches '\.\./\.\./etc'"),
     case("unload-list", "/unload_model", ["all"], expect=r"model: expected text, got list"),
     case("loaded-models-stray-input", "/loaded_models", "junk", raw=True, expect=r"^\[\]$|^\[\{"),
-    # ---- the course tabs (issue 19): what gradio_client cannot send, and mistyped values -----------
+    # ---- the course tabs: what gradio_client cannot send, and mistyped values -----------
     case("tc-top-k-nan", "/classify_text", "Hello", model="", top_k=NAN, text_pair="", function_to_apply="auto", raw=True,
          expect=r"top_k: nan is not a finite number"),
     case("tc-text-list", "/classify_text", ["Hello"], expect=r"text: expected text, got list"),

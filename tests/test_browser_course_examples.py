@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
+from page_helpers import open_tab, shows_tab
 from test_browser import _wait_for_text, _wait_idle, browser  # noqa: F401 - `browser` is a fixture
+
+from tabs import TAB_SPECS
 
 PERCENT = r"^\d+(\.\d+)?%$"
 
@@ -18,13 +21,10 @@ def _visible(locator: Any) -> Any:
 
 
 def _open_tab(page: Any, module: str) -> None:
-    import importlib
-
-    title = importlib.import_module(module).TEXTS.get("title")
-    tab = page.get_by_role("tab", name=title, exact=True)
-    if not tab.count():
-        pytest.skip(f"{title} tab not shown in this run (PLAYGROUND_TEST_TABS)")
-    tab.first.click()
+    [key] = [spec.key for spec in TAB_SPECS if spec.module == module]
+    if not shows_tab(page, key):
+        pytest.skip(f"{key} tab not shown in this run (PLAYGROUND_TEST_TABS)")
+    open_tab(page, key)
     page.wait_for_timeout(500)
 
 
@@ -115,7 +115,7 @@ def test_image_classification_example_fills_and_runs(page) -> None:  # noqa: ANN
 def test_dataset_panel_on_fill_mask_and_zero_shot(page) -> None:  # noqa: ANN001
     from playwright.sync_api import expect
 
-    from playground.ui import DATASET_UI
+    from playground.web.ui import DATASET_UI
 
     heading = DATASET_UI.get("heading")
     for module in ("tabs.fill_mask", "tabs.zero_shot"):

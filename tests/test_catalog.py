@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from playground.catalog import CatalogError, load_catalog, parse_catalog
+from playground.config.catalog import CatalogError, load_catalog, parse_catalog
 from tabs import TAB_SPECS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,3 +158,50 @@ def test_endpoints_only_for_generation_and_speech_and_without_loading_options() 
         parse_catalog(remote({"url": "http://gpu/v1"}, "fill-mask", "fill_mask"))
     with pytest.raises(CatalogError, match="device_map, dtype: loading options do not apply"):
         parse_catalog(remote({"url": "http://gpu/v1"}, dtype="bfloat16", device_map="auto"))
+
+
+def test_a_description_is_one_text_or_one_per_language() -> None:
+    data = minimal()
+    data["tabs"]["fill_mask"]["models"] += [
+        {"id": "a/korean", "description": {"en": "English words.", "ko": "한국어 설명."}},
+        {"id": "a/english", "description": {"en": "Only English."}},
+    ]
+    data["tabs"]["fill_mask"]["models"][0]["description"] = "One text."
+    plain, both, english = parse_catalog(data).tabs["fill_mask"].models
+    assert plain.described("ko") == plain.described("en") == "One text."
+    assert (both.described("en"), both.described("ko")) == ("English words.", "한국어 설명.")
+    assert english.described("ko") == "Only English."
+
+
+@pytest.mark.parametrize("description, message", [
+    ({"ko": "설명만."}, "description: the en text is required"),
+    ({"en": "Text.", "fr": "Texte."}, "description: unknown language fr (use en, ko)"),
+])
+def test_bad_descriptions_are_refused(description: dict, message: str) -> None:
+    data = minimal()
+    data["tabs"]["fill_mask"]["models"][0]["description"] = description
+    with pytest.raises(CatalogError, match=re.escape(message)):
+        parse_catalog(data)
+
+
+def test_descriptions_are_shown_in_the_page_language() -> None:
+    """The picker's note is one i18n marker (the browser translates only a string's first marker) whose
+    table entry holds every description in that language."""
+    import gradio as gr
+
+    from playground.core.texts import merged_tables
+    from playground.loading.model_manager import ModelManager
+    from playground.web.ui import TabContext, model_picker
+
+    data = minimal()
+    data["tabs"]["fill_mask"]["models"][0]["description"] = {"en": "Masked words.", "ko": "가려진 단어."}
+    data["tabs"]["fill_mask"]["models"].append({"id": "a/b", "label": "Second", "description": "Plain text."})
+    catalog = parse_catalog(data)
+    context = TabContext(key="fill_mask", catalog=catalog, manager=ModelManager(catalog))
+    with gr.Blocks():
+        picker = model_picker(context)
+    [(key, english)] = merged_tables([context.picker_notes])["en"].items()
+    korean = merged_tables([context.picker_notes])["ko"][key]
+    assert str(picker.info).count("__i18n__") == 1 and key in str(picker.info)
+    assert "Masked words." in english and "Plain text." in english and "가려진 단어." not in english
+    assert "가려진 단어." in korean and "Plain text." in korean and "Masked words." not in korean

@@ -40,8 +40,8 @@ def subset_catalog(test_catalog: Path, out: Path, tab: str, tasks: tuple[str, ..
 @pytest.mark.parametrize("tab,tasks", SUBSETS, ids=[f"{tab}:{'+'.join(tasks)}" for tab, tasks in SUBSETS])
 def test_every_subset_of_a_tabs_tasks_builds(test_catalog: Path, tmp_path: Path, tab: str, tasks: tuple[str, ...]) -> None:
     import app
-    from playground.catalog import load_catalog
-    from playground.model_manager import ModelManager
+    from playground.config.catalog import load_catalog
+    from playground.loading.model_manager import ModelManager
 
     catalog = load_catalog(subset_catalog(test_catalog, tmp_path / "models.yaml", tab, tasks))
     manager = ModelManager(catalog)
@@ -57,7 +57,7 @@ def test_every_subset_of_a_tabs_tasks_builds(test_catalog: Path, tmp_path: Path,
 def test_a_clip_only_zero_shot_catalog_starts_and_answers(test_catalog: Path, tmp_path: Path) -> None:
     from gradio_client import handle_file
 
-    from playground.images import EXAMPLES_DIR
+    from playground.media.images import EXAMPLES_DIR
 
     catalog = subset_catalog(test_catalog, tmp_path / "models.yaml", "zero_shot", ("zero-shot-image-classification",))
     running = launch_app(catalog, tmp_path, "--tabs", "zero_shot")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from playground import datasets
-from playground.errors import UserError
+from playground.media import datasets
+from playground.core.texts import UserError
 from playground.tasks import extractive_qa, seq2seq, token_classification
 
 

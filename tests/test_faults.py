@@ -146,8 +146,8 @@ def test_different_models_loading_at_the_same_time_all_work(test_models: Path) -
 
     from PIL import Image
 
-    from playground.catalog import parse_catalog
-    from playground.model_manager import ModelManager
+    from playground.config.catalog import parse_catalog
+    from playground.loading.model_manager import ModelManager
 
     catalog = parse_catalog({"defaults": {"device": "cpu", "max_loaded_models": 10}, "tabs": {
         "fill_mask": {"models": [{"id": str(test_models / "bert-mlm"), "label": "BERT"},

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from playground.errors import UserError
-from playground.generation import (
+from playground.core.texts import UserError
+from playground.engines.generation import (
     GenerationDelta,
     GenerationStats,
     GenerationStream,
@@ -63,7 +63,7 @@ def test_bad_requests_are_refused_in_every_language(kwargs, message) -> None:  #
 
 
 def test_options_left_out_are_the_models_own_and_greedy_drops_sampling_options(test_models) -> None:  # noqa: ANN001
-    from playground.generation_settings import effective_settings, read_shipped
+    from playground.engines.generation_settings import effective_settings, read_shipped
 
     asked = checked_request("x", top_k=3).asked()
     assert asked == {"max_new_tokens": 64, "do_sample": None, "temperature": None, "top_p": None, "top_k": 3,
@@ -73,7 +73,7 @@ def test_options_left_out_are_the_models_own_and_greedy_drops_sampling_options(t
     settings = effective_settings(read_shipped(str(test_models / "llama-chat")), {}, greedy.asked())
     assert settings.options == {"max_new_tokens": 64, "do_sample": False} and not settings.sampling
     # A chat model summarizing or translating decodes greedily with its own repetition penalty.
-    from playground.tasks.seq2seq import chat_request
+    from playground.engines.seq2seq import chat_request
 
     assert chat_request("Summarize: x", 8).asked() == {"max_new_tokens": 8, "do_sample": False, "temperature": None,
                                                        "top_p": None, "top_k": None, "repetition_penalty": None}
@@ -107,7 +107,7 @@ def test_a_failure_reaches_the_reader_and_a_reader_that_leaves_aborts() -> None:
 def test_a_fast_stream_reaches_the_reader_at_a_pace_a_browser_follows() -> None:
     """Gradio's browser works for every update in proportion to the page: 200 tokens in 0.4 s go out
     as a few updates, at least the interval apart, the first at once, with all the text."""
-    from playground.pacing import UPDATE_INTERVAL_S
+    from playground.engines.pacing import UPDATE_INTERVAL_S
 
     stream = GenerationStream()
 
@@ -166,8 +166,8 @@ def test_text_before_a_failure_is_shown_before_its_message() -> None:
 
 @pytest.fixture(scope="module")
 def loaded_llama(test_models):  # noqa: ANN001, ANN201
-    from playground.catalog import parse_catalog
-    from playground.model_manager import ModelManager
+    from playground.config.catalog import parse_catalog
+    from playground.loading.model_manager import ModelManager
 
     catalog = parse_catalog({"defaults": {"device": "cpu"}, "tabs": {"text_generation": {"models": [
         {"id": str(test_models / "llama-chat"), "label": "Llama", "concurrency": 1}]}}})
@@ -183,7 +183,7 @@ def collect(stream: GenerationStream) -> tuple[str, list[GenerationDelta]]:
 def test_local_engine_streams_and_reproduces_generate(loaded_llama) -> None:  # noqa: ANN001
     import torch
 
-    from playground.local_generation import LocalEngine
+    from playground.engines.local_generation import LocalEngine
 
     _, loaded = loaded_llama
     engine = LocalEngine(loaded)
@@ -203,7 +203,7 @@ def test_local_engine_samples_with_each_requests_own_seed(loaded_llama) -> None:
     import torch
     from concurrent.futures import ThreadPoolExecutor
 
-    from playground.local_generation import LocalEngine
+    from playground.engines.local_generation import LocalEngine
 
     _, loaded = loaded_llama
     engine = LocalEngine(loaded, capacity=4)
@@ -221,7 +221,7 @@ def test_local_engine_samples_with_each_requests_own_seed(loaded_llama) -> None:
 
 
 def test_local_engine_queues_beyond_its_capacity_and_stop_leaves_the_line(loaded_llama) -> None:  # noqa: ANN001
-    from playground.local_generation import LocalEngine
+    from playground.engines.local_generation import LocalEngine
 
     _, loaded = loaded_llama
     engine = LocalEngine(loaded, capacity=1)
@@ -239,8 +239,8 @@ def test_local_engine_queues_beyond_its_capacity_and_stop_leaves_the_line(loaded
 
 
 def test_local_engine_fails_its_requests_when_closed(loaded_llama) -> None:  # noqa: ANN001
-    from playground.generation import EngineGone, unloaded_message
-    from playground.local_generation import LocalEngine
+    from playground.engines.generation import EngineGone, unloaded_message
+    from playground.engines.local_generation import LocalEngine
 
     _, loaded = loaded_llama
     engine = LocalEngine(loaded, capacity=1)

@@ -19,7 +19,7 @@ import httpx
 from gradio_client import handle_file
 
 from conftest import RunningApp, catalog_variant, launch_app
-from playground.generation_settings import effective_settings, model_defaults, read_shipped
+from playground.engines.generation_settings import effective_settings, model_defaults, read_shipped
 from scripts.published_settings import apply_published
 from snippets import run_snippet
 from test_browser import browser  # noqa: F401 - the shared chromium fixture
@@ -171,7 +171,7 @@ def test_word_timestamps_need_alignment_heads(settings_client: Any, tmp_path: Pa
 def test_picking_a_model_shows_its_own_settings_in_the_page(settings_app: RunningApp, browser) -> None:  # noqa: ANN001, F811
     from playwright.sync_api import expect
 
-    from playground.ui import COMMON
+    from playground.web.ui import COMMON
     from tabs.text_generation import TEXTS
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})

@@ -16,7 +16,7 @@ import pytest
 from gradio_client.exceptions import AppError
 
 from conftest import RunningApp, catalog_variant, launch_app
-from playground import hub
+from playground.loading import hub
 
 HUB_MODEL = "google-bert/bert-base-uncased"
 CACHED_MODEL = "cached-org/bert-mlm"

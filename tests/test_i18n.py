@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
+from page_helpers import SPECS, open_tab, tab_title, top_strip_titles
 from test_browser import browser  # noqa: F401 - the shared chromium fixture
 
-from playground.catalog import ADAPTER_TASKS
-from playground.errors import OUT_OF_MEMORY, UNEXPECTED
-from playground.texts import LANGUAGE_COOKIE, LANGUAGES, Texts
+from playground.loading.adapters import ADAPTERS
+from playground.web.errors import OUT_OF_MEMORY, UNEXPECTED
+from playground.core.texts import LANGUAGE_COOKIE, LANGUAGES, Texts
 from tabs import TAB_SPECS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,9 +31,9 @@ TABLE_MODULES = [
         if path.name != "__init__.py"
     ),
     *(spec.module for spec in TAB_SPECS),
-    # The course tabs' task logic, dataset runs and the text QA sub-tab (issue 19).
-    "playground.datasets", "playground.tasks.text_classification", "playground.tasks.token_classification",
-    "playground.tasks.extractive_qa", "playground.tasks.seq2seq", "tabs.text_qa",
+    # The course tabs' task logic, dataset runs and the text QA sub-tab.
+    "playground.media.datasets", "playground.tasks.text_classification", "playground.tasks.token_classification",
+    "playground.tasks.extractive_qa", "playground.engines.seq2seq", "tabs.text_qa",
 ]
 # A string may read the same in Korean only when it is one technical token (CSV, top_p, Id).
 TECHNICAL_TOKEN = re.compile(r"^[\w.\-]{1,12}$")
@@ -111,7 +112,7 @@ def test_shared_error_messages_are_translated() -> None:
 @pytest.mark.parametrize("spec", TAB_SPECS, ids=lambda spec: spec.key)
 def test_every_tab_explains_which_pipeline_runs(spec) -> None:  # noqa: ANN001
     module = importlib.import_module(spec.module)
-    pipelines = [task for task in spec.tasks if task not in ADAPTER_TASKS]
+    pipelines = [task for task in spec.tasks if task not in ADAPTERS]
     assert "about" in module.STRINGS["en"], f"{spec.key}: no 'about' note"
     for lang in ("en", "ko"):
         about = module.STRINGS[lang]["about"]
@@ -207,12 +208,12 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.'’\-]*")
 
 def catalog_words(catalog_path: Path) -> set[str]:
     """Words of what the catalog's author wrote (labels, ids, descriptions, tasks): not UI strings."""
-    from playground.catalog import load_catalog
+    from playground.config.catalog import load_catalog
 
     catalog = load_catalog(catalog_path)
     texts = [key for key in catalog.tabs]
     for tab in catalog.tabs.values():
-        texts += [text for m in tab.models for text in (m.id, m.label, m.description, m.task)]
+        texts += [text for m in tab.models for text in (m.id, m.label, m.described("ko"), m.task)]
     return {word.rstrip(".'’-").lower() for text in texts for word in WORD.findall(text)}
 
 
@@ -248,11 +249,13 @@ def korean_page(app, browser):  # noqa: ANN001, ANN201, F811
     context.close()
 
 
-def visible_texts_of_tab(page, title: str) -> list[str]:  # noqa: ANN001
-    """Open a top-level tab, then each of its sub-tabs; the visible texts seen on the way (accordions open)."""
-    page.get_by_role("tab", name=title, exact=True).first.click()
+def visible_texts_of_tab(page, key: str) -> list[str]:  # noqa: ANN001
+    """Open a tab (through its group), then each of its sub-tabs; the visible texts seen on the way
+    (accordions open)."""
+    open_tab(page, key, "ko")
     page.wait_for_timeout(500)
-    top_level = set(page.locator(".tab-wrapper").first.get_by_role("tab").all_inner_texts())
+    group = SPECS[key].group
+    top_level = {*top_strip_titles(page), *(tab_title(k, "ko") for k, spec in SPECS.items() if group and spec.group == group)}
     seen: list[str] = []
 
     def collect() -> None:
@@ -278,8 +281,7 @@ def test_a_korean_page_shows_no_english_ui_text(korean_page, test_catalog, spec)
     shown = os.environ.get("PLAYGROUND_TEST_TABS")
     if spec.catalogued and shown and spec.key not in shown.split(","):
         pytest.skip("tab not shown in this run")
-    title = importlib.import_module(spec.module).STRINGS["ko"]["title"]
     allowed = TECHNICAL_WORDS | catalog_words(test_catalog)
-    found = {text: words for text in dict.fromkeys(visible_texts_of_tab(korean_page, title))
+    found = {text: words for text in dict.fromkeys(visible_texts_of_tab(korean_page, spec.key))
              if (words := english_words(text, allowed))}
     assert not found, f"{spec.key}: English on the Korean page: {found}"

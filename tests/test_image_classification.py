@@ -11,7 +11,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from playground.images import EXAMPLES_DIR
+from playground.media.images import EXAMPLES_DIR
 from snippets import last_line, run_snippet
 
 

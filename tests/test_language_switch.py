@@ -4,19 +4,25 @@ the choice is remembered."""
 
 from __future__ import annotations
 
-import importlib
 import os
 
+from page_helpers import tab_title
 from playwright.sync_api import expect
 from test_browser import browser  # noqa: F401 - the shared chromium fixture
 
+from playground.config.registry import TAB_GROUPS, tab_strip
 from tabs import TAB_SPECS, models_view
 
 
 def tab_titles(lang: str) -> list[str]:
+    """The tabs a freshly loaded page shows: the top strip (groups and tabs in none), then the tabs of
+    its first entry when that is a group."""
     shown = os.environ.get("PLAYGROUND_TEST_TABS")
-    specs = [s for s in TAB_SPECS if not shown or not s.catalogued or s.key in shown.split(",")]
-    return [importlib.import_module(s.module).STRINGS[lang]["title"] for s in specs]
+    keys = [s.key for s in TAB_SPECS if not shown or not s.catalogued or s.key in shown.split(",")]
+    strip = tab_strip(keys)
+    top = [TAB_GROUPS.get(group, lang) if group else tab_title(members[0], lang) for group, members in strip]
+    first_group, first_members = strip[0]
+    return top + ([tab_title(key, lang) for key in first_members] if first_group else [])
 
 
 def wait_for_tab_titles(page, titles: list[str]) -> None:  # noqa: ANN001
@@ -27,7 +33,7 @@ def wait_for_tab_titles(page, titles: list[str]) -> None:  # noqa: ANN001
 
 
 def test_switching_language_changes_tab_titles_and_messages(app, browser) -> None:  # noqa: ANN001, F811
-    context = browser.new_context(locale="en-US", viewport={"width": 2400, "height": 900})  # no tab in the overflow menu
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 900})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -56,7 +62,7 @@ def test_switching_language_changes_tab_titles_and_messages(app, browser) -> Non
 
 
 def test_a_link_can_choose_the_language(app, browser) -> None:  # noqa: ANN001, F811
-    context = browser.new_context(locale="en-US", viewport={"width": 2400, "height": 900})  # no tab in the overflow menu
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.goto(app.url + "?lang=ko", wait_until="networkidle")
     wait_for_tab_titles(page, tab_titles("ko"))

@@ -101,7 +101,7 @@ def test_guarded_handlers_keep_their_docstrings_for_mcp(tmp_path: Path) -> None:
     """The mechanism the tabs rely on: guarded(fn, gpu=True) keeps the docstring Gradio reads."""
     import gradio as gr
 
-    from playground.errors import guarded
+    from playground.web.errors import guarded
 
     def shout(text: str, times: int = 2, request: Any = None) -> str:
         """Repeat a text in capitals.

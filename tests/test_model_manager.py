@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
+import textwrap
 import threading
 import weakref
 from pathlib import Path
 
 import pytest
 
-from playground.catalog import parse_catalog
-from playground.devices import resolve_dtype
-from playground.load_errors import ModelLoadError, UnknownModelError
-from playground.model_manager import ModelManager
+from playground.config.catalog import parse_catalog
+from playground.loading.devices import resolve_dtype
+from playground.loading.load_errors import ModelLoadError, UnknownModelError
+from playground.loading.model_manager import ModelManager
 
 
 def catalog_for(models_dir: Path, **defaults):  # noqa: ANN201
@@ -195,3 +199,23 @@ def test_max_memory_too_small_for_any_layer_is_explained(test_models: Path, tmp_
         manager.get("text_generation")
     assert info.value.reason == "out_of_memory" and "max_memory" in str(info.value)
     assert manager.loaded() == []
+
+
+def test_the_first_load_says_it_imports_torch_and_transformers(test_catalog: Path) -> None:
+    """In a fresh process the first load spends seconds importing torch and transformers: its progress
+    says so (in every language) before "Loading …", and later loads go straight to loading."""
+    script = textwrap.dedent(f"""
+        import json, sys
+        from playground.config.catalog import load_catalog
+        from playground.loading.model_manager import ModelManager
+        manager = ModelManager(load_catalog({str(test_catalog)!r}))
+        for tab in ("fill_mask", "text_classification"):
+            seen = []
+            manager.get(tab, progress=lambda fraction, message: seen.append(message))
+            print(json.dumps(seen, ensure_ascii=False))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=180, check=True)
+    first, second = (json.loads(line) for line in result.stdout.strip().splitlines()[-2:])
+    assert first[0] == {"en": "Importing torch and transformers (first use)…", "ko": "torch와 transformers를 불러오는 중(처음 한 번)…"}
+    assert first[1]["en"].startswith("Loading ")
+    assert second[0]["en"].startswith("Loading ")

@@ -1,9 +1,10 @@
-"""playground.queue_wakeup: Gradio's queue, woken on work, still starts every event it should.
+"""playground.web.gradio_patches: Gradio's queue, woken on work, still starts every event it should.
 
 A real gr.Blocks launched on 127.0.0.1 with the replacement loop, called with gradio_client: an event
 queued behind a full concurrency limit starts when the running one ends (the wake from
 `process_events`), a batched function still gathers the events waiting together, a short run's
-progress still reaches the page, and the app's own queue has the loop. How little CPU it uses while idle is a benchmark figure (bench/RESULTS.md).
+progress still reaches the page, and the app's own queue has the loop. That it idles without polling is
+tested in tests/test_gradio_patches.py and measured by the benchmark (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from playground import queue_wakeup
-from playground.queue_wakeup import supported, wake_on_work
+from playground.web import gradio_patches
+from playground.web.gradio_patches import supported, wake_on_work
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def woken_app():
         gr.Button().click(batched, box, out, api_name="batched", batch=True, max_batch_size=8)
     demo.queue()
     # No safety wake within the tests: an event that starts was woken by the work itself.
-    safety, queue_wakeup.SAFETY_WAKE_S = queue_wakeup.SAFETY_WAKE_S, 120.0
+    safety, gradio_patches.SAFETY_WAKE_S = gradio_patches.SAFETY_WAKE_S, 120.0
     assert wake_on_work(demo._queue)
     assert wake_on_work(demo._queue)  # a second call changes nothing
     demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, ssr_mode=False)
@@ -57,7 +58,7 @@ def woken_app():
     finally:
         release.set()
         demo.close()
-        queue_wakeup.SAFETY_WAKE_S = safety
+        gradio_patches.SAFETY_WAKE_S = safety
 
 
 def test_event_behind_a_full_limit_starts_when_the_slot_frees(woken_app):
@@ -107,8 +108,8 @@ def test_unsupported_queue_is_left_alone():
 
 def test_app_queue_waits_to_be_woken(test_catalog):
     import app
-    from playground.catalog import load_catalog
-    from playground.model_manager import ModelManager
+    from playground.config.catalog import load_catalog
+    from playground.loading.model_manager import ModelManager
 
     catalog = load_catalog(test_catalog)
     modules = app.tab_modules(["fill_mask"])

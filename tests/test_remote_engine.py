@@ -16,10 +16,10 @@ import pytest
 from engines import (ENGINE, CONTEXT_TOKENS, KEY, KEY_ENV, Engine, SilentServer, down_backend_proxy, haproxy_available,
                      key_checking_proxy, rate_limiting_proxy, start_transformers_serve)
 from bench.common import free_port
-from playground import remote_engine
-from playground.catalog import Endpoint, ModelEntry, parse_catalog
-from playground.generation import GenerationDelta, GenerationRequest, GenerationStats, GenerationStream, checked_request, pick
-from playground.remote_engine import RemoteEngine, RemoteError
+from playground.engines import remote_engine
+from playground.config.catalog import Endpoint, ModelEntry, parse_catalog
+from playground.engines.generation import GenerationDelta, GenerationRequest, GenerationStats, GenerationStream, checked_request, pick
+from playground.engines.remote_engine import RemoteEngine, RemoteError
 
 GREEDY = dict(max_new_tokens=16, do_sample=False, top_k=0)
 LONG_ANSWER = 256

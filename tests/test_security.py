@@ -49,8 +49,8 @@ def test_remote_code_runs_only_when_the_catalog_entry_says_so(hostile_app, hosti
         fill(hostile_client, "Remote code")
     assert not hostile_app.marker.exists(), "the repository's code must not have run"
     # The same kind of repository, listed with trust_remote_code: true, loads through its own code.
-    from playground.catalog import parse_catalog
-    from playground.model_manager import ModelManager
+    from playground.config.catalog import parse_catalog
+    from playground.loading.model_manager import ModelManager
 
     marker = tmp_path / "ran"
     folder = hostile.remote_code(test_models, tmp_path / "remote", marker)
@@ -124,8 +124,8 @@ def test_output_files_are_the_apps_own_temporary_files(hostile_app, hostile_clie
 
 
 def test_space_defaults_cap_the_catalog(test_catalog, tmp_path) -> None:  # noqa: ANN001
-    from playground.space import SPACE_LIMITS, apply_space_defaults
-    from playground.catalog import load_catalog
+    from playground.config.space import SPACE_LIMITS, apply_space_defaults
+    from playground.config.catalog import load_catalog
 
     permissive = catalog_variant(test_catalog, tmp_path / "models.yaml", allow_custom_models=True, max_upload_mb=500,
                                  max_audio_minutes=600, max_pdf_pages=1000, queue_size=10_000)

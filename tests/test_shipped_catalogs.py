@@ -22,8 +22,8 @@ import yaml
 from PIL import Image, ImageDraw
 
 from conftest import RunningApp, launch_app
-from playground.catalog import load_catalog
-from playground.model_manager import ModelManager
+from playground.config.catalog import load_catalog
+from playground.loading.model_manager import ModelManager
 from scripts.published_settings import PUBLISHED, apply_published
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from playground.catalog import CatalogError, load_catalog, parse_catalog
-from playground.space import (
+from playground.config.catalog import CatalogError, load_catalog, parse_catalog
+from playground.config.space import (
     SPACE_CATALOG_NAME,
     SPACE_LIMITS,
     apply_space_defaults,

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from playground.generation import EngineGone, unloaded_message
-from playground.speech_batching import SpeechBatcher
+from playground.engines.generation import EngineGone, unloaded_message
+from playground.engines.speech_batching import SpeechBatcher
 
 RATE = 16000
 
@@ -91,7 +91,7 @@ def test_a_long_recording_alone_fills_its_batches(pipe, tmp_path: Path) -> None:
     """Its 30 s windows (with strides) go through forward passes of PER_REQUEST_WINDOWS, as before batching."""
     import soundfile as sf
 
-    from playground.audio import open_audio
+    from playground.media.audio import open_audio
     from playground.tasks import speech_to_text as speech
 
     sf.write(tmp_path / "long.wav", clip(100, 220), RATE)

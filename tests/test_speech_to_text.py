@@ -356,7 +356,7 @@ def test_whisper_options_hide_for_ctc_in_the_browser(app: RunningApp) -> None:
             page.get_by_role("tab", name="Speech to text").click()
             task = page.get_by_text("Task (Whisper only)")
             task.wait_for(state="visible", timeout=30_000)
-            picker = page.get_by_label("Model").first
+            picker = page.get_by_label("Model").locator("visible=true").first  # other tabs have a Model picker too
             picker.click()
             page.get_by_role("option", name=WAV2VEC2).click()
             task.wait_for(state="hidden", timeout=15_000)
@@ -418,8 +418,8 @@ def test_a_catalog_with_one_kind_of_speech_model_starts(test_catalog: Path, test
     import gradio as gr
 
     from app import build_app, tab_modules
-    from playground.catalog import load_catalog
-    from playground.model_manager import ModelManager
+    from playground.config.catalog import load_catalog
+    from playground.loading.model_manager import ModelManager
 
     entries = [{"id": str(test_models / kind), "label": kind, "default": True}]
     catalog = load_catalog(catalog_variant(test_catalog, tmp_path / "models.yaml", models={"speech_to_text": entries}))
@@ -487,7 +487,7 @@ def speech_peak_batch(client) -> int:  # noqa: ANN001
 
 
 def test_concurrent_transcriptions_share_a_batch_and_equal_alone(batching_app: RunningApp, audio_dir: Path) -> None:
-    """Four requests at once share forward passes (playground.speech_batching) and each gets what it gets
+    """Four requests at once share forward passes (playground.engines.speech_batching) and each gets what it gets
     alone; a file that is not audio among them fails alone, with its message."""
     client = batching_app.client()
     names = ["tone.wav", "tone.ogg", "stereo44k.flac", "tone.mp3"]  # one window each

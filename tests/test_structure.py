@@ -1,5 +1,5 @@
-"""The code's shape: import arrows in the shared package point one way (never into `tabs/`, no
-circles), every tab keeps the tab contract, and a tab that breaks it stops the app at start-up."""
+"""The code's shape: import arrows in the shared package point one way (down its layers, never into
+`tabs/`, no circles), every tab keeps the tab contract, and a tab that breaks it stops the app at start-up."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from playground.adapters import ADAPTERS
-from playground.catalog import ADAPTER_TASKS, parse_catalog
-from playground.registry import TAB_SPECS, contract_problems
+from playground.loading.adapters import ADAPTERS
+from playground.config.catalog import parse_catalog
+from playground.config.registry import TAB_SPECS, contract_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "playground"
@@ -25,22 +25,61 @@ PACKAGE = ROOT / "playground"
 def imported_modules(path: Path) -> set[str]:
     """Every module `path` imports, at top level or inside functions (`from a import b` counts a and a.b)."""
     found: set[str] = set()
+    package = module_name(path).rsplit(".", 1)[0] if path.stem != "__init__" else module_name(path)
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
-            if node.level:  # `from .x import y` inside the package
-                base = f"playground.{base}" if base else "playground"
+            if node.level:  # `from .x import y`: relative to the importing module's package
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
     return found
 
 
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def package_modules() -> dict[str, Path]:
+    """Every module of the shared package, subfolders included, by dotted name."""
+    return {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
 def package_graph() -> dict[str, set[str]]:
     """playground module -> the playground modules it imports."""
-    modules = {f"playground.{p.stem}": p for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+    modules = package_modules()
     return {name: imported_modules(path) & set(modules) - {name} for name, path in modules.items()}
+
+
+# The layers of playground/__init__.py, lowest first: a module imports its own package and earlier ones.
+LAYERS = ("core", "config", "loading", "media", "engines", "tasks", "web")
+# The adapters load the wrappers of the removed pipelines' models, which live beside the code that runs
+# them (imported when such a model loads): the only arrows that point up.
+UPWARD_IMPORTS_TO_MOVE = {
+    ("playground.loading.adapters", "playground.tasks.extractive_qa"),
+    ("playground.loading.adapters", "playground.engines.seq2seq"),
+}
+
+
+def layer(module: str) -> int | None:
+    """The layer index of `playground.<package>.<module>`; None for the package's own __init__."""
+    parts = module.split(".")
+    return LAYERS.index(parts[1]) if len(parts) > 1 else None
+
+
+def layering_problems(graph: dict[str, set[str]]) -> list[str]:
+    """Every import that points from a lower layer to a higher one."""
+    return sorted(
+        f"{source} imports {target}"
+        for source, targets in graph.items()
+        for target in targets
+        if layer(source) is not None and layer(target) is not None and layer(target) > layer(source)
+        and (source, target) not in UPWARD_IMPORTS_TO_MOVE
+    )
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -68,15 +107,39 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_no_module_of_the_shared_package_imports_tabs() -> None:
     offenders = {
-        path.name: sorted(m for m in imported_modules(path) if m == "tabs" or m.startswith("tabs."))
-        for path in PACKAGE.glob("*.py")
+        name: sorted(m for m in imported_modules(path) if m == "tabs" or m.startswith("tabs."))
+        for name, path in package_modules().items()
     }
+    assert len(offenders) > 30, "the walk reaches the subfolders"
     assert not {name: found for name, found in offenders.items() if found}, offenders
+
+
+def test_every_module_of_the_shared_package_sits_in_a_layer() -> None:
+    modules = package_modules()
+    outside = [name for name in modules if layer(name) is None and name != "playground"]
+    assert not outside, f"modules outside the layers {LAYERS}: {outside}"
+    assert {name.split(".")[1] for name in modules if name != "playground"} == set(LAYERS)
+    assert [path.name for path in PACKAGE.glob("*.py")] == ["__init__.py"], "every module sits in a layer's folder"
+    sizes = {layer: sum(name.split(".")[1:2] == [layer] and name.count(".") == 2 for name in modules) for layer in LAYERS}
+    assert max(sizes.values()) <= 12, f"a folder over a dozen modules: split it by concern ({sizes})"
+
+
+def test_imports_point_down_the_layers() -> None:
+    graph = package_graph()
+    assert graph["playground.loading.model_manager"], "the graph sees imports"  # the check below can fail
+    assert layering_problems(graph) == []
+    assert UPWARD_IMPORTS_TO_MOVE <= {(s, t) for s, targets in graph.items() for t in targets}, \
+        "an allowed upward import is gone: drop it from UPWARD_IMPORTS_TO_MOVE"
+
+
+def test_the_layer_check_finds_upward_imports() -> None:
+    graph = {"playground.core.texts": {"playground.web.ui"}, "playground.web.ui": {"playground.core.texts"}}
+    assert layering_problems(graph) == ["playground.core.texts imports playground.web.ui"]
 
 
 def test_the_shared_package_has_no_import_circle() -> None:
     graph = package_graph()
-    assert graph["playground.model_manager"], "the graph sees imports"  # the check below can fail
+    assert graph["playground.loading.model_manager"], "the graph sees imports"  # the check below can fail
     cycle = find_cycle(graph)
     assert cycle is None, " -> ".join(cycle or [])
 
@@ -87,14 +150,13 @@ def test_the_cycle_finder_finds_circles() -> None:
 
 
 def test_importing_the_catalog_and_manager_loads_nothing_heavy() -> None:
-    code = ("import sys, playground.catalog, playground.model_manager, playground.errors, tabs; "
+    code = ("import sys, playground.config.catalog, playground.loading.model_manager, playground.web.errors, tabs; "
             "print(sorted(m for m in ('torch', 'transformers', 'gradio') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
 
 
-def test_adapter_tasks_come_from_the_adapter_table() -> None:
-    assert set(ADAPTER_TASKS) == set(ADAPTERS)
+def test_every_adapter_task_is_served_by_a_tab() -> None:
     served = {task for spec in TAB_SPECS for task in spec.tasks}
     assert set(ADAPTERS) <= served, "every adapter task is served by a tab"
 
@@ -111,7 +173,7 @@ def broken_module(**attributes: object) -> types.ModuleType:
 
 
 def test_contract_problems_name_what_is_missing() -> None:
-    from playground.texts import Texts
+    from playground.core.texts import Texts
 
     good_texts = Texts("broken", {"en": {"title": "T", "about": "A"}, "ko": {"title": "T", "about": "A"}})
     no_about = Texts("broken", {"en": {"title": "T"}, "ko": {"title": "T"}})
@@ -130,7 +192,7 @@ def test_a_tab_that_breaks_the_contract_stops_the_app(test_catalog: Path, tmp_pa
     script.write_text(textwrap.dedent(f"""
         import sys, types
         sys.path.insert(0, {str(ROOT)!r})
-        from playground.texts import Texts
+        from playground.core.texts import Texts
         broken = types.ModuleType("tabs.fill_mask")
         broken.TEXTS = Texts("fill_mask", {{"en": {{"title": "Fill"}}, "ko": {{"title": "채우기"}}}})
         broken.build = lambda catalog, manager: None
@@ -154,9 +216,24 @@ def test_the_models_view_is_shown_whatever_the_catalog_lists() -> None:
 
 
 def test_a_catalog_cannot_list_the_models_view(tmp_path: Path) -> None:
-    from playground.catalog import CatalogError, load_catalog
+    from playground.config.catalog import CatalogError, load_catalog
 
     path = tmp_path / "models.yaml"
     path.write_text(yaml.safe_dump({"tabs": {"models": {"models": [{"id": "a/b"}]}}}))
     with pytest.raises(CatalogError, match="tabs.models: unknown tab"):
         load_catalog(path)
+
+
+def test_every_tab_group_is_known_and_the_strip_keeps_the_registry_order() -> None:
+    from playground.config.registry import TAB_GROUPS, tab_strip
+
+    groups = list(TAB_GROUPS.table["en"])
+    assert {spec.group for spec in TAB_SPECS} - {""} <= set(groups), "a TabSpec names an unknown group"
+    keys = [spec.key for spec in TAB_SPECS]
+    strip = tab_strip(keys)
+    assert sorted(key for _, members in strip for key in members) == sorted(keys), "every tab shown once"
+    assert [group for group, _ in strip if group] == [g for g in groups if sum(s.group == g for s in TAB_SPECS) > 1]
+    assert strip[-1] == ("", ["models"]), "tabs in no group come after the groups"
+    # A group with one shown tab is left out: that tab sits in the top strip.
+    assert tab_strip(["fill_mask", "text_generation", "summarization", "models"]) == [
+        ("", ["fill_mask"]), ("writing", ["text_generation", "summarization"]), ("", ["models"])]

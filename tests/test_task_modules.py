@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from playground.errors import UserError
+from playground.core.texts import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
 TASK_MODULES = ("playground.tasks.fill_mask", "playground.tasks.zero_shot", "playground.tasks.image_classification")

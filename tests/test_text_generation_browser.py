@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+import page_helpers
 from test_browser import _wait_idle, browser  # noqa: F401 - the shared chromium fixture
 from tabs.text_generation import CHAT_EXAMPLES, COMPLETION_EXAMPLES, TEXTS
 
@@ -16,7 +17,7 @@ def open_tab(browser, app, lang: str):  # noqa: ANN001, ANN201, F811
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{app.url}?lang={lang}", wait_until="networkidle")
-    page.get_by_role("tab", name=TEXTS.get("title", lang), exact=True).first.click()
+    page_helpers.open_tab(page, "text_generation", lang)
     page.wait_for_timeout(500)
     return page, errors
 

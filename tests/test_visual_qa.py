@@ -436,8 +436,8 @@ def test_a_catalog_with_some_of_the_tasks_starts_with_the_sub_tabs_it_has(test_c
 
     from app import build_app, tab_modules
     from conftest import catalog_variant
-    from playground.catalog import load_catalog
-    from playground.model_manager import ModelManager
+    from playground.config.catalog import load_catalog
+    from playground.loading.model_manager import ModelManager
 
     entries = [e for e in yaml.safe_load(test_catalog.read_text())["tabs"]["visual_qa"]["models"] if e["label"] in labels]
     for entry in entries:
@@ -453,6 +453,7 @@ def test_a_catalog_with_some_of_the_tasks_starts_with_the_sub_tabs_it_has(test_c
 
 
 def test_every_example_fills_the_inputs_and_answers_in_the_browser(app) -> None:
+    from page_helpers import open_tab
     from test_browser import CHROMIUM, CHROMIUM_ARGS
 
     if not Path(CHROMIUM).exists():
@@ -469,7 +470,7 @@ def test_every_example_fills_the_inputs_and_answers_in_the_browser(app) -> None:
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(app.url, wait_until="networkidle")
-            page.get_by_role("tab", name="Visual QA").click()
+            open_tab(page, "visual_qa")
             for sub_tab, kind, examples in sub_tabs:
                 page.get_by_role("tab", name=sub_tab, exact=True).click()
                 rows = page.locator(f"#{kind}-examples tr.tr-body")

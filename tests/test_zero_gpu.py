@@ -16,7 +16,7 @@ import soundfile
 from gradio_client import handle_file
 
 from conftest import launch_app
-from playground.gpu import BASE_SECONDS, MAX_SECONDS, estimate_seconds
+from playground.loading.gpu import BASE_SECONDS, MAX_SECONDS, estimate_seconds
 
 FAKE_SPACES = '''
 import functools, inspect, json, os

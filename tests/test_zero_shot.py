@@ -150,7 +150,7 @@ def test_image_examples_are_clickable(app) -> None:
     import json
     import urllib.request
 
-    from playground.images import EXAMPLES_DIR
+    from playground.media.images import EXAMPLES_DIR
 
     with urllib.request.urlopen(app.url + "config", timeout=10) as response:
         config = json.load(response)

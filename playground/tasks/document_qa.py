@@ -1,7 +1,7 @@
 """Questions about documents (images or PDFs): LayoutLM-style extractive answers with their boxes, or
 OCR-free (Donut-style) generated answers, over every page.
 
-Pages and their words come from playground.documents (a PDF's text layer, else Tesseract OCR). An
+Pages and their words come from playground.media.documents (a PDF's text layer, else Tesseract OCR). An
 extractive model (`document-question-answering`) picks answer spans among a page's words; the span's
 word boxes give the answer's box on its page. An OCR-free model reads each page image and writes
 an answer (playground.tasks.visual_qa.ask_vision_language_model).
@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from playground.documents import PDF_SCALE, OcrUnavailable, Page, ocr
-from playground.snippets import Raw, pipeline_snippet
+from playground.media.documents import PDF_SCALE, OcrUnavailable, Page, ocr
+from playground.core.snippets import Raw, pipeline_snippet
 from playground.tasks.visual_qa import CHAT_TASK, ask_vision_language_model, image_setup
-from playground.texts import Texts
+from playground.core.texts import Texts
 
 if TYPE_CHECKING:  # annotations only: task logic needs neither the catalog nor, through it, the tab registry
-    from playground.catalog import ModelEntry
+    from playground.config.catalog import ModelEntry
 
 DOC_TASK = "document-question-answering"
 ANSWER_COLOUR = (220, 20, 60)
@@ -160,7 +160,7 @@ def page_setup(document_name: str, page: int, pdf: bool) -> tuple[list[str], lis
     ]
 
 
-# Reads the words of a PDF page's text layer exactly as playground/documents.py does.
+# Reads the words of a PDF page's text layer exactly as playground/media/documents.py does.
 TEXT_LAYER_SETUP = f"""
 # The words of the page's text layer with boxes on LayoutLM's 0-1000 grid (no OCR needed).
 width, height = image.size

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from playground.texts import Texts
+from playground.core.texts import Texts
 
 MAX_QUESTION_CHARS = 500
 MAX_CONTEXT_CHARS = 100_000

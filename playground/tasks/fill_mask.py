@@ -13,10 +13,10 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from playground.downloads import write_csv_download
-from playground.inputs import whole_number_in_range
-from playground.snippets import format_call, format_value, pipeline_snippet
-from playground.texts import Texts, UserError
+from playground.core.downloads import write_csv_download
+from playground.core.checks import whole_number_in_range
+from playground.core.snippets import format_call, format_value, pipeline_snippet
+from playground.core.texts import Texts, UserError
 
 TASK = "fill-mask"
 # A guard against pasting a whole book before tokenizing; the real limit is the model's own length.

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from playground.inputs import whole_number_in_range
-from playground.snippets import Raw, pipeline_snippet
-from playground.texts import Texts
+from playground.core.checks import whole_number_in_range
+from playground.core.snippets import Raw, pipeline_snippet
+from playground.core.texts import Texts
 
 TASK = "image-classification"
 MAX_TOP_K = 20

@@ -1,6 +1,6 @@
 """Speech to text: the automatic-speech-recognition pipeline, long audio in chunks, timestamps, SRT/WebVTT.
 
-Audio is decoded by playground.audio (any format, mono, the model's sampling rate) into a temporary
+Audio is decoded by playground.media.audio (any format, mono, the model's sampling rate) into a temporary
 file. Up to 30 s it goes to the pipeline as one array; longer audio is read window by window and run
 through the pipeline's own chunk machinery in batches, so memory stays flat however long the
 recording is and progress can be reported per chunk.
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from playground.audio import DecodedAudio, open_audio
-from playground.snippets import Raw, pipeline_snippet
-from playground.texts import Texts
+from playground.media.audio import DecodedAudio, open_audio
+from playground.core.snippets import Raw, pipeline_snippet
+from playground.core.texts import Texts
 
 CHUNK_SECONDS = 30
 BATCH_SIZE = 4
@@ -36,7 +36,8 @@ STRINGS = {
 }
 TEXTS = Texts("tasks.speech_to_text", STRINGS)
 
-ProgressFn = Callable[[int, int], None]
+# report(done, total): how many chunks of the recording are transcribed, after each one.
+WindowsDone = Callable[[int, int], None]
 
 
 def whisper_languages() -> dict[str, str]:
@@ -146,7 +147,7 @@ def chunk_spans(frames: int, rate: int, align_to: int, chunk_seconds: float) -> 
 
 
 def transcribe_chunked(pipe: Any, audio: DecodedAudio, options: dict[str, Any], batch_size: int,
-                       report: ProgressFn | None = None) -> dict[str, Any]:
+                       report: WindowsDone | None = None) -> dict[str, Any]:
     """What `pipe(samples, chunk_length_s=30, batch_size=...)` returns, reading one window at a time.
 
     The pipeline's own chunking slices one in-memory array of the whole recording. Here each window
@@ -207,9 +208,9 @@ def model_windows(pipe: Any, audio: DecodedAudio, options: dict[str, Any],
 
 
 def transcribe_shared(pipe: Any, audio: DecodedAudio, options: dict[str, Any], chunked: bool, forward: WindowForward,
-                      report: ProgressFn | None = None) -> dict[str, Any]:
+                      report: WindowsDone | None = None) -> dict[str, Any]:
     """What `pipe(audio, **options)` (with chunking when `chunked`) returns, its model inputs run by
-    `forward` (e.g. playground.speech_batching's Session.forward_windows, batched with other requests')."""
+    `forward` (e.g. playground.engines.speech_batching's Session.forward_windows, batched with other requests')."""
     items, total, forward_params, postprocess_params = model_windows(pipe, audio, options, chunked)
     if report:
         report(0, total)
@@ -218,7 +219,7 @@ def transcribe_shared(pipe: Any, audio: DecodedAudio, options: dict[str, Any], c
 
 
 def transcribe_audio(pipe: Any, audio: DecodedAudio, task: str, language: str, timestamps: str,
-                     report: ProgressFn | None = None,
+                     report: WindowsDone | None = None,
                      forward: WindowForward | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run the pipeline; returns (result, the call kwargs a user would pass to get the same result).
     With `forward`, the model inputs are run by it (shared batches) instead of by the pipeline here."""
@@ -279,7 +280,7 @@ class Transcription:
 
 
 def transcribe(pipe: Any, path: str | None, max_minutes: float, task: str = "transcribe", language: str = "auto",
-               timestamps: str = "segment", report: ProgressFn | None = None,
+               timestamps: str = "segment", report: WindowsDone | None = None,
                forward: WindowForward | None = None) -> Transcription:
     """Decode the file at `path` and transcribe it with the ASR pipeline `pipe` (its model inputs run
     by `forward` when given, see transcribe_audio)."""
@@ -361,7 +362,7 @@ def to_vtt(cues: list[list[Any]], width: int) -> str:
 
 
 def decoding_setup(filename: str, decoder: str) -> tuple[list[str], list[str]]:
-    """(imports, lines) that decode `filename` the way playground.audio did, for the show-code panel."""
+    """(imports, lines) that decode `filename` the way playground.media.audio did, for the show-code panel."""
     if decoder == "soundfile":
         return ["import soundfile as sf", "import soxr"], [
             "# Decode to mono float32 at the model's sampling rate (as the app does).",

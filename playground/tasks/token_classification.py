@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from playground.texts import Texts
+from playground.core.texts import Texts
 
 AGGREGATIONS = ("none", "simple", "first", "average", "max")
 MAX_TEXT_CHARS = 10_000

@@ -1,6 +1,6 @@
 """Questions about pictures: ViLT-style answer classifiers and vision-language (image-text-to-text) models.
 
-A VQA classifier (`vqa-classifier`, served by playground.adapters.VqaClassifier) picks answers from
+A VQA classifier (`vqa-classifier`, served by playground.loading.adapters.VqaClassifier) picks answers from
 its fixed list with independent sigmoid scores; a vision-language model writes a free answer. Donut-
 style OCR-free readers (also `image-text-to-text`) take a task prompt instead of chat messages; the
 document task (playground.tasks.document_qa) asks them about pages through `ask_vision_language_model`.
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from playground.generation_settings import bounded_new_tokens
-from playground.snippets import Raw, format_call
-from playground.texts import Texts
+from playground.engines.generation_settings import bounded_new_tokens
+from playground.core.snippets import Raw, format_call
+from playground.core.texts import Texts
 
 if TYPE_CHECKING:  # annotations only: task logic needs neither the catalog nor, through it, the tab registry
-    from playground.catalog import ModelEntry
+    from playground.config.catalog import ModelEntry
 
 CLASSIFIER_TASK = "vqa-classifier"
 CHAT_TASK = "image-text-to-text"
@@ -102,7 +102,7 @@ def classifier_snippet(model_id: str, model_kwargs: dict[str, Any], device: str 
                        question: str, top_k: int) -> str:
     """A script that asks a ViLT-style classifier as the app's adapter did.
 
-    `model_kwargs` and `device` are what the model was loaded with (playground.snippets.from_pretrained_kwargs).
+    `model_kwargs` and `device` are what the model was loaded with (playground.core.snippets.from_pretrained_kwargs).
     """
     processor_kwargs = {k: model_kwargs[k] for k in ("revision", "trust_remote_code") if k in model_kwargs}
     model = format_call("AutoModelForVisualQuestionAnswering.from_pretrained", [model_id], model_kwargs)

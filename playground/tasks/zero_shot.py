@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from playground.downloads import write_csv_download
-from playground.snippets import Raw, format_call, from_pretrained_kwargs, pipeline_snippet, snippet_load_kwargs
-from playground.texts import Texts
+from playground.core.downloads import write_csv_download
+from playground.core.snippets import Raw, format_call, from_pretrained_kwargs, pipeline_snippet, snippet_load_kwargs
+from playground.core.texts import Texts
 
 NLI_TASK = "zero-shot-classification"
 EMBEDDING_TASK = "sentence-similarity"
@@ -189,7 +189,7 @@ def embedding_snippet(model_id: str, from_pretrained: dict[str, Any], device: st
                       labels: list[str], template: str, multi_label: bool) -> str:
     """What the sentence-similarity adapter does, in plain transformers: mean-pooled, normalised embeddings.
 
-    `from_pretrained`, `device`: playground.snippets.from_pretrained_kwargs of the loaded model.
+    `from_pretrained`, `device`: playground.core.snippets.from_pretrained_kwargs of the loaded model.
     """
     tokenizer_kwargs = {k: from_pretrained[k] for k in ("revision", "trust_remote_code") if k in from_pretrained}
     model = format_call("AutoModel.from_pretrained", [model_id], from_pretrained)

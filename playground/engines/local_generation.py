@@ -15,7 +15,7 @@ import time
 from collections import deque
 from typing import Any, Callable
 
-from playground.generation import (
+from playground.engines.generation import (
     ALTERNATIVES,
     TEXTS,
     EngineActivity,
@@ -28,8 +28,8 @@ from playground.generation import (
     Message,
     StopCut,
 )
-from playground.generation_settings import SAMPLING_ONLY, EffectiveSettings, effective_settings
-from playground.snippets import Raw, format_value, pipeline_snippet, snippet_load_kwargs
+from playground.engines.generation_settings import SAMPLING_ONLY, EffectiveSettings, effective_settings
+from playground.core.snippets import Raw, format_value, pipeline_snippet, snippet_load_kwargs
 
 TASK = "text-generation"
 
@@ -385,7 +385,7 @@ class ThreadedEngine(GenerationEngine):
     def _run(self, job: EngineJob) -> None:
         try:
             self.run_job(job)
-        except BaseException as exc:  # the caller re-raises it, so OOM reaches playground.errors
+        except BaseException as exc:  # the caller re-raises it, so OOM reaches playground.web.errors
             job.stream.fail(exc)
         finally:
             self._finished(job)

@@ -1,9 +1,9 @@
 """Lazy model loading with a shared LRU cache under a model-count and memory budget.
 
 One `ModelManager` is created by the app and handed to every tab. It loads through
-`transformers.pipeline` (or the project adapter of `playground.adapters.ADAPTERS` where no pipeline
+`transformers.pipeline` (or the project adapter of `playground.loading.adapters.ADAPTERS` where no pipeline
 exists), keeps the most recently used models, and really frees memory on eviction. Device and dtype
-come from `playground.devices`, failures are explained by `playground.load_errors`. torch and
+come from `playground.loading.devices`, failures are explained by `playground.loading.load_errors`. torch and
 transformers are imported on first load so the app starts fast.
 """
 
@@ -13,30 +13,31 @@ import copy
 import json
 import logging
 import re
+import sys
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
-from playground.adapters import ADAPTERS
-from playground.catalog import Catalog, ModelEntry
-from playground.devices import available_device, release_memory, resolve_dtype
-from playground.hub import HUB, HUB_STOPPED_ANSWERING, HubUnreachable, cached_snapshot, estimate_weight_bytes, network_failure
-from playground.hub import is_cached as snapshot_is_cached
-from playground.load_errors import ModelLoadError, UnknownModelError, explain_load_error
-from playground.texts import Texts
+from playground.loading.adapters import ADAPTERS
+from playground.config.catalog import Catalog, ModelEntry
+from playground.loading.devices import available_device, release_memory, resolve_dtype
+from playground.loading.hub import HUB, HUB_STOPPED_ANSWERING, HubUnreachable, ProgressFn, cached_snapshot, estimate_weight_bytes, network_failure
+from playground.loading.hub import is_cached as snapshot_is_cached
+from playground.loading.load_errors import ModelLoadError, UnknownModelError, explain_load_error
+from playground.core.texts import Texts
 
 log = logging.getLogger(__name__)
 
 STRINGS = {
-    "en": {"loading": "Loading {label}…", "loaded": "Loaded {label} in {seconds:.1f} s"},
-    "ko": {"loading": "{label} 불러오는 중…", "loaded": "{label}을(를) {seconds:.1f}초 만에 불러왔습니다"},
+    "en": {"loading": "Loading {label}…", "loaded": "Loaded {label} in {seconds:.1f} s",
+           "importing": "Importing torch and transformers (first use)…"},
+    "ko": {"loading": "{label} 불러오는 중…", "loaded": "{label}을(를) {seconds:.1f}초 만에 불러왔습니다",
+           "importing": "torch와 transformers를 불러오는 중(처음 한 번)…"},
 }
 TEXTS = Texts("loading", STRINGS)
 
-# progress(fraction, message in every UI language): the caller shows the one its request asked for.
-ProgressFn = Callable[[float, Mapping[str, str]], None]
 # transformers builds a model under process-wide patches (default dtype, torch.linspace, weight-init
 # and tying hooks) and restores them afterwards: two loads overlapping in different threads undo each
 # other's patches and leave buffers on the meta device. One model is constructed at a time.
@@ -61,7 +62,7 @@ class LoadedModel:
     load_seconds: float
     device_map: dict[str, Any] | None
     # The keyword arguments pipeline() (or the adapter) was given, dtype as a string: what "show
-    # code" reproduces (playground.snippets.snippet_load_kwargs).
+    # code" reproduces (playground.core.snippets.snippet_load_kwargs).
     load_kwargs: dict[str, Any] = field(default_factory=dict)
     last_used: float = field(default_factory=time.time)
     # Called once when the manager drops the model (eviction or unload), e.g. so a generation
@@ -196,6 +197,12 @@ class ModelManager:
             return loaded
 
     def _load(self, tab: str, entry: ModelEntry, key: str, progress: ProgressFn | None) -> LoadedModel:
+        if "transformers.pipelines" not in sys.modules:
+            # Seconds on the first load of the process (the app imports them lazily): say so, not "0 %".
+            if progress:
+                progress(0.0, TEXTS.render("importing"))
+            import torch  # noqa: F401
+            from transformers import pipeline  # noqa: F401
         source = self.catalog.resolve_path(entry)
         dtype = resolve_dtype(entry.dtype, self.device)
         try:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import inspect
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from playground.texts import Texts, request_language
+from playground.core.texts import Texts
+from playground.web.gradio_patches import check_before_processing
 
 STRINGS = {
     "en": {
@@ -120,41 +121,21 @@ def _parameter_names(fn: Any, count: int) -> list[str]:
 
 def check_api_inputs(demo: Any) -> None:
     """Make `demo` refuse malformed API inputs with a clear message before its handlers run."""
+    check_before_processing(demo, _refuse_problems, _unreadable)
+
+
+def _refuse_problems(block_fn: Any, inputs: list[Any], lang: str) -> None:
     import gradio as gr
-    from pydantic import ValidationError
 
-    original = demo.process_api
-    signature = inspect.signature(original)
-
-    async def process_api(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        bound = signature.bind(*args, **kwargs)
-        block_fn, inputs = bound.arguments["block_fn"], bound.arguments["inputs"]
-        request = bound.arguments.get("request")
-        lang = request_language(request[0] if isinstance(request, list) and request else request)
-        if isinstance(block_fn, int):
-            block_fn = demo.fns[block_fn]
-        if not bound.arguments.get("iterator") and not block_fn.batch and isinstance(inputs, list):
-            names = _parameter_names(block_fn.fn, len(block_fn.inputs))
-            for component, name, value in zip(block_fn.inputs, names, inputs):
-                problem = input_problem(component, name, value)
-                if problem is not None:
-                    key, params = problem
-                    raise gr.Error(TEXTS.get(key, lang, **params), print_exception=False)
-        try:
-            return await original(*args, **kwargs)
-        except ValidationError as exc:  # a malformed payload Gradio's data models refused
-            detail = "; ".join(str(err.get("msg", "")) for err in exc.errors()[:2])
-            raise gr.Error(TEXTS.get("unreadable", lang, detail=detail), print_exception=False) from None
-
-    demo.process_api = process_api
+    names = _parameter_names(block_fn.fn, len(block_fn.inputs))
+    for component, name, value in zip(block_fn.inputs, names, inputs):
+        problem = input_problem(component, name, value)
+        if problem is not None:
+            key, params = problem
+            raise gr.Error(TEXTS.get(key, lang, **params), print_exception=False)
 
 
-def whole_number_in_range(value: Any, low: int, high: int, error: Callable[[], Exception]) -> int:
-    """`value` as an int if it is a whole number in [low, high]; else raises `error()` (the tab's message)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise error() from None
-    if not math.isfinite(number) or not number.is_integer() or not low <= number <= high:
-        raise error()
-    return int(number)
+def _unreadable(detail: str, lang: str) -> Exception:
+    import gradio as gr
+
+    return gr.Error(TEXTS.get("unreadable", lang, detail=detail), print_exception=False)

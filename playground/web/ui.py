@@ -6,16 +6,17 @@ are built here once so the tabs stay short and consistent.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from playground.catalog import Catalog, Defaults, ModelEntry, TabConfig
-from playground.generation import GenerationEngine
-from playground.generation_engines import Engines
-from playground.model_manager import LoadedModel, ModelManager, ProgressFn
-from playground.texts import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES, Texts, request_language
+from playground.config.catalog import Catalog, Defaults, ModelEntry
+from playground.engines.generation import GenerationEngine
+from playground.engines.generation_engines import Engines
+from playground.loading.model_manager import LoadedModel, ModelManager, ProgressFn
+from playground.core.texts import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES, Texts, request_language
+from playground.web.gradio_patches import current_request, locale_module_url, pass_unreadable_files
 
 COMMON_STRINGS = {
     "en": {
@@ -42,19 +43,25 @@ COMMON_STRINGS = {
 COMMON = Texts("common", COMMON_STRINGS)
 
 
+def new_picker_notes() -> Texts:
+    """An empty table for the model pickers' notes (see `TabContext.picker_notes`)."""
+    return Texts("picker_notes", {lang: {} for lang in LANGUAGES})
+
+
 @dataclass
 class TabContext:
     """Handed to each tab's build(): everything it may use, no globals."""
 
     key: str
-    # The tab's catalog block; None for a tab with no tasks (the Models view).
-    config: TabConfig | None
     catalog: Catalog
     manager: ModelManager
     # Every engine in use, shared by all tabs (the app's one registry).
     engines: Engines
     # The tasks the tab's registry entry serves (tabs take their tasks from here, not a constant).
     tasks: tuple[str, ...] = ()
+    # The model pickers' notes in every language, filled while the page is built; the app adds them
+    # to its i18n table once every tab is built (one table shared by all tabs' contexts).
+    picker_notes: Texts = field(default_factory=lambda: new_picker_notes())
 
     @property
     def limits(self) -> Defaults:
@@ -88,9 +95,7 @@ class TabContext:
         gr.Progress; None without one."""
         if progress is None:
             return None
-        from gradio.context import LocalContext
-
-        lang = request_language(LocalContext.request.get(None))
+        lang = request_language(current_request())
 
         def report(fraction: float, message: Mapping[str, str]) -> None:
             progress(fraction, desc=message.get(lang) or message[DEFAULT_LANGUAGE])
@@ -105,15 +110,28 @@ def model_picker(ctx: TabContext, task: str | None = None, label: Any = None, en
     import gradio as gr
 
     entries = ctx.models(task) if entries is None else entries
-    descriptions = " · ".join(f"{m.label}: {m.description}" for m in entries if m.description)[:400]
-    # The browser translates the marker inside the text (Gradio i18n in a string prop).
-    hint = str(COMMON.ui("custom_model_hint")) if ctx.limits.allow_custom_models else ""
-    info = " · ".join(part for part in (hint, descriptions) if part)
+    # One i18n marker for the whole note (the browser translates only the first marker of a string):
+    # the custom-model hint and as many descriptions as fit 400 characters, in each language.
+    described = [m for m in entries if m.description]
+    shown = [m for n, m in enumerate(described) if sum(len(d.label) + len(d.described()) + 5 for d in described[:n + 1]) <= 400]
+    notes = {
+        lang: " · ".join(part for part in (
+            COMMON.get("custom_model_hint", lang) if ctx.limits.allow_custom_models else "",
+            " · ".join(f"{m.label}: {m.described(lang)}" for m in shown),
+        ) if part)
+        for lang in LANGUAGES
+    }
+    info = None
+    if notes[DEFAULT_LANGUAGE]:
+        key = "note_" + hashlib.sha1(json.dumps(notes, sort_keys=True).encode()).hexdigest()[:12]
+        for lang in LANGUAGES:
+            ctx.picker_notes.table[lang][key] = notes[lang]
+        info = ctx.picker_notes.ui(key)
     return gr.Dropdown(
         choices=[(m.label, m.id) for m in entries],
         value=next((m for m in entries if m.default), entries[0]).id,
         label=label or COMMON.ui("model"),
-        info=info or None,
+        info=info,
         # Always accept typed values so an unknown id reaches the manager, which explains the refusal
         # (or loads it when the catalog allows custom models); Gradio's own check is a bare error.
         allow_custom_value=True,
@@ -146,17 +164,6 @@ LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 _COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
-def _gradio_locale_module() -> str:
-    """The page-relative URL of the Gradio frontend module that exports `changeLocale`.
-
-    Its Settings panel switches the UI language through it; importing the same URL shares its state.
-    """
-    import gradio
-
-    assets = Path(gradio.__file__).parent / "templates" / "frontend" / "assets"
-    return f"./assets/{next(assets.glob('core-*.js')).name}"
-
-
 def language_head() -> str:
     """<head> code: `playgroundSetLanguage(lang)` switches Gradio's UI language and remembers it in a
     cookie (the server reads it too); on load it applies the remembered one, or a `?lang=ko` link's."""
@@ -177,7 +184,9 @@ def language_head() -> str:
   window.playgroundSetLanguage = async (lang) => {{
     if (!supported.includes(lang)) return;
     document.cookie = "{LANGUAGE_COOKIE}=" + lang + "; path=/; max-age={_COOKIE_MAX_AGE}; SameSite=Lax";
-    const gradio = await import("{_gradio_locale_module()}");
+    const localeModule = {json.dumps(locale_module_url())};
+    if (!localeModule) return;  // Gradio's patches are off: the page keeps the browser's language
+    const gradio = await import(localeModule);
     gradio.changeLocale(lang);
     await applied(lang);
   }};
@@ -303,9 +312,9 @@ def dataset_panel(limits: Defaults) -> DatasetPanel:
     and the app is not offline."""
     import gradio as gr
 
-    from playground.datasets import parse_hub_dataset, read_hub_table, read_table
-    from playground.errors import guarded
-    from playground.hub import offline
+    from playground.media.datasets import parse_hub_dataset, read_hub_table, read_table
+    from playground.web.errors import guarded
+    from playground.loading.hub import offline
 
     with gr.Accordion(DATASET_UI.ui("heading"), open=False):
         gr.Markdown(DATASET_UI.ui("help"))
@@ -342,3 +351,16 @@ def dataset_panel(limits: Defaults) -> DatasetPanel:
     for box in (hub_dataset, hub_split):
         box.submit(guarded(hub_columns), [hub_dataset, hub_split], column, api_visibility="private")
     return DatasetPanel(file, column, hub_dataset, hub_split, run, summary, table, download)
+
+
+def image_input(label: Any) -> Any:
+    """A filepath gr.Image whose preprocessing hands unreadable files on to `open_image`.
+
+    Gradio opens the upload with Pillow before the handler runs and would answer a non-image with a
+    raw traceback; passing the path through lets `open_image` explain the problem to the user.
+    """
+    import gradio as gr
+    from PIL import Image, UnidentifiedImageError
+
+    component = gr.Image(type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"], label=label)
+    return pass_unreadable_files(component, (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError))

@@ -1,6 +1,7 @@
-"""The tab registry: display order, tab key, module and the tasks each tab serves; the tab contract.
+"""The tab registry: display order, tab key, module, the tasks each tab serves and the group of the
+tab strip it sits in; the tab contract.
 
-The registry is data: `playground.catalog` validates a catalog against it before Gradio or torch are
+The registry is data: `playground.config.catalog` validates a catalog against it before Gradio or torch are
 loaded, `app.py` imports the modules it names and checks each keeps the contract (`contract_problems`).
 A tab with no tasks (the Models view) has no catalog block and is always shown. The shared package
 never imports the tab modules themselves; `tabs/__init__.py` re-exports this registry.
@@ -12,7 +13,7 @@ import inspect
 from dataclasses import dataclass
 from types import ModuleType
 
-from playground.texts import DEFAULT_LANGUAGE, Texts
+from playground.core.texts import DEFAULT_LANGUAGE, Texts
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class TabSpec:
     key: str
     module: str
     tasks: tuple[str, ...]
+    # The tab strip's group (a key of TAB_GROUPS) the tab sits in; "" for the top strip itself.
+    group: str = ""
 
     @property
     def catalogued(self) -> bool:
@@ -27,29 +30,52 @@ class TabSpec:
         return bool(self.tasks)
 
 
+# The tab strip's groups, in the order it shows them (each a tab holding its tabs' strip), with
+# their titles. Tabs of a group are shown in TAB_SPECS order; a group with a single tab shown is left
+# out and that tab sits in the top strip.
+TAB_GROUPS = Texts("tab_groups", {
+    "en": {"reading": "Reading", "writing": "Writing", "vision": "Vision", "audio": "Audio"},
+    "ko": {"reading": "읽기", "writing": "쓰기", "vision": "비전", "audio": "오디오"},
+})
+
 TAB_SPECS: tuple[TabSpec, ...] = (
-    TabSpec("speech_to_text", "tabs.speech_to_text", ("automatic-speech-recognition",)),
-    TabSpec("image_classification", "tabs.image_classification", ("image-classification",)),
-    TabSpec("fill_mask", "tabs.fill_mask", ("fill-mask",)),
+    TabSpec("speech_to_text", "tabs.speech_to_text", ("automatic-speech-recognition",), group="audio"),
+    TabSpec("image_classification", "tabs.image_classification", ("image-classification",), group="vision"),
+    TabSpec("fill_mask", "tabs.fill_mask", ("fill-mask",), group="reading"),
     TabSpec(
         "zero_shot",
         "tabs.zero_shot",
         ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification"),
+        group="reading",
     ),
     TabSpec(
         "visual_qa",
         "tabs.visual_qa",
         ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering"),
+        group="vision",
     ),
-    TabSpec("text_generation", "tabs.text_generation", ("text-generation",)),
+    TabSpec("text_generation", "tabs.text_generation", ("text-generation",), group="writing"),
     # The rest of the course; extractive QA is the visual_qa tab's "Text" sub-tab (tabs/text_qa.py).
-    TabSpec("text_classification", "tabs.text_classification", ("text-classification",)),
-    TabSpec("named_entities", "tabs.named_entities", ("token-classification",)),
+    TabSpec("text_classification", "tabs.text_classification", ("text-classification",), group="reading"),
+    TabSpec("named_entities", "tabs.named_entities", ("token-classification",), group="reading"),
     # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
-    TabSpec("summarization", "tabs.summarization", ("summarization", "text-generation")),
-    TabSpec("translation", "tabs.translation", ("translation", "text-generation")),
+    TabSpec("summarization", "tabs.summarization", ("summarization", "text-generation"), group="writing"),
+    TabSpec("translation", "tabs.translation", ("translation", "text-generation"), group="writing"),
     TabSpec("models", "tabs.models_view", ()),
 )
+
+
+def tab_strip(keys: list[str]) -> list[tuple[str, list[str]]]:
+    """The shown tabs `keys` laid out as the tab strip: [(group, [tab keys])] in display order, groups
+    first (TAB_GROUPS order) then the ungrouped tabs; a group with one shown tab becomes ("", [key])."""
+    specs = {spec.key: spec for spec in TAB_SPECS}
+    strip: list[tuple[str, list[str]]] = []
+    for group in TAB_GROUPS.table[DEFAULT_LANGUAGE]:
+        members = [key for key in keys if specs[key].group == group]
+        if members:
+            strip.append((group if len(members) > 1 else "", members))
+    strip += [("", [key]) for key in keys if not specs[key].group]
+    return strip
 
 # The tabs a catalog may list, with the tasks their models may have.
 TAB_TASKS: dict[str, tuple[str, ...]] = {spec.key: spec.tasks for spec in TAB_SPECS if spec.catalogued}

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from playground.catalog import Catalog, ModelEntry
+from playground.config.catalog import Catalog, ModelEntry
 
 PYTHON_VERSION = "3.11"
 CATALOG_NAME = "models.yaml"

@@ -1,10 +1,10 @@
 """Models served by another machine's engine, through the OpenAI-compatible HTTP API.
 
 vLLM, TGI, SGLang, `transformers serve`, Hugging Face Inference Endpoints and Inference Providers all
-speak it. A catalog entry with an `endpoint:` block (playground.catalog.Endpoint) is served from here
+speak it. A catalog entry with an `endpoint:` block (playground.config.catalog.Endpoint) is served from here
 instead of being loaded by the model manager:
 
-- `RemoteEngine` (playground.generation's interface) streams a completion (`/v1/completions`) or a
+- `RemoteEngine` (playground.engines.generation's interface) streams a completion (`/v1/completions`) or a
   chat answer (`/v1/chat/completions`) with the request's options, the top alternatives per token
   where the server returns logprobs, and the stats (time to first token, tokens/s, the server's token
   counts; the endpoint and model in `describe()`). Abort (Stop) closes the HTTP stream, which makes
@@ -15,7 +15,7 @@ instead of being loaded by the model manager:
   alike.
 - Both engines report their activity (requests running, answered, the last failure) and keep what
   they learned about their endpoint (EndpointMemory: the client, the fields it refuses); the one
-  registry of engines in use is playground.generation_engines.Engines, on the app.
+  registry of engines in use is playground.engines.generation_engines.Engines, on the app.
 - `endpoint_health` / `remote_health` ask `/v1/models` whether each remote model is served.
 
 Every failure becomes a RemoteError whose message says what happened and what to do, in every UI
@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playground.catalog import Catalog, Endpoint, ModelEntry
-from playground.errors import UserError
-from playground.generation import (
+from playground.config.catalog import Catalog, Endpoint, ModelEntry
+from playground.core.texts import UserError
+from playground.engines.generation import (
     ALTERNATIVES,
     EngineActivity,
     EngineGone,
@@ -48,7 +48,7 @@ from playground.generation import (
     Message,
     StopCut,
 )
-from playground.texts import DEFAULT_LANGUAGE, LocalizedError, Texts
+from playground.core.texts import DEFAULT_LANGUAGE, LocalizedError, Texts
 
 # The key the client sends when the catalog names no key variable: the client needs one, and servers
 # that check no key ignore it (vLLM's documentation uses the same word).
@@ -778,7 +778,7 @@ def client_setup_lines(entry: ModelEntry) -> list[str]:
 def client_snippet(entry: ModelEntry, request: GenerationRequest, refused: set[str]) -> str:
     """The client call that streams the same request the app sent (minus the usage option and the
     fields the server refused)."""
-    from playground.snippets import format_call
+    from playground.core.snippets import format_call
 
     arguments, _ = request_arguments(entry, request, skip=refused)
     arguments.pop("stream_options", None)
@@ -793,7 +793,7 @@ def client_snippet(entry: ModelEntry, request: GenerationRequest, refused: set[s
 
 def transcription_snippet(entry: ModelEntry, filename: str, request: AudioRequest) -> str:
     """The client call that sends the same audio request the app sent (`request` as finally sent)."""
-    from playground.snippets import Raw, format_call
+    from playground.core.snippets import Raw, format_call
 
     arguments = dict(request.arguments)
     arguments = {"model": arguments.pop("model"), "file": Raw(f'open({filename!r}, "rb")'), **arguments}

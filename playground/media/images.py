@@ -11,10 +11,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from playground.texts import Texts
+from playground.core.texts import Texts
 
 # Example pictures that ship with the repository (licence: assets/examples/LICENSE.md).
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "examples"
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
 # Pillow's default bomb limit is ~89 MP; a demo never needs more than this and stays responsive.
 MAX_PIXELS = 40_000_000
 
@@ -105,26 +105,3 @@ def _checked(image: Any, max_pixels: int, name: str) -> Any:
     if width == 0 or height == 0:
         raise TEXTS.error("corrupt", name=name)
     return image
-
-
-def image_input(label: Any) -> Any:
-    """A filepath gr.Image whose preprocessing hands unreadable files on to `open_image`.
-
-    Gradio opens the upload with Pillow before the handler runs and would answer a non-image with a
-    raw traceback; passing the path through lets `open_image` explain the problem to the user.
-    """
-    import gradio as gr
-    from PIL import Image, UnidentifiedImageError
-
-    component = gr.Image(type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"], label=label)
-    gradio_preprocess = component.preprocess
-
-    # An instance override, not a subclass: Gradio writes a .pyi stub next to any gr.Image subclass.
-    def preprocess(payload: Any) -> Any:
-        try:
-            return gradio_preprocess(payload)
-        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError):
-            return payload.path
-
-    component.preprocess = preprocess
-    return component

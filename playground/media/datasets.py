@@ -8,7 +8,7 @@ A tab supplies only the per-batch function (texts -> result rows) and its result
 Hub datasets are read with the `datasets` library, streamed (only the first `max_dataset_rows` rows
 are read), by Hub id only (`owner/name`: never a path or URL, so a request cannot make the server read
 its own files), with no remote code (`datasets` runs no dataset scripts) and in bounded time (the
-Hub is probed first and every request it sends is bounded: playground.hub).
+Hub is probed first and every request it sends is bounded: playground.loading.hub).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from playground.catalog import Defaults
-from playground.downloads import write_csv_download
-from playground.texts import DEFAULT_LANGUAGE, LANGUAGES, Texts, UserError
+from playground.config.catalog import Defaults
+from playground.core.downloads import write_csv_download
+from playground.core.texts import DEFAULT_LANGUAGE, LANGUAGES, Texts, UserError
 
 KINDS = (".csv", ".jsonl", ".txt")
 TXT_COLUMN = "text"
@@ -314,7 +314,7 @@ def _in_every_language(key: str, why: dict[str, str] | None = None, **params: An
 def read_hub_table(dataset: HubDataset, limits: Defaults, report: Callable[[str], None] | None = None,
                    lang: str = DEFAULT_LANGUAGE) -> Table:
     """The first `max_dataset_rows` rows of a Hub dataset's split, streamed, as a Table."""
-    from playground import hub
+    from playground.loading import hub
 
     if not limits.allow_hub_datasets:
         raise TEXTS.error("hub_off")
@@ -360,7 +360,7 @@ def hub_error(dataset: HubDataset, exc: BaseException) -> UserError:
     configuration, the Hub stopped answering, or the library's own words."""
     from datasets.exceptions import DatasetNotFoundError
 
-    from playground import hub
+    from playground.loading import hub
 
     text = str(exc)
     name, repo = dataset.name, dataset.repo_id

@@ -2,12 +2,12 @@
 
 `Engines` lives on the app (each tab reaches it as `ctx.engines`) and makes every choice of engine in
 one place: `engines.generation(entry, load)` gives a text-generation entry's engine, the remote one
-(playground.remote_engine, kept per endpoint and model) for an entry with an `endpoint:`, else the
-batching scheduler (playground.batched_generation) when the entry's `max_batch_size` allows more than
-one request per forward pass, else the in-process engine (playground.local_generation); local engines
+(playground.engines.remote_engine, kept per endpoint and model) for an entry with an `endpoint:`, else the
+batching scheduler (playground.engines.batched_generation) when the entry's `max_batch_size` allows more than
+one request per forward pass, else the in-process engine (playground.engines.local_generation); local engines
 are made on first use and closed when the manager unloads their model, which fails their running and
 waiting requests with a message. `engines.seq2seq(loaded)` runs summarization and translation models,
-`engines.speech(loaded)` a loaded speech model's shared batches (playground.speech_batching) and
+`engines.speech(loaded)` a loaded speech model's shared batches (playground.engines.speech_batching) and
 `engines.transcriber(entry)` a remote speech entry. `engines.activity()` lists what every one of
 them is doing, for the Models view.
 """
@@ -17,12 +17,12 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from playground.devices import BatchDefaults, concurrency_limit
-from playground.generation import TEXTS, EngineActivity, GenerationEngine, pick, unloaded_message
+from playground.loading.devices import BatchDefaults, concurrency_limit
+from playground.engines.generation import TEXTS, EngineActivity, GenerationEngine, pick, unloaded_message
 
 
 # Text generation: a 2-core CPU still gains several times from a batch of 16 (bench "many users"); a
-# GPU holds more. Speech has its own (playground.speech_batching).
+# GPU holds more. Speech has its own (playground.engines.speech_batching).
 GENERATION_BATCH = BatchDefaults(cpu=16, gpu=32)
 CPU_KV_CACHE_MB, GPU_KV_CACHE_MB = 1024, 4096
 # The least KV memory a batch gets when memory_budget_gb is nearly used up by weights.
@@ -34,7 +34,7 @@ ACTIVITY_COLUMNS = ("activity_model", "activity_engine", "activity_running", "ac
 def batching_limits(loaded: Any, memory_budget_gb: float | None = None) -> tuple[int, int]:
     """(max_batch_size, KV-cache bytes) for a loaded model: its catalog entry's, else the device's
     defaults; on ZeroGPU always 1 (each request holds its own GPU slice for the duration of its call)."""
-    from playground.gpu import zero_gpu_enabled
+    from playground.loading.gpu import zero_gpu_enabled
 
     entry = loaded.entry
     gpu = "cuda" in str(loaded.device)
@@ -49,7 +49,7 @@ def batching_limits(loaded: Any, memory_budget_gb: float | None = None) -> tuple
 
 
 def concurrent_requests(entries: list[Any], device: str) -> int:
-    """How many generation requests a tab lets run at once (see playground.devices.concurrency_limit)."""
+    """How many generation requests a tab lets run at once (see playground.loading.devices.concurrency_limit)."""
     return concurrency_limit(entries, device, GENERATION_BATCH)
 
 
@@ -68,7 +68,7 @@ class Engines:
         """The engine for a text-generation catalog entry: its endpoint's, else the local one for the
         model `load()` returns (loading it if needed)."""
         if entry.is_remote:
-            from playground.remote_engine import RemoteEngine
+            from playground.engines.remote_engine import RemoteEngine
 
             return self._kept_for_entry("remote", entry, RemoteEngine)
         return self.local(load())
@@ -79,20 +79,20 @@ class Engines:
 
     def seq2seq(self, loaded: Any) -> Any:
         """The Seq2SeqEngine of a loaded summarization or translation model."""
-        from playground.tasks.seq2seq import Seq2SeqEngine
+        from playground.engines.seq2seq import Seq2SeqEngine
 
         return self._kept_for_loaded("seq2seq", loaded, lambda: Seq2SeqEngine(loaded))
 
     def speech(self, loaded: Any) -> Any:
         """The SpeechBatcher of a loaded speech-recognition model (its windows per forward pass from
-        playground.speech_batching.speech_batch_size)."""
-        from playground.speech_batching import SpeechBatcher, speech_batch_size
+        playground.engines.speech_batching.speech_batch_size)."""
+        from playground.engines.speech_batching import SpeechBatcher, speech_batch_size
 
         return self._kept_for_loaded("speech", loaded, lambda: SpeechBatcher(loaded, speech_batch_size(loaded)))
 
     def transcriber(self, entry: Any) -> Any:
         """The RemoteTranscriber for a speech entry served by an endpoint (one per endpoint and model)."""
-        from playground.remote_engine import RemoteTranscriber
+        from playground.engines.remote_engine import RemoteTranscriber
 
         return self._kept_for_entry("transcription", entry, RemoteTranscriber)
 
@@ -110,11 +110,11 @@ class Engines:
         return {"headers": [TEXTS.get(key, lang) for key in ACTIVITY_COLUMNS], "data": rows}
 
     def _new_local(self, loaded: Any) -> GenerationEngine:
-        from playground.local_generation import LocalEngine
+        from playground.engines.local_generation import LocalEngine
 
         size, kv_bytes = batching_limits(loaded, self.memory_budget_gb)
         if size > 1:
-            from playground.batched_generation import BatchedEngine, can_batch
+            from playground.engines.batched_generation import BatchedEngine, can_batch
 
             if can_batch(loaded.model.model):
                 return BatchedEngine(loaded, size, kv_bytes)

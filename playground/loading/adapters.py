@@ -6,7 +6,7 @@
   in transformers 5), returning the top answers with sigmoid scores as the old pipeline did.
 - `question-answering`, `summarization`, `translation`: extractive QA and sequence-to-sequence models
   (their pipelines were removed in transformers 5), wrapped by `playground.tasks.extractive_qa` and
-  `playground.tasks.seq2seq`.
+  `playground.engines.seq2seq`.
 
 `ADAPTERS` maps each such task to its loader; torch and transformers are imported only when one runs,
 so the catalog can read the table before anything heavy is loaded.
@@ -115,7 +115,7 @@ def _load_extractive_qa(source: str, load_kwargs: dict[str, Any]) -> Any:
 def _load_seq2seq(source: str, load_kwargs: dict[str, Any]) -> Any:
     from transformers import AutoModelForSeq2SeqLM
 
-    from playground.tasks.seq2seq import Seq2SeqGenerator
+    from playground.engines.seq2seq import Seq2SeqGenerator
 
     return Seq2SeqGenerator(*_load_model_and_tokenizer(AutoModelForSeq2SeqLM, source, load_kwargs))
 
@@ -133,7 +133,7 @@ def _load_vqa_classifier(source: str, load_kwargs: dict[str, Any]) -> VqaClassif
 
 AdapterLoader = Callable[[str, dict[str, Any]], Any]
 # task -> loader(source, load_kwargs): the manager loads these tasks through their adapter instead of
-# transformers.pipeline, and the catalog accepts them as tasks (playground.catalog.ADAPTER_TASKS).
+# transformers.pipeline; the catalog accepts them because a tab lists them (playground.config.registry).
 ADAPTERS: dict[str, AdapterLoader] = {
     "sentence-similarity": _load_sentence_embedder,
     "vqa-classifier": _load_vqa_classifier,

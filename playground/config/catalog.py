@@ -15,11 +15,8 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from playground.adapters import ADAPTERS
-from playground.registry import TAB_TASKS
-
-# Tasks served by a project adapter rather than `transformers.pipeline` (no pipeline exists for them).
-ADAPTER_TASKS = tuple(ADAPTERS)
+from playground.config.registry import TAB_TASKS
+from playground.core.texts import DEFAULT_LANGUAGE, LANGUAGES
 
 
 _PARAM_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9}
@@ -46,7 +43,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
-# Tasks a model behind an OpenAI-compatible endpoint can serve (playground.remote_engine).
+# Tasks a model behind an OpenAI-compatible endpoint can serve (playground.engines.remote_engine).
 ENDPOINT_TASKS = ("text-generation", "automatic-speech-recognition")
 # Entry fields that say how to load weights here: meaningless for a model another server runs.
 _LOCAL_LOADING_FIELDS = ("revision", "device_map", "max_memory", "offload_folder", "trust_remote_code",
@@ -94,7 +91,9 @@ class ModelEntry(_Strict):
     label: str = ""
     task: str = ""
     default: bool = False
-    description: str = ""
+    # One text, or one per UI language ({en: ..., ko: ...}, English required): shown under the picker in
+    # the page's language, English where the catalog gives no such form.
+    description: str | dict[str, str] = ""
     revision: str | None = None
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     device_map: None | str | dict[str, Any] = None
@@ -113,8 +112,8 @@ class ModelEntry(_Strict):
     # How many requests may use this model at once (text generation queues beyond it).
     concurrency: int = Field(default=1, ge=1, le=64)
     # Text generation: how many requests may share one batched forward pass (1: one generate() at a
-    # time per `concurrency`, no batching). Unset: 16 on CPU, 64 on a GPU. Speech recognition: how many
-    # 30 s windows of concurrent requests share one forward pass (playground.speech_batching; also the
+    # time per `concurrency`, no batching). Unset: 16 on CPU, 32 on a GPU. Speech recognition: how many
+    # 30 s windows of concurrent requests share one forward pass (playground.engines.speech_batching; also the
     # tab's concurrency). Unset: 1 on CPU (measured: no gain on 2 cores), 16 on a GPU.
     max_batch_size: int | None = Field(default=None, ge=1, le=256)
     # Text generation: the KV-cache memory a batch may use, in MB. Unset: 1024 on CPU, 4096 on a GPU
@@ -124,6 +123,23 @@ class ModelEntry(_Strict):
     params: int | None = Field(default=None, gt=0)
     # Served by another machine's engine through the OpenAI-compatible API instead of loaded here.
     endpoint: Endpoint | None = None
+
+    @field_validator("description")
+    @classmethod
+    def _description_languages(cls, value: str | dict[str, str]) -> str | dict[str, str]:
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(LANGUAGES))
+            if unknown:
+                raise ValueError(f"description: unknown language {', '.join(unknown)} (use {', '.join(LANGUAGES)})")
+            if not value.get(DEFAULT_LANGUAGE):
+                raise ValueError(f"description: the {DEFAULT_LANGUAGE} text is required")
+        return value
+
+    def described(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The description in `lang` (English where the catalog gives no such form; "" if none)."""
+        if isinstance(self.description, str):
+            return self.description
+        return self.description.get(lang) or self.description[DEFAULT_LANGUAGE]
 
     @field_validator("params", mode="before")
     @classmethod
@@ -205,7 +221,6 @@ class Defaults(_Strict):
 
 
 class TabConfig(_Strict):
-    title: str = ""
     task: str = ""
     models: list[ModelEntry] = Field(min_length=1)
 
@@ -322,7 +337,6 @@ def load_catalog(path: str | Path) -> Catalog:
 
 
 __all__ = [
-    "ADAPTER_TASKS",
     "Catalog",
     "CatalogError",
     "Defaults",

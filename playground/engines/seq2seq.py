@@ -19,11 +19,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from playground.generation import EngineGone, GenerationStream
-from playground.generation_settings import TEXTS as SETTINGS_TEXTS
-from playground.generation_settings import EffectiveSettings, bounded_new_tokens, effective_settings
-from playground.local_generation import EngineJob, GenerateStreamer, RequestProgress, ThreadedEngine, halting_criteria
-from playground.texts import Texts
+from playground.engines.generation import EngineGone, GenerationStream
+from playground.engines.generation_settings import TEXTS as SETTINGS_TEXTS
+from playground.engines.generation_settings import EffectiveSettings, bounded_new_tokens, effective_settings
+from playground.engines.local_generation import EngineJob, GenerateStreamer, RequestProgress, ThreadedEngine, halting_criteria
+from playground.core.texts import Texts
 
 MAX_INPUT_CHARS = 20_000
 MAX_NEW_TOKENS = 1024
@@ -238,7 +238,7 @@ class Seq2SeqEngine(ThreadedEngine):
         return self.enqueue(EngineJob(request, GenerationStream(request.text), int(inputs["input_ids"].shape[1]), inputs))
 
     def snippet(self, request: Seq2SeqRequest) -> str:
-        from playground.snippets import from_pretrained_kwargs
+        from playground.core.snippets import from_pretrained_kwargs
 
         kwargs, device = from_pretrained_kwargs(self.loaded)
         return seq2seq_snippet(self.loaded.source, kwargs, device, [[request.text]], request.settings.options,
@@ -296,7 +296,7 @@ def seq2seq_snippet(source: str, load_kwargs: dict[str, Any], device: str | None
                     options: dict[str, Any], max_length: int, source_code: str | None = None,
                     target_code: str | None = None) -> str:
     """AutoModelForSeq2SeqLM code that writes the same output as the app, piece by piece."""
-    from playground.snippets import Raw, format_call, format_value
+    from playground.core.snippets import Raw, format_call, format_value
 
     tokenizer_kwargs = {"src_lang": source_code} if source_code else {}
     if target_code:
@@ -326,7 +326,7 @@ def seq2seq_snippet(source: str, load_kwargs: dict[str, Any], device: str | None
 
 # ---- An instruction-tuned chat model as a summarizer or translator --------------------------------
 # A text-generation chat model from the catalog follows a fixed prompt (shown to the user) through
-# the generation interface (playground.generation), greedy so the same text gives the same answer.
+# the generation interface (playground.engines.generation), greedy so the same text gives the same answer.
 
 CHAT_PROMPTS = {
     "summarization": "Summarize the following text in a few sentences. Answer with the summary only.\n\n{text}",
@@ -337,7 +337,7 @@ CHAT_PROMPTS = {
 def chat_request(prompt: str, max_new_tokens: int) -> Any:
     """The generation request for a fixed prompt: one user message, greedy decoding (the model's
     other settings, such as its repetition penalty, are its own)."""
-    from playground.generation import checked_request
+    from playground.engines.generation import checked_request
 
     return checked_request(messages=[{"role": "user", "content": prompt}], max_new_tokens=max_new_tokens, do_sample=False)
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playground.errors import UserError
-from playground.images import open_image
-from playground.texts import Texts
+from playground.core.texts import UserError
+from playground.media.images import open_image
+from playground.core.texts import Texts
 
 # PDF pages are rendered at 2x (144 dpi): sharp enough for OCR and for reading the page on screen.
 PDF_SCALE = 2

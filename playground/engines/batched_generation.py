@@ -37,7 +37,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from playground.generation import (
+from playground.engines.generation import (
     TEXTS,
     EngineActivity,
     EngineGone,
@@ -48,7 +48,7 @@ from playground.generation import (
     GenerationStream,
     Message,
 )
-from playground.local_generation import (
+from playground.engines.local_generation import (
     EncodedPrompt,
     RequestProgress,
     describe_loaded,
@@ -57,7 +57,7 @@ from playground.local_generation import (
     recording_processor,
     run_generate,
 )
-from playground.texts import Texts
+from playground.core.texts import Texts
 
 # The most padded prompt tokens one prefill forward pass takes (newcomers beyond it wait a step):
 # bounds the activation memory of a prefill.
@@ -303,7 +303,7 @@ class BatchedEngine(GenerationEngine):
         try:
             job.stream.push(GenerationDelta(notes=(job.alone,)))
             run_generate(self.loaded.model, job.request, job.prompt, job.stream, closed=lambda: self._closed)
-        except BaseException as exc:  # the caller re-raises it (OOM reaches playground.errors)
+        except BaseException as exc:  # the caller re-raises it (OOM reaches playground.web.errors)
             job.stream.fail(exc)
         finally:
             with self._cond:

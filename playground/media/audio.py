@@ -17,8 +17,8 @@ from types import TracebackType
 
 import numpy as np
 
-from playground.errors import UserError
-from playground.texts import Texts
+from playground.core.texts import UserError
+from playground.core.texts import Texts
 
 STRINGS = {
     "en": {

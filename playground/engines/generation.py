@@ -1,11 +1,11 @@
 """The generation interface: one request in, a stream of deltas out, and abort.
 
 Every generation engine implements `GenerationEngine` (the in-process engine in
-`playground.local_generation`, the batching scheduler in `playground.batched_generation`, remote
+`playground.engines.local_generation`, the batching scheduler in `playground.engines.batched_generation`, remote
 OpenAI-compatible servers, and the sequence-to-sequence engine of summaries and translations), so
 the tabs talk to all of them the same way:
 
-    engine = ctx.generation_engine(model, task)      # the app's registry: playground.generation_engines
+    engine = ctx.generation_engine(model, task)      # the app's registry: playground.engines.generation_engines
     stream = engine.start(checked_request(...))      # raises UserError for bad input, before any work
     for delta in stream:                             # GenerationDelta: text, alternatives, stats, notes
         ...
@@ -26,10 +26,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
-from playground.errors import UserError
-from playground.inputs import whole_number_in_range
-from playground.pacing import gathered
-from playground.texts import Texts
+from playground.core.texts import UserError
+from playground.core.checks import whole_number_in_range
+from playground.engines.pacing import gathered
+from playground.core.texts import Texts
 
 MAX_NEW_TOKENS = 4096
 MAX_TOP_K = 100_000
@@ -146,7 +146,7 @@ class GenerationRequest:
 
     def asked(self) -> dict[str, Any]:
         """The options this request sets, as `generate()` takes them; None stands for "the model's own"
-        (see playground.generation_settings, which layers them over the model's and the catalog's)."""
+        (see playground.engines.generation_settings, which layers them over the model's and the catalog's)."""
         return {"max_new_tokens": self.max_new_tokens, "do_sample": self.do_sample, "temperature": self.temperature,
                 "top_p": self.top_p, "top_k": self.top_k, "repetition_penalty": self.repetition_penalty}
 
@@ -341,7 +341,7 @@ class GenerationStream:
     """One request's deltas, produced by an engine (any thread) and consumed by one caller.
 
     Engines call `push`, then `finish` or `fail`; they check `aborted` between steps. The caller
-    iterates (deltas that piled up while it was busy, or within `playground.pacing`'s interval,
+    iterates (deltas that piled up while it was busy, or within `playground.engines.pacing`'s interval,
     arrive merged into one, so a slow consumer never makes generation wait) and may call `abort()`
     from any thread.
     """

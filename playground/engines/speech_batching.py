@@ -37,9 +37,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
-from playground.generation import EngineActivity, EngineGone, Message, unloaded_message
-from playground.devices import BatchDefaults, concurrency_limit
-from playground.texts import Texts
+from playground.engines.generation import EngineActivity, EngineGone, Message, unloaded_message
+from playground.loading.devices import BatchDefaults, concurrency_limit
+from playground.core.texts import Texts
 
 # A request's windows in the batcher at once: what one request alone ran per batch before batching
 # across requests (memory for a long recording stays that of 4 windows).
@@ -67,7 +67,7 @@ ReportFn = Callable[[int], None]  # windows done so far
 def speech_batch_size(loaded: Any) -> int:
     """Windows per forward pass for a loaded speech model: its catalog entry's max_batch_size, else
     the device's default; 1 on ZeroGPU (a request's GPU slice lasts only for its own call)."""
-    from playground.gpu import zero_gpu_enabled
+    from playground.loading.gpu import zero_gpu_enabled
 
     if zero_gpu_enabled():
         return 1

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from playground.texts import Texts
+from playground.core.texts import Texts
 
 # The settings people choose between, in the order they are shown.
 SHOWN = ("do_sample", "temperature", "top_p", "top_k", "repetition_penalty", "num_beams", "max_new_tokens",
@@ -70,7 +70,7 @@ def read_shipped(source: str, revision: str | None = None) -> Any | None:
     neither is here yet. Returned as an object with `generation_config` and `config`, as a model has."""
     from types import SimpleNamespace
 
-    from playground.hub import cached_snapshot
+    from playground.loading.hub import cached_snapshot
 
     folder = cached_snapshot(source, revision)
     if folder is None or not (folder / "config.json").is_file():

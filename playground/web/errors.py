@@ -12,9 +12,9 @@ import inspect
 import logging
 from typing import Any, Callable
 
-from playground.devices import release_memory
-from playground.gpu import on_gpu
-from playground.texts import LocalizedError, UserError, request_language
+from playground.loading.devices import release_memory
+from playground.loading.gpu import on_gpu
+from playground.core.texts import LocalizedError, UserError, request_language
 
 __all__ = ["OUT_OF_MEMORY", "UNEXPECTED", "UserError", "guarded", "to_gradio_error"]
 

@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from playground.catalog import ModelEntry
-from playground.texts import LANGUAGES, LocalizedError, Texts
+from playground.config.catalog import ModelEntry
+from playground.core.texts import LANGUAGES, LocalizedError, Texts
 
 STRINGS = {
     "en": {

@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from playground.catalog import ModelEntry
-from playground.texts import DEFAULT_LANGUAGE, Texts
+from playground.config.catalog import ModelEntry
+from playground.core.texts import DEFAULT_LANGUAGE, Texts
 
 log = logging.getLogger(__name__)
 
+# progress(fraction, message in every UI language): the caller shows the one its request asked for.
 ProgressFn = Callable[[float, Mapping[str, str]], None]
 
 STRINGS = {

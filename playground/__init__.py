@@ -1,0 +1,20 @@
+"""The shared package: everything the tabs (`tabs/`) and the app (`app.py`) use, grouped by concern.
+
+Layers, lowest first. A module imports modules of its own package and of the packages listed before
+it, never after it, and nothing here imports `tabs/` (`tests/test_structure.py` checks both):
+
+1. `core`     strings in every language and user-facing errors (`texts`), range checks, "Show code"
+              source (`snippets`), files offered for download. Imports nothing of the project.
+2. `config`   what the app serves: the tab registry, the model catalog (`models.yaml`), Space settings.
+3. `loading`  getting a model into memory: the model manager, adapters for tasks with no pipeline,
+              devices, ZeroGPU, Hub access, load-error explanations.
+4. `media`    decoding what users upload: audio, images, documents, datasets (tables to run over).
+5. `engines`  generation behind one interface: local, batched, remote endpoints, speech batching,
+              stream pacing.
+6. `tasks`    task logic without a UI (moving into the tab folders).
+7. `web`      the Gradio layer: the tab context and shared widgets, API input checks, error wrapping,
+              and every patch of Gradio's internals (`gradio_patches`).
+
+torch, transformers and gradio are imported inside the functions that need them, so importing the
+catalog, the manager or the error wrapper stays cheap.
+"""

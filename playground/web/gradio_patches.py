@@ -1,0 +1,273 @@
+"""Every place the app reaches into Gradio's internals, each with its reason and a version gate.
+
+The patches rely on Gradio code that is not public API, so they were read against and tested on the
+versions in `CHECKED_VERSIONS` only. On any other version `gradio_checked()` is False: every patch turns
+itself off, Gradio's own behaviour runs, and one warning is logged naming the version and what is off.
+`tests/test_gradio_patches.py` shows each patch still does what it claims on the pinned version.
+
+1. `wake_queue_on_work(demo)`: the queue waits to be woken by work instead of polling. Gradio's
+   `Queue.start_processing` sleeps 1 ms between looks at its queue whenever nothing can start, which
+   is almost always (idle, or while the running jobs fill their slots), and its progress loop looks
+   every 10 ms. Measured on the 2-core development machine: Gradio's loop used 8.4 % of a core doing
+   nothing, this one 0.4 % (bench/RESULTS.md, "Idle CPU", re-measured by `python -m bench.run`),
+   and the same share while a model ran, CPU that torch's threads then miss (a streamed generation
+   ran ~4 % fewer tokens/s). Kept because the benchmark still measures that gain.
+   New work can start only when an event joins the queue (`push`) or a job ends and frees its slot
+   (`process_events` returns), so those two set an asyncio.Event the loop waits on; a one-second
+   timeout is the safety net. The loop is Gradio's own, its sleeps replaced by that wait. Gradio's
+   progress loop also looks every 10 ms with no job running; it now waits for a job to start, and
+   while jobs run it keeps Gradio's interval (a longer one loses the progress of short runs).
+2. `check_before_processing(demo, check, unreadable)`: `Blocks.process_api` is wrapped so API inputs
+   are checked before Gradio's preprocessing turns a wrong type into a pydantic dump, a list into its
+   `str()`, or opens a server path that was never uploaded (`playground.web.inputs` says what is
+   refused). No public hook runs before preprocessing.
+3. `current_request()`: the request being handled, from `gradio.context.LocalContext`, so progress
+   messages of a model load follow the request's language without threading the request through
+   every handler's call of `TabContext.load`.
+4. `locale_module_url()`: the hashed `core-*.js` asset of Gradio's frontend that exports
+   `changeLocale`; the language switch imports it to change the page's language in place (Gradio
+   offers no public way to change the locale after the page has loaded).
+5. `pass_unreadable_files(component, errors)`: a gr.Image's `preprocess` overridden on the instance
+   (a subclass would make Gradio write a .pyi stub) so an upload Pillow cannot open reaches the
+   handler, which explains the problem, instead of failing with a traceback in preprocessing.
+
+Not patches (public behaviour, no gate): `guarded` (playground.web.errors) gives a handler's wrapper
+the signature Gradio reads, with a `gr.Request`-annotated parameter, the documented way to receive
+the request; endpoints without a widget use `gr.api`, except the batched image endpoint and the chat
+endpoint, which need their components' preprocessing (uploads, chat messages) and stay on hidden
+buttons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+# The Gradio versions whose internals the patches below were read against and tested on.
+CHECKED_VERSIONS = ("6.31.0",)
+_warned: list[str] = []  # the unchecked version already warned about (one warning a process)
+
+
+@functools.cache
+def gradio_version() -> str:
+    from importlib.metadata import version
+
+    return version("gradio")
+
+
+def gradio_checked() -> bool:
+    """Whether the installed Gradio is one the patches were checked against; logs one warning if not."""
+    installed = gradio_version()
+    if installed in CHECKED_VERSIONS:
+        return True
+    if installed not in _warned:
+        _warned.append(installed)
+        logger.warning(
+            "Gradio %s is not a version the app's Gradio patches were checked against (%s): they are off, so the "
+            "queue polls for work, API inputs are not checked before preprocessing, load progress is in English, the "
+            "language switch changes only the server's messages and unreadable images fail in preprocessing "
+            "(playground/web/gradio_patches.py).", installed, ", ".join(CHECKED_VERSIONS))
+    return False
+
+
+# ---- 1. the queue waits to be woken by work --------------------------------------------------------------
+
+SAFETY_WAKE_S = 1.0
+_USED = ("push", "process_events", "get_events", "active_jobs", "delete_lock", "event_queue_per_concurrency_id",
+         "event_analytics", "_asyncio_tasks", "live_updates", "broadcast_estimations", "_cancel_asyncio_tasks",
+         "stopped", "progress_update_sleep_when_free", "send_message", "start_progress_updates")
+
+
+def supported(queue: Any) -> bool:
+    """Whether `queue` (a gradio.queueing.Queue) has everything the replacement loop relies on."""
+    return all(hasattr(queue, name) for name in _USED)
+
+
+def wake_queue_on_work(demo: Any) -> bool:
+    """Make the queue of `demo` (after `demo.queue()`, before launch) wait for work instead of polling."""
+    return wake_on_work(demo._queue)
+
+
+def wake_on_work(queue: Any) -> bool:
+    """Make `queue` wait for work instead of polling (before the app launches); False where the patch is
+    off (an unchecked Gradio version, or a queue without what the loop uses)."""
+    if getattr(queue, "_wakes_on_work", False):
+        return True
+    if not supported(queue) or not gradio_checked():
+        return False
+    from gradio.utils import run_coro_in_background, set_task_name
+
+    # Made by the loop itself: an asyncio.Event belongs to the event loop it is first used on, and a
+    # relaunched app runs on a new one.
+    work: list[asyncio.Event] = []
+    job_started: list[asyncio.Event] = []
+    push, process_events = queue.push, queue.process_events
+
+    def wake() -> None:
+        if work:
+            work[0].set()
+
+    async def push_and_wake(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await push(*args, **kwargs)
+        finally:
+            wake()
+
+    async def process_and_wake(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await process_events(*args, **kwargs)
+        finally:
+            wake()  # a slot is free: a queued event may start
+
+    async def wait_for(event: asyncio.Event) -> None:
+        try:
+            await asyncio.wait_for(event.wait(), SAFETY_WAKE_S)
+        except TimeoutError:
+            pass
+
+    async def start_processing() -> None:
+        work[:] = [asyncio.Event()]
+        try:
+            while not queue.stopped:
+                # Cleared before looking, so work that arrives while we look is not missed.
+                work[0].clear()
+                if len(queue) == 0 or None not in queue.active_jobs:
+                    await wait_for(work[0])
+                    continue
+                async with queue.delete_lock:
+                    event_batch = queue.get_events()
+                if not event_batch:  # every queued event waits for its concurrency limit
+                    await wait_for(work[0])
+                    continue
+                events, batch, concurrency_id = event_batch
+                queue.active_jobs[queue.active_jobs.index(None)] = events
+                if job_started:
+                    job_started[0].set()
+                event_queue = queue.event_queue_per_concurrency_id[concurrency_id]
+                event_queue.current_concurrency += 1
+                start_time = time.time()
+                fn = events[0].fn
+                event_queue.start_times_per_fn[fn].add(start_time)
+                for event in events:
+                    if (analytics := queue.event_analytics.get(event._id)) is not None:
+                        analytics["status"] = "processing"
+                task = run_coro_in_background(queue.process_events, events, batch, start_time, fn)
+                set_task_name(task, events[0].session_hash, fn._id, events[0]._id, batch)
+                queue._asyncio_tasks.add(task)
+                task.add_done_callback(queue._asyncio_tasks.discard)
+                if queue.live_updates:
+                    queue.broadcast_estimations(concurrency_id)
+        finally:
+            queue.stopped = True
+            queue._cancel_asyncio_tasks()
+
+    async def start_progress_updates() -> None:
+        job_started[:] = [asyncio.Event()]
+        while not queue.stopped:
+            events = [event for job in queue.active_jobs if job is not None for event in job]
+            if not events:
+                job_started[0].clear()  # nothing awaited between the look and the clear: no start is missed
+                await wait_for(job_started[0])
+                continue
+            for event in events:
+                if event.progress_pending and event.progress:
+                    event.progress_pending = False
+                    queue.send_message(event, event.progress)
+            await asyncio.sleep(queue.progress_update_sleep_when_free)
+
+    queue.push, queue.process_events = push_and_wake, process_and_wake
+    queue.start_processing, queue.start_progress_updates = start_processing, start_progress_updates
+    queue._wakes_on_work = True
+    return True
+
+
+# ---- 2. API inputs checked before Gradio's preprocessing -------------------------------------------------
+
+InputCheck = Callable[[Any, list[Any], str], None]
+
+
+def check_before_processing(demo: Any, check: InputCheck, unreadable: Callable[[str, str], Exception]) -> bool:
+    """Run `check(block_fn, inputs, lang)` before `demo` preprocesses an API call's inputs (it raises to
+    refuse them); a payload Gradio's data models refuse raises `unreadable(detail, lang)`. Calls of
+    streamed (iterator) steps and batched functions are not checked. False where the patch is off."""
+    if not gradio_checked():
+        return False
+    import inspect
+
+    from pydantic import ValidationError
+
+    from playground.core.texts import request_language
+
+    original = demo.process_api
+    signature = inspect.signature(original)
+
+    async def process_api(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        bound = signature.bind(*args, **kwargs)
+        block_fn, inputs = bound.arguments["block_fn"], bound.arguments["inputs"]
+        request = bound.arguments.get("request")
+        lang = request_language(request[0] if isinstance(request, list) and request else request)
+        if isinstance(block_fn, int):
+            block_fn = demo.fns[block_fn]
+        if not bound.arguments.get("iterator") and not block_fn.batch and isinstance(inputs, list):
+            check(block_fn, inputs, lang)
+        try:
+            return await original(*args, **kwargs)
+        except ValidationError as exc:  # a malformed payload Gradio's data models refused
+            detail = "; ".join(str(err.get("msg", "")) for err in exc.errors()[:2])
+            raise unreadable(detail, lang) from None
+
+    demo.process_api = process_api
+    return True
+
+
+# ---- 3. the request being handled --------------------------------------------------------------------------
+
+def current_request() -> Any:
+    """The gr.Request of the event being handled in this context, or None (outside a request, or where
+    the patch is off)."""
+    if not gradio_checked():
+        return None
+    from gradio.context import LocalContext
+
+    return LocalContext.request.get(None)
+
+
+# ---- 4. the frontend module that changes the page's language ----------------------------------------------
+
+def locale_module_url() -> str | None:
+    """The page-relative URL of the Gradio frontend module that exports `changeLocale` (its Settings
+    panel switches the UI language through it; importing the same URL shares its state), or None where
+    the patch is off."""
+    if not gradio_checked():
+        return None
+    import gradio
+
+    assets = Path(gradio.__file__).parent / "templates" / "frontend" / "assets"
+    found = sorted(assets.glob("core-*.js"))
+    return f"./assets/{found[0].name}" if found else None
+
+
+# ---- 5. uploads Pillow cannot open reach the handler -------------------------------------------------------
+
+def pass_unreadable_files(component: Any, errors: tuple[type[BaseException], ...]) -> Any:
+    """`component` (a filepath gr.Image) hands an upload whose preprocessing raises one of `errors` to the
+    handler as its path, for the handler to explain; unchanged where the patch is off."""
+    if not gradio_checked():
+        return component
+    gradio_preprocess = component.preprocess
+
+    def preprocess(payload: Any) -> Any:
+        try:
+            return gradio_preprocess(payload)
+        except errors:
+            return payload.path
+
+    component.preprocess = preprocess
+    return component
