@@ -40,6 +40,7 @@ def prepare(demo: Any, catalog: Catalog, manager: Any, tab_keys: Sequence[str], 
     from playground.operations.fair_share import share_fairly
     from playground.operations.health import health_routes
     from playground.operations.idle_unload import start_idle_unload
+    from playground.operations.url_downloads import limit_url_downloads
 
     sign_in = SignIn(users) if users is not None else None
 
@@ -56,6 +57,7 @@ def prepare(demo: Any, catalog: Catalog, manager: Any, tab_keys: Sequence[str], 
         collected.observe_state(lambda: len(demo._queue), manager)
         routes.append(metrics_route(collected))
     share_fairly(demo._queue, lambda: catalog.defaults.max_requests_per_user)
+    limit_url_downloads(int(catalog.defaults.max_upload_mb * 2**20))
     start_idle_unload(manager)
     app_kwargs: dict[str, Any] = {"routes": routes}
     launch_kwargs: dict[str, Any] = {"app_kwargs": app_kwargs}
