@@ -17,13 +17,13 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from conftest import ROOT, RunningApp, launch_app
+from conftest import ROOT, RunningApp, catalog_variant, launch_app
 
 NAME, PASSWORD = "teacher", "correct horse battery staple"
 SECRETS = {"HF_TOKEN": "hf_KnownSecretTokenForTheSignInTest", "ENGINE_API_KEY": "sk-known-engine-key-for-the-test"}
 TABS = "fill_mask,text_generation"
 MASKED = "Paris is the [MASK] of France."
-FILL_MASK_DATA = [MASKED, "./bert-mlm", 5, ""]  # text, model, top_k, targets
+FILL_MASK_DATA = [MASKED, "BERT MLM (test)", 5, ""]  # text, model, top_k, targets
 
 
 def basic(name: str = NAME, password: str = PASSWORD) -> dict[str, str]:
@@ -45,9 +45,15 @@ def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def signed_app(test_catalog: Path, users_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+def signed_app(test_models: Path, test_catalog: Path, users_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    root = tmp_path_factory.mktemp("signed")
+    # An engine that is not there, reached with a key from the environment: its failure must not show the key.
+    remote = {"id": "served-model", "label": "Remote", "task": "text-generation",
+              "endpoint": {"url": "http://127.0.0.1:9/v1", "api_key_env": "ENGINE_API_KEY", "timeout": 2, "max_retries": 0}}
+    local = {"id": str(test_models / "llama-chat"), "label": "Llama", "default": True}
+    catalog = catalog_variant(test_catalog, root / "models.yaml", models={"text_generation": [local, remote]})
     env = {"PLAYGROUND_AUTH_FILE": str(users_file), **SECRETS}
-    running = launch_app(test_catalog, tmp_path_factory.mktemp("signed"), "--tabs", TABS, "--mcp", "--metrics", env=env)
+    running = launch_app(catalog, root, "--tabs", TABS, "--mcp", "--metrics", env=env)
     yield running
     running.stop()
 
@@ -144,7 +150,7 @@ async def mcp_call(url: str, headers: dict[str, str]) -> tuple[list[str], Any]:
         await session.initialize()
         names = [tool.name for tool in (await session.list_tools()).tools]
         # A queued tool: Gradio's MCP server calls the app's own queue for it.
-        result = await session.call_tool("fill_mask", {"text": MASKED, "model": "./bert-mlm", "top_k": 2, "targets": ""})
+        result = await session.call_tool("fill_mask", {"text": MASKED, "top_k": 2, "targets": ""})
     return names, result
 
 
@@ -214,6 +220,10 @@ def test_no_secret_appears_in_pages_errors_metrics_or_the_log(signed_app: Runnin
     with pytest.raises(Exception) as failed:
         signed_client.predict(MASKED, model="no such model", api_name="/fill_mask")
     answers.append(str(failed.value))
+    with pytest.raises(Exception) as failed:
+        signed_client.predict("Hello", model="Remote", max_new_tokens=2, api_name="/generate")
+    answers.append(str(failed.value))
+    answers.append(str(signed_client.predict(api_name="/remote_models")))
     hashes = [line.split(":", 1)[1] for line in users_file.read_text().splitlines() if line and not line.startswith("#")]
     secrets = [*SECRETS.values(), PASSWORD, *hashes, *(h.split("$")[-1] for h in hashes)]
     for text in [*answers, signed_app.log()]:
