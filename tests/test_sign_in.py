@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -205,6 +207,11 @@ def test_metrics_count_requests_tokens_and_models(signed_app: RunningApp, signed
     assert after["playground_models_loaded"] >= 2
     assert any(key.startswith('playground_model_bytes{') and value > 0 for key, value in after.items())
     assert after["process_resident_memory_bytes"] > 0 and "playground_queue_length" in after
+    # Every series the shipped Grafana dashboard charts exists.
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
+    charted = {name for panel in dashboard["panels"] for target in panel["targets"]
+               for name in re.findall(r"\b(?:playground|process)_[a-z_]+", target["expr"])}
+    assert charted and all(any(key.split("{")[0] == name for key in after) for name in charted), charted
     with pytest.raises(Exception):
         signed_client.predict(MASKED, model="no such model", api_name="/fill_mask")
     failed = 'playground_requests_total{endpoint="/fill_mask",outcome="error"}'
