@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable
 
+from starlette.concurrency import run_in_threadpool
+
 # scrypt's recommended interactive cost (2^14, 8, 1): about 16 MB and a few tens of ms per check.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _KEY_BYTES = 32
@@ -200,10 +202,9 @@ class SignIn:
         given = _header(scope, INTERNAL_HEADER.encode())
         return given is not None and hmac.compare_digest(given, self.internal_secret)
 
-    def request_user(self, gradio_app: Any, scope: Scope) -> str | None:
-        """Who a request is: its Basic header's user, its Gradio session's, or MCP's loopback client."""
-        return (self.header_user(_header(scope, b"authorization")) or session_user(gradio_app, scope)
-                or ("mcp" if self.is_internal(scope) else None))
+    async def check(self, name: str, password: str) -> bool:
+        """What `launch(auth=...)` calls for the sign-in form: the users file's check, off the event loop."""
+        return await run_in_threadpool(self.users.check, name, password)
 
     def session_token(self, gradio_app: Any, user: str) -> str:
         """A Gradio session token for `user`, registered with the app (one per user)."""
@@ -234,9 +235,11 @@ class CredentialsGate:
             return
         gradio_app = scope.get("app")
         header = _header(scope, b"authorization")
-        user = self.sign_in.header_user(header) if header else None
-        if user is None and self.sign_in.is_internal(scope):
-            user = "mcp"
+        # scrypt takes tens of ms on purpose: off the event loop, which serves everyone else meanwhile.
+        user = await run_in_threadpool(self.sign_in.header_user, header) if header else None
+        signed_in = user is None and session_user(gradio_app, scope) is not None
+        if user is None and not signed_in and self.sign_in.is_internal(scope):
+            user = "mcp"  # MCP's loopback client: its caller was checked at /gradio_api/mcp
         if user is not None and gradio_app is not None:
             token = self.sign_in.session_token(gradio_app, user)
             cookie = f"access-token-unsecure-{gradio_app.cookie_id}={token}"
@@ -244,7 +247,7 @@ class CredentialsGate:
             headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"cookie"]
             headers.append((b"cookie", (f"{existing}; {cookie}" if existing else cookie).encode("latin-1")))
             scope = {**scope, "headers": headers}
-        elif scope["path"].startswith(GATED_PREFIXES) and session_user(gradio_app, scope) is None:
+        elif not signed_in and scope["path"].startswith(GATED_PREFIXES):
             await _refuse(send)
             return
         await self.app(scope, receive, send)

@@ -1,7 +1,9 @@
 """Idle unload: a model nobody used for `idle_unload_minutes` (the catalog's, or its entry's) is unloaded.
 
 A background thread looks a few times per limit; a request that takes the model again before then
-keeps it (the manager decides under its lock). The Models view shows when each loaded model goes.
+keeps it (the manager decides under its lock), and so does a model an engine is still generating or
+transcribing with (a long stream took it before its limit ran out). The Models view shows when each
+loaded model goes.
 """
 
 from __future__ import annotations
@@ -50,14 +52,20 @@ def start_idle_unload(manager: Any) -> threading.Thread | None:
     if interval is None:
         return None
 
-    def expired(loaded: Any) -> bool:
-        deadline = unload_deadline(manager.catalog, loaded)
-        return deadline is not None and time.time() >= deadline
-
     def run() -> None:
+        from playground.generation_engines import generation_activity
+
         while True:
             time.sleep(interval)
             try:
+                # A model an engine still generates or transcribes with is in use, whatever its clock says.
+                busy = {activity.model for activity in generation_activity() if activity.running or activity.waiting}
+                now = time.time()
+
+                def expired(loaded: Any) -> bool:
+                    deadline = unload_deadline(manager.catalog, loaded)
+                    return deadline is not None and now >= deadline and loaded.entry.label not in busy
+
                 labels = manager.unload_where(expired)
             except Exception:  # the next look tries again; a failure must not end the thread
                 log.exception("idle unload failed")

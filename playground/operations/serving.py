@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from playground.catalog import Catalog
-from playground.operations.auth import INTERNAL_HEADER, CredentialsGate, SignIn, Users
+from playground.operations.auth import INTERNAL_HEADER, CredentialsGate, SignIn, Users, session_user
 
 
 @dataclass
@@ -45,7 +45,8 @@ def prepare(demo: Any, catalog: Catalog, manager: Any, tab_keys: Sequence[str], 
     sign_in = SignIn(users) if users is not None else None
 
     def may_see_details(request: Any) -> bool:
-        return sign_in is None or sign_in.request_user(request.app, request.scope) is not None
+        # CredentialsGate has already turned valid Basic credentials into a session.
+        return sign_in is None or session_user(request.app, request.scope) is not None
 
     routes = health_routes(catalog, manager, tab_keys, may_see_details)
     if metrics:
@@ -63,5 +64,5 @@ def prepare(demo: Any, catalog: Catalog, manager: Any, tab_keys: Sequence[str], 
     launch_kwargs: dict[str, Any] = {"app_kwargs": app_kwargs}
     if sign_in is not None:
         app_kwargs["middleware"] = [Middleware(CredentialsGate, sign_in=sign_in)]
-        launch_kwargs["auth"] = sign_in.users.check
+        launch_kwargs["auth"] = sign_in.check
     return Operations(sign_in, launch_kwargs)
