@@ -2,12 +2,15 @@
 
     python app.py [--catalog models.yaml] [--host H] [--port P] [--share] [--tabs KEYS]
                   [--queue-size N] [--device auto|cpu|cuda|mps] [--preload] [--mcp]
+                  [--auth-file users.txt] [--metrics]
     python app.py prefetch [--catalog PATH] [--tab KEY ...]
     python app.py space-files [--catalog PATH]
+    python app.py hash-password < password.txt
 
 The catalog is --catalog, else $PLAYGROUND_CATALOG, else models.yaml (models.space.yaml on a Space).
 --mcp (or Gradio's own GRADIO_MCP_SERVER=True) also serves every endpoint as a Model Context Protocol
-tool at /gradio_api/mcp/.
+tool at /gradio_api/mcp/. --auth-file (or $PLAYGROUND_AUTH_FILE) turns sign-in on: one `name:hash`
+line per user, the hash from `python app.py hash-password`. --metrics serves Prometheus metrics at /metrics.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from playground.config.catalog import Catalog, CatalogError, load_catalog
 from playground.config.registry import TAB_GROUPS, TAB_SPECS, TabContractError, check_tab_contract, tab_strip
 from playground.config.space import apply_space_defaults, default_catalog, running_on_space
 from playground.core.texts import Texts
+from playground.operations.auth import AuthFileError
 
 ROOT = Path(__file__).resolve().parent
 EXIT_BAD_CONFIG = 2
@@ -121,8 +125,11 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
 def serve(args: argparse.Namespace) -> int:
     from playground.loading.gpu import zero_gpu_enabled
     from playground.loading.model_manager import ModelManager
+    from playground.operations.auth import Users
+    from playground.operations.serving import prepare
 
     catalog = load_catalog(args.catalog)
+    users = Users.from_file(args.auth_file) if args.auth_file else None
     tab_keys = selected_tabs(catalog, args.tabs)
     modules = tab_modules(tab_keys)
     if running_on_space():
@@ -138,6 +145,7 @@ def serve(args: argparse.Namespace) -> int:
                 if not catalog.default_model(key, task).is_remote:  # an endpoint's engine holds those
                     manager.get(key, None, task)
     demo, i18n = build_app(catalog, manager, modules)
+    operations = prepare(demo, catalog, manager, tab_keys, users, metrics=args.metrics or catalog.defaults.metrics)
     import gradio as gr
 
     from playground.web.ui import language_head
@@ -155,7 +163,23 @@ def serve(args: argparse.Namespace) -> int:
         footer_links=["api", "settings"],
         # None: Gradio reads GRADIO_MCP_SERVER.
         mcp_server=True if args.mcp else None,
+        prevent_thread_lock=True,
+        **operations.launch_kwargs,
     )
+    operations.after_launch(demo)
+    demo.block_thread()
+    return 0
+
+
+def hash_password_command(args: argparse.Namespace) -> int:  # noqa: ARG001 - every command takes its args
+    """Read a password from standard input and print its hash for a users file line (`name:hash`)."""
+    from playground.operations.auth import hash_password, read_password
+
+    try:
+        print(hash_password(read_password(sys.stdin, sys.stderr)))
+    except ValueError as exc:
+        print(f"hash-password: {exc}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
     return 0
 
 
@@ -222,6 +246,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "space-files", help="write the Space's README front matter and packages.txt (default catalog: the Space's)"
     )
     space.add_argument("--catalog", default=argparse.SUPPRESS)
+    sub.add_parser("hash-password", help="read a password from standard input and print its hash for --auth-file")
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
@@ -231,10 +256,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--preload", action="store_true", help="load the default models before serving")
     parser.add_argument("--mcp", action="store_true",
                         help="also serve every endpoint as an MCP tool at /gradio_api/mcp/ (as GRADIO_MCP_SERVER=True does)")
+    parser.add_argument("--auth-file", default=os.environ.get("PLAYGROUND_AUTH_FILE") or None,
+                        help="turn sign-in on: a file of `name:hash` lines (hashes from `app.py hash-password`)")
+    parser.add_argument("--metrics", action="store_true", help="serve Prometheus metrics at /metrics")
     args = parser.parse_args(argv)
     if args.queue_size is not None and args.queue_size < 1:
         parser.error("--queue-size must be at least 1")
-    if args.command != "space-files":
+    if args.command not in ("space-files", "hash-password"):
         args.catalog = args.catalog or str(default_catalog(ROOT, on_space))
     return args
 
@@ -247,8 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return prefetch(args)
         if args.command == "space-files":
             return space_files(args)
+        if args.command == "hash-password":
+            return hash_password_command(args)
         return serve(args)
-    except (CatalogError, TabContractError) as exc:
+    except (CatalogError, TabContractError, AuthFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_CONFIG
 

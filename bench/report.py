@@ -108,6 +108,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines += many_users_markdown(results["many_users"])
     if "speech_users" in results:
         lines += speech_users_markdown(results["speech_users"])
+    if "fair_share" in results:
+        lines += fair_share_markdown(results["fair_share"])
     s = results["startup"]
     lines += [
         "",
@@ -234,6 +236,28 @@ def speech_users_markdown(u: dict[str, Any]) -> list[str]:
                 f"| {r['latency_p50_s']:.2f} / {r['latency_p90_s']:.2f} s | {r['peak_batch_size']} | {mark(r['same_text'])} "
                 f"| {100 * r['client_cpu_share']:.0f}% |"
             )
+    return lines
+
+
+def fair_share_markdown(f: dict[str, Any]) -> list[str]:
+    """The "fair share" section: a second user's first token while one client floods the queue."""
+    lines = [
+        "",
+        f"## A fair share for each user: one client sends {f['flood']} `/generate` at once, then a second user one",
+        "",
+        f"The flood from one gradio_client (one user), the second user through the page's protocol; {f['new_tokens']} "
+        "new tokens a request. Ratio = the second user's time to first token under the flood / the same request alone "
+        f"(median of rounds). With `max_requests_per_user: {f['per_user']}` the flood gets {f['per_user']} in and is told "
+        "the rest are over its share; unset, all of them wait (users are served in turn either way).",
+        "",
+        "| catalog | flood answered / refused | first token alone | under the flood | ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for variant, name in (("limit", f"max_requests_per_user: {f['per_user']}"), ("no_limit", "no limit")):
+        r = f[variant]
+        lines.append(f"| {name} | {r['flood_answered']} / {r['flood_refused']} | {r['alone_ttft_s']:.2f} s "
+                     f"| {r['second_user_ttft_s']:.2f} s | {r['ratio']:.2f}× |")
+    lines += ["", f"Target ≤ {f['target_ratio']:.1f}× with the limit: {f['limit']['ratio']:.2f}× {mark(f['met'])}"]
     return lines
 
 

@@ -29,7 +29,8 @@ def machine() -> dict[str, Any]:
             "torch": torch.__version__, "transformers": transformers.__version__, "gradio": gradio.__version__}
 
 
-SECTIONS = ("startup", "memory", "latency", "throughput", "generation", "many_users", "remote_generation", "speech_users")
+SECTIONS = ("startup", "memory", "latency", "throughput", "generation", "many_users", "remote_generation", "speech_users",
+            "fair_share")
 APP_SECTIONS = {"memory", "latency", "throughput", "generation"}  # measured on one shared app
 
 
@@ -46,7 +47,7 @@ def previous_results(out_dir: Path, mode: str) -> dict[str, Any]:
 
 def run(settings: Settings, out_dir: Path, only: Sequence[str] | None = None) -> dict[str, Any]:
     """Measure every section (or those in `only`, merged into out_dir's results.json) and write the outputs."""
-    from bench import generation, latency, many_users, memory, remote, speech_users, startup, throughput
+    from bench import fair_share, generation, latency, many_users, memory, remote, speech_users, startup, throughput
     from bench.inputs import write_inputs
     from bench.models import ensure_models
 
@@ -80,6 +81,8 @@ def run(settings: Settings, out_dir: Path, only: Sequence[str] | None = None) ->
         phase("remote_generation", lambda: remote.measure(models, settings, work))
         # An app with the speech tab alone, also with the main app stopped.
         phase("speech_users", lambda: speech_users.measure(models, catalog, settings, getattr(inputs, settings.asr_audio), work))
+        # Two apps of its own (the per-user limit set and unset), one after the other.
+        phase("fair_share", lambda: fair_share.measure(models, catalog, settings, work))
     if not only:
         results["duration_s"] = time.perf_counter() - started
     write_outputs(results, out_dir)

@@ -8,8 +8,8 @@ Starts N `app.py` processes on free loopback ports, each with the same catalog, 
 browser's `queue/join` and the event stream it then reads (`queue/data`), and an upload and the call
 that uses it, must reach the same replica. HAProxy pins every browser (and gradio_client, which
 keeps the cookies of its first response) to one replica with a cookie it inserts, PLAYGROUND_REPLICA;
-a replica that stops answering its health check gets no new sessions, and its pinned clients are
-sent to another one (`option redispatch`). Models served by an `endpoint:` in the catalog are shared
+a replica whose readiness check (`/readyz`: its default models can be served) fails, or that stops
+answering, gets no new sessions, and its pinned clients are sent to another one (`option redispatch`). Models served by an `endpoint:` in the catalog are shared
 by all replicas: the engine batches their requests. Ctrl+C stops everything.
 """
 
@@ -62,7 +62,9 @@ frontend playground
 backend replicas
     balance leastconn
     cookie {COOKIE} insert indirect nocache httponly
-    option httpchk GET /gradio_api/info
+    # /readyz answers 503 while a default model cannot load (weights missing, a failed load).
+    option httpchk GET /readyz
+    http-check expect status 200
 {servers}
 """
 
@@ -103,7 +105,7 @@ class Replicas:
             if self.balancer.poll() is not None:
                 raise RuntimeError(f"haproxy exited:\n{self.log_path.read_text(errors='replace')}")
             try:
-                with urllib.request.urlopen(self.url + "gradio_api/info", timeout=2) as response:
+                with urllib.request.urlopen(self.url + "healthz", timeout=2) as response:
                     if response.status == 200:
                         return
             except OSError:

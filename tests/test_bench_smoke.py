@@ -54,6 +54,13 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert positive(generation["ratio_of_medians_tokens_per_s"]) and "medians_ttft_delta_s" in generation
     assert positive(generation["app_gradio_client"]["ttft_s"]) and positive(generation["ratio_gradio_client_tokens_per_s"])
 
+    fair = results["fair_share"]
+    for variant in ("limit", "no_limit"):
+        assert positive(fair[variant]["alone_ttft_s"]) and positive(fair[variant]["ratio"]), variant
+        assert fair[variant]["flood_answered"] + fair[variant]["flood_refused"] == fair["flood"], variant
+    assert fair["limit"]["flood_refused"] > 0, "the flood's requests beyond its share are refused"
+    assert fair["no_limit"]["flood_refused"] == 0
+
     remote = results["remote_generation"]
     assert positive(remote["engine_client"]["ttft_s"]) and positive(remote["app"]["tokens_per_s"])
     assert positive(remote["ratio_tokens_per_s"]) and positive(remote["ratio_ttft"]) and positive(remote["client_floor_s"])

@@ -123,6 +123,8 @@ class ModelEntry(_Strict):
     params: int | None = Field(default=None, gt=0)
     # Served by another machine's engine through the OpenAI-compatible API instead of loaded here.
     endpoint: Endpoint | None = None
+    # Unload after this many minutes unused (0: never); unset: the catalog's idle_unload_minutes.
+    idle_unload_minutes: float | None = Field(default=None, ge=0)
 
     @field_validator("description")
     @classmethod
@@ -210,6 +212,13 @@ class Defaults(_Strict):
     # Tesseract languages for document OCR (3-letter codes, e.g. eng, kor, chi_sim); a Space installs
     # their tesseract-ocr-* packages (packages.txt).
     ocr_languages: list[str] = Field(default_factory=lambda: ["eng"], min_length=1)
+    # Requests one user (signed-in name, else browser session) may have running or waiting at once;
+    # unset: no limit. Users are served in turn whatever it is.
+    max_requests_per_user: int | None = Field(default=None, ge=1)
+    # Serve Prometheus metrics at /metrics (as `--metrics` does).
+    metrics: bool = False
+    # Unload a model nobody used for this many minutes (a model's own entry may say otherwise); unset: never.
+    idle_unload_minutes: float | None = Field(default=None, gt=0)
 
     @field_validator("ocr_languages")
     @classmethod

@@ -126,6 +126,8 @@ class ModelManager:
         self._guard = threading.RLock()
         self._load_locks: dict[str, threading.Lock] = {}
         self.load_count = 0
+        # Cache key -> why its last load failed (cleared when it loads): readiness checks read it.
+        self.load_failures: dict[str, str] = {}
 
     # ---- choosing a model -------------------------------------------------------------------
     @property
@@ -190,8 +192,13 @@ class ModelManager:
                 if loaded is not None:
                     self._cache.move_to_end(key)
                     return loaded
-            loaded = self._load(tab, entry, key, progress)
+            try:
+                loaded = self._load(tab, entry, key, progress)
+            except Exception as exc:
+                self.load_failures[key] = getattr(exc, "reason", type(exc).__name__)
+                raise
             with self._guard:
+                self.load_failures.pop(key, None)
                 self._cache[key] = loaded
                 self._evict_beyond_limits(keep=key)
             return loaded
@@ -346,8 +353,23 @@ class ModelManager:
 
     # ---- the Models view --------------------------------------------------------------------
     def loaded(self) -> list[dict[str, Any]]:
+        from playground.operations.idle_unload import unloads_at
+
         with self._guard:
-            return [m.summary() for m in reversed(self._cache.values())]
+            return [{**m.summary(), "unloads_at": unloads_at(self.catalog, m)} for m in reversed(self._cache.values())]
+
+    def loaded_models(self) -> list[LoadedModel]:
+        with self._guard:
+            return list(self._cache.values())
+
+    def unload_where(self, condition: Callable[[LoadedModel], bool]) -> list[str]:
+        """Unload every model for which `condition` holds (decided under the cache's lock, so a request
+        that takes a model at the same moment either keeps it or loads it again); returns labels."""
+        with self._guard:
+            victims = [self._cache.pop(key) for key, loaded in list(self._cache.items()) if condition(loaded)]
+        labels = [victim.entry.label for victim in victims]
+        self._free(victims)
+        return labels
 
     def unload(self, ref: str) -> list[str]:
         """Unload models matching a cache key, id or label ("all" unloads everything); returns labels."""

@@ -1,0 +1,102 @@
+"""File inputs given as URLs (MCP tools, the HTTP API) downloaded with a size limit.
+
+Gradio fetches such URLs itself, from public addresses only: each hop of a redirect is checked, and
+a name is connected to at the public address it was checked at (safehttpx). But it reads the whole
+answer into memory before anything looks at its size, so a URL could hand the app a file of any
+size, where uploads are held to the catalog's `max_upload_mb`. `limit_url_downloads` replaces that
+download with one that keeps the same checks and the same cache location, and stops reading (and
+removes what it wrote) as soon as the file is larger than the limit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlparse
+
+from playground.core.texts import DEFAULT_LANGUAGE, Texts, request_language
+
+STRINGS = {
+    "en": {
+        "too_large": "The file at {url} is larger than this app's limit of {limit_mb:g} MB.",
+        "not_fetched": "The file at {url} could not be downloaded (HTTP status {status}).",
+        "too_many_redirects": "The file at {url} redirects more than {count} times.",
+        "not_public": "{url} does not lead to a public address ({host}); this app fetches files from public addresses only.",
+    },
+    "ko": {
+        "too_large": "{url}의 파일이 이 앱의 한도 {limit_mb:g} MB보다 큽니다.",
+        "not_fetched": "{url}의 파일을 내려받지 못했습니다 (HTTP 상태 {status}).",
+        "too_many_redirects": "{url}이(가) {count}번 넘게 다른 주소로 넘깁니다.",
+        "not_public": "{url}은(는) 공개 주소로 이어지지 않습니다 ({host}). 이 앱은 공개 주소의 파일만 가져옵니다.",
+    },
+}
+TEXTS = Texts("url_downloads", STRINGS)
+MAX_REDIRECTS = 10
+_CHUNK = 2**16
+
+
+def _message(key: str, **params: Any) -> str:
+    from gradio.context import LocalContext
+
+    request = LocalContext.request.get(None)
+    return TEXTS.get(key, request_language(request) if request is not None else DEFAULT_LANGUAGE, **params)
+
+
+async def download_within(url: str, cache_dir: str, max_bytes: int) -> str:
+    """Download `url` into Gradio's cache as Gradio does (same path), from public addresses only, at most
+    `max_bytes`; raises an error with a message for the caller otherwise."""
+    import gradio as gr
+    import httpx
+    import safehttpx
+    from gradio import processing_utils
+    from gradio_client.utils import strip_invalid_filename_characters
+
+    folder = Path(cache_dir) / processing_utils.hash_url(url)
+    folder.mkdir(exist_ok=True, parents=True)
+    name = strip_invalid_filename_characters(Path(urlparse(url).path.rstrip("/")).name) or "file"
+    target = (folder / name).resolve()
+    if target.exists():
+        return str(target)
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        host = httpx.URL(current).host
+        if not host:
+            raise gr.Error(_message("not_fetched", url=url, status="-"), print_exception=False)
+        trusted = safehttpx.matches_domain_whitelist(host, processing_utils.PUBLIC_HOSTNAME_WHITELIST)
+        try:
+            transport = None if trusted else safehttpx.AsyncSecureTransport(await safehttpx.async_validate_url(host))
+        except ValueError:  # a name or address that is not public (or does not resolve)
+            raise gr.Error(_message("not_public", url=url, host=host), print_exception=False) from None
+        async with httpx.AsyncClient(transport=transport) as client, client.stream("GET", current, follow_redirects=False) as response:
+            if response.has_redirect_location:
+                current = urljoin(str(response.url), response.headers["Location"])
+                continue
+            if response.status_code != 200:
+                raise gr.Error(_message("not_fetched", url=url, status=response.status_code), print_exception=False)
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise gr.Error(_message("too_large", url=url, limit_mb=max_bytes / 2**20), print_exception=False)
+            partial = target.with_name(target.name + ".part")
+            written = 0
+            try:
+                with partial.open("wb") as file:
+                    async for chunk in response.aiter_bytes(_CHUNK):
+                        written += len(chunk)
+                        if written > max_bytes:
+                            raise gr.Error(_message("too_large", url=url, limit_mb=max_bytes / 2**20), print_exception=False)
+                        file.write(chunk)
+                partial.replace(target)
+            finally:
+                partial.unlink(missing_ok=True)
+            return str(target)
+    raise gr.Error(_message("too_many_redirects", url=url, count=MAX_REDIRECTS), print_exception=False)
+
+
+def limit_url_downloads(max_bytes: int) -> None:
+    """Make Gradio download URL file inputs with `download_within(..., max_bytes)`."""
+    from gradio import processing_utils
+
+    async def download(url: str, cache_dir: str) -> str:
+        return await download_within(url, cache_dir, max_bytes)
+
+    processing_utils.async_ssrf_protected_download = download
