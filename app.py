@@ -84,8 +84,9 @@ def tab_string_tables(module: ModuleType) -> list[Texts]:
     return [module.TEXTS, *(part.TEXTS for part in parts)]
 
 
-def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType]) -> tuple[Any, Any]:
-    """The gr.Blocks app and its gr.I18n table, with a tab for each of `modules` (see `tab_modules`)."""
+def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType], engines: Any = None) -> tuple[Any, Any]:
+    """The gr.Blocks app and its gr.I18n table, with a tab for each of `modules` (see `tab_modules`),
+    whose models run through `manager` and `engines` (an Engines registry; a new one if None)."""
     import gradio as gr
 
     from playground.web.inputs import check_api_inputs
@@ -97,7 +98,7 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
 
     specs = {spec.key: spec for spec in TAB_SPECS}
     # The app's one registry of engines (engine state lives on the app, not in module globals).
-    engines = Engines(catalog.defaults.memory_budget_gb)
+    engines = engines or Engines(catalog.defaults.memory_budget_gb)
     all_texts = [TEXTS, COMMON, DATASET_UI, TAB_GROUPS, *(t for m in modules.values() for t in tab_string_tables(m))]
     picker_notes = new_picker_notes()  # filled by the tabs' model pickers
 
@@ -123,6 +124,7 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
 
 
 def serve(args: argparse.Namespace) -> int:
+    from playground.engines.generation_engines import Engines
     from playground.loading.gpu import zero_gpu_enabled
     from playground.loading.model_manager import ModelManager
     from playground.operations.auth import Users
@@ -144,8 +146,9 @@ def serve(args: argparse.Namespace) -> int:
             for task in dict.fromkeys(m.task for m in catalog.tabs[key].models):
                 if not catalog.default_model(key, task).is_remote:  # an endpoint's engine holds those
                     manager.get(key, None, task)
-    demo, i18n = build_app(catalog, manager, modules)
-    operations = prepare(demo, catalog, manager, tab_keys, users, metrics=args.metrics or catalog.defaults.metrics)
+    engines = Engines(catalog.defaults.memory_budget_gb)
+    demo, i18n = build_app(catalog, manager, modules, engines)
+    operations = prepare(demo, catalog, manager, engines, tab_keys, users, metrics=args.metrics or catalog.defaults.metrics)
     import gradio as gr
 
     from playground.web.ui import language_head

@@ -14,6 +14,9 @@ it, never after it, and nothing here imports `tabs/` (`tests/test_structure.py` 
 6. `tasks`    task logic without a UI (moving into the tab folders).
 7. `web`      the Gradio layer: the tab context and shared widgets, API input checks, error wrapping,
               and every patch of Gradio's internals (`gradio_patches`).
+8. `operations` running the app for many people, wired into the built app (`serving.prepare`):
+              sign-in, a fair share of the queue per user, metrics, health routes, idle unload and
+              URL download limits.
 
 torch, transformers and gradio are imported inside the functions that need them, so importing the
 catalog, the manager or the error wrapper stays cheap.

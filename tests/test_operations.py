@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -147,23 +146,15 @@ def test_one_user_gets_at_most_the_limit_and_another_user_still_gets_in(ops_app:
     greedy.predict("Now there is room", max_new_tokens=2, api_name="/generate")
 
 
-@dataclass
-class QueuedEvent:
-    """What the fair ordering reads of a gradio queue Event."""
-
-    username: str | None
-    session_hash: str
-    name: str
-
-
 def test_waiting_requests_are_served_in_turn() -> None:
     from playground.operations.fair_share import in_turn
 
-    flood = [QueuedEvent(None, "a", f"a{i}") for i in range(4)]
-    latecomer = QueuedEvent(None, "b", "b0")
-    signed = QueuedEvent("carol", "c-tab-1", "c0")
-    order = [event.name for event in in_turn([*flood, latecomer, signed], Counter())]
-    assert order == ["a0", "b0", "c0", "a1", "a2", "a3"]
+    flood = [("session:a", f"a{i}") for i in range(4)]
+    latecomer, signed = ("session:b", "b0"), ("user:carol", "c0")
+
+    def order(waiting: list[tuple[str, str]], running: Counter) -> list[str]:
+        return [waiting[index][1] for index in in_turn([who for who, _ in waiting], running)]
+
+    assert order([*flood, latecomer, signed], Counter()) == ["a0", "b0", "c0", "a1", "a2", "a3"]
     # A user with requests already running waits behind those who have none.
-    order = [event.name for event in in_turn([*flood[:2], latecomer], Counter({"session:a": 1}))]
-    assert order == ["b0", "a0", "a1"]
+    assert order([*flood[:2], latecomer], Counter({"session:a": 1})) == ["b0", "a0", "a1"]

@@ -56,7 +56,7 @@ def package_graph() -> dict[str, set[str]]:
 
 
 # The layers of playground/__init__.py, lowest first: a module imports its own package and earlier ones.
-LAYERS = ("core", "config", "loading", "media", "engines", "tasks", "web")
+LAYERS = ("core", "config", "loading", "media", "engines", "tasks", "web", "operations")
 # The adapters load the wrappers of the removed pipelines' models, which live beside the code that runs
 # them (imported when such a model loads): the only arrows that point up.
 UPWARD_IMPORTS_TO_MOVE = {

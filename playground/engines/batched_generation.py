@@ -175,7 +175,7 @@ class BatchedEngine(GenerationEngine):
     # ---- GenerationEngine
     def start(self, request: GenerationRequest) -> GenerationStream:
         prompt = encode_prompt(self.loaded, request)
-        stream = GenerationStream(prompt.text)
+        stream = self.new_stream(prompt.text)
         job = _Job(request, prompt, stream)
         job.config = self._generation_config(job)
         mode = job.config.get_generation_mode()

@@ -24,7 +24,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from playground.core.texts import UserError
 from playground.core.checks import whole_number_in_range
@@ -337,16 +337,22 @@ class GenerationDelta:
 _FAILED = object()
 
 
+# Told the statistics of a generation that finished (in the engine's thread), e.g. for metrics.
+FinishListener = Callable[["GenerationStats"], None]
+
+
 class GenerationStream:
     """One request's deltas, produced by an engine (any thread) and consumed by one caller.
 
-    Engines call `push`, then `finish` or `fail`; they check `aborted` between steps. The caller
+    Engines call `push`, then `finish` (which also tells the `on_finish` listeners) or `fail`; they
+    check `aborted` between steps. The caller
     iterates (deltas that piled up while it was busy, or within `playground.engines.pacing`'s interval,
     arrive merged into one, so a slow consumer never makes generation wait) and may call `abort()`
     from any thread.
     """
 
-    def __init__(self, prompt: str | None = None):
+    def __init__(self, prompt: str | None = None, on_finish: Sequence[FinishListener] = ()):
+        self._on_finish = on_finish
         # The exact text the model reads (after the chat template), when the engine knows it.
         self.prompt = prompt
         # The whole output decoded at once, when the engine has it (beam search writes no stream):
@@ -367,6 +373,8 @@ class GenerationStream:
 
     def finish(self, stats: GenerationStats, notes: tuple[Message, ...] = ()) -> None:
         self._events.put(GenerationDelta(stats=stats, notes=notes, done=True))
+        for listener in self._on_finish:
+            listener(stats)
 
     def fail(self, error: BaseException) -> None:
         self._events.put((_FAILED, error))
@@ -428,6 +436,14 @@ class EngineActivity:
 class GenerationEngine(ABC):
     """A text-generation back end. `start` must validate synchronously (raise UserError before any
     work), then return at once; generation runs elsewhere and feeds the returned stream."""
+
+    # Told every finished generation's statistics: the registry that makes the engine sets it
+    # (playground.engines.generation_engines.Engines.on_finished).
+    on_finish: Sequence[FinishListener] = ()
+
+    def new_stream(self, prompt: str | None) -> GenerationStream:
+        """The stream of one request, whose end the engine's `on_finish` listeners are told."""
+        return GenerationStream(prompt, self.on_finish)
 
     @abstractmethod
     def start(self, request: GenerationRequest) -> GenerationStream:

@@ -9,7 +9,8 @@ are made on first use and closed when the manager unloads their model, which fai
 waiting requests with a message. `engines.seq2seq(loaded)` runs summarization and translation models,
 `engines.speech(loaded)` a loaded speech model's shared batches (playground.engines.speech_batching) and
 `engines.transcriber(entry)` a remote speech entry. `engines.activity()` lists what every one of
-them is doing, for the Models view.
+them is doing, for the Models view; `engines.on_finished(listener)` has every generation engine tell
+`listener` the statistics of each generation it finishes (the metrics count tokens and batch sizes).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import threading
 from typing import Any, Callable
 
 from playground.loading.devices import BatchDefaults, concurrency_limit
-from playground.engines.generation import TEXTS, EngineActivity, GenerationEngine, pick, unloaded_message
+from playground.engines.generation import TEXTS, EngineActivity, FinishListener, GenerationEngine, pick, unloaded_message
 
 
 # Text generation: a 2-core CPU still gains several times from a batch of 16 (bench "many users"); a
@@ -63,6 +64,12 @@ class Engines:
         self.memory_budget_gb = memory_budget_gb
         self._lock = threading.Lock()
         self._engines: dict[tuple[str, ...], tuple[Any, Any]] = {}
+        self._finish_listeners: list[FinishListener] = []
+
+    def on_finished(self, listener: FinishListener) -> None:
+        """Have `listener(stats)` called, in the engine's thread, with the GenerationStats of every
+        generation that finishes on any generation engine of this registry, made before or after."""
+        self._finish_listeners.append(listener)
 
     def generation(self, entry: Any, load: Callable[[], Any]) -> GenerationEngine:
         """The engine for a text-generation catalog entry: its endpoint's, else the local one for the
@@ -128,7 +135,7 @@ class Engines:
             current = self._engines.get(key)
             if current is not None and current[0] is loaded:
                 return current[1]
-            engine = make()
+            engine = self._listened_to(make())
             self._engines[key] = (loaded, engine)
 
         def close() -> None:
@@ -147,5 +154,11 @@ class Engines:
         with self._lock:
             current = self._engines.get(key)
             if current is None or current[0] != entry:
-                current = self._engines[key] = (entry, make(entry))
+                current = self._engines[key] = (entry, self._listened_to(make(entry)))
             return current[1]
+
+    def _listened_to(self, engine: Any) -> Any:
+        """`engine`, telling this registry's finish listeners (the list itself: later ones count too)."""
+        if isinstance(engine, GenerationEngine):
+            engine.on_finish = self._finish_listeners
+        return engine

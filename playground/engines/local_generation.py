@@ -397,7 +397,7 @@ class LocalEngine(ThreadedEngine):
 
     def start(self, request: GenerationRequest) -> GenerationStream:
         prompt = encode_prompt(self.loaded, request)
-        return self.enqueue(EngineJob(request, GenerationStream(prompt.text), int(prompt.ids.shape[1]), prompt))
+        return self.enqueue(EngineJob(request, self.new_stream(prompt.text), int(prompt.ids.shape[1]), prompt))
 
     def snippet(self, request: GenerationRequest) -> str:
         return generation_snippet(self.loaded, request)

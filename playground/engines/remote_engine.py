@@ -421,7 +421,7 @@ class RemoteEngine(GenerationEngine):
             if self._closed is not None:
                 raise EngineGone(self._closed)
         sent = json.dumps([dict(m) for m in request.messages], ensure_ascii=False, indent=1) if request.is_chat else request.prompt
-        stream = GenerationStream(sent)
+        stream = self.new_stream(sent)
         with self._lock:
             self._running.add(stream)
         threading.Thread(target=self._run, args=(request, stream), daemon=True, name="remote-generate").start()

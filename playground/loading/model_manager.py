@@ -26,6 +26,7 @@ from playground.loading.devices import available_device, release_memory, resolve
 from playground.loading.hub import HUB, HUB_STOPPED_ANSWERING, HubUnreachable, ProgressFn, cached_snapshot, estimate_weight_bytes, network_failure
 from playground.loading.hub import is_cached as snapshot_is_cached
 from playground.loading.load_errors import ModelLoadError, UnknownModelError, explain_load_error
+from playground.loading.idle_limits import unloads_at
 from playground.core.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -353,8 +354,6 @@ class ModelManager:
 
     # ---- the Models view --------------------------------------------------------------------
     def loaded(self) -> list[dict[str, Any]]:
-        from playground.operations.idle_unload import unloads_at
-
         with self._guard:
             return [{**m.summary(), "unloads_at": unloads_at(self.catalog, m)} for m in reversed(self._cache.values())]
 

@@ -7,6 +7,8 @@ session cookie). Clients that cannot fill in a form (MCP clients, curl, Promethe
 `Authorization: Basic base64(name:password)` with every request: `CredentialsGate` checks it and
 hands Gradio a session of that user, so every Gradio route then treats the request as signed in.
 The gate also closes what Gradio leaves open to anyone: its MCP transport and schema, and /metrics.
+Gradio's sessions are reached through playground.web.gradio_patches; where those patches are off,
+the gate refuses what it cannot check instead of letting it through.
 """
 
 from __future__ import annotations
@@ -160,14 +162,12 @@ def _cookies(scope: Scope) -> dict[str, str]:
         return {}
 
 
-def session_user(gradio_app: Any, scope: Scope) -> str | None:
-    """The user of a request's Gradio sign-in cookie (set by its /login), if it has a valid one."""
-    cookie_id, tokens = getattr(gradio_app, "cookie_id", None), getattr(gradio_app, "tokens", None)
-    if cookie_id is None or tokens is None:
-        return None
-    cookies = _cookies(scope)
-    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
-    return tokens.get(token) if token else None
+def scope_user(gradio_app: Any, scope: Scope) -> str | None:
+    """The user of a request's Gradio sign-in cookie (set by its /login), if it has a valid one (None
+    also where the Gradio patch this needs is off)."""
+    from playground.web.gradio_patches import session_user
+
+    return session_user(gradio_app, _cookies(scope))
 
 
 class SignIn:
@@ -177,6 +177,8 @@ class SignIn:
     def __init__(self, users: Users):
         self.users = users
         self.internal_secret = secrets.token_urlsafe(32)
+        # Whether MCP's loopback client carries the secret (set once the app runs); until then MCP is refused.
+        self.mcp_ready = False
         self._verified: dict[str, str] = {}  # sha256 of a good Authorization header -> user
         self._sessions: dict[str, str] = {}  # user -> Gradio session token
         self._lock = threading.Lock()
@@ -206,24 +208,28 @@ class SignIn:
         """What `launch(auth=...)` calls for the sign-in form: the users file's check, off the event loop."""
         return await run_in_threadpool(self.users.check, name, password)
 
-    def session_token(self, gradio_app: Any, user: str) -> str:
-        """A Gradio session token for `user`, registered with the app (one per user)."""
+    def session_cookie(self, gradio_app: Any, user: str) -> str | None:
+        """The cookie (`name=value`) of a Gradio session of `user`, registered with the app (one per user);
+        None where the Gradio patch this needs is off."""
+        from playground.web.gradio_patches import session_of, session_token_user
+
         with self._lock:
             token = self._sessions.get(user)
-            if token is None or gradio_app.tokens.get(token) != user:
+            if token is None or session_token_user(gradio_app, token) != user:
                 token = self._sessions[user] = secrets.token_urlsafe(16)
-                gradio_app.tokens[token] = user
-        return token
+            return session_of(gradio_app, user, token)
 
 
 # Paths Gradio serves to anyone even with `launch(auth=...)` that reveal or run models.
-GATED_PREFIXES = ("/gradio_api/mcp", "/metrics")
+MCP_PREFIX = "/gradio_api/mcp"
+GATED_PREFIXES = (MCP_PREFIX, "/metrics")
 
 
 class CredentialsGate:
     """ASGI middleware: a request with valid Basic credentials (or MCP's loopback secret) is signed in
     as far as Gradio can tell (a session cookie added to it); requests to GATED_PREFIXES without any
-    valid credentials get 401."""
+    valid credentials get 401. Where the Gradio patches it needs are off (playground.web.gradio_patches),
+    it refuses rather than lets through: header sign-in and MCP answer 503, /metrics 401."""
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], sign_in: SignIn):
         self.app = app
@@ -236,28 +242,42 @@ class CredentialsGate:
         gradio_app = scope.get("app")
         header = _header(scope, b"authorization")
         # scrypt takes tens of ms on purpose: off the event loop, which serves everyone else meanwhile.
+        if scope["path"].startswith(MCP_PREFIX) and not self.sign_in.mcp_ready:
+            await _refuse(send, 503, MCP_UNAVAILABLE)
+            return
         user = await run_in_threadpool(self.sign_in.header_user, header) if header else None
-        signed_in = user is None and session_user(gradio_app, scope) is not None
+        signed_in = user is None and scope_user(gradio_app, scope) is not None
         if user is None and not signed_in and self.sign_in.is_internal(scope):
             user = "mcp"  # MCP's loopback client: its caller was checked at /gradio_api/mcp
         if user is not None and gradio_app is not None:
-            token = self.sign_in.session_token(gradio_app, user)
-            cookie = f"access-token-unsecure-{gradio_app.cookie_id}={token}"
+            cookie = self.sign_in.session_cookie(gradio_app, user)
+            if cookie is None:
+                await _refuse(send, 503, HEADER_SIGN_IN_UNAVAILABLE)
+                return
             existing = _header(scope, b"cookie")
             headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"cookie"]
             headers.append((b"cookie", (f"{existing}; {cookie}" if existing else cookie).encode("latin-1")))
             scope = {**scope, "headers": headers}
         elif not signed_in and scope["path"].startswith(GATED_PREFIXES):
-            await _refuse(send)
+            await _refuse(send, 401, NOT_AUTHENTICATED)
             return
         await self.app(scope, receive, send)
 
 
-async def _refuse(send: Send) -> None:
-    body = b'{"detail": "Not authenticated: sign in, or send Authorization: Basic base64(name:password)"}'
-    await send({"type": "http.response.start", "status": 401, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"www-authenticate", b'Basic realm="Pipeline Playground"')]})
+NOT_AUTHENTICATED = "Not authenticated: sign in, or send Authorization: Basic base64(name:password)"
+HEADER_SIGN_IN_UNAVAILABLE = ("Sign-in with an Authorization header is not available with this Gradio version: "
+                              "sign in with the page's form or gradio_client's auth")
+MCP_UNAVAILABLE = "MCP is not available with sign-in on with this Gradio version"
+
+
+async def _refuse(send: Send, status: int, detail: str) -> None:
+    import json
+
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b'Basic realm="Pipeline Playground"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

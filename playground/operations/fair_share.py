@@ -3,9 +3,9 @@ users served in turn.
 
 A user is the signed-in name, else the browser session (gradio_client: one per Client), never the IP
 address: a whole class behind one school address is many users. Gradio's queue is first come, first
-served per concurrency group; here every event that joins is placed by round: a user's first waiting
-request (after those already running) comes before anyone's second, so one client firing 32 requests
-does not push back another user's first. Over the limit, the join is refused at once with a message
+served per concurrency group; here (through playground.web.gradio_patches.share_queue) every event
+that joins is placed by round: a user's first waiting request (after those already running) comes
+before anyone's second, so one client firing 32 requests does not push back another user's first. Over the limit, the join is refused at once with a message
 giving the number (Gradio's validation answer: the page and gradio_client show its text).
 """
 
@@ -29,53 +29,28 @@ STRINGS = {
 TEXTS = Texts("fair_share", STRINGS)
 
 
-def owner(event: Any) -> str:
-    """Whose request an event is: the signed-in name, else the browser (or client) session."""
-    return f"user:{event.username}" if getattr(event, "username", None) else f"session:{event.session_hash}"
-
-
-def _running(queue: Any) -> list[Any]:
-    return [event for job in queue.active_jobs if job is not None for event in job]
-
-
-def requests_of(queue: Any, who: str) -> int:
-    """How many of `who`'s requests are running or waiting in a gradio Queue."""
-    waiting = (event for group in queue.event_queue_per_concurrency_id.values() for event in group.queue)
-    return sum(1 for event in (*_running(queue), *waiting) if owner(event) == who)
-
-
-def in_turn(waiting: list[Any], running: Counter) -> list[Any]:
-    """`waiting` reordered so users take turns: each event's round is its user's running requests plus
-    the user's earlier waiting ones; lower rounds first, first come first within a round."""
+def in_turn(owners: list[str], running: Counter) -> list[int]:
+    """The order (indices into `owners`, whose waiting requests these are, first come first) in which
+    users take turns: each request's round is its owner's running requests plus the owner's earlier
+    waiting ones; lower rounds first, first come first within a round."""
     seen: Counter = Counter()
     rounds = []
-    for event in waiting:
-        who = owner(event)
+    for who in owners:
         rounds.append(running[who] + seen[who])
         seen[who] += 1
-    return [event for _, event in sorted(zip(rounds, waiting), key=lambda pair: pair[0])]
+    return sorted(range(len(owners)), key=lambda index: rounds[index])
 
 
-def share_fairly(queue: Any, limit: Callable[[], int | None]) -> None:
-    """Make a gradio Queue (before the app launches) refuse a user's request beyond `limit()` and
-    serve its groups' waiting events in turn."""
-    push = queue.push
+def share_fairly(demo: Any, limit: Callable[[], int | None]) -> bool:
+    """Make the queue of `demo` (before the app launches) refuse a user's request beyond `limit()` and
+    serve its groups' waiting requests in turn; False where the Gradio patch this needs is off (the
+    startup warning says so)."""
+    from playground.web.gradio_patches import share_queue
 
-    async def push_in_turn(body: Any, request: Any, username: str | None) -> Any:
+    def refusal(count: int, request: Any) -> str | None:
         most = limit()
-        if most is not None:
-            who = f"user:{username}" if username else f"session:{body.session_hash}"
-            count = requests_of(queue, who)
-            if count >= most:
-                message = TEXTS.get("too_many", request_language(request), count=count, limit=most)
-                return False, [{"__type__": "validate", "is_valid": False, "parameter_name": "request", "message": message}], "validator_error"
-        result = await push(body, request, username)
-        if result[0]:
-            running = Counter(owner(event) for event in _running(queue))
-            # No await between reading and writing: nothing else touches the queue in between.
-            for group in queue.event_queue_per_concurrency_id.values():
-                if len(group.queue) > 1:
-                    group.queue[:] = in_turn(group.queue, running)
-        return result
+        if most is None or count < most:
+            return None
+        return TEXTS.get("too_many", request_language(request), count=count, limit=most)
 
-    queue.push = push_in_turn
+    return share_queue(demo, refusal, in_turn)

@@ -1,9 +1,10 @@
 """Prometheus metrics at /metrics (`--metrics` or `metrics: true` in the catalog), with prometheus_client.
 
 Requests by endpoint and outcome and their latency come from wrapping every named endpoint's
-handler; tokens generated and batch sizes from every generation's final statistics; the rest (queue
-length, each engine's running and waiting requests, loaded models and their bytes) is read when
-scraped. Process memory and CPU come from prometheus_client's process collector. Nothing here
+handler (`observe_endpoint`, through playground.web.gradio_patches.wrap_endpoints); tokens generated
+and batch sizes from every generation's final statistics (the engines' registry tells its finish
+listeners); the rest (queue length, each engine's running and waiting requests, loaded models and
+their bytes) is read when scraped. Process memory and CPU come from prometheus_client's process collector. Nothing here
 carries a secret: label values are endpoint names, catalog model ids or labels, and engine names.
 """
 
@@ -97,49 +98,37 @@ class Metrics:
                     record(started, outcome)
         return wrapper
 
-    def observe_endpoints(self, demo: Any) -> None:
-        """Count and time every named endpoint of a gr.Blocks (before it launches)."""
-        for block_fn in demo.fns.values():
-            if block_fn.fn is not None and block_fn.api_name and block_fn.api_visibility != "private":
-                block_fn.fn = self.observe_endpoint("/" + str(block_fn.api_name), block_fn.fn)
-
     # ---- generation
-    def observe_generations(self) -> None:
-        """Count the tokens and batch size of every generation that finishes (all engines report through
-        GenerationStream.finish)."""
-        from playground.engines.generation import GenerationStream
+    def observe_generations(self, engines: Any) -> None:
+        """Count the tokens and batch size of every generation that finishes on `engines` (an
+        Engines registry)."""
+        engines.on_finished(self.count_generation)
 
-        original = GenerationStream.finish
-        if getattr(original, "_counted_by", None) is self:
-            return
-        tokens, batch_size = self.tokens, self.batch_size
-
-        @functools.wraps(original)
-        def finish(stream: Any, stats: Any, *args: Any, **kwargs: Any) -> Any:
-            tokens.inc(max(0, int(getattr(stats, "tokens_out", 0) or 0)))
-            batch_size.observe(max(1, int(getattr(stats, "batch_size", 1) or 1)))
-            return original(stream, stats, *args, **kwargs)
-
-        finish._counted_by = self  # type: ignore[attr-defined]
-        GenerationStream.finish = finish  # type: ignore[method-assign]
+    def count_generation(self, stats: Any) -> None:
+        """Count one finished generation's GenerationStats."""
+        self.tokens.inc(max(0, int(stats.tokens_out or 0)))
+        self.batch_size.observe(max(1, int(stats.batch_size or 1)))
 
     # ---- state, read when scraped
-    def observe_state(self, queue_length: Callable[[], int], manager: Any) -> None:
-        self.registry.register(_StateCollector(queue_length, manager))
+    def observe_state(self, queue_length: Callable[[], int | None], manager: Any, engines: Any) -> None:
+        """Gauges read when scraped: `queue_length()` (None: unknown, the gauge is left out), each engine
+        of `engines` and the models `manager` holds."""
+        self.registry.register(_StateCollector(queue_length, manager, engines))
 
 
 class _StateCollector:
-    def __init__(self, queue_length: Callable[[], int], manager: Any):
+    def __init__(self, queue_length: Callable[[], int | None], manager: Any, engines: Any):
         self.queue_length = queue_length
         self.manager = manager
+        self.engines = engines
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from playground.engines.generation_engines import generation_activity
-
-        yield GaugeMetricFamily("playground_queue_length", "Requests waiting in the app's queue", value=self.queue_length())
+        waiting_in_queue = self.queue_length()
+        if waiting_in_queue is not None:
+            yield GaugeMetricFamily("playground_queue_length", "Requests waiting in the app's queue", value=waiting_in_queue)
         running = GaugeMetricFamily("playground_engine_running_requests", "Requests an engine is running", labels=["model"])
         waiting = GaugeMetricFamily("playground_engine_waiting_requests", "Requests waiting for an engine", labels=["model"])
-        for activity in generation_activity():
+        for activity in self.engines.activity():
             running.add_metric([activity.model], activity.running)
             waiting.add_metric([activity.model], activity.waiting)
         yield running

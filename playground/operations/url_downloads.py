@@ -4,15 +4,16 @@ Gradio fetches such URLs itself, from public addresses only: each hop of a redir
 a name is connected to at the public address it was checked at (safehttpx). But it reads the whole
 answer into memory before anything looks at its size, so a URL could hand the app a file of any
 size, where uploads are held to the catalog's `max_upload_mb`. `limit_url_downloads` replaces that
-download with one that keeps the same checks and the same cache location, and stops reading (and
-removes what it wrote) as soon as the file is larger than the limit.
+download (playground.web.gradio_patches.download_urls_with) with one that keeps the same checks and
+the same cache location, and stops reading (and removes what it wrote) as soon as the file is larger
+than the limit.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urljoin
 
 from playground.core.texts import DEFAULT_LANGUAGE, Texts, request_language
 
@@ -36,33 +37,25 @@ _CHUNK = 2**16
 
 
 def _message(key: str, **params: Any) -> str:
-    from gradio.context import LocalContext
+    from playground.web.gradio_patches import current_request
 
-    request = LocalContext.request.get(None)
+    request = current_request()
     return TEXTS.get(key, request_language(request) if request is not None else DEFAULT_LANGUAGE, **params)
 
 
-async def download_within(url: str, cache_dir: str, max_bytes: int) -> str:
-    """Download `url` into Gradio's cache as Gradio does (same path), from public addresses only, at most
-    `max_bytes`; raises an error with a message for the caller otherwise."""
+async def download_within(url: str, target: Path, trusted_hosts: tuple[str, ...], max_bytes: int) -> str:
+    """Download `url` to `target`, from public addresses only (a name in `trusted_hosts` is not
+    checked), at most `max_bytes`; raises an error with a message for the caller otherwise."""
     import gradio as gr
     import httpx
     import safehttpx
-    from gradio import processing_utils
-    from gradio_client.utils import strip_invalid_filename_characters
 
-    folder = Path(cache_dir) / processing_utils.hash_url(url)
-    folder.mkdir(exist_ok=True, parents=True)
-    name = strip_invalid_filename_characters(Path(urlparse(url).path.rstrip("/")).name) or "file"
-    target = (folder / name).resolve()
-    if target.exists():
-        return str(target)
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         host = httpx.URL(current).host
         if not host:
             raise gr.Error(_message("not_fetched", url=url, status="-"), print_exception=False)
-        trusted = safehttpx.matches_domain_whitelist(host, processing_utils.PUBLIC_HOSTNAME_WHITELIST)
+        trusted = safehttpx.matches_domain_whitelist(host, list(trusted_hosts))
         try:
             transport = None if trusted else safehttpx.AsyncSecureTransport(await safehttpx.async_validate_url(host))
         except ValueError:  # a name or address that is not public (or does not resolve)
@@ -92,11 +85,12 @@ async def download_within(url: str, cache_dir: str, max_bytes: int) -> str:
     raise gr.Error(_message("too_many_redirects", url=url, count=MAX_REDIRECTS), print_exception=False)
 
 
-def limit_url_downloads(max_bytes: int) -> None:
-    """Make Gradio download URL file inputs with `download_within(..., max_bytes)`."""
-    from gradio import processing_utils
+def limit_url_downloads(max_bytes: int) -> bool:
+    """Make Gradio download URL file inputs with `download_within(..., max_bytes)`; False where the
+    Gradio patch this needs is off (Gradio's own download runs; the startup warning says so)."""
+    from playground.web.gradio_patches import download_urls_with
 
-    async def download(url: str, cache_dir: str) -> str:
-        return await download_within(url, cache_dir, max_bytes)
+    async def download(url: str, target: Path, trusted_hosts: tuple[str, ...]) -> str:
+        return await download_within(url, target, trusted_hosts, max_bytes)
 
-    processing_utils.async_ssrf_protected_download = download
+    return download_urls_with(download)

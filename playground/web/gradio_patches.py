@@ -31,6 +31,25 @@ itself off, Gradio's own behaviour runs, and one warning is logged naming the ve
    (a subclass would make Gradio write a .pyi stub) so an upload Pillow cannot open reaches the
    handler, which explains the problem, instead of failing with a traceback in preprocessing.
 
+The operations features (playground.operations) need these; each says what happens where it is off:
+6. `share_queue(demo, refusal, order)`: `Queue.push` wrapped, and its concurrency groups' waiting
+   events read and reordered, so one user cannot take more than a share of the queue and users are
+   served in turn. Off: first come, first served, no limit per user.
+7. `queue_length(demo)`: `len(demo._queue)` for /metrics. Off: the queue length gauge is left out.
+8. `wrap_endpoints(demo, wrap)`: every named endpoint's handler in `Blocks.fns` wrapped, so /metrics
+   counts and times requests. Off: no request counts.
+9. `download_urls_with(download)`: `gradio.processing_utils.async_ssrf_protected_download` replaced, so
+   a file URL's download stops at the upload size limit. Off: Gradio's own download (public addresses
+   only, whole answer read; SECURITY.md says so).
+10. `session_user`, `session_of`, `session_token_user`: Gradio's sign-in sessions (`app.tokens`, keyed by
+   cookies named with `app.cookie_id`), so a request with valid `Authorization: Basic` credentials is
+   signed in for every Gradio route, and /metrics, /readyz and MCP can see who is signed in. Off:
+   only Gradio's form and gradio_client's auth sign in; the credentials gate refuses header sign-in, MCP
+   and /metrics (it never lets a request through unauthenticated).
+11. `set_mcp_client_headers(demo, headers)`: the gradio_client Gradio's MCP server calls the app with
+   (`mcp_server_obj._client_instance`) made with the loopback secret, so MCP works with sign-in on.
+   Off: with sign-in on, MCP answers 503 (it never runs unauthenticated).
+
 Not patches (public behaviour, no gate): `guarded` (playground.web.errors) gives a handler's wrapper
 the signature Gradio reads, with a `gr.Request`-annotated parameter, the documented way to receive
 the request; endpoints without a widget use `gr.api`, except the batched image endpoint and the chat
@@ -44,7 +63,8 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +92,10 @@ def gradio_checked() -> bool:
         logger.warning(
             "Gradio %s is not a version the app's Gradio patches were checked against (%s): they are off, so the "
             "queue polls for work, API inputs are not checked before preprocessing, load progress is in English, the "
-            "language switch changes only the server's messages and unreadable images fail in preprocessing "
+            "language switch changes only the server's messages and unreadable images fail in preprocessing; "
+            "there is no per-user share of the queue (first come, first served), file URLs are downloaded without "
+            "the upload size limit, /metrics has no request counts or queue length; with sign-in on, only the "
+            "sign-in form and gradio_client's auth sign in (Authorization headers, MCP and /metrics are refused) "
             "(playground/web/gradio_patches.py).", installed, ", ".join(CHECKED_VERSIONS))
     return False
 
@@ -271,3 +294,173 @@ def pass_unreadable_files(component: Any, errors: tuple[type[BaseException], ...
 
     component.preprocess = preprocess
     return component
+
+
+# ---- 6. a fair share of the queue per user -------------------------------------------------------------
+
+JoinCheck = Callable[[int, Any], "str | None"]
+TurnOrder = Callable[[list[str], Counter], list[int]]
+
+
+def queue_owner(username: str | None, session_hash: str) -> str:
+    """Whose request a queued event is: the signed-in name, else the browser (or client) session."""
+    return f"user:{username}" if username else f"session:{session_hash}"
+
+
+def _owner(event: Any) -> str:
+    return queue_owner(getattr(event, "username", None), event.session_hash)
+
+
+def share_queue(demo: Any, refusal: JoinCheck, order: TurnOrder) -> bool:
+    """Before an event joins the queue of `demo` (after `demo.queue()`, before launch), ask
+    `refusal(the owner's requests running or waiting, request)`: a message refuses the join (Gradio's
+    validation answer, whose text the page and gradio_client show), None lets it in. After each join,
+    every concurrency group's waiting events are put in the order `order(their owners, running requests
+    per owner)` gives (indices into the waiting list). False where the patch is off (Gradio's first come,
+    first served, with no limit per user).
+    Gradio's queue offers neither: its only limits are per event (`concurrency_limit`) and the
+    queue's `max_size`, shared by everyone."""
+    if not gradio_checked():
+        return False
+    queue = demo._queue
+    push = queue.push
+
+    def running() -> list[Any]:
+        return [event for job in queue.active_jobs if job is not None for event in job]
+
+    def groups() -> list[Any]:
+        return list(queue.event_queue_per_concurrency_id.values())
+
+    async def push_in_turn(body: Any, request: Any, username: str | None) -> Any:
+        who = queue_owner(username, body.session_hash)
+        waiting = (event for group in groups() for event in group.queue)
+        count = sum(1 for event in (*running(), *waiting) if _owner(event) == who)
+        message = refusal(count, request)
+        if message is not None:
+            return False, [{"__type__": "validate", "is_valid": False, "parameter_name": "request", "message": message}], "validator_error"
+        result = await push(body, request, username)
+        if result[0]:
+            busy = Counter(_owner(event) for event in running())
+            # No await between reading and writing: nothing else touches the queue in between.
+            for group in groups():
+                if len(group.queue) > 1:
+                    group.queue[:] = [group.queue[i] for i in order([_owner(event) for event in group.queue], busy)]
+        return result
+
+    queue.push = push_in_turn
+    return True
+
+
+# ---- 7. the queue's length -----------------------------------------------------------------------------------
+
+def queue_length(demo: Any) -> int | None:
+    """Events waiting in the queue of `demo` (every concurrency group), for the metrics; None where the
+    patch is off. Gradio shows it only to a page waiting in the queue (its position)."""
+    if not gradio_checked():
+        return None
+    return len(demo._queue)
+
+
+# ---- 8. every named endpoint's handler wrapped -----------------------------------------------------------
+
+def wrap_endpoints(demo: Any, wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]]) -> bool:
+    """Replace the handler of every named, not private endpoint of `demo` (before launch) with
+    `wrap("/name", handler)`, which must keep its signature and generator-ness. False where the patch is
+    off. Gradio has no public hook around every event; the handlers sit in `Blocks.fns`."""
+    if not gradio_checked():
+        return False
+    for block_fn in demo.fns.values():
+        if block_fn.fn is not None and block_fn.api_name and block_fn.api_visibility != "private":
+            block_fn.fn = wrap("/" + str(block_fn.api_name), block_fn.fn)
+    return True
+
+
+# ---- 9. file URLs downloaded by the app ----------------------------------------------------------------
+
+UrlDownload = Callable[[str, Path, tuple[str, ...]], Awaitable[str]]
+
+
+def download_urls_with(download: UrlDownload) -> bool:
+    """Gradio fetches a file input given as a URL with `await download(url, target, trusted_hosts)`:
+    `target` is the file Gradio itself would write (its cache folder for that URL, which exists), and
+    `trusted_hosts` the names Gradio fetches without checking their address (Hugging Face's, whose DNS
+    answers private addresses inside Spaces). An existing `target` is returned as is, as Gradio does.
+    False where the patch is off: Gradio's own download runs (public addresses only, but no size limit).
+    Gradio reads the whole answer before anything can look at its size, and offers no hook."""
+    from gradio import processing_utils
+
+    if not gradio_checked() or not hasattr(processing_utils, "async_ssrf_protected_download"):
+        return False
+    from urllib.parse import urlparse
+
+    from gradio_client.utils import strip_invalid_filename_characters
+
+    trusted = tuple(processing_utils.PUBLIC_HOSTNAME_WHITELIST)
+
+    async def gradio_download(url: str, cache_dir: str) -> str:
+        folder = Path(cache_dir) / processing_utils.hash_url(url)
+        folder.mkdir(exist_ok=True, parents=True)
+        target = (folder / (strip_invalid_filename_characters(Path(urlparse(url).path.rstrip("/")).name) or "file")).resolve()
+        if target.exists():
+            return str(target)
+        return await download(url, target, trusted)
+
+    processing_utils.async_ssrf_protected_download = gradio_download
+    return True
+
+
+# ---- 10. Gradio's sign-in sessions -------------------------------------------------------------------------
+
+def _session_tokens(app: Any) -> tuple[str, dict[str, str]] | None:
+    cookie_id, tokens = getattr(app, "cookie_id", None), getattr(app, "tokens", None)
+    return None if cookie_id is None or tokens is None or not gradio_checked() else (cookie_id, tokens)
+
+
+def session_user(app: Any, cookies: Mapping[str, str]) -> str | None:
+    """The user whose Gradio sign-in session the `cookies` of a request to `app` (Gradio's FastAPI app)
+    carry, else None (also where the patch is off). Gradio tells a handler its `gr.Request.username`,
+    but routes outside its events (/metrics, /readyz, its MCP transport) have no such answer."""
+    sessions = _session_tokens(app)
+    if sessions is None:
+        return None
+    cookie_id, tokens = sessions
+    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
+    return tokens.get(token) if token else None
+
+
+def session_of(app: Any, user: str, token: str) -> str | None:
+    """Register `token` as a Gradio sign-in session of `user` with `app` and return the cookie that
+    carries it (`name=value`), which every Gradio route then accepts as signed in; None where the
+    patch is off. Gradio makes sessions only at its /login form, which clients that send
+    `Authorization` headers never see."""
+    sessions = _session_tokens(app)
+    if sessions is None:
+        return None
+    cookie_id, tokens = sessions
+    tokens[token] = user
+    return f"access-token-unsecure-{cookie_id}={token}"
+
+
+def session_token_user(app: Any, token: str) -> str | None:
+    """The user a Gradio session token of `app` belongs to (None: unknown or signed out, or the patch is off)."""
+    sessions = _session_tokens(app)
+    return None if sessions is None else sessions[1].get(token)
+
+
+# ---- 11. the headers of the MCP server's own client ------------------------------------------------------
+
+def set_mcp_client_headers(demo: Any, headers: Mapping[str, str]) -> bool:
+    """Gradio's MCP server (of a launched `demo`) runs a tool by calling the app's own queue through a
+    gradio_client it makes on first use, with no way to give it headers; with sign-in on that client
+    must prove itself, so it is made here, as Gradio makes it, with `headers` added. False where the
+    patch is off or `demo` serves no MCP."""
+    server = getattr(demo, "mcp_server_obj", None)
+    if server is None or not gradio_checked() or not hasattr(server, "_client_instance"):
+        return False
+    from gradio_client import Client
+
+    server._client_instance = Client(
+        demo.local_url, download_files=False, verbose=False, analytics_enabled=False, ssl_verify=False,
+        _skip_components=False, headers={"x-gradio-user": "mcp", **headers},
+    )
+    return True
