@@ -1,5 +1,7 @@
 """playground.web.gradio_patches: each patch still does what it claims on the pinned Gradio, and on a
-version it was not checked against every patch is off, with one logged warning.
+version it was not checked against every patch is off, with one logged warning. What the operations
+features built on patches 6-11 do with them is tested in tests/test_operations.py, test_sign_in.py
+and test_url_inputs.py.
 
 Real gr.Blocks apps launched on 127.0.0.1 and called with gradio_client. The queue patch's wake-ups
 are tested in tests/test_queue_wakeup.py; here, that it idles without polling.
@@ -7,11 +9,15 @@ are tested in tests/test_queue_wakeup.py; here, that it idles without polling.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import threading
 import time
+import types
 from pathlib import Path
 
+import gradio
 import pytest
 
 from playground.web import gradio_patches
@@ -19,10 +25,18 @@ from playground.web.gradio_patches import (
     CHECKED_VERSIONS,
     check_before_processing,
     current_request,
+    download_urls_with,
     gradio_checked,
     locale_module_url,
     pass_unreadable_files,
+    queue_length,
+    session_of,
+    session_token_user,
+    session_user,
+    set_mcp_client_headers,
+    share_queue,
     wake_queue_on_work,
+    wrap_endpoints,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,15 +63,34 @@ def test_an_unchecked_gradio_turns_every_patch_off_with_one_warning(monkeypatch,
         box.submit(lambda text: text, box, box)
         image = gr.Image(type="filepath")
     demo.queue()
+    from gradio import processing_utils
+
     queue_loop, process_api, preprocess = demo._queue.start_processing, demo.process_api, image.preprocess
+    push, handlers = demo._queue.push, [block_fn.fn for block_fn in demo.fns.values()]
+    gradio_download = processing_utils.async_ssrf_protected_download
+
+    async def download(url, target, trusted_hosts):  # noqa: ANN001, ANN202
+        return str(target)
+
     with caplog.at_level(logging.WARNING, logger=gradio_patches.__name__):
         assert wake_queue_on_work(demo) is False
         assert check_before_processing(demo, lambda *args: None, lambda detail, lang: ValueError(detail)) is False
         assert current_request() is None
         assert locale_module_url() is None
         assert pass_unreadable_files(image, (OSError,)) is image
+        assert share_queue(demo, lambda count, request: "refused", lambda owners, running: []) is False
+        assert queue_length(demo) is None
+        assert wrap_endpoints(demo, lambda name, fn: None) is False
+        assert download_urls_with(download) is False
+        app = types.SimpleNamespace(cookie_id="id", tokens={"token": "ann"})
+        assert session_of(app, "bob", "other") is None and app.tokens == {"token": "ann"}
+        assert session_user(app, {"access-token-id": "token"}) is None and session_token_user(app, "token") is None
+        assert set_mcp_client_headers(types.SimpleNamespace(mcp_server_obj=types.SimpleNamespace(_client_instance=None),
+                                                            local_url="http://127.0.0.1:1/"), {"x": "1"}) is False
     assert demo._queue.start_processing == queue_loop and demo.process_api == process_api
     assert image.preprocess == preprocess
+    assert demo._queue.push == push and [block_fn.fn for block_fn in demo.fns.values()] == handlers
+    assert processing_utils.async_ssrf_protected_download is gradio_download
     warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
     assert len(warnings) == 1, [record.getMessage() for record in warnings]
     assert "Gradio 99.0.0" in warnings[0].getMessage() and "6.31.0" in warnings[0].getMessage()
@@ -160,3 +193,168 @@ def test_an_unreadable_upload_reaches_the_handler(tmp_path: Path) -> None:
         gr.Image(type="filepath").preprocess(payload)
     image = pass_unreadable_files(gr.Image(type="filepath"), (UnidentifiedImageError, OSError))
     assert image.preprocess(payload) == str(not_an_image)
+
+
+def wait_until(condition, seconds: float = 30) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_the_shared_queue_refuses_beyond_a_share_and_serves_users_in_turn() -> None:
+    import gradio as gr
+    from gradio_client import Client
+
+    from playground.operations.fair_share import in_turn
+
+    started: list[str] = []
+    release = threading.Event()
+
+    def work(label: str) -> str:
+        started.append(label)
+        release.wait(30)
+        return label
+
+    with gr.Blocks() as demo:
+        box, out = gr.Textbox(), gr.Textbox()
+        box.submit(work, box, out, api_name="work", concurrency_limit=1)
+    demo.queue()
+    counts: list[int] = []
+
+    def refusal(count: int, request) -> str | None:  # noqa: ANN001
+        counts.append(count)
+        return f"you have {count}" if count >= 3 else None
+
+    assert share_queue(demo, refusal, in_turn)
+    assert queue_length(demo) == 0
+    launched(demo)
+    try:
+        flood, latecomer = Client(demo.local_url, verbose=False), Client(demo.local_url, verbose=False)
+        jobs = [flood.submit("a0", api_name="/work")]
+        wait_until(lambda: started == ["a0"])
+        for waiting, label in enumerate(("a1", "a2"), start=1):
+            jobs.append(flood.submit(label, api_name="/work"))
+            wait_until(lambda waiting=waiting: queue_length(demo) == waiting)
+        with pytest.raises(Exception, match="you have 3"):  # one running and two waiting
+            flood.predict("a3", api_name="/work")
+        jobs.append(latecomer.submit("b0", api_name="/work"))
+        wait_until(lambda: queue_length(demo) == 3)
+        assert counts == [0, 1, 2, 3, 0]
+        release.set()
+        assert [job.result(timeout=30) for job in jobs] == ["a0", "a1", "a2", "b0"]
+        assert started == ["a0", "b0", "a1", "a2"], "the latecomer's first request before the flood's second"
+        assert queue_length(demo) == 0
+    finally:
+        release.set()
+        demo.close()
+
+
+def test_every_named_endpoint_is_wrapped() -> None:
+    import gradio as gr
+    from gradio_client import Client
+
+    calls: list[str] = []
+
+    def wrap(name: str, fn):  # noqa: ANN001, ANN202
+        def counted(*args):  # noqa: ANN002, ANN202
+            calls.append(name)
+            return fn(*args)
+        return counted
+
+    with gr.Blocks() as demo:
+        box, out = gr.Textbox(), gr.Textbox()
+        box.submit(str.upper, box, out, api_name="shout")
+        box.change(str.lower, box, out, api_visibility="private")
+    demo.queue()
+    assert wrap_endpoints(demo, wrap)
+    launched(demo)
+    try:
+        assert Client(demo.local_url, verbose=False).predict("hi", api_name="/shout") == "HI"
+    finally:
+        demo.close()
+    assert calls == ["/shout"]
+
+
+def test_file_urls_are_downloaded_by_the_given_download(monkeypatch) -> None:  # noqa: ANN001
+    import gradio as gr
+    from gradio import processing_utils
+    from gradio_client import Client, handle_file
+
+    # The patch replaces a function of Gradio's module: restored after the test.
+    monkeypatch.setattr(processing_utils, "async_ssrf_protected_download", processing_utils.async_ssrf_protected_download)
+    downloads: list[tuple[str, Path, tuple[str, ...]]] = []
+
+    async def download(url: str, target: Path, trusted_hosts: tuple[str, ...]) -> str:
+        downloads.append((url, target, trusted_hosts))
+        target.write_text("fetched by the app's download")
+        return str(target)
+
+    assert download_urls_with(download)
+    with gr.Blocks() as demo:
+        file, out = gr.File(type="filepath"), gr.Textbox()
+        file.upload(lambda path: Path(path).read_text(), file, out, api_name="read")
+    demo.queue()
+    launched(demo)
+    url = f"http://example.com/{time.time_ns()}/notes.txt"
+    try:
+        client = Client(demo.local_url, verbose=False)
+        assert client.predict(handle_file(url), api_name="/read") == "fetched by the app's download"
+        assert client.predict(handle_file(url), api_name="/read") == "fetched by the app's download"
+    finally:
+        demo.close()
+    (fetched, target, trusted), = downloads  # the second call found the file in Gradio's cache
+    assert fetched == url and target.name == "notes.txt" and target.parent.name == processing_utils.hash_url(url)
+    assert "huggingface.co" in trusted
+
+
+def test_a_registered_session_signs_a_request_in() -> None:
+    import gradio as gr
+    import httpx
+
+    with gr.Blocks() as demo:
+        gr.Textbox()
+    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, ssr_mode=False, auth=[("ann", "secret")])
+    try:
+        app = demo.app
+        assert httpx.get(f"{demo.local_url}config", timeout=30).status_code == 401
+        cookie = session_of(app, "ann", "a-token")
+        assert cookie is not None
+        name, value = cookie.split("=", 1)
+        assert httpx.get(f"{demo.local_url}config", cookies={name: value}, timeout=30).status_code == 200
+        assert session_user(app, {name: value}) == "ann" and session_token_user(app, "a-token") == "ann"
+        assert session_user(app, {name: "forged"}) is None and session_user(app, {}) is None
+        # A session made at Gradio's own /login form is seen too.
+        with httpx.Client(base_url=demo.local_url, timeout=30) as browser:
+            assert browser.post("login", data={"username": "ann", "password": "secret"}).status_code == 200
+            assert session_user(app, dict(browser.cookies)) == "ann"
+    finally:
+        demo.close()
+
+
+def echo_header(text: str, request: "gradio.Request") -> str:
+    """Echo a request header.
+
+    Args:
+        text: Any text.
+    """
+    return f"{text} {request.headers.get('x-playground-test')}"
+
+
+def test_the_mcp_server_calls_the_app_with_the_given_headers() -> None:
+    import gradio as gr
+
+    from test_mcp import call_tools, text_of
+
+
+    with gr.Blocks() as demo:
+        box, out = gr.Textbox(), gr.Textbox()
+        box.submit(echo_header, box, out, api_name="echo_header")
+    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, ssr_mode=False, mcp_server=True)
+    try:
+        assert set_mcp_client_headers(demo, {"x-playground-test": "carried"})
+        names, (result,) = asyncio.run(call_tools(f"{demo.local_url}gradio_api/mcp/", [("echo_header", {"text": "hi"})]))
+    finally:
+        demo.close()
+    assert not result.isError, (names, text_of(result))
+    assert "hi carried" in text_of(result)
