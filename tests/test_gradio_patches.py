@@ -282,7 +282,8 @@ def test_file_urls_are_downloaded_by_the_given_download(monkeypatch) -> None:  #
     from gradio_client import Client, handle_file
 
     # The patch replaces a function of Gradio's module: restored after the test.
-    monkeypatch.setattr(processing_utils, "async_ssrf_protected_download", processing_utils.async_ssrf_protected_download)
+    gradio_download = processing_utils.async_ssrf_protected_download
+    monkeypatch.setattr(processing_utils, "async_ssrf_protected_download", gradio_download)
     downloads: list[tuple[str, Path, tuple[str, ...]]] = []
 
     async def download(url: str, target: Path, trusted_hosts: tuple[str, ...]) -> str:
@@ -332,7 +333,7 @@ def test_a_registered_session_signs_a_request_in() -> None:
         demo.close()
 
 
-def echo_header(text: str, request: "gradio.Request") -> str:
+def echo_header(text: str, request: gradio.Request) -> str:
     """Echo a request header.
 
     Args:
@@ -343,9 +344,7 @@ def echo_header(text: str, request: "gradio.Request") -> str:
 
 def test_the_mcp_server_calls_the_app_with_the_given_headers() -> None:
     import gradio as gr
-
     from test_mcp import call_tools, text_of
-
 
     with gr.Blocks() as demo:
         box, out = gr.Textbox(), gr.Textbox()
@@ -353,7 +352,8 @@ def test_the_mcp_server_calls_the_app_with_the_given_headers() -> None:
     demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, ssr_mode=False, mcp_server=True)
     try:
         assert set_mcp_client_headers(demo, {"x-playground-test": "carried"})
-        names, (result,) = asyncio.run(call_tools(f"{demo.local_url}gradio_api/mcp/", [("echo_header", {"text": "hi"})]))
+        mcp_url = f"{demo.local_url}gradio_api/mcp/"
+        names, (result,) = asyncio.run(call_tools(mcp_url, [("echo_header", {"text": "hi"})]))
     finally:
         demo.close()
     assert not result.isError, (names, text_of(result))

@@ -19,7 +19,14 @@ import threading
 from typing import Any, Callable
 
 from playground.loading.devices import BatchDefaults, concurrency_limit
-from playground.engines.generation import TEXTS, EngineActivity, FinishListener, GenerationEngine, pick, unloaded_message
+from playground.engines.generation import (
+    TEXTS,
+    EngineActivity,
+    FinishListener,
+    GenerationEngine,
+    pick,
+    unloaded_message,
+)
 
 
 # Text generation: a 2-core CPU still gains several times from a batch of 16 (bench "many users"); a

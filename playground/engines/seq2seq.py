@@ -235,7 +235,8 @@ class Seq2SeqEngine(ThreadedEngine):
 
     def start(self, request: Seq2SeqRequest) -> GenerationStream:
         inputs = self.loaded.model.encode(request.text, request.source_code)
-        return self.enqueue(EngineJob(request, self.new_stream(request.text), int(inputs["input_ids"].shape[1]), inputs))
+        tokens_in = int(inputs["input_ids"].shape[1])
+        return self.enqueue(EngineJob(request, self.new_stream(request.text), tokens_in, inputs))
 
     def snippet(self, request: Seq2SeqRequest) -> str:
         from playground.core.snippets import from_pretrained_kwargs

@@ -17,7 +17,9 @@ MAX_LOOK_INTERVAL_S = 15.0
 
 def idle_limit_s(catalog: Catalog, entry: ModelEntry) -> float | None:
     """Seconds unused after which `entry` is unloaded; None: never."""
-    minutes = entry.idle_unload_minutes if entry.idle_unload_minutes is not None else catalog.defaults.idle_unload_minutes
+    minutes = entry.idle_unload_minutes
+    if minutes is None:
+        minutes = catalog.defaults.idle_unload_minutes
     return minutes * 60 if minutes else None
 
 
@@ -34,7 +36,8 @@ def unloads_at(catalog: Catalog, loaded: Any) -> str | None:
 
 
 def look_interval_s(catalog: Catalog) -> float | None:
-    """How often to look: a quarter of the shortest limit, at most MAX_LOOK_INTERVAL_S; None if no model has one."""
+    """How often to look: a quarter of the shortest limit, at most MAX_LOOK_INTERVAL_S; None if no
+    model has one."""
     limits = [idle_limit_s(catalog, entry) for tab in catalog.tabs.values() for entry in tab.models if not entry.is_remote]
     shortest = min((limit for limit in limits if limit), default=None)
     return None if shortest is None else min(MAX_LOOK_INTERVAL_S, max(0.5, shortest / 4))

@@ -5,7 +5,8 @@ A user is the signed-in name, else the browser session (gradio_client: one per C
 address: a whole class behind one school address is many users. Gradio's queue is first come, first
 served per concurrency group; here (through playground.web.gradio_patches.share_queue) every event
 that joins is placed by round: a user's first waiting request (after those already running) comes
-before anyone's second, so one client firing 32 requests does not push back another user's first. Over the limit, the join is refused at once with a message
+before anyone's second, so one client firing 32 requests does not push back another user's first.
+Over the limit, the join is refused at once with a message
 giving the number (Gradio's validation answer: the page and gradio_client show its text).
 """
 

@@ -125,7 +125,8 @@ class _StateCollector:
     def collect(self) -> Iterator[GaugeMetricFamily]:
         waiting_in_queue = self.queue_length()
         if waiting_in_queue is not None:
-            yield GaugeMetricFamily("playground_queue_length", "Requests waiting in the app's queue", value=waiting_in_queue)
+            yield GaugeMetricFamily("playground_queue_length", "Requests waiting in the app's queue",
+                                    value=waiting_in_queue)
         running = GaugeMetricFamily("playground_engine_running_requests", "Requests an engine is running", labels=["model"])
         waiting = GaugeMetricFamily("playground_engine_waiting_requests", "Requests waiting for an engine", labels=["model"])
         for activity in self.engines.activity():

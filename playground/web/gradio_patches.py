@@ -337,7 +337,8 @@ def share_queue(demo: Any, refusal: JoinCheck, order: TurnOrder) -> bool:
         count = sum(1 for event in (*running(), *waiting) if _owner(event) == who)
         message = refusal(count, request)
         if message is not None:
-            return False, [{"__type__": "validate", "is_valid": False, "parameter_name": "request", "message": message}], "validator_error"
+            refused = {"__type__": "validate", "is_valid": False, "parameter_name": "request", "message": message}
+            return False, [refused], "validator_error"
         result = await push(body, request, username)
         if result[0]:
             busy = Counter(_owner(event) for event in running())
@@ -400,7 +401,8 @@ def download_urls_with(download: UrlDownload) -> bool:
     async def gradio_download(url: str, cache_dir: str) -> str:
         folder = Path(cache_dir) / processing_utils.hash_url(url)
         folder.mkdir(exist_ok=True, parents=True)
-        target = (folder / (strip_invalid_filename_characters(Path(urlparse(url).path.rstrip("/")).name) or "file")).resolve()
+        name = strip_invalid_filename_characters(Path(urlparse(url).path.rstrip("/")).name) or "file"
+        target = (folder / name).resolve()
         if target.exists():
             return str(target)
         return await download(url, target, trusted)
