@@ -236,3 +236,46 @@ def test_no_secret_appears_in_pages_errors_metrics_or_the_log(signed_app: Runnin
     for text in [*answers, signed_app.log()]:
         for secret in secrets:
             assert secret not in text
+
+
+def test_on_an_unchecked_gradio_header_sign_in_and_mcp_refuse_rather_than_open(monkeypatch, tmp_path: Path) -> None:  # noqa: ANN001
+    """With the Gradio patches off, sign-in fails closed: header credentials and MCP answer 503, the
+    page still asks to sign in, and nothing runs unauthenticated."""
+    import gradio as gr
+    from starlette.middleware import Middleware
+
+    from playground.operations.auth import CredentialsGate, SignIn, Users, hash_password
+    from playground.operations.serving import Operations
+    from playground.web import gradio_patches
+
+    monkeypatch.setattr(gradio_patches, "gradio_version", lambda: "99.0.0")
+    monkeypatch.setattr(gradio_patches, "_warned", [])
+    sign_in = SignIn(Users.from_lines([f"{NAME}:{hash_password(PASSWORD)}"]))
+
+    def shout(text: str) -> str:
+        """Repeat a text in capitals.
+
+        Args:
+            text: What to repeat.
+        """
+        return text.upper()
+
+    with gr.Blocks() as demo:
+        box, out = gr.Textbox(), gr.Textbox()
+        box.submit(shout, box, out, api_name="shout")
+    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, ssr_mode=False, mcp_server=True,
+                auth=sign_in.check, app_kwargs={"middleware": [Middleware(CredentialsGate, sign_in=sign_in)]})
+    try:
+        Operations(sign_in).after_launch(demo)
+        assert not sign_in.mcp_ready
+        for path in ("gradio_api/mcp/", "gradio_api/mcp/schema"):
+            refused = httpx.get(demo.local_url + path, headers=basic(), timeout=30)
+            assert refused.status_code == 503 and "MCP is not available" in refused.json()["detail"]
+        refused = httpx.get(f"{demo.local_url}config", headers=basic(), timeout=30)
+        assert refused.status_code == 503 and "Authorization header is not available" in refused.json()["detail"]
+        assert httpx.get(f"{demo.local_url}config", timeout=30).status_code == 401
+        with pytest.raises(Exception):  # noqa: B017 - refused, whatever gradio_client calls it
+            Client(demo.local_url, verbose=False, headers=basic()).predict("hi", api_name="/shout")
+        assert Client(demo.local_url, auth=(NAME, PASSWORD), verbose=False).predict("hi", api_name="/shout") == "HI"
+    finally:
+        demo.close()

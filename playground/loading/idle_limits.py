@@ -38,6 +38,7 @@ def unloads_at(catalog: Catalog, loaded: Any) -> str | None:
 def look_interval_s(catalog: Catalog) -> float | None:
     """How often to look: a quarter of the shortest limit, at most MAX_LOOK_INTERVAL_S; None if no
     model has one."""
-    limits = [idle_limit_s(catalog, entry) for tab in catalog.tabs.values() for entry in tab.models if not entry.is_remote]
+    local = (entry for tab in catalog.tabs.values() for entry in tab.models if not entry.is_remote)
+    limits = [idle_limit_s(catalog, entry) for entry in local]
     shortest = min((limit for limit in limits if limit), default=None)
     return None if shortest is None else min(MAX_LOOK_INTERVAL_S, max(0.5, shortest / 4))
