@@ -270,7 +270,7 @@ def test_on_an_unchecked_gradio_header_sign_in_and_mcp_refuse_rather_than_open(m
         assert not sign_in.mcp_ready
         for path in ("gradio_api/mcp/", "gradio_api/mcp/schema"):
             refused = httpx.get(demo.local_url + path, headers=basic(), timeout=30)
-            assert refused.status_code == 503 and "MCP is not available" in refused.json()["detail"]
+            assert refused.status_code == 503 and "MCP is not available here" in refused.json()["detail"]
         refused = httpx.get(f"{demo.local_url}config", headers=basic(), timeout=30)
         assert refused.status_code == 503 and "Authorization header is not available" in refused.json()["detail"]
         assert httpx.get(f"{demo.local_url}config", timeout=30).status_code == 401

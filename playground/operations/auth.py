@@ -267,7 +267,8 @@ class CredentialsGate:
 NOT_AUTHENTICATED = "Not authenticated: sign in, or send Authorization: Basic base64(name:password)"
 HEADER_SIGN_IN_UNAVAILABLE = ("Sign-in with an Authorization header is not available with this Gradio version: "
                               "sign in with the page's form or gradio_client's auth")
-MCP_UNAVAILABLE = "MCP is not available with sign-in on with this Gradio version"
+MCP_UNAVAILABLE = ("MCP is not available here with sign-in on: the app serves no MCP, or its Gradio version "
+                   "cannot pass the sign-in on to MCP's tool calls")
 
 
 async def _refuse(send: Send, status: int, detail: str) -> None:

@@ -45,12 +45,14 @@ The operations features (playground.operations) need these; each says what happe
    cookies named with `app.cookie_id`), so a request with valid `Authorization: Basic` credentials is
    signed in for every Gradio route, and /metrics, /readyz and MCP can see who is signed in. Off:
    only Gradio's form and gradio_client's auth sign in; the credentials gate refuses header sign-in, MCP
-   and /metrics (it never lets a request through unauthenticated).
+   and /metrics (it never lets a request through unauthenticated). Gradio's public
+   `launch(auth_dependency=...)` would replace its sign-in form and gradio_client's `auth=` altogether.
 11. `set_mcp_client_headers(demo, headers)`: the gradio_client Gradio's MCP server calls the app with
    (`mcp_server_obj._client_instance`) made with the loopback secret, so MCP works with sign-in on.
    Off: with sign-in on, MCP answers 503 (it never runs unauthenticated).
 
-Not patches (public behaviour, no gate): `guarded` (playground.web.errors) gives a handler's wrapper
+Not patches (public behaviour, no gate): the sign-in form (`launch(auth=...)`), the operations'
+routes and middleware (`launch(app_kwargs=...)`); `guarded` (playground.web.errors) gives a handler's wrapper
 the signature Gradio reads, with a `gr.Request`-annotated parameter, the documented way to receive
 the request; endpoints without a widget use `gr.api`, except the batched image endpoint and the chat
 endpoint, which need their components' preprocessing (uploads, chat messages) and stay on hidden
