@@ -197,6 +197,24 @@ def test_local_engine_streams_and_reproduces_generate(loaded_llama) -> None:  # 
     assert text == pipe.tokenizer.decode(expected[0, ids.shape[1]:], skip_special_tokens=True)
 
 
+def test_the_engines_registry_tells_its_listeners_each_finished_generation(loaded_llama) -> None:  # noqa: ANN001
+    from playground.engines.generation_engines import Engines
+
+    _, loaded = loaded_llama
+    engines = Engines()
+    engine = engines.local(loaded)  # made before the listener joins: it is told too
+    finished: list[GenerationStats] = []
+    engines.on_finished(finished.append)
+    _, deltas = collect(engine.start(checked_request("the cat", max_new_tokens=5, do_sample=False)))
+    assert finished == [deltas[-1].stats] and finished[0].tokens_out > 0
+    failing = engine.new_stream("x")
+    failing.fail(MemoryError("out of memory"))
+    assert len(finished) == 1, "a failed generation is not a finished one"
+    other = Engines()
+    collect(other.local(loaded).start(checked_request("the cat", max_new_tokens=2, do_sample=False)))
+    assert len(finished) == 1, "another registry's listeners are its own"
+
+
 def test_local_engine_samples_with_each_requests_own_seed(loaded_llama) -> None:  # noqa: ANN001
     """Four sampled requests at once, two seeds: each seed gives its text alone (no shared generator),
     which is also what generate() samples after torch.manual_seed(seed), as the snippet does."""

@@ -13,10 +13,14 @@ from __future__ import annotations
 import functools
 import inspect
 import time
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+
+if TYPE_CHECKING:
+    from playground.engines.generation import GenerationStats
+    from playground.engines.generation_engines import Engines
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
@@ -99,25 +103,25 @@ class Metrics:
         return wrapper
 
     # ---- generation
-    def observe_generations(self, engines: Any) -> None:
+    def observe_generations(self, engines: Engines) -> None:
         """Count the tokens and batch size of every generation that finishes on `engines` (an
         Engines registry)."""
         engines.on_finished(self.count_generation)
 
-    def count_generation(self, stats: Any) -> None:
+    def count_generation(self, stats: GenerationStats) -> None:
         """Count one finished generation's GenerationStats."""
         self.tokens.inc(max(0, int(stats.tokens_out or 0)))
         self.batch_size.observe(max(1, int(stats.batch_size or 1)))
 
     # ---- state, read when scraped
-    def observe_state(self, queue_length: Callable[[], int | None], manager: Any, engines: Any) -> None:
+    def observe_state(self, queue_length: Callable[[], int | None], manager: Any, engines: Engines) -> None:
         """Gauges read when scraped: `queue_length()` (None: unknown, the gauge is left out), each engine
         of `engines` and the models `manager` holds."""
         self.registry.register(_StateCollector(queue_length, manager, engines))
 
 
 class _StateCollector:
-    def __init__(self, queue_length: Callable[[], int | None], manager: Any, engines: Any):
+    def __init__(self, queue_length: Callable[[], int | None], manager: Any, engines: Engines):
         self.queue_length = queue_length
         self.manager = manager
         self.engines = engines
