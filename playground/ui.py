@@ -6,10 +6,12 @@ are built here once so the tabs stay short and consistent.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from playground.catalog import Catalog, Defaults, ModelEntry, TabConfig
 from playground.model_manager import LoadedModel, ModelManager, ProgressFn
@@ -86,6 +88,46 @@ class TabContext:
             progress(fraction, desc=message.get(lang) or message[DEFAULT_LANGUAGE])
 
         return report
+
+
+def bind(handler: Callable[..., Any], ctx: TabContext, **defaults: Any) -> Callable[..., Any]:
+    """`handler(ctx, *inputs)` as an event function of the inputs alone, for Gradio.
+
+    Tab handlers are module-level functions of the context and their inputs (a test calls them by
+    name, without a page). Gradio reads an endpoint's parameters, defaults and docstring from the
+    function it is given: the bound function keeps the handler's name, docstring and parameters less
+    `ctx`, with `defaults` (values known only once the catalog is, such as the default model) put in.
+    """
+    signature = inspect.signature(handler)
+    parameters = list(signature.parameters.values())[1:]
+    unknown = set(defaults) - {p.name for p in parameters}
+    if unknown:
+        raise TypeError(f"{handler.__name__} has no parameter {sorted(unknown)}")
+    parameters = [p.replace(default=defaults[p.name]) if p.name in defaults else p for p in parameters]
+    bound_signature = signature.replace(parameters=parameters)
+
+    def call(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        arguments = bound_signature.bind(*args, **kwargs)
+        arguments.apply_defaults()
+        return (ctx, *arguments.args), arguments.kwargs
+
+    if inspect.isgeneratorfunction(handler):
+
+        @functools.wraps(handler)
+        def bound(*args: Any, **kwargs: Any) -> Any:
+            args, kwargs = call(args, kwargs)
+            yield from handler(*args, **kwargs)
+
+    else:
+
+        @functools.wraps(handler)
+        def bound(*args: Any, **kwargs: Any) -> Any:
+            args, kwargs = call(args, kwargs)
+            return handler(*args, **kwargs)
+
+    bound.__signature__ = bound_signature  # type: ignore[attr-defined]
+    del bound.__wrapped__  # Gradio must see the bound signature, not the handler's
+    return bound
 
 
 def model_picker(ctx: TabContext, task: str | None = None, label: Any = None, entries: list[ModelEntry] | None = None) -> Any:

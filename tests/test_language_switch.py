@@ -16,7 +16,7 @@ from tabs import TAB_SPECS, models_view
 def tab_titles(lang: str) -> list[str]:
     shown = os.environ.get("PLAYGROUND_TEST_TABS")
     specs = [s for s in TAB_SPECS if not shown or not s.catalogued or s.key in shown.split(",")]
-    return [importlib.import_module(s.module).STRINGS[lang]["title"] for s in specs]
+    return [importlib.import_module(s.module).TEXTS.get("title", lang) for s in specs]
 
 
 def wait_for_tab_titles(page, titles: list[str]) -> None:  # noqa: ANN001
@@ -43,9 +43,9 @@ def test_switching_language_changes_tab_titles_and_messages(app, browser) -> Non
     wait_for_tab_titles(page, tab_titles("ko"))
 
     # A message made on the server: the browser still sends Accept-Language: en-US.
-    page.get_by_role("tab", name=models_view.STRINGS["ko"]["title"]).click()
-    page.get_by_label(models_view.STRINGS["ko"]["unload_target"]).fill("nothing-like-this")
-    page.get_by_role("button", name=models_view.STRINGS["ko"]["unload"], exact=True).click()
+    page.get_by_role("tab", name=models_view.TEXTS.get("title", "ko")).click()
+    page.get_by_label(models_view.TEXTS.get("unload_target", "ko")).fill("nothing-like-this")
+    page.get_by_role("button", name=models_view.TEXTS.get("unload", "ko"), exact=True).click()
     page.get_by_text("불러온 모델이 없습니다").first.wait_for(timeout=30_000)
 
     page.reload(wait_until="networkidle")

@@ -11,6 +11,7 @@ import math
 import re
 import statistics
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from playground.downloads import write_csv_download
@@ -32,84 +33,8 @@ SNIPPET_MASK = "{mask}"
 # Probabilities can underflow to 0 in float32; ratios use this floor instead of dividing by zero.
 PROBABILITY_FLOOR = 1e-12
 
-# Messages raised or written by the task logic (the tab's labels live in tabs/fill_mask.py).
-STRINGS = {
-    "en": {
-        "no_mask": "Write a mask in the sentence: [MASK], <mask> or ___ (this model's own mask is {mask}).",
-        "many_masks": "Exactly one mask per sentence is supported; found {n} in {text!r}. Ask about one blank at a time.",
-        "empty": "Write a sentence first.",
-        "too_long": "The text is {n} characters; the limit is {limit}.",
-        "too_many_tokens": "The text is {n} tokens for {label}; this model reads at most {limit}. Shorten it.",
-        "no_group": "Template {line!r} has no {{group}} slot; write {{group}} where the group goes.",
-        "few_groups": "Give at least 2 groups to compare, comma-separated (e.g. he, she).",
-        "duplicate_groups": "These groups appear more than once: {groups}.",
-        "too_many_groups": "Too many groups: {n}. The limit is {limit}.",
-        "too_many_templates": "Too many templates: {n}. The limit is {limit}.",
-        "too_many_targets": "Too many target words: {n}. The limit is {limit}.",
-        "no_templates": "Write at least one template.",
-        "bad_top_k": "Top k must be between 1 and {limit}.",
-        "not_mlm": "{label} is not a masked language model, so it cannot fill a mask. Choose a model such as BERT or RoBERTa.",
-        "multi_token": (
-            "Not one token for {label}: {words}. Each is scored by its first piece only (the pipeline's "
-            "rule), so its number is the probability of that piece, not of the whole word."
-        ),
-        "bias_note": (
-            "**What the numbers are.** Each number is the probability {models} gives to a word in the "
-            "masked position of a template sentence, averaged over {n_templates} template(s); *spread* "
-            "is how much the templates disagree (standard deviation). A log2 ratio of +1 means the word "
-            "is twice as likely with {g1} as with the other group, −1 half as likely, 0 equally likely.\n\n"
-            "**What they are not.** They show word statistics the model picked up from its training "
-            "text, in these sentences only. They are not a measure of harm, of the model's behaviour "
-            "in an application, or of anything about real people; other wordings can give other "
-            "numbers, so one template is a weak signal. A random-weight test model gives noise."
-        ),
-        "col_model": "model",
-        "col_template": "template",
-        "col_target": "target",
-        "col_mean": "{group} mean",
-        "col_spread": "{group} spread",
-        "col_ratio": "log2 p({g1})/p({g2})",
-        "col_skew": "skew log2 max/min",
-        "unfilled": "{count} rows were not filled: the note column says why.",
-    },
-    "ko": {
-        "no_mask": "문장에 마스크를 쓰세요: [MASK], <mask> 또는 ___ (이 모델의 마스크는 {mask}입니다).",
-        "many_masks": "문장마다 마스크는 하나만 지원합니다. {text!r}에서 {n}개를 찾았습니다. 빈칸을 하나씩 물어보세요.",
-        "empty": "먼저 문장을 쓰세요.",
-        "too_long": "텍스트가 {n}자입니다. 한도는 {limit}자입니다.",
-        "too_many_tokens": "텍스트가 {label}에서 {n}토큰입니다. 이 모델은 최대 {limit}토큰을 읽습니다. 줄여 주세요.",
-        "no_group": "템플릿 {line!r}에 {{group}} 자리가 없습니다. 집단이 들어갈 곳에 {{group}}을 쓰세요.",
-        "few_groups": "비교할 집단을 쉼표로 구분해 2개 이상 쓰세요 (예: he, she).",
-        "duplicate_groups": "두 번 이상 나온 집단: {groups}.",
-        "too_many_groups": "집단이 너무 많습니다: {n}개. 한도는 {limit}개입니다.",
-        "too_many_templates": "템플릿이 너무 많습니다: {n}개. 한도는 {limit}개입니다.",
-        "too_many_targets": "대상 단어가 너무 많습니다: {n}개. 한도는 {limit}개입니다.",
-        "no_templates": "템플릿을 하나 이상 쓰세요.",
-        "bad_top_k": "상위 k는 1에서 {limit} 사이여야 합니다.",
-        "not_mlm": "{label}은(는) 마스크 언어 모델이 아니어서 빈칸을 채울 수 없습니다. BERT나 RoBERTa 같은 모델을 고르세요.",
-        "multi_token": (
-            "{label}에서 한 토큰이 아닌 단어: {words}. 파이프라인 규칙대로 첫 조각만 점수를 매기므로, 그 숫자는 "
-            "단어 전체가 아니라 그 조각의 확률입니다."
-        ),
-        "bias_note": (
-            "**숫자의 뜻.** 각 숫자는 {models}이(가) 템플릿 문장의 마스크 자리에 그 단어를 넣을 확률을 "
-            "{n_templates}개 템플릿에 대해 평균한 값입니다. *편차*는 템플릿끼리 얼마나 다른지(표준편차)입니다. "
-            "log2 비가 +1이면 그 단어가 {g1}일 때 다른 집단보다 두 배, −1이면 절반, 0이면 같은 확률입니다.\n\n"
-            "**숫자가 뜻하지 않는 것.** 모델이 학습 텍스트에서 익힌 단어 통계를 이 문장들에서만 보여 줍니다. "
-            "해악의 척도도, 응용에서 모델이 하는 행동도, 실제 사람에 대한 사실도 아닙니다. 표현을 바꾸면 "
-            "숫자가 달라질 수 있으니 템플릿 하나는 약한 신호입니다. 무작위 가중치 테스트 모델은 잡음을 냅니다."
-        ),
-        "col_model": "모델",
-        "col_template": "템플릿",
-        "col_target": "대상",
-        "col_mean": "{group} 평균",
-        "col_spread": "{group} 편차",
-        "col_ratio": "log2 비율 p({g1})/p({g2})",
-        "col_skew": "치우침 log2 최대/최소",
-        "unfilled": "{count}개 행은 채우지 못했습니다. 이유는 note 열에 있습니다.",
-    },
-}
-TEXTS = Texts("fill_mask_task", STRINGS)
+# Messages raised or written by the task logic (the tab's labels are in the same files' `fill_mask` section).
+TEXTS = Texts.load("fill_mask.task", Path(__file__).with_name("locales"))
 
 
 # ---- checking and preparing sentences ----------------------------------------------------------

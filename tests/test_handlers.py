@@ -1,0 +1,49 @@
+"""Tab handlers are module-level functions of the tab's context and their inputs: a test calls one by
+name, on a real model, without building a page; `bind` hands them to Gradio with the page's defaults."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pytest
+
+from playground.catalog import load_catalog
+from playground.model_manager import ModelManager
+from playground.registry import TAB_SPECS
+from playground.texts import UserError
+from playground.ui import TabContext, bind
+
+
+@pytest.fixture(scope="module")
+def contexts(test_catalog: Path):  # noqa: ANN201
+    """A TabContext per catalogued tab over the test catalog, sharing one model manager."""
+    catalog = load_catalog(test_catalog)
+    manager = ModelManager(catalog)
+    return {spec.key: TabContext(key=spec.key, config=catalog.tabs.get(spec.key), catalog=catalog, manager=manager,
+                                 tasks=spec.tasks) for spec in TAB_SPECS if spec.key in catalog.tabs}
+
+
+def test_the_fill_mask_handler_runs_by_name(contexts) -> None:  # noqa: ANN001
+    from tabs.fill_mask.ui import fill_mask
+
+    scores, sentence, note, code = fill_mask(contexts["fill_mask"], "the cat is ___ .", top_k=3)
+    assert sentence == "the cat is [MASK] ." and len(scores) == 3 and note == ""
+    assert "pipeline(" in code and "fill-mask" in code
+    with pytest.raises(UserError, match="Write a sentence first"):
+        fill_mask(contexts["fill_mask"], "  ")
+
+
+def test_bind_gives_gradio_the_inputs_with_the_page_defaults(contexts) -> None:  # noqa: ANN001
+    from tabs.fill_mask.ui import fill_mask
+
+    ctx = contexts["fill_mask"]
+    bound = bind(fill_mask, ctx, model=ctx.default_model("fill-mask"))
+    parameters = inspect.signature(bound).parameters
+    assert list(parameters)[:4] == ["text", "model", "top_k", "targets"] and "ctx" not in parameters
+    assert parameters["model"].default == ctx.default_model("fill-mask") and parameters["top_k"].default == 5
+    assert bound.__name__ == "fill_mask" and bound.__doc__ == fill_mask.__doc__
+    _, sentence, _, _ = bound("the dog is ___ .")  # the bound default model is used
+    assert sentence == "the dog is [MASK] ."
+    with pytest.raises(TypeError, match="no parameter"):
+        bind(fill_mask, ctx, colour="red")
