@@ -2,6 +2,10 @@
 
 Usage: python scripts/make_test_models.py OUT_DIR [--size tiny|real] [--only NAME,...]
 
+Each tab keeps the recipe of its own models in `tabs/<key>/test_models.py` (`BUILDERS` and its
+`CATALOG` block), found here by the registry's tab keys; this script holds the building blocks they
+share (tokenizers, configs, `save`), the models of tabs without a recipe yet, and writes them all.
+
 Every model is built from a config with random weights (seeded), its tokenizer is built
 locally with the `tokenizers` library, and processors are constructed from code, so no
 Hugging Face Hub access is needed. `--size real` keeps the architectures but uses the
@@ -11,6 +15,7 @@ dimensions of the shipped default models, for benchmarks.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import runpy
 import shutil
@@ -20,20 +25,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Literal
 
 import torch
 import yaml
-from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
-    AlbertConfig,
-    AlbertForMaskedLM,
-    AlbertTokenizer,
     BartConfig,
     BartForSequenceClassification,
     BartTokenizer,
     BertConfig,
-    BertForMaskedLM,
     BertForSequenceClassification,
     BertModel,
     BertTokenizer,
@@ -44,7 +46,6 @@ from transformers import (
     CLIPTokenizer,
     CLIPVisionConfig,
     DistilBertConfig,
-    DistilBertForMaskedLM,
     DistilBertForSequenceClassification,
     DistilBertTokenizer,
     DonutImageProcessor,
@@ -80,9 +81,6 @@ from transformers import (
     Qwen2Tokenizer,
     ResNetConfig,
     ResNetForImageClassification,
-    RobertaConfig,
-    RobertaForMaskedLM,
-    RobertaTokenizer,
     ViltConfig,
     ViltForQuestionAnswering,
     ViltImageProcessor,
@@ -102,12 +100,13 @@ from transformers import (
     WhisperForConditionalGeneration,
     WhisperProcessor,
     WhisperTokenizer,
-    XLMRobertaConfig,
-    XLMRobertaForMaskedLM,
-    XLMRobertaTokenizer,
 )
 from transformers.models.whisper.tokenization_whisper import LANGUAGES
 from transformers.utils import logging as transformers_logging
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: the tabs' recipes import this module as scripts.make_test_models
+    sys.path.insert(0, str(ROOT))
 
 Size = Literal["tiny", "real"]
 SIZES: tuple[Size, ...] = ("tiny", "real")
@@ -458,35 +457,10 @@ def bert_size_tokenizer(size: Size) -> BertTokenizer:
     return bert_tokenizer(target_size=real_only(size, 30522))
 
 
-def build_bert_mlm(out_dir: Path, size: Size) -> Path:
-    tokenizer = bert_size_tokenizer(size)
-    model = BertForMaskedLM(bert_config(size, len(tokenizer)))
-    return save(out_dir / "bert-mlm", model, tokenizer)
-
-
 def build_nli(out_dir: Path, size: Size) -> Path:
     tokenizer = bert_size_tokenizer(size)
     model = BertForSequenceClassification(bert_config(size, len(tokenizer), **label_maps(NLI_LABELS)))
     return save(out_dir / "nli", model, tokenizer)
-
-
-def build_roberta_mlm(out_dir: Path, size: Size) -> Path:
-    vocab, merges = gpt2_style_bpe(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
-    # lstrip: "a <mask>." must not leave a stray "Ġ" token before the mask (as in roberta-base).
-    mask = AddedToken("<mask>", lstrip=True, rstrip=False, normalized=False, special=True)
-    tokenizer = RobertaTokenizer(vocab=vocab, merges=merges, mask_token=mask, model_max_length=512)
-    config = RobertaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=514,  # RoBERTa positions start at pad_token_id + 1
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    return save(out_dir / "roberta-mlm", RobertaForMaskedLM(config), tokenizer)
 
 
 def clip_vision_config(image_size: int) -> CLIPVisionConfig:
@@ -703,33 +677,11 @@ def unigram_vocab(specials: Sequence[str]) -> list[tuple[str, float]]:
     return list(dict(pieces).items())  # a word that is also a character keeps its first score
 
 
-def build_distilbert_mlm(out_dir: Path, size: Size) -> Path:
-    tokenizer = DistilBertTokenizer(vocab=wordpiece_vocab(), model_max_length=512)
-    config = DistilBertConfig(vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64)
-    return save(out_dir / "distilbert-mlm", DistilBertForMaskedLM(config), tokenizer)
-
-
 def build_distilbert_nli(out_dir: Path, size: Size) -> Path:
     tokenizer = DistilBertTokenizer(vocab=wordpiece_vocab(), model_max_length=512)
     config = DistilBertConfig(vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64,
                               **label_maps(NLI_LABELS))
     return save(out_dir / "distilbert-nli", DistilBertForSequenceClassification(config), tokenizer)
-
-
-def build_albert_mlm(out_dir: Path, size: Size) -> Path:
-    tokenizer = AlbertTokenizer(vocab=unigram_vocab(["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"]), model_max_length=512)
-    config = AlbertConfig(vocab_size=len(tokenizer), embedding_size=16, **tiny_encoder(),
-                          pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id,
-                          eos_token_id=tokenizer.sep_token_id)
-    return save(out_dir / "albert-mlm", AlbertForMaskedLM(config), tokenizer)
-
-
-def build_xlm_roberta_mlm(out_dir: Path, size: Size) -> Path:
-    tokenizer = XLMRobertaTokenizer(vocab=unigram_vocab(["<s>", "<pad>", "</s>", "<unk>", "<mask>"]), model_max_length=512)
-    config = XLMRobertaConfig(vocab_size=len(tokenizer), **tiny_encoder(), max_position_embeddings=514,
-                              pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                              eos_token_id=tokenizer.eos_token_id)
-    return save(out_dir / "xlm-roberta-mlm", XLMRobertaForMaskedLM(config), tokenizer)
 
 
 def build_bart_mnli(out_dir: Path, size: Size) -> Path:
@@ -838,8 +790,6 @@ BUILDERS: dict[str, Builder] = {
     "convnext": build_convnext,
     "resnet": build_resnet,
     "mobilenet-v2": build_mobilenet_v2,
-    "bert-mlm": build_bert_mlm,
-    "roberta-mlm": build_roberta_mlm,
     "nli": build_nli,
     "clip": build_clip,
     "vilt": build_vilt,
@@ -851,10 +801,7 @@ BUILDERS: dict[str, Builder] = {
     "llama-hd64": build_llama_hd64,
     "minilm": build_minilm,
     # Architectures only the shipped catalogs use (tests/test_shipped_catalogs.py loads each entry).
-    "distilbert-mlm": build_distilbert_mlm,
     "distilbert-nli": build_distilbert_nli,
-    "albert-mlm": build_albert_mlm,
-    "xlm-roberta-mlm": build_xlm_roberta_mlm,
     "bart-mnli": build_bart_mnli,
     "gpt2": build_gpt2,
     "qwen2-chat": build_qwen2_chat,
@@ -869,7 +816,7 @@ BUILDERS: dict[str, Builder] = {
 
 @dataclass(frozen=True)
 class CatalogEntry:
-    model: str  # key in BUILDERS
+    model: str  # a name in all_builders()
     label: str
     task: str
     description: str
@@ -893,14 +840,6 @@ CATALOG: dict[str, tuple[CatalogEntry, ...]] = {
                      "Random-weight ResNet with ten labels."),
         CatalogEntry("mobilenet-v2", "MobileNet v2 (test)", "image-classification",
                      "Random-weight MobileNet v2 with ten labels."),
-    ),
-    "fill_mask": (
-        CatalogEntry("bert-mlm", "BERT MLM (test)", "fill-mask",
-                     "Random-weight BERT masked LM ([MASK]).", default=True),
-        CatalogEntry("roberta-mlm", "RoBERTa MLM (test)", "fill-mask",
-                     "Random-weight RoBERTa masked LM (<mask>)."),
-        CatalogEntry("llama-base", "Not a masked LM (test)", "fill-mask",
-                     "A causal LM listed under fill-mask, to exercise the error path."),
     ),
     "zero_shot": (
         CatalogEntry("nli", "NLI classifier (test)", "zero-shot-classification",
@@ -933,6 +872,45 @@ CATALOG: dict[str, tuple[CatalogEntry, ...]] = {
 runpy.run_path(str(Path(__file__).with_name("make_course_models.py")))["register"](sys.modules[__name__])
 
 
+def tab_recipes() -> dict[str, ModuleType]:
+    """Each tab's test-model recipe (`tabs/<key>/test_models.py`), by tab key in registry order."""
+    from playground.registry import TAB_SPECS
+
+    return {
+        spec.key: importlib.import_module(f"tabs.{spec.key}.test_models")
+        for spec in TAB_SPECS
+        if (ROOT / "tabs" / spec.key / "test_models.py").is_file()
+    }
+
+
+def all_builders() -> dict[str, Builder]:
+    """Every model this script can write: the shared ones here, then each tab recipe's."""
+    builders = dict(BUILDERS)
+    for key, recipe in tab_recipes().items():
+        clashes = sorted(set(builders) & set(recipe.BUILDERS))
+        if clashes:
+            raise ValueError(f"tabs/{key}/test_models.py: model name(s) {clashes} already taken")
+        builders.update(recipe.BUILDERS)
+    return builders
+
+
+def catalog_blocks() -> dict[str, tuple[CatalogEntry, ...]]:
+    """The test catalog's blocks in registry order: each tab recipe's CATALOG, then what is still written here."""
+    from playground.registry import TAB_SPECS
+
+    recipes = tab_recipes()
+    blocks = {}
+    for spec in TAB_SPECS:
+        entries = (*(recipes[spec.key].CATALOG if spec.key in recipes else ()), *CATALOG.get(spec.key, ()))
+        if entries:
+            blocks[spec.key] = entries
+    builders = all_builders()
+    unknown = sorted({entry.model for entries in blocks.values() for entry in entries} - set(builders))
+    if unknown:
+        raise ValueError(f"catalog entries name models no recipe builds: {unknown}")
+    return blocks
+
+
 class IndentedDumper(yaml.SafeDumper):
     """Indent list items under their key, as in the hand-written catalogs."""
 
@@ -948,7 +926,7 @@ def catalog_id(model: str) -> str:
 
 
 def write_catalog(out_dir: Path, size: Size) -> Path:
-    """Write OUT_DIR/models.yaml over every model in CATALOG (whether built yet or not)."""
+    """Write OUT_DIR/models.yaml over every model of every block (whether built yet or not)."""
     out_dir = Path(out_dir)
     tabs = {
         tab: {
@@ -964,7 +942,7 @@ def write_catalog(out_dir: Path, size: Size) -> Path:
                 for entry in entries
             ]
         }
-        for tab, entries in CATALOG.items()
+        for tab, entries in catalog_blocks().items()
     }
     catalog = {
         "defaults": {"device": "cpu", "max_loaded_models": 4, "allow_custom_models": False},
@@ -980,16 +958,17 @@ def write_catalog(out_dir: Path, size: Size) -> Path:
 def build_models(out_dir: Path, size: Size = "tiny", only: Sequence[str] | None = None) -> dict[str, Path]:
     """Build the named models (all by default) into out_dir; print one line per model."""
     out_dir = Path(out_dir)
-    names = list(only) if only else list(BUILDERS)
-    unknown = sorted(set(names) - set(BUILDERS))
+    builders = all_builders()
+    names = list(only) if only else list(builders)
+    unknown = sorted(set(names) - set(builders))
     if unknown:
-        raise ValueError(f"unknown model(s) {unknown}; choose from {sorted(BUILDERS)}")
+        raise ValueError(f"unknown model(s) {unknown}; choose from {sorted(builders)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     for name in names:
         torch.manual_seed(SEED)  # per model, so --only gives the same weights as a full run
         start = time.perf_counter()
-        path = BUILDERS[name](out_dir, size)
+        path = builders[name](out_dir, size)
         megabytes = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
         print(f"{name:<16} {path}  {megabytes:7.1f} MB  {time.perf_counter() - start:5.2f} s", flush=True)
         written[name] = path
@@ -1001,7 +980,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--size", choices=SIZES, default="tiny")
     parser.add_argument("--only", type=lambda s: [n.strip() for n in s.split(",") if n.strip()],
-                        help=f"comma-separated subset of: {','.join(BUILDERS)}")
+                        help=f"comma-separated subset of: {','.join(all_builders())}")
     args = parser.parse_args(argv)
     # Keep the output to one line per model: no save progress bars or library warnings.
     transformers_logging.set_verbosity_error()

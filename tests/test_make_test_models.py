@@ -82,8 +82,19 @@ def file_hashes(directory: Path) -> dict[str, str]:
 def test_prints_one_line_per_model_then_the_catalog(built: tuple[Path, str]) -> None:
     out, stdout = built
     lines = stdout.splitlines()
-    assert [line.split()[0] for line in lines] == [*mtm.BUILDERS, "catalog"]
+    assert [line.split()[0] for line in lines] == [*mtm.all_builders(), "catalog"]
     assert lines[-1].split()[1] == str(out / "models.yaml")
+
+
+def test_each_tab_recipe_is_found_by_its_key(models: Path) -> None:
+    """A tab's folder holds its test models' recipe; the script writes its models and its catalog block."""
+    recipes = mtm.tab_recipes()
+    assert "fill_mask" in recipes and set(recipes["fill_mask"].BUILDERS) <= set(mtm.all_builders())
+    catalog = yaml.safe_load((models / "models.yaml").read_text())
+    for key, recipe in recipes.items():
+        written = [model["label"] for model in catalog["tabs"][key]["models"]]
+        assert written[: len(recipe.CATALOG)] == [entry.label for entry in recipe.CATALOG], key
+        assert all((models / name).is_dir() for name in recipe.BUILDERS if name != "minilm"), key
 
 
 def test_rerun_overwrites_with_identical_files(models: Path, tmp_path: Path) -> None:
