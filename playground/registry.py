@@ -33,7 +33,7 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     TabSpec("fill_mask", "tabs.fill_mask.ui", ("fill-mask",)),
     TabSpec(
         "zero_shot",
-        "tabs.zero_shot",
+        "tabs.zero_shot.ui",
         ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification"),
     ),
     TabSpec(

@@ -73,9 +73,9 @@ def test_fill_mask_examples_fill_and_run(page) -> None:  # noqa: ANN001
 def test_zero_shot_examples_fill_and_run(page) -> None:  # noqa: ANN001
     from playwright.sync_api import expect
 
-    from tabs import zero_shot
+    from tabs.zero_shot import ui as zero_shot
 
-    _open_tab(page, "tabs.zero_shot")
+    _open_tab(page, "tabs.zero_shot.ui")
     text, labels = zero_shot.TEXT_EXAMPLES[0]
     _visible(page.get_by_role("gridcell").filter(has_text=text)).click()
     expect(_visible(page.get_by_label(zero_shot.TEXTS.get("text", "en")))).to_have_value(text, timeout=30_000)
@@ -118,7 +118,7 @@ def test_dataset_panel_on_fill_mask_and_zero_shot(page) -> None:  # noqa: ANN001
     from playground.ui import DATASET_UI
 
     heading = DATASET_UI.get("heading")
-    for module in ("tabs.fill_mask.ui", "tabs.zero_shot"):
+    for module in ("tabs.fill_mask.ui", "tabs.zero_shot.ui"):
         _open_tab(page, module)
         _visible(page.get_by_text(heading, exact=True)).click()  # opens the accordion
         expect(_visible(page.get_by_role("button", name=DATASET_UI.get("run"), exact=True))).to_be_visible(timeout=10_000)

@@ -47,3 +47,12 @@ def test_bind_gives_gradio_the_inputs_with_the_page_defaults(contexts) -> None: 
     assert sentence == "the dog is [MASK] ."
     with pytest.raises(TypeError, match="no parameter"):
         bind(fill_mask, ctx, colour="red")
+
+
+def test_the_zero_shot_handler_runs_by_name(contexts) -> None:  # noqa: ANN001
+    from tabs.zero_shot.ui import zero_shot_text
+
+    scores, table, csv_path, code = zero_shot_text(contexts["zero_shot"], "I loved this film.", model="NLI classifier (test)",
+                                                   labels="positive, negative")
+    assert set(scores) == {"positive", "negative"} and abs(sum(scores.values()) - 1) < 1e-5
+    assert table is None and csv_path is None and "zero-shot-classification" in code

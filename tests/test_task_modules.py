@@ -68,7 +68,7 @@ def test_bias_comparison_report(bert) -> None:  # noqa: ANN001
 
 
 def test_zero_shot_checks_and_batch_csv() -> None:
-    from playground.tasks import zero_shot
+    from tabs.zero_shot import task as zero_shot
 
     assert zero_shot.parse_labels("a,, b\n c") == ["a", "b", "c"]
     assert zero_shot.check_template("  ", zero_shot.TEXT_TEMPLATE) == zero_shot.TEXT_TEMPLATE

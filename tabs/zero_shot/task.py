@@ -8,6 +8,8 @@ model, plus the batch table and CSV and the "show code" snippets; no Gradio.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -29,27 +31,7 @@ TEXT_TEMPLATE = "This example is {}."
 IMAGE_TEMPLATE = "a photo of a {}."
 
 # Messages raised by the task logic (the tab's labels live in tabs/zero_shot.py).
-STRINGS = {
-    "en": {
-        "empty_text": "Please enter some text to classify.",
-        "no_labels": "Please enter at least one label.",
-        "duplicate_labels": "These labels appear more than once: {labels}.",
-        "bad_template": "The hypothesis template must contain {placeholder} exactly once, where the label goes, and no other braces.",
-        "too_many_labels": "Too many labels: {count}. The limit is {limit}.",
-        "too_many_lines": "Too many lines in batch mode: {count}. The limit is {limit}.",
-        "wrong_model": "{label} cannot classify text; choose an NLI or sentence-similarity model.",
-    },
-    "ko": {
-        "empty_text": "분류할 텍스트를 입력해 주세요.",
-        "no_labels": "레이블을 하나 이상 입력해 주세요.",
-        "duplicate_labels": "두 번 이상 나온 레이블: {labels}.",
-        "bad_template": "가설 템플릿에는 레이블이 들어갈 {placeholder}가 정확히 한 번 있어야 하고, 다른 중괄호는 없어야 합니다.",
-        "too_many_labels": "레이블이 너무 많습니다: {count}개. 한도는 {limit}개입니다.",
-        "too_many_lines": "배치 모드의 줄이 너무 많습니다: {count}줄. 한도는 {limit}줄입니다.",
-        "wrong_model": "{label}은(는) 텍스트를 분류할 수 없습니다. NLI 또는 문장 유사도 모델을 고르세요.",
-    },
-}
-TEXTS = Texts("zero_shot_task", STRINGS)
+TEXTS = Texts.load("zero_shot.task", Path(__file__).with_name("locales"))
 
 
 # ---- checking inputs ---------------------------------------------------------------------------
