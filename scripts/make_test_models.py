@@ -32,22 +32,11 @@ import torch
 import yaml
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
-    BartConfig,
-    BartForSequenceClassification,
-    BartTokenizer,
     BertConfig,
-    BertForSequenceClassification,
     BertModel,
     BertTokenizer,
-    CLIPConfig,
     CLIPImageProcessor,
-    CLIPModel,
-    CLIPProcessor,
-    CLIPTokenizer,
     CLIPVisionConfig,
-    DistilBertConfig,
-    DistilBertForSequenceClassification,
-    DistilBertTokenizer,
     DonutImageProcessor,
     DonutProcessor,
     DonutSwinConfig,
@@ -457,12 +446,6 @@ def bert_size_tokenizer(size: Size) -> BertTokenizer:
     return bert_tokenizer(target_size=real_only(size, 30522))
 
 
-def build_nli(out_dir: Path, size: Size) -> Path:
-    tokenizer = bert_size_tokenizer(size)
-    model = BertForSequenceClassification(bert_config(size, len(tokenizer), **label_maps(NLI_LABELS)))
-    return save(out_dir / "nli", model, tokenizer)
-
-
 def clip_vision_config(image_size: int) -> CLIPVisionConfig:
     return CLIPVisionConfig(
         image_size=image_size,
@@ -477,29 +460,6 @@ def clip_vision_config(image_size: int) -> CLIPVisionConfig:
 
 def clip_image_processor(image_size: int) -> CLIPImageProcessor:
     return CLIPImageProcessor(size={"shortest_edge": image_size}, crop_size=image_size)
-
-
-def build_clip(out_dir: Path, size: Size) -> Path:
-    specials = ["<|startoftext|>", "<|endoftext|>"]
-    vocab, merges = with_end_of_word_suffix(*train_byte_level_bpe(WORDS, specials), specials)
-    tokenizer = CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
-    text_config = {
-        "vocab_size": len(tokenizer),
-        "hidden_size": 32,
-        "intermediate_size": 64,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 2,
-        "max_position_embeddings": 77,
-        "projection_dim": 32,
-        # Text pooling takes the hidden state at the first eos_token_id.
-        "bos_token_id": tokenizer.bos_token_id,
-        "eos_token_id": tokenizer.eos_token_id,
-        "pad_token_id": tokenizer.pad_token_id,
-    }
-    vision = clip_vision_config(image_size=32)
-    config = CLIPConfig(text_config=text_config, vision_config=vision.to_dict(), projection_dim=32)
-    processor = CLIPProcessor(clip_image_processor(vision.image_size), tokenizer)
-    return save(out_dir / "clip", CLIPModel(config), processor)
 
 
 def build_vilt(out_dir: Path, size: Size) -> Path:
@@ -677,26 +637,6 @@ def unigram_vocab(specials: Sequence[str]) -> list[tuple[str, float]]:
     return list(dict(pieces).items())  # a word that is also a character keeps its first score
 
 
-def build_distilbert_nli(out_dir: Path, size: Size) -> Path:
-    tokenizer = DistilBertTokenizer(vocab=wordpiece_vocab(), model_max_length=512)
-    config = DistilBertConfig(vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64,
-                              **label_maps(NLI_LABELS))
-    return save(out_dir / "distilbert-nli", DistilBertForSequenceClassification(config), tokenizer)
-
-
-def build_bart_mnli(out_dir: Path, size: Size) -> Path:
-    vocab, merges = gpt2_style_bpe(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
-    tokenizer = BartTokenizer(vocab=vocab, merges=merges, model_max_length=1024)
-    config = BartConfig(
-        vocab_size=len(tokenizer), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-        decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=1024,
-        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        decoder_start_token_id=tokenizer.eos_token_id, forced_eos_token_id=tokenizer.eos_token_id,
-        **label_maps(NLI_LABELS),
-    )
-    return save(out_dir / "bart-mnli", BartForSequenceClassification(config), tokenizer)
-
-
 def build_gpt2(out_dir: Path, size: Size) -> Path:
     vocab, merges = gpt2_style_bpe(["<|endoftext|>"])
     tokenizer = GPT2Tokenizer(vocab=vocab, merges=merges, model_max_length=1024)
@@ -790,8 +730,6 @@ BUILDERS: dict[str, Builder] = {
     "convnext": build_convnext,
     "resnet": build_resnet,
     "mobilenet-v2": build_mobilenet_v2,
-    "nli": build_nli,
-    "clip": build_clip,
     "vilt": build_vilt,
     "llava": build_llava,
     "layoutlm": build_layoutlm,
@@ -801,8 +739,6 @@ BUILDERS: dict[str, Builder] = {
     "llama-hd64": build_llama_hd64,
     "minilm": build_minilm,
     # Architectures only the shipped catalogs use (tests/test_shipped_catalogs.py loads each entry).
-    "distilbert-nli": build_distilbert_nli,
-    "bart-mnli": build_bart_mnli,
     "gpt2": build_gpt2,
     "qwen2-chat": build_qwen2_chat,
     "idefics3": build_idefics3,
@@ -840,14 +776,6 @@ CATALOG: dict[str, tuple[CatalogEntry, ...]] = {
                      "Random-weight ResNet with ten labels."),
         CatalogEntry("mobilenet-v2", "MobileNet v2 (test)", "image-classification",
                      "Random-weight MobileNet v2 with ten labels."),
-    ),
-    "zero_shot": (
-        CatalogEntry("nli", "NLI classifier (test)", "zero-shot-classification",
-                     "Random-weight BERT NLI classifier.", default=True),
-        CatalogEntry("minilm", "MiniLM sentence embeddings", "sentence-similarity",
-                     "all-MiniLM-L6-v2 from PyPI (random stand-in if not installed).", default=True),
-        CatalogEntry("clip", "CLIP (test)", "zero-shot-image-classification",
-                     "Random-weight CLIP.", default=True),
     ),
     "visual_qa": (
         CatalogEntry("vilt", "ViLT VQA (test)", "vqa-classifier",
