@@ -101,7 +101,7 @@ def test_zero_shot_examples_fill_and_run(page) -> None:  # noqa: ANN001
 def test_image_classification_example_fills_and_runs(page) -> None:  # noqa: ANN001
     from playwright.sync_api import expect
 
-    _open_tab(page, "tabs.image_classification")
+    _open_tab(page, "tabs.image_classification.ui")
     image = page.get_by_test_id("image").locator("visible=true")
     assert not image.locator("img").count(), "the image input starts empty"
     assert not page.get_by_text(re.compile(PERCENT)).locator("visible=true").count(), "no result before the click"

@@ -85,7 +85,7 @@ def test_image_classification_top_k(test_models: Path) -> None:
     from PIL import Image
     from transformers import pipeline
 
-    from playground.tasks import image_classification
+    from tabs.image_classification import task as image_classification
 
     pipe = pipeline("image-classification", model=str(test_models / "vit"), device="cpu")
     picture = Image.new("RGB", (40, 40), "red")

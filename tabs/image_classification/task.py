@@ -6,6 +6,8 @@ one batched forward pass, and the "show code" snippet that reproduces a call.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typing import Any
 
 from playground.inputs import whole_number_in_range
@@ -16,11 +18,7 @@ TASK = "image-classification"
 MAX_TOP_K = 20
 
 # Messages raised by the task logic (the tab's labels live in tabs/image_classification.py).
-STRINGS = {
-    "en": {"bad_top_k": "The number of labels must be between 1 and {limit}."},
-    "ko": {"bad_top_k": "레이블 수는 1에서 {limit} 사이여야 합니다."},
-}
-TEXTS = Texts("image_classification_task", STRINGS)
+TEXTS = Texts.load("image_classification.task", Path(__file__).with_name("locales"))
 
 
 def check_top_k(top_k: Any) -> int:
