@@ -7,6 +7,8 @@ multi-label models and for single-score models (rerankers), softmax otherwise.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typing import Any, Sequence
 
 from playground.texts import Texts
@@ -14,23 +16,7 @@ from playground.texts import Texts
 FUNCTIONS = ("auto", "softmax", "sigmoid", "none")
 MAX_TEXT_CHARS = 10_000
 
-STRINGS = {
-    "en": {
-        "empty_text": "Type a text to classify.",
-        "long_text": "The text is too long ({length} characters); the limit is {limit}.",
-        "long_pair": "The second text is too long ({length} characters); the limit is {limit}.",
-        "bad_function": "function_to_apply must be one of {choices} (got {value!r}).",
-        "top_k_range": "top_k must be a whole number from 1 to {high} (got {value}).",
-    },
-    "ko": {
-        "empty_text": "분류할 텍스트를 입력하세요.",
-        "long_text": "텍스트가 너무 깁니다 ({length}자). 한도는 {limit}자입니다.",
-        "long_pair": "두 번째 텍스트가 너무 깁니다 ({length}자). 한도는 {limit}자입니다.",
-        "bad_function": "function_to_apply는 {choices} 중 하나여야 합니다 (받은 값: {value!r}).",
-        "top_k_range": "top_k는 1부터 {high}까지의 정수여야 합니다 (받은 값: {value}).",
-    },
-}
-TEXTS = Texts("task_text_classification", STRINGS)
+TEXTS = Texts.load("text_classification.task", Path(__file__).with_name("locales"))
 
 
 def check_text(text: str | None, key: str = "long_text", required: bool = True) -> str:
