@@ -44,7 +44,7 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     TabSpec("text_generation", "tabs.text_generation", ("text-generation",)),
     # The rest of the course; extractive QA is the visual_qa tab's "Text" sub-tab (tabs/text_qa.py).
     TabSpec("text_classification", "tabs.text_classification.ui", ("text-classification",)),
-    TabSpec("named_entities", "tabs.named_entities", ("token-classification",)),
+    TabSpec("named_entities", "tabs.named_entities.ui", ("token-classification",)),
     # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
     TabSpec("summarization", "tabs.summarization", ("summarization", "text-generation")),
     TabSpec("translation", "tabs.translation", ("translation", "text-generation")),

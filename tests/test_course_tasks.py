@@ -7,7 +7,8 @@ import pytest
 
 from playground import datasets
 from playground.errors import UserError
-from playground.tasks import extractive_qa, seq2seq, token_classification
+from playground.tasks import extractive_qa, seq2seq
+from tabs.named_entities import task as token_classification
 
 
 def test_csv_dialects_bom_and_quotes(tmp_path) -> None:

@@ -7,6 +7,8 @@ become entities; `playground` keeps the pipeline's own meaning of each.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typing import Any, Sequence
 
 from playground.texts import Texts
@@ -14,27 +16,7 @@ from playground.texts import Texts
 AGGREGATIONS = ("none", "simple", "first", "average", "max")
 MAX_TEXT_CHARS = 10_000
 
-STRINGS = {
-    "en": {
-        "empty_text": "Type a text to find entities in.",
-        "long_text": "The text is too long ({length} characters); the limit is {limit}.",
-        "bad_aggregation": "aggregation must be one of {choices} (got {value!r}).",
-        "needs_words": (
-            "{label} cannot use the {aggregation!r} aggregation: its tokenizer does not mark word boundaries. "
-            "Use 'none' or 'simple'."
-        ),
-    },
-    "ko": {
-        "empty_text": "개체를 찾을 텍스트를 입력하세요.",
-        "long_text": "텍스트가 너무 깁니다 ({length}자). 한도는 {limit}자입니다.",
-        "bad_aggregation": "aggregation은 {choices} 중 하나여야 합니다 (받은 값: {value!r}).",
-        "needs_words": (
-            "{label}은(는) {aggregation!r} 묶기를 쓸 수 없습니다. 토크나이저가 단어 경계를 표시하지 않습니다. "
-            "'none' 또는 'simple'을 쓰세요."
-        ),
-    },
-}
-TEXTS = Texts("task_token_classification", STRINGS)
+TEXTS = Texts.load("named_entities.task", Path(__file__).with_name("locales"))
 
 
 def check_text(text: str | None) -> str:
