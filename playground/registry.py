@@ -28,7 +28,7 @@ class TabSpec:
 
 
 TAB_SPECS: tuple[TabSpec, ...] = (
-    TabSpec("speech_to_text", "tabs.speech_to_text", ("automatic-speech-recognition",)),
+    TabSpec("speech_to_text", "tabs.speech_to_text.ui", ("automatic-speech-recognition",)),
     TabSpec("image_classification", "tabs.image_classification.ui", ("image-classification",)),
     TabSpec("fill_mask", "tabs.fill_mask.ui", ("fill-mask",)),
     TabSpec(

@@ -24,15 +24,7 @@ BATCH_SIZE = 4
 TASK_CHOICES = ("transcribe", "translate")
 TIMESTAMP_CHOICES = ("off", "segment", "word")
 
-STRINGS = {
-    "en": {
-        "unknown_language": "This model does not know the language {language!r}. Choose one from the list (a code such as 'ko' or a name such as 'korean'), or auto-detect.",
-    },
-    "ko": {
-        "unknown_language": "이 모델은 언어 {language!r}를 모릅니다. 목록에서 고르거나('ko' 같은 코드 또는 'korean' 같은 이름) 자동 감지를 쓰세요.",
-    },
-}
-TEXTS = Texts("tasks.speech_to_text", STRINGS)
+TEXTS = Texts.load("speech_to_text.task", Path(__file__).with_name("locales"))
 
 ProgressFn = Callable[[int, int], None]
 
