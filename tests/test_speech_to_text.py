@@ -501,3 +501,17 @@ def test_concurrent_transcriptions_share_a_batch_and_equal_alone(batching_app: R
     with pytest.raises(AppError, match="could not be read as audio"):
         jobs["text.wav"].result()
     assert speech_peak_batch(client) >= 2
+
+
+def test_every_whisper_language_is_named_in_each_page_language() -> None:
+    import re
+
+    from tabs.speech_to_text import task as speech
+    from tabs.speech_to_text.ui import TEXTS, language_choices
+
+    choices = language_choices()
+    assert [code for _, code in choices] == ["auto", *speech.whisper_languages()]
+    assert [label.key for label, _ in choices[1:]] == [f"speech_to_text.lang_{code}" for code in speech.whisper_languages()]
+    assert (TEXTS.get("lang_ko"), TEXTS.get("lang_ko", "ko")) == ("Korean (ko)", "한국어 (ko)")
+    for code in speech.whisper_languages():
+        assert re.search(r"[\uac00-\ud7a3]", TEXTS.get(f"lang_{code}", "ko")), code

@@ -33,9 +33,8 @@ TEXTS = Texts.load("speech_to_text", Path(__file__).with_name("locales"))
 
 
 def language_choices() -> list[tuple[Any, str]]:
-    """Auto-detect, then every language Whisper knows as ("Korean (ko)", "ko")."""
-    return [(TEXTS.ui("auto_language"), "auto"),
-            *((f"{name.title()} ({code})", code) for code, name in speech.whisper_languages().items())]
+    """Auto-detect, then every language Whisper knows as ("Korean (ko)", "ko"), named in the page's language."""
+    return [(TEXTS.ui("auto_language"), "auto"), *((TEXTS.ui(f"lang_{code}"), code) for code in speech.whisper_languages())]
 
 
 def remote_language(language: str | None) -> str | None:
