@@ -48,7 +48,7 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
     TabSpec("summarization", "tabs.summarization", ("summarization", "text-generation")),
     TabSpec("translation", "tabs.translation", ("translation", "text-generation")),
-    TabSpec("models", "tabs.models_view", ()),
+    TabSpec("models", "tabs.models.ui", ()),
 )
 
 # The tabs a catalog may list, with the tasks their models may have.

@@ -56,3 +56,23 @@ def test_the_zero_shot_handler_runs_by_name(contexts) -> None:  # noqa: ANN001
                                                    labels="positive, negative")
     assert set(scores) == {"positive", "negative"} and abs(sum(scores.values()) - 1) < 1e-5
     assert table is None and csv_path is None and "zero-shot-classification" in code
+
+
+def test_the_models_view_writes_endpoint_health_in_the_callers_language(test_catalog: Path) -> None:
+    """The catalog table's notes column: a remote model's endpoint status in the request's language."""
+    import socket
+
+    from playground.catalog import parse_catalog
+    from tabs.models.ui import catalog_table
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    catalog = parse_catalog({"tabs": {"text_generation": {"models": [
+        {"id": "tiny-chat", "label": "Nobody home", "endpoint": {"url": f"http://127.0.0.1:{port}/v1", "max_retries": 0}},
+    ]}}})
+    manager = ModelManager(catalog)
+    english = catalog_table(catalog, manager, "en")["data"][0][-1]
+    korean = catalog_table(catalog, manager, "ko")
+    assert korean["headers"][0] != "Tab" and "연결할 수 없습니다" in korean["data"][0][-1], korean
+    assert "연결할 수 없습니다" not in english and f"127.0.0.1:{port}" in english

@@ -10,7 +10,8 @@ import os
 from playwright.sync_api import expect
 from test_browser import browser  # noqa: F401 - the shared chromium fixture
 
-from tabs import TAB_SPECS, models_view
+from tabs import TAB_SPECS
+from tabs.models import ui as models_view
 
 
 def tab_titles(lang: str) -> list[str]:

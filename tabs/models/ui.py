@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from playground.catalog import Catalog
@@ -18,71 +19,9 @@ from playground.generation_engines import generation_activity_table
 from playground.model_manager import ModelManager
 from playground.remote_engine import remote_health
 from playground.texts import DEFAULT_LANGUAGE, Texts, request_language
-from playground.ui import LANGUAGE_READY_JS, TabContext, about_panel
+from playground.ui import LANGUAGE_READY_JS, TabContext, about_panel, bind
 
-STRINGS = {
-    "en": {
-        "title": "Models",
-        "system": "System",
-        "loaded": "Loaded models",
-        "catalog": "Catalog",
-        "refresh": "Refresh",
-        "unload": "Unload",
-        "unload_target": "Model to unload (id, label, or all)",
-        "unloaded": "Unloaded: {labels}.",
-        "nothing_loaded": "No loaded model matches {ref!r}.",
-        "col_tab": "Tab",
-        "col_label": "Model",
-        "col_id": "Id",
-        "col_task": "Task",
-        "col_cached": "Downloaded",
-        "col_notes": "Notes",
-        "cached_remote": "served by an engine",
-        "cached_yes": "yes",
-        "cached_no": "no",
-        "note_default": "default",
-        "note_gated": "gated: needs HF_TOKEN",
-        "note_remote_code": "runs remote code",
-        "generation": "Engines in use (text generation, remote speech to text): requests running, waiting and answered",
-        "about": (
-            "Models load the first time a tab uses them and stay in memory for the next request. "
-            "When more than the catalog's `max_loaded_models` (or its `memory_budget_gb`) are loaded, "
-            "the least recently used one is unloaded. **Downloaded** tells which models are already "
-            "on this machine; run `python app.py prefetch` before a class to download the rest."
-        ),
-    },
-    "ko": {
-        "title": "모델",
-        "system": "시스템",
-        "loaded": "불러온 모델",
-        "catalog": "카탈로그",
-        "refresh": "새로 고침",
-        "unload": "내리기",
-        "unload_target": "내릴 모델 (id, 이름 또는 all)",
-        "unloaded": "내린 모델: {labels}.",
-        "nothing_loaded": "{ref!r}에 해당하는 불러온 모델이 없습니다.",
-        "col_tab": "탭",
-        "col_label": "모델",
-        "col_id": "Id",
-        "col_task": "작업",
-        "col_cached": "내려받음",
-        "col_notes": "메모",
-        "cached_remote": "추론 엔진이 제공",
-        "cached_yes": "예",
-        "cached_no": "아니요",
-        "note_default": "기본값",
-        "note_gated": "접근 제한: HF_TOKEN 필요",
-        "note_remote_code": "원격 코드 실행",
-        "generation": "사용 중인 엔진(텍스트 생성, 원격 음성 인식): 실행 중·대기 중·응답한 요청",
-        "about": (
-            "모델은 탭이 처음 사용할 때 불러오고, 다음 요청을 위해 메모리에 남습니다. 카탈로그의 "
-            "`max_loaded_models`(또는 `memory_budget_gb`)보다 많이 불러오면 가장 오래 쓰지 않은 모델을 "
-            "내립니다. **내려받음**은 이 컴퓨터에 이미 있는 모델을 알려 줍니다. 수업 전에 "
-            "`python app.py prefetch`로 나머지를 내려받으세요."
-        ),
-    },
-}
-TEXTS = Texts("models", STRINGS)
+TEXTS = Texts.load("models", Path(__file__).with_name("locales"))
 
 
 def system_info(manager: ModelManager) -> dict[str, Any]:
@@ -127,7 +66,7 @@ CATALOG_COLUMNS = ("col_tab", "col_label", "col_id", "col_task", "col_cached", "
 def catalog_rows(catalog: Catalog, manager: ModelManager, lang: str = DEFAULT_LANGUAGE) -> list[list[Any]]:
     """One row per catalog model: tab, label, id, task, downloaded? (remote: served by an endpoint),
     notes (gated, device_map, the endpoint and its health)."""
-    health = {(h.tab, h.model): h for h in remote_health(catalog)}
+    health = {(h.tab, h.model): h for h in remote_health(catalog, lang)}
     rows = []
     for tab_key, tab in catalog.tabs.items():
         for entry in tab.models:
@@ -166,33 +105,47 @@ def unload_and_report(manager: ModelManager, model: str, lang: str = DEFAULT_LAN
     return TEXTS.get("unloaded", lang, labels=", ".join(labels)), manager.loaded()
 
 
+# ---- handlers: functions of the tab's context and their inputs (`bind` hands them to Gradio) ----
+# Their docstrings are the API's and the MCP tools' descriptions (Gradio reads `Args:`).
+
+
+def loaded_models(ctx: TabContext) -> list[dict[str, Any]]:
+    """List the models in memory, most recently used first, with their device, dtype, size and load arguments."""
+    return ctx.manager.loaded()
+
+
+def unload_model(ctx: TabContext, model: str = "all", request: Any = None) -> tuple[str, list[dict[str, Any]]]:
+    """Unload a model to free its memory; the next request that needs it loads it again.
+
+    Args:
+        model: The model to unload: its label (e.g. "BERT base uncased"), Hub id or cache key; "all" unloads every model.
+    """
+    return unload_and_report(ctx.manager, model, request_language(request))
+
+
+def catalog_view(ctx: TabContext, request: Any = None) -> dict[str, Any]:
+    return catalog_table(ctx.catalog, ctx.manager, request_language(request))
+
+
+def system_and_catalog(ctx: TabContext, request: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    return system_info(ctx.manager), catalog_view(ctx, request)
+
+
+def generation_activity(request: Any = None) -> dict[str, Any]:
+    """Every engine in use, local or remote: its model, how it runs (an endpoint URL), requests running and waiting; remote ones' answered and last error."""
+    return generation_activity_table(request_language(request))
+
+
+def remote_models(ctx: TabContext) -> list[dict[str, Any]]:
+    """List the catalog's models served by an inference engine: the endpoint URL and whether its /v1/models lists them (never a key)."""
+    return [asdict(h) for h in remote_health(ctx.catalog)]
+
+
+# ---- the page ----
+
+
 def build(ctx: TabContext) -> None:
     import gradio as gr
-
-    catalog, manager = ctx.catalog, ctx.manager
-
-    # Their docstrings are the API's and the MCP tools' descriptions (Gradio reads `Args:`).
-    def loaded_models() -> list[dict[str, Any]]:
-        """List the models in memory, most recently used first, with their device, dtype, size and load arguments."""
-        return manager.loaded()
-
-    def unload_model(model: str = "all", request: Any = None) -> tuple[str, list[dict[str, Any]]]:
-        """Unload a model to free its memory; the next request that needs it loads it again.
-
-        Args:
-            model: The model to unload: its label (e.g. "BERT base uncased"), Hub id or cache key; "all" unloads every model.
-        """
-        return unload_and_report(manager, model, request_language(request))
-
-    def catalog_view(request: Any = None) -> dict[str, Any]:
-        return catalog_table(catalog, manager, request_language(request))
-
-    def system_and_catalog(request: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
-        return system_info(manager), catalog_view(request)
-
-    def generation_activity(request: Any = None) -> dict[str, Any]:
-        """Every engine in use, local or remote: its model, how it runs (an endpoint URL), requests running and waiting; remote ones' answered and last error."""
-        return generation_activity_table(request_language(request))
 
     with gr.Row():
         with gr.Column(scale=1):
@@ -209,16 +162,12 @@ def build(ctx: TabContext) -> None:
     activity = gr.Dataframe(label=TEXTS.ui("generation"), interactive=False, wrap=True)
     about_panel(TEXTS)
 
-    gr.on(None, guarded(catalog_view), None, table, js=LANGUAGE_READY_JS, api_visibility="private", queue=False)
+    gr.on(None, guarded(bind(catalog_view, ctx)), None, table, js=LANGUAGE_READY_JS, api_visibility="private", queue=False)
 
-    def remote_models() -> list[dict[str, Any]]:
-        """List the catalog's models served by an inference engine: the endpoint URL and whether its /v1/models lists them (never a key)."""
-        return [asdict(h) for h in remote_health(catalog)]
-
-    refresh_button.click(guarded(loaded_models), None, loaded, api_name="loaded_models").then(
-        guarded(system_and_catalog), None, [system, table], api_visibility="private"
+    refresh_button.click(guarded(bind(loaded_models, ctx)), None, loaded, api_name="loaded_models").then(
+        guarded(bind(system_and_catalog, ctx)), None, [system, table], api_visibility="private"
     ).then(guarded(generation_activity), None, activity, api_name="generation_activity")
     # Models served by an endpoint: its URL and whether its /v1/models lists them (never a key).
     remote_button = gr.Button(visible=False)
-    remote_button.click(guarded(remote_models), None, gr.JSON(visible=False), api_name="remote_models")
-    unload_button.click(guarded(unload_model), target, [status, loaded], api_name="unload_model")
+    remote_button.click(guarded(bind(remote_models, ctx)), None, gr.JSON(visible=False), api_name="remote_models")
+    unload_button.click(guarded(bind(unload_model, ctx)), target, [status, loaded], api_name="unload_model")
