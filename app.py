@@ -74,7 +74,7 @@ def tab_modules(tab_keys: Sequence[str]) -> dict[str, ModuleType]:
 
 
 def tab_string_tables(module: ModuleType) -> list[Texts]:
-    """A tab's string table and those of the tab modules it builds sub-tabs from (`from tabs import text_qa`)."""
+    """A tab's string table and those of the tab modules it builds sub-tabs from (`from tabs.visual_qa import text_ui`)."""
     parts = [value for value in vars(module).values() if isinstance(value, ModuleType) and value.__name__.startswith("tabs.")]
     return [module.TEXTS, *(part.TEXTS for part in parts)]
 

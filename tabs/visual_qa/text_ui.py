@@ -12,6 +12,7 @@ the same. `build_text_qa(ctx)` is called inside the visual QA tab's `build()`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from playground.errors import guarded
@@ -19,7 +20,7 @@ from playground.inputs import whole_number_in_range
 from playground.snippets import format_call, from_pretrained_kwargs
 from playground.tasks import extractive_qa as task_logic
 from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+from playground.ui import COMMON, TabContext, about_panel, bind, code_panel, model_picker
 
 TASK = "question-answering"
 EXAMPLE_QUESTION = "Where do I work?"
@@ -29,59 +30,7 @@ EXAMPLES = (
     ("What is my name?", EXAMPLE_CONTEXT),
 )
 
-STRINGS = {
-    "en": {
-        "title": "Text",
-        "question": "Question",
-        "context": "Context (the text that holds the answer)",
-        "top_k": "Number of answers",
-        "max_answer_length": "Longest answer (tokens)",
-        "allow_no_answer": "The text may not hold the answer (SQuAD 2.0 models can say so)",
-        "highlighted": "The answer in the context",
-        "answers": "Answers (start and end are character offsets in the context)",
-        "note": "How the context was read",
-        "one_window": "The question and the context fit in one window of {window} tokens.",
-        "windows": (
-            "The context was too long for one window: it was read in {count} windows of {window} tokens that "
-            "overlap by {stride} tokens (doc_stride), and the best answers of all windows were compared."
-        ),
-        "no_answer": "The model's best guess is that the context holds **no answer** (score {score:.3f}).",
-        "about": (
-            "Extractive question answering picks the answer out of the text: the model (BERT, DistilBERT, RoBERTa "
-            "fine-tuned on SQuAD) reads the question and the context together and scores every token as the start "
-            "and as the end of the answer. The answer is the span with the best P(start) × P(end); its `start` and "
-            "`end` point at characters of your context. A long context is read in overlapping windows. SQuAD 2.0 "
-            "models were also trained to say that there is no answer. transformers 5 removed the old "
-            "`question-answering` pipeline, so this runs `AutoModelForQuestionAnswering` directly: **show code** "
-            "has the lines that do it."
-        ),
-    },
-    "ko": {
-        "title": "텍스트",
-        "question": "질문",
-        "context": "문맥 (답이 들어 있는 글)",
-        "top_k": "답 개수",
-        "max_answer_length": "가장 긴 답 (토큰)",
-        "allow_no_answer": "글에 답이 없을 수도 있음 (SQuAD 2.0 모델은 그렇다고 말할 수 있음)",
-        "highlighted": "문맥 속의 답",
-        "answers": "답 (start와 end는 문맥 속 글자 위치)",
-        "note": "문맥을 읽은 방법",
-        "one_window": "질문과 문맥이 {window}토큰 창 하나에 들어갔습니다.",
-        "windows": (
-            "문맥이 창 하나에 들어가기에 너무 길어서, {stride}토큰씩 겹치는(doc_stride) {window}토큰 창 {count}개로 "
-            "나누어 읽고 모든 창의 가장 좋은 답을 비교했습니다."
-        ),
-        "no_answer": "모델은 문맥에 **답이 없다**고 봅니다 (점수 {score:.3f}).",
-        "about": (
-            "추출형 질의응답은 글에서 답을 골라냅니다: 모델(SQuAD로 미세조정한 BERT, DistilBERT, RoBERTa)은 질문과 "
-            "문맥을 함께 읽고 모든 토큰에 답의 시작과 끝이 될 점수를 매깁니다. 답은 P(시작) × P(끝)이 가장 큰 구간이고, "
-            "`start`와 `end`는 문맥의 글자를 가리킵니다. 긴 문맥은 겹치는 창으로 나누어 읽습니다. SQuAD 2.0 모델은 답이 "
-            "없다고 말하도록 학습되었습니다. transformers 5에서 예전 `question-answering` 파이프라인이 없어져서 "
-            "`AutoModelForQuestionAnswering`을 직접 실행합니다: **코드 보기**에 그 코드가 있습니다."
-        ),
-    },
-}
-TEXTS = Texts("text_qa", STRINGS)
+TEXTS = Texts.load("visual_qa.text", Path(__file__).with_name("locales"))
 
 
 def qa_snippet(loaded: Any, question: str, context: str, top_k: int, max_answer_length: int, allow_no_answer: bool,
@@ -140,6 +89,33 @@ def reading_note(result: task_logic.Result, lang: str) -> str:
     return note
 
 
+def answer_question(ctx: TabContext, question: str, context: str, model: str | None = None, top_k: int = 1, max_answer_length: int = 30,
+                    allow_no_answer: bool = False, progress: Any = None,
+                    request: Any = None) -> tuple[dict[str, Any], list[dict[str, Any]], str, str]:
+    """Find the answer to a question in a text (extractive QA): the span of the context that answers it.
+
+    Args:
+        question: The question.
+        context: The text that holds the answer; long texts are read in overlapping windows.
+        model: A catalog model id or label; empty for the default extractive QA model.
+        top_k: How many answers to return, best first.
+        max_answer_length: The longest answer, in tokens.
+        allow_no_answer: Let the model answer that the context holds no answer (SQuAD 2.0 models).
+    """
+    lang = request_language(request)
+    question, context = task_logic.check_inputs(question, context)
+    top = whole_number_in_range(top_k, 1, task_logic.MAX_TOP_K,
+                                lambda: task_logic.TEXTS.error("top_k_range", high=task_logic.MAX_TOP_K, value=top_k))
+    longest = whole_number_in_range(max_answer_length, 1, task_logic.MAX_ANSWER_TOKENS,
+                                    lambda: task_logic.TEXTS.error("answer_length_range", high=task_logic.MAX_ANSWER_TOKENS,
+                                                                   value=max_answer_length))
+    loaded = ctx.load(model, TASK, progress)
+    result = loaded.model(question, context, top_k=top, max_answer_length=longest, allow_no_answer=bool(allow_no_answer))
+    code = qa_snippet(loaded, question, context, top, longest, bool(allow_no_answer), result)
+    return (task_logic.highlighted(context, result.answers), [a.as_dict() for a in result.answers],
+            reading_note(result, lang), code)
+
+
 def build_text_qa(ctx: TabContext) -> None:
     """The "Text" sub-tab (when the registry entry serves extractive QA and the catalog lists a model for it)."""
     import gradio as gr
@@ -147,32 +123,6 @@ def build_text_qa(ctx: TabContext) -> None:
     if TASK not in ctx.tasks or not ctx.models(TASK):
         return
     default = ctx.default_model(TASK)
-
-    def answer_question(question: str, context: str, model: str = default, top_k: int = 1, max_answer_length: int = 30,
-                        allow_no_answer: bool = False, progress: Any = gr.Progress(),
-                        request: Any = None) -> tuple[dict[str, Any], list[dict[str, Any]], str, str]:
-        """Find the answer to a question in a text (extractive QA): the span of the context that answers it.
-
-        Args:
-            question: The question.
-            context: The text that holds the answer; long texts are read in overlapping windows.
-            model: A catalog model id or label; empty for the default extractive QA model.
-            top_k: How many answers to return, best first.
-            max_answer_length: The longest answer, in tokens.
-            allow_no_answer: Let the model answer that the context holds no answer (SQuAD 2.0 models).
-        """
-        lang = request_language(request)
-        question, context = task_logic.check_inputs(question, context)
-        top = whole_number_in_range(top_k, 1, task_logic.MAX_TOP_K,
-                                    lambda: task_logic.TEXTS.error("top_k_range", high=task_logic.MAX_TOP_K, value=top_k))
-        longest = whole_number_in_range(max_answer_length, 1, task_logic.MAX_ANSWER_TOKENS,
-                                        lambda: task_logic.TEXTS.error("answer_length_range", high=task_logic.MAX_ANSWER_TOKENS,
-                                                                       value=max_answer_length))
-        loaded = ctx.load(model, TASK, progress)
-        result = loaded.model(question, context, top_k=top, max_answer_length=longest, allow_no_answer=bool(allow_no_answer))
-        code = qa_snippet(loaded, question, context, top, longest, bool(allow_no_answer), result)
-        return (task_logic.highlighted(context, result.answers), [a.as_dict() for a in result.answers],
-                reading_note(result, lang), code)
 
     with gr.Tab(TEXTS.ui("title")):
         with gr.Row():
@@ -190,7 +140,7 @@ def build_text_qa(ctx: TabContext) -> None:
                 note = gr.Markdown(label=TEXTS.ui("note"))
                 answers = gr.JSON(label=TEXTS.ui("answers"))
         code = code_panel()
-        handler = guarded(answer_question, gpu=True)
+        handler = guarded(bind(answer_question, ctx, model=default, progress=gr.Progress()), gpu=True)
         inputs = [question, context, model, top_k, longest, allow_no_answer]
         outputs = [highlighted, answers, note, code]
         run.click(handler, inputs, outputs, api_name="answer_question")  # first: it owns the endpoint name

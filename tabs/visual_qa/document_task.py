@@ -4,17 +4,18 @@ OCR-free (Donut-style) generated answers, over every page.
 Pages and their words come from playground.documents (a PDF's text layer, else Tesseract OCR). An
 extractive model (`document-question-answering`) picks answer spans among a page's words; the span's
 word boxes give the answer's box on its page. An OCR-free model reads each page image and writes
-an answer (playground.tasks.visual_qa.ask_vision_language_model).
+an answer (`task.ask_vision_language_model`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from playground.documents import PDF_SCALE, OcrUnavailable, Page, ocr
 from playground.snippets import Raw, pipeline_snippet
-from playground.tasks.visual_qa import CHAT_TASK, ask_vision_language_model, image_setup
+from tabs.visual_qa.task import CHAT_TASK, ask_vision_language_model, image_setup
 from playground.texts import Texts
 
 if TYPE_CHECKING:  # annotations only: task logic needs neither the catalog nor, through it, the tab registry
@@ -24,25 +25,7 @@ DOC_TASK = "document-question-answering"
 ANSWER_COLOUR = (220, 20, 60)
 WORD_COLOUR = (30, 110, 255)
 
-STRINGS = {
-    "en": {
-        "no_text": "No text was found in the document (no text layer, and OCR found no words). Is it a blank page or a photo?",
-        "page_heading": "--- page {page} ---",
-        "on_page": "{answer} (page {page})",
-        "no_answer": "(no answer)",
-        "ocr_free_text": "(This model reads the page image itself: no OCR was run.)",
-        "unread_pages": "(Page(s) {pages} have no text layer and were not read: Tesseract OCR is not installed.)",
-    },
-    "ko": {
-        "no_text": "문서에서 글자를 찾지 못했습니다(글자 층이 없고 OCR도 단어를 찾지 못함). 빈 페이지나 사진인가요?",
-        "page_heading": "--- {page}쪽 ---",
-        "on_page": "{answer} ({page}쪽)",
-        "no_answer": "(답 없음)",
-        "ocr_free_text": "(이 모델은 페이지 이미지를 직접 읽습니다. OCR을 하지 않았습니다.)",
-        "unread_pages": "({pages}쪽은 글자 층이 없는데 Tesseract OCR이 설치되어 있지 않아 읽지 못했습니다.)",
-    },
-}
-TEXTS = Texts("tasks.document_qa", STRINGS)
+TEXTS = Texts.load("visual_qa.document", Path(__file__).with_name("locales"))
 
 
 @dataclass

@@ -3,11 +3,12 @@
 A VQA classifier (`vqa-classifier`, served by playground.adapters.VqaClassifier) picks answers from
 its fixed list with independent sigmoid scores; a vision-language model writes a free answer. Donut-
 style OCR-free readers (also `image-text-to-text`) take a task prompt instead of chat messages; the
-document task (playground.tasks.document_qa) asks them about pages through `ask_vision_language_model`.
+document task (`document_task`) asks them about pages through `ask_vision_language_model`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from playground.snippets import Raw, format_call
@@ -25,17 +26,7 @@ MAX_NEW_TOKENS = 512
 DONUT_PROMPT = "<s_docvqa><s_question>{question}</s_question><s_answer>"
 DONUT_ANSWER_END = "</s_answer>"
 
-STRINGS = {
-    "en": {
-        "no_question": "Type a question.",
-        "long_question": "The question is too long ({length} characters); the limit is {limit}.",
-    },
-    "ko": {
-        "no_question": "질문을 입력하세요.",
-        "long_question": "질문이 너무 깁니다({length}자). 최대 {limit}자입니다.",
-    },
-}
-TEXTS = Texts("tasks.visual_qa", STRINGS)
+TEXTS = Texts.load("visual_qa.task", Path(__file__).with_name("locales"))
 
 
 def check_question(question: str | None) -> str:
