@@ -88,7 +88,11 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
     from playground.texts import merged_tables
     from playground.ui import COMMON, DATASET_UI, TabContext, language_switch, wire_language_switch
 
+    from playground.generation_engines import Engines
+
     specs = {spec.key: spec for spec in TAB_SPECS}
+    # The app's one registry of engines (engine state lives on the app, not in module globals).
+    engines = Engines(catalog.defaults.memory_budget_gb)
     all_texts = [TEXTS, COMMON, DATASET_UI, *(t for m in modules.values() for t in tab_string_tables(m))]
     i18n = gr.I18n(**merged_tables(all_texts))
 
@@ -100,7 +104,8 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
         with gr.Tabs():
             for key, module in modules.items():
                 with gr.Tab(module.TEXTS.ui("title"), id=key):
-                    context = TabContext(key=key, config=catalog.tabs.get(key), catalog=catalog, manager=manager, tasks=specs[key].tasks)
+                    context = TabContext(key=key, config=catalog.tabs.get(key), catalog=catalog, manager=manager,
+                                         engines=engines, tasks=specs[key].tasks)
                     module.build(context)
         wire_language_switch(demo, switch)
     demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)

@@ -22,8 +22,8 @@ drained, and its stats say so.
 
 Why not transformers' ContinuousBatchingManager (`init_continuous_batching`), measured and read in
 transformers 5.23 on this 2-core CPU: (1) it was slower here, 2.0× the serial rate at 8 requests and
-3.3× at 16 against 3.5× and 6.3× for a padded batch (ENVIRONMENT-NOTES; our bench's "many users"
-section measures this loop); (2) `do_sample` is one flag for the whole manager (greedy and sampled
+3.3× at 16 against 3.5× and 6.3× for a padded batch (our bench's "many users" section measures
+this loop); (2) `do_sample` is one flag for the whole manager (greedy and sampled
 requests cannot share it) and its sampler draws from one process-wide RNG seeded once, so a request's
 seed cannot reproduce its text; (3) RepetitionPenaltyLogitsProcessor is marked unsupported and dropped;
 (4) it returns at most the chosen token's log-probability after warping, not the model's top
@@ -203,7 +203,7 @@ class BatchedEngine(GenerationEngine):
         with self._cond:
             running = len(self._rows) + (1 if self._alone is not None else 0)
             return EngineActivity(model=self.loaded.entry.label, engine=TEXTS.render("engine_batched", size=self.max_batch_size),
-                                  running=running, waiting=len(self._waiting), max_batch_size=self.max_batch_size,
+                                  running=running, waiting=len(self._waiting),
                                   peak_batch_size=max(self.step_batch_sizes, default=0))
 
     def close(self, reason: Message | None = None) -> None:
@@ -312,7 +312,7 @@ class BatchedEngine(GenerationEngine):
     def _generation_config(self, job: _Job) -> Any:
         """generate()'s own preparation of the config: the model's defaults, then the request's options."""
         model = self.loaded.model.model
-        config, _ = model._prepare_generation_config(None, **job.request.generate_kwargs())
+        config, _ = model._prepare_generation_config(None, **job.prompt.settings.options)
         model._prepare_special_tokens(config, True, device=model.device, batch_size=1)
         return model._prepare_generated_length(
             generation_config=config, has_default_max_length=model.generation_config.max_length is None,
@@ -421,7 +421,7 @@ class BatchedEngine(GenerationEngine):
                 continue
             try:
                 scores = row.processors(torch.tensor([row.ids], device=device), logits[index : index + 1])
-                if row.request.do_sample:
+                if row.job.config.do_sample:
                     if row.generator is None:
                         row.generator = torch.Generator(device=device).manual_seed(row.request.seed)
                     probs = torch.nn.functional.softmax(scores, dim=-1)

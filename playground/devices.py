@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 
 def available_device() -> str:
@@ -19,6 +23,38 @@ def available_device() -> str:
     if mps is not None and mps.is_available():
         return "mps"
     return "cpu"
+
+
+def gpu_expected(device_setting: str) -> bool:
+    """Whether a catalog's `device` setting puts models on a CUDA GPU: `cuda`, or `auto` on a machine
+    with an NVIDIA driver. Answered without importing torch when it is not imported yet, so building
+    the page (which sizes the queue from it) stays quick."""
+    if device_setting != "auto":
+        return device_setting == "cuda"
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return bool(torch.cuda.is_available())
+    return Path("/proc/driver/nvidia/version").exists()
+
+
+@dataclass(frozen=True)
+class BatchDefaults:
+    """Requests (or speech windows) per forward pass when a catalog entry sets no max_batch_size."""
+
+    cpu: int
+    gpu: int
+
+    def for_device(self, gpu: bool) -> int:
+        return self.gpu if gpu else self.cpu
+
+
+def concurrency_limit(entries: list[Any], device: str, defaults: BatchDefaults) -> int:
+    """How many requests a tab lets run at once (Gradio's concurrency limit; the rest wait in Gradio's
+    queue with their place shown): enough to fill the largest batch of its models on the device the
+    catalog's `device` setting gives (`auto` on a GPU machine is the GPU). Each running request holds
+    one of Gradio's worker threads while it runs."""
+    default = defaults.for_device(gpu_expected(device))
+    return max(max(entry.concurrency, entry.max_batch_size or default) for entry in entries)
 
 
 def resolve_dtype(requested: str, device: str) -> str:

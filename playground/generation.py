@@ -1,10 +1,11 @@
 """The generation interface: one request in, a stream of deltas out, and abort.
 
-Every text-generation engine implements `GenerationEngine` (the in-process engine in
-`playground.local_generation`, the batching scheduler in `playground.batched_generation`, and remote
-OpenAI-compatible servers), so the text-generation tab talks to all of them the same way:
+Every generation engine implements `GenerationEngine` (the in-process engine in
+`playground.local_generation`, the batching scheduler in `playground.batched_generation`, remote
+OpenAI-compatible servers, and the sequence-to-sequence engine of summaries and translations), so
+the tabs talk to all of them the same way:
 
-    engine = engine_for(loaded, budget_gb)           # playground.generation_engines
+    engine = ctx.generation_engine(model, task)      # the app's registry: playground.generation_engines
     stream = engine.start(checked_request(...))      # raises UserError for bad input, before any work
     for delta in stream:                             # GenerationDelta: text, alternatives, stats, notes
         ...
@@ -35,6 +36,9 @@ MAX_TOP_K = 100_000
 MAX_SEED = 2**32 - 1
 # The top alternatives the teaching table lists at each generated token.
 ALTERNATIVES = 5
+# What a request that leaves them out gets (the page shows the same); the sampling options' default
+# is the model's own (None).
+DEFAULT_MAX_NEW_TOKENS, DEFAULT_SEED = 64, 0
 
 # A message in every UI language ({"en": ..., "ko": ...}, from Texts.render): engines say things
 # (notes, descriptions) without knowing the caller's language; the tab picks one per request.
@@ -48,6 +52,7 @@ STRINGS = {
         "bad_temperature": "Temperature must be a number of 0 or more.",
         "zero_temperature": "Temperature 0 with sampling on is not allowed: turn sampling off to use greedy decoding.",
         "bad_top_p": "Top-p must be a number between 0 and 1.",
+        "bad_do_sample": "do_sample must be true (sample), false (greedy) or empty (the model's own setting).",
         "bad_top_k": "Top-k must be a whole number between 0 and {limit} (0 = no top-k filter).",
         "bad_repetition_penalty": "Repetition penalty must be a number above 0.",
         "bad_seed": "The seed must be a whole number between 0 and {limit}.",
@@ -82,6 +87,7 @@ STRINGS = {
         "bad_temperature": "온도는 0 이상의 숫자여야 합니다.",
         "zero_temperature": "샘플링을 켠 채 온도 0은 쓸 수 없습니다. greedy 디코딩을 쓰려면 샘플링을 끄세요.",
         "bad_top_p": "Top-p는 0에서 1 사이의 숫자여야 합니다.",
+        "bad_do_sample": "do_sample은 true(샘플링), false(greedy) 또는 빈 값(모델 자체 설정)이어야 합니다.",
         "bad_top_k": "Top-k는 0에서 {limit} 사이의 정수여야 합니다 (0 = top-k 필터 없음).",
         "bad_repetition_penalty": "반복 페널티는 0보다 큰 숫자여야 합니다.",
         "bad_seed": "시드는 0에서 {limit} 사이의 정수여야 합니다.",
@@ -122,13 +128,14 @@ class GenerationRequest:
 
     prompt: str | None = None
     messages: tuple[Mapping[str, str], ...] | None = None
-    max_new_tokens: int = 64
-    temperature: float = 0.7
-    top_p: float = 0.95
-    top_k: int = 50
-    repetition_penalty: float = 1.0
-    do_sample: bool = True
-    seed: int = 0
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+    # None: the model's own setting (its generation config), else the catalog entry's.
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    repetition_penalty: float | None = None
+    do_sample: bool | None = None
+    seed: int = DEFAULT_SEED
     stop: tuple[str, ...] = ()
     # Collect the teaching table: at each generated token the model's top alternatives.
     record_alternatives: bool = False
@@ -137,13 +144,11 @@ class GenerationRequest:
     def is_chat(self) -> bool:
         return self.messages is not None
 
-    def generate_kwargs(self) -> dict[str, Any]:
-        """The sampling options as `generate()` / `pipeline(...)` take them (greedy drops the sampling ones)."""
-        options: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "do_sample": self.do_sample}
-        if self.do_sample:
-            options.update(temperature=self.temperature, top_p=self.top_p, top_k=self.top_k)
-        options["repetition_penalty"] = self.repetition_penalty
-        return options
+    def asked(self) -> dict[str, Any]:
+        """The options this request sets, as `generate()` takes them; None stands for "the model's own"
+        (see playground.generation_settings, which layers them over the model's and the catalog's)."""
+        return {"max_new_tokens": self.max_new_tokens, "do_sample": self.do_sample, "temperature": self.temperature,
+                "top_p": self.top_p, "top_k": self.top_k, "repetition_penalty": self.repetition_penalty}
 
 
 def parse_stop_strings(stop: str | None) -> tuple[str, ...]:
@@ -162,33 +167,42 @@ def _number(value: Any, key: str, **params: Any) -> float:
 
 
 def checked_request(prompt: str | None = None, messages: list[Mapping[str, str]] | None = None, *,
-                    max_new_tokens: Any = 64, temperature: Any = 0.7, top_p: Any = 0.95, top_k: Any = 50,
-                    repetition_penalty: Any = 1.0, do_sample: Any = True, seed: Any = 0, stop: str | None = "",
+                    max_new_tokens: Any = DEFAULT_MAX_NEW_TOKENS, temperature: Any = None, top_p: Any = None,
+                    top_k: Any = None, repetition_penalty: Any = None, do_sample: Any = None, seed: Any = DEFAULT_SEED,
+                    stop: str | None = "",
                     record_alternatives: bool = False) -> GenerationRequest:
     """A GenerationRequest from what a user or API client sent; raises UserError (in every language)
-    for input generate() would reject with an obscure message or silently misuse."""
+    for input generate() would reject with an obscure message or silently misuse. A sampling option
+    left out (None) is the model's own."""
     if messages is None and not (prompt or "").strip():
         raise TEXTS.error("empty_prompt")
     tokens = whole_number_in_range(max_new_tokens, 1, MAX_NEW_TOKENS,
                                    lambda: TEXTS.error("bad_max_new_tokens", limit=MAX_NEW_TOKENS))
-    temperature = _number(temperature, "bad_temperature")
-    if temperature < 0:
-        raise TEXTS.error("bad_temperature")
-    if do_sample and temperature == 0:
-        raise TEXTS.error("zero_temperature")
-    top_p = _number(top_p, "bad_top_p")
-    if not 0 <= top_p <= 1:
-        raise TEXTS.error("bad_top_p")
-    top_k = whole_number_in_range(top_k, 0, MAX_TOP_K, lambda: TEXTS.error("bad_top_k", limit=MAX_TOP_K))
-    penalty = _number(repetition_penalty, "bad_repetition_penalty")
-    if penalty <= 0:
-        raise TEXTS.error("bad_repetition_penalty")
+    if temperature is not None:
+        temperature = _number(temperature, "bad_temperature")
+        if temperature < 0:
+            raise TEXTS.error("bad_temperature")
+        if do_sample and temperature == 0:
+            raise TEXTS.error("zero_temperature")
+    if do_sample is not None and not isinstance(do_sample, bool):
+        raise TEXTS.error("bad_do_sample")
+    if top_p is not None:
+        top_p = _number(top_p, "bad_top_p")
+        if not 0 <= top_p <= 1:
+            raise TEXTS.error("bad_top_p")
+    if top_k is not None:
+        top_k = whole_number_in_range(top_k, 0, MAX_TOP_K, lambda: TEXTS.error("bad_top_k", limit=MAX_TOP_K))
+    penalty = repetition_penalty
+    if penalty is not None:
+        penalty = _number(penalty, "bad_repetition_penalty")
+        if penalty <= 0:
+            raise TEXTS.error("bad_repetition_penalty")
     seed = whole_number_in_range(seed, 0, MAX_SEED, lambda: TEXTS.error("bad_seed", limit=MAX_SEED))
     return GenerationRequest(
         prompt=None if messages is not None else prompt,
         messages=tuple(dict(m) for m in messages) if messages is not None else None,
         max_new_tokens=tokens, temperature=temperature, top_p=top_p, top_k=top_k, repetition_penalty=penalty,
-        do_sample=bool(do_sample), seed=seed, stop=parse_stop_strings(stop), record_alternatives=record_alternatives,
+        do_sample=do_sample, seed=seed, stop=parse_stop_strings(stop), record_alternatives=record_alternatives,
     )
 
 
@@ -335,6 +349,9 @@ class GenerationStream:
     def __init__(self, prompt: str | None = None):
         # The exact text the model reads (after the chat template), when the engine knows it.
         self.prompt = prompt
+        # The whole output decoded at once, when the engine has it (beam search writes no stream):
+        # set before the stream finishes.
+        self.result: str | None = None
         self.started = time.perf_counter()
         self._events: queue.Queue[Any] = queue.Queue()
         self._aborted = threading.Event()
@@ -399,7 +416,6 @@ class EngineActivity:
     engine: Message  # how it runs, e.g. "batched, up to 16 requests per forward pass" (every language)
     running: int
     waiting: int
-    max_batch_size: int = 1
     # The largest number of requests that shared one forward pass so far (None: the app cannot see
     # it, as for a remote engine, which batches on its own server).
     peak_batch_size: int | None = 0

@@ -1,14 +1,15 @@
 """Which engine serves a model, one engine per model, and what they all do: one registry.
 
-`engine_for(loaded)` gives the engine for a LoadedModel from the manager (created on first use, closed
-when the manager unloads the model, which fails its running and waiting requests with a message):
-the batching scheduler (playground.batched_generation) when the entry's `max_batch_size` allows more
-than one request per forward pass, else the in-process engine running one `generate()` per request
-(playground.local_generation). `remote_engine_for(entry)` and `remote_transcriber_for(entry)` give the
-engines for a catalog entry served by an endpoint (playground.remote_engine), kept per endpoint and
-model. `speech_batcher_for(loaded)` gives a loaded speech model's shared batches
-(playground.speech_batching). `generation_activity()` lists what every one of them is doing, for the
-Models view.
+`Engines` lives on the app (each tab reaches it as `ctx.engines`) and makes every choice of engine in
+one place: `engines.generation(entry, load)` gives a text-generation entry's engine, the remote one
+(playground.remote_engine, kept per endpoint and model) for an entry with an `endpoint:`, else the
+batching scheduler (playground.batched_generation) when the entry's `max_batch_size` allows more than
+one request per forward pass, else the in-process engine (playground.local_generation); local engines
+are made on first use and closed when the manager unloads their model, which fails their running and
+waiting requests with a message. `engines.seq2seq(loaded)` runs summarization and translation models,
+`engines.speech(loaded)` a loaded speech model's shared batches (playground.speech_batching) and
+`engines.transcriber(entry)` a remote speech entry. `engines.activity()` lists what every one of
+them is doing, for the Models view.
 """
 
 from __future__ import annotations
@@ -16,19 +17,18 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
+from playground.devices import BatchDefaults, concurrency_limit
 from playground.generation import TEXTS, EngineActivity, GenerationEngine, pick, unloaded_message
 
-# Defaults for catalog entries that do not say (max_batch_size, kv_cache_mb): a 2-core CPU still
-# gains several times from a batch of 16 (bench "many users"); a GPU holds more.
-CPU_MAX_BATCH_SIZE, GPU_MAX_BATCH_SIZE = 16, 32
+
+# Text generation: a 2-core CPU still gains several times from a batch of 16 (bench "many users"); a
+# GPU holds more. Speech has its own (playground.speech_batching).
+GENERATION_BATCH = BatchDefaults(cpu=16, gpu=32)
 CPU_KV_CACHE_MB, GPU_KV_CACHE_MB = 1024, 4096
 # The least KV memory a batch gets when memory_budget_gb is nearly used up by weights.
 MIN_KV_CACHE_MB = 64
-
-_lock = threading.Lock()
-# Every engine in use: ("local", LoadedModel cache key), ("speech", LoadedModel cache key),
-# ("remote", url, model id) or ("transcription", url, model id) -> (what it serves: the LoadedModel or the catalog entry, the engine).
-_engines: dict[tuple[str, ...], tuple[Any, Any]] = {}
+ACTIVITY_COLUMNS = ("activity_model", "activity_engine", "activity_running", "activity_waiting", "activity_peak",
+                    "activity_served", "activity_last_error")
 
 
 def batching_limits(loaded: Any, memory_budget_gb: float | None = None) -> tuple[int, int]:
@@ -38,7 +38,7 @@ def batching_limits(loaded: Any, memory_budget_gb: float | None = None) -> tuple
 
     entry = loaded.entry
     gpu = "cuda" in str(loaded.device)
-    size = entry.max_batch_size or (GPU_MAX_BATCH_SIZE if gpu else CPU_MAX_BATCH_SIZE)
+    size = entry.max_batch_size or GENERATION_BATCH.for_device(gpu)
     if zero_gpu_enabled():
         size = 1
     megabytes = entry.kv_cache_mb or (GPU_KV_CACHE_MB if gpu else CPU_KV_CACHE_MB)
@@ -49,100 +49,103 @@ def batching_limits(loaded: Any, memory_budget_gb: float | None = None) -> tuple
 
 
 def concurrent_requests(entries: list[Any], device: str) -> int:
-    """How many generation requests a tab lets run at once (Gradio's concurrency limit; the rest wait
-    in Gradio's queue with their place shown): enough to fill the largest batch. Each running request
-    holds one of Gradio's worker threads while it streams, so the CPU default applies unless the
-    catalog's device is `cuda` or the entry sets max_batch_size."""
-    default = GPU_MAX_BATCH_SIZE if device == "cuda" else CPU_MAX_BATCH_SIZE
-    return max(max(entry.concurrency, entry.max_batch_size or default) for entry in entries)
+    """How many generation requests a tab lets run at once (see playground.devices.concurrency_limit)."""
+    return concurrency_limit(entries, device, GENERATION_BATCH)
 
 
-def _new_engine(loaded: Any, memory_budget_gb: float | None) -> GenerationEngine:
-    from playground.local_generation import LocalEngine
+class Engines:
+    """Every engine in use: ("local", LoadedModel cache key), ("seq2seq", key), ("speech", key),
+    ("remote", url, model id) or ("transcription", url, model id) -> (what it serves: the LoadedModel
+    or the catalog entry, the engine). `memory_budget_gb` is the catalog's, which also bounds a
+    batch's KV cache."""
 
-    size, kv_bytes = batching_limits(loaded, memory_budget_gb)
-    if size > 1:
-        from playground.batched_generation import BatchedEngine, can_batch
+    def __init__(self, memory_budget_gb: float | None = None):
+        self.memory_budget_gb = memory_budget_gb
+        self._lock = threading.Lock()
+        self._engines: dict[tuple[str, ...], tuple[Any, Any]] = {}
 
-        if can_batch(loaded.model.model):
-            return BatchedEngine(loaded, size, kv_bytes)
-    return LocalEngine(loaded)
+    def generation(self, entry: Any, load: Callable[[], Any]) -> GenerationEngine:
+        """The engine for a text-generation catalog entry: its endpoint's, else the local one for the
+        model `load()` returns (loading it if needed)."""
+        if entry.is_remote:
+            from playground.remote_engine import RemoteEngine
 
+            return self._kept_for_entry("remote", entry, RemoteEngine)
+        return self.local(load())
 
-def engine_for(loaded: Any, memory_budget_gb: float | None) -> GenerationEngine:
-    """The engine serving `loaded` (a LoadedModel of a text-generation entry); `memory_budget_gb` is
-    the catalog's, which also bounds a batch's KV cache."""
-    return _kept_for_loaded("local", loaded, lambda: _new_engine(loaded, memory_budget_gb))
+    def local(self, loaded: Any) -> GenerationEngine:
+        """The engine serving a loaded text-generation model."""
+        return self._kept_for_loaded("local", loaded, lambda: self._new_local(loaded))
 
+    def seq2seq(self, loaded: Any) -> Any:
+        """The Seq2SeqEngine of a loaded summarization or translation model."""
+        from playground.tasks.seq2seq import Seq2SeqEngine
 
-def speech_batcher_for(loaded: Any) -> Any:
-    """The SpeechBatcher of a loaded speech-recognition model (its windows per forward pass from
-    playground.speech_batching.speech_batch_size)."""
-    from playground.speech_batching import SpeechBatcher, speech_batch_size
+        return self._kept_for_loaded("seq2seq", loaded, lambda: Seq2SeqEngine(loaded))
 
-    return _kept_for_loaded("speech", loaded, lambda: SpeechBatcher(loaded, speech_batch_size(loaded)))
+    def speech(self, loaded: Any) -> Any:
+        """The SpeechBatcher of a loaded speech-recognition model (its windows per forward pass from
+        playground.speech_batching.speech_batch_size)."""
+        from playground.speech_batching import SpeechBatcher, speech_batch_size
 
+        return self._kept_for_loaded("speech", loaded, lambda: SpeechBatcher(loaded, speech_batch_size(loaded)))
 
-def _kept_for_loaded(kind: str, loaded: Any, make: Callable[[], Any]) -> Any:
-    """The registry's engine of `kind` for a LoadedModel, made on first use and closed (failing what
-    it still runs with a message) when the manager unloads the model."""
-    key = (kind, loaded.key)
-    with _lock:
-        current = _engines.get(key)
-        if current is not None and current[0] is loaded:
+    def transcriber(self, entry: Any) -> Any:
+        """The RemoteTranscriber for a speech entry served by an endpoint (one per endpoint and model)."""
+        from playground.remote_engine import RemoteTranscriber
+
+        return self._kept_for_entry("transcription", entry, RemoteTranscriber)
+
+    def activity(self) -> list[EngineActivity]:
+        """What every engine in use is doing: local, batched, seq2seq and remote generation, speech."""
+        with self._lock:
+            engines = [engine for _, engine in self._engines.values()]
+        return [engine.activity() for engine in engines]
+
+    def activity_table(self, lang: str) -> dict[str, Any]:
+        """activity() as a table (headers and engine descriptions in `lang`), for the Models view; a
+        blank cell is a figure the engine does not have (a remote server's batches)."""
+        rows = [[a.model, pick(a.engine, lang), a.running, a.waiting, a.peak_batch_size, a.served,
+                 pick(a.last_error, lang) if a.last_error else None] for a in self.activity()]
+        return {"headers": [TEXTS.get(key, lang) for key in ACTIVITY_COLUMNS], "data": rows}
+
+    def _new_local(self, loaded: Any) -> GenerationEngine:
+        from playground.local_generation import LocalEngine
+
+        size, kv_bytes = batching_limits(loaded, self.memory_budget_gb)
+        if size > 1:
+            from playground.batched_generation import BatchedEngine, can_batch
+
+            if can_batch(loaded.model.model):
+                return BatchedEngine(loaded, size, kv_bytes)
+        return LocalEngine(loaded)
+
+    def _kept_for_loaded(self, kind: str, loaded: Any, make: Callable[[], Any]) -> Any:
+        """The engine of `kind` for a LoadedModel, made on first use and closed (failing what it still
+        runs with a message) when the manager unloads the model."""
+        key = (kind, loaded.key)
+        with self._lock:
+            current = self._engines.get(key)
+            if current is not None and current[0] is loaded:
+                return current[1]
+            engine = make()
+            self._engines[key] = (loaded, engine)
+
+        def close() -> None:
+            with self._lock:
+                if self._engines.get(key, (None,))[0] is loaded:
+                    del self._engines[key]
+            engine.close(unloaded_message(loaded.entry.label))
+
+        loaded.on_unload.append(close)
+        return engine
+
+    def _kept_for_entry(self, kind: str, entry: Any, make: Callable[[Any], Any]) -> Any:
+        """The engine of `kind` for a catalog entry with an endpoint; a new one when the entry changed
+        (the old one finishes what it runs)."""
+        key = (kind, entry.endpoint.url, entry.id)
+        with self._lock:
+            current = self._engines.get(key)
+            if current is None or current[0] != entry:
+                current = self._engines[key] = (entry, make(entry))
             return current[1]
-        engine = make()
-        _engines[key] = (loaded, engine)
-
-    def close() -> None:
-        with _lock:
-            if _engines.get(key, (None,))[0] is loaded:
-                del _engines[key]
-        engine.close(unloaded_message(loaded.entry.label))
-
-    loaded.on_unload.append(close)
-    return engine
-
-
-def _kept_for_entry(kind: str, entry: Any, make: Callable[[Any], Any]) -> Any:
-    """The registry's engine of `kind` for a catalog entry with an endpoint; a new one when the entry
-    changed (the old one finishes what it runs)."""
-    key = (kind, entry.endpoint.url, entry.id)
-    with _lock:
-        current = _engines.get(key)
-        if current is None or current[0] != entry:
-            current = _engines[key] = (entry, make(entry))
-        return current[1]
-
-
-def remote_engine_for(entry: Any) -> GenerationEngine:
-    """The generation engine for a catalog entry served by an endpoint (one per endpoint and model)."""
-    from playground.remote_engine import RemoteEngine
-
-    return _kept_for_entry("remote", entry, RemoteEngine)
-
-
-def remote_transcriber_for(entry: Any) -> Any:
-    """The RemoteTranscriber for a speech entry served by an endpoint (one per endpoint and model)."""
-    from playground.remote_engine import RemoteTranscriber
-
-    return _kept_for_entry("transcription", entry, RemoteTranscriber)
-
-
-def generation_activity() -> list[EngineActivity]:
-    """What every engine in use is doing: local, batched and remote generation, remote transcription."""
-    with _lock:
-        engines = [engine for _, engine in _engines.values()]
-    return [engine.activity() for engine in engines]
-
-
-ACTIVITY_COLUMNS = ("activity_model", "activity_engine", "activity_running", "activity_waiting", "activity_peak",
-                    "activity_served", "activity_last_error")
-
-
-def generation_activity_table(lang: str) -> dict[str, Any]:
-    """generation_activity() as a table (headers and engine descriptions in `lang`), for the Models view;
-    a blank cell is a figure the engine does not have (a remote server's batches)."""
-    rows = [[a.model, pick(a.engine, lang), a.running, a.waiting, a.peak_batch_size, a.served,
-             pick(a.last_error, lang) if a.last_error else None] for a in generation_activity()]
-    return {"headers": [TEXTS.get(key, lang) for key in ACTIVITY_COLUMNS], "data": rows}

@@ -28,6 +28,7 @@ from playground.generation import (
     Message,
     StopCut,
 )
+from playground.generation_settings import SAMPLING_ONLY, EffectiveSettings, effective_settings
 from playground.snippets import Raw, format_value, pipeline_snippet, snippet_load_kwargs
 
 TASK = "text-generation"
@@ -48,17 +49,29 @@ def render_chat_prompt(tokenizer: Any, messages: Any, model_label: str) -> str:
 
 
 class EncodedPrompt:
-    """A request's prompt as token ids (`ids`: a 1 x n tensor), the text it came from and its notes."""
+    """A request's prompt as token ids (`ids`: a 1 x n tensor), the text it came from, its notes (the
+    settings used among them) and the effective generation settings."""
 
-    def __init__(self, text: str, ids: Any, notes: tuple[Message, ...]):
+    def __init__(self, text: str, ids: Any, notes: tuple[Message, ...], settings: EffectiveSettings):
         self.text = text
         self.ids = ids
         self.notes = notes
+        self.settings = settings
+
+
+def request_settings(loaded: Any, request: GenerationRequest) -> EffectiveSettings:
+    """The request's options over the catalog entry's over the model's own generation config; raises
+    UserError for a combination generate() would refuse (sampling at temperature 0)."""
+    settings = effective_settings(loaded.model.model, loaded.entry.generate_kwargs, request.asked())
+    if settings.sampling and settings.get("temperature") == 0:
+        raise TEXTS.error("zero_temperature")
+    return settings
 
 
 def encode_prompt(loaded: Any, request: GenerationRequest) -> EncodedPrompt:
     """Tokenize the request's prompt (a chat through the template); when prompt and new tokens do not
     fit the context, keep the prompt's end. Raises UserError when not even a one-token prompt fits."""
+    settings = request_settings(loaded, request)
     pipe = loaded.model
     tokenizer, label = pipe.tokenizer, loaded.entry.label
     context = model_context(pipe.model)
@@ -71,12 +84,12 @@ def encode_prompt(loaded: Any, request: GenerationRequest) -> EncodedPrompt:
     else:
         text = request.prompt or ""
         ids = tokenizer(text, return_tensors="pt").input_ids
-    notes: tuple[Message, ...] = ()
+    notes: tuple[Message, ...] = (settings.describe(),)
     if context and ids.shape[1] > context - request.max_new_tokens:
         kept = max(1, context - request.max_new_tokens)
         ids = ids[:, -kept:]
-        notes = (TEXTS.render("truncated", kept=kept),)
-    return EncodedPrompt(text, ids, notes)
+        notes += (TEXTS.render("truncated", kept=kept),)
+    return EncodedPrompt(text, ids, notes, settings)
 
 
 # ---- the teaching table -----------------------------------------------------------------------
@@ -132,9 +145,10 @@ def recording_processor(recorder: AlternativesRecorder) -> Any:
 class IncrementalText:
     """The text of a growing token sequence, released token by token as soon as it is final (TGI's and
     vLLM's method): decode a short window ending before the new token and the same window with it;
-    the difference is new text unless it ends in an incomplete UTF-8 character. transformers'
-    TextStreamer waits for a space instead, which holds a word's first tokens back: on a busy batch
-    that is a second or more before the first text shows."""
+    the difference is new text unless it ends in an incomplete UTF-8 character. (A streamer that
+    waits for a space, as transformers' TextStreamer does, holds a word's first tokens back: on a
+    busy batch that is a second or more before the first text shows.) Every local engine's stream
+    goes through it: the in-process, batched and sequence-to-sequence ones."""
 
     def __init__(self, tokenizer: Any):
         self.tokenizer = tokenizer
@@ -217,7 +231,7 @@ class RequestProgress:
         return rows
 
 
-class _GenerateStreamer:
+class GenerateStreamer:
     """generate()'s streamer interface (put/end) feeding a RequestProgress; skips the prompt."""
 
     def __init__(self, progress: RequestProgress):
@@ -253,12 +267,14 @@ def describe_loaded(loaded: Any) -> Message:
 
 
 def generation_snippet(loaded: Any, request: GenerationRequest) -> str:
-    """`pipeline(...)` loaded as the app loaded the model, called with the request's options; sampling
-    also seeds the RNG as the app does. The pipeline's text keeps the stop string the app cuts off."""
-    call = request.generate_kwargs()
+    """`pipeline(...)` loaded as the app loaded the model, called with the options the app adds to the
+    model's own generation config (the catalog's and the request's); sampling also seeds the RNG as
+    the app does. The pipeline's text keeps the stop string the app cuts off."""
+    settings = request_settings(loaded, request)
+    call = dict(settings.options)
     if request.stop:
         call["stop_sequence"] = list(request.stop)
-    seeding = [f"set_seed({request.seed})"] if request.do_sample else []
+    seeding = [f"set_seed({request.seed})"] if settings.sampling else []
     imports = ["from transformers import set_seed"] if seeding else None
     load = snippet_load_kwargs(loaded)
     if request.is_chat:
@@ -272,48 +288,54 @@ def generation_snippet(loaded: Any, request: GenerationRequest) -> str:
 
 # ---- the engine -------------------------------------------------------------------------------
 
-class _Job:
-    def __init__(self, request: GenerationRequest, prompt: EncodedPrompt, stream: GenerationStream):
+class EngineJob:
+    """One request in a ThreadedEngine: what was asked, its stream, and how many tokens it reads."""
+
+    def __init__(self, request: Any, stream: GenerationStream, tokens_in: int, prompt: Any = None):
         self.request = request
-        self.prompt = prompt
         self.stream = stream
+        self.tokens_in = tokens_in
+        self.prompt = prompt  # what the engine prepared from the request (an EncodedPrompt, the encoded inputs)
 
 
-class LocalEngine(GenerationEngine):
-    """One `model.generate()` per request, `capacity` at a time; the rest wait in line (their place is
-    shown). Stop ends a request within one token."""
+class ThreadedEngine(GenerationEngine):
+    """Runs each request in a thread of its own, `capacity` at a time, first come first served; the
+    rest wait in line with their place shown. Subclasses say how to run one job (`run_job`, which
+    feeds and ends the job's stream) and describe themselves; an abort leaves the line at once, or
+    ends a running job at its next step (the job's stopping criterion checks `stream.aborted`)."""
 
     def __init__(self, loaded: Any, capacity: int | None = None):
         self.loaded = loaded
         self.capacity = max(1, capacity or loaded.entry.concurrency)
         self._lock = threading.Lock()
-        self._running: list[_Job] = []
-        self._waiting: deque[_Job] = deque()
+        self._running: list[EngineJob] = []
+        self._waiting: deque[EngineJob] = deque()
         self._closed: Message | None = None
 
-    # ---- GenerationEngine
-    def start(self, request: GenerationRequest) -> GenerationStream:
-        prompt = encode_prompt(self.loaded, request)
-        stream = GenerationStream(prompt.text)
-        job = _Job(request, prompt, stream)
+    def run_job(self, job: EngineJob) -> None:
+        """Run one job in this thread, feeding its stream; end it with its stats."""
+        raise NotImplementedError
+
+    def closed(self) -> Message | None:
+        """Why the engine closed (a message), or None while it serves."""
+        return self._closed
+
+    def enqueue(self, job: EngineJob) -> GenerationStream:
         with self._lock:
             if self._closed is not None:
                 raise EngineGone(self._closed)
             self._waiting.append(job)
-        stream.on_abort(lambda: self._withdraw(job))
+        job.stream.on_abort(lambda: self._withdraw(job))
         self._admit()
-        return stream
+        return job.stream
 
     def describe(self) -> Message:
         return describe_loaded(self.loaded)
 
-    def snippet(self, request: GenerationRequest) -> str:
-        return generation_snippet(self.loaded, request)
-
     def activity(self) -> EngineActivity:
         with self._lock:
             return EngineActivity(model=self.loaded.entry.label, engine=TEXTS.render("engine_local", capacity=self.capacity),
-                                  running=len(self._running), waiting=len(self._waiting), max_batch_size=1,
+                                  running=len(self._running), waiting=len(self._waiting),
                                   peak_batch_size=1 if self._running else 0)
 
     def close(self, reason: Message | None = None) -> None:
@@ -328,13 +350,13 @@ class LocalEngine(GenerationEngine):
             job.stream.abort()  # the worker sees the engine closed and fails its stream
 
     # ---- admission, first come first served
-    def _withdraw(self, job: _Job) -> None:
+    def _withdraw(self, job: EngineJob) -> None:
         """An aborted request that has not started leaves the line at once."""
         with self._lock:
             if job not in self._waiting:
                 return
             self._waiting.remove(job)
-        job.stream.finish(GenerationStats(tokens_in=int(job.prompt.ids.shape[1])))
+        job.stream.finish(GenerationStats(tokens_in=job.tokens_in))
         self._announce_places()
 
     def _admit(self) -> None:
@@ -345,7 +367,7 @@ class LocalEngine(GenerationEngine):
                 self._running.append(job)
                 started.append(job)
         for job in started:
-            threading.Thread(target=self._run, args=(job,), daemon=True, name="generate").start()
+            threading.Thread(target=self._run, args=(job,), daemon=True, name=type(self).__name__).start()
         self._announce_places()
 
     def _announce_places(self) -> None:
@@ -354,20 +376,77 @@ class LocalEngine(GenerationEngine):
         for place, job in places:
             job.stream.push(GenerationDelta(waiting=place))
 
-    def _finished(self, job: _Job) -> None:
+    def _finished(self, job: EngineJob) -> None:
         with self._lock:
             if job in self._running:
                 self._running.remove(job)
         self._admit()
 
-    # ---- one request
-    def _run(self, job: _Job) -> None:
+    def _run(self, job: EngineJob) -> None:
         try:
-            run_generate(self.loaded.model, job.request, job.prompt, job.stream, closed=lambda: self._closed)
+            self.run_job(job)
         except BaseException as exc:  # the caller re-raises it, so OOM reaches playground.errors
             job.stream.fail(exc)
         finally:
             self._finished(job)
+
+
+class LocalEngine(ThreadedEngine):
+    """One `model.generate()` per request on a loaded text-generation pipeline. Stop ends a request
+    within one token."""
+
+    def start(self, request: GenerationRequest) -> GenerationStream:
+        prompt = encode_prompt(self.loaded, request)
+        return self.enqueue(EngineJob(request, GenerationStream(prompt.text), int(prompt.ids.shape[1]), prompt))
+
+    def snippet(self, request: GenerationRequest) -> str:
+        return generation_snippet(self.loaded, request)
+
+    def run_job(self, job: EngineJob) -> None:
+        run_generate(self.loaded.model, job.request, job.prompt, job.stream, closed=self.closed)
+
+
+def halting_criteria(stream: GenerationStream, *more: Callable[[], bool], closed: Callable[[], Message | None]) -> Any:
+    """generate()'s stopping criteria that end it within one step of an abort, of the engine closing,
+    or of any of `more` turning true."""
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class Halt(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            import torch
+
+            halt = stream.aborted or closed() is not None or any(check() for check in more)
+            return torch.full((input_ids.shape[0],), halt, dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([Halt()])
+
+
+def seeded_sampler(settings: EffectiveSettings, seed: int, device: Any) -> Any:
+    """A logits processor that draws the next token as generate()'s sampling does (temperature, then
+    top-k, then top-p, then a multinomial draw) but from its own seeded generator, and leaves only
+    that token for greedy decoding to pick."""
+    import torch
+    from transformers import LogitsProcessor, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+
+    warpers = []
+    temperature, top_k, top_p = settings.get("temperature"), settings.get("top_k"), settings.get("top_p")
+    if temperature is not None and temperature != 1.0:
+        warpers.append(TemperatureLogitsWarper(temperature))
+    if top_k:
+        warpers.append(TopKLogitsWarper(top_k))
+    if top_p is not None and top_p < 1.0:
+        warpers.append(TopPLogitsWarper(top_p))
+    generator = torch.Generator(device=device).manual_seed(seed)
+
+    class SeededSampler(LogitsProcessor):
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            for warper in warpers:
+                scores = warper(input_ids, scores)
+            token = torch.multinomial(torch.nn.functional.softmax(scores, dim=-1), num_samples=1, generator=generator)
+            chosen = torch.full_like(scores, float("-inf"))
+            return chosen.scatter(-1, token, 0.0)
+
+    return SeededSampler()
 
 
 def run_generate(pipe: Any, request: GenerationRequest, prompt: EncodedPrompt, stream: GenerationStream,
@@ -376,27 +455,32 @@ def run_generate(pipe: Any, request: GenerationRequest, prompt: EncodedPrompt, s
     stats. Stops within one token of an abort or a completed stop string; raises EngineGone when
     `closed()` gives a reason (the engine closed while it ran)."""
     import torch
-    from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+    from transformers import LogitsProcessorList
 
     model, tokenizer = pipe.model, pipe.tokenizer
     ids = prompt.ids
     progress = RequestProgress(stream, tokenizer, request, int(ids.shape[1]), prompt.notes)
 
-    class Halt(StoppingCriteria):
-        # Checked after every token, so Stop ends generation within one step.
-        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
-            return stream.aborted or progress.stopped or closed() is not None
-
-    options = request.generate_kwargs()
+    options = dict(prompt.settings.options)
     if request.stop:
         # generate() checks stop strings token by token (the text lags behind, held until a word
         # ends), so generation ends right where a stop string is completed.
         options.update(stop_strings=list(request.stop), tokenizer=tokenizer)
-    processors = LogitsProcessorList([recording_processor(progress.recorder)]) if progress.recorder else None
-    torch.manual_seed(request.seed)
+    processors = LogitsProcessorList([recording_processor(progress.recorder)] if progress.recorder else [])
+    settings = prompt.settings
+    if settings.sampling and settings.beams == 1:
+        # generate() samples from torch's global generator, which every thread shares: the request
+        # samples with a generator of its own instead (drawn as generate() draws), so the same seed
+        # gives the same text however many requests run at once.
+        processors.append(seeded_sampler(settings, request.seed, model.device))
+        options = {key: value for key, value in options.items() if key not in SAMPLING_ONLY}
+        options["do_sample"] = False
+    else:
+        torch.manual_seed(request.seed)  # beam sampling: generate()'s own draws
     output = model.generate(
         input_ids=ids.to(model.device), attention_mask=torch.ones_like(ids).to(model.device),
-        streamer=_GenerateStreamer(progress), stopping_criteria=StoppingCriteriaList([Halt()]),
+        streamer=GenerateStreamer(progress),
+        stopping_criteria=halting_criteria(stream, lambda: progress.stopped, closed=closed),
         logits_processor=processors, pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **options)
     reason = closed()
     if reason is not None:

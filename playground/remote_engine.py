@@ -13,9 +13,9 @@ instead of being loaded by the model manager:
   (and names those the API has no field for); `RemoteTranscriber.transcribe` sends it and returns the
   answer in the ASR pipeline's terms (`text`, `chunks` with timestamps), so the speech tab treats both
   alike.
-- Both engines report their activity (requests running, answered, the last failure); the one
-  registry of engines in use is playground.generation_engines (`remote_engine_for`,
-  `remote_transcriber_for`).
+- Both engines report their activity (requests running, answered, the last failure) and keep what
+  they learned about their endpoint (EndpointMemory: the client, the fields it refuses); the one
+  registry of engines in use is playground.generation_engines.Engines, on the app.
 - `endpoint_health` / `remote_health` ask `/v1/models` whether each remote model is served.
 
 Every failure becomes a RemoteError whose message says what happened and what to do, in every UI
@@ -164,10 +164,6 @@ class RemoteError(UserError):
 
 # ---- clients ------------------------------------------------------------------------------------
 
-_clients: dict[tuple[Any, ...], Any] = {}
-_clients_lock = threading.Lock()
-
-
 def api_key(entry: ModelEntry) -> str:
     """The key for the entry's endpoint, from the variable the catalog names (NO_KEY when it names none)."""
     endpoint = _endpoint(entry)
@@ -180,21 +176,41 @@ def api_key(entry: ModelEntry) -> str:
 
 
 def client_for(entry: ModelEntry, timeout: float | None = None, max_retries: int | None = None) -> Any:
-    """A kept `openai.OpenAI` client for the entry's endpoint (connections are reused between requests)."""
+    """A new `openai.OpenAI` client for the entry's endpoint (engines keep theirs: EndpointMemory)."""
     import openai
 
     endpoint = _endpoint(entry)
-    key = api_key(entry)
     timeout = endpoint.timeout if timeout is None else timeout
     max_retries = endpoint.max_retries if max_retries is None else max_retries
-    cache_key = (endpoint.url, endpoint.api_key_env, key, timeout, max_retries)
-    with _clients_lock:
-        client = _clients.get(cache_key)
-        if client is None:
-            client = _clients[cache_key] = openai.OpenAI(
-                base_url=endpoint.url, api_key=key, timeout=openai.Timeout(timeout, connect=min(timeout, 10.0)),
-                max_retries=max_retries)
-        return client
+    return openai.OpenAI(base_url=endpoint.url, api_key=api_key(entry),
+                         timeout=openai.Timeout(timeout, connect=min(timeout, 10.0)), max_retries=max_retries)
+
+
+class EndpointMemory:
+    """What an engine learned about its endpoint and model: a kept client (its connections are reused
+    between requests; a new one when the key in the environment changed) and, per route, the optional
+    fields the server refused (not sent again). Each remote engine has its own."""
+
+    def __init__(self, entry: ModelEntry):
+        self.entry = entry
+        self._lock = threading.Lock()
+        self._client: tuple[str, Any] | None = None
+        self._refused: dict[str, set[str]] = {}
+
+    def client(self) -> Any:
+        key = api_key(self.entry)
+        with self._lock:
+            if self._client is None or self._client[0] != key:
+                self._client = (key, client_for(self.entry))
+            return self._client[1]
+
+    def refused(self, route: str) -> set[str]:
+        with self._lock:
+            return set(self._refused.get(route, set()))
+
+    def remember_refused(self, route: str, fields: set[str]) -> None:
+        with self._lock:
+            self._refused.setdefault(route, set()).update(fields)
 
 
 def _endpoint(entry: ModelEntry) -> Endpoint:
@@ -272,10 +288,6 @@ def _refused_fields(exc: BaseException, sent: set[str]) -> set[str]:
 
 # ---- text generation ----------------------------------------------------------------------------
 
-# Optional fields each (endpoint, model, route) refused once: not sent again.
-_refused: dict[tuple[str, str, str], set[str]] = {}
-
-
 def _route(request: GenerationRequest) -> str:
     return "/v1/chat/completions" if request.is_chat else "/v1/completions"
 
@@ -290,14 +302,16 @@ def request_arguments(entry: ModelEntry, request: GenerationRequest, skip: set[s
     arguments: dict[str, Any] = {"model": entry.id, "stream": True, "max_tokens": request.max_new_tokens}
     extra: dict[str, Any] = {}
     optional: dict[str, Any] = {}
-    if request.do_sample:
-        arguments["temperature"] = request.temperature
-        arguments["top_p"] = request.top_p
-        if request.top_k > 0:
-            extra["top_k"] = request.top_k
-    else:
+    # An option the request leaves out (None) is not sent: the server then applies the model's own
+    # generation config, as vLLM and TGI do by default.
+    if request.do_sample is False:
         arguments["temperature"] = 0.0
-    if request.repetition_penalty != 1.0:
+    else:
+        sampling = {"temperature": request.temperature, "top_p": request.top_p}
+        arguments.update({name: value for name, value in sampling.items() if value is not None})
+        if request.top_k:
+            extra["top_k"] = request.top_k
+    if request.repetition_penalty is not None:
         extra["repetition_penalty"] = request.repetition_penalty
     optional["seed"] = request.seed
     if request.stop:
@@ -347,16 +361,15 @@ def _row(step: int, token: str, logprob: float | None, alternatives: list[tuple[
     return (step, repr(token), probability, shown)
 
 
-def open_stream(entry: ModelEntry, request: GenerationRequest) -> tuple[Any, tuple[Message, ...]]:
+def open_stream(entry: ModelEntry, request: GenerationRequest, memory: EndpointMemory) -> tuple[Any, tuple[Message, ...]]:
     """Send the request; returns the client's open stream and notes (options the server refused).
 
     The client retries what the server refused before answering (connection refused, 429, 5xx:
     nothing ran). A 400/422 naming an optional field (e.g. `transformers serve` refusing top_k) is
     sent once more without it, and the endpoint is remembered as not taking it."""
-    client = client_for(entry)
+    client = memory.client()
     route = _route(request)
-    remembered = (_endpoint(entry).url, entry.id, route)
-    skip = set(_refused.get(remembered, set()))
+    skip = memory.refused(route)
     for attempt in range(2):
         arguments, sent = request_arguments(entry, request, skip)
         try:
@@ -369,7 +382,7 @@ def open_stream(entry: ModelEntry, request: GenerationRequest) -> tuple[Any, tup
             refused = _refused_fields(exc, sent)
             if attempt == 0 and refused:
                 skip |= refused
-                _refused.setdefault(remembered, set()).update(refused)
+                memory.remember_refused(route, refused)
                 continue
             raise explain(exc, entry, route) from None
     dropped = sorted(skip & {"top_k", "repetition_penalty"} & _asked_for(request))
@@ -380,9 +393,9 @@ def open_stream(entry: ModelEntry, request: GenerationRequest) -> tuple[Any, tup
 def _asked_for(request: GenerationRequest) -> set[str]:
     """The extra sampling options this request really uses."""
     asked = set()
-    if request.do_sample and request.top_k > 0:
+    if request.do_sample is not False and request.top_k:
         asked.add("top_k")
-    if request.repetition_penalty != 1.0:
+    if request.repetition_penalty is not None and request.repetition_penalty != 1.0:
         asked.add("repetition_penalty")
     return asked
 
@@ -395,6 +408,7 @@ class RemoteEngine(GenerationEngine):
 
     def __init__(self, entry: ModelEntry):
         self.entry = entry
+        self.memory = EndpointMemory(entry)
         self._lock = threading.Lock()
         self._running: set[GenerationStream] = set()
         self._closed: Message | None = None
@@ -417,13 +431,13 @@ class RemoteEngine(GenerationEngine):
         return TEXTS.render("endpoint_line", url=_endpoint(self.entry).url, model=self.entry.id)
 
     def snippet(self, request: GenerationRequest) -> str:
-        return generation_snippet(self.entry, request)
+        return client_snippet(self.entry, request, self.memory.refused(_route(request)))
 
     def activity(self) -> EngineActivity:
         # Nothing waits here: the server queues and batches (the app cannot see its batches).
         with self._lock:
             return EngineActivity(model=self.entry.label, engine=TEXTS.render("engine_remote", url=_endpoint(self.entry).url),
-                                  running=len(self._running), waiting=0, max_batch_size=self.entry.concurrency,
+                                  running=len(self._running), waiting=0,
                                   peak_batch_size=None, served=self._served, last_error=self._last_error)
 
     def close(self, reason: Message | None = None) -> None:
@@ -437,7 +451,7 @@ class RemoteEngine(GenerationEngine):
         # The request leaves the activity before its stream ends, so a caller that has its answer
         # never sees it running.
         try:
-            stats, notes = read_stream(self.entry, request, stream)
+            stats, notes = read_stream(self.entry, request, stream, self.memory)
         except BaseException as exc:  # the caller re-raises it as a message
             with self._lock:
                 self._running.discard(stream)
@@ -450,7 +464,7 @@ class RemoteEngine(GenerationEngine):
         stream.finish(stats, notes)
 
 
-def read_stream(entry: ModelEntry, request: GenerationRequest, stream: GenerationStream
+def read_stream(entry: ModelEntry, request: GenerationRequest, stream: GenerationStream, memory: EndpointMemory
                 ) -> tuple[GenerationStats, tuple[Message, ...]]:
     """Send `request` to the entry's endpoint and feed `stream` with its deltas; returns the final
     stats and notes, which the caller finishes the stream with.
@@ -460,7 +474,7 @@ def read_stream(entry: ModelEntry, request: GenerationRequest, stream: Generatio
     fails with a RemoteError."""
     url = _endpoint(entry).url
     route = _route(request)
-    response, notes = open_stream(entry, request)
+    response, notes = open_stream(entry, request, memory)
     closing = threading.Lock()
 
     def close_response() -> None:
@@ -563,13 +577,13 @@ class AudioRequest:
 
 
 def audio_request(entry: ModelEntry, task: str = "transcribe", language: str | None = None,
-                  timestamps: str = "segment") -> AudioRequest:
+                  timestamps: str = "segment", refused: set[str] | frozenset[str] = frozenset()) -> AudioRequest:
     """The audio API call for the tab's task, language (a code, None for auto-detect) and timestamps.
 
     The answer is always asked for as `verbose_json`: it carries the segments and the language the
     server heard; word timestamps need `timestamp_granularities` (transcription route only). The
-    fields an endpoint refused before are left out (and named in `refused`)."""
-    endpoint = _endpoint(entry)
+    fields the endpoint refused before (`refused`, a RemoteTranscriber's memory) are left out (and
+    named in the request's `refused`)."""
     translate = task == "translate"
     route = TRANSLATIONS if translate else TRANSCRIPTIONS
     unmapped: list[str] = []
@@ -583,7 +597,7 @@ def audio_request(entry: ModelEntry, task: str = "transcribe", language: str | N
         arguments["language"] = language
     if timestamps != "off" and not translate:
         arguments["timestamp_granularities"] = ["word", "segment"] if timestamps == "word" else ["segment"]
-    refused = _refused.get((endpoint.url, entry.id, route), set()) & set(arguments)
+    refused = set(refused) & set(arguments)
     for name in refused:
         del arguments[name]
     return AudioRequest(route, arguments, timestamps, tuple(unmapped), tuple(sorted(refused)))
@@ -605,14 +619,13 @@ class RemoteTranscript:
         return {"text": self.text, "chunks": self.chunks}
 
 
-def send_audio(entry: ModelEntry, audio_path: str | Path, request: AudioRequest) -> RemoteTranscript:
+def send_audio(entry: ModelEntry, audio_path: str | Path, request: AudioRequest, memory: EndpointMemory) -> RemoteTranscript:
     """Send an audio file to the entry's endpoint as `request` says.
 
     A 400/422 naming one of the optional fields is sent once more without it (nothing ran), and the
     endpoint is remembered as refusing it. Servers that answer with text only (as `transformers serve`
     does) give no chunks and timestamps_given False."""
-    endpoint = _endpoint(entry)
-    client = client_for(entry)
+    client = memory.client()
     api = client.audio.translations if request.translate else client.audio.transcriptions
     for attempt in range(2):
         try:
@@ -622,7 +635,7 @@ def send_audio(entry: ModelEntry, audio_path: str | Path, request: AudioRequest)
         except Exception as exc:  # explained, or re-raised when it is not the client's
             refused = _refused_fields(exc, set(request.arguments) & set(AUDIO_OPTIONAL_FIELDS))
             if attempt == 0 and refused:
-                _refused.setdefault((endpoint.url, entry.id, request.route), set()).update(refused)
+                memory.remember_refused(request.route, refused)
                 request = AudioRequest(request.route, {k: v for k, v in request.arguments.items() if k not in refused},
                                        request.timestamps, request.unmapped, tuple(sorted({*request.refused, *refused})))
                 continue
@@ -631,7 +644,7 @@ def send_audio(entry: ModelEntry, audio_path: str | Path, request: AudioRequest)
     if text is None and isinstance(result, str):
         text = result
     if text is None:
-        raise RemoteError("server_error", "empty_audio_answer", url=endpoint.url)
+        raise RemoteError("server_error", "empty_audio_answer", url=_endpoint(entry).url)
     words = (getattr(result, "words", None) or []) if request.timestamps == "word" else []
     source = (words or getattr(result, "segments", None) or []) if request.timestamps != "off" else []
     chunks = [
@@ -653,16 +666,22 @@ class RemoteTranscriber:
 
     def __init__(self, entry: ModelEntry):
         self.entry = entry
+        self.memory = EndpointMemory(entry)
         self._lock = threading.Lock()
         self._running = 0
         self._served = 0
         self._last_error: Message | None = None
 
+    def request(self, task: str = "transcribe", language: str | None = None, timestamps: str = "segment") -> AudioRequest:
+        """The audio API call for these options, without the fields this endpoint refused before."""
+        route = TRANSLATIONS if task == "translate" else TRANSCRIPTIONS
+        return audio_request(self.entry, task, language, timestamps, self.memory.refused(route))
+
     def transcribe(self, audio_path: str | Path, request: AudioRequest) -> RemoteTranscript:
         with self._lock:
             self._running += 1
         try:
-            answer = send_audio(self.entry, audio_path, request)
+            answer = send_audio(self.entry, audio_path, request, self.memory)
         except BaseException as exc:
             with self._lock:
                 self._running -= 1
@@ -677,7 +696,7 @@ class RemoteTranscriber:
         with self._lock:
             return EngineActivity(model=self.entry.label,
                                   engine=TEXTS.render("engine_remote_transcription", url=_endpoint(self.entry).url),
-                                  running=self._running, waiting=0, max_batch_size=self.entry.concurrency,
+                                  running=self._running, waiting=0,
                                   peak_batch_size=None, served=self._served, last_error=self._last_error)
 
 
@@ -756,12 +775,12 @@ def client_setup_lines(entry: ModelEntry) -> list[str]:
             f'client = OpenAI(base_url="{endpoint.url}", api_key="{NO_KEY}")']
 
 
-def generation_snippet(entry: ModelEntry, request: GenerationRequest) -> str:
-    """The client call that streams the same request the app sent (minus the usage option)."""
+def client_snippet(entry: ModelEntry, request: GenerationRequest, refused: set[str]) -> str:
+    """The client call that streams the same request the app sent (minus the usage option and the
+    fields the server refused)."""
     from playground.snippets import format_call
 
-    remembered = (_endpoint(entry).url, entry.id, _route(request))
-    arguments, _ = request_arguments(entry, request, skip=set(_refused.get(remembered, set())))
+    arguments, _ = request_arguments(entry, request, skip=refused)
     arguments.pop("stream_options", None)
     content = {"messages": [dict(m) for m in request.messages or ()]} if request.is_chat else {"prompt": request.prompt}
     arguments = {"model": arguments.pop("model"), **content, **arguments}

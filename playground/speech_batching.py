@@ -7,7 +7,7 @@ and 0.94× at 8 in one run, 0.87× at 4 and 0.93× at 16 in another (torch alrea
 busy with one clip, and each decoding step of a batch reads every clip's cross-attention keys); the
 app with 4 or 16 concurrent clients batching up to 8 windows gave 0.85-0.92× one client after another. With the machine busier (load 3.5-4, interleaved
 runs) a batch of 4 was 1.3-2.4× faster per clip than single clips, which suffer more from the other
-processes. So a CPU shares no batches by default (CPU_MAX_BATCH_SIZE = 1: one request at a time, as
+processes. So a CPU shares no batches by default (SPEECH_BATCH.cpu = 1: one request at a time, as
 before, and no worker thread); a GPU, where a batch costs little more than one clip, does (16), and a
 catalog entry's `max_batch_size` turns it on anywhere.
 
@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from playground.generation import EngineActivity, EngineGone, Message, unloaded_message
+from playground.devices import BatchDefaults, concurrency_limit
 from playground.texts import Texts
 
 # A request's windows in the batcher at once: what one request alone ran per batch before batching
@@ -45,7 +46,7 @@ from playground.texts import Texts
 PER_REQUEST_WINDOWS = 4
 # Windows per forward pass when the catalog entry does not set max_batch_size (see the module
 # docstring: on a 2-core CPU a batch did not beat one clip after another on a quiet machine).
-CPU_MAX_BATCH_SIZE, GPU_MAX_BATCH_SIZE = 1, 16
+SPEECH_BATCH = BatchDefaults(cpu=1, gpu=16)
 # How long the worker waits for sessions still decoding or preparing a window before it runs a batch.
 GATHER_S = 0.5
 RECENT_BATCHES = 64  # batch sizes kept for the activity view
@@ -71,14 +72,13 @@ def speech_batch_size(loaded: Any) -> int:
     if zero_gpu_enabled():
         return 1
     gpu = "cuda" in str(loaded.device)
-    return loaded.entry.max_batch_size or (GPU_MAX_BATCH_SIZE if gpu else CPU_MAX_BATCH_SIZE)
+    return loaded.entry.max_batch_size or SPEECH_BATCH.for_device(gpu)
 
 
 def concurrent_transcriptions(entries: list[Any], device: str) -> int:
     """How many /transcribe requests the speech tab lets run at once (the rest wait in Gradio's queue
     with their place shown): enough to fill the largest batch of its models (1 without batching)."""
-    default = GPU_MAX_BATCH_SIZE if device == "cuda" else CPU_MAX_BATCH_SIZE
-    return max(max(entry.concurrency, entry.max_batch_size or default) for entry in entries)
+    return concurrency_limit(entries, device, SPEECH_BATCH)
 
 
 def batch_key(item: dict[str, Any], options: str) -> tuple[Any, ...]:
@@ -293,7 +293,7 @@ class SpeechBatcher:
             running = {id(w.session) for w in self._running}
             waiting = [s for s in self._sessions if id(s) not in running]
             return EngineActivity(model=self.loaded.entry.label, engine=TEXTS.render("engine_speech", size=self.max_batch_size),
-                                  running=len(running), waiting=len(waiting), max_batch_size=self.max_batch_size,
+                                  running=len(running), waiting=len(waiting),
                                   peak_batch_size=self.peak_batch_size, served=self.served)
 
     def close(self, reason: Message | None = None) -> None:

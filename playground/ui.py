@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from playground.catalog import Catalog, Defaults, ModelEntry, TabConfig
+from playground.generation import GenerationEngine
+from playground.generation_engines import Engines
 from playground.model_manager import LoadedModel, ModelManager, ProgressFn
 from playground.texts import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES, Texts, request_language
 
@@ -51,6 +53,8 @@ class TabContext:
     config: TabConfig | None
     catalog: Catalog
     manager: ModelManager
+    # Every engine in use, shared by all tabs (the app's one registry).
+    engines: Engines
     # The tasks the tab's registry entry serves (tabs take their tasks from here, not a constant).
     tasks: tuple[str, ...] = ()
 
@@ -74,6 +78,12 @@ class TabContext:
         """Load (or fetch from cache) the chosen model, reporting progress to a gr.Progress in the
         language of the request being handled."""
         return self.manager.get(self.key, model, task, progress=self.progress_reporter(progress))
+
+    def generation_engine(self, model: str | None, task: str | None = None, progress: Any = None) -> GenerationEngine:
+        """The engine that generates for a text-generation model of this tab: its endpoint's when the
+        catalog entry has one, else the local one (the model is loaded if needed)."""
+        entry = self.entry(model, task)
+        return self.engines.generation(entry, lambda: self.load(entry.id, task, progress))
 
     def progress_reporter(self, progress: Any) -> ProgressFn | None:
         """A ProgressFn (fraction, message in every language) that shows the request's language on a

@@ -243,7 +243,10 @@ def build_marian(out_dir: Path, size: str) -> Path:
         model = MarianMTModel(config)
         model.generation_config = GenerationConfig(decoder_start_token_id=pad, eos_token_id=tokenizer.eos_token_id,
                                                    pad_token_id=pad, max_new_tokens=GENERATION_CAP, bad_words_ids=[[pad]])
-        return host.save(out_dir / "opus-mt-fr-en", model, tokenizer)
+        folder = host.save(out_dir / "opus-mt-fr-en", model, tokenizer)
+    # Random weights, the real checkpoint's generation settings (4 beams: it cannot stream by default).
+    host.apply_published(folder, "Helsinki-NLP/opus-mt-fr-en")
+    return folder
 
 
 def build_nllb(out_dir: Path, size: str) -> Path:

@@ -605,6 +605,9 @@ CATALOG: dict[str, tuple[CatalogEntry, ...]] = {
 }
 
 
+# What real checkpoints ship as generation settings, for their stand-ins: scripts/published_settings.py.
+apply_published = runpy.run_path(str(Path(__file__).with_name("published_settings.py")))["apply_published"]
+
 # The course tabs' models (classification, entities, extractive QA, seq2seq): scripts/make_course_models.py.
 runpy.run_path(str(Path(__file__).with_name("make_course_models.py")))["register"](sys.modules[__name__])
 

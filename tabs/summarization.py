@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from playground.errors import guarded
-from playground.generation_engines import engine_for
 from playground.inputs import whole_number_in_range
 from playground.snippets import from_pretrained_kwargs
 from playground.tasks import seq2seq
@@ -37,7 +36,7 @@ STRINGS = {
         "text": "Text to summarize",
         "max_new_tokens": "Max new tokens",
         "min_new_tokens": "Min new tokens",
-        "num_beams": "Beams (1 streams the text as it is written; more search longer and show it at the end)",
+        "num_beams": "Beams (0: the model's own; 1 streams the text as it is written; more search longer and show it at the end)",
         "summary": "Summary",
         "note": "Note",
         "read_all": "The model read the whole text ({tokens} of at most {limit} tokens).",
@@ -60,7 +59,7 @@ STRINGS = {
         "text": "요약할 텍스트",
         "max_new_tokens": "최대 생성 토큰 수",
         "min_new_tokens": "최소 생성 토큰 수",
-        "num_beams": "빔 수 (1이면 쓰는 대로 글이 나오고, 더 많으면 더 오래 찾은 뒤 끝에 보여 줌)",
+        "num_beams": "빔 수 (0이면 모델 자체 설정, 1이면 쓰는 대로 글이 나오고, 더 많으면 더 오래 찾은 뒤 끝에 보여 줌)",
         "summary": "요약",
         "note": "참고",
         "read_all": "모델이 텍스트 전체를 읽었습니다 (최대 {limit}토큰 중 {tokens}토큰).",
@@ -86,7 +85,7 @@ def check_lengths(max_new_tokens: Any, min_new_tokens: Any, num_beams: Any) -> t
 
     most = number(max_new_tokens, "max_new_tokens", 1, seq2seq.MAX_NEW_TOKENS)
     least = number(min_new_tokens, "min_new_tokens", 0, seq2seq.MAX_NEW_TOKENS)
-    beams = number(num_beams, "num_beams", 1, seq2seq.MAX_BEAMS)
+    beams = number(num_beams, "num_beams", 0, seq2seq.MAX_BEAMS)
     if least > most:
         raise seq2seq.TEXTS.error("min_over_max", low=least, high=most)
     return most, least, beams
@@ -101,7 +100,7 @@ def build(ctx: TabContext) -> None:
     # A catalog may list only chat models here: the default is then a chat model.
     default = next((m for m in entries if m.default), entries[0]).id
 
-    def summarize(text: str, model: str = default, max_new_tokens: int = 128, min_new_tokens: int = 0, num_beams: int = 1,
+    def summarize(text: str, model: str = default, max_new_tokens: int = 128, min_new_tokens: int = 0, num_beams: int = 0,
                   progress: Any = gr.Progress(), request: Any = None) -> Iterator[tuple[str, Any, Any]]:
         """Summarize a text with a sequence-to-sequence model (BART, T5) or a chat model; the summary streams as it is written.
 
@@ -110,7 +109,7 @@ def build(ctx: TabContext) -> None:
             model: A catalog model id or label (a summarization model, or a chat model given a fixed prompt); empty for the tab's default.
             max_new_tokens: The longest summary, in tokens.
             min_new_tokens: The shortest summary, in tokens (0: no minimum beyond the model's own).
-            num_beams: Beam search width; 1 streams the summary token by token.
+            num_beams: Beam search width; 0 for the model's own (BART-CNN: 4); 1 streams the summary token by token.
         """
         lang = request_language(request)
         text = seq2seq.check_text(text)
@@ -127,16 +126,16 @@ def build(ctx: TabContext) -> None:
         notes = [TEXTS.get("prefix", lang, prefix=prefix)] if prefix else []
         notes.append(seq2seq.TEXTS.get("truncated", lang, kept=limit, total=tokens) if tokens > limit
                      else TEXTS.get("read_all", lang, tokens=tokens, limit=limit))
-        options = {**loaded.entry.generate_kwargs, "max_new_tokens": most, "num_beams": beams}
-        if least:
-            options["min_new_tokens"] = least
+        asked = {"max_new_tokens": most, "num_beams": beams or None, "min_new_tokens": least or None}
+        settings, used = generator.settings(task, loaded.entry.generate_kwargs, asked, loaded.entry.label, lang)
+        notes += used
         kwargs, device = from_pretrained_kwargs(loaded)
-        code = seq2seq.seq2seq_snippet(loaded.source, kwargs, device, [[source]], options, limit)
+        code = seq2seq.seq2seq_snippet(loaded.source, kwargs, device, [[source]], settings.options, limit)
         note = "\n\n".join(notes)
         # The note and the code go out with every update unchanged: Gradio streams only what changed, and an
         # unchanged value costs less per update than gr.skip() (which rebuilds the component's config).
         summary = ""
-        for summary in seq2seq.stream_lines(generator, [[source]], options):
+        for summary in seq2seq.stream_lines(ctx.engines.seq2seq(loaded), [[source]], settings):
             yield summary, note, code
         yield summary, note, code
 
@@ -146,7 +145,7 @@ def build(ctx: TabContext) -> None:
         request = seq2seq.chat_request(prompt, most)
         note = TEXTS.get("chat_prompt", lang, label=loaded.entry.label) + "\n\n```text\n" + prompt + "\n```"
         # The same engine as the text-generation tab's (batched with its requests, under the same budget).
-        engine = engine_for(loaded, ctx.limits.memory_budget_gb)
+        engine = ctx.engines.local(loaded)
         code = engine.snippet(request)
         summary = ""
         for summary in seq2seq.stream_chat(engine, request):
@@ -160,7 +159,7 @@ def build(ctx: TabContext) -> None:
             with gr.Row():
                 most = gr.Slider(1, seq2seq.MAX_NEW_TOKENS, value=128, step=1, label=TEXTS.ui("max_new_tokens"))
                 least = gr.Slider(0, seq2seq.MAX_NEW_TOKENS, value=0, step=1, label=TEXTS.ui("min_new_tokens"))
-            beams = gr.Slider(1, seq2seq.MAX_BEAMS, value=1, step=1, label=TEXTS.ui("num_beams"))
+            beams = gr.Slider(0, seq2seq.MAX_BEAMS, value=0, step=1, label=TEXTS.ui("num_beams"))
             run = gr.Button(COMMON.ui("run"), variant="primary")
         with gr.Column():
             summary = gr.Textbox(label=TEXTS.ui("summary"), lines=8, buttons=["copy"])
@@ -169,6 +168,6 @@ def build(ctx: TabContext) -> None:
     handler = guarded(summarize, gpu=True)
     inputs, outputs = [text, model, most, least, beams], [summary, note, code]
     run.click(handler, inputs, outputs, api_name="summarize")  # first: it owns the endpoint name
-    gr.Examples([[EXAMPLE, default, 128, 0, 1]], inputs=inputs, outputs=outputs, fn=handler, run_on_click=True,
+    gr.Examples([[EXAMPLE, default, 128, 0, 0]], inputs=inputs, outputs=outputs, fn=handler, run_on_click=True,
                 cache_examples=False, label=COMMON.ui("examples"), example_labels=[EXAMPLE[:80] + "…"])
     about_panel(TEXTS)

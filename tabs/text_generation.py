@@ -17,6 +17,8 @@ from typing import Any, Iterator
 
 from playground.errors import guarded
 from playground.generation import (
+    DEFAULT_MAX_NEW_TOKENS,
+    DEFAULT_SEED,
     TEXTS as GENERATION_TEXTS,
     GenerationDelta,
     GenerationEngine,
@@ -28,16 +30,18 @@ from playground.generation import (
     normalize_history,
     pick,
 )
-from playground.generation_engines import concurrent_requests, engine_for, remote_engine_for
+from playground.generation_engines import concurrent_requests
+from playground.generation_settings import LIBRARY_DEFAULTS, effective_settings, read_shipped
 from playground.texts import Texts, request_language
 from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
 
 TABLE_COLUMNS = ("col_step", "col_token", "col_prob", "col_alternatives")
 COMPLETION_EXAMPLES = ["In this course, we will teach you how to"]
 CHAT_EXAMPLES = ["What is a transformer model? Answer in two sentences.", "트랜스포머 모델이 무엇인지 두 문장으로 설명해 주세요."]
-# The settings' defaults, shared by the widgets and the API (an endpoint needs only its text).
-DEFAULTS = dict(max_new_tokens=64, temperature=0.7, top_p=0.95, top_k=50, repetition_penalty=1.0, do_sample=True,
-                seed=0, stop="")
+# The settings' defaults, shared by the widgets and the API (an endpoint needs only its text). The
+# sampling options default to the model's own (None in the API; the page shows the picked model's).
+DEFAULTS = dict(max_new_tokens=DEFAULT_MAX_NEW_TOKENS, seed=DEFAULT_SEED, stop="")
+SAMPLING = ("temperature", "top_p", "top_k", "repetition_penalty", "do_sample")
 
 STRINGS = {
     "en": {
@@ -72,6 +76,8 @@ STRINGS = {
         "prompt_preview": "Exact prompt after the chat template (read-only)",
         "examples": "Examples: click one to run it",
         "nothing_to_retry": "There is no user message to retry yet.",
+        "settings_model": "The sampling settings above are the model's own (its generation config); change them to override.",
+        "settings_library": "The model's own settings cannot be read before it is downloaded: these are transformers' defaults.",
         "about": (
             "The `text-generation` pipeline's model predicts one token at a time; each new token is "
             "shown as soon as it is chosen. Greedy decoding picks the most likely token; sampling draws "
@@ -111,6 +117,8 @@ STRINGS = {
         "prompt_preview": "채팅 템플릿을 적용한 실제 프롬프트 (읽기 전용)",
         "examples": "예시: 누르면 바로 실행합니다",
         "nothing_to_retry": "다시 생성할 사용자 메시지가 아직 없습니다.",
+        "settings_model": "위 샘플링 설정은 모델 자체의 설정(생성 설정)입니다. 바꾸면 그 값이 우선합니다.",
+        "settings_library": "모델의 자체 설정은 내려받기 전에는 읽을 수 없어, transformers 기본값을 보여 줍니다.",
         "about": (
             "`text-generation` 파이프라인의 모델은 한 번에 토큰 하나를 예측하며, 고른 토큰을 바로 "
             "보여 줍니다. greedy는 가장 가능성 높은 토큰을, 샘플링은 온도·top-k·top-p로 조정한 분포에서 "
@@ -205,6 +213,30 @@ def last_user_turn(history: list[dict[str, Any]] | None) -> tuple[str, list[dict
     raise TEXTS.error("nothing_to_retry")
 
 
+def page_settings(ctx: TabContext, model: str | None, task: str, lang: str | None = None) -> dict[str, Any]:
+    """The sampling settings the page shows for a model: the model's own generation config (read
+    without loading it, from its folder or the Hub cache) under the catalog entry's generate_kwargs,
+    else transformers' defaults; and a line saying which it is (`lang` None: the page's own string)."""
+    entry = ctx.entry(model, task)
+    shipped = None
+    if not entry.is_remote:
+        try:
+            shipped = read_shipped(ctx.catalog.resolve_path(entry), entry.revision)
+        except Exception:  # unreadable here: the first request loads the model and says what it used
+            shipped = None
+    layered = effective_settings(shipped, entry.generate_kwargs, {}) if shipped else None
+    values = {key: (layered.get(key) if layered else LIBRARY_DEFAULTS[key]) for key in SAMPLING}
+    key = "settings_model" if shipped else "settings_library"
+    values["source"] = TEXTS.get(key, lang) if lang else TEXTS.ui(key)
+    return values
+
+
+def shown_settings(ctx: TabContext, model: str | None, task: str, request: Any = None) -> list[Any]:
+    """page_settings as updates for the boxes, in the page's language."""
+    values = page_settings(ctx, model, task, request_language(request))
+    return [values[key] for key in SAMPLING] + [values["source"]]
+
+
 def build(ctx: TabContext) -> None:
     import gradio as gr
 
@@ -213,21 +245,21 @@ def build(ctx: TabContext) -> None:
 
     def started(request: GenerationRequest, model: str | None, progress: Any, http_request: Any) -> tuple[Any, GenerationStream, Shown]:
         entry = ctx.entry(model, task)
-        # A catalog entry with an endpoint is served by that engine (vLLM, TGI, ...), not loaded here.
-        engine = (remote_engine_for(entry) if entry.is_remote
-                  else engine_for(ctx.load(model, task, progress), ctx.limits.memory_budget_gb))
+        engine = ctx.generation_engine(entry.id, task, progress)
         stream = engine.start(request)
         return engine, stream, Shown(engine, entry.label, request_language(http_request))
 
+    shown_first = page_settings(ctx, ctx.default_model(task), task)
     with gr.Row():
         with gr.Column(scale=1):
             picker = model_picker(ctx, task)
             max_new = gr.Number(DEFAULTS["max_new_tokens"], precision=0, label=TEXTS.ui("max_new_tokens"))
-            temperature_box = gr.Number(DEFAULTS["temperature"], label=TEXTS.ui("temperature"))
-            top_p_box = gr.Slider(0.0, 1.0, value=DEFAULTS["top_p"], label=TEXTS.ui("top_p"))
-            top_k_box = gr.Number(DEFAULTS["top_k"], precision=0, minimum=0, label=TEXTS.ui("top_k"))
-            rep_box = gr.Number(DEFAULTS["repetition_penalty"], minimum=0.01, maximum=10, label=TEXTS.ui("repetition_penalty"))
-            sample_box = gr.Checkbox(DEFAULTS["do_sample"], label=TEXTS.ui("do_sample"))
+            temperature_box = gr.Number(shown_first["temperature"], label=TEXTS.ui("temperature"))
+            top_p_box = gr.Slider(0.0, 1.0, value=shown_first["top_p"], label=TEXTS.ui("top_p"))
+            top_k_box = gr.Number(shown_first["top_k"], precision=0, minimum=0, label=TEXTS.ui("top_k"))
+            rep_box = gr.Number(shown_first["repetition_penalty"], minimum=0.01, maximum=10, label=TEXTS.ui("repetition_penalty"))
+            sample_box = gr.Checkbox(shown_first["do_sample"], label=TEXTS.ui("do_sample"))
+            settings_source = gr.Markdown(shown_first["source"])
             seed_box = gr.Number(DEFAULTS["seed"], precision=0, minimum=0, maximum=2**32 - 1, label=TEXTS.ui("seed"))
             # An explicit empty value makes the parameter optional in the API (no value = required).
             stop_box = gr.Textbox(DEFAULTS["stop"], label=TEXTS.ui("stop_strings"), lines=2)
@@ -263,9 +295,9 @@ def build(ctx: TabContext) -> None:
 
     @guarded(gpu=True)
     def generate(prompt: str, model: str | None = None, max_new_tokens: int = DEFAULTS["max_new_tokens"],
-                 temperature: float = DEFAULTS["temperature"], top_p: float = DEFAULTS["top_p"],
-                 top_k: int = DEFAULTS["top_k"], repetition_penalty: float = DEFAULTS["repetition_penalty"],
-                 do_sample: bool = DEFAULTS["do_sample"], seed: int = DEFAULTS["seed"], stop: str = DEFAULTS["stop"],
+                 temperature: float | None = None, top_p: float | None = None, top_k: int | None = None,
+                 repetition_penalty: float | None = None, do_sample: bool | None = None,
+                 seed: int = DEFAULTS["seed"], stop: str = DEFAULTS["stop"],
                  progress: Any = gr.Progress(),
                  request: Any = None) -> Iterator[tuple[str, str, str, Any]]:
         """Continue a prompt with a text-generation model, streaming the text as it is generated.
@@ -274,11 +306,11 @@ def build(ctx: TabContext) -> None:
             prompt: The text to continue.
             model: A catalog model id or label (default: the tab's default model).
             max_new_tokens: How many tokens to generate at most (1 to 4096).
-            temperature: Sampling temperature (above 0 when sampling; higher = more varied).
-            top_p: Nucleus sampling: sample from the smallest set of tokens whose probability reaches top_p (0 to 1).
-            top_k: Sample only from the k most likely tokens (0 = no top-k filter).
-            repetition_penalty: Above 1 discourages repeating tokens already in the text.
-            do_sample: Sample (true) or always pick the most likely token (false, greedy).
+            temperature: Sampling temperature (above 0 when sampling; higher = more varied); empty: the model's own.
+            top_p: Nucleus sampling: sample from the smallest set of tokens whose probability reaches top_p (0 to 1); empty: the model's own.
+            top_k: Sample only from the k most likely tokens (0 = no top-k filter); empty: the model's own.
+            repetition_penalty: Above 1 discourages repeating tokens already in the text; empty: the model's own.
+            do_sample: Sample (true) or always pick the most likely token (false, greedy); empty: the model's own.
             seed: Random seed: the same seed and settings give the same text.
             stop: Stop strings, one per line (a literal \\n is a line break); the text ends before the first one.
         """
@@ -301,9 +333,9 @@ def build(ctx: TabContext) -> None:
     @guarded(gpu=True)
     def chat(message: str, history: list[dict[str, Any]] | None = None, model: str | None = None,
              system_prompt: str = "", max_new_tokens: int = DEFAULTS["max_new_tokens"],
-             temperature: float = DEFAULTS["temperature"], top_p: float = DEFAULTS["top_p"],
-             top_k: int = DEFAULTS["top_k"], repetition_penalty: float = DEFAULTS["repetition_penalty"],
-             do_sample: bool = DEFAULTS["do_sample"], seed: int = DEFAULTS["seed"], stop: str = DEFAULTS["stop"],
+             temperature: float | None = None, top_p: float | None = None, top_k: int | None = None,
+             repetition_penalty: float | None = None, do_sample: bool | None = None,
+             seed: int = DEFAULTS["seed"], stop: str = DEFAULTS["stop"],
              progress: Any = gr.Progress(),
              request: Any = None) -> Iterator[tuple[list[dict[str, str]], Any, str, Any]]:
         """Send a chat message to an instruct/chat model and stream its reply; the model's chat template
@@ -315,11 +347,11 @@ def build(ctx: TabContext) -> None:
             model: A catalog model id or label (default: the tab's default model).
             system_prompt: Optional instructions placed before the conversation.
             max_new_tokens: How many tokens the reply may have at most (1 to 4096).
-            temperature: Sampling temperature (above 0 when sampling; higher = more varied).
-            top_p: Nucleus sampling: sample from the smallest set of tokens whose probability reaches top_p (0 to 1).
-            top_k: Sample only from the k most likely tokens (0 = no top-k filter).
-            repetition_penalty: Above 1 discourages repeating tokens already in the text.
-            do_sample: Sample (true) or always pick the most likely token (false, greedy).
+            temperature: Sampling temperature (above 0 when sampling; higher = more varied); empty: the model's own.
+            top_p: Nucleus sampling: sample from the smallest set of tokens whose probability reaches top_p (0 to 1); empty: the model's own.
+            top_k: Sample only from the k most likely tokens (0 = no top-k filter); empty: the model's own.
+            repetition_penalty: Above 1 discourages repeating tokens already in the text; empty: the model's own.
+            do_sample: Sample (true) or always pick the most likely token (false, greedy); empty: the model's own.
             seed: Random seed: the same seed and settings give the same reply.
             stop: Stop strings, one per line (a literal \\n is a line break); the reply ends before the first one.
         """
@@ -345,21 +377,36 @@ def build(ctx: TabContext) -> None:
         sessions.stop(request)
 
     settings = [max_new, temperature_box, top_p_box, top_k_box, rep_box, sample_box, seed_box, stop_box]
+    # Picking a model puts its own sampling settings in the boxes (the page starts from the default model's).
+    @guarded
+    def picked(model: str | None, request: Any = None) -> list[Any]:
+        return shown_settings(ctx, model, task, request)
+
+    picker.change(picked, picker, [temperature_box, top_p_box, top_k_box, rep_box, sample_box, settings_source],
+                  api_visibility="private", queue=False)
     # One concurrency group per tab, as wide as the largest batch: more requests wait in the queue
     # (with their position shown) instead of competing for the same CPU/GPU.
     shared = dict(concurrency_limit=concurrent_requests(ctx.models(task), ctx.limits.device), concurrency_id="text_generation")
     completion_inputs = [prompt_box, picker, *settings]
     completion_outputs = [output, stats, code, alternatives]
     alternatives.change(lambda: gr.update(visible=True), None, alternatives, api_visibility="private", queue=False)
-    event = run.click(generate, completion_inputs, completion_outputs, api_name="generate", **shared)
+    # An API client that leaves a sampling option out gets the model's own (None): the public endpoints read
+    # those options from hidden twins that hold no value (a widget's value would become the API's default).
+    # Each is registered first so it owns its name.
+    api_sampling = [gr.Number(None, visible=False), gr.Number(None, minimum=0, maximum=1, visible=False),
+                    gr.Number(None, precision=0, minimum=0, visible=False), gr.Number(None, visible=False),
+                    gr.JSON(None, visible=False)]  # a Checkbox cannot hold "nothing"
+    api_settings = [max_new, *api_sampling, seed_box, stop_box]
+    api_generate = gr.Button(visible=False).click(generate, [prompt_box, picker, *api_settings], completion_outputs,
+                                                  api_name="generate", **shared)
+    event = run.click(generate, completion_inputs, completion_outputs, api_visibility="private", **shared)
     chat_inputs = [message_box, chatbot, picker, system_box, *settings]
     chat_outputs = [chatbot, preview, chat_stats, code]
     # API clients send and get plain {role, content: str} messages (the Chatbot's own schema wants
-    # content parts), so the public endpoint runs on hidden JSON twins of the chat widgets. It is
-    # registered first so it owns the name "chat".
+    # content parts), so the public endpoint runs on hidden JSON twins of the chat widgets.
     api_history, api_reply = gr.JSON(visible=False), gr.JSON(visible=False)
     api_trigger = gr.Button(visible=False)
-    api_chat = api_trigger.click(chat, [message_box, api_history, *chat_inputs[2:]],
+    api_chat = api_trigger.click(chat, [message_box, api_history, picker, system_box, *api_settings],
                                  [api_reply, *chat_outputs[1:]], api_name="chat", **shared)
     sent = send.click(chat, chat_inputs, chat_outputs, api_visibility="private", **shared)
     sent.success(lambda: "", None, message_box, api_visibility="private")
@@ -377,6 +424,6 @@ def build(ctx: TabContext) -> None:
         gr.Examples([[text] for text in CHAT_EXAMPLES], chat_inputs, chat_outputs, fn=chat, run_on_click=True,
                     cache_examples=False, label=TEXTS.ui("examples"), api_visibility="private")
     # Stop skips the queue: it must work while the queue is full of other people's requests.
-    stop_button.click(stop_generation, None, None, api_name="stop_generation", cancels=[event], queue=False)
+    stop_button.click(stop_generation, None, None, api_name="stop_generation", cancels=[event, api_generate], queue=False)
     chat_stop.click(stop_generation, None, None, api_visibility="private", cancels=[sent, submitted, retried_chat, api_chat],
                     queue=False)

@@ -1,7 +1,7 @@
 """Translation tab: a text in one language in, the same text in another out, written as it goes.
 
 Endpoint:
-- `/translate(text, model, source_language, target_language, max_new_tokens)` -> translation
+- `/translate(text, model, source_language, target_language, max_new_tokens, num_beams)` -> translation
   (streamed), note, code.
 
 One-pair Marian models (`Helsinki-NLP/opus-mt-fr-en`, the course's) translate the pair in their name;
@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from playground.errors import guarded
-from playground.generation_engines import engine_for
 from playground.inputs import whole_number_in_range
 from playground.snippets import from_pretrained_kwargs
 from playground.tasks import seq2seq
@@ -44,6 +43,7 @@ STRINGS = {
         "target_language": "To",
         "model_pair": "(the model's own pair; French → English for many-to-many models)",
         "max_new_tokens": "Max new tokens (per piece)",
+        "num_beams": "Beams (0: the model's own; 1 streams the text as it is written; more search longer and show it at the end)",
         "translation": "Translation",
         "note": "Note",
         "languages": "Translated {source} → {target}.",
@@ -69,6 +69,7 @@ STRINGS = {
         "target_language": "번역 언어",
         "model_pair": "(모델 자체의 언어 쌍; 다대다 모델은 프랑스어 → 영어)",
         "max_new_tokens": "최대 생성 토큰 수 (조각마다)",
+        "num_beams": "빔 수 (0이면 모델 자체 설정, 1이면 쓰는 대로 글이 나오고, 더 많으면 더 오래 찾은 뒤 끝에 보여 줌)",
         "translation": "번역",
         "note": "참고",
         "languages": "{source} → {target}로 번역했습니다.",
@@ -130,7 +131,8 @@ def build(ctx: TabContext) -> None:
     default = next((m for m in entries if m.default), entries[0]).id
 
     def translate(text: str, model: str = default, source_language: str = "", target_language: str = "",
-                  max_new_tokens: int = 256, progress: Any = gr.Progress(), request: Any = None) -> Iterator[tuple[str, Any, Any]]:
+                  max_new_tokens: int = 256, num_beams: int = 0, progress: Any = gr.Progress(),
+                  request: Any = None) -> Iterator[tuple[str, Any, Any]]:
         """Translate a text (Marian one-pair models, NLLB many-to-many models, or a chat model); the translation streams as it is written.
 
         Args:
@@ -139,11 +141,14 @@ def build(ctx: TabContext) -> None:
             source_language: The text's language: an ISO 639-1 code (fr), an English name (French) or the model's code (fra_Latn); empty for the model's own pair.
             target_language: The language to translate into, given the same way; empty for the model's own pair.
             max_new_tokens: The most tokens written for each piece of the text.
+            num_beams: Beam search width; 0 for the model's own (Marian models: 4, shown at the end); 1 streams the translation.
         """
         lang = request_language(request)
         text = seq2seq.check_text(text)
         most = whole_number_in_range(max_new_tokens, 1, seq2seq.MAX_NEW_TOKENS, lambda: seq2seq.TEXTS.error(
             "range", name="max_new_tokens", low=1, high=seq2seq.MAX_NEW_TOKENS, value=max_new_tokens))
+        beams = whole_number_in_range(num_beams, 0, seq2seq.MAX_BEAMS, lambda: seq2seq.TEXTS.error(
+            "range", name="num_beams", low=0, high=seq2seq.MAX_BEAMS, value=num_beams))
         entry = ctx.entry(model or default)
         if chat_task and entry.task == chat_task:
             yield from translate_with_chat(entry.id, text, (source_language or "").strip(), (target_language or "").strip(),
@@ -159,15 +164,18 @@ def build(ctx: TabContext) -> None:
         lines = generator.pieces(text)
         if any(len(pieces) > 1 for pieces in lines):
             notes.append(seq2seq.TEXTS.get("pieces", lang, limit=generator.input_limit, count=sum(map(len, lines))))
-        options = {**loaded.entry.generate_kwargs, "max_new_tokens": most}
+        # T5 keeps its settings per language pair ("translation_en_to_de"); other models in their generation config.
+        settings, used = generator.settings(f"translation_{source}_to_{target}", loaded.entry.generate_kwargs,
+                                            {"max_new_tokens": most, "num_beams": beams or None}, loaded.entry.label, lang)
+        notes += used
         kwargs, device = from_pretrained_kwargs(loaded)
-        code = seq2seq.seq2seq_snippet(loaded.source, kwargs, device, lines, options, generator.input_limit,
+        code = seq2seq.seq2seq_snippet(loaded.source, kwargs, device, lines, settings.options, generator.input_limit,
                                        source_code, target_code)
         note = "\n\n".join(notes)
         # The note and the code go out with every update unchanged: Gradio streams only what changed, and an
         # unchanged value costs less per update than gr.skip() (which rebuilds the component's config).
         translation = ""
-        for translation in seq2seq.stream_lines(generator, lines, options, source_code, target_code):
+        for translation in seq2seq.stream_lines(ctx.engines.seq2seq(loaded), lines, settings, source_code, target_code):
             yield translation, note, code
         yield translation, note, code
 
@@ -183,7 +191,7 @@ def build(ctx: TabContext) -> None:
         request = seq2seq.chat_request(prompt, most)
         note = TEXTS.get("chat_prompt", lang, label=loaded.entry.label) + "\n\n```text\n" + prompt + "\n```"
         # The same engine as the text-generation tab's (batched with its requests, under the same budget).
-        engine = engine_for(loaded, ctx.limits.memory_budget_gb)
+        engine = ctx.engines.local(loaded)
         code = engine.snippet(request)
         translation = ""
         for translation in seq2seq.stream_chat(engine, request):
@@ -200,15 +208,16 @@ def build(ctx: TabContext) -> None:
                 source = gr.Dropdown(choices, value="", label=TEXTS.ui("source_language"), allow_custom_value=True)
                 target = gr.Dropdown(choices, value="", label=TEXTS.ui("target_language"), allow_custom_value=True)
             most = gr.Slider(1, seq2seq.MAX_NEW_TOKENS, value=256, step=1, label=TEXTS.ui("max_new_tokens"))
+            beams = gr.Slider(0, seq2seq.MAX_BEAMS, value=0, step=1, label=TEXTS.ui("num_beams"))
             run = gr.Button(COMMON.ui("run"), variant="primary")
         with gr.Column():
             translation = gr.Textbox(label=TEXTS.ui("translation"), lines=6, buttons=["copy"])
             note = gr.Markdown(label=TEXTS.ui("note"))
     code = code_panel()
     handler = guarded(translate, gpu=True)
-    inputs, outputs = [text, model, source, target, most], [translation, note, code]
+    inputs, outputs = [text, model, source, target, most, beams], [translation, note, code]
     run.click(handler, inputs, outputs, api_name="translate")  # first: it owns the endpoint name
-    gr.Examples([[sample, default, source_iso, target_iso, 256] for sample, source_iso, target_iso in EXAMPLES],
+    gr.Examples([[sample, default, source_iso, target_iso, 256, 0] for sample, source_iso, target_iso in EXAMPLES],
                 inputs=inputs, outputs=outputs, fn=handler, run_on_click=True, cache_examples=False, label=COMMON.ui("examples"),
                 example_labels=[f"{sample} ({source_iso} → {target_iso})" for sample, source_iso, target_iso in EXAMPLES])
     about_panel(TEXTS)

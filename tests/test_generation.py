@@ -48,7 +48,8 @@ def test_stop_cut_ends_at_the_first_completed_stop() -> None:
     (dict(prompt="x", max_new_tokens=0), "between 1 and 4096"),
     (dict(prompt="x", max_new_tokens=2.5), "between 1 and 4096"),
     (dict(prompt="x", temperature=float("nan")), "0 or more"),
-    (dict(prompt="x", temperature=0), "turn sampling off"),
+    (dict(prompt="x", temperature=0, do_sample=True), "turn sampling off"),
+    (dict(prompt="x", do_sample="yes"), "do_sample must be"),
     (dict(prompt="x", top_p=1.5), "between 0 and 1"),
     (dict(prompt="x", top_k=-1), "whole number between 0"),
     (dict(prompt="x", top_k="many"), "whole number between 0"),
@@ -61,12 +62,21 @@ def test_bad_requests_are_refused_in_every_language(kwargs, message) -> None:  #
     assert caught.value.in_language("ko") != str(caught.value)
 
 
-def test_greedy_requests_drop_the_sampling_options() -> None:
+def test_options_left_out_are_the_models_own_and_greedy_drops_sampling_options(test_models) -> None:  # noqa: ANN001
+    from playground.generation_settings import effective_settings, read_shipped
+
+    asked = checked_request("x", top_k=3).asked()
+    assert asked == {"max_new_tokens": 64, "do_sample": None, "temperature": None, "top_p": None, "top_k": 3,
+                     "repetition_penalty": None}
     greedy = checked_request("x", do_sample=False, temperature=0, stop="END")
-    assert greedy.generate_kwargs() == {"max_new_tokens": 64, "do_sample": False, "repetition_penalty": 1.0}
     assert greedy.stop == ("END",)
-    sampled = checked_request("x", top_k=3)
-    assert sampled.generate_kwargs()["top_k"] == 3 and sampled.generate_kwargs()["temperature"] == 0.7
+    settings = effective_settings(read_shipped(str(test_models / "llama-chat")), {}, greedy.asked())
+    assert settings.options == {"max_new_tokens": 64, "do_sample": False} and not settings.sampling
+    # A chat model summarizing or translating decodes greedily with its own repetition penalty.
+    from playground.tasks.seq2seq import chat_request
+
+    assert chat_request("Summarize: x", 8).asked() == {"max_new_tokens": 8, "do_sample": False, "temperature": None,
+                                                       "top_p": None, "top_k": None, "repetition_penalty": None}
 
 
 def test_a_slow_reader_gets_the_piled_up_deltas_merged() -> None:
@@ -185,6 +195,29 @@ def test_local_engine_streams_and_reproduces_generate(loaded_llama) -> None:  # 
     expected = pipe.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=12, do_sample=False,
                                    pad_token_id=pipe.tokenizer.pad_token_id)
     assert text == pipe.tokenizer.decode(expected[0, ids.shape[1]:], skip_special_tokens=True)
+
+
+def test_local_engine_samples_with_each_requests_own_seed(loaded_llama) -> None:  # noqa: ANN001
+    """Four sampled requests at once, two seeds: each seed gives its text alone (no shared generator),
+    which is also what generate() samples after torch.manual_seed(seed), as the snippet does."""
+    import torch
+    from concurrent.futures import ThreadPoolExecutor
+
+    from playground.local_generation import LocalEngine
+
+    _, loaded = loaded_llama
+    engine = LocalEngine(loaded, capacity=4)
+    options = dict(max_new_tokens=24, do_sample=True, temperature=1.3, top_k=40, top_p=0.9)
+    with ThreadPoolExecutor(4) as pool:
+        texts = list(pool.map(lambda seed: collect(engine.start(checked_request("the cat", seed=seed, **options)))[0],
+                              [1, 2, 1, 2]))
+    assert texts[0] == texts[2] and texts[1] == texts[3] and texts[0] != texts[1]
+    pipe = loaded.model
+    ids = pipe.tokenizer("the cat", return_tensors="pt").input_ids
+    torch.manual_seed(1)
+    expected = pipe.model.generate(ids, attention_mask=torch.ones_like(ids), pad_token_id=pipe.tokenizer.pad_token_id,
+                                   **options)
+    assert texts[0] == pipe.tokenizer.decode(expected[0, ids.shape[1]:], skip_special_tokens=True)
 
 
 def test_local_engine_queues_beyond_its_capacity_and_stop_leaves_the_line(loaded_llama) -> None:  # noqa: ANN001

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from playground.catalog import load_catalog
+from playground.generation_engines import Engines
 from playground.model_manager import ModelManager
 from playground.registry import TAB_SPECS
 from playground.texts import UserError
@@ -19,9 +20,9 @@ from playground.ui import TabContext, bind
 def contexts(test_catalog: Path):  # noqa: ANN201
     """A TabContext per catalogued tab over the test catalog, sharing one model manager."""
     catalog = load_catalog(test_catalog)
-    manager = ModelManager(catalog)
+    manager, engines = ModelManager(catalog), Engines(catalog.defaults.memory_budget_gb)
     return {spec.key: TabContext(key=spec.key, config=catalog.tabs.get(spec.key), catalog=catalog, manager=manager,
-                                 tasks=spec.tasks) for spec in TAB_SPECS if spec.key in catalog.tabs}
+                                 engines=engines, tasks=spec.tasks) for spec in TAB_SPECS if spec.key in catalog.tabs}
 
 
 def test_the_fill_mask_handler_runs_by_name(contexts) -> None:  # noqa: ANN001

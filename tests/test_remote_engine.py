@@ -328,14 +328,14 @@ def test_transcription_sends_what_the_server_takes_and_the_snippet_sends_the_sam
     audio = write_tone(tmp_path / "tone.wav")
     entry = remote_entry(whisper_engine.url, whisper_engine.model, task="automatic-speech-recognition")
     transcriber = remote_engine.RemoteTranscriber(entry)
-    answer = transcriber.transcribe(audio, remote_engine.audio_request(entry, "transcribe", "ko", "word"))
+    answer = transcriber.transcribe(audio, transcriber.request("transcribe", "ko", "word"))
     assert isinstance(answer.text, str)
     # transformers serve refuses timestamp_granularities (422): the request is sent again without it,
     # and the endpoint is remembered as refusing it. Its answer is text only (no verbose_json).
     assert answer.request.refused == ("timestamp_granularities",)
     assert answer.request.arguments == {"model": whisper_engine.model, "response_format": "verbose_json", "language": "ko"}
     assert answer.chunks == [] and answer.timestamps_given is False and answer.language is None
-    assert remote_engine.audio_request(entry, "transcribe", "ko", "word").refused == ("timestamp_granularities",)
+    assert transcriber.request("transcribe", "ko", "word").refused == ("timestamp_granularities",)
     activity = transcriber.activity()
     assert (activity.running, activity.served, activity.last_error) == (0, 1, None)
     assert whisper_engine.url in pick(activity.engine, "en")
@@ -354,7 +354,7 @@ def test_translation_where_the_server_has_no_route(whisper_engine: Engine, tmp_p
     entry = remote_entry(whisper_engine.url, whisper_engine.model, task="automatic-speech-recognition")
     transcriber = remote_engine.RemoteTranscriber(entry)
     with pytest.raises(RemoteError) as caught:
-        transcriber.transcribe(write_tone(tmp_path / "tone.wav"), remote_engine.audio_request(entry, "translate"))
+        transcriber.transcribe(write_tone(tmp_path / "tone.wav"), transcriber.request("translate"))
     assert caught.value.reason == "no_route" and "/v1/audio/translations" in str(caught.value)
     activity = transcriber.activity()
     assert activity.running == 0 and activity.served == 0 and "/v1/audio/translations" in pick(activity.last_error, "en")

@@ -65,8 +65,9 @@ def test_long_text_is_cut_to_the_model_limit_and_says_so(course_client, test_mod
 
 
 def test_text_alone_summarizes(course_client) -> None:
-    summary, _, code = course_client.predict(PARAGRAPH, api_name="/summarize")
-    assert isinstance(summary, str) and "max_new_tokens=128" in code
+    summary, note, code = course_client.predict(PARAGRAPH, api_name="/summarize")
+    # The test BART's decoder has 128 positions, one of them its start token: 128 new tokens cannot fit.
+    assert isinstance(summary, str) and "max_new_tokens=127" in code and "lowered from 128 to 127" in note
 
 
 @pytest.mark.parametrize(
@@ -90,8 +91,12 @@ def test_bad_summary_input(course_client, args, message) -> None:
 
 
 def test_marian_translates_its_pair(course_client, test_models) -> None:
+    # The test Marian model ships the real checkpoint's 4 beams: the default keeps them (the text
+    # arrives at the end, and the note says why) and the snippet, which leaves them to the model, agrees.
     translation, note, code = course_client.predict(COURSE_FRENCH, MARIAN, "", "", 8, api_name="/translate")
     assert translation.strip() and "French → English" in note
+    assert "num_beams=4 (the model's)" in note and "asks for 4 beams" in note
+    assert "num_beams" not in code
     assert run_snippet(code, cwd=test_models).rstrip("\n") == translation
     assert call_kwargs(code, "AutoModelForSeq2SeqLM.from_pretrained") == expected_from_pretrained_kwargs(
         loaded_kwargs(course_client, MARIAN))
@@ -106,7 +111,11 @@ def test_text_alone_translates_with_the_default_model(course_client) -> None:
 
 def test_translation_streams(course_client) -> None:
     # A text of many sentences is translated in pieces: one stream across them all.
-    assert streams(shown_texts(course_client, "/translate", " ".join([COURSE_FRENCH] * 12), MARIAN, "", "", 12))
+    text = " ".join([COURSE_FRENCH] * 12)
+    assert streams(shown_texts(course_client, "/translate", text, MARIAN, "", "", 12, 1))
+    # The model's own 4 beams (the default): each piece arrives whole, none streams token by token.
+    searched = shown_texts(course_client, "/translate", COURSE_FRENCH, MARIAN, "", "", 12)
+    assert not streams(searched) and searched[-1].strip()
 
 
 @pytest.mark.parametrize(
@@ -203,3 +212,23 @@ def test_chat_model_translates_with_a_shown_prompt(course_client, source, target
 def test_chat_translation_bad_languages(course_client, source, target, message) -> None:
     with pytest.raises(AppError, match=message):
         course_client.predict(COURSE_FRENCH, CHAT, source, target, api_name="/translate")
+
+
+def test_a_translation_runs_on_an_engine_the_models_view_lists_and_cancelling_frees_it(course_client) -> None:
+    import time
+
+    def running() -> int:
+        table = course_client.predict(api_name="/generation_activity")
+        return sum(row[2] for row in table["data"] if row[0] == MARIAN)
+
+    def wait_for(condition, timeout: float = 60) -> None:  # noqa: ANN001
+        deadline = time.time() + timeout
+        while not condition():
+            assert time.time() < deadline, "timed out"
+            time.sleep(0.05)
+
+    job = course_client.submit(" ".join([COURSE_FRENCH] * 60), MARIAN, "", "", 1024, 1, api_name="/translate")
+    wait_for(lambda: running() == 1)
+    job.cancel()
+    # The closed stream aborts the generate() call at its next step: the engine is free again.
+    wait_for(lambda: running() == 0, timeout=3)

@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw
 from conftest import RunningApp, launch_app
 from playground.catalog import load_catalog
 from playground.model_manager import ModelManager
+from scripts.published_settings import PUBLISHED, apply_published
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ("models.yaml", "models.space.yaml")
@@ -120,6 +121,8 @@ def mirrored_catalog(test_models: Path, out: Path) -> tuple[Path, list[tuple[str
                     entry["label"] = f"{entry.get('label', entry['id'])} ({name})"
                 seen[(tab, entry["id"])] = settings
                 linked_copy(stand_in_path(test_models, entry["id"]), folder)
+                # Random weights, the real checkpoint's generation settings (scripts/published_settings.py).
+                apply_published(folder, entry["id"])
                 entry["id"] = str(folder)
                 if index:
                     entry.pop("default", None)  # the first catalog's defaults stay the defaults
@@ -138,6 +141,23 @@ def test_every_shipped_model_has_a_stand_in_of_its_architecture(test_models: Pat
     for hub_id, (_, architecture) in STAND_INS.items():
         config = json.loads((stand_in_path(test_models, hub_id) / "config.json").read_text())
         assert config["architectures"] == [architecture], hub_id
+
+
+def test_every_generating_stand_in_carries_its_checkpoints_settings(tmp_path: Path, test_models: Path) -> None:
+    """The table covers every generating model the catalogs ship, and applying it really changes the
+    stand-in's files (a copy, not the shared test model)."""
+    generating = {"summarization", "translation", "text-generation", "image-text-to-text"}
+    for name in SHIPPED:
+        for tab in load_catalog(ROOT / name).tabs.values():
+            for entry in tab.models:
+                if entry.task in generating:
+                    assert entry.id in PUBLISHED, f"{name}: {entry.id} has no row in scripts/published_settings.py"
+    catalog, entries = mirrored_catalog(test_models, tmp_path)
+    marian = next(Path(e["id"]) for _, e in entries if e["id"].endswith("opus-mt-ko-en"))
+    assert json.loads((marian / "generation_config.json").read_text())["num_beams"] == 4
+    bart = next(Path(e["id"]) for _, e in entries if e["id"].endswith("bart-large-cnn"))
+    assert json.loads((bart / "config.json").read_text())["task_specific_params"]["summarization"]["min_length"] == 56
+    assert "task_specific_params" not in json.loads((test_models / "bart-cnn" / "config.json").read_text())
 
 
 def test_the_shipped_llama_entry_loads_through_the_manager(test_models: Path, tmp_path: Path) -> None:

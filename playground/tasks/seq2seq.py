@@ -1,7 +1,9 @@
 """Sequence-to-sequence generation: summarization and translation with `AutoModelForSeq2SeqLM`.
 
 transformers 5 removed the `summarization`, `translation` and `text2text-generation` pipelines;
-`Seq2SeqGenerator` does their job with `generate()`, streaming the text as it is written. Long
+`Seq2SeqGenerator` (the loaded model and its tokenizer) and `Seq2SeqEngine` (the generation engine
+that runs it, as text generation's engines run theirs) do their job with `generate()`, streaming the
+text as it is written. Long
 inputs: a summary reads the first `input_limit` tokens (the caller says so); a translation is cut
 into pieces of whole sentences that fit, translated one after the other and joined.
 
@@ -12,13 +14,15 @@ the name) or many-to-many models (NLLB-200) that are told the languages with cod
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from playground.pacing import gathered
+from playground.generation import EngineGone, GenerationStream
+from playground.generation_settings import TEXTS as SETTINGS_TEXTS
+from playground.generation_settings import EffectiveSettings, bounded_new_tokens, effective_settings
+from playground.local_generation import EngineJob, GenerateStreamer, RequestProgress, ThreadedEngine, halting_criteria
 from playground.texts import Texts
 
 MAX_INPUT_CHARS = 20_000
@@ -111,22 +115,6 @@ def language_name(code: str) -> str:
     return language.name if language else code
 
 
-@functools.cache
-def _word_streamer_class() -> type:
-    # Built on first use: this module is imported at start-up, transformers only when a model runs.
-    from transformers import TextIteratorStreamer
-
-    class WordStreamer(TextIteratorStreamer):
-        """Puts only text on its queue: transformers' streamer also puts "" while a word is incomplete,
-        which would spend the stream's first (immediate) update on nothing."""
-
-        def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
-            if text or stream_end:
-                super().on_finalized_text(text, stream_end)
-
-    return WordStreamer
-
-
 class Seq2SeqGenerator:
     """An encoder-decoder model and its tokenizer (what the removed pipelines wrapped)."""
 
@@ -144,6 +132,27 @@ class Seq2SeqGenerator:
         if positions:
             limits.append(int(positions))
         return min(limits)
+
+    def settings(self, task: str, catalog: dict[str, Any], request: dict[str, Any], label: str, lang: str
+                 ) -> tuple[EffectiveSettings, list[str]]:
+        """The settings generate() runs with for `task` ("summarization", or T5's
+        "translation_en_to_de"): the model's generation config and task-specific params, then the
+        catalog entry's, then the request's (None: the model's own); and the notes that say what was
+        used: each setting with its source, beams chosen by the model (no streaming), a length
+        lowered to what the decoder can write."""
+        settings = effective_settings(self.model, catalog, request, task=task)
+        notes = []
+        asked = settings.get("max_new_tokens")
+        if asked:
+            # The decoder's first position holds its start token.
+            kept, lowered = bounded_new_tokens(self.model, label, int(asked), prompt_tokens=1)
+            if lowered:
+                settings.values["max_new_tokens"] = settings.options["max_new_tokens"] = kept
+                notes.append(lowered[lang])
+        notes.insert(0, settings.describe()[lang])
+        if settings.beams > 1 and settings.sources.get("num_beams") != "request":
+            notes.append(SETTINGS_TEXTS.get("beams_no_stream", lang, beams=settings.beams))
+        return settings, notes
 
     def prefix(self, task: str) -> str:
         """The task prefix the model was trained with (T5: "summarize: "), from its config."""
@@ -202,45 +211,72 @@ class Seq2SeqGenerator:
             inputs = self.tokenizer(text, return_tensors="pt", truncation=True, max_length=self.input_limit)
         return {k: v.to(self.model.device) for k, v in inputs.items()}
 
-    def stream(self, text: str, options: dict[str, Any], source_code: str | None = None,
-               target_code: str | None = None) -> Iterator[str]:
-        """Yield the output so far while `generate` runs (beam search cannot stream: one yield at the end)."""
+
+
+@dataclass(frozen=True)
+class Seq2SeqRequest:
+    """One piece of text to write out: its effective settings and, for many-to-many models, the
+    language codes."""
+
+    text: str
+    settings: EffectiveSettings
+    source_code: str | None = None
+    target_code: str | None = None
+    # What the shared token stream (RequestProgress) reads of a request: no stop strings, no teaching table.
+    stop: tuple[str, ...] = ()
+    record_alternatives: bool = False
+
+
+class Seq2SeqEngine(ThreadedEngine):
+    """Sequence-to-sequence generation on a loaded model (a Seq2SeqGenerator): one `generate()` per
+    piece, in a thread of its own, as many at once as the catalog entry's `concurrency`; the text
+    streams token by token with one beam, and arrives whole with beam search. Stop (or a closed page)
+    ends it at the next step; it shows in the Models view's activity table."""
+
+    def start(self, request: Seq2SeqRequest) -> GenerationStream:
+        inputs = self.loaded.model.encode(request.text, request.source_code)
+        return self.enqueue(EngineJob(request, GenerationStream(request.text), int(inputs["input_ids"].shape[1]), inputs))
+
+    def snippet(self, request: Seq2SeqRequest) -> str:
+        from playground.snippets import from_pretrained_kwargs
+
+        kwargs, device = from_pretrained_kwargs(self.loaded)
+        return seq2seq_snippet(self.loaded.source, kwargs, device, [[request.text]], request.settings.options,
+                               self.loaded.model.input_limit, request.source_code, request.target_code)
+
+    def run_job(self, job: EngineJob) -> None:
         import torch
-        inputs = self.encode(text, source_code)
-        options = dict(options)
-        if target_code:
-            options["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(target_code)
-        if options.get("num_beams", 1) > 1:
-            with torch.inference_mode():
-                output = self.model.generate(**inputs, **options)
-            yield self.tokenizer.decode(output[0], skip_special_tokens=True)
-            return
-        streamer = _word_streamer_class()(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        failure: list[BaseException] = []
-        output: list[Any] = []
 
-        def run() -> None:
-            try:
-                with torch.inference_mode():
-                    output.append(self.model.generate(**inputs, **options, streamer=streamer))
-            except BaseException as exc:  # re-raised in the caller's thread (OOM reaches playground.errors)
-                failure.append(exc)
-                streamer.end()
-
-        worker = threading.Thread(target=run, daemon=True)
-        worker.start()
-        text_so_far = ""
-        for pieces in gathered(streamer.text_queue, lambda piece: piece is streamer.stop_signal):
-            text_so_far += "".join(piece for piece in pieces if piece is not streamer.stop_signal)
-            yield text_so_far
-        worker.join()
-        if failure:
-            raise failure[0]
+        generator, request = self.loaded.model, job.request
+        options = dict(request.settings.options)
+        if request.target_code:
+            options["forced_bos_token_id"] = generator.tokenizer.convert_tokens_to_ids(request.target_code)
+        progress = RequestProgress(job.stream, generator.tokenizer, request, job.tokens_in)
+        # Beam search keeps several candidates until the end: nothing to stream.
+        streamer = GenerateStreamer(progress) if request.settings.beams == 1 else None
+        with torch.inference_mode():
+            output = generator.model.generate(**job.prompt, **options, streamer=streamer,
+                                              stopping_criteria=halting_criteria(job.stream, closed=self.closed))
+        reason = self.closed()
+        if reason is not None:
+            raise EngineGone(reason)
         # The whole output decoded at once: exactly what `tokenizer.decode(generate(...)[0])` prints.
-        yield self.tokenizer.decode(output[0][0], skip_special_tokens=True)
+        job.stream.result = generator.tokenizer.decode(output[0], skip_special_tokens=True)
+        progress.end()
 
 
-def stream_lines(generator: Seq2SeqGenerator, lines: list[list[str]], options: dict[str, Any],
+def stream_text(engine: Seq2SeqEngine, request: Seq2SeqRequest) -> Iterator[str]:
+    """The output so far while the engine writes it; the whole output, decoded at once, last."""
+    stream = engine.start(request)
+    text = ""
+    for delta in stream:
+        if delta.text:
+            text += delta.text
+            yield text
+    yield stream.result if stream.result is not None else text
+
+
+def stream_lines(engine: Seq2SeqEngine, lines: list[list[str]], settings: EffectiveSettings,
                  source_code: str | None = None, target_code: str | None = None) -> Iterator[str]:
     """Generate for every piece of every line in turn; yield the whole output so far (pieces joined
     with spaces, lines with newlines)."""
@@ -249,7 +285,7 @@ def stream_lines(generator: Seq2SeqGenerator, lines: list[list[str]], options: d
         done: list[str] = []
         for piece in pieces:
             partial = ""
-            for partial in generator.stream(piece, options, source_code, target_code):
+            for partial in stream_text(engine, Seq2SeqRequest(piece, settings, source_code, target_code)):
                 yield "\n".join([*finished, " ".join([*done, partial])])
             done.append(partial)
         finished.append(" ".join(done))
@@ -299,7 +335,8 @@ CHAT_PROMPTS = {
 
 
 def chat_request(prompt: str, max_new_tokens: int) -> Any:
-    """The generation request for a fixed prompt: one user message, greedy decoding."""
+    """The generation request for a fixed prompt: one user message, greedy decoding (the model's
+    other settings, such as its repetition penalty, are its own)."""
     from playground.generation import checked_request
 
     return checked_request(messages=[{"role": "user", "content": prompt}], max_new_tokens=max_new_tokens, do_sample=False)

@@ -15,7 +15,6 @@ from typing import Any
 
 from playground.catalog import Catalog
 from playground.errors import guarded
-from playground.generation_engines import generation_activity_table
 from playground.model_manager import ModelManager
 from playground.remote_engine import remote_health
 from playground.texts import DEFAULT_LANGUAGE, Texts, request_language
@@ -131,9 +130,9 @@ def system_and_catalog(ctx: TabContext, request: Any = None) -> tuple[dict[str, 
     return system_info(ctx.manager), catalog_view(ctx, request)
 
 
-def generation_activity(request: Any = None) -> dict[str, Any]:
+def generation_activity(ctx: TabContext, request: Any = None) -> dict[str, Any]:
     """Every engine in use, local or remote: its model, how it runs (an endpoint URL), requests running and waiting; remote ones' answered and last error."""
-    return generation_activity_table(request_language(request))
+    return ctx.engines.activity_table(request_language(request))
 
 
 def remote_models(ctx: TabContext) -> list[dict[str, Any]]:
@@ -166,7 +165,7 @@ def build(ctx: TabContext) -> None:
 
     refresh_button.click(guarded(bind(loaded_models, ctx)), None, loaded, api_name="loaded_models").then(
         guarded(bind(system_and_catalog, ctx)), None, [system, table], api_visibility="private"
-    ).then(guarded(generation_activity), None, activity, api_name="generation_activity")
+    ).then(guarded(bind(generation_activity, ctx)), None, activity, api_name="generation_activity")
     # Models served by an endpoint: its URL and whether its /v1/models lists them (never a key).
     remote_button = gr.Button(visible=False)
     remote_button.click(guarded(bind(remote_models, ctx)), None, gr.JSON(visible=False), api_name="remote_models")

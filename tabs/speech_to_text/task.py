@@ -213,6 +213,10 @@ def transcribe_audio(pipe: Any, audio: DecodedAudio, task: str, language: str, t
     """Run the pipeline; returns (result, the call kwargs a user would pass to get the same result).
     With `forward`, the model inputs are run by it (shared batches) instead of by the pipeline here."""
     whisper = is_whisper(pipe)
+    # Whisper aligns words with the cross-attention heads its checkpoint lists; without them
+    # generate() fails deep inside.
+    if whisper and timestamps == "word" and not getattr(pipe.model.generation_config, "alignment_heads", None):
+        raise TEXTS.error("no_word_timestamps")
     kwargs = call_kwargs(whisper, task, whisper_language(pipe, language) if whisper else None, timestamps, audio.duration)
     options = {k: v for k, v in kwargs.items() if k not in ("chunk_length_s", "batch_size")}
     chunked = "chunk_length_s" in kwargs

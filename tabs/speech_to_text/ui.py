@@ -14,7 +14,6 @@ from typing import Any
 
 from playground.downloads import write_text_download
 from playground.errors import guarded
-from playground.generation_engines import speech_batcher_for
 from playground.images import EXAMPLES_DIR
 from playground.inputs import whole_number_in_range
 from playground.model_manager import ModelLoadError
@@ -72,19 +71,18 @@ def remote_notes(answer: Any, timestamps: str, duration: float, lang: str) -> li
     return notes
 
 
-def remote_transcript(entry: Any, audio: str | None, task: str, language: str, timestamps: str, width: int,
+def remote_transcript(transcriber: Any, entry: Any, audio: str | None, task: str, language: str, timestamps: str, width: int,
                       max_words: int, max_minutes: float, lang: str) -> tuple[Any, ...]:
     """The tab's outputs for a model served by an endpoint: the audio is checked and measured here,
     then sent as it is through the audio API (playground.remote_engine.audio_request says how the
     options map onto it)."""
     from playground.audio import open_audio
-    from playground.generation_engines import remote_transcriber_for
-    from playground.remote_engine import audio_request, transcription_snippet
+    from playground.remote_engine import transcription_snippet
 
     with open_audio(audio, 16000, max_minutes) as decoded:
         duration = decoded.duration
     began = time.perf_counter()
-    answer = remote_transcriber_for(entry).transcribe(audio, audio_request(entry, task, remote_language(language), timestamps))
+    answer = transcriber.transcribe(audio, transcriber.request(task, remote_language(language), timestamps))
     elapsed = time.perf_counter() - began
     rows = speech.segments_from(answer.result(), duration) if timestamps != "off" else []
     cues = speech.subtitle_cues(rows, max_words, group_words=answer.word_rows)
@@ -133,7 +131,7 @@ def transcribe(
     max_words = whole_number(max_words_per_cue, "max_words_per_cue", MAX_WORDS)
     entry = ctx.entry(model, ctx.tasks[0])
     if entry.is_remote:  # served by an engine's audio API (vLLM, transformers serve), not loaded here
-        return remote_transcript(entry, audio, task, language, timestamps, width, max_words,
+        return remote_transcript(ctx.engines.transcriber(entry), entry, audio, task, language, timestamps, width, max_words,
                                  ctx.limits.max_audio_minutes, lang)
     loaded = ctx.load(model, ctx.tasks[0], progress)
 
@@ -143,7 +141,7 @@ def transcribe(
     if speech_batch_size(loaded) == 1:  # one request at a time (a CPU, ZeroGPU): nothing to share
         result = speech.transcribe(loaded.model, audio, ctx.limits.max_audio_minutes, task, language, timestamps, report)
     else:
-        with speech_batcher_for(loaded).session() as session:
+        with ctx.engines.speech(loaded).session() as session:
             result = speech.transcribe(loaded.model, audio, ctx.limits.max_audio_minutes, task, language, timestamps,
                                        report, session.forward_windows)
     cues = speech.subtitle_cues(result.rows, max_words, group_words=result.word_rows)

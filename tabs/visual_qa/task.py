@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from playground.generation_settings import bounded_new_tokens
 from playground.snippets import Raw, format_call
 from playground.texts import Texts
 
@@ -44,9 +45,18 @@ def is_donut(pipe: Any) -> bool:
     return pipe.model.config.model_type == "vision-encoder-decoder"
 
 
-def generation_options(entry: ModelEntry, max_new_tokens: int) -> dict[str, Any]:
-    """The catalog entry's generation settings with the request's token limit."""
-    return {**entry.generate_kwargs, "max_new_tokens": max_new_tokens}
+def generation_options(pipe: Any, entry: ModelEntry, question: str, max_new_tokens: int
+                       ) -> tuple[dict[str, Any], dict[str, str] | None]:
+    """The catalog entry's generation settings with the request's token limit, lowered to what the
+    decoder can still write after its prompt (Donut's decoder has 128 positions); with the note
+    that says so, in every language (None when nothing was lowered)."""
+    prompt_tokens = 0
+    if is_donut(pipe):
+        tokenizer = getattr(pipe, "tokenizer", None) or pipe.processor.tokenizer
+        # The decoder start token, then the task prompt.
+        prompt_tokens = 1 + len(tokenizer(DONUT_PROMPT.format(question=question), add_special_tokens=False).input_ids)
+    kept, note = bounded_new_tokens(pipe.model, entry.label, max_new_tokens, prompt_tokens)
+    return {**entry.generate_kwargs, "max_new_tokens": kept}, note
 
 
 def ask_vision_language_model(pipe: Any, image: Any, question: str, generate_kwargs: dict[str, Any]) -> str:
@@ -59,12 +69,16 @@ def ask_vision_language_model(pipe: Any, image: Any, question: str, generate_kwa
     return out[0]["generated_text"]
 
 
-def answer_image(pipe: Any, entry: ModelEntry, image: Any, question: str, top_k: int, max_new_tokens: int) -> dict[str, Any]:
-    """{answer: score} from a classifier, {"answer": text} from a vision-language model."""
+def answer_image(pipe: Any, entry: ModelEntry, image: Any, question: str, top_k: int, max_new_tokens: int,
+                 lang: str) -> dict[str, Any]:
+    """{answer: score} from a classifier, {"answer": text} from a vision-language model (with a
+    "note" when the answer's length was lowered to what the model can write)."""
     if entry.task == CLASSIFIER_TASK:
         return {r["answer"]: r["score"] for r in pipe(image, question, top_k=top_k)}
     # A JSON object either way, so the output component and API clients get one shape per kind.
-    return {"answer": ask_vision_language_model(pipe, image, question, generation_options(entry, max_new_tokens))}
+    options, note = generation_options(pipe, entry, question, max_new_tokens)
+    answer = {"answer": ask_vision_language_model(pipe, image, question, options)}
+    return {**answer, "note": note[lang]} if note else answer
 
 
 # ---- "show code" ----------------------------------------------------------------------------------

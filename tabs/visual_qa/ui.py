@@ -96,7 +96,7 @@ def examples(rows: list[tuple[str, str]], inputs: list[Any], outputs: list[Any],
 
 def answer_image_question(ctx: TabContext, image: str | None, question: str, model: str | None = None,
                           top_k: int = PICTURE_TOP_K, max_new_tokens: int = NEW_TOKENS,
-                          progress: Any = None) -> tuple[Any, str]:
+                          progress: Any = None, request: Any = None) -> tuple[Any, str]:
     """Answer a question about a picture, with a VQA classifier (scored answers) or a vision-language model (free text).
 
     Args:
@@ -114,14 +114,16 @@ def answer_image_question(ctx: TabContext, image: str | None, question: str, mod
     max_new_tokens = whole_number(max_new_tokens, 1, vqa.MAX_NEW_TOKENS, "max_new_tokens")
     entry = resolve_entry(ctx, model, documents=False)
     loaded = ctx.load(entry.id, entry.task, progress)
-    result = vqa.answer_image(loaded.model, loaded.entry, picture, question, top_k, max_new_tokens)
+    result = vqa.answer_image(loaded.model, loaded.entry, picture, question, top_k, max_new_tokens,
+                              request_language(request))
     name = Path(image).name
     if loaded.entry.task == vqa.CLASSIFIER_TASK:
         code = vqa.classifier_snippet(loaded.source, *from_pretrained_kwargs(loaded), name, question, top_k)
     else:
         imports, setup = vqa.image_setup(name)
         code = vqa.vision_language_snippet(loaded.source, snippet_load_kwargs(loaded), imports, setup, question,
-                                           vqa.generation_options(loaded.entry, max_new_tokens), vqa.is_donut(loaded.model))
+                                           vqa.generation_options(loaded.model, loaded.entry, question, max_new_tokens)[0],
+                                       vqa.is_donut(loaded.model))
     return result, code
 
 
@@ -178,7 +180,7 @@ def answer_document_question(ctx: TabContext, document: str | None, question: st
     loaded = ctx.load(entry.id, entry.task, progress)
     load_kwargs = snippet_load_kwargs(loaded)
     if ocr_free:
-        options = vqa.generation_options(loaded.entry, max_new_tokens)
+        options, lowered = vqa.generation_options(loaded.model, loaded.entry, question, max_new_tokens)
         answers = docs.generate_answers(loaded.model, pages, question, options)
     else:
         answers = docs.extract_answers(loaded.model, pages, question, top_k)
@@ -190,7 +192,10 @@ def answer_document_question(ctx: TabContext, document: str | None, question: st
                                            vqa.is_donut(loaded.model))
     else:
         code = docs.extractive_snippet(loaded.source, load_kwargs, imports, setup, question, top_k, page, ocr_language)
-    return (docs.answer_labels(answers, lang), docs.recognised_text(pages, lang, ocr_free, unread), code,
+    text = docs.recognised_text(pages, lang, ocr_free, unread)
+    if ocr_free and lowered:
+        text += "\n\n" + lowered[lang]
+    return (docs.answer_labels(answers, lang), text, code,
             docs.annotate_page(page, best.box, bool(show_words)), [asdict(a) for a in answers])
 
 
