@@ -41,13 +41,13 @@ TAB_SPECS: tuple[TabSpec, ...] = (
         "tabs.visual_qa.ui",
         ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering"),
     ),
-    TabSpec("text_generation", "tabs.text_generation", ("text-generation",)),
+    TabSpec("text_generation", "tabs.text_generation.ui", ("text-generation",)),
     # The rest of the course; extractive QA is the visual_qa tab's "Text" sub-tab (tabs/visual_qa/text_ui.py).
     TabSpec("text_classification", "tabs.text_classification.ui", ("text-classification",)),
     TabSpec("named_entities", "tabs.named_entities.ui", ("token-classification",)),
     # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
-    TabSpec("summarization", "tabs.summarization", ("summarization", "text-generation")),
-    TabSpec("translation", "tabs.translation", ("translation", "text-generation")),
+    TabSpec("summarization", "tabs.summarization.ui", ("summarization", "text-generation")),
+    TabSpec("translation", "tabs.translation.ui", ("translation", "text-generation")),
     TabSpec("models", "tabs.models.ui", ()),
 )
 

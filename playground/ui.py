@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -57,6 +57,9 @@ class TabContext:
     engines: Engines
     # The tasks the tab's registry entry serves (tabs take their tasks from here, not a constant).
     tasks: tuple[str, ...] = ()
+    # The tab's own state for the app's lifetime, kept here so its handlers stay module-level
+    # functions (the text-generation tab's running streams per browser session).
+    state: dict[str, Any] = field(default_factory=dict)
 
     @property
     def limits(self) -> Defaults:
@@ -98,6 +101,23 @@ class TabContext:
             progress(fraction, desc=message.get(lang) or message[DEFAULT_LANGUAGE])
 
         return report
+
+
+def tab_models(ctx: TabContext) -> list[ModelEntry]:
+    """Every model of the tab, over all the tasks it serves (the registry's order of tasks)."""
+    return [entry for task in ctx.tasks for entry in ctx.models(task)]
+
+
+def tab_default_model(ctx: TabContext) -> str:
+    """The tab's default model over all its tasks: the first marked default (a catalog may list only
+    the chat models of a tab that also serves another task)."""
+    entries = tab_models(ctx)
+    return next((entry for entry in entries if entry.default), entries[0]).id
+
+
+def chat_task(ctx: TabContext) -> str | None:
+    """The second task of a tab that serves one with a chat model too (summaries, translations), else None."""
+    return ctx.tasks[1] if len(ctx.tasks) > 1 else None
 
 
 def bind(handler: Callable[..., Any], ctx: TabContext, **defaults: Any) -> Callable[..., Any]:
