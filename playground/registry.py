@@ -1,7 +1,9 @@
-"""The tab registry: display order, tab key, module and the tasks each tab serves; the tab contract.
+"""The tab registry: display order, tab key and the tasks each tab serves; the tab contract.
 
-The registry is data: `playground.catalog` validates a catalog against it before Gradio or torch are
-loaded, `app.py` imports the modules it names and checks each keeps the contract (`contract_problems`).
+The registry is data: one line a tab. Its key names everything of the tab: its folder `tabs/<key>/`
+(page in `ui.py`), its catalog block and its strings' namespace. `playground.catalog` validates a
+catalog against it before Gradio or torch are loaded, `app.py` imports each tab's page and checks it
+keeps the contract (`contract_problems`).
 A tab with no tasks (the Models view) has no catalog block and is always shown. The shared package
 never imports the tab modules themselves; `tabs/__init__.py` re-exports this registry.
 """
@@ -17,9 +19,14 @@ from playground.texts import DEFAULT_LANGUAGE, Texts
 
 @dataclass(frozen=True)
 class TabSpec:
+    # The tab's folder under tabs/, its catalog block and its i18n namespace: one name.
     key: str
-    module: str
     tasks: tuple[str, ...]
+
+    @property
+    def module(self) -> str:
+        """The module with the tab's page: `build(ctx)` and `TEXTS`."""
+        return f"tabs.{self.key}.ui"
 
     @property
     def catalogued(self) -> bool:
@@ -28,27 +35,19 @@ class TabSpec:
 
 
 TAB_SPECS: tuple[TabSpec, ...] = (
-    TabSpec("speech_to_text", "tabs.speech_to_text.ui", ("automatic-speech-recognition",)),
-    TabSpec("image_classification", "tabs.image_classification.ui", ("image-classification",)),
-    TabSpec("fill_mask", "tabs.fill_mask.ui", ("fill-mask",)),
-    TabSpec(
-        "zero_shot",
-        "tabs.zero_shot.ui",
-        ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification"),
-    ),
-    TabSpec(
-        "visual_qa",
-        "tabs.visual_qa.ui",
-        ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering"),
-    ),
-    TabSpec("text_generation", "tabs.text_generation.ui", ("text-generation",)),
+    TabSpec("speech_to_text", ("automatic-speech-recognition",)),
+    TabSpec("image_classification", ("image-classification",)),
+    TabSpec("fill_mask", ("fill-mask",)),
+    TabSpec("zero_shot", ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification")),
+    TabSpec("visual_qa", ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering")),
+    TabSpec("text_generation", ("text-generation",)),
     # The rest of the course; extractive QA is the visual_qa tab's "Text" sub-tab (tabs/visual_qa/text_ui.py).
-    TabSpec("text_classification", "tabs.text_classification.ui", ("text-classification",)),
-    TabSpec("named_entities", "tabs.named_entities.ui", ("token-classification",)),
+    TabSpec("text_classification", ("text-classification",)),
+    TabSpec("named_entities", ("token-classification",)),
     # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
-    TabSpec("summarization", "tabs.summarization.ui", ("summarization", "text-generation")),
-    TabSpec("translation", "tabs.translation.ui", ("translation", "text-generation")),
-    TabSpec("models", "tabs.models.ui", ()),
+    TabSpec("summarization", ("summarization", "text-generation")),
+    TabSpec("translation", ("translation", "text-generation")),
+    TabSpec("models", ()),
 )
 
 # The tabs a catalog may list, with the tasks their models may have.
