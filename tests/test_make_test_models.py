@@ -305,7 +305,7 @@ def test_vilt_classifier(models: Path, image: Image.Image) -> None:
     model = ViltForQuestionAnswering.from_pretrained(models / "vilt")
     logits = model(**processor(images=image, text="What color is it?", return_tensors="pt")).logits
     assert logits.shape == (1, len(model.config.id2label))
-    assert set(model.config.id2label.values()) == set(mtm.VQA_ANSWERS)
+    assert set(model.config.id2label.values()) == set(mtm.tab_recipes()["visual_qa"].VQA_ANSWERS)
 
 
 def test_image_text_to_text(models: Path, image: Image.Image) -> None:
