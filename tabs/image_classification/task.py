@@ -7,7 +7,6 @@ one batched forward pass, and the "show code" snippet that reproduces a call.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from playground.inputs import whole_number_in_range

@@ -10,16 +10,15 @@ The task logic is tabs.image_classification.task; this module holds the tab's la
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from playground.errors import guarded
 from playground.images import EXAMPLES_DIR, image_input, open_image
 from playground.snippets import snippet_load_kwargs
+from playground.texts import Texts
+from playground.ui import COMMON, TabContext, about_panel, bind, code_panel, model_picker
 from tabs.image_classification import task as task
 from tabs.image_classification.task import MAX_TOP_K, TASK
-from playground.texts import Texts
-from playground.ui import COMMON, TabContext, bind, about_panel, code_panel, model_picker
 
 MAX_BATCH = 16
 

@@ -12,7 +12,6 @@ cut to its limit, and the note says so.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any, Iterator
 
 from playground.errors import guarded

@@ -14,7 +14,6 @@ longer than the model reads is translated in pieces of whole sentences.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any, Iterator
 
 from playground.errors import guarded

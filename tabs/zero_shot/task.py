@@ -8,10 +8,9 @@ model, plus the batch table and CSV and the "show code" snippets; no Gradio.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from playground.downloads import write_csv_download
