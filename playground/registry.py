@@ -66,7 +66,7 @@ def contract_problems(module: ModuleType) -> list[str]:
     problems = []
     texts = getattr(module, "TEXTS", None)
     if not isinstance(texts, Texts):
-        problems.append("no TEXTS = Texts(key, STRINGS) table")
+        problems.append("no TEXTS = Texts.load(key, locales) table")
     else:
         missing = [key for key in REQUIRED_STRINGS if key not in texts.table[DEFAULT_LANGUAGE]]
         if missing:

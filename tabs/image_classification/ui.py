@@ -4,7 +4,7 @@ Endpoints: `/classify_image(image, model, top_k=5)` -> label scores (gr.Label di
 `/classify_image_batch` (same parameters, label scores only) queues concurrent requests into batches
 of up to MAX_BATCH images that share one forward pass, for throughput under many clients.
 
-The task logic is tabs.image_classification.task; this module holds the tab's labels and its UI.
+The task logic is tabs.image_classification.task; this module holds the handlers and the page (strings: `locales/`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Speech to text tab: record or upload audio, get the text, timestamped segments and subtitles.
 
 Endpoint `/transcribe`. The task logic (decoding, chunking, timestamps, SRT/WebVTT) is in
-tabs.speech_to_text.task; this module holds the tab's strings and its UI.
+tabs.speech_to_text.task; this module holds the handlers and the page (strings: `locales/`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Text generation tab: stream a completion or a chat reply token by token, with a Stop button that
 really stops. The generation itself is the shared generation interface (playground.generation);
-this module holds the tab's strings, how results are shown, and `build()`.
+this module holds the handlers, how results are shown, and `build()` (strings: `locales/`).
 
 Endpoints:
 - `/generate(prompt, model, max_new_tokens, temperature, top_p, top_k, repetition_penalty, do_sample,

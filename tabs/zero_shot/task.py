@@ -29,7 +29,7 @@ SIMILARITY_SCALE = 20.0
 TEXT_TEMPLATE = "This example is {}."
 IMAGE_TEMPLATE = "a photo of a {}."
 
-# Messages raised by the task logic (the tab's labels live in tabs/zero_shot.py).
+# Messages raised by the task logic (the page's strings are the same files' `zero_shot` section).
 TEXTS = Texts.load("zero_shot.task", Path(__file__).with_name("locales"))
 
 

@@ -8,7 +8,7 @@ Endpoints (each sub-tab only when the catalog lists a model for it):
   hub_split)` -> summary, results table (best label, its score, one column per label), CSV file.
 - `/zero_shot_image(image, model, labels, hypothesis_template)` -> label scores and code (CLIP).
 
-The task logic is tabs.zero_shot.task; this module holds the tab's labels and its UI.
+The task logic is tabs.zero_shot.task; this module holds the handlers and the page (strings: `locales/`).
 """
 
 from __future__ import annotations
