@@ -4,7 +4,7 @@ Usage: python scripts/make_test_models.py OUT_DIR [--size tiny|real] [--only NAM
 
 Each tab keeps the recipe of its own models in `tabs/<key>/test_models.py` (`BUILDERS` and its
 `CATALOG` block), found here by the registry's tab keys; this script holds the building blocks they
-share (tokenizers, configs, `save`), the models of tabs without a recipe yet, and writes them all.
+share (tokenizers, configs, `save`) and the models several tabs use, and writes them all.
 
 Every model is built from a config with random weights (seeded), its tokenizer is built
 locally with the `tokenizers` library, and processors are constructed from code, so no
@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import yaml
@@ -36,6 +36,7 @@ from transformers import (
     BertTokenizer,
     CLIPImageProcessor,
     CLIPVisionConfig,
+    DistilBertConfig,
     GenerationConfig,
     LlamaConfig,
     PreTrainedModel,
@@ -342,9 +343,80 @@ def build_minilm(out_dir: Path, size: Size) -> Path:
     return installed_minilm_path() or build_minilm_random(out_dir, size)
 
 
+# ---- the course tabs' models (classification, entities, extractive QA, seq2seq) -----------------
+
+# Names from the course's examples, so they tokenize into whole words.
+COURSE_WORDS = ("sylvain", "hugging", "face", "brooklyn", "name", "course", "cours", "est", "produit", "par",
+                "waiting", "huggingface", "whole")
+GENERATION_CAP = 20  # random weights rarely stop: a short default keeps tests quick
+
+def words() -> list[str]:
+    return list(dict.fromkeys([*WORDS, *COURSE_WORDS]))
+
+
+def tiny(**extra: Any) -> dict[str, Any]:
+    return {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64, **extra}
+
+
+def distilbert(vocab_size: int, **extra: Any) -> DistilBertConfig:
+    return DistilBertConfig(vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
+                            max_position_embeddings=512, **extra)
+
+
+def wordpiece() -> Any:
+    vocab = wordpiece_vocab()
+    for word in COURSE_WORDS:
+        vocab.setdefault(word, len(vocab))
+    return BertTokenizer(vocab=vocab, model_max_length=512)
+
+
+def course_unigram_vocab(specials: list[str]) -> list[tuple[str, float]]:
+    """Unigram pieces: specials, "▁word" and "word" for every word (both cases), then single characters,
+    so words come out whole and anything else still encodes."""
+    pieces = [(token, 0.0) for token in specials]
+    for word in words():
+        for form in (word, word.capitalize()):
+            pieces += [(f"▁{form}", -1.0), (form, -2.0)]
+    chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'\"-:;()éèàç"
+    pieces += [("▁", -3.0), *((c, -5.0) for c in chars)]
+    return list(dict((piece, score) for piece, score in pieces).items())
+
+
+def metaspace_bpe(specials: list[str]) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    trainer = trainers.BpeTrainer(vocab_size=1_000_000, min_frequency=0, special_tokens=specials, show_progress=False,
+                                  initial_alphabet=list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'-"))
+    texts = [*words(), *(w.capitalize() for w in words())]
+    tokenizer.train_from_iterator(texts, trainer)
+    model = json.loads(tokenizer.to_str())["model"]
+    return model["vocab"], [tuple(merge) for merge in model["merges"]]
+
+
+# ---- text classification ------------------------------------------------------------------------
+
+
+# ---- extractive question answering --------------------------------------------------------------
+
+
+def byte_level_tokenizer(cls: type, max_length: int) -> Any:
+    vocab, merges = gpt2_style_bpe(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    return cls(vocab=vocab, merges=merges, model_max_length=max_length)
+
+
+# ---- sequence to sequence -----------------------------------------------------------------------
+
+
+def seq2seq_generation(tokenizer: Any, decoder_start: int, **extra: Any) -> GenerationConfig:
+    return GenerationConfig(decoder_start_token_id=decoder_start, bos_token_id=tokenizer.bos_token_id,
+                            eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+                            max_new_tokens=GENERATION_CAP, **extra)
+
+
+# The models of no one tab: the sentence-similarity model (the installed all-MiniLM-L6-v2 when there
+# is one, see catalog_id), listed by the zero-shot tab's recipe.
 BUILDERS: dict[str, Builder] = {
     "minilm": build_minilm,
-    # Architectures only the shipped catalogs use (tests/test_shipped_catalogs.py loads each entry).
 }
 
 
@@ -363,15 +435,8 @@ class CatalogEntry:
     document: bool = False  # an image-text-to-text model for document pages (OCR-free)
 
 
-# Blocks of tabs without a recipe of their own: the course tabs' (scripts/make_course_models.py adds them).
-CATALOG: dict[str, tuple[CatalogEntry, ...]] = {}
-
-
 # What real checkpoints ship as generation settings, for their stand-ins: scripts/published_settings.py.
 apply_published = runpy.run_path(str(Path(__file__).with_name("published_settings.py")))["apply_published"]
-
-# The course tabs' models (classification, entities, extractive QA, seq2seq): scripts/make_course_models.py.
-runpy.run_path(str(Path(__file__).with_name("make_course_models.py")))["register"](sys.modules[__name__])
 
 
 def tab_recipes() -> dict[str, ModuleType]:
@@ -386,7 +451,7 @@ def tab_recipes() -> dict[str, ModuleType]:
 
 
 def all_builders() -> dict[str, Builder]:
-    """Every model this script can write: the shared ones here, then each tab recipe's."""
+    """Every model this script can write: the shared ones here (`BUILDERS`), then each tab recipe's."""
     builders = dict(BUILDERS)
     for key, recipe in tab_recipes().items():
         clashes = sorted(set(builders) & set(recipe.BUILDERS))
@@ -397,15 +462,8 @@ def all_builders() -> dict[str, Builder]:
 
 
 def catalog_blocks() -> dict[str, tuple[CatalogEntry, ...]]:
-    """The test catalog's blocks in registry order: each tab recipe's CATALOG, then what is still written here."""
-    from playground.registry import TAB_SPECS
-
-    recipes = tab_recipes()
-    blocks = {}
-    for spec in TAB_SPECS:
-        entries = (*(recipes[spec.key].CATALOG if spec.key in recipes else ()), *CATALOG.get(spec.key, ()))
-        if entries:
-            blocks[spec.key] = entries
+    """The test catalog's blocks: each tab recipe's CATALOG, in registry order."""
+    blocks = {key: recipe.CATALOG for key, recipe in tab_recipes().items() if recipe.CATALOG}
     builders = all_builders()
     unknown = sorted({entry.model for entries in blocks.values() for entry in entries} - set(builders))
     if unknown:

@@ -1,6 +1,6 @@
 """The visual QA tab's random-weight test models: a ViLT answer classifier, LLaVA, LayoutLM document QA,
-Donut (OCR-free documents) and SmolVLM's architecture (Idefics3, the shipped catalogs' model); its
-extractive QA models come from scripts/make_course_models.py.
+Donut (OCR-free documents), SmolVLM's architecture (Idefics3, the shipped catalogs' model), and the
+"Text" sub-tab's extractive QA models (DistilBERT, RoBERTa).
 
 A recipe `scripts/make_test_models.py` finds by the tab's key: `BUILDERS` (model name -> builder) and
 `CATALOG` (the tab's block of the test catalog; an entry may name another tab's model).
@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from transformers import (
+    DistilBertForQuestionAnswering,
     DonutImageProcessor,
     DonutProcessor,
     DonutSwinConfig,
@@ -26,6 +27,9 @@ from transformers import (
     LlavaForConditionalGeneration,
     LlavaProcessor,
     MBartConfig,
+    RobertaConfig,
+    RobertaForQuestionAnswering,
+    RobertaTokenizer,
     ViltConfig,
     ViltForQuestionAnswering,
     ViltImageProcessor,
@@ -40,13 +44,17 @@ from scripts.make_test_models import (
     CatalogEntry,
     Size,
     bert_tokenizer,
+    byte_level_tokenizer,
     chat_tokenizer,
     clip_image_processor,
     clip_vision_config,
+    distilbert,
     generation_config,
     label_maps,
     llama_config,
     save,
+    tiny,
+    wordpiece,
 )
 
 VQA_ANSWERS = ("yes", "no", "0", "1", "2", "3", "red", "blue", "green", "cat")
@@ -176,12 +184,28 @@ def build_idefics3(out_dir: Path, size: Size) -> Path:
     return save(out_dir / "idefics3", model, processor)
 
 
+def build_distilbert_qa(out_dir: Path, size: Size) -> Path:
+    tokenizer = wordpiece()
+    return save(out_dir / "distilbert-qa", DistilBertForQuestionAnswering(distilbert(len(tokenizer))), tokenizer)
+
+
+def build_roberta_qa(out_dir: Path, size: Size) -> Path:
+    """A SQuAD 2.0-style RoBERTa reader (byte-level BPE: offsets differ from WordPiece's)."""
+    tokenizer = byte_level_tokenizer(RobertaTokenizer, 512)
+    config = RobertaConfig(vocab_size=len(tokenizer), max_position_embeddings=514, **tiny(), pad_token_id=tokenizer.pad_token_id,
+                           bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    return save(out_dir / "roberta-qa", RobertaForQuestionAnswering(config), tokenizer)
+
+
 BUILDERS: dict[str, Builder] = {
     "vilt": build_vilt,
     "llava": build_llava,
     "layoutlm": build_layoutlm,
     "donut": build_donut,
     "idefics3": build_idefics3,
+    # Extractive QA: the "Text" sub-tab.
+    "distilbert-qa": build_distilbert_qa,
+    "roberta-qa": build_roberta_qa,
 }
 
 CATALOG: tuple[CatalogEntry, ...] = (
@@ -193,4 +217,8 @@ CATALOG: tuple[CatalogEntry, ...] = (
                  "Random-weight LayoutLM extractive document QA.", default=True),
     CatalogEntry("donut", "Donut OCR-free document QA (test)", "image-text-to-text",
                  "Random-weight Donut (Swin encoder + mBART decoder).", document=True),
+    CatalogEntry("distilbert-qa", "QA DistilBERT (test)", "question-answering",
+                 "Random-weight DistilBERT extractive QA.", default=True),
+    CatalogEntry("roberta-qa", "QA RoBERTa (test)", "question-answering",
+                 "Random-weight RoBERTa extractive QA (byte-level BPE)."),
 )
