@@ -28,29 +28,13 @@ from typing import Any, Mapping, Sequence
 from playground.config.catalog import Catalog, CatalogError, load_catalog
 from playground.config.registry import TAB_GROUPS, TAB_SPECS, TabContractError, check_tab_contract, tab_strip
 from playground.config.space import apply_space_defaults, default_catalog, running_on_space
-from playground.core.texts import Texts
+from playground.core.texts import SHARED_LOCALES, Texts
 from playground.operations.auth import AuthFileError
 
 ROOT = Path(__file__).resolve().parent
 EXIT_BAD_CONFIG = 2
 
-STRINGS = {
-    "en": {
-        "heading": "# 🤗 Pipeline Playground",
-        "subheading": (
-            "Hugging Face `transformers` pipelines in your browser. Pick a tab, try a model, then open "
-            "**Show code** to run the same thing in Python."
-        ),
-    },
-    "ko": {
-        "heading": "# 🤗 파이프라인 놀이터",
-        "subheading": (
-            "브라우저에서 Hugging Face `transformers` 파이프라인을 써 보세요. 탭을 고르고 모델을 실행한 뒤 "
-            "**코드 보기**를 열면 파이썬으로 똑같이 할 수 있습니다."
-        ),
-    },
-}
-TEXTS = Texts("app", STRINGS)
+TEXTS = Texts.load("app", SHARED_LOCALES)
 
 
 def selected_tabs(catalog: Catalog, requested: str | None) -> list[str]:
@@ -79,7 +63,7 @@ def tab_modules(tab_keys: Sequence[str]) -> dict[str, ModuleType]:
 
 
 def tab_string_tables(module: ModuleType) -> list[Texts]:
-    """A tab's string table and those of the tab modules it builds sub-tabs from (`from tabs import text_qa`)."""
+    """A tab's string table and those of the tab modules it builds sub-tabs from (`from tabs.visual_qa import text_ui`)."""
     parts = [value for value in vars(module).values() if isinstance(value, ModuleType) and value.__name__.startswith("tabs.")]
     return [module.TEXTS, *(part.TEXTS for part in parts)]
 

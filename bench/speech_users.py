@@ -57,7 +57,7 @@ def bare_pipeline(models: Path, audio: str, sequential: int, batches: tuple[int,
     import soundfile as sf
     from transformers import pipeline
 
-    from playground.tasks.speech_to_text import call_kwargs, whisper_language
+    from tabs.speech_to_text.task import call_kwargs, whisper_language
 
     samples, rate = sf.read(audio, dtype="float32")
     pipe = pipeline("automatic-speech-recognition", model=str(models / "whisper"), device="cpu")

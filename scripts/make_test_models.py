@@ -2,6 +2,10 @@
 
 Usage: python scripts/make_test_models.py OUT_DIR [--size tiny|real] [--only NAME,...]
 
+Each tab keeps the recipe of its own models in `tabs/<key>/test_models.py` (`BUILDERS` and its
+`CATALOG` block), found here by the registry's tab keys; this script holds the building blocks they
+share (tokenizers, configs, `save`) and the models several tabs use, and writes them all.
+
 Every model is built from a config with random weights (seeded), its tokenizer is built
 locally with the `tokenizers` library, and processors are constructed from code, so no
 Hugging Face Hub access is needed. `--size real` keeps the architectures but uses the
@@ -11,103 +15,38 @@ dimensions of the shipped default models, for benchmarks.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import runpy
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from types import ModuleType
+from typing import Any, Literal
 
 import torch
 import yaml
-from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
-    AlbertConfig,
-    AlbertForMaskedLM,
-    AlbertTokenizer,
-    BartConfig,
-    BartForSequenceClassification,
-    BartTokenizer,
     BertConfig,
-    BertForMaskedLM,
-    BertForSequenceClassification,
     BertModel,
     BertTokenizer,
-    CLIPConfig,
     CLIPImageProcessor,
-    CLIPModel,
-    CLIPProcessor,
-    CLIPTokenizer,
     CLIPVisionConfig,
     DistilBertConfig,
-    DistilBertForMaskedLM,
-    DistilBertForSequenceClassification,
-    DistilBertTokenizer,
-    DonutImageProcessor,
-    DonutProcessor,
-    DonutSwinConfig,
-    ConvNextConfig,
-    ConvNextForImageClassification,
-    ConvNextImageProcessor,
     GenerationConfig,
-    GPT2Config,
-    GPT2LMHeadModel,
-    GPT2Tokenizer,
-    Idefics3Config,
-    Idefics3ForConditionalGeneration,
-    Idefics3ImageProcessorPil,
-    Idefics3Processor,
-    Idefics3VisionConfig,
-    LayoutLMConfig,
-    LayoutLMForQuestionAnswering,
     LlamaConfig,
-    LlamaForCausalLM,
-    LlavaConfig,
-    LlavaForConditionalGeneration,
-    LlavaProcessor,
-    MBartConfig,
-    MobileNetV2Config,
-    MobileNetV2ForImageClassification,
-    MobileNetV2ImageProcessorPil,
     PreTrainedModel,
     PreTrainedTokenizerFast,
-    Qwen2Config,
-    Qwen2ForCausalLM,
-    Qwen2Tokenizer,
-    ResNetConfig,
-    ResNetForImageClassification,
-    RobertaConfig,
-    RobertaForMaskedLM,
-    RobertaTokenizer,
-    ViltConfig,
-    ViltForQuestionAnswering,
-    ViltImageProcessor,
-    ViltProcessor,
-    ViTConfig,
-    ViTForImageClassification,
-    ViTImageProcessor,
-    VisionEncoderDecoderConfig,
-    VisionEncoderDecoderModel,
-    Wav2Vec2Config,
-    Wav2Vec2CTCTokenizer,
-    Wav2Vec2FeatureExtractor,
-    Wav2Vec2ForCTC,
-    Wav2Vec2Processor,
-    WhisperConfig,
-    WhisperFeatureExtractor,
-    WhisperForConditionalGeneration,
-    WhisperProcessor,
-    WhisperTokenizer,
-    XLMRobertaConfig,
-    XLMRobertaForMaskedLM,
-    XLMRobertaTokenizer,
 )
-from transformers.models.whisper.tokenization_whisper import LANGUAGES
 from transformers.utils import logging as transformers_logging
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: the tabs' recipes import this module as scripts.make_test_models
+    sys.path.insert(0, str(ROOT))
 
 Size = Literal["tiny", "real"]
 SIZES: tuple[Size, ...] = ("tiny", "real")
@@ -157,7 +96,6 @@ CHAT_TEMPLATE = (
 )
 
 IMAGE_LABELS = ("cat", "dog", "bird", "horse", "car", "truck", "airplane", "ship", "flower", "tree")
-VQA_ANSWERS = ("yes", "no", "0", "1", "2", "3", "red", "blue", "green", "cat")
 NLI_LABELS = ("contradiction", "neutral", "entailment")  # zero-shot needs a label starting "entail"
 
 
@@ -278,40 +216,6 @@ def chat_tokenizer(
     return tokenizer
 
 
-WHISPER_TASK_TOKENS = (
-    "<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>"
-)
-WHISPER_TIMESTAMPS = tuple(f"<|{i * 0.02:.2f}|>" for i in range(1501))  # 0.00 .. 30.00
-
-
-def whisper_tokenizer(target_size: int | None) -> WhisperTokenizer:
-    """Whisper layout: BPE vocab, <|endoftext|>, <|startoftranscript|>, languages in LANGUAGES
-    order (ids are computed as sot + 1 + index), task tokens, <|notimestamps|> as the *last*
-    special token, then the 1501 timestamp tokens (timestamp_begin = last special id + 1)."""
-    specials = [
-        "<|startoftranscript|>",
-        *(f"<|{code}|>" for code in LANGUAGES),
-        *WHISPER_TASK_TOKENS,
-        "<|notimestamps|>",
-    ]
-    vocab, merges = gpt2_style_bpe()
-    if target_size:
-        extra = 1 + len(specials) + len(WHISPER_TIMESTAMPS)  # +1: <|endoftext|>
-        vocab = pad_vocab(vocab, target_size - extra, "<filler{}>")
-    # A pad token is required for batched (chunk_length_s + batch_size) transcription.
-    tokenizer = WhisperTokenizer(vocab=vocab, merges=merges, pad_token="<|endoftext|>", model_max_length=448)
-    tokenizer.add_special_tokens({"extra_special_tokens": specials})
-    tokenizer.add_tokens(list(WHISPER_TIMESTAMPS))
-    return tokenizer
-
-
-def write_ctc_vocab(path: Path) -> Path:
-    """Character vocab in the layout of facebook/wav2vec2-base-960h ("|" is the word delimiter)."""
-    tokens = ["<pad>", "<s>", "</s>", "<unk>", "|", *"ETAONIHSRDLUMWCFGYPBVK'XJQZ"]
-    path.write_text(json.dumps({token: i for i, token in enumerate(tokens)}))
-    return path
-
-
 # ---------------------------------------------------------------------------------------------
 # Model builders: each writes one model directory and returns it.
 # ---------------------------------------------------------------------------------------------
@@ -327,118 +231,6 @@ def save(directory: Path, model: PreTrainedModel, *processors: object) -> Path:
     for processor in processors:
         processor.save_pretrained(directory)
     return directory
-
-
-def build_whisper(out_dir: Path, size: Size) -> Path:
-    tokenizer = whisper_tokenizer(target_size=real_only(size, 51865))
-    ids = tokenizer.convert_tokens_to_ids
-    d_model, layers = pick(size, 64, 512), pick(size, 2, 6)
-    # Whisper never starts a transcript with a bare space or <|endoftext|>. The config default
-    # ([220, 50256]) holds GPT-2 ids, which are out of range for the tiny vocab.
-    begin_suppress_tokens = [ids("Ġ"), ids("<|endoftext|>")]
-    config = WhisperConfig(
-        vocab_size=len(tokenizer),
-        num_mel_bins=80,
-        d_model=d_model,
-        encoder_layers=layers,
-        decoder_layers=layers,
-        encoder_attention_heads=pick(size, 2, 8),
-        decoder_attention_heads=pick(size, 2, 8),
-        encoder_ffn_dim=4 * d_model,
-        decoder_ffn_dim=4 * d_model,
-        max_source_positions=1500,  # 30 s of audio = 3000 mel frames, halved by the conv stem
-        max_target_positions=448,
-        bos_token_id=ids("<|endoftext|>"),
-        eos_token_id=ids("<|endoftext|>"),
-        pad_token_id=ids("<|endoftext|>"),
-        decoder_start_token_id=ids("<|startoftranscript|>"),
-        begin_suppress_tokens=begin_suppress_tokens,
-    )
-    model = WhisperForConditionalGeneration(config)
-    # WhisperForConditionalGeneration.generate reads all of these from the generation config:
-    # language/task prompts, timestamp decoding and (alignment_heads) word-level timestamps.
-    model.generation_config = GenerationConfig(
-        decoder_start_token_id=config.decoder_start_token_id,
-        bos_token_id=config.bos_token_id,
-        eos_token_id=config.eos_token_id,
-        pad_token_id=config.pad_token_id,
-        # Random weights rarely emit <|endoftext|>: a short cap keeps tiny-model tests fast.
-        max_length=pick(size, 24, 448),
-        is_multilingual=True,
-        lang_to_id={f"<|{code}|>": ids(f"<|{code}|>") for code in LANGUAGES},
-        task_to_id={"translate": ids("<|translate|>"), "transcribe": ids("<|transcribe|>")},
-        no_timestamps_token_id=ids("<|notimestamps|>"),
-        prev_sot_token_id=ids("<|startofprev|>"),
-        alignment_heads=[[layers - 1, 0], [layers - 1, 1]],
-        forced_decoder_ids=None,
-        begin_suppress_tokens=begin_suppress_tokens,
-    )
-    processor = WhisperProcessor(WhisperFeatureExtractor(feature_size=80), tokenizer)
-    return save(out_dir / "whisper", model, processor)
-
-
-def build_wav2vec2(out_dir: Path, size: Size) -> Path:
-    with tempfile.TemporaryDirectory() as scratch:  # Wav2Vec2CTCTokenizer only loads from a file
-        tokenizer = Wav2Vec2CTCTokenizer(str(write_ctc_vocab(Path(scratch) / "vocab.json")))
-    feature_extractor = Wav2Vec2FeatureExtractor(
-        feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True, return_attention_mask=False
-    )
-    config = Wav2Vec2Config(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        # Real conv strides (x320 downsampling) so chunked-ASR stride maths matches the real model.
-        conv_dim=(32,) * 7,
-        num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=2,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    return save(out_dir / "wav2vec2", Wav2Vec2ForCTC(config), Wav2Vec2Processor(feature_extractor, tokenizer))
-
-
-def build_vit(out_dir: Path, size: Size) -> Path:
-    image_size = pick(size, 32, 224)
-    config = ViTConfig(
-        image_size=image_size,
-        patch_size=pick(size, 8, 16),
-        hidden_size=pick(size, 32, 768),
-        num_hidden_layers=pick(size, 2, 12),
-        num_attention_heads=pick(size, 2, 12),
-        intermediate_size=pick(size, 64, 3072),
-        **label_maps(IMAGE_LABELS),
-    )
-    processor = ViTImageProcessor(size={"height": image_size, "width": image_size})
-    return save(out_dir / "vit", ViTForImageClassification(config), processor)
-
-
-def build_convnext(out_dir: Path, size: Size) -> Path:
-    config = ConvNextConfig(hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 1, 1], **label_maps(IMAGE_LABELS))
-    # Below 384 px ConvNeXt resizes to shortest_edge / crop_pct, then centre-crops (ImageNet eval).
-    processor = ConvNextImageProcessor(size={"shortest_edge": 32})
-    return save(out_dir / "convnext", ConvNextForImageClassification(config), processor)
-
-
-def build_resnet(out_dir: Path, size: Size) -> Path:
-    config = ResNetConfig(
-        embedding_size=8, hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 1, 1], layer_type="basic", **label_maps(IMAGE_LABELS)
-    )
-    # microsoft/resnet-50 ships a ConvNeXt-style processor (resize by crop_pct, centre crop).
-    processor = ConvNextImageProcessor(size={"shortest_edge": 32})
-    return save(out_dir / "resnet", ResNetForImageClassification(config), processor)
-
-
-def build_mobilenet_v2(out_dir: Path, size: Size) -> Path:
-    config = MobileNetV2Config(image_size=32, depth_multiplier=0.25, min_depth=4, **label_maps(IMAGE_LABELS))
-    model = MobileNetV2ForImageClassification(config)
-    # The default small-std init makes activations vanish over MobileNet's depth (every class
-    # would score exactly 1/10); He init keeps random outputs distinct.
-    for module in model.modules():
-        if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
-            torch.nn.init.kaiming_normal_(module.weight)
-    processor = MobileNetV2ImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    return save(out_dir / "mobilenet-v2", model, processor)
 
 
 def bert_config(size: Size, vocab_size: int, **extra: object) -> BertConfig:
@@ -458,37 +250,6 @@ def bert_size_tokenizer(size: Size) -> BertTokenizer:
     return bert_tokenizer(target_size=real_only(size, 30522))
 
 
-def build_bert_mlm(out_dir: Path, size: Size) -> Path:
-    tokenizer = bert_size_tokenizer(size)
-    model = BertForMaskedLM(bert_config(size, len(tokenizer)))
-    return save(out_dir / "bert-mlm", model, tokenizer)
-
-
-def build_nli(out_dir: Path, size: Size) -> Path:
-    tokenizer = bert_size_tokenizer(size)
-    model = BertForSequenceClassification(bert_config(size, len(tokenizer), **label_maps(NLI_LABELS)))
-    return save(out_dir / "nli", model, tokenizer)
-
-
-def build_roberta_mlm(out_dir: Path, size: Size) -> Path:
-    vocab, merges = gpt2_style_bpe(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
-    # lstrip: "a <mask>." must not leave a stray "Ġ" token before the mask (as in roberta-base).
-    mask = AddedToken("<mask>", lstrip=True, rstrip=False, normalized=False, special=True)
-    tokenizer = RobertaTokenizer(vocab=vocab, merges=merges, mask_token=mask, model_max_length=512)
-    config = RobertaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=514,  # RoBERTa positions start at pad_token_id + 1
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    return save(out_dir / "roberta-mlm", RobertaForMaskedLM(config), tokenizer)
-
-
 def clip_vision_config(image_size: int) -> CLIPVisionConfig:
     return CLIPVisionConfig(
         image_size=image_size,
@@ -503,48 +264,6 @@ def clip_vision_config(image_size: int) -> CLIPVisionConfig:
 
 def clip_image_processor(image_size: int) -> CLIPImageProcessor:
     return CLIPImageProcessor(size={"shortest_edge": image_size}, crop_size=image_size)
-
-
-def build_clip(out_dir: Path, size: Size) -> Path:
-    specials = ["<|startoftext|>", "<|endoftext|>"]
-    vocab, merges = with_end_of_word_suffix(*train_byte_level_bpe(WORDS, specials), specials)
-    tokenizer = CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
-    text_config = {
-        "vocab_size": len(tokenizer),
-        "hidden_size": 32,
-        "intermediate_size": 64,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 2,
-        "max_position_embeddings": 77,
-        "projection_dim": 32,
-        # Text pooling takes the hidden state at the first eos_token_id.
-        "bos_token_id": tokenizer.bos_token_id,
-        "eos_token_id": tokenizer.eos_token_id,
-        "pad_token_id": tokenizer.pad_token_id,
-    }
-    vision = clip_vision_config(image_size=32)
-    config = CLIPConfig(text_config=text_config, vision_config=vision.to_dict(), projection_dim=32)
-    processor = CLIPProcessor(clip_image_processor(vision.image_size), tokenizer)
-    return save(out_dir / "clip", CLIPModel(config), processor)
-
-
-def build_vilt(out_dir: Path, size: Size) -> Path:
-    tokenizer = bert_tokenizer(max_length=40)
-    config = ViltConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=40,
-        image_size=64,
-        patch_size=16,
-        **label_maps(VQA_ANSWERS),
-    )
-    # ViLT interpolates patch position embeddings, so any image shape works; size caps cost.
-    image_processor = ViltImageProcessor(size={"shortest_edge": 64}, size_divisor=16)
-    processor = ViltProcessor(image_processor, tokenizer)
-    return save(out_dir / "vilt", ViltForQuestionAnswering(config), processor)
 
 
 def llama_config(size: Size, tokenizer: PreTrainedTokenizerFast) -> LlamaConfig:
@@ -575,116 +294,6 @@ def generation_config(tokenizer: PreTrainedTokenizerFast) -> GenerationConfig:
     )
 
 
-def build_llama(out_dir: Path, size: Size, name: str, with_chat_template: bool) -> Path:
-    # Room for long generations (the Stop and queue tests) and for a prompt that overflows it.
-    max_length = pick(size, 4096, 32768)
-    # Real size = Qwen2.5-0.5B-Instruct's shape (the shipped default): 494M parameters, a third of
-    # them in the 151,936-entry embedding that is also the output head (a big part of each step).
-    tokenizer = chat_tokenizer(with_chat_template, max_length, target_size=real_only(size, 151936))
-    model = LlamaForCausalLM(llama_config(size, tokenizer))
-    model.generation_config = generation_config(tokenizer)
-    return save(out_dir / name, model, tokenizer)
-
-
-def build_llama_chat(out_dir: Path, size: Size) -> Path:
-    return build_llama(out_dir, size, "llama-chat", with_chat_template=True)
-
-
-def build_llama_base(out_dir: Path, size: Size) -> Path:
-    # Only needed for behaviour (no chat template; "not a masked LM"), so it stays tiny.
-    return build_llama(out_dir, "tiny", "llama-base", with_chat_template=False)
-
-
-def build_llama_hd64(out_dir: Path, size: Size) -> Path:
-    # The remote-engine tests' served model: vLLM's CPU attention refuses head_dim 16 (the tiny
-    # Llama's) at the first request and runs 64, so 2 heads of 64 (1 KV head). Always tiny.
-    tokenizer = chat_tokenizer(with_chat_template=True, max_length=1024)
-    config = llama_config("tiny", tokenizer)
-    config.hidden_size, config.head_dim, config.intermediate_size = 128, 64, 256
-    model = LlamaForCausalLM(config)
-    # Sampling by default, as chat models ship: servers that only set a temperature (transformers
-    # serve) then really sample, and temperature 0 still means greedy.
-    model.generation_config = generation_config(tokenizer)
-    model.generation_config.do_sample = True
-    return save(out_dir / "llama-hd64", model, tokenizer)
-
-
-def build_llava(out_dir: Path, size: Size) -> Path:
-    tokenizer = chat_tokenizer(with_chat_template=True, max_length=256, extra_specials=["<image>"])
-    vision = clip_vision_config(image_size=32)
-    config = LlavaConfig(
-        vision_config=vision.to_dict(),
-        text_config=llama_config("tiny", tokenizer).to_dict(),
-        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
-        image_seq_length=(vision.image_size // vision.patch_size) ** 2,
-        vision_feature_select_strategy="default",  # drop CLS: one <image> token per patch
-        vision_feature_layer=-1,
-    )
-    model = LlavaForConditionalGeneration(config)
-    model.generation_config = generation_config(tokenizer)
-    processor = LlavaProcessor(
-        image_processor=clip_image_processor(vision.image_size),
-        tokenizer=tokenizer,
-        patch_size=vision.patch_size,
-        vision_feature_select_strategy="default",
-        num_additional_image_tokens=1,  # CLIP's CLS token
-        chat_template=CHAT_TEMPLATE,
-    )
-    return save(out_dir / "llava", model, processor)
-
-
-def build_layoutlm(out_dir: Path, size: Size) -> Path:
-    # The document-QA pipeline needs model_max_length <= max_position_embeddings.
-    tokenizer = bert_tokenizer(max_length=512)
-    config = LayoutLMConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-    )
-    return save(out_dir / "layoutlm", LayoutLMForQuestionAnswering(config), tokenizer)
-
-
-DONUT_TASK_TOKENS = ("<s_docvqa>", "<s_question>", "</s_question>", "<s_answer>", "</s_answer>")
-
-
-def build_donut(out_dir: Path, size: Size) -> Path:
-    """OCR-free document QA in Donut's layout: a Donut-Swin encoder and an mBART decoder (a
-    VisionEncoderDecoderModel), prompted with "<s_docvqa><s_question>...</s_question><s_answer>"."""
-    tokenizer = chat_tokenizer(with_chat_template=False, max_length=128, extra_specials=list(DONUT_TASK_TOKENS))
-    encoder = DonutSwinConfig(image_size=[64, 48], patch_size=4, embed_dim=16, depths=[1, 1], num_heads=[1, 2],
-                              window_size=4)
-    decoder = MBartConfig(
-        vocab_size=len(tokenizer),
-        d_model=32,
-        decoder_layers=1,
-        decoder_attention_heads=2,
-        decoder_ffn_dim=64,
-        max_position_embeddings=128,
-        is_decoder=True,
-        add_cross_attention=True,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        decoder_start_token_id=tokenizer.bos_token_id,
-    )
-    config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(encoder, decoder)
-    config.pad_token_id = tokenizer.pad_token_id
-    config.decoder_start_token_id = tokenizer.bos_token_id
-    config.eos_token_id = tokenizer.eos_token_id
-    model = VisionEncoderDecoderModel(config)
-    model.generation_config = GenerationConfig(
-        decoder_start_token_id=tokenizer.bos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        max_new_tokens=16,
-    )
-    processor = DonutProcessor(image_processor=DonutImageProcessor(size={"height": 64, "width": 48}), tokenizer=tokenizer)
-    return save(out_dir / "donut", model, processor)
-
-
 # ---- Stand-ins for the other architectures the shipped catalogs list (tiny only) -----------------
 
 
@@ -701,103 +310,6 @@ def unigram_vocab(specials: Sequence[str]) -> list[tuple[str, float]]:
     pieces += [(f"▁{word}", -1.0) for word in WORDS]
     pieces += [(f"▁{c}", -4.0) for c in chars] + [(c, -5.0) for c in chars]
     return list(dict(pieces).items())  # a word that is also a character keeps its first score
-
-
-def build_distilbert_mlm(out_dir: Path, size: Size) -> Path:
-    tokenizer = DistilBertTokenizer(vocab=wordpiece_vocab(), model_max_length=512)
-    config = DistilBertConfig(vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64)
-    return save(out_dir / "distilbert-mlm", DistilBertForMaskedLM(config), tokenizer)
-
-
-def build_distilbert_nli(out_dir: Path, size: Size) -> Path:
-    tokenizer = DistilBertTokenizer(vocab=wordpiece_vocab(), model_max_length=512)
-    config = DistilBertConfig(vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64,
-                              **label_maps(NLI_LABELS))
-    return save(out_dir / "distilbert-nli", DistilBertForSequenceClassification(config), tokenizer)
-
-
-def build_albert_mlm(out_dir: Path, size: Size) -> Path:
-    tokenizer = AlbertTokenizer(vocab=unigram_vocab(["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"]), model_max_length=512)
-    config = AlbertConfig(vocab_size=len(tokenizer), embedding_size=16, **tiny_encoder(),
-                          pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id,
-                          eos_token_id=tokenizer.sep_token_id)
-    return save(out_dir / "albert-mlm", AlbertForMaskedLM(config), tokenizer)
-
-
-def build_xlm_roberta_mlm(out_dir: Path, size: Size) -> Path:
-    tokenizer = XLMRobertaTokenizer(vocab=unigram_vocab(["<s>", "<pad>", "</s>", "<unk>", "<mask>"]), model_max_length=512)
-    config = XLMRobertaConfig(vocab_size=len(tokenizer), **tiny_encoder(), max_position_embeddings=514,
-                              pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                              eos_token_id=tokenizer.eos_token_id)
-    return save(out_dir / "xlm-roberta-mlm", XLMRobertaForMaskedLM(config), tokenizer)
-
-
-def build_bart_mnli(out_dir: Path, size: Size) -> Path:
-    vocab, merges = gpt2_style_bpe(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
-    tokenizer = BartTokenizer(vocab=vocab, merges=merges, model_max_length=1024)
-    config = BartConfig(
-        vocab_size=len(tokenizer), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-        decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=1024,
-        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        decoder_start_token_id=tokenizer.eos_token_id, forced_eos_token_id=tokenizer.eos_token_id,
-        **label_maps(NLI_LABELS),
-    )
-    return save(out_dir / "bart-mnli", BartForSequenceClassification(config), tokenizer)
-
-
-def build_gpt2(out_dir: Path, size: Size) -> Path:
-    vocab, merges = gpt2_style_bpe(["<|endoftext|>"])
-    tokenizer = GPT2Tokenizer(vocab=vocab, merges=merges, model_max_length=1024)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=1024, n_embd=32, n_layer=2, n_head=2,
-                        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
-    model = GPT2LMHeadModel(config)
-    model.generation_config = GenerationConfig(bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                                               pad_token_id=tokenizer.eos_token_id, do_sample=False, max_new_tokens=16)
-    return save(out_dir / "gpt2", model, tokenizer)
-
-
-def build_qwen2_chat(out_dir: Path, size: Size) -> Path:
-    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-    vocab, merges = gpt2_style_bpe(specials)
-    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=merges, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                               extra_special_tokens=["<|im_start|>", "<|im_end|>"], model_max_length=4096)
-    tokenizer.chat_template = CHAT_TEMPLATE
-    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096,
-                         tie_word_embeddings=True, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
-    model = Qwen2ForCausalLM(config)
-    eos = sorted({tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|endoftext|>")})
-    model.generation_config = GenerationConfig(eos_token_id=eos, pad_token_id=tokenizer.pad_token_id, do_sample=False,
-                                               max_new_tokens=16)
-    return save(out_dir / "qwen2-chat", model, tokenizer)
-
-
-IDEFICS3_IMAGE_TOKENS = ("<fake_token_around_image>", "<image>", "<end_of_utterance>", "<global-img>",
-                         *(f"<row_{row}_col_{col}>" for row in range(1, 7) for col in range(1, 7)))
-
-
-def build_idefics3(out_dir: Path, size: Size) -> Path:
-    """SmolVLM's architecture (Idefics3: a SigLIP-style vision encoder, pixel shuffle, a Llama decoder);
-    one 32 px image tile, no splitting, so an image costs four tokens."""
-    tokenizer = chat_tokenizer(with_chat_template=True, max_length=512, extra_specials=list(IDEFICS3_IMAGE_TOKENS))
-    vision = Idefics3VisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-                                  image_size=32, patch_size=8)
-    scale_factor = 2
-    config = Idefics3Config(
-        vision_config=vision.to_dict(),
-        text_config=llama_config("tiny", tokenizer).to_dict(),
-        image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
-        scale_factor=scale_factor,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    model = Idefics3ForConditionalGeneration(config)
-    model.generation_config = generation_config(tokenizer)
-    image_processor = Idefics3ImageProcessorPil(size={"longest_edge": 32}, max_image_size={"longest_edge": 32},
-                                                do_image_splitting=False)
-    image_seq_len = (vision.image_size // vision.patch_size) ** 2 // scale_factor**2
-    processor = Idefics3Processor(image_processor=image_processor, tokenizer=tokenizer, image_seq_len=image_seq_len,
-                                  chat_template=CHAT_TEMPLATE)
-    return save(out_dir / "idefics3", model, processor)
 
 
 def build_minilm_random(out_dir: Path, size: Size) -> Path:
@@ -831,34 +343,80 @@ def build_minilm(out_dir: Path, size: Size) -> Path:
     return installed_minilm_path() or build_minilm_random(out_dir, size)
 
 
+# ---- the course tabs' models (classification, entities, extractive QA, seq2seq) -----------------
+
+# Names from the course's examples, so they tokenize into whole words.
+COURSE_WORDS = ("sylvain", "hugging", "face", "brooklyn", "name", "course", "cours", "est", "produit", "par",
+                "waiting", "huggingface", "whole")
+GENERATION_CAP = 20  # random weights rarely stop: a short default keeps tests quick
+
+def words() -> list[str]:
+    return list(dict.fromkeys([*WORDS, *COURSE_WORDS]))
+
+
+def tiny(**extra: Any) -> dict[str, Any]:
+    return {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64, **extra}
+
+
+def distilbert(vocab_size: int, **extra: Any) -> DistilBertConfig:
+    return DistilBertConfig(vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
+                            max_position_embeddings=512, **extra)
+
+
+def wordpiece() -> Any:
+    vocab = wordpiece_vocab()
+    for word in COURSE_WORDS:
+        vocab.setdefault(word, len(vocab))
+    return BertTokenizer(vocab=vocab, model_max_length=512)
+
+
+def course_unigram_vocab(specials: list[str]) -> list[tuple[str, float]]:
+    """Unigram pieces: specials, "▁word" and "word" for every word (both cases), then single characters,
+    so words come out whole and anything else still encodes."""
+    pieces = [(token, 0.0) for token in specials]
+    for word in words():
+        for form in (word, word.capitalize()):
+            pieces += [(f"▁{form}", -1.0), (form, -2.0)]
+    chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'\"-:;()éèàç"
+    pieces += [("▁", -3.0), *((c, -5.0) for c in chars)]
+    return list(dict((piece, score) for piece, score in pieces).items())
+
+
+def metaspace_bpe(specials: list[str]) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    trainer = trainers.BpeTrainer(vocab_size=1_000_000, min_frequency=0, special_tokens=specials, show_progress=False,
+                                  initial_alphabet=list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'-"))
+    texts = [*words(), *(w.capitalize() for w in words())]
+    tokenizer.train_from_iterator(texts, trainer)
+    model = json.loads(tokenizer.to_str())["model"]
+    return model["vocab"], [tuple(merge) for merge in model["merges"]]
+
+
+# ---- text classification ------------------------------------------------------------------------
+
+
+# ---- extractive question answering --------------------------------------------------------------
+
+
+def byte_level_tokenizer(cls: type, max_length: int) -> Any:
+    vocab, merges = gpt2_style_bpe(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    return cls(vocab=vocab, merges=merges, model_max_length=max_length)
+
+
+# ---- sequence to sequence -----------------------------------------------------------------------
+
+
+def seq2seq_generation(tokenizer: Any, decoder_start: int, **extra: Any) -> GenerationConfig:
+    return GenerationConfig(decoder_start_token_id=decoder_start, bos_token_id=tokenizer.bos_token_id,
+                            eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+                            max_new_tokens=GENERATION_CAP, **extra)
+
+
+# The models of no one tab: the sentence-similarity model (the installed all-MiniLM-L6-v2 when there
+# is one, see catalog_id), listed by the zero-shot tab's recipe.
 BUILDERS: dict[str, Builder] = {
-    "whisper": build_whisper,
-    "wav2vec2": build_wav2vec2,
-    "vit": build_vit,
-    "convnext": build_convnext,
-    "resnet": build_resnet,
-    "mobilenet-v2": build_mobilenet_v2,
-    "bert-mlm": build_bert_mlm,
-    "roberta-mlm": build_roberta_mlm,
-    "nli": build_nli,
-    "clip": build_clip,
-    "vilt": build_vilt,
-    "llava": build_llava,
-    "layoutlm": build_layoutlm,
-    "donut": build_donut,
-    "llama-chat": build_llama_chat,
-    "llama-base": build_llama_base,
-    "llama-hd64": build_llama_hd64,
     "minilm": build_minilm,
-    # Architectures only the shipped catalogs use (tests/test_shipped_catalogs.py loads each entry).
-    "distilbert-mlm": build_distilbert_mlm,
-    "distilbert-nli": build_distilbert_nli,
-    "albert-mlm": build_albert_mlm,
-    "xlm-roberta-mlm": build_xlm_roberta_mlm,
-    "bart-mnli": build_bart_mnli,
-    "gpt2": build_gpt2,
-    "qwen2-chat": build_qwen2_chat,
-    "idefics3": build_idefics3,
 }
 
 
@@ -869,7 +427,7 @@ BUILDERS: dict[str, Builder] = {
 
 @dataclass(frozen=True)
 class CatalogEntry:
-    model: str  # key in BUILDERS
+    model: str  # a name in all_builders()
     label: str
     task: str
     description: str
@@ -877,63 +435,40 @@ class CatalogEntry:
     document: bool = False  # an image-text-to-text model for document pages (OCR-free)
 
 
-CATALOG: dict[str, tuple[CatalogEntry, ...]] = {
-    "speech_to_text": (
-        CatalogEntry("whisper", "Whisper (test)", "automatic-speech-recognition",
-                     "Random-weight Whisper for tests.", default=True),
-        CatalogEntry("wav2vec2", "Wav2Vec2 CTC (test)", "automatic-speech-recognition",
-                     "Random-weight Wav2Vec2 CTC model with a character vocabulary."),
-    ),
-    "image_classification": (
-        CatalogEntry("vit", "ViT (test)", "image-classification",
-                     "Random-weight ViT with ten labels.", default=True),
-        CatalogEntry("convnext", "ConvNeXt (test)", "image-classification",
-                     "Random-weight ConvNeXt with ten labels."),
-        CatalogEntry("resnet", "ResNet (test)", "image-classification",
-                     "Random-weight ResNet with ten labels."),
-        CatalogEntry("mobilenet-v2", "MobileNet v2 (test)", "image-classification",
-                     "Random-weight MobileNet v2 with ten labels."),
-    ),
-    "fill_mask": (
-        CatalogEntry("bert-mlm", "BERT MLM (test)", "fill-mask",
-                     "Random-weight BERT masked LM ([MASK]).", default=True),
-        CatalogEntry("roberta-mlm", "RoBERTa MLM (test)", "fill-mask",
-                     "Random-weight RoBERTa masked LM (<mask>)."),
-        CatalogEntry("llama-base", "Not a masked LM (test)", "fill-mask",
-                     "A causal LM listed under fill-mask, to exercise the error path."),
-    ),
-    "zero_shot": (
-        CatalogEntry("nli", "NLI classifier (test)", "zero-shot-classification",
-                     "Random-weight BERT NLI classifier.", default=True),
-        CatalogEntry("minilm", "MiniLM sentence embeddings", "sentence-similarity",
-                     "all-MiniLM-L6-v2 from PyPI (random stand-in if not installed).", default=True),
-        CatalogEntry("clip", "CLIP (test)", "zero-shot-image-classification",
-                     "Random-weight CLIP.", default=True),
-    ),
-    "visual_qa": (
-        CatalogEntry("vilt", "ViLT VQA (test)", "vqa-classifier",
-                     "Random-weight ViLT answer classifier.", default=True),
-        CatalogEntry("llava", "LLaVA (test)", "image-text-to-text",
-                     "Random-weight LLaVA chat model.", default=True),
-        CatalogEntry("layoutlm", "LayoutLM document QA (test)", "document-question-answering",
-                     "Random-weight LayoutLM extractive document QA.", default=True),
-        CatalogEntry("donut", "Donut OCR-free document QA (test)", "image-text-to-text",
-                     "Random-weight Donut (Swin encoder + mBART decoder).", document=True),
-    ),
-    "text_generation": (
-        CatalogEntry("llama-chat", "Llama chat (test)", "text-generation",
-                     "Random-weight Llama with a ChatML chat template.", default=True),
-        CatalogEntry("llama-base", "Llama base (test)", "text-generation",
-                     "Random-weight Llama without a chat template."),
-    ),
-}
-
-
 # What real checkpoints ship as generation settings, for their stand-ins: scripts/published_settings.py.
 apply_published = runpy.run_path(str(Path(__file__).with_name("published_settings.py")))["apply_published"]
 
-# The course tabs' models (classification, entities, extractive QA, seq2seq): scripts/make_course_models.py.
-runpy.run_path(str(Path(__file__).with_name("make_course_models.py")))["register"](sys.modules[__name__])
+
+def tab_recipes() -> dict[str, ModuleType]:
+    """Each tab's test-model recipe (`tabs/<key>/test_models.py`), by tab key in registry order."""
+    from playground.config.registry import TAB_SPECS
+
+    return {
+        spec.key: importlib.import_module(f"tabs.{spec.key}.test_models")
+        for spec in TAB_SPECS
+        if (ROOT / "tabs" / spec.key / "test_models.py").is_file()
+    }
+
+
+def all_builders() -> dict[str, Builder]:
+    """Every model this script can write: the shared ones here (`BUILDERS`), then each tab recipe's."""
+    builders = dict(BUILDERS)
+    for key, recipe in tab_recipes().items():
+        clashes = sorted(set(builders) & set(recipe.BUILDERS))
+        if clashes:
+            raise ValueError(f"tabs/{key}/test_models.py: model name(s) {clashes} already taken")
+        builders.update(recipe.BUILDERS)
+    return builders
+
+
+def catalog_blocks() -> dict[str, tuple[CatalogEntry, ...]]:
+    """The test catalog's blocks: each tab recipe's CATALOG, in registry order."""
+    blocks = {key: recipe.CATALOG for key, recipe in tab_recipes().items() if recipe.CATALOG}
+    builders = all_builders()
+    unknown = sorted({entry.model for entries in blocks.values() for entry in entries} - set(builders))
+    if unknown:
+        raise ValueError(f"catalog entries name models no recipe builds: {unknown}")
+    return blocks
 
 
 class IndentedDumper(yaml.SafeDumper):
@@ -951,7 +486,7 @@ def catalog_id(model: str) -> str:
 
 
 def write_catalog(out_dir: Path, size: Size) -> Path:
-    """Write OUT_DIR/models.yaml over every model in CATALOG (whether built yet or not)."""
+    """Write OUT_DIR/models.yaml over every model of every block (whether built yet or not)."""
     out_dir = Path(out_dir)
     tabs = {
         tab: {
@@ -967,7 +502,7 @@ def write_catalog(out_dir: Path, size: Size) -> Path:
                 for entry in entries
             ]
         }
-        for tab, entries in CATALOG.items()
+        for tab, entries in catalog_blocks().items()
     }
     catalog = {
         "defaults": {"device": "cpu", "max_loaded_models": 4, "allow_custom_models": False},
@@ -983,16 +518,17 @@ def write_catalog(out_dir: Path, size: Size) -> Path:
 def build_models(out_dir: Path, size: Size = "tiny", only: Sequence[str] | None = None) -> dict[str, Path]:
     """Build the named models (all by default) into out_dir; print one line per model."""
     out_dir = Path(out_dir)
-    names = list(only) if only else list(BUILDERS)
-    unknown = sorted(set(names) - set(BUILDERS))
+    builders = all_builders()
+    names = list(only) if only else list(builders)
+    unknown = sorted(set(names) - set(builders))
     if unknown:
-        raise ValueError(f"unknown model(s) {unknown}; choose from {sorted(BUILDERS)}")
+        raise ValueError(f"unknown model(s) {unknown}; choose from {sorted(builders)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     for name in names:
         torch.manual_seed(SEED)  # per model, so --only gives the same weights as a full run
         start = time.perf_counter()
-        path = BUILDERS[name](out_dir, size)
+        path = builders[name](out_dir, size)
         megabytes = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
         print(f"{name:<16} {path}  {megabytes:7.1f} MB  {time.perf_counter() - start:5.2f} s", flush=True)
         written[name] = path
@@ -1004,7 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--size", choices=SIZES, default="tiny")
     parser.add_argument("--only", type=lambda s: [n.strip() for n in s.split(",") if n.strip()],
-                        help=f"comma-separated subset of: {','.join(BUILDERS)}")
+                        help=f"comma-separated subset of: {','.join(all_builders())}")
     args = parser.parse_args(argv)
     # Keep the output to one line per model: no save progress bars or library warnings.
     transformers_logging.set_verbosity_error()

@@ -49,23 +49,25 @@ def page(app, browser):  # noqa: ANN001, ANN201, F811
 def test_fill_mask_examples_fill_and_run(page) -> None:  # noqa: ANN001
     from playwright.sync_api import expect
 
-    from tabs import fill_mask
+    from tabs.fill_mask import ui as fill_mask
 
-    _open_tab(page, "tabs.fill_mask")
+    _open_tab(page, "tabs.fill_mask.ui")
     sentence = fill_mask.COURSE_SENTENCES[1]
     _visible(page.locator(".gallery-item", has_text=sentence)).click()
-    expect(_visible(page.get_by_label(fill_mask.STRINGS["en"]["text"]))).to_have_value(sentence, timeout=30_000)
+    expect(_visible(page.get_by_label(fill_mask.TEXTS.get("text", "en")))).to_have_value(sentence, timeout=30_000)
     # The output shows the sentence as the model saw it: the example ran without a click on Run.
-    expect(_visible(page.get_by_label(fill_mask.STRINGS["en"]["seen"]))).to_have_value(sentence, timeout=90_000)
+    expect(_visible(page.get_by_label(fill_mask.TEXTS.get("seen", "en")))).to_have_value(sentence, timeout=90_000)
     _wait_idle(page)
     _no_error(page)
 
     adjectives = fill_mask.load_presets()["adjectives"]
     first_template = adjectives["templates"].splitlines()[0]
     _visible(page.get_by_role("gridcell").filter(has_text=first_template)).click()
-    expect(_visible(page.get_by_label(fill_mask.STRINGS["en"]["templates"]))).to_have_value(adjectives["templates"], timeout=30_000)
-    expect(_visible(page.get_by_label(fill_mask.STRINGS["en"]["groups"]))).to_have_value(adjectives["groups"])
+    expect(_visible(page.get_by_label(fill_mask.TEXTS.get("templates", "en")))).to_have_value(adjectives["templates"], timeout=30_000)
+    expect(_visible(page.get_by_label(fill_mask.TEXTS.get("groups", "en")))).to_have_value(adjectives["groups"])
     _wait_for_text(page, r"^What the numbers are\.")  # the comparison's note: it ran
+    # The tables, hidden until then, show with the groups as their headers.
+    expect(page.locator("th").locator("visible=true").filter(has_text="woman").first).to_be_visible(timeout=30_000)
     _wait_idle(page)
     _no_error(page)
 
@@ -73,19 +75,19 @@ def test_fill_mask_examples_fill_and_run(page) -> None:  # noqa: ANN001
 def test_zero_shot_examples_fill_and_run(page) -> None:  # noqa: ANN001
     from playwright.sync_api import expect
 
-    from tabs import zero_shot
+    from tabs.zero_shot import ui as zero_shot
 
-    _open_tab(page, "tabs.zero_shot")
+    _open_tab(page, "tabs.zero_shot.ui")
     text, labels = zero_shot.TEXT_EXAMPLES[0]
     _visible(page.get_by_role("gridcell").filter(has_text=text)).click()
-    expect(_visible(page.get_by_label(zero_shot.STRINGS["en"]["text"]))).to_have_value(text, timeout=30_000)
-    expect(_visible(page.get_by_label(zero_shot.STRINGS["en"]["labels"]))).to_have_value(labels)
+    expect(_visible(page.get_by_label(zero_shot.TEXTS.get("text", "en")))).to_have_value(text, timeout=30_000)
+    expect(_visible(page.get_by_label(zero_shot.TEXTS.get("labels", "en")))).to_have_value(labels)
     for label in labels.split(", "):
         _wait_for_text(page, f"^{label}$")  # each label is scored in the output
     _wait_idle(page)
     _no_error(page)
 
-    page.get_by_role("tab", name=zero_shot.STRINGS["en"]["image_tab"], exact=True).first.click()
+    page.get_by_role("tab", name=zero_shot.TEXTS.get("image_tab", "en"), exact=True).first.click()
     page.wait_for_timeout(500)
     image = page.get_by_test_id("image").locator("visible=true")
     assert not image.locator("img").count(), "the image input starts empty"
@@ -101,7 +103,7 @@ def test_zero_shot_examples_fill_and_run(page) -> None:  # noqa: ANN001
 def test_image_classification_example_fills_and_runs(page) -> None:  # noqa: ANN001
     from playwright.sync_api import expect
 
-    _open_tab(page, "tabs.image_classification")
+    _open_tab(page, "tabs.image_classification.ui")
     image = page.get_by_test_id("image").locator("visible=true")
     assert not image.locator("img").count(), "the image input starts empty"
     assert not page.get_by_text(re.compile(PERCENT)).locator("visible=true").count(), "no result before the click"
@@ -118,7 +120,7 @@ def test_dataset_panel_on_fill_mask_and_zero_shot(page) -> None:  # noqa: ANN001
     from playground.web.ui import DATASET_UI
 
     heading = DATASET_UI.get("heading")
-    for module in ("tabs.fill_mask", "tabs.zero_shot"):
+    for module in ("tabs.fill_mask.ui", "tabs.zero_shot.ui"):
         _open_tab(page, module)
         _visible(page.get_by_text(heading, exact=True)).click()  # opens the accordion
         expect(_visible(page.get_by_role("button", name=DATASET_UI.get("run"), exact=True))).to_be_visible(timeout=10_000)

@@ -192,12 +192,13 @@ def test_descriptions_are_shown_in_the_page_language() -> None:
     from playground.core.texts import merged_tables
     from playground.loading.model_manager import ModelManager
     from playground.web.ui import TabContext, model_picker
+    from playground.engines.generation_engines import Engines
 
     data = minimal()
     data["tabs"]["fill_mask"]["models"][0]["description"] = {"en": "Masked words.", "ko": "가려진 단어."}
     data["tabs"]["fill_mask"]["models"].append({"id": "a/b", "label": "Second", "description": "Plain text."})
     catalog = parse_catalog(data)
-    context = TabContext(key="fill_mask", catalog=catalog, manager=ModelManager(catalog))
+    context = TabContext(key="fill_mask", catalog=catalog, manager=ModelManager(catalog), engines=Engines())
     with gr.Blocks():
         picker = model_picker(context)
     [(key, english)] = merged_tables([context.picker_notes])["en"].items()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from playground.media import datasets
 from playground.core.texts import UserError
-from playground.tasks import extractive_qa, seq2seq, token_classification
+from playground.engines import seq2seq
+from playground.media import datasets
+from playground.tasks import extractive_qa
+from tabs.named_entities import task as token_classification
 
 
 def test_csv_dialects_bom_and_quotes(tmp_path) -> None:

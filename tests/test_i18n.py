@@ -22,18 +22,15 @@ from tabs import TAB_SPECS
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Every module that may hold a string table: the app, the whole shared package, every tab.
+# Every module that may hold a string table: the app, the whole shared package, every module of every tab.
 TABLE_MODULES = [
     "app",
     *sorted(
         ".".join(path.relative_to(ROOT).with_suffix("").parts)
-        for path in (ROOT / "playground").rglob("*.py")
-        if path.name != "__init__.py"
+        for folder in ("playground", "tabs")
+        for path in (ROOT / folder).rglob("*.py")
+        if path.name not in ("__init__.py", "test_models.py")
     ),
-    *(spec.module for spec in TAB_SPECS),
-    # The course tabs' task logic, dataset runs and the text QA sub-tab.
-    "playground.media.datasets", "playground.tasks.text_classification", "playground.tasks.token_classification",
-    "playground.tasks.extractive_qa", "playground.engines.seq2seq", "tabs.text_qa",
 ]
 # A string may read the same in Korean only when it is one technical token (CSV, top_p, Id).
 TECHNICAL_TOKEN = re.compile(r"^[\w.\-]{1,12}$")
@@ -44,7 +41,7 @@ def all_tables() -> list[Texts]:
     tables = []
     for name in TABLE_MODULES:
         module = importlib.import_module(name)
-        tables += [value for value in vars(module).values() if isinstance(value, Texts)]
+        tables += [value for value in vars(module).values() if isinstance(value, Texts) and value not in tables]
     return tables
 
 
@@ -63,7 +60,7 @@ def test_every_string_has_a_korean_translation(texts: Texts) -> None:
         assert placeholders == set(re.findall(r"\{(\w+)", translated)), f"{texts.namespace}.{key}: placeholders differ"
 
 
-CODE_FILES = [ROOT / "app.py", *sorted((ROOT / "playground").rglob("*.py")), *sorted((ROOT / "tabs").glob("*.py"))]
+CODE_FILES = [ROOT / "app.py", *sorted((ROOT / "playground").rglob("*.py")), *sorted((ROOT / "tabs").rglob("*.py"))]
 
 
 def string_uses(paths: list[Path]) -> tuple[set[str], list[re.Pattern[str]]]:
@@ -104,6 +101,35 @@ def test_every_string_key_is_used(texts: Texts) -> None:
     assert not unused, f"{texts.namespace}: keys no code uses: {unused}"
 
 
+LOCALE_FOLDERS = sorted({path.parent for path in ROOT.glob("**/locales/*.yaml") if ".venv" not in path.parts})
+
+
+def test_locale_files_are_found() -> None:
+    assert ROOT / "tabs" / "fill_mask" / "locales" in LOCALE_FOLDERS
+
+
+@pytest.mark.parametrize("folder", LOCALE_FOLDERS, ids=lambda folder: str(folder.relative_to(ROOT)))
+def test_every_locale_file_has_the_same_sections_and_each_is_loaded(folder: Path) -> None:
+    """One file a language, nothing else; every namespace in them is some module's Texts (an unused
+    section, or one only English has, fails)."""
+    from playground.core.texts import read_locale
+
+    assert sorted(path.name for path in folder.iterdir()) == sorted(f"{lang}.yaml" for lang in LANGUAGES)
+    sections = {lang: set(read_locale(folder / f"{lang}.yaml")) for lang in LANGUAGES}
+    assert sections["ko"] == sections["en"], f"{folder}: namespaces differ between en.yaml and ko.yaml"
+    loaded = {texts.namespace for texts in all_tables() if texts.locales == folder}
+    assert sections["en"] == loaded, f"{folder}: sections no module loads: {sorted(sections['en'] - loaded)}"
+
+
+def test_a_missing_korean_string_fails_to_load(tmp_path: Path) -> None:
+    (tmp_path / "en.yaml").write_text("tab:\n  title: Tab\n  about: What it does\n", encoding="utf-8")
+    (tmp_path / "ko.yaml").write_text("tab:\n  title: 탭\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"Korean strings missing for \['about'\]"):
+        Texts.load("tab", tmp_path)
+    with pytest.raises(ValueError, match="no 'other' section"):
+        Texts.load("other", tmp_path)
+
+
 def test_shared_error_messages_are_translated() -> None:
     for messages in (OUT_OF_MEMORY, UNEXPECTED):
         assert HANGUL.search(messages["ko"]) and messages["ko"] != messages["en"]
@@ -113,9 +139,9 @@ def test_shared_error_messages_are_translated() -> None:
 def test_every_tab_explains_which_pipeline_runs(spec) -> None:  # noqa: ANN001
     module = importlib.import_module(spec.module)
     pipelines = [task for task in spec.tasks if task not in ADAPTERS]
-    assert "about" in module.STRINGS["en"], f"{spec.key}: no 'about' note"
+    assert "about" in module.TEXTS.table["en"], f"{spec.key}: no 'about' note"
     for lang in ("en", "ko"):
-        about = module.STRINGS[lang]["about"]
+        about = module.TEXTS.get("about", lang)
         missing = [task for task in pipelines if task not in about]
         assert not missing, f"{spec.key} ({lang}): the 'what is happening' note does not name {missing}"
 

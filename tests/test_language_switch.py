@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from test_browser import browser  # noqa: F401 - the shared chromium fixture
 
 from playground.config.registry import TAB_GROUPS, tab_strip
-from tabs import TAB_SPECS, models_view
+from tabs import TAB_SPECS
+from tabs.models import ui as models_view
 
 
 def tab_titles(lang: str) -> list[str]:
@@ -49,9 +50,9 @@ def test_switching_language_changes_tab_titles_and_messages(app, browser) -> Non
     wait_for_tab_titles(page, tab_titles("ko"))
 
     # A message made on the server: the browser still sends Accept-Language: en-US.
-    page.get_by_role("tab", name=models_view.STRINGS["ko"]["title"]).click()
-    page.get_by_label(models_view.STRINGS["ko"]["unload_target"]).fill("nothing-like-this")
-    page.get_by_role("button", name=models_view.STRINGS["ko"]["unload"], exact=True).click()
+    page.get_by_role("tab", name=models_view.TEXTS.get("title", "ko")).click()
+    page.get_by_label(models_view.TEXTS.get("unload_target", "ko")).fill("nothing-like-this")
+    page.get_by_role("button", name=models_view.TEXTS.get("unload", "ko"), exact=True).click()
     page.get_by_text("불러온 모델이 없습니다").first.wait_for(timeout=30_000)
 
     page.reload(wait_until="networkidle")

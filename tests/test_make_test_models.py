@@ -35,10 +35,10 @@ mtm = load_script()
 
 
 def mtm_course_models() -> list[str]:
-    """The course tabs' models (scripts/make_course_models.py), registered into the same BUILDERS."""
-    import runpy
-
-    return list(runpy.run_path(str(SCRIPT.with_name("make_course_models.py")))["BUILDERS"])
+    """The course tabs' models: their tabs' recipes, and the visual QA tab's extractive QA models."""
+    recipes = mtm.tab_recipes()
+    course = ("text_classification", "named_entities", "summarization", "translation")
+    return [*(name for key in course for name in recipes[key].BUILDERS), "distilbert-qa", "roberta-qa"]
 
 
 @pytest.fixture(scope="session")
@@ -82,8 +82,19 @@ def file_hashes(directory: Path) -> dict[str, str]:
 def test_prints_one_line_per_model_then_the_catalog(built: tuple[Path, str]) -> None:
     out, stdout = built
     lines = stdout.splitlines()
-    assert [line.split()[0] for line in lines] == [*mtm.BUILDERS, "catalog"]
+    assert [line.split()[0] for line in lines] == [*mtm.all_builders(), "catalog"]
     assert lines[-1].split()[1] == str(out / "models.yaml")
+
+
+def test_each_tab_recipe_is_found_by_its_key(models: Path) -> None:
+    """A tab's folder holds its test models' recipe; the script writes its models and its catalog block."""
+    recipes = mtm.tab_recipes()
+    assert "fill_mask" in recipes and set(recipes["fill_mask"].BUILDERS) <= set(mtm.all_builders())
+    catalog = yaml.safe_load((models / "models.yaml").read_text())
+    for key, recipe in recipes.items():
+        written = [model["label"] for model in catalog["tabs"][key]["models"]]
+        assert written[: len(recipe.CATALOG)] == [entry.label for entry in recipe.CATALOG], key
+        assert all((models / name).is_dir() for name in recipe.BUILDERS if name != "minilm"), key
 
 
 def test_rerun_overwrites_with_identical_files(models: Path, tmp_path: Path) -> None:
@@ -294,7 +305,7 @@ def test_vilt_classifier(models: Path, image: Image.Image) -> None:
     model = ViltForQuestionAnswering.from_pretrained(models / "vilt")
     logits = model(**processor(images=image, text="What color is it?", return_tensors="pt")).logits
     assert logits.shape == (1, len(model.config.id2label))
-    assert set(model.config.id2label.values()) == set(mtm.VQA_ANSWERS)
+    assert set(model.config.id2label.values()) == set(mtm.tab_recipes()["visual_qa"].VQA_ANSWERS)
 
 
 def test_image_text_to_text(models: Path, image: Image.Image) -> None:

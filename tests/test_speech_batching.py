@@ -92,7 +92,7 @@ def test_a_long_recording_alone_fills_its_batches(pipe, tmp_path: Path) -> None:
     import soundfile as sf
 
     from playground.media.audio import open_audio
-    from playground.tasks import speech_to_text as speech
+    from tabs.speech_to_text import task as speech
 
     sf.write(tmp_path / "long.wav", clip(100, 220), RATE)
     batcher = SpeechBatcher(Loaded(pipe, Entry()), max_batch_size=8)

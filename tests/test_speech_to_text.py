@@ -337,7 +337,7 @@ def test_upload_over_the_size_limit(restricted_app: RunningApp, audio_dir: Path)
 
 
 def test_whisper_options_follow_the_model_config(test_models: Path) -> None:
-    from playground.tasks.speech_to_text import has_whisper_options
+    from tabs.speech_to_text.task import has_whisper_options
 
     assert has_whisper_options(str(test_models / "whisper")) is True
     assert has_whisper_options(str(test_models / "wav2vec2")) is False
@@ -460,12 +460,13 @@ def test_the_example_fills_the_audio_and_transcribes_in_the_browser(app: Running
             browser.close()
 
 
-def test_the_task_logic_imports_no_gradio_and_no_tab() -> None:
+def test_the_task_logic_imports_no_gradio_and_no_page() -> None:
     loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, playground.tasks.speech_to_text; print(sorted({m.split('.')[0] for m in sys.modules}))"],
+        [sys.executable, "-c", "import sys, tabs.speech_to_text.task; print(sorted(m for m in sys.modules "
+         "if m.split('.')[0] in ('gradio', 'tabs')))"],
         capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
     ).stdout
-    assert "'gradio'" not in loaded and "'tabs'" not in loaded
+    assert loaded.strip() == "['tabs', 'tabs.speech_to_text', 'tabs.speech_to_text.task']"
 
 
 
@@ -502,3 +503,17 @@ def test_concurrent_transcriptions_share_a_batch_and_equal_alone(batching_app: R
     with pytest.raises(AppError, match="could not be read as audio"):
         jobs["text.wav"].result()
     assert speech_peak_batch(client) >= 2
+
+
+def test_every_whisper_language_is_named_in_each_page_language() -> None:
+    import re
+
+    from tabs.speech_to_text import task as speech
+    from tabs.speech_to_text.ui import TEXTS, language_choices
+
+    choices = language_choices()
+    assert [code for _, code in choices] == ["auto", *speech.whisper_languages()]
+    assert [label.key for label, _ in choices[1:]] == [f"speech_to_text.lang_{code}" for code in speech.whisper_languages()]
+    assert (TEXTS.get("lang_ko"), TEXTS.get("lang_ko", "ko")) == ("Korean (ko)", "한국어 (ko)")
+    for code in speech.whisper_languages():
+        assert re.search(r"[\uac00-\ud7a3]", TEXTS.get(f"lang_{code}", "ko")), code

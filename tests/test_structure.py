@@ -178,7 +178,7 @@ def test_contract_problems_name_what_is_missing() -> None:
     good_texts = Texts("broken", {"en": {"title": "T", "about": "A"}, "ko": {"title": "T", "about": "A"}})
     no_about = Texts("broken", {"en": {"title": "T"}, "ko": {"title": "T"}})
     assert contract_problems(broken_module(TEXTS=good_texts, build=lambda ctx: None)) == []
-    assert contract_problems(broken_module(build=lambda ctx: None)) == ["no TEXTS = Texts(key, STRINGS) table"]
+    assert contract_problems(broken_module(build=lambda ctx: None)) == ["no TEXTS = Texts.load(key, locales) table"]
     assert contract_problems(broken_module(TEXTS=no_about, build=lambda ctx: None)) == ["TEXTS has no 'about' string"]
     assert contract_problems(broken_module(TEXTS=good_texts)) == ["no build(ctx) function"]
     [problem] = contract_problems(broken_module(TEXTS=good_texts, build=lambda catalog, manager: None))
@@ -193,17 +193,17 @@ def test_a_tab_that_breaks_the_contract_stops_the_app(test_catalog: Path, tmp_pa
         import sys, types
         sys.path.insert(0, {str(ROOT)!r})
         from playground.core.texts import Texts
-        broken = types.ModuleType("tabs.fill_mask")
+        broken = types.ModuleType("tabs.fill_mask.ui")
         broken.TEXTS = Texts("fill_mask", {{"en": {{"title": "Fill"}}, "ko": {{"title": "채우기"}}}})
         broken.build = lambda catalog, manager: None
-        sys.modules["tabs.fill_mask"] = broken
+        sys.modules["tabs.fill_mask.ui"] = broken
         import app
         sys.exit(app.main(["--catalog", {str(test_catalog)!r}, "--tabs", "fill_mask", "--port", "0"]))
     """))
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    assert "tab 'fill_mask' (tabs.fill_mask) breaks the tab contract" in result.stderr
+    assert "tab 'fill_mask' (tabs.fill_mask.ui) breaks the tab contract" in result.stderr
     assert "TEXTS has no 'about' string" in result.stderr and "must take one argument" in result.stderr
 
 

@@ -1,5 +1,5 @@
-"""The task modules (playground/tasks) stand on their own: no Gradio, no tabs/, and their logic runs on
-a real pipeline in-process."""
+"""The tabs' task logic (`tabs/<key>/task.py`, `*_task.py`) stands on its own: no Gradio, no page of its
+tab or another, and it runs on a real pipeline in-process."""
 
 from __future__ import annotations
 
@@ -14,17 +14,22 @@ import pytest
 from playground.core.texts import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
-TASK_MODULES = ("playground.tasks.fill_mask", "playground.tasks.zero_shot", "playground.tasks.image_classification")
+# Every tab's task logic: the modules of a tab folder named task.py or *_task.py.
+TASK_MODULES = sorted(f"tabs.{path.parent.name}.{path.stem}" for path in (ROOT / "tabs").glob("*/*task.py"))
 
 
-def test_task_modules_import_neither_gradio_nor_tabs() -> None:
-    code = (
-        "import sys\n"
-        + "".join(f"import {name}\n" for name in TASK_MODULES)
-        + "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('gradio', 'tabs'))\n"
-        + "assert not bad, bad\n"
-    )
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+def test_task_modules_import_neither_gradio_nor_a_page() -> None:
+    assert "tabs.fill_mask.task" in TASK_MODULES, "the glob finds the task modules"
+    for name in TASK_MODULES:
+        own_folder = name.rsplit(".", 1)[0]
+        code = (
+            f"import sys, {name}\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'gradio' or m.startswith('tabs.')))\n"
+        )
+        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True)
+        loaded = eval(result.stdout)  # noqa: S307 - a list of module names printed just above
+        bad = [m for m in loaded if not m.startswith(own_folder) or m.endswith("ui")]
+        assert not bad, f"{name} imports {bad}"
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +40,7 @@ def bert(test_models: Path):  # noqa: ANN201
 
 
 def test_fill_mask_completion_and_targets(bert) -> None:  # noqa: ANN001
-    from playground.tasks import fill_mask
+    from tabs.fill_mask import task as fill_mask
 
     top = fill_mask.complete(bert, "the cat is ___ .", "BERT", 4, [], "en")
     assert top.sentence == "the cat is [MASK] ." and len(top.scores) == 4 and top.note == ""
@@ -48,7 +53,7 @@ def test_fill_mask_completion_and_targets(bert) -> None:  # noqa: ANN001
 
 
 def test_bias_comparison_report(bert) -> None:  # noqa: ANN001
-    from playground.tasks import fill_mask
+    from tabs.fill_mask import task as fill_mask
 
     comparison = fill_mask.new_comparison("the {group} is a [MASK] .\n{group} was ___ .", "he, she")
     fill_mask.compare_model(bert, "BERT", comparison, ["dog", "cat"], 3)
@@ -63,7 +68,7 @@ def test_bias_comparison_report(bert) -> None:  # noqa: ANN001
 
 
 def test_zero_shot_checks_and_batch_csv() -> None:
-    from playground.tasks import zero_shot
+    from tabs.zero_shot import task as zero_shot
 
     assert zero_shot.parse_labels("a,, b\n c") == ["a", "b", "c"]
     assert zero_shot.check_template("  ", zero_shot.TEXT_TEMPLATE) == zero_shot.TEXT_TEMPLATE
@@ -80,7 +85,7 @@ def test_image_classification_top_k(test_models: Path) -> None:
     from PIL import Image
     from transformers import pipeline
 
-    from playground.tasks import image_classification
+    from tabs.image_classification import task as image_classification
 
     pipe = pipeline("image-classification", model=str(test_models / "vit"), device="cpu")
     picture = Image.new("RGB", (40, 40), "red")

@@ -121,6 +121,6 @@ def test_the_text_sub_tab_sits_in_the_visual_qa_tab(course_app) -> None:
     with urllib.request.urlopen(course_app.url + "config", timeout=10) as response:
         config = json.load(response)
     labels = [str(c["props"].get("label")) for c in config["components"] if c["type"] == "tabitem"]
-    assert any("text_qa.title" in label for label in labels)
+    assert any("visual_qa.text.title" in label for label in labels)
     samples = json.dumps([c["props"]["samples"] for c in config["components"] if c.get("type") == "dataset"])
     assert QUESTION in samples and CONTEXT in samples

@@ -1,8 +1,10 @@
-"""The tab registry: display order, tab key, module, the tasks each tab serves and the group of the
-tab strip it sits in; the tab contract.
+"""The tab registry: display order, tab key, the tasks each tab serves and the group of the tab strip
+it sits in; the tab contract.
 
-The registry is data: `playground.config.catalog` validates a catalog against it before Gradio or torch are
-loaded, `app.py` imports the modules it names and checks each keeps the contract (`contract_problems`).
+The registry is data: one line a tab. Its key names everything of the tab: its folder `tabs/<key>/`
+(page in `ui.py`), its catalog block and its strings' namespace. `playground.config.catalog`
+validates a catalog against it before Gradio or torch are loaded, `app.py` imports each tab's page
+and checks it keeps the contract (`contract_problems`).
 A tab with no tasks (the Models view) has no catalog block and is always shown. The shared package
 never imports the tab modules themselves; `tabs/__init__.py` re-exports this registry.
 """
@@ -18,11 +20,16 @@ from playground.core.texts import DEFAULT_LANGUAGE, Texts
 
 @dataclass(frozen=True)
 class TabSpec:
+    # The tab's folder under tabs/, its catalog block and its i18n namespace: one name.
     key: str
-    module: str
     tasks: tuple[str, ...]
     # The tab strip's group (a key of TAB_GROUPS) the tab sits in; "" for the top strip itself.
     group: str = ""
+
+    @property
+    def module(self) -> str:
+        """The module with the tab's page: `build(ctx)` and `TEXTS`."""
+        return f"tabs.{self.key}.ui"
 
     @property
     def catalogued(self) -> bool:
@@ -39,29 +46,21 @@ TAB_GROUPS = Texts("tab_groups", {
 })
 
 TAB_SPECS: tuple[TabSpec, ...] = (
-    TabSpec("speech_to_text", "tabs.speech_to_text", ("automatic-speech-recognition",), group="audio"),
-    TabSpec("image_classification", "tabs.image_classification", ("image-classification",), group="vision"),
-    TabSpec("fill_mask", "tabs.fill_mask", ("fill-mask",), group="reading"),
-    TabSpec(
-        "zero_shot",
-        "tabs.zero_shot",
-        ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification"),
-        group="reading",
-    ),
-    TabSpec(
-        "visual_qa",
-        "tabs.visual_qa",
-        ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering"),
-        group="vision",
-    ),
-    TabSpec("text_generation", "tabs.text_generation", ("text-generation",), group="writing"),
-    # The rest of the course; extractive QA is the visual_qa tab's "Text" sub-tab (tabs/text_qa.py).
-    TabSpec("text_classification", "tabs.text_classification", ("text-classification",), group="reading"),
-    TabSpec("named_entities", "tabs.named_entities", ("token-classification",), group="reading"),
+    TabSpec("speech_to_text", ("automatic-speech-recognition",), group="audio"),
+    TabSpec("image_classification", ("image-classification",), group="vision"),
+    TabSpec("fill_mask", ("fill-mask",), group="reading"),
+    TabSpec("zero_shot", ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification"),
+            group="reading"),
+    TabSpec("visual_qa", ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering"),
+            group="vision"),
+    TabSpec("text_generation", ("text-generation",), group="writing"),
+    # The rest of the course; extractive QA is the visual_qa tab's "Text" sub-tab (tabs/visual_qa/text_ui.py).
+    TabSpec("text_classification", ("text-classification",), group="reading"),
+    TabSpec("named_entities", ("token-classification",), group="reading"),
     # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
-    TabSpec("summarization", "tabs.summarization", ("summarization", "text-generation"), group="writing"),
-    TabSpec("translation", "tabs.translation", ("translation", "text-generation"), group="writing"),
-    TabSpec("models", "tabs.models_view", ()),
+    TabSpec("summarization", ("summarization", "text-generation"), group="writing"),
+    TabSpec("translation", ("translation", "text-generation"), group="writing"),
+    TabSpec("models", ()),
 )
 
 
@@ -93,7 +92,7 @@ def contract_problems(module: ModuleType) -> list[str]:
     problems = []
     texts = getattr(module, "TEXTS", None)
     if not isinstance(texts, Texts):
-        problems.append("no TEXTS = Texts(key, STRINGS) table")
+        problems.append("no TEXTS = Texts.load(key, locales) table")
     else:
         missing = [key for key in REQUIRED_STRINGS if key not in texts.table[DEFAULT_LANGUAGE]]
         if missing:

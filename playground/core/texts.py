@@ -1,8 +1,11 @@
-"""User-facing strings: one table per tab (English and Korean), looked up by key.
+"""User-facing strings: kept as data in locale files (one per language), looked up by key.
 
-Each tab module defines `STRINGS = {"en": {...}, "ko": {...}}` and wraps it in `Texts(namespace,
-STRINGS)`. UI labels go through Gradio's own i18n (`Texts.ui`, resolved in the browser from its
-language); messages computed on the server (errors, notes) are rendered with `Texts.render` in the
+A folder's `locales/en.yaml` and `locales/ko.yaml` map namespaces to their strings
+(`fill_mask: {title: ..., about: ...}`); a module takes its namespace with
+`Texts.load("fill_mask", LOCALES)`. Each tab folder keeps its own files (its namespace is the tab
+key, its task logic's is `<key>.task`); the shared package and the app keep theirs, one namespace a
+concern, in `playground/locales/` (`SHARED_LOCALES`). UI labels go through Gradio's own i18n
+(`Texts.ui`, resolved in the browser from its language); messages computed on the server (errors, notes) are rendered with `Texts.render` in the
 request's language. The language is the one picked with the app's language switch (a cookie), else
 the browser's (Accept-Language). Errors that reach the user carry their message in every language
 (`LocalizedError`); this module imports nothing else of the package, so every other module may use it.
@@ -10,8 +13,15 @@ the browser's (Accept-Language). Errors that reach the user carry their message 
 
 from __future__ import annotations
 
+import functools
 from http.cookies import CookieError, SimpleCookie
+from pathlib import Path
 from typing import Any, Iterable, Mapping
+
+import yaml
+
+# The shared package's strings, namespaced by concern (common widgets, loading, audio, datasets...).
+SHARED_LOCALES = Path(__file__).resolve().parents[1] / "locales"
 
 LANGUAGES = ("en", "ko")
 DEFAULT_LANGUAGE = "en"
@@ -64,15 +74,38 @@ class UserError(LocalizedError):
     """A problem with the user's input or choice."""
 
 
-class Texts:
-    """One tab's string table."""
+@functools.lru_cache(maxsize=None)
+def read_locale(path: Path) -> dict[str, dict[str, str]]:
+    """One locale file: {namespace: {key: text}} (read once; the files do not change while the app runs)."""
+    sections = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(sections, dict) or not all(isinstance(keys, dict) for keys in sections.values()):
+        raise ValueError(f"{path}: a locale file maps namespaces to {{key: text}} tables")
+    return sections
 
-    def __init__(self, namespace: str, table: StringTable):
+
+class Texts:
+    """One namespace's strings in every language."""
+
+    def __init__(self, namespace: str, table: StringTable, locales: Path | None = None):
         missing = set(table[DEFAULT_LANGUAGE]) - set(table.get("ko", {}))
         if missing:
             raise ValueError(f"{namespace}: Korean strings missing for {sorted(missing)}")
         self.namespace = namespace
         self.table = table
+        # The folder of the locale files the strings came from (None: built in code, as tests do).
+        self.locales = locales
+
+    @classmethod
+    def load(cls, namespace: str, locales: Path) -> Texts:
+        """The `namespace` section of the locale files in the folder `locales` (`en.yaml`, `ko.yaml`)."""
+        table = {}
+        for lang in LANGUAGES:
+            path = locales / f"{lang}.yaml"
+            sections = read_locale(path)
+            if namespace not in sections:
+                raise ValueError(f"{path}: no {namespace!r} section")
+            table[lang] = sections[namespace]
+        return cls(namespace, table, locales)
 
     def get(self, key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
         template = self.table.get(lang, {}).get(key) or self.table[DEFAULT_LANGUAGE][key]

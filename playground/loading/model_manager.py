@@ -23,21 +23,23 @@ from typing import Any, Callable
 from playground.loading.adapters import ADAPTERS
 from playground.config.catalog import Catalog, ModelEntry
 from playground.loading.devices import available_device, release_memory, resolve_dtype
-from playground.loading.hub import HUB, HUB_STOPPED_ANSWERING, HubUnreachable, ProgressFn, cached_snapshot, estimate_weight_bytes, network_failure
+from playground.loading.hub import (
+    HUB,
+    HUB_STOPPED_ANSWERING,
+    HubUnreachable,
+    ProgressFn,
+    cached_snapshot,
+    estimate_weight_bytes,
+    network_failure,
+)
 from playground.loading.hub import is_cached as snapshot_is_cached
 from playground.loading.load_errors import ModelLoadError, UnknownModelError, explain_load_error
 from playground.loading.idle_limits import unloads_at
-from playground.core.texts import Texts
+from playground.core.texts import SHARED_LOCALES, Texts
 
 log = logging.getLogger(__name__)
 
-STRINGS = {
-    "en": {"loading": "Loading {label}…", "loaded": "Loaded {label} in {seconds:.1f} s",
-           "importing": "Importing torch and transformers (first use)…"},
-    "ko": {"loading": "{label} 불러오는 중…", "loaded": "{label}을(를) {seconds:.1f}초 만에 불러왔습니다",
-           "importing": "torch와 transformers를 불러오는 중(처음 한 번)…"},
-}
-TEXTS = Texts("loading", STRINGS)
+TEXTS = Texts.load("loading", SHARED_LOCALES)
 
 # transformers builds a model under process-wide patches (default dtype, torch.linspace, weight-init
 # and tying hooks) and restores them afterwards: two loads overlapping in different threads undo each
