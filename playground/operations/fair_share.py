@@ -15,19 +15,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Callable
 
-from playground.core.texts import Texts, request_language
+from playground.core.texts import SHARED_LOCALES, Texts, request_language
 
-STRINGS = {
-    "en": {
-        "too_many": ("You already have {count} requests running or waiting; this app allows {limit} per user at once. "
-                     "Wait for one to finish, then try again."),
-    },
-    "ko": {
-        "too_many": ("이미 실행 중이거나 대기 중인 요청이 {count}개 있습니다. 이 앱은 사용자마다 동시에 {limit}개까지 "
-                     "받습니다. 하나가 끝난 뒤 다시 시도하세요."),
-    },
-}
-TEXTS = Texts("fair_share", STRINGS)
+TEXTS = Texts.load("fair_share", SHARED_LOCALES)
 
 
 def in_turn(owners: list[str], running: Counter) -> list[int]:

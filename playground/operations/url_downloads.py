@@ -15,23 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from playground.core.texts import DEFAULT_LANGUAGE, Texts, request_language
+from playground.core.texts import DEFAULT_LANGUAGE, SHARED_LOCALES, Texts, request_language
 
-STRINGS = {
-    "en": {
-        "too_large": "The file at {url} is larger than this app's limit of {limit_mb:g} MB.",
-        "not_fetched": "The file at {url} could not be downloaded (HTTP status {status}).",
-        "too_many_redirects": "The file at {url} redirects more than {count} times.",
-        "not_public": "{url} does not lead to a public address ({host}); this app fetches files from public addresses only.",
-    },
-    "ko": {
-        "too_large": "{url}의 파일이 이 앱의 한도 {limit_mb:g} MB보다 큽니다.",
-        "not_fetched": "{url}의 파일을 내려받지 못했습니다 (HTTP 상태 {status}).",
-        "too_many_redirects": "{url}이(가) {count}번 넘게 다른 주소로 넘깁니다.",
-        "not_public": "{url}은(는) 공개 주소로 이어지지 않습니다 ({host}). 이 앱은 공개 주소의 파일만 가져옵니다.",
-    },
-}
-TEXTS = Texts("url_downloads", STRINGS)
+TEXTS = Texts.load("url_downloads", SHARED_LOCALES)
 MAX_REDIRECTS = 10
 _CHUNK = 2**16
 
