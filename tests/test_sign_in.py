@@ -273,6 +273,8 @@ def test_on_an_unchecked_gradio_header_sign_in_and_mcp_refuse_rather_than_open(m
             assert refused.status_code == 503 and "MCP is not available here" in refused.json()["detail"]
         refused = httpx.get(f"{demo.local_url}config", headers=basic(), timeout=30)
         assert refused.status_code == 503 and "Authorization header is not available" in refused.json()["detail"]
+        korean = httpx.get(f"{demo.local_url}gradio_api/mcp/schema", headers={**basic(), "Accept-Language": "ko"}, timeout=30)
+        assert "MCP를 쓸 수 없습니다" in korean.json()["detail"]
         assert httpx.get(f"{demo.local_url}config", timeout=30).status_code == 401
         with pytest.raises(Exception):  # noqa: B017 - refused, whatever gradio_client calls it
             Client(demo.local_url, verbose=False, headers=basic()).predict("hi", api_name="/shout")

@@ -25,6 +25,8 @@ from typing import Any, Awaitable, Callable, Iterable
 
 from starlette.concurrency import run_in_threadpool
 
+from playground.core.texts import SHARED_LOCALES, Texts, language_from_cookie, language_from_header
+
 # scrypt's recommended interactive cost (2^14, 8, 1): about 16 MB and a few tens of ms per check.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _KEY_BYTES = 32
@@ -34,6 +36,7 @@ INTERNAL_HEADER = "x-playground-internal"
 # Signed-in clients that never sign out (scripts) get one session per user, not one per request.
 _HEADER_SESSIONS_MAX = 1024
 
+TEXTS = Texts.load("sign_in", SHARED_LOCALES)
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -243,7 +246,7 @@ class CredentialsGate:
         header = _header(scope, b"authorization")
         # scrypt takes tens of ms on purpose: off the event loop, which serves everyone else meanwhile.
         if scope["path"].startswith(MCP_PREFIX) and not self.sign_in.mcp_ready:
-            await _refuse(send, 503, MCP_UNAVAILABLE)
+            await _refuse(send, 503, "mcp_unavailable", scope)
             return
         user = await run_in_threadpool(self.sign_in.header_user, header) if header else None
         signed_in = user is None and scope_user(gradio_app, scope) is not None
@@ -252,29 +255,28 @@ class CredentialsGate:
         if user is not None and gradio_app is not None:
             cookie = self.sign_in.session_cookie(gradio_app, user)
             if cookie is None:
-                await _refuse(send, 503, HEADER_SIGN_IN_UNAVAILABLE)
+                await _refuse(send, 503, "header_sign_in_unavailable", scope)
                 return
             existing = _header(scope, b"cookie")
             headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"cookie"]
             headers.append((b"cookie", (f"{existing}; {cookie}" if existing else cookie).encode("latin-1")))
             scope = {**scope, "headers": headers}
         elif not signed_in and scope["path"].startswith(GATED_PREFIXES):
-            await _refuse(send, 401, NOT_AUTHENTICATED)
+            await _refuse(send, 401, "not_authenticated", scope)
             return
         await self.app(scope, receive, send)
 
 
-NOT_AUTHENTICATED = "Not authenticated: sign in, or send Authorization: Basic base64(name:password)"
-HEADER_SIGN_IN_UNAVAILABLE = ("Sign-in with an Authorization header is not available with this Gradio version: "
-                              "sign in with the page's form or gradio_client's auth")
-MCP_UNAVAILABLE = ("MCP is not available here with sign-in on: the app serves no MCP, or its Gradio version "
-                   "cannot pass the sign-in on to MCP's tool calls")
+def _language(scope: Scope) -> str:
+    """The language of a request: the app's language switch (its cookie), else Accept-Language."""
+    return language_from_cookie(_header(scope, b"cookie")) or language_from_header(_header(scope, b"accept-language"))
 
 
-async def _refuse(send: Send, status: int, detail: str) -> None:
+async def _refuse(send: Send, status: int, key: str, scope: Scope) -> None:
+    """Answer `status` with the `sign_in` string `key` in the request's language."""
     import json
 
-    body = json.dumps({"detail": detail}).encode()
+    body = json.dumps({"detail": TEXTS.get(key, _language(scope))}, ensure_ascii=False).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if status == 401:
         headers.append((b"www-authenticate", b'Basic realm="Pipeline Playground"'))
