@@ -57,29 +57,13 @@ from playground.engines.local_generation import (
     recording_processor,
     run_generate,
 )
-from playground.core.texts import Texts
+from playground.core.texts import SHARED_LOCALES, Texts
 
 # The most padded prompt tokens one prefill forward pass takes (newcomers beyond it wait a step):
 # bounds the activation memory of a prefill.
 MAX_PREFILL_TOKENS = 8192
 
-STRINGS = {
-    "en": {
-        "alone_memory": (
-            "Ran alone: prompt and new tokens need {need_mb:.0f} MB of KV cache, more than this model's batch "
-            "budget of {budget_mb:.0f} MB (kv_cache_mb in the catalog)."
-        ),
-        "alone_mode": "Ran alone: the model's generation settings ({mode}) cannot share a batch.",
-    },
-    "ko": {
-        "alone_memory": (
-            "단독 실행: 프롬프트와 새 토큰에 KV 캐시 {need_mb:.0f} MB가 필요해 이 모델의 배치 예산 "
-            "{budget_mb:.0f} MB(카탈로그의 kv_cache_mb)를 넘습니다."
-        ),
-        "alone_mode": "단독 실행: 모델의 생성 설정({mode})은 배치를 함께 쓸 수 없습니다.",
-    },
-}
-BATCH_TEXTS = Texts("batched_generation", STRINGS)
+BATCH_TEXTS = Texts.load("batched_generation", SHARED_LOCALES)
 
 
 def kv_bytes_per_token(model: Any) -> int:

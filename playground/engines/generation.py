@@ -26,10 +26,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from playground.core.texts import UserError
+from playground.core.texts import SHARED_LOCALES, Texts, UserError
 from playground.core.checks import whole_number_in_range
 from playground.engines.pacing import gathered
-from playground.core.texts import Texts
 
 MAX_NEW_TOKENS = 4096
 MAX_TOP_K = 100_000
@@ -44,79 +43,7 @@ DEFAULT_MAX_NEW_TOKENS, DEFAULT_SEED = 64, 0
 # (notes, descriptions) without knowing the caller's language; the tab picks one per request.
 Message = Mapping[str, str]
 
-STRINGS = {
-    "en": {
-        "empty_prompt": "Please enter a prompt.",
-        "empty_message": "Please type a message.",
-        "bad_max_new_tokens": "Max new tokens must be between 1 and {limit}.",
-        "bad_temperature": "Temperature must be a number of 0 or more.",
-        "zero_temperature": "Temperature 0 with sampling on is not allowed: turn sampling off to use greedy decoding.",
-        "bad_top_p": "Top-p must be a number between 0 and 1.",
-        "bad_do_sample": "do_sample must be true (sample), false (greedy) or empty (the model's own setting).",
-        "bad_top_k": "Top-k must be a whole number between 0 and {limit} (0 = no top-k filter).",
-        "bad_repetition_penalty": "Repetition penalty must be a number above 0.",
-        "bad_seed": "The seed must be a whole number between 0 and {limit}.",
-        "bad_history": (
-            "The chat history is malformed: {detail}. Send a list of {{\"role\": \"user\"|\"assistant\", "
-            "\"content\": \"text\"}} messages."
-        ),
-        "no_chat_template": (
-            "{model} has no chat template, so it cannot chat. Use the Completion view, or pick an instruct/chat model."
-        ),
-        "no_room": "{model} reads at most {context} tokens, prompt included: ask for fewer than {context} new tokens.",
-        "truncated": "⚠️ The prompt was too long: only its last {kept} tokens were kept.",
-        "model_line": "Model: {label} · {dtype} · {placement}",
-        "placement_device": "on {device}",
-        "placement_map": "device map: {parts} (accelerate)",
-        "waiting": "Waiting: number {position} in line for {model}…",
-        "unloaded": "{model} was unloaded while this request was running or waiting; send it again to reload the model.",
-        "engine_local": "in-process, {capacity} at a time",
-        "engine_batched": "batched, up to {size} requests per forward pass",
-        "activity_model": "model",
-        "activity_engine": "engine",
-        "activity_running": "running",
-        "activity_waiting": "waiting",
-        "activity_peak": "most requests in one forward pass",
-        "activity_served": "answered",
-        "activity_last_error": "last error",
-    },
-    "ko": {
-        "empty_prompt": "프롬프트를 입력해 주세요.",
-        "empty_message": "메시지를 입력해 주세요.",
-        "bad_max_new_tokens": "최대 새 토큰 수는 1에서 {limit} 사이여야 합니다.",
-        "bad_temperature": "온도는 0 이상의 숫자여야 합니다.",
-        "zero_temperature": "샘플링을 켠 채 온도 0은 쓸 수 없습니다. greedy 디코딩을 쓰려면 샘플링을 끄세요.",
-        "bad_top_p": "Top-p는 0에서 1 사이의 숫자여야 합니다.",
-        "bad_do_sample": "do_sample은 true(샘플링), false(greedy) 또는 빈 값(모델 자체 설정)이어야 합니다.",
-        "bad_top_k": "Top-k는 0에서 {limit} 사이의 정수여야 합니다 (0 = top-k 필터 없음).",
-        "bad_repetition_penalty": "반복 페널티는 0보다 큰 숫자여야 합니다.",
-        "bad_seed": "시드는 0에서 {limit} 사이의 정수여야 합니다.",
-        "bad_history": (
-            "채팅 기록 형식이 잘못되었습니다: {detail}. {{\"role\": \"user\"|\"assistant\", \"content\": \"텍스트\"}} "
-            "메시지 목록을 보내세요."
-        ),
-        "no_chat_template": (
-            "{model}에는 채팅 템플릿이 없어 대화할 수 없습니다. 이어 쓰기 보기를 쓰거나 instruct/chat 모델을 고르세요."
-        ),
-        "no_room": "{model}은(는) 프롬프트를 포함해 최대 {context}개 토큰을 읽습니다. 새 토큰을 {context}개보다 적게 요청하세요.",
-        "truncated": "⚠️ 프롬프트가 너무 길어 마지막 {kept}개 토큰만 사용했습니다.",
-        "model_line": "모델: {label} · {dtype} · {placement}",
-        "placement_device": "{device}에서 실행",
-        "placement_map": "장치 배치: {parts} (accelerate)",
-        "waiting": "대기 중: {model} 차례를 {position}번째로 기다리는 중…",
-        "unloaded": "이 요청을 처리하거나 기다리는 동안 {model}이(가) 내려졌습니다. 다시 보내면 모델을 다시 불러옵니다.",
-        "engine_local": "프로세스 안에서, 한 번에 {capacity}개",
-        "engine_batched": "배치, 순전파 한 번에 최대 {size}개 요청",
-        "activity_model": "모델",
-        "activity_engine": "엔진",
-        "activity_running": "실행 중",
-        "activity_waiting": "대기 중",
-        "activity_peak": "한 번의 순전파에 함께한 최대 요청 수",
-        "activity_served": "응답한 요청",
-        "activity_last_error": "마지막 오류",
-    },
-}
-TEXTS = Texts("generation", STRINGS)
+TEXTS = Texts.load("generation", SHARED_LOCALES)
 
 
 # ---- the request ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from playground.core.texts import Texts
+from playground.core.texts import SHARED_LOCALES, Texts
 
 # The settings people choose between, in the order they are shown.
 SHOWN = ("do_sample", "temperature", "top_p", "top_k", "repetition_penalty", "num_beams", "max_new_tokens",
@@ -30,38 +30,7 @@ LIBRARY_DEFAULTS: dict[str, Any] = {"do_sample": False, "temperature": 1.0, "top
 SAMPLING_ONLY = ("temperature", "top_p", "top_k")
 BEAMS_ONLY = ("length_penalty", "early_stopping")
 
-STRINGS = {
-    "en": {
-        "settings": "Settings used: {settings}.",
-        "source_model": "the model's",
-        "source_catalog": "the catalog's",
-        "source_request": "yours",
-        "beams_no_stream": (
-            "The model's generation config asks for {beams} beams: beam search keeps several candidates "
-            "and shows the best one when it is done, so the text appears at the end. Set beams to 1 to "
-            "watch it being written."
-        ),
-        "bounded": (
-            "Max new tokens was lowered from {asked} to {kept}: {model}'s decoder reads at most {positions} "
-            "positions, its prompt of {prompt} tokens included."
-        ),
-    },
-    "ko": {
-        "settings": "사용한 설정: {settings}.",
-        "source_model": "모델 설정",
-        "source_catalog": "카탈로그 설정",
-        "source_request": "요청한 값",
-        "beams_no_stream": (
-            "모델의 생성 설정이 빔 {beams}개를 요구합니다: 빔 탐색은 후보 여럿을 유지하다가 끝나면 가장 좋은 것을 "
-            "보여 주므로 텍스트가 마지막에 나타납니다. 쓰이는 과정을 보려면 빔을 1로 두세요."
-        ),
-        "bounded": (
-            "최대 생성 토큰 수를 {asked}에서 {kept}(으)로 낮췄습니다: {model}의 디코더는 프롬프트 {prompt}토큰을 "
-            "포함해 최대 {positions}개 위치만 읽습니다."
-        ),
-    },
-}
-TEXTS = Texts("generation_settings", STRINGS)
+TEXTS = Texts.load("generation_settings", SHARED_LOCALES)
 
 
 def read_shipped(source: str, revision: str | None = None) -> Any | None:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from playground.config.catalog import Catalog, Endpoint, ModelEntry
-from playground.core.texts import UserError
+from playground.core.texts import DEFAULT_LANGUAGE, SHARED_LOCALES, LocalizedError, Texts, UserError
 from playground.engines.generation import (
     ALTERNATIVES,
     EngineActivity,
@@ -48,7 +48,6 @@ from playground.engines.generation import (
     Message,
     StopCut,
 )
-from playground.core.texts import DEFAULT_LANGUAGE, LocalizedError, Texts
 
 # The key the client sends when the catalog names no key variable: the client needs one, and servers
 # that check no key ignore it (vLLM's documentation uses the same word).
@@ -63,95 +62,7 @@ AUDIO_OPTIONAL_FIELDS = ("timestamp_granularities", "language", "response_format
 _CONTEXT_MARKERS = ("context length", "context_length", "maximum context", "max_model_len", "too long",
                     "too many tokens", "input validation error", "exceeds the model")
 
-STRINGS = {
-    "en": {
-        "endpoint_line": "Endpoint: {url} · model {model}",
-        "no_usage": "The server sent no token counts: tokens out counts the stream's pieces.",
-        "engine_closed": "The connection to {url} was closed; send the request again.",
-        "no_logprobs": "The server gave no per-token probabilities (logprobs), so there are no alternatives to show.",
-        "dropped_options": "Note: this server does not accept {fields}; the request was sent without them.",
-        "stream_cut": "⚠️ The stream from {url} was cut after {chars} characters ({detail}): the text so far is kept.",
-        "stopped": "Stopped: the stream was closed, so the engine aborted the request.",
-        "key_not_set": (
-            "{model} is served by {url}, which needs an API key: set the environment variable {env} on the "
-            "machine that runs this app (the key is never read from the catalog or the browser)."
-        ),
-        "unreachable": "{url} cannot be reached ({detail}). Is the engine running, and is the catalog's url right?",
-        "timeout": (
-            "{url} did not answer within {timeout:g} s (the catalog's timeout for {model}). The engine may be "
-            "overloaded or stuck; try again, or raise endpoint.timeout in the catalog."
-        ),
-        "auth_rejected": "{url} refused the API key from {env} (HTTP {status}). Check that the variable holds a valid key for this server.",
-        "auth_required": (
-            "{url} requires an API key (HTTP {status}). Name the environment variable that holds it in the "
-            "catalog entry's endpoint.api_key_env, and set it on this machine."
-        ),
-        "forbidden": "{url} does not allow this key to use {model} (HTTP 403). Check the key's permissions on that server.",
-        "not_served": "{url} does not serve a model named {model} ({detail}). The catalog id must be the name the engine serves (see its /v1/models).",
-        "no_route": "{url} has no {route} route (HTTP 404): check that the url ends in /v1 and that this engine supports {route}.",
-        "context": (
-            "The prompt and the requested new tokens do not fit in {model}'s context on {url} ({detail}). "
-            "Shorten the prompt or ask for fewer new tokens."
-        ),
-        "rejected": "{url} refused the request (HTTP {status}): {detail}",
-        "busy": (
-            "{url} is busy (HTTP {status}) and still was after {retries} retries. Try again in a moment; "
-            "a class may need more engine replicas or a larger queue on the server."
-        ),
-        "server_error": "{url} failed while answering (HTTP {status}): {detail}",
-        "empty_audio_answer": "{url} returned no transcript.",
-        "engine_remote": "remote: {url}",
-        "engine_remote_transcription": "remote speech to text: {url}",
-        "health_ok": "served",
-        "health_not_listed": "not in the server's /v1/models (it serves: {served})",
-        "health_down": "unreachable: {detail}",
-        "health_error": "error: {detail}",
-    },
-    "ko": {
-        "endpoint_line": "엔드포인트: {url} · 모델 {model}",
-        "no_usage": "서버가 토큰 수를 보내지 않아 출력 토큰 수는 스트림 조각 수입니다.",
-        "engine_closed": "{url}와(과)의 연결이 닫혔습니다. 요청을 다시 보내세요.",
-        "no_logprobs": "서버가 토큰별 확률(logprobs)을 주지 않아 보여 줄 후보가 없습니다.",
-        "dropped_options": "참고: 이 서버는 {fields}을(를) 받지 않아 이 옵션 없이 요청했습니다.",
-        "stream_cut": "⚠️ {url}의 스트림이 {chars}자 뒤에 끊겼습니다 ({detail}). 지금까지의 텍스트는 남겨 둡니다.",
-        "stopped": "중지됨: 스트림을 닫아 엔진이 요청을 중단했습니다.",
-        "key_not_set": (
-            "{model}은(는) API 키가 필요한 {url}에서 서비스됩니다. 이 앱을 실행하는 컴퓨터에 환경 변수 {env}를 "
-            "설정하세요(키는 카탈로그나 브라우저에서 읽지 않습니다)."
-        ),
-        "unreachable": "{url}에 연결할 수 없습니다 ({detail}). 엔진이 실행 중인지, 카탈로그의 url이 맞는지 확인하세요.",
-        "timeout": (
-            "{url}이(가) {timeout:g}초 안에 응답하지 않았습니다({model}에 대한 카탈로그의 timeout). 엔진이 과부하이거나 "
-            "멈췄을 수 있습니다. 다시 시도하거나 카탈로그의 endpoint.timeout을 늘리세요."
-        ),
-        "auth_rejected": "{url}이(가) {env}의 API 키를 거부했습니다 (HTTP {status}). 이 서버에 맞는 키인지 확인하세요.",
-        "auth_required": (
-            "{url}에는 API 키가 필요합니다 (HTTP {status}). 키를 담은 환경 변수 이름을 카탈로그 항목의 "
-            "endpoint.api_key_env에 적고, 이 컴퓨터에 그 변수를 설정하세요."
-        ),
-        "forbidden": "{url}이(가) 이 키로 {model}을(를) 쓰는 것을 허용하지 않습니다 (HTTP 403). 서버에서 키 권한을 확인하세요.",
-        "not_served": "{url}은(는) {model}이라는 모델을 서비스하지 않습니다 ({detail}). 카탈로그 id는 엔진이 서비스하는 이름이어야 합니다(/v1/models 참고).",
-        "no_route": "{url}에 {route} 경로가 없습니다 (HTTP 404). url이 /v1로 끝나는지, 이 엔진이 {route}을(를) 지원하는지 확인하세요.",
-        "context": (
-            "프롬프트와 요청한 새 토큰이 {url}의 {model} 컨텍스트에 들어가지 않습니다 ({detail}). "
-            "프롬프트를 줄이거나 새 토큰을 적게 요청하세요."
-        ),
-        "rejected": "{url}이(가) 요청을 거부했습니다 (HTTP {status}): {detail}",
-        "busy": (
-            "{url}이(가) 바쁩니다 (HTTP {status}). {retries}번 다시 시도해도 마찬가지였습니다. 잠시 뒤 다시 해 보세요. "
-            "수업에는 엔진 복제본을 늘리거나 서버의 대기열을 키워야 할 수 있습니다."
-        ),
-        "server_error": "{url}이(가) 응답하다 실패했습니다 (HTTP {status}): {detail}",
-        "empty_audio_answer": "{url}이(가) 받아쓰기 결과를 돌려주지 않았습니다.",
-        "engine_remote": "원격: {url}",
-        "engine_remote_transcription": "원격 음성 인식: {url}",
-        "health_ok": "서비스 중",
-        "health_not_listed": "서버의 /v1/models에 없음 (서비스 중인 모델: {served})",
-        "health_down": "연결 불가: {detail}",
-        "health_error": "오류: {detail}",
-    },
-}
-TEXTS = Texts("remote", STRINGS)
+TEXTS = Texts.load("remote", SHARED_LOCALES)
 
 
 class RemoteError(UserError):

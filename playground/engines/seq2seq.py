@@ -23,7 +23,7 @@ from playground.engines.generation import EngineGone, GenerationStream
 from playground.engines.generation_settings import TEXTS as SETTINGS_TEXTS
 from playground.engines.generation_settings import EffectiveSettings, bounded_new_tokens, effective_settings
 from playground.engines.local_generation import EngineJob, GenerateStreamer, RequestProgress, ThreadedEngine, halting_criteria
-from playground.core.texts import Texts
+from playground.core.texts import SHARED_LOCALES, Texts
 
 MAX_INPUT_CHARS = 20_000
 MAX_NEW_TOKENS = 1024
@@ -55,31 +55,7 @@ BY_ISO = {language.iso: language for language in LANGUAGES}
 MARIAN_PAIR = re.compile(r"-([a-z]{2,3})-([a-z]{2,3})/?$")
 SENTENCE_END = re.compile(r"(?<=[.!?。？！])\s+")
 
-STRINGS = {
-    "en": {
-        "empty_text": "Type a text.",
-        "long_text": "The text is too long ({length} characters); the limit is {limit}.",
-        "range": "{name} must be a whole number from {low} to {high} (got {value}).",
-        "min_over_max": "min_new_tokens ({low}) cannot be more than max_new_tokens ({high}).",
-        "unknown_language": "{value!r} is not a language this model knows. Use an ISO code or name such as {examples}.",
-        "same_language": "The source and target languages are the same ({language}).",
-        "pair_only": "{label} translates only {source} → {target}; pick another model for other languages.",
-        "truncated": "The text was cut to the model's limit: its first {kept} of {total} tokens were summarized.",
-        "pieces": "The text was longer than the model's limit of {limit} tokens: it was translated in {count} pieces of whole sentences.",
-    },
-    "ko": {
-        "empty_text": "텍스트를 입력하세요.",
-        "long_text": "텍스트가 너무 깁니다 ({length}자). 한도는 {limit}자입니다.",
-        "range": "{name}은(는) {low}부터 {high}까지의 정수여야 합니다 (받은 값: {value}).",
-        "min_over_max": "min_new_tokens({low})는 max_new_tokens({high})보다 클 수 없습니다.",
-        "unknown_language": "{value!r}은(는) 이 모델이 아는 언어가 아닙니다. {examples} 같은 ISO 코드나 이름을 쓰세요.",
-        "same_language": "원문과 번역 언어가 같습니다 ({language}).",
-        "pair_only": "{label}은(는) {source} → {target} 번역만 합니다. 다른 언어는 다른 모델을 고르세요.",
-        "truncated": "텍스트가 모델의 한도에 맞게 잘렸습니다: 전체 {total}토큰 중 앞의 {kept}토큰만 요약했습니다.",
-        "pieces": "텍스트가 모델의 한도({limit}토큰)보다 길어서 문장 단위 {count}조각으로 나누어 번역했습니다.",
-    },
-}
-TEXTS = Texts("task_seq2seq", STRINGS)
+TEXTS = Texts.load("task_seq2seq", SHARED_LOCALES)
 
 
 def check_text(text: str | None) -> str:

@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from playground.engines.generation import EngineActivity, EngineGone, Message, unloaded_message
 from playground.loading.devices import BatchDefaults, concurrency_limit
-from playground.core.texts import Texts
+from playground.core.texts import SHARED_LOCALES, Texts
 
 # A request's windows in the batcher at once: what one request alone ran per batch before batching
 # across requests (memory for a long recording stays that of 4 windows).
@@ -51,15 +51,7 @@ SPEECH_BATCH = BatchDefaults(cpu=1, gpu=16)
 GATHER_S = 0.5
 RECENT_BATCHES = 64  # batch sizes kept for the activity view
 
-STRINGS = {
-    "en": {
-        "engine_speech": "batched speech, up to {size} windows of 30 s per forward pass",
-    },
-    "ko": {
-        "engine_speech": "음성 배치, 순전파 한 번에 30초 조각 최대 {size}개",
-    },
-}
-TEXTS = Texts("speech_batching", STRINGS)
+TEXTS = Texts.load("speech_batching", SHARED_LOCALES)
 
 ReportFn = Callable[[int], None]  # windows done so far
 

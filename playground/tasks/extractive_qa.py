@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from playground.core.texts import Texts
+from playground.core.texts import SHARED_LOCALES, Texts
 
 MAX_QUESTION_CHARS = 500
 MAX_CONTEXT_CHARS = 100_000
@@ -24,33 +24,7 @@ DOC_STRIDE = 128
 # Tokens a window keeps for the context at least; a longer question is refused.
 MIN_CONTEXT_TOKENS = 32
 
-STRINGS = {
-    "en": {
-        "no_question": "Type a question.",
-        "no_context": "Paste a text (the context) to find the answer in.",
-        "long_question": "The question is too long ({length} characters); the limit is {limit}.",
-        "long_question_tokens": (
-            "The question takes {tokens} tokens, which leaves too little room for the context in the model's "
-            "{window}-token window. Ask a shorter question."
-        ),
-        "long_context": "The context is too long ({length} characters); the limit is {limit}.",
-        "top_k_range": "top_k must be a whole number from 1 to {high} (got {value}).",
-        "answer_length_range": "max_answer_length must be a whole number from 1 to {high} (got {value}).",
-    },
-    "ko": {
-        "no_question": "질문을 입력하세요.",
-        "no_context": "답을 찾을 글(문맥)을 붙여 넣으세요.",
-        "long_question": "질문이 너무 깁니다 ({length}자). 한도는 {limit}자입니다.",
-        "long_question_tokens": (
-            "질문이 토큰 {tokens}개라서 모델의 {window}토큰 창에 문맥이 들어갈 자리가 너무 적습니다. "
-            "더 짧게 물어 보세요."
-        ),
-        "long_context": "문맥이 너무 깁니다 ({length}자). 한도는 {limit}자입니다.",
-        "top_k_range": "top_k는 1부터 {high}까지의 정수여야 합니다 (받은 값: {value}).",
-        "answer_length_range": "max_answer_length는 1부터 {high}까지의 정수여야 합니다 (받은 값: {value}).",
-    },
-}
-TEXTS = Texts("task_extractive_qa", STRINGS)
+TEXTS = Texts.load("task_extractive_qa", SHARED_LOCALES)
 
 
 @dataclass(frozen=True)
