@@ -13,6 +13,7 @@ tool at /gradio_api/mcp/.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -22,7 +23,7 @@ from types import ModuleType
 from typing import Any, Mapping, Sequence
 
 from playground.catalog import Catalog, CatalogError, load_catalog
-from playground.registry import TAB_SPECS, TabContractError, check_tab_contract
+from playground.registry import GROUPS, TAB_SPECS, TabContractError, check_tab_contract
 from playground.space import apply_space_defaults, default_catalog, running_on_space
 from playground.texts import Texts
 
@@ -79,6 +80,21 @@ def tab_string_tables(module: ModuleType) -> list[Texts]:
     return [module.TEXTS, *(part.TEXTS for part in parts)]
 
 
+def grouped_tabs(modules: Mapping[str, ModuleType]) -> list[tuple[str, list[tuple[str, ModuleType]]]]:
+    """The tabs to build as (group, [(key, module), ...]) in registry order: the tabs of a group
+    together, where its first tab is; a tab of no group alone, with group ""."""
+    groups = {spec.key: spec.group for spec in TAB_SPECS}
+    built: list[tuple[str, list[tuple[str, ModuleType]]]] = []
+    for key, module in modules.items():
+        group = groups[key]
+        same = next((members for name, members in built if group and name == group), None)
+        if same is not None:
+            same.append((key, module))
+        else:
+            built.append((group, [(key, module)]))
+    return built
+
+
 def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType]) -> tuple[Any, Any]:
     """The gr.Blocks app and its gr.I18n table, with a tab for each of `modules` (see `tab_modules`)."""
     import gradio as gr
@@ -93,7 +109,7 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
     specs = {spec.key: spec for spec in TAB_SPECS}
     # The app's one registry of engines (engine state lives on the app, not in module globals).
     engines = Engines(catalog.defaults.memory_budget_gb)
-    all_texts = [TEXTS, COMMON, DATASET_UI, *(t for m in modules.values() for t in tab_string_tables(m))]
+    all_texts = [TEXTS, COMMON, DATASET_UI, GROUPS, *(t for m in modules.values() for t in tab_string_tables(m))]
     i18n = gr.I18n(**merged_tables(all_texts))
 
     with gr.Blocks(title="Pipeline Playground") as demo:
@@ -102,11 +118,14 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
             switch = language_switch()
         gr.Markdown(TEXTS.ui("subheading"))
         with gr.Tabs():
-            for key, module in modules.items():
-                with gr.Tab(module.TEXTS.ui("title"), id=key):
-                    context = TabContext(key=key, config=catalog.tabs.get(key), catalog=catalog, manager=manager,
-                                         engines=engines, tasks=specs[key].tasks)
-                    module.build(context)
+            for group, members in grouped_tabs(modules):
+                with (gr.Tab(GROUPS.ui(group), id=f"group-{group}") if group else contextlib.nullcontext()):
+                    with (gr.Tabs() if group else contextlib.nullcontext()):
+                        for key, module in members:
+                            with gr.Tab(module.TEXTS.ui("title"), id=key):
+                                context = TabContext(key=key, config=catalog.tabs.get(key), catalog=catalog,
+                                                     manager=manager, engines=engines, tasks=specs[key].tasks)
+                                module.build(context)
         wire_language_switch(demo, switch)
     demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
     wake_on_work(demo._queue)

@@ -20,6 +20,8 @@ class TabSpec:
     key: str
     module: str
     tasks: tuple[str, ...]
+    # The group of the tab strip the tab sits in (a key of GROUPS); "" for a tab of its own.
+    group: str = ""
 
     @property
     def catalogued(self) -> bool:
@@ -48,8 +50,17 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
     TabSpec("summarization", "tabs.summarization", ("summarization", "text-generation")),
     TabSpec("translation", "tabs.translation", ("translation", "text-generation")),
+    # How a model works inside: its parts, its attention.
+    TabSpec("anatomy", "tabs.anatomy.ui", ("model-anatomy",), group="inside"),
+    TabSpec("attention", "tabs.attention.ui", ("attention",), group="inside"),
     TabSpec("models", "tabs.models.ui", ()),
 )
+
+# The titles of the tab strip's groups: a group is one tab holding its tabs' strip.
+GROUPS = Texts("groups", {
+    "en": {"inside": "Inside the model"},
+    "ko": {"inside": "모델 내부"},
+})
 
 # The tabs a catalog may list, with the tasks their models may have.
 TAB_TASKS: dict[str, tuple[str, ...]] = {spec.key: spec.tasks for spec in TAB_SPECS if spec.catalogued}
