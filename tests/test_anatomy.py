@@ -86,14 +86,19 @@ def test_tied_weights_are_counted_once(client, test_models: Path) -> None:
     assert "`lm_head.weight` = `transformer.wte.weight`" in summary
 
 
-def test_a_vision_backbone_shows_a_feature_map_per_stage(client, test_models: Path) -> None:
+@pytest.mark.parametrize(("model", "folder"), [(RESNET, "resnet"), ("Swin (test)", "swin")])
+def test_a_vision_backbone_shows_a_feature_map_per_stage(client, test_models: Path, model, folder) -> None:
     from PIL import Image
+    from transformers import AutoConfig
+    from transformers.models.auto.modeling_auto import MODEL_FOR_BACKBONE_MAPPING
 
-    facts, tree, summary, maps, code = client.predict(RESNET, api_name="/model_anatomy")
-    config = json.loads((test_models / "resnet" / "config.json").read_text())
-    assert [item["caption"].split(":")[0] for item in maps] == ["stage1", "stage2", "stage3", "stage4"]
+    facts, tree, summary, maps, code = client.predict(model, api_name="/model_anatomy")
+    config = AutoConfig.from_pretrained(test_models / folder)
+    backbone = MODEL_FOR_BACKBONE_MAPPING[type(config)].from_pretrained(test_models / folder,
+                                                                        out_features=config.stage_names[1:])
+    assert [item["caption"].split(":")[0] for item in maps] == backbone.out_features == config.stage_names[1:]
     channels = [int(item["caption"].split(": ")[1].split(" ×")[0]) for item in maps]
-    assert channels == config["hidden_sizes"]
+    assert channels == backbone.channels
     assert Image.open(maps[0]["image"]).size == (160, 160)
     assert "MODEL_FOR_BACKBONE_MAPPING" in code
 
