@@ -22,8 +22,8 @@ RESNET = "ResNet (test)"
 
 
 def top_level(tree: dict) -> list[list]:
-    """The module tree's top-level rows (the others are indented)."""
-    return [row for row in tree["data"] if not row[0].startswith(" ")]
+    """The module tree's top-level rows (depth 1), as [module, class, parameters, %, part]."""
+    return [[row[0], row[1], *row[3:]] for row in tree["data"] if row[2] == 1]
 
 
 def test_the_parameters_of_the_top_level_blocks_add_up_to_the_model(client, test_models: Path) -> None:
@@ -32,7 +32,7 @@ def test_the_parameters_of_the_top_level_blocks_add_up_to_the_model(client, test
     facts, tree, summary, maps, code = client.predict(CLASSIFIER, "", None, 2, api_name="/model_anatomy")
     expected = BertForSequenceClassification.from_pretrained(test_models / "bert-emotions").num_parameters()
     rows = top_level(tree)
-    assert tree["headers"] == ["module", "class", "parameters", "%", "part"]
+    assert tree["headers"] == ["module", "class", "depth", "parameters", "%", "part"]
     assert sum(row[2] for row in rows) == facts["num_parameters"] == expected
     parts = {row[0]: row[4] for row in rows}
     assert parts == {"bert": "body", "dropout": "head", "classifier": "head"}
@@ -44,8 +44,8 @@ def test_the_parameters_of_the_top_level_blocks_add_up_to_the_model(client, test
     assert facts["vocab_size"] == config["vocab_size"]
     assert facts["id2label"] == config["id2label"]
     assert facts["newly_initialized"] == []
-    # Deeper rows: a layer of the encoder, indented under its block.
-    assert any(row[0].strip() == "bert.encoder" for row in tree["data"])
+    # Deeper rows: the encoder, one level under the body.
+    assert ["bert.encoder", "BertEncoder", 2] == next(row[:3] for row in tree["data"] if row[0] == "bert.encoder")
     assert sum(m["values"] for m in facts["memory"] if m["dtype"] == "float32") == expected
 
 

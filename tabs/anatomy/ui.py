@@ -2,7 +2,7 @@
 
 Endpoint:
 - `/model_anatomy(model, model_class, image, depth)` -> facts (JSON: config facts, class, parameters,
-  body, memory, newly initialised weights), the module tree (module, class, parameters, share, part),
+  body, memory, newly initialised weights), the module tree (module, class, depth, parameters, share, part),
   a summary (memory by device and dtype, device map, teaching notes), AutoBackbone feature maps (vision
   backbones) and code.
 
@@ -86,9 +86,9 @@ def model_anatomy(ctx: TabContext, model: str | None = None, model_class: str = 
 
     part_names = {"body": TEXTS.get("part_body", lang), "head": TEXTS.get("part_head", lang), "": ""}
     table = pd.DataFrame(
-        [["  " * (row.depth - 1) + row.name, row.class_name, row.parameters,
+        [[row.name, row.class_name, row.depth, row.parameters,
           round(100 * row.parameters / total, 2) if total else 0.0, part_names[row.part]] for row in rows],
-        columns=["module", "class", "parameters", "%", "part"],
+        columns=["module", "class", "depth", "parameters", "%", "part"],
     )
     summary = task.summary_markdown(lang, total, loaded_class, has_head, body, memory, loaded.device_map,
                                     inspected.loading_info, tied, cut)
