@@ -17,6 +17,7 @@ from test_browser import browser  # noqa: F401 - the shared chromium fixture
 from playground.catalog import ADAPTER_TASKS
 from playground.errors import OUT_OF_MEMORY, UNEXPECTED
 from playground.texts import LANGUAGE_COOKIE, LANGUAGES, Texts
+from playground.registry import GROUPS
 from tabs import TAB_SPECS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -274,8 +275,12 @@ def korean_page(app, browser):  # noqa: ANN001, ANN201, F811
     context.close()
 
 
-def visible_texts_of_tab(page, title: str) -> list[str]:  # noqa: ANN001
-    """Open a top-level tab, then each of its sub-tabs; the visible texts seen on the way (accordions open)."""
+def visible_texts_of_tab(page, title: str, group: str | None = None) -> list[str]:  # noqa: ANN001
+    """Open a top-level tab (through its group's tab when it has one), then each of its sub-tabs; the
+    visible texts seen on the way (accordions open)."""
+    if group:
+        page.get_by_role("tab", name=group, exact=True).first.click()
+        page.wait_for_timeout(500)
     page.get_by_role("tab", name=title, exact=True).first.click()
     page.wait_for_timeout(500)
     top_level = set(page.locator(".tab-wrapper").first.get_by_role("tab").all_inner_texts())
@@ -305,7 +310,8 @@ def test_a_korean_page_shows_no_english_ui_text(korean_page, test_catalog, spec)
     if spec.catalogued and shown and spec.key not in shown.split(","):
         pytest.skip("tab not shown in this run")
     title = importlib.import_module(spec.module).TEXTS.get("title", "ko")
+    group = GROUPS.get(spec.group, "ko") if spec.group else None
     allowed = TECHNICAL_WORDS | catalog_words(test_catalog)
-    found = {text: words for text in dict.fromkeys(visible_texts_of_tab(korean_page, title))
+    found = {text: words for text in dict.fromkeys(visible_texts_of_tab(korean_page, title, group))
              if (words := english_words(text, allowed))}
     assert not found, f"{spec.key}: English on the Korean page: {found}"
