@@ -25,6 +25,9 @@ MAX_GRID_HEADS = 16
 # self: the encoder's (or a decoder-only model's) self-attention; decoder and cross: an encoder-decoder
 # model's decoder self-attention and its attention over the encoder's tokens.
 KINDS = ("self", "decoder", "cross")
+# Fonts with Hangul for token labels, used where installed (Debian: fonts-nanum); matplotlib's own
+# DejaVu Sans has none and would draw Korean tokens as boxes.
+HANGUL_FONTS = ("NanumGothic", "NanumBarunGothic", "Noto Sans CJK KR", "Noto Sans KR")
 
 
 def check_text(text: str | None) -> str:
@@ -122,6 +125,14 @@ def _shown(token: str) -> str:
     return token.replace("Ġ", "␣").replace("▁", "␣").replace("Ċ", "\\n")
 
 
+def _font_families() -> list[str]:
+    """DejaVu Sans, then the Hangul fonts that are installed (matplotlib falls back glyph by glyph)."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *(name for name in HANGUL_FONTS if name in installed)]
+
+
 def heatmap(weights: Any, rows: list[str], columns: list[str], title: str) -> Any:
     """One head's weights as a picture (PIL): attending tokens down, attended tokens across."""
     import matplotlib
@@ -130,12 +141,13 @@ def heatmap(weights: Any, rows: list[str], columns: list[str], title: str) -> An
     import matplotlib.pyplot as plt
 
     size = max(4.0, 0.22 * max(len(rows), len(columns)) + 2)
-    figure, axes = plt.subplots(figsize=(size, size), dpi=90)
-    axes.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0)
-    axes.set_xticks(range(len(columns)), [_shown(t) for t in columns], rotation=90, fontsize=8)
-    axes.set_yticks(range(len(rows)), [_shown(t) for t in rows], fontsize=8)
-    axes.set_title(title, fontsize=10)
-    return _picture(figure)
+    with plt.rc_context({"font.family": _font_families()}):
+        figure, axes = plt.subplots(figsize=(size, size), dpi=90)
+        axes.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0)
+        axes.set_xticks(range(len(columns)), [_shown(t) for t in columns], rotation=90, fontsize=8)
+        axes.set_yticks(range(len(rows)), [_shown(t) for t in rows], fontsize=8)
+        axes.set_title(title, fontsize=10)
+        return _picture(figure)
 
 
 def head_grid(heads: Any, title: str) -> Any:
@@ -148,14 +160,15 @@ def head_grid(heads: Any, title: str) -> Any:
     count = min(len(heads), MAX_GRID_HEADS)
     columns = min(count, 4)
     rows = math.ceil(count / columns)
-    figure, grid = plt.subplots(rows, columns, figsize=(2.4 * columns, 2.4 * rows + 0.4), dpi=90, squeeze=False)
-    for index, axes in enumerate(grid.flat):
-        axes.axis("off")
-        if index < count:
-            axes.imshow(heads[index], cmap="viridis", vmin=0.0, vmax=1.0)
-            axes.set_title(str(index + 1), fontsize=9)
-    figure.suptitle(title, fontsize=10)
-    return _picture(figure)
+    with plt.rc_context({"font.family": _font_families()}):  # the title is in the page's language
+        figure, grid = plt.subplots(rows, columns, figsize=(2.4 * columns, 2.4 * rows + 0.4), dpi=90, squeeze=False)
+        for index, axes in enumerate(grid.flat):
+            axes.axis("off")
+            if index < count:
+                axes.imshow(heads[index], cmap="viridis", vmin=0.0, vmax=1.0)
+                axes.set_title(str(index + 1), fontsize=9)
+        figure.suptitle(title, fontsize=10)
+        return _picture(figure)
 
 
 def _picture(figure: Any) -> Any:
