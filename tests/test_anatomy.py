@@ -154,6 +154,25 @@ def test_a_model_over_the_budget_is_refused_before_loading(test_catalog: Path, t
     assert manager.loaded() == []
 
 
+def test_a_model_split_by_a_device_map_shows_the_map(test_models: Path, test_catalog: Path, tmp_path: Path) -> None:
+    from playground.catalog import load_catalog
+    from playground.generation_engines import Engines
+    from playground.model_manager import ModelManager
+    from playground.ui import TabContext
+    from tabs.anatomy.ui import model_anatomy
+
+    entry = {"id": str(test_models / "bert-emotions"), "label": "BERT split", "task": "model-anatomy", "default": True,
+             "device_map": "auto", "max_memory": {"cpu": "120KB"}, "offload_folder": str(tmp_path / "offload")}
+    catalog = load_catalog(catalog_variant(test_catalog, tmp_path / "models.yaml", models={"anatomy": [entry]}))
+    ctx = TabContext(key="anatomy", config=catalog.tabs["anatomy"], catalog=catalog, manager=ModelManager(catalog),
+                     engines=Engines(None), tasks=("model-anatomy",))
+    facts, tree, summary, maps, code = model_anatomy(ctx, None, "", None, 1)
+    assert "Split across devices by accelerate's device map" in summary and "disk" in summary
+    assert "meta (offloaded)" in {row["device"] for row in facts["memory"]}
+    assert tree[tree["depth"] == 1]["parameters"].sum() == facts["num_parameters"]
+    assert "device_map='auto'" in code and "max_memory={'cpu': '120KB'}" in code
+
+
 def test_the_model_alone_answers_and_the_tab_sits_in_its_group(app, client) -> None:
     facts, tree, summary, maps, code = client.predict(api_name="/model_anatomy")
     assert facts["class"] == "BertModel"

@@ -152,7 +152,9 @@ def memory_rows(model: Any) -> list[list[Any]]:
         if id(tensor) in seen:
             continue
         seen.add(id(tensor))
-        key = (str(tensor.device), str(tensor.dtype).removeprefix("torch."))
+        # accelerate leaves offloaded weights on the meta device: they take no memory here.
+        device = "meta (offloaded)" if tensor.device.type == "meta" else str(tensor.device)
+        key = (device, str(tensor.dtype).removeprefix("torch."))
         group = groups.setdefault(key, [0, 0, 0])
         group[0] += 1
         group[1] += tensor.numel()
