@@ -1,7 +1,9 @@
-"""The tab registry: display order, tab key, module and the tasks each tab serves; the tab contract.
+"""The tab registry: display order, tab key and the tasks each tab serves; the tab contract.
 
-The registry is data: `playground.catalog` validates a catalog against it before Gradio or torch are
-loaded, `app.py` imports the modules it names and checks each keeps the contract (`contract_problems`).
+The registry is data: one line a tab. Its key names everything of the tab: its folder `tabs/<key>/`
+(page in `ui.py`), its catalog block and its strings' namespace. `playground.catalog` validates a
+catalog against it before Gradio or torch are loaded, `app.py` imports each tab's page and checks it
+keeps the contract (`contract_problems`).
 A tab with no tasks (the Models view) has no catalog block and is always shown. The shared package
 never imports the tab modules themselves; `tabs/__init__.py` re-exports this registry.
 """
@@ -12,16 +14,21 @@ import inspect
 from dataclasses import dataclass
 from types import ModuleType
 
-from playground.texts import DEFAULT_LANGUAGE, Texts
+from playground.texts import DEFAULT_LANGUAGE, SHARED_LOCALES, Texts
 
 
 @dataclass(frozen=True)
 class TabSpec:
+    # The tab's folder under tabs/, its catalog block and its i18n namespace: one name.
     key: str
-    module: str
     tasks: tuple[str, ...]
     # The group of the tab strip the tab sits in (a key of GROUPS); "" for a tab of its own.
     group: str = ""
+
+    @property
+    def module(self) -> str:
+        """The module with the tab's page: `build(ctx)` and `TEXTS`."""
+        return f"tabs.{self.key}.ui"
 
     @property
     def catalogued(self) -> bool:
@@ -30,37 +37,26 @@ class TabSpec:
 
 
 TAB_SPECS: tuple[TabSpec, ...] = (
-    TabSpec("speech_to_text", "tabs.speech_to_text.ui", ("automatic-speech-recognition",)),
-    TabSpec("image_classification", "tabs.image_classification.ui", ("image-classification",)),
-    TabSpec("fill_mask", "tabs.fill_mask.ui", ("fill-mask",)),
-    TabSpec(
-        "zero_shot",
-        "tabs.zero_shot.ui",
-        ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification"),
-    ),
-    TabSpec(
-        "visual_qa",
-        "tabs.visual_qa.ui",
-        ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering"),
-    ),
-    TabSpec("text_generation", "tabs.text_generation", ("text-generation",)),
+    TabSpec("speech_to_text", ("automatic-speech-recognition",)),
+    TabSpec("image_classification", ("image-classification",)),
+    TabSpec("fill_mask", ("fill-mask",)),
+    TabSpec("zero_shot", ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification")),
+    TabSpec("visual_qa", ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering")),
+    TabSpec("text_generation", ("text-generation",)),
     # The rest of the course; extractive QA is the visual_qa tab's "Text" sub-tab (tabs/visual_qa/text_ui.py).
-    TabSpec("text_classification", "tabs.text_classification.ui", ("text-classification",)),
-    TabSpec("named_entities", "tabs.named_entities.ui", ("token-classification",)),
+    TabSpec("text_classification", ("text-classification",)),
+    TabSpec("named_entities", ("token-classification",)),
     # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
-    TabSpec("summarization", "tabs.summarization", ("summarization", "text-generation")),
-    TabSpec("translation", "tabs.translation", ("translation", "text-generation")),
+    TabSpec("summarization", ("summarization", "text-generation")),
+    TabSpec("translation", ("translation", "text-generation")),
     # How a model works inside: its parts, its attention.
-    TabSpec("anatomy", "tabs.anatomy.ui", ("model-anatomy",), group="inside"),
-    TabSpec("attention", "tabs.attention.ui", ("attention",), group="inside"),
-    TabSpec("models", "tabs.models.ui", ()),
+    TabSpec("anatomy", ("model-anatomy",), group="inside"),
+    TabSpec("attention", ("attention",), group="inside"),
+    TabSpec("models", ()),
 )
 
 # The titles of the tab strip's groups: a group is one tab holding its tabs' strip.
-GROUPS = Texts("groups", {
-    "en": {"inside": "Inside the model"},
-    "ko": {"inside": "모델 내부"},
-})
+GROUPS = Texts.load("groups", SHARED_LOCALES)
 
 # The tabs a catalog may list, with the tasks their models may have.
 TAB_TASKS: dict[str, tuple[str, ...]] = {spec.key: spec.tasks for spec in TAB_SPECS if spec.catalogued}
@@ -78,7 +74,7 @@ def contract_problems(module: ModuleType) -> list[str]:
     problems = []
     texts = getattr(module, "TEXTS", None)
     if not isinstance(texts, Texts):
-        problems.append("no TEXTS = Texts(key, STRINGS) table")
+        problems.append("no TEXTS = Texts.load(key, locales) table")
     else:
         missing = [key for key in REQUIRED_STRINGS if key not in texts.table[DEFAULT_LANGUAGE]]
         if missing:
