@@ -112,3 +112,13 @@ def test_a_model_over_the_budget_is_refused(test_models: Path, test_catalog: Pat
     with pytest.raises(Exception, match="more than this app's memory budget"):
         attention(ctx, SENTENCE)
     assert ctx.manager.loaded() == []
+
+
+def test_messages_follow_the_callers_language(app) -> None:  # noqa: ANN001
+    from gradio_client import Client
+
+    korean = Client(app.url, verbose=False, headers={"Accept-Language": "ko"})
+    with pytest.raises(AppError, match="층 3은\\(는\\) 없습니다. 이 모델의 층은 2개입니다"):
+        korean.predict(SENTENCE, BERT, 3, 1, api_name="/attention")
+    with pytest.raises(AppError, match="AutoModelForMaskedLM에는 이 모델 구조\\(resnet\\)에 맞는 클래스가 없습니다"):
+        korean.predict("ResNet (test)", "AutoModelForMaskedLM", api_name="/model_anatomy")
