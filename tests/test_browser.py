@@ -137,13 +137,12 @@ def _models(page, files: Path) -> None:  # noqa: ANN001
 
 
 def _anatomy(page, files: Path) -> None:  # noqa: ANN001
-    _click_run(page)  # the default model as saved: the test catalog's MiniLM, a body with no head
+    _first_example(page, files)  # the catalog's first model as saved: the test catalog's MiniLM, a body with no head
     _wait_for_text(page, r"no head on top")
 
 
 def _attention(page, files: Path) -> None:  # noqa: ANN001
-    _click_run(page)  # the sentence box starts with the tab's example
-    _wait_idle(page)
+    _first_example(page, files)  # the example sentence on the default model
     page.get_by_text("row_tokens").locator("visible=true").first.wait_for(timeout=60_000)
 
 
