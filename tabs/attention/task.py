@@ -143,7 +143,10 @@ def heatmap(weights: Any, rows: list[str], columns: list[str], title: str) -> An
     size = max(4.0, 0.22 * max(len(rows), len(columns)) + 2)
     with plt.rc_context({"font.family": _font_families()}):
         figure, axes = plt.subplots(figsize=(size, size), dpi=90)
-        axes.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0)
+        # The colour scale ends at the head's largest weight, shown by the colour bar: a head that
+        # spreads its attention thinly (every weight near 1/tokens) would be one flat colour on 0-1.
+        image = axes.imshow(weights, cmap="viridis", vmin=0.0, vmax=max(float(weights.max()), 1e-6))
+        figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
         axes.set_xticks(range(len(columns)), [_shown(t) for t in columns], rotation=90, fontsize=8)
         axes.set_yticks(range(len(rows)), [_shown(t) for t in rows], fontsize=8)
         axes.set_title(title, fontsize=10)
@@ -165,7 +168,7 @@ def head_grid(heads: Any, title: str) -> Any:
         for index, axes in enumerate(grid.flat):
             axes.axis("off")
             if index < count:
-                axes.imshow(heads[index], cmap="viridis", vmin=0.0, vmax=1.0)
+                axes.imshow(heads[index], cmap="viridis", vmin=0.0, vmax=max(float(heads[index].max()), 1e-6))
                 axes.set_title(str(index + 1), fontsize=9)
         figure.suptitle(title, fontsize=10)
         return _picture(figure)
