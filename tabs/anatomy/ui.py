@@ -129,7 +129,7 @@ def build(ctx: TabContext) -> None:
     tree = gr.Dataframe(label=TEXTS.ui("tree"), interactive=False, wrap=True, max_height=480)
     maps = gr.Gallery(label=TEXTS.ui("feature_maps"), columns=4, height="auto")
     code = code_panel()
-    handler = guarded(bind(model_anatomy, ctx, model=ctx.default_model()), gpu=True)
+    handler = guarded(bind(model_anatomy, ctx, model=ctx.default_model(), progress=progress), gpu=True)
     inputs = [model, model_class, image, depth]
     outputs = [facts, tree, summary, maps, code]
     run.click(handler, inputs, outputs, api_name="model_anatomy")

@@ -110,7 +110,7 @@ def build(ctx: TabContext) -> None:
     grid = gr.Image(label=TEXTS.ui("grid"), type="pil", interactive=False)
     details = gr.JSON(label=TEXTS.ui("details"))
     code = code_panel()
-    handler = guarded(bind(attention, ctx, model=ctx.default_model()), gpu=True)
+    handler = guarded(bind(attention, ctx, model=ctx.default_model(), progress=progress), gpu=True)
     inputs = [text, model, layer, head, kind]
     outputs = [picture, grid, details, note, code]
     run.click(handler, inputs, outputs, api_name="attention")
