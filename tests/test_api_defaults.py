@@ -39,6 +39,8 @@ REQUIRED: dict[str, tuple[str, set[str]]] = {
     "/answer_question": ("visual_qa", {"question", "context"}),
     "/summarize": ("summarization", {"text"}),
     "/translate": ("translation", {"text"}),
+    "/model_anatomy": ("anatomy", set()),
+    "/attention": ("attention", {"text"}),
     "/loaded_models": ("models", set()),
     "/unload_model": ("models", set()),
     "/generation_activity": ("models", set()),

@@ -21,6 +21,8 @@ ENDPOINTS = {
     "named_entities": ["/extract_entities", "/extract_entities_dataset"],
     "summarization": ["/summarize"],
     "translation": ["/translate"],
+    "anatomy": ["/model_anatomy"],
+    "attention": ["/attention"],
 }
 
 

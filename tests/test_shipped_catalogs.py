@@ -40,6 +40,7 @@ STAND_INS: dict[str, tuple[str, str]] = {
     "google/vit-base-patch16-224": ("vit", "ViTForImageClassification"),
     "facebook/convnext-tiny-224": ("convnext", "ConvNextForImageClassification"),
     "microsoft/resnet-50": ("resnet", "ResNetForImageClassification"),
+    "microsoft/swin-tiny-patch4-window7-224": ("swin", "SwinForImageClassification"),
     "google-bert/bert-base-uncased": ("bert-mlm", "BertForMaskedLM"),
     "google-bert/bert-base-multilingual-cased": ("bert-mlm", "BertForMaskedLM"),
     "distilbert/distilbert-base-uncased": ("distilbert-mlm", "DistilBertForMaskedLM"),
@@ -212,6 +213,10 @@ def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> 
         return "/summarize", {"text": "The course teaches transformers. It runs on a laptop. Every tab shows code."}
     if tab == "translation":
         return "/translate", {"text": "Ce cours est produit par Hugging Face."}  # each model's own default languages
+    if task == "model-anatomy":
+        return "/model_anatomy", {}
+    if task == "attention":
+        return "/attention", {"text": "The animal didn't cross the street because it was too tired."}
     if task == "text-classification":
         return "/classify_text", {"text": "I've been waiting for a HuggingFace course my whole life."}
     if task == "token-classification":

@@ -41,8 +41,8 @@ class TabSpec:
 # their titles. Tabs of a group are shown in TAB_SPECS order; a group with a single tab shown is left
 # out and that tab sits in the top strip.
 TAB_GROUPS = Texts("tab_groups", {
-    "en": {"reading": "Reading", "writing": "Writing", "vision": "Vision", "audio": "Audio"},
-    "ko": {"reading": "읽기", "writing": "쓰기", "vision": "비전", "audio": "오디오"},
+    "en": {"reading": "Reading", "writing": "Writing", "vision": "Vision", "audio": "Audio", "inside": "Inside the model"},
+    "ko": {"reading": "읽기", "writing": "쓰기", "vision": "비전", "audio": "오디오", "inside": "모델 내부"},
 })
 
 TAB_SPECS: tuple[TabSpec, ...] = (
@@ -60,6 +60,9 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
     TabSpec("summarization", ("summarization", "text-generation"), group="writing"),
     TabSpec("translation", ("translation", "text-generation"), group="writing"),
+    # How a model works inside: its parts, its attention.
+    TabSpec("anatomy", ("model-anatomy",), group="inside"),
+    TabSpec("attention", ("attention",), group="inside"),
     TabSpec("models", ()),
 )
 
