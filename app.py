@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import itertools
 import logging
 import os
 import sys
@@ -22,7 +23,7 @@ from types import ModuleType
 from typing import Any, Mapping, Sequence
 
 from playground.catalog import Catalog, CatalogError, load_catalog
-from playground.registry import TAB_SPECS, TabContractError, check_tab_contract
+from playground.registry import TAB_GROUPS, TAB_SPECS, TOKENIZER_TASK, TabContractError, check_tab_contract
 from playground.space import apply_space_defaults, default_catalog, running_on_space
 from playground.texts import Texts
 
@@ -93,7 +94,7 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
     specs = {spec.key: spec for spec in TAB_SPECS}
     # The app's one registry of engines (engine state lives on the app, not in module globals).
     engines = Engines(catalog.defaults.memory_budget_gb)
-    all_texts = [TEXTS, COMMON, DATASET_UI, *(t for m in modules.values() for t in tab_string_tables(m))]
+    all_texts = [TEXTS, COMMON, DATASET_UI, TAB_GROUPS, *(t for m in modules.values() for t in tab_string_tables(m))]
     i18n = gr.I18n(**merged_tables(all_texts))
 
     with gr.Blocks(title="Pipeline Playground") as demo:
@@ -101,12 +102,22 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType])
             gr.Markdown(TEXTS.ui("heading"), scale=4)
             switch = language_switch()
         gr.Markdown(TEXTS.ui("subheading"))
+
+        def build_tab(key: str) -> None:
+            with gr.Tab(modules[key].TEXTS.ui("title"), id=key):
+                context = TabContext(key=key, config=catalog.tabs.get(key), catalog=catalog, manager=manager,
+                                     engines=engines, tasks=specs[key].tasks)
+                modules[key].build(context)
+
         with gr.Tabs():
-            for key, module in modules.items():
-                with gr.Tab(module.TEXTS.ui("title"), id=key):
-                    context = TabContext(key=key, config=catalog.tabs.get(key), catalog=catalog, manager=manager,
-                                         engines=engines, tasks=specs[key].tasks)
-                    module.build(context)
+            for group, keys in itertools.groupby(modules, key=lambda key: specs[key].group):
+                if not group:
+                    for key in keys:
+                        build_tab(key)
+                    continue
+                with gr.Tab(TAB_GROUPS.ui(group), id=group), gr.Tabs():
+                    for key in keys:
+                        build_tab(key)
         wire_language_switch(demo, switch)
     demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
     wake_on_work(demo._queue)
@@ -131,7 +142,8 @@ def serve(args: argparse.Namespace) -> int:
     if args.preload or zero_gpu_enabled():
         for key in (key for key in tab_keys if key in catalog.tabs):  # the Models view has no models
             for task in dict.fromkeys(m.task for m in catalog.tabs[key].models):
-                if not catalog.default_model(key, task).is_remote:  # an endpoint's engine holds those
+                # Tokenizer entries load no weights (their tab keeps the tokenizers).
+                if task != TOKENIZER_TASK and not catalog.default_model(key, task).is_remote:  # an endpoint's engine holds those
                     manager.get(key, None, task)
     demo, i18n = build_app(catalog, manager, modules)
     import gradio as gr

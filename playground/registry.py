@@ -15,11 +15,17 @@ from types import ModuleType
 from playground.texts import DEFAULT_LANGUAGE, Texts
 
 
+# A catalog entry that stands for a model's tokenizer alone: its weights are never loaded.
+TOKENIZER_TASK = "tokenizer"
+
+
 @dataclass(frozen=True)
 class TabSpec:
     key: str
     module: str
     tasks: tuple[str, ...]
+    # Tabs of one group sit together in the tab strip, as sub-tabs of one tab titled TAB_GROUPS[group].
+    group: str = ""
 
     @property
     def catalogued(self) -> bool:
@@ -48,8 +54,14 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
     TabSpec("summarization", "tabs.summarization", ("summarization", "text-generation")),
     TabSpec("translation", "tabs.translation", ("translation", "text-generation")),
+    # Inside the model: what a pipeline does between its input and its answer.
+    TabSpec("tokenizer", "tabs.tokenizer.ui", (TOKENIZER_TASK,), group="inside_model"),
+    TabSpec("embeddings", "tabs.embeddings.ui", ("feature-extraction", "image-feature-extraction"), group="inside_model"),
     TabSpec("models", "tabs.models.ui", ()),
 )
+
+# The titles of the tab strip's groups.
+TAB_GROUPS = Texts("tab_groups", {"en": {"inside_model": "Inside the model"}, "ko": {"inside_model": "모델 들여다보기"}})
 
 # The tabs a catalog may list, with the tasks their models may have.
 TAB_TASKS: dict[str, tuple[str, ...]] = {spec.key: spec.tasks for spec in TAB_SPECS if spec.catalogued}
