@@ -59,7 +59,10 @@ def catalog_entries(catalog: Catalog, tab: str) -> list[ModelEntry]:
 def listed_entry(catalog: Catalog, tab: str, model: str) -> ModelEntry | None:
     """The catalog entry (any tab) whose id or label is `model`, if any."""
     ref = model.strip()
-    return next((e for e in catalog_entries(catalog, tab) if ref == e.id or ref.lower() == e.label.lower()), None)
+    # Every entry, duplicates included: the same model may carry another label on another tab.
+    everything = [e for key in [tab, *(k for k in catalog.tabs if k != tab)] if key in catalog.tabs
+                  for e in catalog.tabs[key].models if not e.is_remote]
+    return next((e for e in everything if ref == e.id or ref.lower() == e.label.lower()), None)
 
 
 @dataclass
@@ -275,7 +278,7 @@ def unknown_count(loaded: LoadedTokenizer, ids: list[int]) -> int:
 def counts(encoding: Encoding, text: str) -> dict[str, Any]:
     """Tokens, characters and characters per token (special tokens not counted as the text's tokens)."""
     real = sum(1 for s in encoding.special if not s)
-    return {"tokens": len(encoding.input_ids), "text_tokens": real, "characters": len(text),
+    return {"token_count": len(encoding.input_ids), "text_token_count": real, "characters": len(text),
             "characters_per_token": round(len(text) / real, 2) if real else 0.0}
 
 
@@ -284,7 +287,7 @@ def summary_markdown(loaded: LoadedTokenizer, encoding: Encoding, text: str, lan
     numbers = counts(encoding, text)
     plain, skipped = decode_both(loaded, encoding.input_ids)
     lines = [
-        TEXTS.get("counts", lang, **numbers, special=numbers["tokens"] - numbers["text_tokens"]),
+        TEXTS.get("counts", lang, **numbers, special=numbers["token_count"] - numbers["text_token_count"]),
         TEXTS.get("kind", lang, cls=type(loaded.tokenizer).__name__, vocab=len(loaded.tokenizer),
                   limit=loaded.limit or "—", fast="fast" if loaded.tokenizer.is_fast else "slow"),
         f"- `decode(ids)`: `{_code_text(plain)}`",

@@ -105,9 +105,9 @@ def compare_tokenizers(ctx: TabContext, text: str, models: list[str] | None = No
         encoding = task.encode(loaded, text)
         numbers = task.counts(encoding, text)
         unknown = task.unknown_count(loaded, encoding.input_ids)
-        rows.append([loaded.entry.label, numbers["tokens"], numbers["text_tokens"], numbers["characters_per_token"],
+        rows.append([loaded.entry.label, numbers["token_count"], numbers["text_token_count"], numbers["characters_per_token"],
                      unknown, len(loaded.tokenizer)])
-        note = f"{numbers['tokens']} · {task.length_note(loaded, numbers['tokens'], lang)}".rstrip(" ·")
+        note = task.length_note(loaded, numbers["token_count"], lang)
         parts.append(task.tokens_html(encoding, loaded.entry.label, note))
         entries.append(loaded.entry)
     header = ["model", "tokens", "text_tokens", "characters_per_token", "unknown_tokens", "vocabulary"]
@@ -222,12 +222,12 @@ def build(ctx: TabContext) -> None:
         with gr.Row():
             with gr.Column():
                 text = gr.Textbox(label=TEXTS.ui("text"), lines=3, value=TEXT_EXAMPLES[0][0])
-                text_pair = gr.Textbox(label=TEXTS.ui("text_pair"), lines=1)
+                text_pair = gr.Textbox(label=TEXTS.ui("text_pair"), lines=1, value="")
                 model = picker()
                 special = gr.Checkbox(label=TEXTS.ui("add_special_tokens"), value=True)
                 run = gr.Button(COMMON.ui("run"), variant="primary")
             with gr.Column():
-                tokens = gr.HTML(label=TEXTS.ui("tokens"), show_label=True)
+                tokens = gr.HTML(label=TEXTS.ui("tokens"), show_label=True, container=True)
                 summary = gr.Markdown()
                 offsets = gr.HighlightedText(label=TEXTS.ui("offsets"), show_legend=False, combine_adjacent=False)
         table = gr.Dataframe(label=TEXTS.ui("table"), interactive=False, wrap=True, max_height=360)
@@ -237,22 +237,23 @@ def build(ctx: TabContext) -> None:
         run_tokenize = guarded(bind(tokenize, ctx, model=default))
         inputs = [text, model, text_pair, special]
         outputs = [tokens, offsets, summary, table, details, code]
-        examples = gr.Examples([[t, None, p, True] for t, p in TEXT_EXAMPLES], inputs=inputs, outputs=outputs,
-                               fn=run_tokenize, run_on_click=True, cache_examples=False, visible_columns=[0, 2],
-                               label=TEXTS.ui("examples"))
-        examples.dataset.headers = []  # Gradio would show the columns' i18n keys, untranslated
         with gr.Accordion(TEXTS.ui("decode_tab"), open=False):
             with gr.Row():
-                ids = gr.Textbox(label=TEXTS.ui("ids"), scale=3)
+                ids_box = gr.Textbox(label=TEXTS.ui("ids"), scale=3)
                 decode_run = gr.Button(COMMON.ui("run"), scale=1)
             with gr.Row():
                 decoded = gr.Textbox(label=TEXTS.ui("decoded"), interactive=False)
                 decoded_skip = gr.Textbox(label=TEXTS.ui("decoded_skip"), interactive=False)
-            id_tokens = gr.HTML(label=TEXTS.ui("id_tokens"), show_label=True)
+            id_tokens = gr.HTML(label=TEXTS.ui("id_tokens"), show_label=True, container=True)
             decode_code = code_panel()
+        # The Run event first: Examples would otherwise take the endpoint name of the function they share.
         run.click(run_tokenize, inputs, outputs, api_name="tokenize").then(
-            ids_text, details, ids, api_visibility="private")
-        decode_run.click(guarded(bind(decode_ids, ctx, model=default)), [ids, model],
+            ids_text, details, ids_box, api_visibility="private")
+        examples = gr.Examples([[t, None, p, True] for t, p in TEXT_EXAMPLES], inputs=inputs, outputs=outputs,
+                               fn=run_tokenize, run_on_click=True, cache_examples=False, visible_columns=[0, 2],
+                               label=TEXTS.ui("examples"))
+        examples.dataset.headers = []  # Gradio would show the columns' i18n keys, untranslated
+        decode_run.click(guarded(bind(decode_ids, ctx, model=default)), [ids_box, model],
                          [decoded, decoded_skip, id_tokens, decode_code], api_name="decode_ids")
 
     with gr.Tab(TEXTS.ui("compare_tab")):
@@ -264,7 +265,7 @@ def build(ctx: TabContext) -> None:
                                              allow_custom_value=True, interactive=True)
                 compare_run = gr.Button(COMMON.ui("run"), variant="primary")
             compare_table = gr.Dataframe(label=TEXTS.ui("comparison_table"), interactive=False, wrap=True)
-        comparison = gr.HTML(label=TEXTS.ui("comparison"), show_label=True)
+        comparison = gr.HTML(label=TEXTS.ui("comparison"), show_label=True, container=True)
         compare_code = code_panel()
         run_compare = guarded(bind(compare_tokenizers, ctx))
         compare_inputs, compare_outputs = [compare_text, compare_models], [compare_table, comparison, compare_code]
@@ -309,7 +310,7 @@ def build(ctx: TabContext) -> None:
             with gr.Column():
                 prompt = gr.Textbox(label=TEXTS.ui("prompt"), lines=8, interactive=False)
                 chat_summary = gr.Markdown()
-        chat_tokens = gr.HTML(label=TEXTS.ui("tokens"), show_label=True)
+        chat_tokens = gr.HTML(label=TEXTS.ui("tokens"), show_label=True, container=True)
         chat_code = code_panel()
         run_chat = guarded(bind(chat_template, ctx))
         chat_inputs = [conversation, chat_model, generation_prompt]
