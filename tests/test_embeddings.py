@@ -14,6 +14,7 @@ from gradio_client.exceptions import AppError
 from playground.catalog import load_catalog
 from playground.images import EXAMPLES_DIR
 from snippets import last_line, run_snippet
+from tabs.embeddings.task import names
 
 MINILM, BERT, DINO = "MiniLM sentence embeddings", "BERT (test)", "DINOv2 (test)"
 SENTENCES = ["A man is playing a guitar.", "Someone is playing an instrument.", "The new movie is awesome.",
@@ -69,7 +70,7 @@ def test_the_matrix_equals_automodel_and_the_shown_code(client, test_catalog, te
     cosine = _matrix(similarity)
     assert cosine == pytest.approx(_mean_pooled(path, SENTENCES[:3], pooling), abs=1e-3)
     assert np.diag(cosine) == pytest.approx(1.0, abs=1e-3) and cosine == pytest.approx(cosine.T, abs=1e-6)
-    assert [row[0] for row in vectors["data"]] == [f"{i + 1}. {s}" for i, s in enumerate(SENTENCES[:3])]
+    assert [row[0] for row in vectors["data"]] == names(SENTENCES[:3])
     assert {row[2] for row in vectors["data"]} == {384 if model == MINILM else 32}
     printed = np.array(ast.literal_eval(last_line(run_snippet(code, cwd=test_models))))
     assert printed == pytest.approx(cosine, abs=1e-3)
@@ -87,7 +88,7 @@ def test_pictures(client, test_models: Path) -> None:
                                                      api_name="/embed_images")
     cosine = _matrix(similarity)
     assert cosine.shape == (3, 3) and np.diag(cosine) == pytest.approx(1.0, abs=1e-4)
-    assert [row[0] for row in vectors["data"]] == [f"{i + 1}. {p.name}" for i, p in enumerate(pictures)]
+    assert [row[0] for row in vectors["data"]] == names([p.name for p in pictures])
     files = {f"picture_{index + 1}.png": picture for index, picture in enumerate(pictures)}
     printed = np.array(ast.literal_eval(last_line(run_snippet(code, files, cwd=test_models))))
     assert printed == pytest.approx(cosine, abs=1e-4)
@@ -98,7 +99,7 @@ def test_pictures(client, test_models: Path) -> None:
     (lambda c: c.predict("a\n" * 51, api_name="/embed"), "Too many sentences: 51"),
     (lambda c: c.predict("a cat", DINO, api_name="/embed"), "embeds pictures"),
     (lambda c: c.predict("a cat", "someone/unknown", api_name="/embed"), "not in this app's catalog"),
-    (lambda c: c.predict("a cat", MINILM, "max", api_name="/embed"), "Pooling must be one of mean, cls"),
+    (lambda c: c.predict("a cat", MINILM, "max", api_name="/embed"), "pooling: 'max' is not one of: mean, cls"),
     (lambda c: c.predict([handle_file(str(EXAMPLES_DIR / "house.png"))], MINILM, api_name="/embed_images"),
      "embeds texts"),
     (lambda c: c.predict([], api_name="/embed_images"), "at least one picture"),
