@@ -55,11 +55,10 @@ def test_related_sentences_are_closer_than_unrelated(client, minilm_path: str) -
     assert cosine[2, 3] > cosine[2, 4] and cosine[2, 3] > cosine[2, 0]  # movie ~ film
     assert "Closest pair: **1. A man is playing a guitar.** and **2. Someone is playing an instrumen…**" in note
     # The 2-D map keeps the pairs together: each sentence's nearest point is its partner.
-    points = np.array([[row[0], row[1]] for row in projection["value"]["data"]], dtype=float) \
-        if "value" in projection else None
-    if points is not None:
-        distance = np.linalg.norm(points[:, None] - points[None], axis=-1) + np.eye(len(points)) * 1e9
-        assert distance[0].argmin() == 1 and distance[2].argmin() == 3
+    assert projection["columns"] == ["x", "y", "input"] and [row[2] for row in projection["data"]] == names(SENTENCES)
+    points = np.array([row[:2] for row in projection["data"]], dtype=float)
+    distance = np.linalg.norm(points[:, None] - points[None], axis=-1) + np.eye(len(points)) * 1e9
+    assert distance[0].argmin() == 1 and distance[2].argmin() == 3
 
 
 @pytest.mark.parametrize("model,pooling", [(MINILM, "mean"), (MINILM, "cls"), (BERT, "mean")])
@@ -74,6 +73,14 @@ def test_the_matrix_equals_automodel_and_the_shown_code(client, test_catalog, te
     assert {row[2] for row in vectors["data"]} == {384 if model == MINILM else 32}
     printed = np.array(ast.literal_eval(last_line(run_snippet(code, cwd=test_models))))
     assert printed == pytest.approx(cosine, abs=1e-3)
+
+
+def test_the_projection_is_the_pca_of_the_vectors(client, minilm_path: str) -> None:
+    """PCA of the vectors: the points are centred and the first axis holds the most spread."""
+    vectors, similarity, projection, note, code = client.predict("\n".join(SENTENCES[:3]), MINILM, api_name="/embed")
+    points = np.array([row[:2] for row in projection["data"]], dtype=float)
+    assert points.mean(axis=0) == pytest.approx([0, 0], abs=1e-3)  # centred
+    assert abs(points[:, 0]).max() >= abs(points[:, 1]).max()  # the first axis holds the most spread
 
 
 def test_mean_and_cls_pooling_differ(client) -> None:
