@@ -16,6 +16,7 @@ from test_browser import browser  # noqa: F401 - the shared chromium fixture
 
 from playground.catalog import ADAPTER_TASKS
 from playground.errors import OUT_OF_MEMORY, UNEXPECTED
+from playground.registry import TAB_GROUPS
 from playground.texts import LANGUAGE_COOKIE, LANGUAGES, Texts
 from tabs import TAB_SPECS
 
@@ -274,11 +275,16 @@ def korean_page(app, browser):  # noqa: ANN001, ANN201, F811
     context.close()
 
 
-def visible_texts_of_tab(page, title: str) -> list[str]:  # noqa: ANN001
-    """Open a top-level tab, then each of its sub-tabs; the visible texts seen on the way (accordions open)."""
+def visible_texts_of_tab(page, title: str, group: str = "", siblings: frozenset[str] = frozenset()) -> list[str]:  # noqa: ANN001
+    """Open a top-level tab (inside its group's tab, when it is in a group: `siblings` are the group's other
+    tabs' titles), then each of its sub-tabs; the visible texts seen on the way (accordions open)."""
+    top_level = set(page.locator(".tab-wrapper").first.get_by_role("tab").all_inner_texts()) | set(siblings)
+    if group:
+        page.get_by_role("tab", name=group, exact=True).first.click()
+        page.wait_for_timeout(500)
     page.get_by_role("tab", name=title, exact=True).first.click()
     page.wait_for_timeout(500)
-    top_level = set(page.locator(".tab-wrapper").first.get_by_role("tab").all_inner_texts())
+    top_level |= {title}
     seen: list[str] = []
 
     def collect() -> None:
@@ -305,7 +311,10 @@ def test_a_korean_page_shows_no_english_ui_text(korean_page, test_catalog, spec)
     if spec.catalogued and shown and spec.key not in shown.split(","):
         pytest.skip("tab not shown in this run")
     title = importlib.import_module(spec.module).TEXTS.get("title", "ko")
+    group = TAB_GROUPS.get(spec.group, "ko") if spec.group else ""
+    siblings = frozenset(importlib.import_module(other.module).TEXTS.get("title", "ko") for other in TAB_SPECS
+                         if spec.group and other.group == spec.group and other.key != spec.key)
     allowed = TECHNICAL_WORDS | catalog_words(test_catalog)
-    found = {text: words for text in dict.fromkeys(visible_texts_of_tab(korean_page, title))
+    found = {text: words for text in dict.fromkeys(visible_texts_of_tab(korean_page, title, group, siblings))
              if (words := english_words(text, allowed))}
     assert not found, f"{spec.key}: English on the Korean page: {found}"

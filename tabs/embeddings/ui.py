@@ -122,7 +122,7 @@ def build(ctx: TabContext) -> None:
                 with gr.Column():
                     texts = gr.Textbox(label=TEXTS.ui("texts"), lines=6, value=TEXT_EXAMPLES[0])
                     model = model_picker(ctx, TEXT_TASK)
-                    pooling = gr.Radio(list(task.POOLINGS), value="mean", label=TEXTS.ui("pooling"))
+                    pooling = gr.Radio([(TEXTS.ui(f"pooling_{name}"), name) for name in task.POOLINGS], value="mean", label=TEXTS.ui("pooling"))
                     run = gr.Button(COMMON.ui("run"), variant="primary")
                 with gr.Column():
                     note = gr.Markdown()
@@ -144,7 +144,7 @@ def build(ctx: TabContext) -> None:
                 with gr.Column():
                     images = gr.File(label=TEXTS.ui("images"), file_count="multiple", file_types=["image"], type="filepath")
                     image_model = model_picker(ctx, IMAGE_TASK)
-                    image_pooling = gr.Radio(list(task.POOLINGS), value="cls", label=TEXTS.ui("pooling"))
+                    image_pooling = gr.Radio([(TEXTS.ui(f"pooling_{name}"), name) for name in task.POOLINGS], value="cls", label=TEXTS.ui("pooling"))
                     image_run = gr.Button(COMMON.ui("run"), variant="primary")
                 with gr.Column():
                     image_note = gr.Markdown()

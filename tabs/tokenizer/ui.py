@@ -281,7 +281,7 @@ def build(ctx: TabContext) -> None:
                 batch_texts = gr.Textbox(label=TEXTS.ui("texts"), lines=4, value=BATCH_EXAMPLE)
                 batch_model = picker()
                 with gr.Row():
-                    padding = gr.Radio(list(task.PADDING_CHOICES), value="longest", label=TEXTS.ui("padding"))
+                    padding = gr.Radio([(TEXTS.ui(f"padding_{name}"), name) for name in task.PADDING_CHOICES], value="longest", label=TEXTS.ui("padding"))
                     max_length = gr.Number(value=0, precision=0, minimum=0, maximum=task.MAX_BATCH_LENGTH,
                                            label=TEXTS.ui("max_length"))
                     truncation = gr.Checkbox(value=True, label=TEXTS.ui("truncation"))
