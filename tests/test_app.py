@@ -21,6 +21,9 @@ ENDPOINTS = {
     "named_entities": ["/extract_entities", "/extract_entities_dataset"],
     "summarization": ["/summarize"],
     "translation": ["/translate"],
+    # /compare_tokenizers takes several `models`.
+    "tokenizer": ["/tokenize", "/tokenize_batch", "/decode_ids", "/chat_template"],
+    "embeddings": ["/embed", "/embed_images"],
 }
 
 
