@@ -4,6 +4,8 @@ catalog lists, pairs, offsets, batches, decoding, chat templates, the comparison
 from __future__ import annotations
 
 import ast
+import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -161,3 +163,41 @@ def test_another_tabs_model_by_its_label(client, tokenizers) -> None:
     """Any catalog model's tokenizer: the fill-mask tab's BERT, named by its own label."""
     *_, details, code = client.predict("Hello world", "BERT MLM (test)", api_name="/tokenize")
     assert details["input_ids"] == tokenizers[BERT]("Hello world")["input_ids"]
+
+
+# ---- the Hub rules: the cache first, a silent Hub answered quickly -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def silent_hub_app(test_models: Path, test_catalog: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    from conftest import catalog_variant, launch_app
+    from test_hub_unreachable import SilentServer, online_env
+
+    root = tmp_path_factory.mktemp("tokenizer-silent-hub")
+    server = SilentServer()
+    # A tokenizer in the Hugging Face cache without any weights, as a tokenizer-only download leaves it.
+    snapshot = root / "hf-home" / "hub" / "models--cached-org--bert" / "snapshots" / ("0" * 40)
+    shutil.copytree(test_models / "bert-mlm", snapshot, ignore=shutil.ignore_patterns("*.safetensors", "*.bin"))
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
+    tokenizer = [{"id": "cached-org/bert", "label": "Cached BERT", "default": True},
+                 {"id": "google-bert/bert-base-uncased", "label": "Hub BERT"}]
+    catalog = catalog_variant(test_catalog, root / "models.yaml", models={"tokenizer": tokenizer})
+    running = launch_app(catalog, root, "--tabs", "tokenizer", env=online_env(server.url, root / "hf-home"))
+    yield running
+    running.stop()
+    server.close()
+
+
+def test_a_cached_tokenizer_loads_without_weights_or_the_hub(silent_hub_app, tokenizers) -> None:
+    *_, details, code = silent_hub_app.client().predict("Hello world", "Cached BERT", api_name="/tokenize")
+    assert details["input_ids"] == tokenizers[BERT]("Hello world")["input_ids"]
+
+
+def test_a_silent_hub_is_answered_quickly_with_what_to_do(silent_hub_app) -> None:
+    client = silent_hub_app.client()
+    for limit in (20, 2):  # the first request probes the Hub; the next one knows
+        started = time.monotonic()
+        with pytest.raises(AppError, match=r"Hub BERT: the Hugging Face Hub \(.+\) (did not answer|could not be reached)"):
+            client.predict("Hello world", "Hub BERT", api_name="/tokenize")
+        assert time.monotonic() - started < limit
