@@ -201,3 +201,27 @@ def test_a_silent_hub_is_answered_quickly_with_what_to_do(silent_hub_app) -> Non
         with pytest.raises(AppError, match=r"Hub BERT: the Hugging Face Hub \(.+\) (did not answer|could not be reached)"):
             client.predict("Hello world", "Hub BERT", api_name="/tokenize")
         assert time.monotonic() - started < limit
+
+
+def test_mcp_tools_answer_with_their_input_alone(test_catalog: Path, tmp_path: Path, tokenizers) -> None:
+    import asyncio
+
+    from conftest import launch_app
+    from test_mcp import call_tools, schema, text_of
+
+    running = launch_app(test_catalog, tmp_path, "--mcp", "--tabs", "tokenizer,embeddings")
+    try:
+        tools = schema(running)
+        for name in ("tokenize", "compare_tokenizers", "tokenize_batch", "decode_ids", "chat_template", "embed", "embed_images"):
+            assert tools[name]["description"] and all(spec.get("description") for spec in tools[name]["inputSchema"]["properties"].values()), name
+        names, (tokenized, compared, embedded) = asyncio.run(call_tools(f"{running.url}gradio_api/mcp/", [
+            ("tokenize", {"text": "Hello world"}),
+            ("compare_tokenizers", {"text": KOREAN}),
+            ("embed", {"texts": "A cat.\nA dog."}),
+        ]))
+    finally:
+        running.stop()
+    assert not tokenized.isError and not compared.isError and not embedded.isError, text_of(tokenized)
+    assert str(tokenizers[BERT]("Hello world")["input_ids"]) in text_of(tokenized)
+    assert all(model in text_of(compared) for model in FOLDERS)
+    assert "Closest pair" in text_of(embedded)

@@ -79,7 +79,8 @@ class LoadedTokenizer:
         return int(length) if isinstance(length, (int, float)) and 0 < length < NO_LIMIT else None
 
 
-_CACHE: OrderedDict[str, LoadedTokenizer] = OrderedDict()
+# Loaded tokenizers by source and revision, each with its lock (the same files may be several entries).
+_CACHE: OrderedDict[str, tuple[Any, threading.Lock]] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
@@ -88,15 +89,16 @@ def load_tokenizer(catalog: Catalog, entry: ModelEntry) -> LoadedTokenizer:
     source = catalog.resolve_path(entry)
     key = f"{source}@{entry.revision}"
     with _CACHE_LOCK:
-        if key in _CACHE:
+        cached = _CACHE.get(key)
+        if cached is not None:
             _CACHE.move_to_end(key)
-            return _CACHE[key]
-    loaded = LoadedTokenizer(entry, _read_tokenizer(entry, source))
-    with _CACHE_LOCK:
-        _CACHE[key] = loaded
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return loaded
+    if cached is None:
+        cached = (_read_tokenizer(entry, source), threading.Lock())
+        with _CACHE_LOCK:
+            cached = _CACHE.setdefault(key, cached)
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return LoadedTokenizer(entry, *cached)
 
 
 def _read_tokenizer(entry: ModelEntry, source: str) -> Any:
