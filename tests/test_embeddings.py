@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
+from snippets import last_line, run_snippet
 
 from playground.catalog import load_catalog
 from playground.images import EXAMPLES_DIR
-from snippets import last_line, run_snippet
 from tabs.embeddings.task import names
 
 MINILM, BERT, DINO = "MiniLM sentence embeddings", "BERT (test)", "DINOv2 (test)"

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 from gradio_client.exceptions import AppError
-from transformers import AutoTokenizer
-
 from snippets import last_line, run_snippet
+from transformers import AutoTokenizer
 
 BERT, ROBERTA, GPT2 = "BERT tokenizer (test)", "RoBERTa tokenizer (test)", "GPT-2 tokenizer (test)"
 QWEN, WHISPER, CLIP = "Qwen2 chat tokenizer (test)", "Whisper tokenizer (test)", "CLIP tokenizer (test)"
@@ -169,7 +168,7 @@ def test_another_tabs_model_by_its_label(client, tokenizers) -> None:
 
 
 @pytest.fixture(scope="module")
-def silent_hub_app(test_models: Path, test_catalog: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def silent_hub_app(test_models: Path, test_catalog: Path, tmp_path_factory: pytest.TempPathFactory):
     from conftest import catalog_variant, launch_app
     from test_hub_unreachable import SilentServer, online_env
 

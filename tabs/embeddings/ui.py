@@ -24,8 +24,8 @@ TEXTS = Texts.load("embeddings", Path(__file__).with_name("locales"))
 
 # Two pairs of related sentences and one apart: the matrix and the projection show the pairs.
 TEXT_EXAMPLES = (
-    "A man is playing a guitar.\nSomeone is playing an instrument.\nThe new movie is awesome.\n"
-    "The film was great fun to watch.\nThe stock market fell sharply today.",
+    ("A man is playing a guitar.\nSomeone is playing an instrument.\nThe new movie is awesome.\n"
+     "The film was great fun to watch.\nThe stock market fell sharply today."),
     "I've been waiting for a HuggingFace course my whole life.\nI hate this so much!\nThis course is amazing.",
 )
 

@@ -105,7 +105,15 @@ def _read_tokenizer(entry: ModelEntry, source: str) -> Any:
     """AutoTokenizer on a local folder or the cache; the Hub only once it is known to answer."""
     from transformers import AutoTokenizer
 
-    from playground.hub import HUB, HUB_STOPPED_ANSWERING, HubUnreachable, bound_hub_requests, cached_snapshot, network_failure, offline
+    from playground.hub import (
+        HUB,
+        HUB_STOPPED_ANSWERING,
+        HubUnreachable,
+        bound_hub_requests,
+        cached_snapshot,
+        network_failure,
+        offline,
+    )
     from playground.load_errors import explain_load_error
     from playground.model_manager import hub_down_error
 
@@ -178,7 +186,7 @@ def parse_conversation(conversation: str | None) -> list[dict[str, str]]:
     """Messages from lines such as "user: Hello" (a line without a role continues the message before)."""
     messages: list[dict[str, str]] = []
     for line in (conversation or "").splitlines():
-        match = re.match(r"\s*(system|user|assistant)\s*:\s?(.*)$", line, re.IGNORECASE)
+        match = re.match(rf"\s*({'|'.join(ROLES)})\s*:\s?(.*)$", line, re.IGNORECASE)
         if match:
             messages.append({"role": match.group(1).lower(), "content": match.group(2)})
         elif messages:
@@ -381,7 +389,6 @@ class Batch:
     input_ids: list[list[int]]
     attention_mask: list[list[int]]
     truncated: list[bool]
-    tokens: list[list[str]]
 
 
 def encode_batch(loaded: LoadedTokenizer, texts: list[str], padding: str, max_length: int | None, truncation: bool) -> Batch:
@@ -401,18 +408,22 @@ def encode_batch(loaded: LoadedTokenizer, texts: list[str], padding: str, max_le
         full = tokenizer(texts)["input_ids"]
         encoded = tokenizer(texts, padding=padding, truncation=bool(truncation), max_length=max_length)
     ids = [list(row) for row in encoded["input_ids"]]
-    return Batch(ids, [list(row) for row in encoded["attention_mask"]],
-                 [len(f) > len([i for i, m in zip(r, mask) if m]) for f, r, mask in zip(full, ids, encoded["attention_mask"])],
-                 [tokenizer.convert_ids_to_tokens(row) for row in ids])
+    masks = [list(row) for row in encoded["attention_mask"]]
+    # A text was cut when it had more tokens than remain unmasked after truncation.
+    truncated = [len(whole) > sum(mask) for whole, mask in zip(full, masks)]
+    return Batch(ids, masks, truncated)
 
 
 def batch_tables(batch: Batch) -> tuple[list[str], list[list[Any]], list[list[Any]]]:
     """A header (text number, then one column per position) with the ids rows and the attention mask rows."""
     width = max(len(row) for row in batch.input_ids)
     header = ["#", *(str(i) for i in range(width))]
-    pad = lambda row: [*row, *([""] * (width - len(row)))]  # noqa: E731 (unpadded rows are ragged)
-    ids = [[n, *pad(row)] for n, row in enumerate(batch.input_ids)]
-    masks = [[n, *pad(row)] for n, row in enumerate(batch.attention_mask)]
+
+    def filled(row: list[int]) -> list[Any]:  # rows without padding are ragged
+        return [*row, *([""] * (width - len(row)))]
+
+    ids = [[n, *filled(row)] for n, row in enumerate(batch.input_ids)]
+    masks = [[n, *filled(row)] for n, row in enumerate(batch.attention_mask)]
     return header, ids, masks
 
 
@@ -501,8 +512,8 @@ def chat_snippet(entry: ModelEntry, messages: list[dict[str, str]], add_generati
         "",
         _load_line(entry),
         f"messages = {messages!r}",
-        "prompt = tokenizer.apply_chat_template(messages, tokenize=False, "
-        f"add_generation_prompt={bool(add_generation_prompt)})",
+        ("prompt = tokenizer.apply_chat_template(messages, tokenize=False, "
+         f"add_generation_prompt={bool(add_generation_prompt)})"),
         "print(prompt)",
     ]) + "\n"
 
