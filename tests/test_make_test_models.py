@@ -117,7 +117,7 @@ def test_catalog_layout(models: Path) -> None:
     assert catalog["defaults"] == {"device": "cpu", "max_loaded_models": 4, "allow_custom_models": False}
     assert list(catalog["tabs"]) == [
         "speech_to_text", "image_classification", "fill_mask", "zero_shot", "visual_qa", "text_generation",
-        "text_classification", "named_entities", "summarization", "translation",
+        "text_classification", "named_entities", "summarization", "translation", "tokenizer", "embeddings",
     ]
     for tab, spec in catalog["tabs"].items():
         entries = spec["models"]
