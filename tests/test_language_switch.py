@@ -10,19 +10,27 @@ import os
 from playwright.sync_api import expect
 from test_browser import browser  # noqa: F401 - the shared chromium fixture
 
+from playground.registry import TAB_GROUPS
 from tabs import TAB_SPECS
 from tabs.models import ui as models_view
 
 
 def tab_titles(lang: str) -> list[str]:
+    """The tab strip's titles: a group's title once, where its first tab would be."""
     shown = os.environ.get("PLAYGROUND_TEST_TABS")
     specs = [s for s in TAB_SPECS if not shown or not s.catalogued or s.key in shown.split(",")]
-    return [importlib.import_module(s.module).TEXTS.get("title", lang) for s in specs]
+    titles = [TAB_GROUPS.get(s.group, lang) if s.group else importlib.import_module(s.module).TEXTS.get("title", lang)
+              for s in specs]
+    return list(dict.fromkeys(titles))
+
+
+# The strip itself: a tab's own sub-tabs are tabs too.
+STRIP_TABS = "document.querySelector('.tab-wrapper').querySelectorAll('[role=tab]')"
 
 
 def wait_for_tab_titles(page, titles: list[str]) -> None:  # noqa: ANN001
     page.wait_for_function(
-        "titles => [...document.querySelectorAll('[role=tab]')].map(t => t.innerText.trim()).join('|') === titles.join('|')",
+        f"titles => [...{STRIP_TABS}].map(t => t.innerText.trim()).join('|') === titles.join('|')",
         arg=titles, polling=250, timeout=60_000,
     )
 
@@ -33,9 +41,8 @@ def test_switching_language_changes_tab_titles_and_messages(app, browser) -> Non
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(app.url, wait_until="networkidle")
-    tabs = page.get_by_role("tab")
-    tabs.first.wait_for(timeout=30_000)
-    assert tabs.all_inner_texts() == tab_titles("en")
+    page.get_by_role("tab").first.wait_for(timeout=30_000)
+    assert page.locator(".tab-wrapper").first.get_by_role("tab").all_inner_texts() == tab_titles("en")
     # The page's load events set the switch; "networkidle" can come before they are sent.
     expect(page.get_by_label("English", exact=True)).to_be_checked(timeout=30_000)
 
@@ -44,7 +51,7 @@ def test_switching_language_changes_tab_titles_and_messages(app, browser) -> Non
     wait_for_tab_titles(page, tab_titles("ko"))
 
     # A message made on the server: the browser still sends Accept-Language: en-US.
-    page.get_by_role("tab", name=models_view.TEXTS.get("title", "ko")).click()
+    page.get_by_role("tab", name=models_view.TEXTS.get("title", "ko"), exact=True).click()
     page.get_by_label(models_view.TEXTS.get("unload_target", "ko")).fill("nothing-like-this")
     page.get_by_role("button", name=models_view.TEXTS.get("unload", "ko"), exact=True).click()
     page.get_by_text("불러온 모델이 없습니다").first.wait_for(timeout=30_000)
