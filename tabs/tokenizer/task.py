@@ -376,7 +376,8 @@ def tokens_html(encoding: Encoding, label: str = "", note: str = "") -> str:
 
 
 def page_html(parts: list[str]) -> str:
-    return _STYLE + "".join(parts)
+    """Token views with their style, below the component's label (which floats over the top)."""
+    return _STYLE + '<div style="padding-top:30px">' + "".join(parts) + "</div>"
 
 
 # ---- batches, chat templates -------------------------------------------------------------------------
