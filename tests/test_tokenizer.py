@@ -224,3 +224,20 @@ def test_mcp_tools_answer_with_their_input_alone(test_catalog: Path, tmp_path: P
     assert str(tokenizers[BERT]("Hello world")["input_ids"]) in text_of(tokenized)
     assert all(model in text_of(compared) for model in FOLDERS)
     assert "Closest pair" in text_of(embedded)
+
+
+def test_every_catalog_models_tokenizer(client, test_catalog: Path) -> None:
+    """Any model of the catalog, any tab: its ids are AutoTokenizer's, or it reads pictures and says so."""
+    from playground.catalog import load_catalog
+
+    catalog = load_catalog(test_catalog)
+    entries = {entry.id: entry for tab in catalog.tabs.values() for entry in tab.models}
+    assert len(entries) > 20
+    for model_id, entry in entries.items():
+        if entry.task in ("image-classification", "image-feature-extraction"):
+            with pytest.raises(AppError, match="has no tokenizer"):
+                client.predict("Hello world", model_id, api_name="/tokenize")
+            continue
+        *_, details, code = client.predict("Hello world", model_id, api_name="/tokenize")
+        expected = AutoTokenizer.from_pretrained(catalog.resolve_path(entry))("Hello world")["input_ids"]
+        assert details["input_ids"] == expected, model_id
