@@ -189,6 +189,8 @@ def prefetch(args: argparse.Namespace) -> int:
                 print(f"[{key}] {entry.label}: served by {entry.endpoint.url}, nothing to download")
                 continue
             patterns = None if entry.allow_pickle_weights else ["*.json", "*.safetensors", "*.txt", "*.model", "*.py", "*.jinja", "*.tiktoken"]
+            if entry.task == TOKENIZER_TASK:  # the tokenizer's files, no weights
+                patterns = ["*.json", "*.txt", "*.model", "*.py", "*.jinja", "*.tiktoken"]
             print(f"[{key}] {entry.label} ({entry.id}) …", flush=True)
             try:
                 HUB.check(entry.id)  # a silent network fails in seconds, and at once for the next models
