@@ -25,28 +25,12 @@ from typing import Any, Mapping, Sequence
 from playground.catalog import Catalog, CatalogError, load_catalog
 from playground.registry import TAB_GROUPS, TAB_SPECS, TOKENIZER_TASK, TabContractError, check_tab_contract
 from playground.space import apply_space_defaults, default_catalog, running_on_space
-from playground.texts import Texts
+from playground.texts import SHARED_LOCALES, Texts
 
 ROOT = Path(__file__).resolve().parent
 EXIT_BAD_CONFIG = 2
 
-STRINGS = {
-    "en": {
-        "heading": "# 🤗 Pipeline Playground",
-        "subheading": (
-            "Hugging Face `transformers` pipelines in your browser. Pick a tab, try a model, then open "
-            "**Show code** to run the same thing in Python."
-        ),
-    },
-    "ko": {
-        "heading": "# 🤗 파이프라인 놀이터",
-        "subheading": (
-            "브라우저에서 Hugging Face `transformers` 파이프라인을 써 보세요. 탭을 고르고 모델을 실행한 뒤 "
-            "**코드 보기**를 열면 파이썬으로 똑같이 할 수 있습니다."
-        ),
-    },
-}
-TEXTS = Texts("app", STRINGS)
+TEXTS = Texts.load("app", SHARED_LOCALES)
 
 
 def selected_tabs(catalog: Catalog, requested: str | None) -> list[str]:

@@ -18,35 +18,9 @@ from types import TracebackType
 import numpy as np
 
 from playground.errors import UserError
-from playground.texts import Texts
+from playground.texts import SHARED_LOCALES, Texts
 
-STRINGS = {
-    "en": {
-        "no_audio": "Please record or upload an audio file first.",
-        "empty": "The audio file is empty (0 bytes).",
-        "zero_length": "The audio contains no samples (zero length).",
-        "too_short": (
-            "The audio is only {ms:.0f} ms long (a cut-off or truncated file?); at least {min_ms:.0f} ms are needed. "
-            "Please record or upload a longer clip."
-        ),
-        "not_audio": "This file could not be read as audio; it may be corrupt, truncated, or not an audio/video file.",
-        "too_long": "The audio is {minutes:.1f} minutes long; the limit is {limit:g} minutes. Please trim it.",
-        "no_ffmpeg": "This format needs ffmpeg, which is not installed. Use WAV, FLAC, OGG or MP3, or install ffmpeg.",
-    },
-    "ko": {
-        "no_audio": "먼저 오디오를 녹음하거나 파일을 올려 주세요.",
-        "empty": "오디오 파일이 비어 있습니다 (0바이트).",
-        "zero_length": "오디오에 샘플이 없습니다 (길이 0).",
-        "too_short": (
-            "오디오 길이가 {ms:.0f}ms밖에 되지 않습니다(잘린 파일인가요?). 최소 {min_ms:.0f}ms가 필요합니다. "
-            "더 긴 녹음을 올려 주세요."
-        ),
-        "not_audio": "이 파일을 오디오로 읽을 수 없습니다. 손상되었거나 잘렸거나 오디오/비디오 파일이 아닐 수 있습니다.",
-        "too_long": "오디오 길이가 {minutes:.1f}분입니다. 제한은 {limit:g}분입니다. 잘라서 올려 주세요.",
-        "no_ffmpeg": "이 형식은 ffmpeg가 필요한데 설치되어 있지 않습니다. WAV, FLAC, OGG, MP3를 쓰거나 ffmpeg를 설치하세요.",
-    },
-}
-TEXTS = Texts("audio", STRINGS)
+TEXTS = Texts.load("audio", SHARED_LOCALES)
 
 SAMPLE_BYTES = 4  # float32
 BLOCK_SECONDS = 10

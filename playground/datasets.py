@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 
 from playground.catalog import Defaults
 from playground.downloads import write_csv_download
-from playground.texts import DEFAULT_LANGUAGE, LANGUAGES, Texts, UserError
+from playground.texts import DEFAULT_LANGUAGE, LANGUAGES, SHARED_LOCALES, Texts, UserError
 
 KINDS = (".csv", ".jsonl", ".txt")
 TXT_COLUMN = "text"
@@ -38,89 +38,7 @@ DEFAULT_SPLIT = "train"
 # The longest a Hub dataset may take to read (each request the Hub gets is bounded on its own too).
 HUB_READ_SECONDS = 60.0
 
-STRINGS = {
-    "en": {
-        "no_file": "Upload a CSV, JSONL or TXT file first.",
-        "wrong_kind": "{name} is not a CSV, JSONL or TXT file (the name must end in .csv, .jsonl or .txt).",
-        "too_big": "{name} is {size:.1f} MB; the limit for a dataset is {limit:g} MB.",
-        "not_text": "{name} is not UTF-8 text.",
-        "bad_csv": "{name} could not be read as CSV: {detail}",
-        "bad_jsonl": "{name}, line {line}: not a JSON object ({detail}).",
-        "empty": "{name} has no rows.",
-        "too_many_rows": "{name} has {count} rows; the limit is {limit}.",
-        "no_column": "{name} has no column {column!r}. Its columns: {columns}.",
-        "pick_column": "Pick the text column: the file has several ({columns}).",
-        "empty_column": "The column {column!r} has no text in any row.",
-        "summary": "{count} rows in {seconds:.1f} s ({rate:.1f} rows/s), in batches of {batch}. {skipped}",
-        "skipped": "{count} empty rows were skipped.",
-        "progress": "Rows {done}/{total}",
-        "file_and_hub": "Give either a file or a Hub dataset, not both (clear the file to read {name}).",
-        "hub_id": (
-            "{value!r} is not a Hub dataset id: write owner/name (e.g. stanfordnlp/imdb), or owner/name:config "
-            "for one configuration of it. Paths and URLs are not accepted."
-        ),
-        "hub_split_name": "{value!r} is not a split name (e.g. train, test, validation).",
-        "hub_off": "This app does not read Hub datasets (the catalog's allow_hub_datasets is off): upload a file instead.",
-        "hub_offline": "The app is offline (HF_HUB_OFFLINE=1), so it cannot read {name} from the Hub: upload a file instead.",
-        "hub_unreachable": (
-            "{name}: the Hugging Face Hub ({endpoint}) {why}. Upload the rows as a file instead; the app asks the "
-            "Hub again in {seconds:.0f} s."
-        ),
-        "hub_slow": "{name}: the Hugging Face Hub did not deliver the rows within {seconds:g} s. Try again, or upload a file.",
-        "hub_not_found": "{name}: no such dataset on the Hugging Face Hub ({repo}), or it is private.",
-        "hub_gated": (
-            "{name} is a gated dataset: accept its conditions on https://huggingface.co/datasets/{repo} and provide "
-            "a token (set HF_TOKEN, or run `hf auth login`, where the app runs)."
-        ),
-        "hub_no_split": "{name}: the dataset has no split {split!r}. Its splits: {splits}.",
-        "hub_no_config": "{name}: the dataset has no configuration {config!r}. Its configurations: {configs}.",
-        "hub_failed": "{name} could not be read from the Hub: {detail}",
-        "hub_stopped": "stopped answering while the rows were read",
-        "hub_reading": "Reading {name} from the Hugging Face Hub…",
-        "hub_first_rows": "Only the first {limit} rows of {name} were read (the catalog's max_dataset_rows).",
-    },
-    "ko": {
-        "no_file": "먼저 CSV, JSONL 또는 TXT 파일을 올리세요.",
-        "wrong_kind": "{name}은(는) CSV, JSONL, TXT 파일이 아닙니다 (이름이 .csv, .jsonl, .txt로 끝나야 합니다).",
-        "too_big": "{name}은(는) {size:.1f} MB입니다. 데이터셋 한도는 {limit:g} MB입니다.",
-        "not_text": "{name}은(는) UTF-8 텍스트가 아닙니다.",
-        "bad_csv": "{name}을(를) CSV로 읽을 수 없습니다: {detail}",
-        "bad_jsonl": "{name}, {line}번째 줄: JSON 객체가 아닙니다 ({detail}).",
-        "empty": "{name}에 행이 없습니다.",
-        "too_many_rows": "{name}에 행이 {count}개 있습니다. 한도는 {limit}개입니다.",
-        "no_column": "{name}에 {column!r} 열이 없습니다. 있는 열: {columns}.",
-        "pick_column": "텍스트 열을 고르세요. 파일에 열이 여러 개 있습니다 ({columns}).",
-        "empty_column": "{column!r} 열의 모든 행에 텍스트가 없습니다.",
-        "summary": "{count}행, {seconds:.1f}초 ({rate:.1f}행/초), 배치 크기 {batch}. {skipped}",
-        "skipped": "빈 행 {count}개는 건너뛰었습니다.",
-        "progress": "행 {done}/{total}",
-        "file_and_hub": "파일과 Hub 데이터셋 중 하나만 주세요 ({name}을(를) 읽으려면 파일을 지우세요).",
-        "hub_id": (
-            "{value!r}은(는) Hub 데이터셋 id가 아닙니다. owner/name(예: stanfordnlp/imdb) 또는 구성 하나를 고르려면 "
-            "owner/name:config 형식으로 쓰세요. 경로와 URL은 받지 않습니다."
-        ),
-        "hub_split_name": "{value!r}은(는) 분할 이름이 아닙니다 (예: train, test, validation).",
-        "hub_off": "이 앱은 Hub 데이터셋을 읽지 않습니다 (카탈로그의 allow_hub_datasets가 꺼져 있음). 파일을 올리세요.",
-        "hub_offline": "앱이 오프라인(HF_HUB_OFFLINE=1)이라 Hub에서 {name}을(를) 읽을 수 없습니다. 파일을 올리세요.",
-        "hub_unreachable": (
-            "{name}: Hugging Face Hub({endpoint})가 {why}. 행을 파일로 올리세요. 앱은 {seconds:.0f}초 뒤에 Hub에 "
-            "다시 물어봅니다."
-        ),
-        "hub_slow": "{name}: Hugging Face Hub가 {seconds:g}초 안에 행을 보내지 않았습니다. 다시 시도하거나 파일을 올리세요.",
-        "hub_not_found": "{name}: Hugging Face Hub에 그런 데이터셋이 없거나 비공개입니다 ({repo}).",
-        "hub_gated": (
-            "{name}은(는) 접근이 제한된 데이터셋입니다. https://huggingface.co/datasets/{repo} 에서 조건에 동의하고 "
-            "앱이 실행되는 곳에서 토큰을 주세요 (HF_TOKEN 설정 또는 `hf auth login`)."
-        ),
-        "hub_no_split": "{name}: 데이터셋에 {split!r} 분할이 없습니다. 있는 분할: {splits}.",
-        "hub_no_config": "{name}: 데이터셋에 {config!r} 구성이 없습니다. 있는 구성: {configs}.",
-        "hub_failed": "Hub에서 {name}을(를) 읽을 수 없습니다: {detail}",
-        "hub_stopped": "행을 읽는 도중 응답을 멈췄습니다",
-        "hub_reading": "Hugging Face Hub에서 {name}을(를) 읽는 중…",
-        "hub_first_rows": "{name}의 처음 {limit}행만 읽었습니다 (카탈로그의 max_dataset_rows).",
-    },
-}
-TEXTS = Texts("datasets", STRINGS)
+TEXTS = Texts.load("datasets", SHARED_LOCALES)
 
 
 @dataclass(frozen=True)

@@ -13,40 +13,12 @@ from typing import Any
 
 from playground.errors import UserError
 from playground.images import open_image
-from playground.texts import Texts
+from playground.texts import SHARED_LOCALES, Texts
 
 # PDF pages are rendered at 2x (144 dpi): sharp enough for OCR and for reading the page on screen.
 PDF_SCALE = 2
 
-STRINGS = {
-    "en": {
-        "empty_file": "The file is empty ({name}).",
-        "encrypted": "The PDF is encrypted (password protected); upload an unlocked copy.",
-        "corrupt_pdf": "The PDF could not be read; it is damaged or not really a PDF ({name}).",
-        "no_pages": "The PDF has no pages.",
-        "too_many_pages": "The PDF has {pages} pages; the limit is {limit}. Raise the page limit (up to {limit}) or split the file.",
-        "no_tesseract": (
-            "Tesseract OCR is not installed, so text cannot be read from images or scanned pages. "
-            "Install it with `apt-get install tesseract-ocr tesseract-ocr-eng` (on a Space: list "
-            "tesseract-ocr in packages.txt). PDFs with a text layer and OCR-free models still work."
-        ),
-        "no_language": "The OCR language {language!r} is not installed in Tesseract (installed: {installed}). Install it with `apt-get install tesseract-ocr-{language}`.",
-    },
-    "ko": {
-        "empty_file": "파일이 비어 있습니다 ({name}).",
-        "encrypted": "암호가 걸린 PDF입니다. 잠금을 푼 파일을 올리세요.",
-        "corrupt_pdf": "PDF를 읽을 수 없습니다. 손상되었거나 PDF가 아닙니다 ({name}).",
-        "no_pages": "PDF에 페이지가 없습니다.",
-        "too_many_pages": "PDF가 {pages}쪽입니다. 한도는 {limit}쪽입니다. 쪽수 한도를 올리거나(최대 {limit}) 파일을 나누세요.",
-        "no_tesseract": (
-            "Tesseract OCR이 설치되어 있지 않아 이미지나 스캔한 페이지의 글자를 읽을 수 없습니다. "
-            "`apt-get install tesseract-ocr tesseract-ocr-eng`로 설치하세요(Space에서는 packages.txt에 "
-            "tesseract-ocr을 적으세요). 글자 층이 있는 PDF와 OCR이 필요 없는 모델은 그대로 됩니다."
-        ),
-        "no_language": "OCR 언어 {language!r}이(가) Tesseract에 설치되어 있지 않습니다(설치됨: {installed}). `apt-get install tesseract-ocr-{language}`로 설치하세요.",
-    },
-}
-TEXTS = Texts("documents", STRINGS)
+TEXTS = Texts.load("documents", SHARED_LOCALES)
 
 
 class OcrUnavailable(UserError):

@@ -14,26 +14,16 @@ from typing import Any, Callable
 
 from playground.devices import release_memory
 from playground.gpu import on_gpu
-from playground.texts import LocalizedError, UserError, request_language
+from playground.texts import LANGUAGES, SHARED_LOCALES, LocalizedError, Texts, UserError, request_language
 
 __all__ = ["OUT_OF_MEMORY", "UNEXPECTED", "UserError", "guarded", "to_gradio_error"]
 
 log = logging.getLogger(__name__)
 
-OUT_OF_MEMORY = {
-    "en": (
-        "Out of memory while running the model. Try shorter input or fewer new tokens, a smaller "
-        "model or dtype, or unload other models in the Models tab."
-    ),
-    "ko": (
-        "모델 실행 중 메모리가 부족합니다. 입력을 줄이거나 생성 토큰 수를 줄이고, 더 작은 모델이나 dtype을 "
-        "쓰거나, 모델 탭에서 다른 모델을 내려 주세요."
-    ),
-}
-UNEXPECTED = {
-    "en": "The model failed on this input: {detail} The app is still running; try other input or another model.",
-    "ko": "모델이 이 입력을 처리하지 못했습니다: {detail} 앱은 계속 동작합니다. 다른 입력이나 다른 모델로 해 보세요.",
-}
+TEXTS = Texts.load("errors", SHARED_LOCALES)
+# Every language's message, for callers that pick one once they know the request's language.
+OUT_OF_MEMORY = {lang: TEXTS.get("out_of_memory", lang) for lang in LANGUAGES}
+UNEXPECTED = {lang: TEXTS.get("unexpected", lang) for lang in LANGUAGES}
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:

@@ -26,29 +26,13 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from playground.catalog import ModelEntry
-from playground.texts import DEFAULT_LANGUAGE, Texts
+from playground.texts import DEFAULT_LANGUAGE, SHARED_LOCALES, Texts
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[float, Mapping[str, str]], None]
 
-STRINGS = {
-    "en": {
-        "checking": "Checking that the Hugging Face Hub ({endpoint}) answers (up to {seconds:g} s)…",
-        "from_cache": "The Hub does not answer: loading {name} from the local cache…",
-        "silent": "did not answer within {seconds:g} s",
-        "refused": "could not be reached ({detail})",
-        "stopped": "stopped answering while the model was loading",
-    },
-    "ko": {
-        "checking": "Hugging Face Hub({endpoint})가 응답하는지 확인하는 중 (최대 {seconds:g}초)…",
-        "from_cache": "Hub가 응답하지 않아 로컬 캐시에서 {name}을(를) 불러오는 중…",
-        "silent": "{seconds:g}초 안에 응답하지 않았습니다",
-        "refused": "연결되지 않았습니다 ({detail})",
-        "stopped": "모델을 불러오는 도중 응답을 멈췄습니다",
-    },
-}
-TEXTS = Texts("hub", STRINGS)
+TEXTS = Texts.load("hub", SHARED_LOCALES)
 HUB_STOPPED_ANSWERING = TEXTS.render("stopped")
 
 # Long enough for a slow but working network to answer one small request; short enough that the

@@ -11,32 +11,14 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from playground.texts import Texts
+from playground.texts import SHARED_LOCALES, Texts
 
 # Example pictures that ship with the repository (licence: assets/examples/LICENSE.md).
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "examples"
 # Pillow's default bomb limit is ~89 MP; a demo never needs more than this and stays responsive.
 MAX_PIXELS = 40_000_000
 
-STRINGS = {
-    "en": {
-        "no_image": "Please provide an image (upload, webcam or paste).",
-        "not_image": "This file is not an image Pillow can open ({name}). Try PNG, JPEG, WebP, GIF, TIFF or BMP.",
-        "corrupt": "The image file is damaged or truncated ({name}); it cannot be decoded.",
-        "bomb": "The image is too large: {width}×{height} pixels ({megapixels:.0f} MP). The limit is {limit:.0f} MP.",
-        "bomb_declared": "The image is too large: {megapixels:.0f} MP declared (a possible decompression bomb). The limit is {limit:.0f} MP.",
-        "too_big_file": "The file is {size_mb:.1f} MB; the limit is {limit_mb:.0f} MB.",
-    },
-    "ko": {
-        "no_image": "이미지를 넣어 주세요 (업로드, 웹캠 또는 붙여넣기).",
-        "not_image": "Pillow가 열 수 있는 이미지가 아닙니다 ({name}). PNG, JPEG, WebP, GIF, TIFF, BMP를 써 보세요.",
-        "corrupt": "이미지 파일이 손상되었거나 잘렸습니다 ({name}). 읽을 수 없습니다.",
-        "bomb": "이미지가 너무 큽니다: {width}×{height} 픽셀 ({megapixels:.0f} MP). 한도는 {limit:.0f} MP입니다.",
-        "bomb_declared": "이미지가 너무 큽니다: 선언된 크기 {megapixels:.0f} MP (압축 폭탄일 수 있음). 한도는 {limit:.0f} MP입니다.",
-        "too_big_file": "파일이 {size_mb:.1f} MB입니다. 한도는 {limit_mb:.0f} MB입니다.",
-    },
-}
-TEXTS = Texts("images", STRINGS)
+TEXTS = Texts.load("images", SHARED_LOCALES)
 
 
 def to_rgb(image: Any) -> Any:

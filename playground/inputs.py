@@ -14,35 +14,9 @@ import math
 from pathlib import Path
 from typing import Any, Callable
 
-from playground.texts import Texts, request_language
+from playground.texts import SHARED_LOCALES, Texts, request_language
 
-STRINGS = {
-    "en": {
-        "not_text": "{name}: expected text, got {kind}.",
-        "not_a_choice": "{name}: {value!r} is not one of: {choices}.",
-        "not_number": "{name}: expected a number, got {kind}.",
-        "not_finite": "{name}: {value} is not a finite number.",
-        "below": "{name}: {value} is below the minimum of {limit}.",
-        "above": "{name}: {value} is above the maximum of {limit}.",
-        "not_bool": "{name}: expected true or false, got {kind}.",
-        "not_file": "{name}: expected an uploaded file (with gradio_client: handle_file(path)), got {kind}.",
-        "not_uploaded": "{name}: {path} was not uploaded to this app; files must be uploaded, server paths are refused.",
-        "unreadable": "The request could not be read: {detail}",
-    },
-    "ko": {
-        "not_text": "{name}: 텍스트가 필요한데 {kind}을(를) 받았습니다.",
-        "not_a_choice": "{name}: {value!r}은(는) 고를 수 있는 값({choices})이 아닙니다.",
-        "not_number": "{name}: 숫자가 필요한데 {kind}을(를) 받았습니다.",
-        "not_finite": "{name}: {value}은(는) 유한한 숫자가 아닙니다.",
-        "below": "{name}: {value}은(는) 최솟값 {limit}보다 작습니다.",
-        "above": "{name}: {value}은(는) 최댓값 {limit}보다 큽니다.",
-        "not_bool": "{name}: true 또는 false가 필요한데 {kind}을(를) 받았습니다.",
-        "not_file": "{name}: 업로드한 파일이 필요한데 {kind}을(를) 받았습니다 (gradio_client에서는 handle_file(path)).",
-        "not_uploaded": "{name}: {path}은(는) 이 앱에 업로드된 파일이 아닙니다. 서버 경로는 받지 않습니다.",
-        "unreadable": "요청을 읽을 수 없습니다: {detail}",
-    },
-}
-TEXTS = Texts("inputs", STRINGS)
+TEXTS = Texts.load("inputs", SHARED_LOCALES)
 
 
 def _kind(value: Any) -> str:

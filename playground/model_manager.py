@@ -25,15 +25,11 @@ from playground.devices import available_device, release_memory, resolve_dtype
 from playground.hub import HUB, HUB_STOPPED_ANSWERING, HubUnreachable, cached_snapshot, estimate_weight_bytes, network_failure
 from playground.hub import is_cached as snapshot_is_cached
 from playground.load_errors import ModelLoadError, UnknownModelError, explain_load_error
-from playground.texts import Texts
+from playground.texts import SHARED_LOCALES, Texts
 
 log = logging.getLogger(__name__)
 
-STRINGS = {
-    "en": {"loading": "Loading {label}…", "loaded": "Loaded {label} in {seconds:.1f} s"},
-    "ko": {"loading": "{label} 불러오는 중…", "loaded": "{label}을(를) {seconds:.1f}초 만에 불러왔습니다"},
-}
-TEXTS = Texts("loading", STRINGS)
+TEXTS = Texts.load("loading", SHARED_LOCALES)
 
 # progress(fraction, message in every UI language): the caller shows the one its request asked for.
 ProgressFn = Callable[[float, Mapping[str, str]], None]

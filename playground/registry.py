@@ -1,7 +1,9 @@
-"""The tab registry: display order, tab key, module and the tasks each tab serves; the tab contract.
+"""The tab registry: display order, tab key and the tasks each tab serves; the tab contract.
 
-The registry is data: `playground.catalog` validates a catalog against it before Gradio or torch are
-loaded, `app.py` imports the modules it names and checks each keeps the contract (`contract_problems`).
+The registry is data: one line a tab. Its key names everything of the tab: its folder `tabs/<key>/`
+(page in `ui.py`), its catalog block and its strings' namespace. `playground.catalog` validates a
+catalog against it before Gradio or torch are loaded, `app.py` imports each tab's page and checks it
+keeps the contract (`contract_problems`).
 A tab with no tasks (the Models view) has no catalog block and is always shown. The shared package
 never imports the tab modules themselves; `tabs/__init__.py` re-exports this registry.
 """
@@ -12,7 +14,7 @@ import inspect
 from dataclasses import dataclass
 from types import ModuleType
 
-from playground.texts import DEFAULT_LANGUAGE, Texts
+from playground.texts import DEFAULT_LANGUAGE, SHARED_LOCALES, Texts
 
 
 # A catalog entry that stands for a model's tokenizer alone: its weights are never loaded.
@@ -21,11 +23,16 @@ TOKENIZER_TASK = "tokenizer"
 
 @dataclass(frozen=True)
 class TabSpec:
+    # The tab's folder under tabs/, its catalog block and its i18n namespace: one name.
     key: str
-    module: str
     tasks: tuple[str, ...]
     # Tabs of one group sit together in the tab strip, as sub-tabs of one tab titled TAB_GROUPS[group].
     group: str = ""
+
+    @property
+    def module(self) -> str:
+        """The module with the tab's page: `build(ctx)` and `TEXTS`."""
+        return f"tabs.{self.key}.ui"
 
     @property
     def catalogued(self) -> bool:
@@ -34,34 +41,26 @@ class TabSpec:
 
 
 TAB_SPECS: tuple[TabSpec, ...] = (
-    TabSpec("speech_to_text", "tabs.speech_to_text.ui", ("automatic-speech-recognition",)),
-    TabSpec("image_classification", "tabs.image_classification.ui", ("image-classification",)),
-    TabSpec("fill_mask", "tabs.fill_mask.ui", ("fill-mask",)),
-    TabSpec(
-        "zero_shot",
-        "tabs.zero_shot.ui",
-        ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification"),
-    ),
-    TabSpec(
-        "visual_qa",
-        "tabs.visual_qa.ui",
-        ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering"),
-    ),
-    TabSpec("text_generation", "tabs.text_generation", ("text-generation",)),
+    TabSpec("speech_to_text", ("automatic-speech-recognition",)),
+    TabSpec("image_classification", ("image-classification",)),
+    TabSpec("fill_mask", ("fill-mask",)),
+    TabSpec("zero_shot", ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification")),
+    TabSpec("visual_qa", ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering")),
+    TabSpec("text_generation", ("text-generation",)),
     # The rest of the course; extractive QA is the visual_qa tab's "Text" sub-tab (tabs/visual_qa/text_ui.py).
-    TabSpec("text_classification", "tabs.text_classification.ui", ("text-classification",)),
-    TabSpec("named_entities", "tabs.named_entities.ui", ("token-classification",)),
+    TabSpec("text_classification", ("text-classification",)),
+    TabSpec("named_entities", ("token-classification",)),
     # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
-    TabSpec("summarization", "tabs.summarization", ("summarization", "text-generation")),
-    TabSpec("translation", "tabs.translation", ("translation", "text-generation")),
+    TabSpec("summarization", ("summarization", "text-generation")),
+    TabSpec("translation", ("translation", "text-generation")),
     # Inside the model: what a pipeline does between its input and its answer.
-    TabSpec("tokenizer", "tabs.tokenizer.ui", (TOKENIZER_TASK,), group="inside_model"),
-    TabSpec("embeddings", "tabs.embeddings.ui", ("feature-extraction", "image-feature-extraction"), group="inside_model"),
-    TabSpec("models", "tabs.models.ui", ()),
+    TabSpec("tokenizer", (TOKENIZER_TASK,), group="inside_model"),
+    TabSpec("embeddings", ("feature-extraction", "image-feature-extraction"), group="inside_model"),
+    TabSpec("models", ()),
 )
 
 # The titles of the tab strip's groups.
-TAB_GROUPS = Texts("tab_groups", {"en": {"inside_model": "Inside the model"}, "ko": {"inside_model": "모델 들여다보기"}})
+TAB_GROUPS = Texts.load("tab_groups", SHARED_LOCALES)
 
 # The tabs a catalog may list, with the tasks their models may have.
 TAB_TASKS: dict[str, tuple[str, ...]] = {spec.key: spec.tasks for spec in TAB_SPECS if spec.catalogued}
@@ -79,7 +78,7 @@ def contract_problems(module: ModuleType) -> list[str]:
     problems = []
     texts = getattr(module, "TEXTS", None)
     if not isinstance(texts, Texts):
-        problems.append("no TEXTS = Texts(key, STRINGS) table")
+        problems.append("no TEXTS = Texts.load(key, locales) table")
     else:
         missing = [key for key in REQUIRED_STRINGS if key not in texts.table[DEFAULT_LANGUAGE]]
         if missing:

@@ -2,9 +2,10 @@
 
 A folder's `locales/en.yaml` and `locales/ko.yaml` map namespaces to their strings
 (`fill_mask: {title: ..., about: ...}`); a module takes its namespace with
-`Texts.load("fill_mask", LOCALES)`. Each tab folder keeps its own files (its namespace is the tab key,
-its task logic's is `<key>.task`). UI labels go through Gradio's own i18n (`Texts.ui`, resolved in the browser from its
-language); messages computed on the server (errors, notes) are rendered with `Texts.render` in the
+`Texts.load("fill_mask", LOCALES)`. Each tab folder keeps its own files (its namespace is the tab
+key, its task logic's is `<key>.task`); the shared package and the app keep theirs, one namespace a
+concern, in `playground/locales/` (`SHARED_LOCALES`). UI labels go through Gradio's own i18n
+(`Texts.ui`, resolved in the browser from its language); messages computed on the server (errors, notes) are rendered with `Texts.render` in the
 request's language. The language is the one picked with the app's language switch (a cookie), else
 the browser's (Accept-Language). Errors that reach the user carry their message in every language
 (`LocalizedError`); this module imports nothing else of the package, so every other module may use it.
@@ -18,6 +19,9 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import yaml
+
+# The shared package's strings, namespaced by concern (common widgets, loading, audio, datasets...).
+SHARED_LOCALES = Path(__file__).resolve().parent / "locales"
 
 LANGUAGES = ("en", "ko")
 DEFAULT_LANGUAGE = "en"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -17,31 +17,9 @@ from playground.catalog import Catalog, Defaults, ModelEntry, TabConfig
 from playground.generation import GenerationEngine
 from playground.generation_engines import Engines
 from playground.model_manager import LoadedModel, ModelManager, ProgressFn
-from playground.texts import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES, Texts, request_language
+from playground.texts import DEFAULT_LANGUAGE, LANGUAGES, LANGUAGE_COOKIE, SHARED_LOCALES, Texts, request_language
 
-COMMON_STRINGS = {
-    "en": {
-        "model": "Model",
-        "show_code": "Show code: do the same in Python",
-        "code": "Python",
-        "about": "What is happening here?",
-        "run": "Run",
-        "custom_model_hint": "You may also type a Hugging Face Hub model id.",
-        "language": "Language",
-        "examples": "Examples (click one to run it)",
-    },
-    "ko": {
-        "model": "모델",
-        "show_code": "코드 보기: 파이썬으로 똑같이 하기",
-        "code": "파이썬",
-        "about": "여기서 무슨 일이 일어나나요?",
-        "run": "실행",
-        "custom_model_hint": "Hugging Face Hub 모델 id를 직접 입력할 수도 있습니다.",
-        "language": "언어",
-        "examples": "예제 (누르면 실행)",
-    },
-}
-COMMON = Texts("common", COMMON_STRINGS)
+COMMON = Texts.load("common", SHARED_LOCALES)
 
 
 @dataclass
@@ -57,6 +35,9 @@ class TabContext:
     engines: Engines
     # The tasks the tab's registry entry serves (tabs take their tasks from here, not a constant).
     tasks: tuple[str, ...] = ()
+    # The tab's own state for the app's lifetime, kept here so its handlers stay module-level
+    # functions (the text-generation tab's running streams per browser session).
+    state: dict[str, Any] = field(default_factory=dict)
 
     @property
     def limits(self) -> Defaults:
@@ -98,6 +79,23 @@ class TabContext:
             progress(fraction, desc=message.get(lang) or message[DEFAULT_LANGUAGE])
 
         return report
+
+
+def tab_models(ctx: TabContext) -> list[ModelEntry]:
+    """Every model of the tab, over all the tasks it serves (the registry's order of tasks)."""
+    return [entry for task in ctx.tasks for entry in ctx.models(task)]
+
+
+def tab_default_model(ctx: TabContext) -> str:
+    """The tab's default model over all its tasks: the first marked default (a catalog may list only
+    the chat models of a tab that also serves another task)."""
+    entries = tab_models(ctx)
+    return next((entry for entry in entries if entry.default), entries[0]).id
+
+
+def chat_task(ctx: TabContext) -> str | None:
+    """The second task of a tab that serves one with a chat model too (summaries, translations), else None."""
+    return ctx.tasks[1] if len(ctx.tasks) > 1 else None
 
 
 def bind(handler: Callable[..., Any], ctx: TabContext, **defaults: Any) -> Callable[..., Any]:
@@ -202,7 +200,7 @@ def _gradio_locale_module() -> str:
 def language_head() -> str:
     """<head> code: `playgroundSetLanguage(lang)` switches Gradio's UI language and remembers it in a
     cookie (the server reads it too); on load it applies the remembered one, or a `?lang=ko` link's."""
-    markers = json.dumps({lang: COMMON_STRINGS[lang]["language"] for lang in LANGUAGES}, ensure_ascii=False)
+    markers = json.dumps({lang: COMMON.get("language", lang) for lang in LANGUAGES}, ensure_ascii=False)
     return f"""<script>
 (() => {{
   const supported = {list(LANGUAGES)!r};
@@ -273,47 +271,7 @@ def wire_language_switch(demo: Any, switch: Any) -> None:
 
 # ---- Pipelines over a dataset: the upload / column / results widgets every text tab shares -------
 
-DATASET_UI = Texts("dataset_ui", {
-    "en": {
-        "heading": "Run over a dataset (CSV, JSONL or TXT file, or a Hub dataset)",
-        "help": (
-            "Upload a CSV file (a header row, then one row per example), a JSONL file (one JSON object a line) "
-            "or a TXT file (one text a line), or name a dataset of the Hugging Face Hub and its split, pick the "
-            "column that holds the text, and the model runs over every row in batches. The results can be "
-            "downloaded as CSV. The catalog sets the limits (`max_dataset_rows`, `max_dataset_mb`); of a Hub "
-            "dataset only the first `max_dataset_rows` rows are read."
-        ),
-        "hub_dataset": "Or a Hub dataset (owner/name, or owner/name:config)",
-        "hub_dataset_info": "Read with the `datasets` library, streamed; press Enter to fill in its columns. Leave empty to use the file.",
-        "hub_split": "Split",
-        "hub_split_info": "Empty: train.",
-        "file": "Dataset file",
-        "column": "Text column",
-        "column_info": "Filled in from the file; leave empty when it has one column or a column named text.",
-        "run": "Run over every row",
-        "results": "Results",
-        "csv": "Results (CSV)",
-    },
-    "ko": {
-        "heading": "데이터셋 전체에 실행하기 (CSV, JSONL, TXT 파일 또는 Hub 데이터셋)",
-        "help": (
-            "CSV 파일(머리글 행 다음에 예제마다 한 행), JSONL 파일(한 줄에 JSON 객체 하나) 또는 TXT 파일(한 줄에 "
-            "텍스트 하나)을 올리거나 Hugging Face Hub 데이터셋과 분할을 적고, 텍스트가 든 열을 고르면 모델이 모든 "
-            "행을 배치로 처리합니다. 결과는 CSV로 내려받을 수 있습니다. 한도는 카탈로그가 정합니다 "
-            "(`max_dataset_rows`, `max_dataset_mb`). Hub 데이터셋은 처음 `max_dataset_rows`행만 읽습니다."
-        ),
-        "hub_dataset": "또는 Hub 데이터셋 (owner/name 또는 owner/name:config)",
-        "hub_dataset_info": "`datasets` 라이브러리로 스트리밍해 읽습니다. Enter를 누르면 열이 채워집니다. 파일을 쓰려면 비워 두세요.",
-        "hub_split": "분할",
-        "hub_split_info": "비우면 train.",
-        "file": "데이터셋 파일",
-        "column": "텍스트 열",
-        "column_info": "파일에서 채워집니다. 열이 하나이거나 text라는 열이 있으면 비워 두세요.",
-        "run": "모든 행에 실행",
-        "results": "결과",
-        "csv": "결과 (CSV)",
-    },
-})
+DATASET_UI = Texts.load("dataset_ui", SHARED_LOCALES)
 
 
 @dataclass

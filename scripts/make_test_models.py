@@ -4,7 +4,7 @@ Usage: python scripts/make_test_models.py OUT_DIR [--size tiny|real] [--only NAM
 
 Each tab keeps the recipe of its own models in `tabs/<key>/test_models.py` (`BUILDERS` and its
 `CATALOG` block), found here by the registry's tab keys; this script holds the building blocks they
-share (tokenizers, configs, `save`), the models of tabs without a recipe yet, and writes them all.
+share (tokenizers, configs, `save`) and the models several tabs use, and writes them all.
 
 Every model is built from a config with random weights (seeded), its tokenizer is built
 locally with the `tokenizers` library, and processors are constructed from code, so no
@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import yaml
@@ -36,37 +36,11 @@ from transformers import (
     BertTokenizer,
     CLIPImageProcessor,
     CLIPVisionConfig,
-    DonutImageProcessor,
-    DonutProcessor,
-    DonutSwinConfig,
+    DistilBertConfig,
     GenerationConfig,
-    GPT2Config,
-    GPT2LMHeadModel,
-    GPT2Tokenizer,
-    Idefics3Config,
-    Idefics3ForConditionalGeneration,
-    Idefics3ImageProcessorPil,
-    Idefics3Processor,
-    Idefics3VisionConfig,
-    LayoutLMConfig,
-    LayoutLMForQuestionAnswering,
     LlamaConfig,
-    LlamaForCausalLM,
-    LlavaConfig,
-    LlavaForConditionalGeneration,
-    LlavaProcessor,
-    MBartConfig,
     PreTrainedModel,
     PreTrainedTokenizerFast,
-    Qwen2Config,
-    Qwen2ForCausalLM,
-    Qwen2Tokenizer,
-    ViltConfig,
-    ViltForQuestionAnswering,
-    ViltImageProcessor,
-    ViltProcessor,
-    VisionEncoderDecoderConfig,
-    VisionEncoderDecoderModel,
 )
 from transformers.utils import logging as transformers_logging
 
@@ -122,7 +96,6 @@ CHAT_TEMPLATE = (
 )
 
 IMAGE_LABELS = ("cat", "dog", "bird", "horse", "car", "truck", "airplane", "ship", "flower", "tree")
-VQA_ANSWERS = ("yes", "no", "0", "1", "2", "3", "red", "blue", "green", "cat")
 NLI_LABELS = ("contradiction", "neutral", "entailment")  # zero-shot needs a label starting "entail"
 
 
@@ -293,25 +266,6 @@ def clip_image_processor(image_size: int) -> CLIPImageProcessor:
     return CLIPImageProcessor(size={"shortest_edge": image_size}, crop_size=image_size)
 
 
-def build_vilt(out_dir: Path, size: Size) -> Path:
-    tokenizer = bert_tokenizer(max_length=40)
-    config = ViltConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=40,
-        image_size=64,
-        patch_size=16,
-        **label_maps(VQA_ANSWERS),
-    )
-    # ViLT interpolates patch position embeddings, so any image shape works; size caps cost.
-    image_processor = ViltImageProcessor(size={"shortest_edge": 64}, size_divisor=16)
-    processor = ViltProcessor(image_processor, tokenizer)
-    return save(out_dir / "vilt", ViltForQuestionAnswering(config), processor)
-
-
 def llama_config(size: Size, tokenizer: PreTrainedTokenizerFast) -> LlamaConfig:
     return LlamaConfig(
         vocab_size=len(tokenizer),
@@ -340,116 +294,6 @@ def generation_config(tokenizer: PreTrainedTokenizerFast) -> GenerationConfig:
     )
 
 
-def build_llama(out_dir: Path, size: Size, name: str, with_chat_template: bool) -> Path:
-    # Room for long generations (the Stop and queue tests) and for a prompt that overflows it.
-    max_length = pick(size, 4096, 32768)
-    # Real size = Qwen2.5-0.5B-Instruct's shape (the shipped default): 494M parameters, a third of
-    # them in the 151,936-entry embedding that is also the output head (a big part of each step).
-    tokenizer = chat_tokenizer(with_chat_template, max_length, target_size=real_only(size, 151936))
-    model = LlamaForCausalLM(llama_config(size, tokenizer))
-    model.generation_config = generation_config(tokenizer)
-    return save(out_dir / name, model, tokenizer)
-
-
-def build_llama_chat(out_dir: Path, size: Size) -> Path:
-    return build_llama(out_dir, size, "llama-chat", with_chat_template=True)
-
-
-def build_llama_base(out_dir: Path, size: Size) -> Path:
-    # Only needed for behaviour (no chat template; "not a masked LM"), so it stays tiny.
-    return build_llama(out_dir, "tiny", "llama-base", with_chat_template=False)
-
-
-def build_llama_hd64(out_dir: Path, size: Size) -> Path:
-    # The remote-engine tests' served model: vLLM's CPU attention refuses head_dim 16 (the tiny
-    # Llama's) at the first request and runs 64, so 2 heads of 64 (1 KV head). Always tiny.
-    tokenizer = chat_tokenizer(with_chat_template=True, max_length=1024)
-    config = llama_config("tiny", tokenizer)
-    config.hidden_size, config.head_dim, config.intermediate_size = 128, 64, 256
-    model = LlamaForCausalLM(config)
-    # Sampling by default, as chat models ship: servers that only set a temperature (transformers
-    # serve) then really sample, and temperature 0 still means greedy.
-    model.generation_config = generation_config(tokenizer)
-    model.generation_config.do_sample = True
-    return save(out_dir / "llama-hd64", model, tokenizer)
-
-
-def build_llava(out_dir: Path, size: Size) -> Path:
-    tokenizer = chat_tokenizer(with_chat_template=True, max_length=256, extra_specials=["<image>"])
-    vision = clip_vision_config(image_size=32)
-    config = LlavaConfig(
-        vision_config=vision.to_dict(),
-        text_config=llama_config("tiny", tokenizer).to_dict(),
-        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
-        image_seq_length=(vision.image_size // vision.patch_size) ** 2,
-        vision_feature_select_strategy="default",  # drop CLS: one <image> token per patch
-        vision_feature_layer=-1,
-    )
-    model = LlavaForConditionalGeneration(config)
-    model.generation_config = generation_config(tokenizer)
-    processor = LlavaProcessor(
-        image_processor=clip_image_processor(vision.image_size),
-        tokenizer=tokenizer,
-        patch_size=vision.patch_size,
-        vision_feature_select_strategy="default",
-        num_additional_image_tokens=1,  # CLIP's CLS token
-        chat_template=CHAT_TEMPLATE,
-    )
-    return save(out_dir / "llava", model, processor)
-
-
-def build_layoutlm(out_dir: Path, size: Size) -> Path:
-    # The document-QA pipeline needs model_max_length <= max_position_embeddings.
-    tokenizer = bert_tokenizer(max_length=512)
-    config = LayoutLMConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-    )
-    return save(out_dir / "layoutlm", LayoutLMForQuestionAnswering(config), tokenizer)
-
-
-DONUT_TASK_TOKENS = ("<s_docvqa>", "<s_question>", "</s_question>", "<s_answer>", "</s_answer>")
-
-
-def build_donut(out_dir: Path, size: Size) -> Path:
-    """OCR-free document QA in Donut's layout: a Donut-Swin encoder and an mBART decoder (a
-    VisionEncoderDecoderModel), prompted with "<s_docvqa><s_question>...</s_question><s_answer>"."""
-    tokenizer = chat_tokenizer(with_chat_template=False, max_length=128, extra_specials=list(DONUT_TASK_TOKENS))
-    encoder = DonutSwinConfig(image_size=[64, 48], patch_size=4, embed_dim=16, depths=[1, 1], num_heads=[1, 2],
-                              window_size=4)
-    decoder = MBartConfig(
-        vocab_size=len(tokenizer),
-        d_model=32,
-        decoder_layers=1,
-        decoder_attention_heads=2,
-        decoder_ffn_dim=64,
-        max_position_embeddings=128,
-        is_decoder=True,
-        add_cross_attention=True,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        decoder_start_token_id=tokenizer.bos_token_id,
-    )
-    config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(encoder, decoder)
-    config.pad_token_id = tokenizer.pad_token_id
-    config.decoder_start_token_id = tokenizer.bos_token_id
-    config.eos_token_id = tokenizer.eos_token_id
-    model = VisionEncoderDecoderModel(config)
-    model.generation_config = GenerationConfig(
-        decoder_start_token_id=tokenizer.bos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        max_new_tokens=16,
-    )
-    processor = DonutProcessor(image_processor=DonutImageProcessor(size={"height": 64, "width": 48}), tokenizer=tokenizer)
-    return save(out_dir / "donut", model, processor)
-
-
 # ---- Stand-ins for the other architectures the shipped catalogs list (tiny only) -----------------
 
 
@@ -466,61 +310,6 @@ def unigram_vocab(specials: Sequence[str]) -> list[tuple[str, float]]:
     pieces += [(f"▁{word}", -1.0) for word in WORDS]
     pieces += [(f"▁{c}", -4.0) for c in chars] + [(c, -5.0) for c in chars]
     return list(dict(pieces).items())  # a word that is also a character keeps its first score
-
-
-def build_gpt2(out_dir: Path, size: Size) -> Path:
-    vocab, merges = gpt2_style_bpe(["<|endoftext|>"])
-    tokenizer = GPT2Tokenizer(vocab=vocab, merges=merges, model_max_length=1024)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=1024, n_embd=32, n_layer=2, n_head=2,
-                        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
-    model = GPT2LMHeadModel(config)
-    model.generation_config = GenerationConfig(bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                                               pad_token_id=tokenizer.eos_token_id, do_sample=False, max_new_tokens=16)
-    return save(out_dir / "gpt2", model, tokenizer)
-
-
-def build_qwen2_chat(out_dir: Path, size: Size) -> Path:
-    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-    vocab, merges = gpt2_style_bpe(specials)
-    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=merges, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                               extra_special_tokens=["<|im_start|>", "<|im_end|>"], model_max_length=4096)
-    tokenizer.chat_template = CHAT_TEMPLATE
-    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096,
-                         tie_word_embeddings=True, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
-    model = Qwen2ForCausalLM(config)
-    eos = sorted({tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|endoftext|>")})
-    model.generation_config = GenerationConfig(eos_token_id=eos, pad_token_id=tokenizer.pad_token_id, do_sample=False,
-                                               max_new_tokens=16)
-    return save(out_dir / "qwen2-chat", model, tokenizer)
-
-
-IDEFICS3_IMAGE_TOKENS = ("<fake_token_around_image>", "<image>", "<end_of_utterance>", "<global-img>",
-                         *(f"<row_{row}_col_{col}>" for row in range(1, 7) for col in range(1, 7)))
-
-
-def build_idefics3(out_dir: Path, size: Size) -> Path:
-    """SmolVLM's architecture (Idefics3: a SigLIP-style vision encoder, pixel shuffle, a Llama decoder);
-    one 32 px image tile, no splitting, so an image costs four tokens."""
-    tokenizer = chat_tokenizer(with_chat_template=True, max_length=512, extra_specials=list(IDEFICS3_IMAGE_TOKENS))
-    vision = Idefics3VisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-                                  image_size=32, patch_size=8)
-    scale_factor = 2
-    config = Idefics3Config(
-        vision_config=vision.to_dict(),
-        text_config=llama_config("tiny", tokenizer).to_dict(),
-        image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
-        scale_factor=scale_factor,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    model = Idefics3ForConditionalGeneration(config)
-    model.generation_config = generation_config(tokenizer)
-    image_processor = Idefics3ImageProcessorPil(size={"longest_edge": 32}, max_image_size={"longest_edge": 32},
-                                                do_image_splitting=False)
-    image_seq_len = (vision.image_size // vision.patch_size) ** 2 // scale_factor**2
-    processor = Idefics3Processor(image_processor=image_processor, tokenizer=tokenizer, image_seq_len=image_seq_len,
-                                  chat_template=CHAT_TEMPLATE)
-    return save(out_dir / "idefics3", model, processor)
 
 
 def build_minilm_random(out_dir: Path, size: Size) -> Path:
@@ -554,19 +343,80 @@ def build_minilm(out_dir: Path, size: Size) -> Path:
     return installed_minilm_path() or build_minilm_random(out_dir, size)
 
 
+# ---- the course tabs' models (classification, entities, extractive QA, seq2seq) -----------------
+
+# Names from the course's examples, so they tokenize into whole words.
+COURSE_WORDS = ("sylvain", "hugging", "face", "brooklyn", "name", "course", "cours", "est", "produit", "par",
+                "waiting", "huggingface", "whole")
+GENERATION_CAP = 20  # random weights rarely stop: a short default keeps tests quick
+
+def words() -> list[str]:
+    return list(dict.fromkeys([*WORDS, *COURSE_WORDS]))
+
+
+def tiny(**extra: Any) -> dict[str, Any]:
+    return {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64, **extra}
+
+
+def distilbert(vocab_size: int, **extra: Any) -> DistilBertConfig:
+    return DistilBertConfig(vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
+                            max_position_embeddings=512, **extra)
+
+
+def wordpiece() -> Any:
+    vocab = wordpiece_vocab()
+    for word in COURSE_WORDS:
+        vocab.setdefault(word, len(vocab))
+    return BertTokenizer(vocab=vocab, model_max_length=512)
+
+
+def course_unigram_vocab(specials: list[str]) -> list[tuple[str, float]]:
+    """Unigram pieces: specials, "▁word" and "word" for every word (both cases), then single characters,
+    so words come out whole and anything else still encodes."""
+    pieces = [(token, 0.0) for token in specials]
+    for word in words():
+        for form in (word, word.capitalize()):
+            pieces += [(f"▁{form}", -1.0), (form, -2.0)]
+    chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'\"-:;()éèàç"
+    pieces += [("▁", -3.0), *((c, -5.0) for c in chars)]
+    return list(dict((piece, score) for piece, score in pieces).items())
+
+
+def metaspace_bpe(specials: list[str]) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    trainer = trainers.BpeTrainer(vocab_size=1_000_000, min_frequency=0, special_tokens=specials, show_progress=False,
+                                  initial_alphabet=list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'-"))
+    texts = [*words(), *(w.capitalize() for w in words())]
+    tokenizer.train_from_iterator(texts, trainer)
+    model = json.loads(tokenizer.to_str())["model"]
+    return model["vocab"], [tuple(merge) for merge in model["merges"]]
+
+
+# ---- text classification ------------------------------------------------------------------------
+
+
+# ---- extractive question answering --------------------------------------------------------------
+
+
+def byte_level_tokenizer(cls: type, max_length: int) -> Any:
+    vocab, merges = gpt2_style_bpe(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    return cls(vocab=vocab, merges=merges, model_max_length=max_length)
+
+
+# ---- sequence to sequence -----------------------------------------------------------------------
+
+
+def seq2seq_generation(tokenizer: Any, decoder_start: int, **extra: Any) -> GenerationConfig:
+    return GenerationConfig(decoder_start_token_id=decoder_start, bos_token_id=tokenizer.bos_token_id,
+                            eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+                            max_new_tokens=GENERATION_CAP, **extra)
+
+
+# The models of no one tab: the sentence-similarity model (the installed all-MiniLM-L6-v2 when there
+# is one, see catalog_id), listed by the zero-shot tab's recipe.
 BUILDERS: dict[str, Builder] = {
-    "vilt": build_vilt,
-    "llava": build_llava,
-    "layoutlm": build_layoutlm,
-    "donut": build_donut,
-    "llama-chat": build_llama_chat,
-    "llama-base": build_llama_base,
-    "llama-hd64": build_llama_hd64,
     "minilm": build_minilm,
-    # Architectures only the shipped catalogs use (tests/test_shipped_catalogs.py loads each entry).
-    "gpt2": build_gpt2,
-    "qwen2-chat": build_qwen2_chat,
-    "idefics3": build_idefics3,
 }
 
 
@@ -585,31 +435,8 @@ class CatalogEntry:
     document: bool = False  # an image-text-to-text model for document pages (OCR-free)
 
 
-CATALOG: dict[str, tuple[CatalogEntry, ...]] = {
-    "visual_qa": (
-        CatalogEntry("vilt", "ViLT VQA (test)", "vqa-classifier",
-                     "Random-weight ViLT answer classifier.", default=True),
-        CatalogEntry("llava", "LLaVA (test)", "image-text-to-text",
-                     "Random-weight LLaVA chat model.", default=True),
-        CatalogEntry("layoutlm", "LayoutLM document QA (test)", "document-question-answering",
-                     "Random-weight LayoutLM extractive document QA.", default=True),
-        CatalogEntry("donut", "Donut OCR-free document QA (test)", "image-text-to-text",
-                     "Random-weight Donut (Swin encoder + mBART decoder).", document=True),
-    ),
-    "text_generation": (
-        CatalogEntry("llama-chat", "Llama chat (test)", "text-generation",
-                     "Random-weight Llama with a ChatML chat template.", default=True),
-        CatalogEntry("llama-base", "Llama base (test)", "text-generation",
-                     "Random-weight Llama without a chat template."),
-    ),
-}
-
-
 # What real checkpoints ship as generation settings, for their stand-ins: scripts/published_settings.py.
 apply_published = runpy.run_path(str(Path(__file__).with_name("published_settings.py")))["apply_published"]
-
-# The course tabs' models (classification, entities, extractive QA, seq2seq): scripts/make_course_models.py.
-runpy.run_path(str(Path(__file__).with_name("make_course_models.py")))["register"](sys.modules[__name__])
 
 
 def tab_recipes() -> dict[str, ModuleType]:
@@ -624,7 +451,7 @@ def tab_recipes() -> dict[str, ModuleType]:
 
 
 def all_builders() -> dict[str, Builder]:
-    """Every model this script can write: the shared ones here, then each tab recipe's."""
+    """Every model this script can write: the shared ones here (`BUILDERS`), then each tab recipe's."""
     builders = dict(BUILDERS)
     for key, recipe in tab_recipes().items():
         clashes = sorted(set(builders) & set(recipe.BUILDERS))
@@ -635,15 +462,8 @@ def all_builders() -> dict[str, Builder]:
 
 
 def catalog_blocks() -> dict[str, tuple[CatalogEntry, ...]]:
-    """The test catalog's blocks in registry order: each tab recipe's CATALOG, then what is still written here."""
-    from playground.registry import TAB_SPECS
-
-    recipes = tab_recipes()
-    blocks = {}
-    for spec in TAB_SPECS:
-        entries = (*(recipes[spec.key].CATALOG if spec.key in recipes else ()), *CATALOG.get(spec.key, ()))
-        if entries:
-            blocks[spec.key] = entries
+    """The test catalog's blocks: each tab recipe's CATALOG, in registry order."""
+    blocks = {key: recipe.CATALOG for key, recipe in tab_recipes().items() if recipe.CATALOG}
     builders = all_builders()
     unknown = sorted({entry.model for entries in blocks.values() for entry in entries} - set(builders))
     if unknown:

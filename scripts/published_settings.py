@@ -7,7 +7,7 @@ the app has to honour them (a Marian model that beam-searches cannot be streamed
 Each entry says where its values were read. Token ids are the stand-in's own: "pad" stands for its
 padding token (Marian bans it as a word).
 
-Used by scripts/make_course_models.py (the test catalog's Marian model) and
+Used by tabs/translation/test_models.py (the test catalog's Marian model) and
 tests/test_shipped_catalogs.py (every shipped entry's stand-in).
 """
 

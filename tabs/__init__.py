@@ -1,7 +1,10 @@
-"""The tab modules; their registry (order, keys, tasks) is `playground.registry`, re-exported here.
+"""The tabs, one folder each: `tabs/<key>/` holds the tab's page and handlers (`ui.py`), its task
+logic (`task.py`, no Gradio), its strings (`locales/en.yaml`, `locales/ko.yaml`) and the recipe of its
+test models (`test_models.py`). Their registry (order, keys, tasks) is `playground.registry`,
+re-exported here.
 
-Adding a tab = one module in this package + one TabSpec in playground/registry.py + one block in
-models.yaml (see the README, "Adding a tab").
+Adding a tab = its folder + one TabSpec line in playground/registry.py + one block in models.yaml
+(see the README, "Adding a tab").
 """
 
 from __future__ import annotations

@@ -66,6 +66,8 @@ def test_fill_mask_examples_fill_and_run(page) -> None:  # noqa: ANN001
     expect(_visible(page.get_by_label(fill_mask.TEXTS.get("templates", "en")))).to_have_value(adjectives["templates"], timeout=30_000)
     expect(_visible(page.get_by_label(fill_mask.TEXTS.get("groups", "en")))).to_have_value(adjectives["groups"])
     _wait_for_text(page, r"^What the numbers are\.")  # the comparison's note: it ran
+    # The tables, hidden until then, show with the groups as their headers.
+    expect(page.locator("th").locator("visible=true").filter(has_text="woman").first).to_be_visible(timeout=30_000)
     _wait_idle(page)
     _no_error(page)
 

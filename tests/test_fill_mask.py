@@ -302,3 +302,16 @@ def test_dataset_messages_in_korean(app, tmp_path):
 def test_hub_dataset_refused_here(client, hub_dataset, message):
     with pytest.raises(AppError, match=message):
         client.predict(None, hub_dataset=hub_dataset, api_name="/fill_mask_dataset")
+
+
+def test_the_comparison_tables_wait_hidden_for_their_headers(app):  # noqa: ANN001
+    """Before a first comparison an empty table would show Gradio's placeholder headers (1 2 3): the
+    tables start hidden, and a result (with the groups as headers) shows them."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(app.url + "config", timeout=10) as response:
+        components = json.load(response)["components"]
+    keys = ("fill_mask.top_table", "fill_mask.heatmap", "fill_mask.target_table")
+    tables = [c for c in components if c["type"] == "dataframe" and any(k in str(c["props"].get("label")) for k in keys)]
+    assert len(tables) == 3 and not any(table["props"].get("visible", True) for table in tables)

@@ -172,7 +172,7 @@ def test_picking_a_model_shows_its_own_settings_in_the_page(settings_app: Runnin
     from playwright.sync_api import expect
 
     from playground.ui import COMMON
-    from tabs.text_generation import TEXTS
+    from tabs.text_generation.ui import TEXTS
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(settings_app.url, wait_until="networkidle")

@@ -77,3 +77,20 @@ def test_the_models_view_writes_endpoint_health_in_the_callers_language(test_cat
     korean = catalog_table(catalog, manager, "ko")
     assert korean["headers"][0] != "Tab" and "연결할 수 없습니다" in korean["data"][0][-1], korean
     assert "연결할 수 없습니다" not in english and f"127.0.0.1:{port}" in english
+
+
+def test_no_page_builder_defines_a_handler() -> None:
+    """Every handler is a module-level function: no function nested in a tab's build() (or in the
+    functions that lay out its sub-tabs), where a reader or a test could not reach it by name."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "tabs"
+    pages = sorted(root.glob("*/*ui.py"))
+    assert root / "fill_mask" / "ui.py" in pages
+    nested = []
+    for path in pages:
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and (node.name.startswith("build") or node.name.endswith("_tab")):
+                nested += [f"{path.parent.name}/{path.name}: {node.name}() defines {inner.name}()" for inner in ast.walk(node)
+                           if inner is not node and isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    assert not nested, nested

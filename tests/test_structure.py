@@ -116,7 +116,7 @@ def test_contract_problems_name_what_is_missing() -> None:
     good_texts = Texts("broken", {"en": {"title": "T", "about": "A"}, "ko": {"title": "T", "about": "A"}})
     no_about = Texts("broken", {"en": {"title": "T"}, "ko": {"title": "T"}})
     assert contract_problems(broken_module(TEXTS=good_texts, build=lambda ctx: None)) == []
-    assert contract_problems(broken_module(build=lambda ctx: None)) == ["no TEXTS = Texts(key, STRINGS) table"]
+    assert contract_problems(broken_module(build=lambda ctx: None)) == ["no TEXTS = Texts.load(key, locales) table"]
     assert contract_problems(broken_module(TEXTS=no_about, build=lambda ctx: None)) == ["TEXTS has no 'about' string"]
     assert contract_problems(broken_module(TEXTS=good_texts)) == ["no build(ctx) function"]
     [problem] = contract_problems(broken_module(TEXTS=good_texts, build=lambda catalog, manager: None))

@@ -225,7 +225,7 @@ def test_out_of_memory_in_generation_is_answered_with_a_remedy(placement_app) ->
 
 
 def test_endpoints_need_only_their_text_and_default_to_the_ui(client) -> None:
-    from tabs.text_generation import DEFAULTS
+    from tabs.text_generation.ui import DEFAULTS
 
     api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     for name, text in (("/generate", "prompt"), ("/chat", "message")):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from test_browser import _wait_idle, browser  # noqa: F401 - the shared chromium fixture
-from tabs.text_generation import CHAT_EXAMPLES, COMPLETION_EXAMPLES, TEXTS
+from tabs.text_generation.ui import CHAT_EXAMPLES, COMPLETION_EXAMPLES, TEXTS
 
 
 def open_tab(browser, app, lang: str):  # noqa: ANN001, ANN201, F811

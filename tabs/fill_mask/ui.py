@@ -216,9 +216,13 @@ def build(ctx: TabContext) -> None:
         b_top_k = gr.Slider(1, MAX_COMPARE_TOP_K, value=5, step=1, label=TEXTS.ui("top_k"))
     preset.change(apply_preset, [preset], [templates, groups, b_targets], api_visibility="private")
     compare = gr.Button(TEXTS.ui("compare"), variant="primary")
-    top_view = gr.Dataframe(label=TEXTS.ui("top_table"), interactive=False, wrap=True)
-    heatmap_view = gr.Dataframe(label=TEXTS.ui("heatmap"), interactive=False)
-    target_view = gr.Dataframe(label=TEXTS.ui("target_table"), interactive=False)
+    # Hidden until the first comparison: an empty table shows Gradio's placeholder headers (1 2 3), and
+    # the real ones (the groups, in the request's language) come with the result.
+    top_view = gr.Dataframe(label=TEXTS.ui("top_table"), interactive=False, wrap=True, visible=False)
+    heatmap_view = gr.Dataframe(label=TEXTS.ui("heatmap"), interactive=False, visible=False)
+    target_view = gr.Dataframe(label=TEXTS.ui("target_table"), interactive=False, visible=False)
+    for view in (top_view, heatmap_view, target_view):
+        view.change(lambda: gr.update(visible=True), None, view, api_visibility="private", queue=False)
     b_note = gr.Markdown()
     csv_file = gr.File(label=TEXTS.ui("csv"))
     b_code = code_panel()

@@ -7,7 +7,6 @@ one batched forward pass, and the "show code" snippet that reproduces a call.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from playground.inputs import whole_number_in_range
@@ -17,7 +16,7 @@ from playground.texts import Texts
 TASK = "image-classification"
 MAX_TOP_K = 20
 
-# Messages raised by the task logic (the tab's labels live in tabs/image_classification.py).
+# Messages raised by the task logic (the page's strings are the same files' `image_classification` section).
 TEXTS = Texts.load("image_classification.task", Path(__file__).with_name("locales"))
 
 

@@ -4,22 +4,21 @@ Endpoints: `/classify_image(image, model, top_k=5)` -> label scores (gr.Label di
 `/classify_image_batch` (same parameters, label scores only) queues concurrent requests into batches
 of up to MAX_BATCH images that share one forward pass, for throughput under many clients.
 
-The task logic is tabs.image_classification.task; this module holds the tab's labels and its UI.
+The task logic is tabs.image_classification.task; this module holds the handlers and the page (strings: `locales/`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from playground.errors import guarded
 from playground.images import EXAMPLES_DIR, image_input, open_image
 from playground.snippets import snippet_load_kwargs
+from playground.texts import Texts
+from playground.ui import COMMON, TabContext, about_panel, bind, code_panel, model_picker
 from tabs.image_classification import task as task
 from tabs.image_classification.task import MAX_TOP_K, TASK
-from playground.texts import Texts
-from playground.ui import COMMON, TabContext, bind, about_panel, code_panel, model_picker
 
 MAX_BATCH = 16
 

@@ -8,7 +8,6 @@ become entities; `playground` keeps the pipeline's own meaning of each.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any, Sequence
 
 from playground.texts import Texts

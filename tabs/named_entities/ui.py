@@ -10,15 +10,14 @@ Endpoints:
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from playground import datasets
 from playground.errors import guarded
 from playground.snippets import pipeline_snippet, snippet_load_kwargs
-from tabs.named_entities import task as task_logic
 from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, bind, about_panel, code_panel, dataset_panel, model_picker
+from playground.ui import COMMON, TabContext, about_panel, bind, code_panel, dataset_panel, model_picker
+from tabs.named_entities import task as task_logic
 
 EXAMPLES = (
     "My name is Sylvain and I work at Hugging Face in Brooklyn.",

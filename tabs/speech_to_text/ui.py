@@ -1,15 +1,14 @@
 """Speech to text tab: record or upload audio, get the text, timestamped segments and subtitles.
 
 Endpoint `/transcribe`. The task logic (decoding, chunking, timestamps, SRT/WebVTT) is in
-tabs.speech_to_text.task; this module holds the tab's strings and its UI.
+tabs.speech_to_text.task; this module holds the handlers and the page (strings: `locales/`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from playground.downloads import write_text_download
@@ -19,9 +18,9 @@ from playground.inputs import whole_number_in_range
 from playground.model_manager import ModelLoadError
 from playground.snippets import snippet_load_kwargs
 from playground.speech_batching import concurrent_transcriptions, speech_batch_size
-from tabs.speech_to_text import task as speech
 from playground.texts import Texts, request_language
-from playground.ui import TabContext, bind, about_panel, code_panel, model_picker
+from playground.ui import TabContext, about_panel, bind, code_panel, model_picker
+from tabs.speech_to_text import task as speech
 
 # A short clip of espeak-ng speech (CC0, see assets/examples/LICENSE.md; scripts/make_examples.py).
 EXAMPLE_CLIP = EXAMPLES_DIR / "speech" / "welcome.ogg"

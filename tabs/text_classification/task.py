@@ -8,7 +8,6 @@ multi-label models and for single-score models (rerankers), softmax otherwise.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any, Sequence
 
 from playground.texts import Texts

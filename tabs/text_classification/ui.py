@@ -14,16 +14,15 @@ picks another.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from playground import datasets
 from playground.errors import guarded
 from playground.inputs import whole_number_in_range
 from playground.snippets import Raw, pipeline_snippet, snippet_load_kwargs
-from tabs.text_classification import task as task_logic
 from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, bind, about_panel, code_panel, dataset_panel, model_picker
+from playground.ui import COMMON, TabContext, about_panel, bind, code_panel, dataset_panel, model_picker
+from tabs.text_classification import task as task_logic
 
 MAX_TOP_K = 100
 EXAMPLE_TEXTS = (

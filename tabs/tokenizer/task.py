@@ -2,7 +2,7 @@
 
 Only the tokenizer files are read (AutoTokenizer), never the weights: a local folder or the Hugging
 Face cache first, the Hub only when it answers (playground.hub). Loaded tokenizers are kept in a small
-cache of their own, apart from the model manager's budget: they take megabytes, not gigabytes.
+cache of their own (TokenizerCache), apart from the model manager's budget: they take megabytes, not gigabytes.
 Pure functions over a tokenizer plus the HTML views and the "show code" snippets; no Gradio.
 """
 
@@ -79,26 +79,30 @@ class LoadedTokenizer:
         return int(length) if isinstance(length, (int, float)) and 0 < length < NO_LIMIT else None
 
 
-# Loaded tokenizers by source and revision, each with its lock (the same files may be several entries).
-_CACHE: OrderedDict[str, tuple[Any, threading.Lock]] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+class TokenizerCache:
+    """Loaded tokenizers by source and revision, each with its lock (several entries may share the
+    same files); the CACHE_SIZE most recently used are kept. Thread safe."""
 
+    def __init__(self, size: int = CACHE_SIZE):
+        self.size = size
+        self._tokenizers: OrderedDict[str, tuple[Any, threading.Lock]] = OrderedDict()
+        self._lock = threading.Lock()
 
-def load_tokenizer(catalog: Catalog, entry: ModelEntry) -> LoadedTokenizer:
-    """The entry's tokenizer, from the cache of loaded ones or read now (its files only)."""
-    source = catalog.resolve_path(entry)
-    key = f"{source}@{entry.revision}"
-    with _CACHE_LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None:
-            _CACHE.move_to_end(key)
-    if cached is None:
-        cached = (_read_tokenizer(entry, source), threading.Lock())
-        with _CACHE_LOCK:
-            cached = _CACHE.setdefault(key, cached)
-            while len(_CACHE) > CACHE_SIZE:
-                _CACHE.popitem(last=False)
-    return LoadedTokenizer(entry, *cached)
+    def load(self, catalog: Catalog, entry: ModelEntry) -> LoadedTokenizer:
+        """The entry's tokenizer, from the cache or read now (its files only)."""
+        source = catalog.resolve_path(entry)
+        key = f"{source}@{entry.revision}"
+        with self._lock:
+            cached = self._tokenizers.get(key)
+            if cached is not None:
+                self._tokenizers.move_to_end(key)
+        if cached is None:
+            cached = (_read_tokenizer(entry, source), threading.Lock())
+            with self._lock:
+                cached = self._tokenizers.setdefault(key, cached)
+                while len(self._tokenizers) > self.size:
+                    self._tokenizers.popitem(last=False)
+        return LoadedTokenizer(entry, *cached)
 
 
 def _read_tokenizer(entry: ModelEntry, source: str) -> Any:

@@ -47,8 +47,13 @@ def tokenizer_entry(ctx: TabContext, model: str | None) -> ModelEntry:
     return listed or ctx.entry(model)
 
 
+def tokenizers(ctx: TabContext) -> task.TokenizerCache:
+    """The tab's tokenizers, loaded once for the app's lifetime."""
+    return ctx.state.setdefault("tokenizers", task.TokenizerCache())
+
+
 def load(ctx: TabContext, model: str | None) -> task.LoadedTokenizer:
-    return task.load_tokenizer(ctx.catalog, tokenizer_entry(ctx, model))
+    return tokenizers(ctx).load(ctx.catalog, tokenizer_entry(ctx, model))
 
 
 def tokenize(ctx: TabContext, text: str, model: str | None = None, text_pair: str = "", add_special_tokens: bool = True,
@@ -167,7 +172,7 @@ def decode_ids(ctx: TabContext, ids: str, model: str | None = None) -> tuple[str
 def chat_default(ctx: TabContext) -> task.LoadedTokenizer:
     """The first model of the tab's own list whose tokenizer has a chat template."""
     for entry in ctx.models():
-        loaded = task.load_tokenizer(ctx.catalog, entry)
+        loaded = tokenizers(ctx).load(ctx.catalog, entry)
         if getattr(loaded.tokenizer, "chat_template", None):
             return loaded
     raise task.TEXTS.error("no_chat_model")

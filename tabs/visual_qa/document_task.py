@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from playground.documents import PDF_SCALE, OcrUnavailable, Page, ocr
 from playground.snippets import Raw, pipeline_snippet
-from tabs.visual_qa.task import CHAT_TASK, ask_vision_language_model, image_setup
 from playground.texts import Texts
+from tabs.visual_qa.task import CHAT_TASK, ask_vision_language_model, image_setup
 
 if TYPE_CHECKING:  # annotations only: task logic needs neither the catalog nor, through it, the tab registry
     from playground.catalog import ModelEntry

@@ -8,10 +8,9 @@ model, plus the batch table and CSV and the "show code" snippets; no Gradio.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from playground.downloads import write_csv_download
@@ -30,7 +29,7 @@ SIMILARITY_SCALE = 20.0
 TEXT_TEMPLATE = "This example is {}."
 IMAGE_TEMPLATE = "a photo of a {}."
 
-# Messages raised by the task logic (the tab's labels live in tabs/zero_shot.py).
+# Messages raised by the task logic (the page's strings are the same files' `zero_shot` section).
 TEXTS = Texts.load("zero_shot.task", Path(__file__).with_name("locales"))
 
 

@@ -8,22 +8,21 @@ Endpoints (each sub-tab only when the catalog lists a model for it):
   hub_split)` -> summary, results table (best label, its score, one column per label), CSV file.
 - `/zero_shot_image(image, model, labels, hypothesis_template)` -> label scores and code (CLIP).
 
-The task logic is tabs.zero_shot.task; this module holds the tab's labels and its UI.
+The task logic is tabs.zero_shot.task; this module holds the handlers and the page (strings: `locales/`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from playground import datasets
 from playground.errors import guarded
 from playground.images import EXAMPLES_DIR, image_input, open_image
-from tabs.zero_shot import task
-from tabs.zero_shot.task import EMBEDDING_TASK, IMAGE_TEMPLATE, IMAGE_TASK, NLI_TASK, TEXT_TASKS, TEXT_TEMPLATE
 from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, bind, about_panel, code_panel, dataset_panel, model_picker
+from playground.ui import COMMON, TabContext, about_panel, bind, code_panel, dataset_panel, model_picker
+from tabs.zero_shot import task
+from tabs.zero_shot.task import EMBEDDING_TASK, IMAGE_TASK, IMAGE_TEMPLATE, NLI_TASK, TEXT_TASKS, TEXT_TEMPLATE
 
 # The Hugging Face course's zero-shot example (chapter 1), and a second one on sentiment.
 TEXT_EXAMPLES = (

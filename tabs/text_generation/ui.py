@@ -1,6 +1,6 @@
 """Text generation tab: stream a completion or a chat reply token by token, with a Stop button that
 really stops. The generation itself is the shared generation interface (playground.generation);
-this module holds the tab's strings, how results are shown, and `build()`.
+this module holds the handlers, how results are shown, and `build()` (strings: `locales/`).
 
 Endpoints:
 - `/generate(prompt, model, max_new_tokens, temperature, top_p, top_k, repetition_penalty, do_sample,
@@ -13,6 +13,7 @@ Endpoints:
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any, Iterator
 
 from playground.errors import guarded
@@ -33,7 +34,7 @@ from playground.generation import (
 from playground.generation_engines import concurrent_requests
 from playground.generation_settings import LIBRARY_DEFAULTS, effective_settings, read_shipped
 from playground.texts import Texts, request_language
-from playground.ui import COMMON, TabContext, about_panel, code_panel, model_picker
+from playground.ui import COMMON, TabContext, about_panel, bind, code_panel, model_picker
 
 TABLE_COLUMNS = ("col_step", "col_token", "col_prob", "col_alternatives")
 COMPLETION_EXAMPLES = ["In this course, we will teach you how to"]
@@ -43,90 +44,7 @@ CHAT_EXAMPLES = ["What is a transformer model? Answer in two sentences.", "트�
 DEFAULTS = dict(max_new_tokens=DEFAULT_MAX_NEW_TOKENS, seed=DEFAULT_SEED, stop="")
 SAMPLING = ("temperature", "top_p", "top_k", "repetition_penalty", "do_sample")
 
-STRINGS = {
-    "en": {
-        "title": "Text generation",
-        "prompt": "Prompt",
-        "output": "Generated text",
-        "stats": "Stats",
-        "stop": "Stop",
-        "max_new_tokens": "Max new tokens",
-        "temperature": "Temperature",
-        "top_p": "Top-p",
-        "top_k": "Top-k",
-        "repetition_penalty": "Repetition penalty",
-        "do_sample": "Sample (off = greedy)",
-        "seed": "Seed",
-        "stop_strings": "Stop strings (optional, one per line; \\n means a line break)",
-        "alternatives": "Teaching view: the top alternatives at each generated token",
-        "col_step": "step",
-        "col_token": "chosen token",
-        "col_prob": "its probability",
-        "col_alternatives": "top alternatives (token probability)",
-        "stats_line": "First token after {ttft:.2f} s · {rate:.1f} tokens/s · tokens in {tin} / out {tout}",
-        "batch_line": "shared forward passes with up to {size} requests",
-        "chat_title": "Chat",
-        "completion_title": "Completion",
-        "message": "Message",
-        "send": "Send",
-        "retry": "Retry",
-        "clear": "Clear",
-        "system_prompt": "System prompt (optional)",
-        "chatbot": "Conversation",
-        "prompt_preview": "Exact prompt after the chat template (read-only)",
-        "examples": "Examples: click one to run it",
-        "nothing_to_retry": "There is no user message to retry yet.",
-        "settings_model": "The sampling settings above are the model's own (its generation config); change them to override.",
-        "settings_library": "The model's own settings cannot be read before it is downloaded: these are transformers' defaults.",
-        "about": (
-            "The `text-generation` pipeline's model predicts one token at a time; each new token is "
-            "shown as soon as it is chosen. Greedy decoding picks the most likely token; sampling draws "
-            "from the distribution shaped by temperature, top-k and top-p. The same seed and settings "
-            "give the same text."
-        ),
-    },
-    "ko": {
-        "title": "텍스트 생성",
-        "prompt": "프롬프트",
-        "output": "생성된 텍스트",
-        "stats": "통계",
-        "stop": "중지",
-        "max_new_tokens": "최대 새 토큰 수",
-        "temperature": "온도",
-        "top_p": "Top-p",
-        "top_k": "Top-k",
-        "repetition_penalty": "반복 페널티",
-        "do_sample": "샘플링 (끄면 greedy)",
-        "seed": "시드",
-        "stop_strings": "중지 문자열 (선택, 한 줄에 하나; \\n은 줄바꿈)",
-        "alternatives": "학습용 보기: 생성한 토큰마다 가능성이 높았던 후보들",
-        "col_step": "단계",
-        "col_token": "고른 토큰",
-        "col_prob": "그 확률",
-        "col_alternatives": "상위 후보 (토큰 확률)",
-        "stats_line": "첫 토큰까지 {ttft:.2f}초 · 초당 {rate:.1f} 토큰 · 입력 {tin} / 출력 {tout} 토큰",
-        "batch_line": "최대 {size}개 요청과 순전파를 함께 했습니다",
-        "chat_title": "채팅",
-        "completion_title": "이어 쓰기",
-        "message": "메시지",
-        "send": "보내기",
-        "retry": "다시 생성",
-        "clear": "지우기",
-        "system_prompt": "시스템 프롬프트 (선택)",
-        "chatbot": "대화",
-        "prompt_preview": "채팅 템플릿을 적용한 실제 프롬프트 (읽기 전용)",
-        "examples": "예시: 누르면 바로 실행합니다",
-        "nothing_to_retry": "다시 생성할 사용자 메시지가 아직 없습니다.",
-        "settings_model": "위 샘플링 설정은 모델 자체의 설정(생성 설정)입니다. 바꾸면 그 값이 우선합니다.",
-        "settings_library": "모델의 자체 설정은 내려받기 전에는 읽을 수 없어, transformers 기본값을 보여 줍니다.",
-        "about": (
-            "`text-generation` 파이프라인의 모델은 한 번에 토큰 하나를 예측하며, 고른 토큰을 바로 "
-            "보여 줍니다. greedy는 가장 가능성 높은 토큰을, 샘플링은 온도·top-k·top-p로 조정한 분포에서 "
-            "뽑습니다. 같은 시드와 설정이면 같은 텍스트가 나옵니다."
-        ),
-    },
-}
-TEXTS = Texts("text_generation", STRINGS)
+TEXTS = Texts.load("text_generation", Path(__file__).with_name("locales"))
 
 
 def stats_markdown(heading: str, notes: list[str], stats: GenerationStats | None, waiting: int | None,
@@ -237,17 +155,115 @@ def shown_settings(ctx: TabContext, model: str | None, task: str, request: Any =
     return [values[key] for key in SAMPLING] + [values["source"]]
 
 
+def sessions(ctx: TabContext) -> SessionStreams:
+    """The tab's running generations by browser session (one registry per app, kept on its context)."""
+    return ctx.state.setdefault("sessions", SessionStreams())
+
+
+def started(ctx: TabContext, request: GenerationRequest, model: str | None, progress: Any,
+            http_request: Any) -> tuple[Any, GenerationStream, Shown]:
+    entry = ctx.entry(model, ctx.tasks[0])
+    engine = ctx.generation_engine(entry.id, ctx.tasks[0], progress)
+    stream = engine.start(request)
+    return engine, stream, Shown(engine, entry.label, request_language(http_request))
+
+
+def generate(ctx: TabContext, prompt: str, model: str | None = None, max_new_tokens: int = DEFAULTS["max_new_tokens"],
+             temperature: float | None = None, top_p: float | None = None, top_k: int | None = None,
+             repetition_penalty: float | None = None, do_sample: bool | None = None,
+             seed: int = DEFAULTS["seed"], stop: str = DEFAULTS["stop"],
+             progress: Any = None,
+             request: Any = None) -> Iterator[tuple[str, str, str, Any]]:
+    """Continue a prompt with a text-generation model, streaming the text as it is generated.
+
+    Args:
+        prompt: The text to continue.
+        model: A catalog model id or label (default: the tab's default model).
+        max_new_tokens: How many tokens to generate at most (1 to 4096).
+        temperature: Sampling temperature (above 0 when sampling; higher = more varied); empty: the model's own.
+        top_p: Nucleus sampling: sample from the smallest set of tokens whose probability reaches top_p (0 to 1); empty: the model's own.
+        top_k: Sample only from the k most likely tokens (0 = no top-k filter); empty: the model's own.
+        repetition_penalty: Above 1 discourages repeating tokens already in the text; empty: the model's own.
+        do_sample: Sample (true) or always pick the most likely token (false, greedy); empty: the model's own.
+        seed: Random seed: the same seed and settings give the same text.
+        stop: Stop strings, one per line (a literal \\n is a line break); the text ends before the first one.
+    """
+    wanted = checked_request(prompt, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
+                             top_k=top_k, repetition_penalty=repetition_penalty, do_sample=do_sample, seed=seed,
+                             stop=stop, record_alternatives=True)
+    engine, stream, shown = started(ctx, wanted, model, progress, request)
+    snippet = engine.snippet(wanted)
+    # While tokens stream, only the text and stats change: the code goes out unchanged and the teaching
+    # table empty until the end (re-sending a growing table with every token costs the stream its speed).
+    # Gradio streams only what changed; an unchanged value costs less per token than gr.skip(), which
+    # rebuilds the component's config (1.5 against 2.9 ms of CPU per update, measured).
+    empty_table = table_value([], shown.lang)
+    for delta in sessions(ctx).follow(request, stream):
+        shown.add(delta)
+        if not delta.done:
+            yield shown.text, shown.stats_text, snippet, empty_table
+    yield shown.text, shown.stats_text, snippet, table_value(shown.rows, shown.lang)
+
+
+def chat(ctx: TabContext, message: str, history: list[dict[str, Any]] | None = None, model: str | None = None,
+         system_prompt: str = "", max_new_tokens: int = DEFAULTS["max_new_tokens"],
+         temperature: float | None = None, top_p: float | None = None, top_k: int | None = None,
+         repetition_penalty: float | None = None, do_sample: bool | None = None,
+         seed: int = DEFAULTS["seed"], stop: str = DEFAULTS["stop"],
+         progress: Any = None,
+         request: Any = None) -> Iterator[tuple[list[dict[str, str]], Any, str, Any]]:
+    """Send a chat message to an instruct/chat model and stream its reply; the model's chat template
+    turns the conversation into its prompt.
+
+    Args:
+        message: The new user message.
+        history: The conversation so far: a list of {"role": "user"|"assistant", "content": "text"} messages.
+        model: A catalog model id or label (default: the tab's default model).
+        system_prompt: Optional instructions placed before the conversation.
+        max_new_tokens: How many tokens the reply may have at most (1 to 4096).
+        temperature: Sampling temperature (above 0 when sampling; higher = more varied); empty: the model's own.
+        top_p: Nucleus sampling: sample from the smallest set of tokens whose probability reaches top_p (0 to 1); empty: the model's own.
+        top_k: Sample only from the k most likely tokens (0 = no top-k filter); empty: the model's own.
+        repetition_penalty: Above 1 discourages repeating tokens already in the text; empty: the model's own.
+        do_sample: Sample (true) or always pick the most likely token (false, greedy); empty: the model's own.
+        seed: Random seed: the same seed and settings give the same reply.
+        stop: Stop strings, one per line (a literal \\n is a line break); the reply ends before the first one.
+    """
+    turns = normalize_history(history)
+    messages = chat_messages(system_prompt, turns, message)
+    wanted = checked_request(messages=messages, max_new_tokens=max_new_tokens, temperature=temperature,
+                             top_p=top_p, top_k=top_k, repetition_penalty=repetition_penalty, do_sample=do_sample,
+                             seed=seed, stop=stop)
+    engine, stream, shown = started(ctx, wanted, model, progress, request)
+    snippet = engine.snippet(wanted)
+    conversation = [*turns, {"role": "user", "content": message}]
+    # The prompt preview and the code go out unchanged with every update (cheaper than gr.skip(); above).
+    for delta in sessions(ctx).follow(request, stream):
+        shown.add(delta)
+        reply = [*conversation, {"role": "assistant", "content": shown.text}]
+        if not delta.done:
+            yield reply, stream.prompt, shown.stats_text, snippet
+    yield [*conversation, {"role": "assistant", "content": shown.text}], stream.prompt, shown.stats_text, snippet
+
+
+def stop_generation(ctx: TabContext, request: Any = None) -> None:
+    """Stop the caller's own running or waiting generation (other users' generations go on)."""
+    sessions(ctx).stop(request)
+
+
+def picked(ctx: TabContext, model: str | None, request: Any = None) -> list[Any]:
+    return shown_settings(ctx, model, ctx.tasks[0], request)
+
+
 def build(ctx: TabContext) -> None:
     import gradio as gr
 
     task = ctx.tasks[0]
-    sessions = SessionStreams()
-
-    def started(request: GenerationRequest, model: str | None, progress: Any, http_request: Any) -> tuple[Any, GenerationStream, Shown]:
-        entry = ctx.entry(model, task)
-        engine = ctx.generation_engine(entry.id, task, progress)
-        stream = engine.start(request)
-        return engine, stream, Shown(engine, entry.label, request_language(http_request))
+    progress = gr.Progress()
+    # One handler object per endpoint kind: the buttons, the API twins and the examples share it.
+    run_generate = guarded(bind(generate, ctx, progress=progress), gpu=True)
+    run_chat = guarded(bind(chat, ctx, progress=progress), gpu=True)
+    run_stop = guarded(bind(stop_generation, ctx))
 
     shown_first = page_settings(ctx, ctx.default_model(task), task)
     with gr.Row():
@@ -293,96 +309,10 @@ def build(ctx: TabContext) -> None:
             code = code_panel()
     about_panel(TEXTS)
 
-    @guarded(gpu=True)
-    def generate(prompt: str, model: str | None = None, max_new_tokens: int = DEFAULTS["max_new_tokens"],
-                 temperature: float | None = None, top_p: float | None = None, top_k: int | None = None,
-                 repetition_penalty: float | None = None, do_sample: bool | None = None,
-                 seed: int = DEFAULTS["seed"], stop: str = DEFAULTS["stop"],
-                 progress: Any = gr.Progress(),
-                 request: Any = None) -> Iterator[tuple[str, str, str, Any]]:
-        """Continue a prompt with a text-generation model, streaming the text as it is generated.
-
-        Args:
-            prompt: The text to continue.
-            model: A catalog model id or label (default: the tab's default model).
-            max_new_tokens: How many tokens to generate at most (1 to 4096).
-            temperature: Sampling temperature (above 0 when sampling; higher = more varied); empty: the model's own.
-            top_p: Nucleus sampling: sample from the smallest set of tokens whose probability reaches top_p (0 to 1); empty: the model's own.
-            top_k: Sample only from the k most likely tokens (0 = no top-k filter); empty: the model's own.
-            repetition_penalty: Above 1 discourages repeating tokens already in the text; empty: the model's own.
-            do_sample: Sample (true) or always pick the most likely token (false, greedy); empty: the model's own.
-            seed: Random seed: the same seed and settings give the same text.
-            stop: Stop strings, one per line (a literal \\n is a line break); the text ends before the first one.
-        """
-        wanted = checked_request(prompt, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
-                                 top_k=top_k, repetition_penalty=repetition_penalty, do_sample=do_sample, seed=seed,
-                                 stop=stop, record_alternatives=True)
-        engine, stream, shown = started(wanted, model, progress, request)
-        snippet = engine.snippet(wanted)
-        # While tokens stream, only the text and stats change: the code goes out unchanged and the teaching
-        # table empty until the end (re-sending a growing table with every token costs the stream its speed).
-        # Gradio streams only what changed; an unchanged value costs less per token than gr.skip(), which
-        # rebuilds the component's config (1.5 against 2.9 ms of CPU per update, measured).
-        empty_table = table_value([], shown.lang)
-        for delta in sessions.follow(request, stream):
-            shown.add(delta)
-            if not delta.done:
-                yield shown.text, shown.stats_text, snippet, empty_table
-        yield shown.text, shown.stats_text, snippet, table_value(shown.rows, shown.lang)
-
-    @guarded(gpu=True)
-    def chat(message: str, history: list[dict[str, Any]] | None = None, model: str | None = None,
-             system_prompt: str = "", max_new_tokens: int = DEFAULTS["max_new_tokens"],
-             temperature: float | None = None, top_p: float | None = None, top_k: int | None = None,
-             repetition_penalty: float | None = None, do_sample: bool | None = None,
-             seed: int = DEFAULTS["seed"], stop: str = DEFAULTS["stop"],
-             progress: Any = gr.Progress(),
-             request: Any = None) -> Iterator[tuple[list[dict[str, str]], Any, str, Any]]:
-        """Send a chat message to an instruct/chat model and stream its reply; the model's chat template
-        turns the conversation into its prompt.
-
-        Args:
-            message: The new user message.
-            history: The conversation so far: a list of {"role": "user"|"assistant", "content": "text"} messages.
-            model: A catalog model id or label (default: the tab's default model).
-            system_prompt: Optional instructions placed before the conversation.
-            max_new_tokens: How many tokens the reply may have at most (1 to 4096).
-            temperature: Sampling temperature (above 0 when sampling; higher = more varied); empty: the model's own.
-            top_p: Nucleus sampling: sample from the smallest set of tokens whose probability reaches top_p (0 to 1); empty: the model's own.
-            top_k: Sample only from the k most likely tokens (0 = no top-k filter); empty: the model's own.
-            repetition_penalty: Above 1 discourages repeating tokens already in the text; empty: the model's own.
-            do_sample: Sample (true) or always pick the most likely token (false, greedy); empty: the model's own.
-            seed: Random seed: the same seed and settings give the same reply.
-            stop: Stop strings, one per line (a literal \\n is a line break); the reply ends before the first one.
-        """
-        turns = normalize_history(history)
-        messages = chat_messages(system_prompt, turns, message)
-        wanted = checked_request(messages=messages, max_new_tokens=max_new_tokens, temperature=temperature,
-                                 top_p=top_p, top_k=top_k, repetition_penalty=repetition_penalty, do_sample=do_sample,
-                                 seed=seed, stop=stop)
-        engine, stream, shown = started(wanted, model, progress, request)
-        snippet = engine.snippet(wanted)
-        conversation = [*turns, {"role": "user", "content": message}]
-        # The prompt preview and the code go out unchanged with every update (cheaper than gr.skip(); above).
-        for delta in sessions.follow(request, stream):
-            shown.add(delta)
-            reply = [*conversation, {"role": "assistant", "content": shown.text}]
-            if not delta.done:
-                yield reply, stream.prompt, shown.stats_text, snippet
-        yield [*conversation, {"role": "assistant", "content": shown.text}], stream.prompt, shown.stats_text, snippet
-
-    @guarded
-    def stop_generation(request: Any = None) -> None:
-        """Stop the caller's own running or waiting generation (other users' generations go on)."""
-        sessions.stop(request)
-
     settings = [max_new, temperature_box, top_p_box, top_k_box, rep_box, sample_box, seed_box, stop_box]
     # Picking a model puts its own sampling settings in the boxes (the page starts from the default model's).
-    @guarded
-    def picked(model: str | None, request: Any = None) -> list[Any]:
-        return shown_settings(ctx, model, task, request)
 
-    picker.change(picked, picker, [temperature_box, top_p_box, top_k_box, rep_box, sample_box, settings_source],
+    picker.change(guarded(bind(picked, ctx)), picker, [temperature_box, top_p_box, top_k_box, rep_box, sample_box, settings_source],
                   api_visibility="private", queue=False)
     # One concurrency group per tab, as wide as the largest batch: more requests wait in the queue
     # (with their position shown) instead of competing for the same CPU/GPU.
@@ -397,33 +327,33 @@ def build(ctx: TabContext) -> None:
                     gr.Number(None, precision=0, minimum=0, visible=False), gr.Number(None, visible=False),
                     gr.JSON(None, visible=False)]  # a Checkbox cannot hold "nothing"
     api_settings = [max_new, *api_sampling, seed_box, stop_box]
-    api_generate = gr.Button(visible=False).click(generate, [prompt_box, picker, *api_settings], completion_outputs,
+    api_generate = gr.Button(visible=False).click(run_generate, [prompt_box, picker, *api_settings], completion_outputs,
                                                   api_name="generate", **shared)
-    event = run.click(generate, completion_inputs, completion_outputs, api_visibility="private", **shared)
+    event = run.click(run_generate, completion_inputs, completion_outputs, api_visibility="private", **shared)
     chat_inputs = [message_box, chatbot, picker, system_box, *settings]
     chat_outputs = [chatbot, preview, chat_stats, code]
     # API clients send and get plain {role, content: str} messages (the Chatbot's own schema wants
     # content parts), so the public endpoint runs on hidden JSON twins of the chat widgets.
     api_history, api_reply = gr.JSON(visible=False), gr.JSON(visible=False)
     api_trigger = gr.Button(visible=False)
-    api_chat = api_trigger.click(chat, [message_box, api_history, picker, system_box, *api_settings],
+    api_chat = api_trigger.click(run_chat, [message_box, api_history, picker, system_box, *api_settings],
                                  [api_reply, *chat_outputs[1:]], api_name="chat", **shared)
-    sent = send.click(chat, chat_inputs, chat_outputs, api_visibility="private", **shared)
+    sent = send.click(run_chat, chat_inputs, chat_outputs, api_visibility="private", **shared)
     sent.success(lambda: "", None, message_box, api_visibility="private")
-    submitted = message_box.submit(chat, chat_inputs, chat_outputs, api_visibility="private", **shared)
+    submitted = message_box.submit(run_chat, chat_inputs, chat_outputs, api_visibility="private", **shared)
     submitted.success(lambda: "", None, message_box, api_visibility="private")
     retried = retry.click(guarded(last_user_turn), chatbot, [message_box, chatbot], api_visibility="private")
-    retried_chat = retried.success(chat, chat_inputs, chat_outputs, api_visibility="private", **shared)
+    retried_chat = retried.success(run_chat, chat_inputs, chat_outputs, api_visibility="private", **shared)
     retried_chat.success(lambda: "", None, message_box, api_visibility="private")
     clear.click(lambda: ([], "", ""), None, [chatbot, preview, chat_stats], api_visibility="private")
     # Examples fill the text and run at once (nothing is computed at start-up).
     with completion_examples:
-        gr.Examples([[text] for text in COMPLETION_EXAMPLES], completion_inputs, completion_outputs, fn=generate,
+        gr.Examples([[text] for text in COMPLETION_EXAMPLES], completion_inputs, completion_outputs, fn=run_generate,
                     run_on_click=True, cache_examples=False, label=TEXTS.ui("examples"), api_visibility="private")
     with chat_examples:
-        gr.Examples([[text] for text in CHAT_EXAMPLES], chat_inputs, chat_outputs, fn=chat, run_on_click=True,
+        gr.Examples([[text] for text in CHAT_EXAMPLES], chat_inputs, chat_outputs, fn=run_chat, run_on_click=True,
                     cache_examples=False, label=TEXTS.ui("examples"), api_visibility="private")
     # Stop skips the queue: it must work while the queue is full of other people's requests.
-    stop_button.click(stop_generation, None, None, api_name="stop_generation", cancels=[event, api_generate], queue=False)
-    chat_stop.click(stop_generation, None, None, api_visibility="private", cancels=[sent, submitted, retried_chat, api_chat],
+    stop_button.click(run_stop, None, None, api_name="stop_generation", cancels=[event, api_generate], queue=False)
+    chat_stop.click(run_stop, None, None, api_visibility="private", cancels=[sent, submitted, retried_chat, api_chat],
                     queue=False)

@@ -1,0 +1,1 @@
+"""The Models view: page and handlers (`ui`) and strings (`locales/`); it has no catalog block or models."""

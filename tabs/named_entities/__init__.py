@@ -1,0 +1,1 @@
+"""The named-entities tab: page and handlers (`ui`), task logic (`task`), strings (`locales/`), test models."""
