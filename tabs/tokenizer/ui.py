@@ -212,6 +212,14 @@ def ids_text(details: dict[str, Any] | None) -> str:
 # ---- the page ----
 
 
+def tokenizer_picker(choices: list[tuple[str, str]], value: str | None, **extra: Any) -> Any:
+    """A model dropdown over every catalog model (typed ids reach the handler, which explains a refusal)."""
+    import gradio as gr
+
+    return gr.Dropdown(choices=choices, value=value, label=COMMON.ui("model"), allow_custom_value=True,
+                       interactive=True, **extra)
+
+
 def build(ctx: TabContext) -> None:
     import gradio as gr
 
@@ -219,16 +227,12 @@ def build(ctx: TabContext) -> None:
     choices = [(e.label, e.id) for e in entries]
     default = ctx.default_model()
 
-    def picker(value: str | None = default, **extra: Any) -> Any:
-        return gr.Dropdown(choices=choices, value=value, label=COMMON.ui("model"), allow_custom_value=True,
-                           interactive=True, **extra)
-
     with gr.Tab(TEXTS.ui("one_tab")):
         with gr.Row():
             with gr.Column():
                 text = gr.Textbox(label=TEXTS.ui("text"), lines=3, value=TEXT_EXAMPLES[0][0])
                 text_pair = gr.Textbox(label=TEXTS.ui("text_pair"), lines=1, value="")
-                model = picker()
+                model = tokenizer_picker(choices, default)
                 special = gr.Checkbox(label=TEXTS.ui("add_special_tokens"), value=True)
                 run = gr.Button(COMMON.ui("run"), variant="primary")
             with gr.Column():
@@ -284,7 +288,7 @@ def build(ctx: TabContext) -> None:
         with gr.Row():
             with gr.Column():
                 batch_texts = gr.Textbox(label=TEXTS.ui("texts"), lines=4, value=BATCH_EXAMPLE)
-                batch_model = picker()
+                batch_model = tokenizer_picker(choices, default)
                 with gr.Row():
                     padding = gr.Radio([(TEXTS.ui(f"padding_{name}"), name) for name in task.PADDING_CHOICES], value="longest", label=TEXTS.ui("padding"))
                     max_length = gr.Number(value=0, precision=0, minimum=0, maximum=task.MAX_BATCH_LENGTH,
@@ -309,7 +313,7 @@ def build(ctx: TabContext) -> None:
         with gr.Row():
             with gr.Column():
                 conversation = gr.Textbox(label=TEXTS.ui("conversation"), lines=5, value=CONVERSATION_EXAMPLE)
-                chat_model = picker(None, info=TEXTS.ui("chat_model_info"))
+                chat_model = tokenizer_picker(choices, None, info=TEXTS.ui("chat_model_info"))
                 generation_prompt = gr.Checkbox(value=True, label=TEXTS.ui("add_generation_prompt"))
                 chat_run = gr.Button(COMMON.ui("run"), variant="primary")
             with gr.Column():
