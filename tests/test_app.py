@@ -23,6 +23,9 @@ ENDPOINTS = {
     "translation": ["/translate"],
     "anatomy": ["/model_anatomy"],
     "attention": ["/attention"],
+    # /compare_tokenizers takes several `models`.
+    "tokenizer": ["/tokenize", "/tokenize_batch", "/decode_ids", "/chat_template"],
+    "embeddings": ["/embed", "/embed_images"],
 }
 
 

@@ -147,6 +147,16 @@ def _first_example(page, files: Path) -> None:  # noqa: ANN001
     _wait_idle(page)
 
 
+def _tokenizer(page, files: Path) -> None:  # noqa: ANN001
+    _first_example(page, files)
+    page.locator(".tok").locator("visible=true").first.wait_for(timeout=60_000)  # the coloured tokens
+
+
+def _embeddings(page, files: Path) -> None:  # noqa: ANN001
+    _first_example(page, files)
+    page.get_by_text("Closest pair").locator("visible=true").first.wait_for(timeout=60_000)
+
+
 def expect_value(locator, value: str) -> None:  # noqa: ANN001
     from playwright.sync_api import expect
 
@@ -166,6 +176,8 @@ EXAMPLES = {
     "translation": _first_example,
     "anatomy": _anatomy,
     "attention": _attention,
+    "tokenizer": _tokenizer,
+    "embeddings": _embeddings,
     "models": _models,
 }
 

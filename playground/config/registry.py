@@ -18,6 +18,10 @@ from types import ModuleType
 from playground.core.texts import DEFAULT_LANGUAGE, Texts
 
 
+# A catalog entry that stands for a model's tokenizer alone: its weights are never loaded.
+TOKENIZER_TASK = "tokenizer"
+
+
 @dataclass(frozen=True)
 class TabSpec:
     # The tab's folder under tabs/, its catalog block and its i18n namespace: one name.
@@ -60,7 +64,9 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
     TabSpec("summarization", ("summarization", "text-generation"), group="writing"),
     TabSpec("translation", ("translation", "text-generation"), group="writing"),
-    # How a model works inside: its parts, its attention.
+    # Inside the model: what a pipeline does between its input and its answer.
+    TabSpec("tokenizer", (TOKENIZER_TASK,), group="inside"),
+    TabSpec("embeddings", ("feature-extraction", "image-feature-extraction"), group="inside"),
     TabSpec("anatomy", ("model-anatomy",), group="inside"),
     TabSpec("attention", ("attention",), group="inside"),
     TabSpec("models", ()),
