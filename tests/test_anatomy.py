@@ -147,7 +147,7 @@ def test_a_model_over_the_budget_is_refused_before_loading(test_catalog: Path, t
 
     catalog = load_catalog(catalog_variant(test_catalog, tmp_path / "models.yaml", memory_budget_gb=0.01))
     manager = ModelManager(catalog)
-    ctx = TabContext(key="anatomy", config=catalog.tabs["anatomy"], catalog=catalog, manager=manager,
+    ctx = TabContext(key="anatomy", catalog=catalog, manager=manager,
                      engines=Engines(0.01), tasks=("model-anatomy",))
     with pytest.raises(Exception, match="memory budget|budget"):
         model_anatomy(ctx, MINILM)
@@ -164,7 +164,7 @@ def test_a_model_split_by_a_device_map_shows_the_map(test_models: Path, test_cat
     entry = {"id": str(test_models / "bert-emotions"), "label": "BERT split", "task": "model-anatomy", "default": True,
              "device_map": "auto", "max_memory": {"cpu": "120KB"}, "offload_folder": str(tmp_path / "offload")}
     catalog = load_catalog(catalog_variant(test_catalog, tmp_path / "models.yaml", models={"anatomy": [entry]}))
-    ctx = TabContext(key="anatomy", config=catalog.tabs["anatomy"], catalog=catalog, manager=ModelManager(catalog),
+    ctx = TabContext(key="anatomy", catalog=catalog, manager=ModelManager(catalog),
                      engines=Engines(None), tasks=("model-anatomy",))
     facts, tree, summary, maps, code = model_anatomy(ctx, None, "", None, 1)
     assert "Split across devices by accelerate's device map" in summary and "disk" in summary

@@ -90,7 +90,7 @@ def handler_context(catalog_path: Path, budget: float | None = None):  # noqa: A
     from playground.web.ui import TabContext
 
     catalog = load_catalog(catalog_path)
-    return TabContext(key="attention", config=catalog.tabs["attention"], catalog=catalog, manager=ModelManager(catalog),
+    return TabContext(key="attention", catalog=catalog, manager=ModelManager(catalog),
                       engines=Engines(budget), tasks=("attention",))
 
 
