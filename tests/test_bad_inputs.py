@@ -188,7 +188,7 @@ CASES = [
     case("gen-repetition-penalty-zero", "/generate", "Hello", **{**GENERATE, "repetition_penalty": 0}, expect=r"repetition_penalty: 0 is below the minimum"),
     case("gen-seed-overflow", "/generate", "Hello", **{**GENERATE, "seed": 2**70}, expect=r"seed: \d+ is above the maximum"),
     case("gen-prompt-list", "/generate", ["Hello"], **GENERATE, expect=r"prompt: expected text, got list"),
-    case("gen-do-sample-string", "/generate", "Hello", **{**GENERATE, "do_sample": "sometimes"}, expect=r"do_sample: expected true or false"),
+    case("gen-do-sample-string", "/generate", "Hello", **{**GENERATE, "do_sample": "sometimes"}, expect=r"do_sample must be true \(sample\), false \(greedy\) or empty"),
     case("gen-unknown-model", "/generate", "Hello", **{**GENERATE, "model": "meta-llama/Llama-3.1-405B"}, expect=NOT_IN_CATALOG),
     case("gen-model-etc-passwd", "/generate", "Hello", **{**GENERATE, "model": "/etc/passwd"}, expect=NOT_IN_CATALOG),
     # ---- /loaded_models and /unload_model -------------------------------------------------------
