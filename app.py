@@ -27,6 +27,7 @@ from typing import Any, Mapping, Sequence
 
 from playground.config.catalog import Catalog, CatalogError, load_catalog
 from playground.config.registry import TAB_GROUPS, TAB_SPECS, TabContractError, check_tab_contract, tab_strip
+from playground.config.registry import TOKENIZER_TASK
 from playground.config.space import apply_space_defaults, default_catalog, running_on_space
 from playground.core.texts import SHARED_LOCALES, Texts
 from playground.operations.auth import AuthFileError
@@ -91,6 +92,7 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType],
             gr.Markdown(TEXTS.ui("heading"), scale=4)
             switch = language_switch()
         gr.Markdown(TEXTS.ui("subheading"))
+
         with gr.Tabs():
             for group, keys in tab_strip(list(modules)):
                 with gr.Tab(TAB_GROUPS.ui(group), id=f"group-{group}") if group else contextlib.nullcontext():
@@ -128,7 +130,8 @@ def serve(args: argparse.Namespace) -> int:
     if args.preload or zero_gpu_enabled():
         for key in (key for key in tab_keys if key in catalog.tabs):  # the Models view has no models
             for task in dict.fromkeys(m.task for m in catalog.tabs[key].models):
-                if not catalog.default_model(key, task).is_remote:  # an endpoint's engine holds those
+                # Tokenizer entries load no weights (their tab keeps the tokenizers).
+                if task != TOKENIZER_TASK and not catalog.default_model(key, task).is_remote:  # an endpoint's engine holds those
                     manager.get(key, None, task)
     engines = Engines(catalog.defaults.memory_budget_gb)
     demo, i18n = build_app(catalog, manager, modules, engines)
@@ -192,6 +195,8 @@ def prefetch(args: argparse.Namespace) -> int:
                 print(f"[{key}] {entry.label}: served by {entry.endpoint.url}, nothing to download")
                 continue
             patterns = None if entry.allow_pickle_weights else ["*.json", "*.safetensors", "*.txt", "*.model", "*.py", "*.jinja", "*.tiktoken"]
+            if entry.task == TOKENIZER_TASK:  # the tokenizer's files, no weights
+                patterns = ["*.json", "*.txt", "*.model", "*.py", "*.jinja", "*.tiktoken"]
             print(f"[{key}] {entry.label} ({entry.id}) …", flush=True)
             try:
                 HUB.check(entry.id)  # a silent network fails in seconds, and at once for the next models

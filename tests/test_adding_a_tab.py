@@ -126,7 +126,7 @@ def add_feature_extraction_tab(repo: Path) -> None:
     (folder / "test_models.py").write_text(textwrap.dedent(RECIPE).lstrip())
     for lang, sections in LOCALES.items():
         (folder / "locales" / f"{lang}.yaml").write_text(yaml.safe_dump(sections, allow_unicode=True), encoding="utf-8")
-    registry = repo / "playground" / "registry.py"
+    registry = repo / "playground" / "config" / "registry.py"
     text = registry.read_text()
     anchor = '    TabSpec("models", ()),\n'
     assert anchor in text, "the registry's last line moved: update this test and the README together"

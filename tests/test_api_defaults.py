@@ -39,6 +39,15 @@ REQUIRED: dict[str, tuple[str, set[str]]] = {
     "/answer_question": ("visual_qa", {"question", "context"}),
     "/summarize": ("summarization", {"text"}),
     "/translate": ("translation", {"text"}),
+    "/model_anatomy": ("anatomy", set()),
+    "/attention": ("attention", {"text"}),
+    "/tokenize": ("tokenizer", {"text"}),
+    "/compare_tokenizers": ("tokenizer", {"text"}),
+    "/tokenize_batch": ("tokenizer", {"texts"}),
+    "/decode_ids": ("tokenizer", {"ids"}),
+    "/chat_template": ("tokenizer", {"conversation"}),
+    "/embed": ("embeddings", {"texts"}),
+    "/embed_images": ("embeddings", {"images"}),
     "/loaded_models": ("models", set()),
     "/unload_model": ("models", set()),
     "/generation_activity": ("models", set()),
@@ -113,6 +122,32 @@ def test_image_classification_with_its_image_alone(client) -> None:  # noqa: ANN
     assert len(labels["confidences"]) == 5 and "top_k=5" in code
     batched = client.predict(handle_file(str(EXAMPLES_DIR / "house.png")), api_name="/classify_image_batch")
     assert [c["label"] for c in batched["confidences"]] == [c["label"] for c in labels["confidences"]]
+
+
+def test_tokenizer_endpoints_with_their_inputs_alone(client) -> None:  # noqa: ANN001
+    skip_unless_shown("/tokenize")
+    *_, details, code = client.predict("Hello world", api_name="/tokenize")
+    assert details["input_ids"] and "AutoTokenizer" in code
+    table, html, code = client.predict("Hello world", api_name="/compare_tokenizers")
+    assert len(table["data"]) >= 1
+    ids, masks, note, code = client.predict("Hello world\nHi", api_name="/tokenize_batch")
+    assert len(ids["data"]) == 2
+    plain, skipped, html, code = client.predict(", ".join(map(str, details["input_ids"])), api_name="/decode_ids")
+    assert skipped.strip()
+    prompt, html, summary, code = client.predict("user: Hello!", api_name="/chat_template")
+    assert "Hello!" in prompt
+
+
+def test_embeddings_with_their_inputs_alone(client) -> None:  # noqa: ANN001
+    from gradio_client import handle_file
+
+    from playground.media.images import EXAMPLES_DIR
+
+    skip_unless_shown("/embed")
+    vectors, similarity, projection, note, code = client.predict("A cat.\nA dog.", api_name="/embed")
+    assert len(vectors["data"]) == 2
+    vectors, similarity, note, code = client.predict([handle_file(str(EXAMPLES_DIR / "house.png"))], api_name="/embed_images")
+    assert len(vectors["data"]) == 1
 
 
 # ---- the README's gradio_client examples -------------------------------------------------------

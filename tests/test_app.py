@@ -21,6 +21,11 @@ ENDPOINTS = {
     "named_entities": ["/extract_entities", "/extract_entities_dataset"],
     "summarization": ["/summarize"],
     "translation": ["/translate"],
+    "anatomy": ["/model_anatomy"],
+    "attention": ["/attention"],
+    # /compare_tokenizers takes several `models`.
+    "tokenizer": ["/tokenize", "/tokenize_batch", "/decode_ids", "/chat_template"],
+    "embeddings": ["/embed", "/embed_images"],
 }
 
 

@@ -188,7 +188,7 @@ CASES = [
     case("gen-repetition-penalty-zero", "/generate", "Hello", **{**GENERATE, "repetition_penalty": 0}, expect=r"repetition_penalty: 0 is below the minimum"),
     case("gen-seed-overflow", "/generate", "Hello", **{**GENERATE, "seed": 2**70}, expect=r"seed: \d+ is above the maximum"),
     case("gen-prompt-list", "/generate", ["Hello"], **GENERATE, expect=r"prompt: expected text, got list"),
-    case("gen-do-sample-string", "/generate", "Hello", **{**GENERATE, "do_sample": "sometimes"}, expect=r"do_sample: expected true or false"),
+    case("gen-do-sample-string", "/generate", "Hello", **{**GENERATE, "do_sample": "sometimes"}, expect=r"do_sample must be true \(sample\), false \(greedy\) or empty"),
     case("gen-unknown-model", "/generate", "Hello", **{**GENERATE, "model": "meta-llama/Llama-3.1-405B"}, expect=NOT_IN_CATALOG),
     case("gen-model-etc-passwd", "/generate", "Hello", **{**GENERATE, "model": "/etc/passwd"}, expect=NOT_IN_CATALOG),
     # ---- /loaded_models and /unload_model -------------------------------------------------------
@@ -221,6 +221,22 @@ CASES = [
     case("sum-min-over-max", "/summarize", "Some text.", max_new_tokens=4, min_new_tokens=8, expect=r"cannot be more than"),
     case("tr-language-unknown", "/translate", "Bonjour.", source_language="xx", expect=r"'xx' is not a language this model knows"),
     case("tr-model-etc-passwd", "/translate", "Bonjour.", model="/etc/passwd", expect=NOT_IN_CATALOG),
+    # ---- /model_anatomy -------------------------------------------------------------------------
+    case("anatomy-unknown-model", "/model_anatomy", model="someone/100GB-model", expect=NOT_IN_CATALOG),
+    case("anatomy-class-unknown", "/model_anatomy", model_class="BertForEverything", expect=r"'BertForEverything' is not one of"),
+    case("anatomy-class-does-not-fit", "/model_anatomy", model="ViT (test)", model_class="AutoModelForMaskedLM",
+         expect=r"AutoModelForMaskedLM has no class for this model's architecture \(vit\)"),
+    case("anatomy-depth-huge", "/model_anatomy", depth=99, expect=r"depth: 99 is above the maximum of 4"),
+    case("anatomy-image-text-file", "/model_anatomy", model="ResNet (test)", image=Upload("text.png"), expect=NOT_AN_IMAGE),
+    # ---- /attention -----------------------------------------------------------------------------
+    case("attention-empty", "/attention", "", expect=r"Please enter a sentence"),
+    case("attention-too-long", "/attention", "x" * 2001, expect=r"2001 characters long; the limit is 2000"),
+    case("attention-cross-on-an-encoder", "/attention", "A short sentence.", kind="cross",
+         expect=r"only in encoder-decoder models"),
+    case("attention-kind-unknown", "/attention", "A short sentence.", kind="sideways", expect=r"'sideways' is not one of"),
+    case("attention-layer-past-the-model", "/attention", "A short sentence.", layer=99,
+         expect=r"There is no layer 99: this model has 2 layers"),
+    case("attention-unknown-model", "/attention", "A short sentence.", model="someone/100GB-model", expect=NOT_IN_CATALOG),
 ]
 
 
@@ -331,7 +347,7 @@ def test_the_table_covers_every_endpoint_with_enough_cases() -> None:
     endpoints = {"/transcribe", "/classify_image", "/fill_mask", "/compare_bias", "/zero_shot_text", "/zero_shot_image",
                  "/answer_image_question", "/answer_document_question", "/generate", "/loaded_models", "/unload_model",
                  "/classify_text", "/classify_dataset", "/extract_entities", "/extract_entities_dataset", "/answer_question",
-                 "/summarize", "/translate", "/fill_mask_dataset", "/zero_shot_text_dataset"}
+                 "/summarize", "/translate", "/fill_mask_dataset", "/zero_shot_text_dataset", "/model_anatomy", "/attention"}
     assert {c.api for c in CASES} == endpoints
     assert len(CASES) >= 60 and len({c.id for c in CASES}) == len(CASES)
 

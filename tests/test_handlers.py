@@ -94,3 +94,24 @@ def test_no_page_builder_defines_a_handler() -> None:
                 nested += [f"{path.parent.name}/{path.name}: {node.name}() defines {inner.name}()" for inner in ast.walk(node)
                            if inner is not node and isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef))]
     assert not nested, nested
+
+
+def test_the_tokenizer_handlers_run_by_name(contexts) -> None:  # noqa: ANN001
+    from tabs.tokenizer.ui import compare_tokenizers, tokenize
+
+    ctx = contexts["tokenizer"]
+    html, spans, summary, table, details, code = tokenize(ctx, "How old are you?", text_pair="I'm 6 years old")
+    assert details["token_type_ids"][0] == 0 and details["token_type_ids"][-1] == 1 and "AutoTokenizer" in code
+    assert ctx.state["tokenizers"].load(ctx.catalog, ctx.entry(None)).tokenizer is ctx.state["tokenizers"].load(
+        ctx.catalog, ctx.entry(None)).tokenizer, "loaded once, kept on the tab's state"
+    counts, html, code = compare_tokenizers(ctx, "Hello world")
+    assert len(counts) == 6
+    with pytest.raises(UserError, match="Please enter some text"):
+        tokenize(ctx, " ")
+
+
+def test_the_embeddings_handler_runs_by_name(contexts) -> None:  # noqa: ANN001
+    from tabs.embeddings.ui import embed
+
+    vectors, similarity, projection, note, code = embed(contexts["embeddings"], "A cat.\nA dog.")
+    assert len(vectors) == 2 and list(projection.columns) == ["x", "y", "input"] and "feature-extraction" in code

@@ -81,7 +81,9 @@ def string_uses(paths: list[Path]) -> tuple[set[str], list[re.Pattern[str]]]:
                 literals.add(node.value)
             elif isinstance(node, ast.JoinedStr):
                 parts = [re.escape(v.value) if isinstance(v, ast.Constant) else ".+" for v in node.values]
-                patterns.append(re.compile("".join(parts)))
+                # f"{kind}_{rank}" names no key: a pattern with no word of its own would match any key.
+                if any(isinstance(v, ast.Constant) and re.search(r"[A-Za-z]", v.value) for v in node.values):
+                    patterns.append(re.compile("".join(parts)))
     return literals, patterns
 
 

@@ -18,6 +18,10 @@ from types import ModuleType
 from playground.core.texts import DEFAULT_LANGUAGE, Texts
 
 
+# A catalog entry that stands for a model's tokenizer alone: its weights are never loaded.
+TOKENIZER_TASK = "tokenizer"
+
+
 @dataclass(frozen=True)
 class TabSpec:
     # The tab's folder under tabs/, its catalog block and its i18n namespace: one name.
@@ -41,8 +45,8 @@ class TabSpec:
 # their titles. Tabs of a group are shown in TAB_SPECS order; a group with a single tab shown is left
 # out and that tab sits in the top strip.
 TAB_GROUPS = Texts("tab_groups", {
-    "en": {"reading": "Reading", "writing": "Writing", "vision": "Vision", "audio": "Audio"},
-    "ko": {"reading": "읽기", "writing": "쓰기", "vision": "비전", "audio": "오디오"},
+    "en": {"reading": "Reading", "writing": "Writing", "vision": "Vision", "audio": "Audio", "inside": "Inside the model"},
+    "ko": {"reading": "읽기", "writing": "쓰기", "vision": "비전", "audio": "오디오", "inside": "모델 내부"},
 })
 
 TAB_SPECS: tuple[TabSpec, ...] = (
@@ -60,6 +64,11 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     # A chat model (text-generation) can summarize and translate too, driven by a fixed prompt.
     TabSpec("summarization", ("summarization", "text-generation"), group="writing"),
     TabSpec("translation", ("translation", "text-generation"), group="writing"),
+    # Inside the model: what a pipeline does between its input and its answer.
+    TabSpec("tokenizer", (TOKENIZER_TASK,), group="inside"),
+    TabSpec("embeddings", ("feature-extraction", "image-feature-extraction"), group="inside"),
+    TabSpec("anatomy", ("model-anatomy",), group="inside"),
+    TabSpec("attention", ("attention",), group="inside"),
     TabSpec("models", ()),
 )
 

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 import yaml
 
 from playground.config.catalog import Catalog, ModelEntry
+from playground.config.registry import TOKENIZER_TASK
 
 PYTHON_VERSION = "3.11"
 CATALOG_NAME = "models.yaml"
@@ -65,7 +66,8 @@ def hub_models(catalog: Catalog) -> list[ModelEntry]:
 
 
 def default_models(catalog: Catalog) -> list[ModelEntry]:
-    return [m for m in hub_models(catalog) if m.default]
+    """The default models whose weights load (a tokenizer entry reads only its tokenizer's files)."""
+    return [m for m in hub_models(catalog) if m.default and m.task != TOKENIZER_TASK]
 
 
 def weights_gb(entry: ModelEntry) -> float:

@@ -7,6 +7,9 @@
 - `question-answering`, `summarization`, `translation`: extractive QA and sequence-to-sequence models
   (their pipelines were removed in transformers 5), wrapped by `playground.tasks.extractive_qa` and
   `playground.engines.seq2seq`.
+- `model-anatomy`: any checkpoint loaded as the class its config names (or another class, e.g. a
+  head on a body-only checkpoint), with what loading reported (newly initialised weights).
+- `attention`: a text model loaded with eager attention, so its forward pass returns attention weights.
 
 `ADAPTERS` maps each such task to its loader; torch and transformers are imported only when one runs,
 so the catalog can read the table before anything heavy is loaded.
@@ -131,6 +134,74 @@ def _load_vqa_classifier(source: str, load_kwargs: dict[str, Any]) -> VqaClassif
     return VqaClassifier(model, AutoProcessor.from_pretrained(source, **_shared_kwargs(kwargs)))
 
 
+class InspectedModel:
+    """A model loaded to be looked inside: the model, its config, what loading reported
+    (`missing_keys`: weights newly initialised, `unexpected_keys`: checkpoint weights left unused) and
+    its tokenizer or processor when it has one (None for a model without)."""
+
+    def __init__(self, model: Any, loading_info: dict[str, Any], preprocessor: Any):
+        self.model = model
+        self.config = model.config
+        self.loading_info = loading_info
+        self.preprocessor = preprocessor
+
+
+def _model_class(config: Any, class_name: str | None, default: str) -> Any:
+    """The transformers class to load: `class_name` when given (an Auto class or a model class), else
+    the architecture the config names, else `default` (an Auto class)."""
+    import transformers
+
+    name = class_name or next((a for a in (config.architectures or []) if hasattr(transformers, a)), default)
+    if name == "AutoBackbone":
+        # AutoBackbone.from_pretrained asks the Hub whether the id exists, even for a local folder:
+        # its mapping names the concrete class, which loads offline.
+        from transformers.models.auto.modeling_auto import MODEL_FOR_BACKBONE_MAPPING
+
+        return MODEL_FOR_BACKBONE_MAPPING[type(config)]
+    return getattr(transformers, name)
+
+
+def _preprocessor(source: str, kwargs: dict[str, Any]) -> Any:
+    """The checkpoint's processor, tokenizer or image processor (None when it ships none)."""
+    from transformers import AutoImageProcessor, AutoTokenizer
+
+    for auto in (AutoTokenizer, AutoImageProcessor):
+        try:
+            return auto.from_pretrained(source, **_shared_kwargs(kwargs))
+        except (OSError, ValueError, KeyError, TypeError):  # transformers' ways of saying "none here"
+            continue
+    return None
+
+
+def _load_inspected(source: str, load_kwargs: dict[str, Any], class_name: str | None, **extra: Any) -> InspectedModel:
+    from transformers import AutoConfig
+
+    kwargs = _from_pretrained_kwargs(load_kwargs)
+    config = AutoConfig.from_pretrained(source, **_shared_kwargs(kwargs))
+    model_class = _model_class(config, class_name, "AutoModel")
+    model, info = model_class.from_pretrained(source, output_loading_info=True, **kwargs, **extra)
+    model.eval()
+    if load_kwargs.get("device") and not kwargs.get("device_map"):
+        model.to(load_kwargs["device"])
+    return InspectedModel(model, info, _preprocessor(source, kwargs))
+
+
+def _load_anatomy(source: str, load_kwargs: dict[str, Any]) -> InspectedModel:
+    # From the entry's pipeline_kwargs: `model_class`, another class than the checkpoint's own;
+    # `out_features`, the stages an AutoBackbone returns.
+    extra = {"out_features": load_kwargs["out_features"]} if load_kwargs.get("out_features") else {}
+    return _load_inspected(source, load_kwargs, load_kwargs.get("model_class"), **extra)
+
+
+def _load_attention(source: str, load_kwargs: dict[str, Any]) -> InspectedModel:
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(source, **_shared_kwargs(_from_pretrained_kwargs(load_kwargs)))
+    # An encoder-decoder model writes its output before its cross-attention can be shown: it keeps its LM head.
+    model_class = "AutoModelForSeq2SeqLM" if getattr(config, "is_encoder_decoder", False) else "AutoModel"
+    return _load_inspected(source, load_kwargs, model_class, attn_implementation="eager")
+
+
 AdapterLoader = Callable[[str, dict[str, Any]], Any]
 # task -> loader(source, load_kwargs): the manager loads these tasks through their adapter instead of
 # transformers.pipeline; the catalog accepts them because a tab lists them (playground.config.registry).
@@ -140,4 +211,6 @@ ADAPTERS: dict[str, AdapterLoader] = {
     "question-answering": _load_extractive_qa,
     "summarization": _load_seq2seq,
     "translation": _load_seq2seq,
+    "model-anatomy": _load_anatomy,
+    "attention": _load_attention,
 }

@@ -180,7 +180,11 @@ class ModelManager:
     # ---- loading ----------------------------------------------------------------------------
     def get(self, tab: str, model: str | None = None, task: str | None = None, progress: ProgressFn | None = None) -> LoadedModel:
         """The loaded model for a tab's reference, loading it (once, even under concurrency) if needed."""
-        entry = self.entry_for(tab, model, task)
+        return self.get_entry(tab, self.entry_for(tab, model, task), progress)
+
+    def get_entry(self, tab: str, entry: ModelEntry, progress: ProgressFn | None = None) -> LoadedModel:
+        """The loaded model for `entry` (a catalog entry, or one derived from it, such as the same
+        checkpoint with other `pipeline_kwargs`), under the same cache and budget as `get`."""
         key = self.cache_key(entry)
         with self._guard:
             loaded = self._cache.get(key)

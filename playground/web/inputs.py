@@ -70,6 +70,9 @@ def input_problem(component: Any, name: str, value: Any) -> tuple[str, dict[str,
         return None
     if isinstance(component, gr.Checkbox):
         return None if isinstance(value, bool) else ("not_bool", {"name": name, "kind": _kind(value)})
+    if isinstance(component, gr.File) and component.file_count != "single" and isinstance(value, list):
+        # Several files: each must be an upload like a single one.
+        return next((problem for problem in (_file_problem(name, item) for item in value) if problem), None)
     if isinstance(component, (gr.File, gr.Image, gr.Audio, gr.Video)):
         return _file_problem(name, value)
     return None

@@ -323,9 +323,11 @@ def build(ctx: TabContext) -> None:
     # An API client that leaves a sampling option out gets the model's own (None): the public endpoints read
     # those options from hidden twins that hold no value (a widget's value would become the API's default).
     # Each is registered first so it owns its name.
+    # Same bounds as the boxes (the app's input check answers first); do_sample's twin is JSON because a
+    # Checkbox cannot hold "nothing" (the request check then says what it takes).
     api_sampling = [gr.Number(None, visible=False), gr.Number(None, minimum=0, maximum=1, visible=False),
-                    gr.Number(None, precision=0, minimum=0, visible=False), gr.Number(None, visible=False),
-                    gr.JSON(None, visible=False)]  # a Checkbox cannot hold "nothing"
+                    gr.Number(None, precision=0, minimum=0, visible=False),
+                    gr.Number(None, minimum=0.01, maximum=10, visible=False), gr.JSON(None, visible=False)]
     api_settings = [max_new, *api_sampling, seed_box, stop_box]
     api_generate = gr.Button(visible=False).click(run_generate, [prompt_box, picker, *api_settings], completion_outputs,
                                                   api_name="generate", **shared)
