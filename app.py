@@ -21,13 +21,20 @@ import importlib
 import logging
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from playground.config.catalog import Catalog, CatalogError, load_catalog
-from playground.config.registry import TAB_GROUPS, TAB_SPECS, TabContractError, check_tab_contract, tab_strip
-from playground.config.registry import TOKENIZER_TASK
+from playground.config.registry import (
+    TAB_GROUPS,
+    TAB_SPECS,
+    TOKENIZER_TASK,
+    TabContractError,
+    check_tab_contract,
+    tab_strip,
+)
 from playground.config.space import apply_space_defaults, default_catalog, running_on_space
 from playground.core.texts import SHARED_LOCALES, Texts
 from playground.operations.auth import AuthFileError
@@ -47,7 +54,9 @@ def selected_tabs(catalog: Catalog, requested: str | None) -> list[str]:
     wanted = [key.strip() for key in requested.split(",") if key.strip()]
     unknown = [key for key in wanted if key not in available]
     if unknown:
-        raise CatalogError(f"--tabs: unknown or uncatalogued tab(s) {', '.join(unknown)} (available: {', '.join(available)})")
+        raise CatalogError(
+            f"--tabs: unknown or uncatalogued tab(s) {', '.join(unknown)} (available: {', '.join(available)})"
+        )
     return [spec.key for spec in TAB_SPECS if spec.key in available and (spec.key in wanted or not spec.catalogued)]
 
 
@@ -65,21 +74,31 @@ def tab_modules(tab_keys: Sequence[str]) -> dict[str, ModuleType]:
 
 def tab_string_tables(module: ModuleType) -> list[Texts]:
     """A tab's string table and those of the tab modules it builds sub-tabs from (`from tabs.visual_qa import text_ui`)."""
-    parts = [value for value in vars(module).values() if isinstance(value, ModuleType) and value.__name__.startswith("tabs.")]
+    parts = [
+        value for value in vars(module).values() if isinstance(value, ModuleType) and value.__name__.startswith("tabs.")
+    ]
     return [module.TEXTS, *(part.TEXTS for part in parts)]
 
 
-def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType], engines: Any = None) -> tuple[Any, Any]:
+def build_app(
+    catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType], engines: Any = None
+) -> tuple[Any, Any]:
     """The gr.Blocks app and its gr.I18n table, with a tab for each of `modules` (see `tab_modules`),
     whose models run through `manager` and `engines` (an Engines registry; a new one if None)."""
     import gradio as gr
 
-    from playground.web.inputs import check_api_inputs
-    from playground.web.gradio_patches import wake_queue_on_work
     from playground.core.texts import merged_tables
-    from playground.web.ui import COMMON, DATASET_UI, TabContext, language_switch, new_picker_notes, wire_language_switch
-
     from playground.engines.generation_engines import Engines
+    from playground.web.gradio_patches import wake_queue_on_work
+    from playground.web.inputs import check_api_inputs
+    from playground.web.ui import (
+        COMMON,
+        DATASET_UI,
+        TabContext,
+        language_switch,
+        new_picker_notes,
+        wire_language_switch,
+    )
 
     specs = {spec.key: spec for spec in TAB_SPECS}
     # The app's one registry of engines (engine state lives on the app, not in module globals).
@@ -99,8 +118,16 @@ def build_app(catalog: Catalog, manager: Any, modules: Mapping[str, ModuleType],
                     with gr.Tabs() if group else contextlib.nullcontext():
                         for key in keys:
                             with gr.Tab(modules[key].TEXTS.ui("title"), id=key):
-                                modules[key].build(TabContext(key=key, catalog=catalog, manager=manager, engines=engines,
-                                                              tasks=specs[key].tasks, picker_notes=picker_notes))
+                                modules[key].build(
+                                    TabContext(
+                                        key=key,
+                                        catalog=catalog,
+                                        manager=manager,
+                                        engines=engines,
+                                        tasks=specs[key].tasks,
+                                        picker_notes=picker_notes,
+                                    )
+                                )
         wire_language_switch(demo, switch)
     i18n = gr.I18n(**merged_tables([*all_texts, picker_notes]))
     demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
@@ -131,11 +158,15 @@ def serve(args: argparse.Namespace) -> int:
         for key in (key for key in tab_keys if key in catalog.tabs):  # the Models view has no models
             for task in dict.fromkeys(m.task for m in catalog.tabs[key].models):
                 # Tokenizer entries load no weights (their tab keeps the tokenizers).
-                if task != TOKENIZER_TASK and not catalog.default_model(key, task).is_remote:  # an endpoint's engine holds those
+                if (
+                    task != TOKENIZER_TASK and not catalog.default_model(key, task).is_remote
+                ):  # an endpoint's engine holds those
                     manager.get(key, None, task)
     engines = Engines(catalog.defaults.memory_budget_gb)
     demo, i18n = build_app(catalog, manager, modules, engines)
-    operations = prepare(demo, catalog, manager, engines, tab_keys, users, metrics=args.metrics or catalog.defaults.metrics)
+    operations = prepare(
+        demo, catalog, manager, engines, tab_keys, users, metrics=args.metrics or catalog.defaults.metrics
+    )
     import gradio as gr
 
     from playground.web.ui import language_head
@@ -194,7 +225,11 @@ def prefetch(args: argparse.Namespace) -> int:
             if entry.is_remote:
                 print(f"[{key}] {entry.label}: served by {entry.endpoint.url}, nothing to download")
                 continue
-            patterns = None if entry.allow_pickle_weights else ["*.json", "*.safetensors", "*.txt", "*.model", "*.py", "*.jinja", "*.tiktoken"]
+            patterns = (
+                None
+                if entry.allow_pickle_weights
+                else ["*.json", "*.safetensors", "*.txt", "*.model", "*.py", "*.jinja", "*.tiktoken"]
+            )
             if entry.task == TOKENIZER_TASK:  # the tokenizer's files, no weights
                 patterns = ["*.json", "*.txt", "*.model", "*.py", "*.jinja", "*.tiktoken"]
             print(f"[{key}] {entry.label} ({entry.id}) …", flush=True)
@@ -222,7 +257,9 @@ def space_files(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     unsized = unsized_defaults(catalog)
     if unsized:
-        print(f"note: suggested_hardware ignores default models without `params`: {', '.join(unsized)}", file=sys.stderr)
+        print(
+            f"note: suggested_hardware ignores default models without `params`: {', '.join(unsized)}", file=sys.stderr
+        )
     return 0
 
 
@@ -243,13 +280,21 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
     parser.add_argument("--tabs", help="comma-separated tab keys to show (default: all in the catalog)")
-    parser.add_argument("--queue-size", type=int, help="requests that may wait at once (default: the catalog's queue_size)")
+    parser.add_argument(
+        "--queue-size", type=int, help="requests that may wait at once (default: the catalog's queue_size)"
+    )
     parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override the catalog's device")
     parser.add_argument("--preload", action="store_true", help="load the default models before serving")
-    parser.add_argument("--mcp", action="store_true",
-                        help="also serve every endpoint as an MCP tool at /gradio_api/mcp/ (as GRADIO_MCP_SERVER=True does)")
-    parser.add_argument("--auth-file", default=os.environ.get("PLAYGROUND_AUTH_FILE") or None,
-                        help="turn sign-in on: a file of `name:hash` lines (hashes from `app.py hash-password`)")
+    parser.add_argument(
+        "--mcp",
+        action="store_true",
+        help="also serve every endpoint as an MCP tool at /gradio_api/mcp/ (as GRADIO_MCP_SERVER=True does)",
+    )
+    parser.add_argument(
+        "--auth-file",
+        default=os.environ.get("PLAYGROUND_AUTH_FILE") or None,
+        help="turn sign-in on: a file of `name:hash` lines (hashes from `app.py hash-password`)",
+    )
     parser.add_argument("--metrics", action="store_true", help="serve Prometheus metrics at /metrics")
     args = parser.parse_args(argv)
     if args.queue_size is not None and args.queue_size < 1:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 class BrowserSession:
@@ -43,8 +44,16 @@ class BrowserSession:
         if queued:
             self._events(fn_index, data)
             return
-        answer = self.http.post(f"{self.url}gradio_api/run/predict", json={
-            "data": data, "fn_index": fn_index, "session_hash": self.session_hash, "event_data": None, "trigger_id": None})
+        answer = self.http.post(
+            f"{self.url}gradio_api/run/predict",
+            json={
+                "data": data,
+                "fn_index": fn_index,
+                "session_hash": self.session_hash,
+                "event_data": None,
+                "trigger_id": None,
+            },
+        )
         answer.raise_for_status()
 
     def close(self) -> None:
@@ -63,7 +72,7 @@ class BrowserSession:
         (`first_s`; the end when it never streams), seconds to the end (`end_s`) and the outputs."""
         name = api_name.lstrip("/")
         start = time.perf_counter()
-        first, outputs = self._events(self._indexes[name], [*data, *self._defaults[name][len(data):]], start)
+        first, outputs = self._events(self._indexes[name], [*data, *self._defaults[name][len(data) :]], start)
         end = time.perf_counter() - start
         return {"first_s": first if first is not None else end, "end_s": end, "outputs": outputs}
 
@@ -74,11 +83,20 @@ class BrowserSession:
 
         first: float | None = None
         outputs: list[Any] | None = None
-        joined = self.http.post(f"{self.url}gradio_api/queue/join", json={
-            "data": data, "fn_index": fn_index, "session_hash": self.session_hash,
-            "event_data": None, "trigger_id": None})
+        joined = self.http.post(
+            f"{self.url}gradio_api/queue/join",
+            json={
+                "data": data,
+                "fn_index": fn_index,
+                "session_hash": self.session_hash,
+                "event_data": None,
+                "trigger_id": None,
+            },
+        )
         joined.raise_for_status()
-        with self.http.stream("GET", f"{self.url}gradio_api/queue/data", params={"session_hash": self.session_hash}) as events:
+        with self.http.stream(
+            "GET", f"{self.url}gradio_api/queue/data", params={"session_hash": self.session_hash}
+        ) as events:
             for line in events.iter_lines():
                 if not line.startswith("data:"):
                     continue
@@ -86,7 +104,11 @@ class BrowserSession:
                 kind = message.get("msg")
                 payload = (message.get("output") or {}).get("data")
                 if kind == "process_generating" and payload is not None:
-                    outputs = list(payload) if outputs is None else [apply_diff(old, diff) for old, diff in zip(outputs, payload)]
+                    outputs = (
+                        list(payload)
+                        if outputs is None
+                        else [apply_diff(old, diff) for old, diff in zip(outputs, payload)]
+                    )
                 elif kind == "process_completed":
                     if not message.get("success", True):
                         raise RuntimeError(f"the app answered an error: {message.get('output')}")
@@ -138,8 +160,9 @@ def run_concurrently(callers: list[Callable[[], dict[str, Any]]], requests: int)
     return {"wall_s": wall, "client_cpu_s": cpu, "calls": results, "failures": failures}
 
 
-def run_sessions(url: str, api_name: str, data: list[Any], file: str | None, clients: int, requests: int
-                 ) -> dict[str, Any]:
+def run_sessions(
+    url: str, api_name: str, data: list[Any], file: str | None, clients: int, requests: int
+) -> dict[str, Any]:
     """run_concurrently over `clients` page sessions calling `api_name` (`file`, when given, is
     uploaded for every call, timed with it, and takes the first input)."""
     sessions = [BrowserSession(url) for _ in range(clients)]
@@ -173,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file")
     parser.add_argument("--data", default="[]", help="the other inputs, as a JSON list")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
-    print(json.dumps(run_sessions(args.url, args.api_name, json.loads(args.data), args.file, args.clients, args.requests)))
+    print(
+        json.dumps(run_sessions(args.url, args.api_name, json.loads(args.data), args.file, args.clients, args.requests))
+    )
     return 0
 
 

@@ -10,9 +10,10 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 OFFLINE_ENV = {
@@ -113,27 +114,43 @@ class Server:
     `Server.launched` holds every server this process started and has not stopped, so a failing test
     can report how they are (tests/conftest.py)."""
 
-    launched: list["Server"] = []
+    launched: list[Server] = []
 
-    def __init__(self, command: list[str], log_dir: Path, name: str, timeout: float = 240, wait: bool = True,
-                 env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        command: list[str],
+        log_dir: Path,
+        name: str,
+        timeout: float = 240,
+        wait: bool = True,
+        env: dict[str, str] | None = None,
+    ):
         self.timeout = timeout
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log_path = log_dir / f"{name}-{self.port}.log"
         # A crash in native code (torch, tokenizers) then leaves the Python stacks in the log.
-        env = {**os.environ, **OFFLINE_ENV, "PYTHONFAULTHANDLER": "1", "GRADIO_SERVER_PORT": str(self.port), **(env or {})}
+        env = {
+            **os.environ,
+            **OFFLINE_ENV,
+            "PYTHONFAULTHANDLER": "1",
+            "GRADIO_SERVER_PORT": str(self.port),
+            **(env or {}),
+        }
         self.started = time.perf_counter()
         with open(self.log_path, "wb") as log_file:
             self.process = subprocess.Popen(
                 [arg.replace("{port}", str(self.port)) for arg in command],
-                cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
             )
         Server.launched.append(self)
         if wait:
             self.wait()
 
-    def wait(self) -> "Server":
+    def wait(self) -> Server:
         """Block until the page answers (stopping the process if it never does); sets startup_s."""
         try:
             wait_for_page(self.url, self.process, self.timeout, self.log_path)
@@ -169,7 +186,7 @@ class Server:
             self.process.kill()
             self.process.wait()
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -180,7 +197,9 @@ def wait_for_page(url: str, process: subprocess.Popen, timeout: float, log_path:
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}")
+            raise RuntimeError(
+                f"{process.args} exited with {process.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -191,7 +210,17 @@ def wait_for_page(url: str, process: subprocess.Popen, timeout: float, log_path:
 
 
 def app_command(catalog: Path, *extra: str) -> list[str]:
-    return [sys.executable, str(ROOT / "app.py"), "--catalog", str(catalog), "--host", "127.0.0.1", "--port", "{port}", *extra]
+    return [
+        sys.executable,
+        str(ROOT / "app.py"),
+        "--catalog",
+        str(catalog),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        *extra,
+    ]
 
 
 def timed(call: Callable[[], Any]) -> float:
@@ -230,7 +259,7 @@ class PeakRss:
         self._stop = threading.Event()
         self._kernel = False
 
-    def __enter__(self) -> "PeakRss":
+    def __enter__(self) -> PeakRss:
         try:
             Path(f"/proc/{self.pid}/clear_refs").write_text("5")
             self._kernel = True

@@ -1,6 +1,6 @@
 """The start-up comparison point: a bare gr.Blocks with N empty tabs.
 
-    python -m bench.empty_tabs N PORT
+python -m bench.empty_tabs N PORT
 """
 
 from __future__ import annotations

@@ -73,15 +73,32 @@ def wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout: f
         raise
 
 
-def start_transformers_serve(model_dir: Path, log_dir: Path, name: str = "transformers-serve", timeout: float = 180) -> Engine:
+def start_transformers_serve(
+    model_dir: Path, log_dir: Path, name: str = "transformers-serve", timeout: float = 180
+) -> Engine:
     """`transformers serve MODEL_DIR` pinned to that model (requests must name the same path)."""
     port = free_port()
     log_path = log_dir / f"{name}-{port}.log"
-    command = [str(Path(sys.executable).parent / "transformers"), "serve", str(model_dir), "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "info"]
+    command = [
+        str(Path(sys.executable).parent / "transformers"),
+        "serve",
+        str(model_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "info",
+    ]
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **OFFLINE_ENV}, stdout=log_file,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **OFFLINE_ENV},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     wait_healthy(f"http://127.0.0.1:{port}/health", process, log_path, timeout)
     return Engine(name, f"http://127.0.0.1:{port}/v1", str(model_dir), process, log_path)
 
@@ -92,13 +109,37 @@ def start_vllm(model_dir: Path, log_dir: Path, api_key: str, timeout: float = 60
         raise RuntimeError("vLLM is not installed: run `make test-vllm` (it installs .cache/vllm-venv first)")
     port = free_port()
     log_path = log_dir / f"vllm-{port}.log"
-    command = [str(VLLM_PYTHON), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model_dir),
-               "--host", "127.0.0.1", "--port", str(port), "--max-model-len", str(CONTEXT_TOKENS),
-               "--dtype", "float32", "--api-key", api_key]
+    command = [
+        str(VLLM_PYTHON),
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        str(model_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--max-model-len",
+        str(CONTEXT_TOKENS),
+        "--dtype",
+        "float32",
+        "--api-key",
+        api_key,
+    ]
     env = {**os.environ, **OFFLINE_ENV, "VLLM_CPU_KVCACHE_SPACE": "1"}
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
     wait_healthy(f"http://127.0.0.1:{port}/health", process, log_path, timeout)
-    return Engine("vllm", f"http://127.0.0.1:{port}/v1", str(model_dir), process, log_path, api_key=api_key,
-                  gives_logprobs=True, accepts_top_k=True, checks_context=True)
+    return Engine(
+        "vllm",
+        f"http://127.0.0.1:{port}/v1",
+        str(model_dir),
+        process,
+        log_path,
+        api_key=api_key,
+        gives_logprobs=True,
+        accepts_top_k=True,
+        checks_context=True,
+    )

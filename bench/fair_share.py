@@ -63,7 +63,8 @@ def flooded_first_token(url: str, new_tokens: int) -> dict[str, Any]:
         arrives at a busy app, not in the middle of the flood's own prompt processing."""
         states = [job.status().code for job in jobs]
         return all(state in joined or job.done() for state, job in zip(states, jobs)) and (
-            Status.ITERATING in states or all(job.done() for job in jobs))
+            Status.ITERATING in states or all(job.done() for job in jobs)
+        )
 
     while not flood_served() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -81,7 +82,12 @@ def flooded_first_token(url: str, new_tokens: int) -> dict[str, Any]:
 
 def measure(models: Path, catalog: Path, settings: Settings, work: Path) -> dict[str, Any]:  # noqa: ARG001 - sections' common signature
     new_tokens = settings.user_new_tokens
-    results: dict[str, Any] = {"flood": FLOOD, "per_user": PER_USER, "new_tokens": new_tokens, "target_ratio": TARGET_RATIO}
+    results: dict[str, Any] = {
+        "flood": FLOOD,
+        "per_user": PER_USER,
+        "new_tokens": new_tokens,
+        "target_ratio": TARGET_RATIO,
+    }
     for variant, per_user in (("limit", PER_USER), ("no_limit", None)):
         path = variant_catalog(catalog, work / f"fair-share-{variant}.yaml", per_user)
         with Server(app_command(path, "--tabs", "text_generation"), work, f"fair-share-{variant}") as app:

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.browser import BrowserSession
 from bench.common import Server, Settings, paired_ratio, ratio, say, timed
 from bench.inputs import PROMPT
-from bench.browser import BrowserSession
 from bench.users import browser_request, generate_inputs
 
 TTFT_MARGIN_S = 0.050
@@ -55,8 +55,14 @@ def bare_run(pipe: Any, new_tokens: int) -> tuple[float, float]:
     start = time.perf_counter()
     first = first_token_timer(tokenizer, start)
     encoded = tokenizer(PROMPT, return_tensors="pt")
-    model.generate(**encoded, streamer=first, max_new_tokens=new_tokens, min_new_tokens=new_tokens,
-                   do_sample=False, pad_token_id=tokenizer.pad_token_id)
+    model.generate(
+        **encoded,
+        streamer=first,
+        max_new_tokens=new_tokens,
+        min_new_tokens=new_tokens,
+        do_sample=False,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     end = time.perf_counter() - start
     return first.first_s if first.first_s is not None else end, end
 
@@ -81,13 +87,18 @@ def browser_run(page: BrowserSession, new_tokens: int, model: str | None = None)
     return done["ttft_s"], done["end_s"]
 
 
-def compare(runs: dict[str, list[tuple[float, float]]], baseline: str, new_tokens: int, floor: list[float]) -> dict[str, Any]:
+def compare(
+    runs: dict[str, list[tuple[float, float]]], baseline: str, new_tokens: int, floor: list[float]
+) -> dict[str, Any]:
     """Medians of each way's (TTFT, end) runs, and the app's (browser path, then gradio_client) gaps to
     `baseline`, round by round (the runs are interleaved; see bench.common.paired_ratio); the targets
     are judged on the browser path."""
     stats = {
-        name: {"ttft_s": statistics.median(t for t, _ in values),
-               "tokens_per_s": statistics.median(new_tokens / e for _, e in values), "runs": len(values)}
+        name: {
+            "ttft_s": statistics.median(t for t, _ in values),
+            "tokens_per_s": statistics.median(new_tokens / e for _, e in values),
+            "runs": len(values),
+        }
         for name, values in runs.items()
     }
     base = stats[baseline]
@@ -101,16 +112,22 @@ def compare(runs: dict[str, list[tuple[float, float]]], baseline: str, new_token
     ttft_delta, client_delta = ttft_gap("app"), ttft_gap("app_gradio_client")
     client_floor = statistics.median(floor)
     rate_ratio = rate_ratio_of("app")
-    return {**stats, "new_tokens": new_tokens, "ttft_delta_s": ttft_delta,
-            "ratio_ttft": paired_ratio([t for t, _ in runs["app"]], [t for t, _ in runs[baseline]]),
-            "ratio_tokens_per_s": rate_ratio,
-            "medians_ttft_delta_s": stats["app"]["ttft_s"] - base["ttft_s"],
-            "ratio_of_medians_tokens_per_s": ratio(stats["app"]["tokens_per_s"], base["tokens_per_s"]),
-            "gradio_client_ttft_delta_s": client_delta,
-            "ratio_gradio_client_tokens_per_s": rate_ratio_of("app_gradio_client"),
-            "client_floor_s": client_floor, "ttft_delta_minus_floor_s": client_delta - client_floor,
-            "target_ttft_delta_s": TTFT_MARGIN_S, "target_tokens_per_s_ratio": RATE_TARGET,
-            "met": ttft_delta <= TTFT_MARGIN_S and rate_ratio >= RATE_TARGET}
+    return {
+        **stats,
+        "new_tokens": new_tokens,
+        "ttft_delta_s": ttft_delta,
+        "ratio_ttft": paired_ratio([t for t, _ in runs["app"]], [t for t, _ in runs[baseline]]),
+        "ratio_tokens_per_s": rate_ratio,
+        "medians_ttft_delta_s": stats["app"]["ttft_s"] - base["ttft_s"],
+        "ratio_of_medians_tokens_per_s": ratio(stats["app"]["tokens_per_s"], base["tokens_per_s"]),
+        "gradio_client_ttft_delta_s": client_delta,
+        "ratio_gradio_client_tokens_per_s": rate_ratio_of("app_gradio_client"),
+        "client_floor_s": client_floor,
+        "ttft_delta_minus_floor_s": client_delta - client_floor,
+        "target_ttft_delta_s": TTFT_MARGIN_S,
+        "target_tokens_per_s_ratio": RATE_TARGET,
+        "met": ttft_delta <= TTFT_MARGIN_S and rate_ratio >= RATE_TARGET,
+    }
 
 
 def measure(models: Path, app: Server, settings: Settings) -> dict[str, Any]:

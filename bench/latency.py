@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bench.browser import BrowserSession
-from bench.common import Server, Settings, paired_ratio, ratio, summary, timed, say
+from bench.common import Server, Settings, paired_ratio, ratio, say, summary, timed
 from bench.inputs import SENTENCE, ZERO_SHOT_LABELS, ZERO_SHOT_TEXT, Inputs
 
 # task -> (pipeline task, model folder, the app's endpoint, target for app/bare (None: no target))
@@ -65,14 +66,16 @@ def bare_call(task: str, pipe: Any, file: str | None) -> Callable[[], Any]:
     return lambda: pipe(ZERO_SHOT_TEXT, candidate_labels=list(ZERO_SHOT_LABELS))
 
 
-def browser_call(session: BrowserSession, api_name: str, file: str | None, arguments: Callable[[Any], list[Any]]
-                 ) -> Callable[[], Any]:
+def browser_call(
+    session: BrowserSession, api_name: str, file: str | None, arguments: Callable[[Any], list[Any]]
+) -> Callable[[], Any]:
     """A page's request: the file's upload (as the page does on drop), then the event."""
     return lambda: session.call(api_name, arguments(session.upload(file) if file else None))
 
 
-def calls(task: str, pipe: Any, plain: BrowserSession, app: BrowserSession, client: Any, inputs: Inputs,
-          settings: Settings) -> dict[str, Callable[[], Any]]:
+def calls(
+    task: str, pipe: Any, plain: BrowserSession, app: BrowserSession, client: Any, inputs: Inputs, settings: Settings
+) -> dict[str, Callable[[], Any]]:
     """One request per variant, doing the same work (same input, same options)."""
     from gradio_client import handle_file
 
@@ -82,21 +85,25 @@ def calls(task: str, pipe: Any, plain: BrowserSession, app: BrowserSession, clie
         "bare": bare_call(task, pipe, file),
         "plain_demo": browser_call(plain, f"/{task}", file, lambda value: demo_arguments(task, value)),
         "app": browser_call(app, endpoint, file, lambda value: app_arguments(task, value, inputs)[1]),
-        "app_gradio_client": lambda: client.predict(*app_arguments(task, handle_file(file) if file else None, inputs)[1],
-                                                    api_name=endpoint),
+        "app_gradio_client": lambda: client.predict(
+            *app_arguments(task, handle_file(file) if file else None, inputs)[1], api_name=endpoint
+        ),
     }
 
 
-def measure_task(task: str, models: Path, app: Server, plain: BrowserSession, inputs: Inputs, settings: Settings
-                 ) -> dict[str, Any]:
+def measure_task(
+    task: str, models: Path, app: Server, plain: BrowserSession, inputs: Inputs, settings: Settings
+) -> dict[str, Any]:
     from transformers import pipeline
 
     pipeline_task, folder, _, target = TASKS[task]
     pipe = pipeline(pipeline_task, model=str(models / folder), device="cpu")
     client = app.client()
     page = BrowserSession(app.url)
-    variants = {**calls(task, pipe, plain, page, client, inputs, settings),
-                "client_floor": lambda: client.predict(api_name="/loaded_models")}
+    variants = {
+        **calls(task, pipe, plain, page, client, inputs, settings),
+        "client_floor": lambda: client.predict(api_name="/loaded_models"),
+    }
     for call in variants.values():
         call()  # warm-up: the app loads its model on first use
     samples: dict[str, list[float]] = {name: [] for name in variants}
@@ -119,8 +126,9 @@ def measure_task(task: str, models: Path, app: Server, plain: BrowserSession, in
         "ratio_of_medians_app_plain_demo": ratio(stats["app"]["median_s"], stats["plain_demo"]["median_s"]),
         "ratio_app_bare_p90": ratio(stats["app"]["p90_s"], stats["bare"]["p90_s"]),
         "ratio_gradio_client_bare": ratio(stats["app_gradio_client"]["median_s"], stats["bare"]["median_s"]),
-        "ratio_app_minus_floor_bare": ratio(stats["app_gradio_client"]["median_s"] - stats["client_floor"]["median_s"],
-                                            stats["bare"]["median_s"]),
+        "ratio_app_minus_floor_bare": ratio(
+            stats["app_gradio_client"]["median_s"] - stats["client_floor"]["median_s"], stats["bare"]["median_s"]
+        ),
         "target_app_bare": target,
         "target_app_plain_demo": PLAIN_DEMO_TARGET,
         "met": (target is None or app_bare <= target) and app_plain <= PLAIN_DEMO_TARGET,

@@ -69,11 +69,21 @@ def bare_padded_batch(models: Path, counts: tuple[int, ...], new_tokens: int) ->
             encoded = tokenizer([PROMPT] * count, return_tensors="pt", padding=True)
             start = time.perf_counter()
             first = first_token_timer(tokenizer, start)
-            output = model.generate(**encoded, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
-                                    pad_token_id=tokenizer.pad_token_id, streamer=first)
+            output = model.generate(
+                **encoded,
+                max_new_tokens=new_tokens,
+                min_new_tokens=new_tokens,
+                do_sample=False,
+                pad_token_id=tokenizer.pad_token_id,
+                streamer=first,
+            )
             elapsed = time.perf_counter() - start
             produced = (output.shape[1] - encoded.input_ids.shape[1]) * count
-            results[str(count)] = {"tokens_per_s": produced / elapsed, "seconds": elapsed, "first_token_s": first.first_s}
+            results[str(count)] = {
+                "tokens_per_s": produced / elapsed,
+                "seconds": elapsed,
+                "first_token_s": first.first_s,
+            }
     del model
     gc.collect()
     return results
@@ -81,8 +91,20 @@ def bare_padded_batch(models: Path, counts: tuple[int, ...], new_tokens: int) ->
 
 def client_run(url: str, clients: int, requests: int, new_tokens: int, protocol: str) -> dict[str, Any]:
     """bench.users in a process of its own: its raw JSON (each request's times and tokens, the clients' CPU)."""
-    command = [sys.executable, "-m", "bench.users", url, "--clients", str(clients), "--requests", str(requests),
-               "--new-tokens", str(new_tokens), "--protocol", protocol]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.users",
+        url,
+        "--clients",
+        str(clients),
+        "--requests",
+        str(requests),
+        "--new-tokens",
+        str(new_tokens),
+        "--protocol",
+        protocol,
+    ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=3600)
     raw = json.loads(done.stdout.strip().splitlines()[-1])
     if raw["failures"]:
@@ -121,26 +143,35 @@ def lone_rounds(apps: dict[str, Server], rounds: int, new_tokens: int) -> tuple[
     level and the median of the rounds' batched / off tokens/s ratios."""
     runs: dict[str, list[dict[str, Any]]] = {variant: [] for variant in apps}
     for index in range(rounds):
-        for variant in (list(apps) if index % 2 == 0 else list(reversed(apps))):
+        for variant in list(apps) if index % 2 == 0 else list(reversed(apps)):
             runs[variant].append(client_run(apps[variant].url, 1, 1, new_tokens, "browser"))
-    speed = {variant: [run["requests"][0]["tokens"] / run["requests"][0]["end_s"] for run in done]
-             for variant, done in runs.items()}
-    return ({variant: level_summary(1, done) for variant, done in runs.items()},
-            paired_ratio(speed["batched"], speed["off"]))
+    speed = {
+        variant: [run["requests"][0]["tokens"] / run["requests"][0]["end_s"] for run in done]
+        for variant, done in runs.items()
+    }
+    return (
+        {variant: level_summary(1, done) for variant, done in runs.items()},
+        paired_ratio(speed["batched"], speed["off"]),
+    )
 
 
 def measure(models: Path, catalog: Path, settings: Settings, work: Path) -> dict[str, Any]:
     counts = settings.users
     new_tokens = settings.user_new_tokens
     say("many users: bare padded batch …")
-    results: dict[str, Any] = {"new_tokens": new_tokens, "bare_padded_batch": bare_padded_batch(models, counts, new_tokens)}
+    results: dict[str, Any] = {
+        "new_tokens": new_tokens,
+        "bare_padded_batch": bare_padded_batch(models, counts, new_tokens),
+    }
     apps: dict[str, Server] = {}
     try:
         # Both apps run side by side (an idle one uses well under 1 % of a core), so the lone user's
         # requests can alternate between them.
         for variant, max_batch_size in (("batched", None), ("off", 1)):
             variant_path = variant_catalog(catalog, work / f"many-users-{variant}.yaml", max_batch_size)
-            apps[variant] = Server(app_command(variant_path, "--tabs", "text_generation"), work, f"many-users-{variant}")
+            apps[variant] = Server(
+                app_command(variant_path, "--tabs", "text_generation"), work, f"many-users-{variant}"
+            )
         for app in apps.values():
             run_clients(app.url, 1, 1, new_tokens, "browser")  # loads the model (and warms the engine)
         say(f"many users: one browser client, {settings.user_requests_alone} rounds on both apps …")
@@ -163,10 +194,14 @@ def measure(models: Path, catalog: Path, settings: Settings, work: Path) -> dict
     top = str(max(counts))
     results["ratio_aggregate_at_16"] = ratio(batched[top]["aggregate_tokens_per_s"], off[top]["aggregate_tokens_per_s"])
     results["ratio_alone_of_medians"] = ratio(batched["1"]["per_user_tokens_per_s"], off["1"]["per_user_tokens_per_s"])
-    results["ratio_to_bare"] = {c: ratio(batched[c]["aggregate_tokens_per_s"], results["bare_padded_batch"][c]["tokens_per_s"])
-                                for c in batched}
-    results["targets"] = {"aggregate_at_16": TARGET_AGGREGATE_AT_16, "ttft_p90_at_16_s": TARGET_TTFT_P90_AT_16_S,
-                          "alone_ratio": TARGET_ALONE_RATIO}
+    results["ratio_to_bare"] = {
+        c: ratio(batched[c]["aggregate_tokens_per_s"], results["bare_padded_batch"][c]["tokens_per_s"]) for c in batched
+    }
+    results["targets"] = {
+        "aggregate_at_16": TARGET_AGGREGATE_AT_16,
+        "ttft_p90_at_16_s": TARGET_TTFT_P90_AT_16_S,
+        "alone_ratio": TARGET_ALONE_RATIO,
+    }
     results["met"] = {
         "aggregate_at_16": results["ratio_aggregate_at_16"] >= TARGET_AGGREGATE_AT_16,
         "ttft_p90_at_16": batched[top]["ttft_p90_s"] <= TARGET_TTFT_P90_AT_16_S,

@@ -11,8 +11,9 @@ so a load/unload cycle gives its memory back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -29,12 +30,17 @@ def loaders(client: Any, inputs: Inputs) -> dict[str, Callable[[], Any]]:
     from gradio_client import handle_file
 
     return {
-        "speech_to_text": lambda: client.predict(handle_file(inputs.audio_1s), None, "transcribe", "auto", "off", 42, api_name="/transcribe"),
+        "speech_to_text": lambda: client.predict(
+            handle_file(inputs.audio_1s), None, "transcribe", "auto", "off", 42, api_name="/transcribe"
+        ),
         "image_classification": lambda: client.predict(handle_file(inputs.image), None, 5, api_name="/classify_image"),
         "fill_mask": lambda: client.predict(SENTENCE, None, 5, "", api_name="/fill_mask"),
-        "zero_shot": lambda: client.predict(ZERO_SHOT_TEXT, None, "positive, negative", "This example is {}.", False, False,
-                                            api_name="/zero_shot_text"),
-        "text_generation": lambda: client.predict(PROMPT, None, 4, 0.7, 0.95, 50, 1.0, False, 0, "", api_name="/generate"),
+        "zero_shot": lambda: client.predict(
+            ZERO_SHOT_TEXT, None, "positive, negative", "This example is {}.", False, False, api_name="/zero_shot_text"
+        ),
+        "text_generation": lambda: client.predict(
+            PROMPT, None, 4, 0.7, 0.95, 50, 1.0, False, 0, "", api_name="/generate"
+        ),
     }
 
 
@@ -55,8 +61,15 @@ def measure(app: Server, catalog: Path, inputs: Inputs) -> dict[str, Any]:
     for tab, folder, _ in CATALOG:
         with PeakRss(app.pid) as peak:
             load[tab]()
-        steps.append({"tab": tab, "model": folder, "peak_mb": peak.peak / MB, "after_mb": rss_bytes(app.pid) / MB,
-                      "loaded": [m["label"] for m in client.predict(api_name="/loaded_models")]})
+        steps.append(
+            {
+                "tab": tab,
+                "model": folder,
+                "peak_mb": peak.peak / MB,
+                "after_mb": rss_bytes(app.pid) / MB,
+                "loaded": [m["label"] for m in client.predict(api_name="/loaded_models")],
+            }
+        )
     client.predict("all", api_name="/unload_model")
     after = rss_bytes(app.pid)
     left = [m["label"] for m in client.predict(api_name="/loaded_models")]
@@ -64,9 +77,16 @@ def measure(app: Server, catalog: Path, inputs: Inputs) -> dict[str, Any]:
     peak_mb = max(step["peak_mb"] for step in steps)
     after_ratio = after / baseline
     return {
-        "budget_gb": budget_gb, "idle_mb": idle / MB, "speech_libraries_mb": speech_libraries / MB,
-        "baseline_mb": baseline / MB, "steps": steps,
-        "peak_mb": peak_mb, "limit_mb": limit / MB, "ratio_peak_to_limit": peak_mb * MB / limit,
-        "after_unload_mb": after / MB, "loaded_after_unload": left, "ratio_after_unload_to_baseline": after_ratio,
+        "budget_gb": budget_gb,
+        "idle_mb": idle / MB,
+        "speech_libraries_mb": speech_libraries / MB,
+        "baseline_mb": baseline / MB,
+        "steps": steps,
+        "peak_mb": peak_mb,
+        "limit_mb": limit / MB,
+        "ratio_peak_to_limit": peak_mb * MB / limit,
+        "after_unload_mb": after / MB,
+        "loaded_after_unload": left,
+        "ratio_after_unload_to_baseline": after_ratio,
         "met": peak_mb * MB <= limit and after_ratio <= 1 + AFTER_UNLOAD_TOLERANCE and not left,
     }

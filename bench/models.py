@@ -44,8 +44,17 @@ def ensure_models(mode: str, new_tokens: int) -> Path:
     if missing:
         size = "real" if mode == "full" else "tiny"
         subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "make_test_models.py"), str(out), "--size", size, "--only", ",".join(missing)],
-            check=True, cwd=ROOT,
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "make_test_models.py"),
+                str(out),
+                "--size",
+                size,
+                "--only",
+                ",".join(missing),
+            ],
+            check=True,
+            cwd=ROOT,
         )
     _update_json(out / "whisper" / "generation_config.json", max_length=ASR_DECODE_TOKENS[mode])
     _update_json(out / "llama-chat" / "generation_config.json", min_new_tokens=new_tokens, max_new_tokens=new_tokens)

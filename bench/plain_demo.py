@@ -19,11 +19,16 @@ def build(models: str) -> gr.Blocks:
     zero_shot = pipeline("zero-shot-classification", model=f"{models}/nli")
     demos = [
         gr.Interface(fn=lambda x: asr(x), inputs=gr.Audio(type="filepath"), outputs=gr.JSON(), api_name="asr"),
-        gr.Interface(fn=lambda x: classifier(x), inputs=gr.Image(type="pil"), outputs=gr.JSON(),
-                     api_name="image_classification"),
+        gr.Interface(
+            fn=lambda x: classifier(x), inputs=gr.Image(type="pil"), outputs=gr.JSON(), api_name="image_classification"
+        ),
         gr.Interface(fn=lambda x: fill(x), inputs=gr.Textbox(), outputs=gr.JSON(), api_name="fill_mask"),
-        gr.Interface(fn=lambda x, labels: zero_shot(x, candidate_labels=labels.split(",")),
-                     inputs=[gr.Textbox(), gr.Textbox()], outputs=gr.JSON(), api_name="zero_shot"),
+        gr.Interface(
+            fn=lambda x, labels: zero_shot(x, candidate_labels=labels.split(",")),
+            inputs=[gr.Textbox(), gr.Textbox()],
+            outputs=gr.JSON(),
+            api_name="zero_shot",
+        ),
     ]
     return gr.TabbedInterface(demos, ["asr", "image_classification", "fill_mask", "zero_shot"])
 

@@ -17,11 +17,11 @@ from typing import Any
 
 import yaml
 
+from bench.browser import BrowserSession
 from bench.common import Server, Settings, app_command, say, timed
 from bench.engines import Engine, start_transformers_serve
 from bench.generation import app_run, browser_run, compare
 from bench.inputs import PROMPT
-from bench.browser import BrowserSession
 
 LABEL = "llama-chat (served)"
 
@@ -29,8 +29,9 @@ LABEL = "llama-chat (served)"
 def engine_run(client: Any, engine: Engine, new_tokens: int) -> tuple[float, float]:
     """(seconds to the first streamed text, seconds to the end) with the engine's own client."""
     start = time.perf_counter()
-    stream = client.completions.create(model=engine.model, prompt=PROMPT, max_tokens=new_tokens, temperature=0.0,
-                                       stream=True)
+    stream = client.completions.create(
+        model=engine.model, prompt=PROMPT, max_tokens=new_tokens, temperature=0.0, stream=True
+    )
     first = None
     for chunk in stream:
         if chunk.choices and chunk.choices[0].text and first is None:
@@ -40,9 +41,22 @@ def engine_run(client: Any, engine: Engine, new_tokens: int) -> tuple[float, flo
 
 
 def remote_catalog(engine: Engine, out: Path) -> Path:
-    catalog = {"defaults": {"device": "cpu"}, "tabs": {"text_generation": {"models": [
-        {"id": engine.model, "label": LABEL, "task": "text-generation", "default": True, "endpoint": {"url": engine.url}},
-    ]}}}
+    catalog = {
+        "defaults": {"device": "cpu"},
+        "tabs": {
+            "text_generation": {
+                "models": [
+                    {
+                        "id": engine.model,
+                        "label": LABEL,
+                        "task": "text-generation",
+                        "default": True,
+                        "endpoint": {"url": engine.url},
+                    },
+                ]
+            }
+        },
+    }
     out.write_text(yaml.safe_dump(catalog, sort_keys=False))
     return out
 
@@ -53,7 +67,9 @@ def measure(models: Path, settings: Settings, work: Path) -> dict[str, Any]:
     say("remote generation (transformers serve) …")
     engine = start_transformers_serve(models / "llama-chat", work, "bench-serve")
     try:
-        with Server(app_command(remote_catalog(engine, work / "remote.yaml"), "--tabs", "text_generation"), work, "remote-app") as app:
+        with Server(
+            app_command(remote_catalog(engine, work / "remote.yaml"), "--tabs", "text_generation"), work, "remote-app"
+        ) as app:
             direct = openai.OpenAI(base_url=engine.url, api_key="EMPTY", max_retries=0, timeout=600)
             client = app.client()
             page = BrowserSession(app.url)

@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-TASK_NAMES = {"asr": "ASR (Whisper-base size, 30 s)", "image_classification": "Image classification (ViT-base size)",
-              "fill_mask": "Fill-mask (BERT-base size)", "zero_shot": "Zero-shot text (BERT-base NLI)"}
+TASK_NAMES = {
+    "asr": "ASR (Whisper-base size, 30 s)",
+    "image_classification": "Image classification (ViT-base size)",
+    "fill_mask": "Fill-mask (BERT-base size)",
+    "zero_shot": "Zero-shot text (BERT-base NLI)",
+}
 
 
 def mark(met: bool) -> str:
@@ -23,8 +27,11 @@ def generation_markdown(g: dict[str, Any], heading: str, baseline: str) -> list[
     """One generation comparison (bench/generation.py's `compare`): the baseline, the app through the
     browser's protocol (the targets' path) and through gradio_client."""
     base = g.get("bare") or g["engine_client"]
-    rows = [(baseline, base), ("this app, `/generate`, browser protocol", g["app"]),
-            ("this app, `/generate`, gradio_client", g["app_gradio_client"])]
+    rows = [
+        (baseline, base),
+        ("this app, `/generate`, browser protocol", g["app"]),
+        ("this app, `/generate`, gradio_client", g["app_gradio_client"]),
+    ]
     return [
         "",
         f"## {heading}",
@@ -95,15 +102,24 @@ def markdown(results: dict[str, Any]) -> str:
     for suffix, protocol in (("", "browser"), ("_gradio_client", "gradio_client")):
         for clients in t.get("app_batched" + suffix, {}):
             b, u = t["app_batched" + suffix][clients], t["app_unbatched" + suffix][clients]
-            lines.append(f"| {clients} | {protocol} | {b['images_per_s']:.2f} | {b['ratio_to_bare']:.2f}× | {cpu_split(b)} "
-                         f"| {u['images_per_s']:.2f} | {u['ratio_to_bare']:.2f}× | {cpu_split(u)} |")
+            lines.append(
+                f"| {clients} | {protocol} | {b['images_per_s']:.2f} | {b['ratio_to_bare']:.2f}× | {cpu_split(b)} "
+                f"| {u['images_per_s']:.2f} | {u['ratio_to_bare']:.2f}× | {cpu_split(u)} |"
+            )
     lines += ["", f"Target ≥ {t['target_at_16']:.1f}× at 16 clients: {t['ratio_at_16']:.2f}× {mark(t['met'])}"]
-    lines += generation_markdown(results["generation"], f"Text generation (~0.5B Llama-style, {results['generation']['new_tokens']} "
-                                 "new tokens, greedy, streamed)", "bare `generate`, first token from its streamer")
+    lines += generation_markdown(
+        results["generation"],
+        f"Text generation (~0.5B Llama-style, {results['generation']['new_tokens']} new tokens, greedy, streamed)",
+        "bare `generate`, first token from its streamer",
+    )
     r = results.get("remote_generation")
     if r:
-        lines += generation_markdown(r, f"Text generation served by an engine ({r['engine']}, same model, {r['new_tokens']} new "
-                                     "tokens, greedy, streamed)", "the engine's own client (`openai`, streamed `/v1/completions`)")
+        lines += generation_markdown(
+            r,
+            f"Text generation served by an engine ({r['engine']}, same model, {r['new_tokens']} new "
+            "tokens, greedy, streamed)",
+            "the engine's own client (`openai`, streamed `/v1/completions`)",
+        )
     if "many_users" in results:
         lines += many_users_markdown(results["many_users"])
     if "speech_users" in results:
@@ -141,11 +157,13 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     for step in m["steps"]:
-        lines.append(f"| {step['model']} | {step['peak_mb']:.0f} | {step['after_mb']:.0f} | {', '.join(step['loaded'])} |")
+        lines.append(
+            f"| {step['model']} | {step['peak_mb']:.0f} | {step['after_mb']:.0f} | {', '.join(step['loaded'])} |"
+        )
     lines += [
         "",
         f"Peak {m['peak_mb']:.0f} MB ≤ limit {m['limit_mb']:.0f} MB ({m['ratio_peak_to_limit']:.2f}×); after "
-        f"`/unload_model(\"all\")` {m['after_unload_mb']:.0f} MB = {m['ratio_after_unload_to_baseline']:.2f}× baseline "
+        f'`/unload_model("all")` {m["after_unload_mb"]:.0f} MB = {m["ratio_after_unload_to_baseline"]:.2f}× baseline '
         f"(target ≤ 1.10×) {mark(m['met'])}",
         "",
         "![latency ratios](latency_ratios.png)",
@@ -213,9 +231,12 @@ def speech_users_markdown(u: dict[str, Any]) -> list[str]:
         f"Bare pipeline in-process (with the app's page defaults: "
         f"{', '.join(f'{k}={v!r}' for k, v in bare.get('options', {}).items()) or 'no options'}): one clip after another "
         f"**{seq['clips_per_s']:.3f} clips/s** ({seq['clips']} clips); "
-        + "; ".join(f"one batch of {b['clips']} **{b['clips_per_s']:.3f} clips/s** "
-                    f"({u['ratio_bare_batch_to_sequential'][str(b['clips'])]:.2f}×)"
-                    for name, b in bare.items() if name.startswith("batch_"))
+        + "; ".join(
+            f"one batch of {b['clips']} **{b['clips_per_s']:.3f} clips/s** "
+            f"({u['ratio_bare_batch_to_sequential'][str(b['clips'])]:.2f}×)"
+            for name, b in bare.items()
+            if name.startswith("batch_")
+        )
         + ". Clients in a separate process, each request uploading its clip (browser = POST `/gradio_api/upload`, "
         "then queue/join + server-sent events; gradio_client = `handle_file`). Clips/s = requests / wall time; "
         "latency = a request's own duration, upload included; batch = the most 30 s windows that shared one "
@@ -255,8 +276,10 @@ def fair_share_markdown(f: dict[str, Any]) -> list[str]:
     ]
     for variant, name in (("limit", f"max_requests_per_user: {f['per_user']}"), ("no_limit", "no limit")):
         r = f[variant]
-        lines.append(f"| {name} | {r['flood_answered']} / {r['flood_refused']} | {r['alone_ttft_s']:.2f} s "
-                     f"| {r['second_user_ttft_s']:.2f} s | {r['ratio']:.2f}× |")
+        lines.append(
+            f"| {name} | {r['flood_answered']} / {r['flood_refused']} | {r['alone_ttft_s']:.2f} s "
+            f"| {r['second_user_ttft_s']:.2f} s | {r['ratio']:.2f}× |"
+        )
     lines += ["", f"Target ≤ {f['target_ratio']:.1f}× with the limit: {f['limit']['ratio']:.2f}× {mark(f['met'])}"]
     return lines
 
@@ -278,9 +301,16 @@ def plot_many_users(results: dict[str, Any], path: Path) -> None:
         rate.plot(clients, [levels[c]["aggregate_tokens_per_s"] for c in levels], marker="o", label=label)
         ttft.plot(clients, [levels[c]["ttft_p90_s"] for c in levels], marker="o", label=label)
     bare = u["bare_padded_batch"]
-    rate.plot([int(c) for c in bare], [bare[c]["tokens_per_s"] for c in bare], marker="s", linestyle="--",
-              label="bare padded batch (ceiling)")
-    ttft.axhline(u["targets"]["ttft_p90_at_16_s"], color="black", linestyle="dashed", linewidth=0.8, label="target at 16")
+    rate.plot(
+        [int(c) for c in bare],
+        [bare[c]["tokens_per_s"] for c in bare],
+        marker="s",
+        linestyle="--",
+        label="bare padded batch (ceiling)",
+    )
+    ttft.axhline(
+        u["targets"]["ttft_p90_at_16_s"], color="black", linestyle="dashed", linewidth=0.8, label="target at 16"
+    )
     for axis, title, unit in ((rate, "aggregate tokens/s", "tokens/s"), (ttft, "time to first token, p90", "seconds")):
         axis.set_xscale("log", base=2)
         axis.set_xticks([1, 4, 16], ["1", "4", "16"])
@@ -311,7 +341,12 @@ def plot(results: dict[str, Any], path: Path) -> None:
     x = range(len(tasks))
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for n, (key, label) in enumerate(series):
-        ax.bar([i - 0.4 + width * (n + 0.5) for i in x], [results["latency"][t][key] for t in tasks], width=width, label=label)
+        ax.bar(
+            [i - 0.4 + width * (n + 0.5) for i in x],
+            [results["latency"][t][key] for t in tasks],
+            width=width,
+            label=label,
+        )
     for i, task in enumerate(tasks):
         target = results["latency"][task]["target_app_bare"]
         if target:

@@ -1,8 +1,8 @@
 """Run every benchmark once and write results.json, RESULTS.md, latency_ratios.png and many_users.png.
 
-    python -m bench.run            # real-size models (.cache/bench-models), about 25 minutes on 2 CPU cores
-    python -m bench.run --smoke    # tiny models, a few calls each, under a minute (bench/out/smoke)
-    python -m bench.run --only speech_users,many_users   # re-run those sections, merged into results.json
+python -m bench.run            # real-size models (.cache/bench-models), about 25 minutes on 2 CPU cores
+python -m bench.run --smoke    # tiny models, a few calls each, under a minute (bench/out/smoke)
+python -m bench.run --only speech_users,many_users   # re-run those sections, merged into results.json
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from bench.common import FULL, OFFLINE_ENV, ROOT, SMOKE, Server, Settings, app_command
 
@@ -25,12 +26,27 @@ def machine() -> dict[str, Any]:
     import torch
     import transformers
 
-    return {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
-            "torch": torch.__version__, "transformers": transformers.__version__, "gradio": gradio.__version__}
+    return {
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "gradio": gradio.__version__,
+    }
 
 
-SECTIONS = ("startup", "memory", "latency", "throughput", "generation", "many_users", "remote_generation", "speech_users",
-            "fair_share")
+SECTIONS = (
+    "startup",
+    "memory",
+    "latency",
+    "throughput",
+    "generation",
+    "many_users",
+    "remote_generation",
+    "speech_users",
+    "fair_share",
+)
 APP_SECTIONS = {"memory", "latency", "throughput", "generation"}  # measured on one shared app
 
 
@@ -58,8 +74,11 @@ def run(settings: Settings, out_dir: Path, only: Sequence[str] | None = None) ->
         work = Path(scratch)
         inputs = write_inputs(work / "inputs")
         wanted = set(only or SECTIONS)
-        results: dict[str, Any] = (previous_results(out_dir, settings.mode) if only else
-                                   {"mode": settings.mode, "machine": machine(), "phase_s": {}})
+        results: dict[str, Any] = (
+            previous_results(out_dir, settings.mode)
+            if only
+            else {"mode": settings.mode, "machine": machine(), "phase_s": {}}
+        )
 
         def phase(name: str, measure: Callable[[], dict[str, Any]]) -> None:
             if name not in wanted:
@@ -80,7 +99,10 @@ def run(settings: Settings, out_dir: Path, only: Sequence[str] | None = None) ->
         # The engine and an app of its own, also with the main app stopped.
         phase("remote_generation", lambda: remote.measure(models, settings, work))
         # An app with the speech tab alone, also with the main app stopped.
-        phase("speech_users", lambda: speech_users.measure(models, catalog, settings, getattr(inputs, settings.asr_audio), work))
+        phase(
+            "speech_users",
+            lambda: speech_users.measure(models, catalog, settings, getattr(inputs, settings.asr_audio), work),
+        )
         # Two apps of its own (the per-user limit set and unset), one after the other.
         phase("fair_share", lambda: fair_share.measure(models, catalog, settings, work))
     if not only:
@@ -105,8 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny models and a few calls: checks the benchmark runs")
     parser.add_argument("--out", type=Path, help="output folder (default: bench/, or bench/out/smoke with --smoke)")
-    parser.add_argument("--only", help=f"comma-separated sections to re-run, merged into the output folder's "
-                                       f"results.json (sections: {', '.join(SECTIONS)})")
+    parser.add_argument(
+        "--only",
+        help=f"comma-separated sections to re-run, merged into the output folder's "
+        f"results.json (sections: {', '.join(SECTIONS)})",
+    )
     args = parser.parse_args(argv)
     only = [name.strip() for name in args.only.split(",") if name.strip()] if args.only else None
     unknown = sorted(set(only or ()) - set(SECTIONS))

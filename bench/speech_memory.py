@@ -64,7 +64,7 @@ class PeakRss:
             self.peak = max(self.peak, rss(self.pid))
             time.sleep(0.02)
 
-    def __enter__(self) -> "PeakRss":
+    def __enter__(self) -> PeakRss:
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
@@ -85,9 +85,19 @@ def measure_app(catalog: Path, model: str, warm_up: Path, audio: Path) -> dict[s
     from gradio_client import Client, handle_file
 
     port = free_port()
-    command = [sys.executable, str(ROOT / "app.py"), "--catalog", str(catalog), "--port", str(port), "--tabs", "speech_to_text"]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **OFFLINE},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [
+        sys.executable,
+        str(ROOT / "app.py"),
+        "--catalog",
+        str(catalog),
+        "--port",
+        str(port),
+        "--tabs",
+        "speech_to_text",
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **OFFLINE}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         url = f"http://127.0.0.1:{port}/"
         for _ in range(600):
@@ -121,8 +131,13 @@ print(before / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def measure_in_memory(model_dir: Path, audio: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", IN_MEMORY, str(model_dir), str(audio)], capture_output=True, text=True,
-                         check=True, env={**os.environ, **OFFLINE})
+    out = subprocess.run(
+        [sys.executable, "-c", IN_MEMORY, str(model_dir), str(audio)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **OFFLINE},
+    )
     before, after = map(float, out.stdout.split()[-2:])
     return {"baseline_mb": before, "peak_mb": after}
 
@@ -136,8 +151,12 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="speech-memory-") as folder:
         work = Path(folder)
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "make_test_models.py"), str(work / "models")], check=True,
-                       capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "make_test_models.py"), str(work / "models")],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
         catalog = work / "models" / "models.yaml"
         settings = yaml.safe_load(catalog.read_text())
         settings["defaults"]["max_upload_mb"] = 300  # an hour of 16 kHz WAV is 115 MB
@@ -148,15 +167,23 @@ def main() -> int:
         results = {}
         for name, path in (("short", short), ("long", long)):
             results[name] = measure_app(catalog, args.model, warm_up, path)
-            print(f"app, {name} ({sf.info(str(path)).duration / 60:.1f} min): " + ", ".join(f"{k} {v:.0f}" for k, v in results[name].items()),
-                  flush=True)
+            print(
+                f"app, {name} ({sf.info(str(path)).duration / 60:.1f} min): "
+                + ", ".join(f"{k} {v:.0f}" for k, v in results[name].items()),
+                flush=True,
+            )
         growth = results["long"]["peak_mb"] - results["short"]["peak_mb"]
-        print(f"peak growth long vs short: {growth:.0f} MB (target <= {TARGET_GROWTH_MB} MB): {'ok' if growth <= TARGET_GROWTH_MB else 'FAILED'}")
+        print(
+            f"peak growth long vs short: {growth:.0f} MB (target <= {TARGET_GROWTH_MB} MB): {'ok' if growth <= TARGET_GROWTH_MB else 'FAILED'}"
+        )
         if args.compare:
             folder_name = "wav2vec2" if "wav2vec2" in args.model.lower() else "whisper"
             for name, path in (("short", short), ("long", long)):
                 numbers = measure_in_memory(work / "models" / folder_name, path)
-                print(f"whole-array pipeline call, {name}: " + ", ".join(f"{k} {v:.0f}" for k, v in numbers.items()), flush=True)
+                print(
+                    f"whole-array pipeline call, {name}: " + ", ".join(f"{k} {v:.0f}" for k, v in numbers.items()),
+                    flush=True,
+                )
     return 0 if growth <= TARGET_GROWTH_MB else 1
 
 

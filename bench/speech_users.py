@@ -72,7 +72,9 @@ def bare_pipeline(models: Path, audio: str, sequential: int, batches: tuple[int,
     for _ in range(sequential):
         pipe(clip(), **options)
     elapsed = time.perf_counter() - start
-    results: dict[str, Any] = {"sequential": {"clips": sequential, "seconds": elapsed, "clips_per_s": sequential / elapsed}}
+    results: dict[str, Any] = {
+        "sequential": {"clips": sequential, "seconds": elapsed, "clips_per_s": sequential / elapsed}
+    }
     for size in batches:
         start = time.perf_counter()
         pipe([clip() for _ in range(size)], batch_size=size, **options)
@@ -85,8 +87,22 @@ def bare_pipeline(models: Path, audio: str, sequential: int, batches: tuple[int,
 
 
 def run_clients(url: str, audio: str, clients: int, requests: int, protocol: str) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.users", url, "--clients", str(clients), "--requests", str(requests),
-               "--protocol", protocol, "--endpoint", "transcribe", "--audio", audio]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.users",
+        url,
+        "--clients",
+        str(clients),
+        "--requests",
+        str(requests),
+        "--protocol",
+        protocol,
+        "--endpoint",
+        "transcribe",
+        "--audio",
+        audio,
+    ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=3600)
     raw = json.loads(done.stdout.strip().splitlines()[-1])
     if raw["failures"]:
@@ -119,10 +135,15 @@ def measure(models: Path, catalog: Path, settings: Settings, audio: str, work: P
     levels = settings.speech_users
     say("speech users: bare pipeline, sequential and batched …")
     # The app batches at most APP_BATCH_SIZE windows: a bare batch of that size is the ceiling beyond it.
-    bare = bare_pipeline(models, audio, settings.speech_requests_alone, tuple(sorted({ceiling(c) for c in levels if c > 1})))
+    bare = bare_pipeline(
+        models, audio, settings.speech_requests_alone, tuple(sorted({ceiling(c) for c in levels if c > 1}))
+    )
     results: dict[str, Any] = {"audio_s": _seconds(audio), "app_batch_size": APP_BATCH_SIZE, "bare": bare, "app": {}}
-    with Server(app_command(speech_catalog(catalog, work / "speech-users.yaml"), "--tabs", "speech_to_text"), work,
-                "speech-users") as app:
+    with Server(
+        app_command(speech_catalog(catalog, work / "speech-users.yaml"), "--tabs", "speech_to_text"),
+        work,
+        "speech-users",
+    ) as app:
         run_clients(app.url, audio, 1, 1, "browser")  # loads the model
         for protocol, counts in (("browser", levels), ("gradio_client", (GRADIO_CLIENT_LEVEL,))):
             for clients in counts:
@@ -134,12 +155,19 @@ def measure(models: Path, catalog: Path, settings: Settings, audio: str, work: P
     browser = results["app"]["browser"]
     alone = browser["1"]["clips_per_s"]
     results["ratio_to_one_after_another"] = {c: ratio(r["clips_per_s"], alone) for c, r in browser.items()}
-    results["ratio_to_bare_sequential"] = {c: ratio(r["clips_per_s"], bare["sequential"]["clips_per_s"])
-                                           for c, r in browser.items()}
-    results["ratio_to_bare_batch"] = {c: ratio(r["clips_per_s"], bare[f"batch_{ceiling(int(c))}"]["clips_per_s"])
-                                      for c, r in browser.items() if int(c) > 1}
-    results["ratio_bare_batch_to_sequential"] = {name[len("batch_"):]: ratio(b["clips_per_s"], bare["sequential"]["clips_per_s"])
-                                                 for name, b in bare.items() if name.startswith("batch_")}
+    results["ratio_to_bare_sequential"] = {
+        c: ratio(r["clips_per_s"], bare["sequential"]["clips_per_s"]) for c, r in browser.items()
+    }
+    results["ratio_to_bare_batch"] = {
+        c: ratio(r["clips_per_s"], bare[f"batch_{ceiling(int(c))}"]["clips_per_s"])
+        for c, r in browser.items()
+        if int(c) > 1
+    }
+    results["ratio_bare_batch_to_sequential"] = {
+        name[len("batch_") :]: ratio(b["clips_per_s"], bare["sequential"]["clips_per_s"])
+        for name, b in bare.items()
+        if name.startswith("batch_")
+    }
     return results
 
 
@@ -152,4 +180,3 @@ def _seconds(audio: str) -> float:
     import soundfile as sf
 
     return sf.info(audio).duration
-

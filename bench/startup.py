@@ -42,12 +42,22 @@ def measure(settings: Settings, log_dir: Path) -> dict[str, Any]:
         with Server(app_command(catalog), log_dir, "startup-app") as app:
             times["app"].append(app.startup_s)
             idle["app"].append(settled_idle_cpu(app.pid, settings.idle_cpu_s))
-        with Server([sys.executable, "-m", "bench.empty_tabs", str(tabs), "{port}"], log_dir, "startup-blocks") as blocks:
+        with Server(
+            [sys.executable, "-m", "bench.empty_tabs", str(tabs), "{port}"], log_dir, "startup-blocks"
+        ) as blocks:
             times["blocks"].append(blocks.startup_s)
             idle["blocks"].append(settled_idle_cpu(blocks.pid, settings.idle_cpu_s))
     app_s, blocks_s = statistics.median(times["app"]), statistics.median(times["blocks"])
     value = ratio(app_s, blocks_s)
-    return {"tabs": tabs, "app_s": app_s, "blocks_s": blocks_s, "runs": settings.startup_runs,
-            "ratio": value, "target": TARGET, "met": value <= TARGET,
-            "idle_cpu_s": settings.idle_cpu_s, "app_idle_cpu": statistics.median(idle["app"]),
-            "blocks_idle_cpu": statistics.median(idle["blocks"])}
+    return {
+        "tabs": tabs,
+        "app_s": app_s,
+        "blocks_s": blocks_s,
+        "runs": settings.startup_runs,
+        "ratio": value,
+        "target": TARGET,
+        "met": value <= TARGET,
+        "idle_cpu_s": settings.idle_cpu_s,
+        "app_idle_cpu": statistics.median(idle["app"]),
+        "blocks_idle_cpu": statistics.median(idle["blocks"]),
+    }

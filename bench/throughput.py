@@ -71,10 +71,28 @@ def bare_images_per_s(models: Path, inputs: Inputs, count: int) -> tuple[float, 
 def browser_images_per_s(app: Server, endpoint: str, image: str, clients: int, requests: int) -> dict[str, float]:
     """images/s of `clients` concurrent page sessions run by a process of their own, and the CPU
     seconds per image the app's process and that process used."""
-    command = [sys.executable, "-m", "bench.browser", app.url, endpoint, "--clients", str(clients),
-               "--requests", str(requests), "--file", image, "--data", json.dumps([None, 5])]
-    subprocess.run([*command[:-6], "--clients", "1", "--requests", "1", *command[-4:]], cwd=ROOT, check=True,
-                   capture_output=True, timeout=600)  # warm-up
+    command = [
+        sys.executable,
+        "-m",
+        "bench.browser",
+        app.url,
+        endpoint,
+        "--clients",
+        str(clients),
+        "--requests",
+        str(requests),
+        "--file",
+        image,
+        "--data",
+        json.dumps([None, 5]),
+    ]
+    subprocess.run(
+        [*command[:-6], "--clients", "1", "--requests", "1", *command[-4:]],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )  # warm-up
     server_cpu = process_cpu_s(app.pid)
     done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True, timeout=3600)
     server_cpu = process_cpu_s(app.pid) - server_cpu
@@ -82,8 +100,11 @@ def browser_images_per_s(app: Server, endpoint: str, image: str, clients: int, r
     if raw["failures"]:
         raise RuntimeError(f"{clients} clients on {endpoint}: {raw['failures'][:3]}")
     wall = raw["wall_s"]
-    return {"images_per_s": requests / wall, "server_cpu_s_per_image": server_cpu / requests,
-            "client_cpu_s_per_image": raw["client_cpu_s"] / requests}
+    return {
+        "images_per_s": requests / wall,
+        "server_cpu_s_per_image": server_cpu / requests,
+        "client_cpu_s_per_image": raw["client_cpu_s"] / requests,
+    }
 
 
 def app_images_per_s(app: Server, endpoint: str, image: str, clients: int, requests: int) -> dict[str, float]:
@@ -116,16 +137,22 @@ def app_images_per_s(app: Server, endpoint: str, image: str, clients: int, reque
     elapsed = time.perf_counter() - start
     if failures:
         raise failures[0]
-    return {"images_per_s": requests / elapsed, "server_cpu_s_per_image": (process_cpu_s(app.pid) - server_cpu) / requests,
-            "client_cpu_s_per_image": (own_cpu_s() - client_cpu) / requests}
+    return {
+        "images_per_s": requests / elapsed,
+        "server_cpu_s_per_image": (process_cpu_s(app.pid) - server_cpu) / requests,
+        "client_cpu_s_per_image": (own_cpu_s() - client_cpu) / requests,
+    }
 
 
 def measure(models: Path, app: Server, inputs: Inputs, settings: Settings) -> dict[str, Any]:
     say("throughput: bare sequential loop …")
     bare, bare_cpu, batched = bare_images_per_s(models, inputs, settings.bare_throughput_images)
-    results: dict[str, Any] = {"bare_sequential_images_per_s": bare, "bare_cpu_s_per_image": bare_cpu,
-                               "bare_batched_images_per_s": batched,
-                               "ratio_bare_batched_to_sequential": ratio(batched, bare)}
+    results: dict[str, Any] = {
+        "bare_sequential_images_per_s": bare,
+        "bare_cpu_s_per_image": bare_cpu,
+        "bare_batched_images_per_s": batched,
+        "ratio_bare_batched_to_sequential": ratio(batched, bare),
+    }
     for name, endpoint in ENDPOINTS.items():
         for suffix, protocol in PROTOCOLS.items():
             run = browser_images_per_s if protocol == "browser" else app_images_per_s
@@ -135,6 +162,10 @@ def measure(models: Path, app: Server, inputs: Inputs, settings: Settings) -> di
                 level = run(app, endpoint, inputs.image, clients, requests)
                 levels[str(clients)] = {**level, "ratio_to_bare": ratio(level["images_per_s"], bare)}
     best = max(results[name]["16"]["ratio_to_bare"] for name in ENDPOINTS)
-    results.update(ratio_at_16=results["app_batched"]["16"]["ratio_to_bare"], best_ratio_at_16=best,
-                   target_at_16=TARGET_AT_16, met=results["app_batched"]["16"]["ratio_to_bare"] >= TARGET_AT_16)
+    results.update(
+        ratio_at_16=results["app_batched"]["16"]["ratio_to_bare"],
+        best_ratio_at_16=best,
+        target_at_16=TARGET_AT_16,
+        met=results["app_batched"]["16"]["ratio_to_bare"] >= TARGET_AT_16,
+    )
     return results

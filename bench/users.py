@@ -20,7 +20,8 @@ import json
 import re
 import sys
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from bench.browser import BrowserSession, run_concurrently
 from bench.inputs import PROMPT
@@ -55,7 +56,11 @@ def browser_request(session: BrowserSession, inputs: list[Any], audio: str | Non
         return {"ttft_s": end, "end_s": end, "tokens": 0, "text": (done["outputs"] or [None])[0]}
     done = session.call(GENERATE, inputs)
     outputs = done["outputs"] or []
-    return {"ttft_s": done["first_s"], "end_s": done["end_s"], "tokens": tokens_reported(outputs[1] if len(outputs) > 1 else "")}
+    return {
+        "ttft_s": done["first_s"],
+        "end_s": done["end_s"],
+        "tokens": tokens_reported(outputs[1] if len(outputs) > 1 else ""),
+    }
 
 
 def client_transcribe(client: Any, audio: str) -> dict[str, Any]:
@@ -79,8 +84,9 @@ def client_request(client: Any, inputs: list[Any]) -> dict[str, Any]:
     return {"ttft_s": first if first is not None else end, "end_s": end, "tokens": tokens_reported(stats)}
 
 
-def run_users(url: str, clients: int, requests: int, new_tokens: int, protocol: str,
-              audio: str | None = None) -> dict[str, Any]:
+def run_users(
+    url: str, clients: int, requests: int, new_tokens: int, protocol: str, audio: str | None = None
+) -> dict[str, Any]:
     """`requests` in total from `clients` concurrent users, each one after another; all users start
     together. With `audio`, each request transcribes it through /transcribe instead of generating."""
     inputs = generate_inputs(new_tokens)
@@ -97,8 +103,14 @@ def run_users(url: str, clients: int, requests: int, new_tokens: int, protocol: 
             return (lambda: client_transcribe(client, audio)) if audio else (lambda: client_request(client, inputs))
 
     done = run_concurrently([make_caller() for _ in range(clients)], requests)
-    return {"clients": clients, "protocol": protocol, "wall_s": done["wall_s"], "client_cpu_s": done["client_cpu_s"],
-            "requests": done["calls"], "failures": done["failures"]}
+    return {
+        "clients": clients,
+        "protocol": protocol,
+        "wall_s": done["wall_s"],
+        "client_cpu_s": done["client_cpu_s"],
+        "requests": done["calls"],
+        "failures": done["failures"],
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

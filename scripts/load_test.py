@@ -32,9 +32,10 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import psutil
@@ -97,7 +98,9 @@ class App:
         """One request; returns answered | queue_full | error: ... | lost | hung."""
         deadline = time.monotonic() + timeout
         try:
-            response = session.post(f"{self.url}gradio_api/call{api}", json={"data": self.data(api, values)}, timeout=timeout)
+            response = session.post(
+                f"{self.url}gradio_api/call{api}", json={"data": self.data(api, values)}, timeout=timeout
+            )
             if response.status_code == 503 and "Queue is full" in response.text:
                 return "queue_full"
             response.raise_for_status()
@@ -107,9 +110,9 @@ class App:
             with session.stream("GET", f"{self.url}gradio_api/call{api}/{event_id}", timeout=remaining) as stream:
                 for line in stream.iter_lines():
                     if line.startswith("event: "):
-                        last_event = line[len("event: "):]
+                        last_event = line[len("event: ") :]
                     elif line.startswith("data: ") and last_event == "error":
-                        message = line[len("data: "):]
+                        message = line[len("data: ") :]
                         return "queue_full" if "Queue is full" in message else f"error: {message[:200]}"
                     if time.monotonic() > deadline:
                         return "hung"
@@ -152,8 +155,15 @@ class RssSampler(threading.Thread):
             time.sleep(0.2)
 
 
-def run(app: App, pid: int | None, clients: int, timeout: float, warm_urls: list[str] | None = None,
-        stop_replica: Callable[[], None] | None = None, stop_after: float | None = None) -> dict[str, Any]:
+def run(
+    app: App,
+    pid: int | None,
+    clients: int,
+    timeout: float,
+    warm_urls: list[str] | None = None,
+    stop_replica: Callable[[], None] | None = None,
+    stop_after: float | None = None,
+) -> dict[str, Any]:
     kinds = app.requests()
     # Warm up: load every model once (on every replica), so the baseline RSS includes them.
     for url in warm_urls or [app.url]:
@@ -218,10 +228,18 @@ def replica_catalog(models: Path, out: Path, queue_size: int, engine_url: str, e
     """The load-test catalog with text generation served by the shared engine (its default entry)."""
     load_test_catalog(models, out, queue_size)
     data = yaml.safe_load(out.read_text())
-    data["tabs"]["text_generation"] = {"task": "text-generation", "models": [
-        {"id": engine_model, "label": "Llama (shared engine)", "default": True, "concurrency": 8,
-         "endpoint": {"url": engine_url}},
-    ]}
+    data["tabs"]["text_generation"] = {
+        "task": "text-generation",
+        "models": [
+            {
+                "id": engine_model,
+                "label": "Llama (shared engine)",
+                "default": True,
+                "concurrency": 8,
+                "endpoint": {"url": engine_url},
+            },
+        ],
+    }
     out.write_text(yaml.safe_dump(data, allow_unicode=True))
     return out
 
@@ -245,9 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, default=ROOT / ".cache" / "test-models", help="test models folder")
     parser.add_argument("--url", help="an app already running (then RSS is not measured)")
     parser.add_argument("--replicas", type=int, help="launch this many replicas behind HAProxy, sharing one engine")
-    parser.add_argument("--stop-replica-after", type=float,
-                        help="with --replicas: after a round with every replica up, a second round on the same "
-                             "replicas that stops replica 1 this many seconds in")
+    parser.add_argument(
+        "--stop-replica-after",
+        type=float,
+        help="with --replicas: after a round with every replica up, a second round on the same "
+        "replicas that stops replica 1 this many seconds in",
+    )
     parser.add_argument("--timeout", type=float, default=300, help="seconds before a request counts as hung")
     parser.add_argument("--max-rss-growth-mb", type=float, default=512)
     parser.add_argument("--json", type=Path, help="also write the summary here")
@@ -263,8 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         stop_replica = None
         try:
             if args.replicas:
-                from scripts.replicas import Replicas
                 from bench.engines import start_transformers_serve
+                from scripts.replicas import Replicas
 
                 models = args.models.resolve()
                 load_test_catalog(models, work_dir / "models.yaml", args.queue_size)  # builds the models if needed
@@ -283,8 +304,15 @@ def main(argv: list[str] | None = None) -> int:
             if stop_replica is not None:  # first every replica up, then one stopped: one deployment for both
                 before_stop = run(app, None, args.clients, args.timeout, warm_urls)
                 before_stop["replicas_alive"] = [r.process.poll() is None for r in replicas.replicas]
-            summary = run(app, server.pid if server else None, args.clients, args.timeout,
-                          warm_urls, stop_replica, args.stop_replica_after)
+            summary = run(
+                app,
+                server.pid if server else None,
+                args.clients,
+                args.timeout,
+                warm_urls,
+                stop_replica,
+                args.stop_replica_after,
+            )
             if before_stop is not None:
                 summary["before_stop"] = before_stop
             summary["app_alive"] = server is None or server.process.poll() is None
@@ -300,14 +328,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.replicas:
         stopped = "replica1" if args.stop_replica_after is not None else None
         complete = summary.get("before_stop", summary)
-        summary["ok"] = (replica_verdict(summary, stopped) and replica_verdict(complete, None) and summary["engine_alive"]
-                         and complete["answered"] + complete["queue_full"] == args.clients)
+        summary["ok"] = (
+            replica_verdict(summary, stopped)
+            and replica_verdict(complete, None)
+            and summary["engine_alive"]
+            and complete["answered"] + complete["queue_full"] == args.clients
+        )
     else:
-        summary["ok"] = (summary["answered"] + summary["queue_full"] == args.clients and not summary["error"]
-                         and not summary["lost"] and not summary["hung"] and summary["app_alive"]
-                         and growth <= args.max_rss_growth_mb)
-    print(f"clients {summary['clients']}: answered {summary['answered']}, queue full {summary['queue_full']}, "
-          f"errors {summary['error']}, lost {summary['lost']}, hung {summary['hung']} in {summary['seconds']} s")
+        summary["ok"] = (
+            summary["answered"] + summary["queue_full"] == args.clients
+            and not summary["error"]
+            and not summary["lost"]
+            and not summary["hung"]
+            and summary["app_alive"]
+            and growth <= args.max_rss_growth_mb
+        )
+    print(
+        f"clients {summary['clients']}: answered {summary['answered']}, queue full {summary['queue_full']}, "
+        f"errors {summary['error']}, lost {summary['lost']}, hung {summary['hung']} in {summary['seconds']} s"
+    )
     for api, counts in summary["per_endpoint"].items():
         print(f"  {api:<18} " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     if args.replicas:
@@ -316,8 +355,10 @@ def main(argv: list[str] | None = None) -> int:
     if summary["errors"]:
         print("  errors: " + "; ".join(summary["errors"]))
     if server is not None:
-        print(f"app RSS: {summary['rss_baseline_mb']} MB warmed up, peak {summary['rss_peak_mb']} MB "
-              f"(+{growth} MB, limit +{args.max_rss_growth_mb:g}), {summary['rss_after_mb']} MB after")
+        print(
+            f"app RSS: {summary['rss_baseline_mb']} MB warmed up, peak {summary['rss_peak_mb']} MB "
+            f"(+{growth} MB, limit +{args.max_rss_growth_mb:g}), {summary['rss_after_mb']} MB after"
+        )
     print("OK" if summary["ok"] else "FAILED")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))

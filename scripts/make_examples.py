@@ -94,15 +94,21 @@ def write_invoice_pdf(path: Path) -> Path:
 
     pdf.setFont("Helvetica-Bold", 20)
     pdf.drawString(72, height - 90, "Payment terms")
-    lines(72, height - 130, [
-        f"Invoice number: {INVOICE_NUMBER}",
-        f"Amount due: EUR {total:.2f}",
-        f"Due date: {DUE_DATE}",
-        "Payment by bank transfer within 30 days.",
-        "Bank: Open Source Savings Bank",
-        "IBAN: FR00 1234 5678 9012 3456 7890 123 (an example)",
-        "Thank you for your order!",
-    ], size=12, gap=20)
+    lines(
+        72,
+        height - 130,
+        [
+            f"Invoice number: {INVOICE_NUMBER}",
+            f"Amount due: EUR {total:.2f}",
+            f"Due date: {DUE_DATE}",
+            "Payment by bank transfer within 30 days.",
+            "Bank: Open Source Savings Bank",
+            "IBAN: FR00 1234 5678 9012 3456 7890 123 (an example)",
+            "Thank you for your order!",
+        ],
+        size=12,
+        gap=20,
+    )
     pdf.showPage()
     pdf.save()
     return path

@@ -346,9 +346,23 @@ def build_minilm(out_dir: Path, size: Size) -> Path:
 # ---- the course tabs' models (classification, entities, extractive QA, seq2seq) -----------------
 
 # Names from the course's examples, so they tokenize into whole words.
-COURSE_WORDS = ("sylvain", "hugging", "face", "brooklyn", "name", "course", "cours", "est", "produit", "par",
-                "waiting", "huggingface", "whole")
+COURSE_WORDS = (
+    "sylvain",
+    "hugging",
+    "face",
+    "brooklyn",
+    "name",
+    "course",
+    "cours",
+    "est",
+    "produit",
+    "par",
+    "waiting",
+    "huggingface",
+    "whole",
+)
 GENERATION_CAP = 20  # random weights rarely stop: a short default keeps tests quick
+
 
 def words() -> list[str]:
     return list(dict.fromkeys([*WORDS, *COURSE_WORDS]))
@@ -359,8 +373,9 @@ def tiny(**extra: Any) -> dict[str, Any]:
 
 
 def distilbert(vocab_size: int, **extra: Any) -> DistilBertConfig:
-    return DistilBertConfig(vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
-                            max_position_embeddings=512, **extra)
+    return DistilBertConfig(
+        vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=512, **extra
+    )
 
 
 def wordpiece() -> Any:
@@ -385,8 +400,13 @@ def course_unigram_vocab(specials: list[str]) -> list[tuple[str, float]]:
 def metaspace_bpe(specials: list[str]) -> tuple[dict[str, int], list[tuple[str, str]]]:
     tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
-    trainer = trainers.BpeTrainer(vocab_size=1_000_000, min_frequency=0, special_tokens=specials, show_progress=False,
-                                  initial_alphabet=list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'-"))
+    trainer = trainers.BpeTrainer(
+        vocab_size=1_000_000,
+        min_frequency=0,
+        special_tokens=specials,
+        show_progress=False,
+        initial_alphabet=list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'-"),
+    )
     texts = [*words(), *(w.capitalize() for w in words())]
     tokenizer.train_from_iterator(texts, trainer)
     model = json.loads(tokenizer.to_str())["model"]
@@ -408,9 +428,14 @@ def byte_level_tokenizer(cls: type, max_length: int) -> Any:
 
 
 def seq2seq_generation(tokenizer: Any, decoder_start: int, **extra: Any) -> GenerationConfig:
-    return GenerationConfig(decoder_start_token_id=decoder_start, bos_token_id=tokenizer.bos_token_id,
-                            eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-                            max_new_tokens=GENERATION_CAP, **extra)
+    return GenerationConfig(
+        decoder_start_token_id=decoder_start,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        max_new_tokens=GENERATION_CAP,
+        **extra,
+    )
 
 
 # The models of no one tab: the sentence-similarity model (the installed all-MiniLM-L6-v2 when there
@@ -539,8 +564,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--size", choices=SIZES, default="tiny")
-    parser.add_argument("--only", type=lambda s: [n.strip() for n in s.split(",") if n.strip()],
-                        help=f"comma-separated subset of: {','.join(all_builders())}")
+    parser.add_argument(
+        "--only",
+        type=lambda s: [n.strip() for n in s.split(",") if n.strip()],
+        help=f"comma-separated subset of: {','.join(all_builders())}",
+    )
     args = parser.parse_args(argv)
     # Keep the output to one line per model: no save progress bars or library warnings.
     transformers_logging.set_verbosity_error()

@@ -22,8 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -72,15 +72,27 @@ backend replicas
 class Replicas:
     """N launched app replicas and HAProxy in front (`.url`, `.replicas`, `.stop_replica(i)`, `.stop()`)."""
 
-    def __init__(self, catalog: Path, count: int, work_dir: Path, host: str = "127.0.0.1", port: int | None = None,
-                 app_args: Sequence[str] = (), timeout: float = 240):
+    def __init__(
+        self,
+        catalog: Path,
+        count: int,
+        work_dir: Path,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        app_args: Sequence[str] = (),
+        timeout: float = 240,
+    ):
         if shutil.which("haproxy") is None:
-            raise SystemExit("replicas: haproxy is not installed: run `sudo apt-get install -y haproxy` "
-                             "(scripts/setup.sh replicas does it when run as root)")
+            raise SystemExit(
+                "replicas: haproxy is not installed: run `sudo apt-get install -y haproxy` "
+                "(scripts/setup.sh replicas does it when run as root)"
+            )
         self.work_dir = work_dir
         # Start every replica before waiting for any: they load in parallel.
-        self.replicas = [Server(app_command(catalog, *app_args), work_dir, f"replica{i}", timeout=timeout, wait=False)
-                         for i in range(1, count + 1)]
+        self.replicas = [
+            Server(app_command(catalog, *app_args), work_dir, f"replica{i}", timeout=timeout, wait=False)
+            for i in range(1, count + 1)
+        ]
         try:
             for replica in self.replicas:
                 replica.wait()
@@ -90,8 +102,9 @@ class Replicas:
             self.config_path.write_text(haproxy_config(host, self.port, [r.port for r in self.replicas]))
             self.log_path = work_dir / "haproxy.log"
             with open(self.log_path, "wb") as log_file:
-                self.balancer = subprocess.Popen(["haproxy", "-db", "-f", str(self.config_path)],
-                                                 stdout=log_file, stderr=subprocess.STDOUT)
+                self.balancer = subprocess.Popen(
+                    ["haproxy", "-db", "-f", str(self.config_path)], stdout=log_file, stderr=subprocess.STDOUT
+                )
             self._wait_for_balancer(timeout=30)
         except BaseException:
             self.stop()
@@ -125,7 +138,7 @@ class Replicas:
             if replica.process.poll() is None:
                 replica.stop()
 
-    def __enter__(self) -> "Replicas":
+    def __enter__(self) -> Replicas:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -141,13 +154,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     app_args: list[str] = []
     if "--" in argv:
         at = argv.index("--")
-        argv, app_args = argv[:at], argv[at + 1:]
+        argv, app_args = argv[:at], argv[at + 1 :]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--host", default="127.0.0.1", help="where HAProxy listens (0.0.0.0 for the network)")
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--catalog", type=Path, default=ROOT / "models.yaml")
-    parser.add_argument("--print-config", action="store_true", help="print HAProxy's configuration for these ports and exit")
+    parser.add_argument(
+        "--print-config", action="store_true", help="print HAProxy's configuration for these ports and exit"
+    )
     args = parser.parse_args(argv)
     if args.replicas < 1:
         parser.error("--replicas must be at least 1")
@@ -159,7 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"replicas: starting {args.replicas} app processes (logs in {work})", flush=True)
         with Replicas(args.catalog.resolve(), args.replicas, Path(work), args.host, args.port, app_args) as running:
             ports = ", ".join(str(r.port) for r in running.replicas)
-            print(f"replicas: serving on {running.url} (HAProxy, sticky cookie {COOKIE}) -> replicas on 127.0.0.1:{ports}", flush=True)
+            print(
+                f"replicas: serving on {running.url} (HAProxy, sticky cookie {COOKIE}) -> replicas on 127.0.0.1:{ports}",
+                flush=True,
+            )
             try:
                 while all(r.process.poll() is None for r in running.replicas) and running.balancer.poll() is None:
                     time.sleep(1)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -39,7 +39,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         report.sections.append(("launched apps", "\n\n".join(server.state() for server in Server.launched)))
 
 
-def launch_app(catalog: Path, log_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 180) -> RunningApp:
+def launch_app(
+    catalog: Path, log_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 180
+) -> RunningApp:
     """Start `python app.py --catalog CATALOG` on a free port and wait until the page answers."""
     return RunningApp(app_command(catalog, *args), log_dir, "app", timeout=timeout, env=env)
 
@@ -48,7 +50,12 @@ def launch_app(catalog: Path, log_dir: Path, *args: str, env: dict[str, str] | N
 def test_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The random-weight test models and their catalog (OUT_DIR/models.yaml)."""
     out = tmp_path_factory.mktemp("test-models")
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_test_models.py"), str(out)], check=True, cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_test_models.py"), str(out)],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
     return out
 
 
@@ -72,7 +79,9 @@ def client(app: RunningApp):  # noqa: ANN201
     return app.client()
 
 
-def catalog_variant(test_catalog: Path, out: Path, models: dict[str, list[dict]] | None = None, **defaults: object) -> Path:
+def catalog_variant(
+    test_catalog: Path, out: Path, models: dict[str, list[dict]] | None = None, **defaults: object
+) -> Path:
     """A copy of the test catalog at `out` with absolute model paths, some `defaults` changed and
     optionally some tabs' model lists replaced (`models={tab: [entry, ...]}`)."""
     import yaml
@@ -91,7 +100,9 @@ def catalog_variant(test_catalog: Path, out: Path, models: dict[str, list[dict]]
 
 
 @pytest.fixture(scope="session")
-def hostile_app(test_models: Path, test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+def hostile_app(
+    test_models: Path, test_catalog: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
     """The app with broken and untrusted models next to good ones, no ffmpeg or tesseract on PATH, an
     empty offline Hugging Face cache, a tiny memory budget and custom Hub ids allowed (see
     tests/hostile_models.py); `hostile_app.marker` is the file the custom code writes if it ever runs."""
@@ -105,8 +116,11 @@ def hostile_app(test_models: Path, test_catalog: Path, tmp_path_factory: pytest.
         {"id": str(hostile.corrupt_weights(test_models, root / "corrupt")), "label": "Corrupt weights"},
         {"id": str(hostile.missing_weights(test_models, root / "missing")), "label": "Missing weights"},
         {"id": str(hostile.pickle_only_weights(test_models, root / "pickle")), "label": "Pickle weights"},
-        {"id": str(hostile.pickle_only_weights(test_models, root / "pickle-ok")), "label": "Pickle weights allowed",
-         "allow_pickle_weights": True},
+        {
+            "id": str(hostile.pickle_only_weights(test_models, root / "pickle-ok")),
+            "label": "Pickle weights allowed",
+            "allow_pickle_weights": True,
+        },
         {"id": str(hostile.remote_code(test_models, root / "remote", marker)), "label": "Remote code"},
         {"id": "google-bert/bert-base-uncased", "label": "Hub BERT"},
     ]
@@ -116,13 +130,24 @@ def hostile_app(test_models: Path, test_catalog: Path, tmp_path_factory: pytest.
     ]
     text_generation = [
         {"id": str(test_models / "llama-chat"), "label": "Llama", "default": True},
-        {"id": str(test_models / "llama-base"), "label": "Llama tiny max_memory", "device_map": "auto",
-         "max_memory": {"cpu": "1KB"}, "offload_folder": str(root / "offload")},
+        {
+            "id": str(test_models / "llama-base"),
+            "label": "Llama tiny max_memory",
+            "device_map": "auto",
+            "max_memory": {"cpu": "1KB"},
+            "offload_folder": str(root / "offload"),
+        },
     ]
     catalog = catalog_variant(
-        test_catalog, root / "models.yaml",
-        models={"fill_mask": fill_mask, "image_classification": image_classification, "text_generation": text_generation},
-        allow_custom_models=True, memory_budget_gb=0.05,
+        test_catalog,
+        root / "models.yaml",
+        models={
+            "fill_mask": fill_mask,
+            "image_classification": image_classification,
+            "text_generation": text_generation,
+        },
+        allow_custom_models=True,
+        memory_budget_gb=0.05,
     )
     (root / "bin").mkdir()
     (root / "hf-home").mkdir()
@@ -166,6 +191,8 @@ def whisper_engine(test_models: Path, tmp_path_factory: pytest.TempPathFactory):
     """`transformers serve` on the test Whisper (the audio API; vLLM's CPU build runs text only here)."""
     from engines import start_transformers_serve
 
-    running = start_transformers_serve(test_models / "whisper", tmp_path_factory.mktemp("whisper-engine"), "whisper-serve")
+    running = start_transformers_serve(
+        test_models / "whisper", tmp_path_factory.mktemp("whisper-engine"), "whisper-serve"
+    )
     yield running
     running.stop()

@@ -19,8 +19,13 @@ def call_kwargs(code: str, callee_suffix: str) -> dict[str, Any]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and ast.unparse(node.func).endswith(callee_suffix):
             return {k.arg: ast.literal_eval(k.value) for k in node.keywords}
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "to"
-                and isinstance(node.func.value, ast.Call) and ast.unparse(node.func.value.func).endswith(callee_suffix)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "to"
+            and isinstance(node.func.value, ast.Call)
+            and ast.unparse(node.func.value.func).endswith(callee_suffix)
+        ):
             inner = node.func.value
             kwargs = {k.arg: ast.literal_eval(k.value) for k in inner.keywords}
             return {**kwargs, "device": ast.literal_eval(node.args[0])}
@@ -50,11 +55,16 @@ def queue_messages(url: str, api_name: str, data: list[Any], timeout: float = 12
     config = httpx.get(url + "config", timeout=10).json()
     fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name.lstrip("/"))
     session = uuid.uuid4().hex
-    joined = httpx.post(f"{url}gradio_api/queue/join", json={"data": data, "fn_index": fn_index, "session_hash": session,
-                                                             "event_data": None, "trigger_id": None}, timeout=10)
+    joined = httpx.post(
+        f"{url}gradio_api/queue/join",
+        json={"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": None},
+        timeout=10,
+    )
     joined.raise_for_status()
     messages = []
-    with httpx.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session}, timeout=timeout) as stream:
+    with httpx.stream(
+        "GET", f"{url}gradio_api/queue/data", params={"session_hash": session}, timeout=timeout
+    ) as stream:
         for line in stream.iter_lines():
             if not line.startswith("data:"):
                 continue

@@ -30,7 +30,9 @@ KEY = "test-key-7f3a"  # the key the engine (vLLM) or the gateway (HAProxy) chec
 
 def start_engine(model_dir: Path, log_dir: Path, api_key: str) -> Engine:
     """The engine PLAYGROUND_TEST_ENGINE names (transformers serve unless it says vllm)."""
-    engine = start_vllm(model_dir, log_dir, api_key) if ENGINE == "vllm" else start_transformers_serve(model_dir, log_dir)
+    engine = (
+        start_vllm(model_dir, log_dir, api_key) if ENGINE == "vllm" else start_transformers_serve(model_dir, log_dir)
+    )
     warm_up(engine)
     return engine
 
@@ -43,7 +45,6 @@ def warm_up(engine: Engine) -> None:
     client = openai.OpenAI(base_url=engine.url, api_key=engine.api_key or "EMPTY", max_retries=0, timeout=300)
     for _ in client.completions.create(model=engine.model, prompt="hello", max_tokens=4, temperature=0.0, stream=True):
         pass
-
 
 
 def haproxy_available() -> bool:
@@ -60,7 +61,9 @@ class Haproxy:
         self.config_path.write_text(HAPROXY_GLOBAL + sections.replace("{port}", str(self.port)))
         self.log_path = log_dir / f"{name}-{self.port}.log"
         with open(self.log_path, "wb") as log_file:
-            self.process = subprocess.Popen(["haproxy", "-db", "-f", str(self.config_path)], stdout=log_file, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                ["haproxy", "-db", "-f", str(self.config_path)], stdout=log_file, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -92,34 +95,46 @@ def key_checking_proxy(engine_url: str, key: str, log_dir: Path) -> Haproxy:
     """HAProxy that answers 401 unless the request carries `Authorization: Bearer KEY`, else forwards
     to the engine (how a gateway guards an engine that checks no key itself)."""
     host_port = engine_url.split("//", 1)[1].split("/", 1)[0]
-    return Haproxy(f"""
+    return Haproxy(
+        f"""
 frontend api
     bind 127.0.0.1:{{port}}
     http-request return status 401 content-type application/json string '{{"error": "invalid api key"}}' unless {{ req.hdr(authorization) -m str "Bearer {key}" }}
     default_backend engine
 backend engine
     server engine {host_port}
-""", log_dir, "haproxy-key")
+""",
+        log_dir,
+        "haproxy-key",
+    )
 
 
 def down_backend_proxy(log_dir: Path) -> Haproxy:
     """HAProxy whose only engine is down: it answers 503 (no server is available)."""
-    return Haproxy(f"""
+    return Haproxy(
+        f"""
 frontend api
     bind 127.0.0.1:{{port}}
     default_backend engine
 backend engine
     server engine 127.0.0.1:{free_port()} check inter 200ms
-""", log_dir, "haproxy-down")
+""",
+        log_dir,
+        "haproxy-down",
+    )
 
 
 def rate_limiting_proxy(log_dir: Path) -> Haproxy:
     """HAProxy that refuses every request with 429 Too Many Requests (a rate limit of zero)."""
-    return Haproxy("""
+    return Haproxy(
+        """
 frontend api
     bind 127.0.0.1:{port}
     http-request deny deny_status 429
-""", log_dir, "haproxy-429")
+""",
+        log_dir,
+        "haproxy-429",
+    )
 
 
 class SilentServer:

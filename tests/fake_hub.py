@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Mapping
 from urllib.parse import parse_qs, unquote, urlparse
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -55,24 +55,41 @@ class FakeHub:
         repo = next((r for r in self.datasets if f"/datasets/{r}/" in path + "/"), None)
         gated = next((g for g in self.gated if g in path), None)
         if gated:
-            return self._error(request, 401, "GatedRepo", f"Access to {gated} is restricted. You must have access to it "
-                                                            "and be authenticated to access it.")
+            return self._error(
+                request,
+                401,
+                "GatedRepo",
+                f"Access to {gated} is restricted. You must have access to it and be authenticated to access it.",
+            )
         if repo is None:
             return self._error(request, 404, "RepoNotFound", "Repository not found")
         files = self.datasets[repo]
         api = f"/api/datasets/{repo}"
         if path in (api, f"{api}/revision/main", f"{api}/revision/{COMMIT}"):
-            return self._json(request, {"id": repo, "_id": "0" * 24, "sha": COMMIT, "private": False, "gated": False,
-                                        "disabled": False, "downloads": 0, "likes": 0, "tags": [], "cardData": {},
-                                        "lastModified": "2026-01-01T00:00:00.000Z",
-                                        "siblings": [{"rfilename": name} for name in files]})
+            return self._json(
+                request,
+                {
+                    "id": repo,
+                    "_id": "0" * 24,
+                    "sha": COMMIT,
+                    "private": False,
+                    "gated": False,
+                    "disabled": False,
+                    "downloads": 0,
+                    "likes": 0,
+                    "tags": [],
+                    "cardData": {},
+                    "lastModified": "2026-01-01T00:00:00.000Z",
+                    "siblings": [{"rfilename": name} for name in files],
+                },
+            )
         if path.startswith(f"{api}/tree/"):
             folder = path.split("/tree/", 1)[1].partition("/")[2].strip("/")
             recursive = parse_qs(parsed.query).get("recursive", ["false"])[0].lower() == "true"
             return self._json(request, self._tree(files, folder, recursive))
         resolve = f"/datasets/{repo}/resolve/"
         if path.startswith(resolve):
-            name = path[len(resolve):].partition("/")[2]
+            name = path[len(resolve) :].partition("/")[2]
             if name not in files:
                 return self._error(request, 404, "EntryNotFound", f"{name} does not exist")
             return self._file(request, files[name])
@@ -85,7 +102,7 @@ class FakeHub:
         for name, content in files.items():
             if not name.startswith(prefix):
                 continue
-            rest = name[len(prefix):]
+            rest = name[len(prefix) :]
             if "/" in rest and not recursive:
                 folders.add(prefix + rest.split("/")[0])
                 continue

@@ -13,7 +13,7 @@ from pathlib import Path
 
 # The custom code a "remote code" repository ships: importing it leaves a marker file, so a test can
 # tell whether the app ever executed it.
-CUSTOM_CODE = '''
+CUSTOM_CODE = """
 from pathlib import Path
 
 from transformers import BertConfig, BertForMaskedLM
@@ -27,7 +27,7 @@ class CustomBertConfig(BertConfig):
 
 class CustomBertForMaskedLM(BertForMaskedLM):
     config_class = CustomBertConfig
-'''
+"""
 
 
 def copy_model(test_models: Path, name: str, out: Path) -> Path:

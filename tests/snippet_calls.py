@@ -9,7 +9,8 @@ manager used (`/loaded_models` -> `load_kwargs`).
 from __future__ import annotations
 
 import ast
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 # What pipeline() and from_pretrained() use for an option a snippet may leave out.
 TRANSFORMERS_DEFAULTS = {"revision": None, "trust_remote_code": False}
@@ -60,8 +61,11 @@ def from_pretrained_load(code: str, callee: str = "AutoModel") -> tuple[dict[str
     """The keyword arguments of `<callee>.from_pretrained(...)` (defaults filled in) and the device of
     the `.to(device)` applied to it (None without one)."""
     tree = ast.parse(code)
-    (call,) = [c for c in _calls(tree, "from_pretrained") if isinstance(c.func, ast.Attribute)
-               and getattr(c.func.value, "id", None) == callee]
+    (call,) = [
+        c
+        for c in _calls(tree, "from_pretrained")
+        if isinstance(c.func, ast.Attribute) and getattr(c.func.value, "id", None) == callee
+    ]
     moves = [c for c in _calls(tree, "to") if c.func.value is call]  # type: ignore[attr-defined]
     device = ast.literal_eval(moves[0].args[0]) if moves else None
     return {**TRANSFORMERS_DEFAULTS, **_kwargs(call)}, device
@@ -77,8 +81,11 @@ def app_load_kwargs(client: Any, label: str) -> dict[str, Any]:
 
 def assert_loads_as_the_app(snippet_kwargs: dict[str, Any], load_kwargs: dict[str, Any]) -> None:
     """The snippet passes every option the manager used, except those at transformers' defaults."""
-    expected = {name: value for name, value in load_kwargs.items()
-                if not (name in TRANSFORMERS_DEFAULTS and value == TRANSFORMERS_DEFAULTS[name])}
+    expected = {
+        name: value
+        for name, value in load_kwargs.items()
+        if not (name in TRANSFORMERS_DEFAULTS and value == TRANSFORMERS_DEFAULTS[name])
+    }
     assert snippet_kwargs == expected, (snippet_kwargs, load_kwargs)
 
 

@@ -19,5 +19,7 @@ def run(script: str, cwd: str, stdout_path: str, stderr_path: str) -> None:
     os.chdir(cwd)
     sys.argv = [script]
     # A fresh `python script`'s path: the script's folder and the interpreter's own (no project folders).
-    sys.path[:] = [os.path.dirname(script)] + [path for path in sys.path if path.startswith((sys.prefix, sys.base_prefix))]
+    sys.path[:] = [os.path.dirname(script)] + [
+        path for path in sys.path if path.startswith((sys.prefix, sys.base_prefix))
+    ]
     runpy.run_path(script, run_name="__main__")

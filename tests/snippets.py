@@ -14,8 +14,9 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from conftest import OFFLINE_ENV
 
@@ -36,8 +37,9 @@ def _context() -> Any:
     return _forkserver
 
 
-def run_snippet(code: str, files: Mapping[str, Path | bytes] | None = None, timeout: float = 300,
-                cwd: Path | None = None) -> str:
+def run_snippet(
+    code: str, files: Mapping[str, Path | bytes] | None = None, timeout: float = 300, cwd: Path | None = None
+) -> str:
     """Execute `code` as `snippet.py` in a new folder (or in `cwd`) holding `files` (name -> path or
     bytes); its stdout.
 
@@ -65,8 +67,9 @@ def run_snippet(code: str, files: Mapping[str, Path | bytes] | None = None, time
             process.kill()
             process.join()
         printed, errors = stdout.read_text(errors="replace"), stderr.read_text(errors="replace")
-    assert process.exitcode == 0, (f"the snippet does not run as printed (exit code {process.exitcode}):\n{code}\n"
-                                   f"--- stderr ---\n{errors[-3000:]}")
+    assert process.exitcode == 0, (
+        f"the snippet does not run as printed (exit code {process.exitcode}):\n{code}\n--- stderr ---\n{errors[-3000:]}"
+    )
     return printed
 
 

@@ -81,12 +81,24 @@ def shape(features: Any) -> dict[str, int]:
     return {"tokens": len(features[0]), "dimensions": len(features[0][0])}
 '''
 LOCALES = {
-    "en": {"feature_extraction": {"title": "Features", "text": "Text", "vectors": "Vectors",
-                                  "about": "The `feature-extraction` pipeline gives a vector for every token."},
-           "feature_extraction.task": {"empty": "Write a text first."}},
-    "ko": {"feature_extraction": {"title": "특징 벡터", "text": "텍스트", "vectors": "벡터",
-                                  "about": "`feature-extraction` 파이프라인은 토큰마다 벡터를 줍니다."},
-           "feature_extraction.task": {"empty": "먼저 텍스트를 쓰세요."}},
+    "en": {
+        "feature_extraction": {
+            "title": "Features",
+            "text": "Text",
+            "vectors": "Vectors",
+            "about": "The `feature-extraction` pipeline gives a vector for every token.",
+        },
+        "feature_extraction.task": {"empty": "Write a text first."},
+    },
+    "ko": {
+        "feature_extraction": {
+            "title": "특징 벡터",
+            "text": "텍스트",
+            "vectors": "벡터",
+            "about": "`feature-extraction` 파이프라인은 토큰마다 벡터를 줍니다.",
+        },
+        "feature_extraction.task": {"empty": "먼저 텍스트를 쓰세요."},
+    },
 }
 RECIPE = '''
 """The feature-extraction tab's test model: a tiny random-weight BERT encoder."""
@@ -112,8 +124,9 @@ CATALOG: tuple[CatalogEntry, ...] = (
 )
 '''
 REGISTRY_LINE = '    TabSpec("feature_extraction", ("feature-extraction",)),\n'
-CATALOG_BLOCK = {"models": [{"id": "bert-base-uncased", "label": "BERT base uncased", "task": "feature-extraction",
-                             "default": True}]}
+CATALOG_BLOCK = {
+    "models": [{"id": "bert-base-uncased", "label": "BERT base uncased", "task": "feature-extraction", "default": True}]
+}
 
 
 def add_feature_extraction_tab(repo: Path) -> None:
@@ -147,19 +160,35 @@ def test_a_tab_added_as_the_readme_says_is_served(tmp_path: Path) -> None:
     add_feature_extraction_tab(repo)
 
     # The shipped catalog with the new block is valid against the new registry.
-    check = subprocess.run([sys.executable, "-c", "from playground.config.catalog import load_catalog; "
-                            "print(load_catalog('models.yaml').tabs['feature_extraction'].models[0].id)"],
-                           cwd=repo, capture_output=True, text=True, timeout=60)
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from playground.config.catalog import load_catalog; "
+            "print(load_catalog('models.yaml').tabs['feature_extraction'].models[0].id)",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert check.stdout.strip() == "bert-base-uncased", check.stderr
     # One command writes every test model, the new tab's included (found by its key).
     models = tmp_path / "models"
-    subprocess.run([sys.executable, str(repo / "scripts" / "make_test_models.py"), str(models), "--only", "feature-bert"],
-                   cwd=repo, check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, str(repo / "scripts" / "make_test_models.py"), str(models), "--only", "feature-bert"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     written = yaml.safe_load((models / "models.yaml").read_text())
     assert written["tabs"]["feature_extraction"]["models"][0]["label"] == "Feature BERT (test)"
 
-    command = [arg if arg != str(ROOT / "app.py") else str(repo / "app.py")
-               for arg in app_command(models / "models.yaml", "--tabs", "feature_extraction")]
+    command = [
+        arg if arg != str(ROOT / "app.py") else str(repo / "app.py")
+        for arg in app_command(models / "models.yaml", "--tabs", "feature_extraction")
+    ]
     server = Server(command, tmp_path, "added-tab", timeout=180)
     try:
         client = server.client()

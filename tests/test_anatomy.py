@@ -10,9 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from gradio_client.exceptions import AppError
-
 from conftest import catalog_variant
+from gradio_client.exceptions import AppError
 from snippets import run_snippet
 
 MINILM = "MiniLM body (test)"
@@ -57,8 +56,9 @@ def test_a_head_on_a_body_only_checkpoint_is_newly_initialised(client, test_mode
     assert {row[4] for row in top_level(tree)} == {"body"}
     assert "no head" in summary
 
-    facts, tree, summary, maps, code = client.predict(MINILM, "AutoModelForSequenceClassification", None, 1,
-                                                      api_name="/model_anatomy")
+    facts, tree, summary, maps, code = client.predict(
+        MINILM, "AutoModelForSequenceClassification", None, 1, api_name="/model_anatomy"
+    )
     catalog = Path(facts_source(test_models, MINILM))
     model, info = AutoModelForSequenceClassification.from_pretrained(catalog, output_loading_info=True)
     assert facts["newly_initialized"] == sorted(info["missing_keys"]) == ["classifier.bias", "classifier.weight"]
@@ -94,8 +94,9 @@ def test_a_vision_backbone_shows_a_feature_map_per_stage(client, test_models: Pa
 
     facts, tree, summary, maps, code = client.predict(model, api_name="/model_anatomy")
     config = AutoConfig.from_pretrained(test_models / folder)
-    backbone = MODEL_FOR_BACKBONE_MAPPING[type(config)].from_pretrained(test_models / folder,
-                                                                        out_features=config.stage_names[1:])
+    backbone = MODEL_FOR_BACKBONE_MAPPING[type(config)].from_pretrained(
+        test_models / folder, out_features=config.stage_names[1:]
+    )
     assert [item["caption"].split(":")[0] for item in maps] == backbone.out_features == config.stage_names[1:]
     channels = [int(item["caption"].split(": ")[1].split(" ×")[0]) for item in maps]
     assert channels == backbone.channels
@@ -104,10 +105,13 @@ def test_a_vision_backbone_shows_a_feature_map_per_stage(client, test_models: Pa
 
 
 def test_the_snippet_prints_the_apps_numbers(client, test_models: Path) -> None:
-    facts, tree, summary, maps, code = client.predict(MINILM, "AutoModelForSequenceClassification", None, 1,
-                                                      api_name="/model_anatomy")
+    facts, tree, summary, maps, code = client.predict(
+        MINILM, "AutoModelForSequenceClassification", None, 1, api_name="/model_anatomy"
+    )
     lines = run_snippet(code, cwd=test_models).strip().splitlines()
-    printed_new = ast.literal_eval(next(line for line in lines if line.startswith("newly initialized:")).split(":", 1)[1].strip())
+    printed_new = ast.literal_eval(
+        next(line for line in lines if line.startswith("newly initialized:")).split(":", 1)[1].strip()
+    )
     blocks = ast.literal_eval(next(line for line in lines if line.startswith("{")))
     total = int(next(line for line in lines if line.startswith("total")).split()[1])
     assert printed_new == facts["newly_initialized"]
@@ -121,18 +125,30 @@ def test_the_backbone_snippet_runs_offline(client, test_models: Path) -> None:
     facts, tree, summary, maps, code = client.predict(RESNET, api_name="/model_anatomy")
     code = code.replace("your_image.png", "house.png")
     # The model path is relative to the test catalog: run beside the models.
-    shapes = run_snippet(code, files={"house.png": EXAMPLES_DIR / "house.png"}, cwd=test_models).strip().splitlines()[-4:]
+    shapes = (
+        run_snippet(code, files={"house.png": EXAMPLES_DIR / "house.png"}, cwd=test_models).strip().splitlines()[-4:]
+    )
     assert [line.split()[0] for line in shapes] == ["stage1", "stage2", "stage3", "stage4"]
     assert [ast.literal_eval(line.split(" ", 1)[1])[1] for line in shapes] == [
-        int(item["caption"].split(": ")[1].split(" ×")[0]) for item in maps]
+        int(item["caption"].split(": ")[1].split(" ×")[0]) for item in maps
+    ]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ((MINILM, "BertForEverything"), "'BertForEverything' is not one of: , AutoModel, AutoModelForSequenceClassification"),
-    ((RESNET, "AutoModelForMaskedLM"), r"AutoModelForMaskedLM has no class for this model's architecture \(resnet\)"),
-    (("no-such/model", ""), "not in this app's catalog"),
-    ((MINILM, "", None, 9), "depth: 9 is above the maximum of 4"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            (MINILM, "BertForEverything"),
+            "'BertForEverything' is not one of: , AutoModel, AutoModelForSequenceClassification",
+        ),
+        (
+            (RESNET, "AutoModelForMaskedLM"),
+            r"AutoModelForMaskedLM has no class for this model's architecture \(resnet\)",
+        ),
+        (("no-such/model", ""), "not in this app's catalog"),
+        ((MINILM, "", None, 9), "depth: 9 is above the maximum of 4"),
+    ],
+)
 def test_bad_inputs_get_a_clear_message(client, args, message) -> None:
     with pytest.raises(AppError, match=message):
         client.predict(*args, api_name="/model_anatomy")
@@ -147,8 +163,7 @@ def test_a_model_over_the_budget_is_refused_before_loading(test_catalog: Path, t
 
     catalog = load_catalog(catalog_variant(test_catalog, tmp_path / "models.yaml", memory_budget_gb=0.01))
     manager = ModelManager(catalog)
-    ctx = TabContext(key="anatomy", catalog=catalog, manager=manager,
-                     engines=Engines(0.01), tasks=("model-anatomy",))
+    ctx = TabContext(key="anatomy", catalog=catalog, manager=manager, engines=Engines(0.01), tasks=("model-anatomy",))
     with pytest.raises(Exception, match="memory budget|budget"):
         model_anatomy(ctx, MINILM)
     assert manager.loaded() == []
@@ -161,11 +176,19 @@ def test_a_model_split_by_a_device_map_shows_the_map(test_models: Path, test_cat
     from playground.web.ui import TabContext
     from tabs.anatomy.ui import model_anatomy
 
-    entry = {"id": str(test_models / "bert-emotions"), "label": "BERT split", "task": "model-anatomy", "default": True,
-             "device_map": "auto", "max_memory": {"cpu": "120KB"}, "offload_folder": str(tmp_path / "offload")}
+    entry = {
+        "id": str(test_models / "bert-emotions"),
+        "label": "BERT split",
+        "task": "model-anatomy",
+        "default": True,
+        "device_map": "auto",
+        "max_memory": {"cpu": "120KB"},
+        "offload_folder": str(tmp_path / "offload"),
+    }
     catalog = load_catalog(catalog_variant(test_catalog, tmp_path / "models.yaml", models={"anatomy": [entry]}))
-    ctx = TabContext(key="anatomy", catalog=catalog, manager=ModelManager(catalog),
-                     engines=Engines(None), tasks=("model-anatomy",))
+    ctx = TabContext(
+        key="anatomy", catalog=catalog, manager=ModelManager(catalog), engines=Engines(None), tasks=("model-anatomy",)
+    )
     facts, tree, summary, maps, code = model_anatomy(ctx, None, "", None, 1)
     assert "Split across devices by accelerate's device map" in summary and "disk" in summary
     assert "meta (offloaded)" in {row["device"] for row in facts["memory"]}

@@ -94,7 +94,8 @@ def test_fill_mask_and_compare_bias_with_their_inputs_alone(client) -> None:  # 
     label, seen, note, code = client.predict("This man works as a [MASK].", api_name="/fill_mask")
     assert len(label["confidences"]) == 5 and seen == "This man works as a [MASK]." and note == ""
     top, table, csv_path, note, code, heatmap = client.predict(
-        "This {group} works as a [MASK].", "man, woman", api_name="/compare_bias")
+        "This {group} works as a [MASK].", "man, woman", api_name="/compare_bias"
+    )
     assert top["headers"][-2:] == ["man", "woman"] and Path(csv_path).is_file()
 
 
@@ -104,11 +105,15 @@ def test_zero_shot_with_its_inputs_alone(client) -> None:  # noqa: ANN001
     from playground.media.images import EXAMPLES_DIR
 
     skip_unless_shown("/zero_shot_text")
-    label, table, csv_file, code = client.predict("This is a course about the Transformers library",
-                                                  labels="education, politics, business", api_name="/zero_shot_text")
+    label, table, csv_file, code = client.predict(
+        "This is a course about the Transformers library",
+        labels="education, politics, business",
+        api_name="/zero_shot_text",
+    )
     assert {c["label"] for c in label["confidences"]} == {"education", "politics", "business"} and csv_file is None
-    label, code = client.predict(handle_file(str(EXAMPLES_DIR / "house.png")), labels="house, circle",
-                                 api_name="/zero_shot_image")
+    label, code = client.predict(
+        handle_file(str(EXAMPLES_DIR / "house.png")), labels="house, circle", api_name="/zero_shot_image"
+    )
     assert {c["label"] for c in label["confidences"]} == {"house", "circle"}
 
 
@@ -146,7 +151,9 @@ def test_embeddings_with_their_inputs_alone(client) -> None:  # noqa: ANN001
     skip_unless_shown("/embed")
     vectors, similarity, projection, note, code = client.predict("A cat.\nA dog.", api_name="/embed")
     assert len(vectors["data"]) == 2
-    vectors, similarity, note, code = client.predict([handle_file(str(EXAMPLES_DIR / "house.png"))], api_name="/embed_images")
+    vectors, similarity, note, code = client.predict(
+        [handle_file(str(EXAMPLES_DIR / "house.png"))], api_name="/embed_images"
+    )
     assert len(vectors["data"]) == 1
 
 
@@ -176,9 +183,15 @@ def label_map(test_catalog: Path) -> dict[str, str]:
                 candidates = test.models_for(tab, entry.task)
                 candidates = [m for m in candidates if m.document == entry.document] or candidates
                 # The same family when the test catalog has one ("NLLB-200 …" -> "NLLB … (test)"), else the default.
-                family = [m for m in candidates if re.match(r"[a-z]+", m.label.lower())[0] == re.match(r"[a-z]+", entry.label.lower())[0]]
+                family = [
+                    m
+                    for m in candidates
+                    if re.match(r"[a-z]+", m.label.lower())[0] == re.match(r"[a-z]+", entry.label.lower())[0]
+                ]
                 if candidates:
-                    mapping[entry.label] = (family or [next((m for m in candidates if m.default), candidates[0])])[0].label
+                    mapping[entry.label] = (family or [next((m for m in candidates if m.default), candidates[0])])[
+                        0
+                    ].label
     return mapping
 
 
@@ -236,9 +249,9 @@ DOCUMENTED_TABS = tuple(dict.fromkeys(tab for tab, _ in REQUIRED.values()))
 
 
 def test_endpoints_document_every_parameter(test_catalog: Path) -> None:
-    import app
     from gradio.utils import get_function_description
 
+    import app
     from playground.config.catalog import load_catalog
     from playground.loading.model_manager import ModelManager
 
@@ -253,6 +266,8 @@ def test_endpoints_document_every_parameter(test_catalog: Path) -> None:
         description, parameters, _ = get_function_description(block_fn.fn)
         assert description and len(description) < 160, f"{name}: a one-line description, got {description!r}"
         for param in api[name]["parameters"]:
-            assert parameters.get(param["parameter_name"]), f"{name}: parameter {param['parameter_name']} is not documented"
+            assert parameters.get(param["parameter_name"]), (
+                f"{name}: parameter {param['parameter_name']} is not documented"
+            )
         documented.remove(name)
     assert not documented, f"not found: {documented}"

@@ -81,9 +81,8 @@ def test_page_serves_in_both_languages(app) -> None:  # noqa: ANN001
 
 
 def test_upload_limit_from_catalog(test_catalog, tmp_path) -> None:  # noqa: ANN001
-    from gradio_client import handle_file
-
     from conftest import catalog_variant, launch_app
+    from gradio_client import handle_file
 
     catalog = catalog_variant(test_catalog, tmp_path / "models.yaml", max_upload_mb=0.5)  # a float, as users write it
     big = tmp_path / "big.png"

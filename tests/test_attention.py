@@ -8,10 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import catalog_variant
 from gradio_client.exceptions import AppError
 from PIL import Image
-
-from conftest import catalog_variant
 from snippets import last_line, run_snippet
 
 BERT = "BERT encoder (test)"
@@ -70,14 +69,17 @@ def test_the_text_alone_answers(client) -> None:
     assert details["kind"] == "self" and details["layer"] == 1 and details["head"] == 1
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("", BERT), "Please enter a sentence"),
-    (("x" * 2001, BERT), "2001 characters long; the limit is 2000"),
-    ((SENTENCE, BERT, 1, 1, "cross"), "only in encoder-decoder models"),
-    ((SENTENCE, BERT, 3, 1), "There is no layer 3: this model has 2 layers"),
-    ((SENTENCE, BERT, 1, 5), "There is no head 5"),
-    ((SENTENCE, "no-such/model"), "not in this app's catalog"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("", BERT), "Please enter a sentence"),
+        (("x" * 2001, BERT), "2001 characters long; the limit is 2000"),
+        ((SENTENCE, BERT, 1, 1, "cross"), "only in encoder-decoder models"),
+        ((SENTENCE, BERT, 3, 1), "There is no layer 3: this model has 2 layers"),
+        ((SENTENCE, BERT, 1, 5), "There is no head 5"),
+        ((SENTENCE, "no-such/model"), "not in this app's catalog"),
+    ],
+)
 def test_bad_inputs_get_a_clear_message(client, args, message) -> None:
     with pytest.raises(AppError, match=message):
         client.predict(*args, api_name="/attention")
@@ -90,8 +92,9 @@ def handler_context(catalog_path: Path, budget: float | None = None):  # noqa: A
     from playground.web.ui import TabContext
 
     catalog = load_catalog(catalog_path)
-    return TabContext(key="attention", catalog=catalog, manager=ModelManager(catalog),
-                      engines=Engines(budget), tasks=("attention",))
+    return TabContext(
+        key="attention", catalog=catalog, manager=ModelManager(catalog), engines=Engines(budget), tasks=("attention",)
+    )
 
 
 def test_an_image_model_is_refused_with_a_message(test_models: Path, test_catalog: Path, tmp_path: Path) -> None:
@@ -107,8 +110,10 @@ def test_a_model_over_the_budget_is_refused(test_models: Path, test_catalog: Pat
     from tabs.attention.ui import attention
 
     bert = {"id": str(test_models / "bert-emotions"), "label": "BERT", "task": "attention", "default": True}
-    ctx = handler_context(catalog_variant(test_catalog, tmp_path / "models.yaml", models={"attention": [bert]},
-                                          memory_budget_gb=0.00001), 0.00001)
+    ctx = handler_context(
+        catalog_variant(test_catalog, tmp_path / "models.yaml", models={"attention": [bert]}, memory_budget_gb=0.00001),
+        0.00001,
+    )
     with pytest.raises(Exception, match="more than this app's memory budget"):
         attention(ctx, SENTENCE)
     assert ctx.manager.loaded() == []

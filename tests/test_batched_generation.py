@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from gradio_client.exceptions import AppError
@@ -30,12 +29,18 @@ def batching_app(test_catalog, test_models, tmp_path_factory):  # noqa: ANN001, 
     entries = [
         {"id": str(test_models / "llama-chat"), "label": "Batch of 4", "default": True, "max_batch_size": 4},
         copy("Batch of 2", "batch-2", max_batch_size=2),
-        {"id": str(long_context_eager(test_models, root / "long-context")), "label": "Long context", "max_batch_size": 4},
+        {
+            "id": str(long_context_eager(test_models, root / "long-context")),
+            "label": "Long context",
+            "max_batch_size": 4,
+        },
         # 0.1 MB of KV cache holds ~400 tokens of this model: a long request cannot share it.
         copy("Small KV", "small-kv", kv_cache_mb=0.1),
         copy("Unload me", "unload-me", max_batch_size=4),
     ]
-    catalog = catalog_variant(test_catalog, root / "models.yaml", models={"text_generation": entries}, max_loaded_models=8)
+    catalog = catalog_variant(
+        test_catalog, root / "models.yaml", models={"text_generation": entries}, max_loaded_models=8
+    )
     running = launch_app(catalog, root, "--tabs", "text_generation")
     yield running
     running.stop()
@@ -113,16 +118,22 @@ def test_a_request_that_cannot_share_the_batch_runs_alone_and_says_so(batching_a
     client = batching_app.client()
     text, stats, *_ = client.predict("the cat", "Small KV", **{**GREEDY, "max_new_tokens": 1000}, api_name="/generate")
     assert "Ran alone" in stats and "kv_cache_mb" in stats
-    short_text, short_stats, *_ = client.predict("the cat", "Small KV", **{**GREEDY, "max_new_tokens": 8}, api_name="/generate")
+    short_text, short_stats, *_ = client.predict(
+        "the cat", "Small KV", **{**GREEDY, "max_new_tokens": 8}, api_name="/generate"
+    )
     assert "Ran alone" not in short_stats and text.startswith(short_text)
 
 
 def test_an_error_in_one_request_leaves_the_others_running(batching_app) -> None:  # noqa: ANN001
     running_client, failing_client = batching_app.client(), batching_app.client()
-    running = running_client.submit("the weather", "Long context", **{**GREEDY, "max_new_tokens": 4000}, api_name="/generate")
+    running = running_client.submit(
+        "the weather", "Long context", **{**GREEDY, "max_new_tokens": 4000}, api_name="/generate"
+    )
     wait_for(lambda: len(running.outputs()) >= 2)
     with pytest.raises(AppError, match=r"Out of memory while running the model"):
-        failing_client.predict("hello " * 300_000, "Long context", **{**GREEDY, "max_new_tokens": 4}, api_name="/generate")
+        failing_client.predict(
+            "hello " * 300_000, "Long context", **{**GREEDY, "max_new_tokens": 4}, api_name="/generate"
+        )
     assert not running.done(), "the running request goes on"
     produced = len(running.outputs())
     wait_for(lambda: len(running.outputs()) > produced)  # and keeps streaming

@@ -14,8 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import SMOKE
 from conftest import OFFLINE_ENV, ROOT
+
+from bench.common import SMOKE
 
 
 def positive(value: object) -> bool:
@@ -24,15 +25,22 @@ def positive(value: object) -> bool:
 
 def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     out = tmp_path / "bench"
-    subprocess.run([sys.executable, "-m", "bench.run", "--smoke", "--out", str(out)], cwd=ROOT, check=True,
-                   env={**os.environ, **OFFLINE_ENV}, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "bench.run", "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, **OFFLINE_ENV},
+        timeout=600,
+    )
     results = json.loads((out / "results.json").read_text())
     assert results["mode"] == "smoke"
 
     assert set(results["latency"]) == {"asr", "image_classification", "fill_mask", "zero_shot"}
     for task, latency in results["latency"].items():
         for variant in ("bare", "plain_demo", "app", "app_gradio_client"):
-            assert positive(latency[variant]["median_s"]) and latency[variant]["p90_s"] >= latency[variant]["median_s"], task
+            assert (
+                positive(latency[variant]["median_s"]) and latency[variant]["p90_s"] >= latency[variant]["median_s"]
+            ), task
         assert positive(latency["ratio_app_bare"]) and positive(latency["ratio_app_plain_demo"]), task
         rounds = latency["samples_s"]
         assert len(rounds["app"]) == len(rounds["bare"]) == latency["app"]["n"] == SMOKE.latency_calls[task]
@@ -52,7 +60,9 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert positive(generation["bare"]["ttft_s"]) and positive(generation["app"]["tokens_per_s"])
     assert positive(generation["ratio_tokens_per_s"]) and positive(generation["ratio_ttft"])
     assert positive(generation["ratio_of_medians_tokens_per_s"]) and "medians_ttft_delta_s" in generation
-    assert positive(generation["app_gradio_client"]["ttft_s"]) and positive(generation["ratio_gradio_client_tokens_per_s"])
+    assert positive(generation["app_gradio_client"]["ttft_s"]) and positive(
+        generation["ratio_gradio_client_tokens_per_s"]
+    )
 
     fair = results["fair_share"]
     for variant in ("limit", "no_limit"):
@@ -63,7 +73,9 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
 
     remote = results["remote_generation"]
     assert positive(remote["engine_client"]["ttft_s"]) and positive(remote["app"]["tokens_per_s"])
-    assert positive(remote["ratio_tokens_per_s"]) and positive(remote["ratio_ttft"]) and positive(remote["client_floor_s"])
+    assert (
+        positive(remote["ratio_tokens_per_s"]) and positive(remote["ratio_ttft"]) and positive(remote["client_floor_s"])
+    )
 
     many = results["many_users"]
     user_counts = {str(count) for count in SMOKE.users}

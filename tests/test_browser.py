@@ -13,9 +13,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from page_helpers import open_tab, shows_tab
 
 from bench.inputs import write_tone
-from page_helpers import open_tab, shows_tab
 from tabs import TAB_SPECS
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,7 +42,9 @@ def browser():  # noqa: ANN201
         browser.close()
 
 
-@pytest.mark.parametrize("lang,locale,heading", [("en", "en-US", "Pipeline Playground"), ("ko", "ko-KR", "파이프라인 놀이터")])
+@pytest.mark.parametrize(
+    "lang,locale,heading", [("en", "en-US", "Pipeline Playground"), ("ko", "ko-KR", "파이프라인 놀이터")]
+)
 def test_every_tab_opens_in_a_real_browser(app, browser, lang: str, locale: str, heading: str) -> None:  # noqa: ANN001
     """Every tab opens through its group of the tab strip, and at 1400 px no tab strip needs its
     overflow menu (a tab hidden there is one a class cannot find)."""
@@ -116,7 +118,9 @@ def _visual_qa(page, files: Path) -> None:  # noqa: ANN001
     page.get_by_label("Question").locator("visible=true").first.fill("What colour is the picture?")
     _click_run(page)
     _wait_idle(page)
-    expect(page.get_by_test_id("json").locator("visible=true").first).to_contain_text(re.compile(r"\d\.\d{3}"), timeout=30_000)
+    expect(page.get_by_test_id("json").locator("visible=true").first).to_contain_text(
+        re.compile(r"\d\.\d{3}"), timeout=30_000
+    )
 
 
 def _text_generation(page, files: Path) -> None:  # noqa: ANN001

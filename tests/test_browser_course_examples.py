@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 import pytest
-
 from page_helpers import open_tab, shows_tab
 from test_browser import _wait_for_text, _wait_idle, browser  # noqa: F401 - `browser` is a fixture
 
@@ -63,7 +62,9 @@ def test_fill_mask_examples_fill_and_run(page) -> None:  # noqa: ANN001
     adjectives = fill_mask.load_presets()["adjectives"]
     first_template = adjectives["templates"].splitlines()[0]
     _visible(page.get_by_role("gridcell").filter(has_text=first_template)).click()
-    expect(_visible(page.get_by_label(fill_mask.TEXTS.get("templates", "en")))).to_have_value(adjectives["templates"], timeout=30_000)
+    expect(_visible(page.get_by_label(fill_mask.TEXTS.get("templates", "en")))).to_have_value(
+        adjectives["templates"], timeout=30_000
+    )
     expect(_visible(page.get_by_label(fill_mask.TEXTS.get("groups", "en")))).to_have_value(adjectives["groups"])
     _wait_for_text(page, r"^What the numbers are\.")  # the comparison's note: it ran
     # The tables, hidden until then, show with the groups as their headers.
@@ -123,7 +124,9 @@ def test_dataset_panel_on_fill_mask_and_zero_shot(page) -> None:  # noqa: ANN001
     for module in ("tabs.fill_mask.ui", "tabs.zero_shot.ui"):
         _open_tab(page, module)
         _visible(page.get_by_text(heading, exact=True)).click()  # opens the accordion
-        expect(_visible(page.get_by_role("button", name=DATASET_UI.get("run"), exact=True))).to_be_visible(timeout=10_000)
+        expect(_visible(page.get_by_role("button", name=DATASET_UI.get("run"), exact=True))).to_be_visible(
+            timeout=10_000
+        )
         # The test app is offline (HF_HUB_OFFLINE=1): the Hub dataset fields are hidden.
         assert not page.get_by_label(DATASET_UI.get("hub_dataset")).locator("visible=true").count()
     _no_error(page)

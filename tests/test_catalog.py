@@ -55,20 +55,49 @@ BROKEN = [
     ("no models", "tabs: {fill_mask: {models: []}}\n", "tabs.fill_mask.models: List should have at least 1 item"),
     ("missing id", "tabs: {fill_mask: {models: [{label: x}]}}\n", "tabs.fill_mask.models[0].id: Field required"),
     ("bad dtype", "tabs: {fill_mask: {models: [{id: a/b, dtype: float8}]}}\n", "tabs.fill_mask.models[0].dtype"),
-    ("wrong task", "tabs: {fill_mask: {models: [{id: a/b, task: text-generation}]}}\n", "task 'text-generation' is not served by this tab"),
-    ("typo field", "tabs: {fill_mask: {models: [{id: a/b, trust_remote: true}]}}\n", "trust_remote: Extra inputs are not permitted"),
-    ("two defaults", "tabs: {fill_mask: {models: [{id: a/b, default: true}, {id: c/d, default: true}]}}\n", "a second default"),
+    (
+        "wrong task",
+        "tabs: {fill_mask: {models: [{id: a/b, task: text-generation}]}}\n",
+        "task 'text-generation' is not served by this tab",
+    ),
+    (
+        "typo field",
+        "tabs: {fill_mask: {models: [{id: a/b, trust_remote: true}]}}\n",
+        "trust_remote: Extra inputs are not permitted",
+    ),
+    (
+        "two defaults",
+        "tabs: {fill_mask: {models: [{id: a/b, default: true}, {id: c/d, default: true}]}}\n",
+        "a second default",
+    ),
     ("duplicate id", "tabs: {fill_mask: {models: [{id: a/b}, {id: a/b}]}}\n", "the same id is listed twice"),
-    ("document flag", "tabs: {visual_qa: {models: [{id: a/b, task: vqa-classifier, document: true}]}}\n",
-     "document: true only applies to image-text-to-text models"),
+    (
+        "document flag",
+        "tabs: {visual_qa: {models: [{id: a/b, task: vqa-classifier, document: true}]}}\n",
+        "document: true only applies to image-text-to-text models",
+    ),
     ("bad device", "defaults: {device: tpu}\ntabs: {fill_mask: {models: [{id: a/b}]}}\n", "defaults.device"),
     ("bad device_map", "tabs: {fill_mask: {models: [{id: a/b, device_map: everywhere}]}}\n", "device_map must be"),
-    ("max_memory alone", "tabs: {fill_mask: {models: [{id: a/b, max_memory: {cpu: 1GB}}]}}\n", "max_memory only applies with device_map"),
-    ("max_memory device", "tabs: {fill_mask: {models: [{id: a/b, device_map: auto, max_memory: {gpu: 1GB}}]}}\n",
-     "max_memory: 'gpu' is not a device"),
-    ("max_memory size", "tabs: {fill_mask: {models: [{id: a/b, device_map: auto, max_memory: {0: lots}}]}}\n",
-     "max_memory[0]: 'lots' is not a size"),
-    ("negative limit", "defaults: {max_loaded_models: 0}\ntabs: {fill_mask: {models: [{id: a/b}]}}\n", "defaults.max_loaded_models"),
+    (
+        "max_memory alone",
+        "tabs: {fill_mask: {models: [{id: a/b, max_memory: {cpu: 1GB}}]}}\n",
+        "max_memory only applies with device_map",
+    ),
+    (
+        "max_memory device",
+        "tabs: {fill_mask: {models: [{id: a/b, device_map: auto, max_memory: {gpu: 1GB}}]}}\n",
+        "max_memory: 'gpu' is not a device",
+    ),
+    (
+        "max_memory size",
+        "tabs: {fill_mask: {models: [{id: a/b, device_map: auto, max_memory: {0: lots}}]}}\n",
+        "max_memory[0]: 'lots' is not a size",
+    ),
+    (
+        "negative limit",
+        "defaults: {max_loaded_models: 0}\ntabs: {fill_mask: {models: [{id: a/b}]}}\n",
+        "defaults.max_loaded_models",
+    ),
     ("zero-shot without task", "tabs: {zero_shot: {models: [{id: a/b}]}}\n", "task '(missing)' is not served"),
 ]
 
@@ -90,30 +119,51 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 # A sample of BROKEN, started as a user starts the app: each is refused before anything loads.
-APP_REFUSES = ["bad yaml", "unknown tab", "bad dtype", "typo field", "wrong task", "max_memory device", "zero-shot without task"]
+APP_REFUSES = [
+    "bad yaml",
+    "unknown tab",
+    "bad dtype",
+    "typo field",
+    "wrong task",
+    "max_memory device",
+    "zero-shot without task",
+]
 
 
 @pytest.mark.parametrize("name,text,expected", [b for b in BROKEN if b[0] in APP_REFUSES], ids=APP_REFUSES)
 def test_app_exits_2_on_broken_catalog_without_traceback(tmp_path: Path, name: str, text: str, expected: str) -> None:
     path = tmp_path / "models.yaml"
     path.write_text(text)
-    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "--catalog", str(path)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--catalog", str(path)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith(f"error: {path}") and expected in result.stderr, result.stderr
 
 
 def test_app_exits_2_on_a_missing_catalog(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "--catalog", str(tmp_path / "nope.yaml")],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--catalog", str(tmp_path / "nope.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "nope.yaml: catalog file not found" in result.stderr
 
 
 def test_max_memory_keys_are_read_as_devices() -> None:
     """YAML reads `0:` as an int: keys are kept as strings, so entries compare and serialise alike."""
-    data = {"tabs": {"text_generation": {"models": [
-        {"id": "a/b", "device_map": "auto", "max_memory": {0: "14GiB", "cpu": "24GiB ", "Disk": 10**9}}]}}}
+    data = {
+        "tabs": {
+            "text_generation": {
+                "models": [
+                    {"id": "a/b", "device_map": "auto", "max_memory": {0: "14GiB", "cpu": "24GiB ", "Disk": 10**9}}
+                ]
+            }
+        }
+    }
     entry = parse_catalog(data).default_model("text_generation")
     assert entry.max_memory == {"0": "14GiB", "cpu": "24GiB", "disk": 10**9}
 
@@ -121,12 +171,19 @@ def test_max_memory_keys_are_read_as_devices() -> None:
 def test_unknown_tabs_flag_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "models.yaml"
     path.write_text(yaml.safe_dump(minimal()))
-    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "--catalog", str(path), "--tabs", "sound"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--catalog", str(path), "--tabs", "sound"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and "unknown or uncatalogued tab(s) sound" in result.stderr
 
 
 def remote(endpoint: dict, task: str = "text-generation", tab: str = "text_generation", **entry: object) -> dict:
-    return {"tabs": {tab: {"models": [{"id": "Qwen/Qwen2.5-7B-Instruct", "task": task, "endpoint": endpoint, **entry}]}}}
+    return {
+        "tabs": {tab: {"models": [{"id": "Qwen/Qwen2.5-7B-Instruct", "task": task, "endpoint": endpoint, **entry}]}}
+    }
 
 
 def test_endpoint_entries_validate() -> None:
@@ -134,23 +191,30 @@ def test_endpoint_entries_validate() -> None:
     entry = catalog.default_model("text_generation")
     assert entry.is_remote and not entry.is_local
     assert entry.endpoint.url == "http://gpu-server:8000/v1" and entry.endpoint.api_key_env == "VLLM_API_KEY"
-    asr = parse_catalog(remote({"url": "https://router.huggingface.co/v1"}, "automatic-speech-recognition", "speech_to_text"))
+    asr = parse_catalog(
+        remote({"url": "https://router.huggingface.co/v1"}, "automatic-speech-recognition", "speech_to_text")
+    )
     assert asr.default_model("speech_to_text").endpoint.max_retries == 2
 
 
-@pytest.mark.parametrize("endpoint, message", [
-    ({"url": "ftp://gpu/v1"}, "http:// or https://"),
-    ({"url": "http://user:secret@gpu/v1"}, "must not carry credentials"),
-    ({"url": "http://gpu/v1?key=abc"}, "query"),
-    ({"url": "http://gpu/v1", "api_key_env": "sk-abc123 xyz"}, "name of an environment variable"),
-    ({"url": "http://gpu/v1", "api_key": "sk-abc"}, "Extra inputs are not permitted"),
-    ({"url": "http://gpu/v1", "timeout": 0}, "greater than 0"),
-])
+@pytest.mark.parametrize(
+    "endpoint, message",
+    [
+        ({"url": "ftp://gpu/v1"}, "http:// or https://"),
+        ({"url": "http://user:secret@gpu/v1"}, "must not carry credentials"),
+        ({"url": "http://gpu/v1?key=abc"}, "query"),
+        ({"url": "http://gpu/v1", "api_key_env": "sk-abc123 xyz"}, "name of an environment variable"),
+        ({"url": "http://gpu/v1", "api_key": "sk-abc"}, "Extra inputs are not permitted"),
+        ({"url": "http://gpu/v1", "timeout": 0}, "greater than 0"),
+    ],
+)
 def test_bad_endpoints_are_refused(endpoint: dict, message: str) -> None:
     with pytest.raises(CatalogError) as caught:
         parse_catalog(remote(endpoint))
     assert message in str(caught.value) and "endpoint" in str(caught.value)
-    assert "secret" not in str(caught.value) and "sk-abc" not in str(caught.value), "a key typed in the file is never echoed"
+    assert "secret" not in str(caught.value) and "sk-abc" not in str(caught.value), (
+        "a key typed in the file is never echoed"
+    )
 
 
 def test_endpoints_only_for_generation_and_speech_and_without_loading_options() -> None:
@@ -173,10 +237,13 @@ def test_a_description_is_one_text_or_one_per_language() -> None:
     assert english.described("ko") == "Only English."
 
 
-@pytest.mark.parametrize("description, message", [
-    ({"ko": "설명만."}, "description: the en text is required"),
-    ({"en": "Text.", "fr": "Texte."}, "description: unknown language fr (use en, ko)"),
-])
+@pytest.mark.parametrize(
+    "description, message",
+    [
+        ({"ko": "설명만."}, "description: the en text is required"),
+        ({"en": "Text.", "fr": "Texte."}, "description: unknown language fr (use en, ko)"),
+    ],
+)
 def test_bad_descriptions_are_refused(description: dict, message: str) -> None:
     data = minimal()
     data["tabs"]["fill_mask"]["models"][0]["description"] = description
@@ -190,9 +257,9 @@ def test_descriptions_are_shown_in_the_page_language() -> None:
     import gradio as gr
 
     from playground.core.texts import merged_tables
+    from playground.engines.generation_engines import Engines
     from playground.loading.model_manager import ModelManager
     from playground.web.ui import TabContext, model_picker
-    from playground.engines.generation_engines import Engines
 
     data = minimal()
     data["tabs"]["fill_mask"]["models"][0]["description"] = {"en": "Masked words.", "ko": "가려진 단어."}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import catalog_variant, launch_app
+
 from tabs import TAB_SPECS
 
 SUBSETS = [
@@ -38,7 +38,9 @@ def subset_catalog(test_catalog: Path, out: Path, tab: str, tasks: tuple[str, ..
 
 
 @pytest.mark.parametrize("tab,tasks", SUBSETS, ids=[f"{tab}:{'+'.join(tasks)}" for tab, tasks in SUBSETS])
-def test_every_subset_of_a_tabs_tasks_builds(test_catalog: Path, tmp_path: Path, tab: str, tasks: tuple[str, ...]) -> None:
+def test_every_subset_of_a_tabs_tasks_builds(
+    test_catalog: Path, tmp_path: Path, tab: str, tasks: tuple[str, ...]
+) -> None:
     import app
     from playground.config.catalog import load_catalog
     from playground.loading.model_manager import ModelManager
@@ -65,8 +67,9 @@ def test_a_clip_only_zero_shot_catalog_starts_and_answers(test_catalog: Path, tm
         client = running.client()
         api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
         assert "/zero_shot_image" in api and "/zero_shot_text" not in api
-        label, code = client.predict(handle_file(str(EXAMPLES_DIR / "house.png")), labels="house, circle",
-                                     api_name="/zero_shot_image")
+        label, code = client.predict(
+            handle_file(str(EXAMPLES_DIR / "house.png")), labels="house, circle", api_name="/zero_shot_image"
+        )
         assert {c["label"] for c in label["confidences"]} == {"house", "circle"}
         assert "zero-shot-image-classification" in code
         assert running.process.poll() is None

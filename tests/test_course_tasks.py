@@ -14,7 +14,7 @@ from tabs.named_entities import task as token_classification
 
 def test_csv_dialects_bom_and_quotes(tmp_path) -> None:
     path = tmp_path / "semi.csv"
-    path.write_bytes("\ufeffid;text\n1;\"hello; world\"\n2;\"two\nlines\"\n".encode("utf-8"))
+    path.write_bytes('\ufeffid;text\n1;"hello; world"\n2;"two\nlines"\n'.encode("utf-8"))
     table = datasets.read_table(path, 10, 1)
     assert table.columns == ["id", "text"]
     assert datasets.column_values(table, datasets.pick_column(table, "")) == ["hello; world", "two\nlines"]
@@ -36,8 +36,9 @@ def test_run_over_rows_batches_and_reports(tmp_path) -> None:
         seen_batches.append(len(texts))
         return [[len(text)] for text in texts]
 
-    run = datasets.run_over_rows(["a", "", "bb", "ccc"] * 10, run_batch, ["length"], lambda f, m: reports.append((f, m)),
-                                 batch_size=16)
+    run = datasets.run_over_rows(
+        ["a", "", "bb", "ccc"] * 10, run_batch, ["length"], lambda f, m: reports.append((f, m)), batch_size=16
+    )
     assert seen_batches == [16, 14] and run.skipped == 10
     assert run.header == ["text", "length"] and run.rows[:3] == [["a", 1], ["bb", 2], ["ccc", 3]]
     assert reports == [(0.0, "Rows 0/30"), (16 / 30, "Rows 16/30"), (1.0, "Rows 30/30")]
@@ -60,21 +61,28 @@ def test_best_spans_follow_start_and_end_scores() -> None:
 
 
 def test_answers_highlight_without_overlaps() -> None:
-    answers = [extractive_qa.Answer("b c", 0.5, 2, 5, 0), extractive_qa.Answer("c", 0.3, 4, 5, 0),
-               extractive_qa.Answer("a", 0.2, 0, 1, 0)]
+    answers = [
+        extractive_qa.Answer("b c", 0.5, 2, 5, 0),
+        extractive_qa.Answer("c", 0.3, 4, 5, 0),
+        extractive_qa.Answer("a", 0.2, 0, 1, 0),
+    ]
     value = extractive_qa.highlighted("a b c d", answers)
     assert value["entities"] == [{"entity": "#3", "start": 0, "end": 1}, {"entity": "#1", "start": 2, "end": 5}]
 
 
 def test_entity_rows_name_the_type_whatever_the_aggregation() -> None:
-    raw = [{"word": "Sylvain", "entity": "B-PER", "score": 0.9, "start": 11, "end": 18},
-           {"word": "Hugging Face", "entity_group": "ORG", "score": 0.8, "start": 33, "end": 45}]
+    raw = [
+        {"word": "Sylvain", "entity": "B-PER", "score": 0.9, "start": 11, "end": 18},
+        {"word": "Hugging Face", "entity_group": "ORG", "score": 0.8, "start": 33, "end": 45},
+    ]
     rows = token_classification.entity_rows(raw)
     assert [r["entity"] for r in rows] == ["B-PER", "ORG"]
     assert token_classification.highlighted("x" * 50, rows)["entities"][1] == {"entity": "ORG", "start": 33, "end": 45}
 
 
-@pytest.mark.parametrize("value, code", [("fr", "fra_Latn"), ("French", "fra_Latn"), ("KO", "kor_Hang"), ("kor_Hang", "kor_Hang")])
+@pytest.mark.parametrize(
+    "value, code", [("fr", "fra_Latn"), ("French", "fra_Latn"), ("KO", "kor_Hang"), ("kor_Hang", "kor_Hang")]
+)
 def test_languages_map_to_model_codes(value, code) -> None:
     assert seq2seq.resolve_language(value, {"fra_Latn", "kor_Hang", "eng_Latn"}) == code
 

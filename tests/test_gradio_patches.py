@@ -85,8 +85,15 @@ def test_an_unchecked_gradio_turns_every_patch_off_with_one_warning(monkeypatch,
         app = types.SimpleNamespace(cookie_id="id", tokens={"token": "ann"})
         assert session_of(app, "bob", "other") is None and app.tokens == {"token": "ann"}
         assert session_user(app, {"access-token-id": "token"}) is None and session_token_user(app, "token") is None
-        assert set_mcp_client_headers(types.SimpleNamespace(mcp_server_obj=types.SimpleNamespace(_client_instance=None),
-                                                            local_url="http://127.0.0.1:1/"), {"x": "1"}) is False
+        assert (
+            set_mcp_client_headers(
+                types.SimpleNamespace(
+                    mcp_server_obj=types.SimpleNamespace(_client_instance=None), local_url="http://127.0.0.1:1/"
+                ),
+                {"x": "1"},
+            )
+            is False
+        )
     assert demo._queue.start_processing == queue_loop and demo.process_api == process_api
     assert image.preprocess == preprocess
     assert demo._queue.push == push and [block_fn.fn for block_fn in demo.fns.values()] == handlers
@@ -177,8 +184,9 @@ def test_the_locale_module_exports_change_locale() -> None:
     assert url and url.startswith("./assets/core-") and url.endswith(".js")
     module = Path(gradio.__file__).parent / "templates" / "frontend" / url.removeprefix("./")
     assert re.search(r"\bchangeLocale\b", module.read_text(encoding="utf-8"))
-    assert re.search(r"export\s*\{[^}]*\bchangeLocale\b", module.read_text(encoding="utf-8")) or \
-        re.search(r"\bas changeLocale\b", module.read_text(encoding="utf-8"))
+    assert re.search(r"export\s*\{[^}]*\bchangeLocale\b", module.read_text(encoding="utf-8")) or re.search(
+        r"\bas changeLocale\b", module.read_text(encoding="utf-8")
+    )
 
 
 def test_an_unreadable_upload_reaches_the_handler(tmp_path: Path) -> None:
@@ -260,6 +268,7 @@ def test_every_named_endpoint_is_wrapped() -> None:
         def counted(*args):  # noqa: ANN002, ANN202
             calls.append(name)
             return fn(*args)
+
         return counted
 
     with gr.Blocks() as demo:
@@ -304,7 +313,7 @@ def test_file_urls_are_downloaded_by_the_given_download(monkeypatch) -> None:  #
         assert client.predict(handle_file(url), api_name="/read") == "fetched by the app's download"
     finally:
         demo.close()
-    (fetched, target, trusted), = downloads  # the second call found the file in Gradio's cache
+    ((fetched, target, trusted),) = downloads  # the second call found the file in Gradio's cache
     assert fetched == url and target.name == "notes.txt" and target.parent.name == processing_utils.hash_url(url)
     assert "huggingface.co" in trusted
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from playground.config.catalog import load_catalog
-from playground.engines.generation_engines import Engines
-from playground.loading.model_manager import ModelManager
 from playground.config.registry import TAB_SPECS
 from playground.core.texts import UserError
+from playground.engines.generation_engines import Engines
+from playground.loading.model_manager import ModelManager
 from playground.web.ui import TabContext, bind
 
 
@@ -21,8 +21,11 @@ def contexts(test_catalog: Path):  # noqa: ANN201
     """A TabContext per catalogued tab over the test catalog, sharing one model manager."""
     catalog = load_catalog(test_catalog)
     manager, engines = ModelManager(catalog), Engines(catalog.defaults.memory_budget_gb)
-    return {spec.key: TabContext(key=spec.key, catalog=catalog, manager=manager, engines=engines, tasks=spec.tasks)
-            for spec in TAB_SPECS if spec.key in catalog.tabs}
+    return {
+        spec.key: TabContext(key=spec.key, catalog=catalog, manager=manager, engines=engines, tasks=spec.tasks)
+        for spec in TAB_SPECS
+        if spec.key in catalog.tabs
+    }
 
 
 def test_the_fill_mask_handler_runs_by_name(contexts) -> None:  # noqa: ANN001
@@ -53,8 +56,9 @@ def test_bind_gives_gradio_the_inputs_with_the_page_defaults(contexts) -> None: 
 def test_the_zero_shot_handler_runs_by_name(contexts) -> None:  # noqa: ANN001
     from tabs.zero_shot.ui import zero_shot_text
 
-    scores, table, csv_path, code = zero_shot_text(contexts["zero_shot"], "I loved this film.", model="NLI classifier (test)",
-                                                   labels="positive, negative")
+    scores, table, csv_path, code = zero_shot_text(
+        contexts["zero_shot"], "I loved this film.", model="NLI classifier (test)", labels="positive, negative"
+    )
     assert set(scores) == {"positive", "negative"} and abs(sum(scores.values()) - 1) < 1e-5
     assert table is None and csv_path is None and "zero-shot-classification" in code
 
@@ -69,9 +73,21 @@ def test_the_models_view_writes_endpoint_health_in_the_callers_language(test_cat
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    catalog = parse_catalog({"tabs": {"text_generation": {"models": [
-        {"id": "tiny-chat", "label": "Nobody home", "endpoint": {"url": f"http://127.0.0.1:{port}/v1", "max_retries": 0}},
-    ]}}})
+    catalog = parse_catalog(
+        {
+            "tabs": {
+                "text_generation": {
+                    "models": [
+                        {
+                            "id": "tiny-chat",
+                            "label": "Nobody home",
+                            "endpoint": {"url": f"http://127.0.0.1:{port}/v1", "max_retries": 0},
+                        },
+                    ]
+                }
+            }
+        }
+    )
     manager = ModelManager(catalog)
     english = catalog_table(catalog, manager, "en")["data"][0][-1]
     korean = catalog_table(catalog, manager, "ko")
@@ -91,8 +107,11 @@ def test_no_page_builder_defines_a_handler() -> None:
     for path in pages:
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.FunctionDef) and (node.name.startswith("build") or node.name.endswith("_tab")):
-                nested += [f"{path.parent.name}/{path.name}: {node.name}() defines {inner.name}()" for inner in ast.walk(node)
-                           if inner is not node and isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef))]
+                nested += [
+                    f"{path.parent.name}/{path.name}: {node.name}() defines {inner.name}()"
+                    for inner in ast.walk(node)
+                    if inner is not node and isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef))
+                ]
     assert not nested, nested
 
 
@@ -102,8 +121,10 @@ def test_the_tokenizer_handlers_run_by_name(contexts) -> None:  # noqa: ANN001
     ctx = contexts["tokenizer"]
     html, spans, summary, table, details, code = tokenize(ctx, "How old are you?", text_pair="I'm 6 years old")
     assert details["token_type_ids"][0] == 0 and details["token_type_ids"][-1] == 1 and "AutoTokenizer" in code
-    assert ctx.state["tokenizers"].load(ctx.catalog, ctx.entry(None)).tokenizer is ctx.state["tokenizers"].load(
-        ctx.catalog, ctx.entry(None)).tokenizer, "loaded once, kept on the tab's state"
+    assert (
+        ctx.state["tokenizers"].load(ctx.catalog, ctx.entry(None)).tokenizer
+        is ctx.state["tokenizers"].load(ctx.catalog, ctx.entry(None)).tokenizer
+    ), "loaded once, kept on the tab's state"
     counts, html, code = compare_tokenizers(ctx, "Hello world")
     assert len(counts) == 6
     with pytest.raises(UserError, match="Please enter some text"):

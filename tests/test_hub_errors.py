@@ -8,14 +8,13 @@ is refused here too (no other app needs launching for it)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from gradio_client.exceptions import AppError
-
 from conftest import catalog_variant, launch_app
 from fake_hub import FakeHub
+from gradio_client.exceptions import AppError
 
 GATED = "gated-org/Big-Instruct"
 MISSING = "nobody/no-such-model"
@@ -29,29 +28,51 @@ MAX_ROWS = 5
 
 @pytest.fixture(scope="module")
 def hub_app(test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    hub = FakeHub({DATASET: {"README.md": b"# Reviews\n", "data/train.csv": TRAIN_CSV.encode(),
-                             "data/test.csv": TEST_CSV.encode()}}, gated=(GATED, GATED_DATASET))
+    hub = FakeHub(
+        {
+            DATASET: {
+                "README.md": b"# Reviews\n",
+                "data/train.csv": TRAIN_CSV.encode(),
+                "data/test.csv": TEST_CSV.encode(),
+            }
+        },
+        gated=(GATED, GATED_DATASET),
+    )
     root = tmp_path_factory.mktemp("hub")
-    models = {"text_generation": [
-        {"id": str(test_catalog.parent / "llama-chat"), "label": "Llama", "default": True},
-        {"id": GATED, "label": "Big gated", "gated": True},
-        {"id": MISSING, "label": "Missing"},
-    ]}
+    models = {
+        "text_generation": [
+            {"id": str(test_catalog.parent / "llama-chat"), "label": "Llama", "default": True},
+            {"id": GATED, "label": "Big gated", "gated": True},
+            {"id": MISSING, "label": "Missing"},
+        ]
+    }
     catalog = catalog_variant(test_catalog, root / "models.yaml", models=models, max_dataset_rows=MAX_ROWS)
-    env = {"HF_ENDPOINT": hub.url, "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0",
-           "HF_HOME": str(root / "hf-home"), "HF_TOKEN": "", "HF_HUB_ETAG_TIMEOUT": "5", "HF_HUB_DOWNLOAD_TIMEOUT": "5"}
+    env = {
+        "HF_ENDPOINT": hub.url,
+        "HF_HUB_OFFLINE": "0",
+        "TRANSFORMERS_OFFLINE": "0",
+        "HF_HOME": str(root / "hf-home"),
+        "HF_TOKEN": "",
+        "HF_HUB_ETAG_TIMEOUT": "5",
+        "HF_HUB_DOWNLOAD_TIMEOUT": "5",
+    }
     running = launch_app(catalog, root, "--tabs", "text_generation,fill_mask,zero_shot,text_classification", env=env)
     yield running.client()
     running.stop()
     hub.close()
 
 
-OPTIONS = dict(max_new_tokens=2, temperature=0.7, top_p=0.95, top_k=50, repetition_penalty=1.0, do_sample=False, seed=0, stop="")
+OPTIONS = dict(
+    max_new_tokens=2, temperature=0.7, top_p=0.95, top_k=50, repetition_penalty=1.0, do_sample=False, seed=0, stop=""
+)
 
 
 def test_gated_model_without_a_token_says_how_to_provide_one(hub_app) -> None:  # noqa: ANN001
-    with pytest.raises(AppError, match=rf"Big gated is a gated model: accept its licence on https://huggingface.co/{GATED} "
-                                       r"and provide a token \(set HF_TOKEN, run `hf auth login`"):
+    with pytest.raises(
+        AppError,
+        match=rf"Big gated is a gated model: accept its licence on https://huggingface.co/{GATED} "
+        r"and provide a token \(set HF_TOKEN, run `hf auth login`",
+    ):
         hub_app.predict("Hello", model="Big gated", **OPTIONS, api_name="/generate")
 
 
@@ -66,8 +87,9 @@ def test_model_missing_from_the_hub_is_named(hub_app) -> None:  # noqa: ANN001
 
 
 def test_hub_dataset_run_reads_the_first_rows_of_the_split(hub_app) -> None:  # noqa: ANN001
-    summary, table, csv_file = hub_app.predict(None, model="BERT MLM (test)", top_k=2, hub_dataset=DATASET,
-                                               api_name="/fill_mask_dataset")
+    summary, table, csv_file = hub_app.predict(
+        None, model="BERT MLM (test)", top_k=2, hub_dataset=DATASET, api_name="/fill_mask_dataset"
+    )
     assert [row[0] for row in table["data"]] == [f"review {i} is [MASK] ." for i in range(MAX_ROWS)]
     assert all(row[2] and row[-1] == "" for row in table["data"])
     assert f"{MAX_ROWS} rows" in summary and f"Only the first {MAX_ROWS} rows of {DATASET} (train) were read" in summary
@@ -75,30 +97,46 @@ def test_hub_dataset_run_reads_the_first_rows_of_the_split(hub_app) -> None:  # 
 
 
 def test_hub_dataset_split_and_column_on_every_dataset_endpoint(hub_app) -> None:  # noqa: ANN001
-    summary, table, _ = hub_app.predict(None, "text", labels="good, bad", hub_dataset=DATASET, hub_split="test",
-                                        api_name="/zero_shot_text_dataset")
+    summary, table, _ = hub_app.predict(
+        None, "text", labels="good, bad", hub_dataset=DATASET, hub_split="test", api_name="/zero_shot_text_dataset"
+    )
     assert [row[0] for row in table["data"]] == ["the test review is [MASK] .", "another [MASK] one"]
     assert "Only the first" not in summary
     _, table, _ = hub_app.predict(None, "stars", hub_dataset=DATASET, hub_split="test", api_name="/classify_dataset")
     assert [row[0] for row in table["data"]] == ["3", "4"]
 
 
-@pytest.mark.parametrize("hub_dataset, split, column, message", [
-    ("nobody/no-such-dataset", "", "", r"nobody/no-such-dataset \(train\): no such dataset on the Hugging Face Hub"),
-    (GATED_DATASET, "", "", rf"{GATED_DATASET} \(train\) is a gated dataset: accept its conditions on "
-                            rf"https://huggingface.co/datasets/{GATED_DATASET} and provide a token"),
-    (DATASET, "validation", "", r"the dataset has no split 'validation'. Its splits: train, test"),
-    (DATASET + ":other", "", "", r"the dataset has no configuration 'other'. Its configurations: default"),
-    (DATASET, "", "review", rf"{DATASET} \(train\) has no column 'review'. Its columns: text, stars"),
-    (DATASET, "../train", "", r"'../train' is not a split name"),
-    ("./teacher/reviews", "", "", "is not a Hub dataset id"),
-])
+@pytest.mark.parametrize(
+    "hub_dataset, split, column, message",
+    [
+        (
+            "nobody/no-such-dataset",
+            "",
+            "",
+            r"nobody/no-such-dataset \(train\): no such dataset on the Hugging Face Hub",
+        ),
+        (
+            GATED_DATASET,
+            "",
+            "",
+            rf"{GATED_DATASET} \(train\) is a gated dataset: accept its conditions on "
+            rf"https://huggingface.co/datasets/{GATED_DATASET} and provide a token",
+        ),
+        (DATASET, "validation", "", r"the dataset has no split 'validation'. Its splits: train, test"),
+        (DATASET + ":other", "", "", r"the dataset has no configuration 'other'. Its configurations: default"),
+        (DATASET, "", "review", rf"{DATASET} \(train\) has no column 'review'. Its columns: text, stars"),
+        (DATASET, "../train", "", r"'../train' is not a split name"),
+        ("./teacher/reviews", "", "", "is not a Hub dataset id"),
+    ],
+)
 def test_hub_dataset_errors(hub_app, hub_dataset, split, column, message) -> None:  # noqa: ANN001
     with pytest.raises(AppError, match=message):
         hub_app.predict(None, column, hub_dataset=hub_dataset, hub_split=split, api_name="/fill_mask_dataset")
 
 
-@pytest.mark.parametrize("api_name, options", [("/fill_mask_dataset", {}), ("/zero_shot_text_dataset", {"labels": "a, b"})])
+@pytest.mark.parametrize(
+    "api_name, options", [("/fill_mask_dataset", {}), ("/zero_shot_text_dataset", {"labels": "a, b"})]
+)
 def test_file_with_too_many_rows(hub_app, tmp_path, api_name, options) -> None:  # noqa: ANN001
     from gradio_client import handle_file
 

@@ -9,13 +9,13 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
+from conftest import RunningApp, catalog_variant, launch_app
 from gradio_client.exceptions import AppError
 
-from conftest import RunningApp, catalog_variant, launch_app
 from playground.loading import hub
 
 HUB_MODEL = "google-bert/bert-base-uncased"
@@ -65,7 +65,13 @@ def hub_cache_with(model_dir: Path, hf_home: Path, repo_id: str) -> None:
 
 
 def online_env(endpoint: str, hf_home: Path) -> dict[str, str]:
-    return {"HF_ENDPOINT": endpoint, "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0", "HF_HOME": str(hf_home), "HF_TOKEN": ""}
+    return {
+        "HF_ENDPOINT": endpoint,
+        "HF_HUB_OFFLINE": "0",
+        "TRANSFORMERS_OFFLINE": "0",
+        "HF_HOME": str(hf_home),
+        "HF_TOKEN": "",
+    }
 
 
 def launch_with_hub(test_models: Path, test_catalog: Path, root: Path, endpoint: str) -> RunningApp:
@@ -80,8 +86,9 @@ def launch_with_hub(test_models: Path, test_catalog: Path, root: Path, endpoint:
 
 
 @pytest.fixture(scope="module")
-def silent_hub_app(test_models: Path, test_catalog: Path, silent_server: SilentServer,
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+def silent_hub_app(
+    test_models: Path, test_catalog: Path, silent_server: SilentServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
     running = launch_with_hub(test_models, test_catalog, tmp_path_factory.mktemp("silent-hub"), silent_server.url)
     yield running
     running.stop()
@@ -124,8 +131,11 @@ def test_silent_hub_serves_a_cached_model_from_the_cache(silent_hub_app: Running
 def test_silent_hub_dataset_run_says_what_to_do(silent_hub_app: RunningApp) -> None:
     """A Hub dataset on a silent Hub: the probe (or the failure it remembers) answers, never a hang."""
     started = time.perf_counter()
-    with pytest.raises(AppError, match=r"teacher/reviews \(train\): the Hugging Face Hub \(.+\) did not answer within 5 s\. "
-                                       r"Upload the rows as a file instead"):
+    with pytest.raises(
+        AppError,
+        match=r"teacher/reviews \(train\): the Hugging Face Hub \(.+\) did not answer within 5 s\. "
+        r"Upload the rows as a file instead",
+    ):
         silent_hub_app.client().predict(None, hub_dataset="teacher/reviews", api_name="/fill_mask_dataset")
     assert time.perf_counter() - started < 20
 

@@ -15,9 +15,9 @@ from gradio_client.exceptions import AppError
 from page_helpers import SPECS, open_tab, tab_title, top_strip_titles
 from test_browser import browser  # noqa: F401 - the shared chromium fixture
 
+from playground.core.texts import LANGUAGE_COOKIE, LANGUAGES, Texts
 from playground.loading.adapters import ADAPTERS
 from playground.web.errors import OUT_OF_MEMORY, UNEXPECTED
-from playground.core.texts import LANGUAGE_COOKIE, LANGUAGES, Texts
 from tabs import TAB_SPECS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,8 +89,10 @@ def string_uses(paths: list[Path]) -> tuple[set[str], list[re.Pattern[str]]]:
 
 def test_string_uses_sees_keys_and_leaves_out_definitions(tmp_path: Path) -> None:
     code = tmp_path / "tab.py"
-    code.write_text('STRINGS = {"en": {"title": "T", "about": "A", "preset_x": "X"}, "ko": {"title": "T"}}\n'
-                    'TEXTS.ui("title")\nTEXTS.ui(f"preset_{name}")\n')
+    code.write_text(
+        'STRINGS = {"en": {"title": "T", "about": "A", "preset_x": "X"}, "ko": {"title": "T"}}\n'
+        'TEXTS.ui("title")\nTEXTS.ui(f"preset_{name}")\n'
+    )
     literals, patterns = string_uses([code])
     assert "title" in literals and "about" not in literals
     assert any(p.fullmatch("preset_x") for p in patterns) and not any(p.fullmatch("about") for p in patterns)
@@ -173,22 +175,30 @@ def error_message(url: str, headers: dict[str, str], *args: object, api_name: st
 
 
 def test_errors_follow_accept_language(app) -> None:  # noqa: ANN001
-    korean = error_message(app.url, {"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"}, "nothing-like-this", api_name="/unload_model")
+    korean = error_message(
+        app.url, {"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"}, "nothing-like-this", api_name="/unload_model"
+    )
     assert "불러온 모델이 없습니다" in korean
     english = error_message(app.url, {"Accept-Language": "en-US"}, "nothing-like-this", api_name="/unload_model")
     assert "No loaded model matches" in english
 
 
 def test_server_messages_follow_accept_language(app) -> None:  # noqa: ANN001
-    message, _ = Client(app.url, verbose=False, headers={"Accept-Language": "ko"}).predict("all", api_name="/unload_model")
+    message, _ = Client(app.url, verbose=False, headers={"Accept-Language": "ko"}).predict(
+        "all", api_name="/unload_model"
+    )
     assert message.startswith("내린 모델"), message
 
 
 def test_errors_follow_the_language_switch_over_the_browser(app) -> None:  # noqa: ANN001
     chose_korean = {"Accept-Language": "en-US", "Cookie": f"{LANGUAGE_COOKIE}=ko"}
-    assert "불러온 모델이 없습니다" in error_message(app.url, chose_korean, "nothing-like-this", api_name="/unload_model")
+    assert "불러온 모델이 없습니다" in error_message(
+        app.url, chose_korean, "nothing-like-this", api_name="/unload_model"
+    )
     chose_english = {"Accept-Language": "ko-KR", "Cookie": f"{LANGUAGE_COOKIE}=en"}
-    assert "No loaded model matches" in error_message(app.url, chose_english, "nothing-like-this", api_name="/unload_model")
+    assert "No loaded model matches" in error_message(
+        app.url, chose_english, "nothing-like-this", api_name="/unload_model"
+    )
 
 
 def test_model_errors_are_translated(app, client, tmp_path) -> None:  # noqa: ANN001
@@ -200,21 +210,70 @@ def test_model_errors_are_translated(app, client, tmp_path) -> None:  # noqa: AN
         pytest.skip("image classification tab not shown in this run")
     picture = tmp_path / "red.png"
     Image.new("RGB", (32, 32), "red").save(picture)
-    message = error_message(app.url, {"Accept-Language": "ko"}, handle_file(str(picture)), model="no/such-model",
-                            api_name="/classify_image")
+    message = error_message(
+        app.url, {"Accept-Language": "ko"}, handle_file(str(picture)), model="no/such-model", api_name="/classify_image"
+    )
     assert "카탈로그에 없습니다" in message and "no/such-model" in message
 
 
 # What a Korean page may show in Latin letters: names, code and technical terms that read the same in
 # Korean teaching material (lower case; model names, ids and descriptions come from the catalog).
 TECHNICAL_WORDS = {
-    "english", "hugging", "face", "hub", "transformers", "pipeline", "pipelines", "python", "gradio", "api",
-    "id", "json", "csv", "pdf", "png", "ocr", "gpu", "cpu", "cuda", "mps", "dtype", "device_map", "top-k", "top-p",
-    "k", "p", "log", "mask", "cls", "sep", "bos", "eos", "rtf", "srt", "vtt", "whisper", "clip", "vilt", "llava",
-    "bert", "roberta", "gpt", "llama", "minilm", "nli", "vqa", "ms", "mb", "gb", "s",
+    "english",
+    "hugging",
+    "face",
+    "hub",
+    "transformers",
+    "pipeline",
+    "pipelines",
+    "python",
+    "gradio",
+    "api",
+    "id",
+    "json",
+    "csv",
+    "pdf",
+    "png",
+    "ocr",
+    "gpu",
+    "cpu",
+    "cuda",
+    "mps",
+    "dtype",
+    "device_map",
+    "top-k",
+    "top-p",
+    "k",
+    "p",
+    "log",
+    "mask",
+    "cls",
+    "sep",
+    "bos",
+    "eos",
+    "rtf",
+    "srt",
+    "vtt",
+    "whisper",
+    "clip",
+    "vilt",
+    "llava",
+    "bert",
+    "roberta",
+    "gpt",
+    "llama",
+    "minilm",
+    "nli",
+    "vqa",
+    "ms",
+    "mb",
+    "gb",
+    "s",
 }
 # Code, JSON and the example inputs (sample data, not UI words: Gradio's example gallery and rows).
-HIDDEN_FROM_CHECK = "code, pre, .cm-editor, [data-testid=json], .json-holder, script, style, textarea, .gallery-item, tr.tr-body"
+HIDDEN_FROM_CHECK = (
+    "code, pre, .cm-editor, [data-testid=json], .json-holder, script, style, textarea, .gallery-item, tr.tr-body"
+)
 # The text of each visible element that holds text, whole (a word in <em> is read with its sentence).
 VISIBLE_TEXT_JS = f"""() => {{
   const blocks = new Set();
@@ -271,8 +330,11 @@ def korean_page(app, browser):  # noqa: ANN001, ANN201, F811
     page = context.new_page()
     page.goto(app.url + "?lang=ko", wait_until="networkidle")
     page.get_by_text("파이프라인 놀이터").first.wait_for(timeout=30_000)
-    page.wait_for_function("() => document.querySelector('[role=tab]')?.innerText.trim() && "
-                           "/[\\uac00-\\ud7a3]/.test(document.querySelector('[role=tab]').innerText)", timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('[role=tab]')?.innerText.trim() && "
+        "/[\\uac00-\\ud7a3]/.test(document.querySelector('[role=tab]').innerText)",
+        timeout=60_000,
+    )
     yield page
     context.close()
 
@@ -283,7 +345,10 @@ def visible_texts_of_tab(page, key: str) -> list[str]:  # noqa: ANN001
     open_tab(page, key, "ko")
     page.wait_for_timeout(500)
     group = SPECS[key].group
-    top_level = {*top_strip_titles(page), *(tab_title(k, "ko") for k, spec in SPECS.items() if group and spec.group == group)}
+    top_level = {
+        *top_strip_titles(page),
+        *(tab_title(k, "ko") for k, spec in SPECS.items() if group and spec.group == group),
+    }
     seen: list[str] = []
 
     def collect() -> None:
@@ -296,7 +361,11 @@ def visible_texts_of_tab(page, key: str) -> list[str]:  # noqa: ANN001
         seen.extend(page.evaluate(VISIBLE_TEXT_JS))
 
     collect()
-    sub_tabs = [tab for tab in page.get_by_role("tab").locator("visible=true").all() if tab.inner_text().strip() not in top_level]
+    sub_tabs = [
+        tab
+        for tab in page.get_by_role("tab").locator("visible=true").all()
+        if tab.inner_text().strip() not in top_level
+    ]
     for sub_tab in sub_tabs:
         sub_tab.click()
         page.wait_for_timeout(500)
@@ -310,6 +379,9 @@ def test_a_korean_page_shows_no_english_ui_text(korean_page, test_catalog, spec)
     if spec.catalogued and shown and spec.key not in shown.split(","):
         pytest.skip("tab not shown in this run")
     allowed = TECHNICAL_WORDS | catalog_words(test_catalog)
-    found = {text: words for text in dict.fromkeys(visible_texts_of_tab(korean_page, spec.key))
-             if (words := english_words(text, allowed))}
+    found = {
+        text: words
+        for text in dict.fromkeys(visible_texts_of_tab(korean_page, spec.key))
+        if (words := english_words(text, allowed))
+    }
     assert not found, f"{spec.key}: English on the Korean page: {found}"

@@ -10,9 +10,9 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
+from snippets import last_line, run_snippet
 
 from playground.media.images import EXAMPLES_DIR
-from snippets import last_line, run_snippet
 
 
 def _save(tmp_path: Path, name: str, image: Image.Image, **kwargs) -> str:
@@ -80,7 +80,9 @@ def test_bad_images(client, tmp_path) -> None:
     huge = _save(tmp_path, "huge.png", Image.new("1", (20000, 20000)))
     with pytest.raises(AppError, match=r"too large: \d+ MP declared \(a possible decompression bomb\)"):
         client.predict(handle_file(huge), "ViT (test)", 5, api_name="/classify_image")
-    _check(client.predict(handle_file(_save(tmp_path, "ok.png", _rgb())), "ViT (test)", 2, api_name="/classify_image"), 2)
+    _check(
+        client.predict(handle_file(_save(tmp_path, "ok.png", _rgb())), "ViT (test)", 2, api_name="/classify_image"), 2
+    )
 
 
 def _scores(client, path: str, model: str = "ViT (test)", top_k: int = 10) -> dict[str, float]:
@@ -149,7 +151,9 @@ def test_transparency_composited_on_white(client, tmp_path) -> None:
     rgba.putalpha(Image.fromarray(np.where(np.arange(80) < 40, 0, 255).astype(np.uint8)[None, :].repeat(48, 0)))
     white = Image.new("RGB", rgba.size, "white")
     white.paste(rgba, mask=rgba.getchannel("A"))
-    assert _scores(client, _save(tmp_path, "rgba.png", rgba)) == pytest.approx(_scores(client, _save(tmp_path, "white.png", white)), abs=1e-5)
+    assert _scores(client, _save(tmp_path, "rgba.png", rgba)) == pytest.approx(
+        _scores(client, _save(tmp_path, "white.png", white)), abs=1e-5
+    )
 
 
 def test_image_sources_and_shipped_examples(app, client) -> None:
@@ -189,9 +193,13 @@ def test_show_code_snippet_reproduces_the_app(client, test_models, tmp_path) -> 
     import ast
 
     _rgb().save(tmp_path / "your_image.jpg", quality=100)
-    labels, code = client.predict(handle_file(str(tmp_path / "your_image.jpg")), "ResNet (test)", 4, api_name="/classify_image")
+    labels, code = client.predict(
+        handle_file(str(tmp_path / "your_image.jpg")), "ResNet (test)", 4, api_name="/classify_image"
+    )
     # Catalog paths are relative to models.yaml: run where the catalog lives, with the picture there.
-    printed = ast.literal_eval(last_line(run_snippet(code, {"your_image.jpg": tmp_path / "your_image.jpg"}, cwd=test_models)))
+    printed = ast.literal_eval(
+        last_line(run_snippet(code, {"your_image.jpg": tmp_path / "your_image.jpg"}, cwd=test_models))
+    )
     assert [r["label"] for r in printed] == [c["label"] for c in labels["confidences"]]
     assert [r["score"] for r in printed] == pytest.approx([c["confidence"] for c in labels["confidences"]], abs=1e-5)
 
@@ -199,5 +207,7 @@ def test_show_code_snippet_reproduces_the_app(client, test_models, tmp_path) -> 
 def test_snippet_loads_the_model_as_the_app_did(client, tmp_path) -> None:
     from snippet_calls import app_load_kwargs, pipeline_loads
 
-    _, code = client.predict(handle_file(_save(tmp_path, "a.png", _rgb())), "ConvNeXt (test)", 3, api_name="/classify_image")
+    _, code = client.predict(
+        handle_file(_save(tmp_path, "a.png", _rgb())), "ConvNeXt (test)", 3, api_name="/classify_image"
+    )
     assert pipeline_loads(code) == {"./convnext": app_load_kwargs(client, "ConvNeXt (test)")}

@@ -27,7 +27,8 @@ def test_batched_requests_match_single_requests(client, tmp_path: Path) -> None:
         single, _code = client.predict(handle_file(path), None, top_k, api_name="/classify_image")
         assert [c["label"] for c in batched["confidences"]] == [c["label"] for c in single["confidences"]]
         assert [c["confidence"] for c in batched["confidences"]] == pytest.approx(
-            [c["confidence"] for c in single["confidences"]], abs=1e-5)
+            [c["confidence"] for c in single["confidences"]], abs=1e-5
+        )
         assert len(batched["confidences"]) == top_k
 
 

@@ -29,7 +29,9 @@ def tab_titles(lang: str) -> list[str]:
 def wait_for_tab_titles(page, titles: list[str]) -> None:  # noqa: ANN001
     page.wait_for_function(
         "titles => [...document.querySelectorAll('[role=tab]')].map(t => t.innerText.trim()).join('|') === titles.join('|')",
-        arg=titles, polling=250, timeout=60_000,
+        arg=titles,
+        polling=250,
+        timeout=60_000,
     )
 
 

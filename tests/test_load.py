@@ -15,9 +15,23 @@ from conftest import ROOT
 def test_concurrent_clients_are_answered_or_told_the_queue_is_full(test_models: Path, tmp_path: Path) -> None:
     summary_path = tmp_path / "summary.json"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "load_test.py"), "--models", str(test_models), "--clients", "20",
-         "--queue-size", "4", "--timeout", "240", "--json", str(summary_path)],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "load_test.py"),
+            "--models",
+            str(test_models),
+            "--clients",
+            "20",
+            "--queue-size",
+            "4",
+            "--timeout",
+            "240",
+            "--json",
+            str(summary_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(summary_path.read_text())

@@ -50,7 +50,8 @@ def test_locks_satisfy_the_ranges_they_were_made_from() -> None:
                 name = canonicalize_name(requirement.name)
                 assert name in pinned, f"{lock} has no pin for {requirement} ({source}): run make lock"
                 assert requirement.specifier.contains(pinned[name], prereleases=True), (
-                    f"{lock} pins {name}=={pinned[name]}, outside {requirement} ({source}): run make lock")
+                    f"{lock} pins {name}=={pinned[name]}, outside {requirement} ({source}): run make lock"
+                )
 
 
 def test_test_lock_keeps_the_runtime_pins() -> None:
@@ -69,7 +70,22 @@ def test_the_torch_pin_installs_the_cpu_wheel_here(tmp_path: Path) -> None:
     version = pins("requirements.txt")["torch"]
     assert "+" not in version, "torch is pinned as a release (a Space installs it from PyPI); pip picks the local build"
     report = tmp_path / "report.json"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--ignore-installed", "--quiet",
-                    "--report", str(report), f"torch=={version}"], check=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--no-deps",
+            "--ignore-installed",
+            "--quiet",
+            "--report",
+            str(report),
+            f"torch=={version}",
+        ],
+        check=True,
+        timeout=120,
+    )
     (chosen,) = json.loads(report.read_text())["install"]
     assert chosen["metadata"]["version"] == f"{version}+cpu", chosen["download_info"]["url"]

@@ -138,9 +138,28 @@ def test_catalog_layout(models: Path) -> None:
 def test_vocab_size_matches_tokenizer(models: Path) -> None:
     from transformers import AutoConfig, AutoTokenizer
 
-    for name in ["whisper", "wav2vec2", "bert-mlm", "roberta-mlm", "nli", "clip", "vilt", "llava",
-                 "layoutlm", "llama-chat", "llama-base", "distilbert-mlm", "distilbert-nli", "albert-mlm",
-                 "xlm-roberta-mlm", "bart-mnli", "gpt2", "qwen2-chat", "idefics3", *mtm_course_models()]:
+    for name in [
+        "whisper",
+        "wav2vec2",
+        "bert-mlm",
+        "roberta-mlm",
+        "nli",
+        "clip",
+        "vilt",
+        "llava",
+        "layoutlm",
+        "llama-chat",
+        "llama-base",
+        "distilbert-mlm",
+        "distilbert-nli",
+        "albert-mlm",
+        "xlm-roberta-mlm",
+        "bart-mnli",
+        "gpt2",
+        "qwen2-chat",
+        "idefics3",
+        *mtm_course_models(),
+    ]:
         config = AutoConfig.from_pretrained(models / name)
         vocab_size = getattr(config, "text_config", config).vocab_size
         assert vocab_size == len(AutoTokenizer.from_pretrained(models / name)), name

@@ -10,15 +10,15 @@ import io
 import socket
 import threading
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
-from PIL import Image
-
 from conftest import RunningApp, launch_app
+from PIL import Image
 
 TABS = "fill_mask,image_classification"
 # A new URL each run: Gradio keeps downloaded files in its temporary folder by URL.
@@ -60,9 +60,16 @@ def web_proxy() -> Iterator[ThreadingHTTPServer]:
 
 
 @pytest.fixture(scope="module")
-def mcp_app(test_catalog: Path, web_proxy: ThreadingHTTPServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+def mcp_app(
+    test_catalog: Path, web_proxy: ThreadingHTTPServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
     proxy = f"http://127.0.0.1:{web_proxy.server_port}"
-    env = {"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    env = {
+        "HTTP_PROXY": proxy,
+        "http_proxy": proxy,
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
     running = launch_app(test_catalog, tmp_path_factory.mktemp("mcp"), "--mcp", "--tabs", TABS, env=env)
     yield running
     running.stop()
@@ -147,11 +154,19 @@ def text_of(result: Any) -> str:
 
 def test_an_mcp_client_calls_tools_over_streamable_http(mcp_app: RunningApp, web_proxy: ThreadingHTTPServer) -> None:
     # The tool schema lists the catalog's model ids (the dropdown's values): MCP clients send one of them.
-    names, (filled, classified, loaded) = asyncio.run(call_tools(f"{mcp_app.url}gradio_api/mcp/", [
-        ("fill_mask", {"text": "This man works as a [MASK].", "model": "./bert-mlm", "top_k": 3, "targets": ""}),
-        ("classify_image", {"image": PICTURE_URL, "model": "./vit", "top_k": 2}),
-        ("loaded_models", {}),
-    ]))
+    names, (filled, classified, loaded) = asyncio.run(
+        call_tools(
+            f"{mcp_app.url}gradio_api/mcp/",
+            [
+                (
+                    "fill_mask",
+                    {"text": "This man works as a [MASK].", "model": "./bert-mlm", "top_k": 3, "targets": ""},
+                ),
+                ("classify_image", {"image": PICTURE_URL, "model": "./vit", "top_k": 2}),
+                ("loaded_models", {}),
+            ],
+        )
+    )
     assert {"fill_mask", "classify_image", "loaded_models"} <= set(names)
     assert not filled.isError, text_of(filled)
     label, seen, *_ = ast.literal_eval(text_of(filled))  # the endpoint's outputs, as Python literals

@@ -23,10 +23,12 @@ def catalog_for(models_dir: Path, **defaults):  # noqa: ANN201
     data = {
         "defaults": {"device": "cpu", **defaults},
         "tabs": {
-            "fill_mask": {"models": [
-                {"id": str(models_dir / "bert-mlm"), "label": "BERT", "default": True},
-                {"id": str(models_dir / "roberta-mlm"), "label": "RoBERTa"},
-            ]},
+            "fill_mask": {
+                "models": [
+                    {"id": str(models_dir / "bert-mlm"), "label": "BERT", "default": True},
+                    {"id": str(models_dir / "roberta-mlm"), "label": "RoBERTa"},
+                ]
+            },
             "image_classification": {"models": [{"id": str(models_dir / "vit"), "label": "ViT"}]},
             "text_generation": {"models": [{"id": str(models_dir / "llama-chat"), "label": "Llama"}]},
         },
@@ -122,10 +124,19 @@ def test_missing_weights_and_missing_folder(test_models: Path, tmp_path: Path) -
     folder = tmp_path / "no-weights"
     shutil.copytree(test_models / "bert-mlm", folder)
     (folder / "model.safetensors").unlink()
-    catalog = parse_catalog({"defaults": {"device": "cpu"}, "tabs": {"fill_mask": {"models": [
-        {"id": str(folder), "label": "NoWeights", "default": True},
-        {"id": str(tmp_path / "absent"), "label": "Absent"},
-    ]}}})
+    catalog = parse_catalog(
+        {
+            "defaults": {"device": "cpu"},
+            "tabs": {
+                "fill_mask": {
+                    "models": [
+                        {"id": str(folder), "label": "NoWeights", "default": True},
+                        {"id": str(tmp_path / "absent"), "label": "Absent"},
+                    ]
+                }
+            },
+        }
+    )
     manager = ModelManager(catalog)
     with pytest.raises(ModelLoadError) as info:
         manager.get("fill_mask", "NoWeights")
@@ -138,7 +149,9 @@ def test_missing_weights_and_missing_folder(test_models: Path, tmp_path: Path) -
 def test_offline_hub_model_not_in_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-cache"))
-    catalog = parse_catalog({"defaults": {"device": "cpu"}, "tabs": {"fill_mask": {"models": [{"id": "google-bert/bert-base-uncased"}]}}})
+    catalog = parse_catalog(
+        {"defaults": {"device": "cpu"}, "tabs": {"fill_mask": {"models": [{"id": "google-bert/bert-base-uncased"}]}}}
+    )
     manager = ModelManager(catalog)
     assert not manager.is_cached(catalog.default_model("fill_mask"))
     with pytest.raises(ModelLoadError) as info:
@@ -174,10 +187,23 @@ def test_device_map_with_tiny_max_memory_offloads_and_matches(test_models: Path,
     import torch
 
     plain = ModelManager(catalog_for(test_models)).get("text_generation")
-    catalog = parse_catalog({"defaults": {"device": "cpu"}, "tabs": {"text_generation": {"models": [{
-        "id": str(test_models / "llama-chat"), "device_map": "auto",
-        "max_memory": {"cpu": "290KB"}, "offload_folder": str(tmp_path / "offload"),
-    }]}}})
+    catalog = parse_catalog(
+        {
+            "defaults": {"device": "cpu"},
+            "tabs": {
+                "text_generation": {
+                    "models": [
+                        {
+                            "id": str(test_models / "llama-chat"),
+                            "device_map": "auto",
+                            "max_memory": {"cpu": "290KB"},
+                            "offload_folder": str(tmp_path / "offload"),
+                        }
+                    ]
+                }
+            },
+        }
+    )
     offloaded = ModelManager(catalog).get("text_generation")
     assert offloaded.device_map and "disk" in set(map(str, offloaded.device_map.values()))
     assert offloaded.resident_bytes < plain.resident_bytes
@@ -190,10 +216,23 @@ def test_device_map_with_tiny_max_memory_offloads_and_matches(test_models: Path,
 
 
 def test_max_memory_too_small_for_any_layer_is_explained(test_models: Path, tmp_path: Path) -> None:
-    catalog = parse_catalog({"defaults": {"device": "cpu"}, "tabs": {"text_generation": {"models": [{
-        "id": str(test_models / "llama-chat"), "device_map": "auto",
-        "max_memory": {"cpu": "1KB"}, "offload_folder": str(tmp_path / "offload"),
-    }]}}})
+    catalog = parse_catalog(
+        {
+            "defaults": {"device": "cpu"},
+            "tabs": {
+                "text_generation": {
+                    "models": [
+                        {
+                            "id": str(test_models / "llama-chat"),
+                            "device_map": "auto",
+                            "max_memory": {"cpu": "1KB"},
+                            "offload_folder": str(tmp_path / "offload"),
+                        }
+                    ]
+                }
+            },
+        }
+    )
     manager = ModelManager(catalog)
     with pytest.raises(ModelLoadError) as info:
         manager.get("text_generation")
@@ -214,8 +253,18 @@ def test_the_first_load_says_it_imports_torch_and_transformers(test_catalog: Pat
             manager.get(tab, progress=lambda fraction, message: seen.append(message))
             print(json.dumps(seen, ensure_ascii=False))
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=180, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=180,
+        check=True,
+    )
     first, second = (json.loads(line) for line in result.stdout.strip().splitlines()[-2:])
-    assert first[0] == {"en": "Importing torch and transformers (first use)…", "ko": "torch와 transformers를 불러오는 중(처음 한 번)…"}
+    assert first[0] == {
+        "en": "Importing torch and transformers (first use)…",
+        "ko": "torch와 transformers를 불러오는 중(처음 한 번)…",
+    }
     assert first[1]["en"].startswith("Loading ")
     assert second[0]["en"].startswith("Loading ")

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from course_helpers import call_kwargs, expected_pipeline_kwargs, loaded_kwargs, write_jsonl
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
-
-from course_helpers import call_kwargs, expected_pipeline_kwargs, loaded_kwargs, write_jsonl
 from snippets import last_line, run_snippet
 
 BERT = "NER BERT (test)"
@@ -41,8 +40,12 @@ def test_every_aggregation(course_client, model, aggregation) -> None:
 
 
 def test_aggregation_groups_tokens(course_client) -> None:
-    _, tokens, _ = course_client.predict("Sylvain works in Brooklyn with Marie Curie.", BERT, "none", api_name="/extract_entities")
-    _, grouped, _ = course_client.predict("Sylvain works in Brooklyn with Marie Curie.", BERT, "simple", api_name="/extract_entities")
+    _, tokens, _ = course_client.predict(
+        "Sylvain works in Brooklyn with Marie Curie.", BERT, "none", api_name="/extract_entities"
+    )
+    _, grouped, _ = course_client.predict(
+        "Sylvain works in Brooklyn with Marie Curie.", BERT, "simple", api_name="/extract_entities"
+    )
     assert len(grouped["data"]) <= len(tokens["data"])
     for _, kind, _, start, end in grouped["data"]:
         inside = [row for row in tokens["data"] if start <= row[3] and row[4] <= end]
@@ -61,9 +64,12 @@ def test_snippet_reproduces_the_app_and_loads_as_it_did(course_client, test_mode
     # The pipeline's scores are NumPy floats: they print as np.float32(...).
     printed = eval(last_line(run_snippet(code, cwd=test_models)), {"np": np})  # noqa: S307 - our own snippet's output
     assert [(e["word"], e["entity_group"], e["start"], e["end"]) for e in printed] == [
-        (row[0], row[1], row[3], row[4]) for row in table["data"]]
+        (row[0], row[1], row[3], row[4]) for row in table["data"]
+    ]
     kwargs = call_kwargs(code, "pipeline")
-    assert {k: v for k, v in kwargs.items() if k != "model"} == expected_pipeline_kwargs(loaded_kwargs(course_client, DISTILBERT))
+    assert {k: v for k, v in kwargs.items() if k != "model"} == expected_pipeline_kwargs(
+        loaded_kwargs(course_client, DISTILBERT)
+    )
 
 
 def test_korean_headers_for_a_korean_browser(course_app) -> None:
@@ -75,13 +81,18 @@ def test_korean_headers_for_a_korean_browser(course_app) -> None:
 
 
 def test_dataset_run(course_client, tmp_path) -> None:
-    path = write_jsonl(tmp_path / "people.jsonl", [{"id": i, "sentence": f"Sylvain works in Brooklyn {i}"} for i in range(20)])
-    summary, table, csv_file = course_client.predict(handle_file(str(path)), "sentence", BERT, "simple",
-                                                     api_name="/extract_entities_dataset")
+    path = write_jsonl(
+        tmp_path / "people.jsonl", [{"id": i, "sentence": f"Sylvain works in Brooklyn {i}"} for i in range(20)]
+    )
+    summary, table, csv_file = course_client.predict(
+        handle_file(str(path)), "sentence", BERT, "simple", api_name="/extract_entities_dataset"
+    )
     assert "20 rows" in summary and table["headers"] == ["sentence", "count", "entities", "entities_json"]
     for text, count, listed, raw in table["data"]:
         entities = json.loads(raw)
-        assert int(count) == len(entities) and all(text[e["start"]:e["end"]].lower() == e["word"].replace("##", "") for e in entities)
+        assert int(count) == len(entities) and all(
+            text[e["start"] : e["end"]].lower() == e["word"].replace("##", "") for e in entities
+        )
         assert listed.count("(") == len(entities)
     assert open(csv_file, encoding="utf-8").readline().strip() == "sentence,count,entities,entities_json"
 

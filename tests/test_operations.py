@@ -7,16 +7,15 @@ from __future__ import annotations
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
-
-import httpx
-import pytest
-from gradio_client import Client
 
 import hostile_models as hostile
+import httpx
+import pytest
 from conftest import RunningApp, catalog_variant, launch_app
 from engines import haproxy_available
+from gradio_client import Client
 
 MASKED = "Paris is the [MASK] of France."
 IDLE_MINUTES = 0.05  # 3 s
@@ -29,14 +28,28 @@ def ops_app(test_models: Path, test_catalog: Path, tmp_path_factory: pytest.Temp
     bert = str(test_models / "bert-mlm")
     fill_mask = [
         {"id": bert, "label": "BERT", "default": True},
-        {"id": str(hostile.copy_model(test_models, "bert-mlm", root / "kept")), "label": "Kept", "idle_unload_minutes": 0},
+        {
+            "id": str(hostile.copy_model(test_models, "bert-mlm", root / "kept")),
+            "label": "Kept",
+            "idle_unload_minutes": 0,
+        },
     ]
     # Weights cut short: on disk, so ready until a load fails.
-    image_classification = [{"id": str(hostile.corrupt_weights(test_models, root / "corrupt")), "label": "Corrupt",
-                             "task": "image-classification", "default": True}]
-    catalog = catalog_variant(test_catalog, root / "models.yaml",
-                              models={"fill_mask": fill_mask, "image_classification": image_classification},
-                              idle_unload_minutes=IDLE_MINUTES, max_requests_per_user=PER_USER)
+    image_classification = [
+        {
+            "id": str(hostile.corrupt_weights(test_models, root / "corrupt")),
+            "label": "Corrupt",
+            "task": "image-classification",
+            "default": True,
+        }
+    ]
+    catalog = catalog_variant(
+        test_catalog,
+        root / "models.yaml",
+        models={"fill_mask": fill_mask, "image_classification": image_classification},
+        idle_unload_minutes=IDLE_MINUTES,
+        max_requests_per_user=PER_USER,
+    )
     running = launch_app(catalog, root, "--tabs", "fill_mask,image_classification,text_generation")
     yield running
     running.stop()
@@ -55,11 +68,14 @@ def readiness(app: RunningApp) -> tuple[int, dict]:
 # Before the readiness test below makes the shared app not ready.
 @pytest.mark.skipif(not haproxy_available(), reason="haproxy is not installed (scripts/setup.sh installs it when root)")
 def test_haproxy_takes_a_replica_whose_models_cannot_load_out_of_rotation(
-        ops_app: RunningApp, test_models: Path, test_catalog: Path, tmp_path: Path) -> None:
+    ops_app: RunningApp, test_models: Path, test_catalog: Path, tmp_path: Path
+) -> None:
     from bench.common import free_port
     from scripts.replicas import COOKIE, haproxy_config
 
-    broken = [{"id": str(hostile.missing_weights(test_models, tmp_path / "missing")), "label": "No weights", "default": True}]
+    broken = [
+        {"id": str(hostile.missing_weights(test_models, tmp_path / "missing")), "label": "No weights", "default": True}
+    ]
     catalog = catalog_variant(test_catalog, tmp_path / "models.yaml", models={"fill_mask": broken})
     bad = launch_app(catalog, tmp_path, "--tabs", "fill_mask")
     try:
@@ -90,7 +106,9 @@ def test_health_and_readiness_until_a_default_model_fails_to_load(ops_app: Runni
     assert code == 200 and body["status"] == "ready", body
     states = {model["tab"]: model["state"] for model in body["models"]}
     assert states["fill_mask"] == "on disk" and states["image_classification"] == "on disk"
-    assert not any(model["model"].startswith("/") for model in body["models"]), "local folders: their label, not their path"
+    assert not any(model["model"].startswith("/") for model in body["models"]), (
+        "local folders: their label, not their path"
+    )
     from gradio_client import handle_file
     from PIL import Image
 
@@ -127,17 +145,21 @@ def test_an_idle_model_is_unloaded_and_the_models_view_says_when(ops_client: Cli
 
 def test_one_user_gets_at_most_the_limit_and_another_user_still_gets_in(ops_app: RunningApp) -> None:
     from gradio_client.exceptions import ValidationError
-
     from gradio_client.utils import Status
 
     greedy, other = ops_app.client(), ops_app.client()
     long_answer = dict(max_new_tokens=2000, api_name="/generate")
     jobs = [greedy.submit("Once upon a time", **long_answer) for _ in range(PER_USER)]
     deadline = time.monotonic() + 60
-    while not all(job.status().code in (Status.IN_QUEUE, Status.PROCESSING, Status.ITERATING, Status.PROGRESS) for job in jobs):
+    while not all(
+        job.status().code in (Status.IN_QUEUE, Status.PROCESSING, Status.ITERATING, Status.PROGRESS) for job in jobs
+    ):
         assert time.monotonic() < deadline, [job.status() for job in jobs]
         time.sleep(0.05)
-    with pytest.raises(ValidationError, match=rf"already have {PER_USER} requests running or waiting; this app allows {PER_USER} per user"):
+    with pytest.raises(
+        ValidationError,
+        match=rf"already have {PER_USER} requests running or waiting; this app allows {PER_USER} per user",
+    ):
         greedy.predict("One more", **long_answer)
     text, *_ = other.predict("Hello", max_new_tokens=4, api_name="/generate")
     assert isinstance(text, str), "another session is another user"

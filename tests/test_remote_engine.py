@@ -12,18 +12,38 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engines import (
+    CONTEXT_TOKENS,
+    ENGINE,
+    KEY,
+    KEY_ENV,
+    Engine,
+    SilentServer,
+    down_backend_proxy,
+    haproxy_available,
+    key_checking_proxy,
+    rate_limiting_proxy,
+    start_transformers_serve,
+)
 
-from engines import (ENGINE, CONTEXT_TOKENS, KEY, KEY_ENV, Engine, SilentServer, down_backend_proxy, haproxy_available,
-                     key_checking_proxy, rate_limiting_proxy, start_transformers_serve)
 from bench.common import free_port
-from playground.engines import remote_engine
 from playground.config.catalog import Endpoint, ModelEntry, parse_catalog
-from playground.engines.generation import GenerationDelta, GenerationRequest, GenerationStats, GenerationStream, checked_request, pick
+from playground.engines import remote_engine
+from playground.engines.generation import (
+    GenerationDelta,
+    GenerationRequest,
+    GenerationStats,
+    GenerationStream,
+    checked_request,
+    pick,
+)
 from playground.engines.remote_engine import RemoteEngine, RemoteError
 
 GREEDY = dict(max_new_tokens=16, do_sample=False, top_k=0)
 LONG_ANSWER = 256
-needs_haproxy = pytest.mark.skipif(not haproxy_available(), reason="haproxy is not installed (scripts/setup.sh installs it when root)")
+needs_haproxy = pytest.mark.skipif(
+    not haproxy_available(), reason="haproxy is not installed (scripts/setup.sh installs it when root)"
+)
 
 
 @dataclass
@@ -65,7 +85,9 @@ def served(engine: Engine, **endpoint: Any) -> ModelEntry:
     return remote_entry(engine.url, engine.model, **endpoint)
 
 
-def request(prompt: str | None = "hello world", messages: list[dict[str, str]] | None = None, **options: Any) -> GenerationRequest:
+def request(
+    prompt: str | None = "hello world", messages: list[dict[str, str]] | None = None, **options: Any
+) -> GenerationRequest:
     return checked_request(None if messages else prompt, messages, **{**GREEDY, **options})
 
 
@@ -127,7 +149,7 @@ def test_top_k_and_repetition_penalty_where_the_server_accepts_them(engine: Engi
 def test_stop_strings_end_the_text_where_they_start(engine: Engine) -> None:
     entry = served(engine)
     full = run(entry, max_new_tokens=24).text
-    stop = full[len(full) // 2: len(full) // 2 + 3]
+    stop = full[len(full) // 2 : len(full) // 2 + 3]
     assert stop.strip(), f"no usable stop string in {full!r}"
     assert run(entry, max_new_tokens=24, stop=stop).text == full[: full.index(stop)]
 
@@ -156,8 +178,12 @@ def test_stop_closes_the_stream_and_the_engine_aborts(engine: Engine) -> None:
 def test_chat_sends_the_conversation_to_the_server_template(engine: Engine) -> None:
     entry = served(engine)
     short = run(entry, messages=[{"role": "user", "content": "hello"}])
-    history = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello"},
-               {"role": "assistant", "content": "hello there"}, {"role": "user", "content": "hello again"}]
+    history = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "hello"},
+        {"role": "assistant", "content": "hello there"},
+        {"role": "user", "content": "hello again"},
+    ]
     longer = run(entry, messages=history)
     assert short.deltas[-1].done and longer.deltas[-1].done
     assert longer.stats.tokens_in > short.stats.tokens_in + 6, "earlier turns and the system prompt reached the server"
@@ -217,7 +243,12 @@ def test_wrong_key_is_refused_and_never_shown(engine: Engine, tmp_path: Path, mo
         error = failure(entry)
         assert error.reason == "auth" and KEY_ENV in str(error)
         assert "wrong-key-1234" not in str(error) and "wrong-key-1234" not in error.in_language("ko")
-        assert remote_engine.remote_health(parse_catalog({"tabs": {"text_generation": {"models": [entry.model_dump(exclude_defaults=True)]}}}))[0].healthy is False
+        assert (
+            remote_engine.remote_health(
+                parse_catalog({"tabs": {"text_generation": {"models": [entry.model_dump(exclude_defaults=True)]}}})
+            )[0].healthy
+            is False
+        )
     finally:
         if proxy is not None:
             proxy.stop()
@@ -253,11 +284,19 @@ def test_rate_limited_is_busy_429(tmp_path: Path) -> None:
 
 def test_health_lists_served_missing_and_unreachable_models(engine: Engine) -> None:
     entry = served(engine)
-    catalog = parse_catalog({"tabs": {"text_generation": {"models": [
-        entry.model_dump(exclude_defaults=True),
-        {**entry.model_dump(exclude_defaults=True), "id": "not-served", "label": "Not served"},
-        {"id": "gone", "label": "Gone", "endpoint": {"url": f"http://127.0.0.1:{free_port()}/v1"}},
-    ]}}})
+    catalog = parse_catalog(
+        {
+            "tabs": {
+                "text_generation": {
+                    "models": [
+                        entry.model_dump(exclude_defaults=True),
+                        {**entry.model_dump(exclude_defaults=True), "id": "not-served", "label": "Not served"},
+                        {"id": "gone", "label": "Gone", "endpoint": {"url": f"http://127.0.0.1:{free_port()}/v1"}},
+                    ]
+                }
+            }
+        }
+    )
     health = {h.label: h for h in remote_engine.remote_health(catalog)}
     assert health[entry.label].healthy and engine.model in health[entry.label].served
     assert not health["Not served"].healthy and "not in the server's /v1/models" in health["Not served"].status
@@ -271,7 +310,11 @@ def test_snippet_makes_the_same_request_and_reads_the_key_from_the_environment(e
     snippet = RemoteEngine(entry).snippet(wanted)
     assert KEY not in snippet and f'os.environ["{KEY_ENV}"]' in snippet
     tree = ast.parse(snippet)
-    call = next(node for node in ast.walk(tree) if isinstance(node, ast.Call) and ast.unparse(node.func) == "client.completions.create")
+    call = next(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "client.completions.create"
+    )
     shown = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
     sent, _ = remote_engine.request_arguments(entry, wanted)
     sent.pop("stream_options")
@@ -283,8 +326,11 @@ def test_stream_cut_halfway_keeps_the_text(test_models: Path, tmp_path: Path) ->
     """The engine dies mid-answer (its own process, started for this test)."""
     from engines import start_vllm
 
-    doomed = (start_vllm(test_models / "llama-hd64", tmp_path, KEY) if ENGINE == "vllm"
-              else start_transformers_serve(test_models / "llama-hd64", tmp_path, "doomed"))
+    doomed = (
+        start_vllm(test_models / "llama-hd64", tmp_path, KEY)
+        if ENGINE == "vllm"
+        else start_transformers_serve(test_models / "llama-hd64", tmp_path, "doomed")
+    )
     entry = served(doomed)
     deltas = []
     try:
@@ -298,16 +344,26 @@ def test_stream_cut_halfway_keeps_the_text(test_models: Path, tmp_path: Path) ->
     assert deltas[-1].done and deltas[0].text and answer.text.startswith(deltas[0].text)
     assert answer.stats.tokens_out < CONTEXT_TOKENS - 64, "the answer was cut before its end"
     assert any("was cut after" in note for note in answer.notes)
-    assert failure(entry.model_copy(update={"endpoint": entry.endpoint.model_copy(update={"max_retries": 0})})).reason == "unreachable"
+    assert (
+        failure(entry.model_copy(update={"endpoint": entry.endpoint.model_copy(update={"max_retries": 0})})).reason
+        == "unreachable"
+    )
 
 
 def test_speech_options_map_onto_the_audio_api() -> None:
     entry = remote_entry(f"http://127.0.0.1:{free_port()}/v1", "whisper", task="automatic-speech-recognition")
     transcribing = remote_engine.audio_request(entry, "transcribe", "ko", "word")
     assert transcribing.route == "/v1/audio/transcriptions" and transcribing.unmapped == ()
-    assert transcribing.arguments == {"model": "whisper", "response_format": "verbose_json", "language": "ko",
-                                      "timestamp_granularities": ["word", "segment"]}
-    assert remote_engine.audio_request(entry, "transcribe", None, "off").arguments == {"model": "whisper", "response_format": "verbose_json"}
+    assert transcribing.arguments == {
+        "model": "whisper",
+        "response_format": "verbose_json",
+        "language": "ko",
+        "timestamp_granularities": ["word", "segment"],
+    }
+    assert remote_engine.audio_request(entry, "transcribe", None, "off").arguments == {
+        "model": "whisper",
+        "response_format": "verbose_json",
+    }
     # The translation route takes no language and gives segments only: both are named, neither is sent.
     translating = remote_engine.audio_request(entry, "translate", "ko", "word")
     assert translating.route == "/v1/audio/translations" and translating.timestamps == "segment"
@@ -317,12 +373,15 @@ def test_speech_options_map_onto_the_audio_api() -> None:
 
 def snippet_call(snippet: str, callee: str) -> dict[str, Any]:
     """The keyword arguments of the `callee(...)` call in a snippet, as source text for the file and values otherwise."""
-    call = next(node for node in ast.walk(ast.parse(snippet)) if isinstance(node, ast.Call) and ast.unparse(node.func) == callee)
+    call = next(
+        node for node in ast.walk(ast.parse(snippet)) if isinstance(node, ast.Call) and ast.unparse(node.func) == callee
+    )
     return {kw.arg: ast.unparse(kw.value) if kw.arg == "file" else ast.literal_eval(kw.value) for kw in call.keywords}
 
 
 def test_transcription_sends_what_the_server_takes_and_the_snippet_sends_the_same(
-        whisper_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    whisper_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from bench.inputs import write_tone
 
     audio = write_tone(tmp_path / "tone.wav")
@@ -333,7 +392,11 @@ def test_transcription_sends_what_the_server_takes_and_the_snippet_sends_the_sam
     # transformers serve refuses timestamp_granularities (422): the request is sent again without it,
     # and the endpoint is remembered as refusing it. Its answer is text only (no verbose_json).
     assert answer.request.refused == ("timestamp_granularities",)
-    assert answer.request.arguments == {"model": whisper_engine.model, "response_format": "verbose_json", "language": "ko"}
+    assert answer.request.arguments == {
+        "model": whisper_engine.model,
+        "response_format": "verbose_json",
+        "language": "ko",
+    }
     assert answer.chunks == [] and answer.timestamps_given is False and answer.language is None
     assert transcriber.request("transcribe", "ko", "word").refused == ("timestamp_granularities",)
     activity = transcriber.activity()
@@ -357,4 +420,6 @@ def test_translation_where_the_server_has_no_route(whisper_engine: Engine, tmp_p
         transcriber.transcribe(write_tone(tmp_path / "tone.wav"), transcriber.request("translate"))
     assert caught.value.reason == "no_route" and "/v1/audio/translations" in str(caught.value)
     activity = transcriber.activity()
-    assert activity.running == 0 and activity.served == 0 and "/v1/audio/translations" in pick(activity.last_error, "en")
+    assert (
+        activity.running == 0 and activity.served == 0 and "/v1/audio/translations" in pick(activity.last_error, "en")
+    )

@@ -10,11 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 from engines import haproxy_available
 
-pytestmark = pytest.mark.skipif(not haproxy_available(), reason="haproxy is not installed (scripts/setup.sh installs it when root)")
+pytestmark = pytest.mark.skipif(
+    not haproxy_available(), reason="haproxy is not installed (scripts/setup.sh installs it when root)"
+)
 CLIENTS = 64
 
 
@@ -23,9 +24,25 @@ def rounds(test_models: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Both rounds on one deployment: every replica up (`before_stop`), then replica 1 stopped 3 s in."""
     summary_path = tmp_path_factory.mktemp("replicas") / "summary.json"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "load_test.py"), "--models", str(test_models), "--clients", str(CLIENTS),
-         "--replicas", "2", "--timeout", "240", "--json", str(summary_path), "--stop-replica-after", "3"],
-        capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "load_test.py"),
+            "--models",
+            str(test_models),
+            "--clients",
+            str(CLIENTS),
+            "--replicas",
+            "2",
+            "--timeout",
+            "240",
+            "--json",
+            str(summary_path),
+            "--stop-replica-after",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK" in result.stdout

@@ -10,21 +10,35 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import pytest
-from gradio_client.exceptions import AppError
-
 import hostile_models as hostile
-from bench.inputs import write_tone
+import pytest
 from api_helpers import FILEDATA_META, positional, raw_predict, upload
 from conftest import catalog_variant, launch_app
+from gradio_client.exceptions import AppError
+
+from bench.inputs import write_tone
 
 MASKED = "Paris is the [MASK] of France."
 # Everything that decides how a model is loaded; the browser and the API must never be able to set it.
-LOADING_OPTIONS = {"trust_remote_code", "allow_pickle_weights", "revision", "device_map", "max_memory",
-                   "offload_folder", "pipeline_kwargs", "model_kwargs", "use_safetensors", "dtype", "device"}
+LOADING_OPTIONS = {
+    "trust_remote_code",
+    "allow_pickle_weights",
+    "revision",
+    "device_map",
+    "max_memory",
+    "offload_folder",
+    "pipeline_kwargs",
+    "model_kwargs",
+    "use_safetensors",
+    "dtype",
+    "device",
+}
 FILE_ENDPOINTS = {  # endpoint -> its file parameter
-    "/transcribe": "audio", "/classify_image": "image", "/zero_shot_image": "image",
-    "/answer_image_question": "image", "/answer_document_question": "document",
+    "/transcribe": "audio",
+    "/classify_image": "image",
+    "/zero_shot_image": "image",
+    "/answer_image_question": "image",
+    "/answer_document_question": "document",
 }
 
 
@@ -44,8 +58,13 @@ def test_no_endpoint_takes_loading_options(hostile_client) -> None:  # noqa: ANN
         assert not params & LOADING_OPTIONS, f"{name} lets callers choose {params & LOADING_OPTIONS}"
 
 
-def test_remote_code_runs_only_when_the_catalog_entry_says_so(hostile_app, hostile_client, test_models, tmp_path) -> None:  # noqa: ANN001
-    with pytest.raises(AppError, match=r"Remote code ships its own Python code, which this app runs only when .*trust_remote_code: true"):
+def test_remote_code_runs_only_when_the_catalog_entry_says_so(
+    hostile_app, hostile_client, test_models, tmp_path
+) -> None:  # noqa: ANN001
+    with pytest.raises(
+        AppError,
+        match=r"Remote code ships its own Python code, which this app runs only when .*trust_remote_code: true",
+    ):
         fill(hostile_client, "Remote code")
     assert not hostile_app.marker.exists(), "the repository's code must not have run"
     # The same kind of repository, listed with trust_remote_code: true, loads through its own code.
@@ -54,22 +73,38 @@ def test_remote_code_runs_only_when_the_catalog_entry_says_so(hostile_app, hosti
 
     marker = tmp_path / "ran"
     folder = hostile.remote_code(test_models, tmp_path / "remote", marker)
-    catalog = parse_catalog({"defaults": {"device": "cpu"}, "tabs": {"fill_mask": {"models": [
-        {"id": str(folder), "trust_remote_code": True}]}}})
+    catalog = parse_catalog(
+        {
+            "defaults": {"device": "cpu"},
+            "tabs": {"fill_mask": {"models": [{"id": str(folder), "trust_remote_code": True}]}},
+        }
+    )
     loaded = ModelManager(catalog).get("fill_mask")
     assert marker.exists() and type(loaded.model.model).__name__ == "CustomBertForMaskedLM"
 
 
 def test_pickle_weights_only_where_the_catalog_opts_in(hostile_client) -> None:  # noqa: ANN001
-    with pytest.raises(AppError, match=r"Pickle weights has no safetensors weights, only pickle \(\.bin\) files.*allow_pickle_weights: true"):
+    with pytest.raises(
+        AppError,
+        match=r"Pickle weights has no safetensors weights, only pickle \(\.bin\) files.*allow_pickle_weights: true",
+    ):
         fill(hostile_client, "Pickle weights")
     assert len(fill(hostile_client, "Pickle weights allowed")["confidences"]) == 3
 
 
-@pytest.mark.parametrize("model", [
-    "/etc/passwd", "../../etc/passwd", "~/.cache/huggingface", "file:///etc/passwd", "owner/name/../../x",
-    "https://example.com/model", "owner/name\x00", "MLM-FOLDER",
-])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "/etc/passwd",
+        "../../etc/passwd",
+        "~/.cache/huggingface",
+        "file:///etc/passwd",
+        "owner/name/../../x",
+        "https://example.com/model",
+        "owner/name\x00",
+        "MLM-FOLDER",
+    ],
+)
 def test_custom_models_are_hub_ids_never_paths(hostile_client, test_models, model: str) -> None:  # noqa: ANN001
     """Custom models are allowed in this app, but only as Hub ids: a path is refused even when it is a
     real model folder on the server."""
@@ -113,7 +148,12 @@ def test_output_files_are_the_apps_own_temporary_files(hostile_app, hostile_clie
     outputs += raw_predict(hostile_app.url, "/transcribe", data)
     data = positional(hostile_client, "/compare_bias", ("The {group} is [MASK].", "he, she"), {"model": "BERT"})
     outputs += raw_predict(hostile_app.url, "/compare_bias", data)
-    data = positional(hostile_client, "/zero_shot_text", ("one\ntwo",), {"model": "NLI classifier (test)", "labels": "a, b", "batch": True})
+    data = positional(
+        hostile_client,
+        "/zero_shot_text",
+        ("one\ntwo",),
+        {"model": "NLI classifier (test)", "labels": "a, b", "batch": True},
+    )
     outputs += raw_predict(hostile_app.url, "/zero_shot_text", data)
     files = [o for o in outputs if isinstance(o, dict) and o.get("meta", {}).get("_type") == "gradio.FileData"]
     assert len(files) == 4, json.dumps(outputs)[:500]  # SRT, VTT, bias CSV, batch CSV
@@ -124,11 +164,18 @@ def test_output_files_are_the_apps_own_temporary_files(hostile_app, hostile_clie
 
 
 def test_space_defaults_cap_the_catalog(test_catalog, tmp_path) -> None:  # noqa: ANN001
-    from playground.config.space import SPACE_LIMITS, apply_space_defaults
     from playground.config.catalog import load_catalog
+    from playground.config.space import SPACE_LIMITS, apply_space_defaults
 
-    permissive = catalog_variant(test_catalog, tmp_path / "models.yaml", allow_custom_models=True, max_upload_mb=500,
-                                 max_audio_minutes=600, max_pdf_pages=1000, queue_size=10_000)
+    permissive = catalog_variant(
+        test_catalog,
+        tmp_path / "models.yaml",
+        allow_custom_models=True,
+        max_upload_mb=500,
+        max_audio_minutes=600,
+        max_pdf_pages=1000,
+        queue_size=10_000,
+    )
     catalog = load_catalog(permissive)
     apply_space_defaults(catalog)
     assert catalog.defaults.allow_custom_models is False

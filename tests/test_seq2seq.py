@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from gradio_client.exceptions import AppError
-
 from course_helpers import call_kwargs, expected_from_pretrained_kwargs, loaded_kwargs
+from gradio_client.exceptions import AppError
 from snippets import run_snippet
 
 BART = "BART summarizer (test)"
@@ -50,7 +49,8 @@ def test_summary_snippet_writes_the_same_text(course_client, test_models, model)
     assert run_snippet(code, cwd=test_models).rstrip("\n") == summary
     assert "min_new_tokens=3" in code and "max_new_tokens=10" in code
     assert call_kwargs(code, "AutoModelForSeq2SeqLM.from_pretrained") == expected_from_pretrained_kwargs(
-        loaded_kwargs(course_client, model))
+        loaded_kwargs(course_client, model)
+    )
     if model == T5:
         assert "'summarize: '" in note and "summarize: This course" in code
     else:
@@ -99,7 +99,8 @@ def test_marian_translates_its_pair(course_client, test_models) -> None:
     assert "num_beams" not in code
     assert run_snippet(code, cwd=test_models).rstrip("\n") == translation
     assert call_kwargs(code, "AutoModelForSeq2SeqLM.from_pretrained") == expected_from_pretrained_kwargs(
-        loaded_kwargs(course_client, MARIAN))
+        loaded_kwargs(course_client, MARIAN)
+    )
     same, _, _ = course_client.predict(COURSE_FRENCH, MARIAN, "French", "en", 8, api_name="/translate")
     assert same == translation
 
@@ -120,8 +121,12 @@ def test_translation_streams(course_client) -> None:
 
 @pytest.mark.parametrize(
     "source, target, codes",
-    [("fr", "ko", ("fra_Latn", "kor_Hang")), ("French", "Korean", ("fra_Latn", "kor_Hang")),
-     ("eng_Latn", "de", ("eng_Latn", "deu_Latn")), ("", "", ("fra_Latn", "eng_Latn"))],
+    [
+        ("fr", "ko", ("fra_Latn", "kor_Hang")),
+        ("French", "Korean", ("fra_Latn", "kor_Hang")),
+        ("eng_Latn", "de", ("eng_Latn", "deu_Latn")),
+        ("", "", ("fra_Latn", "eng_Latn")),
+    ],
 )
 def test_many_to_many_language_codes(course_client, test_models, source, target, codes) -> None:
     translation, note, code = course_client.predict(COURSE_FRENCH, NLLB, source, target, 6, api_name="/translate")
@@ -132,8 +137,10 @@ def test_many_to_many_language_codes(course_client, test_models, source, target,
 
 def test_target_language_reaches_generate(course_client) -> None:
     # The test NLLB model's language codes have loud embeddings: the forced first token steers the rest.
-    outputs = {course_client.predict(COURSE_FRENCH, NLLB, "fr", target, 6, api_name="/translate")[0]
-               for target in ("ko", "de", "ja", "en")}
+    outputs = {
+        course_client.predict(COURSE_FRENCH, NLLB, "fr", target, 6, api_name="/translate")[0]
+        for target in ("ko", "de", "ja", "en")
+    }
     assert len(outputs) > 1
 
 
@@ -185,22 +192,31 @@ def chat_messages(code: str) -> list[dict]:
     """The `messages = [...]` the generation snippet sends."""
     import ast
 
-    assignment = next(node for node in ast.parse(code).body if isinstance(node, ast.Assign)
-                      and getattr(node.targets[0], "id", "") == "messages")
+    assignment = next(
+        node
+        for node in ast.parse(code).body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "messages"
+    )
     return ast.literal_eval(assignment.value)
 
 
 def test_chat_model_summarizes_with_a_shown_prompt(course_client, test_models) -> None:
     summary, note, code = course_client.predict(PARAGRAPH, CHAT, 8, api_name="/summarize")
-    assert "fixed prompt" in note and "Summarize the following text in a few sentences." in note and PARAGRAPH.strip() in note
+    assert (
+        "fixed prompt" in note
+        and "Summarize the following text in a few sentences." in note
+        and PARAGRAPH.strip() in note
+    )
     assert "'text-generation'" in code and "do_sample=False" in code
     assert chat_messages(code)[0]["content"].startswith("Summarize the following text in a few sentences.")
     assert run_snippet(code, cwd=test_models).strip() == summary.strip()
     assert streams(shown_texts(course_client, "/summarize", PARAGRAPH, CHAT, 96, 0, 1)), "the answer streams"
 
 
-@pytest.mark.parametrize("source, target, names", [("", "", ("French", "English")), ("fr", "ko", ("French", "Korean")),
-                                                    ("fra_Latn", "German", ("French", "German"))])
+@pytest.mark.parametrize(
+    "source, target, names",
+    [("", "", ("French", "English")), ("fr", "ko", ("French", "Korean")), ("fra_Latn", "German", ("French", "German"))],
+)
 def test_chat_model_translates_with_a_shown_prompt(course_client, source, target, names) -> None:
     translation, note, code = course_client.predict(COURSE_FRENCH, CHAT, source, target, 6, api_name="/translate")
     prompt = f"Translate the following text from {names[0]} to {names[1]}. Answer with the translation only."

@@ -13,15 +13,16 @@ import json
 import os
 import shutil
 import wave
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
 import yaml
+from conftest import RunningApp, launch_app
 from PIL import Image, ImageDraw
 
-from conftest import RunningApp, launch_app
 from playground.config.catalog import load_catalog
 from playground.loading.model_manager import ModelManager
 from scripts.published_settings import PUBLISHED, apply_published
@@ -59,7 +60,10 @@ STAND_INS: dict[str, tuple[str, str]] = {
     "HuggingFaceTB/SmolLM2-360M": ("llama-base", "LlamaForCausalLM"),
     "openai-community/gpt2": ("gpt2", "GPT2LMHeadModel"),
     "meta-llama/Llama-3.1-8B-Instruct": ("llama-chat", "LlamaForCausalLM"),
-    "distilbert/distilbert-base-uncased-finetuned-sst-2-english": ("distilbert-sentiment", "DistilBertForSequenceClassification"),
+    "distilbert/distilbert-base-uncased-finetuned-sst-2-english": (
+        "distilbert-sentiment",
+        "DistilBertForSequenceClassification",
+    ),
     "tabularisai/multilingual-sentiment-analysis": ("distilbert-sentiment", "DistilBertForSequenceClassification"),
     "FacebookAI/roberta-large-mnli": ("roberta-nli", "RobertaForSequenceClassification"),
     "SamLowe/roberta-base-go_emotions": ("roberta-nli", "RobertaForSequenceClassification"),
@@ -223,7 +227,10 @@ def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> 
     if task == "token-classification":
         return "/extract_entities", {"text": "My name is Sylvain and I work at Hugging Face in Brooklyn."}
     if task == "question-answering":
-        return "/answer_question", {"question": "Where do I work?", "context": "My name is Sylvain and I work at Hugging Face in Brooklyn."}
+        return "/answer_question", {
+            "question": "Where do I work?",
+            "context": "My name is Sylvain and I work at Hugging Face in Brooklyn.",
+        }
 
     if task == "tokenizer":
         return "/tokenize", {"text": "Hugging Face의 트랜스포머 강좌"}
@@ -238,11 +245,17 @@ def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> 
     if task == "fill-mask":
         return "/fill_mask", {"text": "This man works as a [MASK] ."}
     if task in ("zero-shot-classification", "sentence-similarity"):
-        return "/zero_shot_text", {"text": "This is a course about the Transformers library", "labels": "education, politics"}
+        return "/zero_shot_text", {
+            "text": "This is a course about the Transformers library",
+            "labels": "education, politics",
+        }
     if task == "zero-shot-image-classification":
         return "/zero_shot_image", {"image": handle_file(inputs["image"]), "labels": "cat, dog"}
     if task == "document-question-answering" or document:
-        return "/answer_document_question", {"document": handle_file(inputs["document"]), "question": "What is the total?"}
+        return "/answer_document_question", {
+            "document": handle_file(inputs["document"]),
+            "question": "What is the total?",
+        }
     if task in ("vqa-classifier", "image-text-to-text"):
         return "/answer_image_question", {"image": handle_file(inputs["image"]), "question": "What is in the picture?"}
     if task == "text-generation":
@@ -260,7 +273,11 @@ def call(client: Any, api: str, given: dict[str, Any]) -> Any:
     names = {p["parameter_name"]: p for p in params}
     kwargs = dict(given)
     for name, value in FILL_INS.items():
-        if name in names and name not in kwargs and (name == "max_new_tokens" or not names[name]["parameter_has_default"]):
+        if (
+            name in names
+            and name not in kwargs
+            and (name == "max_new_tokens" or not names[name]["parameter_has_default"])
+        ):
             kwargs[name] = value
     return client.predict(**kwargs, api_name=api)
 

@@ -12,14 +12,15 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
-from gradio_client import Client
-
 from conftest import ROOT, RunningApp, catalog_variant, launch_app
+from gradio_client import Client
+from gradio_client.exceptions import AppError
 
 NAME, PASSWORD = "teacher", "correct horse battery staple"
 SECRETS = {"HF_TOKEN": "hf_KnownSecretTokenForTheSignInTest", "ENGINE_API_KEY": "sk-known-engine-key-for-the-test"}
@@ -33,8 +34,14 @@ def basic(name: str = NAME, password: str = PASSWORD) -> dict[str, str]:
 
 
 def hash_with_cli(password: str) -> str:
-    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "hash-password"], input=password + "\n",
-                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "hash-password"],
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -42,16 +49,24 @@ def hash_with_cli(password: str) -> str:
 @pytest.fixture(scope="module")
 def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("users") / "users.txt"
-    path.write_text(f"# the class's accounts\n{NAME}:{hash_with_cli(PASSWORD)}\nstudent:{hash_with_cli('another one')}\n")
+    path.write_text(
+        f"# the class's accounts\n{NAME}:{hash_with_cli(PASSWORD)}\nstudent:{hash_with_cli('another one')}\n"
+    )
     return path
 
 
 @pytest.fixture(scope="module")
-def signed_app(test_models: Path, test_catalog: Path, users_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+def signed_app(
+    test_models: Path, test_catalog: Path, users_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
     root = tmp_path_factory.mktemp("signed")
     # An engine that is not there, reached with a key from the environment: its failure must not show the key.
-    remote = {"id": "served-model", "label": "Remote", "task": "text-generation",
-              "endpoint": {"url": "http://127.0.0.1:9/v1", "api_key_env": "ENGINE_API_KEY", "timeout": 2, "max_retries": 0}}
+    remote = {
+        "id": "served-model",
+        "label": "Remote",
+        "task": "text-generation",
+        "endpoint": {"url": "http://127.0.0.1:9/v1", "api_key_env": "ENGINE_API_KEY", "timeout": 2, "max_retries": 0},
+    }
     local = {"id": str(test_models / "llama-chat"), "label": "Llama", "default": True}
     catalog = catalog_variant(test_catalog, root / "models.yaml", models={"text_generation": [local, remote]})
     env = {"PLAYGROUND_AUTH_FILE": str(users_file), **SECRETS}
@@ -76,11 +91,18 @@ def test_hash_password_makes_a_salted_scrypt_hash_that_checks_the_password() -> 
     assert not users.check("ann", "s3cret ") and not users.check("bob", "s3cret")
 
 
-def test_a_plain_password_in_the_users_file_stops_the_app_without_echoing_it(test_catalog: Path, tmp_path: Path) -> None:
+def test_a_plain_password_in_the_users_file_stops_the_app_without_echoing_it(
+    test_catalog: Path, tmp_path: Path
+) -> None:
     users = tmp_path / "users.txt"
     users.write_text("ann:hunter2-plain\n")
-    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "--catalog", str(test_catalog), "--auth-file", str(users)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--catalog", str(test_catalog), "--auth-file", str(users)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert "line 1 (ann): not a scrypt hash" in result.stderr and "hash-password" in result.stderr
     assert "hunter2" not in result.stderr + result.stdout
@@ -97,17 +119,29 @@ def test_the_page_asks_to_sign_in_and_serves_the_app_after(signed_app: RunningAp
 
 
 def join_body(session: str) -> dict[str, Any]:
-    return {"data": FILL_MASK_DATA, "fn_index": None, "api_name": "/fill_mask", "session_hash": session, "trigger_id": None}
+    return {
+        "data": FILL_MASK_DATA,
+        "fn_index": None,
+        "api_name": "/fill_mask",
+        "session_hash": session,
+        "trigger_id": None,
+    }
 
 
 def test_queue_join_refuses_a_caller_without_credentials(signed_app: RunningApp, signed_client: Client) -> None:
     api = signed_client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert "/fill_mask" in api
-    fn_index = next(index for index, dep in enumerate(signed_client.config["dependencies"]) if dep.get("api_name") == "fill_mask")
+    fn_index = next(
+        index for index, dep in enumerate(signed_client.config["dependencies"]) if dep.get("api_name") == "fill_mask"
+    )
     body = {**join_body("anonymous-session"), "fn_index": fn_index}
     assert httpx.post(f"{signed_app.url}gradio_api/queue/join", json=body, timeout=30).status_code == 401
-    joined = httpx.post(f"{signed_app.url}gradio_api/queue/join", json={**body, "session_hash": "signed-session"},
-                        headers=basic(), timeout=30)
+    joined = httpx.post(
+        f"{signed_app.url}gradio_api/queue/join",
+        json={**body, "session_hash": "signed-session"},
+        headers=basic(),
+        timeout=30,
+    )
     assert joined.status_code == 200 and joined.json()["event_id"]
 
 
@@ -115,7 +149,9 @@ def call_rest(url: str, headers: dict[str, str]) -> httpx.Response | Any:
     started = httpx.post(f"{url}gradio_api/call/fill_mask", json={"data": FILL_MASK_DATA}, headers=headers, timeout=30)
     if started.status_code != 200:
         return started
-    with httpx.stream("GET", f"{url}gradio_api/call/fill_mask/{started.json()['event_id']}", headers=headers, timeout=120) as stream:
+    with httpx.stream(
+        "GET", f"{url}gradio_api/call/fill_mask/{started.json()['event_id']}", headers=headers, timeout=120
+    ) as stream:
         return [line for line in stream.iter_lines() if line.startswith(("event:", "data:"))]
 
 
@@ -128,7 +164,12 @@ def test_the_rest_api_and_uploads_need_credentials(signed_app: RunningApp, tmp_p
     picture.write_text("hello")
     for headers, expected in (({}, 401), (basic(), 200)):
         with picture.open("rb") as handle:
-            response = httpx.post(f"{signed_app.url}gradio_api/upload", files=[("files", ("note.txt", handle))], headers=headers, timeout=30)
+            response = httpx.post(
+                f"{signed_app.url}gradio_api/upload",
+                files=[("files", ("note.txt", handle))],
+                headers=headers,
+                timeout=30,
+            )
         assert response.status_code == expected
 
 
@@ -147,8 +188,11 @@ async def mcp_call(url: str, headers: dict[str, str]) -> tuple[list[str], Any]:
     from mcp import ClientSession
     from mcp.client.streamable_http import streamable_http_client
 
-    async with httpx.AsyncClient(headers=headers, timeout=60) as http, \
-            streamable_http_client(url, http_client=http) as (read, write, _), ClientSession(read, write) as session:
+    async with (
+        httpx.AsyncClient(headers=headers, timeout=60) as http,
+        streamable_http_client(url, http_client=http) as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
         await session.initialize()
         names = [tool.name for tool in (await session.list_tools()).tools]
         # A queued tool: Gradio's MCP server calls the app's own queue for it.
@@ -161,7 +205,10 @@ def test_mcp_needs_credentials_in_a_header(signed_app: RunningApp) -> None:
     for path in ("gradio_api/mcp/", "gradio_api/mcp/schema"):
         refused = httpx.get(signed_app.url + path, headers={"Accept": "text/event-stream"}, timeout=30)
         assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Basic")
-    assert httpx.get(f"{signed_app.url}gradio_api/mcp/schema", headers=basic(password="wrong"), timeout=30).status_code == 401
+    assert (
+        httpx.get(f"{signed_app.url}gradio_api/mcp/schema", headers=basic(password="wrong"), timeout=30).status_code
+        == 401
+    )
     assert httpx.get(f"{signed_app.url}gradio_api/mcp/schema", headers=basic(), timeout=30).status_code == 200
     names, result = asyncio.run(mcp_call(url, basic()))
     assert "fill_mask" in names
@@ -205,23 +252,32 @@ def test_metrics_count_requests_tokens_and_models(signed_app: RunningApp, signed
     assert after['playground_request_seconds_count{endpoint="/fill_mask"}'] >= 2
     assert after["playground_generation_batch_size_count"] >= 1
     assert after["playground_models_loaded"] >= 2
-    assert any(key.startswith('playground_model_bytes{') and value > 0 for key, value in after.items())
+    assert any(key.startswith("playground_model_bytes{") and value > 0 for key, value in after.items())
     assert after["process_resident_memory_bytes"] > 0 and "playground_queue_length" in after
     # Every series the shipped Grafana dashboard charts exists.
     dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
-    charted = {name for panel in dashboard["panels"] for target in panel["targets"]
-               for name in re.findall(r"\b(?:playground|process)_[a-z_]+", target["expr"])}
+    charted = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b(?:playground|process)_[a-z_]+", target["expr"])
+    }
     assert charted and all(any(key.split("{")[0] == name for key in after) for name in charted), charted
-    with pytest.raises(Exception):
+    with pytest.raises(AppError):
         signed_client.predict(MASKED, model="no such model", api_name="/fill_mask")
     failed = 'playground_requests_total{endpoint="/fill_mask",outcome="error"}'
     assert scraped(signed_app.url)[failed] - before.get(failed, 0) == 1
 
 
 # ---- no secret in any answer or the log ----------------------------------------------------------
-def test_no_secret_appears_in_pages_errors_metrics_or_the_log(signed_app: RunningApp, signed_client: Client, users_file: Path) -> None:
+def test_no_secret_appears_in_pages_errors_metrics_or_the_log(
+    signed_app: RunningApp, signed_client: Client, users_file: Path
+) -> None:
     with httpx.Client(base_url=signed_app.url, headers=basic(), timeout=30) as http:
-        answers = [http.get(path).text for path in ("", "config", "gradio_api/info", "metrics", "readyz", "gradio_api/mcp/schema")]
+        answers = [
+            http.get(path).text
+            for path in ("", "config", "gradio_api/info", "metrics", "readyz", "gradio_api/mcp/schema")
+        ]
     answers.append(httpx.get(signed_app.url, timeout=30).text)  # the sign-in page
     answers.append(str(signed_client.predict(api_name="/loaded_models")))
     with pytest.raises(Exception) as failed:
@@ -231,7 +287,9 @@ def test_no_secret_appears_in_pages_errors_metrics_or_the_log(signed_app: Runnin
         signed_client.predict("Hello", model="Remote", max_new_tokens=2, api_name="/generate")
     answers.append(str(failed.value))
     answers.append(str(signed_client.predict(api_name="/remote_models")))
-    hashes = [line.split(":", 1)[1] for line in users_file.read_text().splitlines() if line and not line.startswith("#")]
+    hashes = [
+        line.split(":", 1)[1] for line in users_file.read_text().splitlines() if line and not line.startswith("#")
+    ]
     secrets = [*SECRETS.values(), PASSWORD, *hashes, *(h.split("$")[-1] for h in hashes)]
     for text in [*answers, signed_app.log()]:
         for secret in secrets:
@@ -263,8 +321,15 @@ def test_on_an_unchecked_gradio_header_sign_in_and_mcp_refuse_rather_than_open(m
     with gr.Blocks() as demo:
         box, out = gr.Textbox(), gr.Textbox()
         box.submit(shout, box, out, api_name="shout")
-    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, ssr_mode=False, mcp_server=True,
-                auth=sign_in.check, app_kwargs={"middleware": [Middleware(CredentialsGate, sign_in=sign_in)]})
+    demo.launch(
+        server_name="127.0.0.1",
+        prevent_thread_lock=True,
+        quiet=True,
+        ssr_mode=False,
+        mcp_server=True,
+        auth=sign_in.check,
+        app_kwargs={"middleware": [Middleware(CredentialsGate, sign_in=sign_in)]},
+    )
     try:
         Operations(sign_in).after_launch(demo)
         assert not sign_in.mcp_ready
@@ -273,7 +338,9 @@ def test_on_an_unchecked_gradio_header_sign_in_and_mcp_refuse_rather_than_open(m
             assert refused.status_code == 503 and "MCP is not available here" in refused.json()["detail"]
         refused = httpx.get(f"{demo.local_url}config", headers=basic(), timeout=30)
         assert refused.status_code == 503 and "Authorization header is not available" in refused.json()["detail"]
-        korean = httpx.get(f"{demo.local_url}gradio_api/mcp/schema", headers={**basic(), "Accept-Language": "ko"}, timeout=30)
+        korean = httpx.get(
+            f"{demo.local_url}gradio_api/mcp/schema", headers={**basic(), "Accept-Language": "ko"}, timeout=30
+        )
         assert "MCP를 쓸 수 없습니다" in korean.json()["detail"]
         assert httpx.get(f"{demo.local_url}config", timeout=30).status_code == 401
         with pytest.raises(Exception):  # noqa: B017 - refused, whatever gradio_client calls it

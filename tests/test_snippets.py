@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
-
 from snippets import run_snippet
 
 
 def test_runs_offline_beside_its_files(tmp_path) -> None:  # noqa: ANN001
     source = tmp_path / "words.txt"
     source.write_text("hello")
-    code = "import os\nprint(open('words.txt').read(), open('raw.bin', 'rb').read().hex(), os.environ['HF_HUB_OFFLINE'])\n"
+    code = (
+        "import os\nprint(open('words.txt').read(), open('raw.bin', 'rb').read().hex(), os.environ['HF_HUB_OFFLINE'])\n"
+    )
     assert run_snippet(code, {"words.txt": source, "raw.bin": b"\x01\x02"}) == "hello 0102 1\n"
 
 

@@ -43,7 +43,9 @@ def pipe(test_models: Path):  # noqa: ANN201
 
 def clip(seconds: float, pitch: float) -> np.ndarray:
     t = np.arange(int(seconds * RATE)) / RATE
-    return (0.3 * np.sin(2 * np.pi * pitch * t) + 0.05 * np.random.default_rng(int(pitch)).standard_normal(t.size)).astype(np.float32)
+    return (
+        0.3 * np.sin(2 * np.pi * pitch * t) + 0.05 * np.random.default_rng(int(pitch)).standard_normal(t.size)
+    ).astype(np.float32)
 
 
 def windows(pipe, samples: np.ndarray) -> list[dict[str, Any]]:  # noqa: ANN001
@@ -106,8 +108,10 @@ def test_a_long_recording_alone_fills_its_batches(pipe, tmp_path: Path) -> None:
 
 def windows_again(pipe, requests: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:  # noqa: ANN001
     """Fresh copies of the requests' inputs (the pipeline's forward pops keys from what it is given)."""
-    return [[{key: value.clone() if hasattr(value, "clone") else value for key, value in item.items()} for item in request]
-            for request in requests]
+    return [
+        [{key: value.clone() if hasattr(value, "clone") else value for key, value in item.items()} for item in request]
+        for request in requests
+    ]
 
 
 def test_a_failing_window_fails_only_its_request(pipe, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001

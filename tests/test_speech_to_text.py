@@ -10,17 +10,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
 import soundfile as sf
 import yaml
+from conftest import RunningApp, catalog_variant, launch_app
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
-
-from conftest import RunningApp, catalog_variant, launch_app
 from snippets import last_line, run_snippet
 
 RATE = 16000
@@ -74,7 +73,9 @@ def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("espeak-ng is not installed (as root, `make test` installs it: apt-get install espeak-ng)")
     folder = tmp_path_factory.mktemp("speech")
     subprocess.run(["espeak-ng", "-w", str(folder / "speech.wav"), SPEECH], check=True)
-    subprocess.run(["espeak-ng", "-s", "120", "-w", str(folder / "long_speech.wav"), " ".join([SPEECH] * 6)], check=True)
+    subprocess.run(
+        ["espeak-ng", "-s", "120", "-w", str(folder / "long_speech.wav"), " ".join([SPEECH] * 6)], check=True
+    )
     return folder
 
 
@@ -95,7 +96,7 @@ def parse_cues(text: str, vtt: bool) -> list[tuple[float, float, list[str]]]:
     """(start, end, lines) of every cue; asserts the SRT/WebVTT block layout."""
     if vtt:
         assert text.startswith("WEBVTT\n\n")
-        text = text[len("WEBVTT\n\n"):]
+        text = text[len("WEBVTT\n\n") :]
     cues = []
     for number, block in enumerate(filter(None, text.split("\n\n")), 1):
         lines = block.strip("\n").split("\n")
@@ -132,13 +133,31 @@ def check_subtitles(rows: list[list], srt_path: str, vtt_path: str, width: int, 
         size = len(squash("".join(lines)))
         if max_words:  # counted in the rows' words: wrapping may break a long word over two lines
             assert np.count_nonzero((word_starts >= position) & (word_starts < position + size)) <= max_words
-        first, last = int(np.searchsorted(ends, position, side="right")), int(np.searchsorted(ends, position + size - 1, side="right"))
-        assert texted[first][0] - 0.002 <= start and end <= texted[last][1] + 0.002, (start, end, texted[first:last + 1])
+        first, last = (
+            int(np.searchsorted(ends, position, side="right")),
+            int(np.searchsorted(ends, position + size - 1, side="right")),
+        )
+        assert texted[first][0] - 0.002 <= start and end <= texted[last][1] + 0.002, (
+            start,
+            end,
+            texted[first : last + 1],
+        )
         position += size
 
 
 @pytest.mark.parametrize(
-    "name", ["tone.wav", "stereo44k.flac", "tone.ogg", "tone.opus", "tone.mp3", "tone.m4a", "tone.webm", "video.mp4", "video.webm"]
+    "name",
+    [
+        "tone.wav",
+        "stereo44k.flac",
+        "tone.ogg",
+        "tone.opus",
+        "tone.mp3",
+        "tone.m4a",
+        "tone.webm",
+        "video.mp4",
+        "video.webm",
+    ],
 )
 def test_formats(client, audio_dir: Path, name: str) -> None:  # noqa: ANN001
     text, table, srt, vtt, stats, code = run(client, audio_dir / name)
@@ -162,7 +181,9 @@ def test_silence_gives_empty_text_and_a_note(client, audio_dir: Path) -> None:  
 @pytest.mark.parametrize("model", [WHISPER, WAV2VEC2])
 @pytest.mark.parametrize("timestamps", ["segment", "word"])
 def test_timestamps_and_subtitles(client, audio_dir: Path, model: str, timestamps: str) -> None:  # noqa: ANN001
-    text, table, srt, vtt, stats, code = run(client, audio_dir / "tone.wav", model, timestamps=timestamps, max_chars_per_line=20)
+    text, table, srt, vtt, stats, code = run(
+        client, audio_dir / "tone.wav", model, timestamps=timestamps, max_chars_per_line=20
+    )
     rows = data(table)
     check_subtitles(rows, srt, vtt, 20)
     assert (len(parse_cues(Path(vtt).read_text(), vtt=True))) == len([r for r in rows if r[2]])
@@ -172,7 +193,9 @@ def test_timestamps_and_subtitles(client, audio_dir: Path, model: str, timestamp
 
 @pytest.mark.parametrize(("model", "timestamps"), [(WAV2VEC2, "word"), (WHISPER, "word"), (WHISPER, "segment")])
 def test_words_per_cue(client, audio_dir: Path, model: str, timestamps: str) -> None:  # noqa: ANN001
-    text, table, srt, vtt, stats, code = run(client, audio_dir / "tone.wav", model, "transcribe", "auto", timestamps, 30, 3)
+    text, table, srt, vtt, stats, code = run(
+        client, audio_dir / "tone.wav", model, "transcribe", "auto", timestamps, 30, 3
+    )
     rows = data(table)
     check_subtitles(rows, srt, vtt, 30, max_words=3)
     words = sum(len(r[2].split()) for r in rows)
@@ -206,14 +229,19 @@ def test_language_dropdown_lists_every_whisper_language(app: RunningApp) -> None
         config = json.load(response)
     dropdowns = [c["props"] for c in config["components"] if c.get("type") == "dropdown"]
     # The speech tab's language picker (translation has one too, without "auto").
-    values = next([choice[1] for choice in d["choices"]] for d in dropdowns
-                  if [choice[1] for choice in d["choices"]][:1] == ["auto"])
+    values = next(
+        [choice[1] for choice in d["choices"]]
+        for d in dropdowns
+        if [choice[1] for choice in d["choices"]][:1] == ["auto"]
+    )
     assert values == ["auto", *LANGUAGES]
     assert len(values) > 99
 
 
 def test_long_audio_is_chunked_with_progress(client, audio_dir: Path) -> None:  # noqa: ANN001
-    job = client.submit(handle_file(str(audio_dir / "long.wav")), WAV2VEC2, "transcribe", "auto", "word", api_name="/transcribe")
+    job = client.submit(
+        handle_file(str(audio_dir / "long.wav")), WAV2VEC2, "transcribe", "auto", "word", api_name="/transcribe"
+    )
     seen: list[tuple] = []
     while not job.done():
         for unit in job.status().progress_data or []:
@@ -236,7 +264,9 @@ def test_long_audio_is_chunked_with_progress(client, audio_dir: Path) -> None:  
     ("name", "model", "timestamps"),
     [("stereo44k.flac", WHISPER, "segment"), ("tone.m4a", WAV2VEC2, "word"), ("long.wav", WAV2VEC2, "off")],
 )
-def test_show_code_snippet_reproduces_the_app(client, audio_dir: Path, test_models: Path, name: str, model: str, timestamps: str) -> None:  # noqa: ANN001
+def test_show_code_snippet_reproduces_the_app(
+    client, audio_dir: Path, test_models: Path, name: str, model: str, timestamps: str
+) -> None:  # noqa: ANN001
     text, table, *_, code = run(client, audio_dir / name, model, timestamps=timestamps)
     # Catalog paths are relative to models.yaml: run where the catalog lives, with the named file there.
     stdout = run_snippet(code, {name: audio_dir / name}, timeout=600, cwd=test_models)
@@ -263,7 +293,9 @@ def test_espeak_speech(client, speech_dir: Path) -> None:  # noqa: ANN001
 def test_espeak_long_speech_is_chunked(client, speech_dir: Path) -> None:  # noqa: ANN001
     duration = sf.info(str(speech_dir / "long_speech.wav")).duration
     assert duration > 30
-    text, table, srt, vtt, stats, code = run(client, speech_dir / "long_speech.wav", WAV2VEC2, "transcribe", "auto", "word", 42, 5)
+    text, table, srt, vtt, stats, code = run(
+        client, speech_dir / "long_speech.wav", WAV2VEC2, "transcribe", "auto", "word", 42, 5
+    )
     assert "chunk_length_s=30" in code
     rows = data(table)
     assert all(0 <= r[0] <= r[1] <= duration + 0.001 for r in rows)
@@ -381,8 +413,14 @@ def test_only_the_audio_is_required(client, test_catalog: Path) -> None:  # noqa
     defaults = {p["parameter_name"]: p["parameter_default"] for p in params if p["parameter_has_default"]}
     entries = yaml.safe_load(test_catalog.read_text())["tabs"]["speech_to_text"]["models"]
     # The same defaults as the page: the tab's default model and the widgets' starting values.
-    assert defaults == {"model": next(e["id"] for e in entries if e.get("default")), "task": "transcribe",
-                        "language": "auto", "timestamps": "segment", "max_chars_per_line": 42, "max_words_per_cue": 0}
+    assert defaults == {
+        "model": next(e["id"] for e in entries if e.get("default")),
+        "task": "transcribe",
+        "language": "auto",
+        "timestamps": "segment",
+        "max_chars_per_line": 42,
+        "max_words_per_cue": 0,
+    }
 
 
 def test_the_audio_alone_is_enough(client) -> None:  # noqa: ANN001
@@ -416,7 +454,9 @@ def test_show_code_loads_the_model_as_the_app_did(client, audio_dir: Path, model
 
 
 @pytest.mark.parametrize("kind", ["whisper", "wav2vec2"])
-def test_a_catalog_with_one_kind_of_speech_model_starts(test_catalog: Path, test_models: Path, tmp_path: Path, kind: str) -> None:
+def test_a_catalog_with_one_kind_of_speech_model_starts(
+    test_catalog: Path, test_models: Path, tmp_path: Path, kind: str
+) -> None:
     import gradio as gr
 
     from app import build_app, tab_modules
@@ -427,8 +467,12 @@ def test_a_catalog_with_one_kind_of_speech_model_starts(test_catalog: Path, test
     catalog = load_catalog(catalog_variant(test_catalog, tmp_path / "models.yaml", models={"speech_to_text": entries}))
     demo, _ = build_app(catalog, ModelManager(catalog), tab_modules(["speech_to_text"]))
     assert "/transcribe" in demo.get_api_info()["named_endpoints"]
-    whisper_options = [b for b in demo.blocks.values() if isinstance(b, (gr.Radio, gr.Dropdown))
-                       and getattr(b.label, "key", None) in ("speech_to_text.task", "speech_to_text.language")]
+    whisper_options = [
+        b
+        for b in demo.blocks.values()
+        if isinstance(b, (gr.Radio, gr.Dropdown))
+        and getattr(b.label, "key", None) in ("speech_to_text.task", "speech_to_text.language")
+    ]
     assert len(whisper_options) == 2
     assert all(option.visible is (kind == "whisper") for option in whisper_options)
 
@@ -462,20 +506,33 @@ def test_the_example_fills_the_audio_and_transcribes_in_the_browser(app: Running
 
 def test_the_task_logic_imports_no_gradio_and_no_page() -> None:
     loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, tabs.speech_to_text.task; print(sorted(m for m in sys.modules "
-         "if m.split('.')[0] in ('gradio', 'tabs')))"],
-        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
+        [
+            sys.executable,
+            "-c",
+            "import sys, tabs.speech_to_text.task; print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('gradio', 'tabs')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
     ).stdout
     assert loaded.strip() == "['tabs', 'tabs.speech_to_text', 'tabs.speech_to_text.task']"
 
 
-
 @pytest.fixture(scope="module")
-def batching_app(test_catalog: Path, test_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+def batching_app(
+    test_catalog: Path, test_models: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
     """The speech tab alone, its Whisper sharing batches of up to 4 windows (a CPU's default is 1)."""
     folder = tmp_path_factory.mktemp("speech-batching")
-    entry = {"id": str(test_models / "whisper"), "label": WHISPER, "task": "automatic-speech-recognition",
-             "default": True, "max_batch_size": 4}
+    entry = {
+        "id": str(test_models / "whisper"),
+        "label": WHISPER,
+        "task": "automatic-speech-recognition",
+        "default": True,
+        "max_batch_size": 4,
+    }
     catalog = catalog_variant(test_catalog, folder / "models.yaml", models={"speech_to_text": [entry]})
     running = launch_app(catalog, folder, "--tabs", "speech_to_text")
     yield running
@@ -496,8 +553,10 @@ def test_concurrent_transcriptions_share_a_batch_and_equal_alone(batching_app: R
     names = ["tone.wav", "tone.ogg", "stereo44k.flac", "tone.mp3"]  # one window each
     alone = {name: run(client, audio_dir / name)[:2] for name in names}
     assert speech_peak_batch(client) == 1  # alone, each clip had a forward pass of its own
-    jobs = {name: client.submit(handle_file(str(audio_dir / name)), WHISPER, api_name="/transcribe")
-            for name in [*names, "text.wav"]}
+    jobs = {
+        name: client.submit(handle_file(str(audio_dir / name)), WHISPER, api_name="/transcribe")
+        for name in [*names, "text.wav"]
+    }
     for name in names:
         assert jobs[name].result()[:2] == alone[name], name
     with pytest.raises(AppError, match="could not be read as audio"):
@@ -513,7 +572,9 @@ def test_every_whisper_language_is_named_in_each_page_language() -> None:
 
     choices = language_choices()
     assert [code for _, code in choices] == ["auto", *speech.whisper_languages()]
-    assert [label.key for label, _ in choices[1:]] == [f"speech_to_text.lang_{code}" for code in speech.whisper_languages()]
+    assert [label.key for label, _ in choices[1:]] == [
+        f"speech_to_text.lang_{code}" for code in speech.whisper_languages()
+    ]
     assert (TEXTS.get("lang_ko"), TEXTS.get("lang_ko", "ko")) == ("Korean (ko)", "한국어 (ko)")
     for code in speech.whisper_languages():
         assert re.search(r"[\uac00-\ud7a3]", TEXTS.get(f"lang_{code}", "ko")), code

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from playground.loading.adapters import ADAPTERS
 from playground.config.catalog import parse_catalog
 from playground.config.registry import TAB_SPECS, contract_problems
+from playground.loading.adapters import ADAPTERS
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "playground"
@@ -77,7 +77,9 @@ def layering_problems(graph: dict[str, set[str]]) -> list[str]:
         f"{source} imports {target}"
         for source, targets in graph.items()
         for target in targets
-        if layer(source) is not None and layer(target) is not None and layer(target) > layer(source)
+        if layer(source) is not None
+        and layer(target) is not None
+        and layer(target) > layer(source)
         and (source, target) not in UPWARD_IMPORTS_TO_MOVE
     )
 
@@ -92,7 +94,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for target in sorted(graph[node]):
             if state.get(target) == "open":
-                return stack[stack.index(target):] + [target]
+                return stack[stack.index(target) :] + [target]
             if target not in state and (cycle := visit(target)):
                 return cycle
         stack.pop()
@@ -120,7 +122,9 @@ def test_every_module_of_the_shared_package_sits_in_a_layer() -> None:
     assert not outside, f"modules outside the layers {LAYERS}: {outside}"
     assert {name.split(".")[1] for name in modules if name != "playground"} == set(LAYERS)
     assert [path.name for path in PACKAGE.glob("*.py")] == ["__init__.py"], "every module sits in a layer's folder"
-    sizes = {layer: sum(name.split(".")[1:2] == [layer] and name.count(".") == 2 for name in modules) for layer in LAYERS}
+    sizes = {
+        layer: sum(name.split(".")[1:2] == [layer] and name.count(".") == 2 for name in modules) for layer in LAYERS
+    }
     assert max(sizes.values()) <= 12, f"a folder over a dozen modules: split it by concern ({sizes})"
 
 
@@ -128,8 +132,9 @@ def test_imports_point_down_the_layers() -> None:
     graph = package_graph()
     assert graph["playground.loading.model_manager"], "the graph sees imports"  # the check below can fail
     assert layering_problems(graph) == []
-    assert UPWARD_IMPORTS_TO_MOVE <= {(s, t) for s, targets in graph.items() for t in targets}, \
+    assert UPWARD_IMPORTS_TO_MOVE <= {(s, t) for s, targets in graph.items() for t in targets}, (
         "an allowed upward import is gone: drop it from UPWARD_IMPORTS_TO_MOVE"
+    )
 
 
 def test_the_layer_check_finds_upward_imports() -> None:
@@ -150,9 +155,13 @@ def test_the_cycle_finder_finds_circles() -> None:
 
 
 def test_importing_the_catalog_and_manager_loads_nothing_heavy() -> None:
-    code = ("import sys, playground.config.catalog, playground.loading.model_manager, playground.web.errors, tabs; "
-            "print(sorted(m for m in ('torch', 'transformers', 'gradio') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
+    code = (
+        "import sys, playground.config.catalog, playground.loading.model_manager, playground.web.errors, tabs; "
+        "print(sorted(m for m in ('torch', 'transformers', 'gradio') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, check=True
+    )
     assert result.stdout.strip() == "[]"
 
 
@@ -189,7 +198,8 @@ def test_a_tab_that_breaks_the_contract_stops_the_app(test_catalog: Path, tmp_pa
     """The real start-up path with the fill-mask tab replaced by a module that lacks `about` and has
     an old-style build(): exit code 2, a message naming the module and the fix, no traceback."""
     script = tmp_path / "start_with_broken_tab.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import sys, types
         sys.path.insert(0, {str(ROOT)!r})
         from playground.core.texts import Texts
@@ -199,7 +209,8 @@ def test_a_tab_that_breaks_the_contract_stops_the_app(test_catalog: Path, tmp_pa
         sys.modules["tabs.fill_mask.ui"] = broken
         import app
         sys.exit(app.main(["--catalog", {str(test_catalog)!r}, "--tabs", "fill_mask", "--port", "0"]))
-    """))
+    """)
+    )
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
@@ -236,4 +247,7 @@ def test_every_tab_group_is_known_and_the_strip_keeps_the_registry_order() -> No
     assert strip[-1] == ("", ["models"]), "tabs in no group come after the groups"
     # A group with one shown tab is left out: that tab sits in the top strip.
     assert tab_strip(["fill_mask", "text_generation", "summarization", "models"]) == [
-        ("", ["fill_mask"]), ("writing", ["text_generation", "summarization"]), ("", ["models"])]
+        ("", ["fill_mask"]),
+        ("writing", ["text_generation", "summarization"]),
+        ("", ["models"]),
+    ]

@@ -6,12 +6,18 @@ from __future__ import annotations
 import ast
 
 import pytest
+from api_helpers import upload
+from course_helpers import (
+    call_kwargs,
+    expected_pipeline_kwargs,
+    loaded_kwargs,
+    queue_messages,
+    read_csv,
+    write_csv,
+    write_jsonl,
+)
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
-
-from api_helpers import upload
-from course_helpers import (call_kwargs, expected_pipeline_kwargs, loaded_kwargs, queue_messages, read_csv, write_csv,
-                            write_jsonl)
 from snippets import last_line, run_snippet
 
 SENTIMENT = "Sentiment DistilBERT (test)"
@@ -42,7 +48,9 @@ def test_multi_label_model_gets_sigmoid(course_client) -> None:
 
 def test_pair_model_scores_the_pair(course_client) -> None:
     alone, _, _ = course_client.predict("what is a cat", RERANKER, api_name="/classify_text")
-    pair, note, code = course_client.predict("what is a cat", RERANKER, 0, "a cat is an animal", api_name="/classify_text")
+    pair, note, code = course_client.predict(
+        "what is a cat", RERANKER, 0, "a cat is an animal", api_name="/classify_text"
+    )
     assert list(scores(pair)) == ["LABEL_0"] and 0 < scores(pair)["LABEL_0"] < 1
     assert scores(pair) != scores(alone), "the second text changes the score"
     assert "sigmoid" in note and "text_pair" in note
@@ -70,11 +78,15 @@ def test_top_k(course_client) -> None:
 
 @pytest.mark.parametrize("model", [SENTIMENT, RERANKER])
 def test_snippet_reproduces_the_app_and_loads_as_it_did(course_client, test_models, model) -> None:
-    label, _, code = course_client.predict("what is a cat", model, 0, "a cat is an animal", "auto", api_name="/classify_text")
+    label, _, code = course_client.predict(
+        "what is a cat", model, 0, "a cat is an animal", "auto", api_name="/classify_text"
+    )
     printed = ast.literal_eval(last_line(run_snippet(code, cwd=test_models)))
     assert {r["label"]: r["score"] for r in printed} == pytest.approx(scores(label), abs=1e-5)
-    assert call_kwargs(code, "pipeline") == {"model": call_kwargs(code, "pipeline")["model"],
-                                              **expected_pipeline_kwargs(loaded_kwargs(course_client, model))}
+    assert call_kwargs(code, "pipeline") == {
+        "model": call_kwargs(code, "pipeline")["model"],
+        **expected_pipeline_kwargs(loaded_kwargs(course_client, model)),
+    }
 
 
 @pytest.mark.parametrize(
@@ -100,7 +112,9 @@ def test_bad_input(course_client, args, message) -> None:
 def test_csv_dataset_run(course_client, tmp_path) -> None:
     rows = [[i, f"review number {i} was good", "x"] for i in range(40)] + [[40, "", "x"]]
     path = write_csv(tmp_path / "reviews.csv", ["id", "review", "other"], rows)
-    summary, table, csv_file = course_client.predict(handle_file(str(path)), "review", EMOTIONS, api_name="/classify_dataset")
+    summary, table, csv_file = course_client.predict(
+        handle_file(str(path)), "review", EMOTIONS, api_name="/classify_dataset"
+    )
     assert "40 rows" in summary and "1 empty rows were skipped" in summary
     assert table["headers"] == ["review", "label", "score", "joy", "anger", "sadness", "surprise"]
     assert [row[0] for row in table["data"]] == [r[1] for r in rows if r[1]]
@@ -123,8 +137,9 @@ def test_jsonl_and_txt_datasets_find_their_column(course_client, tmp_path) -> No
 
 def test_dataset_progress_reaches_the_browser(course_app, tmp_path) -> None:
     path = write_csv(tmp_path / "many.csv", ["text"], [[f"text {i}"] for i in range(50)])
-    messages = queue_messages(course_app.url, "/classify_dataset",
-                              [upload(course_app.url, path), "", SENTIMENT, "auto", "", ""])
+    messages = queue_messages(
+        course_app.url, "/classify_dataset", [upload(course_app.url, path), "", SENTIMENT, "auto", "", ""]
+    )
     descriptions = [unit["desc"] for m in messages if m.get("msg") == "progress" for unit in m["progress_data"] or []]
     rows = [int(d.split()[1].split("/")[0]) for d in descriptions if d.startswith("Rows ")]
     # Gradio samples the latest progress every 0.1 s (the first and last batches may fall between two

@@ -8,15 +8,22 @@ import time
 
 import pytest
 from gradio_client.exceptions import AppError
-
 from snippets import run_snippet
 
 CHAT = "Llama chat (test)"
 
 
 def _run(client, prompt="Hello", **kw):
-    args = dict(max_new_tokens=16, temperature=0.7, top_p=0.95, top_k=50, repetition_penalty=1.0,
-                do_sample=True, seed=0, stop="")
+    args = dict(
+        max_new_tokens=16,
+        temperature=0.7,
+        top_p=0.95,
+        top_k=50,
+        repetition_penalty=1.0,
+        do_sample=True,
+        seed=0,
+        stop="",
+    )
     args.update(kw)
     job = client.submit(prompt, CHAT, *args.values(), api_name="/generate")
     result = job.result()
@@ -55,21 +62,29 @@ def test_truncation_warning(client) -> None:
     assert "too long" in stats
 
 
-@pytest.mark.parametrize("prompt,kw,message", [
-    ("", {}, "enter a prompt"),
-    ("Hi", {"max_new_tokens": 0}, "between 1 and"),
-    ("Hi", {"max_new_tokens": 5000}, "between 1 and"),
-    ("Hi", {"temperature": 0}, "greedy"),
-    ("Hi", {"max_new_tokens": 4096}, r"reads at most 4096 tokens, prompt included: ask for fewer than 4096 new tokens"),
-])
+@pytest.mark.parametrize(
+    "prompt,kw,message",
+    [
+        ("", {}, "enter a prompt"),
+        ("Hi", {"max_new_tokens": 0}, "between 1 and"),
+        ("Hi", {"max_new_tokens": 5000}, "between 1 and"),
+        ("Hi", {"temperature": 0}, "greedy"),
+        (
+            "Hi",
+            {"max_new_tokens": 4096},
+            r"reads at most 4096 tokens, prompt included: ask for fewer than 4096 new tokens",
+        ),
+    ],
+)
 def test_bad_input(client, prompt, kw, message) -> None:
     with pytest.raises(AppError, match=message):
         _run(client, prompt=prompt, **kw)
 
 
 BASE = "Llama base (test)"
-CHAT_OPTIONS = dict(max_new_tokens=8, temperature=0.7, top_p=0.95, top_k=50, repetition_penalty=1.0,
-                    do_sample=False, seed=0, stop="")
+CHAT_OPTIONS = dict(
+    max_new_tokens=8, temperature=0.7, top_p=0.95, top_k=50, repetition_penalty=1.0, do_sample=False, seed=0, stop=""
+)
 
 
 def _chat(client, message, history, model=CHAT, system_prompt="", **kw):
@@ -86,9 +101,11 @@ def test_chat_history_round_trips_through_the_template(client) -> None:
     assert roles == ["user", "assistant", "user", "assistant"]
     assert [m["content"] for m in messages[:3]] == ["hello there", "good morning", "how are you"]
     # The preview is the model's own ChatML template applied to system + history + new message.
-    expected = ("<|im_start|>system\nbe brief<|im_end|>\n<|im_start|>user\nhello there<|im_end|>\n"
-                "<|im_start|>assistant\ngood morning<|im_end|>\n<|im_start|>user\nhow are you<|im_end|>\n"
-                "<|im_start|>assistant\n")
+    expected = (
+        "<|im_start|>system\nbe brief<|im_end|>\n<|im_start|>user\nhello there<|im_end|>\n"
+        "<|im_start|>assistant\ngood morning<|im_end|>\n<|im_start|>user\nhow are you<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )
     assert preview.rstrip("\n") == expected.rstrip("\n")  # the code box drops the final newline
     assert "tokens/s" in stats
     assert "messages = " in code and "pipe(" in code
@@ -105,12 +122,15 @@ def test_chat_refuses_models_without_template(client) -> None:
         _chat(client, "hello", [], model=BASE)
 
 
-@pytest.mark.parametrize("message,history,text", [
-    ("", [], "type a message"),
-    ("hi", [{"role": "robot", "content": "x"}], "malformed"),
-    ("hi", [{"content": "no role"}], "malformed"),
-    ("hi", [["user", "tuple style"]], "malformed"),
-])
+@pytest.mark.parametrize(
+    "message,history,text",
+    [
+        ("", [], "type a message"),
+        ("hi", [{"role": "robot", "content": "x"}], "malformed"),
+        ("hi", [{"content": "no role"}], "malformed"),
+        ("hi", [["user", "tuple style"]], "malformed"),
+    ],
+)
 def test_chat_bad_input(client, message, history, text) -> None:
     with pytest.raises(AppError, match=text):
         _chat(client, message, history)
@@ -132,7 +152,7 @@ def test_completion_snippet_with_stop_strings(client, test_models) -> None:
     assert "stop_sequence=" in code
     printed = ast.literal_eval(run_snippet(code, cwd=test_models).strip().splitlines()[-1])[0]["generated_text"]
     # The pipeline keeps the stop string at the end of its text; the app shows the text before it.
-    assert printed.startswith("the cat" + text) and stop in printed[len("the cat" + text):]
+    assert printed.startswith("the cat" + text) and stop in printed[len("the cat" + text) :]
 
 
 def test_chat_snippet_reproduces_the_app(client, test_models) -> None:
@@ -149,7 +169,7 @@ def test_alternatives_table_explains_each_token(client, do_sample) -> None:
     assert [r[0] for r in rows] == list(range(1, len(rows) + 1)) and 1 <= len(rows) <= 6
     # The chosen tokens spell the generated text, and each chosen token is among the alternatives.
     assert "".join(ast.literal_eval(r[1]) for r in rows).strip() == text.strip()
-    for step, token, prob, shown in rows:
+    for _step, token, prob, shown in rows:
         assert 0 < float(prob) <= 1
         listed = [float(part.rsplit(" ", 1)[1]) for part in shown.split(" · ")]
         assert listed == sorted(listed, reverse=True)
@@ -190,8 +210,13 @@ def placement_app(test_catalog, test_models, tmp_path_factory):  # noqa: ANN001,
     root = tmp_path_factory.mktemp("placement")
     entries = [
         {"id": str(test_models / "llama-chat"), "label": "Plain", "default": True},
-        {"id": str(copy_model(test_models, "llama-chat", root / "llama-chat")), "label": "Offloaded", "device_map": "auto",
-         "max_memory": {"cpu": "290KB"}, "offload_folder": str(root / "offload")},
+        {
+            "id": str(copy_model(test_models, "llama-chat", root / "llama-chat")),
+            "label": "Offloaded",
+            "device_map": "auto",
+            "max_memory": {"cpu": "290KB"},
+            "offload_folder": str(root / "offload"),
+        },
         {"id": str(long_context_eager(test_models, root / "long-context")), "label": "Long context"},
     ]
     catalog = catalog_variant(test_catalog, root / "models.yaml", models={"text_generation": entries})
@@ -201,10 +226,20 @@ def placement_app(test_catalog, test_models, tmp_path_factory):  # noqa: ANN001,
 
 
 def test_device_map_with_tiny_max_memory_gives_the_same_tokens(placement_app) -> None:
-    options = dict(max_new_tokens=12, temperature=0.7, top_p=0.95, top_k=50, repetition_penalty=1.0,
-                   do_sample=False, seed=0, stop="")
+    options = dict(
+        max_new_tokens=12,
+        temperature=0.7,
+        top_p=0.95,
+        top_k=50,
+        repetition_penalty=1.0,
+        do_sample=False,
+        seed=0,
+        stop="",
+    )
     plain, plain_stats, *_ = placement_app.predict("The weather today", model="Plain", **options, api_name="/generate")
-    split, split_stats, *_ = placement_app.predict("The weather today", model="Offloaded", **options, api_name="/generate")
+    split, split_stats, *_ = placement_app.predict(
+        "The weather today", model="Offloaded", **options, api_name="/generate"
+    )
     assert split == plain and plain
     assert "on cpu" in plain_stats and "device map" not in plain_stats
     placements = re.search(r"device map: ([^(]+) \(accelerate\)", split_stats).group(1)
@@ -216,9 +251,19 @@ def test_device_map_with_tiny_max_memory_gives_the_same_tokens(placement_app) ->
 
 
 def test_out_of_memory_in_generation_is_answered_with_a_remedy(placement_app) -> None:
-    options = dict(max_new_tokens=4, temperature=0.7, top_p=0.95, top_k=50, repetition_penalty=1.0,
-                   do_sample=False, seed=0, stop="")
-    with pytest.raises(AppError, match=r"Out of memory while running the model\. Try shorter input or fewer new tokens"):
+    options = dict(
+        max_new_tokens=4,
+        temperature=0.7,
+        top_p=0.95,
+        top_k=50,
+        repetition_penalty=1.0,
+        do_sample=False,
+        seed=0,
+        stop="",
+    )
+    with pytest.raises(
+        AppError, match=r"Out of memory while running the model\. Try shorter input or fewer new tokens"
+    ):
         placement_app.predict("hello " * 300_000, model="Long context", **options, api_name="/generate")
     text, stats, *_ = placement_app.predict("hello", model="Long context", **options, api_name="/generate")
     assert isinstance(text, str) and "tokens/s" in stats
@@ -242,8 +287,11 @@ def test_endpoints_need_only_their_text_and_default_to_the_ui(client) -> None:
 
 def pipeline_kwargs(code: str) -> dict:
     """The keyword arguments of the snippet's `pipeline(...)` call."""
-    call = next(node for node in ast.walk(ast.parse(code))
-                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "pipeline")
+    call = next(
+        node
+        for node in ast.walk(ast.parse(code))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "pipeline"
+    )
     assert [ast.literal_eval(arg) for arg in call.args] == ["text-generation"]
     return {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords}
 

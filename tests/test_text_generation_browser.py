@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 import page_helpers
+import pytest
 from test_browser import _wait_idle, browser  # noqa: F401 - the shared chromium fixture
+
 from tabs.text_generation.ui import CHAT_EXAMPLES, COMPLETION_EXAMPLES, TEXTS
 
 
@@ -28,7 +28,9 @@ def test_clicking_an_example_runs_it(app, browser, lang: str, rate: str) -> None
 
     page, errors = open_tab(browser, app, lang)
     page.get_by_text(COMPLETION_EXAMPLES[0]).locator("visible=true").first.click()
-    expect(page.get_by_label(TEXTS.get("prompt", lang)).locator("visible=true").first).to_have_value(COMPLETION_EXAMPLES[0])
+    expect(page.get_by_label(TEXTS.get("prompt", lang)).locator("visible=true").first).to_have_value(
+        COMPLETION_EXAMPLES[0]
+    )
     page.get_by_text(re.compile(rate)).locator("visible=true").first.wait_for(timeout=90_000)
     _wait_idle(page)
     output = page.get_by_label(TEXTS.get("output", lang)).locator("visible=true").first

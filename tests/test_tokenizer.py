@@ -39,7 +39,9 @@ def test_ids_equal_autotokenizers(client, tokenizers, model) -> None:
     specials = set(tokenizers[model].all_special_ids)
     assert details["special_tokens_mask"] == [int(i in specials) for i in expected["input_ids"]]
     assert details["decoded"] == tokenizers[model].decode(expected["input_ids"])
-    assert details["decoded_skip_special_tokens"] == tokenizers[model].decode(expected["input_ids"], skip_special_tokens=True)
+    assert details["decoded_skip_special_tokens"] == tokenizers[model].decode(
+        expected["input_ids"], skip_special_tokens=True
+    )
     assert [row["id"] for row in _rows(table)] == expected["input_ids"]
     assert f"**{len(expected['input_ids'])}** tokens" in summary
     # Every id is drawn in the token view, special tokens with their own style.
@@ -106,8 +108,9 @@ def test_batch_padding_and_truncation(client, tokenizers, test_models) -> None:
     assert ast.literal_eval(last_line(run_snippet(code, cwd=test_models))) == expected["input_ids"]
     ids, masks, note, code = client.predict("\n".join(texts), BERT, "max_length", 8, True, api_name="/tokenize_batch")
     assert all(len(row) == 9 for row in ids["data"])  # the text number, then 8 ids
-    assert [row[1:] for row in ids["data"]] == tokenizers[BERT](texts, padding="max_length", truncation=True,
-                                                                max_length=8)["input_ids"]
+    assert [row[1:] for row in ids["data"]] == tokenizers[BERT](
+        texts, padding="max_length", truncation=True, max_length=8
+    )["input_ids"]
     assert "Truncated: 0." in note
 
 
@@ -128,8 +131,13 @@ def test_ids_back_to_text(client, tokenizers, test_models) -> None:
 
 def test_chat_template_for_a_chat_model(client, tokenizers, test_models) -> None:
     conversation = "system: You are a friendly teacher.\nuser: What is a token?"
-    messages = [{"role": "system", "content": "You are a friendly teacher."}, {"role": "user", "content": "What is a token?"}]
-    prompt, html, summary, code = client.predict(conversation, api_name="/chat_template")  # the first chat model of the list
+    messages = [
+        {"role": "system", "content": "You are a friendly teacher."},
+        {"role": "user", "content": "What is a token?"},
+    ]
+    prompt, html, summary, code = client.predict(
+        conversation, api_name="/chat_template"
+    )  # the first chat model of the list
     assert prompt == tokenizers[QWEN].apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     assert "<|im_start|>assistant" in prompt and "tok special" in html
     assert run_snippet(code, cwd=test_models) == prompt + "\n"
@@ -137,16 +145,22 @@ def test_chat_template_for_a_chat_model(client, tokenizers, test_models) -> None
         client.predict(conversation, BERT, True, api_name="/chat_template")
 
 
-@pytest.mark.parametrize("call,message", [
-    (lambda c: c.predict("   ", api_name="/tokenize"), "Please enter some text"),
-    (lambda c: c.predict("x" * 20_001, api_name="/tokenize"), "20001 characters; the limit here is 20000"),
-    (lambda c: c.predict("hello", "someone/unknown-model", api_name="/tokenize"), "not in this app's catalog"),
-    (lambda c: c.predict("hello", "ViT (test)", api_name="/tokenize"), "ViT \\(test\\) has no tokenizer"),
-    (lambda c: c.predict("1, two", api_name="/decode_ids"), '"two" is not a token id'),
-    (lambda c: c.predict("99999999", api_name="/decode_ids"), "not in the vocabulary"),
-    (lambda c: c.predict("hello there", api_name="/chat_template"), 'starts with "system:", "user:" or "assistant:"'),
-    (lambda c: c.predict(KOREAN, [BERT] * 7, api_name="/compare_tokenizers"), "at most 6 models"),
-])
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        (lambda c: c.predict("   ", api_name="/tokenize"), "Please enter some text"),
+        (lambda c: c.predict("x" * 20_001, api_name="/tokenize"), "20001 characters; the limit here is 20000"),
+        (lambda c: c.predict("hello", "someone/unknown-model", api_name="/tokenize"), "not in this app's catalog"),
+        (lambda c: c.predict("hello", "ViT (test)", api_name="/tokenize"), "ViT \\(test\\) has no tokenizer"),
+        (lambda c: c.predict("1, two", api_name="/decode_ids"), '"two" is not a token id'),
+        (lambda c: c.predict("99999999", api_name="/decode_ids"), "not in the vocabulary"),
+        (
+            lambda c: c.predict("hello there", api_name="/chat_template"),
+            'starts with "system:", "user:" or "assistant:"',
+        ),
+        (lambda c: c.predict(KOREAN, [BERT] * 7, api_name="/compare_tokenizers"), "at most 6 models"),
+    ],
+)
 def test_bad_input_gets_a_clear_message(client, call, message) -> None:
     with pytest.raises(AppError, match=message):
         call(client)
@@ -179,8 +193,10 @@ def silent_hub_app(test_models: Path, test_catalog: Path, tmp_path_factory: pyte
     shutil.copytree(test_models / "bert-mlm", snapshot, ignore=shutil.ignore_patterns("*.safetensors", "*.bin"))
     (snapshot.parents[1] / "refs").mkdir()
     (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
-    tokenizer = [{"id": "cached-org/bert", "label": "Cached BERT", "default": True},
-                 {"id": "google-bert/bert-base-uncased", "label": "Hub BERT"}]
+    tokenizer = [
+        {"id": "cached-org/bert", "label": "Cached BERT", "default": True},
+        {"id": "google-bert/bert-base-uncased", "label": "Hub BERT"},
+    ]
     catalog = catalog_variant(test_catalog, root / "models.yaml", models={"tokenizer": tokenizer})
     running = launch_app(catalog, root, "--tabs", "tokenizer", env=online_env(server.url, root / "hf-home"))
     yield running
@@ -197,7 +213,9 @@ def test_a_silent_hub_is_answered_quickly_with_what_to_do(silent_hub_app) -> Non
     client = silent_hub_app.client()
     for limit in (20, 2):  # the first request probes the Hub; the next one knows
         started = time.monotonic()
-        with pytest.raises(AppError, match=r"Hub BERT: the Hugging Face Hub \(.+\) (did not answer|could not be reached)"):
+        with pytest.raises(
+            AppError, match=r"Hub BERT: the Hugging Face Hub \(.+\) (did not answer|could not be reached)"
+        ):
             client.predict("Hello world", "Hub BERT", api_name="/tokenize")
         assert time.monotonic() - started < limit
 
@@ -211,13 +229,28 @@ def test_mcp_tools_answer_with_their_input_alone(test_catalog: Path, tmp_path: P
     running = launch_app(test_catalog, tmp_path, "--mcp", "--tabs", "tokenizer,embeddings")
     try:
         tools = schema(running)
-        for name in ("tokenize", "compare_tokenizers", "tokenize_batch", "decode_ids", "chat_template", "embed", "embed_images"):
-            assert tools[name]["description"] and all(spec.get("description") for spec in tools[name]["inputSchema"]["properties"].values()), name
-        names, (tokenized, compared, embedded) = asyncio.run(call_tools(f"{running.url}gradio_api/mcp/", [
-            ("tokenize", {"text": "Hello world"}),
-            ("compare_tokenizers", {"text": KOREAN}),
-            ("embed", {"texts": "A cat.\nA dog."}),
-        ]))
+        for name in (
+            "tokenize",
+            "compare_tokenizers",
+            "tokenize_batch",
+            "decode_ids",
+            "chat_template",
+            "embed",
+            "embed_images",
+        ):
+            assert tools[name]["description"] and all(
+                spec.get("description") for spec in tools[name]["inputSchema"]["properties"].values()
+            ), name
+        names, (tokenized, compared, embedded) = asyncio.run(
+            call_tools(
+                f"{running.url}gradio_api/mcp/",
+                [
+                    ("tokenize", {"text": "Hello world"}),
+                    ("compare_tokenizers", {"text": KOREAN}),
+                    ("embed", {"texts": "A cat.\nA dog."}),
+                ],
+            )
+        )
     finally:
         running.stop()
     assert not tokenized.isError and not compared.isError and not embedded.isError, text_of(tokenized)
@@ -233,8 +266,12 @@ def test_every_catalog_models_tokenizer(client, test_catalog: Path) -> None:
     catalog = load_catalog(test_catalog)
     entries = {entry.id: entry for tab in catalog.tabs.values() for entry in tab.models}
     assert len(entries) > 20
-    pictures = {entry.id for tab in catalog.tabs.values() for entry in tab.models
-                if entry.task in ("image-classification", "image-feature-extraction")}
+    pictures = {
+        entry.id
+        for tab in catalog.tabs.values()
+        for entry in tab.models
+        if entry.task in ("image-classification", "image-feature-extraction")
+    }
     for model_id, entry in entries.items():
         folder = Path(catalog.resolve_path(entry))
         # Vision models (also those another tab lists, e.g. a backbone for the anatomy tab) ship no tokenizer.

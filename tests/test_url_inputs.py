@@ -7,17 +7,16 @@ from __future__ import annotations
 import io
 import threading
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
-from gradio_client.exceptions import AppError
-from PIL import Image
-
 from api_helpers import FILEDATA_META, raw_predict, upload
 from conftest import RunningApp, catalog_variant, launch_app
+from gradio_client.exceptions import AppError
+from PIL import Image
 
 LIMIT_MB = 1
 
@@ -92,10 +91,18 @@ def servers() -> Iterator[tuple[ThreadingHTTPServer, ThreadingHTTPServer]]:
 
 
 @pytest.fixture(scope="module")
-def url_app(servers: tuple[ThreadingHTTPServer, ThreadingHTTPServer], test_catalog: Path,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+def url_app(
+    servers: tuple[ThreadingHTTPServer, ThreadingHTTPServer],
+    test_catalog: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RunningApp]:
     proxy = f"http://127.0.0.1:{servers[1].server_port}"
-    env = {"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    env = {
+        "HTTP_PROXY": proxy,
+        "http_proxy": proxy,
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
     root = tmp_path_factory.mktemp("url-inputs")
     catalog = catalog_variant(test_catalog, root / "models.yaml", max_upload_mb=LIMIT_MB)
     running = launch_app(catalog, root, "--tabs", "image_classification", env=env)
@@ -143,7 +150,9 @@ def test_a_url_larger_than_the_upload_limit_is_refused_and_not_kept(url_app: Run
     assert not [path for path in cache.rglob("picture.png*") if path.stat().st_size > LIMIT_MB * 2**20]
 
 
-def test_uploads_are_held_to_the_limit_and_their_type_checked_on_the_server(url_app: RunningApp, tmp_path: Path) -> None:
+def test_uploads_are_held_to_the_limit_and_their_type_checked_on_the_server(
+    url_app: RunningApp, tmp_path: Path
+) -> None:
     big = tmp_path / "big.png"
     big.write_bytes(png() + b"\0" * (LIMIT_MB * 2**20 + 4096))
     with big.open("rb") as handle:

@@ -5,20 +5,24 @@ and PDFs (OCR, text layer, answer boxes on the right page), OCR-free Donut, ever
 from __future__ import annotations
 
 import ast
-import re
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import launch_app
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image, ImageDraw, ImageFont
-
-from conftest import launch_app
 from snippets import last_line, run_snippet
 
-VILT, LLAVA, LAYOUTLM, DONUT = "ViLT VQA (test)", "LLaVA (test)", "LayoutLM document QA (test)", "Donut OCR-free document QA (test)"
+VILT, LLAVA, LAYOUTLM, DONUT = (
+    "ViLT VQA (test)",
+    "LLaVA (test)",
+    "LayoutLM document QA (test)",
+    "Donut OCR-free document QA (test)",
+)
 ANSWER_RED = (220, 20, 60)
 WORD_BLUE = (30, 110, 255)
 # (word, x, y) on an 900x500 white page, in a 48 px font: well apart so OCR reads each word alone.
@@ -73,8 +77,9 @@ def union(boxes: list[tuple[float, ...]]) -> list[float]:
 
 def ask_document(client, path, question="What is the total?", model=LAYOUTLM, **options):  # noqa: ANN001, ANN201
     document = handle_file(str(path)) if path is not None else None
-    return client.predict(document=document, question=question, model=model, api_name="/answer_document_question",
-                          **options)
+    return client.predict(
+        document=document, question=question, model=model, api_name="/answer_document_question", **options
+    )
 
 
 def ask_image(client, path, question="What is in the picture?", model=VILT, **options):  # noqa: ANN001, ANN201
@@ -171,8 +176,11 @@ def test_ocr_reads_the_page_and_the_box_lands_on_the_answer_words(client, page_p
     array = pixels(image)
     assert array.shape[:2] == (500, 900)
     red = np.argwhere(colour_mask(array, ANSWER_RED))
-    assert red.size and np.allclose([red[:, 1].min(), red[:, 0].min(), red[:, 1].max(), red[:, 0].max()],
-                                    [best["box"][0] - 4, best["box"][1] - 4, best["box"][2] + 4, best["box"][3] + 4], atol=1)
+    assert red.size and np.allclose(
+        [red[:, 1].min(), red[:, 0].min(), red[:, 1].max(), red[:, 0].max()],
+        [best["box"][0] - 4, best["box"][1] - 4, best["box"][2] + 4, best["box"][3] + 4],
+        atol=1,
+    )
     assert not colour_mask(array, WORD_BLUE).any()
 
 
@@ -265,8 +273,14 @@ def test_bad_documents(client, tmp_path) -> None:
     client.predict(api_name="/loaded_models")  # still serving
 
 
-@pytest.mark.parametrize("question, message", [("", "Type a question"), ("   ", "Type a question"),
-                                               ("why? " * 100 + "why?", "too long \\(504 characters\\); the limit is 500")])
+@pytest.mark.parametrize(
+    "question, message",
+    [
+        ("", "Type a question"),
+        ("   ", "Type a question"),
+        ("why? " * 100 + "why?", "too long \\(504 characters\\); the limit is 500"),
+    ],
+)
 def test_bad_questions(client, page_png, question, message) -> None:
     with pytest.raises(AppError, match=message):
         ask_document(client, page_png[0], question=question)
@@ -349,36 +363,54 @@ def test_only_the_file_and_the_question_are_required(client, test_catalog) -> No
 
     endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     entries = yaml.safe_load(test_catalog.read_text())["tabs"]["visual_qa"]["models"]
-    default = {task: next(e["id"] for e in entries if e["task"] == task and e.get("default"))
-               for task in ("vqa-classifier", "document-question-answering")}
+    default = {
+        task: next(e["id"] for e in entries if e["task"] == task and e.get("default"))
+        for task in ("vqa-classifier", "document-question-answering")
+    }
     # The same defaults as the page: the sub-tab's default model and the widgets' starting values.
     expected = {
-        "/answer_image_question": (["image", "question"], {"model": default["vqa-classifier"], "top_k": 5, "max_new_tokens": 32}),
-        "/answer_document_question": (["document", "question"], {
-            "model": default["document-question-answering"], "ocr_language": "eng", "top_k": 3, "max_pages": 20,
-            "show_words": False, "max_new_tokens": 32}),
+        "/answer_image_question": (
+            ["image", "question"],
+            {"model": default["vqa-classifier"], "top_k": 5, "max_new_tokens": 32},
+        ),
+        "/answer_document_question": (
+            ["document", "question"],
+            {
+                "model": default["document-question-answering"],
+                "ocr_language": "eng",
+                "top_k": 3,
+                "max_pages": 20,
+                "show_words": False,
+                "max_new_tokens": 32,
+            },
+        ),
     }
     for api, (required, defaults) in expected.items():
         params = endpoints[api]["parameters"]
         assert [p["parameter_name"] for p in params if not p["parameter_has_default"]] == required, api
-        assert {p["parameter_name"]: p["parameter_default"] for p in params if p["parameter_has_default"]} == defaults, api
+        assert {
+            p["parameter_name"]: p["parameter_default"] for p in params if p["parameter_has_default"]
+        } == defaults, api
 
 
 def test_the_picture_and_the_question_alone_are_enough(client) -> None:
-    answers, code = client.predict(handle_file(str(EXAMPLES / "house.png")), "What is in the picture?",
-                                   api_name="/answer_image_question")
+    answers, code = client.predict(
+        handle_file(str(EXAMPLES / "house.png")), "What is in the picture?", api_name="/answer_image_question"
+    )
     assert len(answers) == 5 and all(0 <= s <= 1 for s in answers.values())  # the ViLT default, top 5
     assert "'house.png'" in code
 
 
 def test_the_document_and_the_question_alone_are_enough(client) -> None:
-    labels, text, code, image, details = client.predict(handle_file(str(INVOICE_PNG)), "What is the total?",
-                                                        api_name="/answer_document_question")
+    labels, text, code, image, details = client.predict(
+        handle_file(str(INVOICE_PNG)), "What is the total?", api_name="/answer_document_question"
+    )
     assert {"INVOICE", "Total:", "128.00"} <= set(text.split())  # OCR read the shipped page
     assert 1 <= len(details) <= 3 and all(a["page"] == 1 for a in details)
     assert pixels(image).shape[:2] == Image.open(INVOICE_PNG).size[::-1]
-    labels, text, code, image, details = client.predict(handle_file(str(INVOICE_PDF)), "When is the payment due?",
-                                                        api_name="/answer_document_question")
+    labels, text, code, image, details = client.predict(
+        handle_file(str(INVOICE_PDF)), "When is the payment due?", api_name="/answer_document_question"
+    )
     assert "--- page 1 ---" in text and "--- page 2 ---" in text and "April" in text  # both pages' text layers
     assert {a["page"] for a in details} <= {1, 2}
 
@@ -420,26 +452,35 @@ def _subsets() -> list[tuple[str, ...]]:
     from itertools import combinations
 
     tasks = ("vqa-classifier", "image-text-to-text", "document-question-answering")
-    by_task = [tuple(label for label, task in ENTRY_TASKS.items() if task in subset)
-               for size in (1, 2, 3) for subset in combinations(tasks, size)]
+    by_task = [
+        tuple(label for label, task in ENTRY_TASKS.items() if task in subset)
+        for size in (1, 2, 3)
+        for subset in combinations(tasks, size)
+    ]
     return [*by_task, (LLAVA,), (DONUT,)]  # image-text-to-text for pictures only, and for documents only
 
 
-ENTRY_TASKS = {VILT: "vqa-classifier", LLAVA: "image-text-to-text", LAYOUTLM: "document-question-answering",
-               DONUT: "image-text-to-text"}
+ENTRY_TASKS = {
+    VILT: "vqa-classifier",
+    LLAVA: "image-text-to-text",
+    LAYOUTLM: "document-question-answering",
+    DONUT: "image-text-to-text",
+}
 
 
 @pytest.mark.parametrize("labels", _subsets(), ids=lambda labels: "+".join(label.split()[0] for label in labels))
 def test_a_catalog_with_some_of_the_tasks_starts_with_the_sub_tabs_it_has(test_catalog, tmp_path, labels) -> None:
     import gradio as gr
     import yaml
+    from conftest import catalog_variant
 
     from app import build_app, tab_modules
-    from conftest import catalog_variant
     from playground.config.catalog import load_catalog
     from playground.loading.model_manager import ModelManager
 
-    entries = [e for e in yaml.safe_load(test_catalog.read_text())["tabs"]["visual_qa"]["models"] if e["label"] in labels]
+    entries = [
+        e for e in yaml.safe_load(test_catalog.read_text())["tabs"]["visual_qa"]["models"] if e["label"] in labels
+    ]
     for entry in entries:
         entry["id"] = str(test_catalog.parent / entry["id"])
     catalog = load_catalog(catalog_variant(test_catalog, tmp_path / "models.yaml", models={"visual_qa": entries}))
@@ -484,9 +525,13 @@ def test_every_example_fills_the_inputs_and_answers_in_the_browser(app) -> None:
                     code = page.locator(".cm-content").locator("visible=true").first
                     expect(code).to_contain_text(repr(Path(name).name), timeout=120_000)
                     if kind == "picture":
-                        expect(page.get_by_test_id("json").locator("visible=true").first).to_contain_text(re.compile(r"\d\.\d{3}"))
+                        expect(page.get_by_test_id("json").locator("visible=true").first).to_contain_text(
+                            re.compile(r"\d\.\d{3}")
+                        )
                     else:
-                        expect(page.get_by_text(re.compile(r"\(page \d\)")).locator("visible=true").first).to_be_visible()
+                        expect(
+                            page.get_by_text(re.compile(r"\(page \d\)")).locator("visible=true").first
+                        ).to_be_visible()
                     toasts = page.locator(".toast-body.error").locator("visible=true")
                     assert not toasts.count(), toasts.all_inner_texts()
             assert not errors, errors
@@ -498,8 +543,15 @@ def test_the_task_logic_imports_no_gradio_and_no_page() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, tabs.visual_qa.task, tabs.visual_qa.document_task; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('gradio', 'tabs')))")
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=Path(__file__).resolve().parents[1]).stdout
+    code = (
+        "import sys, tabs.visual_qa.task, tabs.visual_qa.document_task; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('gradio', 'tabs')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    ).stdout
     assert loaded.strip() == "['tabs', 'tabs.visual_qa', 'tabs.visual_qa.document_task', 'tabs.visual_qa.task']"

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
+from conftest import launch_app
 from gradio_client import handle_file
 
-from conftest import launch_app
 from playground.loading.gpu import BASE_SECONDS, MAX_SECONDS, estimate_seconds
 
-FAKE_SPACES = '''
+FAKE_SPACES = """
 import functools, inspect, json, os
 
 def _record(**event):
@@ -42,7 +42,7 @@ def GPU(fn=None, duration=60):
                 return func(*args, **kwargs)
         return wrapper
     return decorate(fn) if fn is not None else decorate
-'''
+"""
 
 
 def events(log: Path) -> list[dict]:
@@ -87,7 +87,9 @@ def test_model_handlers_run_on_zero_gpu_sized_to_their_input(test_catalog, tmp_p
     assert isinstance(transcript[0], str)
     decorated = {e["name"] for e in events(log) if e["event"] == "decorated"}
     assert {"generate", "transcribe"} <= decorated
-    assert not decorated & {"loaded_models", "unload", "stop_generation", "system_and_catalog"}, "only handlers that run a model"
+    assert not decorated & {"loaded_models", "unload", "stop_generation", "system_and_catalog"}, (
+        "only handlers that run a model"
+    )
     calls = [(e["name"], e["duration"]) for e in events(log) if e["event"] == "call"]
     assert calls == [
         ("generate", estimate_seconds({"max_new_tokens": 4})),
@@ -101,7 +103,9 @@ def test_nothing_is_wrapped_off_zero_gpu(test_catalog, tmp_path, fake_spaces) ->
     env = {"PYTHONPATH": str(path), "FAKE_SPACES_LOG": str(log)}
     running = launch_app(test_catalog, tmp_path, "--tabs", "text_generation", env=env)
     try:
-        text = running.client().predict("Once upon a time", max_new_tokens=4, do_sample=False, stop="", api_name="/generate")
+        text = running.client().predict(
+            "Once upon a time", max_new_tokens=4, do_sample=False, stop="", api_name="/generate"
+        )
     finally:
         running.stop()
     assert isinstance(text[0], str)

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from playground.config.registry import TAB_TASKS
 from playground.core.texts import DEFAULT_LANGUAGE, LANGUAGES
 
-
 _PARAM_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9}
 # What accelerate accepts in max_memory besides GPU numbers, and the sizes it parses.
 MEMORY_DEVICES = ("cpu", "mps", "disk")
@@ -46,8 +45,16 @@ class _Strict(BaseModel):
 # Tasks a model behind an OpenAI-compatible endpoint can serve (playground.engines.remote_engine).
 ENDPOINT_TASKS = ("text-generation", "automatic-speech-recognition")
 # Entry fields that say how to load weights here: meaningless for a model another server runs.
-_LOCAL_LOADING_FIELDS = ("revision", "device_map", "max_memory", "offload_folder", "trust_remote_code",
-                         "allow_pickle_weights", "pipeline_kwargs", "generate_kwargs")
+_LOCAL_LOADING_FIELDS = (
+    "revision",
+    "device_map",
+    "max_memory",
+    "offload_folder",
+    "trust_remote_code",
+    "allow_pickle_weights",
+    "pipeline_kwargs",
+    "generate_kwargs",
+)
 
 
 class Endpoint(_Strict):
@@ -158,10 +165,14 @@ class ModelEntry(_Strict):
         for device, size in value.items():
             name = str(device).strip().lower()
             if not (name.isdigit() or name in MEMORY_DEVICES):
-                raise ValueError(f"max_memory: {device!r} is not a device (use GPU numbers 0, 1, ... or cpu, mps, disk)")
+                raise ValueError(
+                    f"max_memory: {device!r} is not a device (use GPU numbers 0, 1, ... or cpu, mps, disk)"
+                )
             valid_int = isinstance(size, int) and not isinstance(size, bool) and size >= 0
             if not (valid_int or (isinstance(size, str) and _MEMORY_SIZE.fullmatch(size))):
-                raise ValueError(f"max_memory[{name}]: {size!r} is not a size (use e.g. 14GiB, 500MB or a number of bytes)")
+                raise ValueError(
+                    f"max_memory[{name}]: {size!r} is not a size (use e.g. 14GiB, 500MB or a number of bytes)"
+                )
             normalized[name] = size.strip() if isinstance(size, str) else size
         return normalized
 
@@ -173,7 +184,7 @@ class ModelEntry(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _fill_label(self) -> "ModelEntry":
+    def _fill_label(self) -> ModelEntry:
         if not self.label:
             self.label = self.id.rstrip("/").split("/")[-1]
         if self.max_memory and not self.device_map:
@@ -289,7 +300,9 @@ def _check_semantics(catalog: Catalog) -> list[str]:
                     f"(use one of: {', '.join(allowed)})"
                 )
             if entry.endpoint is not None and entry.task not in ENDPOINT_TASKS:
-                problems.append(f"{where}: an endpoint serves only {', '.join(ENDPOINT_TASKS)} models, not {entry.task!r}")
+                problems.append(
+                    f"{where}: an endpoint serves only {', '.join(ENDPOINT_TASKS)} models, not {entry.task!r}"
+                )
             if entry.document and entry.task != "image-text-to-text":
                 problems.append(f"{where}: document: true only applies to image-text-to-text models")
             if entry.id in seen:
@@ -298,8 +311,7 @@ def _check_semantics(catalog: Catalog) -> list[str]:
             if entry.default:
                 if entry.task in defaults_per_task:
                     problems.append(
-                        f"{where}: a second default for task {entry.task!r} "
-                        f"(already {defaults_per_task[entry.task]})"
+                        f"{where}: a second default for task {entry.task!r} (already {defaults_per_task[entry.task]})"
                     )
                 defaults_per_task[entry.task] = entry.id
     return problems

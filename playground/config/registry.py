@@ -17,7 +17,6 @@ from types import ModuleType
 
 from playground.core.texts import DEFAULT_LANGUAGE, Texts
 
-
 # A catalog entry that stands for a model's tokenizer alone: its weights are never loaded.
 TOKENIZER_TASK = "tokenizer"
 
@@ -44,19 +43,34 @@ class TabSpec:
 # The tab strip's groups, in the order it shows them (each a tab holding its tabs' strip), with
 # their titles. Tabs of a group are shown in TAB_SPECS order; a group with a single tab shown is left
 # out and that tab sits in the top strip.
-TAB_GROUPS = Texts("tab_groups", {
-    "en": {"reading": "Reading", "writing": "Writing", "vision": "Vision", "audio": "Audio", "inside": "Inside the model"},
-    "ko": {"reading": "읽기", "writing": "쓰기", "vision": "비전", "audio": "오디오", "inside": "모델 내부"},
-})
+TAB_GROUPS = Texts(
+    "tab_groups",
+    {
+        "en": {
+            "reading": "Reading",
+            "writing": "Writing",
+            "vision": "Vision",
+            "audio": "Audio",
+            "inside": "Inside the model",
+        },
+        "ko": {"reading": "읽기", "writing": "쓰기", "vision": "비전", "audio": "오디오", "inside": "모델 내부"},
+    },
+)
 
 TAB_SPECS: tuple[TabSpec, ...] = (
     TabSpec("speech_to_text", ("automatic-speech-recognition",), group="audio"),
     TabSpec("image_classification", ("image-classification",), group="vision"),
     TabSpec("fill_mask", ("fill-mask",), group="reading"),
-    TabSpec("zero_shot", ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification"),
-            group="reading"),
-    TabSpec("visual_qa", ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering"),
-            group="vision"),
+    TabSpec(
+        "zero_shot",
+        ("zero-shot-classification", "sentence-similarity", "zero-shot-image-classification"),
+        group="reading",
+    ),
+    TabSpec(
+        "visual_qa",
+        ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering"),
+        group="vision",
+    ),
     TabSpec("text_generation", ("text-generation",), group="writing"),
     # The rest of the course; extractive QA is the visual_qa tab's "Text" sub-tab (tabs/visual_qa/text_ui.py).
     TabSpec("text_classification", ("text-classification",), group="reading"),
@@ -84,6 +98,7 @@ def tab_strip(keys: list[str]) -> list[tuple[str, list[str]]]:
             strip.append((group if len(members) > 1 else "", members))
     strip += [("", [key]) for key in keys if not specs[key].group]
     return strip
+
 
 # The tabs a catalog may list, with the tasks their models may have.
 TAB_TASKS: dict[str, tuple[str, ...]] = {spec.key: spec.tasks for spec in TAB_SPECS if spec.catalogued}

@@ -9,7 +9,8 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 
 def write_text_download(text: str, suffix: str, prefix: str) -> str:

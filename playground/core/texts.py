@@ -14,9 +14,10 @@ the browser's (Accept-Language). Errors that reach the user carry their message 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Mapping
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -74,7 +75,7 @@ class UserError(LocalizedError):
     """A problem with the user's input or choice."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def read_locale(path: Path) -> dict[str, dict[str, str]]:
     """One locale file: {namespace: {key: text}} (read once; the files do not change while the app runs)."""
     sections = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -37,6 +37,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from playground.core.texts import SHARED_LOCALES, Texts
 from playground.engines.generation import (
     TEXTS,
     EngineActivity,
@@ -57,7 +58,6 @@ from playground.engines.local_generation import (
     recording_processor,
     run_generate,
 )
-from playground.core.texts import SHARED_LOCALES, Texts
 
 # The most padded prompt tokens one prefill forward pass takes (newcomers beyond it wait a step):
 # bounds the activation memory of a prefill.
@@ -166,8 +166,11 @@ class BatchedEngine(GenerationEngine):
         if str(getattr(mode, "value", mode)) not in ("greedy_search", "sample"):
             job.alone = BATCH_TEXTS.render("alone_mode", mode=getattr(mode, "value", mode))
         elif job.tokens_needed * self._bytes_per_token > self.kv_budget_bytes:
-            job.alone = BATCH_TEXTS.render("alone_memory", need_mb=job.tokens_needed * self._bytes_per_token / 2**20,
-                                           budget_mb=self.kv_budget_bytes / 2**20)
+            job.alone = BATCH_TEXTS.render(
+                "alone_memory",
+                need_mb=job.tokens_needed * self._bytes_per_token / 2**20,
+                budget_mb=self.kv_budget_bytes / 2**20,
+            )
         with self._cond:
             if self._closed is not None:
                 raise EngineGone(self._closed)
@@ -186,9 +189,13 @@ class BatchedEngine(GenerationEngine):
     def activity(self) -> EngineActivity:
         with self._cond:
             running = len(self._rows) + (1 if self._alone is not None else 0)
-            return EngineActivity(model=self.loaded.entry.label, engine=TEXTS.render("engine_batched", size=self.max_batch_size),
-                                  running=running, waiting=len(self._waiting),
-                                  peak_batch_size=max(self.step_batch_sizes, default=0))
+            return EngineActivity(
+                model=self.loaded.entry.label,
+                engine=TEXTS.render("engine_batched", size=self.max_batch_size),
+                running=running,
+                waiting=len(self._waiting),
+                peak_batch_size=max(self.step_batch_sizes, default=0),
+            )
 
     def close(self, reason: Message | None = None) -> None:
         with self._cond:
@@ -299,20 +306,30 @@ class BatchedEngine(GenerationEngine):
         config, _ = model._prepare_generation_config(None, **job.prompt.settings.options)
         model._prepare_special_tokens(config, True, device=model.device, batch_size=1)
         return model._prepare_generated_length(
-            generation_config=config, has_default_max_length=model.generation_config.max_length is None,
+            generation_config=config,
+            has_default_max_length=model.generation_config.max_length is None,
             has_default_min_length=model.generation_config.min_length is None,
-            model_input_name="input_ids", input_ids_length=int(job.prompt.ids.shape[1]), inputs_tensor=job.prompt.ids)
+            model_input_name="input_ids",
+            input_ids_length=int(job.prompt.ids.shape[1]),
+            inputs_tensor=job.prompt.ids,
+        )
 
     def _new_row(self, job: _Job) -> _Row:
         from transformers import LogitsProcessorList
 
         model = self.loaded.model.model
-        progress = RequestProgress(job.stream, self.loaded.model.tokenizer, job.request, int(job.prompt.ids.shape[1]),
-                                   job.prompt.notes)
+        progress = RequestProgress(
+            job.stream, self.loaded.model.tokenizer, job.request, int(job.prompt.ids.shape[1]), job.prompt.notes
+        )
         custom = LogitsProcessorList([recording_processor(progress.recorder)] if progress.recorder else [])
         ids = job.prompt.ids.to(model.device)
-        processors = model._get_logits_processor(generation_config=job.config, input_ids_seq_length=ids.shape[1],
-                                                 encoder_input_ids=ids, logits_processor=custom, device=model.device)
+        processors = model._get_logits_processor(
+            generation_config=job.config,
+            input_ids_seq_length=ids.shape[1],
+            encoder_input_ids=ids,
+            logits_processor=custom,
+            device=model.device,
+        )
         eos = job.config._eos_token_tensor
         eos_ids = set(eos.reshape(-1).tolist()) if eos is not None else set()
         budget = job.config.max_length - int(ids.shape[1])
@@ -333,12 +350,18 @@ class BatchedEngine(GenerationEngine):
             input_ids = torch.full((len(rows), longest), pad, dtype=torch.long)
             mask = torch.zeros((len(rows), longest), dtype=torch.long)
             for index, row in enumerate(rows):
-                input_ids[index, longest - lengths[index]:] = torch.tensor(row.ids)
-                mask[index, longest - lengths[index]:] = 1
+                input_ids[index, longest - lengths[index] :] = torch.tensor(row.ids)
+                mask[index, longest - lengths[index] :] = 1
             positions = (mask.cumsum(-1) - 1).clamp(min=0)
             cache = DynamicCache(config=model.config)
-            output = model(input_ids=input_ids.to(model.device), attention_mask=without_padding(mask.to(model.device)),
-                           position_ids=positions.to(model.device), past_key_values=cache, use_cache=True, logits_to_keep=1)
+            output = model(
+                input_ids=input_ids.to(model.device),
+                attention_mask=without_padding(mask.to(model.device)),
+                position_ids=positions.to(model.device),
+                past_key_values=cache,
+                use_cache=True,
+                logits_to_keep=1,
+            )
             logits = output.logits[:, -1, :].float()
             del output
         except BaseException as exc:  # e.g. out of memory: only these newcomers fail
@@ -383,10 +406,17 @@ class BatchedEngine(GenerationEngine):
             row.progress.batch_size = max(row.progress.batch_size, size)
         try:
             last = torch.tensor([[row.ids[-1]] for row in rows], device=model.device)
-            mask = torch.cat([batch.mask, torch.ones((size, 1), dtype=batch.mask.dtype, device=batch.mask.device)], dim=1)
+            mask = torch.cat(
+                [batch.mask, torch.ones((size, 1), dtype=batch.mask.dtype, device=batch.mask.device)], dim=1
+            )
             positions = mask.sum(dim=1, keepdim=True) - 1
-            output = model(input_ids=last, attention_mask=without_padding(mask), position_ids=positions,
-                           past_key_values=batch.cache, use_cache=True)
+            output = model(
+                input_ids=last,
+                attention_mask=without_padding(mask),
+                position_ids=positions,
+                past_key_values=batch.cache,
+                use_cache=True,
+            )
             batch.mask = mask
             logits = output.logits[:, -1, :].float()
             del output
@@ -415,8 +445,13 @@ class BatchedEngine(GenerationEngine):
                 row.ids.append(token)
                 row.budget -= 1
                 row.progress.token(token)
-                if (token in row.eos or row.budget <= 0 or row.progress.stopped or self._completes_stop(row)
-                        or row.job.stream.aborted):
+                if (
+                    token in row.eos
+                    or row.budget <= 0
+                    or row.progress.stopped
+                    or self._completes_stop(row)
+                    or row.job.stream.aborted
+                ):
                     self._finish(row)
             except BaseException as exc:  # this request's own failure (e.g. a processor): the others go on
                 row.done = True
@@ -428,8 +463,8 @@ class BatchedEngine(GenerationEngine):
         if not row.request.stop:
             return False
         tokenizer = self.loaded.model.tokenizer
-        generated = row.ids[int(row.job.prompt.ids.shape[1]):]
-        tail = tokenizer.decode(generated[-(max(len(s) for s in row.request.stop) + 2):], skip_special_tokens=True)
+        generated = row.ids[int(row.job.prompt.ids.shape[1]) :]
+        tail = tokenizer.decode(generated[-(max(len(s) for s in row.request.stop) + 2) :], skip_special_tokens=True)
         return any(stop in tail for stop in row.request.stop)
 
     def _finish(self, row: _Row) -> None:

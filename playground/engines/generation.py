@@ -23,11 +23,12 @@ import queue
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
-from playground.core.texts import SHARED_LOCALES, Texts, UserError
 from playground.core.checks import whole_number_in_range
+from playground.core.texts import SHARED_LOCALES, Texts, UserError
 from playground.engines.pacing import gathered
 
 MAX_NEW_TOKENS = 4096
@@ -47,6 +48,7 @@ TEXTS = Texts.load("generation", SHARED_LOCALES)
 
 
 # ---- the request ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class GenerationRequest:
@@ -74,8 +76,14 @@ class GenerationRequest:
     def asked(self) -> dict[str, Any]:
         """The options this request sets, as `generate()` takes them; None stands for "the model's own"
         (see playground.engines.generation_settings, which layers them over the model's and the catalog's)."""
-        return {"max_new_tokens": self.max_new_tokens, "do_sample": self.do_sample, "temperature": self.temperature,
-                "top_p": self.top_p, "top_k": self.top_k, "repetition_penalty": self.repetition_penalty}
+        return {
+            "max_new_tokens": self.max_new_tokens,
+            "do_sample": self.do_sample,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "top_k": self.top_k,
+            "repetition_penalty": self.repetition_penalty,
+        }
 
 
 def parse_stop_strings(stop: str | None) -> tuple[str, ...]:
@@ -93,18 +101,28 @@ def _number(value: Any, key: str, **params: Any) -> float:
     return number
 
 
-def checked_request(prompt: str | None = None, messages: list[Mapping[str, str]] | None = None, *,
-                    max_new_tokens: Any = DEFAULT_MAX_NEW_TOKENS, temperature: Any = None, top_p: Any = None,
-                    top_k: Any = None, repetition_penalty: Any = None, do_sample: Any = None, seed: Any = DEFAULT_SEED,
-                    stop: str | None = "",
-                    record_alternatives: bool = False) -> GenerationRequest:
+def checked_request(
+    prompt: str | None = None,
+    messages: list[Mapping[str, str]] | None = None,
+    *,
+    max_new_tokens: Any = DEFAULT_MAX_NEW_TOKENS,
+    temperature: Any = None,
+    top_p: Any = None,
+    top_k: Any = None,
+    repetition_penalty: Any = None,
+    do_sample: Any = None,
+    seed: Any = DEFAULT_SEED,
+    stop: str | None = "",
+    record_alternatives: bool = False,
+) -> GenerationRequest:
     """A GenerationRequest from what a user or API client sent; raises UserError (in every language)
     for input generate() would reject with an obscure message or silently misuse. A sampling option
     left out (None) is the model's own."""
     if messages is None and not (prompt or "").strip():
         raise TEXTS.error("empty_prompt")
-    tokens = whole_number_in_range(max_new_tokens, 1, MAX_NEW_TOKENS,
-                                   lambda: TEXTS.error("bad_max_new_tokens", limit=MAX_NEW_TOKENS))
+    tokens = whole_number_in_range(
+        max_new_tokens, 1, MAX_NEW_TOKENS, lambda: TEXTS.error("bad_max_new_tokens", limit=MAX_NEW_TOKENS)
+    )
     if temperature is not None:
         temperature = _number(temperature, "bad_temperature")
         if temperature < 0:
@@ -128,12 +146,20 @@ def checked_request(prompt: str | None = None, messages: list[Mapping[str, str]]
     return GenerationRequest(
         prompt=None if messages is not None else prompt,
         messages=tuple(dict(m) for m in messages) if messages is not None else None,
-        max_new_tokens=tokens, temperature=temperature, top_p=top_p, top_k=top_k, repetition_penalty=penalty,
-        do_sample=do_sample, seed=seed, stop=parse_stop_strings(stop), record_alternatives=record_alternatives,
+        max_new_tokens=tokens,
+        temperature=temperature,
+        top_p=top_p,
+        top_k=top_k,
+        repetition_penalty=penalty,
+        do_sample=do_sample,
+        seed=seed,
+        stop=parse_stop_strings(stop),
+        record_alternatives=record_alternatives,
     )
 
 
 # ---- chat history -----------------------------------------------------------------------------
+
 
 def message_text(content: Any) -> str:
     """A chat message's text: a plain string, or Gradio's list of content parts."""
@@ -171,6 +197,7 @@ def chat_messages(system_prompt: str | None, history: list[dict[str, str]], mess
 
 
 # ---- stop strings -----------------------------------------------------------------------------
+
 
 class StopCut:
     """Streams text up to the first stop string, never showing text that a stop string may still
@@ -212,11 +239,12 @@ class StopCut:
 
     def _show_until(self, end: int) -> str:
         end = max(end, self.shown)
-        piece, self.shown = self.text[self.shown:end], end
+        piece, self.shown = self.text[self.shown : end], end
         return piece
 
 
 # ---- the stream of deltas -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class GenerationStats:
@@ -249,7 +277,7 @@ class GenerationDelta:
     stats: GenerationStats | None = None
     done: bool = False
 
-    def merged(self, later: "GenerationDelta") -> "GenerationDelta":
+    def merged(self, later: GenerationDelta) -> GenerationDelta:
         """This delta followed by `later`, as one."""
         return GenerationDelta(
             text=self.text + later.text,
@@ -342,6 +370,7 @@ def _ends_stream(event: Any) -> bool:
 
 
 # ---- engines ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class EngineActivity:

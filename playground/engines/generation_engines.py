@@ -16,9 +16,9 @@ them is doing, for the Models view; `engines.on_finished(listener)` has every ge
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from playground.loading.devices import BatchDefaults, concurrency_limit
 from playground.engines.generation import (
     TEXTS,
     EngineActivity,
@@ -27,7 +27,7 @@ from playground.engines.generation import (
     pick,
     unloaded_message,
 )
-
+from playground.loading.devices import BatchDefaults, concurrency_limit
 
 # Text generation: a 2-core CPU still gains several times from a batch of 16 (bench "many users"); a
 # GPU holds more. Speech has its own (playground.engines.speech_batching).
@@ -35,8 +35,15 @@ GENERATION_BATCH = BatchDefaults(cpu=16, gpu=32)
 CPU_KV_CACHE_MB, GPU_KV_CACHE_MB = 1024, 4096
 # The least KV memory a batch gets when memory_budget_gb is nearly used up by weights.
 MIN_KV_CACHE_MB = 64
-ACTIVITY_COLUMNS = ("activity_model", "activity_engine", "activity_running", "activity_waiting", "activity_peak",
-                    "activity_served", "activity_last_error")
+ACTIVITY_COLUMNS = (
+    "activity_model",
+    "activity_engine",
+    "activity_running",
+    "activity_waiting",
+    "activity_peak",
+    "activity_served",
+    "activity_last_error",
+)
 
 
 def batching_limits(loaded: Any, memory_budget_gb: float | None = None) -> tuple[int, int]:
@@ -119,8 +126,18 @@ class Engines:
     def activity_table(self, lang: str) -> dict[str, Any]:
         """activity() as a table (headers and engine descriptions in `lang`), for the Models view; a
         blank cell is a figure the engine does not have (a remote server's batches)."""
-        rows = [[a.model, pick(a.engine, lang), a.running, a.waiting, a.peak_batch_size, a.served,
-                 pick(a.last_error, lang) if a.last_error else None] for a in self.activity()]
+        rows = [
+            [
+                a.model,
+                pick(a.engine, lang),
+                a.running,
+                a.waiting,
+                a.peak_batch_size,
+                a.served,
+                pick(a.last_error, lang) if a.last_error else None,
+            ]
+            for a in self.activity()
+        ]
         return {"headers": [TEXTS.get(key, lang) for key in ACTIVITY_COLUMNS], "data": rows}
 
     def _new_local(self, loaded: Any) -> GenerationEngine:

@@ -14,18 +14,39 @@ each setting with its source. Imports neither gradio nor torch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from playground.core.texts import SHARED_LOCALES, Texts
 
 # The settings people choose between, in the order they are shown.
-SHOWN = ("do_sample", "temperature", "top_p", "top_k", "repetition_penalty", "num_beams", "max_new_tokens",
-         "max_length", "min_new_tokens", "min_length", "length_penalty", "no_repeat_ngram_size", "early_stopping")
+SHOWN = (
+    "do_sample",
+    "temperature",
+    "top_p",
+    "top_k",
+    "repetition_penalty",
+    "num_beams",
+    "max_new_tokens",
+    "max_length",
+    "min_new_tokens",
+    "min_length",
+    "length_penalty",
+    "no_repeat_ngram_size",
+    "early_stopping",
+)
 # What generate() does with a setting nobody set (transformers' GenerationConfig defaults, which
 # transformers 5 stores as None).
-LIBRARY_DEFAULTS: dict[str, Any] = {"do_sample": False, "temperature": 1.0, "top_p": 1.0, "top_k": 50,
-                                    "repetition_penalty": 1.0, "num_beams": 1, "max_length": 20}
+LIBRARY_DEFAULTS: dict[str, Any] = {
+    "do_sample": False,
+    "temperature": 1.0,
+    "top_p": 1.0,
+    "top_k": 50,
+    "repetition_penalty": 1.0,
+    "num_beams": 1,
+    "max_length": 20,
+}
 # Settings that only matter when sampling, and those that only matter with beams.
 SAMPLING_ONLY = ("temperature", "top_p", "top_k")
 BEAMS_ONLY = ("length_penalty", "early_stopping")
@@ -93,8 +114,9 @@ class EffectiveSettings:
         return bool(self.get("do_sample"))
 
     def describe(self) -> dict[str, str]:
-        """"Settings used: …" in every language, each setting with its source; options that do
+        """ "Settings used: …" in every language, each setting with its source; options that do
         nothing in this mode (temperature when greedy, length penalty with one beam) are left out."""
+
         def shown(key: str) -> bool:
             if key not in self.values:
                 return False
@@ -115,13 +137,17 @@ class EffectiveSettings:
         return rendered
 
 
-def effective_settings(model: Any, catalog: Mapping[str, Any] | None, request: Mapping[str, Any],
-                       task: str | None = None) -> EffectiveSettings:
+def effective_settings(
+    model: Any, catalog: Mapping[str, Any] | None, request: Mapping[str, Any], task: str | None = None
+) -> EffectiveSettings:
     """The model's own settings (for `task`), then the catalog entry's, then the request's; a request
     value of None means "the model's own". Task-specific params are not in the generation config, so
     they travel in `options` with the catalog's and the request's."""
-    layers = (("model", model_defaults(model, task)), ("catalog", dict(catalog or {})),
-              ("request", {key: value for key, value in request.items() if value is not None}))
+    layers = (
+        ("model", model_defaults(model, task)),
+        ("catalog", dict(catalog or {})),
+        ("request", {key: value for key, value in request.items() if value is not None}),
+    )
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for source, layer in layers:
@@ -129,8 +155,9 @@ def effective_settings(model: Any, catalog: Mapping[str, Any] | None, request: M
             values[key] = value
             sources[key] = source
     in_config = model_defaults(model)
-    options = {key: value for key, value in values.items()
-               if sources[key] != "model" or in_config.get(key, object()) != value}
+    options = {
+        key: value for key, value in values.items() if sources[key] != "model" or in_config.get(key, object()) != value
+    }
     if not values.get("do_sample"):
         # Greedy: sampling options would do nothing (and make generate() warn).
         options = {key: value for key, value in options.items() if key not in SAMPLING_ONLY}
@@ -155,12 +182,15 @@ def decoder_positions(model: Any) -> int | None:
     return None
 
 
-def bounded_new_tokens(model: Any, model_label: str, asked: int, prompt_tokens: int) -> tuple[int, dict[str, str] | None]:
+def bounded_new_tokens(
+    model: Any, model_label: str, asked: int, prompt_tokens: int
+) -> tuple[int, dict[str, str] | None]:
     """`asked` new tokens, lowered to what the decoder's positions leave after the prompt; with the
     note that says so (None when nothing was lowered)."""
     positions = decoder_positions(model)
     if not positions or asked + prompt_tokens <= positions:
         return asked, None
     kept = max(1, positions - prompt_tokens)
-    return kept, TEXTS.render("bounded", asked=asked, kept=kept, model=model_label, positions=positions,
-                              prompt=prompt_tokens)
+    return kept, TEXTS.render(
+        "bounded", asked=asked, kept=kept, model=model_label, positions=positions, prompt=prompt_tokens
+    )

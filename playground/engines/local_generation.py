@@ -13,8 +13,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from playground.core.snippets import Raw, format_value, pipeline_snippet, snippet_load_kwargs
 from playground.engines.generation import (
     ALTERNATIVES,
     TEXTS,
@@ -29,12 +31,12 @@ from playground.engines.generation import (
     StopCut,
 )
 from playground.engines.generation_settings import SAMPLING_ONLY, EffectiveSettings, effective_settings
-from playground.core.snippets import Raw, format_value, pipeline_snippet, snippet_load_kwargs
 
 TASK = "text-generation"
 
 
 # ---- the prompt as the model reads it -----------------------------------------------------------
+
 
 def model_context(model: Any) -> int | None:
     """How many tokens (prompt and answer together) the model reads, if its config says."""
@@ -94,6 +96,7 @@ def encode_prompt(loaded: Any, request: GenerationRequest) -> EncodedPrompt:
 
 # ---- the teaching table -----------------------------------------------------------------------
 
+
 class AlternativesRecorder:
     """Records, at each generated token, the model's top alternatives, as rows [step, chosen token, its
     probability, alternatives]. Probabilities are the model's own (after repetition penalty), before
@@ -116,8 +119,12 @@ class AlternativesRecorder:
             return
         probs, top = self._pending
         self._pending = None
-        shown = " · ".join(f"{self.tokenizer.decode([i])!r} {p:.3f}" for p, i in zip(top.values.tolist(), top.indices.tolist()))
-        self.rows.append((len(self.rows) + 1, repr(self.tokenizer.decode([chosen_id])), round(float(probs[chosen_id]), 4), shown))
+        shown = " · ".join(
+            f"{self.tokenizer.decode([i])!r} {p:.3f}" for p, i in zip(top.values.tolist(), top.indices.tolist())
+        )
+        self.rows.append(
+            (len(self.rows) + 1, repr(self.tokenizer.decode([chosen_id])), round(float(probs[chosen_id]), 4), shown)
+        )
 
 
 def recording_processor(recorder: AlternativesRecorder) -> Any:
@@ -141,6 +148,7 @@ def recording_processor(recorder: AlternativesRecorder) -> Any:
 
 
 # ---- one request's text stream ------------------------------------------------------------------
+
 
 class IncrementalText:
     """The text of a growing token sequence, released token by token as soon as it is final (TGI's and
@@ -169,12 +177,12 @@ class IncrementalText:
         return self._release(final=True)
 
     def _release(self, final: bool) -> str:
-        before = self._decode(self.ids[self.prefix:self.read])
-        now = self._decode(self.ids[self.prefix:])
+        before = self._decode(self.ids[self.prefix : self.read])
+        now = self._decode(self.ids[self.prefix :])
         if len(now) <= len(before) or (now.endswith("\ufffd") and not final):
             return ""
         self.prefix, self.read = self.read, len(self.ids)
-        return now[len(before):]
+        return now[len(before) :]
 
 
 class RequestProgress:
@@ -182,8 +190,14 @@ class RequestProgress:
     (IncrementalText), cut at the first stop string, the teaching table's new rows, and
     running stats. Engines call `token(id)` per generated token and `end()` once."""
 
-    def __init__(self, stream: GenerationStream, tokenizer: Any, request: GenerationRequest, tokens_in: int,
-                 notes: tuple[Message, ...] = ()):
+    def __init__(
+        self,
+        stream: GenerationStream,
+        tokenizer: Any,
+        request: GenerationRequest,
+        tokens_in: int,
+        notes: tuple[Message, ...] = (),
+    ):
         self.stream = stream
         self.tokens_in = tokens_in
         self.tokens_out = 0
@@ -203,8 +217,13 @@ class RequestProgress:
     def stats(self) -> GenerationStats:
         now = time.perf_counter()
         ttft = None if self.first_token_at is None else self.first_token_at - self.stream.started
-        return GenerationStats(tokens_in=self.tokens_in, tokens_out=self.tokens_out, ttft_s=ttft,
-                               elapsed_s=now - self.stream.started, batch_size=self.batch_size)
+        return GenerationStats(
+            tokens_in=self.tokens_in,
+            tokens_out=self.tokens_out,
+            ttft_s=ttft,
+            elapsed_s=now - self.stream.started,
+            batch_size=self.batch_size,
+        )
 
     def token(self, token_id: int) -> None:
         self.tokens_out += 1
@@ -226,7 +245,7 @@ class RequestProgress:
     def _new_rows(self) -> tuple[tuple[Any, ...], ...]:
         if self.recorder is None:
             return ()
-        rows = tuple(self.recorder.rows[self._rows_sent:])
+        rows = tuple(self.recorder.rows[self._rows_sent :])
         self._rows_sent += len(rows)
         return rows
 
@@ -252,6 +271,7 @@ class GenerateStreamer:
 
 # ---- what the user reads about the model ----------------------------------------------------------
 
+
 def describe_loaded(loaded: Any) -> Message:
     """Which model answers, in which dtype, and where its layers live (the device map when split)."""
     if loaded.device_map:
@@ -262,8 +282,10 @@ def describe_loaded(loaded: Any) -> Message:
         placement = TEXTS.render("placement_map", parts=parts)
     else:
         placement = TEXTS.render("placement_device", device=loaded.device)
-    return {lang: TEXTS.get("model_line", lang, label=loaded.entry.label, dtype=loaded.dtype, placement=text)
-            for lang, text in placement.items()}
+    return {
+        lang: TEXTS.get("model_line", lang, label=loaded.entry.label, dtype=loaded.dtype, placement=text)
+        for lang, text in placement.items()
+    }
 
 
 def generation_snippet(loaded: Any, request: GenerationRequest) -> str:
@@ -279,14 +301,23 @@ def generation_snippet(loaded: Any, request: GenerationRequest) -> str:
     load = snippet_load_kwargs(loaded)
     if request.is_chat:
         messages = [dict(m) for m in request.messages or ()]
-        return pipeline_snippet(TASK, loaded.entry.id, [Raw("messages")], call, load_kwargs=load,
-                                setup=["messages = " + format_value(messages), *seeding], imports=imports,
-                                show="print(result[0]['generated_text'][-1]['content'])")
-    return pipeline_snippet(TASK, loaded.entry.id, [request.prompt], call, load_kwargs=load, setup=seeding,
-                            imports=imports)
+        return pipeline_snippet(
+            TASK,
+            loaded.entry.id,
+            [Raw("messages")],
+            call,
+            load_kwargs=load,
+            setup=["messages = " + format_value(messages), *seeding],
+            imports=imports,
+            show="print(result[0]['generated_text'][-1]['content'])",
+        )
+    return pipeline_snippet(
+        TASK, loaded.entry.id, [request.prompt], call, load_kwargs=load, setup=seeding, imports=imports
+    )
 
 
 # ---- the engine -------------------------------------------------------------------------------
+
 
 class EngineJob:
     """One request in a ThreadedEngine: what was asked, its stream, and how many tokens it reads."""
@@ -334,9 +365,13 @@ class ThreadedEngine(GenerationEngine):
 
     def activity(self) -> EngineActivity:
         with self._lock:
-            return EngineActivity(model=self.loaded.entry.label, engine=TEXTS.render("engine_local", capacity=self.capacity),
-                                  running=len(self._running), waiting=len(self._waiting),
-                                  peak_batch_size=1 if self._running else 0)
+            return EngineActivity(
+                model=self.loaded.entry.label,
+                engine=TEXTS.render("engine_local", capacity=self.capacity),
+                running=len(self._running),
+                waiting=len(self._waiting),
+                peak_batch_size=1 if self._running else 0,
+            )
 
     def close(self, reason: Message | None = None) -> None:
         reason = reason or TEXTS.render("unloaded", model=self.loaded.entry.label)
@@ -449,8 +484,13 @@ def seeded_sampler(settings: EffectiveSettings, seed: int, device: Any) -> Any:
     return SeededSampler()
 
 
-def run_generate(pipe: Any, request: GenerationRequest, prompt: EncodedPrompt, stream: GenerationStream,
-                 closed: Callable[[], Message | None] = lambda: None) -> None:
+def run_generate(
+    pipe: Any,
+    request: GenerationRequest,
+    prompt: EncodedPrompt,
+    stream: GenerationStream,
+    closed: Callable[[], Message | None] = lambda: None,
+) -> None:
     """Run one request through `model.generate()` in this thread, feeding `stream`; ends it with its
     stats. Stops within one token of an abort or a completed stop string; raises EngineGone when
     `closed()` gives a reason (the engine closed while it ran)."""
@@ -478,10 +518,14 @@ def run_generate(pipe: Any, request: GenerationRequest, prompt: EncodedPrompt, s
     else:
         torch.manual_seed(request.seed)  # beam sampling: generate()'s own draws
     output = model.generate(
-        input_ids=ids.to(model.device), attention_mask=torch.ones_like(ids).to(model.device),
+        input_ids=ids.to(model.device),
+        attention_mask=torch.ones_like(ids).to(model.device),
         streamer=GenerateStreamer(progress),
         stopping_criteria=halting_criteria(stream, lambda: progress.stopped, closed=closed),
-        logits_processor=processors, pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **options)
+        logits_processor=processors,
+        pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+        **options,
+    )
     reason = closed()
     if reason is not None:
         raise EngineGone(reason)

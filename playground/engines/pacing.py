@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import queue
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 # Ten updates a second reads as smooth text and leaves a 2-core machine's browser idle most of the time.
 UPDATE_INTERVAL_S = 0.1
 
 
-def gathered(source: queue.Queue[Any], is_last: Callable[[Any], bool],
-             interval: float = UPDATE_INTERVAL_S) -> Iterator[list[Any]]:
+def gathered(
+    source: queue.Queue[Any], is_last: Callable[[Any], bool], interval: float = UPDATE_INTERVAL_S
+) -> Iterator[list[Any]]:
     """The items put on `source`, in lists: the first list as soon as an item arrives, each later one
     once `interval` seconds have passed since the one before (with everything that arrived by then),
     and the list holding the last item (`is_last`) without waiting."""

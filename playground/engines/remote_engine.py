@@ -59,8 +59,16 @@ HEALTH_TIMEOUT_S = 5.0
 OPTIONAL_FIELDS = ("top_k", "repetition_penalty", "logprobs", "top_logprobs", "stream_options", "seed")
 AUDIO_OPTIONAL_FIELDS = ("timestamp_granularities", "language", "response_format")
 # How servers say a prompt does not fit (vLLM, TGI, OpenAI, SGLang).
-_CONTEXT_MARKERS = ("context length", "context_length", "maximum context", "max_model_len", "too long",
-                    "too many tokens", "input validation error", "exceeds the model")
+_CONTEXT_MARKERS = (
+    "context length",
+    "context_length",
+    "maximum context",
+    "max_model_len",
+    "too long",
+    "too many tokens",
+    "input validation error",
+    "exceeds the model",
+)
 
 TEXTS = Texts.load("remote", SHARED_LOCALES)
 
@@ -74,6 +82,7 @@ class RemoteError(UserError):
 
 
 # ---- clients ------------------------------------------------------------------------------------
+
 
 def api_key(entry: ModelEntry) -> str:
     """The key for the entry's endpoint, from the variable the catalog names (NO_KEY when it names none)."""
@@ -93,8 +102,12 @@ def client_for(entry: ModelEntry, timeout: float | None = None, max_retries: int
     endpoint = _endpoint(entry)
     timeout = endpoint.timeout if timeout is None else timeout
     max_retries = endpoint.max_retries if max_retries is None else max_retries
-    return openai.OpenAI(base_url=endpoint.url, api_key=api_key(entry),
-                         timeout=openai.Timeout(timeout, connect=min(timeout, 10.0)), max_retries=max_retries)
+    return openai.OpenAI(
+        base_url=endpoint.url,
+        api_key=api_key(entry),
+        timeout=openai.Timeout(timeout, connect=min(timeout, 10.0)),
+        max_retries=max_retries,
+    )
 
 
 class EndpointMemory:
@@ -199,12 +212,14 @@ def _refused_fields(exc: BaseException, sent: set[str]) -> set[str]:
 
 # ---- text generation ----------------------------------------------------------------------------
 
+
 def _route(request: GenerationRequest) -> str:
     return "/v1/chat/completions" if request.is_chat else "/v1/completions"
 
 
-def request_arguments(entry: ModelEntry, request: GenerationRequest, skip: set[str] | frozenset[str] = frozenset()
-                      ) -> tuple[dict[str, Any], set[str]]:
+def request_arguments(
+    entry: ModelEntry, request: GenerationRequest, skip: set[str] | frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], set[str]]:
     """The client call's keyword arguments for a request, and which optional fields they hold.
 
     Greedy decoding is temperature 0 (the API has no do_sample); top-k and repetition penalty are not
@@ -272,7 +287,9 @@ def _row(step: int, token: str, logprob: float | None, alternatives: list[tuple[
     return (step, repr(token), probability, shown)
 
 
-def open_stream(entry: ModelEntry, request: GenerationRequest, memory: EndpointMemory) -> tuple[Any, tuple[Message, ...]]:
+def open_stream(
+    entry: ModelEntry, request: GenerationRequest, memory: EndpointMemory
+) -> tuple[Any, tuple[Message, ...]]:
     """Send the request; returns the client's open stream and notes (options the server refused).
 
     The client retries what the server refused before answering (connection refused, 429, 5xx:
@@ -331,7 +348,11 @@ class RemoteEngine(GenerationEngine):
         with self._lock:
             if self._closed is not None:
                 raise EngineGone(self._closed)
-        sent = json.dumps([dict(m) for m in request.messages], ensure_ascii=False, indent=1) if request.is_chat else request.prompt
+        sent = (
+            json.dumps([dict(m) for m in request.messages], ensure_ascii=False, indent=1)
+            if request.is_chat
+            else request.prompt
+        )
         stream = self.new_stream(sent)
         with self._lock:
             self._running.add(stream)
@@ -347,9 +368,15 @@ class RemoteEngine(GenerationEngine):
     def activity(self) -> EngineActivity:
         # Nothing waits here: the server queues and batches (the app cannot see its batches).
         with self._lock:
-            return EngineActivity(model=self.entry.label, engine=TEXTS.render("engine_remote", url=_endpoint(self.entry).url),
-                                  running=len(self._running), waiting=0,
-                                  peak_batch_size=None, served=self._served, last_error=self._last_error)
+            return EngineActivity(
+                model=self.entry.label,
+                engine=TEXTS.render("engine_remote", url=_endpoint(self.entry).url),
+                running=len(self._running),
+                waiting=0,
+                peak_batch_size=None,
+                served=self._served,
+                last_error=self._last_error,
+            )
 
     def close(self, reason: Message | None = None) -> None:
         with self._lock:
@@ -375,8 +402,9 @@ class RemoteEngine(GenerationEngine):
         stream.finish(stats, notes)
 
 
-def read_stream(entry: ModelEntry, request: GenerationRequest, stream: GenerationStream, memory: EndpointMemory
-                ) -> tuple[GenerationStats, tuple[Message, ...]]:
+def read_stream(
+    entry: ModelEntry, request: GenerationRequest, stream: GenerationStream, memory: EndpointMemory
+) -> tuple[GenerationStats, tuple[Message, ...]]:
     """Send `request` to the entry's endpoint and feed `stream` with its deltas; returns the final
     stats and notes, which the caller finishes the stream with.
 
@@ -487,8 +515,13 @@ class AudioRequest:
         return self.route == TRANSLATIONS
 
 
-def audio_request(entry: ModelEntry, task: str = "transcribe", language: str | None = None,
-                  timestamps: str = "segment", refused: set[str] | frozenset[str] = frozenset()) -> AudioRequest:
+def audio_request(
+    entry: ModelEntry,
+    task: str = "transcribe",
+    language: str | None = None,
+    timestamps: str = "segment",
+    refused: set[str] | frozenset[str] = frozenset(),
+) -> AudioRequest:
     """The audio API call for the tab's task, language (a code, None for auto-detect) and timestamps.
 
     The answer is always asked for as `verbose_json`: it carries the segments and the language the
@@ -530,7 +563,9 @@ class RemoteTranscript:
         return {"text": self.text, "chunks": self.chunks}
 
 
-def send_audio(entry: ModelEntry, audio_path: str | Path, request: AudioRequest, memory: EndpointMemory) -> RemoteTranscript:
+def send_audio(
+    entry: ModelEntry, audio_path: str | Path, request: AudioRequest, memory: EndpointMemory
+) -> RemoteTranscript:
     """Send an audio file to the entry's endpoint as `request` says.
 
     A 400/422 naming one of the optional fields is sent once more without it (nothing ran), and the
@@ -547,8 +582,13 @@ def send_audio(entry: ModelEntry, audio_path: str | Path, request: AudioRequest,
             refused = _refused_fields(exc, set(request.arguments) & set(AUDIO_OPTIONAL_FIELDS))
             if attempt == 0 and refused:
                 memory.remember_refused(request.route, refused)
-                request = AudioRequest(request.route, {k: v for k, v in request.arguments.items() if k not in refused},
-                                       request.timestamps, request.unmapped, tuple(sorted({*request.refused, *refused})))
+                request = AudioRequest(
+                    request.route,
+                    {k: v for k, v in request.arguments.items() if k not in refused},
+                    request.timestamps,
+                    request.unmapped,
+                    tuple(sorted({*request.refused, *refused})),
+                )
                 continue
             raise explain(exc, entry, request.route) from None
     text = getattr(result, "text", None)
@@ -559,12 +599,16 @@ def send_audio(entry: ModelEntry, audio_path: str | Path, request: AudioRequest,
     words = (getattr(result, "words", None) or []) if request.timestamps == "word" else []
     source = (words or getattr(result, "segments", None) or []) if request.timestamps != "off" else []
     chunks = [
-        {"timestamp": (float(_field(item, "start")), float(_field(item, "end"))), "text": str(_field(item, "word") or _field(item, "text") or "")}
+        {
+            "timestamp": (float(_field(item, "start")), float(_field(item, "end"))),
+            "text": str(_field(item, "word") or _field(item, "text") or ""),
+        }
         for item in source
         if _field(item, "start") is not None and _field(item, "end") is not None
     ]
-    return RemoteTranscript(text.strip(), chunks, getattr(result, "language", None), bool(chunks),
-                            bool(words) and bool(chunks), request)
+    return RemoteTranscript(
+        text.strip(), chunks, getattr(result, "language", None), bool(chunks), bool(words) and bool(chunks), request
+    )
 
 
 def _field(item: Any, name: str) -> Any:
@@ -583,7 +627,9 @@ class RemoteTranscriber:
         self._served = 0
         self._last_error: Message | None = None
 
-    def request(self, task: str = "transcribe", language: str | None = None, timestamps: str = "segment") -> AudioRequest:
+    def request(
+        self, task: str = "transcribe", language: str | None = None, timestamps: str = "segment"
+    ) -> AudioRequest:
         """The audio API call for these options, without the fields this endpoint refused before."""
         route = TRANSLATIONS if task == "translate" else TRANSCRIPTIONS
         return audio_request(self.entry, task, language, timestamps, self.memory.refused(route))
@@ -605,10 +651,15 @@ class RemoteTranscriber:
 
     def activity(self) -> EngineActivity:
         with self._lock:
-            return EngineActivity(model=self.entry.label,
-                                  engine=TEXTS.render("engine_remote_transcription", url=_endpoint(self.entry).url),
-                                  running=self._running, waiting=0,
-                                  peak_batch_size=None, served=self._served, last_error=self._last_error)
+            return EngineActivity(
+                model=self.entry.label,
+                engine=TEXTS.render("engine_remote_transcription", url=_endpoint(self.entry).url),
+                running=self._running,
+                waiting=0,
+                peak_batch_size=None,
+                served=self._served,
+                last_error=self._last_error,
+            )
 
 
 def failure_message(exc: BaseException) -> Message:
@@ -640,9 +691,19 @@ def endpoint_health(tab: str, entry: ModelEntry, lang: str = DEFAULT_LANGUAGE) -
     endpoint = _endpoint(entry)
     started = time.perf_counter()
     try:
-        served = [model.id for model in client_for(entry, timeout=min(endpoint.timeout, HEALTH_TIMEOUT_S), max_retries=0).models.list()]
+        served = [
+            model.id
+            for model in client_for(entry, timeout=min(endpoint.timeout, HEALTH_TIMEOUT_S), max_retries=0).models.list()
+        ]
     except RemoteError as exc:
-        return EndpointHealth(tab, entry.label, entry.id, endpoint.url, False, TEXTS.get("health_error", lang, detail=exc.in_language(lang)))
+        return EndpointHealth(
+            tab,
+            entry.label,
+            entry.id,
+            endpoint.url,
+            False,
+            TEXTS.get("health_error", lang, detail=exc.in_language(lang)),
+        )
     except Exception as exc:  # every failure is reported in the table, none stops the listing
         try:
             detail = explain(exc, entry, "/v1/models").in_language(lang)
@@ -652,9 +713,19 @@ def endpoint_health(tab: str, entry: ModelEntry, lang: str = DEFAULT_LANGUAGE) -
         return EndpointHealth(tab, entry.label, entry.id, endpoint.url, False, TEXTS.get(key, lang, detail=detail))
     seconds = time.perf_counter() - started
     if entry.id in served:
-        return EndpointHealth(tab, entry.label, entry.id, endpoint.url, True, TEXTS.get("health_ok", lang), served, seconds)
-    return EndpointHealth(tab, entry.label, entry.id, endpoint.url, False,
-                          TEXTS.get("health_not_listed", lang, served=", ".join(served) or "-"), served, seconds)
+        return EndpointHealth(
+            tab, entry.label, entry.id, endpoint.url, True, TEXTS.get("health_ok", lang), served, seconds
+        )
+    return EndpointHealth(
+        tab,
+        entry.label,
+        entry.id,
+        endpoint.url,
+        False,
+        TEXTS.get("health_not_listed", lang, served=", ".join(served) or "-"),
+        served,
+        seconds,
+    )
 
 
 def remote_entries(catalog: Catalog) -> list[tuple[str, ModelEntry]]:
@@ -680,10 +751,19 @@ def client_setup_lines(entry: ModelEntry) -> list[str]:
     """The lines that make the same client: the key from the same environment variable, never its value."""
     endpoint = _endpoint(entry)
     if endpoint.api_key_env:
-        return ["import os", "", "from openai import OpenAI", "",
-                f'client = OpenAI(base_url="{endpoint.url}", api_key=os.environ["{endpoint.api_key_env}"])']
-    return ["from openai import OpenAI", "", "# This server checks no key (the client needs one all the same).",
-            f'client = OpenAI(base_url="{endpoint.url}", api_key="{NO_KEY}")']
+        return [
+            "import os",
+            "",
+            "from openai import OpenAI",
+            "",
+            f'client = OpenAI(base_url="{endpoint.url}", api_key=os.environ["{endpoint.api_key_env}"])',
+        ]
+    return [
+        "from openai import OpenAI",
+        "",
+        "# This server checks no key (the client needs one all the same).",
+        f'client = OpenAI(base_url="{endpoint.url}", api_key="{NO_KEY}")',
+    ]
 
 
 def client_snippet(entry: ModelEntry, request: GenerationRequest, refused: set[str]) -> str:
@@ -695,10 +775,18 @@ def client_snippet(entry: ModelEntry, request: GenerationRequest, refused: set[s
     arguments.pop("stream_options", None)
     content = {"messages": [dict(m) for m in request.messages or ()]} if request.is_chat else {"prompt": request.prompt}
     arguments = {"model": arguments.pop("model"), **content, **arguments}
-    call = format_call("client.chat.completions.create" if request.is_chat else "client.completions.create", [], arguments)
+    call = format_call(
+        "client.chat.completions.create" if request.is_chat else "client.completions.create", [], arguments
+    )
     piece = "chunk.choices[0].delta.content or ''" if request.is_chat else "chunk.choices[0].text"
-    lines = [*client_setup_lines(entry), "", "stream = " + call, "for chunk in stream:",
-             "    if chunk.choices:", f"        print({piece}, end='', flush=True)"]
+    lines = [
+        *client_setup_lines(entry),
+        "",
+        "stream = " + call,
+        "for chunk in stream:",
+        "    if chunk.choices:",
+        f"        print({piece}, end='', flush=True)",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -16,14 +16,21 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
+from playground.core.texts import SHARED_LOCALES, Texts
 from playground.engines.generation import EngineGone, GenerationStream
 from playground.engines.generation_settings import TEXTS as SETTINGS_TEXTS
 from playground.engines.generation_settings import EffectiveSettings, bounded_new_tokens, effective_settings
-from playground.engines.local_generation import EngineJob, GenerateStreamer, RequestProgress, ThreadedEngine, halting_criteria
-from playground.core.texts import SHARED_LOCALES, Texts
+from playground.engines.local_generation import (
+    EngineJob,
+    GenerateStreamer,
+    RequestProgress,
+    ThreadedEngine,
+    halting_criteria,
+)
 
 MAX_INPUT_CHARS = 20_000
 MAX_NEW_TOKENS = 1024
@@ -40,14 +47,30 @@ class Language:
 
 
 LANGUAGES: tuple[Language, ...] = (
-    Language("en", "English", "eng_Latn"), Language("fr", "French", "fra_Latn"), Language("ko", "Korean", "kor_Hang"),
-    Language("de", "German", "deu_Latn"), Language("es", "Spanish", "spa_Latn"), Language("it", "Italian", "ita_Latn"),
-    Language("pt", "Portuguese", "por_Latn"), Language("nl", "Dutch", "nld_Latn"), Language("sv", "Swedish", "swe_Latn"),
-    Language("fi", "Finnish", "fin_Latn"), Language("pl", "Polish", "pol_Latn"), Language("cs", "Czech", "ces_Latn"),
-    Language("el", "Greek", "ell_Grek"), Language("ru", "Russian", "rus_Cyrl"), Language("uk", "Ukrainian", "ukr_Cyrl"),
-    Language("tr", "Turkish", "tur_Latn"), Language("ar", "Arabic", "arb_Arab"), Language("he", "Hebrew", "heb_Hebr"),
-    Language("hi", "Hindi", "hin_Deva"), Language("bn", "Bengali", "ben_Beng"), Language("zh", "Chinese", "zho_Hans"),
-    Language("ja", "Japanese", "jpn_Jpan"), Language("vi", "Vietnamese", "vie_Latn"), Language("th", "Thai", "tha_Thai"),
+    Language("en", "English", "eng_Latn"),
+    Language("fr", "French", "fra_Latn"),
+    Language("ko", "Korean", "kor_Hang"),
+    Language("de", "German", "deu_Latn"),
+    Language("es", "Spanish", "spa_Latn"),
+    Language("it", "Italian", "ita_Latn"),
+    Language("pt", "Portuguese", "por_Latn"),
+    Language("nl", "Dutch", "nld_Latn"),
+    Language("sv", "Swedish", "swe_Latn"),
+    Language("fi", "Finnish", "fin_Latn"),
+    Language("pl", "Polish", "pol_Latn"),
+    Language("cs", "Czech", "ces_Latn"),
+    Language("el", "Greek", "ell_Grek"),
+    Language("ru", "Russian", "rus_Cyrl"),
+    Language("uk", "Ukrainian", "ukr_Cyrl"),
+    Language("tr", "Turkish", "tur_Latn"),
+    Language("ar", "Arabic", "arb_Arab"),
+    Language("he", "Hebrew", "heb_Hebr"),
+    Language("hi", "Hindi", "hin_Deva"),
+    Language("bn", "Bengali", "ben_Beng"),
+    Language("zh", "Chinese", "zho_Hans"),
+    Language("ja", "Japanese", "jpn_Jpan"),
+    Language("vi", "Vietnamese", "vie_Latn"),
+    Language("th", "Thai", "tha_Thai"),
     Language("id", "Indonesian", "ind_Latn"),
 )
 BY_ISO = {language.iso: language for language in LANGUAGES}
@@ -109,8 +132,9 @@ class Seq2SeqGenerator:
             limits.append(int(positions))
         return min(limits)
 
-    def settings(self, task: str, catalog: dict[str, Any], request: dict[str, Any], label: str, lang: str
-                 ) -> tuple[EffectiveSettings, list[str]]:
+    def settings(
+        self, task: str, catalog: dict[str, Any], request: dict[str, Any], label: str, lang: str
+    ) -> tuple[EffectiveSettings, list[str]]:
         """The settings generate() runs with for `task` ("summarization", or T5's
         "translation_en_to_de"): the model's generation config and task-specific params, then the
         catalog entry's, then the request's (None: the model's own); and the notes that say what was
@@ -138,7 +162,9 @@ class Seq2SeqGenerator:
     def language_codes(self) -> set[str]:
         """The language codes of a many-to-many model's tokenizer (empty for one-pair models)."""
         known = {language.nllb for language in LANGUAGES}
-        tokens = set(getattr(self.tokenizer, "extra_special_tokens", None) or []) | set(self.tokenizer.all_special_tokens)
+        tokens = set(getattr(self.tokenizer, "extra_special_tokens", None) or []) | set(
+            self.tokenizer.all_special_tokens
+        )
         return {str(token) for token in tokens if re.fullmatch(r"[a-z]{3}_[A-Z][a-z]{3}", str(token))} | (
             known & set(self.tokenizer.get_vocab())
         )
@@ -188,7 +214,6 @@ class Seq2SeqGenerator:
         return {k: v.to(self.model.device) for k, v in inputs.items()}
 
 
-
 @dataclass(frozen=True)
 class Seq2SeqRequest:
     """One piece of text to write out: its effective settings and, for many-to-many models, the
@@ -218,8 +243,16 @@ class Seq2SeqEngine(ThreadedEngine):
         from playground.core.snippets import from_pretrained_kwargs
 
         kwargs, device = from_pretrained_kwargs(self.loaded)
-        return seq2seq_snippet(self.loaded.source, kwargs, device, [[request.text]], request.settings.options,
-                               self.loaded.model.input_limit, request.source_code, request.target_code)
+        return seq2seq_snippet(
+            self.loaded.source,
+            kwargs,
+            device,
+            [[request.text]],
+            request.settings.options,
+            self.loaded.model.input_limit,
+            request.source_code,
+            request.target_code,
+        )
 
     def run_job(self, job: EngineJob) -> None:
         import torch
@@ -232,8 +265,12 @@ class Seq2SeqEngine(ThreadedEngine):
         # Beam search keeps several candidates until the end: nothing to stream.
         streamer = GenerateStreamer(progress) if request.settings.beams == 1 else None
         with torch.inference_mode():
-            output = generator.model.generate(**job.prompt, **options, streamer=streamer,
-                                              stopping_criteria=halting_criteria(job.stream, closed=self.closed))
+            output = generator.model.generate(
+                **job.prompt,
+                **options,
+                streamer=streamer,
+                stopping_criteria=halting_criteria(job.stream, closed=self.closed),
+            )
         reason = self.closed()
         if reason is not None:
             raise EngineGone(reason)
@@ -253,8 +290,13 @@ def stream_text(engine: Seq2SeqEngine, request: Seq2SeqRequest) -> Iterator[str]
     yield stream.result if stream.result is not None else text
 
 
-def stream_lines(engine: Seq2SeqEngine, lines: list[list[str]], settings: EffectiveSettings,
-                 source_code: str | None = None, target_code: str | None = None) -> Iterator[str]:
+def stream_lines(
+    engine: Seq2SeqEngine,
+    lines: list[list[str]],
+    settings: EffectiveSettings,
+    source_code: str | None = None,
+    target_code: str | None = None,
+) -> Iterator[str]:
     """Generate for every piece of every line in turn; yield the whole output so far (pieces joined
     with spaces, lines with newlines)."""
     finished: list[str] = []
@@ -269,9 +311,16 @@ def stream_lines(engine: Seq2SeqEngine, lines: list[list[str]], settings: Effect
     yield "\n".join(finished)
 
 
-def seq2seq_snippet(source: str, load_kwargs: dict[str, Any], device: str | None, lines: list[list[str]],
-                    options: dict[str, Any], max_length: int, source_code: str | None = None,
-                    target_code: str | None = None) -> str:
+def seq2seq_snippet(
+    source: str,
+    load_kwargs: dict[str, Any],
+    device: str | None,
+    lines: list[list[str]],
+    options: dict[str, Any],
+    max_length: int,
+    source_code: str | None = None,
+    target_code: str | None = None,
+) -> str:
     """AutoModelForSeq2SeqLM code that writes the same output as the app, piece by piece."""
     from playground.core.snippets import Raw, format_call, format_value
 
@@ -292,11 +341,11 @@ def seq2seq_snippet(source: str, load_kwargs: dict[str, Any], device: str | None
         "for pieces in lines:",
         "    written = []",
         "    for piece in pieces:",
-        f"        inputs = tokenizer(piece, return_tensors=\"pt\", truncation=True, max_length={max_length}).to(model.device)",
+        f'        inputs = tokenizer(piece, return_tensors="pt", truncation=True, max_length={max_length}).to(model.device)',
         "        ids = " + generate.replace("\n", "\n        "),
         "        written.append(tokenizer.decode(ids[0], skip_special_tokens=True))",
-        "    outputs.append(\" \".join(written))",
-        "print(\"\\n\".join(outputs))",
+        '    outputs.append(" ".join(written))',
+        'print("\\n".join(outputs))',
     ]
     return "\n".join(body) + "\n"
 
@@ -316,7 +365,9 @@ def chat_request(prompt: str, max_new_tokens: int) -> Any:
     other settings, such as its repetition penalty, are its own)."""
     from playground.engines.generation import checked_request
 
-    return checked_request(messages=[{"role": "user", "content": prompt}], max_new_tokens=max_new_tokens, do_sample=False)
+    return checked_request(
+        messages=[{"role": "user", "content": prompt}], max_new_tokens=max_new_tokens, do_sample=False
+    )
 
 
 def stream_chat(engine: Any, request: Any) -> Iterator[str]:

@@ -34,12 +34,13 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
+from playground.core.texts import SHARED_LOCALES, Texts
 from playground.engines.generation import EngineActivity, EngineGone, Message, unloaded_message
 from playground.loading.devices import BatchDefaults, concurrency_limit
-from playground.core.texts import SHARED_LOCALES, Texts
 
 # A request's windows in the batcher at once: what one request alone ran per batch before batching
 # across requests (memory for a long recording stays that of 4 windows).
@@ -78,8 +79,12 @@ def batch_key(item: dict[str, Any], options: str) -> tuple[Any, ...]:
     the same keys and tensor shapes."""
     import torch
 
-    shapes = tuple(sorted((name, tuple(value.shape), str(value.dtype)) if isinstance(value, torch.Tensor) else (name,)
-                          for name, value in item.items()))
+    shapes = tuple(
+        sorted(
+            (name, tuple(value.shape), str(value.dtype)) if isinstance(value, torch.Tensor) else (name,)
+            for name, value in item.items()
+        )
+    )
     return options, shapes
 
 
@@ -88,7 +93,7 @@ class _Window:
     item: dict[str, Any]
     forward_params: dict[str, Any]
     key: tuple[Any, ...]
-    session: "Session"
+    session: Session
     done: threading.Event = field(default_factory=threading.Event)
     output: Any = None
     error: BaseException | None = None
@@ -108,21 +113,22 @@ class Session:
     """One request's use of a batcher, from before its audio is decoded until its result is built
     (`with batcher.session() as session:`), so the worker knows a window is on its way."""
 
-    def __init__(self, batcher: "SpeechBatcher"):
+    def __init__(self, batcher: SpeechBatcher):
         self.batcher = batcher
         # Decoding its audio or preprocessing its next window: the worker may wait for it (GATHER_S).
         self.preparing = True
         self.failed = False
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         self.batcher._open(self)
         return self
 
     def __exit__(self, exc_type: Any, *exc: object) -> None:
         self.batcher._close_session(self, succeeded=exc_type is None and not self.failed)
 
-    def forward_windows(self, items: Iterable[dict[str, Any]], forward_params: dict[str, Any],
-                        report: ReportFn | None = None) -> list[Any]:
+    def forward_windows(
+        self, items: Iterable[dict[str, Any]], forward_params: dict[str, Any], report: ReportFn | None = None
+    ) -> list[Any]:
         """`pipe.forward(item, **forward_params)` for every item, in order, run in shared batches.
 
         `items` is consumed lazily in this thread (preprocessing stays with the request), at most
@@ -228,8 +234,12 @@ class SpeechBatcher:
             if self._closed is not None:
                 return None
             deadline = time.monotonic() + self.gather_s
-            while (self._closed is None and self._preparing() and deadline > time.monotonic()
-                   and sum(w.key == self._waiting[0].key for w in self._waiting) < self.max_batch_size):
+            while (
+                self._closed is None
+                and self._preparing()
+                and deadline > time.monotonic()
+                and sum(w.key == self._waiting[0].key for w in self._waiting) < self.max_batch_size
+            ):
                 self._cond.wait(deadline - time.monotonic())
             if self._closed is not None or not self._waiting:
                 return None if self._closed is not None else []
@@ -275,8 +285,9 @@ class SpeechBatcher:
             self.batch_sizes.append(len(items))
             self.peak_batch_size = max(self.peak_batch_size, len(items))
         collate = no_collate_fn if len(items) == 1 else pad_collate_fn(self.pipe.tokenizer, self.pipe.feature_extractor)
-        return list(PipelineIterator([collate(items)], self.pipe.forward, batch[0].forward_params,
-                                     loader_batch_size=len(items)))
+        return list(
+            PipelineIterator([collate(items)], self.pipe.forward, batch[0].forward_params, loader_batch_size=len(items))
+        )
 
     # ---- activity and closing --------------------------------------------------------------------
 
@@ -284,9 +295,14 @@ class SpeechBatcher:
         with self._cond:
             running = {id(w.session) for w in self._running}
             waiting = [s for s in self._sessions if id(s) not in running]
-            return EngineActivity(model=self.loaded.entry.label, engine=TEXTS.render("engine_speech", size=self.max_batch_size),
-                                  running=len(running), waiting=len(waiting),
-                                  peak_batch_size=self.peak_batch_size, served=self.served)
+            return EngineActivity(
+                model=self.loaded.entry.label,
+                engine=TEXTS.render("engine_speech", size=self.max_batch_size),
+                running=len(running),
+                waiting=len(waiting),
+                peak_batch_size=self.peak_batch_size,
+                served=self.served,
+            )
 
     def close(self, reason: Message | None = None) -> None:
         """Stop the worker: waiting windows (and any sent later) fail with `reason`; the running batch

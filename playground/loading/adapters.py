@@ -17,7 +17,8 @@ so the catalog can read the table before anything heavy is loaded.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class SentenceEmbedder:

@@ -13,7 +13,8 @@ import importlib.util
 import inspect
 import math
 import os
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 ZERO_GPU_ENV = "SPACES_ZERO_GPU"
 # Moving a model to the GPU and a short inference; also the floor of every estimate.

@@ -21,9 +21,10 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from playground.config.catalog import ModelEntry
 from playground.core.texts import DEFAULT_LANGUAGE, SHARED_LOCALES, Texts
@@ -178,7 +179,9 @@ class _Failure:
 class HubAccess:
     """Whether the Hub answers, probed briefly and remembered (one per endpoint; thread safe)."""
 
-    def __init__(self, endpoint: str | None = None, probe_seconds: float = PROBE_SECONDS, retry_seconds: float = RETRY_SECONDS):
+    def __init__(
+        self, endpoint: str | None = None, probe_seconds: float = PROBE_SECONDS, retry_seconds: float = RETRY_SECONDS
+    ):
         self._endpoint = endpoint
         self.probe_seconds = probe_seconds
         self.retry_seconds = retry_seconds
@@ -194,7 +197,9 @@ class HubAccess:
         """Remember that the Hub did not answer (also called when a load through the Hub timed out)."""
         with self._lock:
             self._failure, self._answered_at = _Failure(time.monotonic(), why), None
-        log.warning("the Hub (%s) %s; not asked again for %g s", self.endpoint, why[DEFAULT_LANGUAGE], self.retry_seconds)
+        log.warning(
+            "the Hub (%s) %s; not asked again for %g s", self.endpoint, why[DEFAULT_LANGUAGE], self.retry_seconds
+        )
 
     def remembered_failure(self) -> HubUnreachable | None:
         """The failure still believed, if any."""
@@ -250,8 +255,9 @@ class HubAccess:
             return TEXTS.render("silent", seconds=self.probe_seconds)
         return TEXTS.render("refused", detail=f"{type(error).__name__}: {error}"[:200])
 
-    def loadable_source(self, source: str, revision: str | None, allow_pickle: bool, label: str,
-                        progress: ProgressFn | None = None) -> str:
+    def loadable_source(
+        self, source: str, revision: str | None, allow_pickle: bool, label: str, progress: ProgressFn | None = None
+    ) -> str:
         """What to hand to from_pretrained for a model: a local folder or (offline) the id as it is;
         else the id if the Hub answers, its cached snapshot if the Hub does not; HubUnreachable when
         it is neither cached nor reachable."""
@@ -269,7 +275,9 @@ class HubAccess:
             return str(folder)
         return source
 
-    def ensure_config_readable(self, source: str, revision: str | None = None, progress: ProgressFn | None = None) -> None:
+    def ensure_config_readable(
+        self, source: str, revision: str | None = None, progress: ProgressFn | None = None
+    ) -> None:
         """Return at once when a model's config can be read without the Hub (a local folder, the
         cache, offline mode); else check that the Hub answers (HubUnreachable if not)."""
         if Path(source).is_absolute() or offline() or _cached_config(source, revision) is not None:
@@ -305,7 +313,14 @@ def network_failure(exc: BaseException) -> bool:
         if current is None:
             return False
         names = {cls.__name__ for cls in type(current).__mro__}
-        if names & {"TimeoutException", "ConnectError", "NetworkError", "ProxyError", "ConnectionError", "TimeoutError"}:
+        if names & {
+            "TimeoutException",
+            "ConnectError",
+            "NetworkError",
+            "ProxyError",
+            "ConnectionError",
+            "TimeoutError",
+        }:
             return True
         if isinstance(current, hub_errors.LocalEntryNotFoundError) and not offline():
             return True

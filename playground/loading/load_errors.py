@@ -24,10 +24,16 @@ class ModelLoadError(LocalizedError):
     """
 
     def __init__(self, reason: str, key: str, **params: Any):
-        super().__init__({
-            lang: TEXTS.get(key, lang, **{name: value[lang] if isinstance(value, dict) else value for name, value in params.items()})
-            for lang in LANGUAGES
-        })
+        super().__init__(
+            {
+                lang: TEXTS.get(
+                    key,
+                    lang,
+                    **{name: value[lang] if isinstance(value, dict) else value for name, value in params.items()},
+                )
+                for lang in LANGUAGES
+            }
+        )
         self.reason = reason
 
 
@@ -75,7 +81,14 @@ def explain_load_error(exc: BaseException, entry: ModelEntry, folder: Path | Non
         if folder is not None and not any(folder.glob("*.bin")):
             return ModelLoadError("missing_files", "no_weights", name=name)
         return ModelLoadError("no_safetensors", "no_safetensors", name=name)
-    corrupt_markers = ("deserializ", "header too large", "invalid load key", "unexpected eof", "incomplete metadata", "safetensorerror")
+    corrupt_markers = (
+        "deserializ",
+        "header too large",
+        "invalid load key",
+        "unexpected eof",
+        "incomplete metadata",
+        "safetensorerror",
+    )
     if any(marker in text.lower() for marker in corrupt_markers):
         return ModelLoadError("corrupt", "corrupt", name=name)
     if has(OSError) and ("does not appear to have" in text or "no file named" in text.lower()):

@@ -17,11 +17,13 @@ import sys
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from playground.loading.adapters import ADAPTERS
 from playground.config.catalog import Catalog, ModelEntry
+from playground.core.texts import SHARED_LOCALES, Texts
+from playground.loading.adapters import ADAPTERS
 from playground.loading.devices import available_device, release_memory, resolve_dtype
 from playground.loading.hub import (
     HUB,
@@ -33,9 +35,8 @@ from playground.loading.hub import (
     network_failure,
 )
 from playground.loading.hub import is_cached as snapshot_is_cached
-from playground.loading.load_errors import ModelLoadError, UnknownModelError, explain_load_error
 from playground.loading.idle_limits import unloads_at
-from playground.core.texts import SHARED_LOCALES, Texts
+from playground.loading.load_errors import ModelLoadError, UnknownModelError, explain_load_error
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,15 @@ class LoadedModel:
 
 def hub_down_error(exc: HubUnreachable, entry: ModelEntry) -> ModelLoadError:
     """The Hub did not answer and the model is not cached: what to check, and when the app retries."""
-    return ModelLoadError("hub_unreachable", "hub_down", name=entry.label or entry.id, endpoint=exc.endpoint,
-                          why=exc.why, id=entry.id, retry=exc.retry_in)
+    return ModelLoadError(
+        "hub_unreachable",
+        "hub_down",
+        name=entry.label or entry.id,
+        endpoint=exc.endpoint,
+        why=exc.why,
+        id=entry.id,
+        retry=exc.retry_in,
+    )
 
 
 def _count(model: Any) -> tuple[int, int]:
@@ -178,7 +186,9 @@ class ModelManager:
         return json.dumps(_with_string_keys(parts), sort_keys=True, default=str)
 
     # ---- loading ----------------------------------------------------------------------------
-    def get(self, tab: str, model: str | None = None, task: str | None = None, progress: ProgressFn | None = None) -> LoadedModel:
+    def get(
+        self, tab: str, model: str | None = None, task: str | None = None, progress: ProgressFn | None = None
+    ) -> LoadedModel:
         """The loaded model for a tab's reference, loading it (once, even under concurrency) if needed."""
         return self.get_entry(tab, self.entry_for(tab, model, task), progress)
 
@@ -236,7 +246,9 @@ class ModelManager:
             release_memory()
             if network_failure(exc) and not entry.is_local:
                 HUB.record_failure(HUB_STOPPED_ANSWERING)
-                raise hub_down_error(HubUnreachable(HUB.endpoint, HUB_STOPPED_ANSWERING, HUB.retry_seconds), entry) from exc
+                raise hub_down_error(
+                    HubUnreachable(HUB.endpoint, HUB_STOPPED_ANSWERING, HUB.retry_seconds), entry
+                ) from exc
             error = explain_load_error(exc, entry, cached_snapshot(source, entry.revision))
             log.warning("loading %s failed (%s): %s", entry.id, error.reason, exc)
             raise error from exc
@@ -324,7 +336,9 @@ class ModelManager:
         budget = self._budget_bytes()
         needed = estimate_weight_bytes(entry, source, dtype) if budget else None
         if budget and needed and needed > budget and not entry.device_map:
-            raise ModelLoadError("over_budget", "over_budget", name=entry.label, needed=needed / 2**30, budget=budget / 2**30)
+            raise ModelLoadError(
+                "over_budget", "over_budget", name=entry.label, needed=needed / 2**30, budget=budget / 2**30
+            )
         with self._guard:
             victims = []
             while self._cache and len(self._cache) >= self.catalog.defaults.max_loaded_models:

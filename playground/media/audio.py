@@ -17,8 +17,7 @@ from types import TracebackType
 
 import numpy as np
 
-from playground.core.texts import UserError
-from playground.core.texts import SHARED_LOCALES, Texts
+from playground.core.texts import SHARED_LOCALES, Texts, UserError
 
 TEXTS = Texts.load("audio", SHARED_LOCALES)
 
@@ -67,7 +66,7 @@ class DecodedAudio:
         if os.path.exists(self.path):
             os.unlink(self.path)
 
-    def __enter__(self) -> "DecodedAudio":
+    def __enter__(self) -> DecodedAudio:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -91,7 +90,9 @@ def _decode_soundfile(path: str, out_path: str, rate: int, max_minutes: float) -
     with source, open(out_path, "wb") as out:
         if source.samplerate > 0 and source.frames > 0:
             _check_duration(source.frames / source.samplerate, max_minutes)
-        resampler = soxr.ResampleStream(source.samplerate, rate, 1, dtype="float32") if source.samplerate != rate else None
+        resampler = (
+            soxr.ResampleStream(source.samplerate, rate, 1, dtype="float32") if source.samplerate != rate else None
+        )
         frames_read = 0
         try:
             for block in source.blocks(blocksize=BLOCK_SECONDS * source.samplerate, dtype="float32", always_2d=True):

@@ -19,9 +19,10 @@ import itertools
 import json
 import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from playground.config.catalog import Defaults
 from playground.core.downloads import write_csv_download
@@ -150,9 +151,16 @@ class DatasetRun:
     skipped: int
 
 
-def run_over_rows(texts: list[str], run_batch: Callable[[list[str]], list[list[Any]]], result_columns: Sequence[str],
-                  progress: Callable[[float, str], None] | None = None, batch_size: int = BATCH_SIZE,
-                  text_column: str = TXT_COLUMN, prefix: str = "dataset_", lang: str = DEFAULT_LANGUAGE) -> DatasetRun:
+def run_over_rows(
+    texts: list[str],
+    run_batch: Callable[[list[str]], list[list[Any]]],
+    result_columns: Sequence[str],
+    progress: Callable[[float, str], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+    text_column: str = TXT_COLUMN,
+    prefix: str = "dataset_",
+    lang: str = DEFAULT_LANGUAGE,
+) -> DatasetRun:
     """Run `run_batch` (texts -> one result row each) over the non-empty texts in batches, reporting
     progress; the table (input text, then result columns) is also written as a CSV download."""
     kept = [text for text in texts if text.strip()]
@@ -168,18 +176,33 @@ def run_over_rows(texts: list[str], run_batch: Callable[[list[str]], list[list[A
     if progress is not None:
         progress(1.0, TEXTS.get("progress", lang, done=len(kept), total=len(kept)))
     header = [text_column, *result_columns]
-    return DatasetRun(header, rows, write_csv_download(header, rows, prefix), time.perf_counter() - started,
-                      len(texts) - len(kept))
+    return DatasetRun(
+        header, rows, write_csv_download(header, rows, prefix), time.perf_counter() - started, len(texts) - len(kept)
+    )
 
 
 def summary(run: DatasetRun, lang: str, batch_size: int = BATCH_SIZE) -> str:
     skipped = TEXTS.get("skipped", lang, count=run.skipped) if run.skipped else ""
-    return TEXTS.get("summary", lang, count=len(run.rows), seconds=run.seconds, rate=len(run.rows) / max(run.seconds, 1e-6),
-                     batch=batch_size, skipped=skipped).strip()
+    return TEXTS.get(
+        "summary",
+        lang,
+        count=len(run.rows),
+        seconds=run.seconds,
+        rate=len(run.rows) / max(run.seconds, 1e-6),
+        batch=batch_size,
+        skipped=skipped,
+    ).strip()
 
 
-def open_dataset(path: str | Path | None, column: str | None, limits: Defaults, hub_dataset: str | None = "",
-                 hub_split: str | None = "", progress: Any = None, lang: str = DEFAULT_LANGUAGE) -> tuple[Table, str]:
+def open_dataset(
+    path: str | Path | None,
+    column: str | None,
+    limits: Defaults,
+    hub_dataset: str | None = "",
+    hub_split: str | None = "",
+    progress: Any = None,
+    lang: str = DEFAULT_LANGUAGE,
+) -> tuple[Table, str]:
     """The table (an uploaded file's, or a Hub dataset's split when `hub_dataset` is given) and its
     text column, checked before any model loads. `progress` is the handler's gr.Progress."""
     if (hub_dataset or "").strip():
@@ -226,11 +249,14 @@ def parse_hub_dataset(hub_dataset: str | None, hub_split: str | None = "") -> Hu
 
 def _in_every_language(key: str, why: dict[str, str] | None = None, **params: Any) -> UserError:
     """A message with a part that is itself a {lang: text} phrase (`why`)."""
-    return UserError({lang: TEXTS.get(key, lang, **params, **({"why": why[lang]} if why else {})) for lang in LANGUAGES})
+    return UserError(
+        {lang: TEXTS.get(key, lang, **params, **({"why": why[lang]} if why else {})) for lang in LANGUAGES}
+    )
 
 
-def read_hub_table(dataset: HubDataset, limits: Defaults, report: Callable[[str], None] | None = None,
-                   lang: str = DEFAULT_LANGUAGE) -> Table:
+def read_hub_table(
+    dataset: HubDataset, limits: Defaults, report: Callable[[str], None] | None = None, lang: str = DEFAULT_LANGUAGE
+) -> Table:
     """The first `max_dataset_rows` rows of a Hub dataset's split, streamed, as a Table."""
     from playground.loading import hub
 
@@ -242,8 +268,9 @@ def read_hub_table(dataset: HubDataset, limits: Defaults, report: Callable[[str]
     try:
         hub.HUB.check(dataset.repo_id)
     except hub.HubUnreachable as exc:
-        raise _in_every_language("hub_unreachable", exc.why, name=dataset.name, endpoint=exc.endpoint,
-                                 seconds=exc.retry_in) from None
+        raise _in_every_language(
+            "hub_unreachable", exc.why, name=dataset.name, endpoint=exc.endpoint, seconds=exc.retry_in
+        ) from None
     if report is not None:
         report(TEXTS.get("hub_reading", lang, name=dataset.name))
     started, limit = time.monotonic(), limits.max_dataset_rows
@@ -264,7 +291,9 @@ def _stream_rows(dataset: HubDataset, count: int, deadline: float) -> list[dict[
     import datasets
 
     # hf://datasets/ makes `datasets` look on the Hub only, never in a server folder of the same name.
-    stream = datasets.load_dataset(f"hf://datasets/{dataset.repo_id}", dataset.config, split=dataset.split, streaming=True)
+    stream = datasets.load_dataset(
+        f"hf://datasets/{dataset.repo_id}", dataset.config, split=dataset.split, streaming=True
+    )
     rows = []
     for row in itertools.islice(stream, count):
         rows.append(row)
@@ -293,19 +322,29 @@ def hub_error(dataset: HubDataset, exc: BaseException) -> UserError:
     if hub.network_failure(exc):
         why = TEXTS.render("hub_stopped")
         hub.HUB.record_failure(why)
-        return _in_every_language("hub_unreachable", why, name=name, endpoint=hub.HUB.endpoint, seconds=hub.HUB.retry_seconds)
+        return _in_every_language(
+            "hub_unreachable", why, name=name, endpoint=hub.HUB.endpoint, seconds=hub.HUB.retry_seconds
+        )
     return TEXTS.error("hub_failed", name=name, detail=f"{type(exc).__name__}: {text}"[:300])
 
 
-def run_dataset(table: Table, column: str, run_batch: Callable[[list[str]], list[list[Any]]],
-                result_columns: Sequence[str], progress: Any, lang: str, prefix: str) -> tuple[str, Any, str]:
+def run_dataset(
+    table: Table,
+    column: str,
+    run_batch: Callable[[list[str]], list[list[Any]]],
+    result_columns: Sequence[str],
+    progress: Any,
+    lang: str,
+    prefix: str,
+) -> tuple[str, Any, str]:
     """A tab's dataset endpoint outputs: (summary, results as a pandas DataFrame, CSV path). `progress`
     is the handler's gr.Progress (called with desc=…)."""
     import pandas as pd
 
     report = (lambda fraction, message: progress(fraction, desc=message)) if progress is not None else None
-    run = run_over_rows(column_values(table, column), run_batch, result_columns, report, text_column=column,
-                        prefix=prefix, lang=lang)
+    run = run_over_rows(
+        column_values(table, column), run_batch, result_columns, report, text_column=column, prefix=prefix, lang=lang
+    )
     text = summary(run, lang)
     if table.first_rows_of:
         text += " " + TEXTS.get("hub_first_rows", lang, limit=table.first_rows_of, name=table.name)

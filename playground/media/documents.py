@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playground.core.texts import UserError
+from playground.core.texts import SHARED_LOCALES, Texts, UserError
 from playground.media.images import open_image
-from playground.core.texts import SHARED_LOCALES, Texts
 
 # PDF pages are rendered at 2x (144 dpi): sharp enough for OCR and for reading the page on screen.
 PDF_SCALE = 2
@@ -37,8 +36,10 @@ class Page:
     def normalised_boxes(self) -> list[list[int]]:
         """Boxes on LayoutLM's 0-1000 grid, rounded exactly as the pipeline's own OCR does."""
         width, height = self.image.size
-        return [[min(1000, max(0, int(1000 * v / size))) for v, size in zip(box, (width, height, width, height))]
-                for box in self.boxes]
+        return [
+            [min(1000, max(0, int(1000 * v / size))) for v, size in zip(box, (width, height, width, height))]
+            for box in self.boxes
+        ]
 
     def word_boxes(self) -> list[tuple[str, list[int]]]:
         return list(zip(self.words, self.normalised_boxes()))
@@ -107,8 +108,16 @@ def _render_page(page: Any) -> Page:
         left, bottom, right, top = text.get_charbox(index)
         # PDF y grows upwards from the bottom; image y grows downwards from the top.
         char_box = [left * PDF_SCALE, (height - top) * PDF_SCALE, right * PDF_SCALE, (height - bottom) * PDF_SCALE]
-        box = char_box if box is None else [min(box[0], char_box[0]), min(box[1], char_box[1]),
-                                            max(box[2], char_box[2]), max(box[3], char_box[3])]
+        box = (
+            char_box
+            if box is None
+            else [
+                min(box[0], char_box[0]),
+                min(box[1], char_box[1]),
+                max(box[2], char_box[2]),
+                max(box[3], char_box[3]),
+            ]
+        )
         word += char
     result.from_text_layer = bool(result.words)
     return result

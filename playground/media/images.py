@@ -50,7 +50,11 @@ def open_image(source: Any, max_pixels: int = MAX_PIXELS, max_bytes: int | None 
     if source is None or (isinstance(source, str) and not source.strip()):
         raise TEXTS.error("no_image")
     if isinstance(source, Image.Image):
-        return _checked(source, max_pixels, "image").copy() if source.mode == "RGB" else to_rgb(_checked(source, max_pixels, "image"))
+        return (
+            _checked(source, max_pixels, "image").copy()
+            if source.mode == "RGB"
+            else to_rgb(_checked(source, max_pixels, "image"))
+        )
     if not isinstance(source, (str, Path)):
         import numpy as np
 

@@ -19,9 +19,10 @@ import hashlib
 import hmac
 import secrets
 import threading
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
@@ -65,7 +66,7 @@ class _Hash:
     key: bytes
 
     @classmethod
-    def parse(cls, text: str) -> "_Hash | None":
+    def parse(cls, text: str) -> _Hash | None:
         parts = text.strip().split("$")
         if len(parts) != 6 or parts[0] != _SCHEME:
             return None
@@ -80,8 +81,15 @@ class _Hash:
         return cls(n, r, p, salt, key)
 
     def matches(self, password: str) -> bool:
-        key = hashlib.scrypt(password.encode(), salt=self.salt, n=self.n, r=self.r, p=self.p, dklen=len(self.key),
-                             maxmem=self.n * self.r * 256)
+        key = hashlib.scrypt(
+            password.encode(),
+            salt=self.salt,
+            n=self.n,
+            r=self.r,
+            p=self.p,
+            dklen=len(self.key),
+            maxmem=self.n * self.r * 256,
+        )
         return hmac.compare_digest(key, self.key)
 
 
@@ -90,13 +98,15 @@ class Users:
 
     def __init__(self, hashes: dict[str, _Hash], source: str = "users"):
         if not hashes:
-            raise AuthFileError(f"{source}: no users (add `name:hash` lines; make a hash with `python app.py hash-password`)")
+            raise AuthFileError(
+                f"{source}: no users (add `name:hash` lines; make a hash with `python app.py hash-password`)"
+            )
         self._hashes = hashes
         # Any name checks against some hash, so a wrong name takes as long as a wrong password.
         self._decoy = next(iter(hashes.values()))
 
     @classmethod
-    def from_lines(cls, lines: Iterable[str], source: str = "users") -> "Users":
+    def from_lines(cls, lines: Iterable[str], source: str = "users") -> Users:
         hashes: dict[str, _Hash] = {}
         for number, raw in enumerate(lines, start=1):
             line = raw.strip()
@@ -108,15 +118,17 @@ class Users:
                 raise AuthFileError(f"{source}, line {number}: expected `name:hash`")
             parsed = _Hash.parse(value)
             if parsed is None:
-                raise AuthFileError(f"{source}, line {number} ({name}): not a scrypt hash; passwords are never stored "
-                                    "as they are: make the hash with `python app.py hash-password`")
+                raise AuthFileError(
+                    f"{source}, line {number} ({name}): not a scrypt hash; passwords are never stored "
+                    "as they are: make the hash with `python app.py hash-password`"
+                )
             if name in hashes:
                 raise AuthFileError(f"{source}, line {number}: {name} is listed twice")
             hashes[name] = parsed
         return cls(hashes, source)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Users":
+    def from_file(cls, path: str | Path) -> Users:
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")

@@ -13,7 +13,8 @@ giving the number (Gradio's validation answer: the page and gradio_client show i
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from playground.core.texts import SHARED_LOCALES, Texts, request_language
 

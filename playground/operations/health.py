@@ -10,7 +10,8 @@ with sign-in on, only signed-in callers see the list (it names models).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from playground.config.catalog import Catalog
 
@@ -42,8 +43,9 @@ def default_model_states(catalog: Catalog, manager: Any, tab_keys: Sequence[str]
     return states
 
 
-def health_routes(catalog: Catalog, manager: Any, tab_keys: Sequence[str],
-                  may_see_details: Callable[[Any], bool]) -> list[Any]:
+def health_routes(
+    catalog: Catalog, manager: Any, tab_keys: Sequence[str], may_see_details: Callable[[Any], bool]
+) -> list[Any]:
     """Starlette routes for /healthz and /readyz; `may_see_details(request)` says whether a caller may
     see which models are not ready."""
     from starlette.responses import JSONResponse

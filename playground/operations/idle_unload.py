@@ -34,7 +34,7 @@ def start_idle_unload(manager: Any, engines: Engines) -> threading.Thread | None
                 busy = {activity.model for activity in engines.activity() if activity.running or activity.waiting}
                 now = time.time()
 
-                def expired(loaded: Any) -> bool:
+                def expired(loaded: Any, now: float = now, busy: set[str] = busy) -> bool:
                     deadline = unload_deadline(manager.catalog, loaded)
                     return deadline is not None and now >= deadline and loaded.entry.label not in busy
 

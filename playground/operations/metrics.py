@@ -13,7 +13,8 @@ from __future__ import annotations
 import functools
 import inspect
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -33,15 +34,30 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
-        self.requests = Counter("playground_requests", "Requests answered, by endpoint and outcome (ok, error, cancelled)",
-                                ["endpoint", "outcome"], registry=self.registry)
-        self.latency = Histogram("playground_request_seconds", "Seconds from a request's start to its last output, by endpoint",
-                                 ["endpoint"], buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.tokens = Counter("playground_generated_tokens", "Tokens generated (text generation, summaries, translations)",
-                              registry=self.registry)
-        self.batch_size = Histogram("playground_generation_batch_size",
-                                    "Requests that shared the forward passes of a finished generation",
-                                    buckets=BATCH_BUCKETS, registry=self.registry)
+        self.requests = Counter(
+            "playground_requests",
+            "Requests answered, by endpoint and outcome (ok, error, cancelled)",
+            ["endpoint", "outcome"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "playground_request_seconds",
+            "Seconds from a request's start to its last output, by endpoint",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.tokens = Counter(
+            "playground_generated_tokens",
+            "Tokens generated (text generation, summaries, translations)",
+            registry=self.registry,
+        )
+        self.batch_size = Histogram(
+            "playground_generation_batch_size",
+            "Requests that shared the forward passes of a finished generation",
+            buckets=BATCH_BUCKETS,
+            registry=self.registry,
+        )
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
@@ -56,6 +72,7 @@ class Metrics:
             latency.labels(endpoint).observe(time.perf_counter() - started)
 
         if inspect.isasyncgenfunction(fn):
+
             @functools.wraps(fn)
             async def wrapper(*args: Any, **kwargs: Any) -> Any:
                 started, outcome = time.perf_counter(), "error"
@@ -69,6 +86,7 @@ class Metrics:
                 finally:
                     record(started, outcome)
         elif inspect.isgeneratorfunction(fn):
+
             @functools.wraps(fn)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
                 started, outcome = time.perf_counter(), "error"
@@ -81,6 +99,7 @@ class Metrics:
                 finally:
                     record(started, outcome)
         elif inspect.iscoroutinefunction(fn):
+
             @functools.wraps(fn)
             async def wrapper(*args: Any, **kwargs: Any) -> Any:
                 started, outcome = time.perf_counter(), "error"
@@ -91,6 +110,7 @@ class Metrics:
                 finally:
                     record(started, outcome)
         else:
+
             @functools.wraps(fn)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
                 started, outcome = time.perf_counter(), "error"
@@ -100,6 +120,7 @@ class Metrics:
                     return result
                 finally:
                     record(started, outcome)
+
         return wrapper
 
     # ---- generation
@@ -129,10 +150,15 @@ class _StateCollector:
     def collect(self) -> Iterator[GaugeMetricFamily]:
         waiting_in_queue = self.queue_length()
         if waiting_in_queue is not None:
-            yield GaugeMetricFamily("playground_queue_length", "Requests waiting in the app's queue",
-                                    value=waiting_in_queue)
-        running = GaugeMetricFamily("playground_engine_running_requests", "Requests an engine is running", labels=["model"])
-        waiting = GaugeMetricFamily("playground_engine_waiting_requests", "Requests waiting for an engine", labels=["model"])
+            yield GaugeMetricFamily(
+                "playground_queue_length", "Requests waiting in the app's queue", value=waiting_in_queue
+            )
+        running = GaugeMetricFamily(
+            "playground_engine_running_requests", "Requests an engine is running", labels=["model"]
+        )
+        waiting = GaugeMetricFamily(
+            "playground_engine_waiting_requests", "Requests waiting for an engine", labels=["model"]
+        )
         for activity in self.engines.activity():
             running.add_metric([activity.model], activity.running)
             waiting.add_metric([activity.model], activity.waiting)
@@ -140,11 +166,16 @@ class _StateCollector:
         yield waiting
         loaded = self.manager.loaded_models()
         yield GaugeMetricFamily("playground_models_loaded", "Models in memory", value=len(loaded))
-        sizes = GaugeMetricFamily("playground_model_bytes", "Bytes a loaded model's weights take on their device",
-                                  labels=["tab", "model", "device"])
+        sizes = GaugeMetricFamily(
+            "playground_model_bytes",
+            "Bytes a loaded model's weights take on their device",
+            labels=["tab", "model", "device"],
+        )
         for model in loaded:
-            sizes.add_metric([model.tab, model.entry.label if model.entry.is_local else model.entry.id, model.device],
-                             model.resident_bytes)
+            sizes.add_metric(
+                [model.tab, model.entry.label if model.entry.is_local else model.entry.id, model.device],
+                model.resident_bytes,
+            )
         yield sizes
 
 

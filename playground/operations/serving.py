@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from playground.config.catalog import Catalog
 from playground.engines.generation_engines import Engines
@@ -28,8 +29,15 @@ class Operations:
             self.sign_in.mcp_ready = set_mcp_client_headers(demo, {INTERNAL_HEADER: self.sign_in.internal_secret})
 
 
-def prepare(demo: Any, catalog: Catalog, manager: Any, engines: Engines, tab_keys: Sequence[str],
-            users: Users | None, metrics: bool) -> Operations:
+def prepare(
+    demo: Any,
+    catalog: Catalog,
+    manager: Any,
+    engines: Engines,
+    tab_keys: Sequence[str],
+    users: Users | None,
+    metrics: bool,
+) -> Operations:
     """Sign-in, fair share, health routes, metrics (when asked for) and idle unload for a built
     (not yet launched) app whose tabs run models through `manager` and `engines`."""
     from starlette.middleware import Middleware

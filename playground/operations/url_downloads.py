@@ -46,7 +46,10 @@ async def download_within(url: str, target: Path, trusted_hosts: tuple[str, ...]
             transport = None if trusted else safehttpx.AsyncSecureTransport(await safehttpx.async_validate_url(host))
         except ValueError:  # a name or address that is not public (or does not resolve)
             raise gr.Error(_message("not_public", url=url, host=host), print_exception=False) from None
-        async with httpx.AsyncClient(transport=transport) as client, client.stream("GET", current, follow_redirects=False) as response:
+        async with (
+            httpx.AsyncClient(transport=transport) as client,
+            client.stream("GET", current, follow_redirects=False) as response,
+        ):
             if response.has_redirect_location:
                 current = urljoin(str(response.url), response.headers["Location"])
                 continue
@@ -62,7 +65,9 @@ async def download_within(url: str, target: Path, trusted_hosts: tuple[str, ...]
                     async for chunk in response.aiter_bytes(_CHUNK):
                         written += len(chunk)
                         if written > max_bytes:
-                            raise gr.Error(_message("too_large", url=url, limit_mb=max_bytes / 2**20), print_exception=False)
+                            raise gr.Error(
+                                _message("too_large", url=url, limit_mb=max_bytes / 2**20), print_exception=False
+                            )
                         file.write(chunk)
                 partial.replace(target)
             finally:

@@ -68,11 +68,15 @@ def window_size(tokenizer: Any, config: Any) -> int:
     positions = getattr(config, "max_position_embeddings", None)
     if positions:
         # RoBERTa-style models keep two positions for the padding offset.
-        limits.append(positions - 2 if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert") else positions)
+        limits.append(
+            positions - 2 if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert") else positions
+        )
     return int(min(limits))
 
 
-def best_spans(start_logits: Any, end_logits: Any, context_mask: Any, top_k: int, max_answer_length: int) -> tuple[list[tuple[int, int, float]], float]:
+def best_spans(
+    start_logits: Any, end_logits: Any, context_mask: Any, top_k: int, max_answer_length: int
+) -> tuple[list[tuple[int, int, float]], float]:
     """The top (start token, end token, score) spans of one window, and its "no answer" score.
 
     Scores are the old pipeline's: a softmax over the window's context tokens and [CLS] for the start
@@ -107,8 +111,15 @@ class QuestionAnswerer:
     def question_tokens(self, question: str) -> int:
         return len(self.tokenizer(question, add_special_tokens=False)["input_ids"])
 
-    def __call__(self, question: str, context: str, top_k: int = 1, max_answer_length: int = 30,
-                 allow_no_answer: bool = False, doc_stride: int = DOC_STRIDE) -> Result:
+    def __call__(
+        self,
+        question: str,
+        context: str,
+        top_k: int = 1,
+        max_answer_length: int = 30,
+        allow_no_answer: bool = False,
+        doc_stride: int = DOC_STRIDE,
+    ) -> Result:
         import torch
 
         tokens = self.question_tokens(question)
@@ -116,8 +127,15 @@ class QuestionAnswerer:
             raise TEXTS.error("long_question_tokens", tokens=tokens, window=self.window_tokens)
         stride = min(doc_stride, (self.window_tokens - tokens) // 2)
         encoded = self.tokenizer(
-            question, context, truncation="only_second", max_length=self.window_tokens, stride=stride,
-            return_overflowing_tokens=True, return_offsets_mapping=True, padding=True, return_tensors="pt",
+            question,
+            context,
+            truncation="only_second",
+            max_length=self.window_tokens,
+            stride=stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding=True,
+            return_tensors="pt",
         )
         offsets = encoded.pop("offset_mapping")
         encoded.pop("overflow_to_sample_mapping", None)
@@ -128,8 +146,13 @@ class QuestionAnswerer:
         null_score = 1.0
         for window in range(offsets.shape[0]):
             context_mask = torch.tensor([sid == 1 for sid in encoded.sequence_ids(window)])
-            spans, window_null = best_spans(output.start_logits[window].cpu(), output.end_logits[window].cpu(),
-                                            context_mask, top_k, max_answer_length)
+            spans, window_null = best_spans(
+                output.start_logits[window].cpu(),
+                output.end_logits[window].cpu(),
+                context_mask,
+                top_k,
+                max_answer_length,
+            )
             null_score = min(null_score, window_null)
             for first, last, score in spans:
                 start, end = int(offsets[window, first, 0]), int(offsets[window, last, 1])

@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from playground.core.texts import LANGUAGES, SHARED_LOCALES, LocalizedError, Texts, UserError, request_language
 from playground.loading.devices import release_memory
 from playground.loading.gpu import on_gpu
-from playground.core.texts import LANGUAGES, SHARED_LOCALES, LocalizedError, Texts, UserError, request_language
 
 __all__ = ["OUT_OF_MEMORY", "UNEXPECTED", "UserError", "guarded", "to_gradio_error"]
 
@@ -70,7 +71,9 @@ def guarded(fn: Callable[..., Any] | None = None, *, gpu: bool = False) -> Any:
     params = [p for p in signature.parameters.values() if p.name != "request"]
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     rest = [p for p in params if p not in positional]
-    request_param = inspect.Parameter("gr_request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request)
+    request_param = inspect.Parameter(
+        "gr_request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request
+    )
     wrapper_signature = signature.replace(parameters=[*positional, request_param, *rest])
     run = on_gpu(fn) if gpu else fn
 

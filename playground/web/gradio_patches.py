@@ -98,16 +98,33 @@ def gradio_checked() -> bool:
             "there is no per-user share of the queue (first come, first served), file URLs are downloaded without "
             "the upload size limit, /metrics has no request counts or queue length; with sign-in on, only the "
             "sign-in form and gradio_client's auth sign in (Authorization headers, MCP and /metrics are refused) "
-            "(playground/web/gradio_patches.py).", installed, ", ".join(CHECKED_VERSIONS))
+            "(playground/web/gradio_patches.py).",
+            installed,
+            ", ".join(CHECKED_VERSIONS),
+        )
     return False
 
 
 # ---- 1. the queue waits to be woken by work --------------------------------------------------------------
 
 SAFETY_WAKE_S = 1.0
-_USED = ("push", "process_events", "get_events", "active_jobs", "delete_lock", "event_queue_per_concurrency_id",
-         "event_analytics", "_asyncio_tasks", "live_updates", "broadcast_estimations", "_cancel_asyncio_tasks",
-         "stopped", "progress_update_sleep_when_free", "send_message", "start_progress_updates")
+_USED = (
+    "push",
+    "process_events",
+    "get_events",
+    "active_jobs",
+    "delete_lock",
+    "event_queue_per_concurrency_id",
+    "event_analytics",
+    "_asyncio_tasks",
+    "live_updates",
+    "broadcast_estimations",
+    "_cancel_asyncio_tasks",
+    "stopped",
+    "progress_update_sleep_when_free",
+    "send_message",
+    "start_progress_updates",
+)
 
 
 def supported(queue: Any) -> bool:
@@ -254,6 +271,7 @@ def check_before_processing(demo: Any, check: InputCheck, unreadable: Callable[[
 
 # ---- 3. the request being handled --------------------------------------------------------------------------
 
+
 def current_request() -> Any:
     """The gr.Request of the event being handled in this context, or None (outside a request, or where
     the patch is off)."""
@@ -265,6 +283,7 @@ def current_request() -> Any:
 
 
 # ---- 4. the frontend module that changes the page's language ----------------------------------------------
+
 
 def locale_module_url() -> str | None:
     """The page-relative URL of the Gradio frontend module that exports `changeLocale` (its Settings
@@ -280,6 +299,7 @@ def locale_module_url() -> str | None:
 
 
 # ---- 5. uploads Pillow cannot open reach the handler -------------------------------------------------------
+
 
 def pass_unreadable_files(component: Any, errors: tuple[type[BaseException], ...]) -> Any:
     """`component` (a filepath gr.Image) hands an upload whose preprocessing raises one of `errors` to the
@@ -356,6 +376,7 @@ def share_queue(demo: Any, refusal: JoinCheck, order: TurnOrder) -> bool:
 
 # ---- 7. the queue's length -----------------------------------------------------------------------------------
 
+
 def queue_length(demo: Any) -> int | None:
     """Events waiting in the queue of `demo` (every concurrency group), for the metrics; None where the
     patch is off. Gradio shows it only to a page waiting in the queue (its position)."""
@@ -365,6 +386,7 @@ def queue_length(demo: Any) -> int | None:
 
 
 # ---- 8. every named endpoint's handler wrapped -----------------------------------------------------------
+
 
 def wrap_endpoints(demo: Any, wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]]) -> bool:
     """Replace the handler of every named, not private endpoint of `demo` (before launch) with
@@ -415,6 +437,7 @@ def download_urls_with(download: UrlDownload) -> bool:
 
 # ---- 10. Gradio's sign-in sessions -------------------------------------------------------------------------
 
+
 def _session_tokens(app: Any) -> tuple[str, dict[str, str]] | None:
     cookie_id, tokens = getattr(app, "cookie_id", None), getattr(app, "tokens", None)
     return None if cookie_id is None or tokens is None or not gradio_checked() else (cookie_id, tokens)
@@ -453,6 +476,7 @@ def session_token_user(app: Any, token: str) -> str | None:
 
 # ---- 11. the headers of the MCP server's own client ------------------------------------------------------
 
+
 def set_mcp_client_headers(demo: Any, headers: Mapping[str, str]) -> bool:
     """Gradio's MCP server (of a launched `demo`) runs a tool by calling the app's own queue through a
     gradio_client it makes on first use, with no way to give it headers; with sign-in on that client
@@ -464,7 +488,12 @@ def set_mcp_client_headers(demo: Any, headers: Mapping[str, str]) -> bool:
     from gradio_client import Client
 
     server._client_instance = Client(
-        demo.local_url, download_files=False, verbose=False, analytics_enabled=False, ssl_verify=False,
-        _skip_components=False, headers={"x-gradio-user": "mcp", **headers},
+        demo.local_url,
+        download_files=False,
+        verbose=False,
+        analytics_enabled=False,
+        ssl_verify=False,
+        _skip_components=False,
+        headers={"x-gradio-user": "mcp", **headers},
     )
     return True

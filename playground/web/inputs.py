@@ -21,7 +21,9 @@ TEXTS = Texts.load("inputs", SHARED_LOCALES)
 
 
 def _kind(value: Any) -> str:
-    return f"{type(value).__name__} {str(value)[:40]!r}" if not isinstance(value, (dict, list)) else type(value).__name__
+    return (
+        f"{type(value).__name__} {str(value)[:40]!r}" if not isinstance(value, (dict, list)) else type(value).__name__
+    )
 
 
 def _file_problem(name: str, value: Any) -> tuple[str, dict[str, Any]] | None:
@@ -33,7 +35,9 @@ def _file_problem(name: str, value: Any) -> tuple[str, dict[str, Any]] | None:
     path = value.get("path")
     if path is None:
         url = value.get("url")
-        return None if isinstance(url, str) and url.startswith("data:") else ("not_file", {"name": name, "kind": "dict"})
+        return (
+            None if isinstance(url, str) and url.startswith("data:") else ("not_file", {"name": name, "kind": "dict"})
+        )
     if not isinstance(path, str):
         return "not_file", {"name": name, "kind": _kind(path)}
     if is_http_url_like(path):
@@ -54,7 +58,10 @@ def input_problem(component: Any, name: str, value: Any) -> tuple[str, dict[str,
     ):
         if not isinstance(value, str):
             return "not_text", {"name": name, "kind": _kind(value)}
-        choices = [choice[1] if isinstance(choice, (tuple, list)) else choice for choice in getattr(component, "choices", None) or []]
+        choices = [
+            choice[1] if isinstance(choice, (tuple, list)) else choice
+            for choice in getattr(component, "choices", None) or []
+        ]
         if choices and not getattr(component, "allow_custom_value", False) and value not in choices:
             return "not_a_choice", {"name": name, "value": value, "choices": ", ".join(map(str, choices))}
         return None

@@ -10,8 +10,9 @@ import functools
 import hashlib
 import inspect
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from playground.config.catalog import Catalog, Defaults, ModelEntry
 from playground.core.texts import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES, SHARED_LOCALES, Texts, request_language
@@ -143,7 +144,9 @@ def bind(handler: Callable[..., Any], ctx: TabContext, **defaults: Any) -> Calla
     return bound
 
 
-def model_picker(ctx: TabContext, task: str | None = None, label: Any = None, entries: list[ModelEntry] | None = None) -> Any:
+def model_picker(
+    ctx: TabContext, task: str | None = None, label: Any = None, entries: list[ModelEntry] | None = None
+) -> Any:
     """A dropdown of the catalog's models for `task` (or of the given `entries`) plus their descriptions
     (and, when the catalog allows custom models, a hint that a Hub id may be typed); the first default
     is preselected."""
@@ -153,12 +156,20 @@ def model_picker(ctx: TabContext, task: str | None = None, label: Any = None, en
     # One i18n marker for the whole note (the browser translates only the first marker of a string):
     # the custom-model hint and as many descriptions as fit 400 characters, in each language.
     described = [m for m in entries if m.description]
-    shown = [m for n, m in enumerate(described) if sum(len(d.label) + len(d.described()) + 5 for d in described[:n + 1]) <= 400]
+    shown = [
+        m
+        for n, m in enumerate(described)
+        if sum(len(d.label) + len(d.described()) + 5 for d in described[: n + 1]) <= 400
+    ]
     notes = {
-        lang: " · ".join(part for part in (
-            COMMON.get("custom_model_hint", lang) if ctx.limits.allow_custom_models else "",
-            " · ".join(f"{m.label}: {m.described(lang)}" for m in shown),
-        ) if part)
+        lang: " · ".join(
+            part
+            for part in (
+                COMMON.get("custom_model_hint", lang) if ctx.limits.allow_custom_models else "",
+                " · ".join(f"{m.label}: {m.described(lang)}" for m in shown),
+            )
+            if part
+        )
         for lang in LANGUAGES
     }
     info = None
@@ -312,9 +323,9 @@ def dataset_panel(limits: Defaults) -> DatasetPanel:
     and the app is not offline."""
     import gradio as gr
 
+    from playground.loading.hub import offline
     from playground.media.datasets import parse_hub_dataset, read_hub_table, read_table
     from playground.web.errors import guarded
-    from playground.loading.hub import offline
 
     with gr.Accordion(DATASET_UI.ui("heading"), open=False):
         gr.Markdown(DATASET_UI.ui("help"))
@@ -322,12 +333,24 @@ def dataset_panel(limits: Defaults) -> DatasetPanel:
             file = gr.File(label=DATASET_UI.ui("file"), type="filepath")
             with gr.Column():
                 with gr.Row(visible=limits.allow_hub_datasets and not offline()):
-                    hub_dataset = gr.Textbox(label=DATASET_UI.ui("hub_dataset"), info=DATASET_UI.ui("hub_dataset_info"),
-                                             value="", scale=3)
-                    hub_split = gr.Textbox(label=DATASET_UI.ui("hub_split"), info=DATASET_UI.ui("hub_split_info"),
-                                           value="", placeholder="train", scale=1)
-                column = gr.Dropdown(choices=[], value="", label=DATASET_UI.ui("column"), info=DATASET_UI.ui("column_info"),
-                                     allow_custom_value=True, interactive=True)
+                    hub_dataset = gr.Textbox(
+                        label=DATASET_UI.ui("hub_dataset"), info=DATASET_UI.ui("hub_dataset_info"), value="", scale=3
+                    )
+                    hub_split = gr.Textbox(
+                        label=DATASET_UI.ui("hub_split"),
+                        info=DATASET_UI.ui("hub_split_info"),
+                        value="",
+                        placeholder="train",
+                        scale=1,
+                    )
+                column = gr.Dropdown(
+                    choices=[],
+                    value="",
+                    label=DATASET_UI.ui("column"),
+                    info=DATASET_UI.ui("column_info"),
+                    allow_custom_value=True,
+                    interactive=True,
+                )
                 run = gr.Button(DATASET_UI.ui("run"), variant="primary")
         summary = gr.Markdown()
         table = gr.Dataframe(label=DATASET_UI.ui("results"), interactive=False, wrap=True, max_height=420)
@@ -363,4 +386,6 @@ def image_input(label: Any) -> Any:
     from PIL import Image, UnidentifiedImageError
 
     component = gr.Image(type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"], label=label)
-    return pass_unreadable_files(component, (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError))
+    return pass_unreadable_files(
+        component, (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError)
+    )

@@ -159,16 +159,34 @@ def memory_rows(model: Any) -> list[list[Any]]:
         group[0] += 1
         group[1] += tensor.numel()
         group[2] += tensor.numel() * tensor.element_size()
-    return [[device, dtype, n, values, round(size / 2**20, 3)] for (device, dtype), (n, values, size) in sorted(groups.items())]
+    return [
+        [device, dtype, n, values, round(size / 2**20, 3)]
+        for (device, dtype), (n, values, size) in sorted(groups.items())
+    ]
 
 
-def summary_markdown(lang: str, total: int, class_name: str, has_head: bool, body: str | None,
-                     memory: list[list[Any]], device_map: dict[str, Any] | None, loading_info: dict[str, Any],
-                     tied: dict[str, str], cut: bool) -> str:
+def summary_markdown(
+    lang: str,
+    total: int,
+    class_name: str,
+    has_head: bool,
+    body: str | None,
+    memory: list[list[Any]],
+    device_map: dict[str, Any] | None,
+    loading_info: dict[str, Any],
+    tied: dict[str, str],
+    cut: bool,
+) -> str:
     """The totals, the memory table, the device map and the teaching notes, in `lang`."""
     lines = [TEXTS.get("total", lang, total=f"{total:,}", class_name=class_name)]
     lines.append(TEXTS.get("body_and_head", lang, body=body) if has_head else TEXTS.get("body_only", lang))
-    lines += ["", TEXTS.get("memory_heading", lang), "", "| device | dtype | tensors | values | MB |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        TEXTS.get("memory_heading", lang),
+        "",
+        "| device | dtype | tensors | values | MB |",
+        "|---|---|---|---|---|",
+    ]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in memory]
     if device_map:
         places: dict[str, int] = {}
@@ -177,11 +195,22 @@ def summary_markdown(lang: str, total: int, class_name: str, has_head: bool, bod
         lines += ["", TEXTS.get("device_map", lang, places=", ".join(f"{p}: {n}" for p, n in sorted(places.items())))]
     missing = sorted(loading_info.get("missing_keys") or [])
     if missing:
-        lines += ["", TEXTS.get("newly_initialized", lang, class_name=class_name, count=len(missing),
-                                 keys=", ".join(f"`{k}`" for k in missing[:20]))]
+        lines += [
+            "",
+            TEXTS.get(
+                "newly_initialized",
+                lang,
+                class_name=class_name,
+                count=len(missing),
+                keys=", ".join(f"`{k}`" for k in missing[:20]),
+            ),
+        ]
     unused = sorted(loading_info.get("unexpected_keys") or [])
     if unused:
-        lines += ["", TEXTS.get("unused_weights", lang, count=len(unused), keys=", ".join(f"`{k}`" for k in unused[:20]))]
+        lines += [
+            "",
+            TEXTS.get("unused_weights", lang, count=len(unused), keys=", ".join(f"`{k}`" for k in unused[:20])),
+        ]
     if tied:
         lines += ["", TEXTS.get("tied", lang, pairs=", ".join(f"`{a}` = `{b}`" for a, b in tied.items()))]
     if cut:
@@ -228,16 +257,25 @@ def feature_maps(backbone: Any, image: Any) -> list[tuple[Any, str]]:
 # ---- show code ----------------------------------------------------------------------------------
 
 
-def snippet(model_id: str, class_name: str, from_pretrained: dict[str, Any], device: str | None,
-            with_feature_maps: bool, out_features: list[str]) -> str:
+def snippet(
+    model_id: str,
+    class_name: str,
+    from_pretrained: dict[str, Any],
+    device: str | None,
+    with_feature_maps: bool,
+    out_features: list[str],
+) -> str:
     """Code that loads the checkpoint as `class_name` (as the app did), prints the config facts, the
     parameters per top-level block, what loading left newly initialised, and the feature map shapes."""
     lines = ["import torch", f"from transformers import AutoConfig, {class_name}", ""]
     lines.append("config = " + format_call("AutoConfig.from_pretrained", [model_id]))
-    lines.append('print(config.model_type, config.architectures)')
+    lines.append("print(config.model_type, config.architectures)")
     load = format_call(f"{class_name}.from_pretrained", [model_id], {**from_pretrained, "output_loading_info": True})
-    lines += ["", "# output_loading_info: which weights the checkpoint lacked (newly initialised) or did not use",
-              "model, loading_info = " + load]
+    lines += [
+        "",
+        "# output_loading_info: which weights the checkpoint lacked (newly initialised) or did not use",
+        "model, loading_info = " + load,
+    ]
     if device:
         lines.append(f"model = model.to({device!r}).eval()")
     else:
@@ -263,7 +301,9 @@ def snippet(model_id: str, class_name: str, from_pretrained: dict[str, Any], dev
             "from transformers.models.auto.modeling_auto import MODEL_FOR_BACKBONE_MAPPING",
             "",
             "backbone_class = MODEL_FOR_BACKBONE_MAPPING[type(config)]",
-            "backbone = " + format_call("backbone_class.from_pretrained", [model_id], {"out_features": out_features}) + ".eval()",
+            "backbone = "
+            + format_call("backbone_class.from_pretrained", [model_id], {"out_features": out_features})
+            + ".eval()",
             "processor = " + format_call("AutoImageProcessor.from_pretrained", [model_id]),
             'image = Image.open("your_image.png").convert("RGB")',
             "with torch.inference_mode():",

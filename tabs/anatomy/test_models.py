@@ -16,8 +16,15 @@ from scripts.make_test_models import IMAGE_LABELS, Builder, CatalogEntry, Size, 
 
 
 def build_swin(out_dir: Path, size: Size) -> Path:
-    config = SwinConfig(image_size=32, patch_size=4, embed_dim=8, depths=[1, 1], num_heads=[1, 2], window_size=4,
-                        **label_maps(IMAGE_LABELS))
+    config = SwinConfig(
+        image_size=32,
+        patch_size=4,
+        embed_dim=8,
+        depths=[1, 1],
+        num_heads=[1, 2],
+        window_size=4,
+        **label_maps(IMAGE_LABELS),
+    )
     processor = ViTImageProcessor(size={"height": 32, "width": 32})
     return save(out_dir / "swin", SwinForImageClassification(config), processor)
 
@@ -25,11 +32,22 @@ def build_swin(out_dir: Path, size: Size) -> Path:
 BUILDERS: dict[str, Builder] = {"swin": build_swin}
 
 CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("minilm", "MiniLM body (test)", "model-anatomy",
-                 "all-MiniLM-L6-v2 from PyPI (a BertModel with no head).", default=True),
-    CatalogEntry("bert-emotions", "BERT classifier (test)", "model-anatomy", "Random-weight BERT with a classification head."),
-    CatalogEntry("gpt2", "GPT-2 (test)", "model-anatomy", "Random-weight GPT-2 (its LM head is tied to the embeddings)."),
+    CatalogEntry(
+        "minilm",
+        "MiniLM body (test)",
+        "model-anatomy",
+        "all-MiniLM-L6-v2 from PyPI (a BertModel with no head).",
+        default=True,
+    ),
+    CatalogEntry(
+        "bert-emotions", "BERT classifier (test)", "model-anatomy", "Random-weight BERT with a classification head."
+    ),
+    CatalogEntry(
+        "gpt2", "GPT-2 (test)", "model-anatomy", "Random-weight GPT-2 (its LM head is tied to the embeddings)."
+    ),
     CatalogEntry("resnet", "ResNet (test)", "model-anatomy", "Random-weight ResNet image classifier (a backbone)."),
-    CatalogEntry("swin", "Swin (test)", "model-anatomy", "Random-weight Swin image classifier (a backbone of two stages)."),
+    CatalogEntry(
+        "swin", "Swin (test)", "model-anatomy", "Random-weight Swin image classifier (a backbone of two stages)."
+    ),
     CatalogEntry("vit", "ViT (test)", "model-anatomy", "Random-weight ViT image classifier."),
 )

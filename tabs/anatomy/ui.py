@@ -16,13 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from playground.web.errors import guarded
-from playground.media.images import EXAMPLES_DIR, open_image
-from playground.web.ui import image_input
-from playground.loading.model_manager import LoadedModel
 from playground.core.snippets import from_pretrained_kwargs
 from playground.core.texts import Texts, request_language
-from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, model_picker
+from playground.loading.model_manager import LoadedModel
+from playground.media.images import EXAMPLES_DIR, open_image
+from playground.web.errors import guarded
+from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, image_input, model_picker
 from tabs.anatomy import task
 
 TEXTS = Texts.load("anatomy", Path(__file__).with_name("locales"))
@@ -34,15 +33,24 @@ def load_as(ctx: TabContext, loaded: LoadedModel, progress: Any, **options: Any)
     """The same checkpoint loaded with other adapter options (`model_class`, `out_features`), through
     the manager: cached and under its budget like any model."""
     entry = loaded.entry
-    variant = entry.model_copy(update={
-        "pipeline_kwargs": {**entry.pipeline_kwargs, **options},
-        "label": f"{entry.label} ({options.get('model_class', '')})",
-    })
+    variant = entry.model_copy(
+        update={
+            "pipeline_kwargs": {**entry.pipeline_kwargs, **options},
+            "label": f"{entry.label} ({options.get('model_class', '')})",
+        }
+    )
     return ctx.manager.get_entry(ctx.key, variant, ctx.progress_reporter(progress))
 
 
-def model_anatomy(ctx: TabContext, model: str | None = None, model_class: str = "", image: str | None = None,
-                  depth: float = 2, progress: Any = None, request: Any = None) -> tuple[dict[str, Any], Any, str, list, str]:
+def model_anatomy(
+    ctx: TabContext,
+    model: str | None = None,
+    model_class: str = "",
+    image: str | None = None,
+    depth: float = 2,
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[dict[str, Any], Any, str, list, str]:
     """What a model is made of: its config.json facts, its modules with their parameters (body and head marked), its memory.
 
     Args:
@@ -87,12 +95,22 @@ def model_anatomy(ctx: TabContext, model: str | None = None, model_class: str = 
 
     part_names = {"body": TEXTS.get("part_body", lang), "head": TEXTS.get("part_head", lang), "": ""}
     table = pd.DataFrame(
-        [[row.name, row.class_name, row.depth, row.parameters,
-          round(100 * row.parameters / total, 2) if total else 0.0, part_names[row.part]] for row in rows],
+        [
+            [
+                row.name,
+                row.class_name,
+                row.depth,
+                row.parameters,
+                round(100 * row.parameters / total, 2) if total else 0.0,
+                part_names[row.part],
+            ]
+            for row in rows
+        ],
         columns=["module", "class", "depth", "parameters", "%", "part"],
     )
-    summary = task.summary_markdown(lang, total, loaded_class, has_head, body, memory, loaded.device_map,
-                                    inspected.loading_info, tied, cut)
+    summary = task.summary_markdown(
+        lang, total, loaded_class, has_head, body, memory, loaded.device_map, inspected.loading_info, tied, cut
+    )
     pictures: list = []
     stages = task.stage_names(config)
     with_maps = task.is_backbone_model(config) and bool(stages)
@@ -120,7 +138,11 @@ def build(ctx: TabContext) -> None:
             model = model_picker(ctx)
             model_class = gr.Dropdown(
                 choices=[(TEXTS.ui("as_saved"), "")] + [(name, name) for name in task.MODEL_CLASSES if name],
-                value="", label=TEXTS.ui("model_class"), info=TEXTS.ui("model_class_info"), interactive=True)
+                value="",
+                label=TEXTS.ui("model_class"),
+                info=TEXTS.ui("model_class_info"),
+                interactive=True,
+            )
             depth = gr.Slider(1, task.MAX_DEPTH, value=2, step=1, label=TEXTS.ui("depth"))
             image = image_input(TEXTS.ui("image"))
             run = gr.Button(COMMON.ui("run"), variant="primary")
@@ -138,6 +160,14 @@ def build(ctx: TabContext) -> None:
     rows = [[m.id, "", None, 2] for m in ctx.models()[:4]]
     # The lesson of a body-only checkpoint: put a classification head on it and see what is new.
     rows.append([default, "AutoModelForSequenceClassification", None, 2])
-    examples = gr.Examples(rows, inputs=inputs, outputs=outputs, fn=handler, run_on_click=True, cache_examples=False,
-                           visible_columns=[0, 1], label=COMMON.ui("examples"))
+    examples = gr.Examples(
+        rows,
+        inputs=inputs,
+        outputs=outputs,
+        fn=handler,
+        run_on_click=True,
+        cache_examples=False,
+        visible_columns=[0, 1],
+        label=COMMON.ui("examples"),
+    )
     examples.dataset.headers = []  # Gradio would show the columns' i18n keys, untranslated

@@ -59,7 +59,11 @@ def tokenizer_of(inspected: Any, label: str) -> Any:
 
 def token_limit(tokenizer: Any, config: Any) -> int:
     """How many tokens of the text are read: MAX_TOKENS, or the model's own limit when smaller."""
-    limits = [MAX_TOKENS, getattr(config, "max_position_embeddings", None), getattr(tokenizer, "model_max_length", None)]
+    limits = [
+        MAX_TOKENS,
+        getattr(config, "max_position_embeddings", None),
+        getattr(tokenizer, "model_max_length", None),
+    ]
     return min(int(limit) for limit in limits if limit)
 
 
@@ -98,8 +102,11 @@ def attend(inspected: Any, tokenizer: Any, text: str) -> Attention:
         if model.config.is_encoder_decoder:
             written = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, num_beams=1, do_sample=False)
             outputs = model(**inputs, decoder_input_ids=written, output_attentions=True)
-            layers = {"self": outputs.encoder_attentions, "decoder": outputs.decoder_attentions,
-                      "cross": outputs.cross_attentions}
+            layers = {
+                "self": outputs.encoder_attentions,
+                "decoder": outputs.decoder_attentions,
+                "cross": outputs.cross_attentions,
+            }
             target = tokenizer.convert_ids_to_tokens(written[0])
         else:
             outputs = model(**inputs, output_attentions=True)
@@ -188,8 +195,17 @@ def _picture(figure: Any) -> Any:
     return Image.open(buffer).convert("RGB")
 
 
-def snippet(model_id: str, from_pretrained: dict[str, Any], device: str | None, text: str, limit: int,
-            encoder_decoder: bool, kind: str, layer: int, head: int) -> str:
+def snippet(
+    model_id: str,
+    from_pretrained: dict[str, Any],
+    device: str | None,
+    text: str,
+    limit: int,
+    encoder_decoder: bool,
+    kind: str,
+    layer: int,
+    head: int,
+) -> str:
     """Code that loads the model with eager attention as the app did and prints the same weights."""
     auto = "AutoModelForSeq2SeqLM" if encoder_decoder else "AutoModel"
     load = format_call(f"{auto}.from_pretrained", [model_id], {**from_pretrained, "attn_implementation": "eager"})
@@ -204,7 +220,8 @@ def snippet(model_id: str, from_pretrained: dict[str, Any], device: str | None, 
         "model = " + load,
         f"model = model.to({device!r}).eval()" if device else "model = model.eval()",
         "",
-        "inputs = " + format_call("tokenizer", [text], {"truncation": True, "max_length": limit, "return_tensors": "pt"})
+        "inputs = "
+        + format_call("tokenizer", [text], {"truncation": True, "max_length": limit, "return_tensors": "pt"})
         + ".to(model.device)",
         "with torch.inference_mode():",
     ]

@@ -12,7 +12,11 @@ from scripts.make_test_models import Builder, CatalogEntry
 BUILDERS: dict[str, Builder] = {}
 
 CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("bert-emotions", "BERT encoder (test)", "attention", "Random-weight BERT (2 layers, 2 heads).", default=True),
+    CatalogEntry(
+        "bert-emotions", "BERT encoder (test)", "attention", "Random-weight BERT (2 layers, 2 heads).", default=True
+    ),
     CatalogEntry("gpt2", "GPT-2 (test)", "attention", "Random-weight GPT-2 decoder."),
-    CatalogEntry("opus-mt-fr-en", "Marian fr-en (test)", "attention", "Random-weight Marian encoder-decoder (cross-attention)."),
+    CatalogEntry(
+        "opus-mt-fr-en", "Marian fr-en (test)", "attention", "Random-weight Marian encoder-decoder (cross-attention)."
+    ),
 )

@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from playground.web.errors import guarded
 from playground.core.snippets import from_pretrained_kwargs
 from playground.core.texts import Texts, request_language
+from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, model_picker
 from tabs.attention import task
 
@@ -29,8 +29,16 @@ EXAMPLES = (
 )
 
 
-def attention(ctx: TabContext, text: str, model: str | None = None, layer: float = 1, head: float = 1,
-              kind: str = "self", progress: Any = None, request: Any = None) -> tuple[Any, Any, dict[str, Any], str, str]:
+def attention(
+    ctx: TabContext,
+    text: str,
+    model: str | None = None,
+    layer: float = 1,
+    head: float = 1,
+    kind: str = "self",
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[Any, Any, dict[str, Any], str, str]:
     """The attention weights of a sentence in one layer and head, as a heatmap, and every head of that layer.
 
     Args:
@@ -81,8 +89,9 @@ def attention(ctx: TabContext, text: str, model: str | None = None, layer: float
         "cut": weights.cut,
     }
     kwargs, device = from_pretrained_kwargs(loaded)
-    code = task.snippet(loaded.entry.id, kwargs, device, text, weights.limit, encoder_decoder, kind,
-                        layer_index + 1, head_index + 1)
+    code = task.snippet(
+        loaded.entry.id, kwargs, device, text, weights.limit, encoder_decoder, kind, layer_index + 1, head_index + 1
+    )
     return picture, grid, details, "\n\n".join(notes), code
 
 
@@ -101,8 +110,12 @@ def build(ctx: TabContext) -> None:
             with gr.Row():
                 layer = gr.Number(value=1, precision=0, minimum=1, label=TEXTS.ui("layer"))
                 head = gr.Number(value=1, precision=0, minimum=1, label=TEXTS.ui("head"))
-            kind = gr.Radio(choices=[(TEXTS.ui(f"kind_{k}"), k) for k in task.KINDS], value="self",
-                            label=TEXTS.ui("kind"), info=TEXTS.ui("kind_info"))
+            kind = gr.Radio(
+                choices=[(TEXTS.ui(f"kind_{k}"), k) for k in task.KINDS],
+                value="self",
+                label=TEXTS.ui("kind"),
+                info=TEXTS.ui("kind_info"),
+            )
             run = gr.Button(COMMON.ui("run"), variant="primary")
             note = gr.Markdown()
         with gr.Column(scale=2):
@@ -117,7 +130,14 @@ def build(ctx: TabContext) -> None:
     # Another layer, head or kind redraws at once (the model stays loaded; the forward pass is small).
     for event in (layer.submit, head.submit, kind.input):
         event(handler, inputs, outputs, api_visibility="private")
-    examples = gr.Examples([[sentence, None, 1, 1, "self"] for sentence in EXAMPLES], inputs=inputs, outputs=outputs,
-                           fn=handler, run_on_click=True, cache_examples=False, visible_columns=[0],
-                           label=COMMON.ui("examples"))
+    examples = gr.Examples(
+        [[sentence, None, 1, 1, "self"] for sentence in EXAMPLES],
+        inputs=inputs,
+        outputs=outputs,
+        fn=handler,
+        run_on_click=True,
+        cache_examples=False,
+        visible_columns=[0],
+        label=COMMON.ui("examples"),
+    )
     examples.dataset.headers = []  # Gradio would show the columns' i18n keys, untranslated

@@ -78,8 +78,11 @@ def embed_texts(pipe: Any, texts: list[str], pooling: str) -> Embeddings:
     lengths = [len(ids) for ids in pipe.tokenizer(texts)["input_ids"]]
     outputs = pipe(texts, truncation=True, return_tensors=True)
     states = [output[0].float().numpy() for output in outputs]
-    return Embeddings(np.stack([pool(s, pooling) for s in states]), [len(s) for s in states],
-                      [limit is not None and n > limit for n in lengths])
+    return Embeddings(
+        np.stack([pool(s, pooling) for s in states]),
+        [len(s) for s in states],
+        [limit is not None and n > limit for n in lengths],
+    )
 
 
 def embed_images(pipe: Any, images: list[Any], pooling: str) -> Embeddings:
@@ -121,8 +124,15 @@ def vector_rows(labels: list[str], embeddings: Embeddings) -> tuple[list[str], l
     header = ["input", "tokens", "dimensions", "norm", *(f"v{i}" for i in range(SHOWN_VALUES))]
     rows = []
     for label, vector, count in zip(labels, embeddings.vectors, embeddings.tokens):
-        rows.append([label, count, len(vector), round(float(np.linalg.norm(vector)), 4),
-                     *(round(float(v), 4) for v in vector[:SHOWN_VALUES])])
+        rows.append(
+            [
+                label,
+                count,
+                len(vector),
+                round(float(np.linalg.norm(vector)), 4),
+                *(round(float(v), 4) for v in vector[:SHOWN_VALUES]),
+            ]
+        )
     return header, rows
 
 
@@ -141,7 +151,8 @@ def heatmap(labels: list[str], matrix: np.ndarray) -> Any:
     frame = pd.DataFrame(np.round(matrix, 4), columns=labels)
     frame.insert(0, "input", labels)
     return frame.style.map(lambda v: _similarity_colour(v) if isinstance(v, float) else "").format(
-        "{:.3f}", subset=labels)
+        "{:.3f}", subset=labels
+    )
 
 
 def projection_frame(labels: list[str], points: np.ndarray) -> Any:
@@ -170,27 +181,42 @@ _POOL_LINES = {
 def _similarity_lines(pooling: str) -> str:
     """What follows the pipeline call (`result`: a list of [1, tokens, hidden] tensors): pooling,
     normalising and comparing; the cosine matrix is printed last."""
-    return "\n".join([
-        "vectors = []",
-        "for hidden in result:",
-        _POOL_LINES[pooling],
-        "vectors = torch.nn.functional.normalize(torch.stack(vectors), dim=-1)",
-        "similarity = vectors @ vectors.T  # cosine similarity of every pair",
-        "print(similarity.numpy().round(4).tolist())",
-    ])
+    return "\n".join(
+        [
+            "vectors = []",
+            "for hidden in result:",
+            _POOL_LINES[pooling],
+            "vectors = torch.nn.functional.normalize(torch.stack(vectors), dim=-1)",
+            "similarity = vectors @ vectors.T  # cosine similarity of every pair",
+            "print(similarity.numpy().round(4).tolist())",
+        ]
+    )
 
 
 def text_snippet(model_id: str, load_kwargs: dict[str, Any], texts: list[str], pooling: str) -> str:
     """The pipeline loaded as the app loaded it (`load_kwargs`: snippet_load_kwargs), pooled the same way."""
-    return pipeline_snippet(TEXT_TASK, model_id, [Raw("texts")], {"truncation": True, "return_tensors": True},
-                            load_kwargs, imports=["import torch"], setup=[f"texts = {texts!r}"],
-                            show=_similarity_lines(pooling))
+    return pipeline_snippet(
+        TEXT_TASK,
+        model_id,
+        [Raw("texts")],
+        {"truncation": True, "return_tensors": True},
+        load_kwargs,
+        imports=["import torch"],
+        setup=[f"texts = {texts!r}"],
+        show=_similarity_lines(pooling),
+    )
 
 
 def image_snippet(model_id: str, load_kwargs: dict[str, Any], count: int, pooling: str) -> str:
     """The same for pictures saved as picture_1.png, picture_2.png, ..."""
     files = [f"picture_{i + 1}.png" for i in range(count)]
-    return pipeline_snippet(IMAGE_TASK, model_id, [Raw("images")], {"return_tensors": True}, load_kwargs,
-                            imports=["import torch", "from PIL import Image"],
-                            setup=[f"images = [Image.open(name).convert('RGB') for name in {files!r}]"],
-                            show=_similarity_lines(pooling))
+    return pipeline_snippet(
+        IMAGE_TASK,
+        model_id,
+        [Raw("images")],
+        {"return_tensors": True},
+        load_kwargs,
+        imports=["import torch", "from PIL import Image"],
+        setup=[f"images = [Image.open(name).convert('RGB') for name in {files!r}]"],
+        show=_similarity_lines(pooling),
+    )

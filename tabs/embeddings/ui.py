@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from playground.web.errors import guarded
-from playground.media.images import EXAMPLES_DIR, open_image
 from playground.core.snippets import snippet_load_kwargs
 from playground.core.texts import Texts, request_language
+from playground.media.images import EXAMPLES_DIR, open_image
+from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, model_picker
 from tabs.embeddings import task
 from tabs.embeddings.task import IMAGE_TASK, TEXT_TASK
@@ -24,8 +24,10 @@ TEXTS = Texts.load("embeddings", Path(__file__).with_name("locales"))
 
 # Two pairs of related sentences and one apart: the matrix and the projection show the pairs.
 TEXT_EXAMPLES = (
-    ("A man is playing a guitar.\nSomeone is playing an instrument.\nThe new movie is awesome.\n"
-     "The film was great fun to watch.\nThe stock market fell sharply today."),
+    (
+        "A man is playing a guitar.\nSomeone is playing an instrument.\nThe new movie is awesome.\n"
+        "The film was great fun to watch.\nThe stock market fell sharply today."
+    ),
     "I've been waiting for a HuggingFace course my whole life.\nI hate this so much!\nThis course is amazing.",
 )
 
@@ -33,8 +35,14 @@ TEXT_EXAMPLES = (
 # ---- handlers: functions of the tab's context and their inputs (`bind` hands them to Gradio) ----
 
 
-def embed(ctx: TabContext, texts: str, model: str | None = None, pooling: str = "mean", progress: Any = None,
-          request: Any = None) -> tuple[Any, Any, Any, str, str]:
+def embed(
+    ctx: TabContext,
+    texts: str,
+    model: str | None = None,
+    pooling: str = "mean",
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[Any, Any, Any, str, str]:
     """Embed sentences with a feature-extraction model: their vectors, cosine similarities and a 2-D map.
 
     Args:
@@ -65,12 +73,23 @@ def embed(ctx: TabContext, texts: str, model: str | None = None, pooling: str = 
     if cut:
         notes.append("⚠️ " + TEXTS.get("truncated", lang, texts=", ".join(cut)))
     code = task.text_snippet(loaded.entry.id, snippet_load_kwargs(loaded), lines, pooling)
-    return (pd.DataFrame(rows, columns=header), task.heatmap(labels, matrix),
-            task.projection_frame(labels, task.projection(embeddings.vectors)), "\n\n".join(notes), code)
+    return (
+        pd.DataFrame(rows, columns=header),
+        task.heatmap(labels, matrix),
+        task.projection_frame(labels, task.projection(embeddings.vectors)),
+        "\n\n".join(notes),
+        code,
+    )
 
 
-def embed_images(ctx: TabContext, images: list[str] | None, model: str | None = None, pooling: str = "cls",
-                 progress: Any = None, request: Any = None) -> tuple[Any, Any, str, str]:
+def embed_images(
+    ctx: TabContext,
+    images: list[str] | None,
+    model: str | None = None,
+    pooling: str = "cls",
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[Any, Any, str, str]:
     """Embed pictures with an image-feature-extraction model: their vectors and cosine similarities.
 
     Args:
@@ -122,7 +141,11 @@ def build(ctx: TabContext) -> None:
                 with gr.Column():
                     texts = gr.Textbox(label=TEXTS.ui("texts"), lines=6, value=TEXT_EXAMPLES[0])
                     model = model_picker(ctx, TEXT_TASK)
-                    pooling = gr.Radio([(TEXTS.ui(f"pooling_{name}"), name) for name in task.POOLINGS], value="mean", label=TEXTS.ui("pooling"))
+                    pooling = gr.Radio(
+                        [(TEXTS.ui(f"pooling_{name}"), name) for name in task.POOLINGS],
+                        value="mean",
+                        label=TEXTS.ui("pooling"),
+                    )
                     run = gr.Button(COMMON.ui("run"), variant="primary")
                 with gr.Column():
                     note = gr.Markdown()
@@ -133,18 +156,31 @@ def build(ctx: TabContext) -> None:
             run_embed = guarded(bind(embed, ctx, model=text_default, progress=progress), gpu=True)
             inputs, outputs = [texts, model, pooling], [vectors, similarity, projection, note, code]
             run.click(run_embed, inputs, outputs, api_name="embed")
-            examples = gr.Examples([[t, None, "mean"] for t in TEXT_EXAMPLES], inputs=inputs, outputs=outputs,
-                                   fn=run_embed, run_on_click=True, cache_examples=False, visible_columns=[0],
-                                   label=TEXTS.ui("examples"))
+            examples = gr.Examples(
+                [[t, None, "mean"] for t in TEXT_EXAMPLES],
+                inputs=inputs,
+                outputs=outputs,
+                fn=run_embed,
+                run_on_click=True,
+                cache_examples=False,
+                visible_columns=[0],
+                label=TEXTS.ui("examples"),
+            )
             examples.dataset.headers = []  # Gradio would show the columns' i18n keys, untranslated
     if ctx.models(IMAGE_TASK):
         image_default = ctx.default_model(IMAGE_TASK)
         with gr.Tab(TEXTS.ui("image_tab")):
             with gr.Row():
                 with gr.Column():
-                    images = gr.File(label=TEXTS.ui("images"), file_count="multiple", file_types=["image"], type="filepath")
+                    images = gr.File(
+                        label=TEXTS.ui("images"), file_count="multiple", file_types=["image"], type="filepath"
+                    )
                     image_model = model_picker(ctx, IMAGE_TASK)
-                    image_pooling = gr.Radio([(TEXTS.ui(f"pooling_{name}"), name) for name in task.POOLINGS], value="cls", label=TEXTS.ui("pooling"))
+                    image_pooling = gr.Radio(
+                        [(TEXTS.ui(f"pooling_{name}"), name) for name in task.POOLINGS],
+                        value="cls",
+                        label=TEXTS.ui("pooling"),
+                    )
                     image_run = gr.Button(COMMON.ui("run"), variant="primary")
                 with gr.Column():
                     image_note = gr.Markdown()
@@ -157,8 +193,15 @@ def build(ctx: TabContext) -> None:
             image_run.click(run_images, image_inputs, image_outputs, api_name="embed_images")
             pictures = [str(p) for p in sorted(EXAMPLES_DIR.glob("*.png"))]
             if pictures:
-                examples = gr.Examples([[pictures, None, "cls"]], inputs=image_inputs, outputs=image_outputs,
-                                       fn=run_images, run_on_click=True, cache_examples=False, visible_columns=[0],
-                                       label=TEXTS.ui("examples"))
+                examples = gr.Examples(
+                    [[pictures, None, "cls"]],
+                    inputs=image_inputs,
+                    outputs=image_outputs,
+                    fn=run_images,
+                    run_on_click=True,
+                    cache_examples=False,
+                    visible_columns=[0],
+                    label=TEXTS.ui("examples"),
+                )
                 examples.dataset.headers = []
     about_panel(TEXTS)

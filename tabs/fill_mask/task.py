@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playground.core.downloads import write_csv_download
 from playground.core.checks import whole_number_in_range
+from playground.core.downloads import write_csv_download
 from playground.core.snippets import format_call, format_value, pipeline_snippet
 from playground.core.texts import Texts, UserError
 
@@ -126,7 +126,9 @@ def resolve_targets(tokenizer: Any, words: list[str], after_space: bool) -> list
         if not ids:
             continue
         piece = tokenizer.convert_ids_to_tokens(ids[0])
-        targets.append(Target(word, query, ids[0], tokenizer.convert_tokens_to_string([piece]).strip() or piece, len(ids)))
+        targets.append(
+            Target(word, query, ids[0], tokenizer.convert_tokens_to_string([piece]).strip() or piece, len(ids))
+        )
     return targets
 
 
@@ -221,7 +223,9 @@ def fill_rows(pipe: Any, texts: list[str], label: str, top_k: int, lang: str, ba
     for sentence, note in zip(sentences, notes):
         cells: list[Any] = []
         if sentence is not None:
-            cells = [value for r in next(predictions) for value in (r["token_str"].strip(), round(float(r["score"]), 6))]
+            cells = [
+                value for r in next(predictions) for value in (r["token_str"].strip(), round(float(r["score"]), 6))
+            ]
         cells += [None] * (2 * top_k - len(cells))  # a vocabulary smaller than top_k, or a row not filled
         rows.append([sentence, *cells, note])
     return rows
@@ -341,7 +345,9 @@ def top_table(comparison: Comparison, lang: str) -> dict[str, Any]:
     rows = []
     for model in comparison.models:
         for template in comparison.templates:
-            cells = [", ".join(f"{w} ({p:.3f})" for w, p in comparison.top[(model, template, g)]) for g in comparison.groups]
+            cells = [
+                ", ".join(f"{w} ({p:.3f})" for w, p in comparison.top[(model, template, g)]) for g in comparison.groups
+            ]
             rows.append([model, template, *cells])
     return {"headers": headers, "data": rows}
 
@@ -394,12 +400,17 @@ def write_csv(comparison: Comparison, summaries: list[TargetSummary]) -> str:
     for (model, target), per_group in comparison.target_scores.items():
         piece = comparison.target_pieces.get((model, target), "")
         for group, values in per_group.items():
-            rows += [["target", model, t, group, target, "", p, "", piece] for t, p in zip(comparison.templates, values)]
+            rows += [
+                ["target", model, t, group, target, "", p, "", piece] for t, p in zip(comparison.templates, values)
+            ]
     groups = comparison.groups
     for s in summaries:
         piece = comparison.target_pieces.get((s.model, s.target), "")
         rows += [["target_mean", s.model, "", g, s.target, "", s.means[g], s.spreads[g], piece] for g in groups]
-        rows += [["log2_ratio", s.model, "", f"{groups[0]}/{g}", s.target, "", r, "", piece] for g, r in zip(groups[1:], s.ratios)]
+        rows += [
+            ["log2_ratio", s.model, "", f"{groups[0]}/{g}", s.target, "", r, "", piece]
+            for g, r in zip(groups[1:], s.ratios)
+        ]
         rows.append(["skew_log2_max_min", s.model, "", "", s.target, "", s.skew, "", piece])
     return write_csv_download(header, rows, prefix="bias_")
 
@@ -421,8 +432,9 @@ def report(comparison: Comparison, labels: list[str], notes: list[str], lang: st
     `labels`: the compared models' labels; `notes`: extra notes (per model's multi-token words).
     """
     summaries = summarize(comparison)
-    note = TEXTS.get("bias_note", lang, models=", ".join(labels), n_templates=len(comparison.templates),
-                     g1=comparison.groups[0])
+    note = TEXTS.get(
+        "bias_note", lang, models=", ".join(labels), n_templates=len(comparison.templates), g1=comparison.groups[0]
+    )
     return BiasReport(
         top=top_table(comparison, lang),
         targets=target_table(summaries, comparison.groups, lang),
@@ -444,8 +456,9 @@ def fill_snippet(model_id: str, load_kwargs: dict[str, Any], sentence: str, top_
     return pipeline_snippet(TASK, model_id, [sentence], kwargs, load_kwargs)
 
 
-def compare_snippet(models: dict[str, dict[str, Any]], templates: list[str], groups: list[str], words: list[str],
-                    top_k: int) -> str:
+def compare_snippet(
+    models: dict[str, dict[str, Any]], templates: list[str], groups: list[str], words: list[str], top_k: int
+) -> str:
     """Every model x template x group, printing the top completions and each target's probability.
 
     `models`: model id -> the pipeline() keyword arguments the app loaded it with (snippet_load_kwargs).
@@ -472,14 +485,12 @@ def compare_snippet(models: dict[str, dict[str, Any]], templates: list[str], gro
     ]
     if words:
         lines += [
-            "            # A word after a space is its own token in BPE vocabularies (\"Ġnurse\"): keep the space.",
+            '            # A word after a space is its own token in BPE vocabularies ("Ġnurse"): keep the space.',
             '            space = " " if sentence[sentence.index(mask) - 1 : sentence.index(mask)] == " " else ""',
             "            queries = [space + word for word in targets]",
-            "            scores = {r[\"token\"]: r[\"score\"] for r in pipe(sentence, targets=queries, top_k=len(queries))}",
+            '            scores = {r["token"]: r["score"] for r in pipe(sentence, targets=queries, top_k=len(queries))}',
             "            for word, query in zip(targets, queries):",
-            "                token = pipe.tokenizer(query, add_special_tokens=False)[\"input_ids\"][0]",
+            '                token = pipe.tokenizer(query, add_special_tokens=False)["input_ids"][0]',
             '                print(model, "|", sentence, "| target |", word, scores[token])',
         ]
     return "\n".join(lines) + "\n"
-
-

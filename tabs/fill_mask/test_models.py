@@ -72,18 +72,32 @@ def build_distilbert_mlm(out_dir: Path, size: Size) -> Path:
 
 
 def build_albert_mlm(out_dir: Path, size: Size) -> Path:
-    tokenizer = AlbertTokenizer(vocab=unigram_vocab(["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"]), model_max_length=512)
-    config = AlbertConfig(vocab_size=len(tokenizer), embedding_size=16, **tiny_encoder(),
-                          pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id,
-                          eos_token_id=tokenizer.sep_token_id)
+    tokenizer = AlbertTokenizer(
+        vocab=unigram_vocab(["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"]), model_max_length=512
+    )
+    config = AlbertConfig(
+        vocab_size=len(tokenizer),
+        embedding_size=16,
+        **tiny_encoder(),
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.cls_token_id,
+        eos_token_id=tokenizer.sep_token_id,
+    )
     return save(out_dir / "albert-mlm", AlbertForMaskedLM(config), tokenizer)
 
 
 def build_xlm_roberta_mlm(out_dir: Path, size: Size) -> Path:
-    tokenizer = XLMRobertaTokenizer(vocab=unigram_vocab(["<s>", "<pad>", "</s>", "<unk>", "<mask>"]), model_max_length=512)
-    config = XLMRobertaConfig(vocab_size=len(tokenizer), **tiny_encoder(), max_position_embeddings=514,
-                              pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                              eos_token_id=tokenizer.eos_token_id)
+    tokenizer = XLMRobertaTokenizer(
+        vocab=unigram_vocab(["<s>", "<pad>", "</s>", "<unk>", "<mask>"]), model_max_length=512
+    )
+    config = XLMRobertaConfig(
+        vocab_size=len(tokenizer),
+        **tiny_encoder(),
+        max_position_embeddings=514,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
     return save(out_dir / "xlm-roberta-mlm", XLMRobertaForMaskedLM(config), tokenizer)
 
 
@@ -99,6 +113,10 @@ BUILDERS: dict[str, Builder] = {
 CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("bert-mlm", "BERT MLM (test)", "fill-mask", "Random-weight BERT masked LM ([MASK]).", default=True),
     CatalogEntry("roberta-mlm", "RoBERTa MLM (test)", "fill-mask", "Random-weight RoBERTa masked LM (<mask>)."),
-    CatalogEntry("llama-base", "Not a masked LM (test)", "fill-mask",
-                 "A causal LM listed under fill-mask, to exercise the error path."),
+    CatalogEntry(
+        "llama-base",
+        "Not a masked LM (test)",
+        "fill-mask",
+        "A causal LM listed under fill-mask, to exercise the error path.",
+    ),
 )

@@ -21,10 +21,10 @@ from typing import Any
 
 import yaml
 
-from playground.media import datasets
-from playground.web.errors import guarded
 from playground.core.snippets import snippet_load_kwargs
 from playground.core.texts import Texts, request_language
+from playground.media import datasets
+from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, dataset_panel, model_picker
 from tabs.fill_mask import task
 from tabs.fill_mask.task import MAX_COMPARE_TOP_K, MAX_TOP_K, TASK
@@ -47,7 +47,7 @@ def apply_preset(name: str) -> tuple[str, str, str]:
     return preset["templates"], preset["groups"], preset["targets"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _config_is_masked_lm(source: str, revision: str | None) -> bool:
     # A config does not change while the app runs, and reading it costs every request time (and a Hub
     # round trip for a Hub id, bounded by playground.loading.hub). A failed read raises, and lru_cache keeps only answers.
@@ -83,8 +83,15 @@ def load_masked_lm(ctx: TabContext, model: str | None, progress: Any) -> Any:
     return ctx.load(model, TASK, progress)
 
 
-def fill_mask(ctx: TabContext, text: str, model: str | None = None, top_k: int = 5, targets: str = "",
-              progress: Any = None, request: Any = None) -> tuple[dict[str, float], str, str, str]:
+def fill_mask(
+    ctx: TabContext,
+    text: str,
+    model: str | None = None,
+    top_k: int = 5,
+    targets: str = "",
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[dict[str, float], str, str, str]:
     """Fill the one blank of a sentence with the words a masked language model finds most likely.
 
     Args:
@@ -106,9 +113,17 @@ def fill_mask(ctx: TabContext, text: str, model: str | None = None, top_k: int =
     return result.scores, result.sentence, result.note, code
 
 
-def compare_bias(ctx: TabContext, templates: str, groups: str, model: str | None = None, targets: str = "",
-                 top_k: int = 5, models: list[str] | None = None, progress: Any = None,
-                 request: Any = None) -> tuple[Any, Any, str, str, str, Any]:
+def compare_bias(
+    ctx: TabContext,
+    templates: str,
+    groups: str,
+    model: str | None = None,
+    targets: str = "",
+    top_k: int = 5,
+    models: list[str] | None = None,
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[Any, Any, str, str, str, Any]:
     """Compare a masked language model's completions when different groups fill the same template sentences.
 
     Args:
@@ -139,9 +154,17 @@ def compare_bias(ctx: TabContext, templates: str, groups: str, model: str | None
     return result.top, result.targets, result.csv_path, result.note, code, result.heatmap
 
 
-def fill_mask_dataset(ctx: TabContext, file: str | None, column: str = "", model: str | None = None, top_k: int = 5,
-                      hub_dataset: str = "", hub_split: str = "", progress: Any = None,
-                      request: Any = None) -> tuple[str, Any, str]:
+def fill_mask_dataset(
+    ctx: TabContext,
+    file: str | None,
+    column: str = "",
+    model: str | None = None,
+    top_k: int = 5,
+    hub_dataset: str = "",
+    hub_split: str = "",
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[str, Any, str]:
     """Fill the blank of every sentence of a CSV, JSONL or TXT file; returns a summary, the results and a CSV download.
 
     Args:
@@ -163,8 +186,9 @@ def fill_mask_dataset(ctx: TabContext, file: str | None, column: str = "", model
     def run_batch(texts: list[str]) -> list[list[Any]]:
         return task.fill_rows(loaded.model, texts, loaded.entry.label, top_k, lang, datasets.BATCH_SIZE)
 
-    summary, frame, csv_path = datasets.run_dataset(table, name, run_batch, task.dataset_columns(top_k), progress,
-                                                    lang, "fill_mask_")
+    summary, frame, csv_path = datasets.run_dataset(
+        table, name, run_batch, task.dataset_columns(top_k), progress, lang, "fill_mask_"
+    )
     unfilled = int((frame["note"] != "").sum())
     if unfilled:
         summary += " " + task.TEXTS.get("unfilled", lang, count=unfilled)
@@ -196,11 +220,22 @@ def build(ctx: TabContext) -> None:
     fill_inputs, fill_outputs = [text, model, top_k, targets], [completions, seen, note, code]
     run.click(run_fill_mask, fill_inputs, fill_outputs, api_name="fill_mask")
     # Examples fill the sentence only (the other columns stay as the user set them) and run at once.
-    gr.Examples([[sentence, None, None, None] for sentence in COURSE_SENTENCES], inputs=fill_inputs, outputs=fill_outputs,
-                fn=run_fill_mask, run_on_click=True, cache_examples=False, label=TEXTS.ui("examples"))
+    gr.Examples(
+        [[sentence, None, None, None] for sentence in COURSE_SENTENCES],
+        inputs=fill_inputs,
+        outputs=fill_outputs,
+        fn=run_fill_mask,
+        run_on_click=True,
+        cache_examples=False,
+        label=TEXTS.ui("examples"),
+    )
     panel = dataset_panel(ctx.limits)
-    panel.run.click(guarded(bind(fill_mask_dataset, ctx, **defaults), gpu=True), panel.inputs(model, top_k), panel.outputs,
-                    api_name="fill_mask_dataset")
+    panel.run.click(
+        guarded(bind(fill_mask_dataset, ctx, **defaults), gpu=True),
+        panel.inputs(model, top_k),
+        panel.outputs,
+        api_name="fill_mask_dataset",
+    )
 
     gr.Markdown(TEXTS.ui("compare_heading"))
     gr.Markdown(TEXTS.ui("compare_intro"))
@@ -211,8 +246,9 @@ def build(ctx: TabContext) -> None:
         groups = gr.Textbox(label=TEXTS.ui("groups"), value=first["groups"])
         b_targets = gr.Textbox(label=TEXTS.ui("targets"), value=first["targets"])
     with gr.Row():
-        compare_models = gr.Dropdown(ctx.model_choices(TASK), value=[], multiselect=True, allow_custom_value=True,
-                                     label=TEXTS.ui("models"))
+        compare_models = gr.Dropdown(
+            ctx.model_choices(TASK), value=[], multiselect=True, allow_custom_value=True, label=TEXTS.ui("models")
+        )
         b_top_k = gr.Slider(1, MAX_COMPARE_TOP_K, value=5, step=1, label=TEXTS.ui("top_k"))
     preset.change(apply_preset, [preset], [templates, groups, b_targets], api_visibility="private")
     compare = gr.Button(TEXTS.ui("compare"), variant="primary")
@@ -229,8 +265,14 @@ def build(ctx: TabContext) -> None:
     compare_inputs = [templates, groups, model, b_targets, b_top_k, compare_models]
     compare_outputs = [top_view, target_view, csv_file, b_note, b_code, heatmap_view]
     compare.click(run_compare_bias, compare_inputs, compare_outputs, api_name="compare_bias")
-    examples = gr.Examples([[p["templates"], p["groups"], None, p["targets"], None, None] for p in presets.values()],
-                           inputs=compare_inputs, outputs=compare_outputs, fn=run_compare_bias, run_on_click=True,
-                           cache_examples=False, label=TEXTS.ui("examples"))
+    examples = gr.Examples(
+        [[p["templates"], p["groups"], None, p["targets"], None, None] for p in presets.values()],
+        inputs=compare_inputs,
+        outputs=compare_outputs,
+        fn=run_compare_bias,
+        run_on_click=True,
+        cache_examples=False,
+        label=TEXTS.ui("examples"),
+    )
     examples.dataset.headers = []  # Gradio would show the columns' i18n keys, untranslated
     about_panel(TEXTS)

@@ -43,6 +43,11 @@ def classify_many(pipe: Any, images: list[Any], top_k: int = 5) -> list[dict[str
 def snippet(model_id: str, load_kwargs: dict[str, Any], top_k: int) -> str:
     """The pipeline loaded as the app loaded it (`load_kwargs`: snippet_load_kwargs), on a picture file."""
     return pipeline_snippet(
-        TASK, model_id, [Raw("image")], {"top_k": top_k}, load_kwargs,
-        imports=["from PIL import Image"], setup=['image = Image.open("your_image.jpg").convert("RGB")'],
+        TASK,
+        model_id,
+        [Raw("image")],
+        {"top_k": top_k},
+        load_kwargs,
+        imports=["from PIL import Image"],
+        setup=['image = Image.open("your_image.jpg").convert("RGB")'],
     )

@@ -42,7 +42,6 @@ def build_vit(out_dir: Path, size: Size) -> Path:
     return save(out_dir / "vit", ViTForImageClassification(config), processor)
 
 
-
 def build_convnext(out_dir: Path, size: Size) -> Path:
     config = ConvNextConfig(hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 1, 1], **label_maps(IMAGE_LABELS))
     # Below 384 px ConvNeXt resizes to shortest_edge / crop_pct, then centre-crops (ImageNet eval).
@@ -50,15 +49,17 @@ def build_convnext(out_dir: Path, size: Size) -> Path:
     return save(out_dir / "convnext", ConvNextForImageClassification(config), processor)
 
 
-
 def build_resnet(out_dir: Path, size: Size) -> Path:
     config = ResNetConfig(
-        embedding_size=8, hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 1, 1], layer_type="basic", **label_maps(IMAGE_LABELS)
+        embedding_size=8,
+        hidden_sizes=[8, 16, 32, 64],
+        depths=[1, 1, 1, 1],
+        layer_type="basic",
+        **label_maps(IMAGE_LABELS),
     )
     # microsoft/resnet-50 ships a ConvNeXt-style processor (resize by crop_pct, centre crop).
     processor = ConvNextImageProcessor(size={"shortest_edge": 32})
     return save(out_dir / "resnet", ResNetForImageClassification(config), processor)
-
 
 
 def build_mobilenet_v2(out_dir: Path, size: Size) -> Path:
@@ -81,12 +82,10 @@ BUILDERS: dict[str, Builder] = {
 }
 
 CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("vit", "ViT (test)", "image-classification",
-                 "Random-weight ViT with ten labels.", default=True),
-    CatalogEntry("convnext", "ConvNeXt (test)", "image-classification",
-                 "Random-weight ConvNeXt with ten labels."),
-    CatalogEntry("resnet", "ResNet (test)", "image-classification",
-                 "Random-weight ResNet with ten labels."),
-    CatalogEntry("mobilenet-v2", "MobileNet v2 (test)", "image-classification",
-                 "Random-weight MobileNet v2 with ten labels."),
+    CatalogEntry("vit", "ViT (test)", "image-classification", "Random-weight ViT with ten labels.", default=True),
+    CatalogEntry("convnext", "ConvNeXt (test)", "image-classification", "Random-weight ConvNeXt with ten labels."),
+    CatalogEntry("resnet", "ResNet (test)", "image-classification", "Random-weight ResNet with ten labels."),
+    CatalogEntry(
+        "mobilenet-v2", "MobileNet v2 (test)", "image-classification", "Random-weight MobileNet v2 with ten labels."
+    ),
 )

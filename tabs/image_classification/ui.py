@@ -12,12 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from playground.web.errors import guarded
-from playground.media.images import EXAMPLES_DIR, open_image
-from playground.web.ui import image_input
 from playground.core.snippets import snippet_load_kwargs
 from playground.core.texts import Texts
-from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, model_picker
+from playground.media.images import EXAMPLES_DIR, open_image
+from playground.web.errors import guarded
+from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, image_input, model_picker
 from tabs.image_classification import task as task
 from tabs.image_classification.task import MAX_TOP_K, TASK
 
@@ -29,8 +28,9 @@ TEXTS = Texts.load("image_classification", Path(__file__).with_name("locales"))
 # ---- handlers: functions of the tab's context and their inputs (`bind` hands them to Gradio) ----
 
 
-def classify_image(ctx: TabContext, image: str | None, model: str | None = None, top_k: int = 5,
-                   progress: Any = None) -> tuple[dict[str, float], str]:
+def classify_image(
+    ctx: TabContext, image: str | None, model: str | None = None, top_k: int = 5, progress: Any = None
+) -> tuple[dict[str, float], str]:
     """Name what a picture shows: the image classification model's top labels with their probabilities.
 
     Args:
@@ -47,8 +47,9 @@ def classify_image(ctx: TabContext, image: str | None, model: str | None = None,
     return scores, task.snippet(loaded.entry.id, snippet_load_kwargs(loaded), task.check_top_k(top_k))
 
 
-def classify_image_batch(ctx: TabContext, images: list[str | None], models: list[str],
-                         top_ks: list[int]) -> tuple[list[dict[str, float]]]:
+def classify_image_batch(
+    ctx: TabContext, images: list[str | None], models: list[str], top_ks: list[int]
+) -> tuple[list[dict[str, float]]]:
     """Name what a picture shows, batched with concurrent requests into one forward pass (for throughput).
 
     Args:
@@ -96,9 +97,22 @@ def build(ctx: TabContext) -> None:
     examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
     if examples:
         # The picture only: the model and top_k stay as the user set them.
-        gr.Examples([[p, None, None] for p in examples], inputs=inputs, outputs=outputs, fn=run_classify,
-                    run_on_click=True, cache_examples=False, label=TEXTS.ui("examples"))
+        gr.Examples(
+            [[p, None, None] for p in examples],
+            inputs=inputs,
+            outputs=outputs,
+            fn=run_classify,
+            run_on_click=True,
+            cache_examples=False,
+            label=TEXTS.ui("examples"),
+        )
     about_panel(TEXTS)
     # API-only: a hidden trigger, so the browser's Run button never fires it.
-    gr.Button(visible=False).click(guarded(bind(classify_image_batch, ctx), gpu=True), inputs, [labels], batch=True,
-                                   max_batch_size=MAX_BATCH, api_name="classify_image_batch")
+    gr.Button(visible=False).click(
+        guarded(bind(classify_image_batch, ctx), gpu=True),
+        inputs,
+        [labels],
+        batch=True,
+        max_batch_size=MAX_BATCH,
+        api_name="classify_image_batch",
+    )

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from playground.config.catalog import Catalog
-from playground.web.errors import guarded
-from playground.loading.model_manager import ModelManager
-from playground.engines.remote_engine import remote_health
 from playground.core.texts import DEFAULT_LANGUAGE, Texts, request_language
+from playground.engines.remote_engine import remote_health
+from playground.loading.model_manager import ModelManager
+from playground.web.errors import guarded
 from playground.web.ui import LANGUAGE_READY_JS, TabContext, about_panel, bind
 
 TEXTS = Texts.load("models", Path(__file__).with_name("locales"))
@@ -71,7 +71,16 @@ def catalog_rows(catalog: Catalog, manager: ModelManager, lang: str = DEFAULT_LA
         for entry in tab.models:
             if entry.is_remote:
                 served = health[(tab_key, entry.id)]
-                rows.append([tab_key, entry.label, entry.id, entry.task, TEXTS.get("cached_remote", lang), f"{served.url}: {served.status}"])
+                rows.append(
+                    [
+                        tab_key,
+                        entry.label,
+                        entry.id,
+                        entry.task,
+                        TEXTS.get("cached_remote", lang),
+                        f"{served.url}: {served.status}",
+                    ]
+                )
                 continue
             notes = []
             if entry.default:
@@ -89,10 +98,15 @@ def catalog_rows(catalog: Catalog, manager: ModelManager, lang: str = DEFAULT_LA
 
 def catalog_table(catalog: Catalog, manager: ModelManager, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """The catalog table (headers and rows) in `lang`, as a gr.Dataframe value."""
-    return {"headers": [TEXTS.get(column, lang) for column in CATALOG_COLUMNS], "data": catalog_rows(catalog, manager, lang)}
+    return {
+        "headers": [TEXTS.get(column, lang) for column in CATALOG_COLUMNS],
+        "data": catalog_rows(catalog, manager, lang),
+    }
 
 
-def unload_and_report(manager: ModelManager, model: str, lang: str = DEFAULT_LANGUAGE) -> tuple[str, list[dict[str, Any]]]:
+def unload_and_report(
+    manager: ModelManager, model: str, lang: str = DEFAULT_LANGUAGE
+) -> tuple[str, list[dict[str, Any]]]:
     """Unload by id, label or cache key ("all" for everything); returns a message and what is left."""
     if not model or not model.strip():
         raise TEXTS.error("nothing_loaded", ref="")
@@ -161,7 +175,9 @@ def build(ctx: TabContext) -> None:
     activity = gr.Dataframe(label=TEXTS.ui("generation"), interactive=False, wrap=True)
     about_panel(TEXTS)
 
-    gr.on(None, guarded(bind(catalog_view, ctx)), None, table, js=LANGUAGE_READY_JS, api_visibility="private", queue=False)
+    gr.on(
+        None, guarded(bind(catalog_view, ctx)), None, table, js=LANGUAGE_READY_JS, api_visibility="private", queue=False
+    )
 
     refresh_button.click(guarded(bind(loaded_models, ctx)), None, loaded, api_name="loaded_models").then(
         guarded(bind(system_and_catalog, ctx)), None, [system, table], api_visibility="private"

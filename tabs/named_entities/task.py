@@ -7,8 +7,9 @@ become entities; `playground` keeps the pipeline's own meaning of each.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from playground.core.texts import Texts
 
@@ -48,7 +49,9 @@ def entity_rows(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def extract(pipe: Any, texts: Sequence[str], aggregation: str, label: str = "", batch_size: int = 8) -> list[list[dict[str, Any]]]:
+def extract(
+    pipe: Any, texts: Sequence[str], aggregation: str, label: str = "", batch_size: int = 8
+) -> list[list[dict[str, Any]]]:
     """Entities for each text."""
     try:
         results = pipe(list(texts), aggregation_strategy=aggregation, batch_size=batch_size)

@@ -25,12 +25,10 @@ from scripts.make_test_models import (
 NER_LABELS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC")
 
 
-
 def build_bert_ner(out_dir: Path, size: Size) -> Path:
     tokenizer = wordpiece()
     config = BertConfig(vocab_size=len(tokenizer), max_position_embeddings=512, **tiny(), **label_maps(NER_LABELS))
     return save(out_dir / "bert-ner", BertForTokenClassification(config), tokenizer)
-
 
 
 def build_distilbert_ner(out_dir: Path, size: Size) -> Path:
@@ -39,14 +37,14 @@ def build_distilbert_ner(out_dir: Path, size: Size) -> Path:
     return save(out_dir / "distilbert-ner", model, tokenizer)
 
 
-
 def build_electra_ner(out_dir: Path, size: Size) -> Path:
     """An ELECTRA token classifier (the Korean NER entry's class)."""
     from transformers import ElectraConfig, ElectraForTokenClassification
 
     tokenizer = wordpiece()
-    config = ElectraConfig(vocab_size=len(tokenizer), embedding_size=32, max_position_embeddings=512, **tiny(),
-                           **label_maps(NER_LABELS))
+    config = ElectraConfig(
+        vocab_size=len(tokenizer), embedding_size=32, max_position_embeddings=512, **tiny(), **label_maps(NER_LABELS)
+    )
     return save(out_dir / "electra-ner", ElectraForTokenClassification(config), tokenizer)
 
 
@@ -57,8 +55,17 @@ BUILDERS: dict[str, Builder] = {
 }
 
 CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("bert-ner", "NER BERT (test)", "token-classification",
-                 "Random-weight BERT token classifier with CoNLL labels.", default=True),
-    CatalogEntry("distilbert-ner", "NER DistilBERT (test)", "token-classification",
-                 "Random-weight DistilBERT token classifier with CoNLL labels."),
+    CatalogEntry(
+        "bert-ner",
+        "NER BERT (test)",
+        "token-classification",
+        "Random-weight BERT token classifier with CoNLL labels.",
+        default=True,
+    ),
+    CatalogEntry(
+        "distilbert-ner",
+        "NER DistilBERT (test)",
+        "token-classification",
+        "Random-weight DistilBERT token classifier with CoNLL labels.",
+    ),
 )

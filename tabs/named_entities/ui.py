@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from playground.media import datasets
-from playground.web.errors import guarded
 from playground.core.snippets import pipeline_snippet, snippet_load_kwargs
 from playground.core.texts import Texts, request_language
+from playground.media import datasets
+from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, dataset_panel, model_picker
 from tabs.named_entities import task as task_logic
 
@@ -38,8 +38,14 @@ def entity_table(entities: list[dict[str, Any]], lang: str) -> Any:
 # ---- handlers: functions of the tab's context and their inputs (`bind` hands them to Gradio) ----
 
 
-def extract_entities(ctx: TabContext, text: str, model: str | None = None, aggregation: str = "simple", progress: Any = None,
-                     request: Any = None) -> tuple[dict[str, Any], Any, str]:
+def extract_entities(
+    ctx: TabContext,
+    text: str,
+    model: str | None = None,
+    aggregation: str = "simple",
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[dict[str, Any], Any, str]:
     """Find the named entities (people, organisations, places…) in a text with a token-classification model.
 
     Args:
@@ -52,14 +58,23 @@ def extract_entities(ctx: TabContext, text: str, model: str | None = None, aggre
     strategy = task_logic.check_aggregation(aggregation)
     loaded = ctx.load(model, ctx.tasks[0], progress)
     entities = task_logic.extract(loaded.model, [text], strategy, loaded.entry.label)[0]
-    code = pipeline_snippet(ctx.tasks[0], loaded.source, [text], {"aggregation_strategy": strategy},
-                            load_kwargs=snippet_load_kwargs(loaded))
+    code = pipeline_snippet(
+        ctx.tasks[0], loaded.source, [text], {"aggregation_strategy": strategy}, load_kwargs=snippet_load_kwargs(loaded)
+    )
     return task_logic.highlighted(text, entities), entity_table(entities, lang), code
 
 
-def extract_entities_dataset(ctx: TabContext, file: str | None, column: str = "", model: str | None = None, aggregation: str = "simple",
-                             hub_dataset: str = "", hub_split: str = "", progress: Any = None,
-                             request: Any = None) -> tuple[str, Any, str]:
+def extract_entities_dataset(
+    ctx: TabContext,
+    file: str | None,
+    column: str = "",
+    model: str | None = None,
+    aggregation: str = "simple",
+    hub_dataset: str = "",
+    hub_split: str = "",
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[str, Any, str]:
     """Find the named entities in every row of a CSV, JSONL or TXT file; returns a summary, the results and a CSV download.
 
     Args:
@@ -79,11 +94,18 @@ def extract_entities_dataset(ctx: TabContext, file: str | None, column: str = ""
 
     def run_batch(texts: list[str]) -> list[list[Any]]:
         found = task_logic.extract(loaded.model, texts, strategy, loaded.entry.label, batch_size=datasets.BATCH_SIZE)
-        return [[len(entities), "; ".join(f"{e['word']} ({e['entity']})" for e in entities),
-                 json.dumps(entities, ensure_ascii=False)] for entities in found]
+        return [
+            [
+                len(entities),
+                "; ".join(f"{e['word']} ({e['entity']})" for e in entities),
+                json.dumps(entities, ensure_ascii=False),
+            ]
+            for entities in found
+        ]
 
-    return datasets.run_dataset(table, name, run_batch, ["count", "entities", "entities_json"], progress, lang,
-                                "named_entities_")
+    return datasets.run_dataset(
+        table, name, run_batch, ["count", "entities", "entities_json"], progress, lang, "named_entities_"
+    )
 
 
 # ---- the page ----
@@ -100,7 +122,11 @@ def build(ctx: TabContext) -> None:
         with gr.Column():
             text = gr.Textbox(label=TEXTS.ui("text"), lines=4)
             model = model_picker(ctx, task)
-            aggregation = gr.Radio([(TEXTS.ui(f"strategy_{name}"), name) for name in task_logic.AGGREGATIONS], value="simple", label=TEXTS.ui("aggregation"))
+            aggregation = gr.Radio(
+                [(TEXTS.ui(f"strategy_{name}"), name) for name in task_logic.AGGREGATIONS],
+                value="simple",
+                label=TEXTS.ui("aggregation"),
+            )
             gr.Markdown(TEXTS.ui("aggregation_help"))
             run = gr.Button(COMMON.ui("run"), variant="primary")
         with gr.Column():
@@ -110,9 +136,21 @@ def build(ctx: TabContext) -> None:
     handler = guarded(bind(extract_entities, ctx, model=default, progress=gr.Progress()), gpu=True)
     inputs, outputs = [text, model, aggregation], [highlighted, table, code]
     run.click(handler, inputs, outputs, api_name="extract_entities")  # first: it owns the endpoint name
-    gr.Examples([[sample, default, "simple"] for sample in EXAMPLES], inputs=inputs, outputs=outputs, fn=handler,
-                run_on_click=True, cache_examples=False, label=COMMON.ui("examples"), visible_columns=[0])
+    gr.Examples(
+        [[sample, default, "simple"] for sample in EXAMPLES],
+        inputs=inputs,
+        outputs=outputs,
+        fn=handler,
+        run_on_click=True,
+        cache_examples=False,
+        label=COMMON.ui("examples"),
+        visible_columns=[0],
+    )
     panel = dataset_panel(limits)
-    panel.run.click(guarded(bind(extract_entities_dataset, ctx, model=default, progress=gr.Progress()), gpu=True), panel.inputs(model, aggregation), panel.outputs,
-                    api_name="extract_entities_dataset")
+    panel.run.click(
+        guarded(bind(extract_entities_dataset, ctx, model=default, progress=gr.Progress()), gpu=True),
+        panel.inputs(model, aggregation),
+        panel.outputs,
+        api_name="extract_entities_dataset",
+    )
     about_panel(TEXTS)

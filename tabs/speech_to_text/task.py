@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import textwrap
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
-from playground.media.audio import DecodedAudio, open_audio
 from playground.core.snippets import Raw, pipeline_snippet
 from playground.core.texts import Texts
+from playground.media.audio import DecodedAudio, open_audio
 
 CHUNK_SECONDS = 30
 BATCH_SIZE = 4
@@ -40,7 +41,9 @@ def whisper_languages() -> dict[str, str]:
     from importlib.util import find_spec
 
     spec = find_spec("transformers")
-    source = Path(spec.origin).parent / "models" / "whisper" / "tokenization_whisper.py" if spec and spec.origin else None
+    source = (
+        Path(spec.origin).parent / "models" / "whisper" / "tokenization_whisper.py" if spec and spec.origin else None
+    )
     try:
         for node in ast.parse(source.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "LANGUAGES" for t in node.targets):
@@ -136,8 +139,9 @@ def chunk_spans(frames: int, rate: int, align_to: int, chunk_seconds: float) -> 
     return spans
 
 
-def transcribe_chunked(pipe: Any, audio: DecodedAudio, options: dict[str, Any], batch_size: int,
-                       report: WindowsDone | None = None) -> dict[str, Any]:
+def transcribe_chunked(
+    pipe: Any, audio: DecodedAudio, options: dict[str, Any], batch_size: int, report: WindowsDone | None = None
+) -> dict[str, Any]:
     """What `pipe(samples, chunk_length_s=30, batch_size=...)` returns, reading one window at a time.
 
     The pipeline's own chunking slices one in-memory array of the whole recording. Here each window
@@ -174,8 +178,9 @@ def transcribe_chunked(pipe: Any, audio: DecodedAudio, options: dict[str, Any], 
 WindowForward = Callable[[Iterable[dict[str, Any]], dict[str, Any], Callable[[int], None] | None], list[Any]]
 
 
-def model_windows(pipe: Any, audio: DecodedAudio, options: dict[str, Any],
-                  chunked: bool) -> tuple[Iterator[dict[str, Any]], int, dict[str, Any], dict[str, Any]]:
+def model_windows(
+    pipe: Any, audio: DecodedAudio, options: dict[str, Any], chunked: bool
+) -> tuple[Iterator[dict[str, Any]], int, dict[str, Any], dict[str, Any]]:
     """(the model inputs, how many, forward params, postprocess params) the pipeline would make for
     `pipe(audio, **options)`: one input for a clip, one per 30 s window (with its stride) when `chunked`.
     The inputs are made lazily, a window read from the decoded file at a time."""
@@ -197,8 +202,14 @@ def model_windows(pipe: Any, audio: DecodedAudio, options: dict[str, Any],
     return windows(), len(spans), forward_params, postprocess_params
 
 
-def transcribe_shared(pipe: Any, audio: DecodedAudio, options: dict[str, Any], chunked: bool, forward: WindowForward,
-                      report: WindowsDone | None = None) -> dict[str, Any]:
+def transcribe_shared(
+    pipe: Any,
+    audio: DecodedAudio,
+    options: dict[str, Any],
+    chunked: bool,
+    forward: WindowForward,
+    report: WindowsDone | None = None,
+) -> dict[str, Any]:
     """What `pipe(audio, **options)` (with chunking when `chunked`) returns, its model inputs run by
     `forward` (e.g. playground.engines.speech_batching's Session.forward_windows, batched with other requests')."""
     items, total, forward_params, postprocess_params = model_windows(pipe, audio, options, chunked)
@@ -208,9 +219,15 @@ def transcribe_shared(pipe: Any, audio: DecodedAudio, options: dict[str, Any], c
     return pipe.postprocess(outputs, **postprocess_params)
 
 
-def transcribe_audio(pipe: Any, audio: DecodedAudio, task: str, language: str, timestamps: str,
-                     report: WindowsDone | None = None,
-                     forward: WindowForward | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def transcribe_audio(
+    pipe: Any,
+    audio: DecodedAudio,
+    task: str,
+    language: str,
+    timestamps: str,
+    report: WindowsDone | None = None,
+    forward: WindowForward | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run the pipeline; returns (result, the call kwargs a user would pass to get the same result).
     With `forward`, the model inputs are run by it (shared batches) instead of by the pipeline here."""
     whisper = is_whisper(pipe)
@@ -218,7 +235,9 @@ def transcribe_audio(pipe: Any, audio: DecodedAudio, task: str, language: str, t
     # generate() fails deep inside.
     if whisper and timestamps == "word" and not getattr(pipe.model.generation_config, "alignment_heads", None):
         raise TEXTS.error("no_word_timestamps")
-    kwargs = call_kwargs(whisper, task, whisper_language(pipe, language) if whisper else None, timestamps, audio.duration)
+    kwargs = call_kwargs(
+        whisper, task, whisper_language(pipe, language) if whisper else None, timestamps, audio.duration
+    )
     options = {k: v for k, v in kwargs.items() if k not in ("chunk_length_s", "batch_size")}
     chunked = "chunk_length_s" in kwargs
     if forward is not None:
@@ -269,9 +288,16 @@ class Transcription:
         return self.call_kwargs.get("return_timestamps") == "word"
 
 
-def transcribe(pipe: Any, path: str | None, max_minutes: float, task: str = "transcribe", language: str = "auto",
-               timestamps: str = "segment", report: WindowsDone | None = None,
-               forward: WindowForward | None = None) -> Transcription:
+def transcribe(
+    pipe: Any,
+    path: str | None,
+    max_minutes: float,
+    task: str = "transcribe",
+    language: str = "auto",
+    timestamps: str = "segment",
+    report: WindowsDone | None = None,
+    forward: WindowForward | None = None,
+) -> Transcription:
     """Decode the file at `path` and transcribe it with the ASR pipeline `pipe` (its model inputs run
     by `forward` when given, see transcribe_audio)."""
     whisper = is_whisper(pipe)
@@ -285,8 +311,16 @@ def transcribe(pipe: Any, path: str | None, max_minutes: float, task: str = "tra
             result, kwargs = transcribe_audio(pipe, decoded, task, language, timestamps, report, forward)
         elapsed = time.perf_counter() - began
         duration, decoder, silent = decoded.duration, decoded.decoder, decoded.is_silent
-    return Transcription(str(result.get("text", "")).strip(), segments_from(result, duration), kwargs, duration,
-                         elapsed, decoder, silent, whisper)
+    return Transcription(
+        str(result.get("text", "")).strip(),
+        segments_from(result, duration),
+        kwargs,
+        duration,
+        elapsed,
+        decoder,
+        silent,
+        whisper,
+    )
 
 
 def ignores_whisper_options(whisper: bool, task: str, language: str, timestamps: str) -> bool:
@@ -339,7 +373,9 @@ def _lines(text: str, width: int) -> str:
 
 
 def to_srt(cues: list[list[Any]], width: int) -> str:
-    blocks = [f"{i}\n{_clock(s, ',')} --> {_clock(e, ',')}\n{_lines(t, width)}\n" for i, (s, e, t) in enumerate(cues, 1)]
+    blocks = [
+        f"{i}\n{_clock(s, ',')} --> {_clock(e, ',')}\n{_lines(t, width)}\n" for i, (s, e, t) in enumerate(cues, 1)
+    ]
     return "\n".join(blocks)
 
 
@@ -370,9 +406,17 @@ def decoding_setup(filename: str, decoder: str) -> tuple[list[str], list[str]]:
     ]
 
 
-def transcription_snippet(task: str, model_id: str, load_kwargs: dict[str, Any], filename: str,
-                          transcription: Transcription) -> str:
+def transcription_snippet(
+    task: str, model_id: str, load_kwargs: dict[str, Any], filename: str, transcription: Transcription
+) -> str:
     """A script that decodes `filename` and transcribes it as the app did (`load_kwargs`: what the model loaded with)."""
     imports, setup = decoding_setup(filename, transcription.decoder)
-    return pipeline_snippet(task, model_id, [Raw("{'raw': samples, 'sampling_rate': rate}")], transcription.call_kwargs,
-                            load_kwargs, setup=setup, imports=imports)
+    return pipeline_snippet(
+        task,
+        model_id,
+        [Raw("{'raw': samples, 'sampling_rate': rate}")],
+        transcription.call_kwargs,
+        load_kwargs,
+        setup=setup,
+        imports=imports,
+    )

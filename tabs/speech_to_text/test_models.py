@@ -13,8 +13,8 @@ from pathlib import Path
 
 from transformers import (
     GenerationConfig,
-    Wav2Vec2CTCTokenizer,
     Wav2Vec2Config,
+    Wav2Vec2CTCTokenizer,
     Wav2Vec2FeatureExtractor,
     Wav2Vec2ForCTC,
     Wav2Vec2Processor,
@@ -37,9 +37,7 @@ from scripts.make_test_models import (
     save,
 )
 
-WHISPER_TASK_TOKENS = (
-    "<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>"
-)
+WHISPER_TASK_TOKENS = ("<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>")
 WHISPER_TIMESTAMPS = tuple(f"<|{i * 0.02:.2f}|>" for i in range(1501))  # 0.00 .. 30.00
 
 
@@ -91,7 +89,6 @@ def build_whisper(out_dir: Path, size: Size) -> Path:
     return save(out_dir / "whisper", model, processor)
 
 
-
 def build_wav2vec2(out_dir: Path, size: Size) -> Path:
     with tempfile.TemporaryDirectory() as scratch:  # Wav2Vec2CTCTokenizer only loads from a file
         tokenizer = Wav2Vec2CTCTokenizer(str(write_ctc_vocab(Path(scratch) / "vocab.json")))
@@ -111,7 +108,6 @@ def build_wav2vec2(out_dir: Path, size: Size) -> Path:
         pad_token_id=tokenizer.pad_token_id,
     )
     return save(out_dir / "wav2vec2", Wav2Vec2ForCTC(config), Wav2Vec2Processor(feature_extractor, tokenizer))
-
 
 
 def whisper_tokenizer(target_size: int | None) -> WhisperTokenizer:
@@ -135,7 +131,6 @@ def whisper_tokenizer(target_size: int | None) -> WhisperTokenizer:
     return tokenizer
 
 
-
 def write_ctc_vocab(path: Path) -> Path:
     """Character vocab in the layout of facebook/wav2vec2-base-960h ("|" is the word delimiter)."""
     tokens = ["<pad>", "<s>", "</s>", "<unk>", "|", *"ETAONIHSRDLUMWCFGYPBVK'XJQZ"]
@@ -149,8 +144,13 @@ BUILDERS: dict[str, Builder] = {
 }
 
 CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("whisper", "Whisper (test)", "automatic-speech-recognition",
-                 "Random-weight Whisper for tests.", default=True),
-    CatalogEntry("wav2vec2", "Wav2Vec2 CTC (test)", "automatic-speech-recognition",
-                 "Random-weight Wav2Vec2 CTC model with a character vocabulary."),
+    CatalogEntry(
+        "whisper", "Whisper (test)", "automatic-speech-recognition", "Random-weight Whisper for tests.", default=True
+    ),
+    CatalogEntry(
+        "wav2vec2",
+        "Wav2Vec2 CTC (test)",
+        "automatic-speech-recognition",
+        "Random-weight Wav2Vec2 CTC model with a character vocabulary.",
+    ),
 )

@@ -11,14 +11,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from playground.core.downloads import write_text_download
-from playground.web.errors import guarded
-from playground.media.images import EXAMPLES_DIR
 from playground.core.checks import whole_number_in_range
-from playground.loading.model_manager import ModelLoadError
+from playground.core.downloads import write_text_download
 from playground.core.snippets import snippet_load_kwargs
-from playground.engines.speech_batching import concurrent_transcriptions, speech_batch_size
 from playground.core.texts import Texts, request_language
+from playground.engines.speech_batching import concurrent_transcriptions, speech_batch_size
+from playground.loading.model_manager import ModelLoadError
+from playground.media.images import EXAMPLES_DIR
+from playground.web.errors import guarded
 from playground.web.ui import TabContext, about_panel, bind, code_panel, model_picker
 from tabs.speech_to_text import task as speech
 
@@ -32,7 +32,10 @@ TEXTS = Texts.load("speech_to_text", Path(__file__).with_name("locales"))
 
 def language_choices() -> list[tuple[Any, str]]:
     """Auto-detect, then every language Whisper knows as ("Korean (ko)", "ko"), named in the page's language."""
-    return [(TEXTS.ui("auto_language"), "auto"), *((TEXTS.ui(f"lang_{code}"), code) for code in speech.whisper_languages())]
+    return [
+        (TEXTS.ui("auto_language"), "auto"),
+        *((TEXTS.ui(f"lang_{code}"), code) for code in speech.whisper_languages()),
+    ]
 
 
 def remote_language(language: str | None) -> str | None:
@@ -45,7 +48,11 @@ def remote_language(language: str | None) -> str | None:
 
 
 # The tab's option behind each optional audio API field, for the notes on what a server refused.
-REMOTE_FIELD_OPTIONS = {"timestamp_granularities": "timestamps", "response_format": "timestamps", "language": "language"}
+REMOTE_FIELD_OPTIONS = {
+    "timestamp_granularities": "timestamps",
+    "response_format": "timestamps",
+    "language": "language",
+}
 
 
 def remote_notes(answer: Any, timestamps: str, duration: float, lang: str) -> list[str]:
@@ -60,23 +67,39 @@ def remote_notes(answer: Any, timestamps: str, duration: float, lang: str) -> li
     if "word_timestamps" in sent.unmapped:
         notes.append(TEXTS.get("remote_translate_words", lang))
     for name in sent.refused:
-        notes.append(TEXTS.get("remote_refused", lang, option=TEXTS.get(f"option_{REMOTE_FIELD_OPTIONS[name]}", lang), field=name))
+        notes.append(
+            TEXTS.get(
+                "remote_refused", lang, option=TEXTS.get(f"option_{REMOTE_FIELD_OPTIONS[name]}", lang), field=name
+            )
+        )
     if timestamps != "off" and not answer.timestamps_given:
         notes.append(TEXTS.get("remote_no_timestamps", lang))
     if "language" in sent.arguments and answer.language is None:
         notes.append(TEXTS.get("remote_language_unconfirmed", lang, language=sent.arguments["language"]))
     if duration > speech.CHUNK_SECONDS:
-        notes.append(TEXTS.get("remote_long_audio", lang, duration=duration, chunk=speech.CHUNK_SECONDS, batch=speech.BATCH_SIZE))
+        notes.append(
+            TEXTS.get("remote_long_audio", lang, duration=duration, chunk=speech.CHUNK_SECONDS, batch=speech.BATCH_SIZE)
+        )
     return notes
 
 
-def remote_transcript(transcriber: Any, entry: Any, audio: str | None, task: str, language: str, timestamps: str, width: int,
-                      max_words: int, max_minutes: float, lang: str) -> tuple[Any, ...]:
+def remote_transcript(
+    transcriber: Any,
+    entry: Any,
+    audio: str | None,
+    task: str,
+    language: str,
+    timestamps: str,
+    width: int,
+    max_words: int,
+    max_minutes: float,
+    lang: str,
+) -> tuple[Any, ...]:
     """The tab's outputs for a model served by an endpoint: the audio is checked and measured here,
     then sent as it is through the audio API (playground.engines.remote_engine.audio_request says how the
     options map onto it)."""
-    from playground.media.audio import open_audio
     from playground.engines.remote_engine import transcription_snippet
+    from playground.media.audio import open_audio
 
     with open_audio(audio, 16000, max_minutes) as decoded:
         duration = decoded.duration
@@ -85,13 +108,20 @@ def remote_transcript(transcriber: Any, entry: Any, audio: str | None, task: str
     elapsed = time.perf_counter() - began
     rows = speech.segments_from(answer.result(), duration) if timestamps != "off" else []
     cues = speech.subtitle_cues(rows, max_words, group_words=answer.word_rows)
-    notes = [TEXTS.get("stats_md", lang, duration=duration, elapsed=elapsed, rtf=elapsed / max(duration, 1e-9)),
-             *remote_notes(answer, timestamps, duration, lang)]
+    notes = [
+        TEXTS.get("stats_md", lang, duration=duration, elapsed=elapsed, rtf=elapsed / max(duration, 1e-9)),
+        *remote_notes(answer, timestamps, duration, lang),
+    ]
     snippet = transcription_snippet(entry, os.path.basename(audio or "audio.wav"), answer.request)
     headers = [TEXTS.get(f"col_{name}", lang) for name in ("start", "end", "text")]
-    return (answer.text, {"headers": headers, "data": rows},
-            write_text_download(speech.to_srt(cues, width), ".srt", "transcript-"),
-            write_text_download(speech.to_vtt(cues, width), ".vtt", "transcript-"), "\n\n".join(notes), snippet)
+    return (
+        answer.text,
+        {"headers": headers, "data": rows},
+        write_text_download(speech.to_srt(cues, width), ".srt", "transcript-"),
+        write_text_download(speech.to_vtt(cues, width), ".vtt", "transcript-"),
+        "\n\n".join(notes),
+        snippet,
+    )
 
 
 # ---- handlers: functions of the tab's context and their inputs (`bind` hands them to Gradio) ----
@@ -99,7 +129,9 @@ def remote_transcript(transcriber: Any, entry: Any, audio: str | None, task: str
 
 def whole_number(value: Any, name: str, limits: tuple[int, int, int]) -> int:
     low, high, _ = limits
-    return whole_number_in_range(value, low, high, lambda: TEXTS.error("out_of_range", name=name, low=low, high=high, value=value))
+    return whole_number_in_range(
+        value, low, high, lambda: TEXTS.error("out_of_range", name=name, low=low, high=high, value=value)
+    )
 
 
 def transcribe(
@@ -130,19 +162,41 @@ def transcribe(
     max_words = whole_number(max_words_per_cue, "max_words_per_cue", MAX_WORDS)
     entry = ctx.entry(model, ctx.tasks[0])
     if entry.is_remote:  # served by an engine's audio API (vLLM, transformers serve), not loaded here
-        return remote_transcript(ctx.engines.transcriber(entry), entry, audio, task, language, timestamps, width, max_words,
-                                 ctx.limits.max_audio_minutes, lang)
+        return remote_transcript(
+            ctx.engines.transcriber(entry),
+            entry,
+            audio,
+            task,
+            language,
+            timestamps,
+            width,
+            max_words,
+            ctx.limits.max_audio_minutes,
+            lang,
+        )
     loaded = ctx.load(model, ctx.tasks[0], progress)
 
     def report(done: int, total: int) -> None:
-        progress((done, total), desc=TEXTS.get("chunk_progress", lang, done=min(done + 1, total), total=total), unit="chunks")
+        progress(
+            (done, total), desc=TEXTS.get("chunk_progress", lang, done=min(done + 1, total), total=total), unit="chunks"
+        )
 
     if speech_batch_size(loaded) == 1:  # one request at a time (a CPU, ZeroGPU): nothing to share
-        result = speech.transcribe(loaded.model, audio, ctx.limits.max_audio_minutes, task, language, timestamps, report)
+        result = speech.transcribe(
+            loaded.model, audio, ctx.limits.max_audio_minutes, task, language, timestamps, report
+        )
     else:
         with ctx.engines.speech(loaded).session() as session:
-            result = speech.transcribe(loaded.model, audio, ctx.limits.max_audio_minutes, task, language, timestamps,
-                                       report, session.forward_windows)
+            result = speech.transcribe(
+                loaded.model,
+                audio,
+                ctx.limits.max_audio_minutes,
+                task,
+                language,
+                timestamps,
+                report,
+                session.forward_windows,
+            )
     cues = speech.subtitle_cues(result.rows, max_words, group_words=result.word_rows)
     notes = [TEXTS.get("stats_md", lang, duration=result.duration, elapsed=result.elapsed, rtf=result.real_time_factor)]
     if speech.ignores_whisper_options(result.whisper, task, language, timestamps):
@@ -151,8 +205,9 @@ def transcribe(
         notes.append(TEXTS.get("silent_note", lang))
     elif not result.text:
         notes.append(TEXTS.get("nothing_recognised_note", lang))
-    snippet = speech.transcription_snippet(loaded.entry.task, loaded.entry.id, snippet_load_kwargs(loaded),
-                                           os.path.basename(audio or "audio.wav"), result)
+    snippet = speech.transcription_snippet(
+        loaded.entry.task, loaded.entry.id, snippet_load_kwargs(loaded), os.path.basename(audio or "audio.wav"), result
+    )
     # Gradio does not translate a table's headers in the browser: they are written in the request's language.
     headers = [TEXTS.get(f"col_{name}", lang) for name in ("start", "end", "text")]
     return (
@@ -192,15 +247,29 @@ def build(ctx: TabContext) -> None:
 
     with gr.Row():
         with gr.Column():
-            audio = gr.Audio(sources=["microphone", "upload"], type="filepath", label=TEXTS.ui("audio"), elem_id="speech-audio")
+            audio = gr.Audio(
+                sources=["microphone", "upload"], type="filepath", label=TEXTS.ui("audio"), elem_id="speech-audio"
+            )
             model = model_picker(ctx, asr_task)
             default_is_whisper = whisper_options_visible(ctx, None)
-            task = gr.Radio([(TEXTS.ui(f"task_{choice}"), choice) for choice in speech.TASK_CHOICES], value="transcribe",
-                            label=TEXTS.ui("task"), visible=default_is_whisper)
-            language = gr.Dropdown(language_choices(), value="auto", allow_custom_value=True, label=TEXTS.ui("language"),
-                                   visible=default_is_whisper)
-            timestamps = gr.Radio([(TEXTS.ui(f"timestamps_{choice}"), choice) for choice in speech.TIMESTAMP_CHOICES],
-                                  value="segment", label=TEXTS.ui("timestamps"))
+            task = gr.Radio(
+                [(TEXTS.ui(f"task_{choice}"), choice) for choice in speech.TASK_CHOICES],
+                value="transcribe",
+                label=TEXTS.ui("task"),
+                visible=default_is_whisper,
+            )
+            language = gr.Dropdown(
+                language_choices(),
+                value="auto",
+                allow_custom_value=True,
+                label=TEXTS.ui("language"),
+                visible=default_is_whisper,
+            )
+            timestamps = gr.Radio(
+                [(TEXTS.ui(f"timestamps_{choice}"), choice) for choice in speech.TIMESTAMP_CHOICES],
+                value="segment",
+                label=TEXTS.ui("timestamps"),
+            )
             max_chars = gr.Slider(MAX_CHARS[0], MAX_CHARS[1], value=MAX_CHARS[2], step=1, label=TEXTS.ui("max_chars"))
             max_words = gr.Slider(MAX_WORDS[0], MAX_WORDS[1], value=MAX_WORDS[2], step=1, label=TEXTS.ui("max_words"))
             button = gr.Button(TEXTS.ui("transcribe"), variant="primary")
@@ -217,14 +286,27 @@ def build(ctx: TabContext) -> None:
     handler = guarded(bind(transcribe, ctx, progress=gr.Progress()), gpu=True)
     # Concurrent requests on one model share forward passes (playground.engines.speech_batching), so as many
     # may run as fill a batch; the rest wait in Gradio's queue.
-    button.click(handler, inputs, outputs, api_name="transcribe",
-                 concurrency_limit=concurrent_transcriptions(ctx.models(asr_task), ctx.limits.device),
-                 concurrency_id="speech_to_text")
+    button.click(
+        handler,
+        inputs,
+        outputs,
+        api_name="transcribe",
+        concurrency_limit=concurrent_transcriptions(ctx.models(asr_task), ctx.limits.device),
+        concurrency_id="speech_to_text",
+    )
     if EXAMPLE_CLIP.is_file():
         # Only the clip is filled in: the run uses the model and options already chosen. (Created after
         # the click, so the endpoint keeps its name; the example's own event is undocumented.)
-        gr.Examples([[str(EXAMPLE_CLIP), *[None] * (len(inputs) - 1)]], inputs, outputs, fn=handler, run_on_click=True,
-                    cache_examples=False, label=TEXTS.ui("examples"), elem_id="speech-examples")
+        gr.Examples(
+            [[str(EXAMPLE_CLIP), *[None] * (len(inputs) - 1)]],
+            inputs,
+            outputs,
+            fn=handler,
+            run_on_click=True,
+            cache_examples=False,
+            label=TEXTS.ui("examples"),
+            elem_id="speech-examples",
+        )
     about_panel(TEXTS)
     model.change(bind(show_whisper_options, ctx), model, [task, language], api_visibility="private", queue=False)
     table.change(lambda: gr.update(visible=True), None, table, api_visibility="private", queue=False)

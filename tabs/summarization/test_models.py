@@ -32,23 +32,44 @@ from scripts.make_test_models import (
 def build_bart(out_dir: Path, size: Size) -> Path:
     """BART-CNN's shape in miniature (its positions cap inputs at 128 tokens, to test cutting long texts)."""
     tokenizer = byte_level_tokenizer(BartTokenizer, 128)
-    config = BartConfig(vocab_size=len(tokenizer), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-                        decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=128,
-                        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                        eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id,
-                        forced_bos_token_id=tokenizer.bos_token_id)
+    config = BartConfig(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=128,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        forced_bos_token_id=tokenizer.bos_token_id,
+    )
     model = BartForConditionalGeneration(config)
-    model.generation_config = seq2seq_generation(tokenizer, tokenizer.eos_token_id, forced_bos_token_id=tokenizer.bos_token_id)
+    model.generation_config = seq2seq_generation(
+        tokenizer, tokenizer.eos_token_id, forced_bos_token_id=tokenizer.bos_token_id
+    )
     return save(out_dir / "bart-cnn", model, tokenizer)
-
 
 
 def build_t5(out_dir: Path, size: Size) -> Path:
     tokenizer = T5Tokenizer(vocab=course_unigram_vocab(["<pad>", "</s>", "<unk>"]), extra_ids=0, model_max_length=512)
-    config = T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=16, d_ff=64, num_layers=1, num_decoder_layers=1,
-                      num_heads=2, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
-                      decoder_start_token_id=tokenizer.pad_token_id,
-                      task_specific_params={"summarization": {"prefix": "summarize: "}})
+    config = T5Config(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_kv=16,
+        d_ff=64,
+        num_layers=1,
+        num_decoder_layers=1,
+        num_heads=2,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
+        task_specific_params={"summarization": {"prefix": "summarize: "}},
+    )
     model = T5ForConditionalGeneration(config)
     model.generation_config = seq2seq_generation(tokenizer, tokenizer.pad_token_id)
     return save(out_dir / "t5", model, tokenizer)
@@ -60,10 +81,18 @@ BUILDERS: dict[str, Builder] = {
 }
 
 CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("bart-cnn", "BART summarizer (test)", "summarization",
-                 "Random-weight BART; reads at most 128 tokens.", default=True),
-    CatalogEntry("t5", "T5 summarizer (test)", "summarization",
-                 "Random-weight T5 with the summarize: prefix."),
-    CatalogEntry("llama-chat", "Llama chat (test)", "text-generation",
-                 "Random-weight Llama chat model given a fixed summarization prompt."),
+    CatalogEntry(
+        "bart-cnn",
+        "BART summarizer (test)",
+        "summarization",
+        "Random-weight BART; reads at most 128 tokens.",
+        default=True,
+    ),
+    CatalogEntry("t5", "T5 summarizer (test)", "summarization", "Random-weight T5 with the summarize: prefix."),
+    CatalogEntry(
+        "llama-chat",
+        "Llama chat (test)",
+        "text-generation",
+        "Random-weight Llama chat model given a fixed summarization prompt.",
+    ),
 )

@@ -11,14 +11,15 @@ cut to its limit, and the note says so.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from playground.web.errors import guarded
 from playground.core.checks import whole_number_in_range
 from playground.core.snippets import from_pretrained_kwargs
-from playground.engines import seq2seq
 from playground.core.texts import Texts, request_language
+from playground.engines import seq2seq
+from playground.web.errors import guarded
 from playground.web.ui import (
     COMMON,
     TabContext,
@@ -46,7 +47,9 @@ TEXTS = Texts.load("summarization", Path(__file__).with_name("locales"))
 
 def check_lengths(max_new_tokens: Any, min_new_tokens: Any, num_beams: Any) -> tuple[int, int, int]:
     def number(value: Any, name: str, low: int, high: int) -> int:
-        return whole_number_in_range(value, low, high, lambda: seq2seq.TEXTS.error("range", name=name, low=low, high=high, value=value))
+        return whole_number_in_range(
+            value, low, high, lambda: seq2seq.TEXTS.error("range", name=name, low=low, high=high, value=value)
+        )
 
     most = number(max_new_tokens, "max_new_tokens", 1, seq2seq.MAX_NEW_TOKENS)
     least = number(min_new_tokens, "min_new_tokens", 0, seq2seq.MAX_NEW_TOKENS)
@@ -56,8 +59,16 @@ def check_lengths(max_new_tokens: Any, min_new_tokens: Any, num_beams: Any) -> t
     return most, least, beams
 
 
-def summarize(ctx: TabContext, text: str, model: str | None = None, max_new_tokens: int = 128, min_new_tokens: int = 0, num_beams: int = 0,
-              progress: Any = None, request: Any = None) -> Iterator[tuple[str, Any, Any]]:
+def summarize(
+    ctx: TabContext,
+    text: str,
+    model: str | None = None,
+    max_new_tokens: int = 128,
+    min_new_tokens: int = 0,
+    num_beams: int = 0,
+    progress: Any = None,
+    request: Any = None,
+) -> Iterator[tuple[str, Any, Any]]:
     """Summarize a text with a sequence-to-sequence model (BART, T5) or a chat model; the summary streams as it is written.
 
     Args:
@@ -80,8 +91,11 @@ def summarize(ctx: TabContext, text: str, model: str | None = None, max_new_toke
     source = prefix + text
     tokens, limit = generator.count_tokens(source), generator.input_limit
     notes = [TEXTS.get("prefix", lang, prefix=prefix)] if prefix else []
-    notes.append(seq2seq.TEXTS.get("truncated", lang, kept=limit, total=tokens) if tokens > limit
-                 else TEXTS.get("read_all", lang, tokens=tokens, limit=limit))
+    notes.append(
+        seq2seq.TEXTS.get("truncated", lang, kept=limit, total=tokens)
+        if tokens > limit
+        else TEXTS.get("read_all", lang, tokens=tokens, limit=limit)
+    )
     asked = {"max_new_tokens": most, "num_beams": beams or None, "min_new_tokens": least or None}
     settings, used = generator.settings(ctx.tasks[0], loaded.entry.generate_kwargs, asked, loaded.entry.label, lang)
     notes += used
@@ -96,7 +110,9 @@ def summarize(ctx: TabContext, text: str, model: str | None = None, max_new_toke
     yield summary, note, code
 
 
-def summarize_with_chat(ctx: TabContext, model: str, text: str, most: int, progress: Any, lang: str) -> Iterator[tuple[str, Any, Any]]:
+def summarize_with_chat(
+    ctx: TabContext, model: str, text: str, most: int, progress: Any, lang: str
+) -> Iterator[tuple[str, Any, Any]]:
     loaded = ctx.load(model, chat_task(ctx), progress)
     prompt = seq2seq.CHAT_PROMPTS[ctx.tasks[0]].format(text=text)
     request = seq2seq.chat_request(prompt, most)
@@ -131,6 +147,14 @@ def build(ctx: TabContext) -> None:
     handler = guarded(bind(summarize, ctx, model=default, progress=gr.Progress()), gpu=True)
     inputs, outputs = [text, model, most, least, beams], [summary, note, code]
     run.click(handler, inputs, outputs, api_name="summarize")  # first: it owns the endpoint name
-    gr.Examples([[EXAMPLE, default, 128, 0, 0]], inputs=inputs, outputs=outputs, fn=handler, run_on_click=True,
-                cache_examples=False, label=COMMON.ui("examples"), example_labels=[EXAMPLE[:80] + "…"])
+    gr.Examples(
+        [[EXAMPLE, default, 128, 0, 0]],
+        inputs=inputs,
+        outputs=outputs,
+        fn=handler,
+        run_on_click=True,
+        cache_examples=False,
+        label=COMMON.ui("examples"),
+        example_labels=[EXAMPLE[:80] + "…"],
+    )
     about_panel(TEXTS)

@@ -7,8 +7,9 @@ multi-label models and for single-score models (rerankers), softmax otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from playground.core.texts import Texts
 
@@ -57,8 +58,13 @@ def call_options(function: str, top_k: int | None) -> dict[str, Any]:
     return options
 
 
-def classify(pipe: Any, inputs: Sequence[str | dict[str, str]], function: str = "auto", top_k: int | None = None,
-             batch_size: int = 8) -> list[list[dict[str, Any]]]:
+def classify(
+    pipe: Any,
+    inputs: Sequence[str | dict[str, str]],
+    function: str = "auto",
+    top_k: int | None = None,
+    batch_size: int = 8,
+) -> list[list[dict[str, Any]]]:
     """Label scores (best first) for each input: a list of {"label", "score"} per input."""
     results = pipe(list(inputs), batch_size=batch_size, **call_options(function, top_k))
     # One input with top_k=1 comes back as a bare dict per input.

@@ -39,38 +39,55 @@ SENTIMENT_LABELS = ("NEGATIVE", "POSITIVE")
 EMOTION_LABELS = ("joy", "anger", "sadness", "surprise")  # a multi-label model: sigmoid scores
 
 
-
 def build_sentiment(out_dir: Path, size: Size) -> Path:
     tokenizer = wordpiece()
     model = DistilBertForSequenceClassification(distilbert(len(tokenizer), **label_maps(SENTIMENT_LABELS)))
     return save(out_dir / "distilbert-sentiment", model, tokenizer)
 
 
-
 def build_emotions(out_dir: Path, size: Size) -> Path:
     tokenizer = wordpiece()
-    config = BertConfig(vocab_size=len(tokenizer), max_position_embeddings=512, problem_type="multi_label_classification",
-                             **tiny(), **label_maps(EMOTION_LABELS))
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        max_position_embeddings=512,
+        problem_type="multi_label_classification",
+        **tiny(),
+        **label_maps(EMOTION_LABELS),
+    )
     return save(out_dir / "bert-emotions", BertForSequenceClassification(config), tokenizer)
-
 
 
 def build_reranker(out_dir: Path, size: Size) -> Path:
     """A bge-reranker-style pair scorer: XLM-R with one output (sigmoid of the pair's score)."""
-    tokenizer = XLMRobertaTokenizer(vocab=course_unigram_vocab(["<s>", "<pad>", "</s>", "<unk>", "<mask>"]), model_max_length=512)
-    config = XLMRobertaConfig(vocab_size=len(tokenizer), max_position_embeddings=514, num_labels=1, **tiny(),
-                              pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                              eos_token_id=tokenizer.eos_token_id, id2label={0: "LABEL_0"}, label2id={"LABEL_0": 0})
+    tokenizer = XLMRobertaTokenizer(
+        vocab=course_unigram_vocab(["<s>", "<pad>", "</s>", "<unk>", "<mask>"]), model_max_length=512
+    )
+    config = XLMRobertaConfig(
+        vocab_size=len(tokenizer),
+        max_position_embeddings=514,
+        num_labels=1,
+        **tiny(),
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        id2label={0: "LABEL_0"},
+        label2id={"LABEL_0": 0},
+    )
     return save(out_dir / "xlmr-reranker", XLMRobertaForSequenceClassification(config), tokenizer)
-
 
 
 def build_roberta_nli(out_dir: Path, size: Size) -> Path:
     """A RoBERTa sequence classifier (roberta-large-mnli's and go_emotions' class) with NLI labels."""
     tokenizer = byte_level_tokenizer(RobertaTokenizer, 512)
-    config = RobertaConfig(vocab_size=len(tokenizer), max_position_embeddings=514, **tiny(), pad_token_id=tokenizer.pad_token_id,
-                           bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                           **label_maps(["CONTRADICTION", "NEUTRAL", "ENTAILMENT"]))
+    config = RobertaConfig(
+        vocab_size=len(tokenizer),
+        max_position_embeddings=514,
+        **tiny(),
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        **label_maps(["CONTRADICTION", "NEUTRAL", "ENTAILMENT"]),
+    )
     return save(out_dir / "roberta-nli", RobertaForSequenceClassification(config), tokenizer)
 
 
@@ -82,10 +99,23 @@ BUILDERS: dict[str, Builder] = {
 }
 
 CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("distilbert-sentiment", "Sentiment DistilBERT (test)", "text-classification",
-                 "Random-weight DistilBERT with NEGATIVE/POSITIVE labels (softmax).", default=True),
-    CatalogEntry("bert-emotions", "Emotions BERT multi-label (test)", "text-classification",
-                 "Random-weight BERT, multi-label (sigmoid) with four emotions."),
-    CatalogEntry("xlmr-reranker", "Reranker XLM-R (test)", "text-classification",
-                 "Random-weight XLM-R pair scorer with one output, like bge-reranker."),
+    CatalogEntry(
+        "distilbert-sentiment",
+        "Sentiment DistilBERT (test)",
+        "text-classification",
+        "Random-weight DistilBERT with NEGATIVE/POSITIVE labels (softmax).",
+        default=True,
+    ),
+    CatalogEntry(
+        "bert-emotions",
+        "Emotions BERT multi-label (test)",
+        "text-classification",
+        "Random-weight BERT, multi-label (sigmoid) with four emotions.",
+    ),
+    CatalogEntry(
+        "xlmr-reranker",
+        "Reranker XLM-R (test)",
+        "text-classification",
+        "Random-weight XLM-R pair scorer with one output, like bge-reranker.",
+    ),
 )

@@ -16,11 +16,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from playground.media import datasets
-from playground.web.errors import guarded
 from playground.core.checks import whole_number_in_range
 from playground.core.snippets import Raw, pipeline_snippet, snippet_load_kwargs
 from playground.core.texts import Texts, request_language
+from playground.media import datasets
+from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, dataset_panel, model_picker
 from tabs.text_classification import task as task_logic
 
@@ -41,14 +41,24 @@ def score_note(function: str, chosen: str, pair: bool, lang: str) -> str:
 
 
 def check_top_k(top_k: Any) -> int:
-    return whole_number_in_range(top_k, 0, MAX_TOP_K, lambda: task_logic.TEXTS.error("top_k_range", high=MAX_TOP_K, value=top_k))
+    return whole_number_in_range(
+        top_k, 0, MAX_TOP_K, lambda: task_logic.TEXTS.error("top_k_range", high=MAX_TOP_K, value=top_k)
+    )
 
 
 # ---- handlers: functions of the tab's context and their inputs (`bind` hands them to Gradio) ----
 
 
-def classify_text(ctx: TabContext, text: str, model: str | None = None, top_k: int = 0, text_pair: str = "", function_to_apply: str = "auto",
-                  progress: Any = None, request: Any = None) -> tuple[dict[str, float], str, str]:
+def classify_text(
+    ctx: TabContext,
+    text: str,
+    model: str | None = None,
+    top_k: int = 0,
+    text_pair: str = "",
+    function_to_apply: str = "auto",
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[dict[str, float], str, str]:
     """Score the labels of a text-classification model for a text, or for a pair of texts (NLI, rerankers).
 
     Args:
@@ -73,9 +83,17 @@ def classify_text(ctx: TabContext, text: str, model: str | None = None, top_k: i
     return {s["label"]: float(s["score"]) for s in scores}, score_note(function, chosen, bool(text_pair), lang), code
 
 
-def classify_dataset(ctx: TabContext, file: str | None, column: str = "", model: str | None = None, function_to_apply: str = "auto",
-                     hub_dataset: str = "", hub_split: str = "", progress: Any = None,
-                     request: Any = None) -> tuple[str, Any, str]:
+def classify_dataset(
+    ctx: TabContext,
+    file: str | None,
+    column: str = "",
+    model: str | None = None,
+    function_to_apply: str = "auto",
+    hub_dataset: str = "",
+    hub_split: str = "",
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[str, Any, str]:
     """Classify every row of a CSV, JSONL or TXT file; returns a summary, the results and a CSV download.
 
     Args:
@@ -99,7 +117,9 @@ def classify_dataset(ctx: TabContext, file: str | None, column: str = "", model:
             rows.append([scores[0]["label"], by_label[scores[0]["label"]], *(by_label.get(label) for label in labels)])
         return rows
 
-    return datasets.run_dataset(table, name, run_batch, ["label", "score", *labels], progress, lang, "text_classification_")
+    return datasets.run_dataset(
+        table, name, run_batch, ["label", "score", *labels], progress, lang, "text_classification_"
+    )
 
 
 # ---- the page ----
@@ -119,8 +139,12 @@ def build(ctx: TabContext) -> None:
             model = model_picker(ctx, task)
             with gr.Row():
                 top_k = gr.Slider(0, MAX_TOP_K, value=0, step=1, label=TEXTS.ui("top_k"))
-                function = gr.Radio([(TEXTS.ui(f"choice_{name}"), name) for name in task_logic.FUNCTIONS], value="auto", label=TEXTS.ui("function"),
-                                    info=TEXTS.ui("function_info"))
+                function = gr.Radio(
+                    [(TEXTS.ui(f"choice_{name}"), name) for name in task_logic.FUNCTIONS],
+                    value="auto",
+                    label=TEXTS.ui("function"),
+                    info=TEXTS.ui("function_info"),
+                )
             run = gr.Button(COMMON.ui("run"), variant="primary")
         with gr.Column():
             scores = gr.Label(label=TEXTS.ui("scores"))
@@ -135,9 +159,21 @@ def build(ctx: TabContext) -> None:
         examples.append([NLI_EXAMPLE[0], nli, 0, NLI_EXAMPLE[1], "auto"])
     # The button's event is registered first so it owns the endpoint name (the examples' run is unnamed).
     run.click(handler, inputs, outputs, api_name="classify_text")
-    gr.Examples(examples, inputs=inputs, outputs=outputs, fn=handler, run_on_click=True, cache_examples=False,
-                label=COMMON.ui("examples"), example_labels=[" → ".join(filter(None, (e[0], e[3]))) for e in examples])
+    gr.Examples(
+        examples,
+        inputs=inputs,
+        outputs=outputs,
+        fn=handler,
+        run_on_click=True,
+        cache_examples=False,
+        label=COMMON.ui("examples"),
+        example_labels=[" → ".join(filter(None, (e[0], e[3]))) for e in examples],
+    )
     panel = dataset_panel(limits)
-    panel.run.click(guarded(bind(classify_dataset, ctx, model=default, progress=gr.Progress()), gpu=True), panel.inputs(model, function), panel.outputs,
-                    api_name="classify_dataset")
+    panel.run.click(
+        guarded(bind(classify_dataset, ctx, model=default, progress=gr.Progress()), gpu=True),
+        panel.inputs(model, function),
+        panel.outputs,
+        api_name="classify_dataset",
+    )
     about_panel(TEXTS)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from transformers import (
+    GenerationConfig,
     GPT2Config,
     GPT2LMHeadModel,
     GPT2Tokenizer,
-    GenerationConfig,
     LlamaForCausalLM,
     Qwen2Config,
     Qwen2ForCausalLM,
@@ -39,11 +39,9 @@ def build_llama_chat(out_dir: Path, size: Size) -> Path:
     return build_llama(out_dir, size, "llama-chat", with_chat_template=True)
 
 
-
 def build_llama_base(out_dir: Path, size: Size) -> Path:
     # Only needed for behaviour (no chat template; "not a masked LM"), so it stays tiny.
     return build_llama(out_dir, "tiny", "llama-base", with_chat_template=False)
-
 
 
 def build_llama_hd64(out_dir: Path, size: Size) -> Path:
@@ -60,34 +58,59 @@ def build_llama_hd64(out_dir: Path, size: Size) -> Path:
     return save(out_dir / "llama-hd64", model, tokenizer)
 
 
-
 def build_gpt2(out_dir: Path, size: Size) -> Path:
     vocab, merges = gpt2_style_bpe(["<|endoftext|>"])
     tokenizer = GPT2Tokenizer(vocab=vocab, merges=merges, model_max_length=1024)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=1024, n_embd=32, n_layer=2, n_head=2,
-                        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=1024,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
     model = GPT2LMHeadModel(config)
-    model.generation_config = GenerationConfig(bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                                               pad_token_id=tokenizer.eos_token_id, do_sample=False, max_new_tokens=16)
+    model.generation_config = GenerationConfig(
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.eos_token_id,
+        do_sample=False,
+        max_new_tokens=16,
+    )
     return save(out_dir / "gpt2", model, tokenizer)
-
 
 
 def build_qwen2_chat(out_dir: Path, size: Size) -> Path:
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
     vocab, merges = gpt2_style_bpe(specials)
-    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=merges, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                               extra_special_tokens=["<|im_start|>", "<|im_end|>"], model_max_length=4096)
+    tokenizer = Qwen2Tokenizer(
+        vocab=vocab,
+        merges=merges,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        extra_special_tokens=["<|im_start|>", "<|im_end|>"],
+        model_max_length=4096,
+    )
     tokenizer.chat_template = CHAT_TEMPLATE
-    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096,
-                         tie_word_embeddings=True, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=4096,
+        tie_word_embeddings=True,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     model = Qwen2ForCausalLM(config)
     eos = sorted({tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|endoftext|>")})
-    model.generation_config = GenerationConfig(eos_token_id=eos, pad_token_id=tokenizer.pad_token_id, do_sample=False,
-                                               max_new_tokens=16)
+    model.generation_config = GenerationConfig(
+        eos_token_id=eos, pad_token_id=tokenizer.pad_token_id, do_sample=False, max_new_tokens=16
+    )
     return save(out_dir / "qwen2-chat", model, tokenizer)
-
 
 
 def build_llama(out_dir: Path, size: Size, name: str, with_chat_template: bool) -> Path:
@@ -110,8 +133,12 @@ BUILDERS: dict[str, Builder] = {
 }
 
 CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("llama-chat", "Llama chat (test)", "text-generation",
-                 "Random-weight Llama with a ChatML chat template.", default=True),
-    CatalogEntry("llama-base", "Llama base (test)", "text-generation",
-                 "Random-weight Llama without a chat template."),
+    CatalogEntry(
+        "llama-chat",
+        "Llama chat (test)",
+        "text-generation",
+        "Random-weight Llama with a ChatML chat template.",
+        default=True,
+    ),
+    CatalogEntry("llama-base", "Llama base (test)", "text-generation", "Random-weight Llama without a chat template."),
 )

@@ -13,14 +13,14 @@ Endpoints:
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from playground.web.errors import guarded
+from playground.core.texts import Texts, request_language
 from playground.engines.generation import (
     DEFAULT_MAX_NEW_TOKENS,
     DEFAULT_SEED,
-    TEXTS as GENERATION_TEXTS,
     GenerationDelta,
     GenerationEngine,
     GenerationRequest,
@@ -31,14 +31,20 @@ from playground.engines.generation import (
     normalize_history,
     pick,
 )
+from playground.engines.generation import (
+    TEXTS as GENERATION_TEXTS,
+)
 from playground.engines.generation_engines import concurrent_requests
 from playground.engines.generation_settings import LIBRARY_DEFAULTS, effective_settings, read_shipped
-from playground.core.texts import Texts, request_language
+from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, model_picker
 
 TABLE_COLUMNS = ("col_step", "col_token", "col_prob", "col_alternatives")
 COMPLETION_EXAMPLES = ["In this course, we will teach you how to"]
-CHAT_EXAMPLES = ["What is a transformer model? Answer in two sentences.", "트랜스포머 모델이 무엇인지 두 문장으로 설명해 주세요."]
+CHAT_EXAMPLES = [
+    "What is a transformer model? Answer in two sentences.",
+    "트랜스포머 모델이 무엇인지 두 문장으로 설명해 주세요.",
+]
 # The settings' defaults, shared by the widgets and the API (an endpoint needs only its text). The
 # sampling options default to the model's own (None in the API; the page shows the picked model's).
 DEFAULTS = dict(max_new_tokens=DEFAULT_MAX_NEW_TOKENS, seed=DEFAULT_SEED, stop="")
@@ -47,16 +53,23 @@ SAMPLING = ("temperature", "top_p", "top_k", "repetition_penalty", "do_sample")
 TEXTS = Texts.load("text_generation", Path(__file__).with_name("locales"))
 
 
-def stats_markdown(heading: str, notes: list[str], stats: GenerationStats | None, waiting: int | None,
-                   model_label: str, lang: str) -> str:
+def stats_markdown(
+    heading: str, notes: list[str], stats: GenerationStats | None, waiting: int | None, model_label: str, lang: str
+) -> str:
     """The stats panel: which model, the notes (truncation, batching), then the live figures or the
     request's place in line."""
     if waiting is not None:
         line = GENERATION_TEXTS.get("waiting", lang, position=waiting, model=model_label)
     else:
         stats = stats or GenerationStats()
-        line = TEXTS.get("stats_line", lang, ttft=stats.ttft_s if stats.ttft_s is not None else stats.elapsed_s,
-                         rate=stats.tokens_per_s, tin=stats.tokens_in, tout=stats.tokens_out)
+        line = TEXTS.get(
+            "stats_line",
+            lang,
+            ttft=stats.ttft_s if stats.ttft_s is not None else stats.elapsed_s,
+            rate=stats.tokens_per_s,
+            tin=stats.tokens_in,
+            tout=stats.tokens_out,
+        )
         if stats.batch_size > 1:
             line += " · " + TEXTS.get("batch_line", lang, size=stats.batch_size)
     return "\n\n".join([heading, *notes, line])
@@ -160,20 +173,30 @@ def sessions(ctx: TabContext) -> SessionStreams:
     return ctx.state.setdefault("sessions", SessionStreams())
 
 
-def started(ctx: TabContext, request: GenerationRequest, model: str | None, progress: Any,
-            http_request: Any) -> tuple[Any, GenerationStream, Shown]:
+def started(
+    ctx: TabContext, request: GenerationRequest, model: str | None, progress: Any, http_request: Any
+) -> tuple[Any, GenerationStream, Shown]:
     entry = ctx.entry(model, ctx.tasks[0])
     engine = ctx.generation_engine(entry.id, ctx.tasks[0], progress)
     stream = engine.start(request)
     return engine, stream, Shown(engine, entry.label, request_language(http_request))
 
 
-def generate(ctx: TabContext, prompt: str, model: str | None = None, max_new_tokens: int = DEFAULTS["max_new_tokens"],
-             temperature: float | None = None, top_p: float | None = None, top_k: int | None = None,
-             repetition_penalty: float | None = None, do_sample: bool | None = None,
-             seed: int = DEFAULTS["seed"], stop: str = DEFAULTS["stop"],
-             progress: Any = None,
-             request: Any = None) -> Iterator[tuple[str, str, str, Any]]:
+def generate(
+    ctx: TabContext,
+    prompt: str,
+    model: str | None = None,
+    max_new_tokens: int = DEFAULTS["max_new_tokens"],
+    temperature: float | None = None,
+    top_p: float | None = None,
+    top_k: int | None = None,
+    repetition_penalty: float | None = None,
+    do_sample: bool | None = None,
+    seed: int = DEFAULTS["seed"],
+    stop: str = DEFAULTS["stop"],
+    progress: Any = None,
+    request: Any = None,
+) -> Iterator[tuple[str, str, str, Any]]:
     """Continue a prompt with a text-generation model, streaming the text as it is generated.
 
     Args:
@@ -188,9 +211,18 @@ def generate(ctx: TabContext, prompt: str, model: str | None = None, max_new_tok
         seed: Random seed: the same seed and settings give the same text.
         stop: Stop strings, one per line (a literal \\n is a line break); the text ends before the first one.
     """
-    wanted = checked_request(prompt, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
-                             top_k=top_k, repetition_penalty=repetition_penalty, do_sample=do_sample, seed=seed,
-                             stop=stop, record_alternatives=True)
+    wanted = checked_request(
+        prompt,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        top_k=top_k,
+        repetition_penalty=repetition_penalty,
+        do_sample=do_sample,
+        seed=seed,
+        stop=stop,
+        record_alternatives=True,
+    )
     engine, stream, shown = started(ctx, wanted, model, progress, request)
     snippet = engine.snippet(wanted)
     # While tokens stream, only the text and stats change: the code goes out unchanged and the teaching
@@ -205,13 +237,23 @@ def generate(ctx: TabContext, prompt: str, model: str | None = None, max_new_tok
     yield shown.text, shown.stats_text, snippet, table_value(shown.rows, shown.lang)
 
 
-def chat(ctx: TabContext, message: str, history: list[dict[str, Any]] | None = None, model: str | None = None,
-         system_prompt: str = "", max_new_tokens: int = DEFAULTS["max_new_tokens"],
-         temperature: float | None = None, top_p: float | None = None, top_k: int | None = None,
-         repetition_penalty: float | None = None, do_sample: bool | None = None,
-         seed: int = DEFAULTS["seed"], stop: str = DEFAULTS["stop"],
-         progress: Any = None,
-         request: Any = None) -> Iterator[tuple[list[dict[str, str]], Any, str, Any]]:
+def chat(
+    ctx: TabContext,
+    message: str,
+    history: list[dict[str, Any]] | None = None,
+    model: str | None = None,
+    system_prompt: str = "",
+    max_new_tokens: int = DEFAULTS["max_new_tokens"],
+    temperature: float | None = None,
+    top_p: float | None = None,
+    top_k: int | None = None,
+    repetition_penalty: float | None = None,
+    do_sample: bool | None = None,
+    seed: int = DEFAULTS["seed"],
+    stop: str = DEFAULTS["stop"],
+    progress: Any = None,
+    request: Any = None,
+) -> Iterator[tuple[list[dict[str, str]], Any, str, Any]]:
     """Send a chat message to an instruct/chat model and stream its reply; the model's chat template
     turns the conversation into its prompt.
 
@@ -231,9 +273,17 @@ def chat(ctx: TabContext, message: str, history: list[dict[str, Any]] | None = N
     """
     turns = normalize_history(history)
     messages = chat_messages(system_prompt, turns, message)
-    wanted = checked_request(messages=messages, max_new_tokens=max_new_tokens, temperature=temperature,
-                             top_p=top_p, top_k=top_k, repetition_penalty=repetition_penalty, do_sample=do_sample,
-                             seed=seed, stop=stop)
+    wanted = checked_request(
+        messages=messages,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        top_k=top_k,
+        repetition_penalty=repetition_penalty,
+        do_sample=do_sample,
+        seed=seed,
+        stop=stop,
+    )
     engine, stream, shown = started(ctx, wanted, model, progress, request)
     snippet = engine.snippet(wanted)
     conversation = [*turns, {"role": "user", "content": message}]
@@ -273,7 +323,9 @@ def build(ctx: TabContext) -> None:
             temperature_box = gr.Number(shown_first["temperature"], label=TEXTS.ui("temperature"))
             top_p_box = gr.Slider(0.0, 1.0, value=shown_first["top_p"], label=TEXTS.ui("top_p"))
             top_k_box = gr.Number(shown_first["top_k"], precision=0, minimum=0, label=TEXTS.ui("top_k"))
-            rep_box = gr.Number(shown_first["repetition_penalty"], minimum=0.01, maximum=10, label=TEXTS.ui("repetition_penalty"))
+            rep_box = gr.Number(
+                shown_first["repetition_penalty"], minimum=0.01, maximum=10, label=TEXTS.ui("repetition_penalty")
+            )
             sample_box = gr.Checkbox(shown_first["do_sample"], label=TEXTS.ui("do_sample"))
             settings_source = gr.Markdown(shown_first["source"])
             seed_box = gr.Number(DEFAULTS["seed"], precision=0, minimum=0, maximum=2**32 - 1, label=TEXTS.ui("seed"))
@@ -291,7 +343,9 @@ def build(ctx: TabContext) -> None:
                     with gr.Accordion(TEXTS.ui("alternatives"), open=False):
                         # Hidden until the first answer: Gradio does not translate a table's headers in the
                         # browser, so the handler sends them in the request's language.
-                        alternatives = gr.Dataframe(label=TEXTS.ui("alternatives"), interactive=False, wrap=True, visible=False)
+                        alternatives = gr.Dataframe(
+                            label=TEXTS.ui("alternatives"), interactive=False, wrap=True, visible=False
+                        )
                     completion_examples = gr.Column()
                 with gr.Tab(TEXTS.ui("chat_title")):
                     system_box = gr.Textbox("", label=TEXTS.ui("system_prompt"), lines=2)
@@ -312,11 +366,18 @@ def build(ctx: TabContext) -> None:
     settings = [max_new, temperature_box, top_p_box, top_k_box, rep_box, sample_box, seed_box, stop_box]
     # Picking a model puts its own sampling settings in the boxes (the page starts from the default model's).
 
-    picker.change(guarded(bind(picked, ctx)), picker, [temperature_box, top_p_box, top_k_box, rep_box, sample_box, settings_source],
-                  api_visibility="private", queue=False)
+    picker.change(
+        guarded(bind(picked, ctx)),
+        picker,
+        [temperature_box, top_p_box, top_k_box, rep_box, sample_box, settings_source],
+        api_visibility="private",
+        queue=False,
+    )
     # One concurrency group per tab, as wide as the largest batch: more requests wait in the queue
     # (with their position shown) instead of competing for the same CPU/GPU.
-    shared = dict(concurrency_limit=concurrent_requests(ctx.models(task), ctx.limits.device), concurrency_id="text_generation")
+    shared = dict(
+        concurrency_limit=concurrent_requests(ctx.models(task), ctx.limits.device), concurrency_id="text_generation"
+    )
     completion_inputs = [prompt_box, picker, *settings]
     completion_outputs = [output, stats, code, alternatives]
     alternatives.change(lambda: gr.update(visible=True), None, alternatives, api_visibility="private", queue=False)
@@ -325,12 +386,17 @@ def build(ctx: TabContext) -> None:
     # Each is registered first so it owns its name.
     # Same bounds as the boxes (the app's input check answers first); do_sample's twin is JSON because a
     # Checkbox cannot hold "nothing" (the request check then says what it takes).
-    api_sampling = [gr.Number(None, visible=False), gr.Number(None, minimum=0, maximum=1, visible=False),
-                    gr.Number(None, precision=0, minimum=0, visible=False),
-                    gr.Number(None, minimum=0.01, maximum=10, visible=False), gr.JSON(None, visible=False)]
+    api_sampling = [
+        gr.Number(None, visible=False),
+        gr.Number(None, minimum=0, maximum=1, visible=False),
+        gr.Number(None, precision=0, minimum=0, visible=False),
+        gr.Number(None, minimum=0.01, maximum=10, visible=False),
+        gr.JSON(None, visible=False),
+    ]
     api_settings = [max_new, *api_sampling, seed_box, stop_box]
-    api_generate = gr.Button(visible=False).click(run_generate, [prompt_box, picker, *api_settings], completion_outputs,
-                                                  api_name="generate", **shared)
+    api_generate = gr.Button(visible=False).click(
+        run_generate, [prompt_box, picker, *api_settings], completion_outputs, api_name="generate", **shared
+    )
     event = run.click(run_generate, completion_inputs, completion_outputs, api_visibility="private", **shared)
     chat_inputs = [message_box, chatbot, picker, system_box, *settings]
     chat_outputs = [chatbot, preview, chat_stats, code]
@@ -338,8 +404,13 @@ def build(ctx: TabContext) -> None:
     # content parts), so the public endpoint runs on hidden JSON twins of the chat widgets.
     api_history, api_reply = gr.JSON(visible=False), gr.JSON(visible=False)
     api_trigger = gr.Button(visible=False)
-    api_chat = api_trigger.click(run_chat, [message_box, api_history, picker, system_box, *api_settings],
-                                 [api_reply, *chat_outputs[1:]], api_name="chat", **shared)
+    api_chat = api_trigger.click(
+        run_chat,
+        [message_box, api_history, picker, system_box, *api_settings],
+        [api_reply, *chat_outputs[1:]],
+        api_name="chat",
+        **shared,
+    )
     sent = send.click(run_chat, chat_inputs, chat_outputs, api_visibility="private", **shared)
     sent.success(lambda: "", None, message_box, api_visibility="private")
     submitted = message_box.submit(run_chat, chat_inputs, chat_outputs, api_visibility="private", **shared)
@@ -350,12 +421,29 @@ def build(ctx: TabContext) -> None:
     clear.click(lambda: ([], "", ""), None, [chatbot, preview, chat_stats], api_visibility="private")
     # Examples fill the text and run at once (nothing is computed at start-up).
     with completion_examples:
-        gr.Examples([[text] for text in COMPLETION_EXAMPLES], completion_inputs, completion_outputs, fn=run_generate,
-                    run_on_click=True, cache_examples=False, label=TEXTS.ui("examples"), api_visibility="private")
+        gr.Examples(
+            [[text] for text in COMPLETION_EXAMPLES],
+            completion_inputs,
+            completion_outputs,
+            fn=run_generate,
+            run_on_click=True,
+            cache_examples=False,
+            label=TEXTS.ui("examples"),
+            api_visibility="private",
+        )
     with chat_examples:
-        gr.Examples([[text] for text in CHAT_EXAMPLES], chat_inputs, chat_outputs, fn=run_chat, run_on_click=True,
-                    cache_examples=False, label=TEXTS.ui("examples"), api_visibility="private")
+        gr.Examples(
+            [[text] for text in CHAT_EXAMPLES],
+            chat_inputs,
+            chat_outputs,
+            fn=run_chat,
+            run_on_click=True,
+            cache_examples=False,
+            label=TEXTS.ui("examples"),
+            api_visibility="private",
+        )
     # Stop skips the queue: it must work while the queue is full of other people's requests.
     stop_button.click(run_stop, None, None, api_name="stop_generation", cancels=[event, api_generate], queue=False)
-    chat_stop.click(run_stop, None, None, api_visibility="private", cancels=[sent, submitted, retried_chat, api_chat],
-                    queue=False)
+    chat_stop.click(
+        run_stop, None, None, api_visibility="private", cancels=[sent, submitted, retried_chat, api_chat], queue=False
+    )

@@ -36,8 +36,17 @@ NO_LIMIT = 10**9
 PADDING_CHOICES = ("longest", "max_length", "do_not_pad")
 ROLES = ("system", "user", "assistant")
 # Files any tokenizer is saved as; a model folder with none of them has no tokenizer.
-_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "vocab.txt", "merges.txt",
-                    "spiece.model", "sentencepiece.bpe.model", "tokenizer.model", "special_tokens_map.json")
+_TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.json",
+    "vocab.txt",
+    "merges.txt",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "tokenizer.model",
+    "special_tokens_map.json",
+)
 
 
 # ---- finding and loading a tokenizer ---------------------------------------------------------------
@@ -60,8 +69,13 @@ def listed_entry(catalog: Catalog, tab: str, model: str) -> ModelEntry | None:
     """The catalog entry (any tab) whose id or label is `model`, if any."""
     ref = model.strip()
     # Every entry, duplicates included: the same model may carry another label on another tab.
-    everything = [e for key in [tab, *(k for k in catalog.tabs if k != tab)] if key in catalog.tabs
-                  for e in catalog.tabs[key].models if not e.is_remote]
+    everything = [
+        e
+        for key in [tab, *(k for k in catalog.tabs if k != tab)]
+        if key in catalog.tabs
+        for e in catalog.tabs[key].models
+        if not e.is_remote
+    ]
     return next((e for e in everything if ref == e.id or ref.lower() == e.label.lower()), None)
 
 
@@ -232,12 +246,19 @@ class Encoding:
         }
 
 
-def encode(loaded: LoadedTokenizer, text: str, text_pair: str | None = None, add_special_tokens: bool = True) -> Encoding:
+def encode(
+    loaded: LoadedTokenizer, text: str, text_pair: str | None = None, add_special_tokens: bool = True
+) -> Encoding:
     """Tokens, ids, masks, offsets (fast tokenizers) and which tokens are special, for a text or a pair."""
     tokenizer = loaded.tokenizer
     with loaded.lock:
-        encoded = tokenizer(text, text_pair or None, add_special_tokens=add_special_tokens,
-                            return_offsets_mapping=bool(tokenizer.is_fast), return_special_tokens_mask=True)
+        encoded = tokenizer(
+            text,
+            text_pair or None,
+            add_special_tokens=add_special_tokens,
+            return_offsets_mapping=bool(tokenizer.is_fast),
+            return_special_tokens_mask=True,
+        )
     ids = list(encoded["input_ids"])
     specials = set(tokenizer.all_special_ids)
     mask = encoded.get("special_tokens_mask") or [0] * len(ids)
@@ -259,9 +280,15 @@ def ids_encoding(loaded: LoadedTokenizer, ids: list[int]) -> Encoding:
     """Ids typed by hand as an Encoding (no text, so no offsets)."""
     tokenizer = loaded.tokenizer
     specials = set(tokenizer.all_special_ids)
-    return Encoding(tokens=tokenizer.convert_ids_to_tokens(ids), input_ids=ids, attention_mask=[1] * len(ids),
-                    token_type_ids=None, offsets=None, special=[i in specials for i in ids],
-                    pieces=[tokenizer.decode([i]) for i in ids])
+    return Encoding(
+        tokens=tokenizer.convert_ids_to_tokens(ids),
+        input_ids=ids,
+        attention_mask=[1] * len(ids),
+        token_type_ids=None,
+        offsets=None,
+        special=[i in specials for i in ids],
+        pieces=[tokenizer.decode([i]) for i in ids],
+    )
 
 
 def decode_both(loaded: LoadedTokenizer, ids: list[int]) -> tuple[str, str]:
@@ -292,8 +319,12 @@ def unknown_count(loaded: LoadedTokenizer, ids: list[int]) -> int:
 def counts(encoding: Encoding, text: str) -> dict[str, Any]:
     """Tokens, characters and characters per token (special tokens not counted as the text's tokens)."""
     real = sum(1 for s in encoding.special if not s)
-    return {"token_count": len(encoding.input_ids), "text_token_count": real, "characters": len(text),
-            "characters_per_token": round(len(text) / real, 2) if real else 0.0}
+    return {
+        "token_count": len(encoding.input_ids),
+        "text_token_count": real,
+        "characters": len(text),
+        "characters_per_token": round(len(text) / real, 2) if real else 0.0,
+    }
 
 
 def summary_markdown(loaded: LoadedTokenizer, encoding: Encoding, text: str, lang: str) -> str:
@@ -302,8 +333,14 @@ def summary_markdown(loaded: LoadedTokenizer, encoding: Encoding, text: str, lan
     plain, skipped = decode_both(loaded, encoding.input_ids)
     lines = [
         TEXTS.get("counts", lang, **numbers, special=numbers["token_count"] - numbers["text_token_count"]),
-        TEXTS.get("kind", lang, cls=type(loaded.tokenizer).__name__, vocab=len(loaded.tokenizer),
-                  limit=loaded.limit or "—", fast="fast" if loaded.tokenizer.is_fast else "slow"),
+        TEXTS.get(
+            "kind",
+            lang,
+            cls=type(loaded.tokenizer).__name__,
+            vocab=len(loaded.tokenizer),
+            limit=loaded.limit or "—",
+            fast="fast" if loaded.tokenizer.is_fast else "slow",
+        ),
         f"- `decode(ids)`: `{_code_text(plain)}`",
         f"- `decode(ids, skip_special_tokens=True)`: `{_code_text(skipped)}`",
     ]
@@ -327,8 +364,19 @@ def token_table(encoding: Encoding) -> tuple[list[str], list[list[Any]]]:
     for index, (token, token_id) in enumerate(zip(encoding.tokens, encoding.input_ids)):
         start, end = encoding.offsets[index] if encoding.offsets is not None else (None, None)
         type_id = encoding.token_type_ids[index] if encoding.token_type_ids is not None else None
-        rows.append([index, token, token_id, encoding.pieces[index], encoding.special[index], start, end, type_id,
-                     encoding.attention_mask[index]])
+        rows.append(
+            [
+                index,
+                token,
+                token_id,
+                encoding.pieces[index],
+                encoding.special[index],
+                start,
+                end,
+                type_id,
+                encoding.attention_mask[index],
+            ]
+        )
     return header, rows
 
 
@@ -373,8 +421,10 @@ def tokens_html(encoding: Encoding, label: str = "", note: str = "") -> str:
         colour = "" if special else f' style="background:{_PALETTE[index % len(_PALETTE)]}"'
         title = html.escape(f"#{index} {token} (id {token_id}){' special' if special else ''}", quote=True)
         shown = html.escape(token).replace(" ", "&nbsp;") or "&nbsp;"
-        boxes.append(f'<span class="tok{" special" if special else ""}"{colour} title="{title}">{shown}'
-                     f"<small>{token_id}</small></span>")
+        boxes.append(
+            f'<span class="tok{" special" if special else ""}"{colour} title="{title}">{shown}'
+            f"<small>{token_id}</small></span>"
+        )
     heading = f'<div class="tok-label">{html.escape(label)} <small>{html.escape(note)}</small></div>' if label else ""
     return f'{heading}<div class="tok-row">{"".join(boxes)}</div>'
 
@@ -396,7 +446,9 @@ class Batch:
     truncated: list[bool]
 
 
-def encode_batch(loaded: LoadedTokenizer, texts: list[str], padding: str, max_length: int | None, truncation: bool) -> Batch:
+def encode_batch(
+    loaded: LoadedTokenizer, texts: list[str], padding: str, max_length: int | None, truncation: bool
+) -> Batch:
     """The tokenizer's call on a list of texts with the given padding and truncation."""
     tokenizer = loaded.tokenizer
     if padding not in PADDING_CHOICES:
@@ -438,7 +490,9 @@ def apply_chat_template(loaded: LoadedTokenizer, messages: list[dict[str, str]],
     if not getattr(tokenizer, "chat_template", None):
         raise TEXTS.error("no_chat_template", name=loaded.entry.label)
     try:
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=bool(add_generation_prompt))
+        return tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=bool(add_generation_prompt)
+        )
     except Exception as exc:  # a template may refuse a conversation (e.g. no system role, roles not alternating)
         raise TEXTS.error("template_refused", name=loaded.entry.label, detail=str(exc)[:200]) from None
 
@@ -455,32 +509,42 @@ def tokenize_snippet(entry: ModelEntry, text: str, text_pair: str | None, add_sp
     """AutoTokenizer code that prints the same tokens, masks and decodings; its last line is the ids."""
     args = [text, text_pair] if text_pair else [text]
     call = format_call("tokenizer", args, {} if add_special_tokens else {"add_special_tokens": False})
-    return "\n".join([
-        "from transformers import AutoTokenizer",
-        "",
-        _load_line(entry),
-        f"encoding = {call}",
-        'print(tokenizer.convert_ids_to_tokens(encoding["input_ids"]))',
-        'print("attention_mask:", encoding["attention_mask"])',
-        'print("token_type_ids:", encoding.get("token_type_ids"))',
-        'print(tokenizer.decode(encoding["input_ids"]))',
-        'print(tokenizer.decode(encoding["input_ids"], skip_special_tokens=True))',
-        'print(encoding["input_ids"])',
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                "from transformers import AutoTokenizer",
+                "",
+                _load_line(entry),
+                f"encoding = {call}",
+                'print(tokenizer.convert_ids_to_tokens(encoding["input_ids"]))',
+                'print("attention_mask:", encoding["attention_mask"])',
+                'print("token_type_ids:", encoding.get("token_type_ids"))',
+                'print(tokenizer.decode(encoding["input_ids"]))',
+                'print(tokenizer.decode(encoding["input_ids"], skip_special_tokens=True))',
+                'print(encoding["input_ids"])',
+            ]
+        )
+        + "\n"
+    )
 
 
 def compare_snippet(entries: list[ModelEntry], text: str) -> str:
     """A loop over the models that prints each one's token count and tokens."""
     ids = [e.id for e in entries]
-    return "\n".join([
-        "from transformers import AutoTokenizer",
-        "",
-        f"text = {text!r}",
-        f"for model_id in {ids!r}:",
-        "    tokenizer = AutoTokenizer.from_pretrained(model_id)",
-        "    ids = tokenizer(text)[\"input_ids\"]",
-        "    print(model_id, len(ids), tokenizer.convert_ids_to_tokens(ids))",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                "from transformers import AutoTokenizer",
+                "",
+                f"text = {text!r}",
+                f"for model_id in {ids!r}:",
+                "    tokenizer = AutoTokenizer.from_pretrained(model_id)",
+                '    ids = tokenizer(text)["input_ids"]',
+                "    print(model_id, len(ids), tokenizer.convert_ids_to_tokens(ids))",
+            ]
+        )
+        + "\n"
+    )
 
 
 def batch_snippet(entry: ModelEntry, texts: list[str], padding: str, max_length: int | None, truncation: bool) -> str:
@@ -488,37 +552,53 @@ def batch_snippet(entry: ModelEntry, texts: list[str], padding: str, max_length:
     kwargs: dict[str, Any] = {"padding": padding, "truncation": bool(truncation)}
     if max_length:
         kwargs["max_length"] = max_length
-    return "\n".join([
-        "from transformers import AutoTokenizer",
-        "",
-        _load_line(entry),
-        f"texts = {texts!r}",
-        "batch = " + format_call("tokenizer", [Raw("texts")], kwargs),
-        'print(batch["attention_mask"])',
-        'print(batch["input_ids"])',
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                "from transformers import AutoTokenizer",
+                "",
+                _load_line(entry),
+                f"texts = {texts!r}",
+                "batch = " + format_call("tokenizer", [Raw("texts")], kwargs),
+                'print(batch["attention_mask"])',
+                'print(batch["input_ids"])',
+            ]
+        )
+        + "\n"
+    )
 
 
 def decode_snippet(entry: ModelEntry, ids: list[int]) -> str:
-    return "\n".join([
-        "from transformers import AutoTokenizer",
-        "",
-        _load_line(entry),
-        f"ids = {ids!r}",
-        "print(tokenizer.convert_ids_to_tokens(ids))",
-        "print(tokenizer.decode(ids))",
-        "print(tokenizer.decode(ids, skip_special_tokens=True))",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                "from transformers import AutoTokenizer",
+                "",
+                _load_line(entry),
+                f"ids = {ids!r}",
+                "print(tokenizer.convert_ids_to_tokens(ids))",
+                "print(tokenizer.decode(ids))",
+                "print(tokenizer.decode(ids, skip_special_tokens=True))",
+            ]
+        )
+        + "\n"
+    )
 
 
 def chat_snippet(entry: ModelEntry, messages: list[dict[str, str]], add_generation_prompt: bool) -> str:
-    return "\n".join([
-        "from transformers import AutoTokenizer",
-        "",
-        _load_line(entry),
-        f"messages = {messages!r}",
-        ("prompt = tokenizer.apply_chat_template(messages, tokenize=False, "
-         f"add_generation_prompt={bool(add_generation_prompt)})"),
-        "print(prompt)",
-    ]) + "\n"
-
+    return (
+        "\n".join(
+            [
+                "from transformers import AutoTokenizer",
+                "",
+                _load_line(entry),
+                f"messages = {messages!r}",
+                (
+                    "prompt = tokenizer.apply_chat_template(messages, tokenize=False, "
+                    f"add_generation_prompt={bool(add_generation_prompt)})"
+                ),
+                "print(prompt)",
+            ]
+        )
+        + "\n"
+    )

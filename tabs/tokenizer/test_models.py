@@ -12,8 +12,9 @@ from scripts.make_test_models import Builder, CatalogEntry
 BUILDERS: dict[str, Builder] = {}
 
 CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("bert-mlm", "BERT tokenizer (test)", "tokenizer", "WordPiece, lower-cased, [CLS] and [SEP].",
-                 default=True),
+    CatalogEntry(
+        "bert-mlm", "BERT tokenizer (test)", "tokenizer", "WordPiece, lower-cased, [CLS] and [SEP].", default=True
+    ),
     CatalogEntry("roberta-mlm", "RoBERTa tokenizer (test)", "tokenizer", "Byte-level BPE with <s> and </s>."),
     CatalogEntry("gpt2", "GPT-2 tokenizer (test)", "tokenizer", "Byte-level BPE, no special tokens, no padding."),
     CatalogEntry("qwen2-chat", "Qwen2 chat tokenizer (test)", "tokenizer", "Byte-level BPE with a chat template."),

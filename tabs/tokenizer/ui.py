@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from playground.config.catalog import ModelEntry
-from playground.web.errors import guarded
 from playground.core.texts import Texts, request_language
+from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel
 from tabs.tokenizer import task
 
@@ -34,8 +34,10 @@ TEXT_EXAMPLES = (
 )
 COMPARE_EXAMPLES = ("트랜스포머 강좌에 오신 것을 환영합니다.", "Tokenizers cut unbelievably long words into pieces.")
 BATCH_EXAMPLE = "I've been waiting for a HuggingFace course my whole life.\nSo have I!"
-CONVERSATION_EXAMPLE = ("system: You are a friendly teacher.\nuser: What is a token?\n"
-                        "assistant: A piece of text the model reads as one unit.\nuser: And an id?")
+CONVERSATION_EXAMPLE = (
+    "system: You are a friendly teacher.\nuser: What is a token?\n"
+    "assistant: A piece of text the model reads as one unit.\nuser: And an id?"
+)
 
 
 # ---- handlers: functions of the tab's context and their inputs (`bind` hands them to Gradio) ----
@@ -56,8 +58,14 @@ def load(ctx: TabContext, model: str | None) -> task.LoadedTokenizer:
     return tokenizers(ctx).load(ctx.catalog, tokenizer_entry(ctx, model))
 
 
-def tokenize(ctx: TabContext, text: str, model: str | None = None, text_pair: str = "", add_special_tokens: bool = True,
-             request: Any = None) -> tuple[str, list[tuple[str, str | None]], str, Any, dict[str, Any], str]:
+def tokenize(
+    ctx: TabContext,
+    text: str,
+    model: str | None = None,
+    text_pair: str = "",
+    add_special_tokens: bool = True,
+    request: Any = None,
+) -> tuple[str, list[tuple[str, str | None]], str, Any, dict[str, Any], str]:
     """Tokenize a text (or a pair of texts) with one model's tokenizer: tokens, ids, masks, offsets, special tokens.
 
     Args:
@@ -78,16 +86,28 @@ def tokenize(ctx: TabContext, text: str, model: str | None = None, text_pair: st
     encoding = task.encode(loaded, text, pair, bool(add_special_tokens))
     header, rows = task.token_table(encoding)
     plain, skipped = task.decode_both(loaded, encoding.input_ids)
-    details = {"model": loaded.entry.id, **encoding.as_dict(), **task.counts(encoding, text + (pair or "")),
-               "decoded": plain, "decoded_skip_special_tokens": skipped, "model_max_length": loaded.limit}
+    details = {
+        "model": loaded.entry.id,
+        **encoding.as_dict(),
+        **task.counts(encoding, text + (pair or "")),
+        "decoded": plain,
+        "decoded_skip_special_tokens": skipped,
+        "model_max_length": loaded.limit,
+    }
     spans = task.offset_spans(text, encoding)
-    return (task.page_html([task.tokens_html(encoding)]), spans,
-            task.summary_markdown(loaded, encoding, text + (pair or ""), lang), pd.DataFrame(rows, columns=header),
-            details, task.tokenize_snippet(loaded.entry, text, pair, bool(add_special_tokens)))
+    return (
+        task.page_html([task.tokens_html(encoding)]),
+        spans,
+        task.summary_markdown(loaded, encoding, text + (pair or ""), lang),
+        pd.DataFrame(rows, columns=header),
+        details,
+        task.tokenize_snippet(loaded.entry, text, pair, bool(add_special_tokens)),
+    )
 
 
-def compare_tokenizers(ctx: TabContext, text: str, models: list[str] | None = None,
-                       request: Any = None) -> tuple[Any, str, str]:
+def compare_tokenizers(
+    ctx: TabContext, text: str, models: list[str] | None = None, request: Any = None
+) -> tuple[Any, str, str]:
     """Tokenize one text with several models' tokenizers, side by side.
 
     Args:
@@ -110,8 +130,16 @@ def compare_tokenizers(ctx: TabContext, text: str, models: list[str] | None = No
         encoding = task.encode(loaded, text)
         numbers = task.counts(encoding, text)
         unknown = task.unknown_count(loaded, encoding.input_ids)
-        rows.append([loaded.entry.label, numbers["token_count"], numbers["text_token_count"], numbers["characters_per_token"],
-                     unknown, len(loaded.tokenizer)])
+        rows.append(
+            [
+                loaded.entry.label,
+                numbers["token_count"],
+                numbers["text_token_count"],
+                numbers["characters_per_token"],
+                unknown,
+                len(loaded.tokenizer),
+            ]
+        )
         note = task.length_note(loaded, numbers["token_count"], lang)
         parts.append(task.tokens_html(encoding, loaded.entry.label, note))
         entries.append(loaded.entry)
@@ -119,8 +147,15 @@ def compare_tokenizers(ctx: TabContext, text: str, models: list[str] | None = No
     return pd.DataFrame(rows, columns=header), task.page_html(parts), task.compare_snippet(entries, text)
 
 
-def tokenize_batch(ctx: TabContext, texts: str, model: str | None = None, padding: str = "longest", max_length: int = 0,
-                   truncation: bool = True, request: Any = None) -> tuple[Any, Any, str, str]:
+def tokenize_batch(
+    ctx: TabContext,
+    texts: str,
+    model: str | None = None,
+    padding: str = "longest",
+    max_length: int = 0,
+    truncation: bool = True,
+    request: Any = None,
+) -> tuple[Any, Any, str, str]:
     """Tokenize several texts as one batch, padded to one length and truncated, as a model receives them.
 
     Args:
@@ -143,10 +178,18 @@ def tokenize_batch(ctx: TabContext, texts: str, model: str | None = None, paddin
     header, ids, masks = task.batch_tables(batch)
     tokenizer = loaded.tokenizer
     truncated = [str(n) for n, cut in enumerate(batch.truncated) if cut]
-    note = task.TEXTS.get("batch_note", lang, count=len(lines), padding=padding, truncation=bool(truncation),
-                          max_length=length or loaded.limit, width=max(len(r) for r in batch.input_ids),
-                          pad=tokenizer.pad_token, pad_id=tokenizer.pad_token_id,
-                          truncated=", ".join(truncated) or task.TEXTS.get("none", lang))
+    note = task.TEXTS.get(
+        "batch_note",
+        lang,
+        count=len(lines),
+        padding=padding,
+        truncation=bool(truncation),
+        max_length=length or loaded.limit,
+        width=max(len(r) for r in batch.input_ids),
+        pad=tokenizer.pad_token,
+        pad_id=tokenizer.pad_token_id,
+        truncated=", ".join(truncated) or task.TEXTS.get("none", lang),
+    )
     code = task.batch_snippet(loaded.entry, lines, str(padding or "longest"), length, bool(truncation))
     return pd.DataFrame(ids, columns=header), pd.DataFrame(masks, columns=header), note, code
 
@@ -178,8 +221,13 @@ def chat_default(ctx: TabContext) -> task.LoadedTokenizer:
     raise task.TEXTS.error("no_chat_model")
 
 
-def chat_template(ctx: TabContext, conversation: str, model: str | None = None, add_generation_prompt: bool = True,
-                  request: Any = None) -> tuple[str, str, str, str]:
+def chat_template(
+    ctx: TabContext,
+    conversation: str,
+    model: str | None = None,
+    add_generation_prompt: bool = True,
+    request: Any = None,
+) -> tuple[str, str, str, str]:
     """Format a conversation with a chat model's chat template: the exact prompt the model reads, and its tokens.
 
     Args:
@@ -196,8 +244,12 @@ def chat_template(ctx: TabContext, conversation: str, model: str | None = None, 
     prompt = task.apply_chat_template(loaded, messages, bool(add_generation_prompt))
     # The template already wrote the special tokens into the prompt.
     encoding = task.encode(loaded, prompt, add_special_tokens=False)
-    return (prompt, task.page_html([task.tokens_html(encoding)]), task.summary_markdown(loaded, encoding, prompt, lang),
-            task.chat_snippet(loaded.entry, messages, bool(add_generation_prompt)))
+    return (
+        prompt,
+        task.page_html([task.tokens_html(encoding)]),
+        task.summary_markdown(loaded, encoding, prompt, lang),
+        task.chat_snippet(loaded.entry, messages, bool(add_generation_prompt)),
+    )
 
 
 def default_comparison(ctx: TabContext) -> list[ModelEntry]:
@@ -216,8 +268,9 @@ def tokenizer_picker(choices: list[tuple[str, str]], value: str | None, **extra:
     """A model dropdown over every catalog model (typed ids reach the handler, which explains a refusal)."""
     import gradio as gr
 
-    return gr.Dropdown(choices=choices, value=value, label=COMMON.ui("model"), allow_custom_value=True,
-                       interactive=True, **extra)
+    return gr.Dropdown(
+        choices=choices, value=value, label=COMMON.ui("model"), allow_custom_value=True, interactive=True, **extra
+    )
 
 
 def build(ctx: TabContext) -> None:
@@ -257,21 +310,39 @@ def build(ctx: TabContext) -> None:
             decode_code = code_panel()
         # The Run event first: Examples would otherwise take the endpoint name of the function they share.
         run.click(run_tokenize, inputs, outputs, api_name="tokenize").then(
-            ids_text, details, ids_box, api_visibility="private")
-        examples = gr.Examples([[t, None, p, True] for t, p in TEXT_EXAMPLES], inputs=inputs, outputs=outputs,
-                               fn=run_tokenize, run_on_click=True, cache_examples=False, visible_columns=[0, 2],
-                               label=TEXTS.ui("examples"))
+            ids_text, details, ids_box, api_visibility="private"
+        )
+        examples = gr.Examples(
+            [[t, None, p, True] for t, p in TEXT_EXAMPLES],
+            inputs=inputs,
+            outputs=outputs,
+            fn=run_tokenize,
+            run_on_click=True,
+            cache_examples=False,
+            visible_columns=[0, 2],
+            label=TEXTS.ui("examples"),
+        )
         examples.dataset.headers = []  # Gradio would show the columns' i18n keys, untranslated
-        decode_run.click(guarded(bind(decode_ids, ctx, model=default)), [ids_box, model],
-                         [decoded, decoded_skip, id_tokens, decode_code], api_name="decode_ids")
+        decode_run.click(
+            guarded(bind(decode_ids, ctx, model=default)),
+            [ids_box, model],
+            [decoded, decoded_skip, id_tokens, decode_code],
+            api_name="decode_ids",
+        )
 
     with gr.Tab(TEXTS.ui("compare_tab")):
         with gr.Row():
             with gr.Column():
                 compare_text = gr.Textbox(label=TEXTS.ui("text"), lines=3, value=COMPARE_EXAMPLES[0])
-                compare_models = gr.Dropdown(choices=choices, value=[e.id for e in default_comparison(ctx)],
-                                             multiselect=True, max_choices=task.MAX_COMPARE, label=TEXTS.ui("models"),
-                                             allow_custom_value=True, interactive=True)
+                compare_models = gr.Dropdown(
+                    choices=choices,
+                    value=[e.id for e in default_comparison(ctx)],
+                    multiselect=True,
+                    max_choices=task.MAX_COMPARE,
+                    label=TEXTS.ui("models"),
+                    allow_custom_value=True,
+                    interactive=True,
+                )
                 compare_run = gr.Button(COMMON.ui("run"), variant="primary")
             compare_table = gr.Dataframe(label=TEXTS.ui("comparison_table"), interactive=False, wrap=True)
         comparison = gr.HTML(label=TEXTS.ui("comparison"), show_label=True, container=True)
@@ -279,9 +350,16 @@ def build(ctx: TabContext) -> None:
         run_compare = guarded(bind(compare_tokenizers, ctx))
         compare_inputs, compare_outputs = [compare_text, compare_models], [compare_table, comparison, compare_code]
         compare_run.click(run_compare, compare_inputs, compare_outputs, api_name="compare_tokenizers")
-        examples = gr.Examples([[t, None] for t in COMPARE_EXAMPLES], inputs=compare_inputs, outputs=compare_outputs,
-                               fn=run_compare, run_on_click=True, cache_examples=False, visible_columns=[0],
-                               label=TEXTS.ui("examples"))
+        examples = gr.Examples(
+            [[t, None] for t in COMPARE_EXAMPLES],
+            inputs=compare_inputs,
+            outputs=compare_outputs,
+            fn=run_compare,
+            run_on_click=True,
+            cache_examples=False,
+            visible_columns=[0],
+            label=TEXTS.ui("examples"),
+        )
         examples.dataset.headers = []
 
     with gr.Tab(TEXTS.ui("batch_tab")):
@@ -290,9 +368,14 @@ def build(ctx: TabContext) -> None:
                 batch_texts = gr.Textbox(label=TEXTS.ui("texts"), lines=4, value=BATCH_EXAMPLE)
                 batch_model = tokenizer_picker(choices, default)
                 with gr.Row():
-                    padding = gr.Radio([(TEXTS.ui(f"padding_{name}"), name) for name in task.PADDING_CHOICES], value="longest", label=TEXTS.ui("padding"))
-                    max_length = gr.Number(value=0, precision=0, minimum=0, maximum=task.MAX_BATCH_LENGTH,
-                                           label=TEXTS.ui("max_length"))
+                    padding = gr.Radio(
+                        [(TEXTS.ui(f"padding_{name}"), name) for name in task.PADDING_CHOICES],
+                        value="longest",
+                        label=TEXTS.ui("padding"),
+                    )
+                    max_length = gr.Number(
+                        value=0, precision=0, minimum=0, maximum=task.MAX_BATCH_LENGTH, label=TEXTS.ui("max_length")
+                    )
                     truncation = gr.Checkbox(value=True, label=TEXTS.ui("truncation"))
                 batch_run = gr.Button(COMMON.ui("run"), variant="primary")
             with gr.Column():
@@ -304,9 +387,16 @@ def build(ctx: TabContext) -> None:
         batch_inputs = [batch_texts, batch_model, padding, max_length, truncation]
         batch_outputs = [ids_table, mask_table, batch_note, batch_code]
         batch_run.click(run_batch, batch_inputs, batch_outputs, api_name="tokenize_batch")
-        examples = gr.Examples([[BATCH_EXAMPLE, None, "longest", 0, True], [BATCH_EXAMPLE, None, "max_length", 8, True]],
-                               inputs=batch_inputs, outputs=batch_outputs, fn=run_batch, run_on_click=True,
-                               cache_examples=False, visible_columns=[0, 2, 3], label=TEXTS.ui("examples"))
+        examples = gr.Examples(
+            [[BATCH_EXAMPLE, None, "longest", 0, True], [BATCH_EXAMPLE, None, "max_length", 8, True]],
+            inputs=batch_inputs,
+            outputs=batch_outputs,
+            fn=run_batch,
+            run_on_click=True,
+            cache_examples=False,
+            visible_columns=[0, 2, 3],
+            label=TEXTS.ui("examples"),
+        )
         examples.dataset.headers = []
 
     with gr.Tab(TEXTS.ui("chat_tab")):
@@ -325,8 +415,15 @@ def build(ctx: TabContext) -> None:
         chat_inputs = [conversation, chat_model, generation_prompt]
         chat_outputs = [prompt, chat_tokens, chat_summary, chat_code]
         chat_run.click(run_chat, chat_inputs, chat_outputs, api_name="chat_template")
-        examples = gr.Examples([[CONVERSATION_EXAMPLE, None, True]], inputs=chat_inputs, outputs=chat_outputs, fn=run_chat,
-                               run_on_click=True, cache_examples=False, visible_columns=[0], label=TEXTS.ui("examples"))
+        examples = gr.Examples(
+            [[CONVERSATION_EXAMPLE, None, True]],
+            inputs=chat_inputs,
+            outputs=chat_outputs,
+            fn=run_chat,
+            run_on_click=True,
+            cache_examples=False,
+            visible_columns=[0],
+            label=TEXTS.ui("examples"),
+        )
         examples.dataset.headers = []
     about_panel(TEXTS)
-

@@ -46,31 +46,59 @@ def build_marian(out_dir: Path, size: Size) -> Path:
         vocab["<pad>"] = len(vocab)
         vocab_file = Path(scratch) / "vocab.json"
         vocab_file.write_text(json.dumps(vocab))
-        tokenizer = MarianTokenizer(source_spm=str(spm), target_spm=str(spm), vocab=str(vocab_file), model_max_length=512)
+        tokenizer = MarianTokenizer(
+            source_spm=str(spm), target_spm=str(spm), vocab=str(vocab_file), model_max_length=512
+        )
         pad = tokenizer.pad_token_id
-        config = MarianConfig(vocab_size=len(tokenizer), d_model=32, encoder_layers=1, decoder_layers=1,
-                              encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64,
-                              max_position_embeddings=512, pad_token_id=pad, eos_token_id=tokenizer.eos_token_id,
-                              decoder_start_token_id=pad, forced_eos_token_id=tokenizer.eos_token_id)
+        config = MarianConfig(
+            vocab_size=len(tokenizer),
+            d_model=32,
+            encoder_layers=1,
+            decoder_layers=1,
+            encoder_attention_heads=2,
+            decoder_attention_heads=2,
+            encoder_ffn_dim=64,
+            decoder_ffn_dim=64,
+            max_position_embeddings=512,
+            pad_token_id=pad,
+            eos_token_id=tokenizer.eos_token_id,
+            decoder_start_token_id=pad,
+            forced_eos_token_id=tokenizer.eos_token_id,
+        )
         model = MarianMTModel(config)
-        model.generation_config = GenerationConfig(decoder_start_token_id=pad, eos_token_id=tokenizer.eos_token_id,
-                                                   pad_token_id=pad, max_new_tokens=GENERATION_CAP, bad_words_ids=[[pad]])
+        model.generation_config = GenerationConfig(
+            decoder_start_token_id=pad,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=pad,
+            max_new_tokens=GENERATION_CAP,
+            bad_words_ids=[[pad]],
+        )
         folder = save(out_dir / "opus-mt-fr-en", model, tokenizer)
     # Random weights, the real checkpoint's generation settings (4 beams: it cannot stream by default).
     apply_published(folder, "Helsinki-NLP/opus-mt-fr-en")
     return folder
 
 
-
 def build_nllb(out_dir: Path, size: Size) -> Path:
     """NLLB-200's layout: an M2M100 model and the NLLB tokenizer with its 202 language codes."""
     vocab, merges = metaspace_bpe(["<s>", "<pad>", "</s>", "<unk>"])
     tokenizer = NllbTokenizer(vocab=vocab, merges=merges, model_max_length=512)
-    config = M2M100Config(vocab_size=len(tokenizer), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-                          decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=512,
-                          pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                          eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id,
-                          tie_word_embeddings=False)
+    config = M2M100Config(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=512,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        tie_word_embeddings=False,
+    )
     model = M2M100ForConditionalGeneration(config)
     # Loud language-code input embeddings (untied from the output head): the forced target-language
     # token then changes what follows, so tests can tell that the target language reached generate().
@@ -81,15 +109,23 @@ def build_nllb(out_dir: Path, size: Size) -> Path:
     return save(out_dir / "nllb", model, tokenizer)
 
 
-
 def sentencepiece_model(path: Path) -> Path:
     import sentencepiece
 
     corpus = [" ".join(words()[i : i + 12]) for i in range(0, len(words()), 12)]
     corpus += [" ".join(w.capitalize() for w in words()[i : i + 12]) for i in range(0, len(words()), 12)]
     sentencepiece.SentencePieceTrainer.train(
-        sentence_iterator=iter(corpus), model_prefix=str(path), vocab_size=len(words()) + 200, model_type="unigram",
-        character_coverage=1.0, hard_vocab_limit=False, unk_id=1, bos_id=-1, eos_id=0, pad_id=-1, minloglevel=3,
+        sentence_iterator=iter(corpus),
+        model_prefix=str(path),
+        vocab_size=len(words()) + 200,
+        model_type="unigram",
+        character_coverage=1.0,
+        hard_vocab_limit=False,
+        unk_id=1,
+        bos_id=-1,
+        eos_id=0,
+        pad_id=-1,
+        minloglevel=3,
         num_threads=1,
     )
     return path.with_suffix(".model")
@@ -101,10 +137,23 @@ BUILDERS: dict[str, Builder] = {
 }
 
 CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("opus-mt-fr-en", "Marian fr-en (test)", "translation",
-                 "Random-weight Marian model named like opus-mt-fr-en.", default=True),
-    CatalogEntry("nllb", "NLLB many-to-many (test)", "translation",
-                 "Random-weight M2M100 model with the NLLB tokenizer and its language codes."),
-    CatalogEntry("llama-chat", "Llama chat (test)", "text-generation",
-                 "Random-weight Llama chat model given a fixed translation prompt."),
+    CatalogEntry(
+        "opus-mt-fr-en",
+        "Marian fr-en (test)",
+        "translation",
+        "Random-weight Marian model named like opus-mt-fr-en.",
+        default=True,
+    ),
+    CatalogEntry(
+        "nllb",
+        "NLLB many-to-many (test)",
+        "translation",
+        "Random-weight M2M100 model with the NLLB tokenizer and its language codes.",
+    ),
+    CatalogEntry(
+        "llama-chat",
+        "Llama chat (test)",
+        "text-generation",
+        "Random-weight Llama chat model given a fixed translation prompt.",
+    ),
 )

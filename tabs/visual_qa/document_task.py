@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from playground.media.documents import PDF_SCALE, OcrUnavailable, Page, ocr
 from playground.core.snippets import Raw, pipeline_snippet
 from playground.core.texts import Texts
+from playground.media.documents import PDF_SCALE, OcrUnavailable, Page, ocr
 from tabs.visual_qa.task import CHAT_TASK, ask_vision_language_model, image_setup
 
 if TYPE_CHECKING:  # annotations only: task logic needs neither the catalog nor, through it, the tab registry
@@ -61,8 +61,12 @@ def read_words(pages: list[Page], language: str) -> list[int]:
 
 
 def union_box(boxes: list[list[float]]) -> list[int]:
-    return [round(min(b[0] for b in boxes)), round(min(b[1] for b in boxes)),
-            round(max(b[2] for b in boxes)), round(max(b[3] for b in boxes))]
+    return [
+        round(min(b[0] for b in boxes)),
+        round(min(b[1] for b in boxes)),
+        round(max(b[2] for b in boxes)),
+        round(max(b[3] for b in boxes)),
+    ]
 
 
 def extract_answers(pipe: Any, pages: list[Page], question: str, top_k: int) -> list[DocumentAnswer]:
@@ -84,10 +88,14 @@ def extract_answers(pipe: Any, pages: list[Page], question: str, top_k: int) -> 
     return sorted(answers.values(), key=lambda a: -a.score)[:top_k]
 
 
-def generate_answers(pipe: Any, pages: list[Page], question: str, generate_kwargs: dict[str, Any]) -> list[DocumentAnswer]:
+def generate_answers(
+    pipe: Any, pages: list[Page], question: str, generate_kwargs: dict[str, Any]
+) -> list[DocumentAnswer]:
     """One generated answer per page from an OCR-free model; pages with an answer first."""
-    answers = [DocumentAnswer(ask_vision_language_model(pipe, page.image, question, generate_kwargs), number)
-               for number, page in enumerate(pages, 1)]
+    answers = [
+        DocumentAnswer(ask_vision_language_model(pipe, page.image, question, generate_kwargs), number)
+        for number, page in enumerate(pages, 1)
+    ]
     return sorted(answers, key=lambda a: not a.answer.strip())
 
 
@@ -108,7 +116,9 @@ def annotate_page(page: Page, box: list[int] | None, show_words: bool) -> Any:
 
 def recognised_text(pages: list[Page], lang: str, ocr_free: bool, unread: list[int]) -> str:
     """Every page's words under a page heading, with notes on OCR-free reading and unread pages."""
-    parts = [f"{TEXTS.get('page_heading', lang, page=n)}\n{' '.join(p.words)}" for n, p in enumerate(pages, 1) if p.words]
+    parts = [
+        f"{TEXTS.get('page_heading', lang, page=n)}\n{' '.join(p.words)}" for n, p in enumerate(pages, 1) if p.words
+    ]
     if ocr_free:
         parts.append(TEXTS.get("ocr_free_text", lang))
     if unread:
@@ -118,6 +128,7 @@ def recognised_text(pages: list[Page], lang: str, ocr_free: bool, unread: list[i
 
 def answer_labels(answers: list[DocumentAnswer], lang: str) -> dict[str, float] | str:
     """gr.Label's value: answers with scores, or the best generated answer as a plain label."""
+
     def name(a: DocumentAnswer) -> str:
         return TEXTS.get("on_page", lang, answer=a.answer.strip() or TEXTS.get("no_answer", lang), page=a.page)
 
@@ -139,7 +150,7 @@ def page_setup(document_name: str, page: int, pdf: bool) -> tuple[list[str], lis
     return ["import pypdfium2 as pdfium"], [
         f"pdf = pdfium.PdfDocument({document_name!r})",
         f"page = pdf[{page - 1}]  # page {page}",
-        f"image = page.render(scale={PDF_SCALE}).to_pil().convert(\"RGB\")",
+        f'image = page.render(scale={PDF_SCALE}).to_pil().convert("RGB")',
     ]
 
 
@@ -166,8 +177,16 @@ for i in range(text.count_chars() + 1):
 """.strip("\n").splitlines()
 
 
-def extractive_snippet(model_id: str, load_kwargs: dict[str, Any], imports: list[str], setup: list[str],
-                       question: str, top_k: int, page: Page, language: str) -> str:
+def extractive_snippet(
+    model_id: str,
+    load_kwargs: dict[str, Any],
+    imports: list[str],
+    setup: list[str],
+    question: str,
+    top_k: int,
+    page: Page,
+    language: str,
+) -> str:
     """A script that asks the document-question-answering pipeline about the answer's page as the app did."""
     if page.from_text_layer:
         imports = [*imports, "import pypdfium2.raw as pdfium_c"]

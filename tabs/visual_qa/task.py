@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from playground.engines.generation_settings import bounded_new_tokens
 from playground.core.snippets import Raw, format_call
 from playground.core.texts import Texts
+from playground.engines.generation_settings import bounded_new_tokens
 
 if TYPE_CHECKING:  # annotations only: task logic needs neither the catalog nor, through it, the tab registry
     from playground.config.catalog import ModelEntry
@@ -45,8 +45,9 @@ def is_donut(pipe: Any) -> bool:
     return pipe.model.config.model_type == "vision-encoder-decoder"
 
 
-def generation_options(pipe: Any, entry: ModelEntry, question: str, max_new_tokens: int
-                       ) -> tuple[dict[str, Any], dict[str, str] | None]:
+def generation_options(
+    pipe: Any, entry: ModelEntry, question: str, max_new_tokens: int
+) -> tuple[dict[str, Any], dict[str, str] | None]:
     """The catalog entry's generation settings with the request's token limit, lowered to what the
     decoder can still write after its prompt (Donut's decoder has 128 positions); with the note
     that says so, in every language (None when nothing was lowered)."""
@@ -69,8 +70,9 @@ def ask_vision_language_model(pipe: Any, image: Any, question: str, generate_kwa
     return out[0]["generated_text"]
 
 
-def answer_image(pipe: Any, entry: ModelEntry, image: Any, question: str, top_k: int, max_new_tokens: int,
-                 lang: str) -> dict[str, Any]:
+def answer_image(
+    pipe: Any, entry: ModelEntry, image: Any, question: str, top_k: int, max_new_tokens: int, lang: str
+) -> dict[str, Any]:
     """{answer: score} from a classifier, {"answer": text} from a vision-language model (with a
     "note" when the answer's length was lowered to what the model can write)."""
     if entry.task == CLASSIFIER_TASK:
@@ -86,50 +88,74 @@ def answer_image(pipe: Any, entry: ModelEntry, image: Any, question: str, top_k:
 
 def image_setup(image_name: str) -> tuple[list[str], list[str]]:
     """(imports, set-up lines) that open the picture into `image`."""
-    return ["from PIL import Image"], [f"image = Image.open({image_name!r}).convert(\"RGB\")"]
+    return ["from PIL import Image"], [f'image = Image.open({image_name!r}).convert("RGB")']
 
 
-def classifier_snippet(model_id: str, model_kwargs: dict[str, Any], device: str | None, image_name: str,
-                       question: str, top_k: int) -> str:
+def classifier_snippet(
+    model_id: str, model_kwargs: dict[str, Any], device: str | None, image_name: str, question: str, top_k: int
+) -> str:
     """A script that asks a ViLT-style classifier as the app's adapter did.
 
     `model_kwargs` and `device` are what the model was loaded with (playground.core.snippets.from_pretrained_kwargs).
     """
     processor_kwargs = {k: model_kwargs[k] for k in ("revision", "trust_remote_code") if k in model_kwargs}
     model = format_call("AutoModelForVisualQuestionAnswering.from_pretrained", [model_id], model_kwargs)
-    return "\n".join([
-        "import torch",
-        "from PIL import Image",
-        "from transformers import AutoModelForVisualQuestionAnswering, AutoProcessor",
-        "",
-        "processor = " + format_call("AutoProcessor.from_pretrained", [model_id], processor_kwargs),
-        f"model = {model}.eval()",
-        *([f"model.to({device!r})"] if device else []),
-        "",
-        f"image = Image.open({image_name!r}).convert(\"RGB\")",
-        f"inputs = processor(images=image, text={question!r}, return_tensors=\"pt\", truncation=True).to(model.device)",
-        "with torch.inference_mode():",
-        "    # One independent probability per answer (VQA classifiers are trained with a sigmoid loss).",
-        "    probs = model(**inputs).logits[0].float().sigmoid()",
-        f"scores, ids = probs.topk({top_k})",
-        "result = [{\"answer\": model.config.id2label[i], \"score\": s} for s, i in zip(scores.tolist(), ids.tolist())]",
-        "print(result)",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                "import torch",
+                "from PIL import Image",
+                "from transformers import AutoModelForVisualQuestionAnswering, AutoProcessor",
+                "",
+                "processor = " + format_call("AutoProcessor.from_pretrained", [model_id], processor_kwargs),
+                f"model = {model}.eval()",
+                *([f"model.to({device!r})"] if device else []),
+                "",
+                f'image = Image.open({image_name!r}).convert("RGB")',
+                f'inputs = processor(images=image, text={question!r}, return_tensors="pt", truncation=True).to(model.device)',
+                "with torch.inference_mode():",
+                "    # One independent probability per answer (VQA classifiers are trained with a sigmoid loss).",
+                "    probs = model(**inputs).logits[0].float().sigmoid()",
+                f"scores, ids = probs.topk({top_k})",
+                'result = [{"answer": model.config.id2label[i], "score": s} for s, i in zip(scores.tolist(), ids.tolist())]',
+                "print(result)",
+            ]
+        )
+        + "\n"
+    )
 
 
-def vision_language_snippet(model_id: str, load_kwargs: dict[str, Any], imports: list[str], setup: list[str],
-                            question: str, generate_kwargs: dict[str, Any], donut: bool) -> str:
+def vision_language_snippet(
+    model_id: str,
+    load_kwargs: dict[str, Any],
+    imports: list[str],
+    setup: list[str],
+    question: str,
+    generate_kwargs: dict[str, Any],
+    donut: bool,
+) -> str:
     """A script that asks an image-text-to-text pipeline (chat messages, or Donut's prompt) about `image`."""
     options = {**generate_kwargs, "return_full_text": False}
     if donut:
         call = format_call("pipe", [Raw("image")], {"text": DONUT_PROMPT.format(question=question), **options})
-        show = f"print(result[0][\"generated_text\"].split({DONUT_ANSWER_END!r})[0].strip())"
+        show = f'print(result[0]["generated_text"].split({DONUT_ANSWER_END!r})[0].strip())'
     else:
-        setup = [*setup, "messages = [{\"role\": \"user\", \"content\": [{\"type\": \"image\", \"image\": image}, "
-                         f"{{\"type\": \"text\", \"text\": {question!r}}}]}}]"]
+        setup = [
+            *setup,
+            'messages = [{"role": "user", "content": [{"type": "image", "image": image}, '
+            f'{{"type": "text", "text": {question!r}}}]}}]',
+        ]
         call = format_call("pipe", [], {"text": Raw("messages"), **options})
-        show = "print(result[0][\"generated_text\"])"
-    lines = [*imports, "from transformers import pipeline", "",
-             "pipe = " + format_call("pipeline", [CHAT_TASK], {"model": model_id, **load_kwargs}), "",
-             *setup, "", "result = " + call, show]
+        show = 'print(result[0]["generated_text"])'
+    lines = [
+        *imports,
+        "from transformers import pipeline",
+        "",
+        "pipe = " + format_call("pipeline", [CHAT_TASK], {"model": model_id, **load_kwargs}),
+        "",
+        *setup,
+        "",
+        "result = " + call,
+        show,
+    ]
     return "\n".join(lines) + "\n"

@@ -58,10 +58,14 @@ from scripts.make_test_models import (
 )
 
 VQA_ANSWERS = ("yes", "no", "0", "1", "2", "3", "red", "blue", "green", "cat")
-IDEFICS3_IMAGE_TOKENS = ("<fake_token_around_image>", "<image>", "<end_of_utterance>", "<global-img>",
-                         *(f"<row_{row}_col_{col}>" for row in range(1, 7) for col in range(1, 7)))
+IDEFICS3_IMAGE_TOKENS = (
+    "<fake_token_around_image>",
+    "<image>",
+    "<end_of_utterance>",
+    "<global-img>",
+    *(f"<row_{row}_col_{col}>" for row in range(1, 7) for col in range(1, 7)),
+)
 DONUT_TASK_TOKENS = ("<s_docvqa>", "<s_question>", "</s_question>", "<s_answer>", "</s_answer>")
-
 
 
 def build_vilt(out_dir: Path, size: Size) -> Path:
@@ -81,7 +85,6 @@ def build_vilt(out_dir: Path, size: Size) -> Path:
     image_processor = ViltImageProcessor(size={"shortest_edge": 64}, size_divisor=16)
     processor = ViltProcessor(image_processor, tokenizer)
     return save(out_dir / "vilt", ViltForQuestionAnswering(config), processor)
-
 
 
 def build_llava(out_dir: Path, size: Size) -> Path:
@@ -108,7 +111,6 @@ def build_llava(out_dir: Path, size: Size) -> Path:
     return save(out_dir / "llava", model, processor)
 
 
-
 def build_layoutlm(out_dir: Path, size: Size) -> Path:
     # The document-QA pipeline needs model_max_length <= max_position_embeddings.
     tokenizer = bert_tokenizer(max_length=512)
@@ -123,13 +125,13 @@ def build_layoutlm(out_dir: Path, size: Size) -> Path:
     return save(out_dir / "layoutlm", LayoutLMForQuestionAnswering(config), tokenizer)
 
 
-
 def build_donut(out_dir: Path, size: Size) -> Path:
     """OCR-free document QA in Donut's layout: a Donut-Swin encoder and an mBART decoder (a
     VisionEncoderDecoderModel), prompted with "<s_docvqa><s_question>...</s_question><s_answer>"."""
     tokenizer = chat_tokenizer(with_chat_template=False, max_length=128, extra_specials=list(DONUT_TASK_TOKENS))
-    encoder = DonutSwinConfig(image_size=[64, 48], patch_size=4, embed_dim=16, depths=[1, 1], num_heads=[1, 2],
-                              window_size=4)
+    encoder = DonutSwinConfig(
+        image_size=[64, 48], patch_size=4, embed_dim=16, depths=[1, 1], num_heads=[1, 2], window_size=4
+    )
     decoder = MBartConfig(
         vocab_size=len(tokenizer),
         d_model=32,
@@ -155,17 +157,19 @@ def build_donut(out_dir: Path, size: Size) -> Path:
         eos_token_id=tokenizer.eos_token_id,
         max_new_tokens=16,
     )
-    processor = DonutProcessor(image_processor=DonutImageProcessor(size={"height": 64, "width": 48}), tokenizer=tokenizer)
+    processor = DonutProcessor(
+        image_processor=DonutImageProcessor(size={"height": 64, "width": 48}), tokenizer=tokenizer
+    )
     return save(out_dir / "donut", model, processor)
-
 
 
 def build_idefics3(out_dir: Path, size: Size) -> Path:
     """SmolVLM's architecture (Idefics3: a SigLIP-style vision encoder, pixel shuffle, a Llama decoder);
     one 32 px image tile, no splitting, so an image costs four tokens."""
     tokenizer = chat_tokenizer(with_chat_template=True, max_length=512, extra_specials=list(IDEFICS3_IMAGE_TOKENS))
-    vision = Idefics3VisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-                                  image_size=32, patch_size=8)
+    vision = Idefics3VisionConfig(
+        hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=32, patch_size=8
+    )
     scale_factor = 2
     config = Idefics3Config(
         vision_config=vision.to_dict(),
@@ -176,11 +180,13 @@ def build_idefics3(out_dir: Path, size: Size) -> Path:
     )
     model = Idefics3ForConditionalGeneration(config)
     model.generation_config = generation_config(tokenizer)
-    image_processor = Idefics3ImageProcessorPil(size={"longest_edge": 32}, max_image_size={"longest_edge": 32},
-                                                do_image_splitting=False)
+    image_processor = Idefics3ImageProcessorPil(
+        size={"longest_edge": 32}, max_image_size={"longest_edge": 32}, do_image_splitting=False
+    )
     image_seq_len = (vision.image_size // vision.patch_size) ** 2 // scale_factor**2
-    processor = Idefics3Processor(image_processor=image_processor, tokenizer=tokenizer, image_seq_len=image_seq_len,
-                                  chat_template=CHAT_TEMPLATE)
+    processor = Idefics3Processor(
+        image_processor=image_processor, tokenizer=tokenizer, image_seq_len=image_seq_len, chat_template=CHAT_TEMPLATE
+    )
     return save(out_dir / "idefics3", model, processor)
 
 
@@ -192,8 +198,14 @@ def build_distilbert_qa(out_dir: Path, size: Size) -> Path:
 def build_roberta_qa(out_dir: Path, size: Size) -> Path:
     """A SQuAD 2.0-style RoBERTa reader (byte-level BPE: offsets differ from WordPiece's)."""
     tokenizer = byte_level_tokenizer(RobertaTokenizer, 512)
-    config = RobertaConfig(vocab_size=len(tokenizer), max_position_embeddings=514, **tiny(), pad_token_id=tokenizer.pad_token_id,
-                           bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    config = RobertaConfig(
+        vocab_size=len(tokenizer),
+        max_position_embeddings=514,
+        **tiny(),
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
     return save(out_dir / "roberta-qa", RobertaForQuestionAnswering(config), tokenizer)
 
 
@@ -209,16 +221,30 @@ BUILDERS: dict[str, Builder] = {
 }
 
 CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("vilt", "ViLT VQA (test)", "vqa-classifier",
-                 "Random-weight ViLT answer classifier.", default=True),
-    CatalogEntry("llava", "LLaVA (test)", "image-text-to-text",
-                 "Random-weight LLaVA chat model.", default=True),
-    CatalogEntry("layoutlm", "LayoutLM document QA (test)", "document-question-answering",
-                 "Random-weight LayoutLM extractive document QA.", default=True),
-    CatalogEntry("donut", "Donut OCR-free document QA (test)", "image-text-to-text",
-                 "Random-weight Donut (Swin encoder + mBART decoder).", document=True),
-    CatalogEntry("distilbert-qa", "QA DistilBERT (test)", "question-answering",
-                 "Random-weight DistilBERT extractive QA.", default=True),
-    CatalogEntry("roberta-qa", "QA RoBERTa (test)", "question-answering",
-                 "Random-weight RoBERTa extractive QA (byte-level BPE)."),
+    CatalogEntry("vilt", "ViLT VQA (test)", "vqa-classifier", "Random-weight ViLT answer classifier.", default=True),
+    CatalogEntry("llava", "LLaVA (test)", "image-text-to-text", "Random-weight LLaVA chat model.", default=True),
+    CatalogEntry(
+        "layoutlm",
+        "LayoutLM document QA (test)",
+        "document-question-answering",
+        "Random-weight LayoutLM extractive document QA.",
+        default=True,
+    ),
+    CatalogEntry(
+        "donut",
+        "Donut OCR-free document QA (test)",
+        "image-text-to-text",
+        "Random-weight Donut (Swin encoder + mBART decoder).",
+        document=True,
+    ),
+    CatalogEntry(
+        "distilbert-qa",
+        "QA DistilBERT (test)",
+        "question-answering",
+        "Random-weight DistilBERT extractive QA.",
+        default=True,
+    ),
+    CatalogEntry(
+        "roberta-qa", "QA RoBERTa (test)", "question-answering", "Random-weight RoBERTa extractive QA (byte-level BPE)."
+    ),
 )

@@ -15,11 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from playground.web.errors import guarded
 from playground.core.checks import whole_number_in_range
 from playground.core.snippets import format_call, from_pretrained_kwargs
-from playground.tasks import extractive_qa as task_logic
 from playground.core.texts import Texts, request_language
+from playground.tasks import extractive_qa as task_logic
+from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, model_picker
 
 TASK = "question-answering"
@@ -33,8 +33,15 @@ EXAMPLES = (
 TEXTS = Texts.load("visual_qa.text", Path(__file__).with_name("locales"))
 
 
-def qa_snippet(loaded: Any, question: str, context: str, top_k: int, max_answer_length: int, allow_no_answer: bool,
-               result: task_logic.Result) -> str:
+def qa_snippet(
+    loaded: Any,
+    question: str,
+    context: str,
+    top_k: int,
+    max_answer_length: int,
+    allow_no_answer: bool,
+    result: task_logic.Result,
+) -> str:
     """AutoModelForQuestionAnswering code that finds the same answers as the app."""
     kwargs, device = from_pretrained_kwargs(loaded)
     load = format_call("AutoModelForQuestionAnswering.from_pretrained", [loaded.source], kwargs)
@@ -48,11 +55,11 @@ def qa_snippet(loaded: Any, question: str, context: str, top_k: int, max_answer_
         f"question = {question!r}",
         f"context = {context!r}",
         f"# A long context is read in windows of {result.window_tokens} tokens that overlap by {result.doc_stride}.",
-        f"inputs = tokenizer(question, context, truncation=\"only_second\", max_length={result.window_tokens}, "
+        f'inputs = tokenizer(question, context, truncation="only_second", max_length={result.window_tokens}, '
         f"stride={result.doc_stride},",
-        "                   return_overflowing_tokens=True, return_offsets_mapping=True, padding=True, return_tensors=\"pt\")",
-        "offsets = inputs.pop(\"offset_mapping\")",
-        "inputs.pop(\"overflow_to_sample_mapping\")",
+        '                   return_overflowing_tokens=True, return_offsets_mapping=True, padding=True, return_tensors="pt")',
+        'offsets = inputs.pop("offset_mapping")',
+        'inputs.pop("overflow_to_sample_mapping")',
         "with torch.inference_mode():",
         "    output = model(**{k: v.to(model.device) for k, v in inputs.items() if k in tokenizer.model_input_names})",
         "",
@@ -60,7 +67,7 @@ def qa_snippet(loaded: Any, question: str, context: str, top_k: int, max_answer_
         "for window in range(len(offsets)):",
         "    in_context = torch.tensor([part == 1 for part in inputs.sequence_ids(window)])",
         "    keep = in_context.clone()",
-        "    keep[0] = True  # the [CLS] token scores \"no answer\"",
+        '    keep[0] = True  # the [CLS] token scores "no answer"',
         "    start = output.start_logits[window].float().masked_fill(~keep, -10_000.0).softmax(-1)",
         "    end = output.end_logits[window].float().masked_fill(~keep, -10_000.0).softmax(-1)",
         "    no_answer = min(no_answer, float(start[0] * end[0]))",
@@ -73,25 +80,36 @@ def qa_snippet(loaded: Any, question: str, context: str, top_k: int, max_answer_
         "        span = (int(offsets[window, first, 0]), int(offsets[window, last, 1]))",
         "        answers[span] = max(score, answers.get(span, 0.0))",
         "",
-        "result = [{\"answer\": context[s:e], \"score\": score, \"start\": s, \"end\": e} for (s, e), score in answers.items()]",
+        'result = [{"answer": context[s:e], "score": score, "start": s, "end": e} for (s, e), score in answers.items()]',
     ]
     if allow_no_answer:
-        lines.append("result.append({\"answer\": \"\", \"score\": no_answer, \"start\": 0, \"end\": 0})  # \"no answer\"")
-    lines += [f"print(sorted(result, key=lambda answer: -answer[\"score\"])[:{top_k}])"]
+        lines.append('result.append({"answer": "", "score": no_answer, "start": 0, "end": 0})  # "no answer"')
+    lines += [f'print(sorted(result, key=lambda answer: -answer["score"])[:{top_k}])']
     return "\n".join(lines) + "\n"
 
 
 def reading_note(result: task_logic.Result, lang: str) -> str:
-    note = (TEXTS.get("one_window", lang, window=result.window_tokens) if result.windows == 1 else
-            TEXTS.get("windows", lang, count=result.windows, window=result.window_tokens, stride=result.doc_stride))
+    note = (
+        TEXTS.get("one_window", lang, window=result.window_tokens)
+        if result.windows == 1
+        else TEXTS.get("windows", lang, count=result.windows, window=result.window_tokens, stride=result.doc_stride)
+    )
     if result.answers and not result.answers[0].answer:
         note += "\n\n" + TEXTS.get("no_answer", lang, score=result.answers[0].score)
     return note
 
 
-def answer_question(ctx: TabContext, question: str, context: str, model: str | None = None, top_k: int = 1, max_answer_length: int = 30,
-                    allow_no_answer: bool = False, progress: Any = None,
-                    request: Any = None) -> tuple[dict[str, Any], list[dict[str, Any]], str, str]:
+def answer_question(
+    ctx: TabContext,
+    question: str,
+    context: str,
+    model: str | None = None,
+    top_k: int = 1,
+    max_answer_length: int = 30,
+    allow_no_answer: bool = False,
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]], str, str]:
     """Find the answer to a question in a text (extractive QA): the span of the context that answers it.
 
     Args:
@@ -104,16 +122,31 @@ def answer_question(ctx: TabContext, question: str, context: str, model: str | N
     """
     lang = request_language(request)
     question, context = task_logic.check_inputs(question, context)
-    top = whole_number_in_range(top_k, 1, task_logic.MAX_TOP_K,
-                                lambda: task_logic.TEXTS.error("top_k_range", high=task_logic.MAX_TOP_K, value=top_k))
-    longest = whole_number_in_range(max_answer_length, 1, task_logic.MAX_ANSWER_TOKENS,
-                                    lambda: task_logic.TEXTS.error("answer_length_range", high=task_logic.MAX_ANSWER_TOKENS,
-                                                                   value=max_answer_length))
+    top = whole_number_in_range(
+        top_k,
+        1,
+        task_logic.MAX_TOP_K,
+        lambda: task_logic.TEXTS.error("top_k_range", high=task_logic.MAX_TOP_K, value=top_k),
+    )
+    longest = whole_number_in_range(
+        max_answer_length,
+        1,
+        task_logic.MAX_ANSWER_TOKENS,
+        lambda: task_logic.TEXTS.error(
+            "answer_length_range", high=task_logic.MAX_ANSWER_TOKENS, value=max_answer_length
+        ),
+    )
     loaded = ctx.load(model, TASK, progress)
-    result = loaded.model(question, context, top_k=top, max_answer_length=longest, allow_no_answer=bool(allow_no_answer))
+    result = loaded.model(
+        question, context, top_k=top, max_answer_length=longest, allow_no_answer=bool(allow_no_answer)
+    )
     code = qa_snippet(loaded, question, context, top, longest, bool(allow_no_answer), result)
-    return (task_logic.highlighted(context, result.answers), [a.as_dict() for a in result.answers],
-            reading_note(result, lang), code)
+    return (
+        task_logic.highlighted(context, result.answers),
+        [a.as_dict() for a in result.answers],
+        reading_note(result, lang),
+        code,
+    )
 
 
 def build_text_qa(ctx: TabContext) -> None:
@@ -132,7 +165,9 @@ def build_text_qa(ctx: TabContext) -> None:
                 model = model_picker(ctx, TASK)
                 with gr.Row():
                     top_k = gr.Slider(1, task_logic.MAX_TOP_K, value=1, step=1, label=TEXTS.ui("top_k"))
-                    longest = gr.Slider(1, task_logic.MAX_ANSWER_TOKENS, value=30, step=1, label=TEXTS.ui("max_answer_length"))
+                    longest = gr.Slider(
+                        1, task_logic.MAX_ANSWER_TOKENS, value=30, step=1, label=TEXTS.ui("max_answer_length")
+                    )
                 allow_no_answer = gr.Checkbox(value=False, label=TEXTS.ui("allow_no_answer"))
                 run = gr.Button(COMMON.ui("run"), variant="primary")
             with gr.Column():
@@ -144,7 +179,14 @@ def build_text_qa(ctx: TabContext) -> None:
         inputs = [question, context, model, top_k, longest, allow_no_answer]
         outputs = [highlighted, answers, note, code]
         run.click(handler, inputs, outputs, api_name="answer_question")  # first: it owns the endpoint name
-        gr.Examples([[q, c, default, 1, 30, False] for q, c in EXAMPLES], inputs=inputs, outputs=outputs, fn=handler,
-                    run_on_click=True, cache_examples=False, label=COMMON.ui("examples"),
-                    example_labels=[f"{q} ({c[:40]}…)" for q, c in EXAMPLES])
+        gr.Examples(
+            [[q, c, default, 1, 30, False] for q, c in EXAMPLES],
+            inputs=inputs,
+            outputs=outputs,
+            fn=handler,
+            run_on_click=True,
+            cache_examples=False,
+            label=COMMON.ui("examples"),
+            example_labels=[f"{q} ({c[:40]}…)" for q, c in EXAMPLES],
+        )
         about_panel(TEXTS)

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from playground.config.catalog import ModelEntry
-from playground.media.documents import is_pdf, load_document, ocr_languages, tesseract_available
-from playground.web.errors import guarded
-from playground.media.images import EXAMPLES_DIR, open_image
 from playground.core.checks import whole_number_in_range
 from playground.core.snippets import from_pretrained_kwargs, snippet_load_kwargs
 from playground.core.texts import Texts, request_language
+from playground.media.documents import is_pdf, load_document, ocr_languages, tesseract_available
+from playground.media.images import EXAMPLES_DIR, open_image
+from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, model_picker
 from tabs.visual_qa import document_task as docs
 from tabs.visual_qa import task as vqa
@@ -38,9 +38,15 @@ DOCUMENT_TOP_K = 3
 NEW_TOKENS = 32
 # Pictures with a question, and an invoice (a page picture and a two-page PDF) with one: CC0, see
 # assets/examples/LICENSE.md (the documents are written by scripts/make_examples.py).
-PICTURE_EXAMPLES = [("house.png", "What is in the picture?"), ("red_circle.png", "What colour is the circle?"),
-                    ("yellow_triangle.png", "What shape is it?")]
-DOCUMENT_EXAMPLES = [("documents/invoice.png", "What is the total?"), ("documents/invoice.pdf", "When is the payment due?")]
+PICTURE_EXAMPLES = [
+    ("house.png", "What is in the picture?"),
+    ("red_circle.png", "What colour is the circle?"),
+    ("yellow_triangle.png", "What shape is it?"),
+]
+DOCUMENT_EXAMPLES = [
+    ("documents/invoice.png", "What is the total?"),
+    ("documents/invoice.pdf", "When is the payment due?"),
+]
 
 TEXTS = Texts.load("visual_qa", Path(__file__).with_name("locales"))
 
@@ -75,18 +81,31 @@ def resolve_entry(ctx: TabContext, model: str | None, documents: bool) -> ModelE
 
 
 def whole_number(value: Any, low: int, high: int, name: str) -> int:
-    return whole_number_in_range(value, low, high, lambda: TEXTS.error("out_of_range", name=name, low=low, high=high, value=value))
+    return whole_number_in_range(
+        value, low, high, lambda: TEXTS.error("out_of_range", name=name, low=low, high=high, value=value)
+    )
 
 
 def examples(rows: list[tuple[str, str]], inputs: list[Any], outputs: list[Any], handler: Any, elem_id: str) -> None:
     """Clickable examples that fill the file and the question, then run `handler` with the other inputs as they are."""
     import gradio as gr
 
-    found = [[str(EXAMPLES_DIR / name), question, *[None] * (len(inputs) - 2)]
-             for name, question in rows if (EXAMPLES_DIR / name).is_file()]
+    found = [
+        [str(EXAMPLES_DIR / name), question, *[None] * (len(inputs) - 2)]
+        for name, question in rows
+        if (EXAMPLES_DIR / name).is_file()
+    ]
     if found:
-        shown = gr.Examples(found, inputs, outputs, fn=handler, run_on_click=True, cache_examples=False,
-                            label=TEXTS.ui("examples"), elem_id=elem_id)
+        shown = gr.Examples(
+            found,
+            inputs,
+            outputs,
+            fn=handler,
+            run_on_click=True,
+            cache_examples=False,
+            label=TEXTS.ui("examples"),
+            elem_id=elem_id,
+        )
         # The table's column headers would be the inputs' labels, which Gradio does not translate there.
         shown.dataset.headers = []
 
@@ -94,9 +113,16 @@ def examples(rows: list[tuple[str, str]], inputs: list[Any], outputs: list[Any],
 # ---- the UI -------------------------------------------------------------------------------------
 
 
-def answer_image_question(ctx: TabContext, image: str | None, question: str, model: str | None = None,
-                          top_k: int = PICTURE_TOP_K, max_new_tokens: int = NEW_TOKENS,
-                          progress: Any = None, request: Any = None) -> tuple[Any, str]:
+def answer_image_question(
+    ctx: TabContext,
+    image: str | None,
+    question: str,
+    model: str | None = None,
+    top_k: int = PICTURE_TOP_K,
+    max_new_tokens: int = NEW_TOKENS,
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[Any, str]:
     """Answer a question about a picture, with a VQA classifier (scored answers) or a vision-language model (free text).
 
     Args:
@@ -114,16 +140,23 @@ def answer_image_question(ctx: TabContext, image: str | None, question: str, mod
     max_new_tokens = whole_number(max_new_tokens, 1, vqa.MAX_NEW_TOKENS, "max_new_tokens")
     entry = resolve_entry(ctx, model, documents=False)
     loaded = ctx.load(entry.id, entry.task, progress)
-    result = vqa.answer_image(loaded.model, loaded.entry, picture, question, top_k, max_new_tokens,
-                              request_language(request))
+    result = vqa.answer_image(
+        loaded.model, loaded.entry, picture, question, top_k, max_new_tokens, request_language(request)
+    )
     name = Path(image).name
     if loaded.entry.task == vqa.CLASSIFIER_TASK:
         code = vqa.classifier_snippet(loaded.source, *from_pretrained_kwargs(loaded), name, question, top_k)
     else:
         imports, setup = vqa.image_setup(name)
-        code = vqa.vision_language_snippet(loaded.source, snippet_load_kwargs(loaded), imports, setup, question,
-                                           vqa.generation_options(loaded.model, loaded.entry, question, max_new_tokens)[0],
-                                       vqa.is_donut(loaded.model))
+        code = vqa.vision_language_snippet(
+            loaded.source,
+            snippet_load_kwargs(loaded),
+            imports,
+            setup,
+            question,
+            vqa.generation_options(loaded.model, loaded.entry, question, max_new_tokens)[0],
+            vqa.is_donut(loaded.model),
+        )
     return result, code
 
 
@@ -144,15 +177,28 @@ def picture_tab(ctx: TabContext, pictures: list[ModelEntry]) -> None:
                 answers = gr.JSON(label=TEXTS.ui("answers"))
         code = code_panel()
         inputs, outputs = [image, question, model, top_k, tokens], [answers, code]
-        handler = guarded(bind(answer_image_question, ctx, model=default_entry(pictures).id, progress=gr.Progress()), gpu=True)
+        handler = guarded(
+            bind(answer_image_question, ctx, model=default_entry(pictures).id, progress=gr.Progress()), gpu=True
+        )
         run.click(handler, inputs, outputs, api_name="answer_image_question")
-        examples(PICTURE_EXAMPLES, inputs, outputs, handler, "picture-examples")  # after the click: the endpoint keeps its name
+        examples(
+            PICTURE_EXAMPLES, inputs, outputs, handler, "picture-examples"
+        )  # after the click: the endpoint keeps its name
 
 
-def answer_document_question(ctx: TabContext, document: str | None, question: str, model: str | None = None,
-                             ocr_language: str = "eng", top_k: int = DOCUMENT_TOP_K, max_pages: int | None = None,
-                             show_words: bool = False, max_new_tokens: int = NEW_TOKENS, progress: Any = None,
-                             request: Any = None) -> tuple[Any, str, str, Any, list[dict[str, Any]]]:
+def answer_document_question(
+    ctx: TabContext,
+    document: str | None,
+    question: str,
+    model: str | None = None,
+    ocr_language: str = "eng",
+    top_k: int = DOCUMENT_TOP_K,
+    max_pages: int | None = None,
+    show_words: bool = False,
+    max_new_tokens: int = NEW_TOKENS,
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[Any, str, str, Any, list[dict[str, Any]]]:
     """Answer a question about a document (a page image or a PDF), showing the answer's box on its page.
 
     Args:
@@ -188,15 +234,21 @@ def answer_document_question(ctx: TabContext, document: str | None, question: st
     page = pages[best.page - 1]
     imports, setup = docs.page_setup(Path(document).name, best.page, pdf=is_pdf(document))
     if ocr_free:
-        code = vqa.vision_language_snippet(loaded.source, load_kwargs, imports, setup, question, options,
-                                           vqa.is_donut(loaded.model))
+        code = vqa.vision_language_snippet(
+            loaded.source, load_kwargs, imports, setup, question, options, vqa.is_donut(loaded.model)
+        )
     else:
         code = docs.extractive_snippet(loaded.source, load_kwargs, imports, setup, question, top_k, page, ocr_language)
     text = docs.recognised_text(pages, lang, ocr_free, unread)
     if ocr_free and lowered:
         text += "\n\n" + lowered[lang]
-    return (docs.answer_labels(answers, lang), text, code,
-            docs.annotate_page(page, best.box, bool(show_words)), [asdict(a) for a in answers])
+    return (
+        docs.answer_labels(answers, lang),
+        text,
+        code,
+        docs.annotate_page(page, best.box, bool(show_words)),
+        [asdict(a) for a in answers],
+    )
 
 
 def document_tab(ctx: TabContext, documents: list[ModelEntry]) -> None:
@@ -214,8 +266,9 @@ def document_tab(ctx: TabContext, documents: list[ModelEntry]) -> None:
                 document = gr.File(label=TEXTS.ui("document"), type="filepath", elem_id="document-file")
                 question = gr.Textbox(label=TEXTS.ui("question"))
                 model = model_picker(ctx, entries=documents)
-                language = gr.Dropdown(languages, value="eng" if "eng" in languages else languages[0],
-                                       label=TEXTS.ui("ocr_language"))
+                language = gr.Dropdown(
+                    languages, value="eng" if "eng" in languages else languages[0], label=TEXTS.ui("ocr_language")
+                )
                 top_k = gr.Slider(1, vqa.MAX_TOP_K, value=DOCUMENT_TOP_K, step=1, label=TEXTS.ui("top_k"))
                 max_pages = gr.Slider(1, max_pages_limit, value=max_pages_limit, step=1, label=TEXTS.ui("max_pages"))
                 show_words = gr.Checkbox(value=False, label=TEXTS.ui("show_words"))
@@ -231,10 +284,20 @@ def document_tab(ctx: TabContext, documents: list[ModelEntry]) -> None:
         code = code_panel()
         inputs = [document, question, model, language, top_k, max_pages, show_words, tokens]
         outputs = [answers, text, code, page_image, details]
-        handler = guarded(bind(answer_document_question, ctx, model=default_entry(documents).id, max_pages=max_pages_limit,
-                                progress=gr.Progress()), gpu=True)
+        handler = guarded(
+            bind(
+                answer_document_question,
+                ctx,
+                model=default_entry(documents).id,
+                max_pages=max_pages_limit,
+                progress=gr.Progress(),
+            ),
+            gpu=True,
+        )
         run.click(handler, inputs, outputs, api_name="answer_document_question")
-        examples(DOCUMENT_EXAMPLES, inputs, outputs, handler, "document-examples")  # after the click: the endpoint keeps its name
+        examples(
+            DOCUMENT_EXAMPLES, inputs, outputs, handler, "document-examples"
+        )  # after the click: the endpoint keeps its name
 
 
 # ---- handlers: functions of the tab's context and their inputs (`bind` hands them to Gradio) ----

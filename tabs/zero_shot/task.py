@@ -91,7 +91,9 @@ def _sorted(scores: dict[str, float]) -> dict[str, float]:
     return dict(sorted(scores.items(), key=lambda item: item[1], reverse=True))
 
 
-def embedding_scores(embedder: Any, texts: list[str], labels: list[str], template: str, multi_label: bool) -> list[dict[str, float]]:
+def embedding_scores(
+    embedder: Any, texts: list[str], labels: list[str], template: str, multi_label: bool
+) -> list[dict[str, float]]:
     """Label scores per text from cosine similarity of the text and each label's hypothesis."""
     import torch
 
@@ -101,8 +103,9 @@ def embedding_scores(embedder: Any, texts: list[str], labels: list[str], templat
     return [_sorted(dict(zip(labels, row.tolist()))) for row in scores]
 
 
-def nli_scores(pipe: Any, texts: list[str], labels: list[str], template: str, multi_label: bool,
-               batch_size: int | None = None) -> list[dict[str, float]]:
+def nli_scores(
+    pipe: Any, texts: list[str], labels: list[str], template: str, multi_label: bool, batch_size: int | None = None
+) -> list[dict[str, float]]:
     """Label scores per text from an NLI model: how strongly each text entails each label's hypothesis
     (`batch_size`: text-hypothesis pairs per forward pass, the pipeline's own batching)."""
     options = {"batch_size": batch_size} if batch_size else {}
@@ -111,8 +114,15 @@ def nli_scores(pipe: Any, texts: list[str], labels: list[str], template: str, mu
     return [_sorted(dict(zip(r["labels"], map(float, r["scores"])))) for r in results]
 
 
-def text_scores(task: str, model: Any, texts: list[str], labels: list[str], template: str,
-                multi_label: bool, batch_size: int | None = None) -> list[dict[str, float]]:
+def text_scores(
+    task: str,
+    model: Any,
+    texts: list[str],
+    labels: list[str],
+    template: str,
+    multi_label: bool,
+    batch_size: int | None = None,
+) -> list[dict[str, float]]:
     """Label scores (best first) for each text, with the scoring of the model's task (an embedding
     model embeds all `texts` in one batch; an NLI pipeline batches `batch_size` pairs at a time)."""
     if task == NLI_TASK:
@@ -152,22 +162,33 @@ class BatchTable:
 def batch_outputs(texts: list[str], results: list[dict[str, float]], labels: list[str]) -> BatchTable:
     """The batch table (text, top label, one score column per label) and the same rows as a CSV file."""
     header = ["text", "top_label", *labels]
-    rows = [[text, next(iter(scores)), *(round(scores[label], 6) for label in labels)] for text, scores in zip(texts, results)]
+    rows = [
+        [text, next(iter(scores)), *(round(scores[label], 6) for label in labels)]
+        for text, scores in zip(texts, results)
+    ]
     return BatchTable(header, rows, write_csv_download(header, rows, prefix="zero_shot_"))
 
 
 # ---- code snippets -----------------------------------------------------------------------------
 
 
-def nli_snippet(model_id: str, load_kwargs: dict[str, Any], text: str, labels: list[str], template: str,
-                multi_label: bool) -> str:
+def nli_snippet(
+    model_id: str, load_kwargs: dict[str, Any], text: str, labels: list[str], template: str, multi_label: bool
+) -> str:
     """The NLI pipeline loaded as the app loaded it (`load_kwargs`: snippet_load_kwargs), called the same way."""
     call = {"candidate_labels": labels, "hypothesis_template": template, "multi_label": multi_label}
     return pipeline_snippet(NLI_TASK, model_id, [text], call, load_kwargs)
 
 
-def embedding_snippet(model_id: str, from_pretrained: dict[str, Any], device: str | None, text: str,
-                      labels: list[str], template: str, multi_label: bool) -> str:
+def embedding_snippet(
+    model_id: str,
+    from_pretrained: dict[str, Any],
+    device: str | None,
+    text: str,
+    labels: list[str],
+    template: str,
+    multi_label: bool,
+) -> str:
     """What the sentence-similarity adapter does, in plain transformers: mean-pooled, normalised embeddings.
 
     `from_pretrained`, `device`: playground.core.snippets.from_pretrained_kwargs of the loaded model.
@@ -175,30 +196,37 @@ def embedding_snippet(model_id: str, from_pretrained: dict[str, Any], device: st
     tokenizer_kwargs = {k: from_pretrained[k] for k in ("revision", "trust_remote_code") if k in from_pretrained}
     model = format_call("AutoModel.from_pretrained", [model_id], from_pretrained)
     scoring = "scores = (cosine + 1) / 2" if multi_label else f"scores = (cosine * {SIMILARITY_SCALE}).softmax(dim=-1)"
-    return "\n".join([
-        "import torch",
-        "from transformers import AutoModel, AutoTokenizer",
-        "",
-        "model = " + model + (f".to({device!r})" if device else "") + ".eval()",
-        "tokenizer = " + format_call("AutoTokenizer.from_pretrained", [model_id], tokenizer_kwargs),
-        "",
-        "",
-        "def embed(texts):",
-        "    batch = tokenizer(texts, padding=True, truncation=True, return_tensors=\"pt\").to(model.device)",
-        "    with torch.inference_mode():",
-        "        hidden = model(**batch).last_hidden_state",
-        "    # Mean pooling over the real tokens, then unit length (as sentence-transformers does).",
-        "    mask = batch[\"attention_mask\"].unsqueeze(-1).to(hidden.dtype)",
-        "    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)",
-        "    return torch.nn.functional.normalize(pooled.float(), dim=-1)",
-        "",
-        "",
-        "labels = " + repr(labels),
-        "template = " + repr(template),
-        "cosine = " + format_call("embed", [[text]]) + " @ embed([template.format(label) for label in labels]).T",
-        scoring,
-        "print(dict(zip(labels, scores[0].tolist())))",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                "import torch",
+                "from transformers import AutoModel, AutoTokenizer",
+                "",
+                "model = " + model + (f".to({device!r})" if device else "") + ".eval()",
+                "tokenizer = " + format_call("AutoTokenizer.from_pretrained", [model_id], tokenizer_kwargs),
+                "",
+                "",
+                "def embed(texts):",
+                '    batch = tokenizer(texts, padding=True, truncation=True, return_tensors="pt").to(model.device)',
+                "    with torch.inference_mode():",
+                "        hidden = model(**batch).last_hidden_state",
+                "    # Mean pooling over the real tokens, then unit length (as sentence-transformers does).",
+                '    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)',
+                "    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)",
+                "    return torch.nn.functional.normalize(pooled.float(), dim=-1)",
+                "",
+                "",
+                "labels = " + repr(labels),
+                "template = " + repr(template),
+                "cosine = "
+                + format_call("embed", [[text]])
+                + " @ embed([template.format(label) for label in labels]).T",
+                scoring,
+                "print(dict(zip(labels, scores[0].tolist())))",
+            ]
+        )
+        + "\n"
+    )
 
 
 def text_snippet(loaded: Any, text: str, labels: list[str], template: str, multi_label: bool) -> str:
@@ -212,7 +240,11 @@ def text_snippet(loaded: Any, text: str, labels: list[str], template: str, multi
 def image_snippet(loaded: Any, labels: list[str], template: str) -> str:
     """The CLIP pipeline loaded as the app loaded it (`loaded`: its LoadedModel), on a picture file."""
     return pipeline_snippet(
-        IMAGE_TASK, loaded.entry.id, [Raw("image")], {"candidate_labels": labels, "hypothesis_template": template},
+        IMAGE_TASK,
+        loaded.entry.id,
+        [Raw("image")],
+        {"candidate_labels": labels, "hypothesis_template": template},
         snippet_load_kwargs(loaded),
-        imports=["from PIL import Image"], setup=['image = Image.open("your_image.jpg").convert("RGB")'],
+        imports=["from PIL import Image"],
+        setup=['image = Image.open("your_image.jpg").convert("RGB")'],
     )

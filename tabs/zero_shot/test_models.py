@@ -73,8 +73,9 @@ def build_clip(out_dir: Path, size: Size) -> Path:
 
 def build_distilbert_nli(out_dir: Path, size: Size) -> Path:
     tokenizer = DistilBertTokenizer(vocab=wordpiece_vocab(), model_max_length=512)
-    config = DistilBertConfig(vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64,
-                              **label_maps(NLI_LABELS))
+    config = DistilBertConfig(
+        vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64, **label_maps(NLI_LABELS)
+    )
     return save(out_dir / "distilbert-nli", DistilBertForSequenceClassification(config), tokenizer)
 
 
@@ -82,10 +83,20 @@ def build_bart_mnli(out_dir: Path, size: Size) -> Path:
     vocab, merges = gpt2_style_bpe(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
     tokenizer = BartTokenizer(vocab=vocab, merges=merges, model_max_length=1024)
     config = BartConfig(
-        vocab_size=len(tokenizer), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-        decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=1024,
-        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        decoder_start_token_id=tokenizer.eos_token_id, forced_eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=1024,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        forced_eos_token_id=tokenizer.eos_token_id,
         **label_maps(NLI_LABELS),
     )
     return save(out_dir / "bart-mnli", BartForSequenceClassification(config), tokenizer)
@@ -99,10 +110,15 @@ BUILDERS: dict[str, Builder] = {
 }
 
 CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("nli", "NLI classifier (test)", "zero-shot-classification",
-                 "Random-weight BERT NLI classifier.", default=True),
-    CatalogEntry("minilm", "MiniLM sentence embeddings", "sentence-similarity",
-                 "all-MiniLM-L6-v2 from PyPI (random stand-in if not installed).", default=True),
-    CatalogEntry("clip", "CLIP (test)", "zero-shot-image-classification",
-                 "Random-weight CLIP.", default=True),
+    CatalogEntry(
+        "nli", "NLI classifier (test)", "zero-shot-classification", "Random-weight BERT NLI classifier.", default=True
+    ),
+    CatalogEntry(
+        "minilm",
+        "MiniLM sentence embeddings",
+        "sentence-similarity",
+        "all-MiniLM-L6-v2 from PyPI (random stand-in if not installed).",
+        default=True,
+    ),
+    CatalogEntry("clip", "CLIP (test)", "zero-shot-image-classification", "Random-weight CLIP.", default=True),
 )

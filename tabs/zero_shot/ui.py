@@ -16,12 +16,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from playground.media import datasets
-from playground.web.errors import guarded
-from playground.media.images import EXAMPLES_DIR, open_image
-from playground.web.ui import image_input
 from playground.core.texts import Texts, request_language
-from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, dataset_panel, model_picker
+from playground.media import datasets
+from playground.media.images import EXAMPLES_DIR, open_image
+from playground.web.errors import guarded
+from playground.web.ui import (
+    COMMON,
+    TabContext,
+    about_panel,
+    bind,
+    code_panel,
+    dataset_panel,
+    image_input,
+    model_picker,
+)
 from tabs.zero_shot import task
 from tabs.zero_shot.task import EMBEDDING_TASK, IMAGE_TASK, IMAGE_TEMPLATE, NLI_TASK, TEXT_TASKS, TEXT_TEMPLATE
 
@@ -46,8 +54,16 @@ def text_default(ctx: TabContext) -> str:
     return ctx.default_model(NLI_TASK) if ctx.models(NLI_TASK) else ""
 
 
-def zero_shot_text(ctx: TabContext, text: str, model: str | None = None, labels: str = "", hypothesis_template: str = TEXT_TEMPLATE,
-                   multi_label: bool = False, batch: bool = False, progress: Any = None) -> tuple[Any, Any, Any, str]:
+def zero_shot_text(
+    ctx: TabContext,
+    text: str,
+    model: str | None = None,
+    labels: str = "",
+    hypothesis_template: str = TEXT_TEMPLATE,
+    multi_label: bool = False,
+    batch: bool = False,
+    progress: Any = None,
+) -> tuple[Any, Any, Any, str]:
     """Classify text into labels you choose, with no training, using an NLI or a sentence-similarity model.
 
     Args:
@@ -78,10 +94,19 @@ def zero_shot_text(ctx: TabContext, text: str, model: str | None = None, labels:
     return results[0], pd.DataFrame(table.rows, columns=table.header), table.csv_path, code
 
 
-
-def zero_shot_text_dataset(ctx: TabContext, file: str | None, column: str = "", model: str | None = None, labels: str = "",
-                           hypothesis_template: str = TEXT_TEMPLATE, multi_label: bool = False, hub_dataset: str = "",
-                           hub_split: str = "", progress: Any = None, request: Any = None) -> tuple[str, Any, str]:
+def zero_shot_text_dataset(
+    ctx: TabContext,
+    file: str | None,
+    column: str = "",
+    model: str | None = None,
+    labels: str = "",
+    hypothesis_template: str = TEXT_TEMPLATE,
+    multi_label: bool = False,
+    hub_dataset: str = "",
+    hub_split: str = "",
+    progress: Any = None,
+    request: Any = None,
+) -> tuple[str, Any, str]:
     """Classify every row of a CSV, JSONL or TXT file into labels you choose; returns a summary, the results and a CSV download.
 
     Args:
@@ -106,17 +131,24 @@ def zero_shot_text_dataset(ctx: TabContext, file: str | None, column: str = "", 
     loaded = ctx.load(model, entry.task, progress)
 
     def run_batch(texts: list[str]) -> list[list[Any]]:
-        results = task.text_scores(entry.task, loaded.model, texts, label_list, template, bool(multi_label),
-                                   batch_size=datasets.BATCH_SIZE)
+        results = task.text_scores(
+            entry.task, loaded.model, texts, label_list, template, bool(multi_label), batch_size=datasets.BATCH_SIZE
+        )
         return task.dataset_rows(results, label_list)
 
-    return datasets.run_dataset(table, name, run_batch, task.dataset_columns(label_list), progress, lang,
-                                "zero_shot_dataset_")
+    return datasets.run_dataset(
+        table, name, run_batch, task.dataset_columns(label_list), progress, lang, "zero_shot_dataset_"
+    )
 
 
-
-def zero_shot_image(ctx: TabContext, image: str | None, model: str | None = None, labels: str = "",
-                    hypothesis_template: str = IMAGE_TEMPLATE, progress: Any = None) -> tuple[dict[str, float], str]:
+def zero_shot_image(
+    ctx: TabContext,
+    image: str | None,
+    model: str | None = None,
+    labels: str = "",
+    hypothesis_template: str = IMAGE_TEMPLATE,
+    progress: Any = None,
+) -> tuple[dict[str, float], str]:
     """Classify a picture into labels you choose, with no training, using a CLIP model.
 
     Args:
@@ -132,7 +164,9 @@ def zero_shot_image(ctx: TabContext, image: str | None, model: str | None = None
     label_list = task.parse_labels(labels)
     template = task.check_template(hypothesis_template, IMAGE_TEMPLATE)
     loaded = ctx.load(model, IMAGE_TASK, progress)
-    return task.image_scores(loaded.model, picture, label_list, template), task.image_snippet(loaded, label_list, template)
+    return task.image_scores(loaded.model, picture, label_list, template), task.image_snippet(
+        loaded, label_list, template
+    )
 
 
 # ---- the page ----
@@ -152,8 +186,13 @@ def build(ctx: TabContext) -> None:
             with gr.Row():
                 with gr.Column():
                     text = gr.Textbox(label=TEXTS.ui("text"), lines=4, value=TEXT_EXAMPLES[1][0])
-                    text_model = gr.Dropdown(choices=[(m.label, m.id) for m in text_entries], value=text_model_default,
-                                             label=COMMON.ui("model"), allow_custom_value=True, interactive=True)
+                    text_model = gr.Dropdown(
+                        choices=[(m.label, m.id) for m in text_entries],
+                        value=text_model_default,
+                        label=COMMON.ui("model"),
+                        allow_custom_value=True,
+                        interactive=True,
+                    )
                     text_labels = gr.Textbox(label=TEXTS.ui("labels"), value=TEXT_EXAMPLES[1][1])
                     text_template = gr.Textbox(label=TEXTS.ui("template"), value=TEXT_TEMPLATE)
                     with gr.Row():
@@ -165,19 +204,31 @@ def build(ctx: TabContext) -> None:
                     table = gr.Dataframe(label=TEXTS.ui("table"), interactive=False, wrap=True)
                     csv_file = gr.File(label=TEXTS.ui("csv"))
             text_code = code_panel()
-            run_text = guarded(bind(zero_shot_text, ctx, model=text_model_default, progress=progress), gpu=True)  # one handler: Run and the examples share its queue
+            run_text = guarded(
+                bind(zero_shot_text, ctx, model=text_model_default, progress=progress), gpu=True
+            )  # one handler: Run and the examples share its queue
             text_inputs = [text, text_model, text_labels, text_template, multi_label, batch]
             text_outputs = [text_scores, table, csv_file, text_code]
             text_run.click(run_text, text_inputs, text_outputs, api_name="zero_shot_text")
             # One text, single label, the default template (as the course calls the pipeline); the model stays.
-            examples = gr.Examples([[sentence, None, labels, TEXT_TEMPLATE, False, False] for sentence, labels in TEXT_EXAMPLES],
-                                   inputs=text_inputs, outputs=text_outputs, fn=run_text, run_on_click=True, cache_examples=False,
-                                   visible_columns=[0, 2], label=TEXTS.ui("examples"))
+            examples = gr.Examples(
+                [[sentence, None, labels, TEXT_TEMPLATE, False, False] for sentence, labels in TEXT_EXAMPLES],
+                inputs=text_inputs,
+                outputs=text_outputs,
+                fn=run_text,
+                run_on_click=True,
+                cache_examples=False,
+                visible_columns=[0, 2],
+                label=TEXTS.ui("examples"),
+            )
             examples.dataset.headers = []  # Gradio would show the columns' i18n keys, untranslated
             panel = dataset_panel(ctx.limits)
-            panel.run.click(guarded(bind(zero_shot_text_dataset, ctx, model=text_model_default, progress=progress), gpu=True),
-                            panel.inputs(text_model, text_labels, text_template, multi_label), panel.outputs,
-                            api_name="zero_shot_text_dataset")
+            panel.run.click(
+                guarded(bind(zero_shot_text_dataset, ctx, model=text_model_default, progress=progress), gpu=True),
+                panel.inputs(text_model, text_labels, text_template, multi_label),
+                panel.outputs,
+                api_name="zero_shot_text_dataset",
+            )
     if image_default:
         with gr.Tab(TEXTS.ui("image_tab")):
             with gr.Row():
@@ -195,8 +246,15 @@ def build(ctx: TabContext) -> None:
             image_run.click(run_image, image_inputs, [image_scores, image_code], api_name="zero_shot_image")
             pictures = sorted(EXAMPLES_DIR.glob("*.png"))
             if pictures:
-                examples = gr.Examples([[str(p), None, IMAGE_LABELS, IMAGE_TEMPLATE] for p in pictures], inputs=image_inputs,
-                                       outputs=[image_scores, image_code], fn=run_image, run_on_click=True, cache_examples=False,
-                                       visible_columns=[0, 2], label=TEXTS.ui("examples"))
+                examples = gr.Examples(
+                    [[str(p), None, IMAGE_LABELS, IMAGE_TEMPLATE] for p in pictures],
+                    inputs=image_inputs,
+                    outputs=[image_scores, image_code],
+                    fn=run_image,
+                    run_on_click=True,
+                    cache_examples=False,
+                    visible_columns=[0, 2],
+                    label=TEXTS.ui("examples"),
+                )
                 examples.dataset.headers = []  # Gradio would show the columns' i18n keys, untranslated
     about_panel(TEXTS)
