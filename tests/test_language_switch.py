@@ -52,7 +52,7 @@ def test_switching_language_changes_tab_titles_and_messages(app, browser) -> Non
     wait_for_tab_titles(page, tab_titles("ko"))
 
     # A message made on the server: the browser still sends Accept-Language: en-US.
-    page.get_by_role("tab", name=models_view.TEXTS.get("title", "ko")).click()
+    page.get_by_role("tab", name=models_view.TEXTS.get("title", "ko"), exact=True).click()
     page.get_by_label(models_view.TEXTS.get("unload_target", "ko")).fill("nothing-like-this")
     page.get_by_role("button", name=models_view.TEXTS.get("unload", "ko"), exact=True).click()
     page.get_by_text("불러온 모델이 없습니다").first.wait_for(timeout=30_000)

@@ -44,9 +44,12 @@ def test_clicking_an_example_runs_it(app, browser, lang: str, rate: str) -> None
     page.get_by_text(CHAT_EXAMPLES[0]).locator("visible=true").first.click()
     page.get_by_text(re.compile(rate)).locator("visible=true").first.wait_for(timeout=90_000)
     _wait_idle(page)
-    bubbles = page.get_by_test_id("bot").locator("visible=true")
-    expect(bubbles.first).to_be_visible()
     assert page.get_by_test_id("user").locator("visible=true").first.inner_text().strip() == CHAT_EXAMPLES[0]
+    # The test chat model decodes greedily, as its generation config says, and a random-weight model's
+    # greedy reply can be special tokens only (no bubble text): the stats count the tokens it wrote.
+    stats = page.get_by_text(re.compile(rate)).locator("visible=true").first.inner_text()
+    written = re.search(r"(?:out|출력) (\d+)", stats)
+    assert written and int(written.group(1)) > 0, stats
     toasts = page.locator(".toast-body.error").locator("visible=true")
     assert not toasts.count(), toasts.all_inner_texts()
     assert not errors, errors
