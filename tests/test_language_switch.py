@@ -53,7 +53,11 @@ def test_switching_language_changes_tab_titles_and_messages(app, browser) -> Non
 
     # A message made on the server: the browser still sends Accept-Language: en-US.
     page.get_by_role("tab", name=models_view.TEXTS.get("title", "ko"), exact=True).click()
-    page.get_by_label(models_view.TEXTS.get("unload_target", "ko")).fill("nothing-like-this")
+    target = page.get_by_label(models_view.TEXTS.get("unload_target", "ko"))
+    target.fill("nothing-like-this")
+    target.blur()  # the page sends the field's value once it has taken it (an empty one unloads everything)
+    expect(target).to_have_value("nothing-like-this")
+    page.wait_for_timeout(300)
     page.get_by_role("button", name=models_view.TEXTS.get("unload", "ko"), exact=True).click()
     page.get_by_text("불러온 모델이 없습니다").first.wait_for(timeout=30_000)
 
