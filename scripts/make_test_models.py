@@ -302,6 +302,22 @@ def tiny_encoder(**extra: object) -> dict[str, object]:
     return {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64, **extra}
 
 
+def tiny_encoder_decoder(max_positions: int, **extra: object) -> dict[str, object]:
+    """Dimensions shared by the BART-like encoder-decoder stand-ins (BART, Marian, M2M100/NLLB): one layer
+    each side, so a test generates in milliseconds; `max_positions` is what a test reads (a cut input)."""
+    return {
+        "d_model": 32,
+        "encoder_layers": 1,
+        "decoder_layers": 1,
+        "encoder_attention_heads": 2,
+        "decoder_attention_heads": 2,
+        "encoder_ffn_dim": 64,
+        "decoder_ffn_dim": 64,
+        "max_position_embeddings": max_positions,
+        **extra,
+    }
+
+
 def unigram_vocab(specials: Sequence[str]) -> list[tuple[str, float]]:
     """A SentencePiece-style (Unigram) vocab: specials, "▁word" per word, then characters, so every
     word is one piece and any lower-case text still encodes."""

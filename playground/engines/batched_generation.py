@@ -368,10 +368,12 @@ class BatchedEngine(GenerationEngine):
             for job in jobs:
                 job.stream.fail(exc)
             return
+        # The newcomers' first tokens go out before their cache is stacked onto the batch's: the time to
+        # the first token does not include the copy.
+        self._choose(rows, logits)
         self._stack(cache, mask.to(model.device))
         with self._cond:
             self._rows.extend(rows)
-        self._choose(rows, logits)
 
     def _stack(self, cache: Any, mask: Any) -> None:
         """Left-pad the batch's cache or the newcomers' to a common length and stack them."""

@@ -370,9 +370,17 @@ def chat_request(prompt: str, max_new_tokens: int) -> Any:
     )
 
 
-def stream_chat(engine: Any, request: Any) -> Iterator[str]:
-    """Yield a chat model's answer so far, through the generation engine that serves it."""
-    text = ""
-    for delta in engine.start(request):
-        text += delta.text
+def ask_chat_model(engine: Any, prompt: str, max_new_tokens: int) -> tuple[str, Iterator[str]]:
+    """A chat model asked `prompt` (greedy, see chat_request) through the generation engine that serves
+    it: the snippet that does the same, and its answer so far as it grows (at least once, the whole
+    answer last)."""
+    request = chat_request(prompt, max_new_tokens)
+
+    def answers() -> Iterator[str]:
+        text = ""
+        for delta in engine.start(request):
+            text += delta.text
+            yield text
         yield text
+
+    return engine.snippet(request), answers()

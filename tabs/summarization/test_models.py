@@ -26,6 +26,7 @@ from scripts.make_test_models import (
     course_unigram_vocab,
     save,
     seq2seq_generation,
+    tiny_encoder_decoder,
 )
 
 
@@ -34,14 +35,7 @@ def build_bart(out_dir: Path, size: Size) -> Path:
     tokenizer = byte_level_tokenizer(BartTokenizer, 128)
     config = BartConfig(
         vocab_size=len(tokenizer),
-        d_model=32,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=64,
-        decoder_ffn_dim=64,
-        max_position_embeddings=128,
+        **tiny_encoder_decoder(128),
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,

@@ -115,15 +115,11 @@ def summarize_with_chat(
 ) -> Iterator[tuple[str, Any, Any]]:
     loaded = ctx.load(model, chat_task(ctx), progress)
     prompt = seq2seq.CHAT_PROMPTS[ctx.tasks[0]].format(text=text)
-    request = seq2seq.chat_request(prompt, most)
     note = TEXTS.get("chat_prompt", lang, label=loaded.entry.label) + "\n\n```text\n" + prompt + "\n```"
     # The same engine as the text-generation tab's (batched with its requests, under the same budget).
-    engine = ctx.engines.local(loaded)
-    code = engine.snippet(request)
-    summary = ""
-    for summary in seq2seq.stream_chat(engine, request):
+    code, summaries = seq2seq.ask_chat_model(ctx.engines.local(loaded), prompt, most)
+    for summary in summaries:
         yield summary, note, code
-    yield summary, note, code
 
 
 def build(ctx: TabContext) -> None:

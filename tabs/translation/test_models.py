@@ -31,6 +31,7 @@ from scripts.make_test_models import (
     metaspace_bpe,
     save,
     seq2seq_generation,
+    tiny_encoder_decoder,
     words,
 )
 
@@ -52,14 +53,7 @@ def build_marian(out_dir: Path, size: Size) -> Path:
         pad = tokenizer.pad_token_id
         config = MarianConfig(
             vocab_size=len(tokenizer),
-            d_model=32,
-            encoder_layers=1,
-            decoder_layers=1,
-            encoder_attention_heads=2,
-            decoder_attention_heads=2,
-            encoder_ffn_dim=64,
-            decoder_ffn_dim=64,
-            max_position_embeddings=512,
+            **tiny_encoder_decoder(512),
             pad_token_id=pad,
             eos_token_id=tokenizer.eos_token_id,
             decoder_start_token_id=pad,
@@ -85,14 +79,7 @@ def build_nllb(out_dir: Path, size: Size) -> Path:
     tokenizer = NllbTokenizer(vocab=vocab, merges=merges, model_max_length=512)
     config = M2M100Config(
         vocab_size=len(tokenizer),
-        d_model=32,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=64,
-        decoder_ffn_dim=64,
-        max_position_embeddings=512,
+        **tiny_encoder_decoder(512),
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,

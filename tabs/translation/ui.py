@@ -203,15 +203,11 @@ def translate_with_chat(
     prompt = seq2seq.CHAT_PROMPTS[ctx.tasks[0]].format(
         source=seq2seq.language_name(source), target=seq2seq.language_name(target), text=text
     )
-    request = seq2seq.chat_request(prompt, most)
     note = TEXTS.get("chat_prompt", lang, label=loaded.entry.label) + "\n\n```text\n" + prompt + "\n```"
     # The same engine as the text-generation tab's (batched with its requests, under the same budget).
-    engine = ctx.engines.local(loaded)
-    code = engine.snippet(request)
-    translation = ""
-    for translation in seq2seq.stream_chat(engine, request):
+    code, translations = seq2seq.ask_chat_model(ctx.engines.local(loaded), prompt, most)
+    for translation in translations:
         yield translation, note, code
-    yield translation, note, code
 
 
 def build(ctx: TabContext) -> None:
