@@ -24,6 +24,7 @@ from typing import Any
 from playground.config.catalog import Catalog, ModelEntry
 from playground.core.texts import SHARED_LOCALES, Texts
 from playground.loading.adapters import ADAPTERS
+from playground.loading.compute_turns import ComputeTurns, take_turns_on_cpu
 from playground.loading.devices import available_device, release_memory, resolve_dtype
 from playground.loading.hub import (
     HUB,
@@ -139,6 +140,8 @@ class ModelManager:
         self.load_count = 0
         # Cache key -> why its last load failed (cleared when it loads): readiness checks read it.
         self.load_failures: dict[str, str] = {}
+        # Forward passes on the CPU, one at a time (playground.loading.compute_turns).
+        self.compute_turns = ComputeTurns()
 
     # ---- choosing a model -------------------------------------------------------------------
     @property
@@ -258,6 +261,7 @@ class ModelManager:
         inner = getattr(obj, "model", obj)
         device_map = getattr(inner, "hf_device_map", None)
         device = self.device if not entry.device_map else _describe_device_map(device_map, self.device)
+        take_turns_on_cpu(obj, device, self.compute_turns)
         if progress:
             progress(1.0, TEXTS.render("loaded", label=entry.label, seconds=elapsed))
         log.info("loaded %s on %s (%s) in %.2f s", entry.id, device, dtype, elapsed)
