@@ -37,6 +37,8 @@ WINDOW_SECONDS = 30
 # A tokenizer's model_max_length when it names no limit (transformers' "very large integer").
 NO_LIMIT = 1_000_000
 PICTURE_WIDTH = 600
+# The recording's name in the speech code (the upload's own name is a temporary file's).
+SPEECH_FILE = "your_recording.wav"
 
 
 @dataclass
@@ -552,6 +554,100 @@ def zero_shot_code(loaded: Any, text: str, labels: list[str], template: str, per
     )
 
 
+def mean_pooled(model: Any, batch: Any) -> tuple[Any, Any]:
+    """(the model's output, unit vectors: the mean of each text's real tokens) for a tokenized batch,
+    as sentence-transformers pools MiniLM."""
+    import torch
+
+    outputs = run_model(model, batch)
+    hidden = outputs.last_hidden_state
+    mask = batch["attention_mask"].to(hidden.device).unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return outputs, torch.nn.functional.normalize(pooled.float(), dim=-1).cpu().numpy()
+
+
+def similarity_steps(
+    loaded: Any, text: str, labels: list[str], template: str, multi_label: bool, scale: float
+) -> Steps:
+    """A text and its candidate labels through a sentence-embedding model (the `sentence-similarity`
+    adapter): the text and each label's hypothesis tokenized, their token vectors mean-pooled into
+    unit vectors, the cosines softmaxed after multiplying by `scale` (or mapped to 0-1, multi_label)."""
+    embedder = loaded.model
+    tokenizer, model = embedder.tokenizer, embedder.model
+    hypotheses = [template.format(label) for label in labels]
+    text_batch = tokenizer([text], padding=True, truncation=True, return_tensors="pt")
+    label_batch = tokenizer(hypotheses, padding=True, truncation=True, return_tensors="pt")
+    outputs, text_vector = mean_pooled(model, text_batch)
+    _, label_vectors = mean_pooled(model, label_batch)
+    cosines = (text_vector @ label_vectors.T)[0]
+    if multi_label:
+        scores, function = np.clip((cosines + 1) / 2, 0, 1), "cosine_to_probability"
+    else:
+        scores, function = softmax(cosines * scale), "scaled_softmax"
+    rows = [
+        {"label": label, "hypothesis": hypothesis, "cosine": float(cosine), "score": float(score)}
+        for label, hypothesis, cosine, score in zip(labels, hypotheses, cosines, scores)
+    ]
+    facts = forward_facts(model, text_batch, outputs, "last_hidden_state")
+    steps = Steps(
+        details={
+            "task": "sentence-similarity",
+            "preprocess": {
+                **text_preprocess(tokenizer, text_batch),
+                "hypotheses": [
+                    {"label": label, "hypothesis": hypothesis, "input_ids": [int(i) for i in ids if i != pad]}
+                    for label, hypothesis, ids in zip(
+                        labels, hypotheses, label_batch["input_ids"].tolist(), strict=True
+                    )
+                    for pad in [tokenizer.pad_token_id]
+                ],
+            },
+            "forward": {**facts, "pooled": [1, int(text_vector.shape[-1])]},
+            "postprocess": {"function": function, "scale": scale, "scores": rows},
+        },
+        tokens=token_rows(tokenizer, text_batch),
+        scores=sorted(rows, key=lambda row: row["score"], reverse=True),
+    )
+    note_tokens(steps, tokenizer, text_batch)
+    steps.note("preprocess", "hypotheses", count=len(labels), hypothesis=hypotheses[0])
+    note_forward(steps, facts)
+    steps.note("forward", "mean_pooling", size=int(text_vector.shape[-1]))
+    steps.note("postprocess", function, scale=scale)
+    steps.code = similarity_code(loaded, text, labels, template, multi_label, scale)
+    return steps
+
+
+def similarity_code(loaded: Any, text: str, labels: list[str], template: str, multi_label: bool, scale: float) -> str:
+    scoring = "scores = (cosine + 1) / 2" if multi_label else f"scores = (cosine * {scale}).softmax(dim=-1)"
+    return script(
+        ["import torch", "from transformers import AutoModel, AutoTokenizer"],
+        [
+            *loading_lines(loaded, "AutoModel", "AutoTokenizer", "tokenizer"),
+            "",
+            "",
+            "def embed(texts):",
+            "    # 1. Preprocess: the texts become token ids (padded to the longest).",
+            '    batch = tokenizer(texts, padding=True, truncation=True, return_tensors="pt").to(model.device)',
+            "    # 2. Forward: one vector per token.",
+            "    with torch.inference_mode():",
+            "        hidden = model(**batch).last_hidden_state",
+            "    # Mean pooling over the real tokens, then unit length.",
+            '    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)',
+            "    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)",
+            "    return torch.nn.functional.normalize(pooled.float(), dim=-1)",
+            "",
+            "",
+            "labels = " + repr(labels),
+            "cosine = "
+            + format_call("embed", [[text]])
+            + f" @ embed([{template!r}.format(label) for label in labels]).T",
+            "# 3. Postprocess: the cosine similarities become the labels' scores.",
+            scoring,
+            "print(dict(zip(labels, scores[0].tolist())))",
+        ],
+    )
+
+
 # ---- image classification ------------------------------------------------------------------------
 
 
@@ -623,8 +719,14 @@ def image_classification_steps(loaded: Any, image: Any, top_k: int = 5) -> Steps
         picture=pixels_picture(pixels[0]),
     )
     height, width = values.shape[1:]
-    steps.note("preprocess", "image_in", processor=settings["processor"], width=image.size[0], height=image.size[1])
-    steps.note("preprocess", "pixels_out", shape=list(pixels.shape), width=width, height=height)
+    steps.note(
+        "preprocess",
+        "pixels",
+        processor=settings["processor"],
+        original=f"{image.size[0]}×{image.size[1]}",
+        size=f"{width}×{height}",
+        shape=list(pixels.shape),
+    )
     if settings.get("do_rescale"):
         steps.note("preprocess", "rescaled", factor=settings.get("rescale_factor"))
     if settings.get("do_normalize"):
@@ -694,22 +796,22 @@ def waveform_picture(samples: np.ndarray, width: int = PICTURE_WIDTH, height: in
     return picture
 
 
-def speech_steps(loaded: Any, samples: np.ndarray, rate: int, filename: str, decoder: str) -> Steps:
-    """The first 30 s of decoded audio (mono float32 at the model's rate) through an ASR pipeline's
-    parts: Whisper's log-mel spectrogram, encoder and greedy decoder, or a CTC model's waveform,
-    logits per frame and collapsed argmax; then the ids decoded to text.
-
-    `filename`, `decoder`: the upload's name and how it was decoded (for the code)."""
+def speech_steps(loaded: Any, audio: Any) -> Steps:
+    """The first 30 s of decoded audio (`audio`: playground.media.audio.DecodedAudio, mono float32 at
+    the model's rate) through an ASR pipeline's parts: Whisper's log-mel spectrogram, encoder and
+    greedy decoder, or a CTC model's waveform, logits per frame and collapsed argmax; then the ids
+    decoded to text."""
     pipe = loaded.model
     if getattr(pipe, "feature_extractor", None) is None or getattr(pipe, "tokenizer", None) is None:
         raise TEXTS.error("no_processor", label=loaded.entry.label)
-    window = samples[: WINDOW_SECONDS * rate]
+    rate = audio.rate
+    window = audio.read(0, WINDOW_SECONDS * rate)
     whisper = getattr(pipe.model.config, "model_type", "") == "whisper"
     steps = whisper_steps(loaded, window, rate) if whisper else ctc_steps(loaded, window, rate)
     steps.details["preprocess"]["seconds"] = round(len(window) / rate, 3)
-    if len(samples) > len(window):
-        steps.note("preprocess", "first_window", seconds=WINDOW_SECONDS, total=round(len(samples) / rate, 1))
-    steps.code = speech_code(loaded, whisper, filename, decoder)
+    if audio.frames > len(window):
+        steps.note("preprocess", "first_window", seconds=WINDOW_SECONDS, total=round(audio.duration, 1))
+    steps.code = speech_code(loaded, whisper, audio.decoder)
     return steps
 
 
@@ -806,8 +908,8 @@ def ctc_steps(loaded: Any, samples: np.ndarray, rate: int) -> Steps:
     return steps
 
 
-def speech_code(loaded: Any, whisper: bool, filename: str, decoder: str) -> str:
-    decode_imports, decode_lines = decoding_snippet(filename, decoder, "feature_extractor.sampling_rate")
+def speech_code(loaded: Any, whisper: bool, decoder: str) -> str:
+    decode_imports, decode_lines = decoding_snippet(SPEECH_FILE, decoder, "feature_extractor.sampling_rate")
     model_class = "AutoModelForSpeechSeq2Seq" if whisper else "AutoModelForCTC"
     loading = [
         *loading_lines(loaded, model_class, "AutoFeatureExtractor", "feature_extractor"),
