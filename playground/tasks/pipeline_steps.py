@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from playground.core.snippets import format_call, from_pretrained_kwargs
+from playground.core.snippets import Raw, format_call, from_pretrained_kwargs
 from playground.core.texts import SHARED_LOCALES, Texts
 from playground.media.audio import decoding_snippet
 
@@ -811,8 +811,15 @@ def speech_steps(loaded: Any, audio: Any) -> Steps:
     steps.details["preprocess"]["seconds"] = round(len(window) / rate, 3)
     if audio.frames > len(window):
         steps.note("preprocess", "first_window", seconds=WINDOW_SECONDS, total=round(audio.duration, 1))
-    steps.code = speech_code(loaded, whisper, audio.decoder)
+    steps.code = speech_code(loaded, whisper, audio.decoder, generate_options(pipe) if whisper else {})
     return steps
+
+
+def generate_options(pipe: Any) -> dict[str, Any]:
+    """The generate() options the pipeline adds to the model's generation config (its defaults, such
+    as beam search, and the options it was loaded with); plain values only."""
+    options = pipe._prepare_generate_kwargs({})
+    return {k: v for k, v in options.items() if isinstance(v, (bool, int, float, str))}
 
 
 def whisper_steps(loaded: Any, samples: np.ndarray, rate: int) -> Steps:
@@ -820,16 +827,19 @@ def whisper_steps(loaded: Any, samples: np.ndarray, rate: int) -> Steps:
 
     pipe = loaded.model
     extractor, tokenizer, model = pipe.feature_extractor, pipe.tokenizer, pipe.model
-    inputs = extractor(samples, sampling_rate=rate, return_tensors="pt")
+    # The pipeline's own three steps on the window (one item: 30 s or less).
+    inputs = next(iter(pipe.preprocess({"raw": samples, "sampling_rate": rate})))
     features = inputs["input_features"]
+    shapes = tensor_shapes(inputs)
     # The frames that hold the audio (10 ms each); the rest of the 30 s is padding.
     frames = min(features.shape[-1], max(1, math.ceil(len(samples) / extractor.hop_length)))
-    moved = on_model(model, {"input_features": features})
     with torch.inference_mode():
-        encoded = model.get_encoder()(moved["input_features"]).last_hidden_state
-        ids = model.generate(moved["input_features"])[0].tolist()
+        encoded = model.get_encoder()(on_model(model, {"x": features})["x"]).last_hidden_state
+    options = generate_options(pipe)
+    generated = pipe.forward(dict(inputs))
+    ids = [int(i) for i in generated["tokens"][0].tolist()]
+    text = pipe.postprocess([generated])["text"]
     tokens = tokenizer.convert_ids_to_tokens(ids)
-    text = tokenizer.decode(ids, skip_special_tokens=True)
     specials = set(tokenizer.all_special_ids)
     rows = [
         {"position": n, "id": int(i), "token": token, "special": i in specials}
@@ -837,13 +847,14 @@ def whisper_steps(loaded: Any, samples: np.ndarray, rate: int) -> Steps:
     ]
     facts = {
         "model_class": type(model).__name__,
-        "inputs": tensor_shapes(inputs),
+        "inputs": shapes,
         "output": "encoder last_hidden_state",
         "shape": list(encoded.shape),
         "hidden_size": hidden_size(model.config),
         "layers": layer_count(model.config),
         "hidden_states": None,
         "generated_ids": ids,
+        "generate_options": options,
     }
     steps = Steps(
         details={
@@ -854,7 +865,7 @@ def whisper_steps(loaded: Any, samples: np.ndarray, rate: int) -> Steps:
                 "mel_bins": int(features.shape[1]),
                 "frames": int(features.shape[-1]),
                 "audio_frames": frames,
-                "tensors": tensor_shapes(inputs),
+                "tensors": shapes,
             },
             "forward": facts,
             "postprocess": {"tokens": rows, "text": text},
@@ -865,7 +876,9 @@ def whisper_steps(loaded: Any, samples: np.ndarray, rate: int) -> Steps:
     steps.note("preprocess", "log_mel", extractor=type(extractor).__name__, bins=features.shape[1], rate=rate)
     steps.note("preprocess", "mel_frames", shape=list(features.shape), frames=frames)
     note_forward(steps, facts)
-    steps.note("forward", "generated", count=len(ids))
+    steps.note(
+        "forward", "generated", count=len(ids), options=", ".join(f"{k}={v!r}" for k, v in options.items()) or "-"
+    )
     steps.note("postprocess", "decoded_whisper", count=len(ids))
     return steps
 
@@ -908,22 +921,30 @@ def ctc_steps(loaded: Any, samples: np.ndarray, rate: int) -> Steps:
     return steps
 
 
-def speech_code(loaded: Any, whisper: bool, decoder: str) -> str:
+def speech_code(loaded: Any, whisper: bool, decoder: str, options: dict[str, Any]) -> str:
     decode_imports, decode_lines = decoding_snippet(SPEECH_FILE, decoder, "feature_extractor.sampling_rate")
     model_class = "AutoModelForSpeechSeq2Seq" if whisper else "AutoModelForCTC"
     loading = [
         *loading_lines(loaded, model_class, "AutoFeatureExtractor", "feature_extractor"),
         "tokenizer = " + format_call("AutoTokenizer.from_pretrained", [loaded.entry.id], preprocessor_kwargs(loaded)),
     ]
+    generate_call = format_call(
+        "model.generate",
+        [Raw("features")],
+        {"attention_mask": Raw("inputs['attention_mask'].to(model.device)"), **options},
+    )
     if whisper:
         steps = [
             "# 1. Preprocess: the first 30 s as a log-mel spectrogram (padded to 30 s).",
-            f"inputs = feature_extractor(samples[: {WINDOW_SECONDS} * rate], sampling_rate=rate, return_tensors='pt')",
+            "inputs = feature_extractor(",
+            f"    samples[: {WINDOW_SECONDS} * rate], sampling_rate=rate, return_attention_mask=True, return_tensors='pt'",
+            ")",
             "features = inputs['input_features'].to(model.device, model.dtype)",
             "print(features.shape)",
-            "# 2. Forward: the encoder reads the spectrogram, the decoder writes token ids one by one.",
+            "# 2. Forward: the encoder reads the spectrogram, the decoder writes token ids one by one",
+            "# (with the options the pipeline adds).",
             "with torch.inference_mode():",
-            "    ids = model.generate(features)[0]",
+            "    ids = " + generate_call.replace("\n", "\n    ") + "[0]",
             "# 3. Postprocess: the ids back to text.",
             "print(ids.tolist())",
             "print(tokenizer.decode(ids, skip_special_tokens=True))",
