@@ -61,7 +61,7 @@ def steps_panel(
         button = gr.Button(STEPS_UI.ui("show"), variant="secondary")
         with gr.Row(equal_height=False):
             with gr.Column():
-                gr.Markdown("### " + STEPS_UI.ui("preprocess"))
+                gr.Markdown(STEPS_UI.ui("preprocess"))
                 preprocess = gr.Markdown()
                 picture_view = gr.Image(
                     label=STEPS_UI.ui("picture"), type="numpy", interactive=False, visible=picture, format="png"
@@ -70,10 +70,10 @@ def steps_panel(
                     label=STEPS_UI.ui("tokens"), interactive=False, wrap=True, max_height=360, visible=tokens
                 )
             with gr.Column():
-                gr.Markdown("### " + STEPS_UI.ui("forward"))
+                gr.Markdown(STEPS_UI.ui("forward"))
                 forward = gr.Markdown()
             with gr.Column():
-                gr.Markdown("### " + STEPS_UI.ui("postprocess"))
+                gr.Markdown(STEPS_UI.ui("postprocess"))
                 postprocess = gr.Markdown()
                 scores = gr.Dataframe(label=STEPS_UI.ui("scores"), interactive=False, wrap=True, max_height=360)
         code = gr.Code(language="python", label=STEPS_UI.ui("code"), interactive=False)
