@@ -227,7 +227,7 @@ def transcribe(
 def speech_to_text_steps(
     ctx: TabContext, audio: str | None, model: str | None = None, progress: Any = None, request: Any = None
 ) -> StepsOutputs:
-    """Show what the speech-recognition pipeline does with the first 30 s, step by step: Whisper's log-mel spectrogram (a CTC model's waveform), the model's output, the ids decoded to text.
+    """Show what the speech-recognition pipeline does with the first 30 s: the log-mel spectrogram or waveform, the model's output, the text.
 
     Args:
         audio: The recording: any audio or video file (WAV, FLAC, OGG, MP3, M4A, WebM, MP4...).

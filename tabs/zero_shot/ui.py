@@ -108,7 +108,7 @@ def zero_shot_steps(
     progress: Any = None,
     request: Any = None,
 ) -> StepsOutputs:
-    """Show what zero-shot classification does, step by step: with an NLI model, one premise-hypothesis pair per label, their NLI logits, the labels' scores; with a sentence-embedding model, the text's and the hypotheses' vectors, their cosines, the scores.
+    """Show what zero-shot classification does, step by step: the NLI pairs' logits (or the sentence vectors' cosines) and the labels' scores.
 
     Args:
         text: The text to classify.
