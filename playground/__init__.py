@@ -11,7 +11,8 @@ it, never after it, and nothing here imports `tabs/` (`tests/test_structure.py` 
 4. `media`    decoding what users upload: audio, images, documents, datasets (tables to run over).
 5. `engines`  generation behind one interface: local, batched, remote endpoints, speech batching,
               stream pacing.
-6. `tasks`    task logic without a UI (moving into the tab folders).
+6. `tasks`    task logic without a UI that several tabs share (the steps behind a pipeline); a tab's
+              own lives in its folder.
 7. `web`      the Gradio layer: the tab context and shared widgets, API input checks, error wrapping,
               and every patch of Gradio's internals (`gradio_patches`).
 8. `operations` running the app for many people, wired into the built app (`serving.prepare`):

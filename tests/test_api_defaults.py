@@ -52,6 +52,12 @@ REQUIRED: dict[str, tuple[str, set[str]]] = {
     "/unload_model": ("models", set()),
     "/generation_activity": ("models", set()),
     "/remote_models": ("models", set()),
+    "/text_classification_steps": ("text_classification", {"text"}),
+    "/named_entities_steps": ("named_entities", {"text"}),
+    "/fill_mask_steps": ("fill_mask", {"text"}),
+    "/zero_shot_steps": ("zero_shot", {"text"}),
+    "/image_classification_steps": ("image_classification", {"image"}),
+    "/speech_to_text_steps": ("speech_to_text", {"audio"}),
 }
 
 
@@ -155,6 +161,26 @@ def test_embeddings_with_their_inputs_alone(client) -> None:  # noqa: ANN001
         [handle_file(str(EXAMPLES_DIR / "house.png"))], api_name="/embed_images"
     )
     assert len(vectors["data"]) == 1
+
+
+def test_steps_views_with_their_inputs_alone(client) -> None:  # noqa: ANN001
+    from gradio_client import handle_file
+
+    from playground.media.images import EXAMPLES_DIR
+
+    calls = {
+        "/text_classification_steps": ("A fine day.",),
+        "/named_entities_steps": ("Sylvain works at Hugging Face.",),
+        "/fill_mask_steps": ("Paris is the [MASK] of France.",),
+        "/zero_shot_steps": ("A fine film.",),
+        "/image_classification_steps": (handle_file(str(EXAMPLES_DIR / "house.png")),),
+        "/speech_to_text_steps": (handle_file(str(EXAMPLES_DIR / "speech" / "welcome.ogg")),),
+    }
+    for endpoint, args in calls.items():
+        if REQUIRED[endpoint][0] not in (shown_tabs() or {REQUIRED[endpoint][0]}):
+            continue
+        *_, details, code = client.predict(*args, api_name=endpoint)
+        assert details["forward"]["shape"] and "from_pretrained" in code, endpoint
 
 
 # ---- the README's gradio_client examples -------------------------------------------------------

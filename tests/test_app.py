@@ -11,14 +11,14 @@ from tabs import TAB_SPECS
 
 # The endpoint names are part of the product (see README "API").
 ENDPOINTS = {
-    "speech_to_text": ["/transcribe"],
-    "image_classification": ["/classify_image"],
-    "fill_mask": ["/fill_mask", "/compare_bias", "/fill_mask_dataset"],
-    "zero_shot": ["/zero_shot_text", "/zero_shot_image", "/zero_shot_text_dataset"],
+    "speech_to_text": ["/transcribe", "/speech_to_text_steps"],
+    "image_classification": ["/classify_image", "/image_classification_steps"],
+    "fill_mask": ["/fill_mask", "/compare_bias", "/fill_mask_dataset", "/fill_mask_steps"],
+    "zero_shot": ["/zero_shot_text", "/zero_shot_image", "/zero_shot_text_dataset", "/zero_shot_steps"],
     "visual_qa": ["/answer_image_question", "/answer_document_question", "/answer_question"],
     "text_generation": ["/generate"],
-    "text_classification": ["/classify_text", "/classify_dataset"],
-    "named_entities": ["/extract_entities", "/extract_entities_dataset"],
+    "text_classification": ["/classify_text", "/classify_dataset", "/text_classification_steps"],
+    "named_entities": ["/extract_entities", "/extract_entities_dataset", "/named_entities_steps"],
     "summarization": ["/summarize"],
     "translation": ["/translate"],
     "anatomy": ["/model_anatomy"],

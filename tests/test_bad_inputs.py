@@ -683,6 +683,23 @@ CASES = [
     case(
         "attention-unknown-model", "/attention", "A short sentence.", model="someone/100GB-model", expect=NOT_IN_CATALOG
     ),
+    # ---- the steps views ------------------------------------------------------------------------
+    case("steps-text-list", "/text_classification_steps", ["Hello"], expect=r"text: expected text, got list"),
+    case(
+        "steps-unknown-model",
+        "/named_entities_steps",
+        "A short sentence.",
+        model="someone/100GB-model",
+        expect=NOT_IN_CATALOG,
+    ),
+    case(
+        "steps-fill-mask-two-masks",
+        "/fill_mask_steps",
+        "[MASK] and [MASK].",
+        expect=r"Exactly one mask per sentence is supported; found 2",
+    ),
+    case("steps-image-text-file", "/image_classification_steps", Upload("text.png"), expect=NOT_AN_IMAGE),
+    case("steps-audio-text-file", "/speech_to_text_steps", Upload("text.wav"), expect=NOT_AUDIO),
 ]
 
 

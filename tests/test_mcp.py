@@ -86,6 +86,7 @@ def test_schema_lists_every_endpoint_as_a_typed_tool(mcp_app: RunningApp) -> Non
     api = mcp_app.client().view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert {tool["meta"]["endpoint_name"] for tool in tools.values()} == {name.lstrip("/") for name in api}
     assert {"fill_mask", "classify_image", "loaded_models", "unload_model"} <= set(tools)
+    assert {"fill_mask_steps", "image_classification_steps"} <= set(tools), "the steps views are tools too"
     properties = tools["fill_mask"]["inputSchema"]["properties"]
     assert properties["text"]["type"] == "string" and properties["top_k"]["type"] == "number"
     assert "http" in properties_of(tools["classify_image"])["image"]["format"], "file inputs are URLs"

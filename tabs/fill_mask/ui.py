@@ -8,6 +8,8 @@ Endpoints:
   catalog models at once) overrides `model` when given.
 - `/fill_mask_dataset(file, column, model, top_k=5, hub_dataset="", hub_split="")` -> summary, results
   table (the top_k tokens and scores of each row), CSV file.
+- `/fill_mask_steps(text, model, top_k=5)` -> the pipeline's three steps for that sentence
+  (playground.web.steps_view).
 
 The task logic is `tabs.fill_mask.task`; this module holds the handlers (module-level functions of the
 tab's context and their inputs) and the page.
@@ -24,7 +26,9 @@ import yaml
 from playground.core.snippets import snippet_load_kwargs
 from playground.core.texts import Texts, request_language
 from playground.media import datasets
+from playground.tasks import pipeline_steps
 from playground.web.errors import guarded
+from playground.web.steps_view import StepsOutputs, steps_outputs, steps_panel
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, dataset_panel, model_picker
 from tabs.fill_mask import task
 from tabs.fill_mask.task import MAX_COMPARE_TOP_K, MAX_TOP_K, TASK
@@ -111,6 +115,31 @@ def fill_mask(
     result = task.complete(loaded.model, text, loaded.entry.label, top_k, words, lang)
     code = task.fill_snippet(loaded.entry.id, snippet_load_kwargs(loaded), result.sentence, top_k, result.targets)
     return result.scores, result.sentence, result.note, code
+
+
+def fill_mask_steps(
+    ctx: TabContext,
+    text: str,
+    model: str | None = None,
+    top_k: int = 5,
+    progress: Any = None,
+    request: Any = None,
+) -> StepsOutputs:
+    """Show what the fill-mask pipeline does, step by step: tokens and ids, the logits over the vocabulary at the blank, the most likely tokens.
+
+    Args:
+        text: A sentence with exactly one blank, written [MASK], <mask> or ___ (the model's own mask token goes there).
+        model: A fill-mask model of the catalog, by id or label (default: the tab's default model).
+        top_k: How many of the most likely tokens to show, 1 to 50.
+
+    Returns:
+        Notes on the preprocess step, the tokens table, no picture, notes on the forward and postprocess steps, the most likely tokens with logit and probability, every number as JSON, and the same steps as Python code with the Auto classes.
+    """
+    task.check_text(text)
+    top_k = task.check_top_k(top_k, MAX_TOP_K)
+    loaded = load_masked_lm(ctx, model, progress)
+    sentence = task.prepare(loaded.model, text, loaded.entry.label)
+    return steps_outputs(pipeline_steps.fill_mask_steps(loaded, sentence, top_k), request_language(request))
 
 
 def compare_bias(
@@ -219,6 +248,7 @@ def build(ctx: TabContext) -> None:
     code = code_panel()
     fill_inputs, fill_outputs = [text, model, top_k, targets], [completions, seen, note, code]
     run.click(run_fill_mask, fill_inputs, fill_outputs, api_name="fill_mask")
+    steps_panel(guarded(bind(fill_mask_steps, ctx, **defaults), gpu=True), [text, model, top_k], "fill_mask_steps")
     # Examples fill the sentence only (the other columns stay as the user set them) and run at once.
     gr.Examples(
         [[sentence, None, None, None] for sentence in COURSE_SENTENCES],

@@ -2,7 +2,9 @@
 
 Endpoints: `/classify_image(image, model, top_k=5)` -> label scores (gr.Label dict) and a code snippet;
 `/classify_image_batch` (same parameters, label scores only) queues concurrent requests into batches
-of up to MAX_BATCH images that share one forward pass, for throughput under many clients.
+of up to MAX_BATCH images that share one forward pass, for throughput under many clients;
+`/image_classification_steps(image, model, top_k=5)` -> the pipeline's three steps for that picture
+(playground.web.steps_view).
 
 The task logic is tabs.image_classification.task; this module holds the handlers and the page (strings: `locales/`).
 """
@@ -13,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from playground.core.snippets import snippet_load_kwargs
-from playground.core.texts import Texts
+from playground.core.texts import Texts, request_language
 from playground.media.images import EXAMPLES_DIR, open_image
+from playground.tasks import pipeline_steps
 from playground.web.errors import guarded
+from playground.web.steps_view import StepsOutputs, steps_outputs, steps_panel
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, image_input, model_picker
 from tabs.image_classification import task as task
 from tabs.image_classification.task import MAX_TOP_K, TASK
@@ -45,6 +49,30 @@ def classify_image(
     loaded = ctx.load(model, TASK, progress)
     scores = task.classify(loaded.model, picture, top_k)
     return scores, task.snippet(loaded.entry.id, snippet_load_kwargs(loaded), task.check_top_k(top_k))
+
+
+def image_classification_steps(
+    ctx: TabContext,
+    image: str | None,
+    model: str | None = None,
+    top_k: int = 5,
+    progress: Any = None,
+    request: Any = None,
+) -> StepsOutputs:
+    """Show what the image-classification pipeline does, step by step: the processed pixel tensor, the model's logits, the best labels.
+
+    Args:
+        image: The picture to classify (PNG, JPEG, WebP, GIF, TIFF or BMP).
+        model: An image classification model of the catalog, by id or label (default: the tab's default).
+        top_k: How many labels to show, 1 to 20.
+
+    Returns:
+        Notes on the preprocess step (size, rescaling, normalisation), no tokens, the pixel tensor as a picture, notes on the forward and postprocess steps, the best labels with logit and probability, every number as JSON, and the same steps as Python code with the Auto classes.
+    """
+    top_k = task.check_top_k(top_k)
+    picture = open_image(image)
+    loaded = ctx.load(model, TASK, progress)
+    return steps_outputs(pipeline_steps.image_classification_steps(loaded, picture, top_k), request_language(request))
 
 
 def classify_image_batch(
@@ -94,6 +122,13 @@ def build(ctx: TabContext) -> None:
     inputs, outputs = [image, model, top_k], [labels, code]
     # Before the examples: the first event of a handler takes its name (the examples' run would get "classify_image").
     run.click(run_classify, inputs, outputs, api_name="classify_image")
+    steps_panel(
+        guarded(bind(image_classification_steps, ctx, model=ctx.default_model(TASK), progress=gr.Progress()), gpu=True),
+        inputs,
+        "image_classification_steps",
+        picture=True,
+        tokens=False,
+    )
     examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
     if examples:
         # The picture only: the model and top_k stay as the user set them.

@@ -5,6 +5,8 @@ Endpoints:
   (word, type, score, start, end), code.
 - `/extract_entities_dataset(file, column, model, aggregation, hub_dataset, hub_split)` -> summary,
   results table, CSV file (a file, or a Hub dataset's split).
+- `/named_entities_steps(text, model)` -> the pipeline's three steps for that text
+  (playground.web.steps_view).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import Any
 from playground.core.snippets import pipeline_snippet, snippet_load_kwargs
 from playground.core.texts import Texts, request_language
 from playground.media import datasets
+from playground.tasks import pipeline_steps
 from playground.web.errors import guarded
+from playground.web.steps_view import StepsOutputs, steps_outputs, steps_panel
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, dataset_panel, model_picker
 from tabs.named_entities import task as task_logic
 
@@ -62,6 +66,23 @@ def extract_entities(
         ctx.tasks[0], loaded.source, [text], {"aggregation_strategy": strategy}, load_kwargs=snippet_load_kwargs(loaded)
     )
     return task_logic.highlighted(text, entities), entity_table(entities, lang), code
+
+
+def named_entities_steps(
+    ctx: TabContext, text: str, model: str | None = None, progress: Any = None, request: Any = None
+) -> StepsOutputs:
+    """Show what the token-classification pipeline does, step by step: tokens and ids, one row of logits per token, each token's best label.
+
+    Args:
+        text: The text to read.
+        model: A catalog model id or label; empty for the tab's default model.
+
+    Returns:
+        Notes on the preprocess step, the tokens table, no picture, notes on the forward and postprocess steps, each token's best label and score, every number as JSON, and the same steps as Python code with the Auto classes.
+    """
+    text = task_logic.check_text(text)
+    loaded = ctx.load(model, ctx.tasks[0], progress)
+    return steps_outputs(pipeline_steps.token_classification_steps(loaded, text), request_language(request))
 
 
 def extract_entities_dataset(
@@ -135,6 +156,11 @@ def build(ctx: TabContext) -> None:
     code = code_panel()
     handler = guarded(bind(extract_entities, ctx, model=default, progress=gr.Progress()), gpu=True)
     inputs, outputs = [text, model, aggregation], [highlighted, table, code]
+    steps_panel(
+        guarded(bind(named_entities_steps, ctx, model=default, progress=gr.Progress()), gpu=True),
+        [text, model],
+        "named_entities_steps",
+    )
     run.click(handler, inputs, outputs, api_name="extract_entities")  # first: it owns the endpoint name
     gr.Examples(
         [[sample, default, "simple"] for sample in EXAMPLES],

@@ -1,6 +1,7 @@
 """Speech to text tab: record or upload audio, get the text, timestamped segments and subtitles.
 
-Endpoint `/transcribe`. The task logic (decoding, chunking, timestamps, SRT/WebVTT) is in
+Endpoints `/transcribe` and `/speech_to_text_steps(audio, model)` (the pipeline's three steps for
+the first 30 s, playground.web.steps_view). The task logic (decoding, chunking, timestamps, SRT/WebVTT) is in
 tabs.speech_to_text.task; this module holds the handlers and the page (strings: `locales/`).
 """
 
@@ -17,8 +18,11 @@ from playground.core.snippets import snippet_load_kwargs
 from playground.core.texts import Texts, request_language
 from playground.engines.speech_batching import concurrent_transcriptions, speech_batch_size
 from playground.loading.model_manager import ModelLoadError
+from playground.media.audio import open_audio
 from playground.media.images import EXAMPLES_DIR
+from playground.tasks import pipeline_steps
 from playground.web.errors import guarded
+from playground.web.steps_view import StepsOutputs, steps_outputs, steps_panel
 from playground.web.ui import TabContext, about_panel, bind, code_panel, model_picker
 from tabs.speech_to_text import task as speech
 
@@ -220,6 +224,28 @@ def transcribe(
     )
 
 
+def speech_to_text_steps(
+    ctx: TabContext, audio: str | None, model: str | None = None, progress: Any = None, request: Any = None
+) -> StepsOutputs:
+    """Show what the speech-recognition pipeline does with the first 30 s: the log-mel spectrogram or waveform, the model's output, the text.
+
+    Args:
+        audio: The recording: any audio or video file (WAV, FLAC, OGG, MP3, M4A, WebM, MP4...).
+        model: The speech model, a catalog id or label (default: the tab's default model).
+
+    Returns:
+        Notes on the preprocess step, no tokens, the spectrogram or waveform as a picture, notes on the forward and postprocess steps, the generated tokens (Whisper) or each frame's best token (CTC), every number as JSON, and the same steps as Python code with the Auto classes.
+    """
+    entry = ctx.entry(model, ctx.tasks[0])
+    if entry.is_remote:
+        raise pipeline_steps.TEXTS.error("remote", label=entry.label)
+    loaded = ctx.load(model, ctx.tasks[0], progress)
+    rate = loaded.model.feature_extractor.sampling_rate
+    with open_audio(audio, rate, ctx.limits.max_audio_minutes) as decoded:
+        steps = pipeline_steps.speech_steps(loaded, decoded)
+    return steps_outputs(steps, request_language(request))
+
+
 def whisper_options_visible(ctx: TabContext, model: str | None) -> bool:
     try:
         entry = ctx.entry(model, ctx.tasks[0])
@@ -293,6 +319,13 @@ def build(ctx: TabContext) -> None:
         api_name="transcribe",
         concurrency_limit=concurrent_transcriptions(ctx.models(asr_task), ctx.limits.device),
         concurrency_id="speech_to_text",
+    )
+    steps_panel(
+        guarded(bind(speech_to_text_steps, ctx, progress=gr.Progress()), gpu=True),
+        [audio, model],
+        "speech_to_text_steps",
+        picture=True,
+        tokens=False,
     )
     if EXAMPLE_CLIP.is_file():
         # Only the clip is filled in: the run uses the model and options already chosen. (Created after

@@ -4,6 +4,8 @@ Endpoints:
 - `/classify_text(text, model, top_k, text_pair, function_to_apply)` -> label scores, note, code.
 - `/classify_dataset(file, column, model, function_to_apply, hub_dataset, hub_split)` -> summary,
   results table, CSV file (a file, or a Hub dataset's split).
+- `/text_classification_steps(text, model, text_pair, function_to_apply)` -> the pipeline's three
+  steps for that input (playground.web.steps_view).
 
 Sentiment models score one text; NLI models (roberta-large-mnli) and rerankers (bge-reranker) score
 a pair. The scores come from the `text-classification` pipeline with the function the model was
@@ -20,7 +22,9 @@ from playground.core.checks import whole_number_in_range
 from playground.core.snippets import Raw, pipeline_snippet, snippet_load_kwargs
 from playground.core.texts import Texts, request_language
 from playground.media import datasets
+from playground.tasks import pipeline_steps
 from playground.web.errors import guarded
+from playground.web.steps_view import StepsOutputs, steps_outputs, steps_panel
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, dataset_panel, model_picker
 from tabs.text_classification import task as task_logic
 
@@ -81,6 +85,34 @@ def classify_text(
     call = {**task_logic.call_options(chosen, top or None), "top_k": top or Raw("None")}
     code = pipeline_snippet(ctx.tasks[0], loaded.source, [inputs], call, load_kwargs=snippet_load_kwargs(loaded))
     return {s["label"]: float(s["score"]) for s in scores}, score_note(function, chosen, bool(text_pair), lang), code
+
+
+def text_classification_steps(
+    ctx: TabContext,
+    text: str,
+    model: str | None = None,
+    text_pair: str = "",
+    function_to_apply: str = "auto",
+    progress: Any = None,
+    request: Any = None,
+) -> StepsOutputs:
+    """Show what the text-classification pipeline does, step by step: tokens and ids, the model's logits, the scores per label.
+
+    Args:
+        text: The text to classify (the premise of an NLI pair, the query of a reranker).
+        model: A catalog model id or label; empty for the tab's default model.
+        text_pair: A second text for pair models (NLI hypothesis, reranker passage); empty for one text.
+        function_to_apply: auto (the model's own), softmax, sigmoid or none (raw logits).
+
+    Returns:
+        Notes on the preprocess step, the tokens table, no picture, notes on the forward and postprocess steps, the scores table, every number as JSON (tokens, input_ids, logits, scores), and the same steps as Python code with the Auto classes.
+    """
+    text = task_logic.check_text(text)
+    text_pair = task_logic.check_text(text_pair, "long_pair", required=False)
+    chosen = task_logic.check_function(function_to_apply)
+    loaded = ctx.load(model, ctx.tasks[0], progress)
+    steps = pipeline_steps.text_classification_steps(loaded, text, text_pair, chosen)
+    return steps_outputs(steps, request_language(request))
 
 
 def classify_dataset(
@@ -153,6 +185,11 @@ def build(ctx: TabContext) -> None:
     handler = guarded(bind(classify_text, ctx, model=default, progress=gr.Progress()), gpu=True)
     inputs = [text, model, top_k, text_pair, function]
     outputs = [scores, note, code]
+    steps_panel(
+        guarded(bind(text_classification_steps, ctx, model=default, progress=gr.Progress()), gpu=True),
+        [text, model, text_pair, function],
+        "text_classification_steps",
+    )
     nli = next((m.id for m in ctx.models(task) if "mnli" in m.id.lower()), None)
     examples = [[sample, default, 0, "", "auto"] for sample in EXAMPLE_TEXTS]
     if nli:

@@ -7,6 +7,8 @@ Endpoints (each sub-tab only when the catalog lists a model for it):
 - `/zero_shot_text_dataset(file, column, model, labels, hypothesis_template, multi_label, hub_dataset,
   hub_split)` -> summary, results table (best label, its score, one column per label), CSV file.
 - `/zero_shot_image(image, model, labels, hypothesis_template)` -> label scores and code (CLIP).
+- `/zero_shot_steps(text, model, labels, hypothesis_template, multi_label)` -> the three steps for
+  that text (playground.web.steps_view).
 
 The task logic is tabs.zero_shot.task; this module holds the handlers and the page (strings: `locales/`).
 """
@@ -19,7 +21,9 @@ from typing import Any
 from playground.core.texts import Texts, request_language
 from playground.media import datasets
 from playground.media.images import EXAMPLES_DIR, open_image
+from playground.tasks import pipeline_steps
 from playground.web.errors import guarded
+from playground.web.steps_view import StepsOutputs, steps_outputs, steps_panel
 from playground.web.ui import (
     COMMON,
     TabContext,
@@ -92,6 +96,43 @@ def zero_shot_text(
     import pandas as pd
 
     return results[0], pd.DataFrame(table.rows, columns=table.header), table.csv_path, code
+
+
+def zero_shot_steps(
+    ctx: TabContext,
+    text: str,
+    model: str | None = None,
+    labels: str = "",
+    hypothesis_template: str = TEXT_TEMPLATE,
+    multi_label: bool = False,
+    progress: Any = None,
+    request: Any = None,
+) -> StepsOutputs:
+    """Show what zero-shot classification does, step by step: the NLI pairs' logits (or the sentence vectors' cosines) and the labels' scores.
+
+    Args:
+        text: The text to classify.
+        model: A text model of the catalog (NLI or sentence similarity), by id or label (default: the tab's default).
+        labels: The candidate labels, comma-separated or one per line (at most 100).
+        hypothesis_template: The sentence each label is put into, with {} where the label goes (blank: "This example is {}.").
+        multi_label: True scores each label on its own (several can be true); False gives scores that sum to 1.
+
+    Returns:
+        Notes on the preprocess step, the tokens (of the first pair, or of the text), no picture, notes on the forward and postprocess steps, each label's logits (or cosine) and score, every number as JSON, and the same steps as Python code with the Auto classes.
+    """
+    texts = task.text_lines(text, False)
+    label_list = task.parse_labels(labels)
+    template = task.check_template(hypothesis_template, TEXT_TEMPLATE)
+    entry = ctx.entry(model or text_default(ctx))
+    task.check_text_model(entry.task, entry.label)
+    loaded = ctx.load(entry.id, entry.task, progress)
+    if entry.task == NLI_TASK:
+        steps = pipeline_steps.zero_shot_steps(loaded, texts[0], label_list, template, bool(multi_label))
+    else:
+        steps = pipeline_steps.similarity_steps(
+            loaded, texts[0], label_list, template, bool(multi_label), task.SIMILARITY_SCALE
+        )
+    return steps_outputs(steps, request_language(request))
 
 
 def zero_shot_text_dataset(
@@ -210,6 +251,11 @@ def build(ctx: TabContext) -> None:
             text_inputs = [text, text_model, text_labels, text_template, multi_label, batch]
             text_outputs = [text_scores, table, csv_file, text_code]
             text_run.click(run_text, text_inputs, text_outputs, api_name="zero_shot_text")
+            steps_panel(
+                guarded(bind(zero_shot_steps, ctx, model=text_model_default, progress=progress), gpu=True),
+                [text, text_model, text_labels, text_template, multi_label],
+                "zero_shot_steps",
+            )
             # One text, single label, the default template (as the course calls the pipeline); the model stays.
             examples = gr.Examples(
                 [[sentence, None, labels, TEXT_TEMPLATE, False, False] for sentence, labels in TEXT_EXAMPLES],
