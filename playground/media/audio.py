@@ -159,3 +159,22 @@ def open_audio(path: str | None, sampling_rate: int, max_minutes: float) -> Deco
         os.unlink(out_path)
         raise
     return audio
+
+
+def decoding_snippet(filename: str, decoder: str) -> tuple[list[str], list[str]]:
+    """(imports, lines) that decode `filename` the way `open_audio` did, for the show-code panel."""
+    if decoder == "soundfile":
+        return ["import soundfile as sf", "import soxr"], [
+            "# Decode to mono float32 at the model's sampling rate (as the app does).",
+            "rate = pipe.feature_extractor.sampling_rate",
+            f"samples, file_rate = sf.read({filename!r}, dtype='float32', always_2d=True)",
+            "samples = samples.mean(axis=1)",
+            "if file_rate != rate:",
+            "    samples = soxr.resample(samples, file_rate, rate)",
+        ]
+    return ["import subprocess", "", "import numpy as np"], [
+        "# Decode to mono float32 at the model's sampling rate with ffmpeg (as the app does).",
+        "rate = pipe.feature_extractor.sampling_rate",
+        f"command = ['ffmpeg', '-i', {filename!r}, '-vn', '-ac', '1', '-ar', str(rate), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:']",
+        "samples = np.frombuffer(subprocess.run(command, capture_output=True, check=True).stdout, dtype=np.float32)",
+    ]

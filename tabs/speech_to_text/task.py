@@ -18,7 +18,7 @@ from typing import Any
 
 from playground.core.snippets import Raw, pipeline_snippet
 from playground.core.texts import Texts
-from playground.media.audio import DecodedAudio, open_audio
+from playground.media.audio import DecodedAudio, decoding_snippet, open_audio
 
 CHUNK_SECONDS = 30
 BATCH_SIZE = 4
@@ -387,30 +387,11 @@ def to_vtt(cues: list[list[Any]], width: int) -> str:
 # ---- "show code" ----------------------------------------------------------------------------------
 
 
-def decoding_setup(filename: str, decoder: str) -> tuple[list[str], list[str]]:
-    """(imports, lines) that decode `filename` the way playground.media.audio did, for the show-code panel."""
-    if decoder == "soundfile":
-        return ["import soundfile as sf", "import soxr"], [
-            "# Decode to mono float32 at the model's sampling rate (as the app does).",
-            "rate = pipe.feature_extractor.sampling_rate",
-            f"samples, file_rate = sf.read({filename!r}, dtype='float32', always_2d=True)",
-            "samples = samples.mean(axis=1)",
-            "if file_rate != rate:",
-            "    samples = soxr.resample(samples, file_rate, rate)",
-        ]
-    return ["import subprocess", "", "import numpy as np"], [
-        "# Decode to mono float32 at the model's sampling rate with ffmpeg (as the app does).",
-        "rate = pipe.feature_extractor.sampling_rate",
-        f"command = ['ffmpeg', '-i', {filename!r}, '-vn', '-ac', '1', '-ar', str(rate), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:']",
-        "samples = np.frombuffer(subprocess.run(command, capture_output=True, check=True).stdout, dtype=np.float32)",
-    ]
-
-
 def transcription_snippet(
     task: str, model_id: str, load_kwargs: dict[str, Any], filename: str, transcription: Transcription
 ) -> str:
     """A script that decodes `filename` and transcribes it as the app did (`load_kwargs`: what the model loaded with)."""
-    imports, setup = decoding_setup(filename, transcription.decoder)
+    imports, setup = decoding_snippet(filename, transcription.decoder)
     return pipeline_snippet(
         task,
         model_id,
