@@ -12,6 +12,8 @@ from tabs import TAB_SPECS
 # The endpoint names are part of the product (see README "API").
 ENDPOINTS = {
     "speech_to_text": ["/transcribe"],
+    "audio_classification": ["/classify_audio", "/classify_audio_zero_shot"],
+    "text_to_speech": ["/synthesize_speech"],
     "image_classification": ["/classify_image"],
     "fill_mask": ["/fill_mask", "/compare_bias", "/fill_mask_dataset"],
     "zero_shot": ["/zero_shot_text", "/zero_shot_image", "/zero_shot_text_dataset"],
