@@ -3,6 +3,8 @@
 Usage: python scripts/make_examples.py [OUT_DIR]   (default: assets/examples)
 
 - speech/welcome.ogg: "Welcome to the Hugging Face course" spoken by espeak-ng, 16 kHz mono Ogg Vorbis.
+- audio/beep_silence_noise.ogg: 10 s of a 1 kHz beep, 10 s of silence, 10 s of white noise (three
+  AudioSet classes in turn, for the audio classification timeline), 16 kHz mono Ogg Vorbis.
 - documents/invoice.pdf: a two-page invoice with a text layer (reportlab): the items and total on
   page 1, the payment terms and due date on page 2.
 - documents/invoice.png: page 1 of that PDF rendered to a greyscale picture (pypdfium2), for OCR.
@@ -46,6 +48,20 @@ def write_speech(path: Path) -> Path:
         samples, rate = sf.read(wav, dtype="float32")
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, soxr.resample(samples, rate, SPEECH_RATE), SPEECH_RATE, format="OGG", subtype="VORBIS")
+    return path
+
+
+def write_sound_parts(path: Path) -> Path:
+    """A beep, silence and white noise, 10 s each (seeded noise: the same file every run)."""
+    import numpy as np
+    import soundfile as sf
+
+    times = np.arange(10 * SPEECH_RATE) / SPEECH_RATE
+    beep = 0.3 * np.sin(2 * np.pi * 1000 * times)
+    noise = 0.1 * np.random.default_rng(0).standard_normal(times.size)
+    samples = np.concatenate([beep, np.zeros(times.size), noise]).astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, samples, SPEECH_RATE, format="OGG", subtype="VORBIS")
     return path
 
 
@@ -131,7 +147,10 @@ def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else ROOT / "assets" / "examples"
     documents = out / "documents"
     documents.mkdir(parents=True, exist_ok=True)
-    written = [write_speech(out / "speech" / "welcome.ogg")]
+    written = [
+        write_speech(out / "speech" / "welcome.ogg"),
+        write_sound_parts(out / "audio" / "beep_silence_noise.ogg"),
+    ]
     written.append(write_invoice_pdf(documents / "invoice.pdf"))
     written.append(write_page_png(documents / "invoice.pdf", documents / "invoice.png"))
     for path in written:

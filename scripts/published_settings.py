@@ -102,6 +102,11 @@ PUBLISHED: dict[str, Published] = {
         {"text-generation": {"do_sample": True, "max_length": 50}},
     ),
     "HuggingFaceTB/SmolVLM-256M-Instruct": Published("generation_config.json: token ids only (greedy decoding)"),
+    # The stand-in (tabs/text_to_speech/test_models.py) is built with these values already.
+    "facebook/musicgen-small": Published(
+        "generation_config.json: sampling with guidance_scale 3.0, max_length 1500 (30 s of codes at 50 a second)",
+        {"do_sample": True, "guidance_scale": 3.0, "max_length": 1500},
+    ),
     # The stand-in's decoder has the same 128 positions (scripts/make_test_models.py build_donut).
     "naver-clova-ix/donut-base-finetuned-docvqa": Published(
         "config.json: max_length 128, also its decoder's max_position_embeddings", {"max_length": 128}

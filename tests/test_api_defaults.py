@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Every named endpoint of the app: its tab key, and the parameters a call may be required to give.
 REQUIRED: dict[str, tuple[str, set[str]]] = {
     "/transcribe": ("speech_to_text", {"audio"}),
+    "/classify_audio": ("audio_classification", {"audio"}),
+    "/classify_audio_zero_shot": ("audio_classification", {"audio", "labels"}),
+    "/synthesize_speech": ("text_to_speech", {"text"}),
     "/classify_image": ("image_classification", {"image"}),
     "/classify_image_batch": ("image_classification", {"images"}),
     "/fill_mask": ("fill_mask", {"text"}),

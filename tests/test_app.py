@@ -15,6 +15,8 @@ ENDPOINTS = {
     "image_classification": ["/classify_image", "/image_classification_steps"],
     "fill_mask": ["/fill_mask", "/compare_bias", "/fill_mask_dataset", "/fill_mask_steps"],
     "zero_shot": ["/zero_shot_text", "/zero_shot_image", "/zero_shot_text_dataset", "/zero_shot_steps"],
+    "audio_classification": ["/classify_audio", "/classify_audio_zero_shot"],
+    "text_to_speech": ["/synthesize_speech"],
     "visual_qa": ["/answer_image_question", "/answer_document_question", "/answer_question"],
     "text_generation": ["/generate"],
     "text_classification": ["/classify_text", "/classify_dataset", "/text_classification_steps"],

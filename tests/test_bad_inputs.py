@@ -82,6 +82,9 @@ ZS_IMAGE = dict(model="", labels="circle, square", hypothesis_template="a photo 
 VQA = dict(question="What colour is it?", model="", top_k=3, max_new_tokens=4)
 DOC = dict(question="What is the total?", model="", ocr_language="eng")
 ASR = dict(model="", task="transcribe", language="auto", timestamps="segment", max_chars_per_line=42)
+SOUNDS = dict(model="", top_k=5, window_seconds=10)
+SOUNDS_ZS = dict(model="", labels="speech, music", hypothesis_template="This is a sound of {}.", window_seconds=10)
+SPEAK = dict(model="", seed=0, music_seconds=1)
 NOT_AN_IMAGE = r"not an image Pillow can open"
 NOT_AUDIO = r"could not be read as audio"
 NOT_IN_CATALOG = r"not in this app's catalog\. Choose one of"
@@ -232,6 +235,77 @@ CASES = [
         raw=True,
         expect=NOT_UPLOADED,
     ),
+    # ---- /classify_audio, /classify_audio_zero_shot -----------------------------------------------
+    case("sounds-none", "/classify_audio", None, **SOUNDS, expect=r"record or upload"),
+    case("sounds-text-file", "/classify_audio", Upload("text.wav"), **SOUNDS, expect=NOT_AUDIO),
+    case("sounds-image-file", "/classify_audio", Upload("noise.png"), **SOUNDS, expect=NOT_AUDIO),
+    case("sounds-empty-file", "/classify_audio", Upload("empty.wav"), **SOUNDS, expect=r"audio file is empty"),
+    case(
+        "sounds-too-long",
+        "/classify_audio",
+        Upload("long.wav"),
+        **SOUNDS,
+        expect=r"1\.0 minutes long; the limit is 0\.5 minutes",
+    ),
+    case("sounds-top-k-zero", "/classify_audio", Upload("ok.wav"), **{**SOUNDS, "top_k": 0}, expect=r"top_k"),
+    case(
+        "sounds-window-too-long",
+        "/classify_audio",
+        Upload("ok.wav"),
+        **{**SOUNDS, "window_seconds": 31},
+        expect=r"window_seconds",
+    ),
+    case(
+        "sounds-server-path",
+        "/classify_audio",
+        ServerPath("/etc/passwd", with_meta=True),
+        **SOUNDS,
+        raw=True,
+        expect=NOT_UPLOADED,
+    ),
+    case(
+        "sounds-zs-no-labels",
+        "/classify_audio_zero_shot",
+        Upload("ok.wav"),
+        **{**SOUNDS_ZS, "labels": " , \n"},
+        expect=r"at least one label",
+    ),
+    case(
+        "sounds-zs-duplicate-labels",
+        "/classify_audio_zero_shot",
+        Upload("ok.wav"),
+        **{**SOUNDS_ZS, "labels": "dog, Dog"},
+        expect=r"more than once: Dog",
+    ),
+    case(
+        "sounds-zs-bad-template",
+        "/classify_audio_zero_shot",
+        Upload("ok.wav"),
+        **{**SOUNDS_ZS, "hypothesis_template": "{} and {}"},
+        expect=r"exactly once",
+    ),
+    case("sounds-zs-truncated", "/classify_audio_zero_shot", Upload("truncated.wav"), **SOUNDS_ZS, expect=NOT_AUDIO),
+    case("sounds-zs-none", "/classify_audio_zero_shot", None, **SOUNDS_ZS, expect=r"record or upload"),
+    # ---- /synthesize_speech ---------------------------------------------------------------------
+    case("speak-empty", "/synthesize_speech", "", **SPEAK, expect=r"type a text"),
+    case("speak-whitespace", "/synthesize_speech", "  \n\t ", **SPEAK, expect=r"type a text"),
+    case(
+        "speak-too-long",
+        "/synthesize_speech",
+        "word " * 300,
+        **SPEAK,
+        expect=r"1499 characters long; the limit is 1000",
+    ),
+    case("speak-seed-negative", "/synthesize_speech", "Hello.", **{**SPEAK, "seed": -1}, expect=r"seed"),
+    case("speak-music-zero", "/synthesize_speech", "Hello.", **{**SPEAK, "music_seconds": 0}, expect=r"music_seconds"),
+    case(
+        "speak-unreadable-script",
+        "/synthesize_speech",
+        "안녕하세요",
+        **SPEAK,
+        expect=r"reads none of these characters",
+    ),
+    case("speak-unknown-model", "/synthesize_speech", "Hello.", **{**SPEAK, "model": "nope"}, expect=NOT_IN_CATALOG),
     # ---- /fill_mask -----------------------------------------------------------------------------
     case("fill-empty", "/fill_mask", "", **FILL, expect=r"Write a sentence first"),
     case("fill-control-chars", "/fill_mask", "\x00\x01\x1b[31m\x7f", **FILL, expect=r"Write a mask in the sentence"),
@@ -811,6 +885,9 @@ def call(app: RunningApp, client: Any, files: Path, item: Case) -> Any:
 def test_the_table_covers_every_endpoint_with_enough_cases() -> None:
     endpoints = {
         "/transcribe",
+        "/classify_audio",
+        "/classify_audio_zero_shot",
+        "/synthesize_speech",
         "/classify_image",
         "/fill_mask",
         "/compare_bias",

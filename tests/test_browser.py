@@ -93,6 +93,16 @@ def _speech_to_text(page, files: Path) -> None:  # noqa: ANN001
     _wait_for_text(page, r"Real-time factor")
 
 
+def _audio_classification(page, files: Path) -> None:  # noqa: ANN001
+    _first_example(page, files)  # the spoken welcome on the default model, in windows
+    _wait_for_text(page, r"Windows:")
+
+
+def _text_to_speech(page, files: Path) -> None:  # noqa: ANN001
+    _first_example(page, files)  # the English sentences on the default voice
+    _wait_for_text(page, r"Sampling rate:")
+
+
 def _image_classification(page, files: Path) -> None:  # noqa: ANN001
     page.locator(".gallery-item, .example").locator("visible=true").first.click()  # the tab's first example
     page.wait_for_timeout(1000)
@@ -169,6 +179,8 @@ def expect_value(locator, value: str) -> None:  # noqa: ANN001
 
 EXAMPLES = {
     "speech_to_text": _speech_to_text,
+    "audio_classification": _audio_classification,
+    "text_to_speech": _text_to_speech,
     "image_classification": _image_classification,
     "fill_mask": _fill_mask,
     "zero_shot": _zero_shot,

@@ -35,6 +35,8 @@ LOADING_OPTIONS = {
 }
 FILE_ENDPOINTS = {  # endpoint -> its file parameter
     "/transcribe": "audio",
+    "/classify_audio": "audio",
+    "/classify_audio_zero_shot": "audio",
     "/classify_image": "image",
     "/zero_shot_image": "image",
     "/answer_image_question": "image",

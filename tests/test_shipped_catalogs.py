@@ -81,6 +81,12 @@ STAND_INS: dict[str, tuple[str, str]] = {
     "Helsinki-NLP/opus-mt-ko-en": ("opus-mt-fr-en", "MarianMTModel"),
     "facebook/nllb-200-distilled-600M": ("nllb", "M2M100ForConditionalGeneration"),
     "facebook/dinov2-small": ("dinov2", "Dinov2Model"),
+    "MIT/ast-finetuned-audioset-10-10-0.4593": ("ast-audioset", "ASTForAudioClassification"),
+    "superb/wav2vec2-base-superb-ks": ("wav2vec2-keywords", "Wav2Vec2ForSequenceClassification"),
+    "laion/clap-htsat-unfused": ("clap", "ClapModel"),
+    "facebook/mms-tts-eng": ("vits-eng", "VitsModel"),
+    "facebook/mms-tts-kor": ("vits-kor", "VitsModel"),
+    "facebook/musicgen-small": ("musicgen", "MusicgenForConditionalGeneration"),
 }
 # Settings that do not change how a model loads or runs (labels and descriptions are kept too).
 _NOT_SETTINGS = ("label", "description", "default", "params")
@@ -242,6 +248,12 @@ def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> 
         return "/transcribe", {"audio": handle_file(inputs["audio"]), "language": "en", "timestamps": "off"}
     if task == "image-classification":
         return "/classify_image", {"image": handle_file(inputs["image"])}
+    if task == "audio-classification":
+        return "/classify_audio", {"audio": handle_file(inputs["audio"])}
+    if task == "zero-shot-audio-classification":
+        return "/classify_audio_zero_shot", {"audio": handle_file(inputs["audio"]), "labels": "speech, a dog barking"}
+    if task == "text-to-audio":
+        return "/synthesize_speech", {"text": "Welcome to the course."}
     if task == "fill-mask":
         return "/fill_mask", {"text": "This man works as a [MASK] ."}
     if task in ("zero-shot-classification", "sentence-similarity"):
@@ -265,7 +277,8 @@ def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> 
 
 # Values for parameters an endpoint may still require although the UI has a default for them, and
 # short outputs so every request stays quick; each is sent only to endpoints that have it.
-FILL_INS = {"targets": "", "stop": "", "system_prompt": "", "max_new_tokens": 4}
+FILL_INS = {"targets": "", "stop": "", "system_prompt": "", "max_new_tokens": 4, "music_seconds": 1}
+SHORT_OUTPUTS = ("max_new_tokens", "music_seconds")  # sent even where the endpoint has a default
 
 
 def call(client: Any, api: str, given: dict[str, Any]) -> Any:
@@ -273,11 +286,7 @@ def call(client: Any, api: str, given: dict[str, Any]) -> Any:
     names = {p["parameter_name"]: p for p in params}
     kwargs = dict(given)
     for name, value in FILL_INS.items():
-        if (
-            name in names
-            and name not in kwargs
-            and (name == "max_new_tokens" or not names[name]["parameter_has_default"])
-        ):
+        if name in names and name not in kwargs and (name in SHORT_OUTPUTS or not names[name]["parameter_has_default"]):
             kwargs[name] = value
     return client.predict(**kwargs, api_name=api)
 

@@ -68,9 +68,10 @@ def test_bias_comparison_report(bert) -> None:  # noqa: ANN001
 
 
 def test_zero_shot_checks_and_batch_csv() -> None:
+    from playground.core.labels import parse_labels
     from tabs.zero_shot import task as zero_shot
 
-    assert zero_shot.parse_labels("a,, b\n c") == ["a", "b", "c"]
+    assert parse_labels("a,, b\n c") == ["a", "b", "c"]
     assert zero_shot.check_template("  ", zero_shot.TEXT_TEMPLATE) == zero_shot.TEXT_TEMPLATE
     with pytest.raises(UserError, match="exactly once"):
         zero_shot.check_template("{} and {}", zero_shot.TEXT_TEMPLATE)

@@ -59,6 +59,8 @@ TAB_GROUPS = Texts(
 
 TAB_SPECS: tuple[TabSpec, ...] = (
     TabSpec("speech_to_text", ("automatic-speech-recognition",), group="audio"),
+    TabSpec("audio_classification", ("audio-classification", "zero-shot-audio-classification"), group="audio"),
+    TabSpec("text_to_speech", ("text-to-audio",), group="audio"),
     TabSpec("image_classification", ("image-classification",), group="vision"),
     TabSpec("fill_mask", ("fill-mask",), group="reading"),
     TabSpec(

@@ -8,7 +8,6 @@ model, plus the batch table and CSV and the "show code" snippets; no Gradio.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ NLI_TASK = "zero-shot-classification"
 EMBEDDING_TASK = "sentence-similarity"
 IMAGE_TASK = "zero-shot-image-classification"
 TEXT_TASKS = (NLI_TASK, EMBEDDING_TASK)
-MAX_LABELS = 100
 MAX_BATCH = 200
 # Cosines of sentence embeddings sit in a narrow band; scaling them (like CLIP's logit scale) before
 # the softmax turns small differences into readable probabilities.
@@ -34,21 +32,6 @@ TEXTS = Texts.load("zero_shot.task", Path(__file__).with_name("locales"))
 
 
 # ---- checking inputs ---------------------------------------------------------------------------
-
-
-def parse_labels(labels: str | list[str] | None) -> list[str]:
-    """Labels from a comma/newline separated string; blanks dropped, duplicates refused."""
-    parts = labels if isinstance(labels, list) else re.split(r"[,\n]", labels or "")
-    cleaned = [p.strip() for p in parts if p and p.strip()]
-    if not cleaned:
-        raise TEXTS.error("no_labels")
-    seen: set[str] = set()
-    duplicates = [x for x in cleaned if x.casefold() in seen or seen.add(x.casefold())]
-    if duplicates:
-        raise TEXTS.error("duplicate_labels", labels=", ".join(dict.fromkeys(duplicates)))
-    if len(cleaned) > MAX_LABELS:
-        raise TEXTS.error("too_many_labels", count=len(cleaned), limit=MAX_LABELS)
-    return cleaned
 
 
 def check_template(template: str | None, default: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from playground.core.labels import parse_labels
 from playground.core.texts import Texts, request_language
 from playground.media import datasets
 from playground.media.images import EXAMPLES_DIR, open_image
@@ -82,7 +83,7 @@ def zero_shot_text(
         The label scores (of the first line in batch mode), the batch table and its CSV file (none for one text), and Python code that does the same.
     """
     texts = task.text_lines(text, bool(batch))
-    label_list = task.parse_labels(labels)
+    label_list = parse_labels(labels)
     template = task.check_template(hypothesis_template, TEXT_TEMPLATE)
     task.check_batch(texts)
     entry = ctx.entry(model or text_default(ctx))
@@ -164,7 +165,7 @@ def zero_shot_text_dataset(
         A summary, one row per text (the best label, its score, one score column per label) and the same table as CSV.
     """
     lang = request_language(request)
-    label_list = task.parse_labels(labels)
+    label_list = parse_labels(labels)
     template = task.check_template(hypothesis_template, TEXT_TEMPLATE)
     entry = ctx.entry(model or text_default(ctx))
     task.check_text_model(entry.task, entry.label)
@@ -202,7 +203,7 @@ def zero_shot_image(
         The label scores (they sum to 1) and Python code that does the same.
     """
     picture = open_image(image)
-    label_list = task.parse_labels(labels)
+    label_list = parse_labels(labels)
     template = task.check_template(hypothesis_template, IMAGE_TEMPLATE)
     loaded = ctx.load(model, IMAGE_TASK, progress)
     return task.image_scores(loaded.model, picture, label_list, template), task.image_snippet(

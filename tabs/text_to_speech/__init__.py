@@ -1,0 +1,1 @@
+"""The text-to-speech tab: page and handlers (`ui`), task logic (`task`), strings (`locales/`), test models."""
