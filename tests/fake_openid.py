@@ -2,8 +2,8 @@
 authorization-code flow for Gradio's real OAuth routes (authlib) to sign someone in.
 
 - `/.well-known/openid-configuration`: the discovery document.
-- `/oauth/authorize`: signs in the account named by `login_hint` (the test plays the person choosing
-  an account on the Hub's page) and redirects back with a code.
+- `/oauth/authorize`: signs in the account named by `login_hint` and redirects back with a code;
+  without one it answers a page of links, one per account, as the Hub's page lets a person choose.
 - `/oauth/token`: checks the client's credentials and the code, answers an access token and an ID
   token signed with RS256 by a key whose public half `/oauth/jwks` serves. Like the Hub's, the ID
   token names the account but not its organizations.
@@ -98,6 +98,18 @@ class FakeOpenIDProvider:
         account = query.get("login_hint", "")
         if query.get("client_id") != self.client_id or query.get("response_type") != "code":
             return self._json(request, 400, {"error": "invalid_request"})
+        if not account:
+            links = "".join(
+                f'<li><a href="/oauth/authorize?{urlencode({**query, "login_hint": name})}">{name}</a></li>'
+                for name in self.accounts
+            )
+            body = f"<!doctype html><title>Choose an account</title><ul>{links}</ul>".encode()
+            request.send_response(200)
+            request.send_header("Content-Type", "text/html; charset=utf-8")
+            request.send_header("Content-Length", str(len(body)))
+            request.end_headers()
+            request.wfile.write(body)
+            return None
         if account not in self.accounts:
             return self._json(request, 400, {"error": "access_denied", "error_description": "unknown account"})
         code = secrets.token_urlsafe(16)

@@ -10,6 +10,7 @@ would not send it back to http://127.0.0.1, so `Browser` carries it by hand, to 
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ import pytest
 from conftest import ROOT, RunningApp, catalog_variant
 from fake_openid import FakeOpenIDProvider
 from gradio_client import Client
+from test_browser import CHROMIUM, CHROMIUM_ARGS
 from test_sign_in import FILL_MASK_DATA, MASKED, call_rest, join_body
 
 from bench.common import app_command, wait_for_page
@@ -198,6 +200,40 @@ def test_an_allowed_organization_admits_its_member(hf_app: RunningApp, provider:
     lines = call_rest(hf_app.url, browser.cookie())
     assert "event: complete" in lines, lines
     assert "/oauth/userinfo" in provider.requests, "the organizations come from the provider's userinfo"
+
+
+def test_in_a_real_browser_one_signs_in_sees_the_account_runs_a_model_and_signs_out(hf_app: RunningApp) -> None:
+    """Chromium takes Gradio's Secure session cookie from http://127.0.0.1 (a secure context), so the
+    whole flow runs as a person goes through it."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (as root, `make test` installs it: apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 900})
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(hf_app.url)
+            page.get_by_role("link", name="Sign in with Hugging Face").click()
+            page.get_by_role("link", name="alice", exact=True).click()  # the provider's account chooser
+            account = page.get_by_label("Signed in as")
+            expect(account).to_have_value("alice", timeout=60_000)
+            page.get_by_role("button", name="Run").first.click()
+            expect(page.get_by_label("Sentence as the model saw it")).to_have_value(MASKED, timeout=90_000)
+            assert not page.get_by_role("button", name=re.compile("Logout")).count(), "Gradio's own button stays hidden"
+            korean = context.new_page()
+            korean.goto(f"{hf_app.url}?lang=ko")
+            expect(korean.get_by_label("로그인한 계정")).to_have_value("alice", timeout=60_000)
+            korean.close()
+            page.get_by_text("Sign out", exact=True).click()  # a link styled as a button
+            # The Korean page's language switch set the language: the sign-in page follows it.
+            expect(page.get_by_role("link", name="Hugging Face로 로그인")).to_be_visible(timeout=30_000)
+            assert not errors, errors
+        finally:
+            browser.close()
 
 
 # ---- an account that is not allowed -------------------------------------------------------------------
