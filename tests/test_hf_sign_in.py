@@ -24,7 +24,7 @@ from conftest import ROOT, RunningApp, catalog_variant
 from fake_openid import FakeOpenIDProvider
 from gradio_client import Client
 from test_browser import CHROMIUM, CHROMIUM_ARGS
-from test_sign_in import FILL_MASK_DATA, MASKED, call_rest, join_body
+from test_sign_in import FILL_MASK_DATA, MASKED, NAME, PASSWORD, basic, call_rest, hash_with_cli, join_body
 
 from bench.common import app_command, wait_for_page
 
@@ -259,6 +259,31 @@ def test_no_oauth_secret_or_token_reaches_pages_or_the_log(hf_app: RunningApp, p
     for text in [*answers, hf_app.log()]:
         for secret in (CLIENT_SECRET, *provider.issued_tokens):
             assert secret not in text
+
+
+# ---- with a users file as well: scripts sign in with a password ---------------------------------------
+def test_a_users_file_alongside_lets_scripts_sign_in_while_browsers_use_hugging_face(
+    test_catalog: Path, provider: FakeOpenIDProvider, tmp_path: Path
+) -> None:
+    users = tmp_path / "users.txt"
+    users.write_text(f"{NAME}:{hash_with_cli(PASSWORD)}\n")
+    catalog = catalog_variant(test_catalog, tmp_path / "models.yaml", sign_in={"huggingface": ALLOWED})
+    command = app_command(catalog, "--tabs", "fill_mask", "--auth-file", str(users))
+    running = RunningApp(command, tmp_path, "app", wait=False, env=oauth_environment(provider))
+    try:
+        wait_for_page(f"{running.url}healthz", running.process, 180, running.log_path)
+        refused = call_rest(running.url, {})
+        assert refused.status_code == 401 and "Authorization: Basic" in refused.json()["detail"]
+        assert call_rest(running.url, basic(password="wrong")).status_code == 401
+        assert "event: complete" in call_rest(running.url, basic())
+        label, *_ = Client(running.url, auth=(NAME, PASSWORD), verbose=False).predict(MASKED, api_name="/fill_mask")
+        assert len(label["confidences"]) == 5
+        browser = signed_in(running, "alice")
+        assert browser.request("GET", "config").json()["username"] == "alice"
+        assert "event: complete" in call_rest(running.url, browser.cookie())
+        assert call_rest(running.url, signed_in(running, "mallory").cookie()).status_code == 403
+    finally:
+        running.stop()
 
 
 def test_hugging_face_sign_in_off_a_space_stops_the_app_with_a_clear_message(
