@@ -13,6 +13,7 @@ import asyncio
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -284,6 +285,27 @@ def test_a_users_file_alongside_lets_scripts_sign_in_while_browsers_use_hugging_
         assert call_rest(running.url, signed_in(running, "mallory").cookie()).status_code == 403
     finally:
         running.stop()
+
+
+# ---- the allow-list's decisions ------------------------------------------------------------------------
+def session_of(name: str, expires_in: float = 3600, access_token: str = "unknown-token") -> dict[str, Any]:
+    info = {"access_token": access_token, "expires_at": time.time() + expires_in}
+    return {"oauth_info": {**info, "userinfo": {"preferred_username": name}}}
+
+
+def test_an_expired_or_empty_session_signs_nobody_in_and_an_unknown_membership_is_not_a_yes() -> None:
+    from playground.config.catalog import HuggingFaceSignIn
+    from playground.operations.hf_sign_in import HuggingFaceAccess, Verdict
+
+    access = HuggingFaceAccess(HuggingFaceSignIn(**ALLOWED), "http://127.0.0.1:9")  # nothing listens there
+    assert asyncio.run(access.verdict(session_of("ALICE"))) == Verdict(user="ALICE")
+    assert asyncio.run(access.verdict(session_of("alice", expires_in=-1))).refusal == "not_authenticated"
+    for session in (None, {}, {"oauth_info": {"userinfo": {}}}, {"oauth_info": "forged"}):
+        assert asyncio.run(access.verdict(session)) == Verdict(refusal="not_authenticated")
+    unknown = asyncio.run(access.verdict(session_of("carol")))
+    assert unknown == Verdict(account="carol", refusal="membership_unknown"), "the provider could not be asked"
+    names_only = HuggingFaceAccess(HuggingFaceSignIn(users=["alice"]), "http://127.0.0.1:9")
+    assert asyncio.run(names_only.verdict(session_of("carol"))) == Verdict(account="carol", refusal="not_allowed")
 
 
 def test_hugging_face_sign_in_off_a_space_stops_the_app_with_a_clear_message(
