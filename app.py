@@ -90,7 +90,7 @@ def build_app(
     from playground.core.texts import merged_tables
     from playground.engines.generation_engines import Engines
     from playground.operations.hf_sign_in import TEXTS as SIGN_IN_TEXTS
-    from playground.operations.hf_sign_in import hugging_face_account
+    from playground.operations.hf_sign_in import hugging_face_account, oauth_marker
     from playground.web.gradio_patches import wake_queue_on_work
     from playground.web.inputs import check_api_inputs
     from playground.web.ui import (
@@ -106,8 +106,8 @@ def build_app(
     # The app's one registry of engines (engine state lives on the app, not in module globals).
     engines = engines or Engines(catalog.defaults.memory_budget_gb)
     all_texts = [TEXTS, COMMON, DATASET_UI, TAB_GROUPS, *(t for m in modules.values() for t in tab_string_tables(m))]
-    hugging_face_sign_in = catalog.defaults.sign_in.huggingface is not None
-    if hugging_face_sign_in:
+    oauth = oauth_marker() if catalog.defaults.sign_in.huggingface is not None else None
+    if oauth is not None:
         all_texts.append(SIGN_IN_TEXTS)
     picker_notes = new_picker_notes()  # filled by the tabs' model pickers
 
@@ -115,8 +115,8 @@ def build_app(
         with gr.Row(equal_height=True):
             gr.Markdown(TEXTS.ui("heading"), scale=4)
             switch = language_switch()
-            if hugging_face_sign_in:
-                hugging_face_account(demo)
+            if oauth is not None:
+                hugging_face_account(demo, oauth)
         gr.Markdown(TEXTS.ui("subheading"))
 
         with gr.Tabs():

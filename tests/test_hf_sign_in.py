@@ -186,6 +186,8 @@ def test_an_allowed_user_signs_in_with_hugging_face_and_runs_models(
     text = " ".join(part.text for part in result.content if getattr(part, "type", "") == "text")
     assert not result.isError and "confidences" in text, text
     assert browser.request("GET", "metrics").status_code == 200
+    endpoints = browser.request("GET", "gradio_api/info").json()["named_endpoints"]
+    assert "/fill_mask" in endpoints and not [name for name in endpoints if "login" in name], "no sign-in endpoint"
     assert "/oauth/userinfo" not in provider.requests, "an account listed by name needs no organizations"
 
 

@@ -190,13 +190,22 @@ body {{ font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto;
 """
 
 
-def hugging_face_account(demo: Any) -> None:
-    """The page header's account widgets, inside `demo`'s layout: the signed-in account's name and a
-    sign-out button (both labelled in the page's language). A hidden gr.LoginButton is what makes
-    Gradio attach its OAuth routes and session; its own labels cannot follow the language switch."""
+def oauth_marker() -> Any:
+    """A hidden gr.LoginButton, made before the app's gr.Blocks (so it registers none of its own
+    events: its load event would be a public API endpoint and MCP tool), to render in it with
+    `hugging_face_account`: its presence is what makes Gradio attach its OAuth routes and session."""
     import gradio as gr
 
-    gr.LoginButton(visible=False)
+    return gr.LoginButton(visible=False, render=False)
+
+
+def hugging_face_account(demo: Any, marker: Any) -> None:
+    """The page header's account widgets, inside `demo`'s layout: the signed-in account's name and a
+    sign-out button, labelled in the page's language (a LoginButton's own labels cannot follow the
+    language switch), and `marker` (from `oauth_marker`)."""
+    import gradio as gr
+
+    marker.render()
     account = gr.Textbox(label=TEXTS.ui("hf_signed_in_as"), interactive=False, scale=1, min_width=160)
     gr.Button(TEXTS.ui("hf_sign_out"), link="/logout", size="sm", scale=0, min_width=100)
 
