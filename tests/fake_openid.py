@@ -3,7 +3,8 @@ authorization-code flow for Gradio's real OAuth routes (authlib) to sign someone
 
 - `/.well-known/openid-configuration`: the discovery document.
 - `/oauth/authorize`: signs in the account named by `login_hint` and redirects back with a code;
-  without one it answers a page of links, one per account, as the Hub's page lets a person choose.
+  without one it answers a page of links, one per account, as the Hub's page lets a person choose,
+  and a Cancel link (`cancel=1`), which redirects back with `error=access_denied`.
 - `/oauth/token`: checks the client's credentials and the code, answers an access token and an ID
   token signed with RS256 by a key whose public half `/oauth/jwks` serves. Like the Hub's, the ID
   token names the account but not its organizations.
@@ -98,11 +99,16 @@ class FakeOpenIDProvider:
         account = query.get("login_hint", "")
         if query.get("client_id") != self.client_id or query.get("response_type") != "code":
             return self._json(request, 400, {"error": "invalid_request"})
+        separator = "&" if "?" in query["redirect_uri"] else "?"
+        if query.get("cancel"):
+            denied = {"error": "access_denied", "state": query.get("state", "")}
+            return self._redirect(request, query["redirect_uri"] + separator + urlencode(denied))
         if not account:
             links = "".join(
                 f'<li><a href="/oauth/authorize?{urlencode({**query, "login_hint": name})}">{name}</a></li>'
                 for name in self.accounts
             )
+            links += f'<li><a href="/oauth/authorize?{urlencode({**query, "cancel": "1"})}">Cancel</a></li>'
             body = f"<!doctype html><title>Choose an account</title><ul>{links}</ul>".encode()
             request.send_response(200)
             request.send_header("Content-Type", "text/html; charset=utf-8")
@@ -114,12 +120,8 @@ class FakeOpenIDProvider:
             return self._json(request, 400, {"error": "access_denied", "error_description": "unknown account"})
         code = secrets.token_urlsafe(16)
         self._codes[code] = (account, query.get("nonce"), query["redirect_uri"])
-        separator = "&" if "?" in query["redirect_uri"] else "?"
         location = query["redirect_uri"] + separator + urlencode({"code": code, "state": query.get("state", "")})
-        request.send_response(302)
-        request.send_header("Location", location)
-        request.send_header("Content-Length", "0")
-        request.end_headers()
+        self._redirect(request, location)
 
     def _token(self, request: BaseHTTPRequestHandler, query: dict[str, str]) -> None:
         length = int(request.headers.get("Content-Length") or 0)
@@ -172,6 +174,13 @@ class FakeOpenIDProvider:
 
     def _jwks(self, request: BaseHTTPRequestHandler, query: dict[str, str]) -> None:
         self._json(request, 200, {"keys": [self.key.as_dict(private=False)]})
+
+    @staticmethod
+    def _redirect(request: BaseHTTPRequestHandler, location: str) -> None:
+        request.send_response(302)
+        request.send_header("Location", location)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
 
     @staticmethod
     def _json(request: BaseHTTPRequestHandler, status: int, payload: object) -> None:

@@ -198,6 +198,15 @@ def test_signing_out_closes_the_app_again(hf_app: RunningApp) -> None:
     assert call_rest(hf_app.url, browser.cookie()).status_code == 401
 
 
+def test_declining_at_hugging_face_comes_back_to_the_sign_in_page(hf_app: RunningApp) -> None:
+    browser = Browser(hf_app.url)
+    chooser = browser.follow("/login/huggingface")  # no account chosen: the provider's page
+    cancel = re.search(r'href="([^"]*cancel=1[^"]*)"', chooser.text)
+    assert chooser.status_code == 200 and cancel, chooser.text
+    back = browser.follow(urljoin(str(chooser.url), cancel.group(1).replace("&amp;", "&")))
+    assert back.status_code == 401 and 'href="/login/huggingface"' in back.text
+
+
 def test_an_allowed_organization_admits_its_member(hf_app: RunningApp, provider: FakeOpenIDProvider) -> None:
     browser = signed_in(hf_app, "carol")
     lines = call_rest(hf_app.url, browser.cookie())

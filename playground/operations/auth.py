@@ -270,6 +270,11 @@ class CredentialsGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.sign_in.huggingface is not None and _declined_sign_in(scope):
+            # Gradio's callback would answer 500 to a sign-in the person declined at Hugging Face.
+            await send({"type": "http.response.start", "status": 302, "headers": [(b"location", b"/")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
         gradio_app = scope.get("app")
         header = _header(scope, b"authorization")
         if scope["path"].startswith(MCP_PREFIX) and not self.sign_in.mcp_ready:
@@ -303,6 +308,13 @@ class CredentialsGate:
             await _refuse(send, 401, "not_authenticated", scope)
             return
         await self.app(scope, receive, send)
+
+
+def _declined_sign_in(scope: Scope) -> bool:
+    """Whether the request is the OAuth provider's answer to a declined sign-in (`error=...`)."""
+    from urllib.parse import parse_qs
+
+    return scope["path"] == "/login/callback" and "error" in parse_qs(scope.get("query_string", b"").decode("latin-1"))
 
 
 def _language(scope: Scope) -> str:
