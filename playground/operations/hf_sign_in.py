@@ -19,11 +19,11 @@ admit someone not listed by name.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import logging
 import os
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -67,8 +67,9 @@ class HuggingFaceAccess:
         self.organizations = {_name_key(name) for name in settings.organizations}
         self.provider_url = provider_url.rstrip("/")
         self._userinfo_url: str | None = None
-        self._orgs: dict[str, list[str]] = {}  # sha256 of an access token -> its account's organizations
-        self._lock = threading.Lock()
+        # sha256 of an access token -> the question of its account's organizations (asked on the server's
+        # event loop, where every request's check runs).
+        self._lookups: dict[str, asyncio.Future[list[str] | None]] = {}
 
     @classmethod
     def from_environment(
@@ -111,15 +112,25 @@ class HuggingFaceAccess:
 
     async def _organizations(self, claims: Mapping[str, Any], access_token: Any) -> list[str] | None:
         """The account's organizations: from the ID token's claims when they list them, else from the
-        userinfo endpoint (asked once per access token); None when it cannot be asked."""
+        userinfo endpoint, asked once per access token (the many requests of one page load share the
+        question); None when it cannot be asked (asked again next time)."""
         if isinstance(claims.get("orgs"), list):
             return _org_names(claims["orgs"])
         if not isinstance(access_token, str) or not access_token:
             return None
         digest = hashlib.sha256(access_token.encode()).hexdigest()
-        with self._lock:
-            if digest in self._orgs:
-                return self._orgs[digest]
+        lookup = self._lookups.get(digest)
+        if lookup is None:
+            if len(self._lookups) >= _KNOWN_TOKENS_MAX:
+                self._lookups.clear()
+            lookup = self._lookups[digest] = asyncio.ensure_future(self._ask_userinfo(access_token))
+        # Shielded: a caller that goes away does not cancel the question the others wait for.
+        organizations = await asyncio.shield(lookup)
+        if organizations is None and self._lookups.get(digest) is lookup:
+            del self._lookups[digest]
+        return organizations
+
+    async def _ask_userinfo(self, access_token: str) -> list[str] | None:
         import httpx
 
         try:
@@ -130,16 +141,11 @@ class HuggingFaceAccess:
                     self._userinfo_url = str(discovery.json()["userinfo_endpoint"])
                 answer = await http.get(self._userinfo_url, headers={"Authorization": f"Bearer {access_token}"})
                 answer.raise_for_status()
-                organizations = _org_names(answer.json().get("orgs"))
+                return _org_names(answer.json().get("orgs"))
         except (httpx.HTTPError, ValueError, KeyError, AttributeError) as exc:
             # Named by type only: the answer or URL could carry the token.
             logger.warning("Hugging Face userinfo could not be read (%s)", type(exc).__name__)
             return None
-        with self._lock:
-            if len(self._orgs) >= _KNOWN_TOKENS_MAX:
-                self._orgs.clear()
-            self._orgs[digest] = organizations
-        return organizations
 
 
 def _org_names(orgs: Any) -> list[str]:
