@@ -89,6 +89,8 @@ def build_app(
 
     from playground.core.texts import merged_tables
     from playground.engines.generation_engines import Engines
+    from playground.operations.hf_sign_in import TEXTS as SIGN_IN_TEXTS
+    from playground.operations.hf_sign_in import hugging_face_account, oauth_marker
     from playground.web.gradio_patches import wake_queue_on_work
     from playground.web.inputs import check_api_inputs
     from playground.web.ui import (
@@ -104,12 +106,17 @@ def build_app(
     # The app's one registry of engines (engine state lives on the app, not in module globals).
     engines = engines or Engines(catalog.defaults.memory_budget_gb)
     all_texts = [TEXTS, COMMON, DATASET_UI, TAB_GROUPS, *(t for m in modules.values() for t in tab_string_tables(m))]
+    oauth = oauth_marker() if catalog.defaults.sign_in.huggingface is not None else None
+    if oauth is not None:
+        all_texts.append(SIGN_IN_TEXTS)
     picker_notes = new_picker_notes()  # filled by the tabs' model pickers
 
     with gr.Blocks(title="Pipeline Playground") as demo:
         with gr.Row(equal_height=True):
             gr.Markdown(TEXTS.ui("heading"), scale=4)
             switch = language_switch()
+            if oauth is not None:
+                hugging_face_account(demo, oauth)
         gr.Markdown(TEXTS.ui("subheading"))
 
         with gr.Tabs():
@@ -141,10 +148,13 @@ def serve(args: argparse.Namespace) -> int:
     from playground.loading.gpu import zero_gpu_enabled
     from playground.loading.model_manager import ModelManager
     from playground.operations.auth import Users
+    from playground.operations.hf_sign_in import HuggingFaceAccess
     from playground.operations.serving import prepare
 
     catalog = load_catalog(args.catalog)
     users = Users.from_file(args.auth_file) if args.auth_file else None
+    hf_settings = catalog.defaults.sign_in.huggingface
+    huggingface = HuggingFaceAccess.from_environment(hf_settings) if hf_settings is not None else None
     tab_keys = selected_tabs(catalog, args.tabs)
     modules = tab_modules(tab_keys)
     if running_on_space():
@@ -165,7 +175,14 @@ def serve(args: argparse.Namespace) -> int:
     engines = Engines(catalog.defaults.memory_budget_gb)
     demo, i18n = build_app(catalog, manager, modules, engines)
     operations = prepare(
-        demo, catalog, manager, engines, tab_keys, users, metrics=args.metrics or catalog.defaults.metrics
+        demo,
+        catalog,
+        manager,
+        engines,
+        tab_keys,
+        users,
+        metrics=args.metrics or catalog.defaults.metrics,
+        huggingface=huggingface,
     )
     import gradio as gr
 

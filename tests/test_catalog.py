@@ -273,3 +273,29 @@ def test_descriptions_are_shown_in_the_page_language() -> None:
     assert str(picker.info).count("__i18n__") == 1 and key in str(picker.info)
     assert "Masked words." in english and "Plain text." in english and "가려진 단어." not in english
     assert "가려진 단어." in korean and "Plain text." in korean and "Masked words." not in korean
+
+
+def test_hugging_face_sign_in_names_who_may_sign_in() -> None:
+    data = minimal()
+    data["defaults"] = {"sign_in": {"huggingface": {"users": ["alice", "Bob.Smith"], "organizations": ["my-class"]}}}
+    settings = parse_catalog(data).defaults.sign_in.huggingface
+    assert settings is not None and settings.users == ["alice", "Bob.Smith"] and settings.organizations == ["my-class"]
+    assert parse_catalog(minimal()).defaults.sign_in.huggingface is None, "off unless the catalog names someone"
+
+
+@pytest.mark.parametrize(
+    "sign_in, message",
+    [
+        ({"huggingface": {}}, "list the users or organizations that may sign in"),
+        ({"huggingface": {"users": [], "organizations": []}}, "list the users or organizations that may sign in"),
+        ({"huggingface": {"users": ["alice smith"]}}, "not Hugging Face account names: ['alice smith']"),
+        ({"huggingface": {"organizations": ["-class"]}}, "not Hugging Face account names: ['-class']"),
+        ({"huggingface": {"users": ["alice"], "teams": ["x"]}}, "teams: Extra inputs are not permitted"),
+        ({"github": {"users": ["alice"]}}, "github: Extra inputs are not permitted"),
+    ],
+)
+def test_bad_sign_in_settings_are_refused(sign_in: dict, message: str) -> None:
+    data = minimal()
+    data["defaults"] = {"sign_in": sign_in}
+    with pytest.raises(CatalogError, match=re.escape(message)):
+        parse_catalog(data)

@@ -156,3 +156,13 @@ def test_a_space_runs_its_own_catalog_with_capped_limits() -> None:
         SPACE_LIMITS["max_pdf_pages"],
     )
     assert limits.max_audio_minutes == 2, "a stricter catalog value stays"
+
+
+def test_hugging_face_sign_in_asks_the_space_for_its_oauth_app() -> None:
+    catalog = load_catalog(ROOT / SPACE_CATALOG_NAME)
+    requirements = (ROOT / "requirements.txt").read_text()
+    assert "hf_oauth" not in front_matter(catalog, requirements), "the shipped Space is open to everyone"
+    data = yaml.safe_load((ROOT / SPACE_CATALOG_NAME).read_text())
+    data["defaults"]["sign_in"] = {"huggingface": {"users": ["alice"], "organizations": ["my-class"]}}
+    matter = front_matter(parse_catalog(data), requirements)
+    assert matter["hf_oauth"] is True and "hf_oauth_scopes" not in matter

@@ -205,6 +205,37 @@ class ModelEntry(_Strict):
         return self.endpoint is not None
 
 
+# A Hugging Face user or organization name (what the Hub's URLs use).
+_HUB_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
+
+
+class HuggingFaceSignIn(_Strict):
+    """Sign-in with Hugging Face accounts (OAuth, on a Space with `hf_oauth: true`): the accounts that
+    may use the app, named one by one or by an organization they belong to."""
+
+    users: list[str] = Field(default_factory=list)
+    organizations: list[str] = Field(default_factory=list)
+
+    @field_validator("users", "organizations")
+    @classmethod
+    def _hub_names(cls, value: list[str]) -> list[str]:
+        bad = [name for name in value if not isinstance(name, str) or not _HUB_NAME.fullmatch(name)]
+        if bad:
+            raise ValueError(f"not Hugging Face account names: {bad} (use names as in huggingface.co/NAME)")
+        return value
+
+    @model_validator(mode="after")
+    def _someone_allowed(self) -> HuggingFaceSignIn:
+        if not self.users and not self.organizations:
+            raise ValueError("list the users or organizations that may sign in (nobody could otherwise)")
+        return self
+
+
+class SignInSettings(_Strict):
+    # Unset: no Hugging Face sign-in (a users file, --auth-file, is the other way to sign in).
+    huggingface: HuggingFaceSignIn | None = None
+
+
 class Defaults(_Strict):
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     max_loaded_models: int = Field(default=3, ge=1)
@@ -230,6 +261,8 @@ class Defaults(_Strict):
     metrics: bool = False
     # Unload a model nobody used for this many minutes (a model's own entry may say otherwise); unset: never.
     idle_unload_minutes: float | None = Field(default=None, gt=0)
+    # Who may use the app when signed in with Hugging Face (see HuggingFaceSignIn).
+    sign_in: SignInSettings = Field(default_factory=SignInSettings)
 
     @field_validator("ocr_languages")
     @classmethod
@@ -363,7 +396,9 @@ __all__ = [
     "Defaults",
     "ENDPOINT_TASKS",
     "Endpoint",
+    "HuggingFaceSignIn",
     "ModelEntry",
+    "SignInSettings",
     "TabConfig",
     "load_catalog",
     "parse_catalog",

@@ -97,7 +97,7 @@ def unsized_defaults(catalog: Catalog) -> list[str]:
 
 
 def front_matter(catalog: Catalog, requirements: str) -> dict[str, Any]:
-    return {
+    matter = {
         "title": "Pipeline Playground",
         "emoji": "🤗",
         "colorFrom": "yellow",
@@ -112,6 +112,12 @@ def front_matter(catalog: Catalog, requirements: str) -> dict[str, Any]:
         "models": list(dict.fromkeys(m.id for m in hub_models(catalog))),
         "preload_from_hub": list(dict.fromkeys(m.id for m in default_models(catalog))),
     }
+    if catalog.defaults.sign_in.huggingface is not None:
+        # The Space's OAuth app: the Space then sets what Gradio's sign-in reads (OAUTH_CLIENT_ID, ...).
+        # Its default scopes (openid, profile) cover the allow-list: the userinfo names the account's
+        # organizations without more.
+        matter["hf_oauth"] = True
+    return matter
 
 
 def system_packages(catalog: Catalog) -> list[str]:

@@ -9,6 +9,10 @@ hands Gradio a session of that user, so every Gradio route then treats the reque
 The gate also closes what Gradio leaves open to anyone: its MCP transport and schema, and /metrics.
 Gradio's sessions are reached through playground.web.gradio_patches; where those patches are off,
 the gate refuses what it cannot check instead of letting it through.
+
+With Hugging Face sign-in on (playground.operations.hf_sign_in), the gate also signs in an allowed
+account's OAuth session, and lets nothing else through but the sign-in routes, the health routes and
+a sign-in page at /: Gradio itself checks nobody then.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from playground.core.texts import SHARED_LOCALES, Texts, language_from_cookie, language_from_header
+from playground.operations.hf_sign_in import OAUTH_PATHS, HuggingFaceAccess, Verdict, refusal_message, sign_in_page
 
 # scrypt's recommended interactive cost (2^14, 8, 1): about 16 MB and a few tens of ms per check.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -186,11 +191,14 @@ def scope_user(gradio_app: Any, scope: Scope) -> str | None:
 
 
 class SignIn:
-    """The app's sign-in: its users, the one-process secret of MCP's loopback client, and the sessions
-    handed to header-authenticated clients."""
+    """The app's sign-in: its users file's users and/or its Hugging Face allow-list, the one-process
+    secret of MCP's loopback client, and the sessions handed to header- or OAuth-authenticated clients."""
 
-    def __init__(self, users: Users):
+    def __init__(self, users: Users | None, huggingface: HuggingFaceAccess | None = None):
+        if users is None and huggingface is None:
+            raise ValueError("sign-in needs a users file or a Hugging Face allow-list")
         self.users = users
+        self.huggingface = huggingface
         self.internal_secret = secrets.token_urlsafe(32)
         # Whether MCP's loopback client carries the secret (set once the app runs); until then MCP is refused.
         self.mcp_ready = False
@@ -201,7 +209,7 @@ class SignIn:
     def header_user(self, header: str | None) -> str | None:
         """The user a Basic header proves (checked once per distinct header: scrypt is slow on purpose)."""
         credentials = basic_credentials(header)
-        if credentials is None:
+        if credentials is None or self.users is None:
             return None
         digest = hashlib.sha256(header.encode()).hexdigest()  # type: ignore[union-attr]
         with self._lock:
@@ -221,7 +229,7 @@ class SignIn:
 
     async def check(self, name: str, password: str) -> bool:
         """What `launch(auth=...)` calls for the sign-in form: the users file's check, off the event loop."""
-        return await run_in_threadpool(self.users.check, name, password)
+        return self.users is not None and await run_in_threadpool(self.users.check, name, password)
 
     def session_cookie(self, gradio_app: Any, user: str) -> str | None:
         """The cookie (`name=value`) of a Gradio session of `user`, registered with the app (one per user);
@@ -238,13 +246,21 @@ class SignIn:
 # Paths Gradio serves to anyone even with `launch(auth=...)` that reveal or run models.
 MCP_PREFIX = "/gradio_api/mcp"
 GATED_PREFIXES = (MCP_PREFIX, "/metrics")
+# With Hugging Face sign-in on, what a caller who is not signed in may reach besides Gradio's OAuth
+# routes: the users file's sign-in (gradio_client's `auth=`), the balancers' health routes, and the
+# route `launch()` itself calls to start the queue (it runs nothing a second time). Everything else is
+# refused, routes added later included; / answers the sign-in page.
+OPEN_PATHS = ("/login", "/login/", "/healthz", "/readyz", "/gradio_api/startup-events")
 
 
 class CredentialsGate:
-    """ASGI middleware: a request with valid Basic credentials (or MCP's loopback secret) is signed in
-    as far as Gradio can tell (a session cookie added to it); requests to GATED_PREFIXES without any
-    valid credentials get 401. Where the Gradio patches it needs are off (playground.web.gradio_patches),
-    it refuses rather than lets through: header sign-in and MCP answer 503, /metrics 401."""
+    """ASGI middleware: a request with valid Basic credentials, MCP's loopback secret or an allowed
+    Hugging Face session is signed in as far as Gradio can tell (a session cookie added to it); requests
+    to GATED_PREFIXES without any valid credentials get 401, and with Hugging Face sign-in on, so does
+    everything but OPEN_PATHS, Gradio's OAuth routes and the sign-in page. Where the Gradio patches it
+    needs are off (playground.web.gradio_patches), it refuses rather than lets through: header sign-in
+    and MCP answer 503, /metrics 401; an allowed Hugging Face account is let through without the
+    session, so Gradio does not know its name."""
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], sign_in: SignIn):
         self.app = app
@@ -254,29 +270,51 @@ class CredentialsGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.sign_in.huggingface is not None and _declined_sign_in(scope):
+            # Gradio's callback would answer 500 to a sign-in the person declined at Hugging Face.
+            await send({"type": "http.response.start", "status": 302, "headers": [(b"location", b"/")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
         gradio_app = scope.get("app")
         header = _header(scope, b"authorization")
-        # scrypt takes tens of ms on purpose: off the event loop, which serves everyone else meanwhile.
         if scope["path"].startswith(MCP_PREFIX) and not self.sign_in.mcp_ready:
             await _refuse(send, 503, "mcp_unavailable", scope)
             return
+        # scrypt takes tens of ms on purpose: off the event loop, which serves everyone else meanwhile.
         user = await run_in_threadpool(self.sign_in.header_user, header) if header else None
         signed_in = user is None and scope_user(gradio_app, scope) is not None
         if user is None and not signed_in and self.sign_in.is_internal(scope):
             user = "mcp"  # MCP's loopback client: its caller was checked at /gradio_api/mcp
-        if user is not None and gradio_app is not None:
-            cookie = self.sign_in.session_cookie(gradio_app, user)
-            if cookie is None:
+        verdict = None
+        huggingface = self.sign_in.huggingface
+        if user is None and not signed_in and huggingface is not None:
+            verdict = await huggingface.verdict(scope.get("session"))
+            user = verdict.user
+        if user is not None:
+            cookie = self.sign_in.session_cookie(gradio_app, user) if gradio_app is not None else None
+            if cookie is not None:
+                existing = _header(scope, b"cookie")
+                headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"cookie"]
+                headers.append((b"cookie", (f"{existing}; {cookie}" if existing else cookie).encode("latin-1")))
+                scope = {**scope, "headers": headers}
+            elif verdict is None:
                 await _refuse(send, 503, "header_sign_in_unavailable", scope)
                 return
-            existing = _header(scope, b"cookie")
-            headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"cookie"]
-            headers.append((b"cookie", (f"{existing}; {cookie}" if existing else cookie).encode("latin-1")))
-            scope = {**scope, "headers": headers}
+        elif not signed_in and verdict is not None:
+            if scope["path"] not in OPEN_PATHS + OAUTH_PATHS:
+                await _refuse_hugging_face(send, verdict, scope, password_too=self.sign_in.users is not None)
+                return
         elif not signed_in and scope["path"].startswith(GATED_PREFIXES):
             await _refuse(send, 401, "not_authenticated", scope)
             return
         await self.app(scope, receive, send)
+
+
+def _declined_sign_in(scope: Scope) -> bool:
+    """Whether the request is the OAuth provider's answer to a declined sign-in (`error=...`)."""
+    from urllib.parse import parse_qs
+
+    return scope["path"] == "/login/callback" and "error" in parse_qs(scope.get("query_string", b"").decode("latin-1"))
 
 
 def _language(scope: Scope) -> str:
@@ -293,6 +331,27 @@ async def _refuse(send: Send, status: int, key: str, scope: Scope) -> None:
     if status == 401:
         headers.append((b"www-authenticate", b'Basic realm="Pipeline Playground"'))
     await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# The status of each Hugging Face refusal: not signed in, an account not on the allow-list, its
+# organizations unknown for now.
+_REFUSAL_STATUS = {"not_authenticated": 401, "not_allowed": 403, "membership_unknown": 503}
+
+
+async def _refuse_hugging_face(send: Send, verdict: Verdict, scope: Scope, password_too: bool) -> None:
+    """A caller Hugging Face sign-in does not let in: the page (/) gets the sign-in page, anything else
+    the reason as JSON, in the request's language."""
+    import json
+
+    lang = _language(scope)
+    if scope["path"] == "/" and scope.get("method") in ("GET", "HEAD"):
+        body, kind = sign_in_page(verdict, lang).encode(), b"text/html; charset=utf-8"
+    else:
+        body = json.dumps({"detail": refusal_message(verdict, lang, password_too)}, ensure_ascii=False).encode()
+        kind = b"application/json"
+    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode()), (b"cache-control", b"no-store")]
+    await send({"type": "http.response.start", "status": _REFUSAL_STATUS[verdict.refusal or ""], "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from playground.config.catalog import Catalog
 from playground.engines.generation_engines import Engines
 from playground.operations.auth import INTERNAL_HEADER, CredentialsGate, SignIn, Users, scope_user
+from playground.operations.hf_sign_in import HuggingFaceAccess
 
 
 @dataclass
@@ -37,9 +38,12 @@ def prepare(
     tab_keys: Sequence[str],
     users: Users | None,
     metrics: bool,
+    huggingface: HuggingFaceAccess | None = None,
 ) -> Operations:
     """Sign-in, fair share, health routes, metrics (when asked for) and idle unload for a built
-    (not yet launched) app whose tabs run models through `manager` and `engines`."""
+    (not yet launched) app whose tabs run models through `manager` and `engines`. Sign-in is on with
+    `users` (a users file), `huggingface` (the Hugging Face allow-list; the app then carries a
+    gr.LoginButton, see `hugging_face_account`), or both."""
     from starlette.middleware import Middleware
 
     from playground.operations.fair_share import share_fairly
@@ -48,7 +52,7 @@ def prepare(
     from playground.operations.url_downloads import limit_url_downloads
     from playground.web.gradio_patches import queue_length, wrap_endpoints
 
-    sign_in = SignIn(users) if users is not None else None
+    sign_in = SignIn(users, huggingface) if users is not None or huggingface is not None else None
 
     def may_see_details(request: Any) -> bool:
         # CredentialsGate has already turned valid Basic credentials into a session.
@@ -70,5 +74,6 @@ def prepare(
     launch_kwargs: dict[str, Any] = {"app_kwargs": app_kwargs}
     if sign_in is not None:
         app_kwargs["middleware"] = [Middleware(CredentialsGate, sign_in=sign_in)]
+    if users is not None:
         launch_kwargs["auth"] = sign_in.check
     return Operations(sign_in, launch_kwargs)

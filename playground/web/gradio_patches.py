@@ -42,10 +42,12 @@ The operations features (playground.operations) need these; each says what happe
    a file URL's download stops at the upload size limit. Off: Gradio's own download (public addresses
    only, whole answer read; SECURITY.md says so).
 10. `session_user`, `session_of`, `session_token_user`: Gradio's sign-in sessions (`app.tokens`, keyed by
-   cookies named with `app.cookie_id`), so a request with valid `Authorization: Basic` credentials is
-   signed in for every Gradio route, and /metrics, /readyz and MCP can see who is signed in. Off:
-   only Gradio's form and gradio_client's auth sign in; the credentials gate refuses header sign-in, MCP
-   and /metrics (it never lets a request through unauthenticated). Gradio's public
+   cookies named with `app.cookie_id`), so a request with valid `Authorization: Basic` credentials or
+   an allowed Hugging Face account is signed in for every Gradio route under its name, and /metrics,
+   /readyz and MCP can see who is signed in. Off: only Gradio's form and gradio_client's auth sign in;
+   the credentials gate refuses header sign-in, MCP and /metrics (it never lets a request through
+   unauthenticated); an allowed Hugging Face account still gets in, but Gradio does not know its name
+   (its share of the queue is its browser session's). Gradio's public
    `launch(auth_dependency=...)` would replace its sign-in form and gradio_client's `auth=` altogether.
 11. `set_mcp_client_headers(demo, headers)`: the gradio_client Gradio's MCP server calls the app with
    (`mcp_server_obj._client_instance`) made with the loopback secret, so MCP works with sign-in on.
