@@ -42,6 +42,7 @@ from typing import Any
 from bench.common import FULL, OFFLINE_ENV, ROOT, SMOKE, Server, Settings, app_command, ratio, say, summary, timed
 
 SIDES = ("before", "after")
+Progress = Callable[[dict[str, Any]], None]
 SECTIONS = ("startup", "latency", "many_users")
 # How far after ÷ before may stray the wrong way and still count as "no worse". Medians of several
 # seconds (start-up, latency) and aggregate tokens/s move by a few percent between rounds of the same
@@ -58,6 +59,15 @@ class Rounds:
     startup_warmups: int  # untimed starts of each first: bytecode compiled, files in the page cache
     latency: dict[str, int]  # task (bench.latency.TASKS) -> rounds, after one warm-up call each
     users: dict[int, int]  # concurrent /generate clients -> rounds
+
+    def capped(self, most: int) -> Rounds:
+        """At most `most` rounds of each comparison (a loaded machine's run that must end in time)."""
+        return Rounds(
+            startup=min(self.startup, most),
+            startup_warmups=self.startup_warmups,
+            latency={task: min(count, most) for task, count in self.latency.items()},
+            users={clients: min(count, most) for clients, count in self.users.items()},
+        )
 
 
 FULL_ROUNDS = Rounds(
@@ -168,8 +178,11 @@ def task_call(task: str, session: Any, inputs: Any, asr_audio: str) -> Callable[
     )
 
 
-def measure_latency(servers: dict[str, Server], inputs: Any, settings: Settings, rounds: Rounds) -> dict[str, Any]:
-    """Each task's call as the page makes it, on one app then the other, a round per pair."""
+def measure_latency(
+    servers: dict[str, Server], inputs: Any, settings: Settings, rounds: Rounds, progress: Progress
+) -> dict[str, Any]:
+    """Each task's call as the page makes it, on one app then the other, a round per pair (`progress`
+    gets the section so far after each task)."""
     from bench.browser import BrowserSession
     from bench.latency import TASKS
 
@@ -195,9 +208,16 @@ def measure_latency(servers: dict[str, Server], inputs: Any, settings: Settings,
                     TOLERANCE["median"],
                 )
             )
+            progress(latency_section(settings, samples, figures))
     finally:
         for session in sessions.values():
             session.close()
+    return latency_section(settings, samples, figures)
+
+
+def latency_section(
+    settings: Settings, samples: dict[str, dict[str, list[float]]], figures: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "asr_audio": settings.asr_audio,
         "samples_s": samples,
@@ -208,8 +228,11 @@ def measure_latency(servers: dict[str, Server], inputs: Any, settings: Settings,
     }
 
 
-def measure_many_users(servers: dict[str, Server], settings: Settings, rounds: Rounds) -> dict[str, Any]:
-    """N concurrent streaming /generate clients on one app then the other, a round per pair and level."""
+def measure_many_users(
+    servers: dict[str, Server], settings: Settings, rounds: Rounds, progress: Progress
+) -> dict[str, Any]:
+    """N concurrent streaming /generate clients on one app then the other, a round per pair and level
+    (`progress` gets the section so far after each level)."""
     from bench.many_users import client_run, level_summary
 
     new_tokens = settings.user_new_tokens
@@ -250,26 +273,39 @@ def measure_many_users(servers: dict[str, Server], settings: Settings, rounds: R
                 TOLERANCE["tail"],
             )
         )
+        progress({"new_tokens": new_tokens, "levels": levels, "figures": figures})
     return {"new_tokens": new_tokens, "levels": levels, "figures": figures}
 
 
+def run_line(run: dict[str, Any]) -> str:
+    """One run of the comparison, for the header: when, what, at which revision, how long."""
+    after = f"`{run['after']['commit'][:9]}`" + (" with uncommitted changes" if run["after"]["dirty"] else "")
+    took = f"{run['duration_s'] / 60:.0f} min" if "duration_s" in run else "unfinished"
+    rounds = run["rounds"]
+    counts = {
+        "startup": f"start-up {rounds['startup']}",
+        "latency": "latency " + ", ".join(f"{task} {count}" for task, count in rounds["latency"].items()),
+        "many_users": "many users "
+        + ", ".join(f"{clients} clients {count}" for clients, count in rounds["users"].items()),
+    }
+    return f"- {run['date']}, after = {after}, {took}; rounds: " + "; ".join(counts[name] for name in run["sections"])
+
+
 def markdown(results: dict[str, Any]) -> str:
-    """BEFORE_AFTER.md: the revisions, how it was judged, and one row a figure."""
-    before, after = results["before"], results["after"]
-    after_name = f"`{after['commit'][:9]}`" + (" with uncommitted changes" if after["dirty"] else "")
+    """BEFORE_AFTER.md: the revisions, the runs, how it was judged, and one row a figure."""
+    before = results["before"]
+    smoke = " --smoke" if results["mode"] == "smoke" else ""
     lines = [
         "# Before / after",
         "",
-        f"Before: `{before['revision']}` (`{before['commit'][:9]}`). After: {after_name}. "
-        f"Measured {results['date']} in one run ({results['mode']} mode"
-        + (f", {results['duration_s'] / 60:.0f} min" if "duration_s" in results else ", unfinished")
-        + f") on {results['machine']['cpu_count']} CPU cores shared with other work; "
-        f"python -m bench.before_after --baseline {before['revision']}"
-        + (" --smoke" if results["mode"] == "smoke" else "")
-        + ".",
+        f"Before: `{before['revision']}` (`{before['commit'][:9]}`); after: this checkout. "
+        f"`python -m bench.before_after --baseline {before['revision']}{smoke}` ({results['mode']} mode) on "
+        f"{results['machine']['cpu_count']} CPU cores shared with other work, in these runs:",
+        "",
+        *(run_line(run) for run in results["runs"]),
         "",
         "Both revisions run from the same venv on the same bench models and catalog (bench/models.py), "
-        "interleaved round by round with the order alternating. *after ÷ before* is the median of the "
+        "interleaved round by round with the order alternating. *After ÷ before* is the median of the "
         "rounds' own ratios; *middle half* is the range of the middle half of those ratios (how much the "
         "rounds disagree). Times: lower is better; tokens/s: higher is better. *No worse* allows "
         f"{TOLERANCE['median']:.0%} the wrong way for medians and throughput (rounds of the same code "
@@ -289,18 +325,13 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {figure['ratio_q1']:.2f}-{figure['ratio_q3']:.2f} | {figure['rounds']} "
                 f"| {'yes' if figure['no_worse'] else '**no**'} ({limit}) |"
             )
-    missing = [section for section in SECTIONS if section not in results]
+    figures = [figure for section in SECTIONS for figure in results.get(section, {}).get("figures", [])]
+    worse = [figure["figure"] for figure in figures if not figure["no_worse"]]
+    missing = [section for section in SECTIONS if section not in results or results[section].get("unfinished")]
     lines += [
         "",
-        (
-            f"Verdict: {'no worse' if results['no_worse'] else 'worse'} on every figure measured"
-            if results["no_worse"]
-            else "Verdict: worse on "
-            + ", ".join(
-                f["figure"] for s in SECTIONS for f in results.get(s, {}).get("figures", []) if not f["no_worse"]
-            )
-        )
-        + (f" (not measured: {', '.join(missing)})." if missing else "."),
+        ("Verdict: worse on " + "; ".join(worse) if worse else "Verdict: no worse on every figure measured")
+        + (f" (not measured, or not to the end: {', '.join(missing)})." if missing else "."),
         "",
     ]
     return "\n".join(lines)
@@ -314,32 +345,76 @@ def write_outputs(results: dict[str, Any], out_dir: Path) -> None:
     (out_dir / "BEFORE_AFTER.md").write_text(markdown(results))
 
 
-def run(baseline: str, smoke: bool, out_dir: Path, sections: Sequence[str] = SECTIONS) -> dict[str, Any]:
-    """Compare `baseline`'s app with this checkout's on `sections`, writing the outputs after each."""
+def previous_results(out_dir: Path, mode: str, before: str, after: str) -> dict[str, Any] | None:
+    """The output folder's before_after.json that an --only run adds its sections to, if it compared the
+    same baseline in the same mode and this checkout's app is the same (changes since then only in
+    bench/, tests/ or documents); None when there is none."""
+    path = out_dir / "before_after.json"
+    if not path.is_file():
+        return None
+    results = json.loads(path.read_text())
+    if results.get("mode") != mode or results["before"]["commit"] != before:
+        raise SystemExit(f"{path} compares another baseline or mode: choose another --out")
+    changed = git("diff", "--name-only", results["after"]["commit"], after).splitlines()
+    app_changes = [name for name in changed if not name.startswith(("bench/", "tests/")) and not name.endswith(".md")]
+    if app_changes:
+        raise SystemExit(
+            f"{path} measured another app (changed since: {', '.join(app_changes[:5])}): choose another --out"
+        )
+    return results
+
+
+def run(
+    baseline: str,
+    smoke: bool,
+    out_dir: Path,
+    sections: Sequence[str] = SECTIONS,
+    max_rounds: int | None = None,
+) -> dict[str, Any]:
+    """Compare `baseline`'s app with this checkout's on `sections`, writing the outputs as they come.
+    Measuring only some sections adds them to the output folder's earlier results (previous_results)."""
     from bench.inputs import write_inputs
     from bench.models import ensure_models
     from bench.run import machine
 
     settings, rounds = (SMOKE, SMOKE_ROUNDS) if smoke else (FULL, FULL_ROUNDS)
+    if max_rounds:
+        rounds = rounds.capped(max_rounds)
     started = time.perf_counter()
     catalog = ensure_models(settings.mode, settings.new_tokens)
-    results: dict[str, Any] = {
+    before = git("rev-parse", "--verify", f"{baseline}^{{commit}}")
+    after = {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+    earlier = (
+        previous_results(out_dir, settings.mode, before, after["commit"]) if set(sections) != set(SECTIONS) else None
+    )
+    results: dict[str, Any] = earlier or {
         "mode": settings.mode,
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
-        "before": {"revision": baseline, "commit": git("rev-parse", "--verify", f"{baseline}^{{commit}}")},
-        "after": {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))},
+        "before": {"revision": baseline, "commit": before},
+        "after": after,
         "tolerance": TOLERANCE,
-        "rounds": {"startup": rounds.startup, "latency": rounds.latency, "users": rounds.users},
+        "runs": [],
         "phase_s": {},
     }
+    this_run = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "sections": [name for name in SECTIONS if name in sections],
+        "after": after,
+        "rounds": {"startup": rounds.startup, "latency": rounds.latency, "users": rounds.users},
+    }
+    results["runs"].append(this_run)
 
-    def phase(section: str, measure: Callable[[], dict[str, Any]]) -> None:
+    def phase(section: str, measure: Callable[[Progress], dict[str, Any]]) -> None:
         if section not in sections:
             return
         say(f"{section} …")
         began = time.perf_counter()
-        results[section] = measure()
+
+        def progress(partial: dict[str, Any]) -> None:
+            results[section] = {**partial, "unfinished": True}
+            write_outputs(results, out_dir)
+
+        results[section] = measure(progress)
         results["phase_s"][section] = time.perf_counter() - began
         write_outputs(results, out_dir)
 
@@ -347,18 +422,18 @@ def run(baseline: str, smoke: bool, out_dir: Path, sections: Sequence[str] = SEC
         work = Path(scratch)
         with baseline_checkout(baseline, work) as baseline_root:
             roots = {"before": baseline_root, "after": ROOT}
-            phase("startup", lambda: measure_startup(roots, catalog, rounds, work))
+            phase("startup", lambda progress: measure_startup(roots, catalog, rounds, work))
             if {"latency", "many_users"} & set(sections):
                 # One pair of apps (the whole bench catalog) serves both sections: each start costs
                 # tens of seconds here, and an idle app uses well under 1 % of a core.
                 inputs = write_inputs(work / "inputs")
                 servers = start_both(roots, catalog, work)
                 try:
-                    phase("latency", lambda: measure_latency(servers, inputs, settings, rounds))
-                    phase("many_users", lambda: measure_many_users(servers, settings, rounds))
+                    phase("latency", lambda progress: measure_latency(servers, inputs, settings, rounds, progress))
+                    phase("many_users", lambda progress: measure_many_users(servers, settings, rounds, progress))
                 finally:
                     stop_all(servers)
-    results["duration_s"] = time.perf_counter() - started
+    this_run["duration_s"] = time.perf_counter() - started
     write_outputs(results, out_dir)
     print((out_dir / "BEFORE_AFTER.md").read_text())
     return results
@@ -373,7 +448,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="output folder (default: bench/, or bench/out/before-after-smoke)")
     parser.add_argument(
         "--only",
-        help=f"comma-separated sections to measure (default all: {', '.join(SECTIONS)}); the outputs hold only those",
+        help=f"comma-separated sections to measure (default all: {', '.join(SECTIONS)}), added to the output "
+        "folder's earlier results of the same comparison",
+    )
+    parser.add_argument(
+        "--max-rounds",
+        type=int,
+        help="at most this many rounds of each comparison (a loaded machine's run that must end in time)",
     )
     args = parser.parse_args(argv)
     sections = [name.strip() for name in args.only.split(",") if name.strip()] if args.only else list(SECTIONS)
@@ -386,7 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--baseline: {args.baseline!r} is not a revision of this repository")
     os.environ.update(OFFLINE_ENV)
     out_dir = args.out or (ROOT / "bench" / "out" / "before-after-smoke" if args.smoke else ROOT / "bench")
-    run(args.baseline, args.smoke, out_dir, sections)
+    run(args.baseline, args.smoke, out_dir, sections, args.max_rounds)
     return 0
 
 
