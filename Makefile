@@ -5,7 +5,7 @@ PORT ?= 7860
 ARGS ?=
 REPLICAS ?= 2
 
-.PHONY: run test lint test-vllm setup setup-test lock bench bench-smoke load-test test-models prefetch space-files screenshots replicas
+.PHONY: run test lint test-vllm setup setup-test lock bench bench-smoke bench-compare load-test test-models prefetch space-files screenshots replicas
 
 run: setup
 	$(PY) app.py --host $(HOST) --port $(PORT) $(ARGS)
@@ -50,6 +50,11 @@ bench: setup-test
 
 bench-smoke: setup-test
 	$(PY) -m bench.run --smoke $(ARGS)
+
+# The app of revision BASELINE against this checkout's, interleaved in one run (bench/before_after.py).
+bench-compare: setup-test
+	$(if $(BASELINE),,$(error BASELINE=<git revision> is required, e.g. make bench-compare BASELINE=b3c9e8c))
+	$(PY) -m bench.before_after --baseline $(BASELINE) $(ARGS)
 
 # REPLICAS app processes behind HAProxy on HOST:PORT, sticky sessions (docs/deploy.md); ARGS go to app.py.
 replicas:

@@ -124,6 +124,7 @@ class Server:
         timeout: float = 240,
         wait: bool = True,
         env: dict[str, str] | None = None,
+        cwd: Path = ROOT,
     ):
         self.timeout = timeout
         self.port = free_port()
@@ -141,7 +142,7 @@ class Server:
         with open(self.log_path, "wb") as log_file:
             self.process = subprocess.Popen(
                 [arg.replace("{port}", str(self.port)) for arg in command],
-                cwd=ROOT,
+                cwd=cwd,
                 env=env,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
@@ -209,10 +210,11 @@ def wait_for_page(url: str, process: subprocess.Popen, timeout: float, log_path:
     raise RuntimeError(f"{url} did not answer within {timeout} s:\n{log_path.read_text(errors='replace')[-3000:]}")
 
 
-def app_command(catalog: Path, *extra: str) -> list[str]:
+def app_command(catalog: Path, *extra: str, root: Path = ROOT) -> list[str]:
+    """This app's command line (`root`: the checkout whose app.py runs, e.g. another revision's worktree)."""
     return [
         sys.executable,
-        str(ROOT / "app.py"),
+        str(root / "app.py"),
         "--catalog",
         str(catalog),
         "--host",

@@ -66,6 +66,11 @@ def bare_call(task: str, pipe: Any, file: str | None) -> Callable[[], Any]:
     return lambda: pipe(ZERO_SHOT_TEXT, candidate_labels=list(ZERO_SHOT_LABELS))
 
 
+def input_file(task: str, inputs: Inputs, asr_audio: str) -> str | None:
+    """The file a request of `task` uploads (`asr_audio`: which Inputs recording); None for a text task."""
+    return {"asr": getattr(inputs, asr_audio), "image_classification": inputs.image}.get(task)
+
+
 def browser_call(
     session: BrowserSession, api_name: str, file: str | None, arguments: Callable[[Any], list[Any]]
 ) -> Callable[[], Any]:
@@ -79,7 +84,7 @@ def calls(
     """One request per variant, doing the same work (same input, same options)."""
     from gradio_client import handle_file
 
-    file = {"asr": getattr(inputs, settings.asr_audio), "image_classification": inputs.image}.get(task)
+    file = input_file(task, inputs, settings.asr_audio)
     endpoint, _ = app_arguments(task, None, inputs)
     return {
         "bare": bare_call(task, pipe, file),

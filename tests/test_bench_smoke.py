@@ -120,3 +120,47 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert "app / bare" in table and "tokens/s" in table and "Many users" in table and "served by an engine" in table
     assert "Many users transcribing" in table
     assert (out / "latency_ratios.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_before_after_smoke_compares_two_revisions_in_one_run(tmp_path: Path) -> None:
+    from bench.before_after import SECTIONS, SMOKE_ROUNDS
+    from bench.latency import TASKS
+
+    out = tmp_path / "before-after"
+    subprocess.run(
+        [sys.executable, "-m", "bench.before_after", "--baseline", "HEAD", "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, **OFFLINE_ENV},
+        timeout=600,
+    )
+    results = json.loads((out / "before_after.json").read_text())
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert results["mode"] == "smoke" and results["before"]["commit"] == head.stdout.strip()
+    assert set(results["phase_s"]) == set(SECTIONS)
+
+    startup = results["startup"]
+    assert [len(startup["samples_s"][side]) for side in ("before", "after")] == [SMOKE_ROUNDS.startup] * 2
+    assert set(results["latency"]["samples_s"]) == set(TASKS)
+    assert set(results["many_users"]["levels"]) == {str(clients) for clients in SMOKE_ROUNDS.users}
+    for level in results["many_users"]["levels"].values():
+        for side in ("before", "after"):
+            assert all(run["tokens"] > 0 for run in level["rounds"][side])
+    figures = [figure for section in SECTIONS for figure in results[section]["figures"]]
+    assert len(figures) == 1 + len(TASKS) + 2 * len(SMOKE_ROUNDS.users)
+    for figure in figures:
+        assert positive(figure["before"]) and positive(figure["after"]), figure["figure"]
+        # judged round by round: the median of each round's own after / before
+        assert figure["ratio"] == statistics.median(figure["round_ratios"]), figure["figure"]
+        assert figure["ratio_q1"] <= figure["ratio"] <= figure["ratio_q3"], figure["figure"]
+    (first_start,) = startup["figures"]
+    assert first_start["round_ratios"] == [
+        after / before for before, after in zip(startup["samples_s"]["before"], startup["samples_s"]["after"])
+    ]
+    assert results["no_worse"] == all(figure["no_worse"] for figure in figures)
+
+    table = (out / "BEFORE_AFTER.md").read_text()
+    assert all(f"| {figure['figure']} |" in table for figure in figures)
+    # The baseline's temporary worktree is removed and unregistered.
+    worktrees = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "bench-before-after-" not in worktrees.stdout
