@@ -122,7 +122,7 @@ def zero_shot_steps(
         Notes on the preprocess step, the tokens (of the first pair, or of the text), no picture, notes on the forward and postprocess steps, each label's logits (or cosine) and score, every number as JSON, and the same steps as Python code with the Auto classes.
     """
     texts = task.text_lines(text, False)
-    label_list = task.parse_labels(labels)
+    label_list = parse_labels(labels)
     template = task.check_template(hypothesis_template, TEXT_TEMPLATE)
     entry = ctx.entry(model or text_default(ctx))
     task.check_text_model(entry.task, entry.label)
