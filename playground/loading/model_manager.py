@@ -228,8 +228,11 @@ class ModelManager:
             # Seconds on the first load of the process (the app imports them lazily): say so, not "0 %".
             if progress:
                 progress(0.0, TEXTS.render("importing"))
-            import torch  # noqa: F401
-            from transformers import pipeline  # noqa: F401
+            # One thread imports: transformers' lazy module, imported by two threads at once, can tell
+            # the second that `pipeline` does not exist while the first is still importing it.
+            with _CONSTRUCT_LOCK:
+                import torch  # noqa: F401
+                from transformers import pipeline  # noqa: F401
         source = self.catalog.resolve_path(entry)
         dtype = resolve_dtype(entry.dtype, self.device)
         try:
