@@ -37,6 +37,7 @@ REQUIRED: dict[str, tuple[str, set[str]]] = {
     "/extract_entities": ("named_entities", {"text"}),
     "/extract_entities_dataset": ("named_entities", {"file"}),
     "/answer_question": ("visual_qa", {"question", "context"}),
+    "/answer_table_question": ("visual_qa", {"question", "table"}),
     "/summarize": ("summarization", {"text"}),
     "/translate": ("translation", {"text"}),
     "/model_anatomy": ("anatomy", set()),

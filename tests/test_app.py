@@ -15,7 +15,7 @@ ENDPOINTS = {
     "image_classification": ["/classify_image"],
     "fill_mask": ["/fill_mask", "/compare_bias", "/fill_mask_dataset"],
     "zero_shot": ["/zero_shot_text", "/zero_shot_image", "/zero_shot_text_dataset"],
-    "visual_qa": ["/answer_image_question", "/answer_document_question", "/answer_question"],
+    "visual_qa": ["/answer_image_question", "/answer_document_question", "/answer_question", "/answer_table_question"],
     "text_generation": ["/generate"],
     "text_classification": ["/classify_text", "/classify_dataset"],
     "named_entities": ["/extract_entities", "/extract_entities_dataset"],

@@ -598,6 +598,21 @@ CASES = [
         expect=r"Paths and URLs are not accepted",
     ),
     case("qa-empty-question", "/answer_question", " ", "Some context.", expect=r"Type a question"),
+    case("table-qa-no-question", "/answer_table_question", "", expect=r"Type a question about the table"),
+    case(
+        "table-qa-empty-table",
+        "/answer_table_question",
+        "How many?",
+        {"headers": ["a"], "data": [[""]]},
+        expect=r"The table is empty",
+    ),
+    case(
+        "table-qa-csv-not-text",
+        "/answer_table_question",
+        "How many?",
+        csv_file=Upload("binary.csv"),
+        expect=r"binary\.csv is not UTF-8 text",
+    ),
     case(
         "qa-top-k-nan",
         "/answer_question",
@@ -737,6 +752,7 @@ def write_bad_files(folder: Path) -> Path:
         "garbage.mp3": rng.integers(0, 255, 4000, dtype=np.uint8).tobytes(),
         "empty.pdf": b"",
         "corrupt.pdf": b"%PDF-1.7\n" + rng.integers(0, 255, 2000, dtype=np.uint8).tobytes(),
+        "binary.csv": b"\xff\xfe\x00" + rng.integers(0, 255, 200, dtype=np.uint8).tobytes(),
     }
     for name, data in files.items():
         (folder / name).write_bytes(data)
@@ -809,6 +825,7 @@ def test_the_table_covers_every_endpoint_with_enough_cases() -> None:
         "/extract_entities",
         "/extract_entities_dataset",
         "/answer_question",
+        "/answer_table_question",
         "/summarize",
         "/translate",
         "/fill_mask_dataset",

@@ -121,6 +121,10 @@ def _visual_qa(page, files: Path) -> None:  # noqa: ANN001
     expect(page.get_by_test_id("json").locator("visible=true").first).to_contain_text(
         re.compile(r"\d\.\d{3}"), timeout=30_000
     )
+    # The "Table" sub-tab: its first example fills the table and the question, and runs.
+    page.get_by_role("tab", name="Table", exact=True).click()
+    page.locator("#table-examples").locator("button, .gallery-item").locator("visible=true").first.click()
+    _wait_for_text(page, r"The model read all 3 rows")
 
 
 def _text_generation(page, files: Path) -> None:  # noqa: ANN001

@@ -81,6 +81,9 @@ STAND_INS: dict[str, tuple[str, str]] = {
     "Helsinki-NLP/opus-mt-ko-en": ("opus-mt-fr-en", "MarianMTModel"),
     "facebook/nllb-200-distilled-600M": ("nllb", "M2M100ForConditionalGeneration"),
     "facebook/dinov2-small": ("dinov2", "Dinov2Model"),
+    "google/tapas-base-finetuned-wtq": ("tapas-wtq", "TapasForQuestionAnswering"),
+    "google/tapas-small-finetuned-wtq": ("tapas-wtq", "TapasForQuestionAnswering"),
+    "google/tapas-base-finetuned-sqa": ("tapas-sqa", "TapasForQuestionAnswering"),
 }
 # Settings that do not change how a model loads or runs (labels and descriptions are kept too).
 _NOT_SETTINGS = ("label", "description", "default", "params")
@@ -230,6 +233,11 @@ def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> 
         return "/answer_question", {
             "question": "Where do I work?",
             "context": "My name is Sylvain and I work at Hugging Face in Brooklyn.",
+        }
+    if task == "table-question-answering":
+        return "/answer_table_question", {
+            "question": "How many stars does the transformers repository have?",
+            "table": {"headers": ["Repository", "Stars"], "data": [["Transformers", "36542"], ["Datasets", "4512"]]},
         }
 
     if task == "tokenizer":

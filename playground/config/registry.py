@@ -68,7 +68,13 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     ),
     TabSpec(
         "visual_qa",
-        ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering"),
+        (
+            "vqa-classifier",
+            "image-text-to-text",
+            "document-question-answering",
+            "question-answering",
+            "table-question-answering",
+        ),
         group="vision",
     ),
     TabSpec("text_generation", ("text-generation",), group="writing"),

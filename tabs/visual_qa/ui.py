@@ -11,8 +11,8 @@ Picture models are ViLT-style classifiers (`vqa-classifier`) or vision-language 
 (`image-text-to-text`). Document models are LayoutLM-style extractive models
 (`document-question-answering`, fed OCR or PDF text-layer words) or OCR-free models such as Donut
 (`image-text-to-text` entries marked `document: true` in the catalog). The task logic is in `task`
-(pictures) and `document_task` (documents); questions about a text are the `text_ui` sub-tab. This
-module holds the handlers and the page, one sub-tab per kind of input.
+(pictures) and `document_task` (documents); questions about a text are the `text_ui` sub-tab, about a
+table the `table_ui` sub-tab. This module holds the handlers and the page, one sub-tab per kind of input.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from playground.media.images import EXAMPLES_DIR, open_image
 from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, model_picker
 from tabs.visual_qa import document_task as docs
+from tabs.visual_qa import table_ui, text_ui  # the "Table" (TAPAS) and "Text" (extractive QA) sub-tabs
 from tabs.visual_qa import task as vqa
-from tabs.visual_qa import text_ui  # the "Text" sub-tab: extractive QA
 
 PICTURE_TOP_K = 5
 DOCUMENT_TOP_K = 3
@@ -317,4 +317,5 @@ def build(ctx: TabContext) -> None:
         if documents:
             document_tab(ctx, documents)
         text_ui.build_text_qa(ctx)  # questions about a text: shown when the catalog has an extractive QA model
+        table_ui.build_table_qa(ctx)  # questions about a table: shown when the catalog has a table QA model
     about_panel(TEXTS)
