@@ -127,6 +127,11 @@ def _visual_qa(page, files: Path) -> None:  # noqa: ANN001
     _wait_for_text(page, r"The model read all 3 rows")
 
 
+def _video_classification(page, files: Path) -> None:  # noqa: ANN001
+    page.locator("#video-examples").locator(".gallery-item, [role=gridcell]").locator("visible=true").first.click()
+    _wait_for_text(page, r"The model read 16 frames")
+
+
 def _text_generation(page, files: Path) -> None:  # noqa: ANN001
     page.get_by_label("Prompt").fill("Once upon a time")
     _click_run(page)
@@ -186,6 +191,7 @@ EXAMPLES = {
     "attention": _attention,
     "tokenizer": _tokenizer,
     "embeddings": _embeddings,
+    "video_classification": _video_classification,
     "models": _models,
 }
 

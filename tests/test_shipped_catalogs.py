@@ -84,6 +84,8 @@ STAND_INS: dict[str, tuple[str, str]] = {
     "google/tapas-base-finetuned-wtq": ("tapas-wtq", "TapasForQuestionAnswering"),
     "google/tapas-small-finetuned-wtq": ("tapas-wtq", "TapasForQuestionAnswering"),
     "google/tapas-base-finetuned-sqa": ("tapas-sqa", "TapasForQuestionAnswering"),
+    "MCG-NJU/videomae-base-finetuned-kinetics": ("videomae", "VideoMAEForVideoClassification"),
+    "facebook/timesformer-base-finetuned-k400": ("timesformer", "TimesformerForVideoClassification"),
 }
 # Settings that do not change how a model loads or runs (labels and descriptions are kept too).
 _NOT_SETTINGS = ("label", "description", "default", "params")
@@ -210,7 +212,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     image = Image.new("RGB", (480, 200), "white")
     ImageDraw.Draw(image).text((20, 80), "Invoice total 42 dollars", fill="black", font_size=32)
     image.save(page)
-    return {"audio": str(speech), "image": str(picture), "document": str(page)}
+    clip = ROOT / "assets" / "examples" / "video" / "bouncing_ball.mp4"
+    return {"audio": str(speech), "image": str(picture), "document": str(page), "video": str(clip)}
 
 
 def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> tuple[str, dict[str, Any]]:
@@ -250,6 +253,8 @@ def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> 
         return "/transcribe", {"audio": handle_file(inputs["audio"]), "language": "en", "timestamps": "off"}
     if task == "image-classification":
         return "/classify_image", {"image": handle_file(inputs["image"])}
+    if task == "video-classification":
+        return "/classify_video", {"video": handle_file(inputs["video"])}
     if task == "fill-mask":
         return "/fill_mask", {"text": "This man works as a [MASK] ."}
     if task in ("zero-shot-classification", "sentence-similarity"):
