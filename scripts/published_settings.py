@@ -102,6 +102,7 @@ PUBLISHED: dict[str, Published] = {
         {"text-generation": {"do_sample": True, "max_length": 50}},
     ),
     "HuggingFaceTB/SmolVLM-256M-Instruct": Published("generation_config.json: token ids only (greedy decoding)"),
+    "HuggingFaceTB/SmolVLM-500M-Instruct": Published("generation_config.json: token ids only (greedy decoding)"),
     # The stand-in's decoder has the same 128 positions (scripts/make_test_models.py build_donut).
     "naver-clova-ix/donut-base-finetuned-docvqa": Published(
         "config.json: max_length 128, also its decoder's max_position_embeddings", {"max_length": 128}

@@ -54,6 +54,7 @@ STAND_INS: dict[str, tuple[str, str]] = {
     "openai/clip-vit-base-patch32": ("clip", "CLIPModel"),
     "dandelin/vilt-b32-finetuned-vqa": ("vilt", "ViltForQuestionAnswering"),
     "HuggingFaceTB/SmolVLM-256M-Instruct": ("idefics3", "Idefics3ForConditionalGeneration"),
+    "HuggingFaceTB/SmolVLM-500M-Instruct": ("idefics3", "Idefics3ForConditionalGeneration"),
     "impira/layoutlm-document-qa": ("layoutlm", "LayoutLMForQuestionAnswering"),
     "naver-clova-ix/donut-base-finetuned-docvqa": ("donut", "VisionEncoderDecoderModel"),
     "Qwen/Qwen2.5-0.5B-Instruct": ("qwen2-chat", "Qwen2ForCausalLM"),
@@ -300,8 +301,12 @@ def test_every_shipped_entry_answers_a_request(shipped_app: tuple[RunningApp, li
     client = running.client()
     for tab, entry in entries:
         api, given = request_for(tab, entry["task"], bool(entry.get("document")), inputs)
+        if entry.get("prompt"):  # a captioner: the picture alone, and the entry asks its own prompt
+            given.pop("question")
         result = call(client, api, {**given, "model": entry["label"]})
         assert result is not None and result != (), (tab, entry["label"])
+        if entry.get("prompt"):
+            assert repr(entry["prompt"]) in result[1], "the snippet asks the entry's prompt"
         if entry["task"] == "tokenizer":  # the tokenizer alone is read: no model is loaded
             assert result[4]["input_ids"], entry["label"]
             continue

@@ -285,6 +285,13 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("vilt", "ViLT VQA (test)", "vqa-classifier", "Random-weight ViLT answer classifier.", default=True),
     CatalogEntry("llava", "LLaVA (test)", "image-text-to-text", "Random-weight LLaVA chat model.", default=True),
     CatalogEntry(
+        "idefics3",
+        "SmolVLM captions (test)",
+        "image-text-to-text",
+        "Random-weight Idefics3 (SmolVLM's architecture) asked for a caption.",
+        prompt="Describe this picture in one sentence.",
+    ),
+    CatalogEntry(
         "layoutlm",
         "LayoutLM document QA (test)",
         "document-question-answering",
