@@ -140,6 +140,9 @@ def _visual_qa(page, files: Path) -> None:  # noqa: ANN001
         expect(code).to_contain_text(repr(question), timeout=60_000)
         _wait_for_text(page, r"The model read all 3 rows")
         _wait_idle(page)
+    if os.environ.get("SCREENSHOT_DIR"):  # the README's picture of the Table sub-tab
+        page.screenshot(path=str(Path(os.environ["SCREENSHOT_DIR"]) / "table_qa.png"), full_page=True, timeout=120_000)
+    page.get_by_role("tab", name="Image", exact=True).click()  # the tab's own picture shows its pictures
 
 
 def _video_classification(page, files: Path) -> None:  # noqa: ANN001
