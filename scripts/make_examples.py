@@ -8,6 +8,8 @@ Usage: python scripts/make_examples.py [OUT_DIR]   (default: assets/examples)
 - documents/invoice.pdf: a two-page invoice with a text layer (reportlab): the items and total on
   page 1, the payment terms and due date on page 2.
 - documents/invoice.png: page 1 of that PDF rendered to a greyscale picture (pypdfium2), for OCR.
+- video/bouncing_ball.mp4: a red ball bouncing across a floor, 3 s at 25 fps, 224×224 H.264 (Pillow
+  frames encoded by ffmpeg).
 
 All of it is this project's own work, released under CC0 (assets/examples/LICENSE.md). The PDF is
 written with reportlab's invariant mode, so running the script again gives the same bytes.
@@ -143,6 +145,35 @@ def write_page_png(pdf_path: Path, path: Path) -> Path:
     return path
 
 
+def write_bouncing_ball(path: Path, seconds: int = 3, fps: int = 25, size: int = 224) -> Path:
+    """A red ball bouncing across a grey floor: frames drawn with Pillow, piped to ffmpeg as H.264 (single
+    thread and bit-exact, so a rerun gives the same bytes)."""
+    import math
+
+    from PIL import Image, ImageDraw
+
+    if shutil.which("ffmpeg") is None:
+        raise SystemExit("ffmpeg is not installed (apt-get install ffmpeg)")
+    radius, floor = size // 10, size * 4 // 5
+    frames = []
+    for n in range(seconds * fps):
+        t = n / fps
+        x = radius + (size - 2 * radius) * t / seconds
+        y = floor - radius - abs(math.sin(math.pi * 1.5 * t)) * size / 2
+        frame = Image.new("RGB", (size, size), (200, 225, 245))
+        draw = ImageDraw.Draw(frame)
+        draw.rectangle((0, floor, size, size), fill=(120, 120, 120))
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(220, 30, 30))
+        frames.append(frame.tobytes())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    command = ["ffmpeg", "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24"]
+    command += ["-s", f"{size}x{size}", "-r", str(fps), "-i", "-", "-c:v", "libx264", "-preset", "slow"]
+    command += ["-crf", "28", "-pix_fmt", "yuv420p", "-threads", "1", "-fflags", "+bitexact"]
+    command += ["-flags", "+bitexact", "-movflags", "+faststart", str(path)]
+    subprocess.run(command, input=b"".join(frames), check=True)
+    return path
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else ROOT / "assets" / "examples"
     documents = out / "documents"
@@ -153,6 +184,7 @@ def main(argv: list[str]) -> int:
     ]
     written.append(write_invoice_pdf(documents / "invoice.pdf"))
     written.append(write_page_png(documents / "invoice.pdf", documents / "invoice.png"))
+    written.append(write_bouncing_ball(out / "video" / "bouncing_ball.mp4"))
     for path in written:
         print(f"{path}  {path.stat().st_size / 1024:.1f} KB")
     return 0

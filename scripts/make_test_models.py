@@ -474,6 +474,7 @@ class CatalogEntry:
     description: str
     default: bool = False
     document: bool = False  # an image-text-to-text model for document pages (OCR-free)
+    prompt: str = ""  # an image-text-to-text picture model's own question (a captioner's)
 
 
 # What real checkpoints ship as generation settings, for their stand-ins: scripts/published_settings.py.
@@ -538,6 +539,7 @@ def write_catalog(out_dir: Path, size: Size) -> Path:
                     "task": entry.task,
                     **({"default": True} if entry.default else {}),
                     **({"document": True} if entry.document else {}),
+                    **({"prompt": entry.prompt} if entry.prompt else {}),
                     "description": entry.description + ("" if size == "tiny" else " Real-size shape."),
                 }
                 for entry in entries

@@ -107,6 +107,7 @@ PUBLISHED: dict[str, Published] = {
         "generation_config.json: sampling with guidance_scale 3.0, max_length 1500 (30 s of codes at 50 a second)",
         {"do_sample": True, "guidance_scale": 3.0, "max_length": 1500},
     ),
+    "HuggingFaceTB/SmolVLM-500M-Instruct": Published("generation_config.json: token ids only (greedy decoding)"),
     # The stand-in's decoder has the same 128 positions (scripts/make_test_models.py build_donut).
     "naver-clova-ix/donut-base-finetuned-docvqa": Published(
         "config.json: max_length 128, also its decoder's max_position_embeddings", {"max_length": 128}

@@ -40,6 +40,7 @@ REQUIRED: dict[str, tuple[str, set[str]]] = {
     "/extract_entities": ("named_entities", {"text"}),
     "/extract_entities_dataset": ("named_entities", {"file"}),
     "/answer_question": ("visual_qa", {"question", "context"}),
+    "/answer_table_question": ("visual_qa", {"question", "table"}),
     "/summarize": ("summarization", {"text"}),
     "/translate": ("translation", {"text"}),
     "/model_anatomy": ("anatomy", set()),
@@ -51,6 +52,7 @@ REQUIRED: dict[str, tuple[str, set[str]]] = {
     "/chat_template": ("tokenizer", {"conversation"}),
     "/embed": ("embeddings", {"texts"}),
     "/embed_images": ("embeddings", {"images"}),
+    "/classify_video": ("video_classification", {"video"}),
     "/loaded_models": ("models", set()),
     "/unload_model": ("models", set()),
     "/generation_activity": ("models", set()),
@@ -136,6 +138,25 @@ def test_image_classification_with_its_image_alone(client) -> None:  # noqa: ANN
     assert len(labels["confidences"]) == 5 and "top_k=5" in code
     batched = client.predict(handle_file(str(EXAMPLES_DIR / "house.png")), api_name="/classify_image_batch")
     assert [c["label"] for c in batched["confidences"]] == [c["label"] for c in labels["confidences"]]
+
+
+def test_video_classification_with_its_clip_alone(client) -> None:  # noqa: ANN001
+    from gradio_client import handle_file
+
+    from playground.media.images import EXAMPLES_DIR
+
+    skip_unless_shown("/classify_video")
+    labels, frames, note, code = client.predict(
+        handle_file(str(EXAMPLES_DIR / "video" / "bouncing_ball.mp4")), api_name="/classify_video"
+    )
+    assert len(labels["confidences"]) == 5 and len(frames) == 16 and "top_k=5" in code
+
+
+def test_table_question_answering_with_its_question_and_table_alone(client) -> None:  # noqa: ANN001
+    skip_unless_shown("/answer_table_question")
+    table = {"headers": ["Repository", "Stars"], "data": [["Transformers", "36542"], ["Datasets", "4512"]]}
+    text, shown, details, code = client.predict("How many stars?", table, api_name="/answer_table_question")
+    assert shown["headers"] == ["Repository", "Stars"] and "rows_read" in details and "pd.DataFrame" in code
 
 
 def test_tokenizer_endpoints_with_their_inputs_alone(client) -> None:  # noqa: ANN001

@@ -17,7 +17,7 @@ ENDPOINTS = {
     "zero_shot": ["/zero_shot_text", "/zero_shot_image", "/zero_shot_text_dataset", "/zero_shot_steps"],
     "audio_classification": ["/classify_audio", "/classify_audio_zero_shot"],
     "text_to_speech": ["/synthesize_speech"],
-    "visual_qa": ["/answer_image_question", "/answer_document_question", "/answer_question"],
+    "visual_qa": ["/answer_image_question", "/answer_document_question", "/answer_question", "/answer_table_question"],
     "text_generation": ["/generate"],
     "text_classification": ["/classify_text", "/classify_dataset", "/text_classification_steps"],
     "named_entities": ["/extract_entities", "/extract_entities_dataset", "/named_entities_steps"],
@@ -28,6 +28,7 @@ ENDPOINTS = {
     # /compare_tokenizers takes several `models`.
     "tokenizer": ["/tokenize", "/tokenize_batch", "/decode_ids", "/chat_template"],
     "embeddings": ["/embed", "/embed_images"],
+    "video_classification": ["/classify_video"],
 }
 
 

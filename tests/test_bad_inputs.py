@@ -27,6 +27,8 @@ from conftest import RunningApp, catalog_variant, launch_app
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
+from playground.media.images import EXAMPLES_DIR
+
 # What a clear message never contains: stack traces, exception class dumps, Gradio/pydantic internals,
 # or the catch-all for unexpected failures (the table must find none of those).
 UNCLEAR = re.compile(
@@ -107,6 +109,22 @@ CASES = [
     case("image-zero-width", "/classify_image", Upload("zero.png"), expect=NOT_AN_IMAGE),
     case("image-audio-file", "/classify_image", Upload("garbage.mp3"), expect=NOT_AN_IMAGE),
     case("image-none", "/classify_image", None, expect=r"provide an image"),
+    # ---- /classify_video ------------------------------------------------------------------------
+    case("video-none", "/classify_video", None, expect=r"Upload a video clip first"),
+    case("video-text-file", "/classify_video", Upload("text.mp4"), expect=r"text\.mp4 could not be read as a video"),
+    case("video-audio-file", "/classify_video", Upload("ok.wav"), expect=r"ok\.wav has no video track"),
+    case("video-still-picture", "/classify_video", Upload("noise.png"), expect=r"noise\.png is a still picture"),
+    case("video-truncated", "/classify_video", Upload("truncated.mp4"), expect=r"truncated\.mp4 is damaged"),
+    case(
+        "video-rate-nan",
+        "/classify_video",
+        Upload("truncated.mp4"),
+        model="",
+        top_k=5,
+        frame_sampling_rate=NAN,
+        raw=True,
+        expect=r"frame_sampling_rate: nan is not a finite number",
+    ),
     case(
         "image-top-k-negative",
         "/classify_image",
@@ -672,6 +690,21 @@ CASES = [
         expect=r"Paths and URLs are not accepted",
     ),
     case("qa-empty-question", "/answer_question", " ", "Some context.", expect=r"Type a question"),
+    case("table-qa-no-question", "/answer_table_question", "", expect=r"Type a question about the table"),
+    case(
+        "table-qa-empty-table",
+        "/answer_table_question",
+        "How many?",
+        {"headers": ["a"], "data": [[""]]},
+        expect=r"The table is empty",
+    ),
+    case(
+        "table-qa-csv-not-text",
+        "/answer_table_question",
+        "How many?",
+        csv_file=Upload("binary.csv"),
+        expect=r"binary\.csv is not UTF-8 text",
+    ),
     case(
         "qa-top-k-nan",
         "/answer_question",
@@ -828,6 +861,9 @@ def write_bad_files(folder: Path) -> Path:
         "garbage.mp3": rng.integers(0, 255, 4000, dtype=np.uint8).tobytes(),
         "empty.pdf": b"",
         "corrupt.pdf": b"%PDF-1.7\n" + rng.integers(0, 255, 2000, dtype=np.uint8).tobytes(),
+        "binary.csv": b"\xff\xfe\x00" + rng.integers(0, 255, 200, dtype=np.uint8).tobytes(),
+        "text.mp4": b"hello, I am not a video\n",
+        "truncated.mp4": (EXAMPLES_DIR / "video" / "bouncing_ball.mp4").read_bytes()[:3000],
     }
     for name, data in files.items():
         (folder / name).write_bytes(data)
@@ -903,6 +939,8 @@ def test_the_table_covers_every_endpoint_with_enough_cases() -> None:
         "/extract_entities",
         "/extract_entities_dataset",
         "/answer_question",
+        "/answer_table_question",
+        "/classify_video",
         "/summarize",
         "/translate",
         "/fill_mask_dataset",

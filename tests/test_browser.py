@@ -131,6 +131,33 @@ def _visual_qa(page, files: Path) -> None:  # noqa: ANN001
     expect(page.get_by_test_id("json").locator("visible=true").first).to_contain_text(
         re.compile(r"\d\.\d{3}"), timeout=30_000
     )
+    # The captioner's example: the picture described with the entry's own prompt, in one click.
+    from tabs.visual_qa.ui import CAPTION_EXAMPLE
+
+    caption = page.locator("#picture-examples tr.tr-body").filter(has_text=Path(CAPTION_EXAMPLE).stem)
+    caption.filter(has_text="Describe this picture").click()
+    expect(page.get_by_label("Question").locator("visible=true").first).to_have_value(re.compile("^Describe this"))
+    expect(page.get_by_test_id("json").locator("visible=true").first).to_contain_text("answer", timeout=60_000)
+    _wait_idle(page)
+    # The "Table" sub-tab: each example fills the table and the question, and runs (the code shows its question).
+    from tabs.visual_qa.table_ui import EXAMPLE_QUESTIONS
+
+    page.get_by_role("tab", name="Table", exact=True).click()
+    page.get_by_text("Show code: do the same in Python").locator("visible=true").first.click()
+    for question in EXAMPLE_QUESTIONS:
+        page.locator("#table-examples").get_by_text(question, exact=True).click()
+        code = page.locator(".cm-content").locator("visible=true").first
+        expect(code).to_contain_text(repr(question), timeout=60_000)
+        _wait_for_text(page, r"The model read all 3 rows")
+        _wait_idle(page)
+    if os.environ.get("SCREENSHOT_DIR"):  # the README's picture of the Table sub-tab
+        page.screenshot(path=str(Path(os.environ["SCREENSHOT_DIR"]) / "table_qa.png"), full_page=True, timeout=120_000)
+    page.get_by_role("tab", name="Image", exact=True).click()  # the tab's own picture shows its pictures
+
+
+def _video_classification(page, files: Path) -> None:  # noqa: ANN001
+    page.locator("#video-examples").locator(".gallery-item, [role=gridcell]").locator("visible=true").first.click()
+    _wait_for_text(page, r"The model read 16 frames")
 
 
 def _text_generation(page, files: Path) -> None:  # noqa: ANN001
@@ -194,6 +221,7 @@ EXAMPLES = {
     "attention": _attention,
     "tokenizer": _tokenizer,
     "embeddings": _embeddings,
+    "video_classification": _video_classification,
     "models": _models,
 }
 

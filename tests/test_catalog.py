@@ -76,6 +76,11 @@ BROKEN = [
         "tabs: {visual_qa: {models: [{id: a/b, task: vqa-classifier, document: true}]}}\n",
         "document: true only applies to image-text-to-text models",
     ),
+    (
+        "prompt on a classifier",
+        "tabs: {visual_qa: {models: [{id: a/b, task: vqa-classifier, prompt: Describe this picture.}]}}\n",
+        "prompt only applies to image-text-to-text picture models",
+    ),
     ("bad device", "defaults: {device: tpu}\ntabs: {fill_mask: {models: [{id: a/b}]}}\n", "defaults.device"),
     ("bad device_map", "tabs: {fill_mask: {models: [{id: a/b, device_map: everywhere}]}}\n", "device_map must be"),
     (

@@ -123,7 +123,7 @@ def test_catalog_layout(models: Path) -> None:
         entries = spec["models"]
         assert any(entry.get("default") for entry in entries), tab
         for entry in entries:
-            assert set(entry) <= {"id", "label", "task", "default", "description", "document"}
+            assert set(entry) <= {"id", "label", "task", "default", "description", "document", "prompt"}
             assert entry["label"] and entry["task"] and entry["description"]
             path = Path(entry["id"])
             if entry["id"].startswith("./"):

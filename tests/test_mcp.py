@@ -20,9 +20,11 @@ import pytest
 from conftest import RunningApp, launch_app
 from PIL import Image
 
-TABS = "fill_mask,image_classification"
+TABS = "fill_mask,image_classification,visual_qa,video_classification"
 # A new URL each run: Gradio keeps downloaded files in its temporary folder by URL.
 PICTURE_URL = f"http://huggingface.co/datasets/playground/pictures/resolve/main/{uuid.uuid4().hex}/cat.png"
+CLIP_URL = f"http://huggingface.co/datasets/playground/clips/resolve/main/{uuid.uuid4().hex}/ball.mp4"
+CLIP = Path(__file__).resolve().parents[1] / "assets" / "examples" / "video" / "bouncing_ball.mp4"
 
 
 def picture_bytes() -> bytes:
@@ -32,7 +34,8 @@ def picture_bytes() -> bytes:
 
 
 class WebProxy(BaseHTTPRequestHandler):
-    """Stands in for the internet as an HTTP proxy: every picture URL answers with one PNG. (Gradio
+    """Stands in for the internet as an HTTP proxy: every .mp4 URL answers with the example clip, every
+    other URL with one PNG. (Gradio
     downloads file URLs only from public addresses, or from huggingface.co, which it trusts as is:
     a proxy for that host is how a test without internet hands it a URL.)"""
 
@@ -41,11 +44,13 @@ class WebProxy(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self.requested.append(self.path)
+        clip = self.path.endswith(".mp4")
+        body = CLIP.read_bytes() if clip else self.body
         self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(self.body)))
+        self.send_header("Content-Type", "video/mp4" if clip else "image/png")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(self.body)
+        self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -178,6 +183,26 @@ def test_an_mcp_client_calls_tools_over_streamable_http(mcp_app: RunningApp, web
     assert len(label["confidences"]) == 2 and "image-classification" in code
     assert not loaded.isError, text_of(loaded)
     assert {"./bert-mlm", "./vit"} <= {model["id"] for model in ast.literal_eval(text_of(loaded))}
+
+
+def test_table_and_video_tools_with_their_inputs_alone(mcp_app: RunningApp, web_proxy: ThreadingHTTPServer) -> None:
+    table = {"headers": ["Repository", "Stars"], "data": [["Transformers", "36542"], ["Datasets", "4512"]]}
+    _, (answered, classified) = asyncio.run(
+        call_tools(
+            f"{mcp_app.url}gradio_api/mcp/",
+            [
+                ("answer_table_question", {"question": "How many stars?", "table": table}),
+                ("classify_video", {"video": CLIP_URL}),
+            ],
+        )
+    )
+    assert not answered.isError, text_of(answered)
+    text, shown, details, code = ast.literal_eval(text_of(answered))
+    assert shown["headers"] == ["Repository", "Stars"] and "rows_read" in details
+    assert not classified.isError, text_of(classified)
+    assert any(CLIP_URL.split("/")[-2] in path for path in WebProxy.requested), "the app fetched the clip"
+    label, frames, note, code = ast.literal_eval(text_of(classified))
+    assert len(label["confidences"]) == 5 and "video-classification" in code
 
 
 def test_gradio_mcp_server_variable_turns_it_on(test_catalog: Path, tmp_path: Path) -> None:

@@ -41,6 +41,8 @@ FILE_ENDPOINTS = {  # endpoint -> its file parameter
     "/zero_shot_image": "image",
     "/answer_image_question": "image",
     "/answer_document_question": "document",
+    "/answer_table_question": "csv_file",
+    "/classify_video": "video",
 }
 
 

@@ -54,6 +54,7 @@ STAND_INS: dict[str, tuple[str, str]] = {
     "openai/clip-vit-base-patch32": ("clip", "CLIPModel"),
     "dandelin/vilt-b32-finetuned-vqa": ("vilt", "ViltForQuestionAnswering"),
     "HuggingFaceTB/SmolVLM-256M-Instruct": ("idefics3", "Idefics3ForConditionalGeneration"),
+    "HuggingFaceTB/SmolVLM-500M-Instruct": ("idefics3", "Idefics3ForConditionalGeneration"),
     "impira/layoutlm-document-qa": ("layoutlm", "LayoutLMForQuestionAnswering"),
     "naver-clova-ix/donut-base-finetuned-docvqa": ("donut", "VisionEncoderDecoderModel"),
     "Qwen/Qwen2.5-0.5B-Instruct": ("qwen2-chat", "Qwen2ForCausalLM"),
@@ -87,6 +88,11 @@ STAND_INS: dict[str, tuple[str, str]] = {
     "facebook/mms-tts-eng": ("vits-eng", "VitsModel"),
     "facebook/mms-tts-kor": ("vits-kor", "VitsModel"),
     "facebook/musicgen-small": ("musicgen", "MusicgenForConditionalGeneration"),
+    "google/tapas-base-finetuned-wtq": ("tapas-wtq", "TapasForQuestionAnswering"),
+    "google/tapas-small-finetuned-wtq": ("tapas-wtq", "TapasForQuestionAnswering"),
+    "google/tapas-base-finetuned-sqa": ("tapas-sqa", "TapasForQuestionAnswering"),
+    "MCG-NJU/videomae-base-finetuned-kinetics": ("videomae", "VideoMAEForVideoClassification"),
+    "facebook/timesformer-base-finetuned-k400": ("timesformer", "TimesformerForVideoClassification"),
 }
 # Settings that do not change how a model loads or runs (labels and descriptions are kept too).
 _NOT_SETTINGS = ("label", "description", "default", "params")
@@ -213,7 +219,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     image = Image.new("RGB", (480, 200), "white")
     ImageDraw.Draw(image).text((20, 80), "Invoice total 42 dollars", fill="black", font_size=32)
     image.save(page)
-    return {"audio": str(speech), "image": str(picture), "document": str(page)}
+    clip = ROOT / "assets" / "examples" / "video" / "bouncing_ball.mp4"
+    return {"audio": str(speech), "image": str(picture), "document": str(page), "video": str(clip)}
 
 
 def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> tuple[str, dict[str, Any]]:
@@ -237,6 +244,11 @@ def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> 
             "question": "Where do I work?",
             "context": "My name is Sylvain and I work at Hugging Face in Brooklyn.",
         }
+    if task == "table-question-answering":
+        return "/answer_table_question", {
+            "question": "How many stars does the transformers repository have?",
+            "table": {"headers": ["Repository", "Stars"], "data": [["Transformers", "36542"], ["Datasets", "4512"]]},
+        }
 
     if task == "tokenizer":
         return "/tokenize", {"text": "Hugging Face의 트랜스포머 강좌"}
@@ -254,6 +266,8 @@ def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> 
         return "/classify_audio_zero_shot", {"audio": handle_file(inputs["audio"]), "labels": "speech, a dog barking"}
     if task == "text-to-audio":
         return "/synthesize_speech", {"text": "Welcome to the course."}
+    if task == "video-classification":
+        return "/classify_video", {"video": handle_file(inputs["video"])}
     if task == "fill-mask":
         return "/fill_mask", {"text": "This man works as a [MASK] ."}
     if task in ("zero-shot-classification", "sentence-similarity"):
@@ -296,8 +310,12 @@ def test_every_shipped_entry_answers_a_request(shipped_app: tuple[RunningApp, li
     client = running.client()
     for tab, entry in entries:
         api, given = request_for(tab, entry["task"], bool(entry.get("document")), inputs)
+        if entry.get("prompt"):  # a captioner: the picture alone, and the entry asks its own prompt
+            given.pop("question")
         result = call(client, api, {**given, "model": entry["label"]})
         assert result is not None and result != (), (tab, entry["label"])
+        if entry.get("prompt"):
+            assert repr(entry["prompt"]) in result[1], "the snippet asks the entry's prompt"
         if entry["task"] == "tokenizer":  # the tokenizer alone is read: no model is loaded
             assert result[4]["input_ids"], entry["label"]
             continue

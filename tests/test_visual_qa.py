@@ -23,6 +23,8 @@ VILT, LLAVA, LAYOUTLM, DONUT = (
     "LayoutLM document QA (test)",
     "Donut OCR-free document QA (test)",
 )
+CAPTIONS = "SmolVLM captions (test)"
+CAPTION_PROMPT = "Describe this picture in one sentence."
 ANSWER_RED = (220, 20, 60)
 WORD_BLUE = (30, 110, 255)
 # (word, x, y) on an 900x500 white page, in a 48 px font: well apart so OCR reads each word alone.
@@ -147,7 +149,7 @@ def test_pickers_offer_only_their_kind(app, client, page_png, page_pdf) -> None:
         config = json.load(response)
     pickers = [c["props"]["choices"] for c in config["components"] if c.get("type") == "dropdown"]
     labels = [{choice[0] for choice in choices} for choices in pickers]
-    assert {VILT, LLAVA} in labels and {LAYOUTLM, DONUT} in labels
+    assert {VILT, LLAVA, CAPTIONS} in labels and {LAYOUTLM, DONUT} in labels
     with pytest.raises(AppError, match="documents: use the document tab"):
         ask_image(client, page_png[0], model=LAYOUTLM)
     with pytest.raises(AppError, match="documents: use the document tab"):
@@ -369,9 +371,9 @@ def test_only_the_file_and_the_question_are_required(client, test_catalog) -> No
     }
     # The same defaults as the page: the sub-tab's default model and the widgets' starting values.
     expected = {
-        "/answer_image_question": (
-            ["image", "question"],
-            {"model": default["vqa-classifier"], "top_k": 5, "max_new_tokens": 32},
+        "/answer_image_question": (  # no question: a captioner asks its own prompt
+            ["image"],
+            {"question": None, "model": default["vqa-classifier"], "top_k": 5, "max_new_tokens": 32},
         ),
         "/answer_document_question": (
             ["document", "question"],
@@ -399,6 +401,19 @@ def test_the_picture_and_the_question_alone_are_enough(client) -> None:
     )
     assert len(answers) == 5 and all(0 <= s <= 1 for s in answers.values())  # the ViLT default, top 5
     assert "'house.png'" in code
+
+
+def test_a_captioner_describes_the_picture_alone(client, page_png) -> None:
+    answer, code = client.predict(handle_file(str(page_png[0])), model=CAPTIONS, api_name="/answer_image_question")
+    assert set(answer) == {"answer"} and repr(CAPTION_PROMPT) in code
+    assert run_snippet(code, {page_png[0].name: page_png[0]}) == answer["answer"] + "\n"
+    # A typed question is asked instead of the prompt.
+    _, code = ask_image(client, page_png[0], question="What colour is it?", model=CAPTIONS)
+    assert "'What colour is it?'" in code and CAPTION_PROMPT not in code
+    # A model without a prompt of its own still needs a question.
+    for model in (VILT, LLAVA):
+        with pytest.raises(AppError, match="Type a question"):
+            client.predict(handle_file(str(page_png[0])), model=model, api_name="/answer_image_question")
 
 
 def test_the_document_and_the_question_alone_are_enough(client) -> None:
@@ -501,9 +516,10 @@ def test_every_example_fills_the_inputs_and_answers_in_the_browser(app) -> None:
         pytest.skip("chromium is not installed (as root, `make test` installs it: apt-get install chromium)")
     from playwright.sync_api import expect, sync_playwright
 
-    from tabs.visual_qa.ui import DOCUMENT_EXAMPLES, PICTURE_EXAMPLES
+    from tabs.visual_qa.ui import CAPTION_EXAMPLE, DOCUMENT_EXAMPLES, PICTURE_EXAMPLES
 
-    sub_tabs = [("Image", "picture", PICTURE_EXAMPLES), ("Document (image or PDF)", "document", DOCUMENT_EXAMPLES)]
+    pictures = [*PICTURE_EXAMPLES, (CAPTION_EXAMPLE, CAPTION_PROMPT)]  # the test catalog has a captioner
+    sub_tabs = [("Image", "picture", pictures), ("Document (image or PDF)", "document", DOCUMENT_EXAMPLES)]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -524,7 +540,10 @@ def test_every_example_fills_the_inputs_and_answers_in_the_browser(app) -> None:
                     # The code panel shows this run's file: the answer in the output is this example's.
                     code = page.locator(".cm-content").locator("visible=true").first
                     expect(code).to_contain_text(repr(Path(name).name), timeout=120_000)
-                    if kind == "picture":
+                    if kind == "picture" and question == CAPTION_PROMPT:  # the captioner writes its answer
+                        expect(page.get_by_test_id("json").locator("visible=true").first).to_contain_text("answer")
+                        expect(code).to_contain_text(repr(CAPTION_PROMPT))
+                    elif kind == "picture":
                         expect(page.get_by_test_id("json").locator("visible=true").first).to_contain_text(
                             re.compile(r"\d\.\d{3}")
                         )

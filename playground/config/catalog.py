@@ -116,6 +116,9 @@ class ModelEntry(_Strict):
     # An image-text-to-text model meant for document pages (OCR-free, e.g. Donut): the visual QA
     # tab offers it for documents instead of pictures.
     document: bool = False
+    # An image-text-to-text picture model's own question, asked when the user types none: a caption
+    # prompt ("Describe this picture.") makes the entry a captioner.
+    prompt: str = Field(default="", max_length=500)
     # How many requests may use this model at once (text generation queues beyond it).
     concurrency: int = Field(default=1, ge=1, le=64)
     # Text generation: how many requests may share one batched forward pass (1: one generate() at a
@@ -338,6 +341,8 @@ def _check_semantics(catalog: Catalog) -> list[str]:
                 )
             if entry.document and entry.task != "image-text-to-text":
                 problems.append(f"{where}: document: true only applies to image-text-to-text models")
+            if entry.prompt and (entry.task != "image-text-to-text" or entry.document):
+                problems.append(f"{where}: prompt only applies to image-text-to-text picture models")
             if entry.id in seen:
                 problems.append(f"{where}: the same id is listed twice")
             seen.add(entry.id)

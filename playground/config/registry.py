@@ -70,10 +70,17 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     ),
     TabSpec(
         "visual_qa",
-        ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering"),
+        (
+            "vqa-classifier",
+            "image-text-to-text",
+            "document-question-answering",
+            "question-answering",
+            "table-question-answering",
+        ),
         group="vision",
     ),
     TabSpec("text_generation", ("text-generation",), group="writing"),
+    TabSpec("video_classification", ("video-classification",), group="vision"),
     # The rest of the course; extractive QA is the visual_qa tab's "Text" sub-tab (tabs/visual_qa/text_ui.py).
     TabSpec("text_classification", ("text-classification",), group="reading"),
     TabSpec("named_entities", ("token-classification",), group="reading"),

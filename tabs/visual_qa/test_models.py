@@ -1,6 +1,7 @@
 """The visual QA tab's random-weight test models: a ViLT answer classifier, LLaVA, LayoutLM document QA,
 Donut (OCR-free documents), SmolVLM's architecture (Idefics3, the shipped catalogs' model), and the
-"Text" sub-tab's extractive QA models (DistilBERT, RoBERTa).
+"Text" sub-tab's extractive QA models (DistilBERT, RoBERTa) and the "Table" sub-tab's TAPAS models
+(WTQ with its aggregation head, SQA without one).
 
 A recipe `scripts/make_test_models.py` finds by the tab's key: `BUILDERS` (model name -> builder) and
 `CATALOG` (the tab's block of the test catalog; an entry may name another tab's model).
@@ -8,8 +9,10 @@ A recipe `scripts/make_test_models.py` finds by the tab's key: `BUILDERS` (model
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
+import torch
 from transformers import (
     DistilBertForQuestionAnswering,
     DonutImageProcessor,
@@ -30,6 +33,9 @@ from transformers import (
     RobertaConfig,
     RobertaForQuestionAnswering,
     RobertaTokenizer,
+    TapasConfig,
+    TapasForQuestionAnswering,
+    TapasTokenizer,
     ViltConfig,
     ViltForQuestionAnswering,
     ViltImageProcessor,
@@ -55,6 +61,7 @@ from scripts.make_test_models import (
     save,
     tiny,
     wordpiece,
+    wordpiece_vocab,
 )
 
 VQA_ANSWERS = ("yes", "no", "0", "1", "2", "3", "red", "blue", "green", "cat")
@@ -209,6 +216,57 @@ def build_roberta_qa(out_dir: Path, size: Size) -> Path:
     return save(out_dir / "roberta-qa", RobertaForQuestionAnswering(config), tokenizer)
 
 
+# google/tapas-base-finetuned-wtq's config.json: the WTQ aggregation head (NONE, SUM, AVERAGE, COUNT, with
+# NONE at 0) and the temperature the cell logits are divided by; the column settings as published (they
+# matter for the training loss, as do answer_loss_cutoff, huber_loss_delta, ..., left out here).
+TAPAS_WTQ = {
+    "num_aggregation_labels": 4,
+    "aggregation_labels": {0: "NONE", 1: "SUM", 2: "AVERAGE", 3: "COUNT"},
+    "no_aggregation_label_index": 0,
+    "select_one_column": True,
+    "allow_empty_column_selection": False,
+    "temperature": 0.0352513,
+}
+
+
+def tapas_tokenizer() -> TapasTokenizer:
+    """TAPAS's WordPiece tokenizer (a Python tokenizer that reads a vocab file) over the shared vocabulary."""
+    with tempfile.TemporaryDirectory() as folder:
+        vocab = Path(folder) / "vocab.txt"
+        vocab.write_text("\n".join(wordpiece_vocab()) + "\n")
+        return TapasTokenizer(str(vocab), model_max_length=512)
+
+
+def build_tapas(out_dir: Path, name: str, **head: object) -> Path:
+    tokenizer = tapas_tokenizer()
+    config = TapasConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        **head,
+    )
+    return save(out_dir / name, TapasForQuestionAnswering(config), tokenizer)
+
+
+def build_tapas_wtq(out_dir: Path, size: Size) -> Path:
+    path = build_tapas(out_dir, "tapas-wtq", **TAPAS_WTQ)
+    # At WTQ's temperature random weights keep every cell below 0.5 (no answer at all); a positive bias
+    # on the cell logits makes the stand-in pick cells, so the highlighting and aggregation paths run.
+    model = TapasForQuestionAnswering.from_pretrained(path)
+    with torch.no_grad():
+        model.output_bias.fill_(0.1)
+    model.save_pretrained(path)
+    return path
+
+
+def build_tapas_sqa(out_dir: Path, size: Size) -> Path:
+    """SQA checkpoints answer with cells only: no aggregation head (google/tapas-base-finetuned-sqa's config)."""
+    return build_tapas(out_dir, "tapas-sqa")
+
+
 BUILDERS: dict[str, Builder] = {
     "vilt": build_vilt,
     "llava": build_llava,
@@ -218,11 +276,21 @@ BUILDERS: dict[str, Builder] = {
     # Extractive QA: the "Text" sub-tab.
     "distilbert-qa": build_distilbert_qa,
     "roberta-qa": build_roberta_qa,
+    # Table QA: the "Table" sub-tab.
+    "tapas-wtq": build_tapas_wtq,
+    "tapas-sqa": build_tapas_sqa,
 }
 
 CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("vilt", "ViLT VQA (test)", "vqa-classifier", "Random-weight ViLT answer classifier.", default=True),
     CatalogEntry("llava", "LLaVA (test)", "image-text-to-text", "Random-weight LLaVA chat model.", default=True),
+    CatalogEntry(
+        "idefics3",
+        "SmolVLM captions (test)",
+        "image-text-to-text",
+        "Random-weight Idefics3 (SmolVLM's architecture) asked for a caption.",
+        prompt="Describe this picture in one sentence.",
+    ),
     CatalogEntry(
         "layoutlm",
         "LayoutLM document QA (test)",
@@ -247,4 +315,12 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         "roberta-qa", "QA RoBERTa (test)", "question-answering", "Random-weight RoBERTa extractive QA (byte-level BPE)."
     ),
+    CatalogEntry(
+        "tapas-wtq",
+        "TAPAS WTQ (test)",
+        "table-question-answering",
+        "Random-weight TAPAS with the WTQ aggregation head.",
+        default=True,
+    ),
+    CatalogEntry("tapas-sqa", "TAPAS SQA (test)", "table-question-answering", "Random-weight TAPAS, cells only."),
 )

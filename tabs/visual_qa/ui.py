@@ -11,8 +11,8 @@ Picture models are ViLT-style classifiers (`vqa-classifier`) or vision-language 
 (`image-text-to-text`). Document models are LayoutLM-style extractive models
 (`document-question-answering`, fed OCR or PDF text-layer words) or OCR-free models such as Donut
 (`image-text-to-text` entries marked `document: true` in the catalog). The task logic is in `task`
-(pictures) and `document_task` (documents); questions about a text are the `text_ui` sub-tab. This
-module holds the handlers and the page, one sub-tab per kind of input.
+(pictures) and `document_task` (documents); questions about a text are the `text_ui` sub-tab, about a
+table the `table_ui` sub-tab. This module holds the handlers and the page, one sub-tab per kind of input.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from playground.media.images import EXAMPLES_DIR, open_image
 from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, model_picker
 from tabs.visual_qa import document_task as docs
+from tabs.visual_qa import table_ui, text_ui  # the "Table" (TAPAS) and "Text" (extractive QA) sub-tabs
 from tabs.visual_qa import task as vqa
-from tabs.visual_qa import text_ui  # the "Text" sub-tab: extractive QA
 
 PICTURE_TOP_K = 5
 DOCUMENT_TOP_K = 3
@@ -43,6 +43,8 @@ PICTURE_EXAMPLES = [
     ("red_circle.png", "What colour is the circle?"),
     ("yellow_triangle.png", "What shape is it?"),
 ]
+# The picture a captioning model (a catalog entry with a prompt of its own) describes.
+CAPTION_EXAMPLE = "house.png"
 DOCUMENT_EXAMPLES = [
     ("documents/invoice.png", "What is the total?"),
     ("documents/invoice.pdf", "When is the payment due?"),
@@ -86,13 +88,14 @@ def whole_number(value: Any, low: int, high: int, name: str) -> int:
     )
 
 
-def examples(rows: list[tuple[str, str]], inputs: list[Any], outputs: list[Any], handler: Any, elem_id: str) -> None:
-    """Clickable examples that fill the file and the question, then run `handler` with the other inputs as they are."""
+def examples(rows: list[tuple[str, ...]], inputs: list[Any], outputs: list[Any], handler: Any, elem_id: str) -> None:
+    """Clickable examples that fill the file, the question and, where a row names one, the model, then run
+    `handler` with the other inputs as they are."""
     import gradio as gr
 
     found = [
-        [str(EXAMPLES_DIR / name), question, *[None] * (len(inputs) - 2)]
-        for name, question in rows
+        [str(EXAMPLES_DIR / name), *given, *[None] * (len(inputs) - 1 - len(given))]
+        for name, *given in rows
         if (EXAMPLES_DIR / name).is_file()
     ]
     if found:
@@ -116,7 +119,7 @@ def examples(rows: list[tuple[str, str]], inputs: list[Any], outputs: list[Any],
 def answer_image_question(
     ctx: TabContext,
     image: str | None,
-    question: str,
+    question: str | None = None,
     model: str | None = None,
     top_k: int = PICTURE_TOP_K,
     max_new_tokens: int = NEW_TOKENS,
@@ -127,7 +130,8 @@ def answer_image_question(
 
     Args:
         image: The picture (PNG, JPEG, WebP, ...).
-        question: The question about the picture, in words (at most 500 characters).
+        question: The question about the picture, in words (at most 500 characters); may be empty for a
+            model with a prompt of its own (a captioner), which is then asked.
         model: The picture model, a catalog id or label (default: the sub-tab's default model).
         top_k: How many scored answers a classifier returns (1 to 20).
         max_new_tokens: The longest answer a vision-language model may write, in tokens (1 to 512).
@@ -135,10 +139,10 @@ def answer_image_question(
     if not image:
         raise TEXTS.error("no_file")
     picture = open_image(image)
-    question = vqa.check_question(question)
+    entry = resolve_entry(ctx, model, documents=False)
+    question = vqa.check_question(question if (question or "").strip() else entry.prompt)
     top_k = whole_number(top_k, 1, vqa.MAX_TOP_K, "top_k")
     max_new_tokens = whole_number(max_new_tokens, 1, vqa.MAX_NEW_TOKENS, "max_new_tokens")
-    entry = resolve_entry(ctx, model, documents=False)
     loaded = ctx.load(entry.id, entry.task, progress)
     result = vqa.answer_image(
         loaded.model, loaded.entry, picture, question, top_k, max_new_tokens, request_language(request)
@@ -168,7 +172,7 @@ def picture_tab(ctx: TabContext, pictures: list[ModelEntry]) -> None:
         with gr.Row():
             with gr.Column():
                 image = gr.File(label=TEXTS.ui("image"), type="filepath", elem_id="picture-file")
-                question = gr.Textbox(label=TEXTS.ui("question"))
+                question = gr.Textbox(label=TEXTS.ui("question"), info=TEXTS.ui("question_info"))
                 model = model_picker(ctx, entries=pictures)
                 top_k = gr.Slider(1, vqa.MAX_TOP_K, value=PICTURE_TOP_K, step=1, label=TEXTS.ui("top_k"))
                 tokens = gr.Slider(1, vqa.MAX_NEW_TOKENS, value=NEW_TOKENS, step=1, label=TEXTS.ui("max_new_tokens"))
@@ -181,9 +185,11 @@ def picture_tab(ctx: TabContext, pictures: list[ModelEntry]) -> None:
             bind(answer_image_question, ctx, model=default_entry(pictures).id, progress=gr.Progress()), gpu=True
         )
         run.click(handler, inputs, outputs, api_name="answer_image_question")
-        examples(
-            PICTURE_EXAMPLES, inputs, outputs, handler, "picture-examples"
-        )  # after the click: the endpoint keeps its name
+        # A captioner's example asks its own prompt: "describe this picture" in one click.
+        captioner = next((m for m in pictures if m.prompt), None)
+        captions = [(CAPTION_EXAMPLE, captioner.prompt, captioner.id)] if captioner else []
+        # After the click: the endpoint keeps its name.
+        examples([*PICTURE_EXAMPLES, *captions], inputs, outputs, handler, "picture-examples")
 
 
 def answer_document_question(
@@ -317,4 +323,5 @@ def build(ctx: TabContext) -> None:
         if documents:
             document_tab(ctx, documents)
         text_ui.build_text_qa(ctx)  # questions about a text: shown when the catalog has an extractive QA model
+        table_ui.build_table_qa(ctx)  # questions about a table: shown when the catalog has a table QA model
     about_panel(TEXTS)
