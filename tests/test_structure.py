@@ -165,6 +165,22 @@ def test_importing_the_catalog_and_manager_loads_nothing_heavy() -> None:
     assert result.stdout.strip() == "[]"
 
 
+def test_building_the_whole_page_loads_neither_torch_nor_transformers(test_catalog: Path) -> None:
+    """Start-up stays light when the catalog's models are on disk (a local folder, or the Hub cache
+    after the first run): the page reads their settings as plain files, models load on first use."""
+    code = (
+        "import sys, app; from playground.config.catalog import load_catalog; "
+        "from playground.loading.model_manager import ModelManager; "
+        f"catalog = load_catalog({str(test_catalog)!r}); "
+        "app.build_app(catalog, ModelManager(catalog), app.tab_modules(app.selected_tabs(catalog, None))); "
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_every_adapter_task_is_served_by_a_tab() -> None:
     served = {task for spec in TAB_SPECS for task in spec.tasks}
     assert set(ADAPTERS) <= served, "every adapter task is served by a tab"

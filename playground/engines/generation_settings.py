@@ -57,7 +57,9 @@ TEXTS = Texts.load("generation_settings", SHARED_LOCALES)
 def read_shipped(source: str, revision: str | None = None) -> Any | None:
     """The model's generation config and config, read from a local folder or the Hub cache without
     loading the weights or going online (the page shows them before the model is loaded); None when
-    neither is here yet. Returned as an object with `generation_config` and `config`, as a model has."""
+    neither is here yet. Returned as an object with `generation_config` and `config`, as a model has.
+    Read as plain JSON: the page is built at start-up, which imports neither transformers nor torch."""
+    import json
     from types import SimpleNamespace
 
     from playground.loading.hub import cached_snapshot
@@ -65,14 +67,11 @@ def read_shipped(source: str, revision: str | None = None) -> Any | None:
     folder = cached_snapshot(source, revision)
     if folder is None or not (folder / "config.json").is_file():
         return None
-    from transformers import AutoConfig, GenerationConfig
-
-    config = AutoConfig.from_pretrained(folder)
-    if (folder / "generation_config.json").is_file():
-        generation_config = GenerationConfig.from_pretrained(folder)
-    else:
-        generation_config = GenerationConfig.from_model_config(config)
-    return SimpleNamespace(generation_config=generation_config, config=config)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    generation_file = folder / "generation_config.json"
+    # Without a generation config, transformers takes the generation settings from config.json.
+    generation = json.loads(generation_file.read_text(encoding="utf-8")) if generation_file.is_file() else config
+    return SimpleNamespace(generation_config=SimpleNamespace(**generation), config=SimpleNamespace(**config))
 
 
 def model_defaults(model: Any, task: str | None = None) -> dict[str, Any]:
