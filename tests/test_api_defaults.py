@@ -48,6 +48,8 @@ REQUIRED: dict[str, tuple[str, set[str]]] = {
     "/chat_template": ("tokenizer", {"conversation"}),
     "/embed": ("embeddings", {"texts"}),
     "/embed_images": ("embeddings", {"images"}),
+    "/detect_objects": ("detect_segment", {"image"}),
+    "/detect_objects_zero_shot": ("detect_segment", {"image", "labels"}),
     "/loaded_models": ("models", set()),
     "/unload_model": ("models", set()),
     "/generation_activity": ("models", set()),

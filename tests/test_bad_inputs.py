@@ -187,6 +187,17 @@ CASES = [
         **{**ZS_IMAGE, "labels": ["a", "b"]},
         expect=r"labels: expected text",
     ),
+    # ---- /detect_objects, /detect_objects_zero_shot --------------------------------------------
+    case("detect-none", "/detect_objects", None, expect=r"provide an image"),
+    case("detect-text-file", "/detect_objects", Upload("text.png"), expect=NOT_AN_IMAGE),
+    case("detect-truncated", "/detect_objects", Upload("truncated.png"), expect=r"damaged or truncated"),
+    case("detect-bomb", "/detect_objects", Upload("bomb.png"), expect=r"too large"),
+    case("detect-threshold-nan", "/detect_objects", Upload("noise.png"), threshold=NAN, raw=True, expect=r"threshold"),
+    case(
+        "detect-zs-no-labels", "/detect_objects_zero_shot", Upload("noise.png"), " , \n", expect=r"at least one object"
+    ),
+    case("detect-zs-none", "/detect_objects_zero_shot", None, "cat", expect=r"provide an image"),
+    case("detect-zs-bomb", "/detect_objects_zero_shot", Upload("bomb.png"), "cat", expect=r"too large"),
     # ---- /transcribe ----------------------------------------------------------------------------
     case("audio-empty-file", "/transcribe", Upload("empty.wav"), **ASR, expect=r"audio file is empty"),
     case("audio-text-file", "/transcribe", Upload("text.wav"), **ASR, expect=NOT_AUDIO),
@@ -815,6 +826,8 @@ def test_the_table_covers_every_endpoint_with_enough_cases() -> None:
         "/zero_shot_text_dataset",
         "/model_anatomy",
         "/attention",
+        "/detect_objects",
+        "/detect_objects_zero_shot",
     }
     assert {c.api for c in CASES} == endpoints
     assert len(CASES) >= 60 and len({c.id for c in CASES}) == len(CASES)

@@ -81,6 +81,11 @@ STAND_INS: dict[str, tuple[str, str]] = {
     "Helsinki-NLP/opus-mt-ko-en": ("opus-mt-fr-en", "MarianMTModel"),
     "facebook/nllb-200-distilled-600M": ("nllb", "M2M100ForConditionalGeneration"),
     "facebook/dinov2-small": ("dinov2", "Dinov2Model"),
+    "hustvl/yolos-tiny": ("yolos", "YolosForObjectDetection"),
+    "facebook/detr-resnet-50": ("detr", "DetrForObjectDetection"),
+    "PekingU/rtdetr_r50vd": ("rt-detr", "RTDetrForObjectDetection"),
+    "google/owlv2-base-patch16-ensemble": ("owlv2", "Owlv2ForObjectDetection"),
+    "IDEA-Research/grounding-dino-tiny": ("grounding-dino", "GroundingDinoForObjectDetection"),
 }
 # Settings that do not change how a model loads or runs (labels and descriptions are kept too).
 _NOT_SETTINGS = ("label", "description", "default", "params")
@@ -260,6 +265,10 @@ def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> 
         return "/answer_image_question", {"image": handle_file(inputs["image"]), "question": "What is in the picture?"}
     if task == "text-generation":
         return "/generate", {"prompt": "In this course, we will teach you how to"}
+    if task == "object-detection":
+        return "/detect_objects", {"image": handle_file(inputs["image"])}
+    if task == "zero-shot-object-detection":
+        return "/detect_objects_zero_shot", {"image": handle_file(inputs["image"]), "labels": "cat, dog"}
     raise AssertionError(f"no request for task {task}")
 
 

@@ -71,6 +71,18 @@ TAB_SPECS: tuple[TabSpec, ...] = (
         ("vqa-classifier", "image-text-to-text", "document-question-answering", "question-answering"),
         group="vision",
     ),
+    TabSpec(
+        "detect_segment",
+        (
+            "object-detection",
+            "zero-shot-object-detection",
+            "image-segmentation",
+            "depth-estimation",
+            "mask-generation",
+            "keypoint-matching",
+        ),
+        group="vision",
+    ),
     TabSpec("text_generation", ("text-generation",), group="writing"),
     # The rest of the course; extractive QA is the visual_qa tab's "Text" sub-tab (tabs/visual_qa/text_ui.py).
     TabSpec("text_classification", ("text-classification",), group="reading"),
