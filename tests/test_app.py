@@ -26,7 +26,14 @@ ENDPOINTS = {
     # /compare_tokenizers takes several `models`.
     "tokenizer": ["/tokenize", "/tokenize_batch", "/decode_ids", "/chat_template"],
     "embeddings": ["/embed", "/embed_images"],
-    "detect_segment": ["/detect_objects", "/detect_objects_zero_shot"],
+    "detect_segment": [
+        "/detect_objects",
+        "/detect_objects_zero_shot",
+        "/segment_image",
+        "/estimate_depth",
+        "/generate_mask",
+        "/match_keypoints",
+    ],
 }
 
 

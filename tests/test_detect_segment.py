@@ -20,7 +20,7 @@ from PIL import Image
 from snippets import last_line, run_snippet
 
 from playground.media.images import EXAMPLES_DIR
-from tabs.detect_segment.test_models import COCO_91
+from tabs.detect_segment.test_models import ADE20K_FIRST, COCO_91
 
 HOUSE = EXAMPLES_DIR / "house.png"
 
@@ -119,6 +119,138 @@ def test_zero_shot_snippet_reproduces_the_app(client, picture: Path, test_models
     printed = ast.literal_eval(last_line(run_snippet(code, {"your_image.jpg": picture}, cwd=test_models)))
     assert [(r["label"], r["box"]["xmin"]) for r in printed] == [(row["label"], row["xmin"]) for row in rows_of(table)]
     assert pipeline_loads(code) == {"./grounding-dino": app_load_kwargs(client, "Grounding DINO (test)")}
+
+
+# ---- segmentation ---------------------------------------------------------------------------------
+
+
+def check_masks(annotated: dict[str, Any], source: Path) -> list[str]:
+    """The AnnotatedImage value: the picture and one mask layer per segment, each the picture's size."""
+    size = Image.open(source).size
+    assert Image.open(annotated["image"]).size == size  # gradio_client hands files over as local paths
+    for layer in annotated["annotations"]:
+        assert Image.open(layer["image"]).size == size, layer["label"]
+    return [layer["label"] for layer in annotated["annotations"]]
+
+
+@pytest.mark.parametrize(
+    "model, subtask",
+    [("SegFormer (test)", "auto"), ("Mask2Former (test)", "semantic"), ("Mask2Former (test)", "instance")],
+)
+def test_segments_are_masks_the_pictures_size(client, picture: Path, model: str, subtask: str) -> None:
+    annotated, table, code = client.predict(handle_file(str(picture)), model, subtask, 0.0, api_name="/segment_image")
+    labels = check_masks(annotated, picture)
+    rows = rows_of(table)
+    assert labels and sorted(labels) == sorted(row["label"] for row in rows)
+    assert table["headers"] == ["label", "score", "pixels", "area %"]
+    width, height = Image.open(picture).size
+    for row in rows:
+        assert 0 < row["pixels"] <= width * height and row["area %"] == pytest.approx(
+            100 * row["pixels"] / (width * height), abs=0.01
+        )
+    if subtask != "instance":  # one mask per class: they share the picture out, with no score
+        assert sum(row["pixels"] for row in rows) == width * height and {row["score"] for row in rows} == {None}
+        assert len(labels) == len(set(labels))
+    else:
+        assert all(0 <= row["score"] <= 1 for row in rows)
+    assert "'image-segmentation'" in code and (f"subtask={subtask!r}" in code) == (subtask != "auto")
+
+
+def test_segmentation_with_its_input_alone_and_its_snippet(client, picture: Path, test_models: Path) -> None:
+    from snippet_calls import app_load_kwargs, pipeline_loads
+
+    annotated, table, code = client.predict(handle_file(str(picture)), api_name="/segment_image")
+    check_masks(annotated, picture)
+    assert {row["label"] for row in rows_of(table)} <= set(ADE20K_FIRST)
+    printed = run_snippet(code, {"your_image.jpg": picture}, cwd=test_models).splitlines()
+    assert sorted(line.split(" None ")[0] for line in printed) == sorted(row["label"] for row in rows_of(table))
+    assert all(line.endswith(" (64, 48)") for line in printed), printed
+    assert pipeline_loads(code) == {"./segformer": app_load_kwargs(client, "SegFormer (test)")}
+
+
+# ---- depth ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["Depth Anything (test)", "DPT (test)"])
+def test_depth_map_is_the_pictures_size_with_a_scale(client, picture: Path, model: str) -> None:
+    coloured, grey, numbers, code = client.predict(handle_file(str(picture)), model, api_name="/estimate_depth")
+    width, height = Image.open(picture).size
+    assert Image.open(grey).size == (width, height)
+    shown = Image.open(coloured)
+    assert shown.height == height and shown.width > width, "the colour scale sits on the right"
+    assert numbers["width"] == width and numbers["height"] == height and numbers["min"] <= numbers["max"]
+    assert "larger is nearer" in numbers["kind"]
+    assert "'depth-estimation'" in code
+
+
+def test_depth_with_its_input_alone_and_its_snippet(client, picture: Path, test_models: Path) -> None:
+    from snippet_calls import app_load_kwargs, pipeline_loads
+
+    _, _, numbers, code = client.predict(handle_file(str(picture)), api_name="/estimate_depth")
+    printed = last_line(run_snippet(code, {"your_image.jpg": picture}, cwd=test_models))
+    shape, values = printed.split(") ", 1)
+    assert shape == "torch.Size([48, 64]"
+    assert [float(v) for v in values.split()] == pytest.approx([numbers["min"], numbers["max"]], rel=1e-4)
+    assert pipeline_loads(code) == {"./depth-anything": app_load_kwargs(client, "Depth Anything (test)")}
+
+
+# ---- mask from a point ----------------------------------------------------------------------------
+
+
+def test_mask_at_a_point_is_the_pictures_size(client, picture: Path, test_models: Path) -> None:
+    from snippet_calls import app_load_kwargs, from_pretrained_load
+
+    annotated, score, code = client.predict(handle_file(str(picture)), 10, 20, api_name="/generate_mask")
+    assert check_masks(annotated, picture) == ["(10, 20)"]
+    mask = np.asarray(Image.open(annotated["annotations"][0]["image"]))
+    assert -1 <= score <= 1.5, "a predicted IoU (random weights may stray a little outside 0-1)"
+    printed = last_line(run_snippet(code, {"your_image.jpg": picture}, cwd=test_models))
+    assert printed.startswith("torch.Size([48, 64])") and float(printed.split()[2]) == pytest.approx(score, abs=1e-5)
+    assert int(printed.split()[3]) == int((mask[..., -1] if mask.ndim == 3 else mask).astype(bool).sum())
+    kwargs, device = from_pretrained_load(code, "SamModel")
+    loaded = app_load_kwargs(client, "SAM (test)")
+    assert device == loaded["device"] and kwargs == {
+        "revision": None,
+        "trust_remote_code": False,
+        "dtype": loaded["dtype"],
+        **loaded["model_kwargs"],
+    }
+
+
+def test_mask_with_its_input_alone_prompts_the_centre(client, picture: Path) -> None:
+    annotated, _, code = client.predict(handle_file(str(picture)), api_name="/generate_mask")
+    assert check_masks(annotated, picture) == ["(32, 24)"] and "input_points=[[[32, 24]]]" in code
+
+
+# ---- keypoint matching ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["SuperGlue (test)", "LightGlue (test)"])
+def test_matches_join_points_inside_both_pictures(client, model: str) -> None:
+    second = EXAMPLES_DIR / "pairs" / "house_turned.png"
+    drawn, table, code = client.predict(
+        handle_file(str(HOUSE)), handle_file(str(second)), model, 0.0, api_name="/match_keypoints"
+    )
+    (w0, h0), (w1, h1) = Image.open(HOUSE).size, Image.open(second).size
+    assert Image.open(drawn).size == (w0 + w1, max(h0, h1))
+    assert table["headers"] == ["x0", "y0", "x1", "y1", "score"]
+    for row in rows_of(table):
+        assert 0 <= row["x0"] < w0 and 0 <= row["y0"] < h0 and 0 <= row["x1"] < w1 and 0 <= row["y1"] < h1, row
+        assert 0 <= row["score"] <= 1
+    if model == "SuperGlue (test)":
+        assert rows_of(table), "random SuperGlue still pairs some points (random LightGlue may pair none)"
+    assert "'keypoint-matching'" in code and "pipe([first, second], threshold=0.0)" in code
+
+
+def test_matching_with_its_inputs_alone_and_its_snippet(client, picture: Path, test_models: Path) -> None:
+    from snippet_calls import app_load_kwargs, pipeline_loads
+
+    _, table, code = client.predict(handle_file(str(HOUSE)), handle_file(str(picture)), api_name="/match_keypoints")
+    printed = ast.literal_eval(
+        last_line(run_snippet(code, {"first.jpg": HOUSE, "second.jpg": picture}, cwd=test_models))
+    )
+    assert len(printed) == len(rows_of(table))
+    assert pipeline_loads(code) == {"./superglue": app_load_kwargs(client, "SuperGlue (test)")}
 
 
 # ---- bad input ------------------------------------------------------------------------------------

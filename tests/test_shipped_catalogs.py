@@ -86,6 +86,14 @@ STAND_INS: dict[str, tuple[str, str]] = {
     "PekingU/rtdetr_r50vd": ("rt-detr", "RTDetrForObjectDetection"),
     "google/owlv2-base-patch16-ensemble": ("owlv2", "Owlv2ForObjectDetection"),
     "IDEA-Research/grounding-dino-tiny": ("grounding-dino", "GroundingDinoForObjectDetection"),
+    "nvidia/segformer-b0-finetuned-ade-512-512": ("segformer", "SegformerForSemanticSegmentation"),
+    "facebook/mask2former-swin-tiny-coco-panoptic": ("mask2former", "Mask2FormerForUniversalSegmentation"),
+    "depth-anything/Depth-Anything-V2-Small-hf": ("depth-anything", "DepthAnythingForDepthEstimation"),
+    "Intel/dpt-large": ("dpt", "DPTForDepthEstimation"),
+    "facebook/sam-vit-base": ("sam", "SamModel"),
+    "nielsr/slimsam-50-uniform": ("sam", "SamModel"),
+    "magic-leap-community/superglue_outdoor": ("superglue", "SuperGlueForKeypointMatching"),
+    "ETH-CVG/lightglue_superpoint": ("lightglue", "LightGlueForKeypointMatching"),
 }
 # Settings that do not change how a model loads or runs (labels and descriptions are kept too).
 _NOT_SETTINGS = ("label", "description", "default", "params")
@@ -269,6 +277,14 @@ def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> 
         return "/detect_objects", {"image": handle_file(inputs["image"])}
     if task == "zero-shot-object-detection":
         return "/detect_objects_zero_shot", {"image": handle_file(inputs["image"]), "labels": "cat, dog"}
+    if task == "image-segmentation":
+        return "/segment_image", {"image": handle_file(inputs["image"])}
+    if task == "depth-estimation":
+        return "/estimate_depth", {"image": handle_file(inputs["image"])}
+    if task == "mask-generation":
+        return "/generate_mask", {"image": handle_file(inputs["image"])}
+    if task == "keypoint-matching":
+        return "/match_keypoints", {"first": handle_file(inputs["image"]), "second": handle_file(inputs["image"])}
     raise AssertionError(f"no request for task {task}")
 
 
