@@ -218,7 +218,12 @@ CASES = [
         expect=r"point must lie in the picture",
     ),
     case(
-        "mask-point-negative", "/generate_mask", Upload("noise.png"), x=-1, y=1, expect=r"point must lie in the picture"
+        "mask-point-negative",
+        "/generate_mask",
+        Upload("noise.png"),
+        x=-1,
+        y=1,
+        expect=r"x: -1 is below the minimum of 0",
     ),
     case("match-second-missing", "/match_keypoints", Upload("noise.png"), None, expect=r"Upload the second picture"),
     case("match-text-file", "/match_keypoints", Upload("noise.png"), Upload("text.png"), expect=NOT_AN_IMAGE),

@@ -400,9 +400,12 @@ def mask_tab(ctx: TabContext) -> None:
         )
         run.click(handler, inputs, outputs, api_name="generate_mask")
 
-        def clicked(evt: gr.SelectData) -> tuple[int, int]:
+        def clicked(evt: Any) -> tuple[int, int]:
             return evt.index[0], evt.index[1]
 
+        # The class itself, not the string this module's annotations are: Gradio hands the click's
+        # data to a parameter whose resolved type is gr.SelectData.
+        clicked.__annotations__ = {"evt": gr.SelectData, "return": tuple[int, int]}
         # A click on the picture is the prompt: its pixel becomes the point, and SAM runs.
         image.select(clicked, None, [x, y], api_visibility="private").then(
             handler, inputs, outputs, api_visibility="private"
