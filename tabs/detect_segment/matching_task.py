@@ -26,9 +26,10 @@ TEXTS = Texts.load("detect_segment.task", Path(__file__).with_name("locales"))
 
 def check_pair(first: Any, second: Any) -> None:
     """Both pictures given, or a message that says which one is missing."""
-    missing = [name for name, value in (("first", first), ("second", second)) if not value]
-    if missing:
-        raise TEXTS.error("missing_" + missing[0])
+    if not first:
+        raise TEXTS.error("missing_first")
+    if not second:
+        raise TEXTS.error("missing_second")
 
 
 def match(pipe: Any, first: Any, second: Any, threshold: float = DEFAULT_THRESHOLD) -> list[dict[str, Any]]:

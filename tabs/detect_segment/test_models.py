@@ -381,9 +381,15 @@ def build_depth_anything(out_dir: Path, size: Size) -> Path:
         reassemble_hidden_size=32,
         patch_size=14,
     )
-    # depth-anything/Depth-Anything-V2-Small-hf: 518 px, aspect kept, sides multiples of 14, bicubic.
+    # depth-anything/Depth-Anything-V2-Small-hf (preprocessor_config.json): 518 px, aspect kept, sides
+    # multiples of 14, bicubic, ImageNet's mean and std (DPT's own default is 0.5 for both).
     processor = DPTImageProcessorPil(
-        size={"height": 56, "width": 56}, keep_aspect_ratio=True, ensure_multiple_of=14, resample=3
+        size={"height": 56, "width": 56},
+        keep_aspect_ratio=True,
+        ensure_multiple_of=14,
+        resample=3,
+        image_mean=[0.485, 0.456, 0.406],
+        image_std=[0.229, 0.224, 0.225],
     )
     return save(out_dir / "depth-anything", DepthAnythingForDepthEstimation(config), processor)
 

@@ -268,7 +268,7 @@ def _boxes_outputs() -> tuple[Any, Any]:
     import gradio as gr
 
     picture = gr.Image(label=TEXTS.ui("boxes_image"), type="pil", format="png", interactive=False)
-    boxes = gr.Dataframe(label=TEXTS.ui("boxes_table"), headers=detection.BOX_COLUMNS, interactive=False)
+    boxes = gr.Dataframe(label=TEXTS.ui("boxes_table"), interactive=False)
     return picture, boxes
 
 
@@ -301,7 +301,7 @@ def zero_shot_tab(ctx: TabContext) -> None:
         with gr.Row():
             with gr.Column():
                 image = image_input(TEXTS.ui("image"))
-                labels = gr.Textbox(label=TEXTS.ui("object_labels"), placeholder="cat, remote control")
+                labels = gr.Textbox(label=TEXTS.ui("object_labels"))
                 model = model_picker(ctx, detection.ZERO_SHOT_TASK)
                 threshold = gr.Slider(0, 1, value=detection.ZERO_SHOT_THRESHOLD, step=0.01, label=TEXTS.ui("threshold"))
                 run = gr.Button(COMMON.ui("run"), variant="primary")
@@ -331,7 +331,9 @@ def segmentation_tab(ctx: TabContext) -> None:
                 image = image_input(TEXTS.ui("image"))
                 model = model_picker(ctx, segmentation.TASK)
                 subtask = gr.Radio(
-                    [segmentation.AUTO, *segmentation.SUBTASKS], value=segmentation.AUTO, label=TEXTS.ui("subtask")
+                    [(TEXTS.ui(f"subtask_{name}"), name) for name in (segmentation.AUTO, *segmentation.SUBTASKS)],
+                    value=segmentation.AUTO,
+                    label=TEXTS.ui("subtask"),
                 )
                 threshold = gr.Slider(
                     0, 1, value=segmentation.DEFAULT_THRESHOLD, step=0.05, label=TEXTS.ui("segment_threshold")
@@ -339,9 +341,7 @@ def segmentation_tab(ctx: TabContext) -> None:
                 run = gr.Button(COMMON.ui("run"), variant="primary")
             with gr.Column():
                 segments = gr.AnnotatedImage(label=TEXTS.ui("segments_image"))
-                table = gr.Dataframe(
-                    label=TEXTS.ui("segments_table"), headers=segmentation.SEGMENT_COLUMNS, interactive=False
-                )
+                table = gr.Dataframe(label=TEXTS.ui("segments_table"), interactive=False)
         code = code_panel()
         inputs, outputs = [image, model, subtask, threshold], [segments, table, code]
         handler = guarded(
@@ -425,7 +425,7 @@ def matching_tab(ctx: TabContext) -> None:
             threshold = gr.Slider(0, 1, value=matching.DEFAULT_THRESHOLD, step=0.05, label=TEXTS.ui("match_threshold"))
         run = gr.Button(COMMON.ui("run"), variant="primary")
         drawn = gr.Image(label=TEXTS.ui("matches_image"), type="pil", format="png", interactive=False)
-        table = gr.Dataframe(label=TEXTS.ui("matches_table"), headers=matching.MATCH_COLUMNS, interactive=False)
+        table = gr.Dataframe(label=TEXTS.ui("matches_table"), interactive=False)
         code = code_panel()
         inputs, outputs = [first, second, model, threshold], [drawn, table, code]
         handler = guarded(
