@@ -157,6 +157,7 @@ def mask_snippet(model_id: str, from_pretrained: dict[str, Any], device: str | N
         'image = Image.open("your_image.jpg").convert("RGB")',
         "",
         f"inputs = processor(image, input_points=[[{list(point)!r}]], return_tensors='pt').to(model.device)",
+        'inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)  # half precision on a GPU',
         "with torch.no_grad():",
         "    outputs = model(**inputs, multimask_output=True)",
         "masks = processor.image_processor.post_process_masks(",
