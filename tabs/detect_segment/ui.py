@@ -235,6 +235,11 @@ def match_keypoints(
     )
 
 
+def clicked_point(evt: Any) -> tuple[int, int]:
+    """The pixel a click on the picture landed on, (x, y): the point that prompts SAM."""
+    return evt.index[0], evt.index[1]
+
+
 # ---- the page ----
 
 
@@ -400,14 +405,11 @@ def mask_tab(ctx: TabContext) -> None:
         )
         run.click(handler, inputs, outputs, api_name="generate_mask")
 
-        def clicked(evt: Any) -> tuple[int, int]:
-            return evt.index[0], evt.index[1]
-
-        # The class itself, not the string this module's annotations are: Gradio hands the click's
-        # data to a parameter whose resolved type is gr.SelectData.
-        clicked.__annotations__ = {"evt": gr.SelectData, "return": tuple[int, int]}
+        # Gradio hands the click's data to a parameter whose resolved type is gr.SelectData: the class
+        # itself, since this module's annotations are strings and gradio is imported on first use.
+        clicked_point.__annotations__["evt"] = gr.SelectData
         # A click on the picture is the prompt: its pixel becomes the point, and SAM runs.
-        image.select(clicked, None, [x, y], api_visibility="private").then(
+        image.select(clicked_point, None, [x, y], api_visibility="private").then(
             handler, inputs, outputs, api_visibility="private"
         )
         _examples([list(row) for row in MASK_EXAMPLES], inputs, outputs, handler, "mask_examples")
