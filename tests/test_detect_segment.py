@@ -302,6 +302,41 @@ def test_the_handlers_run_by_name(detect_ctx) -> None:  # noqa: ANN001
         detect_objects(detect_ctx, str(HOUSE), threshold=float("nan"))
 
 
+def test_the_other_handlers_run_by_name(detect_ctx) -> None:  # noqa: ANN001
+    from playground.core.texts import UserError
+    from tabs.detect_segment.ui import estimate_depth, generate_mask, match_keypoints, segment_image
+
+    size = Image.open(HOUSE).size
+    (picture, layers), table, _ = segment_image(detect_ctx, str(HOUSE))
+    assert picture.size == size and layers and all(mask.shape == size[::-1] for mask, _ in layers)
+    assert sorted(label for _, label in layers) == sorted(table["label"])
+    coloured, grey, numbers, _ = estimate_depth(detect_ctx, str(HOUSE))
+    assert grey.size == size and coloured.height == size[1] and numbers["kind"].startswith("relative")
+    (picture, [(mask, label)]), score, _ = generate_mask(detect_ctx, str(HOUSE), 10, 20)
+    assert label == "(10, 20)" and mask.shape == size[::-1] and isinstance(score, float)
+    drawn, table, _ = match_keypoints(detect_ctx, str(HOUSE), str(EXAMPLES_DIR / "pairs" / "house_turned.png"))
+    assert drawn.size == (2 * size[0], size[1]) and list(table.columns) == ["x0", "y0", "x1", "y1", "score"]
+    with pytest.raises(UserError, match="cannot do panoptic segmentation"):
+        segment_image(detect_ctx, str(HOUSE), subtask="panoptic")
+    with pytest.raises(UserError, match="point must lie in the picture"):
+        generate_mask(detect_ctx, str(HOUSE), size[0], 0)
+    with pytest.raises(UserError, match="Upload the first picture"):
+        match_keypoints(detect_ctx, None, str(HOUSE))
+
+
+@pytest.mark.parametrize("metric", [False, True])
+def test_the_depth_picture_shows_near_bright_as_the_top_of_its_scale(metric: bool) -> None:
+    from tabs.detect_segment.depth_task import depth_picture
+
+    depth = np.tile(np.linspace(0, 10, 40, dtype=np.float32), (30, 1))  # 0 on the left, 10 on the right
+    shown = np.asarray(depth_picture(depth, metric))
+    near_column = 0 if metric else 39  # metres: small is near; relative (inverse) depth: large is near
+    far_column = 39 - near_column
+    scale_top, scale_bottom = shown[0, 40 + 4 + 2], shown[29, 40 + 4 + 2]
+    assert (shown[0, near_column] == scale_top).all() and (shown[0, far_column] == scale_bottom).all()
+    assert shown[0, near_column].sum() > shown[0, far_column].sum(), "near is the brighter end"
+
+
 @pytest.fixture(scope="module")
 def detect_ctx(test_catalog: Path):  # noqa: ANN201
     from playground.config.catalog import load_catalog
