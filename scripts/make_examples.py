@@ -10,6 +10,8 @@ Usage: python scripts/make_examples.py [OUT_DIR]   (default: assets/examples)
 - documents/invoice.png: page 1 of that PDF rendered to a greyscale picture (pypdfium2), for OCR.
 - video/bouncing_ball.mp4: a red ball bouncing across a floor, 3 s at 25 fps, 224×224 H.264 (Pillow
   frames encoded by ffmpeg).
+- pairs/house_turned.png: house.png turned 12 degrees and zoomed in, the second view of a scene that
+  keypoint matching pairs with house.png.
 
 All of it is this project's own work, released under CC0 (assets/examples/LICENSE.md). The PDF is
 written with reportlab's invariant mode, so running the script again gives the same bytes.
@@ -174,6 +176,19 @@ def write_bouncing_ball(path: Path, seconds: int = 3, fps: int = 25, size: int =
     return path
 
 
+def write_turned_house(source: Path, path: Path) -> Path:
+    """The house picture seen again: turned 12 degrees and zoomed in 1.25 times, the same size."""
+    from PIL import Image
+
+    with Image.open(source) as house:
+        turned = house.convert("RGB").rotate(12, resample=Image.Resampling.BICUBIC, fillcolor="white")
+    width, height = turned.size
+    crop = (width // 10, height // 10, width - width // 10, height - height // 10)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    turned.crop(crop).resize((width, height), Image.Resampling.BICUBIC).save(path, optimize=True)
+    return path
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else ROOT / "assets" / "examples"
     documents = out / "documents"
@@ -185,6 +200,7 @@ def main(argv: list[str]) -> int:
     written.append(write_invoice_pdf(documents / "invoice.pdf"))
     written.append(write_page_png(documents / "invoice.pdf", documents / "invoice.png"))
     written.append(write_bouncing_ball(out / "video" / "bouncing_ball.mp4"))
+    written.append(write_turned_house(ROOT / "assets" / "examples" / "house.png", out / "pairs" / "house_turned.png"))
     for path in written:
         print(f"{path}  {path.stat().st_size / 1024:.1f} KB")
     return 0

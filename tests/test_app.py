@@ -29,6 +29,14 @@ ENDPOINTS = {
     "tokenizer": ["/tokenize", "/tokenize_batch", "/decode_ids", "/chat_template"],
     "embeddings": ["/embed", "/embed_images"],
     "video_classification": ["/classify_video"],
+    "detect_segment": [
+        "/detect_objects",
+        "/detect_objects_zero_shot",
+        "/segment_image",
+        "/estimate_depth",
+        "/generate_mask",
+        "/match_keypoints",
+    ],
 }
 
 

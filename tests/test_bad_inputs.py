@@ -208,6 +208,46 @@ CASES = [
         **{**ZS_IMAGE, "labels": ["a", "b"]},
         expect=r"labels: expected text",
     ),
+    # ---- /detect_objects, /detect_objects_zero_shot --------------------------------------------
+    case("detect-none", "/detect_objects", None, expect=r"provide an image"),
+    case("detect-text-file", "/detect_objects", Upload("text.png"), expect=NOT_AN_IMAGE),
+    case("detect-truncated", "/detect_objects", Upload("truncated.png"), expect=r"damaged or truncated"),
+    case("detect-bomb", "/detect_objects", Upload("bomb.png"), expect=r"too large"),
+    case("detect-threshold-nan", "/detect_objects", Upload("noise.png"), threshold=NAN, raw=True, expect=r"threshold"),
+    case(
+        "detect-zs-no-labels", "/detect_objects_zero_shot", Upload("noise.png"), " , \n", expect=r"at least one object"
+    ),
+    case("detect-zs-none", "/detect_objects_zero_shot", None, "cat", expect=r"provide an image"),
+    case("detect-zs-bomb", "/detect_objects_zero_shot", Upload("bomb.png"), "cat", expect=r"too large"),
+    case("segment-text-file", "/segment_image", Upload("text.png"), expect=NOT_AN_IMAGE),
+    case(
+        "segment-subtask-unsupported",
+        "/segment_image",
+        Upload("noise.png"),
+        subtask="panoptic",
+        expect=r"cannot do panoptic segmentation: choose one of auto, semantic",
+    ),
+    case("depth-truncated", "/estimate_depth", Upload("truncated.png"), expect=r"damaged or truncated"),
+    case("depth-bomb", "/estimate_depth", Upload("bomb.png"), expect=r"too large"),
+    case("mask-none", "/generate_mask", None, expect=r"provide an image"),
+    case(
+        "mask-point-outside",
+        "/generate_mask",
+        Upload("noise.png"),
+        x=5000,
+        y=1,
+        expect=r"point must lie in the picture",
+    ),
+    case(
+        "mask-point-negative",
+        "/generate_mask",
+        Upload("noise.png"),
+        x=-1,
+        y=1,
+        expect=r"x: -1 is below the minimum of 0",
+    ),
+    case("match-second-missing", "/match_keypoints", Upload("noise.png"), None, expect=r"Upload the second picture"),
+    case("match-text-file", "/match_keypoints", Upload("noise.png"), Upload("text.png"), expect=NOT_AN_IMAGE),
     # ---- /transcribe ----------------------------------------------------------------------------
     case("audio-empty-file", "/transcribe", Upload("empty.wav"), **ASR, expect=r"audio file is empty"),
     case("audio-text-file", "/transcribe", Upload("text.wav"), **ASR, expect=NOT_AUDIO),
@@ -952,6 +992,12 @@ def test_the_table_covers_every_endpoint_with_enough_cases() -> None:
         "/fill_mask_steps",
         "/image_classification_steps",
         "/speech_to_text_steps",
+        "/detect_objects",
+        "/detect_objects_zero_shot",
+        "/segment_image",
+        "/estimate_depth",
+        "/generate_mask",
+        "/match_keypoints",
     }
     assert {c.api for c in CASES} == endpoints
     assert len(CASES) >= 60 and len({c.id for c in CASES}) == len(CASES)

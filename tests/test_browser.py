@@ -198,6 +198,12 @@ def _embeddings(page, files: Path) -> None:  # noqa: ANN001
     page.get_by_text("Closest pair").locator("visible=true").first.wait_for(timeout=60_000)
 
 
+def _detect_segment(page, files: Path) -> None:  # noqa: ANN001
+    _first_example(page, files)  # the object-detection sub-tab's first picture
+    drawn = page.get_by_test_id("block-label").filter(has_text="Detected objects")
+    page.locator(".block").filter(has=drawn).locator("img").locator("visible=true").first.wait_for(timeout=60_000)
+
+
 def expect_value(locator, value: str) -> None:  # noqa: ANN001
     from playwright.sync_api import expect
 
@@ -222,6 +228,7 @@ EXAMPLES = {
     "tokenizer": _tokenizer,
     "embeddings": _embeddings,
     "video_classification": _video_classification,
+    "detect_segment": _detect_segment,
     "models": _models,
 }
 

@@ -93,6 +93,19 @@ STAND_INS: dict[str, tuple[str, str]] = {
     "google/tapas-base-finetuned-sqa": ("tapas-sqa", "TapasForQuestionAnswering"),
     "MCG-NJU/videomae-base-finetuned-kinetics": ("videomae", "VideoMAEForVideoClassification"),
     "facebook/timesformer-base-finetuned-k400": ("timesformer", "TimesformerForVideoClassification"),
+    "hustvl/yolos-tiny": ("yolos", "YolosForObjectDetection"),
+    "facebook/detr-resnet-50": ("detr", "DetrForObjectDetection"),
+    "PekingU/rtdetr_r50vd": ("rt-detr", "RTDetrForObjectDetection"),
+    "google/owlv2-base-patch16-ensemble": ("owlv2", "Owlv2ForObjectDetection"),
+    "IDEA-Research/grounding-dino-tiny": ("grounding-dino", "GroundingDinoForObjectDetection"),
+    "nvidia/segformer-b0-finetuned-ade-512-512": ("segformer", "SegformerForSemanticSegmentation"),
+    "facebook/mask2former-swin-tiny-coco-panoptic": ("mask2former", "Mask2FormerForUniversalSegmentation"),
+    "depth-anything/Depth-Anything-V2-Small-hf": ("depth-anything", "DepthAnythingForDepthEstimation"),
+    "Intel/dpt-large": ("dpt", "DPTForDepthEstimation"),
+    "facebook/sam-vit-base": ("sam", "SamModel"),
+    "nielsr/slimsam-50-uniform": ("sam", "SamModel"),
+    "magic-leap-community/superglue_outdoor": ("superglue", "SuperGlueForKeypointMatching"),
+    "ETH-CVG/lightglue_superpoint": ("lightglue", "LightGlueForKeypointMatching"),
 }
 # Settings that do not change how a model loads or runs (labels and descriptions are kept too).
 _NOT_SETTINGS = ("label", "description", "default", "params")
@@ -286,6 +299,18 @@ def request_for(tab: str, task: str, document: bool, inputs: dict[str, str]) -> 
         return "/answer_image_question", {"image": handle_file(inputs["image"]), "question": "What is in the picture?"}
     if task == "text-generation":
         return "/generate", {"prompt": "In this course, we will teach you how to"}
+    if task == "object-detection":
+        return "/detect_objects", {"image": handle_file(inputs["image"])}
+    if task == "zero-shot-object-detection":
+        return "/detect_objects_zero_shot", {"image": handle_file(inputs["image"]), "labels": "cat, dog"}
+    if task == "image-segmentation":
+        return "/segment_image", {"image": handle_file(inputs["image"])}
+    if task == "depth-estimation":
+        return "/estimate_depth", {"image": handle_file(inputs["image"])}
+    if task == "mask-generation":
+        return "/generate_mask", {"image": handle_file(inputs["image"])}
+    if task == "keypoint-matching":
+        return "/match_keypoints", {"first": handle_file(inputs["image"]), "second": handle_file(inputs["image"])}
     raise AssertionError(f"no request for task {task}")
 
 

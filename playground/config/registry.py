@@ -79,6 +79,18 @@ TAB_SPECS: tuple[TabSpec, ...] = (
         ),
         group="vision",
     ),
+    TabSpec(
+        "detect_segment",
+        (
+            "object-detection",
+            "zero-shot-object-detection",
+            "image-segmentation",
+            "depth-estimation",
+            "mask-generation",
+            "keypoint-matching",
+        ),
+        group="vision",
+    ),
     TabSpec("text_generation", ("text-generation",), group="writing"),
     TabSpec("video_classification", ("video-classification",), group="vision"),
     # The rest of the course; extractive QA is the visual_qa tab's "Text" sub-tab (tabs/visual_qa/text_ui.py).
