@@ -384,10 +384,6 @@ def words() -> list[str]:
     return list(dict.fromkeys([*WORDS, *COURSE_WORDS]))
 
 
-def tiny(**extra: Any) -> dict[str, Any]:
-    return {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64, **extra}
-
-
 def distilbert(vocab_size: int, **extra: Any) -> DistilBertConfig:
     return DistilBertConfig(
         vocab_size=vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=512, **extra

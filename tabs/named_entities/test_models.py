@@ -18,7 +18,7 @@ from scripts.make_test_models import (
     distilbert,
     label_maps,
     save,
-    tiny,
+    tiny_encoder,
     wordpiece,
 )
 
@@ -27,7 +27,9 @@ NER_LABELS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC
 
 def build_bert_ner(out_dir: Path, size: Size) -> Path:
     tokenizer = wordpiece()
-    config = BertConfig(vocab_size=len(tokenizer), max_position_embeddings=512, **tiny(), **label_maps(NER_LABELS))
+    config = BertConfig(
+        vocab_size=len(tokenizer), max_position_embeddings=512, **tiny_encoder(), **label_maps(NER_LABELS)
+    )
     return save(out_dir / "bert-ner", BertForTokenClassification(config), tokenizer)
 
 
@@ -43,7 +45,11 @@ def build_electra_ner(out_dir: Path, size: Size) -> Path:
 
     tokenizer = wordpiece()
     config = ElectraConfig(
-        vocab_size=len(tokenizer), embedding_size=32, max_position_embeddings=512, **tiny(), **label_maps(NER_LABELS)
+        vocab_size=len(tokenizer),
+        embedding_size=32,
+        max_position_embeddings=512,
+        **tiny_encoder(),
+        **label_maps(NER_LABELS),
     )
     return save(out_dir / "electra-ner", ElectraForTokenClassification(config), tokenizer)
 

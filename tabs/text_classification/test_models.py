@@ -31,7 +31,7 @@ from scripts.make_test_models import (
     distilbert,
     label_maps,
     save,
-    tiny,
+    tiny_encoder,
     wordpiece,
 )
 
@@ -51,7 +51,7 @@ def build_emotions(out_dir: Path, size: Size) -> Path:
         vocab_size=len(tokenizer),
         max_position_embeddings=512,
         problem_type="multi_label_classification",
-        **tiny(),
+        **tiny_encoder(),
         **label_maps(EMOTION_LABELS),
     )
     return save(out_dir / "bert-emotions", BertForSequenceClassification(config), tokenizer)
@@ -66,7 +66,7 @@ def build_reranker(out_dir: Path, size: Size) -> Path:
         vocab_size=len(tokenizer),
         max_position_embeddings=514,
         num_labels=1,
-        **tiny(),
+        **tiny_encoder(),
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
@@ -82,7 +82,7 @@ def build_roberta_nli(out_dir: Path, size: Size) -> Path:
     config = RobertaConfig(
         vocab_size=len(tokenizer),
         max_position_embeddings=514,
-        **tiny(),
+        **tiny_encoder(),
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,

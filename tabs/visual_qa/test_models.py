@@ -59,7 +59,7 @@ from scripts.make_test_models import (
     label_maps,
     llama_config,
     save,
-    tiny,
+    tiny_encoder,
     wordpiece,
     wordpiece_vocab,
 )
@@ -208,7 +208,7 @@ def build_roberta_qa(out_dir: Path, size: Size) -> Path:
     config = RobertaConfig(
         vocab_size=len(tokenizer),
         max_position_embeddings=514,
-        **tiny(),
+        **tiny_encoder(),
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
