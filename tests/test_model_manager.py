@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from playground.config.catalog import parse_catalog
-from playground.loading.devices import resolve_dtype
 from playground.loading.load_errors import ModelLoadError, UnknownModelError
 from playground.loading.model_manager import ModelManager
 
