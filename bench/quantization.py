@@ -32,7 +32,7 @@ MB = 2**20
 BASELINE = "float32"
 # The large-model row: a memory budget well below the float32 weights' size, so most of the layers are
 # left on disk and read back for every token.
-OFFLOAD_BUDGET = "0.5GiB"
+OFFLOAD_BUDGET = "0.75GiB"
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,13 @@ def measure(models: Path, settings: Settings, work: Path) -> dict[str, Any]:
         for variant in VARIANTS:  # loaded one after another: each load gets the CPU to itself
             say(f"quantization: loading {variant.name} …")
             worker_process = Worker(catalog, variant, new_tokens, work / f"quantization-{len(workers)}.log")
+            try:
+                variants[variant.name] = {"note": variant.note, **worker_process.answer()}
+            except RuntimeError as failure:  # reported in its row; the other variants are still measured
+                variants[variant.name] = {"note": variant.note, "error": str(failure).splitlines()[-1]}
+                worker_process.stop()
+                continue
             workers.append(worker_process)
-            variants[variant.name] = {"note": variant.note, **worker_process.answer()}
         samples: dict[str, list[dict[str, float]]] = {w.variant.name: [] for w in workers}
         for number in range(rounds):
             say(f"quantization: round {number + 1}/{rounds} …")

@@ -277,6 +277,9 @@ def quantization_markdown(q: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, v in q["variants"].items():
+        if "error" in v:
+            lines.append(f"| {name}: {v['note']} | failed to load: {v['error']} |" + " |" * 8)
+            continue
         lines.append(
             f"| {name}: {v['note']} | {v['dtype']} on {v['device']} | {v['rss_after_generation_mb']:.0f} "
             f"| {v['file_mapped_mb']:.0f} | {v['memory_ratio']:.2f}× | {v['tokens_per_s']:.2f} "
