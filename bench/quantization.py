@@ -88,6 +88,7 @@ def worker(catalog_path: str, label: str, new_tokens: int) -> None:
     import transformers  # noqa: F401
 
     from playground.config.catalog import load_catalog
+    from playground.loading.devices import release_memory
     from playground.loading.model_manager import ModelManager
 
     before_load = _memory()
@@ -102,6 +103,8 @@ def worker(catalog_path: str, label: str, new_tokens: int) -> None:
 
     generate(new_tokens)
     after = _memory()
+    release_memory()  # what of it the allocator was only holding on to (freed per-call temporaries)
+    trimmed = _memory()
     ready = {
         "load_s": load_s,
         "dtype": loaded.dtype,
@@ -111,6 +114,7 @@ def worker(catalog_path: str, label: str, new_tokens: int) -> None:
         "anonymous_mb": after["RssAnon"],
         "file_mapped_mb": after["RssFile"],
         "peak_mb": after["VmHWM"],
+        "rss_after_trim_mb": trimmed["VmRSS"],
     }
     print(json.dumps(ready), flush=True)
     for line in sys.stdin:

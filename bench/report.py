@@ -270,19 +270,22 @@ def quantization_markdown(q: dict[str, Any]) -> list[str]:
         "Each configuration is a catalog entry loaded through the app's model manager in a process of its own; "
         "memory is that process's RSS after a generation (float32 safetensors are memory-mapped: file pages "
         "count once read). The processes generate in interleaved rounds; a ratio to float32 is the median of "
-        f"the {q['rounds']} rounds' own ratios. First token: a one-token generation (prompt prefill included).",
+        f"the {q['rounds']} rounds' own ratios. First token: a one-token generation (prompt prefill included). "
+        "After returning freed memory: the same process after garbage collection and glibc's malloc_trim, "
+        "which the app runs after every load and unload.",
         "",
-        "| configuration | runs in | memory after a generation (MB) | of it file-mapped | × float32 | tokens/s "
-        "| × float32 | first token (s) | × float32 | load (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| configuration | runs in | memory after a generation (MB) | of it file-mapped | × float32 "
+        "| after returning freed memory (MB) | tokens/s | × float32 | first token (s) | × float32 | load (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, v in q["variants"].items():
         if "error" in v:
-            lines.append(f"| {name}: {v['note']} | failed to load: {v['error']} |" + " |" * 8)
+            lines.append(f"| {name}: {v['note']} | failed to load: {v['error']} |" + " |" * 9)
             continue
         lines.append(
             f"| {name}: {v['note']} | {v['dtype']} on {v['device']} | {v['rss_after_generation_mb']:.0f} "
-            f"| {v['file_mapped_mb']:.0f} | {v['memory_ratio']:.2f}× | {v['tokens_per_s']:.2f} "
+            f"| {v['file_mapped_mb']:.0f} | {v['memory_ratio']:.2f}× | {v['rss_after_trim_mb']:.0f} "
+            f"| {v['tokens_per_s']:.2f} "
             f"| {v['tokens_per_s_ratio']:.2f}× | {v['first_token']['median_s']:.2f} | {v['first_token_ratio']:.2f}× "
             f"| {v['load_s']:.1f} |"
         )
