@@ -43,6 +43,8 @@ GENERATION_CLIENTS, SPEECH_CLIENTS, IMAGE_CLIENTS = 32, 16, 16
 GENERATION_TOKENS = 48  # long enough for 32 requests to overlap in the batch
 IMAGE_REQUESTS = 64  # per run: the app's 16 clients together, and the bare loop
 SPEECH_SECONDS = 20
+BUDGET_S = 300  # checks not started by then are reported as not run
+HANG_LIMIT_S = 540  # a check still running then (a client that never got an answer) ends the run
 DEVICE = "cuda"  # where the bare image loop runs
 MEMORY_TOLERANCE_MB = 8  # allocated GPU memory after unloading every model, over its baseline
 LABELS = {
@@ -63,11 +65,18 @@ class Check:
     run: Callable[[], dict[str, Any]]  # the details to report; raises on failure
 
 
-def run_checks(checks: Sequence[Check]) -> list[dict[str, Any]]:
-    """Each check once, in order, timed; a failure is recorded with its message and the rest still run."""
-    results = []
+def run_checks(
+    checks: Sequence[Check], budget_s: float = BUDGET_S, results: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Each check once, in order, timed, appended to `results` as it ends; a failure is recorded with its
+    message and the rest still run, until `budget_s` is spent: the checks left are failed as not run."""
+    results = [] if results is None else results
+    started = time.perf_counter()
     for check in checks:
         began = time.perf_counter()
+        if began - started >= budget_s:
+            results.append({"name": check.name, "ok": False, "error": f"not run: the {budget_s:g} s budget was spent"})
+            continue
         try:
             details = check.run()
             outcome: dict[str, Any] = {"ok": True, "details": details}
@@ -518,12 +527,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         selected = [check for check in checks(models, work, app_holder) if not wanted or check.name in wanted]
         write_models(models)
         write_layered_model(models)
-        try:
-            results = run_checks(selected)
-        finally:
+        results: list[dict[str, Any]] = []
+        device = torch.cuda.get_device_name(0)
+
+        def hung() -> None:
+            stuck = next((check.name for check in selected[len(results) :]), "the report")
+            results.append({"name": stuck, "ok": False, "error": f"still running after {HANG_LIMIT_S} s"})
+            print(json.dumps(report(results, device, time.perf_counter() - began), indent=2), flush=True)
             if "server" in app_holder:
                 app_holder["server"].stop()
-    result = report(results, torch.cuda.get_device_name(0), time.perf_counter() - began)
+            os._exit(1)
+
+        watchdog = threading.Timer(HANG_LIMIT_S, hung)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            run_checks(selected, results=results)
+        finally:
+            watchdog.cancel()
+            if "server" in app_holder:
+                app_holder["server"].stop()
+    result = report(results, device, time.perf_counter() - began)
     print(json.dumps(result, indent=2))
     return 0 if result["ok"] else 1
 

@@ -55,6 +55,16 @@ def test_report_lists_every_check_with_its_outcome_and_fails_on_any_failure() ->
     assert gpu_check.report([passed], "Test GPU", 1.0)["ok"] is True
 
 
+def test_checks_left_when_the_time_budget_is_spent_are_failed_as_not_run() -> None:
+    ran = []
+    results = gpu_check.run_checks(
+        [gpu_check.Check("slow", lambda: ran.append("slow") or time.sleep(0.2) or {}), gpu_check.Check("late", dict)],
+        budget_s=0.1,
+    )
+    assert ran == ["slow"] and results[0]["ok"] is True
+    assert results[1] == {"name": "late", "ok": False, "error": "not run: the 0.1 s budget was spent"}
+
+
 def test_unknown_check_names_are_refused_before_anything_runs(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stopped:
         gpu_check.main(["--only", "device_auto,no_such_check"])
