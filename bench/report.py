@@ -262,6 +262,11 @@ def speech_users_markdown(u: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _megabytes(value: float | None) -> str:
+    """A figure in MB, or a dash where the run that wrote results.json did not measure it."""
+    return "–" if value is None else f"{value:.0f}"
+
+
 def quantization_markdown(q: dict[str, Any]) -> list[str]:
     lines = [
         "",
@@ -284,7 +289,7 @@ def quantization_markdown(q: dict[str, Any]) -> list[str]:
             continue
         lines.append(
             f"| {name}: {v['note']} | {v['dtype']} on {v['device']} | {v['rss_after_generation_mb']:.0f} "
-            f"| {v['file_mapped_mb']:.0f} | {v['memory_ratio']:.2f}× | {v['rss_after_trim_mb']:.0f} "
+            f"| {v['file_mapped_mb']:.0f} | {v['memory_ratio']:.2f}× | {_megabytes(v.get('rss_after_trim_mb'))} "
             f"| {v['tokens_per_s']:.2f} "
             f"| {v['tokens_per_s_ratio']:.2f}× | {v['first_token']['median_s']:.2f} | {v['first_token_ratio']:.2f}× "
             f"| {v['load_s']:.1f} |"
