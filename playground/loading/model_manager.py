@@ -313,6 +313,10 @@ class ModelManager:
             obj = pipeline(task=entry.task, model=source, **{**kwargs, "dtype": getattr(torch, kwargs["dtype"])})
         if quantization is not None:
             _own_unquantized_tensors(getattr(obj, "model", obj))
+        # Converting weights (quantizing, or another dtype than stored) goes through temporaries, up to
+        # about twice the float32 model at the peak; glibc keeps such freed memory unless asked to
+        # give it back.
+        release_memory()
         return obj
 
     def load_kwargs(
