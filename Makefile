@@ -5,7 +5,7 @@ PORT ?= 7860
 ARGS ?=
 REPLICAS ?= 2
 
-.PHONY: run test lint test-vllm setup setup-test lock bench bench-smoke bench-compare load-test test-models prefetch space-files screenshots replicas
+.PHONY: run test lint test-vllm setup setup-test lock bench bench-smoke bench-compare load-test test-models prefetch space-files screenshots replicas gpu-check
 
 run: setup
 	$(PY) app.py --host $(HOST) --port $(PORT) $(ARGS)
@@ -55,6 +55,14 @@ bench-smoke: setup-test
 bench-compare: setup-test
 	$(if $(BASELINE),,$(error BASELINE=<git revision> is required, e.g. make bench-compare BASELINE=b3c9e8c))
 	$(PY) -m bench.before_after --baseline $(BASELINE) $(ARGS)
+
+# On a CUDA machine: device choice, half precision, offload, 8/4-bit loads, batching under 32/16
+# concurrent clients and memory after unloading, in about five minutes; one JSON report, exit 1 on a
+# failure (scripts/gpu_check.py). bitsandbytes (its 8-bit and 4-bit loads) is installed only where a
+# GPU driver is. Without CUDA it says so and exits 0.
+gpu-check: setup
+	@if command -v nvidia-smi >/dev/null; then $(PY) -m pip install -q "bitsandbytes>=0.45"; fi
+	$(PY) scripts/gpu_check.py $(ARGS)
 
 # REPLICAS app processes behind HAProxy on HOST:PORT, sticky sessions (docs/deploy.md); ARGS go to app.py.
 replicas:

@@ -43,6 +43,8 @@ class Settings:
     speech_users: tuple[int, ...] = (1, 4, 16)  # concurrent /transcribe clients per level
     speech_requests_alone: int = 1  # clips the lone /transcribe client (and the bare loop) send one after another
     idle_cpu_s: float = 5.0  # start-up: how long a started server's idle CPU is read
+    quantization_new_tokens: int = 32  # tokens each quantization variant generates per round
+    quantization_rounds: int = 3
 
 
 FULL = Settings(
@@ -73,6 +75,8 @@ SMOKE = Settings(
     user_requests_alone=1,
     speech_users=(1, 4),  # 16 tiny-model transcriptions would cost the smoke run ~15 s
     idle_cpu_s=1.0,
+    quantization_new_tokens=4,
+    quantization_rounds=1,
 )
 
 

@@ -126,6 +126,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines += speech_users_markdown(results["speech_users"])
     if "fair_share" in results:
         lines += fair_share_markdown(results["fair_share"])
+    if "quantization" in results:
+        lines += quantization_markdown(results["quantization"])
     s = results["startup"]
     lines += [
         "",
@@ -257,6 +259,41 @@ def speech_users_markdown(u: dict[str, Any]) -> list[str]:
                 f"| {r['latency_p50_s']:.2f} / {r['latency_p90_s']:.2f} s | {r['peak_batch_size']} | {mark(r['same_text'])} "
                 f"| {100 * r['client_cpu_share']:.0f}% |"
             )
+    return lines
+
+
+def _megabytes(value: float | None) -> str:
+    """A figure in MB, or a dash where the run that wrote results.json did not measure it."""
+    return "–" if value is None else f"{value:.0f}"
+
+
+def quantization_markdown(q: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        f"## Quantized and offloaded loading (~0.5B Llama-style, {q['new_tokens']} new tokens, greedy, one stream)",
+        "",
+        "Each configuration is a catalog entry loaded through the app's model manager in a process of its own; "
+        "memory is that process's RSS after a generation (float32 safetensors are memory-mapped: file pages "
+        "count once read). The processes generate in interleaved rounds; a ratio to float32 is the median of "
+        f"the {q['rounds']} rounds' own ratios. First token: a one-token generation (prompt prefill included). "
+        "After returning freed memory: the same process after garbage collection and glibc's malloc_trim, "
+        "which the app runs after every load and unload.",
+        "",
+        "| configuration | runs in | memory after a generation (MB) | of it file-mapped | × float32 "
+        "| after returning freed memory (MB) | tokens/s | × float32 | first token (s) | × float32 | load (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, v in q["variants"].items():
+        if "error" in v:
+            lines.append(f"| {name}: {v['note']} | failed to load: {v['error']} |" + " |" * 9)
+            continue
+        lines.append(
+            f"| {name}: {v['note']} | {v['dtype']} on {v['device']} | {v['rss_after_generation_mb']:.0f} "
+            f"| {v['file_mapped_mb']:.0f} | {v['memory_ratio']:.2f}× | {_megabytes(v.get('rss_after_trim_mb'))} "
+            f"| {v['tokens_per_s']:.2f} "
+            f"| {v['tokens_per_s_ratio']:.2f}× | {v['first_token']['median_s']:.2f} | {v['first_token_ratio']:.2f}× "
+            f"| {v['load_s']:.1f} |"
+        )
     return lines
 
 

@@ -116,7 +116,15 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert memory["loaded_after_unload"] == []
     assert memory["ratio_after_unload_to_baseline"] < 1.5
 
+    quantized = results["quantization"]["variants"]
+    assert list(quantized) == ["float32", "bfloat16", "int8", "int8 + bfloat16", "int4", "offloaded"]
+    for name, variant in quantized.items():
+        assert positive(variant["rss_after_generation_mb"]) and positive(variant["tokens_per_s"]), name
+        assert positive(variant["first_token"]["median_s"]) and positive(variant["memory_ratio"]), name
+    assert quantized["float32"]["tokens_per_s_ratio"] == 1 and quantized["int4"]["dtype"] == "bfloat16"
+
     table = (out / "RESULTS.md").read_text()
+    assert "Quantized and offloaded" in table
     assert "app / bare" in table and "tokens/s" in table and "Many users" in table and "served by an engine" in table
     assert "Many users transcribing" in table
     assert (out / "latency_ratios.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from playground.config.catalog import parse_catalog
-from playground.loading.devices import resolve_dtype
+from playground.config.catalog import ModelEntry, parse_catalog
 from playground.loading.load_errors import ModelLoadError, UnknownModelError
 from playground.loading.model_manager import ModelManager
+from playground.loading.precision import choose_dtype
 
 
 def catalog_for(models_dir: Path, **defaults):  # noqa: ANN201
@@ -37,9 +37,9 @@ def catalog_for(models_dir: Path, **defaults):  # noqa: ANN201
 
 
 def test_dtype_and_device_resolution(test_models: Path) -> None:
-    assert resolve_dtype("auto", "cpu") == "float32"
-    assert resolve_dtype("auto", "mps") == "float16"
-    assert resolve_dtype("bfloat16", "cpu") == "bfloat16"
+    assert choose_dtype(ModelEntry(id="m"), "cpu").dtype == "float32"
+    assert choose_dtype(ModelEntry(id="m"), "mps").dtype == "float16"
+    assert choose_dtype(ModelEntry(id="m", dtype="bfloat16"), "mps").dtype == "bfloat16"
     manager = ModelManager(catalog_for(test_models), device="auto")
     assert manager.device == "cpu"  # no accelerator on this machine
     loaded = manager.get("fill_mask")

@@ -54,7 +54,12 @@ _LOCAL_LOADING_FIELDS = (
     "allow_pickle_weights",
     "pipeline_kwargs",
     "generate_kwargs",
+    "quantization",
+    "cpu_dtype",
 )
+# `quantization:` values (playground.loading.precision.QUANTIZATIONS): torchao's int8 / int4 weight-only
+# (CPU or GPU), bitsandbytes' 8-bit and NF4 4-bit (CUDA only).
+QUANTIZATION_METHODS = ("int8", "int4", "bnb-int8", "bnb-nf4")
 
 
 class Endpoint(_Strict):
@@ -103,6 +108,11 @@ class ModelEntry(_Strict):
     description: str | dict[str, str] = ""
     revision: str | None = None
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    # The dtype on a CPU-only machine, whatever `dtype` says; unset: decided from what the CPU
+    # multiplies natively and whether the model is compute-bound (playground.loading.precision).
+    cpu_dtype: Literal["float32", "float16", "bfloat16"] | None = None
+    # Weight quantization at load time (QUANTIZATION_METHODS); unset: the weights as stored.
+    quantization: Literal["int8", "int4", "bnb-int8", "bnb-nf4"] | None = None
     device_map: None | str | dict[str, Any] = None
     # Per device: GPU numbers (YAML reads `0:` as an int), cpu, mps or disk -> "14GiB" or bytes.
     max_memory: dict[str, str | int] | None = None

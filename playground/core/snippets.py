@@ -35,14 +35,32 @@ def format_call(callee: str, args: list[Any] | tuple[Any, ...] = (), kwargs: dic
 _DEFAULT_LOAD_OPTIONS = {"revision": None, "trust_remote_code": False}
 
 
-def snippet_load_kwargs(loaded: Any) -> dict[str, Any]:
+class LoadKwargs(dict):
+    """pipeline() keyword arguments with what a snippet prints beside them: the imports their values
+    need (a quantization config) and comments (why this dtype)."""
+
+    def __init__(self, values: dict[str, Any], imports: tuple[str, ...] = (), comments: tuple[str, ...] = ()):
+        super().__init__(values)
+        self.imports = imports
+        self.comments = comments
+
+
+def snippet_load_kwargs(loaded: Any) -> LoadKwargs:
     """The pipeline() keyword arguments the manager loaded `loaded` (a LoadedModel) with, as a
-    snippet writes them: every option that ran, minus those at transformers' defaults."""
-    return {
+    snippet writes them: every option that ran, minus those at transformers' defaults; with the
+    imports a quantization config needs and, as a comment, why the model runs in its dtype."""
+    values = {
         name: value
         for name, value in loaded.load_kwargs.items()
         if name not in _DEFAULT_LOAD_OPTIONS or value != _DEFAULT_LOAD_OPTIONS[name]
     }
+    quantization = loaded.quantization
+    noteworthy = loaded.dtype_choice is not None and loaded.dtype_choice.noteworthy
+    return LoadKwargs(
+        values,
+        imports=quantization.imports if quantization else (),
+        comments=(f"dtype {loaded.dtype_reason()}",) if noteworthy else (),
+    )
 
 
 def from_pretrained_kwargs(loaded: Any) -> tuple[dict[str, Any], str | None]:
@@ -65,7 +83,14 @@ def pipeline_snippet(
     show: str = "print(result)",
 ) -> str:
     """A complete script: imports, `pipeline(...)`, optional input set-up, the call, printing."""
-    lines = [*(imports or []), "from transformers import pipeline", ""]
+    extra_imports = getattr(load_kwargs, "imports", ())
+    lines = [
+        *(imports or []),
+        *(i for i in extra_imports if i not in (imports or [])),
+        "from transformers import pipeline",
+        "",
+    ]
+    lines += [f"# {comment}" for comment in getattr(load_kwargs, "comments", ())]
     lines.append("pipe = " + format_call("pipeline", [task], {"model": model_id, **(load_kwargs or {})}))
     if setup:
         lines += ["", *setup]

@@ -57,19 +57,6 @@ def concurrency_limit(entries: list[Any], device: str, defaults: BatchDefaults) 
     return max(max(entry.concurrency, entry.max_batch_size or default) for entry in entries)
 
 
-def resolve_dtype(requested: str, device: str) -> str:
-    """`auto` means half precision on accelerators (bf16 where CUDA supports it), float32 on CPU."""
-    if requested != "auto":
-        return requested
-    if device == "cuda":
-        import torch
-
-        return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
-    if device == "mps":
-        return "float16"
-    return "float32"
-
-
 def release_memory() -> None:
     """Return freed tensors to the OS: Python GC, the CUDA cache, and glibc's malloc arenas."""
     gc.collect()

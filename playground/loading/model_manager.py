@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from playground.config.catalog import Catalog, ModelEntry
-from playground.core.texts import SHARED_LOCALES, Texts
+from playground.core.snippets import Raw
+from playground.core.texts import DEFAULT_LANGUAGE, SHARED_LOCALES, Texts
 from playground.loading.adapters import ADAPTERS
 from playground.loading.compute_turns import ComputeTurns, take_turns_on_cpu
-from playground.loading.devices import available_device, release_memory, resolve_dtype
+from playground.loading.devices import available_device, release_memory
 from playground.loading.hub import (
     HUB,
     HUB_STOPPED_ANSWERING,
@@ -38,10 +39,12 @@ from playground.loading.hub import (
 from playground.loading.hub import is_cached as snapshot_is_cached
 from playground.loading.idle_limits import unloads_at
 from playground.loading.load_errors import ModelLoadError, UnknownModelError, explain_load_error
+from playground.loading.precision import DtypeChoice, QuantizationPlan, choose_dtype, quantization_plan
 
 log = logging.getLogger(__name__)
 
 TEXTS = Texts.load("loading", SHARED_LOCALES)
+PRECISION_TEXTS = Texts.load("precision", SHARED_LOCALES)
 
 # transformers builds a model under process-wide patches (default dtype, torch.linspace, weight-init
 # and tying hooks) and restores them afterwards: two loads overlapping in different threads undo each
@@ -69,6 +72,10 @@ class LoadedModel:
     # The keyword arguments pipeline() (or the adapter) was given, dtype as a string: what "show
     # code" reproduces (playground.core.snippets.snippet_load_kwargs).
     load_kwargs: dict[str, Any] = field(default_factory=dict)
+    # Why it runs in `dtype` on this device (playground.loading.precision.choose_dtype).
+    dtype_choice: DtypeChoice | None = None
+    # `quantization:` as loaded, with the imports its config needs in a snippet.
+    quantization: QuantizationPlan | None = None
     last_used: float = field(default_factory=time.time)
     # Called once when the manager drops the model (eviction or unload), e.g. so a generation
     # engine serving it fails its requests with a message instead of holding the memory.
@@ -83,7 +90,11 @@ class LoadedModel:
             except Exception:  # one failing callback must not keep the model in memory
                 log.exception("an on_unload callback of %s failed", self.entry.id)
 
-    def summary(self) -> dict[str, Any]:
+    def dtype_reason(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """Why the model runs in its dtype here, in `lang` ("" when unknown)."""
+        return self.dtype_choice.explained(PRECISION_TEXTS, lang) if self.dtype_choice else ""
+
+    def summary(self, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
         return {
             "key": self.key,
             "tab": self.tab,
@@ -92,11 +103,13 @@ class LoadedModel:
             "task": self.entry.task,
             "device": self.device,
             "dtype": self.dtype,
+            "dtype_reason": self.dtype_reason(lang),
+            "quantization": self.quantization.name if self.quantization else None,
             "parameters": self.parameters,
             "size_mb": round(self.resident_bytes / 2**20, 1),
             "load_seconds": round(self.load_seconds, 2),
             "device_map": self.device_map,
-            "load_kwargs": self.load_kwargs,
+            "load_kwargs": _with_strings_for_raw(self.load_kwargs),
         }
 
 
@@ -179,7 +192,8 @@ class ModelManager:
             "source": self.catalog.resolve_path(entry),
             "revision": entry.revision,
             "task": entry.task,
-            "dtype": resolve_dtype(entry.dtype, self.device),
+            "dtype": choose_dtype(entry, self.device).dtype,
+            "quantization": entry.quantization,
             "device": device,
             "device_map": entry.device_map,
             "max_memory": entry.max_memory,
@@ -234,7 +248,10 @@ class ModelManager:
                 import torch  # noqa: F401
                 from transformers import pipeline  # noqa: F401
         source = self.catalog.resolve_path(entry)
-        dtype = resolve_dtype(entry.dtype, self.device)
+        choice = choose_dtype(entry, self.device)
+        dtype = choice.dtype
+        # Before any download: a quantization this machine cannot do is refused at once.
+        quantization = quantization_plan(entry, self.device)
         try:
             # The cache when the Hub does not answer; the Hub answers within seconds or not at all.
             files = HUB.loadable_source(source, entry.revision, entry.allow_pickle_weights, entry.label, progress)
@@ -244,10 +261,10 @@ class ModelManager:
         if progress:
             progress(0.0, TEXTS.render("loading", label=entry.label))
         started = time.perf_counter()
-        load_kwargs = {**self.load_kwargs(entry, dtype), **entry.pipeline_kwargs}
+        load_kwargs = {**self.load_kwargs(entry, dtype, quantization), **entry.pipeline_kwargs}
         try:
             with _CONSTRUCT_LOCK:
-                obj = self._construct(entry, files, load_kwargs)
+                obj = self._construct(entry, files, load_kwargs, quantization)
         except Exception as exc:  # classified and re-raised: nothing is cached
             release_memory()
             if network_failure(exc) and not entry.is_local:
@@ -263,7 +280,7 @@ class ModelManager:
         params, resident = _count(obj)
         inner = getattr(obj, "model", obj)
         device_map = getattr(inner, "hf_device_map", None)
-        device = self.device if not entry.device_map else _describe_device_map(device_map, self.device)
+        device = self.device if "device_map" not in load_kwargs else _describe_device_map(device_map, self.device)
         take_turns_on_cpu(obj, device, self.compute_turns)
         if progress:
             progress(1.0, TEXTS.render("loaded", label=entry.label, seconds=elapsed))
@@ -281,21 +298,37 @@ class ModelManager:
             load_seconds=elapsed,
             device_map=dict(device_map) if device_map else None,
             load_kwargs=load_kwargs,
+            dtype_choice=choice,
+            quantization=quantization,
         )
 
-    def _construct(self, entry: ModelEntry, source: str, load_kwargs: dict[str, Any]) -> Any:
+    def _construct(
+        self, entry: ModelEntry, source: str, load_kwargs: dict[str, Any], quantization: QuantizationPlan | None
+    ) -> Any:
         # A copy: accelerate rewrites max_memory in place (sizes to bytes), and load_kwargs is what
         # the snippets show.
         kwargs = copy.deepcopy(load_kwargs)
+        if quantization is not None:
+            kwargs["model_kwargs"]["quantization_config"] = quantization.build()
         adapter = ADAPTERS.get(entry.task)
         if adapter is not None:
-            return adapter(source, kwargs)
-        import torch
-        from transformers import pipeline
+            obj = adapter(source, kwargs)
+        else:
+            import torch
+            from transformers import pipeline
 
-        return pipeline(task=entry.task, model=source, **{**kwargs, "dtype": getattr(torch, kwargs["dtype"])})
+            obj = pipeline(task=entry.task, model=source, **{**kwargs, "dtype": getattr(torch, kwargs["dtype"])})
+        if quantization is not None:
+            _own_unquantized_tensors(getattr(obj, "model", obj))
+        # Converting weights (quantizing, or another dtype than stored) goes through temporaries, up to
+        # about twice the float32 model at the peak; glibc keeps such freed memory unless asked to
+        # give it back.
+        release_memory()
+        return obj
 
-    def load_kwargs(self, entry: ModelEntry, dtype: str) -> dict[str, Any]:
+    def load_kwargs(
+        self, entry: ModelEntry, dtype: str, quantization: QuantizationPlan | None = None
+    ) -> dict[str, Any]:
         """Keyword arguments shared by pipeline() and adapters (also shown in code snippets)."""
         model_kwargs: dict[str, Any] = {"use_safetensors": not entry.allow_pickle_weights}
         kwargs: dict[str, Any] = {
@@ -303,7 +336,12 @@ class ModelManager:
             "trust_remote_code": entry.trust_remote_code,
             "model_kwargs": model_kwargs,
         }
-        if entry.device_map:
+        if quantization is not None:
+            model_kwargs["quantization_config"] = Raw(quantization.expression)
+        if quantization is not None and quantization.name.startswith("bnb-") and not entry.device_map:
+            # bitsandbytes places the weights as it quantizes them; such a model cannot be moved afterwards.
+            kwargs["device_map"] = "auto"
+        elif entry.device_map:
             kwargs["device_map"] = entry.device_map
             max_memory = self._max_memory_here(entry) if entry.max_memory else None
             if max_memory:
@@ -380,9 +418,11 @@ class ModelManager:
         release_memory()
 
     # ---- the Models view --------------------------------------------------------------------
-    def loaded(self) -> list[dict[str, Any]]:
+    def loaded(self, lang: str = DEFAULT_LANGUAGE) -> list[dict[str, Any]]:
         with self._guard:
-            return [{**m.summary(), "unloads_at": unloads_at(self.catalog, m)} for m in reversed(self._cache.values())]
+            return [
+                {**m.summary(lang), "unloads_at": unloads_at(self.catalog, m)} for m in reversed(self._cache.values())
+            ]
 
     def loaded_models(self) -> list[LoadedModel]:
         with self._guard:
@@ -429,6 +469,31 @@ def _with_string_keys(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_with_string_keys(item) for item in value]
     return value
+
+
+def _with_strings_for_raw(value: Any) -> Any:
+    """`value` with every snippet expression (Raw) as its text, so it serialises as JSON."""
+    if isinstance(value, Raw):
+        return repr(value)
+    if isinstance(value, dict):
+        return {key: _with_strings_for_raw(item) for key, item in value.items()}
+    return value
+
+
+def _own_unquantized_tensors(model: Any) -> None:
+    """Copy a quantized model's plain tensors (embeddings, norms) out of the checkpoint's memory map.
+
+    Weights loaded as stored stay mapped from the safetensors file, and while any of them does, every
+    page of the file that quantizing read stays counted in the process's memory: the float32 file's
+    size on top of the quantized weights."""
+    import torch
+
+    if not hasattr(model, "named_parameters"):
+        return
+    with torch.no_grad():
+        for tensor in (*model.parameters(), *model.buffers()):
+            if type(tensor.data) is torch.Tensor and tensor.device.type == "cpu":
+                tensor.data = tensor.data.clone()
 
 
 def _describe_device_map(device_map: dict[str, Any] | None, fallback: str) -> str:

@@ -16,7 +16,8 @@ from typing import Any
 from playground.config.catalog import Catalog
 from playground.core.texts import DEFAULT_LANGUAGE, Texts, request_language
 from playground.engines.remote_engine import remote_health
-from playground.loading.model_manager import ModelManager
+from playground.loading.model_manager import PRECISION_TEXTS, ModelManager
+from playground.loading.precision import choose_dtype
 from playground.web.errors import guarded
 from playground.web.ui import LANGUAGE_READY_JS, TabContext, about_panel, bind
 
@@ -35,7 +36,7 @@ def system_info(manager: ModelManager) -> dict[str, Any]:
         "ram_total_gb": round(memory.total / 2**30, 1),
         "ram_available_gb": round(memory.available / 2**30, 1),
         "process_rss_gb": round(psutil.Process().memory_info().rss / 2**30, 2),
-        "loaded_models": len(manager.loaded()),
+        "loaded_models": len(manager.loaded_models()),
         "max_loaded_models": manager.catalog.defaults.max_loaded_models,
         "memory_budget_gb": manager.catalog.defaults.memory_budget_gb,
         "hf_hub_offline": os.environ.get("HF_HUB_OFFLINE", "0"),
@@ -91,6 +92,11 @@ def catalog_rows(catalog: Catalog, manager: ModelManager, lang: str = DEFAULT_LA
                 notes.append(f"device_map={entry.device_map}")  # a catalog setting, the same in every language
             if entry.trust_remote_code:
                 notes.append(TEXTS.get("note_remote_code", lang))
+            if entry.quantization:
+                notes.append(PRECISION_TEXTS.get("note_quantization", lang, method=entry.quantization))
+            choice = choose_dtype(entry, manager.device)
+            if choice.noteworthy:
+                notes.append(PRECISION_TEXTS.get("note_dtype", lang, reason=choice.explained(PRECISION_TEXTS, lang)))
             cached = TEXTS.get("cached_yes" if manager.is_cached(entry) else "cached_no", lang)
             rows.append([tab_key, entry.label, entry.id, entry.task, cached, ", ".join(notes)])
     return rows
@@ -115,16 +121,16 @@ def unload_and_report(
         return TEXTS.get("unloaded", lang, labels="-"), []
     if not labels:
         raise TEXTS.error("nothing_loaded", ref=model.strip())
-    return TEXTS.get("unloaded", lang, labels=", ".join(labels)), manager.loaded()
+    return TEXTS.get("unloaded", lang, labels=", ".join(labels)), manager.loaded(lang)
 
 
 # ---- handlers: functions of the tab's context and their inputs (`bind` hands them to Gradio) ----
 # Their docstrings are the API's and the MCP tools' descriptions (Gradio reads `Args:`).
 
 
-def loaded_models(ctx: TabContext) -> list[dict[str, Any]]:
-    """List the models in memory, most recently used first, with their device, dtype, size and load arguments."""
-    return ctx.manager.loaded()
+def loaded_models(ctx: TabContext, request: Any = None) -> list[dict[str, Any]]:
+    """List the models in memory, most recently used first, with their device, dtype (and why), quantization, size and load arguments."""
+    return ctx.manager.loaded(request_language(request))
 
 
 def unload_model(ctx: TabContext, model: str = "all", request: Any = None) -> tuple[str, list[dict[str, Any]]]:
