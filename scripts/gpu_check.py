@@ -342,7 +342,7 @@ def peak_batch(app: Server, model: str) -> int:
 
 def check_generation_clients(app: Server) -> dict[str, Any]:
     from bench.users import generate_inputs, tokens_reported
-    from playground.engines.generation_engines import GENERATION_BATCH
+    from playground.loading.devices import GENERATION_BATCH
 
     connections = clients(app, GENERATION_CLIENTS)
     connections[0].predict(*generate_inputs(4), api_name="/generate")  # loads the model

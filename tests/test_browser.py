@@ -161,7 +161,7 @@ def _video_classification(page, files: Path) -> None:  # noqa: ANN001
 
 
 def _text_generation(page, files: Path) -> None:  # noqa: ANN001
-    page.get_by_label("Prompt").fill("Once upon a time")
+    page.get_by_label("Prompt", exact=True).fill("Once upon a time")
     _click_run(page)
     _wait_for_text(page, r"tokens/s")
 

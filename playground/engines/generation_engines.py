@@ -27,11 +27,8 @@ from playground.engines.generation import (
     pick,
     unloaded_message,
 )
-from playground.loading.devices import BatchDefaults, concurrency_limit
+from playground.loading.devices import GENERATION_BATCH, concurrency_limit
 
-# Text generation: a 2-core CPU still gains several times from a batch of 16 (bench "many users"); a
-# GPU holds more. Speech has its own (playground.engines.speech_batching).
-GENERATION_BATCH = BatchDefaults(cpu=16, gpu=32)
 CPU_KV_CACHE_MB, GPU_KV_CACHE_MB = 1024, 4096
 # The least KV memory a batch gets when memory_budget_gb is nearly used up by weights.
 MIN_KV_CACHE_MB = 64

@@ -48,6 +48,11 @@ class BatchDefaults:
         return self.gpu if gpu else self.cpu
 
 
+# Text generation: a 2-core CPU still gains several times from a batch of 16 (bench "many users"); a
+# GPU holds more. Speech has its own (playground.engines.speech_batching).
+GENERATION_BATCH = BatchDefaults(cpu=16, gpu=32)
+
+
 def concurrency_limit(entries: list[Any], device: str, defaults: BatchDefaults) -> int:
     """How many requests a tab lets run at once (Gradio's concurrency limit; the rest wait in Gradio's
     queue with their place shown): enough to fill the largest batch of its models on the device the

@@ -67,7 +67,7 @@ class DtypeChoice:
 
 
 def _batches_on_cpu(entry: ModelEntry) -> bool:
-    from playground.engines.generation_engines import GENERATION_BATCH
+    from playground.loading.devices import GENERATION_BATCH
 
     return (entry.max_batch_size or GENERATION_BATCH.cpu) > 1
 
