@@ -1,0 +1,311 @@
+"""The fine-tune tab: the data checks and metrics as functions, then real training through the launched
+app: a tiny random-weight DistilBERT learns a toy task (the label says whether the sentence contains
+"cat") to at least 0.9 validation accuracy, and `/classify_text` then answers with the new model; Stop
+keeps a usable model; a second training waits its turn; the shown scripts run; bad data is refused."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from conftest import RunningApp, launch_app
+from gradio_client import handle_file
+from gradio_client.exceptions import AppError
+from snippets import run_snippet
+
+from playground.config.catalog import FineTuneSettings, load_catalog
+from playground.core.texts import UserError
+from tabs.fine_tune import task
+from tabs.fine_tune.training_task import JobQueue, TrainingOptions, check_encoder, check_options
+
+BASE = "DistilBERT (test)"
+# Words the test tokenizer knows whole, so the model sees words, not characters.
+WORDS = "the a man woman dog bird house car city book music tree red green happy sad fast slow one two ten".split()
+# What a toy training asks for: a learning rate that moves random weights in a few dozen steps.
+TOY_OPTIONS = {"epochs": 6, "learning_rate": 3e-3, "batch_size": 16, "seed": 0}
+
+
+def toy_rows(count: int, seed: int = 0) -> list[dict[str, str]]:
+    """Sentences of six random words; every other one has "cat" put in somewhere, and says so in its label."""
+    rng = random.Random(seed)
+    rows = []
+    for index in range(count):
+        words = rng.sample(WORDS, 6)
+        if index % 2 == 0:
+            words.insert(rng.randrange(7), "cat")
+        rows.append({"sentence": " ".join(words), "has_cat": "cat" if index % 2 == 0 else "no_cat"})
+    return rows
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+# ---- the data checks, without the app ----
+
+
+def write_csv(path: Path, header: str, lines: list[str]) -> Path:
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+def two_labels(count: int = 6) -> list[str]:
+    return [f"text {index},{'a' if index % 2 else 'b'}" for index in range(count)]
+
+
+BAD_DATA = {
+    "one class only": (["text,label", *[f"text {index},same" for index in range(6)]], "same label"),
+    "a label with one example": (["text,label", *two_labels(), "lonely text,c"], "single row"),
+    "missing labels": (["text,label", *two_labels(), "no label here,"], "no label"),
+    "numeric and named labels": (["text,label", *two_labels(), "x,1", "y,1"], "mix numbers"),
+    "scores, not classes": (["text,label", *[f"t{index},0.{index}5" for index in range(6)]], "scores, not classes"),
+    "one row": (["text,label", "only one,a"], "Only 1 row"),
+    "an empty text": (["text,label", *two_labels(), ",a"], "empty 'text'"),
+    "thousands of labels": (["text,label", *[f"t{index},label {index}" for index in range(3000)]], "3000 different"),
+    "no label column": (["text,note", *two_labels()], "Pick the label column"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_DATA))
+def test_bad_data_gets_a_clear_message(tmp_path: Path, case: str) -> None:
+    lines, message = BAD_DATA[case]
+    path = write_csv(tmp_path / "data.csv", lines[0], lines[1:])
+    with pytest.raises(UserError, match=re.escape(message)):
+        task.read_labelled(path, "", "", FineTuneSettings())
+
+
+def test_other_bad_files(tmp_path: Path) -> None:
+    limits = FineTuneSettings()
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("text,label\ncafé,a\n".encode("latin-1"))
+    with pytest.raises(UserError, match="UTF-8"):
+        task.read_labelled(latin, "", "", limits)
+    good = write_csv(tmp_path / "good.csv", "text,label", two_labels())
+    with pytest.raises(UserError, match="no column 'review'"):
+        task.read_labelled(good, "review", "", limits)
+    with pytest.raises(UserError, match="no column 'kind'"):
+        task.read_labelled(good, "text", "kind", limits)
+    with pytest.raises(UserError, match="both 'text'"):
+        task.read_labelled(good, "text", "text", limits)
+    plain = tmp_path / "texts.txt"
+    plain.write_text("one\ntwo\n")
+    with pytest.raises(UserError, match="no labels"):
+        task.read_labelled(plain, "", "", limits)
+    small = task.read_labelled(good, "", "", limits)
+    with pytest.raises(UserError, match="fewer than one per label"):
+        task.check_split(small, 0.1)
+
+
+def test_whole_number_labels_and_the_example_sets() -> None:
+    numbers = task.LabelledData("n", ["a", "b", "c", "d"], ["0", "1", "0", "1"])
+    task.check_labels(numbers, FineTuneSettings())
+    assert numbers.label_names == ["0", "1"]
+    for name in task.EXAMPLE_SETS:
+        data = task.read_example(name)
+        assert len(data.texts) >= 100 and len(data.label_names) == 4
+    assert set(task.read_example("topics_ko").label_names) == {"스포츠", "음식", "날씨", "기술"}
+
+
+def test_the_split_is_stratified_and_seeded() -> None:
+    data = task.LabelledData("toy", [row["sentence"] for row in toy_rows(40)], [row["has_cat"] for row in toy_rows(40)])
+    first, again = task.split(data, 0.25, seed=3), task.split(data, 0.25, seed=3)
+    assert first["test"]["text"] == again["test"]["text"]
+    assert len(first["test"]) == 10 and sorted(first["test"]["label"]) == [0] * 5 + [1] * 5
+    assert task.split(data, 0.25, seed=4)["test"]["text"] != first["test"]["text"]
+
+
+def test_scores_match_scikit_learn() -> None:
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_score
+
+    rng = np.random.default_rng(0)
+    true = rng.integers(0, 4, 200)
+    predicted = np.where(rng.random(200) < 0.6, true, rng.integers(0, 4, 200))
+    predicted[predicted == 3] = 2  # label 3 is never predicted: its precision is 0, not an error
+    result = task.scores(predicted, true, 4)
+    assert result.accuracy == pytest.approx(accuracy_score(true, predicted))
+    assert result.f1_macro == pytest.approx(f1_score(true, predicted, average="macro", zero_division=0))
+    assert result.f1 == pytest.approx(list(f1_score(true, predicted, average=None, zero_division=0)))
+    assert result.precision == pytest.approx(list(precision_score(true, predicted, average=None, zero_division=0)))
+    assert result.confusion == confusion_matrix(true, predicted).tolist()
+
+
+def test_options_are_checked() -> None:
+    limits = FineTuneSettings(max_epochs=5)
+    assert check_options(limits) == TrainingOptions()
+    for name, value in {"epochs": 6, "learning_rate": 0, "batch_size": 2.5, "warmup": 0.9, "seed": "x"}.items():
+        with pytest.raises(UserError, match=name):
+            check_options(limits, **{name: value})
+
+
+def test_only_encoders_are_fine_tuned() -> None:
+    from transformers import BartConfig, BertConfig, GPT2Config, ViTConfig
+
+    check_encoder(BertConfig(), "BERT")
+    for config in (GPT2Config(), BartConfig(), ViTConfig()):
+        with pytest.raises(UserError, match="not a text encoder"):
+            check_encoder(config, "model")
+
+
+def test_the_queue_runs_one_job_at_a_time() -> None:
+    queue = JobQueue(slots=1, max_waiting=1)
+    first, second = queue.join(), queue.join()
+    assert queue.wait(first, 0) == 0
+    assert queue.wait(second, 0.01) == 1
+    with pytest.raises(UserError, match="already waiting"):
+        queue.join()
+    queue.leave(first, started=True)
+    assert queue.wait(second, 0) == 0
+
+
+# ---- real training through the launched app ----
+
+
+@pytest.fixture(scope="module")
+def fine_tune_app(test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    root = tmp_path_factory.mktemp("fine-tune-app")
+    data = yaml.safe_load(test_catalog.read_text())
+    for tab in data["tabs"].values():
+        for model in tab["models"]:
+            if model["id"].startswith("./"):
+                model["id"] = str(test_catalog.parent / model["id"][2:])
+    data["fine_tune"] = {"output_dir": str(root / "fine-tuned"), "keep_models": 2, "max_waiting": 2}
+    catalog = root / "models.yaml"
+    catalog.write_text(yaml.safe_dump(data, allow_unicode=True))
+    # One thread each: the test machine's cores are shared, and tiny models train fastest on one.
+    running = launch_app(
+        catalog, root, "--tabs", "fine_tune,text_classification", env={"OMP_NUM_THREADS": "1"}, timeout=240
+    )
+    running.toy = write_jsonl(root / "toy.jsonl", toy_rows(160))  # type: ignore[attr-defined]
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def trained(fine_tune_app: RunningApp) -> dict[str, Any]:
+    """One toy training's streamed updates and its final outputs."""
+    client = fine_tune_app.client()
+    job = client.submit(
+        handle_file(str(fine_tune_app.toy)), "sentence", "has_cat", model=BASE, api_name="/fine_tune", **TOY_OPTIONS
+    )
+    updates = [update[0] for update in job]
+    return {"client": client, "updates": updates, "result": job.result()}
+
+
+def accuracy_in(report: str) -> float:
+    return float(re.search(r"accuracy ([0-9.]+)", report).group(1))
+
+
+def test_a_tiny_model_learns_the_toy_task(trained: dict[str, Any]) -> None:
+    status, losses, validation, report, confusion, wrong, model_id, download, trainer_code, loop_code = trained[
+        "result"
+    ]
+    assert accuracy_in(report) >= 0.9, report
+    assert "| cat |" in report and "| no_cat |" in report
+    assert any(re.search(r"step \d+ of 48", update) and "left" in update for update in trained["updates"])
+    train_loss = [value for _, value, curve in losses["data"] if curve == "training loss"]
+    assert train_loss[-1] < train_loss[0] / 2, "the training loss falls"
+    assert {curve for _, _, curve in validation["data"]} == {"accuracy", "macro F1"}
+    assert "Done" in status and model_id in status and Path(model_id).is_dir()
+    assert Path(confusion).is_file()
+    with zipfile.ZipFile(download) as archive:
+        names = set(archive.namelist())
+    assert {"config.json", "model.safetensors", "tokenizer.json", "data.jsonl", "train.py", "train_loop.py"} <= names
+
+
+def test_classify_text_answers_with_the_new_model(trained: dict[str, Any]) -> None:
+    client, model_id = trained["client"], trained["result"][6]
+    for sentence, expected in (("the dog and a cat ran", "cat"), ("the dog and a bird ran", "no_cat")):
+        label, _, code = client.predict(sentence, model=model_id, api_name="/classify_text")
+        assert {item["label"] for item in label["confidences"]} == {"cat", "no_cat"}
+        assert label["label"] == expected, (sentence, label)
+    assert model_id in code
+    loaded = {model["id"]: model for model in client.predict(api_name="/loaded_models")}
+    assert loaded[model_id]["task"] == "text-classification"
+    label = loaded[model_id]["label"]
+    assert label == "DistilBERT (test) fine-tuned #1"
+    client.predict("the cat", model=label, api_name="/classify_text")  # by its label too
+    client.predict(label, api_name="/unload_model")
+    assert model_id not in {model["id"] for model in client.predict(api_name="/loaded_models")}
+
+
+def test_the_shown_scripts_run(trained: dict[str, Any]) -> None:
+    trainer_code, loop_code, model_id = trained["result"][8], trained["result"][9], trained["result"][6]
+    data = Path(model_id) / "data.jsonl"
+    # One thread, as the app runs here: the machine's cores are shared (the scripts themselves are unchanged).
+    one_thread = "import torch\ntorch.set_num_threads(1)\n"
+    printed = run_snippet(one_thread + trainer_code, {"data.jsonl": data})
+    assert float(re.search(r"'eval_accuracy': ([0-9.]+)", printed).group(1)) >= 0.9, printed
+    printed = run_snippet(one_thread + loop_code, {"data.jsonl": data})
+    assert printed.count("validation accuracy") == TOY_OPTIONS["epochs"]
+
+
+def latest_status(job: Any) -> str:
+    outputs = job.outputs()
+    return outputs[-1][0] if outputs else ""
+
+
+def wait_for(job: Any, pattern: str, seconds: float = 120) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status = latest_status(job)
+        if re.search(pattern, status):
+            return status
+        assert not job.done(), f"the job ended before {pattern!r}: {latest_status(job)}"
+        time.sleep(0.2)
+    raise AssertionError(f"no {pattern!r} in {seconds} s; last status: {latest_status(job)}")
+
+
+def test_stop_keeps_a_usable_model_and_a_second_training_waits(fine_tune_app: RunningApp) -> None:
+    first, second = fine_tune_app.client(), fine_tune_app.client()
+    toy = handle_file(str(fine_tune_app.toy))
+    options = {**TOY_OPTIONS, "epochs": 20}  # 160 steps, a checkpoint every 20
+    running = first.submit(toy, "sentence", "has_cat", model=BASE, api_name="/fine_tune", **options)
+    wait_for(running, r"step \d+ of 160")
+    waiting = second.submit(toy, "sentence", "has_cat", model=BASE, api_name="/fine_tune", **options)
+    assert "1 training(s) ahead" in wait_for(waiting, "Waiting")
+    assert second.predict(api_name="/stop_fine_tune") == "Stopping at the next step."
+    assert "Stopped before it started" in waiting.result()[0]
+    # Stopped after the first checkpoint (step 20), before the end: the best checkpoint so far is kept.
+    wait_for(running, r"step (2[1-9]|[3-9][0-9]) of 160")
+    first.predict(api_name="/stop_fine_tune")
+    status, *_, report, _, _, model_id, _, _, _ = running.result()
+    assert "Stopped" in status and "of 160 steps" in status and "Kept: the checkpoint of step" in status
+    assert "Validation accuracy" in report
+    label, _, _ = first.predict("the cat", model=model_id, api_name="/classify_text")
+    assert {item["label"] for item in label["confidences"]} == {"cat", "no_cat"}
+    assert first.predict(api_name="/stop_fine_tune") == "No training of yours is running or waiting."
+
+
+def test_bad_requests_get_messages(fine_tune_app: RunningApp, tmp_path: Path) -> None:
+    client = fine_tune_app.client()
+    one_class = write_jsonl(tmp_path / "one.jsonl", [{"text": f"t {index}", "label": "same"} for index in range(6)])
+    with pytest.raises(AppError, match="Every row has the same label"):
+        client.predict(handle_file(str(one_class)), api_name="/fine_tune")
+    with pytest.raises(AppError, match="not a text encoder"):
+        client.predict(None, model="GPT-2 (test, not an encoder)", epochs=1, api_name="/fine_tune")
+    with pytest.raises(AppError, match="epochs: 99 is above the maximum of 20"):
+        client.predict(None, epochs=99, api_name="/fine_tune")
+    assert "Traceback" not in fine_tune_app.log()
+
+
+def test_the_switch_turns_the_tab_off(test_catalog: Path, tmp_path: Path) -> None:
+    from app import selected_tabs
+
+    data = yaml.safe_load(test_catalog.read_text())
+    assert "fine_tune" in selected_tabs(load_catalog(test_catalog), None)
+    data["fine_tune"] = {"enabled": False}
+    off = tmp_path / "models.yaml"
+    off.write_text(yaml.safe_dump(data))
+    catalog = load_catalog(off)
+    assert "fine_tune" not in selected_tabs(catalog, None)
+    assert not catalog.receives_models("text_classification")
