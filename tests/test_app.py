@@ -26,6 +26,7 @@ ENDPOINTS = {
     # /compare_tokenizers takes several `models`.
     "tokenizer": ["/tokenize", "/tokenize_batch", "/decode_ids", "/chat_template"],
     "embeddings": ["/embed", "/embed_images"],
+    "fine_tune": ["/fine_tune"],
 }
 
 

@@ -683,6 +683,24 @@ CASES = [
     case(
         "attention-unknown-model", "/attention", "A short sentence.", model="someone/100GB-model", expect=NOT_IN_CATALOG
     ),
+    # ---- /fine_tune (its data checks: tests/test_fine_tune.py) --------------------------------------
+    case("fine-tune-unknown-model", "/fine_tune", None, model="someone/100GB-model", expect=NOT_IN_CATALOG),
+    case(
+        "fine-tune-epochs-huge", "/fine_tune", None, epochs=10**6, expect=r"epochs: 1000000 is above the maximum of 20"
+    ),
+    case(
+        "fine-tune-unknown-example",
+        "/fine_tune",
+        None,
+        example="nope",
+        expect=r"example: 'nope' is not one of: topics_en, topics_ko",
+    ),
+    case(
+        "fine-tune-image-as-data",
+        "/fine_tune",
+        Upload("noise.png"),
+        expect=r"Invalid file type\. Please upload a file that is one of these formats: \['\.csv', '\.jsonl'\]",
+    ),
 ]
 
 
@@ -815,6 +833,7 @@ def test_the_table_covers_every_endpoint_with_enough_cases() -> None:
         "/zero_shot_text_dataset",
         "/model_anatomy",
         "/attention",
+        "/fine_tune",
     }
     assert {c.api for c in CASES} == endpoints
     assert len(CASES) >= 60 and len({c.id for c in CASES}) == len(CASES)
