@@ -260,7 +260,8 @@ class FineTuneSettings(_Strict):
     max_batch_size: int = Field(default=64, ge=1, le=4096)
     # Fine-tuned models kept for this run (listed in the text classification tab); the oldest go first.
     keep_models: int = Field(default=5, ge=1, le=100)
-    # Where fine-tuned models are saved (relative: next to the catalog); unset: the user's cache folder.
+    # Where fine-tuned models are saved (relative: next to the catalog); unset: a temporary folder of the
+    # run, deleted when the app exits.
     output_dir: str | None = None
 
 

@@ -15,6 +15,7 @@ is the folder it was saved to), so `/classify_text` answers with it and the Mode
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
@@ -48,6 +49,7 @@ class FineTuneState:
     models fine-tuned in this run, oldest first."""
 
     queue: JobQueue
+    root: Path
     lock: threading.Lock = field(default_factory=threading.Lock)
     jobs: dict[str, TrainingJob] = field(default_factory=dict)
     models: list[ModelEntry] = field(default_factory=list)
@@ -58,7 +60,7 @@ def state_of(ctx: TabContext) -> FineTuneState:
     with ctx.state.setdefault("lock", threading.Lock()):
         if "trainings" not in ctx.state:
             limits = ctx.catalog.fine_tune
-            ctx.state["trainings"] = FineTuneState(JobQueue(limits.max_jobs, limits.max_waiting))
+            ctx.state["trainings"] = FineTuneState(JobQueue(limits.max_jobs, limits.max_waiting), output_root(ctx))
         return ctx.state["trainings"]
 
 
@@ -67,11 +69,15 @@ def session_of(request: Any) -> str:
 
 
 def output_root(ctx: TabContext) -> Path:
-    """Where fine-tuned models are saved: the catalog's `fine_tune.output_dir`, else the user's cache."""
+    """Where fine-tuned models are saved: the catalog's `fine_tune.output_dir`, else a folder of this run,
+    deleted when the app exits (the models are listed only while it runs; the zip keeps one)."""
     if ctx.catalog.fine_tune.output_dir:
-        return Path(ctx.catalog.resolve_folder(ctx.catalog.fine_tune.output_dir))
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "pipeline-playground" / "fine-tuned"
+        root = Path(ctx.catalog.resolve_folder(ctx.catalog.fine_tune.output_dir))
+        root.mkdir(parents=True, exist_ok=True)
+        return root
+    root = Path(tempfile.mkdtemp(prefix="playground-fine-tuned-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
 
 
 def _slug(text: str) -> str:
@@ -189,7 +195,7 @@ def add_to_catalog(
     for old in dropped:
         ctx.catalog.remove_model(FINE_TUNED_MODELS_TAB, old.id)
         ctx.manager.unload(old.id)
-        shutil.rmtree(old.id, ignore_errors=True)
+        shutil.rmtree(old.id, ignore_errors=True)  # the zip download keeps a copy
     return entry
 
 
@@ -242,9 +248,7 @@ def fine_tune(
     task_logic.check_split(data, options.validation_share)
     base = ctx.entry(model, ctx.tasks[0])
     state = state_of(ctx)
-    root = output_root(ctx)
-    root.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(base.label)}-", dir=root))
+    folder = Path(tempfile.mkdtemp(prefix=f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(base.label)}-", dir=state.root))
     job = TrainingJob(
         base=ctx.catalog.resolve_path(base),
         base_label=base.label,
