@@ -309,3 +309,20 @@ def test_the_switch_turns_the_tab_off(test_catalog: Path, tmp_path: Path) -> Non
     catalog = load_catalog(off)
     assert "fine_tune" not in selected_tabs(catalog, None)
     assert not catalog.receives_models("text_classification")
+
+
+def test_models_join_a_tab_for_the_run(test_catalog: Path) -> None:
+    from playground.config.catalog import CatalogError, ModelEntry, parse_catalog
+
+    catalog = load_catalog(test_catalog)
+    entry = ModelEntry(id="/tmp/fine-tuned-1", label="Fine-tuned #1", task="text-classification")
+    catalog.add_model("text_classification", entry)
+    assert catalog.find("text_classification", "fine-tuned #1") is entry
+    with pytest.raises(ValueError, match="already lists"):
+        catalog.add_model("text_classification", entry)
+    with pytest.raises(ValueError, match="does not serve"):
+        catalog.add_model("text_classification", ModelEntry(id="/tmp/x", task="fill-mask"))
+    catalog.remove_model("text_classification", entry.id)
+    assert catalog.find("text_classification", entry.id) is None
+    with pytest.raises(CatalogError, match="max_jobs"):
+        parse_catalog({**yaml.safe_load(test_catalog.read_text()), "fine_tune": {"max_jobs": 0}})
