@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import yaml
 from conftest import RunningApp, launch_app
+from fake_hub import FakeHub
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from snippets import run_snippet
@@ -28,6 +29,7 @@ from tabs.fine_tune import task
 from tabs.fine_tune.training_task import JobQueue, TrainingOptions, check_encoder, check_options
 
 BASE = "DistilBERT (test)"
+WRITE_TOKEN = "hf_test_writer"
 # Words the test tokenizer knows whole, so the model sees words, not characters.
 WORDS = "the a man woman dog bird house car city book music tree red green happy sad fast slow one two ten".split()
 # What a toy training asks for: a learning rate that moves random weights in a few dozen steps.
@@ -181,13 +183,16 @@ def fine_tune_app(test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) 
     data["fine_tune"] = {"output_dir": str(root / "fine-tuned"), "keep_models": 2, "max_waiting": 2}
     catalog = root / "models.yaml"
     catalog.write_text(yaml.safe_dump(data, allow_unicode=True))
-    # One thread each: the test machine's cores are shared, and tiny models train fastest on one.
-    running = launch_app(
-        catalog, root, "--tabs", "fine_tune,text_classification", env={"OMP_NUM_THREADS": "1"}, timeout=240
-    )
+    hub = FakeHub(write_tokens=(WRITE_TOKEN,))
+    # Online against the stand-in Hub (the models are local folders); one thread each: the test
+    # machine's cores are shared, and tiny models train fastest on one.
+    env = {"OMP_NUM_THREADS": "1", "HF_ENDPOINT": hub.url, "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0"}
+    running = launch_app(catalog, root, "--tabs", "fine_tune,text_classification", env=env, timeout=240)
     running.toy = write_jsonl(root / "toy.jsonl", toy_rows(160))  # type: ignore[attr-defined]
+    running.hub = hub  # type: ignore[attr-defined]
     yield running
     running.stop()
+    hub.close()
 
 
 @pytest.fixture(scope="module")
@@ -247,6 +252,32 @@ def test_the_shown_scripts_run(trained: dict[str, Any]) -> None:
     assert float(re.search(r"'eval_accuracy': ([0-9.]+)", printed).group(1)) >= 0.9, printed
     printed = run_snippet(one_thread + loop_code, {"data.jsonl": data})
     assert printed.count("validation accuracy") == TOY_OPTIONS["epochs"]
+
+
+def test_push_to_hub_sends_the_model_and_its_card(trained: dict[str, Any], fine_tune_app: RunningApp) -> None:
+    client, model_id = trained["client"], trained["result"][6]
+    message = client.predict(model_id, "learner/toy-cat", WRITE_TOKEN, api_name="/push_to_hub")
+    assert "learner/toy-cat" in message and "(private)" in message
+    repo = fine_tune_app.hub.models["learner/toy-cat"]
+    assert repo["private"] is True
+    files = repo["files"]
+    assert {"config.json", "model.safetensors", "tokenizer.json", "README.md"} <= set(files)
+    assert "data.jsonl" not in files and not any(name.endswith(".bin") for name in files)
+    assert set(json.loads(files["config.json"])["id2label"].values()) == {"cat", "no_cat"}
+    card = files["README.md"].decode()
+    assert "pipeline_tag: text-classification" in card and "`cat`, `no_cat`" in card
+    assert "model='learner/toy-cat'" in card and "| epochs | 6 |" in card
+    assert accuracy_in(card.replace("Accuracy", "accuracy")) >= 0.9
+    for args, error in (
+        ((model_id, "learner/other", "not-a-token"), "refused the token"),
+        ((model_id, "someone-else/toy", WRITE_TOKEN), "may not write to someone-else/toy"),
+        ((model_id, "no slash", WRITE_TOKEN), "must be owner/name"),
+        (("/etc", "learner/x", WRITE_TOKEN), "not a model fine-tuned in this run"),
+        ((model_id, "learner/x", ""), "Give a Hugging Face token"),
+    ):
+        with pytest.raises(AppError, match=error):
+            client.predict(*args, api_name="/push_to_hub")
+    assert WRITE_TOKEN not in fine_tune_app.log()
 
 
 def latest_status(job: Any) -> str:

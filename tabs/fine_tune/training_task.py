@@ -305,6 +305,8 @@ def run_training(job: TrainingJob) -> TrainingResult:
             job.phase = "saving"
         job.folder.mkdir(parents=True, exist_ok=True)
         trainer.save_model(str(job.folder))
+        # The Trainer's pickled arguments: no use to the model, and pickles are not shared from here.
+        (job.folder / "training_args.bin").unlink(missing_ok=True)
         write_data_file(job.data, job.folder)
         best = trainer.state.best_model_checkpoint
         kept_step = int(best.rsplit("-", 1)[-1]) if best else None

@@ -29,10 +29,13 @@ from typing import Any
 
 from playground.config.catalog import FINE_TUNED_MODELS_TAB, ModelEntry
 from playground.core.texts import LocalizedError, Texts, request_language
+from playground.loading.hub import HUB, HubUnreachable
+from playground.loading.model_manager import hub_down_error
 from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, model_picker
 from tabs.fine_tune import task as task_logic
 from tabs.fine_tune.code_task import loop_script, trainer_script
+from tabs.fine_tune.hub_task import CARD_FILE, RunFacts, check_repo_id, model_card, push
 from tabs.fine_tune.training_task import JobQueue, TrainingJob, TrainingResult, check_options, schedule
 
 TEXTS = Texts.load("fine_tune", Path(__file__).with_name("locales"))
@@ -53,6 +56,8 @@ class FineTuneState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     jobs: dict[str, TrainingJob] = field(default_factory=dict)
     models: list[ModelEntry] = field(default_factory=list)
+    # Folder of every model fine-tuned in this run (and still kept) -> what its model card says.
+    facts: dict[str, RunFacts] = field(default_factory=dict)
     runs: int = 0
 
 
@@ -195,6 +200,7 @@ def add_to_catalog(
     for old in dropped:
         ctx.catalog.remove_model(FINE_TUNED_MODELS_TAB, old.id)
         ctx.manager.unload(old.id)
+        state.facts.pop(old.id, None)
         shutil.rmtree(old.id, ignore_errors=True)  # the zip download keeps a copy
     return entry
 
@@ -276,6 +282,13 @@ def fine_tune(
                 yield TEXTS.get("stopped_waiting", lang), empty_curves, empty_curves, *nothing
                 return
             yield TEXTS.get("waiting", lang, ahead=place), empty_curves, empty_curves, *nothing
+        try:
+            # A Hub model: the Hub is asked with a bound (or its cached copy used) before training loads it.
+            job.base = HUB.loadable_source(
+                job.base, base.revision, base.allow_pickle_weights, base.label, ctx.progress_reporter(progress)
+            )
+        except HubUnreachable as exc:
+            raise hub_down_error(exc, base) from None
         job.start()
         while not job.finished.wait(POLL_SECONDS):
             with job.lock:
@@ -285,6 +298,20 @@ def fine_tune(
             shutil.rmtree(folder, ignore_errors=True)
             raise explained(job.error, base, ctx)
         result = job.result
+        facts = RunFacts(
+            base_id=base.id if not base.is_local else base.label,
+            base_is_hub_model=not base.is_local,
+            data_name=data.name,
+            label_names=result.label_names,
+            train_rows=result.train_rows,
+            validation_rows=result.validation_rows,
+            options=options,
+            scores=result.scores,
+            stopped=result.stopped,
+        )
+        (result.folder / CARD_FILE).write_text(model_card(facts, str(result.folder)), encoding="utf-8")
+        with state.lock:
+            state.facts[str(result.folder)] = facts
         entry = add_to_catalog(ctx, state, result, base)
         steps = schedule(result.train_rows, options)
         code_kwargs = {"revision": base.revision} if base.revision else {}
@@ -349,6 +376,30 @@ def stop_fine_tune(ctx: TabContext, request: Any = None) -> str:
         return TEXTS.get("nothing_to_stop", lang)
     job.stop()
     return TEXTS.get("stop_sent", lang)
+
+
+def push_to_hub(
+    ctx: TabContext, model_id: str, repo_id: str, token: str = "", private: bool = True, request: Any = None
+) -> str:
+    """Upload a model fine-tuned in this run to a Hub model repository, with a model card written from the run.
+
+    Args:
+        model_id: The fine-tuned model's id, as /fine_tune returned it.
+        repo_id: The repository to create or update: owner/name.
+        token: A Hugging Face token with write access (used for this upload only, never stored).
+        private: Create the repository as private (an existing repository keeps its visibility).
+    """
+    lang = request_language(request)
+    state = state_of(ctx)
+    with state.lock:
+        facts = state.facts.get((model_id or "").strip())
+    if facts is None:
+        raise task_logic.TEXTS.error("push_unknown_model", value=model_id)
+    repo_id = check_repo_id(repo_id)
+    folder = Path(model_id.strip())
+    (folder / CARD_FILE).write_text(model_card(facts, repo_id), encoding="utf-8")
+    url = push(folder, repo_id, token, bool(private))
+    return TEXTS.get("pushed_private" if private else "pushed_public", lang, url=url, repo=repo_id)
 
 
 def data_columns(ctx: TabContext, file: str | None) -> tuple[Any, Any]:
@@ -428,6 +479,14 @@ def build(ctx: TabContext) -> None:
             with gr.Row():
                 model_id = gr.Textbox(label=TEXTS.ui("model_id"), info=TEXTS.ui("model_id_info"), interactive=False)
                 download = gr.File(label=TEXTS.ui("download"), interactive=False)
+    with gr.Accordion(TEXTS.ui("hub_heading"), open=False):
+        gr.Markdown(TEXTS.ui("hub_help"))
+        with gr.Row():
+            repo_id = gr.Textbox(label=TEXTS.ui("repo_id"), placeholder="your-name/my-classifier")
+            token = gr.Textbox(label=TEXTS.ui("token"), type="password", value="")
+            private = gr.Checkbox(True, label=TEXTS.ui("private"))
+        push_button = gr.Button(TEXTS.ui("push"))
+        pushed = gr.Markdown()
     with gr.Accordion(COMMON.ui("show_code"), open=False):
         trainer_code = gr.Code(language="python", label=TEXTS.ui("trainer_code"), interactive=False)
         loop_code = gr.Code(language="python", label=TEXTS.ui("loop_code"), interactive=False)
@@ -473,3 +532,6 @@ def build(ctx: TabContext) -> None:
         show_progress="minimal",
     )
     stop.click(guarded(bind(stop_fine_tune, ctx)), None, stop_note, api_name="stop_fine_tune", queue=False)
+    push_button.click(
+        guarded(bind(push_to_hub, ctx)), [model_id, repo_id, token, private], pushed, api_name="push_to_hub"
+    )
