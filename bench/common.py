@@ -43,6 +43,9 @@ class Settings:
     speech_users: tuple[int, ...] = (1, 4, 16)  # concurrent /transcribe clients per level
     speech_requests_alone: int = 1  # clips the lone /transcribe client (and the bare loop) send one after another
     idle_cpu_s: float = 5.0  # start-up: how long a started server's idle CPU is read
+    fine_tune_size: str = "real"  # bench/fine_tune.py: "real" (DistilBERT base's shape) or "tiny"
+    fine_tune_rounds: int = 3  # tab and bare Trainer, one training each per round
+    fine_tune_epochs: int = 3
 
 
 FULL = Settings(
@@ -73,6 +76,9 @@ SMOKE = Settings(
     user_requests_alone=1,
     speech_users=(1, 4),  # 16 tiny-model transcriptions would cost the smoke run ~15 s
     idle_cpu_s=1.0,
+    fine_tune_size="tiny",
+    fine_tune_rounds=1,
+    fine_tune_epochs=1,
 )
 
 

@@ -46,6 +46,7 @@ SECTIONS = (
     "remote_generation",
     "speech_users",
     "fair_share",
+    "fine_tune",
 )
 APP_SECTIONS = {"memory", "latency", "throughput", "generation"}  # measured on one shared app
 
@@ -63,7 +64,18 @@ def previous_results(out_dir: Path, mode: str) -> dict[str, Any]:
 
 def run(settings: Settings, out_dir: Path, only: Sequence[str] | None = None) -> dict[str, Any]:
     """Measure every section (or those in `only`, merged into out_dir's results.json) and write the outputs."""
-    from bench import fair_share, generation, latency, many_users, memory, remote, speech_users, startup, throughput
+    from bench import (
+        fair_share,
+        fine_tune,
+        generation,
+        latency,
+        many_users,
+        memory,
+        remote,
+        speech_users,
+        startup,
+        throughput,
+    )
     from bench.inputs import write_inputs
     from bench.models import ensure_models
 
@@ -105,6 +117,11 @@ def run(settings: Settings, out_dir: Path, only: Sequence[str] | None = None) ->
         )
         # Two apps of its own (the per-user limit set and unset), one after the other.
         phase("fair_share", lambda: fair_share.measure(models, catalog, settings, work))
+        # Training in this process, no app: the tab's training job against a bare Trainer.
+        phase(
+            "fine_tune",
+            lambda: fine_tune.measure(settings.fine_tune_size, settings.fine_tune_rounds, settings.fine_tune_epochs),
+        )
     if not only:
         results["duration_s"] = time.perf_counter() - started
     write_outputs(results, out_dir)

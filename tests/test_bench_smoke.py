@@ -116,7 +116,13 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert memory["loaded_after_unload"] == []
     assert memory["ratio_after_unload_to_baseline"] < 1.5
 
+    fine_tune = results["fine_tune"]
+    assert fine_tune["rounds"] == SMOKE.fine_tune_rounds == len(fine_tune["tab_steps_per_s"])
+    assert all(positive(rate) for rate in fine_tune["tab_steps_per_s"] + fine_tune["bare_steps_per_s"])
+    assert positive(fine_tune["ratio_steps_per_s"]) and positive(fine_tune["tab_wall_median_s"])
+
     table = (out / "RESULTS.md").read_text()
+    assert "Fine-tune: the tab's training against a bare `Trainer`" in table
     assert "app / bare" in table and "tokens/s" in table and "Many users" in table and "served by an engine" in table
     assert "Many users transcribing" in table
     assert (out / "latency_ratios.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -149,7 +149,9 @@ class TrainingResult:
     kept_step: int | None
     best_loss: float | None
     steps_done: int
+    # The whole run, and trainer.train() alone.
     seconds: float
+    train_seconds: float
     train_rows: int
     validation_rows: int
     steps: dict[str, int]
@@ -292,7 +294,7 @@ def run_training(job: TrainingJob) -> TrainingResult:
             compute_metrics=compute_metrics,
             callbacks=[_live_callback(job)],
         )
-        trainer.train()
+        trained = trainer.train()
         stopped = job.stop_requested.is_set() and trainer.state.global_step < trainer.state.max_steps
         with job.lock:
             job.phase = "evaluating"
@@ -322,6 +324,7 @@ def run_training(job: TrainingJob) -> TrainingResult:
             best_loss=trainer.state.best_metric,
             steps_done=trainer.state.global_step,
             seconds=time.perf_counter() - started,
+            train_seconds=trained.metrics["train_runtime"],
             train_rows=len(splits["train"]),
             validation_rows=len(splits["test"]),
             steps=steps,
