@@ -141,6 +141,24 @@ def test_scores_match_scikit_learn() -> None:
     assert result.confusion == confusion_matrix(true, predicted).tolist()
 
 
+def test_the_report_names_every_label_and_the_mistakes() -> None:
+    names = ["cat", "dog", "별"]
+    result = task.scores([0, 1, 1, 2, 0, 2], [0, 1, 0, 2, 2, 2], 3)
+    report = task.report_markdown(result, names, "en")
+    assert "**Validation accuracy 0.667**" in report
+    for name, f1 in zip(names, result.f1):
+        assert f"| {name} | " in report and f"| {f1:.3f} |" in report
+    probabilities = [[0.9, 0.1, 0], [0.2, 0.7, 0.1], [0.3, 0.6, 0.1], [0, 0, 1], [0.8, 0.1, 0.1], [0, 0.1, 0.9]]
+    texts = ["a", "b", "c", "d", "e", "f"]
+    wrong = task.misclassified_rows(texts, [0, 1, 0, 2, 2, 2], probabilities, names)
+    # the most confident mistake first
+    assert wrong == [["e", "별", "cat", 0.8], ["c", "cat", "dog", 0.6]]
+    picture = task.confusion_picture(result.confusion, names, "title", ("true", "predicted"))
+    assert picture.mode == "RGB" and min(picture.size) > 200
+    # the matrix is drawn: more than a blank page's colours
+    assert len(picture.getcolors(maxcolors=100_000) or []) > 20
+
+
 def test_options_are_checked() -> None:
     limits = FineTuneSettings(max_epochs=5)
     assert check_options(limits) == TrainingOptions()
@@ -222,6 +240,8 @@ def test_a_tiny_model_learns_the_toy_task(trained: dict[str, Any]) -> None:
     assert {curve for _, _, curve in validation["data"]} == {"accuracy", "macro F1"}
     assert "Done" in status and model_id in status and Path(model_id).is_dir()
     assert Path(confusion).is_file()
+    assert wrong["headers"] == ["text", "label", "predicted", "score"]
+    assert all(row[1] != row[2] for row in wrong["data"])
     with zipfile.ZipFile(download) as archive:
         names = set(archive.namelist())
     assert {"config.json", "model.safetensors", "tokenizer.json", "data.jsonl", "train.py", "train_loop.py"} <= names
