@@ -316,6 +316,38 @@ def wait_for(job: Any, pattern: str, seconds: float = 120) -> str:
     raise AssertionError(f"no {pattern!r} in {seconds} s; last status: {latest_status(job)}")
 
 
+def test_lora_trains_adapters_merged_into_a_plain_model(fine_tune_app: RunningApp) -> None:
+    client = fine_tune_app.client()
+    # LoRA moves few weights: it needs a higher learning rate than full fine-tuning to learn in 48 steps.
+    options = {**TOY_OPTIONS, "learning_rate": 3e-2, "lora": True, "lora_rank": 4, "seed": 1}
+    status, *_, report, _, _, model_id, _, trainer_code, loop_code = client.predict(
+        handle_file(str(fine_tune_app.toy)), "sentence", "has_cat", model=BASE, api_name="/fine_tune", **options
+    )
+    assert accuracy_in(report) >= 0.9, report
+    trained, parameters = (int(n.replace(",", "")) for n in re.search(r"trained ([\d,]+) of ([\d,]+)", status).groups())
+    assert "LoRA, rank 4" in status and trained < parameters / 4
+    # The saved model is plain transformers (no adapter files), so every tab loads it.
+    assert not (Path(model_id) / "adapter_config.json").exists()
+    for row in toy_rows(6, seed=9):
+        label, _, _ = client.predict(row["sentence"], model=model_id, api_name="/classify_text")
+        assert label["label"] == row["has_cat"], row
+    assert "LoraConfig(" in trainer_code and "'q_lin', 'v_lin'" in trainer_code and "merge_and_unload()" in loop_code
+    one_thread = "import torch\ntorch.set_num_threads(1)\n"
+    printed = run_snippet(one_thread + trainer_code, {"data.jsonl": Path(model_id) / "data.jsonl"})
+    assert "trainable params" in printed
+    assert float(re.search(r"'eval_accuracy': ([0-9.]+)", printed).group(1)) >= 0.9, printed
+
+
+def test_lora_settings_per_encoder() -> None:
+    from tabs.fine_tune.training_task import lora_settings
+
+    assert lora_settings("distilbert", ["pre_classifier", "classifier"], 8)["target_modules"] == ["q_lin", "v_lin"]
+    bert = lora_settings("bert", ["classifier"], 16)
+    assert bert["target_modules"] == ["query", "value"] and bert["lora_alpha"] == 32
+    assert bert["task_type"] == "SEQ_CLS" and bert["modules_to_save"] == ["classifier"]
+    assert lora_settings("some-new-encoder", ["score"], 8)["target_modules"] == "all-linear"
+
+
 def test_stop_keeps_a_usable_model_and_a_second_training_waits(fine_tune_app: RunningApp) -> None:
     first, second = fine_tune_app.client(), fine_tune_app.client()
     toy = handle_file(str(fine_tune_app.toy))

@@ -29,7 +29,20 @@ def compute_metrics(eval_prediction):
 """
 
 
-def _data_lines(base: str, options: TrainingOptions, load_kwargs: dict[str, Any]) -> list[str]:
+def _lora_lines(lora: dict[str, Any] | None) -> list[str]:
+    """Wrap the model for LoRA with the app's `LoraConfig` (nothing where the run had no LoRA)."""
+    if not lora:
+        return []
+    return [
+        "# LoRA: train small low-rank adapters of the attention weights, and the new head, not every weight.",
+        "model = get_peft_model(model, " + format_call("LoraConfig", kwargs=lora) + ")",
+        "model.print_trainable_parameters()",
+    ]
+
+
+def _data_lines(
+    base: str, options: TrainingOptions, load_kwargs: dict[str, Any], lora: dict[str, Any] | None
+) -> list[str]:
     return [
         f"base = {base!r}",
         f"data = Dataset.from_json({DATA_FILE!r}).class_encode_column('label')",
@@ -41,6 +54,7 @@ def _data_lines(base: str, options: TrainingOptions, load_kwargs: dict[str, Any]
         "names = data.features['label'].names",
         "",
         "tokenizer = AutoTokenizer.from_pretrained(base)",
+        f"set_seed({options.seed})  # the new head's initial weights",
         "model = "
         + format_call(
             "AutoModelForSequenceClassification.from_pretrained",
@@ -52,6 +66,7 @@ def _data_lines(base: str, options: TrainingOptions, load_kwargs: dict[str, Any]
                 "label2id": Raw("{name: i for i, name in enumerate(names)}"),
             },
         ),
+        *_lora_lines(lora),
         "encoded = splits.map(",
         f"    lambda batch: tokenizer(batch['text'], truncation=True, max_length={options.max_length}), batched=True",
         ")",
@@ -59,7 +74,11 @@ def _data_lines(base: str, options: TrainingOptions, load_kwargs: dict[str, Any]
 
 
 def trainer_script(
-    base: str, options: TrainingOptions, steps: dict[str, int], load_kwargs: dict[str, Any] | None = None
+    base: str,
+    options: TrainingOptions,
+    steps: dict[str, int],
+    load_kwargs: dict[str, Any] | None = None,
+    lora: dict[str, Any] | None = None,
 ) -> str:
     """The whole run with `Trainer`: data, split, model, `TrainingArguments`, `compute_metrics`, train, save."""
     arguments = {"output_dir": "checkpoints", **training_arguments(options, steps)}
@@ -73,9 +92,11 @@ def trainer_script(
         "    DataCollatorWithPadding,",
         "    Trainer,",
         "    TrainingArguments,",
+        "    set_seed,",
         ")",
+        *(["from peft import LoraConfig, get_peft_model"] if lora else []),
         "",
-        *_data_lines(base, options, load_kwargs or {}),
+        *_data_lines(base, options, load_kwargs or {}, lora),
         _METRICS,
         "args = " + format_call("TrainingArguments", kwargs=arguments),
         "trainer = Trainer(",
@@ -89,12 +110,22 @@ def trainer_script(
         ")",
         "trainer.train()  # then loads the checkpoint with the lowest validation loss",
         "print(trainer.evaluate())",
-        "trainer.save_model('fine-tuned')  # the model, its labels and the tokenizer",
+        *(
+            [
+                "# The adapters merged into the weights: a plain model, loaded without peft.",
+                "trainer.model.merge_and_unload().save_pretrained('fine-tuned')",
+                "tokenizer.save_pretrained('fine-tuned')",
+            ]
+            if lora
+            else ["trainer.save_model('fine-tuned')  # the model, its labels and the tokenizer"]
+        ),
     ]
     return "\n".join(lines) + "\n"
 
 
-def loop_script(base: str, options: TrainingOptions, load_kwargs: dict[str, Any] | None = None) -> str:
+def loop_script(
+    base: str, options: TrainingOptions, load_kwargs: dict[str, Any] | None = None, lora: dict[str, Any] | None = None
+) -> str:
     """The same training without Trainer: DataLoader, AdamW with weight decay, linear warm-up and decay,
     gradient clipping, and an evaluation after each epoch."""
     lines = [
@@ -109,10 +140,11 @@ def loop_script(base: str, options: TrainingOptions, load_kwargs: dict[str, Any]
         "    AutoTokenizer,",
         "    DataCollatorWithPadding,",
         "    get_linear_schedule_with_warmup,",
+        "    set_seed,",
         ")",
+        *(["from peft import LoraConfig, get_peft_model"] if lora else []),
         "",
-        f"torch.manual_seed({options.seed})",
-        *_data_lines(base, options, load_kwargs or {}),
+        *_data_lines(base, options, load_kwargs or {}, lora),
         "encoded = encoded.remove_columns(['text'])  # the model takes token ids, attention mask and labels",
         "collator = DataCollatorWithPadding(tokenizer)  # pads each batch and renames label to labels",
         f"train_loader = DataLoader(encoded['train'], batch_size={options.batch_size}, shuffle=True, "
@@ -153,6 +185,7 @@ def loop_script(base: str, options: TrainingOptions, load_kwargs: dict[str, Any]
         "            total += len(predictions)",
         "    print(f'epoch {epoch + 1}: last loss {loss.item():.4f}, validation accuracy {correct / total:.3f}')",
         "",
+        *(["model = model.merge_and_unload()  # the adapters merged into the weights"] if lora else []),
         "model.save_pretrained('fine-tuned-loop')",
         "tokenizer.save_pretrained('fine-tuned-loop')",
     ]

@@ -87,6 +87,13 @@ def model_card(facts: RunFacts, model_ref: str) -> str:
         f"| weight decay | {options.weight_decay:g} |",
         f"| validation share | {options.validation_share:g} |",
         f"| seed | {options.seed} |",
+        *(
+            [
+                f"| LoRA (peft) | rank {options.lora_rank}, alpha {2 * options.lora_rank}; adapters merged into the weights |"
+            ]
+            if options.lora
+            else []
+        ),
         "",
         "## Use",
         "",

@@ -44,6 +44,9 @@ class TrainingOptions:
     weight_decay: float = 0.01
     seed: int = 42
     validation_share: float = 0.2
+    # LoRA (peft): train low-rank adapters of the attention weights and the new head, not the whole model.
+    lora: bool = False
+    lora_rank: int = 8
 
 
 def check_options(
@@ -56,6 +59,8 @@ def check_options(
     weight_decay: Any = 0.01,
     seed: Any = 42,
     validation_share: Any = 0.2,
+    lora: Any = False,
+    lora_rank: Any = 8,
 ) -> TrainingOptions:
     """The training settings, each checked against its range (the catalog's limits where it has one)."""
 
@@ -77,6 +82,8 @@ def check_options(
         weight_decay=number(weight_decay, "weight_decay", 0.0, 1.0, False),
         seed=number(seed, "seed", 0, 2**32 - 1, True),
         validation_share=number(validation_share, "validation_share", 0.05, 0.5, False),
+        lora=bool(lora),
+        lora_rank=number(lora_rank, "lora_rank", 1, 256, True),
     )
 
 
@@ -133,6 +140,42 @@ def check_encoder(config: Any, label: str) -> None:
         raise TEXTS.error("not_an_encoder", name=label, kind=kind or "?")
 
 
+# LoRA targets for encoders peft has no default for: their attention's query and value weights.
+LORA_TARGETS = {"distilbert": ["q_lin", "v_lin"], "albert": ["query", "value"]}
+
+
+def lora_settings(model_type: str, head: list[str], rank: int) -> dict[str, Any]:
+    """`LoraConfig`'s arguments for a sequence classifier: adapters on the attention weights peft knows
+    for this model type (every linear layer where it knows none), the new head trained whole."""
+    try:
+        from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
+    except ImportError:
+        raise TEXTS.error("lora_needs_peft") from None
+    targets = LORA_TARGETS.get(model_type) or TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING.get(
+        model_type, "all-linear"
+    )
+    return {
+        "task_type": "SEQ_CLS",
+        "r": rank,
+        "lora_alpha": 2 * rank,
+        "lora_dropout": 0.1,
+        "target_modules": list(targets) if isinstance(targets, (list, tuple, set)) else targets,
+        "modules_to_save": head,
+    }
+
+
+def head_modules(model: Any) -> list[str]:
+    """The names of the classification head's layers (new, randomly initialised: trained whole under LoRA)."""
+    return [name for name in ("pre_classifier", "classifier", "score") if hasattr(model, name)]
+
+
+def with_lora(model: Any, settings: dict[str, Any]) -> Any:
+    """The model wrapped for LoRA training (peft, imported on first use)."""
+    from peft import LoraConfig, get_peft_model
+
+    return get_peft_model(model, LoraConfig(**settings))
+
+
 # ---- one training ----
 
 
@@ -149,6 +192,11 @@ class TrainingResult:
     kept_step: int | None
     best_loss: float | None
     steps_done: int
+    # LoraConfig's arguments (None: every weight trained).
+    lora: dict[str, Any] | None
+    # Weights the optimizer updated, and all of them (fewer under LoRA).
+    trained_parameters: int
+    parameters: int
     # The whole run, and trainer.train() alone.
     seconds: float
     train_seconds: float
@@ -255,6 +303,7 @@ def run_training(job: TrainingJob) -> TrainingResult:
         DataCollatorWithPadding,
         Trainer,
         TrainingArguments,
+        set_seed,
     )
 
     started = time.perf_counter()
@@ -264,6 +313,8 @@ def run_training(job: TrainingJob) -> TrainingResult:
     splits = split(job.data, options.validation_share, options.seed)
     names = splits["train"].features["label"].names
     tokenizer = AutoTokenizer.from_pretrained(job.base, revision=job.load_kwargs.get("revision"))
+    # The new head's (and LoRA's) initial weights come from the seed, so the shown script repeats the run.
+    set_seed(options.seed)
     model = AutoModelForSequenceClassification.from_pretrained(
         job.base,
         **job.load_kwargs,
@@ -271,6 +322,11 @@ def run_training(job: TrainingJob) -> TrainingResult:
         id2label=dict(enumerate(names)),
         label2id={name: index for index, name in enumerate(names)},
     )
+    lora = lora_settings(config.model_type, head_modules(model), options.lora_rank) if options.lora else None
+    if lora:
+        model = with_lora(model, lora)
+    trained_parameters = sum(weights.numel() for weights in model.parameters() if weights.requires_grad)
+    parameters = sum(weights.numel() for weights in model.parameters())
     encoded = splits.map(
         lambda batch: tokenizer(batch["text"], truncation=True, max_length=options.max_length), batched=True
     )
@@ -306,7 +362,12 @@ def run_training(job: TrainingJob) -> TrainingResult:
         with job.lock:
             job.phase = "saving"
         job.folder.mkdir(parents=True, exist_ok=True)
-        trainer.save_model(str(job.folder))
+        if lora:
+            # The adapters merged into the weights: a plain model that every tab loads without peft.
+            trainer.model.merge_and_unload().save_pretrained(str(job.folder))
+            tokenizer.save_pretrained(str(job.folder))
+        else:
+            trainer.save_model(str(job.folder))
         # The Trainer's pickled arguments: no use to the model, and pickles are not shared from here.
         (job.folder / "training_args.bin").unlink(missing_ok=True)
         write_data_file(job.data, job.folder)
@@ -323,6 +384,9 @@ def run_training(job: TrainingJob) -> TrainingResult:
             kept_step=kept_step,
             best_loss=trainer.state.best_metric,
             steps_done=trainer.state.global_step,
+            lora=lora,
+            trained_parameters=trained_parameters,
+            parameters=parameters,
             seconds=time.perf_counter() - started,
             train_seconds=trained.metrics["train_runtime"],
             train_rows=len(splits["train"]),

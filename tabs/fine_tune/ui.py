@@ -36,7 +36,14 @@ from playground.web.ui import COMMON, TabContext, about_panel, bind, model_picke
 from tabs.fine_tune import task as task_logic
 from tabs.fine_tune.code_task import loop_script, trainer_script
 from tabs.fine_tune.hub_task import CARD_FILE, RunFacts, check_repo_id, model_card, push
-from tabs.fine_tune.training_task import JobQueue, TrainingJob, TrainingResult, check_options, schedule
+from tabs.fine_tune.training_task import (
+    JobQueue,
+    TrainingJob,
+    TrainingOptions,
+    TrainingResult,
+    check_options,
+    schedule,
+)
 
 TEXTS = Texts.load("fine_tune", Path(__file__).with_name("locales"))
 
@@ -133,7 +140,7 @@ def progress_line(job: TrainingJob, lang: str) -> str:
     return line
 
 
-def summary_markdown(result: TrainingResult, entry: ModelEntry | None, lang: str) -> str:
+def summary_markdown(result: TrainingResult, options: TrainingOptions, entry: ModelEntry | None, lang: str) -> str:
     key = "summary_stopped" if result.stopped else "summary_done"
     lines = [
         TEXTS.get(
@@ -146,6 +153,17 @@ def summary_markdown(result: TrainingResult, entry: ModelEntry | None, lang: str
             validation=result.validation_rows,
         )
     ]
+    if options.lora:
+        lines.append(
+            TEXTS.get(
+                "lora_trained",
+                lang,
+                rank=options.lora_rank,
+                trained=result.trained_parameters,
+                parameters=result.parameters,
+                share=100 * result.trained_parameters / max(result.parameters, 1),
+            )
+        )
     if result.kept_step is not None:
         lines.append(TEXTS.get("kept_best", lang, step=result.kept_step, loss=result.best_loss))
     else:
@@ -223,6 +241,8 @@ def fine_tune(
     weight_decay: float = 0.01,
     seed: int = 42,
     validation_share: float = 0.2,
+    lora: bool = False,
+    lora_rank: int = 8,
     progress: Any = None,
     request: Any = None,
 ) -> Any:
@@ -242,6 +262,9 @@ def fine_tune(
         weight_decay: AdamW's weight decay.
         seed: Seeds the split, the new head's initial weights and the order of the rows.
         validation_share: The share of rows held out (stratified by label) to evaluate on.
+        lora: Train LoRA adapters (peft) of the attention weights and the new head instead of every weight;
+            the adapters are merged into the saved model.
+        lora_rank: The adapters' rank (LoRA's r; alpha is twice it).
     """
     lang = request_language(request)
     limits = ctx.catalog.fine_tune
@@ -249,7 +272,17 @@ def fine_tune(
         task_logic.read_labelled(file, text_column, label_column, limits) if file else task_logic.read_example(example)
     )
     options = check_options(
-        limits, epochs, learning_rate, batch_size, max_length, warmup, weight_decay, seed, validation_share
+        limits,
+        epochs,
+        learning_rate,
+        batch_size,
+        max_length,
+        warmup,
+        weight_decay,
+        seed,
+        validation_share,
+        lora,
+        lora_rank,
     )
     task_logic.check_split(data, options.validation_share)
     base = ctx.entry(model, ctx.tasks[0])
@@ -315,8 +348,10 @@ def fine_tune(
         entry = add_to_catalog(ctx, state, result, base)
         steps = schedule(result.train_rows, options)
         code_kwargs = {"revision": base.revision} if base.revision else {}
-        trainer_code = trainer_script(base.id if not base.is_local else job.base, options, steps, code_kwargs)
-        loop_code = loop_script(base.id if not base.is_local else job.base, options, code_kwargs)
+        trainer_code = trainer_script(
+            base.id if not base.is_local else job.base, options, steps, code_kwargs, result.lora
+        )
+        loop_code = loop_script(base.id if not base.is_local else job.base, options, code_kwargs, result.lora)
         names = result.label_names
         picture = task_logic.confusion_picture(
             result.scores.confusion,
@@ -331,7 +366,7 @@ def fine_tune(
             columns=[TEXTS.get(f"column_{name}", lang) for name in ("text", "label", "predicted", "score")],
         )
         yield (
-            summary_markdown(result, entry, lang),
+            summary_markdown(result, options, entry, lang),
             curves_frame(job.losses, lang),
             curves_frame(job.validation, lang),
             task_logic.report_markdown(result.scores, names, lang),
@@ -457,6 +492,9 @@ def build(ctx: TabContext) -> None:
                 with gr.Row():
                     seed = gr.Number(42, precision=0, minimum=0, maximum=2**32 - 1, label=TEXTS.ui("seed"))
                     validation_share = gr.Slider(0.05, 0.5, value=0.2, step=0.05, label=TEXTS.ui("validation_share"))
+                with gr.Row():
+                    lora = gr.Checkbox(False, label=TEXTS.ui("lora"), info=TEXTS.ui("lora_info"))
+                    lora_rank = gr.Number(8, precision=0, minimum=1, maximum=256, label=TEXTS.ui("lora_rank"))
             with gr.Row():
                 train = gr.Button(TEXTS.ui("train"), variant="primary")
                 stop = gr.Button(TEXTS.ui("stop"), variant="stop")
@@ -508,6 +546,8 @@ def build(ctx: TabContext) -> None:
         weight_decay,
         seed,
         validation_share,
+        lora,
+        lora_rank,
     ]
     outputs = [
         status,
