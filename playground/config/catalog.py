@@ -42,8 +42,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
-# The tab whose list the fine-tune tab's models join while the app runs.
-FINE_TUNED_MODELS_TAB = "text_classification"
+# The tabs whose lists the fine-tune tab's models join while the app runs, by the task they learnt.
+FINE_TUNED_MODELS_TABS = {"text-classification": "text_classification", "token-classification": "named_entities"}
 # Tasks a model behind an OpenAI-compatible endpoint can serve (playground.engines.remote_engine).
 ENDPOINT_TASKS = ("text-generation", "automatic-speech-recognition")
 # Entry fields that say how to load weights here: meaningless for a model another server runs.
@@ -299,7 +299,7 @@ class Catalog(_Strict):
 
     def receives_models(self, tab: str) -> bool:
         """Whether models may be added to `tab` while the app runs (the fine-tune tab's results)."""
-        return tab == FINE_TUNED_MODELS_TAB and tab in self.tabs and self.serves(FINE_TUNE_TAB)
+        return tab in FINE_TUNED_MODELS_TABS.values() and tab in self.tabs and self.serves(FINE_TUNE_TAB)
 
     def add_model(self, tab: str, entry: ModelEntry) -> None:
         """List `entry` in `tab` for this run only (never written to the file): found by its id or

@@ -36,15 +36,18 @@ class RunFacts:
     options: TrainingOptions
     scores: Scores
     stopped: bool
+    # The pipeline task learnt; a tagger's label_names are its entity types.
+    task: str = "text-classification"
 
 
 def model_card(facts: RunFacts, model_ref: str) -> str:
     """A Hub model card (README.md with YAML front matter) for the run; `model_ref` is what
     `pipeline(model=...)` loads it from (the repo id once uploaded)."""
-    front = ["---", "library_name: transformers", "pipeline_tag: text-classification"]
+    tagger = facts.task == "token-classification"
+    front = ["---", "library_name: transformers", f"pipeline_tag: {facts.task}"]
     if facts.base_is_hub_model:
         front.append(f"base_model: {facts.base_id}")
-    front += ["tags:", "- text-classification", "- pipeline-playground", "metrics:", "- accuracy", "- f1", "---"]
+    front += ["tags:", f"- {facts.task}", "- pipeline-playground", "metrics:", "- accuracy", "- f1", "---"]
     names = ", ".join(f"`{name}`" for name in facts.label_names)
     scores = facts.scores
     options = facts.options
@@ -57,21 +60,33 @@ def model_card(facts: RunFacts, model_ref: str) -> str:
     body = [
         f"# {model_ref.rstrip('/').split('/')[-1]}",
         "",
-        f"`{facts.base_id}` fine-tuned to sort texts into {len(facts.label_names)} labels: {names}. Trained with "
+        f"`{facts.base_id}` fine-tuned to "
+        + (
+            f"tag {len(facts.label_names)} entity types: {names}."
+            if tagger
+            else f"sort texts into {len(facts.label_names)} labels: {names}."
+        )
+        + " Trained with "
         f"transformers' `Trainer` in the Fine-tune tab of Pipeline Playground.{stopped}",
         "",
         "## Data",
         "",
         f"{facts.data_name}: {facts.train_rows + facts.validation_rows} labelled rows, {facts.train_rows} to "
-        f"train on and {facts.validation_rows} held out for validation (a stratified split, seed {options.seed}). "
+        f"train on and {facts.validation_rows} held out for validation "
+        f"({'a random' if tagger else 'a stratified'} split, seed {options.seed}). "
         f"The rows themselves were not uploaded.",
         "",
         "## Results on the validation rows",
         "",
-        f"Accuracy {scores.accuracy:.3f}, macro F1 {scores.f1_macro:.3f}. The checkpoint with the lowest "
+        ("Word accuracy" if tagger else "Accuracy")
+        + f" {scores.accuracy:.3f}, "
+        + ("entity macro F1" if tagger else "macro F1")
+        + f" {scores.f1_macro:.3f}. The checkpoint with the lowest "
         "validation loss was kept.",
         "",
-        "| label | precision | recall | F1 | rows |",
+        "| entity type | precision | recall | F1 | entities |"
+        if tagger
+        else "| label | precision | recall | F1 | rows |",
         "|---|---:|---:|---:|---:|",
         *rows,
         "",
@@ -100,8 +115,9 @@ def model_card(facts: RunFacts, model_ref: str) -> str:
         "```python",
         "from transformers import pipeline",
         "",
-        f"classifier = pipeline('text-classification', model={model_ref!r})",
-        "print(classifier('Your text here', top_k=None))",
+        f"model = pipeline({facts.task!r}, model={model_ref!r}"
+        + (", aggregation_strategy='simple')" if tagger else ")"),
+        "print(model('Your text here'" + (")" if tagger else ", top_k=None)"),
         "```",
     ]
     return "\n".join(front + [""] + body) + "\n"

@@ -22,6 +22,7 @@ from typing import Any
 from playground.config.catalog import FineTuneSettings
 from playground.core.texts import Texts
 from tabs.fine_tune.task import LabelledData, Scores, compute_metrics, scores, split
+from tabs.fine_tune.token_task import TaggedData, TaggedScores
 
 TEXTS = Texts.load("fine_tune.task", Path(__file__).with_name("locales"))
 
@@ -121,17 +122,20 @@ def training_arguments(options: TrainingOptions, steps: dict[str, int]) -> dict[
     }
 
 
-def check_encoder(config: Any, label: str) -> None:
-    """Refuse a base model that is not a text encoder with a sequence-classification head in transformers
-    (a decoder such as GPT-2, a sequence-to-sequence or a vision model)."""
+def check_encoder(config: Any, label: str, tagger: bool = False) -> None:
+    """Refuse a base model that is not a text encoder with a sequence-classification (or, for a tagger,
+    token-classification) head in transformers (a decoder such as GPT-2, a sequence-to-sequence or a
+    vision model)."""
     from transformers.models.auto.modeling_auto import (
         MODEL_FOR_MASKED_LM_MAPPING_NAMES,
         MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES,
+        MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES,
     )
 
     kind = getattr(config, "model_type", "")
+    heads = MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES if tagger else MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES
     encoder = (
-        kind in MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES
+        kind in heads
         and kind in MODEL_FOR_MASKED_LM_MAPPING_NAMES
         and not getattr(config, "is_encoder_decoder", False)
         and not getattr(config, "is_decoder", False)
@@ -144,8 +148,8 @@ def check_encoder(config: Any, label: str) -> None:
 LORA_TARGETS = {"distilbert": ["q_lin", "v_lin"], "albert": ["query", "value"]}
 
 
-def lora_settings(model_type: str, head: list[str], rank: int) -> dict[str, Any]:
-    """`LoraConfig`'s arguments for a sequence classifier: adapters on the attention weights peft knows
+def lora_settings(model_type: str, head: list[str], rank: int, tagger: bool = False) -> dict[str, Any]:
+    """`LoraConfig`'s arguments for a sequence (or token) classifier: adapters on the attention weights peft knows
     for this model type (every linear layer where it knows none), the new head trained whole."""
     try:
         from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
@@ -155,7 +159,7 @@ def lora_settings(model_type: str, head: list[str], rank: int) -> dict[str, Any]
         model_type, "all-linear"
     )
     return {
-        "task_type": "SEQ_CLS",
+        "task_type": "TOKEN_CLS" if tagger else "SEQ_CLS",
         "r": rank,
         "lora_alpha": 2 * rank,
         "lora_dropout": 0.1,
@@ -182,9 +186,11 @@ def with_lora(model: Any, settings: dict[str, Any]) -> Any:
 @dataclass
 class TrainingResult:
     folder: Path
+    # The model's labels (a tagger's: its BIO tags).
     label_names: list[str]
+    # Per label (a tagger's: per entity type, entity-level).
     scores: Scores
-    # Validation rows: texts, true label numbers, predicted probabilities.
+    # Validation rows: texts, true label numbers, predicted probabilities (a classifier's).
     texts: list[str]
     true: list[int]
     probabilities: Any
@@ -203,6 +209,12 @@ class TrainingResult:
     train_rows: int
     validation_rows: int
     steps: dict[str, int]
+    # A tagger's validation sentences (words) with their predicted and true tags, and its word-level scores.
+    tokens: list[list[str]] = field(default_factory=list)
+    predicted_tags: list[list[str]] = field(default_factory=list)
+    true_tags: list[list[str]] = field(default_factory=list)
+    tagged: TaggedScores | None = None
+    entity_types: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -211,7 +223,7 @@ class TrainingJob:
 
     base: str
     base_label: str
-    data: LabelledData
+    data: LabelledData | TaggedData
     options: TrainingOptions
     folder: Path
     device: str
@@ -283,53 +295,83 @@ def _live_callback(job: TrainingJob) -> Any:
     return LiveCallback()
 
 
-def write_data_file(data: LabelledData, folder: Path) -> Path:
-    """The rows trained on as JSONL ({"text", "label"}), beside the model: the scripts read it."""
+def write_data_file(data: LabelledData | TaggedData, folder: Path) -> Path:
+    """The rows trained on as JSONL ({"text", "label"}, or a tagger's {"tokens", "tags"}), beside the
+    model: the scripts read it."""
     path = folder / DATA_FILE
+    if isinstance(data, TaggedData):
+        rows = [{"tokens": tokens, "tags": tags} for tokens, tags in zip(data.tokens, data.tags)]
+    else:
+        rows = [{"text": text, "label": label} for text, label in zip(data.texts, data.labels)]
     with path.open("w", encoding="utf-8") as out:
-        for text, label in zip(data.texts, data.labels):
-            out.write(json.dumps({"text": text, "label": label}, ensure_ascii=False) + "\n")
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path
 
 
 def run_training(job: TrainingJob) -> TrainingResult:
-    """Fine-tune, evaluate and save: the job's whole run (in its thread)."""
+    """Fine-tune, evaluate and save: the job's whole run (in its thread). A tagger (TaggedData) gets a
+    token-classification head, labels aligned to sub-word tokens and entity-level scores."""
     import numpy as np
     import torch
     from transformers import (
         AutoConfig,
         AutoModelForSequenceClassification,
+        AutoModelForTokenClassification,
         AutoTokenizer,
+        DataCollatorForTokenClassification,
         DataCollatorWithPadding,
         Trainer,
         TrainingArguments,
         set_seed,
     )
 
+    from tabs.fine_tune import token_task
+
     started = time.perf_counter()
+    tagger = isinstance(job.data, TaggedData)
     config = AutoConfig.from_pretrained(job.base, revision=job.load_kwargs.get("revision"))
-    check_encoder(config, job.base_label)
+    check_encoder(config, job.base_label, tagger)
     options = job.options
-    splits = split(job.data, options.validation_share, options.seed)
-    names = splits["train"].features["label"].names
     tokenizer = AutoTokenizer.from_pretrained(job.base, revision=job.load_kwargs.get("revision"))
+    if tagger:
+        if not tokenizer.is_fast:  # word_ids(), which aligns the tags, needs a fast tokenizer
+            raise TEXTS.error("tagger_needs_fast_tokenizer", name=job.base_label)
+        splits = token_task.split_tagged(job.data, options.validation_share, options.seed)
+        names = job.data.tag_names
+        metrics = token_task.tagged_metrics(names)
+        collator = DataCollatorForTokenClassification(tokenizer)
+        model_class = AutoModelForTokenClassification
+    else:
+        splits = split(job.data, options.validation_share, options.seed)
+        names = splits["train"].features["label"].names
+        metrics = compute_metrics
+        collator = DataCollatorWithPadding(tokenizer)
+        model_class = AutoModelForSequenceClassification
     # The new head's (and LoRA's) initial weights come from the seed, so the shown script repeats the run.
     set_seed(options.seed)
-    model = AutoModelForSequenceClassification.from_pretrained(
+    model = model_class.from_pretrained(
         job.base,
         **job.load_kwargs,
         num_labels=len(names),
         id2label=dict(enumerate(names)),
         label2id={name: index for index, name in enumerate(names)},
     )
-    lora = lora_settings(config.model_type, head_modules(model), options.lora_rank) if options.lora else None
+    lora = lora_settings(config.model_type, head_modules(model), options.lora_rank, tagger) if options.lora else None
     if lora:
         model = with_lora(model, lora)
     trained_parameters = sum(weights.numel() for weights in model.parameters() if weights.requires_grad)
     parameters = sum(weights.numel() for weights in model.parameters())
-    encoded = splits.map(
-        lambda batch: tokenizer(batch["text"], truncation=True, max_length=options.max_length), batched=True
-    )
+    if tagger:
+        encoded = splits.map(
+            lambda batch: token_task.tokenize_tagged(tokenizer, batch, options.max_length),
+            batched=True,
+            remove_columns=["tokens", "tags"],
+        )
+    else:
+        encoded = splits.map(
+            lambda batch: tokenizer(batch["text"], truncation=True, max_length=options.max_length), batched=True
+        )
     steps = schedule(len(splits["train"]), options)
     checkpoints = Path(tempfile.mkdtemp(prefix="fine-tune-checkpoints-"))
     try:
@@ -346,8 +388,8 @@ def run_training(job: TrainingJob) -> TrainingResult:
             train_dataset=encoded["train"],
             eval_dataset=encoded["test"],
             processing_class=tokenizer,
-            data_collator=DataCollatorWithPadding(tokenizer),
-            compute_metrics=compute_metrics,
+            data_collator=collator,
+            compute_metrics=metrics,
             callbacks=[_live_callback(job)],
         )
         trained = trainer.train()
@@ -356,9 +398,23 @@ def run_training(job: TrainingJob) -> TrainingResult:
             job.phase = "evaluating"
         prediction = trainer.predict(encoded["test"])
         logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-        probabilities = torch.softmax(torch.from_numpy(np.asarray(logits, dtype=np.float32)), dim=-1).numpy()
-        true = [int(label) for label in prediction.label_ids]
-        result = scores(np.argmax(logits, axis=-1), true, len(names))
+        if tagger:
+            predicted_tags, true_tags = token_task.word_tags(logits, prediction.label_ids, names)
+            types = job.data.entity_types
+            tagged = token_task.tagged_scores(predicted_tags, true_tags, types, names)
+            tagger_fields: dict[str, Any] = {
+                "tokens": list(splits["test"]["tokens"]),
+                "predicted_tags": predicted_tags,
+                "true_tags": true_tags,
+                "tagged": tagged,
+                "entity_types": types,
+            }
+            result, texts, true, probabilities = tagged.entity, [], [], None
+        else:
+            probabilities = torch.softmax(torch.from_numpy(np.asarray(logits, dtype=np.float32)), dim=-1).numpy()
+            true = [int(label) for label in prediction.label_ids]
+            result = scores(np.argmax(logits, axis=-1), true, len(names))
+            texts, tagger_fields = list(splits["test"]["text"]), {}
         with job.lock:
             job.phase = "saving"
         job.folder.mkdir(parents=True, exist_ok=True)
@@ -377,7 +433,7 @@ def run_training(job: TrainingJob) -> TrainingResult:
             folder=job.folder,
             label_names=names,
             scores=result,
-            texts=list(splits["test"]["text"]),
+            texts=texts,
             true=true,
             probabilities=probabilities,
             stopped=stopped,
@@ -392,6 +448,7 @@ def run_training(job: TrainingJob) -> TrainingResult:
             train_rows=len(splits["train"]),
             validation_rows=len(splits["test"]),
             steps=steps,
+            **tagger_fields,
         )
     finally:
         shutil.rmtree(checkpoints, ignore_errors=True)

@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playground.config.catalog import FINE_TUNED_MODELS_TAB, ModelEntry
+from playground.config.catalog import FINE_TUNED_MODELS_TABS, ModelEntry
 from playground.core.texts import LocalizedError, Texts, request_language
 from playground.loading.hub import HUB, HubUnreachable
 from playground.loading.model_manager import hub_down_error
 from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, model_picker
 from tabs.fine_tune import task as task_logic
+from tabs.fine_tune import token_task
 from tabs.fine_tune.code_task import loop_script, trainer_script
 from tabs.fine_tune.hub_task import CARD_FILE, RunFacts, check_repo_id, model_card, push
 from tabs.fine_tune.training_task import (
@@ -51,6 +52,8 @@ TEXTS = Texts.load("fine_tune", Path(__file__).with_name("locales"))
 POLL_SECONDS = 0.5
 CURVE_COLUMNS = ["step", "value", "curve"]
 TEXT_CLASSIFICATION_TASK = "text-classification"
+TOKEN_CLASSIFICATION_TASK = "token-classification"
+TASKS = (TEXT_CLASSIFICATION_TASK, TOKEN_CLASSIFICATION_TASK)
 
 
 @dataclass
@@ -140,7 +143,9 @@ def progress_line(job: TrainingJob, lang: str) -> str:
     return line
 
 
-def summary_markdown(result: TrainingResult, options: TrainingOptions, entry: ModelEntry | None, lang: str) -> str:
+def summary_markdown(
+    result: TrainingResult, options: TrainingOptions, entry: ModelEntry | None, task: str, lang: str
+) -> str:
     key = "summary_stopped" if result.stopped else "summary_done"
     lines = [
         TEXTS.get(
@@ -168,10 +173,11 @@ def summary_markdown(result: TrainingResult, options: TrainingOptions, entry: Mo
         lines.append(TEXTS.get("kept_best", lang, step=result.kept_step, loss=result.best_loss))
     else:
         lines.append(TEXTS.get("kept_last", lang))
+    tab = TEXTS.get(f"tab_{FINE_TUNED_MODELS_TABS[task]}", lang)
     if entry is not None:
-        lines.append(TEXTS.get("added", lang, label=entry.label, id=entry.id))
+        lines.append(TEXTS.get("added", lang, tab=tab, label=entry.label, id=entry.id))
     else:
-        lines.append(TEXTS.get("not_added", lang))
+        lines.append(TEXTS.get("not_added", lang, tab=tab))
     return "\n\n".join(lines)
 
 
@@ -191,32 +197,35 @@ def zip_download(result: TrainingResult, trainer_code: str, loop_code: str) -> s
 
 
 def add_to_catalog(
-    ctx: TabContext, state: FineTuneState, result: TrainingResult, base: ModelEntry
+    ctx: TabContext, state: FineTuneState, result: TrainingResult, base: ModelEntry, task: str
 ) -> ModelEntry | None:
-    """List the fine-tuned model in the text classification tab for this run (None where the app has no
-    such tab); beyond `keep_models`, the oldest fine-tuned model is unloaded, unlisted and deleted."""
-    if FINE_TUNED_MODELS_TAB not in ctx.catalog.tabs:
+    """List the fine-tuned model in the text classification (a tagger: named entities) tab for this run
+    (None where the app has no such tab); beyond `keep_models`, the oldest fine-tuned model is unloaded,
+    unlisted and deleted."""
+    tab = FINE_TUNED_MODELS_TABS[task]
+    if tab not in ctx.catalog.tabs:
         return None
-    labels = ", ".join(result.label_names[:6]) + (", …" if len(result.label_names) > 6 else "")
+    names = result.entity_types or result.label_names
+    labels = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
     with state.lock:
         state.runs += 1
         number = state.runs
     entry = ModelEntry(
         id=str(result.folder),
         label=TEXTS.get("new_label", base=base.label, number=number),
-        task=TEXT_CLASSIFICATION_TASK,
+        task=task,
         description={
             lang: TEXTS.get("new_description", lang, base=base.label, labels=labels, accuracy=result.scores.accuracy)
             for lang in ("en", "ko")
         },
     )
-    ctx.catalog.add_model(FINE_TUNED_MODELS_TAB, entry)
+    ctx.catalog.add_model(tab, entry)
     with state.lock:
         state.models.append(entry)
         dropped = state.models[: -ctx.catalog.fine_tune.keep_models]
         del state.models[: len(dropped)]
     for old in dropped:
-        ctx.catalog.remove_model(FINE_TUNED_MODELS_TAB, old.id)
+        ctx.catalog.remove_model(FINE_TUNED_MODELS_TABS[old.task], old.id)
         ctx.manager.unload(old.id)
         state.facts.pop(old.id, None)
         shutil.rmtree(old.id, ignore_errors=True)  # the zip download keeps a copy
@@ -243,16 +252,21 @@ def fine_tune(
     validation_share: float = 0.2,
     lora: bool = False,
     lora_rank: int = 8,
+    task: str = TEXT_CLASSIFICATION_TASK,
     progress: Any = None,
     request: Any = None,
 ) -> Any:
-    """Fine-tune a catalog encoder as a text classifier on labelled data; streams progress, then the report.
+    """Fine-tune a catalog encoder as a text classifier (or a named-entity tagger) on labelled data; streams
+    progress, then the report.
 
     Args:
-        file: A CSV (header row) or JSONL file with a text column and a label column; None to use the example set.
+        file: A CSV (header row) or JSONL file with a text column and a label column; for a tagger a JSONL file
+            ("tokens" and "tags" lists a line) or a CoNLL-style file (a word and its BIO tag a line); None to use
+            the example set.
         text_column: The column holding the texts; empty for a column named text (or the only one).
         label_column: The column holding the labels (class names); empty for a column named label, category or class.
-        example: The shipped example set used when no file is given: topics_en or topics_ko.
+        example: The shipped example set used when no file is given: topics_en or topics_ko (a tagger:
+            entities_en or entities_ko); empty for the task's first.
         model: The base model, a catalog id or label of this tab; empty for the tab's default.
         epochs: Passes over the training rows.
         learning_rate: AdamW's peak learning rate.
@@ -265,12 +279,22 @@ def fine_tune(
         lora: Train LoRA adapters (peft) of the attention weights and the new head instead of every weight;
             the adapters are merged into the saved model.
         lora_rank: The adapters' rank (LoRA's r; alpha is twice it).
+        task: text-classification (a label per text) or token-classification (a BIO tag per word: named entities).
     """
     lang = request_language(request)
     limits = ctx.catalog.fine_tune
-    data = (
-        task_logic.read_labelled(file, text_column, label_column, limits) if file else task_logic.read_example(example)
-    )
+    task = (task or TEXT_CLASSIFICATION_TASK).strip()
+    if task not in TASKS:
+        raise task_logic.TEXTS.error("unknown_task", value=task)
+    tagger = task == TOKEN_CLASSIFICATION_TASK
+    if tagger:
+        data: Any = token_task.read_tagged(file, limits) if file else token_task.read_tagged_example(example)
+    else:
+        data = (
+            task_logic.read_labelled(file, text_column, label_column, limits)
+            if file
+            else task_logic.read_example(example)
+        )
     options = check_options(
         limits,
         epochs,
@@ -284,7 +308,8 @@ def fine_tune(
         lora,
         lora_rank,
     )
-    task_logic.check_split(data, options.validation_share)
+    if not tagger:
+        task_logic.check_split(data, options.validation_share)
     base = ctx.entry(model, ctx.tasks[0])
     state = state_of(ctx)
     folder = Path(tempfile.mkdtemp(prefix=f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(base.label)}-", dir=state.root))
@@ -335,41 +360,53 @@ def fine_tune(
             base_id=base.id if not base.is_local else base.label,
             base_is_hub_model=not base.is_local,
             data_name=data.name,
-            label_names=result.label_names,
+            label_names=result.entity_types or result.label_names,
             train_rows=result.train_rows,
             validation_rows=result.validation_rows,
             options=options,
             scores=result.scores,
             stopped=result.stopped,
+            task=task,
         )
         (result.folder / CARD_FILE).write_text(model_card(facts, str(result.folder)), encoding="utf-8")
         with state.lock:
             state.facts[str(result.folder)] = facts
-        entry = add_to_catalog(ctx, state, result, base)
+        entry = add_to_catalog(ctx, state, result, base, task)
         steps = schedule(result.train_rows, options)
         code_kwargs = {"revision": base.revision} if base.revision else {}
-        trainer_code = trainer_script(
-            base.id if not base.is_local else job.base, options, steps, code_kwargs, result.lora
-        )
-        loop_code = loop_script(base.id if not base.is_local else job.base, options, code_kwargs, result.lora)
+        source = base.id if not base.is_local else job.base
+        tag_names = result.label_names if tagger else None
+        trainer_code = trainer_script(source, options, steps, code_kwargs, result.lora, tag_names)
+        loop_code = loop_script(source, options, code_kwargs, result.lora, tag_names)
         names = result.label_names
+        # A tagger's matrix counts words by tag; its report and mistakes are by entity.
         picture = task_logic.confusion_picture(
-            result.scores.confusion,
+            result.tagged.words.confusion if result.tagged else result.scores.confusion,
             names,
-            TEXTS.get("confusion_title", lang),
+            TEXTS.get("confusion_title_words" if tagger else "confusion_title", lang),
             (TEXTS.get("confusion_true", lang), TEXTS.get("confusion_predicted", lang)),
         )
         import pandas as pd
 
-        wrong = pd.DataFrame(
-            task_logic.misclassified_rows(result.texts, result.true, result.probabilities, names),
-            columns=[TEXTS.get(f"column_{name}", lang) for name in ("text", "label", "predicted", "score")],
-        )
+        if tagger:
+            report = token_task.tagged_report_markdown(result.tagged, result.entity_types, lang)
+            wrong = pd.DataFrame(
+                token_task.wrong_sentences(result.tokens, result.predicted_tags, result.true_tags),
+                columns=[
+                    TEXTS.get(f"column_{name}", lang) for name in ("sentence", "entities", "predicted", "wrong_words")
+                ],
+            )
+        else:
+            report = task_logic.report_markdown(result.scores, names, lang)
+            wrong = pd.DataFrame(
+                task_logic.misclassified_rows(result.texts, result.true, result.probabilities, names),
+                columns=[TEXTS.get(f"column_{name}", lang) for name in ("text", "label", "predicted", "score")],
+            )
         yield (
-            summary_markdown(result, options, entry, lang),
+            summary_markdown(result, options, entry, task, lang),
             curves_frame(job.losses, lang),
             curves_frame(job.validation, lang),
-            task_logic.report_markdown(result.scores, names, lang),
+            report,
             picture,
             wrong,
             entry.id if entry else str(result.folder),
@@ -437,9 +474,21 @@ def push_to_hub(
     return TEXTS.get("pushed_private" if private else "pushed_public", lang, url=url, repo=repo_id)
 
 
-def data_columns(ctx: TabContext, file: str | None) -> tuple[Any, Any]:
-    """The column pickers for an uploaded file: its columns, with the usual text and label columns chosen."""
+def examples_of(task: str) -> Any:
+    """The example sets of a task, its first chosen."""
     import gradio as gr
+
+    names = token_task.TAGGED_EXAMPLE_SETS if task == TOKEN_CLASSIFICATION_TASK else task_logic.EXAMPLE_SETS
+    return gr.update(choices=[(TEXTS.ui(f"example_{name}"), name) for name in names], value=names[0])
+
+
+def data_columns(ctx: TabContext, file: str | None, task: str = TEXT_CLASSIFICATION_TASK) -> tuple[Any, Any]:
+    """The column pickers for an uploaded file: its columns, with the usual text and label columns chosen
+    (a tagger's file has no columns to pick)."""
+    import gradio as gr
+
+    if task == TOKEN_CLASSIFICATION_TASK:
+        return gr.update(choices=[], value=""), gr.update(choices=[], value="")
 
     from playground.media.datasets import read_table
 
@@ -460,13 +509,18 @@ def build(ctx: TabContext) -> None:
     default = ctx.default_model(ctx.tasks[0])
     with gr.Row():
         with gr.Column(scale=1):
+            task = gr.Radio(
+                [(TEXTS.ui(f"task_{name}"), name) for name in TASKS], value=TASKS[0], label=TEXTS.ui("task")
+            )
             example = gr.Dropdown(
                 [(TEXTS.ui(f"example_{name}"), name) for name in task_logic.EXAMPLE_SETS],
                 value=task_logic.EXAMPLE_SETS[0],
                 label=TEXTS.ui("example"),
                 info=TEXTS.ui("example_info"),
             )
-            file = gr.File(label=TEXTS.ui("file"), file_types=[".csv", ".jsonl"], type="filepath")
+            file = gr.File(
+                label=TEXTS.ui("file"), file_types=[".csv", ".jsonl", *token_task.CONLL_KINDS], type="filepath"
+            )
             with gr.Row():
                 text_column = gr.Dropdown(
                     [], value="", label=TEXTS.ui("text_column"), allow_custom_value=True, interactive=True
@@ -530,7 +584,8 @@ def build(ctx: TabContext) -> None:
         loop_code = gr.Code(language="python", label=TEXTS.ui("loop_code"), interactive=False)
     about_panel(TEXTS)
 
-    file.upload(guarded(bind(data_columns, ctx)), file, [text_column, label_column], api_visibility="private")
+    file.upload(guarded(bind(data_columns, ctx)), [file, task], [text_column, label_column], api_visibility="private")
+    task.change(examples_of, task, example, api_visibility="private", queue=False)
     handler = guarded(bind(fine_tune, ctx, model=default, progress=gr.Progress()), gpu=True)
     inputs = [
         file,
@@ -548,6 +603,7 @@ def build(ctx: TabContext) -> None:
         validation_share,
         lora,
         lora_rank,
+        task,
     ]
     outputs = [
         status,
