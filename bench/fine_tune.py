@@ -7,7 +7,7 @@ Writes a random-weight DistilBERT (tiny: the test model's shape; real: DistilBER
 parameters, with the test tokenizer), then in alternating rounds trains it on a shipped example set
 with the tab's `TrainingJob` (its own thread, the live callback, evaluations and checkpoints as the
 tab makes them, then the evaluation, the report's predictions and saving) and with a bare `Trainer`
-given the same `TrainingArguments` and no callback. It reports the training steps per second of each
+given the same `TrainingArguments` and no callback, each first in every other round. It reports the training steps per second of each
 (the time of `trainer.train()` only), their ratio round by round (target: the tab at least 0.95 of
 bare), and the tab's wall time for the whole run.
 """
@@ -116,8 +116,13 @@ def measure(size: str, rounds: int, epochs: int, example: str = "topics_en") -> 
     with tempfile.TemporaryDirectory(prefix="bench-fine-tune-") as folder:
         base = write_model(Path(folder), size)
         for number in range(1, rounds + 1):
-            tab_rate, wall, accuracy = tab_run(base, data, options, "cpu")
-            bare_rate = bare_trainer_steps_per_second(base, data, options, "cpu")
+            # Each goes first every other round, so a machine getting busier or quieter favours neither.
+            if number % 2:
+                tab_rate, wall, accuracy = tab_run(base, data, options, "cpu")
+                bare_rate = bare_trainer_steps_per_second(base, data, options, "cpu")
+            else:
+                bare_rate = bare_trainer_steps_per_second(base, data, options, "cpu")
+                tab_rate, wall, accuracy = tab_run(base, data, options, "cpu")
             tab.append(tab_rate)
             bare.append(bare_rate)
             walls.append(wall)
@@ -147,7 +152,7 @@ def measure(size: str, rounds: int, epochs: int, example: str = "topics_en") -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=("tiny", "real"), default="tiny")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--example", default="topics_en")
     args = parser.parse_args(argv)
