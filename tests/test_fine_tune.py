@@ -25,7 +25,7 @@ from snippets import run_snippet
 
 from playground.config.catalog import FineTuneSettings, load_catalog
 from playground.core.texts import UserError
-from tabs.fine_tune import task
+from tabs.fine_tune import task, token_task
 from tabs.fine_tune.training_task import JobQueue, TrainingOptions, check_encoder, check_options
 
 BASE = "DistilBERT (test)"
@@ -45,6 +45,27 @@ def toy_rows(count: int, seed: int = 0) -> list[dict[str, str]]:
         if index % 2 == 0:
             words.insert(rng.randrange(7), "cat")
         rows.append({"sentence": " ".join(words), "has_cat": "cat" if index % 2 == 0 else "no_cat"})
+    return rows
+
+
+# Filler words of the toy tagging task: the words the test tokenizer knows whole, less the tagged ones.
+FILLERS = [word for word in WORDS if word not in ("dog", "one", "two", "ten")]
+
+
+def toy_tagged_rows(count: int, seed: int = 0) -> list[dict[str, list[str]]]:
+    """Sentences of filler words with a pet ("cat" or "dog", B-PET) and a number ("one", "two", "ten",
+    B-NUM) put in somewhere; every other sentence has "big cat" (B-PET I-PET) instead of its pet."""
+    rng = random.Random(seed)
+    rows = []
+    for index in range(count):
+        tokens = rng.sample(FILLERS, 4)
+        tags = ["O"] * 4
+        pet = (["big", "cat"], ["B-PET", "I-PET"]) if index % 2 else ([rng.choice(["cat", "dog"])], ["B-PET"])
+        for words, labels in (pet, ([rng.choice(["one", "two", "ten"])], ["B-NUM"])):
+            at = rng.randrange(len(tokens) + 1)
+            tokens[at:at] = words
+            tags[at:at] = labels
+        rows.append({"tokens": tokens, "tags": tags})
     return rows
 
 
@@ -116,6 +137,86 @@ def test_whole_number_labels_and_the_example_sets() -> None:
         data = task.read_example(name)
         assert len(data.texts) >= 100 and len(data.label_names) == 4
     assert set(task.read_example("topics_ko").label_names) == {"스포츠", "음식", "날씨", "기술"}
+
+
+def test_tagged_files_jsonl_and_conll(tmp_path: Path) -> None:
+    limits = FineTuneSettings()
+    rows = toy_tagged_rows(6)
+    from_jsonl = token_task.read_tagged(write_jsonl(tmp_path / "tags.jsonl", rows), limits)
+    conll = "-DOCSTART- O\n\n" + "\n\n".join(
+        "\n".join(f"{word} X {tag}" for word, tag in zip(row["tokens"], row["tags"])) for row in rows
+    )
+    (tmp_path / "tags.conll").write_text(conll + "\n", encoding="utf-8")
+    from_conll = token_task.read_tagged(tmp_path / "tags.conll", limits)
+    assert from_jsonl.tokens == from_conll.tokens == [row["tokens"] for row in rows]
+    assert from_jsonl.tags == from_conll.tags
+    assert from_jsonl.tag_names == ["O", "B-NUM", "B-PET", "I-PET"] and from_jsonl.entity_types == ["NUM", "PET"]
+    for name in token_task.TAGGED_EXAMPLE_SETS:
+        example = token_task.read_tagged_example(name)
+        assert len(example.tokens) >= 100 and example.entity_types == ["LOC", "ORG", "PER"]
+
+
+def tagged_line(tokens: list[str], tags: list[Any]) -> str:
+    return json.dumps({"tokens": tokens, "tags": tags}, ensure_ascii=False)
+
+
+GOOD_TAGGED = [tagged_line(["Kim", "runs"], ["B-PER", "O"])] * 4
+BAD_TAGGED = {
+    "one sentence": ([GOOD_TAGGED[0]], "Only 1 sentence"),
+    "a tag missing": ([*GOOD_TAGGED, tagged_line(["Kim", "runs"], ["B-PER"])], "not one tag per word"),
+    "not BIO": ([*GOOD_TAGGED, tagged_line(["Kim"], ["PERSON"])], "BIO names"),
+    "numbers for tags": ([*GOOD_TAGGED, tagged_line(["Kim"], [3])], "numbers need their names"),
+    "no entity": ([tagged_line(["a", "b"], ["O", "O"])] * 4, "Every tag is O"),
+    "no tags key": ([*GOOD_TAGGED, json.dumps({"tokens": ["a"]})], "line 5"),
+    "not JSON": ([*GOOD_TAGGED, "{oops"], "not a JSON object"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_TAGGED))
+def test_bad_tagged_data_gets_a_clear_message(tmp_path: Path, case: str) -> None:
+    lines, message = BAD_TAGGED[case]
+    path = tmp_path / "tags.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(UserError, match=re.escape(message)):
+        token_task.read_tagged(path, FineTuneSettings())
+
+
+def test_other_bad_tagged_files(tmp_path: Path) -> None:
+    limits = FineTuneSettings()
+    latin = tmp_path / "tags.conll"
+    latin.write_bytes("café B-LOC\n".encode("latin-1"))
+    with pytest.raises(UserError, match="not UTF-8"):
+        token_task.read_tagged(latin, limits)
+    no_tag = tmp_path / "words.conll"
+    no_tag.write_text("Kim B-PER\nruns\n\n" * 4)
+    with pytest.raises(UserError, match="a word without a tag"):
+        token_task.read_tagged(no_tag, limits)
+    with pytest.raises(UserError, match="not a JSONL or CoNLL"):
+        token_task.read_tagged(write_csv(tmp_path / "data.csv", "text,label", two_labels()), limits)
+
+
+def test_entity_spans_labels_and_scores() -> None:
+    assert token_task.entity_spans(["B-PER", "I-PER", "O", "B-LOC", "B-LOC", "I-ORG"]) == {
+        ("PER", 0, 1),
+        ("LOC", 3, 3),
+        ("LOC", 4, 4),
+        ("ORG", 5, 5),  # an I- after another type starts an entity, as conlleval reads it
+    }
+    # word ids of "[CLS] Kim ##ber runs [SEP]": only the first piece of each word is labelled
+    assert token_task.aligned_labels([None, 0, 0, 1, None], [2, 0]) == [-100, 2, -100, 0, -100]
+    true = [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-LOC"]]
+    predicted = [["B-PER", "O", "O", "B-LOC"], ["B-PER", "B-LOC"]]
+    names = ["O", "B-LOC", "B-PER", "I-PER"]
+    result = token_task.tagged_scores(predicted, true, ["LOC", "PER"], names)
+    # LOC: 2 of 2 found, nothing extra; PER: the one person is cut short (wrong end), one invented
+    assert result.entity.precision == [1.0, 0.0] and result.entity.recall == [1.0, 0.0]
+    assert result.entity.support == [2, 1] and result.entity.f1_macro == 0.5
+    assert result.words.accuracy == pytest.approx(4 / 6)
+    wrong = token_task.wrong_sentences([["Kim", "Lee", "in", "Seoul"], ["in", "Busan"]], predicted, true)
+    assert wrong == [
+        ["Kim Lee in Seoul", "Kim Lee (PER); Seoul (LOC)", "Kim (PER); Seoul (LOC)", 1],
+        ["in Busan", "Busan (LOC)", "in (PER); Busan (LOC)", 1],
+    ]
 
 
 def test_the_split_is_stratified_and_seeded() -> None:
@@ -205,8 +306,10 @@ def fine_tune_app(test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) 
     # Online against the stand-in Hub (the models are local folders); one thread each: the test
     # machine's cores are shared, and tiny models train fastest on one.
     env = {"OMP_NUM_THREADS": "1", "HF_ENDPOINT": hub.url, "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0"}
-    running = launch_app(catalog, root, "--tabs", "fine_tune,text_classification", env=env, timeout=240)
+    tabs = "fine_tune,text_classification,named_entities"
+    running = launch_app(catalog, root, "--tabs", tabs, env=env, timeout=240)
     running.toy = write_jsonl(root / "toy.jsonl", toy_rows(160))  # type: ignore[attr-defined]
+    running.toy_tagged = write_jsonl(root / "toy-tags.jsonl", toy_tagged_rows(120))  # type: ignore[attr-defined]
     running.hub = hub  # type: ignore[attr-defined]
     yield running
     running.stop()
@@ -338,6 +441,36 @@ def test_lora_trains_adapters_merged_into_a_plain_model(fine_tune_app: RunningAp
     assert float(re.search(r"'eval_accuracy': ([0-9.]+)", printed).group(1)) >= 0.9, printed
 
 
+def test_a_tagger_learns_and_joins_the_named_entities_tab(fine_tune_app: RunningApp) -> None:
+    client = fine_tune_app.client()
+    status, _, _, report, confusion, wrong, model_id, download, trainer_code, loop_code = client.predict(
+        handle_file(str(fine_tune_app.toy_tagged)),
+        model=BASE,
+        task="token-classification",
+        api_name="/fine_tune",
+        **TOY_OPTIONS,
+    )
+    f1 = float(re.search(r"entity macro F1 ([0-9.]+)", report).group(1))
+    assert f1 >= 0.9, report
+    assert "| NUM |" in report and "| PET |" in report and "Named entities tab" in status
+    assert wrong["headers"] == ["sentence", "entities", "predicted", "wrong words"] and Path(confusion).is_file()
+    # Words the toy data has (a word it never saw is cut into pieces the tagger never learnt).
+    _, table, code = client.predict("the man a red cat ten", model=model_id, api_name="/extract_entities")
+    found = {(word, kind) for word, kind, *_ in table["data"]}
+    assert ("cat", "PET") in found and ("ten", "NUM") in found and {kind for _, kind in found} <= {"PET", "NUM"}
+    assert model_id in code
+    with zipfile.ZipFile(download) as archive:
+        assert {"config.json", "data.jsonl", "train.py", "train_loop.py"} <= set(archive.namelist())
+    one_thread = "import torch\ntorch.set_num_threads(1)\n"
+    data = {"data.jsonl": Path(model_id) / "data.jsonl"}
+    printed = run_snippet(one_thread + trainer_code, data)
+    assert float(re.search(r"'eval_accuracy': ([0-9.]+)", printed).group(1)) >= 0.9, printed
+    printed = run_snippet(one_thread + loop_code, data)
+    assert printed.count("validation accuracy") == TOY_OPTIONS["epochs"]
+    with pytest.raises(AppError, match="task: 'summarization' is not one of"):
+        client.predict(None, task="summarization", api_name="/fine_tune")
+
+
 def test_lora_settings_per_encoder() -> None:
     from tabs.fine_tune.training_task import lora_settings
 
@@ -391,7 +524,7 @@ def test_the_switch_turns_the_tab_off(test_catalog: Path, tmp_path: Path) -> Non
     off.write_text(yaml.safe_dump(data))
     catalog = load_catalog(off)
     assert "fine_tune" not in selected_tabs(catalog, None)
-    assert not catalog.receives_models("text_classification")
+    assert not catalog.receives_models("text_classification") and not catalog.receives_models("named_entities")
 
 
 def test_models_join_a_tab_for_the_run(test_catalog: Path) -> None:
