@@ -30,6 +30,7 @@ from tabs.fine_tune.training_task import JobQueue, TrainingOptions, check_encode
 
 BASE = "DistilBERT (test)"
 WRITE_TOKEN = "hf_test_writer"
+HUB_DATASET = "learner/toy-cats"
 # Words the test tokenizer knows whole, so the model sees words, not characters.
 WORDS = "the a man woman dog bird house car city book music tree red green happy sad fast slow one two ten".split()
 # What a toy training asks for: a learning rate that moves random weights in a few dozen steps.
@@ -302,7 +303,10 @@ def fine_tune_app(test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) 
     data["fine_tune"] = {"output_dir": str(root / "fine-tuned"), "keep_models": 2, "max_waiting": 2}
     catalog = root / "models.yaml"
     catalog.write_text(yaml.safe_dump(data, allow_unicode=True))
-    hub = FakeHub(write_tokens=(WRITE_TOKEN,))
+    toy_csv = "sentence,has_cat\n" + "".join(f"{row['sentence']},{row['has_cat']}\n" for row in toy_rows(40, seed=3))
+    hub = FakeHub(
+        {HUB_DATASET: {"README.md": b"# Toy cats\n", "data/train.csv": toy_csv.encode()}}, write_tokens=(WRITE_TOKEN,)
+    )
     # Online against the stand-in Hub (the models are local folders); one thread each: the test
     # machine's cores are shared, and tiny models train fastest on one.
     env = {"OMP_NUM_THREADS": "1", "HF_ENDPOINT": hub.url, "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0"}
@@ -469,6 +473,24 @@ def test_a_tagger_learns_and_joins_the_named_entities_tab(fine_tune_app: Running
     assert printed.count("validation accuracy") == TOY_OPTIONS["epochs"]
     with pytest.raises(AppError, match="task: 'summarization' is not one of"):
         client.predict(None, task="summarization", api_name="/fine_tune")
+
+
+def test_a_hub_dataset_trains_a_classifier(fine_tune_app: RunningApp) -> None:
+    client = fine_tune_app.client()
+    status, *_, report, _, _, model_id, _, _, _ = client.predict(
+        None, "sentence", "has_cat", model=BASE, epochs=1, hub_dataset=HUB_DATASET, api_name="/fine_tune"
+    )
+    assert "on 32 training rows, evaluated on 8 validation rows" in status, status
+    assert "| cat |" in report and "| no_cat |" in report
+    assert json.loads((Path(model_id) / "data.jsonl").read_text().splitlines()[0]).keys() == {"text", "label"}
+    toy = handle_file(str(fine_tune_app.toy))
+    for args, options, error in (
+        ((toy,), {"hub_dataset": HUB_DATASET}, "not both"),
+        ((None,), {"hub_dataset": HUB_DATASET, "task": "token-classification"}, "for named entities upload"),
+        ((None,), {"hub_dataset": "../etc"}, "owner/name"),
+    ):
+        with pytest.raises(AppError, match=error):
+            client.predict(*args, model=BASE, api_name="/fine_tune", **options)
 
 
 def test_lora_settings_per_encoder() -> None:

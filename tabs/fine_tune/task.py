@@ -20,7 +20,7 @@ import numpy as np
 
 from playground.config.catalog import FineTuneSettings
 from playground.core.texts import Texts
-from playground.media.datasets import pick_column, read_table
+from playground.media.datasets import Table, pick_column, read_table
 
 TEXTS = Texts.load("fine_tune.task", Path(__file__).with_name("locales"))
 
@@ -70,7 +70,13 @@ def read_labelled(
     """The texts and labels of a CSV or JSONL file; refuses a file that cannot train a classifier."""
     if path and Path(path).suffix.lower() == ".txt":
         raise TEXTS.error("txt_has_no_labels")
-    table = read_table(path, limits.max_rows, limits.max_mb)
+    return labelled_table(read_table(path, limits.max_rows, limits.max_mb), text_column, label_column, limits)
+
+
+def labelled_table(
+    table: Table, text_column: str | None, label_column: str | None, limits: FineTuneSettings
+) -> LabelledData:
+    """The texts and labels of a table (a file's or a Hub dataset's); refuses one that cannot train a classifier."""
     text = pick_column(table, text_column)
     label = (label_column or "").strip()
     if not label:

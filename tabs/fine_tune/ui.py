@@ -29,7 +29,7 @@ from typing import Any
 
 from playground.config.catalog import FINE_TUNED_MODELS_TABS, ModelEntry
 from playground.core.texts import LocalizedError, Texts, request_language
-from playground.loading.hub import HUB, HubUnreachable
+from playground.loading.hub import HUB, HubUnreachable, offline
 from playground.loading.model_manager import hub_down_error
 from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, model_picker
@@ -253,6 +253,8 @@ def fine_tune(
     lora: bool = False,
     lora_rank: int = 8,
     task: str = TEXT_CLASSIFICATION_TASK,
+    hub_dataset: str = "",
+    hub_split: str = "",
     progress: Any = None,
     request: Any = None,
 ) -> Any:
@@ -280,13 +282,18 @@ def fine_tune(
             the adapters are merged into the saved model.
         lora_rank: The adapters' rank (LoRA's r; alpha is twice it).
         task: text-classification (a label per text) or token-classification (a BIO tag per word: named entities).
+        hub_dataset: A Hub dataset to train a text classifier on instead of a file: owner/name or owner/name:config
+            (its first rows, streamed; the catalog's max_dataset_rows at most).
+        hub_split: The Hub dataset's split; empty for train.
     """
     lang = request_language(request)
     limits = ctx.catalog.fine_tune
     # Gradio refuses a task that is not one of the radio's choices.
     tagger = task == TOKEN_CLASSIFICATION_TASK
-    if tagger:
-        data: Any = token_task.read_tagged(file, limits) if file else token_task.read_tagged_example(example)
+    if (hub_dataset or "").strip():
+        data: Any = hub_labelled(ctx, file, text_column, label_column, hub_dataset, hub_split, tagger, progress, lang)
+    elif tagger:
+        data = token_task.read_tagged(file, limits) if file else token_task.read_tagged_example(example)
     else:
         data = (
             task_logic.read_labelled(file, text_column, label_column, limits)
@@ -422,6 +429,30 @@ def fine_tune(
                 del state.jobs[session]
 
 
+def hub_labelled(
+    ctx: TabContext,
+    file: str | None,
+    text_column: str,
+    label_column: str,
+    hub_dataset: str,
+    hub_split: str,
+    tagger: bool,
+    progress: Any,
+    lang: str,
+) -> task_logic.LabelledData:
+    """The texts and labels of a Hub dataset's split: its first rows, streamed as the dataset runs read them."""
+    from playground.media import datasets
+
+    dataset = datasets.parse_hub_dataset(hub_dataset, hub_split)
+    if file:
+        raise datasets.TEXTS.error("file_and_hub", name=dataset.name)
+    if tagger:
+        raise task_logic.TEXTS.error("hub_tagger", name=dataset.name)
+    report = (lambda message: progress(0.0, desc=message)) if progress is not None else None
+    table = datasets.read_hub_table(dataset, ctx.catalog.defaults, report, lang)
+    return task_logic.labelled_table(table, text_column, label_column, ctx.catalog.fine_tune)
+
+
 def explained(error: BaseException, base: ModelEntry, ctx: TabContext) -> BaseException:
     """A training failure as the user should see it: bad input as it is, a base that does not load
     explained as the model manager explains it, anything else as it is."""
@@ -480,9 +511,17 @@ def examples_of(task: str) -> Any:
     return gr.update(choices=[(TEXTS.ui(f"example_{name}"), name) for name in names], value=names[0])
 
 
+def column_pickers(columns: list[str]) -> tuple[Any, Any]:
+    """The text and label column pickers for a table's columns, the usual names chosen."""
+    import gradio as gr
+
+    text = next((name for name in ("text", "sentence", "review", "document") if name in columns), columns[0])
+    label = next((name for name in task_logic.LABEL_COLUMNS if name in columns and name != text), "")
+    return gr.update(choices=columns, value=text), gr.update(choices=columns, value=label)
+
+
 def data_columns(ctx: TabContext, file: str | None, task: str = TEXT_CLASSIFICATION_TASK) -> tuple[Any, Any]:
-    """The column pickers for an uploaded file: its columns, with the usual text and label columns chosen
-    (a tagger's file has no columns to pick)."""
+    """The column pickers for an uploaded file (a tagger's file has no columns to pick)."""
     import gradio as gr
 
     if task == TOKEN_CLASSIFICATION_TASK:
@@ -491,10 +530,19 @@ def data_columns(ctx: TabContext, file: str | None, task: str = TEXT_CLASSIFICAT
     from playground.media.datasets import read_table
 
     limits = ctx.catalog.fine_tune
-    columns = read_table(file, limits.max_rows, limits.max_mb).columns
-    text = next((name for name in ("text", "sentence", "review", "document") if name in columns), columns[0])
-    label = next((name for name in task_logic.LABEL_COLUMNS if name in columns and name != text), "")
-    return gr.update(choices=columns, value=text), gr.update(choices=columns, value=label)
+    return column_pickers(read_table(file, limits.max_rows, limits.max_mb).columns)
+
+
+def hub_columns(ctx: TabContext, name: str, split: str) -> tuple[Any, Any]:
+    """The column pickers for a Hub dataset, from a few of its rows (training reads the split again)."""
+    import gradio as gr
+
+    from playground.media.datasets import parse_hub_dataset, read_hub_table
+
+    if not (name or "").strip():
+        return gr.update(), gr.update()
+    few = ctx.catalog.defaults.model_copy(update={"max_dataset_rows": 5})
+    return column_pickers(read_hub_table(parse_hub_dataset(name, split), few).columns)
 
 
 # ---- the page ----
@@ -519,6 +567,11 @@ def build(ctx: TabContext) -> None:
             file = gr.File(
                 label=TEXTS.ui("file"), file_types=[".csv", ".jsonl", *token_task.CONLL_KINDS], type="filepath"
             )
+            with gr.Row(visible=ctx.catalog.defaults.allow_hub_datasets and not offline()):
+                hub_dataset = gr.Textbox(
+                    value="", label=TEXTS.ui("hub_dataset"), info=TEXTS.ui("hub_dataset_info"), scale=3
+                )
+                hub_split = gr.Textbox(value="", label=TEXTS.ui("hub_split"), placeholder="train", scale=1)
             with gr.Row():
                 text_column = gr.Dropdown(
                     [], value="", label=TEXTS.ui("text_column"), allow_custom_value=True, interactive=True
@@ -584,6 +637,13 @@ def build(ctx: TabContext) -> None:
 
     file.upload(guarded(bind(data_columns, ctx)), [file, task], [text_column, label_column], api_visibility="private")
     task.change(examples_of, task, example, api_visibility="private", queue=False)
+    for box in (hub_dataset, hub_split):
+        box.submit(
+            guarded(bind(hub_columns, ctx)),
+            [hub_dataset, hub_split],
+            [text_column, label_column],
+            api_visibility="private",
+        )
     handler = guarded(bind(fine_tune, ctx, model=default, progress=gr.Progress()), gpu=True)
     inputs = [
         file,
@@ -602,6 +662,8 @@ def build(ctx: TabContext) -> None:
         lora,
         lora_rank,
         task,
+        hub_dataset,
+        hub_split,
     ]
     outputs = [
         status,
