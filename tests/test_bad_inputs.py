@@ -693,13 +693,14 @@ CASES = [
         "/fine_tune",
         None,
         example="nope",
-        expect=r"example: 'nope' is not one of: topics_en, topics_ko",
+        expect=r"example: 'nope' is not one of: topics_en, topics_ko, entities_en, entities_ko",
     ),
     case(
         "fine-tune-image-as-data",
         "/fine_tune",
         Upload("noise.png"),
-        expect=r"Invalid file type\. Please upload a file that is one of these formats: \['\.csv', '\.jsonl'\]",
+        expect=r"Invalid file type\. Please upload a file that is one of these formats: "
+        r"\['\.csv', '\.jsonl', '\.conll', '\.txt', '\.tsv'\]",
     ),
 ]
 

@@ -558,8 +558,12 @@ def build(ctx: TabContext) -> None:
             task = gr.Radio(
                 [(TEXTS.ui(f"task_{name}"), name) for name in TASKS], value=TASKS[0], label=TEXTS.ui("task")
             )
+            # Every set, so that the API takes each; the page lists the task's own (`examples_of`).
             example = gr.Dropdown(
-                [(TEXTS.ui(f"example_{name}"), name) for name in task_logic.EXAMPLE_SETS],
+                [
+                    (TEXTS.ui(f"example_{name}"), name)
+                    for name in (*task_logic.EXAMPLE_SETS, *token_task.TAGGED_EXAMPLE_SETS)
+                ],
                 value=task_logic.EXAMPLE_SETS[0],
                 label=TEXTS.ui("example"),
                 info=TEXTS.ui("example_info"),
@@ -625,7 +629,7 @@ def build(ctx: TabContext) -> None:
     with gr.Accordion(TEXTS.ui("hub_heading"), open=False):
         gr.Markdown(TEXTS.ui("hub_help"))
         with gr.Row():
-            repo_id = gr.Textbox(label=TEXTS.ui("repo_id"), placeholder="your-name/my-classifier")
+            repo_id = gr.Textbox(label=TEXTS.ui("repo_id"), placeholder=TEXTS.ui("repo_placeholder"))
             token = gr.Textbox(label=TEXTS.ui("token"), type="password", value="")
             private = gr.Checkbox(True, label=TEXTS.ui("private"))
         push_button = gr.Button(TEXTS.ui("push"))
