@@ -293,10 +293,11 @@ def fine_tune_markdown(f: dict[str, Any]) -> list[str]:
         f"## Fine-tune: the tab's training against a bare `Trainer` ({f['model']}, {f['example']}, {f['rows']} rows, "
         f"{f['epochs']} epochs)",
         "",
-        "Both in the benchmark's process on the same random-weight model, data, split and `TrainingArguments`, one "
-        "training each per round: the tab's job (its thread, the live callback, evaluations and checkpoints, then "
-        "the evaluation report and saving) and `Trainer` alone. Steps/s = steps / `trainer.train()`'s runtime; wall "
-        "time = the tab's whole run, from loading the base model to the saved result.",
+        "Both in the benchmark's process, each in a thread of its own, on the same random-weight model, data, split "
+        "and `TrainingArguments`, one training each per round, each first every other round: the tab's job (the "
+        "live callback, evaluations and checkpoints, then the evaluation report and saving) and `Trainer` alone. "
+        "Steps/s = steps / `trainer.train()`'s runtime; wall time = the tab's whole run, from loading the base model "
+        "to the saved result (random weights learn nothing in so few steps: the accuracy is chance).",
         "",
         "| round | tab steps/s | bare Trainer steps/s | ratio | tab wall time | validation accuracy |",
         "|---|---|---|---|---|---|",
