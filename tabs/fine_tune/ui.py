@@ -1,16 +1,18 @@
-"""Fine-tune tab: train a text classifier on labelled data, watch it learn, then use it in the Text
-classification tab.
+"""Fine-tune tab: train a text classifier (or a named-entity tagger) on labelled data, watch it learn,
+then use it in the Text classification (or Named entities) tab.
 
 Endpoints:
 - `/fine_tune(file, text_column, label_column, example, model, epochs, learning_rate, batch_size,
-  max_length, warmup, weight_decay, seed, validation_share)` streams: status, loss curves, validation
-  curves, then the report, the confusion matrix, misclassified rows, the new model's id, a zip of the
-  model, and the Trainer script and the plain PyTorch loop that reproduce the run.
+  max_length, warmup, weight_decay, seed, validation_share, lora, lora_rank, task, hub_dataset,
+  hub_split)` streams: status, loss curves, validation curves, then the report, the confusion matrix,
+  misclassified rows (a tagger's: sentences), the new model's id, a zip of the model, and the Trainer
+  script and the plain PyTorch loop that reproduce the run.
 - `/stop_fine_tune()` ends the caller's training at the next step (the best checkpoint so far is kept,
   evaluated and saved), or takes it out of the queue.
 
-The fine-tuned model joins the text classification tab's models for as long as the app runs (its id
-is the folder it was saved to), so `/classify_text` answers with it and the Models view unloads it.
+The fine-tuned model joins the text classification (a tagger: named entities) tab's models for as long
+as the app runs (its id is the folder it was saved to), so `/classify_text` (`/extract_entities`)
+answers with it and the Models view unloads it.
 """
 
 from __future__ import annotations
