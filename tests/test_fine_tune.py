@@ -502,6 +502,7 @@ def test_lora_settings_per_encoder() -> None:
     assert bert["target_modules"] == ["query", "value"] and bert["lora_alpha"] == 32
     assert bert["task_type"] == "SEQ_CLS" and bert["modules_to_save"] == ["classifier"]
     assert lora_settings("some-new-encoder", ["score"], 8)["target_modules"] == "all-linear"
+    assert lora_settings("bert", ["classifier"], 8, tagger=True)["task_type"] == "TOKEN_CLS"
 
 
 def test_stop_keeps_a_usable_model_and_a_second_training_waits(fine_tune_app: RunningApp) -> None:
