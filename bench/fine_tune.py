@@ -78,6 +78,7 @@ def _bare_trainer_run(base: Path, data: Any, options: Any, device: str) -> float
             output_dir=checkpoints,
             use_cpu=device == "cpu",
             disable_tqdm=True,
+            dataloader_pin_memory=device == "cuda",
             **training_arguments(options, schedule(len(splits["train"]), options)),
         )
         trainer = Trainer(
