@@ -44,7 +44,7 @@ class Settings:
     speech_requests_alone: int = 1  # clips the lone /transcribe client (and the bare loop) send one after another
     idle_cpu_s: float = 5.0  # start-up: how long a started server's idle CPU is read
     fine_tune_size: str = "real"  # bench/fine_tune.py: "real" (DistilBERT base's shape) or "tiny"
-    fine_tune_rounds: int = 4  # tab and bare Trainer, one training each per round, each first every other round
+    fine_tune_rounds: int = 5  # tab and bare Trainer, one training each per round, each first every other round
     fine_tune_epochs: int = 3
 
 

@@ -166,7 +166,7 @@ def measure(size: str, rounds: int, epochs: int, example: str = "topics_en") -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=("tiny", "real"), default="tiny")
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--example", default="topics_en")
     args = parser.parse_args(argv)
