@@ -508,20 +508,21 @@ def test_lora_settings_per_encoder() -> None:
 def test_stop_keeps_a_usable_model_and_a_second_training_waits(fine_tune_app: RunningApp) -> None:
     first, second = fine_tune_app.client(), fine_tune_app.client()
     toy = handle_file(str(fine_tune_app.toy))
-    options = {**TOY_OPTIONS, "epochs": 20}  # 160 steps, a checkpoint every 20
+    # One row a step: 2560 steps, a checkpoint every 320; long enough to stop midway on an idle machine too.
+    options = {**TOY_OPTIONS, "epochs": 20, "batch_size": 1}
     running = first.submit(toy, "sentence", "has_cat", model=BASE, api_name="/fine_tune", **options)
     assert re.search(
-        r"[█░]{20}` \d+ % · step \d+ of 160 · epoch [0-9.]+ of 20 · about .+ left", wait_for(running, "left")
+        r"[█░]{20}` \d+ % · step \d+ of 2560 · epoch [0-9.]+ of 20 · about .+ left", wait_for(running, "left")
     )
     waiting = second.submit(toy, "sentence", "has_cat", model=BASE, api_name="/fine_tune", **options)
     assert "1 training(s) ahead" in wait_for(waiting, "Waiting")
     assert second.predict(api_name="/stop_fine_tune") == "Stopping at the next step."
     assert "Stopped before it started" in waiting.result()[0]
-    # Stopped after the first checkpoint (step 20), before the end: the best checkpoint so far is kept.
-    wait_for(running, r"step (2[1-9]|[3-9][0-9]) of 160")
+    # Stopped after the first checkpoint (step 320), before the end: the best checkpoint so far is kept.
+    wait_for(running, r"step (3[3-9]\d|[4-9]\d\d|[12]\d\d\d) of 2560")
     first.predict(api_name="/stop_fine_tune")
     status, *_, report, _, _, model_id, _, _, _ = running.result()
-    assert "Stopped" in status and "of 160 steps" in status and "Kept: the checkpoint of step" in status
+    assert "Stopped" in status and "of 2560 steps" in status and "Kept: the checkpoint of step" in status
     assert "Validation accuracy" in report
     label, _, _ = first.predict("the cat", model=model_id, api_name="/classify_text")
     assert {item["label"] for item in label["confidences"]} == {"cat", "no_cat"}
