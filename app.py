@@ -28,6 +28,7 @@ from typing import Any
 
 from playground.config.catalog import Catalog, CatalogError, load_catalog
 from playground.config.registry import (
+    FINE_TUNE_TASK,
     TAB_GROUPS,
     TAB_SPECS,
     TOKENIZER_TASK,
@@ -48,7 +49,7 @@ TEXTS = Texts.load("app", SHARED_LOCALES)
 def selected_tabs(catalog: Catalog, requested: str | None) -> list[str]:
     """Tab keys to show, in registry order: those in the catalog, narrowed by --tabs, and the tabs
     with no tasks (the Models view), which are always shown."""
-    available = [spec.key for spec in TAB_SPECS if not spec.catalogued or spec.key in catalog.tabs]
+    available = [spec.key for spec in TAB_SPECS if not spec.catalogued or catalog.serves(spec.key)]
     if not requested:
         return available
     wanted = [key.strip() for key in requested.split(",") if key.strip()]
@@ -167,9 +168,10 @@ def serve(args: argparse.Namespace) -> int:
     if args.preload or zero_gpu_enabled():
         for key in (key for key in tab_keys if key in catalog.tabs):  # the Models view has no models
             for task in dict.fromkeys(m.task for m in catalog.tabs[key].models):
-                # Tokenizer entries load no weights (their tab keeps the tokenizers).
+                # Tokenizer entries load no weights (their tab keeps the tokenizers), bases to fine-tune
+                # are loaded by the training itself.
                 if (
-                    task != TOKENIZER_TASK and not catalog.default_model(key, task).is_remote
+                    task not in (TOKENIZER_TASK, FINE_TUNE_TASK) and not catalog.default_model(key, task).is_remote
                 ):  # an endpoint's engine holds those
                     manager.get(key, None, task)
     engines = Engines(catalog.defaults.memory_budget_gb)

@@ -45,6 +45,9 @@ class Settings:
     idle_cpu_s: float = 5.0  # start-up: how long a started server's idle CPU is read
     quantization_new_tokens: int = 32  # tokens each quantization variant generates per round
     quantization_rounds: int = 3
+    fine_tune_size: str = "real"  # bench/fine_tune.py: "real" (DistilBERT base's shape) or "tiny"
+    fine_tune_rounds: int = 5  # tab and bare Trainer, one training each per round, each first every other round
+    fine_tune_epochs: int = 3
 
 
 FULL = Settings(
@@ -77,6 +80,9 @@ SMOKE = Settings(
     idle_cpu_s=1.0,
     quantization_new_tokens=4,
     quantization_rounds=1,
+    fine_tune_size="tiny",
+    fine_tune_rounds=1,
+    fine_tune_epochs=1,
 )
 
 

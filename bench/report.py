@@ -128,6 +128,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines += fair_share_markdown(results["fair_share"])
     if "quantization" in results:
         lines += quantization_markdown(results["quantization"])
+    if "fine_tune" in results:
+        lines += fine_tune_markdown(results["fine_tune"])
     s = results["startup"]
     lines += [
         "",
@@ -318,6 +320,34 @@ def fair_share_markdown(f: dict[str, Any]) -> list[str]:
             f"| {r['second_user_ttft_s']:.2f} s | {r['ratio']:.2f}× |"
         )
     lines += ["", f"Target ≤ {f['target_ratio']:.1f}× with the limit: {f['limit']['ratio']:.2f}× {mark(f['met'])}"]
+    return lines
+
+
+def fine_tune_markdown(f: dict[str, Any]) -> list[str]:
+    """The "fine-tune" section: the tab's training steps per second against a bare Trainer's."""
+    lines = [
+        "",
+        f"## Fine-tune: the tab's training against a bare `Trainer` ({f['model']}, {f['example']}, {f['rows']} rows, "
+        f"{f['epochs']} epochs)",
+        "",
+        "Both in the benchmark's process, each in a thread of its own, on the same random-weight model, data, split "
+        "and `TrainingArguments`, one training each per round, each first every other round: the tab's job (the "
+        "live callback, evaluations and checkpoints, then the evaluation report and saving) and `Trainer` alone. "
+        "Steps/s = steps / `trainer.train()`'s runtime; wall time = the tab's whole run, from loading the base model "
+        "to the saved result (random weights learn nothing in so few steps: the accuracy is chance).",
+        "",
+        "| round | tab steps/s | bare Trainer steps/s | ratio | tab wall time | validation accuracy |",
+        "|---|---|---|---|---|---|",
+    ]
+    for number, (tab, bare, wall, accuracy) in enumerate(
+        zip(f["tab_steps_per_s"], f["bare_steps_per_s"], f["tab_wall_s"], f["validation_accuracy"]), 1
+    ):
+        lines.append(f"| {number} | {tab:.2f} | {bare:.2f} | {tab / bare:.3f}× | {wall:.1f} s | {accuracy:.2f} |")
+    lines += [
+        "",
+        f"Target ≥ {f['target_ratio']:.2f}× (median of the rounds' ratios): {f['ratio_steps_per_s']:.3f}× "
+        f"{mark(f['met'])}; the tab's wall time, median: {f['tab_wall_median_s']:.1f} s.",
+    ]
     return lines
 
 

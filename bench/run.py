@@ -47,6 +47,7 @@ SECTIONS = (
     "speech_users",
     "fair_share",
     "quantization",
+    "fine_tune",
 )
 APP_SECTIONS = {"memory", "latency", "throughput", "generation"}  # measured on one shared app
 
@@ -66,6 +67,7 @@ def run(settings: Settings, out_dir: Path, only: Sequence[str] | None = None) ->
     """Measure every section (or those in `only`, merged into out_dir's results.json) and write the outputs."""
     from bench import (
         fair_share,
+        fine_tune,
         generation,
         latency,
         many_users,
@@ -119,6 +121,11 @@ def run(settings: Settings, out_dir: Path, only: Sequence[str] | None = None) ->
         phase("fair_share", lambda: fair_share.measure(models, catalog, settings, work))
         # Processes of its own, one per configuration of the generation model, with no app running.
         phase("quantization", lambda: quantization.measure(models, settings, work))
+        # Training in this process, no app: the tab's training job against a bare Trainer.
+        phase(
+            "fine_tune",
+            lambda: fine_tune.measure(settings.fine_tune_size, settings.fine_tune_rounds, settings.fine_tune_epochs),
+        )
     if not only:
         results["duration_s"] = time.perf_counter() - started
     write_outputs(results, out_dir)

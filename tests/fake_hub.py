@@ -1,12 +1,15 @@
 """A local server that speaks enough of the Hugging Face Hub's protocol for the app's tests, set as
 HF_ENDPOINT: dataset repositories whose files `datasets.load_dataset(..., streaming=True)` reads (the
-repo info, the file tree, file downloads), and the Hub's error answers (`X-Error-Code` headers,
+repo info, the file tree, file downloads), model uploads as `HfApi.create_repo` and `upload_folder`
+send them (every file as a regular blob), and the Hub's error answers (`X-Error-Code` headers,
 which huggingface_hub turns into RepositoryNotFoundError / GatedRepoError) for everything else."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,11 +24,22 @@ def _entry(path: str, content: bytes) -> dict:
 
 class FakeHub:
     """`datasets`: {repo id: {file path: content}}; `gated`: repo ids (models or datasets) that need a
-    token. Any other repository does not exist. `url` is the endpoint; `requests` lists what was asked."""
+    token. Any other repository does not exist. `url` is the endpoint; `requests` lists what was asked.
+    `write_tokens` may create model repositories under `owner` and upload to them; `models` holds what
+    was uploaded ({repo id: {"private": bool, "files": {path: content}}})."""
 
-    def __init__(self, datasets: Mapping[str, Mapping[str, bytes]] | None = None, gated: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        datasets: Mapping[str, Mapping[str, bytes]] | None = None,
+        gated: tuple[str, ...] = (),
+        write_tokens: tuple[str, ...] = (),
+        owner: str = "learner",
+    ) -> None:
         self.datasets = {repo: dict(files) for repo, files in (datasets or {}).items()}
         self.gated = gated
+        self.write_tokens = write_tokens
+        self.owner = owner
+        self.models: dict[str, dict] = {}
         self.requests: list[str] = []
         hub = self
 
@@ -52,6 +66,8 @@ class FakeHub:
         self.requests.append(f"{request.command} {request.path}")
         parsed = urlparse(request.path)
         path = unquote(parsed.path)
+        if request.command == "POST" and self._upload(request, path):
+            return
         repo = next((r for r in self.datasets if f"/datasets/{r}/" in path + "/"), None)
         gated = next((g for g in self.gated if g in path), None)
         if gated:
@@ -94,6 +110,47 @@ class FakeHub:
                 return self._error(request, 404, "EntryNotFound", f"{name} does not exist")
             return self._file(request, files[name])
         return self._error(request, 404, "EntryNotFound", "Not found")
+
+    def _upload(self, request: BaseHTTPRequestHandler, path: str) -> bool:
+        """Answer the model-upload routes (repo creation, YAML check, preupload, commit); False for others."""
+        body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        routes = ("/api/repos/create", "/api/validate-yaml")
+        model = re.fullmatch(r"/api/models/([^/]+/[^/]+)/(preupload|commit)/main", path)
+        if path not in routes and model is None:
+            return False
+        if path == "/api/validate-yaml":
+            self._json(request, {"errors": [], "warnings": []})
+            return True
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if token not in self.write_tokens:
+            self._error(request, 401, "Unauthorized", "Invalid credentials in Authorization header")
+            return True
+        if path == "/api/repos/create":
+            payload = json.loads(body)
+            repo = f"{payload.get('organization') or self.owner}/{payload['name']}"
+            if repo.split("/")[0] != self.owner:
+                self._error(request, 403, "Forbidden", f"You don't have the rights to create a model under {repo}")
+                return True
+            self.models.setdefault(repo, {"private": payload.get("visibility") == "private", "files": {}})
+            self._json(request, {"url": f"{self.url}/{repo}"})
+            return True
+        repo, step = model.groups()
+        if repo not in self.models:
+            self._error(request, 404, "RepoNotFound", "Repository not found")
+        elif step == "preupload":
+            files = json.loads(body)["files"]
+            answer = [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]
+            self._json(request, {"files": answer})
+        else:
+            for line in body.splitlines():
+                item = json.loads(line)
+                if item["key"] == "file":
+                    self.models[repo]["files"][item["value"]["path"]] = base64.b64decode(item["value"]["content"])
+            self._json(
+                request,
+                {"commitUrl": f"{self.url}/{repo}/commit/{COMMIT}", "commitOid": COMMIT, "pullRequestUrl": None},
+            )
+        return True
 
     @staticmethod
     def _tree(files: Mapping[str, bytes], folder: str, recursive: bool) -> list[dict]:

@@ -37,6 +37,7 @@ ENDPOINTS = {
         "/generate_mask",
         "/match_keypoints",
     ],
+    "fine_tune": ["/fine_tune"],
 }
 
 

@@ -847,6 +847,25 @@ CASES = [
     ),
     case("steps-image-text-file", "/image_classification_steps", Upload("text.png"), expect=NOT_AN_IMAGE),
     case("steps-audio-text-file", "/speech_to_text_steps", Upload("text.wav"), expect=NOT_AUDIO),
+    # ---- /fine_tune (its data checks: tests/test_fine_tune.py) --------------------------------------
+    case("fine-tune-unknown-model", "/fine_tune", None, model="someone/100GB-model", expect=NOT_IN_CATALOG),
+    case(
+        "fine-tune-epochs-huge", "/fine_tune", None, epochs=10**6, expect=r"epochs: 1000000 is above the maximum of 20"
+    ),
+    case(
+        "fine-tune-unknown-example",
+        "/fine_tune",
+        None,
+        example="nope",
+        expect=r"example: 'nope' is not one of: topics_en, topics_ko, entities_en, entities_ko",
+    ),
+    case(
+        "fine-tune-image-as-data",
+        "/fine_tune",
+        Upload("noise.png"),
+        expect=r"Invalid file type\. Please upload a file that is one of these formats: "
+        r"\['\.csv', '\.jsonl', '\.conll', '\.txt', '\.tsv'\]",
+    ),
 ]
 
 
@@ -998,6 +1017,7 @@ def test_the_table_covers_every_endpoint_with_enough_cases() -> None:
         "/estimate_depth",
         "/generate_mask",
         "/match_keypoints",
+        "/fine_tune",
     }
     assert {c.api for c in CASES} == endpoints
     assert len(CASES) >= 60 and len({c.id for c in CASES}) == len(CASES)

@@ -123,8 +123,14 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
         assert positive(variant["first_token"]["median_s"]) and positive(variant["memory_ratio"]), name
     assert quantized["float32"]["tokens_per_s_ratio"] == 1 and quantized["int4"]["dtype"] == "bfloat16"
 
+    fine_tune = results["fine_tune"]
+    assert fine_tune["rounds"] == SMOKE.fine_tune_rounds == len(fine_tune["tab_steps_per_s"])
+    assert all(positive(rate) for rate in fine_tune["tab_steps_per_s"] + fine_tune["bare_steps_per_s"])
+    assert positive(fine_tune["ratio_steps_per_s"]) and positive(fine_tune["tab_wall_median_s"])
+
     table = (out / "RESULTS.md").read_text()
     assert "Quantized and offloaded" in table
+    assert "Fine-tune: the tab's training against a bare `Trainer`" in table
     assert "app / bare" in table and "tokens/s" in table and "Many users" in table and "served by an engine" in table
     assert "Many users transcribing" in table
     assert (out / "latency_ratios.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from playground.config.registry import TAB_TASKS
+from playground.config.registry import FINE_TUNE_TAB, TAB_TASKS
 from playground.core.texts import DEFAULT_LANGUAGE, LANGUAGES
 
 _PARAM_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9}
@@ -42,6 +42,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
+# The tabs whose lists the fine-tune tab's models join while the app runs, by the task they learnt.
+FINE_TUNED_MODELS_TABS = {"text-classification": "text_classification", "token-classification": "named_entities"}
 # Tasks a model behind an OpenAI-compatible endpoint can serve (playground.engines.remote_engine).
 ENDPOINT_TASKS = ("text-generation", "automatic-speech-recognition")
 # Entry fields that say how to load weights here: meaningless for a model another server runs.
@@ -286,6 +288,29 @@ class Defaults(_Strict):
         return value
 
 
+class FineTuneSettings(_Strict):
+    """The fine-tune tab's switch and limits (`fine_tune:` in the catalog). A public app may turn
+    training off (`enabled: false`): the tab is then not served, whatever `tabs.fine_tune` lists."""
+
+    enabled: bool = True
+    # Trainings that run at once; more wait in turn (each sees its place), at most max_waiting of them.
+    max_jobs: int = Field(default=1, ge=1, le=8)
+    max_waiting: int = Field(default=8, ge=0, le=256)
+    # The labelled data: rows and MB of an uploaded file, distinct labels.
+    max_rows: int = Field(default=5000, ge=4)
+    max_mb: float = Field(default=5, gt=0)
+    max_labels: int = Field(default=50, ge=2, le=1000)
+    # Training settings a request may ask for.
+    max_epochs: int = Field(default=20, ge=1, le=1000)
+    max_length: int = Field(default=256, ge=8, le=8192)
+    max_batch_size: int = Field(default=64, ge=1, le=4096)
+    # Fine-tuned models kept for this run (listed in the text classification tab); the oldest go first.
+    keep_models: int = Field(default=5, ge=1, le=100)
+    # Where fine-tuned models are saved (relative: next to the catalog); unset: a temporary folder of the
+    # run, deleted when the app exits.
+    output_dir: str | None = None
+
+
 class TabConfig(_Strict):
     task: str = ""
     models: list[ModelEntry] = Field(min_length=1)
@@ -294,6 +319,7 @@ class TabConfig(_Strict):
 class Catalog(_Strict):
     defaults: Defaults = Field(default_factory=Defaults)
     tabs: dict[str, TabConfig] = Field(min_length=1)
+    fine_tune: FineTuneSettings = Field(default_factory=FineTuneSettings)
     # Set by load_catalog: where the file lives, so relative model paths resolve against it.
     source: Path | None = Field(default=None, exclude=True)
 
@@ -312,6 +338,31 @@ class Catalog(_Strict):
             if ref == entry.id or ref.strip().lower() == entry.label.lower():
                 return entry
         return None
+
+    def serves(self, tab: str) -> bool:
+        """Whether the catalog serves `tab`: it has the tab's block and no switch turns it off."""
+        return tab in self.tabs and (tab != FINE_TUNE_TAB or self.fine_tune.enabled)
+
+    def receives_models(self, tab: str) -> bool:
+        """Whether models may be added to `tab` while the app runs (the fine-tune tab's results)."""
+        return tab in FINE_TUNED_MODELS_TABS.values() and tab in self.tabs and self.serves(FINE_TUNE_TAB)
+
+    def add_model(self, tab: str, entry: ModelEntry) -> None:
+        """List `entry` in `tab` for this run only (never written to the file): found by its id or
+        label like any entry; refused if its id or label is taken or the tab does not serve its task."""
+        if tab not in self.tabs:
+            raise KeyError(f"the catalog has no tab {tab!r}")
+        if entry.task not in TAB_TASKS[tab]:
+            raise ValueError(f"tab {tab!r} does not serve task {entry.task!r}")
+        if self.find(tab, entry.id) or self.find(tab, entry.label):
+            raise ValueError(f"tab {tab!r} already lists {entry.id!r} or {entry.label!r}")
+        self.tabs[tab].models.append(entry)
+
+    def remove_model(self, tab: str, model_id: str) -> None:
+        """Take an entry added with `add_model` off the tab's list (a catalog keeps at least one)."""
+        models = self.tabs[tab].models
+        if len(models) > 1:
+            models[:] = [entry for entry in models if entry.id != model_id]
 
     def resolve_path(self, entry: ModelEntry) -> str:
         """The string to hand to `from_pretrained`: a Hub id, or an absolute local path."""
@@ -412,6 +463,7 @@ __all__ = [
     "ENDPOINT_TASKS",
     "Endpoint",
     "HuggingFaceSignIn",
+    "FineTuneSettings",
     "ModelEntry",
     "SignInSettings",
     "TabConfig",

@@ -19,6 +19,9 @@ from playground.core.texts import DEFAULT_LANGUAGE, Texts
 
 # A catalog entry that stands for a model's tokenizer alone: its weights are never loaded.
 TOKENIZER_TASK = "tokenizer"
+# A catalog entry that is a base model to fine-tune: the fine-tune tab trains it, the manager never loads it.
+FINE_TUNE_TASK = "fine-tune-text-classification"
+FINE_TUNE_TAB = "fine_tune"
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,8 @@ TAB_SPECS: tuple[TabSpec, ...] = (
     TabSpec("embeddings", ("feature-extraction", "image-feature-extraction"), group="inside"),
     TabSpec("anatomy", ("model-anatomy",), group="inside"),
     TabSpec("attention", ("attention",), group="inside"),
+    # Training a classifier on the user's data; its models join the text classification tab.
+    TabSpec(FINE_TUNE_TAB, (FINE_TUNE_TASK,)),
     TabSpec("models", ()),
 )
 

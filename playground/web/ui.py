@@ -152,6 +152,7 @@ def model_picker(
     is preselected."""
     import gradio as gr
 
+    whole_list = entries is None  # the tab's models for the task, not a chosen few
     entries = ctx.models(task) if entries is None else entries
     # One i18n marker for the whole note (the browser translates only the first marker of a string):
     # the custom-model hint and as many descriptions as fit 400 characters, in each language.
@@ -178,7 +179,7 @@ def model_picker(
         for lang in LANGUAGES:
             ctx.picker_notes.table[lang][key] = notes[lang]
         info = ctx.picker_notes.ui(key)
-    return gr.Dropdown(
+    picker = gr.Dropdown(
         choices=[(m.label, m.id) for m in entries],
         value=next((m for m in entries if m.default), entries[0]).id,
         label=label or COMMON.ui("model"),
@@ -188,6 +189,13 @@ def model_picker(
         allow_custom_value=True,
         interactive=True,
     )
+    if whole_list and ctx.catalog.receives_models(ctx.key):
+        # Models added while the app runs (fine-tuned ones) are listed when the picker is opened.
+        def current_choices() -> Any:
+            return gr.update(choices=[(m.label, m.id) for m in ctx.models(task)])
+
+        picker.focus(current_choices, None, picker, api_visibility="private", queue=False)
+    return picker
 
 
 def code_panel() -> Any:
