@@ -181,6 +181,12 @@ def _attention(page, files: Path) -> None:  # noqa: ANN001
     page.get_by_text("row_tokens").locator("visible=true").first.wait_for(timeout=60_000)
 
 
+def _fine_tune(page, files: Path) -> None:  # noqa: ANN001
+    """The tab's example: the shipped topics set on the default base, trained as the page starts it."""
+    _click_run(page, "Train")
+    _wait_for_text(page, r"Validation accuracy \d", timeout=180_000)
+
+
 def _first_example(page, files: Path) -> None:  # noqa: ANN001
     """The course tabs: click the tab's first example, which fills the inputs and runs."""
     page.locator(".gallery-item, [role=gridcell]").locator("visible=true").first.click()
@@ -229,6 +235,7 @@ EXAMPLES = {
     "embeddings": _embeddings,
     "video_classification": _video_classification,
     "detect_segment": _detect_segment,
+    "fine_tune": _fine_tune,
     "models": _models,
 }
 

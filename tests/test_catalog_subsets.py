@@ -23,6 +23,7 @@ ZERO_SHOT_ENDPOINTS = {
     "/zero_shot_text": {"zero-shot-classification", "sentence-similarity"},
     "/zero_shot_text_dataset": {"zero-shot-classification", "sentence-similarity"},
     "/zero_shot_image": {"zero-shot-image-classification"},
+    "/zero_shot_steps": {"zero-shot-classification", "sentence-similarity"},
 }
 
 

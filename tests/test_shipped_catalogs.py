@@ -23,8 +23,9 @@ import yaml
 from conftest import RunningApp, launch_app
 from PIL import Image, ImageDraw
 
-from playground.config.catalog import load_catalog
+from playground.config.catalog import ModelEntry, load_catalog
 from playground.loading.model_manager import ModelManager
+from playground.loading.precision import choose_dtype
 from scripts.published_settings import PUBLISHED, apply_published
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -353,8 +354,9 @@ def test_every_shipped_entry_answers_a_request(shipped_app: tuple[RunningApp, li
         summary = loaded[entry["label"]]
         kwargs = summary["load_kwargs"]
         assert summary["task"] == entry["task"], entry["label"]
-        expected_dtype = entry.get("dtype", "auto")
-        assert kwargs["dtype"] == ("float32" if expected_dtype == "auto" else expected_dtype), entry["label"]
+        # The dtype chosen for this CPU from what the entry asks (playground.loading.precision).
+        expected = choose_dtype(ModelEntry.model_validate(entry), "cpu").dtype
+        assert kwargs["dtype"] == expected, entry["label"]
         assert kwargs.get("device_map") == entry.get("device_map"), entry["label"]
         if entry.get("max_memory"):
             cpu_only = {str(k): v for k, v in entry["max_memory"].items() if not str(k).isdigit()}

@@ -20,6 +20,7 @@ import yaml
 from conftest import RunningApp, catalog_variant, launch_app
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
+from page_helpers import open_tab
 from snippets import last_line, run_snippet
 
 RATE = 16000
@@ -387,7 +388,7 @@ def test_whisper_options_hide_for_ctc_in_the_browser(app: RunningApp) -> None:
         try:
             page = browser.new_page(locale="en-US")
             page.goto(app.url, wait_until="networkidle")
-            page.get_by_role("tab", name="Speech to text").click()
+            open_tab(page, "speech_to_text")
             task = page.get_by_text("Task (Whisper only)")
             task.wait_for(state="visible", timeout=30_000)
             picker = page.get_by_label("Model").locator("visible=true").first  # other tabs have a Model picker too
@@ -490,7 +491,7 @@ def test_the_example_fills_the_audio_and_transcribes_in_the_browser(app: Running
         try:
             page = browser.new_page(locale="en-US")
             page.goto(app.url, wait_until="networkidle")
-            page.get_by_role("tab", name="Speech to text").click()
+            open_tab(page, "speech_to_text")
             examples = page.locator("#speech-examples .gallery-item")
             expect(examples).to_have_count(1, timeout=30_000)
             expect(examples.first).to_have_text("welcome.ogg")

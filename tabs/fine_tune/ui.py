@@ -469,8 +469,8 @@ def explained(error: BaseException, base: ModelEntry, ctx: TabContext) -> BaseEx
 
 
 def stop_fine_tune(ctx: TabContext, request: Any = None) -> str:
-    """Stop the caller's own training at the next step (the best checkpoint so far is kept, evaluated and
-    saved) or take it out of the queue; other users' trainings go on."""
+    """Stop the caller's training at the next step (the best checkpoint so far is kept, evaluated and saved)
+    or take it out of the queue; others' trainings go on."""
     lang = request_language(request)
     state = state_of(ctx)
     with state.lock:
