@@ -34,7 +34,7 @@ from transformers import (
     Wav2Vec2ForSequenceClassification,
 )
 
-from scripts.make_test_models import Builder, CatalogEntry, Size, gpt2_style_bpe, label_maps, save
+from scripts.make_test_models import Builder, CatalogEntry, Size, gpt2_style_bpe, label_maps, save, tiny_encoder
 
 AUDIOSET_LABELS = (
     "Speech",
@@ -53,10 +53,7 @@ KEYWORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go
 
 def build_ast(out_dir: Path, size: Size) -> Path:
     config = ASTConfig(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
+        **tiny_encoder(),
         max_length=1024,
         num_mel_bins=128,
         **label_maps(AUDIOSET_LABELS),
@@ -69,10 +66,7 @@ def build_ast(out_dir: Path, size: Size) -> Path:
 
 def build_keyword_spotter(out_dir: Path, size: Size) -> Path:
     config = Wav2Vec2Config(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
+        **tiny_encoder(),
         conv_dim=(32,) * 7,  # the real kernels and strides (x320 downsampling), narrower
         num_conv_pos_embeddings=16,
         num_conv_pos_embedding_groups=2,
@@ -89,10 +83,7 @@ def build_clap(out_dir: Path, size: Size) -> Path:
     tokenizer = RobertaTokenizer(vocab=vocab, merges=merges, model_max_length=512)
     text = ClapTextConfig(
         vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
+        **tiny_encoder(),
         projection_hidden_size=32,
         max_position_embeddings=514,
         pad_token_id=tokenizer.pad_token_id,

@@ -71,6 +71,7 @@ from scripts.make_test_models import (
     Size,
     label_maps,
     save,
+    tiny_encoder,
     train_byte_level_bpe,
     with_end_of_word_suffix,
     wordpiece_vocab,
@@ -222,10 +223,7 @@ def build_detr(out_dir: Path, size: Size) -> Path:
 
 def build_yolos(out_dir: Path, size: Size) -> Path:
     config = YolosConfig(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
+        **tiny_encoder(),
         image_size=[64, 64],
         patch_size=16,
         num_detection_tokens=10,

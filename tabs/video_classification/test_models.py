@@ -17,7 +17,7 @@ from transformers import (
     VideoMAEImageProcessorPil,
 )
 
-from scripts.make_test_models import Builder, CatalogEntry, Size, label_maps, save
+from scripts.make_test_models import Builder, CatalogEntry, Size, label_maps, save, tiny_encoder
 
 ACTIONS = (
     "juggling balls",
@@ -50,10 +50,7 @@ def build_videomae(out_dir: Path, size: Size) -> Path:
         num_frames=16,
         tubelet_size=2,
         use_mean_pooling=True,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
+        **tiny_encoder(),
         **label_maps(ACTIONS),
     )
     return save(out_dir / "videomae", VideoMAEForVideoClassification(config), frame_processor())
@@ -66,10 +63,7 @@ def build_timesformer(out_dir: Path, size: Size) -> Path:
         patch_size=16,
         num_frames=8,
         attention_type="divided_space_time",
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
+        **tiny_encoder(),
         **label_maps(ACTIONS),
     )
     return save(out_dir / "timesformer", TimesformerForVideoClassification(config), frame_processor())
