@@ -48,6 +48,7 @@ class Settings:
     fine_tune_size: str = "real"  # bench/fine_tune.py: "real" (DistilBERT base's shape) or "tiny"
     fine_tune_rounds: int = 5  # tab and bare Trainer, one training each per round, each first every other round
     fine_tune_epochs: int = 3
+    fill_mask_requests: dict[int, int] | None = None  # throughput under load: clients -> /fill_mask requests
 
 
 FULL = Settings(
@@ -63,6 +64,7 @@ FULL = Settings(
     user_new_tokens=64,
     user_requests_alone=6,
     speech_requests_alone=2,
+    fill_mask_requests={1: 40, 16: 96},
 )
 SMOKE = Settings(
     mode="smoke",
@@ -83,6 +85,7 @@ SMOKE = Settings(
     fine_tune_size="tiny",
     fine_tune_rounds=1,
     fine_tune_epochs=1,
+    fill_mask_requests={1: 2, 16: 16},
 )
 
 

@@ -1,4 +1,7 @@
 """Throughput on image classification: N concurrent clients on the app against a sequential bare loop.
+Then the CPU-heavy tabs under load: 16 clients at once on the plain image-classification and
+fill-mask endpoints against one client calling one after another (on a CPU their forward passes take
+turns: concurrent users must never get fewer answers per second than one after another).
 
 The app is measured on `/classify_image_batch` (Gradio request batching: queued requests share one
 forward pass) and, for comparison, on the plain `/classify_image` endpoint; each through the page's
@@ -24,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, Server, Settings, ratio, say
-from bench.inputs import Inputs
+from bench.inputs import SENTENCE, Inputs
 
 TARGET_AT_16 = 1.5
+TARGET_UNDER_LOAD = 1.0  # 16 clients at once against one client one after another
 BATCH = 16
 ENDPOINTS = {"app_batched": "/classify_image_batch", "app_unbatched": "/classify_image"}
 PROTOCOLS = {"": "browser", "_gradio_client": "gradio_client"}  # result key suffix -> protocol
@@ -68,9 +72,11 @@ def bare_images_per_s(models: Path, inputs: Inputs, count: int) -> tuple[float, 
     return sequential, cpu_per_image, batched
 
 
-def browser_images_per_s(app: Server, endpoint: str, image: str, clients: int, requests: int) -> dict[str, float]:
-    """images/s of `clients` concurrent page sessions run by a process of their own, and the CPU
-    seconds per image the app's process and that process used."""
+def browser_images_per_s(
+    app: Server, endpoint: str, image: str | None, clients: int, requests: int, data: tuple[Any, ...] = (None, 5)
+) -> dict[str, float]:
+    """images/s (answers/s where `image` is None: a text endpoint) of `clients` concurrent page sessions
+    run by a process of their own, and the CPU seconds per answer the app's process and that process used."""
     command = [
         sys.executable,
         "-m",
@@ -81,13 +87,12 @@ def browser_images_per_s(app: Server, endpoint: str, image: str, clients: int, r
         str(clients),
         "--requests",
         str(requests),
-        "--file",
-        image,
+        *(("--file", image) if image else ()),
         "--data",
-        json.dumps([None, 5]),
+        json.dumps(list(data)),
     ]
     subprocess.run(
-        [*command[:-6], "--clients", "1", "--requests", "1", *command[-4:]],
+        [*command[:5], "--clients", "1", "--requests", "1", *command[9:]],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -168,4 +173,22 @@ def measure(models: Path, app: Server, inputs: Inputs, settings: Settings) -> di
         target_at_16=TARGET_AT_16,
         met=results["app_batched"]["16"]["ratio_to_bare"] >= TARGET_AT_16,
     )
+    results["under_load"] = under_load(app, results["app_unbatched"], settings)
     return results
+
+
+def under_load(app: Server, image_levels: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Answers/s of 16 page sessions at once against one session one after another, on the plain
+    endpoints of the CPU-heavy tabs (image classification's levels are those measured above)."""
+    tabs: dict[str, Any] = {"image_classification": {c: image_levels[c] for c in ("1", "16")}}
+    levels = tabs["fill_mask"] = {}
+    for clients, requests in (settings.fill_mask_requests or {}).items():
+        say(f"throughput under load: /fill_mask, {clients} browser clients …")
+        levels[str(clients)] = browser_images_per_s(app, "/fill_mask", None, clients, requests, (SENTENCE, None, 5, ""))
+    for levels in tabs.values():
+        levels["ratio_16_to_1"] = ratio(levels["16"]["images_per_s"], levels["1"]["images_per_s"])
+    return {
+        "tabs": tabs,
+        "target": TARGET_UNDER_LOAD,
+        "met": all(levels["ratio_16_to_1"] >= TARGET_UNDER_LOAD for levels in tabs.values()),
+    }
