@@ -30,20 +30,22 @@ from pathlib import Path
 from typing import Any
 
 from playground.config.catalog import FINE_TUNED_MODELS_TABS, ModelEntry
-from playground.core.texts import LocalizedError, Texts, request_language
+from playground.core.texts import LANGUAGES, LocalizedError, Texts, request_language, size_text
 from playground.loading.hub import HUB, HubUnreachable, offline
-from playground.loading.model_manager import hub_down_error
+from playground.loading.model_manager import MemoryHold, hub_down_error
 from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, model_picker
 from tabs.fine_tune import task as task_logic
 from tabs.fine_tune import token_task
 from tabs.fine_tune.code_task import loop_script, trainer_script
 from tabs.fine_tune.hub_task import CARD_FILE, RunFacts, check_repo_id, model_card, push
+from tabs.fine_tune.memory_task import TrainingMemory, estimate_training_memory, over_budget_error
 from tabs.fine_tune.training_task import (
     JobQueue,
     TrainingJob,
     TrainingOptions,
     TrainingResult,
+    check_encoder,
     check_options,
     schedule,
 )
@@ -234,6 +236,44 @@ def add_to_catalog(
     return entry
 
 
+def memory_markdown(memory: TrainingMemory, options: TrainingOptions, budget: tuple[int, int] | None, lang: str) -> str:
+    """The memory a training needs, by what holds it, and how it compares with the app's budget."""
+    line = TEXTS.get(
+        "memory_estimate",
+        lang,
+        total=size_text(memory.total),
+        weights=size_text(memory.weights),
+        gradients=size_text(memory.gradients),
+        optimizer=size_text(memory.optimizer),
+        activations=size_text(memory.activations),
+        batch=options.batch_size,
+        length=options.max_length,
+        dtype=memory.dtype,
+    )
+    if budget is None:
+        return line + " " + TEXTS.get("memory_no_budget", lang)
+    left, whole = budget
+    key = "memory_fits" if memory.total <= left else "memory_too_big"
+    return line + " " + TEXTS.get(key, lang, left=size_text(left), budget=size_text(whole))
+
+
+def training_memory(config: Any, data: Any, tagger: bool, options: TrainingOptions) -> TrainingMemory:
+    """What training the base (its `config`) on `data` needs with these settings."""
+    names = data.tag_names if tagger else data.label_names
+    return estimate_training_memory(config, len(names), tagger, options)
+
+
+def hold_training_memory(ctx: TabContext, memory: TrainingMemory, base: ModelEntry, options: TrainingOptions) -> MemoryHold:
+    """Hold the training's memory in the app's budget (idle models are unloaded to make room); refused,
+    with what to change, where it does not fit."""
+    label = {lang: TEXTS.get("memory_holder", lang, base=base.label) for lang in LANGUAGES}
+    hold = ctx.manager.hold_memory(label, memory.total)
+    if hold is None:
+        left, budget = ctx.manager.budget_left() or (0, 0)
+        raise over_budget_error(memory, options, left, budget)
+    return hold
+
+
 # ---- handlers: functions of the tab's context and their inputs (`bind` hands them to Gradio) ----
 
 
@@ -333,7 +373,8 @@ def fine_tune(
     ticket = state.queue.join()
     with state.lock:
         state.jobs[session] = job
-    started = False
+    started = delivered = False
+    hold: MemoryHold | None = None
     empty_curves = curves_frame([], lang)
     nothing = [None] * 7
     try:
@@ -343,7 +384,6 @@ def fine_tune(
                 started = True
                 break
             if job.stop_requested.is_set():
-                shutil.rmtree(folder, ignore_errors=True)
                 yield TEXTS.get("stopped_waiting", lang), empty_curves, empty_curves, *nothing
                 return
             yield TEXTS.get("waiting", lang, ahead=place), empty_curves, empty_curves, *nothing
@@ -352,15 +392,20 @@ def fine_tune(
             job.base = HUB.loadable_source(
                 job.base, base.revision, base.allow_pickle_weights, base.label, ctx.progress_reporter(progress)
             )
+            config = HUB.read_config(job.base, base.revision)
         except HubUnreachable as exc:
             raise hub_down_error(exc, base) from None
+        check_encoder(config, base.label, tagger)
+        memory = training_memory(config, data, tagger, options)
+        memory_note = memory_markdown(memory, options, ctx.manager.budget_left(), lang)
+        hold = hold_training_memory(ctx, memory, base, options)
         job.start()
         while not job.finished.wait(POLL_SECONDS):
             with job.lock:
                 losses, validation = list(job.losses), list(job.validation)
-            yield progress_line(job, lang), curves_frame(losses, lang), curves_frame(validation, lang), *nothing
+            status = progress_line(job, lang) + "\n\n" + memory_note
+            yield status, curves_frame(losses, lang), curves_frame(validation, lang), *nothing
         if job.error is not None:
-            shutil.rmtree(folder, ignore_errors=True)
             raise explained(job.error, base, ctx)
         result = job.result
         facts = RunFacts(
@@ -379,6 +424,7 @@ def fine_tune(
         with state.lock:
             state.facts[str(result.folder)] = facts
         entry = add_to_catalog(ctx, state, result, base, task)
+        delivered = True
         steps = schedule(result.train_rows, options)
         code_kwargs = {"revision": base.revision} if base.revision else {}
         source = base.id if not base.is_local else job.base
@@ -422,9 +468,13 @@ def fine_tune(
             loop_code,
         )
     finally:
-        if started and not job.finished.is_set():  # the caller went away: end the training, keep nothing
+        if hold is not None and not job.finished.is_set():  # the caller went away: end the training
             job.stop()
             job.finished.wait()
+        if not delivered:  # refused, failed, stopped while waiting, or nobody left to take it: keep nothing
+            shutil.rmtree(folder, ignore_errors=True)
+        if hold is not None:
+            ctx.manager.release_hold(hold)
         state.queue.leave(ticket, started)
         with state.lock:
             if state.jobs.get(session) is job:
@@ -466,6 +516,37 @@ def explained(error: BaseException, base: ModelEntry, ctx: TabContext) -> BaseEx
 
         return explain_load_error(error, base, cached_snapshot(ctx.catalog.resolve_path(base), base.revision))
     return error
+
+
+def memory_estimate(
+    ctx: TabContext,
+    model: str | None = None,
+    task: str = TEXT_CLASSIFICATION_TASK,
+    batch_size: int = 16,
+    max_length: int = 128,
+    lora: bool = False,
+    lora_rank: int = 8,
+    request: Any = None,
+) -> str:
+    """The memory a training with these settings would need and how it compares with the app's budget,
+    shown before training (a two-label head: the data's labels change it by a few weights)."""
+    lang = request_language(request)
+    tagger = task == TOKEN_CLASSIFICATION_TASK
+    try:
+        options = check_options(
+            ctx.catalog.fine_tune, batch_size=batch_size, max_length=max_length, lora=lora, lora_rank=lora_rank
+        )
+        base = ctx.entry(model, ctx.tasks[0])
+        config = HUB.read_config(ctx.catalog.resolve_path(base), base.revision)
+        check_encoder(config, base.label, tagger)
+        memory = estimate_training_memory(config, 2, tagger, options)
+    except HubUnreachable as exc:
+        return TEXTS.get("memory_unknown_hub", lang, why=exc.why.get(lang) or exc.why["en"])
+    except LocalizedError as exc:
+        return TEXTS.get("memory_unknown", lang, reason=exc.in_language(lang))
+    except (OSError, ValueError) as exc:  # a config transformers cannot read: training says why
+        return TEXTS.get("memory_unknown", lang, reason=(str(exc).splitlines() or [""])[0][:200])
+    return memory_markdown(memory, options, ctx.manager.budget_left(), lang)
 
 
 def stop_fine_tune(ctx: TabContext, request: Any = None) -> str:
@@ -610,6 +691,7 @@ def build(ctx: TabContext) -> None:
                 train = gr.Button(TEXTS.ui("train"), variant="primary")
                 stop = gr.Button(TEXTS.ui("stop"), variant="stop")
             stop_note = gr.Markdown()
+            memory = gr.Markdown()
         with gr.Column(scale=2):
             status = gr.Markdown(TEXTS.ui("status_idle"))
             with gr.Row():
@@ -650,6 +732,15 @@ def build(ctx: TabContext) -> None:
             [text_column, label_column],
             api_visibility="private",
         )
+    # On page load and whenever a setting it depends on changes.
+    gr.on(
+        None,
+        guarded(bind(memory_estimate, ctx)),
+        [model, task, batch_size, max_length, lora, lora_rank],
+        memory,
+        api_visibility="private",
+        show_progress="hidden",
+    )
     handler = guarded(bind(fine_tune, ctx, model=default, progress=gr.Progress()), gpu=True)
     inputs = [
         file,
