@@ -80,9 +80,7 @@ def lora_parameters(model: Any, targets: list[str] | str, head: list[str], rank:
         last = name.rsplit(".", 1)[-1]
         if targets == "all-linear" or last in targets:
             adapters += rank * (module.in_features + module.out_features)
-    head_weights = sum(
-        weights.numel() for name, weights in model.named_parameters() if name.split(".", 1)[0] in head
-    )
+    head_weights = sum(weights.numel() for name, weights in model.named_parameters() if name.split(".", 1)[0] in head)
     return adapters, head_weights
 
 
@@ -130,7 +128,6 @@ def estimate_training_memory(config: Any, label_count: int, tagger: bool, option
         optimizer=ADAM_MOMENTS * trainable * element,
         activations=activation_bytes(config, options.batch_size, options.max_length, element),
     )
-
 
 
 def over_budget_error(memory: TrainingMemory, options: TrainingOptions, left: int, budget: int) -> UserError:

@@ -263,7 +263,9 @@ def training_memory(config: Any, data: Any, tagger: bool, options: TrainingOptio
     return estimate_training_memory(config, len(names), tagger, options)
 
 
-def hold_training_memory(ctx: TabContext, memory: TrainingMemory, base: ModelEntry, options: TrainingOptions) -> MemoryHold:
+def hold_training_memory(
+    ctx: TabContext, memory: TrainingMemory, base: ModelEntry, options: TrainingOptions
+) -> MemoryHold:
     """Hold the training's memory in the app's budget (idle models are unloaded to make room); refused,
     with what to change, where it does not fit."""
     label = {lang: TEXTS.get("memory_holder", lang, base=base.label) for lang in LANGUAGES}
