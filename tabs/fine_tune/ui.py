@@ -309,8 +309,10 @@ def fine_tune(
         file: A CSV (header row) or JSONL file with a text column and a label column; for a tagger a JSONL file
             ("tokens" and "tags" lists a line) or a CoNLL-style file (a word and its BIO tag a line); None to use
             the example set.
-        text_column: The column holding the texts; empty for a column named text (or the only one).
+        text_column: The column holding the texts; empty for a column named text (or the only one). A tagger's
+            Hub dataset: the column of word lists; empty for tokens or words.
         label_column: The column holding the labels (class names); empty for a column named label, category or class.
+            A tagger's Hub dataset: the column of tag lists; empty for tags, ner_tags or labels.
         example: The shipped example set used when no file is given: topics_en or topics_ko (a tagger:
             entities_en or entities_ko); empty for the task's first.
         model: The base model, a catalog id or label of this tab; empty for the tab's default.
@@ -326,8 +328,9 @@ def fine_tune(
             the adapters are merged into the saved model.
         lora_rank: The adapters' rank (LoRA's r; alpha is twice it).
         task: text-classification (a label per text) or token-classification (a BIO tag per word: named entities).
-        hub_dataset: A Hub dataset to train a text classifier on instead of a file: owner/name or owner/name:config
-            (its first rows, streamed; the catalog's max_dataset_rows at most).
+        hub_dataset: A Hub dataset to train on instead of a file: owner/name or owner/name:config (its first rows,
+            streamed; the catalog's max_dataset_rows at most). Labels stored as class numbers are read as their names;
+            a tagger reads a list of words and a list of BIO tags per row (CoNLL-2003's tokens and ner_tags).
         hub_split: The Hub dataset's split; empty for train.
     """
     lang = request_language(request)
@@ -493,17 +496,18 @@ def hub_labelled(
     tagger: bool,
     progress: Any,
     lang: str,
-) -> task_logic.LabelledData:
-    """The texts and labels of a Hub dataset's split: its first rows, streamed as the dataset runs read them."""
+) -> task_logic.LabelledData | token_task.TaggedData:
+    """The texts and labels (a tagger's: words and tags) of a Hub dataset's split: its first rows, streamed
+    as the dataset runs read them, class numbers read as their names."""
     from playground.media import datasets
 
     dataset = datasets.parse_hub_dataset(hub_dataset, hub_split)
     if file:
         raise datasets.TEXTS.error("file_and_hub", name=dataset.name)
-    if tagger:
-        raise task_logic.TEXTS.error("hub_tagger", name=dataset.name)
     report = (lambda message: progress(0.0, desc=message)) if progress is not None else None
     table = datasets.read_hub_table(dataset, ctx.catalog.defaults, report, lang)
+    if tagger:
+        return token_task.tagged_table(table, text_column, label_column, ctx.catalog.fine_tune)
     return task_logic.labelled_table(table, text_column, label_column, ctx.catalog.fine_tune)
 
 
@@ -596,12 +600,17 @@ def examples_of(task: str) -> Any:
     return gr.update(choices=[(TEXTS.ui(f"example_{name}"), name) for name in names], value=names[0])
 
 
-def column_pickers(columns: list[str]) -> tuple[Any, Any]:
-    """The text and label column pickers for a table's columns, the usual names chosen."""
+def column_pickers(columns: list[str], task: str = TEXT_CLASSIFICATION_TASK) -> tuple[Any, Any]:
+    """The text and label column pickers for a table's columns, the usual names chosen (a tagger's: the
+    words and the tags)."""
     import gradio as gr
 
-    text = next((name for name in ("text", "sentence", "review", "document") if name in columns), columns[0])
-    label = next((name for name in task_logic.LABEL_COLUMNS if name in columns and name != text), "")
+    if task == TOKEN_CLASSIFICATION_TASK:
+        texts, labels = token_task.TOKEN_KEYS, token_task.TAG_KEYS
+    else:
+        texts, labels = ("text", "sentence", "review", "document"), task_logic.LABEL_COLUMNS
+    text = next((name for name in texts if name in columns), columns[0])
+    label = next((name for name in labels if name in columns and name != text), "")
     return gr.update(choices=columns, value=text), gr.update(choices=columns, value=label)
 
 
@@ -618,7 +627,7 @@ def data_columns(ctx: TabContext, file: str | None, task: str = TEXT_CLASSIFICAT
     return column_pickers(read_table(file, limits.max_rows, limits.max_mb).columns)
 
 
-def hub_columns(ctx: TabContext, name: str, split: str) -> tuple[Any, Any]:
+def hub_columns(ctx: TabContext, name: str, split: str, task: str = TEXT_CLASSIFICATION_TASK) -> tuple[Any, Any]:
     """The column pickers for a Hub dataset, from a few of its rows (training reads the split again)."""
     import gradio as gr
 
@@ -627,7 +636,7 @@ def hub_columns(ctx: TabContext, name: str, split: str) -> tuple[Any, Any]:
     if not (name or "").strip():
         return gr.update(), gr.update()
     few = ctx.catalog.defaults.model_copy(update={"max_dataset_rows": 5})
-    return column_pickers(read_hub_table(parse_hub_dataset(name, split), few).columns)
+    return column_pickers(read_hub_table(parse_hub_dataset(name, split), few).columns, task)
 
 
 # ---- the page ----
@@ -730,7 +739,7 @@ def build(ctx: TabContext) -> None:
     for box in (hub_dataset, hub_split):
         box.submit(
             guarded(bind(hub_columns, ctx)),
-            [hub_dataset, hub_split],
+            [hub_dataset, hub_split, task],
             [text_column, label_column],
             api_visibility="private",
         )
