@@ -11,16 +11,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hostile_models as hostile
 import pytest
 from conftest import RunningApp, catalog_variant, launch_app
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from test_fine_tune import BASE, TOY_OPTIONS, toy_rows, write_jsonl
 
+from playground.config.registry import FINE_TUNE_TASK
 from tabs.fine_tune.memory_task import estimate_training_memory
 from tabs.fine_tune.training_task import TrainingOptions, head_modules, lora_settings, with_lora
 
 CLASSIFIER = "Sentiment DistilBERT (test)"
+BROKEN = "BERT with corrupt weights"
 
 
 def measured_training_step(folder: Path, tagger: bool, options: TrainingOptions) -> dict[str, int]:
@@ -95,8 +98,17 @@ def budget_app(test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     toy = TrainingOptions(batch_size=TOY_OPTIONS["batch_size"], max_length=128)
     training = estimate_training_memory(AutoConfig.from_pretrained(models / "distilbert-mlm"), 2, False, toy).total
     classifier = (models / "distilbert-sentiment" / "model.safetensors").stat().st_size
+    bases = [
+        {"id": str(models / "distilbert-mlm"), "label": BASE, "task": FINE_TUNE_TASK, "default": True},
+        # Its config reads (the estimate fits), its weights do not: the training fails once it holds memory.
+        {"id": str(hostile.corrupt_weights(models, root / "corrupt")), "label": BROKEN, "task": FINE_TUNE_TASK},
+    ]
     catalog = catalog_variant(
-        test_catalog, root / "models.yaml", memory_budget_gb=(training + classifier / 2) / 2**30, max_loaded_models=10
+        test_catalog,
+        root / "models.yaml",
+        models={"fine_tune": bases},
+        memory_budget_gb=(training + classifier / 2) / 2**30,
+        max_loaded_models=10,
     )
     running = launch_app(catalog, root, "--tabs", "fine_tune,text_classification,models", env={"OMP_NUM_THREADS": "1"})
     running.toy = write_jsonl(root / "toy.jsonl", toy_rows(160))  # type: ignore[attr-defined]
@@ -163,3 +175,14 @@ def test_loads_are_refused_while_a_training_holds_the_memory_and_stop_releases_i
     assert "Stopped" in job.result()[0]
     label, _, _ = user.predict("a fine day", model=CLASSIFIER, api_name="/classify_text")
     assert label["label"] in ("NEGATIVE", "POSITIVE")
+
+
+def test_a_failed_training_gives_its_memory_back(budget_app: RunningApp) -> None:
+    client = budget_app.client()
+    with pytest.raises(AppError, match="weight files are corrupt"):
+        client.predict(
+            handle_file(str(budget_app.toy)), "sentence", "has_cat", model=BROKEN, api_name="/fine_tune", **TOY_OPTIONS
+        )
+    label, _, _ = client.predict("a fine day", model=CLASSIFIER, api_name="/classify_text")
+    assert label["label"] in ("NEGATIVE", "POSITIVE")
+    assert "Traceback" not in budget_app.log()

@@ -41,6 +41,7 @@ from tabs.fine_tune.code_task import loop_script, trainer_script
 from tabs.fine_tune.hub_task import CARD_FILE, RunFacts, check_repo_id, model_card, push
 from tabs.fine_tune.memory_task import TrainingMemory, estimate_training_memory, over_budget_error
 from tabs.fine_tune.training_task import (
+    BaseDidNotLoad,
     JobQueue,
     TrainingJob,
     TrainingOptions,
@@ -516,7 +517,7 @@ def explained(error: BaseException, base: ModelEntry, ctx: TabContext) -> BaseEx
     explained as the model manager explains it, anything else as it is."""
     if isinstance(error, LocalizedError):
         return error
-    if isinstance(error, OSError):
+    if isinstance(error, (OSError, BaseDidNotLoad)):
         from playground.loading.hub import cached_snapshot
         from playground.loading.load_errors import explain_load_error
 
