@@ -281,12 +281,13 @@ def test_memory_held_beside_the_cache_counts_against_the_budget(test_models: Pat
     hold = manager.hold_memory(label, budget - bert_bytes // 2)
     assert hold is not None and manager.loaded() == [], "BERT is unloaded to make room"
     assert manager.budget_left() == (bert_bytes // 2, budget)
+    assert manager.held_bytes() == budget - bert_bytes // 2
     with pytest.raises(ModelLoadError) as info:
         manager.get("fill_mask", "BERT")
     assert info.value.reason == "over_budget" and "held by a training until it ends" in str(info.value)
     assert "학습" in info.value.in_language("ko") and manager.loaded() == []
     manager.release_hold(hold)
     manager.release_hold(hold)  # a second release does nothing
-    assert manager.budget_left() == (budget, budget)
+    assert manager.budget_left() == (budget, budget) and manager.held_bytes() == 0
     manager.get("fill_mask", "BERT")
     assert [m["label"] for m in manager.loaded()] == ["BERT"]

@@ -447,6 +447,11 @@ class ModelManager:
         with self._guard:
             return budget - self._held_total(), budget
 
+    def held_bytes(self) -> int:
+        """Bytes of the budget held beside the cached models (running trainings)."""
+        with self._guard:
+            return self._held_total()
+
     def _held_total(self) -> int:
         return sum(hold.size for hold in self._holds)
 
