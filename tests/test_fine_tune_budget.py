@@ -77,7 +77,7 @@ def test_the_estimate_matches_a_real_training_step(test_models: Path, base: str,
     if lora:
         assert estimate.trainable * 10 < estimate.parameters, "LoRA trains a few weights"
     # The activations: the usual per-layer count against the tensors autograd really kept.
-    assert 0.6 <= estimate.activations / measured["activations"] <= 1.5, (estimate, measured)
+    assert 1 / 1.5 <= estimate.activations / measured["activations"] <= 1.5, (estimate, measured)
     bigger = estimate_training_memory(
         AutoConfig.from_pretrained(test_models / base), 3, tagger, TrainingOptions(batch_size=16, max_length=128)
     )
