@@ -84,6 +84,42 @@ def test_the_estimate_matches_a_real_training_step(test_models: Path, base: str,
     assert bigger.activations > 5 * estimate.activations, "twice the batch and the length: attention grows fourfold"
 
 
+def test_the_tab_shows_the_estimate_before_training(test_catalog: Path, tmp_path: Path) -> None:
+    from playground.config.catalog import load_catalog
+    from playground.config.registry import TAB_SPECS
+    from playground.engines.generation_engines import Engines
+    from playground.loading.model_manager import ModelManager
+    from playground.web.ui import TabContext
+    from tabs.fine_tune.ui import memory_estimate
+
+    def context(budget_gb: float | None) -> TabContext:
+        catalog = load_catalog(
+            catalog_variant(test_catalog, tmp_path / f"{budget_gb}.yaml", memory_budget_gb=budget_gb)
+        )
+        spec = next(spec for spec in TAB_SPECS if spec.key == "fine_tune")
+        return TabContext(
+            key="fine_tune", catalog=catalog, manager=ModelManager(catalog), engines=Engines(), tasks=spec.tasks
+        )
+
+    roomy = memory_estimate(context(1.0), BASE)
+    assert re.search(r"about \*\*1[0-9.]+ MB\*\*: weights .* \(a batch of 16 × 128 tokens, float32\)", roomy), roomy
+    assert "Fits the memory budget: 1.00 GB of 1.00 GB is free for it" in roomy
+    assert "would be refused" in memory_estimate(context(0.001), BASE, batch_size=64, max_length=256)
+    assert "sets no memory budget" in memory_estimate(context(None), BASE)
+    smaller = memory_estimate(context(None), BASE, batch_size=4, max_length=32, lora=True)
+    # A small batch of short texts under LoRA: under a MB, the adapters' gradients a few KB.
+    assert re.search(r"about \*\*\d+ KB\*\*: weights \d+ KB, gradients \d\d? KB", smaller), smaller
+    assert "not a text encoder" in memory_estimate(context(None), "GPT-2 (test, not an encoder)")
+    assert "not in this app's catalog" in memory_estimate(context(None), "someone/else")
+    assert "batch_size must be from 1 to 64" in memory_estimate(context(None), BASE, batch_size=0)
+    korean = memory_estimate(context(1.0), BASE, request=KoreanRequest())
+    assert "**메모리** (추정)" in korean and "메모리 예산 안에 듭니다" in korean
+
+
+class KoreanRequest:
+    headers = {"accept-language": "ko-KR,ko;q=0.9"}
+
+
 # ---- through the app ----
 
 

@@ -258,6 +258,19 @@ def memory_markdown(memory: TrainingMemory, options: TrainingOptions, budget: tu
     return line + " " + TEXTS.get(key, lang, left=size_text(left), budget=size_text(whole))
 
 
+def encoder_config(ctx: TabContext, base: ModelEntry, tagger: bool, progress: Any = None) -> Any:
+    """The base model's config (its folder, the cache, or the Hub with a bound), a failure explained as a
+    failed load; refused unless it is a text encoder with the task's head."""
+    try:
+        config = HUB.read_config(ctx.catalog.resolve_path(base), base.revision, ctx.progress_reporter(progress))
+    except HubUnreachable as exc:
+        raise hub_down_error(exc, base) from None
+    except OSError as exc:
+        raise explained(exc, base, ctx) from None
+    check_encoder(config, base.label, tagger)
+    return config
+
+
 def training_memory(config: Any, data: Any, tagger: bool, options: TrainingOptions) -> TrainingMemory:
     """What training the base (its `config`) on `data` needs with these settings."""
     names = data.tag_names if tagger else data.label_names
@@ -364,6 +377,10 @@ def fine_tune(
     if not tagger:
         task_logic.check_split(data, options.validation_share)
     base = ctx.entry(model, ctx.tasks[0])
+    memory = training_memory(encoder_config(ctx, base, tagger, progress), data, tagger, options)
+    budget = ctx.manager.budget_left()
+    if budget and memory.total > budget[1]:  # more than the whole budget: refused before it waits its turn
+        raise over_budget_error(memory, options, budget[1], budget[1])
     state = state_of(ctx)
     folder = Path(tempfile.mkdtemp(prefix=f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(base.label)}-", dir=state.root))
     job = TrainingJob(
@@ -398,11 +415,8 @@ def fine_tune(
             job.base = HUB.loadable_source(
                 job.base, base.revision, base.allow_pickle_weights, base.label, ctx.progress_reporter(progress)
             )
-            config = HUB.read_config(job.base, base.revision)
         except HubUnreachable as exc:
             raise hub_down_error(exc, base) from None
-        check_encoder(config, base.label, tagger)
-        memory = training_memory(config, data, tagger, options)
         memory_note = memory_markdown(memory, options, ctx.manager.budget_left(), lang)
         hold = hold_training_memory(ctx, memory, base, options)
         job.start()
@@ -544,14 +558,10 @@ def memory_estimate(
             ctx.catalog.fine_tune, batch_size=batch_size, max_length=max_length, lora=lora, lora_rank=lora_rank
         )
         base = ctx.entry(model, ctx.tasks[0])
-        config = HUB.read_config(ctx.catalog.resolve_path(base), base.revision)
-        check_encoder(config, base.label, tagger)
-        memory = estimate_training_memory(config, 2, tagger, options)
-    except HubUnreachable as exc:
-        return TEXTS.get("memory_unknown_hub", lang, why=exc.why.get(lang) or exc.why["en"])
+        memory = estimate_training_memory(encoder_config(ctx, base, tagger), 2, tagger, options)
     except LocalizedError as exc:
         return TEXTS.get("memory_unknown", lang, reason=exc.in_language(lang))
-    except (OSError, ValueError) as exc:  # a config transformers cannot read: training says why
+    except ValueError as exc:  # a config transformers cannot read: training says why
         return TEXTS.get("memory_unknown", lang, reason=(str(exc).splitlines() or [""])[0][:200])
     return memory_markdown(memory, options, ctx.manager.budget_left(), lang)
 
