@@ -35,6 +35,8 @@ HUB_DATASET = "learner/toy-cats"
 # converted to Parquet keep them; and a tagging task stored as CoNLL-2003 is (tokens, ner_tags numbers).
 HUB_CLASSES = "learner/toy-cats-classes"
 HUB_TAGS = "learner/toy-pets-conll"
+# A test split as the Hub keeps one: every label -1, ClassLabel's "no label".
+HUB_UNLABELLED = "learner/toy-cats-test"
 CLASS_NAMES = ["no_cat", "cat"]
 TAG_NAMES = ["O", "B-PET", "I-PET", "B-NUM", "I-NUM"]
 # Words the test tokenizer knows whole, so the model sees words, not characters.
@@ -104,6 +106,13 @@ def hub_dataset_files() -> dict[str, dict[str, bytes]]:
                     "text": [row["sentence"] for row in classes],
                     "label": [CLASS_NAMES.index(row["has_cat"]) for row in classes],
                 },
+                Features({"text": Value("string"), "label": ClassLabel(names=CLASS_NAMES)}),
+            ),
+        },
+        HUB_UNLABELLED: {
+            "README.md": b"# Toy cats, the test split\n",
+            "data/train-00000-of-00001.parquet": parquet_file(
+                {"text": [row["sentence"] for row in classes], "label": [-1] * len(classes)},
                 Features({"text": Value("string"), "label": ClassLabel(names=CLASS_NAMES)}),
             ),
         },
@@ -575,6 +584,8 @@ def test_a_hub_dataset_with_class_numbers_trains_on_their_names(fine_tune_app: R
     }
     label, _, _ = client.predict("the dog and a cat ran", model=model_id, api_name="/classify_text")
     assert {item["label"] for item in label["confidences"]} == {"cat", "no_cat"}
+    with pytest.raises(AppError, match=r"40 row\(s\) have no label in 'label'"):
+        client.predict(None, model=BASE, hub_dataset=HUB_UNLABELLED, api_name="/fine_tune")
 
 
 def test_a_tagger_learns_from_a_conll_style_hub_dataset(fine_tune_app: RunningApp) -> None:
