@@ -1,6 +1,7 @@
 """In a real browser, the Fine-tune tab: the memory estimate shows before training and follows the batch
-size; switching the task to named entities lists the tagged example sets; a Hub dataset's name and Enter
-fill the words and tags columns (CoNLL-2003 style, from the stand-in Hub); Train then trains a tagger."""
+size; a Hub dataset's name and Enter fill the column pickers, and switching the task to named entities
+lists the tagged example sets and picks the words and tags columns (CoNLL-2003 style, from the stand-in
+Hub); Train then trains a tagger."""
 
 from __future__ import annotations
 
@@ -58,14 +59,17 @@ def test_the_task_switch_and_a_hub_dataset_train_a_tagger(page: Any) -> None:
     )
     assert "a batch of 32 × 128 tokens" in _visible(page.get_by_text(ESTIMATE)).inner_text()
 
-    _visible(page.get_by_label(_text("task_token-classification"))).check()
-    expect(_visible(page.get_by_label(_text("example")))).to_have_value(_text("example_entities_en"), timeout=30_000)
-
+    # The Hub dataset first: as a text classifier's data its first column is the text, no label is guessed.
     hub = _visible(page.get_by_label(_text("hub_dataset")))
     hub.fill(HUB_TAGS)
     hub.press("Enter")
-    expect(_visible(page.get_by_label(_text("text_column")))).to_have_value("tokens", timeout=60_000)
-    expect(_visible(page.get_by_label(_text("label_column")))).to_have_value("ner_tags", timeout=30_000)
+    text_column, label_column = (_visible(page.get_by_label(_text(key))) for key in ("text_column", "label_column"))
+    expect(text_column).to_have_value("id", timeout=60_000)
+    # Then the task: the tagged example sets, and the words and tags columns.
+    _visible(page.get_by_label(_text("task_token-classification"))).check()
+    expect(_visible(page.get_by_label(_text("example")))).to_have_value(_text("example_entities_en"), timeout=30_000)
+    expect(text_column).to_have_value("tokens", timeout=60_000)
+    expect(label_column).to_have_value("ner_tags", timeout=30_000)
 
     page.get_by_role("button", name=_text("train"), exact=True).locator("visible=true").first.click()
     _visible(page.get_by_text(re.compile(r"entity macro F1 \d"))).wait_for(timeout=180_000)

@@ -747,8 +747,9 @@ def build(ctx: TabContext) -> None:
 
     file.upload(guarded(bind(data_columns, ctx)), [file, task], [text_column, label_column], api_visibility="private")
     task.change(examples_of, task, example, api_visibility="private", queue=False)
-    for box in (hub_dataset, hub_split):
-        box.submit(
+    # A Hub dataset's columns, picked for the task (a tagger's: the words and the tags).
+    for trigger in (hub_dataset.submit, hub_split.submit, task.input):
+        trigger(
             guarded(bind(hub_columns, ctx)),
             [hub_dataset, hub_split, task],
             [text_column, label_column],
