@@ -92,9 +92,9 @@ def activation_bytes(config: Any, batch_size: int, max_length: int, element: int
     heads = int(config.num_attention_heads)
     layers = int(config.num_hidden_layers)
     inner = int(getattr(config, "intermediate_size", 0) or getattr(config, "hidden_dim", 0) or 4 * hidden)
-    positions = getattr(config, "max_position_embeddings", None) or max_length
-    tokens = batch_size * min(max_length, int(positions))
-    sequence = min(max_length, int(positions))
+    # Texts are cut at max_length, and never longer than the model's positions.
+    sequence = min(max_length, int(getattr(config, "max_position_embeddings", None) or max_length))
+    tokens = batch_size * sequence
     per_layer = (
         element * tokens * (8 * hidden + 2 * inner)  # the inputs of Q, K, V, the output projection, the MLP, norms
         + 2 * tokens * hidden  # two dropout masks
