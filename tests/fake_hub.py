@@ -1,8 +1,9 @@
 """A local server that speaks enough of the Hugging Face Hub's protocol for the app's tests, set as
 HF_ENDPOINT: dataset repositories whose files `datasets.load_dataset(..., streaming=True)` reads (the
-repo info, the file tree, file downloads), model uploads as `HfApi.create_repo` and `upload_folder`
-send them (every file as a regular blob), and the Hub's error answers (`X-Error-Code` headers,
-which huggingface_hub turns into RepositoryNotFoundError / GatedRepoError) for everything else."""
+repo info, the file tree, file downloads; CSV files, or Parquet files that carry their `datasets`
+features such as class names), model uploads as `HfApi.create_repo` and `upload_folder` send them
+(every file as a regular blob), and the Hub's error answers (`X-Error-Code` headers, which
+huggingface_hub turns into RepositoryNotFoundError / GatedRepoError) for everything else."""
 
 from __future__ import annotations
 

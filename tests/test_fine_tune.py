@@ -31,6 +31,14 @@ from tabs.fine_tune.training_task import JobQueue, TrainingOptions, check_encode
 BASE = "DistilBERT (test)"
 WRITE_TOKEN = "hf_test_writer"
 HUB_DATASET = "learner/toy-cats"
+# The same task with the label stored as class numbers and their names (a ClassLabel), as Hub datasets
+# converted to Parquet keep them; and a tagging task stored as CoNLL-2003 is (tokens, ner_tags numbers).
+HUB_CLASSES = "learner/toy-cats-classes"
+HUB_TAGS = "learner/toy-pets-conll"
+# A test split as the Hub keeps one: every label -1, ClassLabel's "no label".
+HUB_UNLABELLED = "learner/toy-cats-test"
+CLASS_NAMES = ["no_cat", "cat"]
+TAG_NAMES = ["O", "B-PET", "I-PET", "B-NUM", "I-NUM"]
 # Words the test tokenizer knows whole, so the model sees words, not characters.
 WORDS = "the a man woman dog bird house car city book music tree red green happy sad fast slow one two ten".split()
 # What a toy training asks for: a learning rate that moves random weights in a few dozen steps.
@@ -68,6 +76,64 @@ def toy_tagged_rows(count: int, seed: int = 0) -> list[dict[str, list[str]]]:
             tags[at:at] = labels
         rows.append({"tokens": tokens, "tags": tags})
     return rows
+
+
+def parquet_file(columns: dict[str, list[Any]], features: Any) -> bytes:
+    """Rows as a Parquet file with their `datasets` features in its metadata, as the Hub serves datasets."""
+    import io
+
+    from datasets import Dataset
+
+    out = io.BytesIO()
+    Dataset.from_dict(columns, features=features).to_parquet(out)
+    return out.getvalue()
+
+
+def hub_dataset_files() -> dict[str, dict[str, bytes]]:
+    """The stand-in Hub's datasets: the toy task as CSV, as Parquet with a ClassLabel, and the tagging task
+    in CoNLL-2003's shape (an id, the words, tags as class numbers, a -DOCSTART- row first)."""
+    from datasets import ClassLabel, Features, List, Value
+
+    toy_csv = "sentence,has_cat\n" + "".join(f"{row['sentence']},{row['has_cat']}\n" for row in toy_rows(40, seed=3))
+    classes = toy_rows(40, seed=4)
+    tagged = [{"tokens": ["-DOCSTART-"], "tags": ["O"]}, *toy_tagged_rows(120, seed=2)]
+    return {
+        HUB_DATASET: {"README.md": b"# Toy cats\n", "data/train.csv": toy_csv.encode()},
+        HUB_CLASSES: {
+            "README.md": b"# Toy cats, labels as classes\n",
+            "data/train-00000-of-00001.parquet": parquet_file(
+                {
+                    "text": [row["sentence"] for row in classes],
+                    "label": [CLASS_NAMES.index(row["has_cat"]) for row in classes],
+                },
+                Features({"text": Value("string"), "label": ClassLabel(names=CLASS_NAMES)}),
+            ),
+        },
+        HUB_UNLABELLED: {
+            "README.md": b"# Toy cats, the test split\n",
+            "data/train-00000-of-00001.parquet": parquet_file(
+                {"text": [row["sentence"] for row in classes], "label": [-1] * len(classes)},
+                Features({"text": Value("string"), "label": ClassLabel(names=CLASS_NAMES)}),
+            ),
+        },
+        HUB_TAGS: {
+            "README.md": b"# Toy pets, CoNLL-2003 style\n",
+            "data/train-00000-of-00001.parquet": parquet_file(
+                {
+                    "id": [str(number) for number in range(len(tagged))],
+                    "tokens": [row["tokens"] for row in tagged],
+                    "ner_tags": [[TAG_NAMES.index(tag) for tag in row["tags"]] for row in tagged],
+                },
+                Features(
+                    {
+                        "id": Value("string"),
+                        "tokens": List(Value("string")),
+                        "ner_tags": List(ClassLabel(names=TAG_NAMES)),
+                    }
+                ),
+            ),
+        },
+    }
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -155,6 +221,20 @@ def test_tagged_files_jsonl_and_conll(tmp_path: Path) -> None:
     for name in token_task.TAGGED_EXAMPLE_SETS:
         example = token_task.read_tagged_example(name)
         assert len(example.tokens) >= 100 and example.entity_types == ["LOC", "ORG", "PER"]
+
+
+def test_tagged_tables_of_word_and_tag_lists() -> None:
+    from playground.media.datasets import Table
+
+    rows = [{"tokens": json.dumps(row["tokens"]), "ner_tags": json.dumps(row["tags"])} for row in toy_tagged_rows(6)]
+    docstart = {"tokens": '["-DOCSTART-"]', "ner_tags": '["O"]'}
+    data = token_task.tagged_table(Table("toy", ["tokens", "ner_tags"], [docstart, *rows]), "", "", FineTuneSettings())
+    assert data.tokens == [row["tokens"] for row in toy_tagged_rows(6)] and data.entity_types == ["NUM", "PET"]
+    numbers = [{"tokens": '["Kim", "runs"]', "ner_tags": "[1, 0]"}] * 4
+    with pytest.raises(UserError, match="numbers need their names"):
+        token_task.tagged_table(Table("n", ["tokens", "ner_tags"], numbers), "", "", FineTuneSettings())
+    with pytest.raises(UserError, match="Pick the words column"):
+        token_task.tagged_table(Table("n", ["text", "ner_tags"], numbers), "", "", FineTuneSettings())
 
 
 def tagged_line(tokens: list[str], tags: list[Any]) -> str:
@@ -303,10 +383,7 @@ def fine_tune_app(test_catalog: Path, tmp_path_factory: pytest.TempPathFactory) 
     data["fine_tune"] = {"output_dir": str(root / "fine-tuned"), "keep_models": 2, "max_waiting": 2}
     catalog = root / "models.yaml"
     catalog.write_text(yaml.safe_dump(data, allow_unicode=True))
-    toy_csv = "sentence,has_cat\n" + "".join(f"{row['sentence']},{row['has_cat']}\n" for row in toy_rows(40, seed=3))
-    hub = FakeHub(
-        {HUB_DATASET: {"README.md": b"# Toy cats\n", "data/train.csv": toy_csv.encode()}}, write_tokens=(WRITE_TOKEN,)
-    )
+    hub = FakeHub(hub_dataset_files(), write_tokens=(WRITE_TOKEN,))
     # Online against the stand-in Hub (the models are local folders); one thread each: the test
     # machine's cores are shared, and tiny models train fastest on one.
     env = {"OMP_NUM_THREADS": "1", "HF_ENDPOINT": hub.url, "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0"}
@@ -487,11 +564,60 @@ def test_a_hub_dataset_trains_a_classifier(fine_tune_app: RunningApp) -> None:
     toy = handle_file(str(fine_tune_app.toy))
     for args, options, error in (
         ((toy,), {"hub_dataset": HUB_DATASET}, "not both"),
-        ((None,), {"hub_dataset": HUB_DATASET, "task": "token-classification"}, "for named entities upload"),
+        ((None,), {"hub_dataset": HUB_DATASET, "task": "token-classification"}, "Pick the words column"),
         ((None,), {"hub_dataset": "../etc"}, "owner/name"),
     ):
         with pytest.raises(AppError, match=error):
             client.predict(*args, model=BASE, api_name="/fine_tune", **options)
+
+
+def test_a_hub_dataset_with_class_numbers_trains_on_their_names(fine_tune_app: RunningApp) -> None:
+    client = fine_tune_app.client()
+    status, *_, report, _, _, model_id, _, _, _ = client.predict(
+        None, "", "", model=BASE, hub_dataset=HUB_CLASSES, api_name="/fine_tune", **TOY_OPTIONS
+    )
+    assert "| cat |" in report and "| no_cat |" in report, report
+    assert "| 0 |" not in report and "| 1 |" not in report
+    assert {json.loads(line)["label"] for line in (Path(model_id) / "data.jsonl").read_text().splitlines()} == {
+        "cat",
+        "no_cat",
+    }
+    label, _, _ = client.predict("the dog and a cat ran", model=model_id, api_name="/classify_text")
+    assert {item["label"] for item in label["confidences"]} == {"cat", "no_cat"}
+    with pytest.raises(AppError, match=r"40 row\(s\) have no label in 'label'"):
+        client.predict(None, model=BASE, hub_dataset=HUB_UNLABELLED, api_name="/fine_tune")
+
+
+def test_a_tagger_learns_from_a_conll_style_hub_dataset(fine_tune_app: RunningApp) -> None:
+    client = fine_tune_app.client()
+    status, _, _, report, _, _, model_id, _, _, _ = client.predict(
+        None,
+        model=BASE,
+        task="token-classification",
+        hub_dataset=HUB_TAGS,
+        api_name="/fine_tune",
+        **TOY_OPTIONS,
+    )
+    f1 = float(re.search(r"entity macro F1 ([0-9.]+)", report).group(1))
+    assert f1 >= 0.9, report
+    assert "| NUM |" in report and "| PET |" in report
+    # 120 sentences (the -DOCSTART- row skipped): 96 to train on, 24 to validate.
+    assert "on 96 training rows, evaluated on 24 validation rows" in status, status
+    rows = [json.loads(line) for line in (Path(model_id) / "data.jsonl").read_text().splitlines()]
+    assert all(tag in TAG_NAMES for row in rows for tag in row["tags"]) and ["-DOCSTART-"] not in [
+        row["tokens"] for row in rows
+    ]
+    _, table, _ = client.predict("the man a red cat ten", model=model_id, api_name="/extract_entities")
+    found = {(word, kind) for word, kind, *_ in table["data"]}
+    assert ("cat", "PET") in found and ("ten", "NUM") in found
+    for options, error in (
+        ({"text_column": "id"}, "'id' and 'ner_tags' must each hold a list"),
+        ({"label_column": "pos_tags"}, "no column 'pos_tags'"),
+    ):
+        with pytest.raises(AppError, match=re.escape(error)):
+            client.predict(
+                None, model=BASE, task="token-classification", hub_dataset=HUB_TAGS, api_name="/fine_tune", **options
+            )
 
 
 def test_lora_settings_per_encoder() -> None:

@@ -268,3 +268,26 @@ def test_the_first_load_says_it_imports_torch_and_transformers(test_catalog: Pat
     }
     assert first[1]["en"].startswith("Loading ")
     assert second[0]["en"].startswith("Loading ")
+
+
+def test_memory_held_beside_the_cache_counts_against_the_budget(test_models: Path) -> None:
+    bert_bytes = ModelManager(catalog_for(test_models)).get("fill_mask").resident_bytes
+    budget = int(bert_bytes * 3)
+    manager = ModelManager(catalog_for(test_models, memory_budget_gb=budget / 2**30, max_loaded_models=10))
+    manager.get("fill_mask", "BERT")
+    label = {"en": "a training", "ko": "학습"}
+    assert manager.hold_memory(label, budget + 1) is None, "more than the whole budget: refused"
+    assert [m["label"] for m in manager.loaded()] == ["BERT"], "a refused hold unloads nothing"
+    hold = manager.hold_memory(label, budget - bert_bytes // 2)
+    assert hold is not None and manager.loaded() == [], "BERT is unloaded to make room"
+    assert manager.budget_left() == (bert_bytes // 2, budget)
+    assert manager.held_bytes() == budget - bert_bytes // 2
+    with pytest.raises(ModelLoadError) as info:
+        manager.get("fill_mask", "BERT")
+    assert info.value.reason == "over_budget" and "held by a training until it ends" in str(info.value)
+    assert "학습" in info.value.in_language("ko") and manager.loaded() == []
+    manager.release_hold(hold)
+    manager.release_hold(hold)  # a second release does nothing
+    assert manager.budget_left() == (budget, budget) and manager.held_bytes() == 0
+    manager.get("fill_mask", "BERT")
+    assert [m["label"] for m in manager.loaded()] == ["BERT"]

@@ -58,6 +58,13 @@ def request_language(request: Any) -> str:
     return language_from_cookie(headers.get("cookie")) or language_from_header(headers.get("accept-language"))
 
 
+def size_text(count: float) -> str:
+    """A byte count as people read it: MB below a GB (KB below a MB), else GB; the same in every language."""
+    if count < 2**20:
+        return f"{count / 2**10:.0f} KB"
+    return f"{count / 2**20:.1f} MB" if count < 2**30 else f"{count / 2**30:.2f} GB"
+
+
 class LocalizedError(Exception):
     """An error whose message exists in every UI language; `in_language` picks the caller's."""
 

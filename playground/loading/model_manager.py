@@ -23,7 +23,7 @@ from typing import Any
 
 from playground.config.catalog import Catalog, ModelEntry
 from playground.core.snippets import Raw
-from playground.core.texts import DEFAULT_LANGUAGE, SHARED_LOCALES, Texts
+from playground.core.texts import DEFAULT_LANGUAGE, LANGUAGES, SHARED_LOCALES, Texts, size_text
 from playground.loading.adapters import ADAPTERS
 from playground.loading.compute_turns import ComputeTurns, take_turns_on_cpu
 from playground.loading.devices import available_device, release_memory
@@ -113,6 +113,15 @@ class LoadedModel:
         }
 
 
+@dataclass(eq=False)
+class MemoryHold:
+    """Part of the memory budget held by work beside the cached models (a training) until released."""
+
+    # What holds it, in every UI language (named in the message of a load it refuses).
+    label: dict[str, str]
+    size: int
+
+
 def hub_down_error(exc: HubUnreachable, entry: ModelEntry) -> ModelLoadError:
     """The Hub did not answer and the model is not cached: what to check, and when the app retries."""
     return ModelLoadError(
@@ -150,6 +159,8 @@ class ModelManager:
         self._cache: OrderedDict[str, LoadedModel] = OrderedDict()
         self._guard = threading.RLock()
         self._load_locks: dict[str, threading.Lock] = {}
+        # Memory held beside the cache (trainings): it counts against the budget like loaded weights.
+        self._holds: list[MemoryHold] = []
         self.load_count = 0
         # Cache key -> why its last load failed (cleared when it loads): readiness checks read it.
         self.load_failures: dict[str, str] = {}
@@ -385,13 +396,67 @@ class ModelManager:
                 "over_budget", "over_budget", name=entry.label, needed=needed / 2**30, budget=budget / 2**30
             )
         with self._guard:
+            held = self._held_total()
+            if budget and needed and needed > budget - held and not entry.device_map:
+                raise ModelLoadError(
+                    "over_budget",
+                    "over_budget_held",
+                    name=entry.label,
+                    needed=size_text(needed),
+                    budget=size_text(budget),
+                    held=size_text(held),
+                    holders={lang: ", ".join(hold.label[lang] for hold in self._holds) for lang in LANGUAGES},
+                )
             victims = []
             while self._cache and len(self._cache) >= self.catalog.defaults.max_loaded_models:
                 victims.append(self._cache.popitem(last=False)[1])
             if budget and needed:
-                while self._cache and self._resident_total() + needed > budget:
+                while self._cache and self._used_total() + needed > budget:
                     victims.append(self._cache.popitem(last=False)[1])
         self._free(victims)
+
+    def hold_memory(self, label: dict[str, str], size: int) -> MemoryHold | None:
+        """Hold `size` bytes of the memory budget for work beside the cached models (a training) until
+        `release_hold`: the least recently used models are unloaded to make room, as a load does, and
+        loads meanwhile count the hold as used. None, with nothing unloaded, where it cannot fit even
+        with every model unloaded (always held without a budget)."""
+        budget = self._budget_bytes()
+        hold = MemoryHold(label, size)
+        with self._guard:
+            if budget and size > budget - self._held_total():
+                return None
+            victims = []
+            while budget and self._cache and self._used_total() + size > budget:
+                victims.append(self._cache.popitem(last=False)[1])
+            self._holds.append(hold)
+        self._free(victims)
+        return hold
+
+    def release_hold(self, hold: MemoryHold) -> None:
+        """Give a hold's memory back to the budget (once; releasing it again does nothing)."""
+        with self._guard:
+            if hold in self._holds:
+                self._holds.remove(hold)
+
+    def budget_left(self) -> tuple[int, int] | None:
+        """(bytes of the budget not held beside the cache, the whole budget); None without a budget.
+        Cached models are not subtracted: they are unloaded to make room."""
+        budget = self._budget_bytes()
+        if not budget:
+            return None
+        with self._guard:
+            return budget - self._held_total(), budget
+
+    def held_bytes(self) -> int:
+        """Bytes of the budget held beside the cached models (running trainings)."""
+        with self._guard:
+            return self._held_total()
+
+    def _held_total(self) -> int:
+        return sum(hold.size for hold in self._holds)
+
+    def _used_total(self) -> int:
+        return self._resident_total() + self._held_total()
 
     def _resident_total(self) -> int:
         return sum(m.resident_bytes for m in self._cache.values())
@@ -400,7 +465,7 @@ class ModelManager:
         budget = self._budget_bytes()
         victims = []
         while len(self._cache) > self.catalog.defaults.max_loaded_models or (
-            budget and self._resident_total() > budget and len(self._cache) > 1
+            budget and self._used_total() > budget and len(self._cache) > 1
         ):
             oldest = next(iter(self._cache))
             if oldest == keep:

@@ -8,7 +8,8 @@ A tab supplies only the per-batch function (texts -> result rows) and its result
 Hub datasets are read with the `datasets` library, streamed (only the first `max_dataset_rows` rows
 are read), by Hub id only (`owner/name`: never a path or URL, so a request cannot make the server read
 its own files), with no remote code (`datasets` runs no dataset scripts) and in bounded time (the
-Hub is probed first and every request it sends is bounded: playground.loading.hub).
+Hub is probed first and every request it sends is bounded: playground.loading.hub). Columns the
+dataset stores as class numbers (a `ClassLabel`, or a list of them) are read as their class names.
 """
 
 from __future__ import annotations
@@ -275,7 +276,7 @@ def read_hub_table(
         report(TEXTS.get("hub_reading", lang, name=dataset.name))
     started, limit = time.monotonic(), limits.max_dataset_rows
     try:
-        rows = _stream_rows(dataset, limit + 1, started + HUB_READ_SECONDS)
+        rows, features = _stream_rows(dataset, limit + 1, started + HUB_READ_SECONDS)
     except TimeoutError:
         raise TEXTS.error("hub_slow", name=dataset.name, seconds=HUB_READ_SECONDS) from None
     except Exception as exc:  # every failure of the Hub or of `datasets` gets its own message
@@ -283,11 +284,13 @@ def read_hub_table(
     if not rows:
         raise TEXTS.error("empty", name=dataset.name)
     columns = list(dict.fromkeys(key for row in rows for key in row))
-    table_rows = [{str(k): _cell(v) for k, v in row.items()} for row in rows[:limit]]
+    names = _class_names(features)
+    table_rows = [{str(k): _cell(_named(v, names.get(k))) for k, v in row.items()} for row in rows[:limit]]
     return Table(dataset.name, columns, table_rows, first_rows_of=limit if len(rows) > limit else None)
 
 
-def _stream_rows(dataset: HubDataset, count: int, deadline: float) -> list[dict[str, Any]]:
+def _stream_rows(dataset: HubDataset, count: int, deadline: float) -> tuple[list[dict[str, Any]], Any]:
+    """The first `count` rows of the split and its features (None where the files do not declare them)."""
     import datasets
 
     # hf://datasets/ makes `datasets` look on the Hub only, never in a server folder of the same name.
@@ -299,7 +302,35 @@ def _stream_rows(dataset: HubDataset, count: int, deadline: float) -> list[dict[
         rows.append(row)
         if time.monotonic() > deadline:
             raise TimeoutError
-    return rows
+    return rows, stream.features
+
+
+def _class_names(features: Any) -> dict[str, list[str]]:
+    """The class names of each column stored as class numbers (a ClassLabel, or a list of them such as
+    CoNLL's `ner_tags`)."""
+    from datasets import ClassLabel
+
+    names = {}
+    for column, feature in (features or {}).items():
+        inner = getattr(feature, "feature", None)
+        if isinstance(feature, ClassLabel):
+            names[column] = feature.names
+        elif isinstance(inner, ClassLabel):
+            names[column] = inner.names
+    return names
+
+
+def _named(value: Any, names: list[str] | None) -> Any:
+    """A class number (or a list of them) as its class name; anything else as it is."""
+    if names is None:
+        return value
+    if isinstance(value, list):
+        return [_named(item, names) for item in value]
+    if isinstance(value, int) and value < 0:  # ClassLabel's "no label" (-1), as in unlabelled test splits
+        return None
+    if isinstance(value, int) and value < len(names):
+        return names[value]
+    return value
 
 
 def hub_error(dataset: HubDataset, exc: BaseException) -> UserError:

@@ -2,9 +2,11 @@
 sub-word tokens, entity-level scores and the report. Pure functions of data; the training is in
 `training_task.py`.
 
-Data is a JSONL file, one sentence a line as {"tokens": [...], "tags": [...]} (or "ner_tags"), or a
+Data is a JSONL file, one sentence a line as {"tokens": [...], "tags": [...]} (or "ner_tags"), a
 CoNLL-style file (`.conll`, `.txt`, `.tsv`): a token and its tag on each line (the first and the last
-column), a blank line between sentences. Tags are BIO names (`O`, `B-PER`, `I-PER`...).
+column), a blank line between sentences, or a Hub dataset with a list of words and a list of tags per row
+(CoNLL-2003's `tokens` and `ner_tags`, the tags stored as class numbers with names). Tags are BIO names
+(`O`, `B-PER`, `I-PER`...).
 """
 
 from __future__ import annotations
@@ -18,12 +20,17 @@ from typing import Any
 import numpy as np
 
 from playground.config.catalog import FineTuneSettings
+from playground.media.datasets import Table
 from tabs.fine_tune.task import EXAMPLE_DIR, SHOWN_ROWS, TEXTS, Scores, _rows_named, scores
 
 # The shipped tagged example sets: EXAMPLE_DIR/<name>.jsonl (CC0; people, places and organisations).
 TAGGED_EXAMPLE_SETS = ("entities_en", "entities_ko")
 CONLL_KINDS = (".conll", ".txt", ".tsv")
 TAG_KEYS = ("tags", "ner_tags", "labels")
+# Column names taken as a table's words when none is named.
+TOKEN_KEYS = ("tokens", "words")
+# CoNLL's document separator, kept as a one-word sentence by datasets converted from CoNLL files.
+DOCSTART = "-DOCSTART-"
 OUTSIDE = "O"
 # Label of the sub-word tokens that do not start a word, and of special tokens: the loss skips them.
 IGNORED = -100
@@ -111,6 +118,47 @@ def read_tagged(path: str | Path | None, limits: FineTuneSettings) -> TaggedData
     data = TaggedData(path.name, tokens, tags)
     check_tagged(data, limits)
     return data
+
+
+def tagged_table(
+    table: Table, tokens_column: str | None, tags_column: str | None, limits: FineTuneSettings
+) -> TaggedData:
+    """The tagged sentences of a table whose rows hold a list of words and a list of tags (a Hub dataset's,
+    the tags as names); refuses one that cannot train a tagger. CoNLL's document separators are skipped."""
+
+    def column(named: str | None, usual: tuple[str, ...], key: str) -> str:
+        columns = ", ".join(table.columns)
+        name = (named or "").strip()
+        if name and name not in table.columns:
+            raise TEXTS.error("no_label_column", column=name, columns=columns)
+        name = name or next((name for name in usual if name in table.columns), "")
+        if not name:
+            raise TEXTS.error(key, columns=columns)
+        return name
+
+    words_column = column(tokens_column, TOKEN_KEYS, "tagged_no_tokens_column")
+    tag_column = column(tags_column, TAG_KEYS, "tagged_no_tags_column")
+    tokens, tags = [], []
+    for number, row in enumerate(table.rows, 1):
+        words, labels = _list_cell(row.get(words_column, "")), _list_cell(row.get(tag_column, ""))
+        if words is None or labels is None:
+            raise TEXTS.error("tagged_not_lists", name=table.name, row=number, tokens=words_column, tags=tag_column)
+        if words == [DOCSTART]:
+            continue
+        tokens.append(["" if word is None else str(word) for word in words])
+        tags.append(["" if tag is None else str(tag) for tag in labels])
+    data = TaggedData(table.name, tokens, tags)
+    check_tagged(data, limits)
+    return data
+
+
+def _list_cell(cell: str) -> list[Any] | None:
+    """A table cell holding a JSON list (how a Table keeps a list value); None for anything else."""
+    try:
+        value = json.loads(cell)
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, list) else None
 
 
 def read_tagged_example(name: str | None) -> TaggedData:

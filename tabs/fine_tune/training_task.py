@@ -183,6 +183,11 @@ def with_lora(model: Any, settings: dict[str, Any]) -> Any:
 # ---- one training ----
 
 
+class BaseDidNotLoad(Exception):
+    """The base model's weights did not load (the cause is what transformers raised): explained as the
+    model manager explains a failed load, not as a failed training."""
+
+
 @dataclass
 class TrainingResult:
     folder: Path
@@ -350,13 +355,16 @@ def run_training(job: TrainingJob) -> TrainingResult:
         model_class = AutoModelForSequenceClassification
     # The new head's (and LoRA's) initial weights come from the seed, so the shown script repeats the run.
     set_seed(options.seed)
-    model = model_class.from_pretrained(
-        job.base,
-        **job.load_kwargs,
-        num_labels=len(names),
-        id2label=dict(enumerate(names)),
-        label2id={name: index for index, name in enumerate(names)},
-    )
+    try:
+        model = model_class.from_pretrained(
+            job.base,
+            **job.load_kwargs,
+            num_labels=len(names),
+            id2label=dict(enumerate(names)),
+            label2id={name: index for index, name in enumerate(names)},
+        )
+    except Exception as exc:
+        raise BaseDidNotLoad(f"{type(exc).__name__}: {exc}") from exc
     lora = lora_settings(config.model_type, head_modules(model), options.lora_rank, tagger) if options.lora else None
     if lora:
         model = with_lora(model, lora)

@@ -30,20 +30,23 @@ from pathlib import Path
 from typing import Any
 
 from playground.config.catalog import FINE_TUNED_MODELS_TABS, ModelEntry
-from playground.core.texts import LocalizedError, Texts, request_language
+from playground.core.texts import LANGUAGES, LocalizedError, Texts, request_language, size_text
 from playground.loading.hub import HUB, HubUnreachable, offline
-from playground.loading.model_manager import hub_down_error
+from playground.loading.model_manager import MemoryHold, hub_down_error
 from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, model_picker
 from tabs.fine_tune import task as task_logic
 from tabs.fine_tune import token_task
 from tabs.fine_tune.code_task import loop_script, trainer_script
 from tabs.fine_tune.hub_task import CARD_FILE, RunFacts, check_repo_id, model_card, push
+from tabs.fine_tune.memory_task import TrainingMemory, estimate_training_memory, over_budget_error
 from tabs.fine_tune.training_task import (
+    BaseDidNotLoad,
     JobQueue,
     TrainingJob,
     TrainingOptions,
     TrainingResult,
+    check_encoder,
     check_options,
     schedule,
 )
@@ -234,6 +237,59 @@ def add_to_catalog(
     return entry
 
 
+def memory_markdown(memory: TrainingMemory, options: TrainingOptions, budget: tuple[int, int] | None, lang: str) -> str:
+    """The memory a training needs, by what holds it, and how it compares with the app's budget."""
+    line = TEXTS.get(
+        "memory_estimate",
+        lang,
+        total=size_text(memory.total),
+        weights=size_text(memory.weights),
+        gradients=size_text(memory.gradients),
+        optimizer=size_text(memory.optimizer),
+        activations=size_text(memory.activations),
+        batch=options.batch_size,
+        length=options.max_length,
+        dtype=memory.dtype,
+    )
+    if budget is None:
+        return line + " " + TEXTS.get("memory_no_budget", lang)
+    left, whole = budget
+    key = "memory_fits" if memory.total <= left else "memory_too_big"
+    return line + " " + TEXTS.get(key, lang, left=size_text(left), budget=size_text(whole))
+
+
+def encoder_config(ctx: TabContext, base: ModelEntry, tagger: bool, progress: Any = None) -> Any:
+    """The base model's config (its folder, the cache, or the Hub with a bound), a failure explained as a
+    failed load; refused unless it is a text encoder with the task's head."""
+    try:
+        config = HUB.read_config(ctx.catalog.resolve_path(base), base.revision, ctx.progress_reporter(progress))
+    except HubUnreachable as exc:
+        raise hub_down_error(exc, base) from None
+    except OSError as exc:
+        raise explained(exc, base, ctx) from None
+    check_encoder(config, base.label, tagger)
+    return config
+
+
+def training_memory(config: Any, data: Any, tagger: bool, options: TrainingOptions) -> TrainingMemory:
+    """What training the base (its `config`) on `data` needs with these settings."""
+    names = data.tag_names if tagger else data.label_names
+    return estimate_training_memory(config, len(names), tagger, options)
+
+
+def hold_training_memory(
+    ctx: TabContext, memory: TrainingMemory, base: ModelEntry, options: TrainingOptions
+) -> MemoryHold:
+    """Hold the training's memory in the app's budget (idle models are unloaded to make room); refused,
+    with what to change, where it does not fit."""
+    label = {lang: TEXTS.get("memory_holder", lang, base=base.label) for lang in LANGUAGES}
+    hold = ctx.manager.hold_memory(label, memory.total)
+    if hold is None:
+        left, budget = ctx.manager.budget_left() or (0, 0)
+        raise over_budget_error(memory, options, left, budget)
+    return hold
+
+
 # ---- handlers: functions of the tab's context and their inputs (`bind` hands them to Gradio) ----
 
 
@@ -267,8 +323,10 @@ def fine_tune(
         file: A CSV (header row) or JSONL file with a text column and a label column; for a tagger a JSONL file
             ("tokens" and "tags" lists a line) or a CoNLL-style file (a word and its BIO tag a line); None to use
             the example set.
-        text_column: The column holding the texts; empty for a column named text (or the only one).
+        text_column: The column holding the texts; empty for a column named text (or the only one). A tagger's
+            Hub dataset: the column of word lists; empty for tokens or words.
         label_column: The column holding the labels (class names); empty for a column named label, category or class.
+            A tagger's Hub dataset: the column of tag lists; empty for tags, ner_tags or labels.
         example: The shipped example set used when no file is given: topics_en or topics_ko (a tagger:
             entities_en or entities_ko); empty for the task's first.
         model: The base model, a catalog id or label of this tab; empty for the tab's default.
@@ -284,8 +342,9 @@ def fine_tune(
             the adapters are merged into the saved model.
         lora_rank: The adapters' rank (LoRA's r; alpha is twice it).
         task: text-classification (a label per text) or token-classification (a BIO tag per word: named entities).
-        hub_dataset: A Hub dataset to train a text classifier on instead of a file: owner/name or owner/name:config
-            (its first rows, streamed; the catalog's max_dataset_rows at most).
+        hub_dataset: A Hub dataset to train on instead of a file: owner/name or owner/name:config (its first rows,
+            streamed; the catalog's max_dataset_rows at most). Labels stored as class numbers are read as their names;
+            a tagger reads a list of words and a list of BIO tags per row (CoNLL-2003's tokens and ner_tags).
         hub_split: The Hub dataset's split; empty for train.
     """
     lang = request_language(request)
@@ -318,6 +377,10 @@ def fine_tune(
     if not tagger:
         task_logic.check_split(data, options.validation_share)
     base = ctx.entry(model, ctx.tasks[0])
+    memory = training_memory(encoder_config(ctx, base, tagger, progress), data, tagger, options)
+    budget = ctx.manager.budget_left()
+    if budget and memory.total > budget[1]:  # more than the whole budget: refused before it waits its turn
+        raise over_budget_error(memory, options, budget[1], budget[1])
     state = state_of(ctx)
     folder = Path(tempfile.mkdtemp(prefix=f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(base.label)}-", dir=state.root))
     job = TrainingJob(
@@ -333,7 +396,8 @@ def fine_tune(
     ticket = state.queue.join()
     with state.lock:
         state.jobs[session] = job
-    started = False
+    started = delivered = False
+    hold: MemoryHold | None = None
     empty_curves = curves_frame([], lang)
     nothing = [None] * 7
     try:
@@ -343,7 +407,6 @@ def fine_tune(
                 started = True
                 break
             if job.stop_requested.is_set():
-                shutil.rmtree(folder, ignore_errors=True)
                 yield TEXTS.get("stopped_waiting", lang), empty_curves, empty_curves, *nothing
                 return
             yield TEXTS.get("waiting", lang, ahead=place), empty_curves, empty_curves, *nothing
@@ -354,13 +417,15 @@ def fine_tune(
             )
         except HubUnreachable as exc:
             raise hub_down_error(exc, base) from None
+        memory_note = memory_markdown(memory, options, ctx.manager.budget_left(), lang)
+        hold = hold_training_memory(ctx, memory, base, options)
         job.start()
         while not job.finished.wait(POLL_SECONDS):
             with job.lock:
                 losses, validation = list(job.losses), list(job.validation)
-            yield progress_line(job, lang), curves_frame(losses, lang), curves_frame(validation, lang), *nothing
+            status = progress_line(job, lang) + "\n\n" + memory_note
+            yield status, curves_frame(losses, lang), curves_frame(validation, lang), *nothing
         if job.error is not None:
-            shutil.rmtree(folder, ignore_errors=True)
             raise explained(job.error, base, ctx)
         result = job.result
         facts = RunFacts(
@@ -379,6 +444,7 @@ def fine_tune(
         with state.lock:
             state.facts[str(result.folder)] = facts
         entry = add_to_catalog(ctx, state, result, base, task)
+        delivered = True
         steps = schedule(result.train_rows, options)
         code_kwargs = {"revision": base.revision} if base.revision else {}
         source = base.id if not base.is_local else job.base
@@ -422,9 +488,13 @@ def fine_tune(
             loop_code,
         )
     finally:
-        if started and not job.finished.is_set():  # the caller went away: end the training, keep nothing
+        if hold is not None and not job.finished.is_set():  # the caller went away: end the training
             job.stop()
             job.finished.wait()
+        if not delivered:  # refused, failed, stopped while waiting, or nobody left to take it: keep nothing
+            shutil.rmtree(folder, ignore_errors=True)
+        if hold is not None:
+            ctx.manager.release_hold(hold)
         state.queue.leave(ticket, started)
         with state.lock:
             if state.jobs.get(session) is job:
@@ -441,17 +511,18 @@ def hub_labelled(
     tagger: bool,
     progress: Any,
     lang: str,
-) -> task_logic.LabelledData:
-    """The texts and labels of a Hub dataset's split: its first rows, streamed as the dataset runs read them."""
+) -> task_logic.LabelledData | token_task.TaggedData:
+    """The texts and labels (a tagger's: words and tags) of a Hub dataset's split: its first rows, streamed
+    as the dataset runs read them, class numbers read as their names."""
     from playground.media import datasets
 
     dataset = datasets.parse_hub_dataset(hub_dataset, hub_split)
     if file:
         raise datasets.TEXTS.error("file_and_hub", name=dataset.name)
-    if tagger:
-        raise task_logic.TEXTS.error("hub_tagger", name=dataset.name)
     report = (lambda message: progress(0.0, desc=message)) if progress is not None else None
     table = datasets.read_hub_table(dataset, ctx.catalog.defaults, report, lang)
+    if tagger:
+        return token_task.tagged_table(table, text_column, label_column, ctx.catalog.fine_tune)
     return task_logic.labelled_table(table, text_column, label_column, ctx.catalog.fine_tune)
 
 
@@ -460,12 +531,39 @@ def explained(error: BaseException, base: ModelEntry, ctx: TabContext) -> BaseEx
     explained as the model manager explains it, anything else as it is."""
     if isinstance(error, LocalizedError):
         return error
-    if isinstance(error, OSError):
+    if isinstance(error, (OSError, BaseDidNotLoad)):
         from playground.loading.hub import cached_snapshot
         from playground.loading.load_errors import explain_load_error
 
         return explain_load_error(error, base, cached_snapshot(ctx.catalog.resolve_path(base), base.revision))
     return error
+
+
+def memory_estimate(
+    ctx: TabContext,
+    model: str | None = None,
+    task: str = TEXT_CLASSIFICATION_TASK,
+    batch_size: int = 16,
+    max_length: int = 128,
+    lora: bool = False,
+    lora_rank: int = 8,
+    request: Any = None,
+) -> str:
+    """The memory a training with these settings would need and how it compares with the app's budget,
+    shown before training (a two-label head: the data's labels change it by a few weights)."""
+    lang = request_language(request)
+    tagger = task == TOKEN_CLASSIFICATION_TASK
+    try:
+        options = check_options(
+            ctx.catalog.fine_tune, batch_size=batch_size, max_length=max_length, lora=lora, lora_rank=lora_rank
+        )
+        base = ctx.entry(model, ctx.tasks[0])
+        memory = estimate_training_memory(encoder_config(ctx, base, tagger), 2, tagger, options)
+    except LocalizedError as exc:
+        return TEXTS.get("memory_unknown", lang, reason=exc.in_language(lang))
+    except ValueError as exc:  # a config transformers cannot read: training says why
+        return TEXTS.get("memory_unknown", lang, reason=(str(exc).splitlines() or [""])[0][:200])
+    return memory_markdown(memory, options, ctx.manager.budget_left(), lang)
 
 
 def stop_fine_tune(ctx: TabContext, request: Any = None) -> str:
@@ -513,12 +611,17 @@ def examples_of(task: str) -> Any:
     return gr.update(choices=[(TEXTS.ui(f"example_{name}"), name) for name in names], value=names[0])
 
 
-def column_pickers(columns: list[str]) -> tuple[Any, Any]:
-    """The text and label column pickers for a table's columns, the usual names chosen."""
+def column_pickers(columns: list[str], task: str = TEXT_CLASSIFICATION_TASK) -> tuple[Any, Any]:
+    """The text and label column pickers for a table's columns, the usual names chosen (a tagger's: the
+    words and the tags)."""
     import gradio as gr
 
-    text = next((name for name in ("text", "sentence", "review", "document") if name in columns), columns[0])
-    label = next((name for name in task_logic.LABEL_COLUMNS if name in columns and name != text), "")
+    if task == TOKEN_CLASSIFICATION_TASK:
+        texts, labels = token_task.TOKEN_KEYS, token_task.TAG_KEYS
+    else:
+        texts, labels = ("text", "sentence", "review", "document"), task_logic.LABEL_COLUMNS
+    text = next((name for name in texts if name in columns), columns[0])
+    label = next((name for name in labels if name in columns and name != text), "")
     return gr.update(choices=columns, value=text), gr.update(choices=columns, value=label)
 
 
@@ -535,7 +638,7 @@ def data_columns(ctx: TabContext, file: str | None, task: str = TEXT_CLASSIFICAT
     return column_pickers(read_table(file, limits.max_rows, limits.max_mb).columns)
 
 
-def hub_columns(ctx: TabContext, name: str, split: str) -> tuple[Any, Any]:
+def hub_columns(ctx: TabContext, name: str, split: str, task: str = TEXT_CLASSIFICATION_TASK) -> tuple[Any, Any]:
     """The column pickers for a Hub dataset, from a few of its rows (training reads the split again)."""
     import gradio as gr
 
@@ -544,7 +647,7 @@ def hub_columns(ctx: TabContext, name: str, split: str) -> tuple[Any, Any]:
     if not (name or "").strip():
         return gr.update(), gr.update()
     few = ctx.catalog.defaults.model_copy(update={"max_dataset_rows": 5})
-    return column_pickers(read_hub_table(parse_hub_dataset(name, split), few).columns)
+    return column_pickers(read_hub_table(parse_hub_dataset(name, split), few).columns, task)
 
 
 # ---- the page ----
@@ -610,6 +713,7 @@ def build(ctx: TabContext) -> None:
                 train = gr.Button(TEXTS.ui("train"), variant="primary")
                 stop = gr.Button(TEXTS.ui("stop"), variant="stop")
             stop_note = gr.Markdown()
+            memory = gr.Markdown()
         with gr.Column(scale=2):
             status = gr.Markdown(TEXTS.ui("status_idle"))
             with gr.Row():
@@ -643,13 +747,23 @@ def build(ctx: TabContext) -> None:
 
     file.upload(guarded(bind(data_columns, ctx)), [file, task], [text_column, label_column], api_visibility="private")
     task.change(examples_of, task, example, api_visibility="private", queue=False)
-    for box in (hub_dataset, hub_split):
-        box.submit(
+    # A Hub dataset's columns, picked for the task (a tagger's: the words and the tags).
+    for trigger in (hub_dataset.submit, hub_split.submit, task.input):
+        trigger(
             guarded(bind(hub_columns, ctx)),
-            [hub_dataset, hub_split],
+            [hub_dataset, hub_split, task],
             [text_column, label_column],
             api_visibility="private",
         )
+    # On page load and whenever a setting it depends on changes.
+    gr.on(
+        None,
+        guarded(bind(memory_estimate, ctx)),
+        [model, task, batch_size, max_length, lora, lora_rank],
+        memory,
+        api_visibility="private",
+        show_progress="hidden",
+    )
     handler = guarded(bind(fine_tune, ctx, model=default, progress=gr.Progress()), gpu=True)
     inputs = [
         file,

@@ -39,6 +39,8 @@ def system_info(manager: ModelManager) -> dict[str, Any]:
         "loaded_models": len(manager.loaded_models()),
         "max_loaded_models": manager.catalog.defaults.max_loaded_models,
         "memory_budget_gb": manager.catalog.defaults.memory_budget_gb,
+        # Held beside the loaded models by running fine-tunings (counted against the budget).
+        "memory_held_gb": round(manager.held_bytes() / 2**30, 3),
         "hf_hub_offline": os.environ.get("HF_HUB_OFFLINE", "0"),
         "hf_token_set": bool(os.environ.get("HF_TOKEN")),
     }
