@@ -90,9 +90,10 @@ def build_app(
 
     from playground.core.texts import merged_tables
     from playground.engines.generation_engines import Engines
+    from playground.media.images import EXAMPLES_DIR
     from playground.operations.hf_sign_in import TEXTS as SIGN_IN_TEXTS
     from playground.operations.hf_sign_in import hugging_face_account, oauth_marker
-    from playground.web.gradio_patches import wake_queue_on_work
+    from playground.web.gradio_patches import remember_block_signatures, trust_playable_folder, wake_queue_on_work
     from playground.web.inputs import check_api_inputs
     from playground.web.ui import (
         COMMON,
@@ -111,8 +112,14 @@ def build_app(
     if oauth is not None:
         all_texts.append(SIGN_IN_TEXTS)
     picker_notes = new_picker_notes()  # filled by the tabs' model pickers
+    trust_playable_folder(EXAMPLES_DIR)  # the tabs' example media, built into the page below
+    remember_block_signatures()
 
-    with gr.Blocks(title="Pipeline Playground") as demo:
+    demo = gr.Blocks(title="Pipeline Playground")
+    # Queued before the page is built: queue() rebuilds Gradio's app from the config of every
+    # component there is, a third of a second more start-up once the page holds every tab.
+    demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
+    with demo:
         with gr.Row(equal_height=True):
             gr.Markdown(TEXTS.ui("heading"), scale=4)
             switch = language_switch()
@@ -138,7 +145,6 @@ def build_app(
                                 )
         wire_language_switch(demo, switch)
     i18n = gr.I18n(**merged_tables([*all_texts, picker_notes]))
-    demo.queue(max_size=catalog.defaults.queue_size, default_concurrency_limit=1)
     wake_queue_on_work(demo)
     check_api_inputs(demo)
     return demo, i18n
