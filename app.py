@@ -171,6 +171,12 @@ def serve(args: argparse.Namespace) -> int:
     huggingface = HuggingFaceAccess.from_environment(hf_settings) if hf_settings is not None else None
     tab_keys = selected_tabs(catalog, args.tabs)
     modules = tab_modules(tab_keys)
+    import gradio as gr
+
+    # What is imported by now lives as long as the process: frozen, it is no longer walked by every full
+    # collection while the page's thousand components are made (a tenth of a second of start-up). Before
+    # any model loads: a frozen object in a reference cycle is never freed, and models are unloaded.
+    gc.freeze()
     if running_on_space():
         apply_space_defaults(catalog)
     if args.queue_size:
@@ -188,11 +194,6 @@ def serve(args: argparse.Namespace) -> int:
                 ):  # an endpoint's engine holds those
                     manager.get(key, None, task)
     engines = Engines(catalog.defaults.memory_budget_gb)
-    import gradio as gr
-
-    # What is imported by now lives as long as the process: frozen, it is no longer walked by every full
-    # collection while the page's thousand components are made (a tenth of a second of start-up).
-    gc.freeze()
     demo, i18n = build_app(catalog, manager, modules, engines)
     operations = prepare(
         demo,
