@@ -30,11 +30,14 @@ from playground.web.gradio_patches import (
     locale_module_url,
     pass_unreadable_files,
     queue_length,
+    remember_block_signatures,
     session_of,
     session_token_user,
     session_user,
     set_mcp_client_headers,
+    share_api_schemas,
     share_queue,
+    trust_playable_folder,
     wake_queue_on_work,
     wrap_endpoints,
 )
@@ -68,6 +71,10 @@ def test_an_unchecked_gradio_turns_every_patch_off_with_one_warning(monkeypatch,
     queue_loop, process_api, preprocess = demo._queue.start_processing, demo.process_api, image.preprocess
     push, handlers = demo._queue.push, [block_fn.fn for block_fn in demo.fns.values()]
     gradio_download = processing_utils.async_ssrf_protected_download
+    probes = processing_utils.audio_is_playable, processing_utils.video_is_playable
+    from gradio.components.base import Component
+
+    api_info = Component.api_info
 
     async def download(url, target, trusted_hosts):  # noqa: ANN001, ANN202
         return str(target)
@@ -82,6 +89,8 @@ def test_an_unchecked_gradio_turns_every_patch_off_with_one_warning(monkeypatch,
         assert queue_length(demo) is None
         assert wrap_endpoints(demo, lambda name, fn: None) is False
         assert download_urls_with(download) is False
+        assert trust_playable_folder(ROOT / "assets" / "examples") is False
+        assert remember_block_signatures() is False and share_api_schemas() is False
         app = types.SimpleNamespace(cookie_id="id", tokens={"token": "ann"})
         assert session_of(app, "bob", "other") is None and app.tokens == {"token": "ann"}
         assert session_user(app, {"access-token-id": "token"}) is None and session_token_user(app, "token") is None
@@ -98,6 +107,8 @@ def test_an_unchecked_gradio_turns_every_patch_off_with_one_warning(monkeypatch,
     assert image.preprocess == preprocess
     assert demo._queue.push == push and [block_fn.fn for block_fn in demo.fns.values()] == handlers
     assert processing_utils.async_ssrf_protected_download is gradio_download
+    assert (processing_utils.audio_is_playable, processing_utils.video_is_playable) == probes
+    assert Component.api_info is api_info
     warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
     assert len(warnings) == 1, [record.getMessage() for record in warnings]
     assert "Gradio 99.0.0" in warnings[0].getMessage() and "6.31.0" in warnings[0].getMessage()
@@ -367,3 +378,94 @@ def test_the_mcp_server_calls_the_app_with_the_given_headers() -> None:
         demo.close()
     assert not result.isError, (names, text_of(result))
     assert "hi carried" in text_of(result)
+
+
+def gradio_probe(name: str):  # noqa: ANN201
+    """Gradio's own playability probe (`audio_is_playable` or `video_is_playable`), unwrapped."""
+    from gradio import processing_utils
+
+    probe = getattr(processing_utils, name)
+    return getattr(probe, "__wrapped__", probe)
+
+
+def test_the_shipped_example_media_are_playable_as_the_patch_assumes() -> None:
+    import mimetypes
+
+    from playground.media.images import EXAMPLES_DIR
+
+    media = {
+        path: kind
+        for path in EXAMPLES_DIR.rglob("*")
+        if (kind := (mimetypes.guess_type(path.name)[0] or "").split("/")[0]) in ("audio", "video")
+    }
+    assert {kind for kind in media.values()} == {"audio", "video"}, "the examples hold both kinds"
+    unplayable = [str(path) for path, kind in media.items() if not gradio_probe(f"{kind}_is_playable")(str(path))]
+    assert unplayable == [], "a browser cannot play these: convert them, the app serves them unprobed"
+
+
+def test_files_in_a_playable_folder_are_not_probed_and_others_are(tmp_path: Path) -> None:
+    import subprocess
+
+    import numpy as np
+    import soundfile
+    from gradio import processing_utils
+
+    trusted, elsewhere = tmp_path / "trusted", tmp_path / "elsewhere"
+    tone = (0.3 * np.sin(np.arange(8000) / 5)).astype("float32")
+    for folder in (trusted, elsewhere):  # AIFF and MPEG-4 Part 2 in AVI: no browser plays them
+        folder.mkdir()
+        soundfile.write(folder / "tone.aiff", tone, 8000, format="AIFF", subtype="PCM_16")
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=32x32:duration=0.2", "-c:v", "mpeg4"]
+            + [str(folder / "clip.avi")],
+            check=True,
+            timeout=60,
+        )
+    assert gradio_probe("audio_is_playable")(str(trusted / "tone.aiff")) is False
+    assert gradio_probe("video_is_playable")(str(trusted / "clip.avi")) is False
+    assert trust_playable_folder(trusted)
+    assert trust_playable_folder(trusted), "applying it again changes nothing"
+    assert processing_utils.audio_is_playable(str(trusted / "tone.aiff")) is True, "taken as playable, not probed"
+    assert processing_utils.video_is_playable(str(trusted / "clip.avi")) is True, "taken as playable, not probed"
+    assert processing_utils.audio_is_playable(str(elsewhere / "tone.aiff")) is False, "still probed"
+    assert processing_utils.video_is_playable(str(elsewhere / "clip.avi")) is False, "still probed"
+
+
+def test_signatures_and_api_schemas_are_made_once_and_stay_the_same() -> None:
+    import inspect
+
+    import gradio as gr
+
+    assert remember_block_signatures() and share_api_schemas()
+    assert inspect.signature(gr.Textbox.__init__) is inspect.signature(gr.Textbox.__init__)
+    assert "lines" in inspect.signature(gr.Textbox.__init__).parameters
+    first, second = gr.Image(), gr.Image()
+    schema = gr.Image.data_model.model_json_schema()  # Gradio's own: the description moved aside
+    schema["additional_description"] = schema.pop("description", None)
+    assert first.api_info() == second.api_info() == schema
+    assert first.api_info() is not second.api_info(), "each component has its own copy"
+
+
+def test_the_whole_page_has_the_same_config_with_the_start_up_patches(test_catalog: Path) -> None:
+    """Patches 12-14 (and every other patch) off, then on: the page Gradio sends the browser is the same."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys, app; from playground.config.catalog import load_catalog; "
+        "from playground.loading.model_manager import ModelManager; from playground.web import gradio_patches; "
+        "gradio_patches.gradio_version = (lambda: '0.0.0') if sys.argv[1] == 'off' else gradio_patches.gradio_version; "
+        f"catalog = load_catalog({str(test_catalog)!r}); "
+        "demo, _ = app.build_app(catalog, ModelManager(catalog), app.tab_modules(app.selected_tabs(catalog, None))); "
+        "config = demo.get_config_file(); config.pop('app_id'); "  # random each build
+        "print(json.dumps(config, sort_keys=True, default=str))"
+    )
+    configs = {
+        patches: subprocess.run(
+            [sys.executable, "-c", code, patches], capture_output=True, text=True, cwd=ROOT, timeout=300, check=True
+        ).stdout.splitlines()[-1]
+        for patches in ("off", "on")
+    }
+    assert len(json.loads(configs["on"])["components"]) > 500, "the whole page"
+    assert configs["on"] == configs["off"]

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from playground.config.registry import FINE_TUNE_TAB, TAB_TASKS
-from playground.core.texts import DEFAULT_LANGUAGE, LANGUAGES
+from playground.core.texts import DEFAULT_LANGUAGE, LANGUAGES, parse_yaml
 
 _PARAM_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9}
 # What accelerate accepts in max_memory besides GPU numbers, and the sizes it parses.
@@ -447,7 +447,7 @@ def load_catalog(path: str | Path) -> Catalog:
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: cannot read the catalog ({exc})") from None
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -30,7 +30,6 @@ itself off, Gradio's own behaviour runs, and one warning is logged naming the ve
 5. `pass_unreadable_files(component, errors)`: a gr.Image's `preprocess` overridden on the instance
    (a subclass would make Gradio write a .pyi stub) so an upload Pillow cannot open reaches the
    handler, which explains the problem, instead of failing with a traceback in preprocessing.
-
 The operations features (playground.operations) need these; each says what happens where it is off:
 6. `share_queue(demo, refusal, order)`: `Queue.push` wrapped, and its concurrency groups' waiting
    events read and reordered, so one user cannot take more than a share of the queue and users are
@@ -52,6 +51,20 @@ The operations features (playground.operations) need these; each says what happe
 11. `set_mcp_client_headers(demo, headers)`: the gradio_client Gradio's MCP server calls the app with
    (`mcp_server_obj._client_instance`) made with the loopback secret, so MCP works with sign-in on.
    Off: with sign-in on, MCP answers 503 (it never runs unauthenticated).
+
+For start-up time:
+12. `trust_playable_folder(folder)`: `gradio.processing_utils.audio_is_playable` and `video_is_playable`
+   wrapped so the app's own example files are not run through ffprobe while the page is built (7 probes,
+   0.4 s of start-up); `tests/test_gradio_patches.py` runs Gradio's probe on each of them. Off: Gradio
+   probes them.
+13. `remember_block_signatures()`: each Gradio block class's `__init__` given its own signature as
+   `__signature__`, so the `inspect.signature` Gradio runs for every block at every config build is a
+   lookup. Off: Gradio computes them.
+14. `share_api_schemas()`: `Component.api_info` wrapped so a data model's JSON schema is built once, not
+   once a component. Off: pydantic builds each.
+   Together they halve a config build of the whole page (0.065 s to 0.03 s of CPU), which Gradio makes
+   four times before serving it; `tests/test_gradio_patches.py` checks the page's config is the same
+   with and without patches 12-14.
 
 Not patches (public behaviour, no gate): the sign-in form (`launch(auth=...)`), the operations'
 routes and middleware (`launch(app_kwargs=...)`); `guarded` (playground.web.errors) gives a handler's wrapper
@@ -98,7 +111,8 @@ def gradio_checked() -> bool:
             "queue polls for work, API inputs are not checked before preprocessing, load progress is in English, the "
             "language switch changes only the server's messages and unreadable images fail in preprocessing; "
             "there is no per-user share of the queue (first come, first served), file URLs are downloaded without "
-            "the upload size limit, /metrics has no request counts or queue length; with sign-in on, only the "
+            "the upload size limit, /metrics has no request counts or queue length, the app's example audio and video "
+            "are probed with ffprobe while the page is built; with sign-in on, only the "
             "sign-in form and gradio_client's auth sign in (Authorization headers, MCP and /metrics are refused) "
             "(playground/web/gradio_patches.py).",
             installed,
@@ -498,4 +512,99 @@ def set_mcp_client_headers(demo: Any, headers: Mapping[str, str]) -> bool:
         _skip_components=False,
         headers={"x-gradio-user": "mcp", **headers},
     )
+    return True
+
+
+# ---- 12. the app's own example media are not probed ------------------------------------------------------
+
+_PLAYABLE_FOLDERS: set[Path] = set()
+
+
+def _in_playable_folder(path: str) -> bool:
+    resolved = Path(path).resolve()
+    return any(resolved.is_relative_to(folder) for folder in _PLAYABLE_FOLDERS)
+
+
+def trust_playable_folder(folder: Path) -> bool:
+    """Gradio runs ffprobe on each audio and video example while the page is built, to convert one a
+    browser cannot play: a tenth of a second a file, most of a second of start-up with every tab. Files
+    under `folder` (the app's own examples, which a test checks Gradio's probe finds playable) are taken
+    as playable without it; every other file, uploads and results included, is still probed. False
+    where the patch is off (Gradio probes every example)."""
+    from gradio import processing_utils
+
+    probes = ("audio_is_playable", "video_is_playable")
+    if not gradio_checked() or not all(hasattr(processing_utils, name) for name in probes):
+        return False
+    _PLAYABLE_FOLDERS.add(folder.resolve())
+    for name in probes:
+        gradio_probe = getattr(processing_utils, name)
+        if getattr(gradio_probe, "__wrapped__", None) is not None:  # wrapped already (another app built)
+            continue
+
+        @functools.wraps(gradio_probe)
+        def probe(path: str, gradio_probe: Callable[[str], bool] = gradio_probe) -> bool:
+            return _in_playable_folder(path) or gradio_probe(path)
+
+        setattr(processing_utils, name, probe)
+    return True
+
+
+# ---- 13. the components' constructor signatures are read once ---------------------------------------------
+
+
+def remember_block_signatures() -> bool:
+    """Gradio reads each block's constructor signature (`inspect.signature(cls.__init__)`) every time it
+    builds the page's config (four times before the page is served) and for every component made. Each
+    Gradio block class's signature is computed once here and kept as its `__init__.__signature__`, which
+    `inspect` returns as it is; the signatures are the same. False where the patch is off."""
+    if not gradio_checked():
+        return False
+    import inspect
+
+    from gradio.blocks import Block
+
+    pending: list[type] = [Block]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        init = cls.__dict__.get("__init__")
+        if not inspect.isfunction(init) or "__signature__" in vars(init):
+            continue
+        original = inspect.unwrap(init)
+        if original is not init and "__signature__" not in vars(original):
+            original.__signature__ = inspect.signature(original)
+        init.__signature__ = inspect.signature(init)
+    return True
+
+
+# ---- 14. the components' API schemas are made once a data model --------------------------------------------
+
+
+def share_api_schemas() -> bool:
+    """A component's `api_info()` (its part of the page's config and of /gradio_api/info) is the JSON schema
+    of its data model, which pydantic builds anew for every component, about 2 ms each, for a hundred
+    file, image and table components. The schema depends on the model class only: it is built once a
+    class here and each component gets its own copy. False where the patch is off."""
+    from gradio.components.base import Component
+
+    if not gradio_checked() or not hasattr(Component, "api_info"):
+        return False
+    gradio_api_info = Component.api_info
+    if getattr(gradio_api_info, "__wrapped__", None) is not None:  # shared already (another app built)
+        return True
+    import copy
+
+    schemas: dict[Any, dict[str, Any]] = {}
+
+    @functools.wraps(gradio_api_info)
+    def api_info(self: Any) -> dict[str, Any]:
+        model = self.data_model
+        if getattr(self, "_api_info_cache", None) is None and model is not None:
+            if model not in schemas:
+                schemas[model] = gradio_api_info(self)
+            self._api_info_cache = copy.deepcopy(schemas[model])
+        return gradio_api_info(self)
+
+    Component.api_info = api_info
     return True

@@ -21,10 +21,8 @@ import functools
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from playground.core.snippets import snippet_load_kwargs
-from playground.core.texts import Texts, request_language
+from playground.core.texts import Texts, parse_yaml, request_language
 from playground.media import datasets
 from playground.tasks import pipeline_steps
 from playground.web.errors import guarded
@@ -42,7 +40,7 @@ TEXTS = Texts.load("fill_mask", Path(__file__).with_name("locales"))
 
 @functools.lru_cache(maxsize=1)
 def load_presets() -> dict[str, dict[str, str]]:
-    return yaml.safe_load(PRESETS_PATH.read_text(encoding="utf-8"))
+    return parse_yaml(PRESETS_PATH.read_text(encoding="utf-8"))
 
 
 def apply_preset(name: str) -> tuple[str, str, str]:
