@@ -1,11 +1,13 @@
 """The batching scheduler in process (tiny test Llama, the real engine): a request that arrives while a
 decoding step is in flight is prefilled between that step's decoder layers, so its first token does not
-wait for the step, and then shares the batch's steps; every request's tokens equal its request alone.
-Ordering and structure, not timings."""
+wait for the step, and then shares the batch's steps; in the line, another user's first request goes
+before a user's queued ones; every request's tokens equal its request alone. Ordering and structure,
+not timings."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -92,3 +94,32 @@ def test_a_newcomer_gets_its_first_token_within_the_step_in_flight(loaded_llama)
     assert newcomer["batch_size"] == 2, "then it shared the running request's steps"
     assert engine.step_batch_sizes.get(2, 0) >= 1
     assert running_text == running_alone and newcomer["text"] == newcomer_alone
+
+
+def test_another_users_first_request_joins_before_a_users_queued_ones(loaded_llama) -> None:  # noqa: ANN001
+    from playground.engines.batched_generation import BatchedEngine
+
+    engine = BatchedEngine(loaded_llama, max_batch_size=1, kv_budget_bytes=64 * 2**20)
+
+    def ask(user: str, prompt: str, max_new_tokens: int) -> GenerationStream:
+        request = checked_request(prompt, max_new_tokens=max_new_tokens, do_sample=False)
+        return engine.start(replace(request, user=user))
+
+    prompts = {"flood 2": "Hello", "flood 3": "Hi", "second": "Once upon"}
+    alone = {name: text_of(ask(name, prompt, 6)) for name, prompt in prompts.items()}
+    running = ask("flood", "the cat", 2000)
+    running_reader = iter(running)  # (a reader that is dropped aborts its request: keep it)
+    assert next(running_reader).waiting is None  # the flood's first request is generating
+    streams = {name: ask(name.split()[0], prompt, 6) for name, prompt in prompts.items()}
+    readers = {name: iter(stream) for name, stream in streams.items()}
+    firsts = {name: next(reader) for name, reader in readers.items()}
+    assert firsts["second"].waiting == 1, "the second user's first request is first in line"
+    running.abort()
+    list(running_reader)
+    deltas = {name: [firsts[name], *reader] for name, reader in readers.items()}
+
+    places = {name: [d.waiting for d in ds if d.waiting is not None] for name, ds in deltas.items()}
+    assert places["flood 2"][-1] == 2 and places["flood 3"][-1] == 3, places
+    started_at = {name: streams[name].started + ds[-1].stats.ttft_s for name, ds in deltas.items()}
+    assert started_at["second"] < started_at["flood 2"] < started_at["flood 3"]
+    assert {name: "".join(d.text for d in ds) for name, ds in deltas.items()} == alone

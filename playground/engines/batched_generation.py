@@ -19,10 +19,11 @@ budget, and its teaching table. Greedy and sampled tokens equal those of `genera
 request alone (checked on the tiny test model and on the 0.5B benchmark model).
 
 Requests beyond `max_batch_size`, or beyond what the KV-cache budget holds for the batch's longest
-possible sequence, wait in line with their place shown. A request that cannot share the batch (its
-sequence alone needs more KV memory than the budget, or its model's generation config asks for a mode
-this loop does not run, such as beam search) runs alone through `generate()` when the batch has
-drained, and its stats say so.
+possible sequence, wait in line with their place shown; users take turns in the line as in the app's
+queue (playground.core.turns), so one user's queued requests never join before another user's first.
+A request that cannot share the batch (its sequence alone needs more KV memory than the budget, or its
+model's generation config asks for a mode this loop does not run, such as beam search) runs alone
+through `generate()` when the batch has drained, and its stats say so.
 
 Why not transformers' ContinuousBatchingManager (`init_continuous_batching`), measured and read in
 transformers 5.23 on this 2-core CPU: (1) it was slower here, 2.0× the serial rate at 8 requests and
@@ -37,13 +38,14 @@ alternatives the teaching table shows.
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from playground.core.texts import SHARED_LOCALES, Texts
+from playground.core.turns import in_turn
 from playground.engines.generation import (
     TEXTS,
     EngineActivity,
@@ -257,6 +259,10 @@ class BatchedEngine(GenerationEngine):
             joining: list[_Job] = []
             if self._alone is not None:
                 return joining, None
+            if len(self._waiting) > 1:
+                owners = [job.request.user for job in self._waiting]
+                running = Counter(row.request.user for row in self._rows)
+                self._waiting = deque(self._waiting[index] for index in in_turn(owners, running))
             worst = max((row.job.tokens_needed for row in self._rows), default=0)
             prefill_longest = 0
             while self._waiting:
