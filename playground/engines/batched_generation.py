@@ -7,9 +7,8 @@ token comes after its own prefill alone; at the end of the step its key/value ca
 to the batch's length and stacked onto it, and from then on every step feeds all rows' last tokens
 through the model at once. (On a CPU, forward passes cannot overlap, and one decoding step of a
 batch takes about as long as a short prompt's prefill, so waiting for the step would nearly double
-a newcomer's time to its first token.) A finished, stopped or
-aborted row leaves the batch at the end of that step (its cache rows are dropped), so Stop frees the
-slot at once.
+a newcomer's time to its first token.) A finished, stopped or aborted row leaves the batch at the end
+of that step (its cache rows are dropped), so Stop frees the slot at once.
 
 Each request keeps everything `generate()` would give it alone: its own logits processors, built by
 transformers from the model's generation config plus the request's options (repetition penalty,
@@ -259,7 +258,7 @@ class BatchedEngine(GenerationEngine):
             joining: list[_Job] = []
             if self._alone is not None:
                 return joining, None
-            if len(self._waiting) > 1:
+            if len(self._waiting) > 1:  # users take turns: nobody's queued requests before another's first
                 owners = [job.request.user for job in self._waiting]
                 running = Counter(row.request.user for row in self._rows)
                 self._waiting = deque(self._waiting[index] for index in in_turn(owners, running))
