@@ -4,7 +4,8 @@ Layers, lowest first. A module imports modules of its own package and of the pac
 it, never after it, and nothing here imports `tabs/` (`tests/test_structure.py` checks both):
 
 1. `core`     strings in every language and user-facing errors (`texts`), range checks, "Show code"
-              source (`snippets`), files offered for download. Imports nothing of the project.
+              source (`snippets`), files offered for download, users taking turns in a line (`turns`).
+              Imports nothing of the project.
 2. `config`   what the app serves: the tab registry, the model catalog (`models.yaml`), Space settings.
 3. `loading`  getting a model into memory: the model manager, adapters for tasks with no pipeline,
               devices, ZeroGPU, Hub access, load-error explanations.

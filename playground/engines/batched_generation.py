@@ -1,11 +1,14 @@
 """The batching scheduler: concurrent requests on one model share its forward passes.
 
 One scheduler thread per loaded model runs a padded-batch decoding loop. A request that arrives while
-others stream joins at the next step (newcomers are prefilled before the batch decodes again): its prompt is prefilled (with the other newcomers of that step,
-left-padded), its key/value cache is left-padded to the batch's length and stacked onto it, and from
-then on every step feeds all rows' last tokens through the model at once. A finished, stopped or
-aborted row leaves the batch at the end of that step (its cache rows are dropped), so Stop frees the
-slot at once.
+others stream does not wait for the decoding step in flight: between two of that step's decoder
+layers its prompt is prefilled (with the other newcomers that can join, left-padded), so its first
+token comes after its own prefill alone; at the end of the step its key/value cache is left-padded
+to the batch's length and stacked onto it, and from then on every step feeds all rows' last tokens
+through the model at once. (On a CPU, forward passes cannot overlap, and one decoding step of a
+batch takes about as long as a short prompt's prefill, so waiting for the step would nearly double
+a newcomer's time to its first token.) A finished, stopped or aborted row leaves the batch at the end
+of that step (its cache rows are dropped), so Stop frees the slot at once.
 
 Each request keeps everything `generate()` would give it alone: its own logits processors, built by
 transformers from the model's generation config plus the request's options (repetition penalty,
@@ -15,10 +18,11 @@ budget, and its teaching table. Greedy and sampled tokens equal those of `genera
 request alone (checked on the tiny test model and on the 0.5B benchmark model).
 
 Requests beyond `max_batch_size`, or beyond what the KV-cache budget holds for the batch's longest
-possible sequence, wait in line with their place shown. A request that cannot share the batch (its
-sequence alone needs more KV memory than the budget, or its model's generation config asks for a mode
-this loop does not run, such as beam search) runs alone through `generate()` when the batch has
-drained, and its stats say so.
+possible sequence, wait in line with their place shown; users take turns in the line as in the app's
+queue (playground.core.turns), so one user's queued requests never join before another user's first.
+A request that cannot share the batch (its sequence alone needs more KV memory than the budget, or its
+model's generation config asks for a mode this loop does not run, such as beam search) runs alone
+through `generate()` when the batch has drained, and its stats say so.
 
 Why not transformers' ContinuousBatchingManager (`init_continuous_batching`), measured and read in
 transformers 5.23 on this 2-core CPU: (1) it was slower here, 2.0× the serial rate at 8 requests and
@@ -33,11 +37,14 @@ alternatives the teaching table shows.
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import Counter, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from playground.core.texts import SHARED_LOCALES, Texts
+from playground.core.turns import in_turn
 from playground.engines.generation import (
     TEXTS,
     EngineActivity,
@@ -89,6 +96,14 @@ def can_batch(model: Any) -> bool:
     except Exception:  # a config the dynamic cache does not know: let generate() handle it
         return False
     return bool(cache.layers) and all(type(layer) is DynamicLayer for layer in cache.layers)
+
+
+def decoder_layers(model: Any) -> list[Any]:
+    """The model's repeated blocks (transformers builds them on GradientCheckpointingLayer): where a
+    decoding step can let a newcomer's prefill in. None found (remote code): newcomers join between steps."""
+    from transformers.modeling_layers import GradientCheckpointingLayer
+
+    return [module for module in model.modules() if isinstance(module, GradientCheckpointingLayer)]
 
 
 def without_padding(mask: Any) -> Any:
@@ -152,7 +167,12 @@ class BatchedEngine(GenerationEngine):
         self._closed: Message | None = None
         self._thread: threading.Thread | None = None
         self._batch = _Batch()
+        # Newcomers prefilled during a decoding step: their caches (and masks), stacked after the step.
+        self._unstacked: list[tuple[Any, Any]] = []
+        self._arrived = threading.Event()  # a request arrived since the last try to admit one
+        self._prefilling = False
         self._bytes_per_token = kv_bytes_per_token(loaded.model.model)
+        self._decoder_layers = decoder_layers(loaded.model.model)
         # Decoding steps per batch size: how much sharing really happened (tests and the Models view).
         self.step_batch_sizes: dict[int, int] = {}
 
@@ -175,6 +195,7 @@ class BatchedEngine(GenerationEngine):
             if self._closed is not None:
                 raise EngineGone(self._closed)
             self._waiting.append(job)
+            self._arrived.set()
             self._ensure_thread()
             self._cond.notify_all()
         stream.on_abort(lambda: self._withdraw(job))
@@ -237,6 +258,10 @@ class BatchedEngine(GenerationEngine):
             joining: list[_Job] = []
             if self._alone is not None:
                 return joining, None
+            if len(self._waiting) > 1:  # users take turns: nobody's queued requests before another's first
+                owners = [job.request.user for job in self._waiting]
+                running = Counter(row.request.user for row in self._rows)
+                self._waiting = deque(self._waiting[index] for index in in_turn(owners, running))
             worst = max((row.job.tokens_needed for row in self._rows), default=0)
             prefill_longest = 0
             while self._waiting:
@@ -280,6 +305,7 @@ class BatchedEngine(GenerationEngine):
                     continue
                 if joining:
                     self._prefill(joining)
+                    self._stack_prefilled()
                     self._drop_finished()
                     # Prefill first (as vLLM's scheduler does): requests that arrived during this
                     # prefill join before the next decoding step, so a class arriving at once gets its
@@ -336,7 +362,8 @@ class BatchedEngine(GenerationEngine):
         return _Row(job, progress, processors, eos_ids, budget)
 
     def _prefill(self, jobs: list[_Job]) -> None:
-        """Run the newcomers' prompts (left-padded to the longest) and stack their cache onto the batch."""
+        """Run the newcomers' prompts (left-padded to the longest), give them their first tokens and add
+        them to the rows; their cache waits in `_unstacked` for `_stack_prefilled`."""
         import torch
         from transformers import DynamicCache
 
@@ -369,11 +396,42 @@ class BatchedEngine(GenerationEngine):
                 job.stream.fail(exc)
             return
         # The newcomers' first tokens go out before their cache is stacked onto the batch's: the time to
-        # the first token does not include the copy.
+        # the first token does not include the copy (nor, during a step, the rest of the step).
         self._choose(rows, logits)
-        self._stack(cache, mask.to(model.device))
+        self._unstacked.append((cache, mask.to(model.device)))
         with self._cond:
             self._rows.extend(rows)
+
+    def _stack_prefilled(self) -> None:
+        """Stack the prefilled newcomers' caches onto the batch's, in the order their rows joined."""
+        for cache, mask in self._unstacked:
+            self._stack(cache, mask)
+        self._unstacked.clear()
+
+    @contextmanager
+    def _newcomers_between_layers(self) -> Iterator[None]:
+        """While the step in flight runs, admit and prefill a newly arrived request before its next
+        decoder layer (a nested forward pass on the newcomers' own cache; the step's cache and
+        inputs are untouched, so no row's tokens change)."""
+
+        def let_newcomers_in(module: Any, args: Any) -> None:
+            if self._prefilling or not self._arrived.is_set():
+                return
+            self._arrived.clear()
+            joining, _ = self._admit()  # the batch has rows, so nobody is made to run alone here
+            if joining:
+                self._prefilling = True
+                try:
+                    self._prefill(joining)
+                finally:
+                    self._prefilling = False
+
+        handles = [layer.register_forward_pre_hook(let_newcomers_in) for layer in self._decoder_layers]
+        try:
+            yield
+        finally:
+            for handle in handles:
+                handle.remove()
 
     def _stack(self, cache: Any, mask: Any) -> None:
         """Left-pad the batch's cache or the newcomers' to a common length and stack them."""
@@ -412,13 +470,14 @@ class BatchedEngine(GenerationEngine):
                 [batch.mask, torch.ones((size, 1), dtype=batch.mask.dtype, device=batch.mask.device)], dim=1
             )
             positions = mask.sum(dim=1, keepdim=True) - 1
-            output = model(
-                input_ids=last,
-                attention_mask=without_padding(mask),
-                position_ids=positions,
-                past_key_values=batch.cache,
-                use_cache=True,
-            )
+            with self._newcomers_between_layers():
+                output = model(
+                    input_ids=last,
+                    attention_mask=without_padding(mask),
+                    position_ids=positions,
+                    past_key_values=batch.cache,
+                    use_cache=True,
+                )
             batch.mask = mask
             logits = output.logits[:, -1, :].float()
             del output
@@ -426,6 +485,7 @@ class BatchedEngine(GenerationEngine):
             self._fail_rows(exc)
             return
         self._choose(rows, logits)
+        self._stack_prefilled()
 
     def _choose(self, rows: list[_Row], logits: Any) -> None:
         """Each row's next token from its logits (row i of `logits` belongs to rows[i])."""
@@ -506,6 +566,7 @@ class BatchedEngine(GenerationEngine):
         with self._cond:
             rows, self._rows = self._rows, []
         self._batch = _Batch()
+        self._unstacked.clear()
         for row in rows:
             if not row.done:
                 row.done = True

@@ -68,6 +68,9 @@ class GenerationRequest:
     stop: tuple[str, ...] = ()
     # Collect the teaching table: at each generated token the model's top alternatives.
     record_alternatives: bool = False
+    # Who asked (playground.operations.fair_share's user: the signed-in name, else the browser session):
+    # the batching scheduler's line lets users take turns. None: one anonymous user.
+    user: str | None = None
 
     @property
     def is_chat(self) -> bool:

@@ -12,25 +12,22 @@ giving the number (Gradio's validation answer: the page and gradio_client show i
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from playground.core.texts import SHARED_LOCALES, Texts, request_language
+from playground.core.turns import in_turn
 
 TEXTS = Texts.load("fair_share", SHARED_LOCALES)
 
 
-def in_turn(owners: list[str], running: Counter) -> list[int]:
-    """The order (indices into `owners`, whose waiting requests these are, first come first) in which
-    users take turns: each request's round is its owner's running requests plus the owner's earlier
-    waiting ones; lower rounds first, first come first within a round."""
-    seen: Counter = Counter()
-    rounds = []
-    for who in owners:
-        rounds.append(running[who] + seen[who])
-        seen[who] += 1
-    return sorted(range(len(owners)), key=lambda index: rounds[index])
+def request_user(request: Any) -> str | None:
+    """The user a Gradio request (gr.Request) comes from, as the queue counts users; None without a
+    session (a handler called directly)."""
+    from playground.web.gradio_patches import queue_owner
+
+    session = getattr(request, "session_hash", None)
+    return queue_owner(getattr(request, "username", None), session) if session else None
 
 
 def share_fairly(demo: Any, limit: Callable[[], int | None]) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from playground.engines.generation import (
 )
 from playground.engines.generation_engines import concurrent_requests
 from playground.engines.generation_settings import LIBRARY_DEFAULTS, effective_settings, read_shipped
+from playground.operations.fair_share import request_user
 from playground.web.errors import guarded
 from playground.web.ui import COMMON, TabContext, about_panel, bind, code_panel, model_picker
 
@@ -178,7 +180,7 @@ def started(
 ) -> tuple[Any, GenerationStream, Shown]:
     entry = ctx.entry(model, ctx.tasks[0])
     engine = ctx.generation_engine(entry.id, ctx.tasks[0], progress)
-    stream = engine.start(request)
+    stream = engine.start(replace(request, user=request_user(http_request)))
     return engine, stream, Shown(engine, entry.label, request_language(http_request))
 
 
