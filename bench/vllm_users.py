@@ -35,6 +35,9 @@ from bench.models import ensure_engine_model
 VARIANTS = ("app", "vllm", "app_endpoint")
 TARGET_AGGREGATE_AT_16 = 0.9  # the app's local batching, × vLLM's aggregate tokens/s
 KV_CACHE_GB = 2
+# vLLM's worker threads spin on for about a second after its last step (its idle CPU: 20 % of a core
+# over the first 5 s, 1 % after): each run starts after this pause, so none starts beside that spin.
+SETTLE_S = 2.0
 LONE_REQUESTS = 2  # the lone client's requests per run, one after another
 KEY_ENV = "BENCH_VLLM_API_KEY"
 ENDPOINT_LABEL = "served by vLLM (bench)"
@@ -102,7 +105,8 @@ def measure(models: Path, catalog: Path, settings: Settings, work: Path) -> dict
     model_dir = ensure_engine_model(settings.mode, settings.new_tokens)
     key = secrets.token_urlsafe(16)
     say(f"vllm users: starting vLLM's CPU build on {model_dir.name} …")
-    engine = start_vllm(model_dir, work, key, max_num_seqs=top, kv_cache_gb=KV_CACHE_GB)
+    # Prefix caching off: every request here sends the same prompt, which real users' requests do not.
+    engine = start_vllm(model_dir, work, key, max_num_seqs=top, kv_cache_gb=KV_CACHE_GB, prefix_caching=False)
     apps: dict[str, Server] = {}
     try:
         for variant, path in app_catalogs(catalog, model_dir, engine, top, work).items():
@@ -123,6 +127,7 @@ def measure(models: Path, catalog: Path, settings: Settings, work: Path) -> dict
         for variant in VARIANTS:
             runners[variant](1, 1, new_tokens)
             runners[variant](top, top, 4)
+        time.sleep(SETTLE_S)
         idle = engine_cpu_share(engine, settings.idle_cpu_s)
         levels: dict[str, Any] = {}
         for clients in counts:
@@ -133,6 +138,7 @@ def measure(models: Path, catalog: Path, settings: Settings, work: Path) -> dict
                 for variant in order:
                     say(f"vllm users: {clients} clients, round {index + 1}, {variant} …")
                     runs[variant].append(runners[variant](clients, requests, new_tokens))
+                    time.sleep(SETTLE_S)
             levels[str(clients)] = level_figures(clients, runs, new_tokens)
     finally:
         for app in apps.values():
