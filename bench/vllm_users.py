@@ -6,7 +6,11 @@
 - `vllm`: vLLM's CPU build serving the same model folder, through its own OpenAI client (`openai`,
   streamed `/v1/completions`);
 - `app_endpoint`: this app with an `endpoint:` catalog entry pointing at that vLLM server, through the
-  browser's protocol.
+  browser's protocol;
+- `app_one_thread`: the first app again with torch on one thread (OMP_NUM_THREADS=1), as vLLM's CPU
+  build computes on a 2-core machine (one core; it keeps the other for its server). With two threads,
+  every time another thread takes a core (the app's own server, or any other process) torch's other
+  thread waits for it at the end of each parallel step.
 
 Same prompt, greedy, exactly `new_tokens` tokens a request (the bench model's generation config pins
 the app's length; vLLM's own client sends `min_tokens` + `ignore_eos`; the endpoint entry sends what
@@ -22,6 +26,7 @@ from __future__ import annotations
 import secrets
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +37,7 @@ from bench.engines import VLLM_PYTHON, Engine, start_vllm
 from bench.many_users import client_run, level_summary
 from bench.models import ensure_engine_model
 
-VARIANTS = ("app", "vllm", "app_endpoint")
+VARIANTS = ("app", "vllm", "app_endpoint", "app_one_thread")
 TARGET_AGGREGATE_AT_16 = 0.9  # the app's local batching, × vLLM's aggregate tokens/s
 KV_CACHE_GB = 2
 # vLLM's worker threads spin on for about a second after its last step (its idle CPU: 20 % of a core
@@ -58,7 +63,7 @@ def vllm_version() -> str:
 
 
 def app_catalogs(catalog: Path, model_dir: Path, engine: Engine, clients: int, work: Path) -> dict[str, Path]:
-    """The two apps' catalogs, each the text-generation tab alone with the bench catalog's defaults (its
+    """The apps' catalogs (app_one_thread's is app's), each the text-generation tab alone with the bench catalog's defaults (its
     memory budget bounds the local batch's KV cache): the model loaded locally (default batch size), and
     an endpoint entry on `engine` that lets `clients` requests run at once."""
     defaults = yaml.safe_load(catalog.read_text())["defaults"]
@@ -76,6 +81,7 @@ def app_catalogs(catalog: Path, model_dir: Path, engine: Engine, clients: int, w
         paths[variant] = work / f"vllm-users-{variant}.yaml"
         data = {"defaults": defaults, "tabs": {"text_generation": {"models": [entry]}}}
         paths[variant].write_text(yaml.safe_dump(data, sort_keys=False))
+    paths["app_one_thread"] = paths["app"]
     return paths
 
 
@@ -110,14 +116,19 @@ def measure(models: Path, catalog: Path, settings: Settings, work: Path) -> dict
     apps: dict[str, Server] = {}
     try:
         for variant, path in app_catalogs(catalog, model_dir, engine, top, work).items():
+            threads = {"OMP_NUM_THREADS": "1"} if variant == "app_one_thread" else {}
             apps[variant] = Server(
-                app_command(path, "--tabs", "text_generation"), work, f"vllm-users-{variant}", env={KEY_ENV: key}
+                app_command(path, "--tabs", "text_generation"),
+                work,
+                f"vllm-users-{variant}",
+                env={KEY_ENV: key, **threads},
             )
+
+        def through_app(variant: str) -> Callable[[int, int, int], dict[str, Any]]:
+            return lambda clients, requests, tokens: client_run(apps[variant].url, clients, requests, tokens, "browser")
+
         runners = {
-            "app": lambda clients, requests, tokens: client_run(apps["app"].url, clients, requests, tokens, "browser"),
-            "app_endpoint": lambda clients, requests, tokens: client_run(
-                apps["app_endpoint"].url, clients, requests, tokens, "browser"
-            ),
+            **{variant: through_app(variant) for variant in apps},
             "vllm": lambda clients, requests, tokens: client_run(
                 engine.url, clients, requests, tokens, "openai", ("--model", engine.model), {"OPENAI_API_KEY": key}
             ),
@@ -134,7 +145,8 @@ def measure(models: Path, catalog: Path, settings: Settings, work: Path) -> dict
             requests = clients if clients > 1 else LONE_REQUESTS
             runs: dict[str, list[dict[str, Any]]] = {variant: [] for variant in VARIANTS}
             for index in range(settings.engine_rounds):
-                order = VARIANTS[index % 3 :] + VARIANTS[: index % 3]
+                turn = index % len(VARIANTS)
+                order = VARIANTS[turn:] + VARIANTS[:turn]
                 for variant in order:
                     say(f"vllm users: {clients} clients, round {index + 1}, {variant} …")
                     runs[variant].append(runners[variant](clients, requests, new_tokens))
@@ -158,7 +170,7 @@ def measure(models: Path, catalog: Path, settings: Settings, work: Path) -> dict
         "levels": levels,
         "target_aggregate_at_16": TARGET_AGGREGATE_AT_16,
         "met": {
-            "aggregate_at_16": at_top["ratio_app_to_vllm"] >= TARGET_AGGREGATE_AT_16,
+            "aggregate_at_16": at_top["app"]["ratio_to_vllm"] >= TARGET_AGGREGATE_AT_16,
             "first_token_sooner_at_16": at_top["app"]["ttft_p90_s"] < at_top["vllm"]["ttft_p90_s"],
         },
     }
@@ -182,12 +194,12 @@ def level_figures(clients: int, runs: dict[str, list[dict[str, Any]]], new_token
         for variant, done in runs.items()
     }
     figures["rounds"] = per_round
-    for variant, name in (("app", "ratio_app_to_vllm"), ("app_endpoint", "ratio_endpoint_to_vllm")):
-        figures[name] = paired_ratio(
+    for variant in VARIANTS:
+        figures[variant]["ratio_to_vllm"] = paired_ratio(
             [r["aggregate_tokens_per_s"] for r in per_round[variant]],
             [r["aggregate_tokens_per_s"] for r in per_round["vllm"]],
         )
-        figures[name.replace("ratio", "ttft_p90_ratio")] = paired_ratio(
+        figures[variant]["ttft_p90_ratio_to_vllm"] = paired_ratio(
             [r["ttft_p90_s"] for r in per_round[variant]], [r["ttft_p90_s"] for r in per_round["vllm"]]
         )
     return figures

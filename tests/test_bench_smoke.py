@@ -99,7 +99,7 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     engine_users = results["vllm_users"]
     if VLLM_PYTHON.exists():  # measured: tests/test_bench_vllm.py checks the figures (`make test-vllm`)
         assert set(engine_users["levels"]) == user_counts
-        assert all(positive(level["ratio_app_to_vllm"]) for level in engine_users["levels"].values())
+        assert all(positive(level["app"]["ratio_to_vllm"]) for level in engine_users["levels"].values())
     else:
         assert engine_users == {"skipped": SKIPPED} and "scripts/setup_vllm.sh" in SKIPPED
         assert f"Skipped: {SKIPPED}." in (out / "RESULTS.md").read_text()

@@ -33,10 +33,12 @@ def test_vllm_users_compares_the_app_vllm_and_the_app_on_vllm_in_rounds(tmp_path
             assert figures["tokens"] == figures["requests"] * SMOKE.user_new_tokens, (clients, variant)
             assert 0 < figures["ttft_p50_s"] <= figures["ttft_p90_s"]
             assert len(level["rounds"][variant]) == SMOKE.engine_rounds
-        for name in ("ratio_app_to_vllm", "ratio_endpoint_to_vllm", "ttft_p90_ratio_app_to_vllm"):
-            assert math.isfinite(level[name]) and level[name] > 0, (clients, name)
+            for name in ("ratio_to_vllm", "ttft_p90_ratio_to_vllm"):
+                assert math.isfinite(figures[name]) and figures[name] > 0, (clients, variant, name)
+        assert level["vllm"]["ratio_to_vllm"] == 1
     assert set(results["met"]) == {"aggregate_at_16", "first_token_sooner_at_16"}
 
     table = "\n".join(vllm_users_markdown(results))
     assert "| this app, `endpoint:` entry on that vLLM (browser protocol) |" in table
+    assert "| this app, local batching, torch on one thread (browser protocol) |" in table
     assert "× vLLM" in table and "Target at 4 clients" in table
