@@ -5,7 +5,7 @@ PORT ?= 7860
 ARGS ?=
 REPLICAS ?= 2
 
-.PHONY: run test lint test-vllm setup setup-test lock bench bench-smoke bench-compare load-test test-models prefetch space-files screenshots replicas gpu-check
+.PHONY: run test lint test-vllm bench-vllm setup setup-test lock bench bench-smoke bench-compare load-test test-models prefetch space-files screenshots replicas gpu-check
 
 run: setup
 	$(PY) app.py --host $(HOST) --port $(PORT) $(ARGS)
@@ -23,7 +23,7 @@ lint: setup-test
 # One pytest worker: both files then share one vLLM server (two at once overload 2 cores).
 test-vllm: setup-test
 	@bash scripts/setup_vllm.sh
-	PLAYGROUND_TEST_ENGINE=vllm $(PY) -m pytest -n 0 tests/test_remote_engine.py tests/test_remote_app.py $(ARGS)
+	PLAYGROUND_TEST_ENGINE=vllm $(PY) -m pytest -n 0 tests/test_remote_engine.py tests/test_remote_app.py tests/test_bench_vllm.py $(ARGS)
 
 setup:
 	@bash scripts/setup.sh run
@@ -47,6 +47,12 @@ prefetch: setup
 
 bench: setup-test
 	$(PY) -m bench.run $(ARGS)
+
+# Many users on vLLM's CPU build beside the app (bench/vllm_users.py), installing vLLM first, merged into
+# bench/results.json (`make bench` runs the section too once vLLM is installed, and skips it otherwise).
+bench-vllm: setup-test
+	@bash scripts/setup_vllm.sh
+	$(PY) -m bench.run --only vllm_users $(ARGS)
 
 bench-smoke: setup-test
 	$(PY) -m bench.run --smoke $(ARGS)

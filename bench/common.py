@@ -40,6 +40,7 @@ class Settings:
     users: tuple[int, ...]  # "many users": concurrent /generate clients per level
     user_new_tokens: int
     user_requests_alone: int  # requests the lone user makes (browser: rounds alternating between the apps)
+    engine_rounds: int = 3  # many users on vLLM: interleaved rounds per client count (bench/vllm_users.py)
     speech_users: tuple[int, ...] = (1, 4, 16)  # concurrent /transcribe clients per level
     speech_requests_alone: int = 1  # clips the lone /transcribe client (and the bare loop) send one after another
     idle_cpu_s: float = 5.0  # start-up: how long a started server's idle CPU is read
@@ -78,6 +79,7 @@ SMOKE = Settings(
     users=(1, 4),  # the structure of every section; 16 clients of a tiny model add only time
     user_new_tokens=8,
     user_requests_alone=1,
+    engine_rounds=1,
     speech_users=(1, 4),  # 16 tiny-model transcriptions would cost the smoke run ~15 s
     idle_cpu_s=1.0,
     quantization_new_tokens=4,

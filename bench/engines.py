@@ -103,8 +103,18 @@ def start_transformers_serve(
     return Engine(name, f"http://127.0.0.1:{port}/v1", str(model_dir), process, log_path)
 
 
-def start_vllm(model_dir: Path, log_dir: Path, api_key: str, timeout: float = 600) -> Engine:
-    """vLLM's OpenAI server (CPU build) on MODEL_DIR, checking `api_key` (ready after ~75 s here)."""
+def start_vllm(
+    model_dir: Path,
+    log_dir: Path,
+    api_key: str,
+    timeout: float = 600,
+    max_num_seqs: int | None = None,
+    kv_cache_gb: int = 1,
+    prefix_caching: bool = True,
+) -> Engine:
+    """vLLM's OpenAI server (CPU build) on MODEL_DIR, checking `api_key` (ready after ~75 s here);
+    `max_num_seqs`: the most requests it batches (None: vLLM's default), `kv_cache_gb`: its KV cache,
+    `prefix_caching`: whether requests reuse the cached keys/values of a prompt start they share (vLLM's default)."""
     if not VLLM_PYTHON.exists():
         raise RuntimeError("vLLM is not installed: run `make test-vllm` (it installs .cache/vllm-venv first)")
     port = free_port()
@@ -125,8 +135,10 @@ def start_vllm(model_dir: Path, log_dir: Path, api_key: str, timeout: float = 60
         "float32",
         "--api-key",
         api_key,
+        *(["--max-num-seqs", str(max_num_seqs)] if max_num_seqs else []),
+        *([] if prefix_caching else ["--no-enable-prefix-caching"]),
     ]
-    env = {**os.environ, **OFFLINE_ENV, "VLLM_CPU_KVCACHE_SPACE": "1"}
+    env = {**os.environ, **OFFLINE_ENV, "VLLM_CPU_KVCACHE_SPACE": str(kv_cache_gb)}
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True

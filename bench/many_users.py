@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +91,17 @@ def bare_padded_batch(models: Path, counts: tuple[int, ...], new_tokens: int) ->
     return results
 
 
-def client_run(url: str, clients: int, requests: int, new_tokens: int, protocol: str) -> dict[str, Any]:
-    """bench.users in a process of its own: its raw JSON (each request's times and tokens, the clients' CPU)."""
+def client_run(
+    url: str,
+    clients: int,
+    requests: int,
+    new_tokens: int,
+    protocol: str,
+    extra: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """bench.users in a process of its own (`extra`: more of its arguments, `env`: more variables): its raw
+    JSON (each request's times and tokens, the clients' CPU)."""
     command = [
         sys.executable,
         "-m",
@@ -104,8 +115,17 @@ def client_run(url: str, clients: int, requests: int, new_tokens: int, protocol:
         str(new_tokens),
         "--protocol",
         protocol,
+        *extra,
     ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=3600)
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=3600,
+        env={**os.environ, **env} if env else None,
+    )
     raw = json.loads(done.stdout.strip().splitlines()[-1])
     if raw["failures"]:
         raise RuntimeError(f"{clients} {protocol} clients: {raw['failures'][:3]}")

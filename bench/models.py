@@ -23,6 +23,7 @@ from bench.common import ROOT
 BENCH_MODELS = ("whisper", "vit", "bert-mlm", "nli", "llama-chat")
 ASR_DECODE_TOKENS = {"full": 64, "smoke": 8}
 MEMORY_BUDGET_GB = {"full": 2.5, "smoke": 0.5}
+ENGINE_SMOKE_MODEL = "llama-hd64"
 # tab key, model folder, task: the bench catalog, one model per measured tab.
 CATALOG = (
     ("speech_to_text", "whisper", "automatic-speech-recognition"),
@@ -59,6 +60,25 @@ def ensure_models(mode: str, new_tokens: int) -> Path:
     _update_json(out / "whisper" / "generation_config.json", max_length=ASR_DECODE_TOKENS[mode])
     _update_json(out / "llama-chat" / "generation_config.json", min_new_tokens=new_tokens, max_new_tokens=new_tokens)
     return write_catalog(out, MEMORY_BUDGET_GB[mode])
+
+
+def ensure_engine_model(mode: str, new_tokens: int) -> Path:
+    """The generation model the vLLM section serves and compares: the bench Llama in the full run; in
+    the smoke run the tiny Llama with 64-dimensional heads (vLLM's CPU attention refuses the tiny bench
+    Llama's 16), written if missing, its length pinned as ensure_models pins the bench Llama's."""
+    if mode == "full":
+        return models_dir(mode) / "llama-chat"
+    out = models_dir(mode)
+    if not (out / ENGINE_SMOKE_MODEL / "config.json").exists():
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "make_test_models.py"), str(out), "--only", ENGINE_SMOKE_MODEL],
+            check=True,
+            cwd=ROOT,
+        )
+    _update_json(
+        out / ENGINE_SMOKE_MODEL / "generation_config.json", min_new_tokens=new_tokens, max_new_tokens=new_tokens
+    )
+    return out / ENGINE_SMOKE_MODEL
 
 
 def _update_json(path: Path, **values: object) -> None:

@@ -124,6 +124,8 @@ def markdown(results: dict[str, Any]) -> str:
         )
     if "many_users" in results:
         lines += many_users_markdown(results["many_users"])
+    if "vllm_users" in results:
+        lines += vllm_users_markdown(results["vllm_users"])
     if "speech_users" in results:
         lines += speech_users_markdown(results["speech_users"])
     if "fair_share" in results:
@@ -245,6 +247,56 @@ def under_load_markdown(u: dict[str, Any]) -> list[str]:
             f"| {levels['ratio_16_to_1']:.2f}× |"
         )
     lines += ["", f"Target ≥ {u['target']:.1f}× one after another at 16 clients: {mark(u['met'])}"]
+    return lines
+
+
+VLLM_VARIANTS = {
+    "app": "this app, local batching (browser protocol)",
+    "vllm": "vLLM, its own client (`openai`, streamed `/v1/completions`)",
+    "app_endpoint": "this app, `endpoint:` entry on that vLLM (browser protocol)",
+    "app_one_thread": "this app, local batching, torch on one thread (browser protocol)",
+}
+
+
+def vllm_users_markdown(v: dict[str, Any]) -> list[str]:
+    """The "many users on vLLM" section: the app's local batching, vLLM and the app on vLLM, per client count."""
+    heading = "## Many users on vLLM: the app's batching beside vLLM's CPU build (same model, streamed, greedy)"
+    if "skipped" in v:
+        return ["", heading, "", f"Skipped: {v['skipped']}."]
+    e = v["engine"]
+    lines = [
+        "",
+        heading,
+        "",
+        f"{e['name']} (`{e['command']}`, KV cache {e['kv_cache_gb']} GB; idle it used {e['idle_cpu_share']:.1%} of a "
+        f"core) serving {v['model']}, {v['new_tokens']} new tokens a request; the servers up side by side, "
+        f"{v['rounds']} interleaved rounds per client count (each variant once a round, the order rotating). "
+        "Aggregate = all tokens / wall time over the rounds; TTFT p50 / p90 in seconds over every request; × vLLM = "
+        "median of the rounds' own ratios (TTFT: of the rounds' p90s); short = requests that ended before "
+        f"{v['new_tokens']} tokens.",
+        "",
+        "| clients | server and client | aggregate tokens/s | × vLLM | per user tokens/s | TTFT p50 / p90 "
+        "| p90 × vLLM | short | client CPU |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for clients, level in v["levels"].items():
+        for variant, name in VLLM_VARIANTS.items():
+            r = level[variant]
+            lines.append(
+                f"| {clients} | {name} | {r['aggregate_tokens_per_s']:.1f} | {r['ratio_to_vllm']:.2f}× "
+                f"| {r['per_user_tokens_per_s']:.2f} | {r['ttft_p50_s']:.2f} / {r['ttft_p90_s']:.2f} "
+                f"| {r['ttft_p90_ratio_to_vllm']:.2f}× | {r['short_requests']} "
+                f"| {100 * r['client_cpu_share']:.0f}% |"
+            )
+    top = max(v["levels"], key=int)
+    at_top, met = v["levels"][top], v["met"]
+    lines += [
+        "",
+        f"Target at {top} clients: the app's local batching ≥ {v['target_aggregate_at_16']:.1f}× vLLM's aggregate: "
+        f"{at_top['app']['ratio_to_vllm']:.2f}× {mark(met['aggregate_at_16'])}, with its first token still sooner (p90 "
+        f"{at_top['app']['ttft_p90_s']:.2f} s against {at_top['vllm']['ttft_p90_s']:.2f} s) "
+        f"{mark(met['first_token_sooner_at_16'])}.",
+    ]
     return lines
 
 

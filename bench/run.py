@@ -3,6 +3,7 @@
 python -m bench.run            # real-size models (.cache/bench-models), about 25 minutes on 2 CPU cores
 python -m bench.run --smoke    # tiny models, a few calls each, under a minute (bench/out/smoke)
 python -m bench.run --only speech_users,many_users   # re-run those sections, merged into results.json
+python -m bench.run --only vllm_users   # many users on vLLM (`bash scripts/setup_vllm.sh` installs it first)
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ SECTIONS = (
     "throughput",
     "generation",
     "many_users",
+    "vllm_users",
     "remote_generation",
     "speech_users",
     "fair_share",
@@ -77,6 +79,7 @@ def run(settings: Settings, out_dir: Path, only: Sequence[str] | None = None) ->
         speech_users,
         startup,
         throughput,
+        vllm_users,
     )
     from bench.inputs import write_inputs
     from bench.models import ensure_models
@@ -110,6 +113,9 @@ def run(settings: Settings, out_dir: Path, only: Sequence[str] | None = None) ->
                 phase("generation", lambda: generation.measure(models, app, settings))
         # Apps of its own (batching on and off), with the main app stopped so they have the CPU.
         phase("many_users", lambda: many_users.measure(models, catalog, settings, work))
+        # vLLM's CPU build and two apps of its own (local batching, an endpoint entry on that vLLM), side by
+        # side; skipped, with the reason recorded, where vLLM is not installed.
+        phase("vllm_users", lambda: vllm_users.measure(models, catalog, settings, work))
         # The engine and an app of its own, also with the main app stopped.
         phase("remote_generation", lambda: remote.measure(models, settings, work))
         # An app with the speech tab alone, also with the main app stopped.

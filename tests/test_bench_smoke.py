@@ -17,6 +17,8 @@ from pathlib import Path
 from conftest import OFFLINE_ENV, ROOT
 
 from bench.common import SMOKE
+from bench.engines import VLLM_PYTHON
+from bench.vllm_users import SKIPPED
 
 
 def positive(value: object) -> bool:
@@ -101,6 +103,14 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert set(many["batched"]["browser"]) == user_counts and set(many["off"]["browser"]) == user_counts
     assert positive(many["ratio_aggregate_at_16"]) and positive(many["ratio_alone"])
     assert (out / "many_users.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    engine_users = results["vllm_users"]
+    if VLLM_PYTHON.exists():  # measured: tests/test_bench_vllm.py checks the figures (`make test-vllm`)
+        assert set(engine_users["levels"]) == user_counts
+        assert all(positive(level["app"]["ratio_to_vllm"]) for level in engine_users["levels"].values())
+    else:
+        assert engine_users == {"skipped": SKIPPED} and "scripts/setup_vllm.sh" in SKIPPED
+        assert f"Skipped: {SKIPPED}." in (out / "RESULTS.md").read_text()
 
     speech = results["speech_users"]
     assert positive(speech["bare"]["sequential"]["clips_per_s"]) and positive(speech["bare"]["batch_4"]["clips_per_s"])
