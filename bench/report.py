@@ -222,6 +222,14 @@ def many_users_markdown(u: dict[str, Any]) -> list[str]:
         f"one client ≥ {t['alone_ratio']:.2f}× batching off: {u['ratio_alone']:.3f}× {mark(met['alone'])} (median of "
         f"{u['batched']['browser']['1']['requests']} interleaved rounds' ratios; "
         f"{u.get('ratio_alone_of_medians', u['ratio_alone']):.3f}× from the medians).",
+    ]
+    if "to_bare" in t:
+        to_bare = ", ".join(f"{c} clients {v:.2f}×" for c, v in u["ratio_to_bare"].items() if int(c) > 1)
+        lines += [
+            "",
+            f"Target: aggregate ≥ {t['to_bare']:.1f}× the bare padded batch: {to_bare} {mark(met['to_bare'])}",
+        ]
+    lines += [
         "",
         "![many users](many_users.png)",
     ]

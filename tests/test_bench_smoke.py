@@ -102,6 +102,9 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
                 assert level["client_cpu_s"] >= 0  # measured in the clients' own process
     assert set(many["batched"]["browser"]) == user_counts and set(many["off"]["browser"]) == user_counts
     assert positive(many["ratio_aggregate_at_16"]) and positive(many["ratio_alone"])
+    assert many["met"]["to_bare"] == all(
+        value >= many["targets"]["to_bare"] for clients, value in many["ratio_to_bare"].items() if int(clients) > 1
+    )
     assert (out / "many_users.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     engine_users = results["vllm_users"]
