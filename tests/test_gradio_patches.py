@@ -225,7 +225,7 @@ def test_the_shared_queue_refuses_beyond_a_share_and_serves_users_in_turn() -> N
     import gradio as gr
     from gradio_client import Client
 
-    from playground.operations.fair_share import in_turn
+    from playground.core.turns import in_turn
 
     started: list[str] = []
     release = threading.Event()

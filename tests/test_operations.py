@@ -169,7 +169,7 @@ def test_one_user_gets_at_most_the_limit_and_another_user_still_gets_in(ops_app:
 
 
 def test_waiting_requests_are_served_in_turn() -> None:
-    from playground.operations.fair_share import in_turn
+    from playground.core.turns import in_turn
 
     flood = [("session:a", f"a{i}") for i in range(4)]
     latecomer, signed = ("session:b", "b0"), ("user:carol", "c0")
