@@ -119,7 +119,10 @@ def test_another_users_first_request_joins_before_a_users_queued_ones(loaded_lla
     deltas = {name: [firsts[name], *reader] for name, reader in readers.items()}
 
     places = {name: [d.waiting for d in ds if d.waiting is not None] for name, ds in deltas.items()}
-    assert places["flood 2"][-1] == 2 and places["flood 3"][-1] == 3, places
+    # A place is announced when it changes at the scheduler's next look, so the flood's requests may not
+    # see theirs move back before the second user's request starts: the second user is never behind.
+    assert places["second"] == [1], places
+    assert all(place >= 1 for name in ("flood 2", "flood 3") for place in places[name]), places
     started_at = {name: streams[name].started + ds[-1].stats.ttft_s for name, ds in deltas.items()}
     assert started_at["second"] < started_at["flood 2"] < started_at["flood 3"]
     assert {name: "".join(d.text for d in ds) for name, ds in deltas.items()} == alone
