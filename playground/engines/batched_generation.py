@@ -14,7 +14,8 @@ Each request keeps everything `generate()` would give it alone: its own logits p
 transformers from the model's generation config plus the request's options (repetition penalty,
 temperature, top-k, top-p, min_new_tokens, …), its own seeded random generator (so the same seed gives
 the same text whatever else is in the batch), its own stop strings, end-of-text tokens and token
-budget, and its teaching table. Greedy and sampled tokens equal those of `generate()` on the same
+budget, and its teaching table (rows whose processors do the same thing run them in one call:
+playground.engines.processor_groups). Greedy and sampled tokens equal those of `generate()` on the same
 request alone (checked on the tiny test model and on the 0.5B benchmark model).
 
 Requests beyond `max_batch_size`, or beyond what the KV-cache budget holds for the batch's longest
@@ -58,13 +59,14 @@ from playground.engines.generation import (
 )
 from playground.engines.local_generation import (
     EncodedPrompt,
+    RecordingProcessor,
     RequestProgress,
     describe_loaded,
     encode_prompt,
     generation_snippet,
-    recording_processor,
     run_generate,
 )
+from playground.engines.processor_groups import group_key, process_group
 
 # The most padded prompt tokens one prefill forward pass takes (newcomers beyond it wait a step):
 # bounds the activation memory of a prefill.
@@ -347,7 +349,7 @@ class BatchedEngine(GenerationEngine):
         progress = RequestProgress(
             job.stream, self.loaded.model.tokenizer, job.request, int(job.prompt.ids.shape[1]), job.prompt.notes
         )
-        custom = LogitsProcessorList([recording_processor(progress.recorder)] if progress.recorder else [])
+        custom = LogitsProcessorList([RecordingProcessor(progress.recorder)] if progress.recorder else [])
         ids = job.prompt.ids.to(model.device)
         processors = model._get_logits_processor(
             generation_config=job.config,
@@ -488,36 +490,69 @@ class BatchedEngine(GenerationEngine):
         self._stack_prefilled()
 
     def _choose(self, rows: list[_Row], logits: Any) -> None:
-        """Each row's next token from its logits (row i of `logits` belongs to rows[i])."""
+        """Each row's next token from its logits (row i of `logits` belongs to rows[i]). Rows whose
+        processors do the same thing are processed and chosen from together (processor_groups)."""
         import torch
 
         device = logits.device
+        groups: dict[Any, list[int]] = {}
         for index, row in enumerate(rows):
-            if row.done:
-                continue
+            if not row.done:
+                key = group_key(row.processors, len(row.ids), row.job.config.do_sample)
+                groups.setdefault(index if key is None else key, []).append(index)
+        for indices in groups.values():
+            members = [rows[index] for index in indices]
             try:
-                scores = row.processors(torch.tensor([row.ids], device=device), logits[index : index + 1])
-                if row.job.config.do_sample:
-                    if row.generator is None:
-                        row.generator = torch.Generator(device=device).manual_seed(row.request.seed)
-                    probs = torch.nn.functional.softmax(scores, dim=-1)
-                    token = int(torch.multinomial(probs, num_samples=1, generator=row.generator)[0, 0])
-                else:
-                    token = int(torch.argmax(scores, dim=-1)[0])
-                row.ids.append(token)
-                row.budget -= 1
-                row.progress.token(token)
-                if (
-                    token in row.eos
-                    or row.budget <= 0
-                    or row.progress.stopped
-                    or self._completes_stop(row)
-                    or row.job.stream.aborted
-                ):
-                    self._finish(row)
-            except BaseException as exc:  # this request's own failure (e.g. a processor): the others go on
-                row.done = True
-                row.job.stream.fail(exc)
+                scores = process_group(
+                    [row.processors for row in members],
+                    [row.ids[-1] for row in members],
+                    torch.tensor([members[0].ids], device=device),
+                    logits[torch.tensor(indices, device=device)],
+                )
+                tokens = self._tokens(members, scores)
+            except BaseException as exc:  # these requests' own failure (e.g. a processor): the others go on
+                for row in members:
+                    row.done = True
+                    row.job.stream.fail(exc)
+                continue
+            for row, token in zip(members, tokens):
+                self._take(row, token)
+
+    @staticmethod
+    def _tokens(rows: list[_Row], scores: Any) -> list[int]:
+        """The rows' next tokens from their processed scores: greedy, or drawn with each request's own
+        generator (seeded as generate() seeds the global one, on the device the scores are on)."""
+        import torch
+
+        if not rows[0].job.config.do_sample:
+            return torch.argmax(scores, dim=-1).tolist()
+        probs = torch.nn.functional.softmax(scores, dim=-1)
+        tokens = []
+        for index, row in enumerate(rows):
+            if row.generator is None:
+                row.generator = torch.Generator(device=scores.device).manual_seed(row.request.seed)
+            tokens.append(
+                int(torch.multinomial(probs[index : index + 1], num_samples=1, generator=row.generator)[0, 0])
+            )
+        return tokens
+
+    def _take(self, row: _Row, token: int) -> None:
+        """Append a row's chosen token, stream it, and end the row where it is done."""
+        try:
+            row.ids.append(token)
+            row.budget -= 1
+            row.progress.token(token)
+            if (
+                token in row.eos
+                or row.budget <= 0
+                or row.progress.stopped
+                or self._completes_stop(row)
+                or row.job.stream.aborted
+            ):
+                self._finish(row)
+        except BaseException as exc:  # this request's own failure (e.g. its stream): the others go on
+            row.done = True
+            row.job.stream.fail(exc)
 
     def _completes_stop(self, row: _Row) -> bool:
         """Whether the last tokens complete a stop string (as generate()'s stop_strings check does;

@@ -110,8 +110,7 @@ class AlternativesRecorder:
 
     def observe(self, scores: Any) -> None:
         """The scores (a 1 x vocabulary row) the next token is chosen from."""
-        probs = scores[0].float().softmax(-1)
-        self._pending = (probs, probs.topk(min(self.k, probs.numel())))
+        observe_rows([self], scores)
 
     def resolve(self, chosen_id: int) -> None:
         """The token that was chosen from the last observed scores."""
@@ -119,32 +118,42 @@ class AlternativesRecorder:
             return
         probs, top = self._pending
         self._pending = None
-        shown = " · ".join(
-            f"{self.tokenizer.decode([i])!r} {p:.3f}" for p, i in zip(top.values.tolist(), top.indices.tolist())
-        )
+        values, indices = top
+        shown = " · ".join(f"{self.tokenizer.decode([i])!r} {p:.3f}" for p, i in zip(values.tolist(), indices.tolist()))
         self.rows.append(
             (len(self.rows) + 1, repr(self.tokenizer.decode([chosen_id])), round(float(probs[chosen_id]), 4), shown)
         )
 
 
-def recording_processor(recorder: AlternativesRecorder) -> Any:
-    """A logits processor that shows `recorder` each step's scores. In generate() custom processors
+def observe_rows(recorders: list[AlternativesRecorder], scores: Any) -> None:
+    """Show each recorder its row of `scores` (rows x vocabulary): one softmax and top-k for all."""
+    probs = scores.float().softmax(-1)
+    top = probs.topk(min(max(r.k for r in recorders), probs.shape[-1]))
+    for index, recorder in enumerate(recorders):
+        k = min(recorder.k, probs.shape[-1])
+        recorder._pending = (probs[index], (top.values[index, :k], top.indices[index, :k]))
+
+
+class RecordingProcessor:
+    """A logits processor that shows its recorder each step's scores. In generate() custom processors
     run after the built-in ones (repetition penalty) and before the sampling warpers; the previous
-    step's chosen token is the last of input_ids."""
-    from transformers import LogitsProcessor
+    step's chosen token is the last of input_ids. (LogitsProcessorList only calls it, so it needs no
+    transformers base class.)"""
 
-    class Record(LogitsProcessor):
-        def __init__(self) -> None:
-            self.steps = 0
+    def __init__(self, recorder: AlternativesRecorder):
+        self.recorder = recorder
+        self.steps = 0
 
-        def __call__(self, input_ids: Any, scores: Any) -> Any:
-            if self.steps:
-                recorder.resolve(int(input_ids[0, -1]))
-            self.steps += 1
-            recorder.observe(scores)
-            return scores
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        self.next_step(int(input_ids[0, -1]))
+        self.recorder.observe(scores)
+        return scores
 
-    return Record()
+    def next_step(self, last_token: int) -> None:
+        """A new step begins: the previous step's row gets the token chosen from it."""
+        if self.steps:
+            self.recorder.resolve(last_token)
+        self.steps += 1
 
 
 # ---- one request's text stream ------------------------------------------------------------------
@@ -506,7 +515,7 @@ def run_generate(
         # generate() checks stop strings token by token (the text lags behind, held until a word
         # ends), so generation ends right where a stop string is completed.
         options.update(stop_strings=list(request.stop), tokenizer=tokenizer)
-    processors = LogitsProcessorList([recording_processor(progress.recorder)] if progress.recorder else [])
+    processors = LogitsProcessorList([RecordingProcessor(progress.recorder)] if progress.recorder else [])
     settings = prompt.settings
     if settings.sampling and settings.beams == 1:
         # generate() samples from torch's global generator, which every thread shares: the request
