@@ -332,7 +332,9 @@ def speech_users_markdown(u: dict[str, Any]) -> list[str]:
         "client CPU in % of one core. Two apps: the CPU default "
         "(no `max_batch_size`: one window a forward pass, concurrent requests taking turns on the cores) and "
         f"`max_batch_size: {u.get('app_batch_size', '?')}` (what a GPU does by default); one client at a time is "
-        "the same work on both and is measured once.",
+        "the same work on both and is measured on the CPU default, before and after each of its concurrent "
+        "levels: this machine's speed drifts by several percent over minutes, so each level there is compared "
+        "with the lone client's runs on either side of it (the 1-client row pools them all).",
         "",
         "| app | clients | protocol | requests | clips/s | × one after another | × bare loop | × bare batch "
         "| latency p50 / p90 | batch | same text | client CPU |",
@@ -348,7 +350,8 @@ def speech_users_markdown(u: dict[str, Any]) -> list[str]:
                 to_batch = f"{r['clips_per_s'] / batch['clips_per_s']:.2f}×" if batch and int(clients) > 1 else "–"
                 lines.append(
                     f"| {label} | {clients} | {protocol} | {r['requests']} | {r['clips_per_s']:.3f} "
-                    f"| {r['clips_per_s'] / one:.2f}× | {r['clips_per_s'] / seq['clips_per_s']:.2f}× | {to_batch} "
+                    f"| {r['clips_per_s'] / r.get('alone_around', {}).get('clips_per_s', one):.2f}× "
+                    f"| {r['clips_per_s'] / seq['clips_per_s']:.2f}× | {to_batch} "
                     f"| {r['latency_p50_s']:.2f} / {r['latency_p90_s']:.2f} s | {r['peak_batch_size'] or 1} "
                     f"| {mark(r['same_text'])} | {100 * r['client_cpu_share']:.0f}% |"
                 )

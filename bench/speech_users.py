@@ -14,10 +14,13 @@ a CPU must never be slower than one after another) and the entry's max_batch_siz
 APP_BATCH_SIZE (what a GPU does by default), so the table shows whether batching pays on this machine.
 
 Fewer requests than clients at 16 would not measure 16 at once, so each level sends one request per
-client (16 × 30 s is the section's largest cost, about 4.5 minutes an app); the lone client (on the
-CPU default's app: one request at a time is the same work on both) and the bare loop make
-`speech_requests_alone` (2) one after another, the fewest that still give a per-clip figure after a
-warm-up. The full section takes about 12 minutes on a quiet 2-core machine, more when shared.
+client (16 × 30 s is the section's largest cost, about 4.5 minutes an app). The lone client (on the
+CPU default's app: one request at a time is the same work on both) makes `speech_requests_alone` (2)
+one after another before and after each concurrent level, and each level is compared with the lone
+runs on either side of it: this machine's speed drifts by several percent over minutes (consecutive
+lone runs differed by up to 20 % on a busy day), more than the effect measured. The bare loop makes
+`speech_requests_alone` clips too. The full section takes about 13 minutes on a quiet 2-core machine,
+more when shared.
 
 clips/s = requests / (first request sent -> last answer received); latency = a request's own
 duration, upload included (p50 / p90).
@@ -117,18 +120,44 @@ def run_clients(url: str, audio: str, clients: int, requests: int, protocol: str
     if raw["failures"]:
         raise RuntimeError(f"{clients} {protocol} /transcribe clients: {raw['failures'][:3]}")
     answered = raw["requests"]
-    latency = summary([r["end_s"] for r in answered])
+    return level_figures(
+        clients, raw["wall_s"], [r["end_s"] for r in answered], {r["text"] for r in answered}, raw["client_cpu_s"]
+    )
+
+
+def level_figures(
+    clients: int, wall_s: float, latencies: list[float], texts: set[str], client_cpu_s: float
+) -> dict[str, Any]:
+    latency = summary(latencies)
     return {
         "clients": clients,
-        "requests": len(answered),
-        "wall_s": raw["wall_s"],
-        "clips_per_s": len(answered) / raw["wall_s"],
+        "requests": len(latencies),
+        "wall_s": wall_s,
+        "clips_per_s": len(latencies) / wall_s,
         "latency_p50_s": latency["median_s"],
         "latency_p90_s": latency["p90_s"],
-        "same_text": len({r["text"] for r in answered}) == 1,  # one clip, greedy: every answer must be equal
-        "client_cpu_s": raw["client_cpu_s"],
-        "client_cpu_share": raw["client_cpu_s"] / raw["wall_s"],  # of one core
+        "latencies_s": latencies,
+        "texts": sorted(texts),
+        "same_text": len(texts) == 1,  # one clip, greedy: every answer must be equal
+        "client_cpu_s": client_cpu_s,
+        "client_cpu_share": client_cpu_s / wall_s,  # of one core
     }
+
+
+def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One client's runs taken together: every clip over the runs' summed wall time."""
+    return level_figures(
+        1,
+        sum(r["wall_s"] for r in runs),
+        [s for r in runs for s in r["latencies_s"]],
+        {t for r in runs for t in r["texts"]},
+        sum(r["client_cpu_s"] for r in runs),
+    )
+
+
+def lone_client(app: Server, audio: str, settings: Settings) -> dict[str, Any]:
+    say("speech users (cpu_default): 1 browser client …")
+    return run_clients(app.url, audio, 1, settings.speech_requests_alone, "browser")
 
 
 def peak_batch_size(app: Server) -> int:
@@ -153,25 +182,36 @@ def measure(models: Path, catalog: Path, settings: Settings, audio: str, work: P
         with Server(app_command(catalog_path, "--tabs", "speech_to_text"), work, f"speech-users-{name}") as app:
             run_clients(app.url, audio, 1, 1, "browser")  # loads the model
             measured = results["app"][name] = {}
-            # One request at a time is the same work on both apps: the lone client is measured once.
-            levels = [c for c in settings.speech_users if name == "cpu_default" or c > 1]
-            protocols = (
-                ("browser", levels),
-                ("gradio_client", (GRADIO_CLIENT_LEVEL,) if name == "cpu_default" else ()),
-            )
-            for protocol, counts in protocols:
+            # One request at a time is the same work on both apps: the lone client is measured on the
+            # CPU default's app only, before and after each concurrent level there, because this
+            # machine's speed drifts by several percent over minutes: each level is compared with the
+            # lone client's runs on either side of it.
+            lone: list[dict[str, Any]] = []
+            concurrent = [c for c in settings.speech_users if c > 1]
+            protocols = (("browser", concurrent), ("gradio_client", (GRADIO_CLIENT_LEVEL,)))
+            if name == "cpu_default":
+                lone.append(lone_client(app, audio, settings))
+            for protocol, counts in protocols if name == "cpu_default" else protocols[:1]:
                 for clients in counts:
-                    requests = settings.speech_requests_alone if clients == 1 else clients
                     say(f"speech users ({name}): {clients} {protocol} clients …")
-                    level = run_clients(app.url, audio, clients, requests, protocol)
+                    level = run_clients(app.url, audio, clients, clients, protocol)
                     level["peak_batch_size"] = peak_batch_size(app)
+                    if name == "cpu_default":
+                        lone.append(lone_client(app, audio, settings))
+                        level["alone_around"] = pooled(lone[-2:])
                     measured.setdefault(protocol, {})[str(clients)] = level
-    alone = results["app"]["cpu_default"]["browser"]["1"]["clips_per_s"]
+            if lone:
+                every = {**pooled(lone), "peak_batch_size": 0, "runs": len(lone)}
+                measured["browser"] = {"1": every, **measured["browser"]}
+    alone_all = results["app"]["cpu_default"]["browser"]["1"]["clips_per_s"]
     sequential = bare["sequential"]["clips_per_s"]
     for name in APPS:
         browser = results["app"][name]["browser"]
         results[name] = {
-            "ratio_to_one_after_another": {c: ratio(r["clips_per_s"], alone) for c, r in browser.items()},
+            "ratio_to_one_after_another": {
+                c: ratio(r["clips_per_s"], r.get("alone_around", {}).get("clips_per_s", alone_all))
+                for c, r in browser.items()
+            },
             "ratio_to_bare_sequential": {c: ratio(r["clips_per_s"], sequential) for c, r in browser.items()},
             "ratio_to_bare_batch": {
                 c: ratio(r["clips_per_s"], bare[f"batch_{ceiling(int(c))}"]["clips_per_s"])

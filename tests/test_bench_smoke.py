@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import OFFLINE_ENV, ROOT
 
 from bench.common import SMOKE
@@ -121,6 +122,15 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     default, batched = speech["app"]["cpu_default"], speech["app"]["batched"]
     assert set(default) == {"browser", "gradio_client"} and set(default["browser"]) == {"1", "4"}
     assert set(batched) == {"browser"} and set(batched["browser"]) == {"4"}  # one at a time is measured once
+    # The lone client runs before and after each concurrent level (browser 4, gradio_client 4), and
+    # each level is compared with the two runs around it.
+    assert default["browser"]["1"]["runs"] == 3 and default["browser"]["1"]["requests"] == 3
+    for protocol in ("browser", "gradio_client"):
+        around = default[protocol]["4"]["alone_around"]
+        assert around["requests"] == 2 and positive(around["clips_per_s"])
+    assert speech["cpu_default"]["ratio_to_one_after_another"]["4"] == pytest.approx(
+        default["browser"]["4"]["clips_per_s"] / default["browser"]["4"]["alone_around"]["clips_per_s"], rel=1e-3
+    )
     for app, protocols in speech["app"].items():
         for protocol, levels in protocols.items():
             for clients, level in levels.items():
