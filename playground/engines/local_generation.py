@@ -290,7 +290,9 @@ def describe_loaded(loaded: Any) -> Message:
         parts = ", ".join(f"{place} × {count}" for place, count in counts.items())
         placement = TEXTS.render("placement_map", parts=parts)
     else:
-        placement = TEXTS.render("placement_device", device=loaded.device)
+        placement = TEXTS.render(
+            "placement_packed" if loaded.packed_linears else "placement_device", device=loaded.device
+        )
     return {
         lang: TEXTS.get("model_line", lang, label=loaded.entry.label, dtype=loaded.dtype, placement=text)
         for lang, text in placement.items()
@@ -306,8 +308,11 @@ def generation_snippet(loaded: Any, request: GenerationRequest) -> str:
     if request.stop:
         call["stop_sequence"] = list(request.stop)
     seeding = [f"set_seed({request.seed})"] if settings.sampling else []
-    imports = ["from transformers import set_seed"] if seeding else None
+    imports = ["from transformers import set_seed"] if seeding else []
     load = snippet_load_kwargs(loaded)
+    setup = [*packing_lines(loaded), *seeding]
+    if loaded.packed_linears:
+        imports.insert(0, "import torch")
     if request.is_chat:
         messages = [dict(m) for m in request.messages or ()]
         return pipeline_snippet(
@@ -316,13 +321,22 @@ def generation_snippet(loaded: Any, request: GenerationRequest) -> str:
             [Raw("messages")],
             call,
             load_kwargs=load,
-            setup=["messages = " + format_value(messages), *seeding],
+            setup=[*setup, "messages = " + format_value(messages)],
             imports=imports,
             show="print(result[0]['generated_text'][-1]['content'])",
         )
     return pipeline_snippet(
-        TASK, loaded.entry.id, [request.prompt], call, load_kwargs=load, setup=seeding, imports=imports
+        TASK, loaded.entry.id, [request.prompt], call, load_kwargs=load, setup=setup, imports=imports
     )
+
+
+def packing_lines(loaded: Any) -> list[str]:
+    """The snippet lines that pack the pipeline's linear layers as the app did (none where it did not)."""
+    if not loaded.packed_linears:
+        return []
+    from playground.loading.packed_linears import SNIPPET_CALL, SNIPPET_CODE, SNIPPET_COMMENT
+
+    return [SNIPPET_COMMENT, *SNIPPET_CODE, "", "", SNIPPET_CALL]
 
 
 # ---- the engine -------------------------------------------------------------------------------

@@ -120,6 +120,22 @@ def estimate_weight_bytes(entry: ModelEntry, source: str, dtype: str) -> int | N
     return on_disk * 2 if not _stored_as_float32(folder) else on_disk
 
 
+def tied_output_bytes(entry: ModelEntry, source: str) -> int:
+    """Bytes a packed copy of the output layer adds where it is tied to the input embeddings
+    (vocabulary x hidden size x 4, from config.json; 0 when untied or unknown)."""
+    folder = cached_snapshot(source, entry.revision)
+    try:
+        config = json.loads((folder / "config.json").read_text()) if folder else {}
+    except (OSError, ValueError):
+        return 0
+    text = config.get("text_config") or config
+    tied = text.get("tie_word_embeddings", config.get("tie_word_embeddings", False))
+    vocab, hidden = text.get("vocab_size"), text.get("hidden_size")
+    if not tied or not isinstance(vocab, int) or not isinstance(hidden, int):
+        return 0
+    return vocab * hidden * 4
+
+
 def _stored_as_float32(folder: Path) -> bool:
     try:
         config = json.loads((folder / "config.json").read_text())

@@ -35,11 +35,18 @@ from playground.loading.hub import (
     cached_snapshot,
     estimate_weight_bytes,
     network_failure,
+    tied_output_bytes,
 )
 from playground.loading.hub import is_cached as snapshot_is_cached
 from playground.loading.idle_limits import unloads_at
 from playground.loading.load_errors import ModelLoadError, UnknownModelError, explain_load_error
-from playground.loading.precision import DtypeChoice, QuantizationPlan, choose_dtype, quantization_plan
+from playground.loading.precision import (
+    DtypeChoice,
+    QuantizationPlan,
+    choose_dtype,
+    packs_linears,
+    quantization_plan,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +83,8 @@ class LoadedModel:
     dtype_choice: DtypeChoice | None = None
     # `quantization:` as loaded, with the imports its config needs in a snippet.
     quantization: QuantizationPlan | None = None
+    # How many nn.Linear layers were packed for the CPU (playground.loading.packed_linears); 0: none.
+    packed_linears: int = 0
     last_used: float = field(default_factory=time.time)
     # Called once when the manager drops the model (eviction or unload), e.g. so a generation
     # engine serving it fails its requests with a message instead of holding the memory.
@@ -94,6 +103,10 @@ class LoadedModel:
         """Why the model runs in its dtype here, in `lang` ("" when unknown)."""
         return self.dtype_choice.explained(PRECISION_TEXTS, lang) if self.dtype_choice else ""
 
+    def packed_linears_note(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """What packing the linear layers did, in `lang` ("" when they were not packed)."""
+        return PRECISION_TEXTS.get("packed_linears", lang, count=self.packed_linears) if self.packed_linears else ""
+
     def summary(self, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
         return {
             "key": self.key,
@@ -105,6 +118,8 @@ class LoadedModel:
             "dtype": self.dtype,
             "dtype_reason": self.dtype_reason(lang),
             "quantization": self.quantization.name if self.quantization else None,
+            "packed_linears": self.packed_linears,
+            "packed_linears_note": self.packed_linears_note(lang),
             "parameters": self.parameters,
             "size_mb": round(self.resident_bytes / 2**20, 1),
             "load_seconds": round(self.load_seconds, 2),
@@ -210,6 +225,7 @@ class ModelManager:
             "max_memory": entry.max_memory,
             "trust_remote_code": entry.trust_remote_code,
             "pipeline_kwargs": entry.pipeline_kwargs,
+            "packed_linears": packs_linears(entry, self.device),
         }
         return json.dumps(_with_string_keys(parts), sort_keys=True, default=str)
 
@@ -286,9 +302,13 @@ class ModelManager:
             error = explain_load_error(exc, entry, cached_snapshot(source, entry.revision))
             log.warning("loading %s failed (%s): %s", entry.id, error.reason, exc)
             raise error from exc
+        # Counted before packing: the packed weights are buffers, yet still the model's parameters.
+        params, resident = _count(obj)
+        packed = self._pack_linears(entry, obj)
+        if packed:
+            resident = _count(obj)[1]
         elapsed = time.perf_counter() - started
         self.load_count += 1
-        params, resident = _count(obj)
         inner = getattr(obj, "model", obj)
         device_map = getattr(inner, "hf_device_map", None)
         device = self.device if "device_map" not in load_kwargs else _describe_device_map(device_map, self.device)
@@ -311,7 +331,23 @@ class ModelManager:
             load_kwargs=load_kwargs,
             dtype_choice=choice,
             quantization=quantization,
+            packed_linears=packed,
         )
+
+    def _pack_linears(self, entry: ModelEntry, obj: Any) -> int:
+        """Pack the loaded model's linear layers for the CPU where `packs_linears` says so and this
+        torch build can; returns how many were packed."""
+        if not packs_linears(entry, self.device):
+            return 0
+        from playground.loading.packed_linears import pack_linears, packing_works
+
+        if not packing_works():
+            log.info("%s: this torch build cannot pack linear layers on this CPU; left as nn.Linear", entry.id)
+            return 0
+        count = pack_linears(getattr(obj, "model", obj))
+        # The dense weights just replaced (or the pages of the checkpoint they were read from) go back.
+        release_memory()
+        return count
 
     def _construct(
         self, entry: ModelEntry, source: str, load_kwargs: dict[str, Any], quantization: QuantizationPlan | None
@@ -391,6 +427,8 @@ class ModelManager:
         """Evict before loading so the new model never stacks on top of a full budget."""
         budget = self._budget_bytes()
         needed = estimate_weight_bytes(entry, source, dtype) if budget else None
+        if needed and packs_linears(entry, self.device):
+            needed += tied_output_bytes(entry, source)  # the tied output layer's packed copy
         if budget and needed and needed > budget and not entry.device_map:
             raise ModelLoadError(
                 "over_budget", "over_budget", name=entry.label, needed=needed / 2**30, budget=budget / 2**30

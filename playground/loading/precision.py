@@ -101,6 +101,21 @@ def choose_dtype(entry: ModelEntry, device: str) -> DtypeChoice:
     return DtypeChoice("float32", "cpu_not_native", requested)
 
 
+def packs_linears(entry: ModelEntry, device: str) -> bool:
+    """Whether `entry`'s linear layers are packed for the CPU at load (playground.loading.packed_linears):
+    a text-generation model loaded here on the CPU in float32, unquantized, without a device map,
+    unless its catalog entry says `cpu_packed_linears: false`."""
+    return (
+        entry.cpu_packed_linears
+        and entry.task in SINGLE_STREAM_TASKS
+        and entry.endpoint is None
+        and device == "cpu"
+        and entry.quantization is None
+        and not entry.device_map
+        and choose_dtype(entry, device).dtype == "float32"
+    )
+
+
 # ---- quantization -------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from playground.config.catalog import Catalog
 from playground.core.texts import DEFAULT_LANGUAGE, Texts, request_language
 from playground.engines.remote_engine import remote_health
 from playground.loading.model_manager import PRECISION_TEXTS, ModelManager
-from playground.loading.precision import choose_dtype
+from playground.loading.precision import choose_dtype, packs_linears
 from playground.web.errors import guarded
 from playground.web.ui import LANGUAGE_READY_JS, TabContext, about_panel, bind
 
@@ -99,6 +99,8 @@ def catalog_rows(catalog: Catalog, manager: ModelManager, lang: str = DEFAULT_LA
             choice = choose_dtype(entry, manager.device)
             if choice.noteworthy:
                 notes.append(PRECISION_TEXTS.get("note_dtype", lang, reason=choice.explained(PRECISION_TEXTS, lang)))
+            if packs_linears(entry, manager.device):
+                notes.append(PRECISION_TEXTS.get("note_packed", lang))
             cached = TEXTS.get("cached_yes" if manager.is_cached(entry) else "cached_no", lang)
             rows.append([tab_key, entry.label, entry.id, entry.task, cached, ", ".join(notes)])
     return rows
@@ -131,7 +133,7 @@ def unload_and_report(
 
 
 def loaded_models(ctx: TabContext, request: Any = None) -> list[dict[str, Any]]:
-    """List the models in memory, most recently used first, with their device, dtype (and why), quantization, size and load arguments."""
+    """List the models in memory, most recently used first, with their device, dtype (and why), quantization, linear layers packed for the CPU, size and load arguments."""
     return ctx.manager.loaded(request_language(request))
 
 
