@@ -344,8 +344,10 @@ class ModelManager:
         if not packing_works():
             log.info("%s: this torch build cannot pack linear layers on this CPU; left as nn.Linear", entry.id)
             return 0
-        count = pack_linears(getattr(obj, "model", obj))
-        # The dense weights just replaced (or the pages of the checkpoint they were read from) go back.
+        model = getattr(obj, "model", obj)
+        count = pack_linears(model)
+        _own_mapped_tensors(model)
+        # The dense weights just replaced, and the checkpoint's pages they were read from, go back.
         release_memory()
         return count
 
@@ -366,7 +368,7 @@ class ModelManager:
 
             obj = pipeline(task=entry.task, model=source, **{**kwargs, "dtype": getattr(torch, kwargs["dtype"])})
         if quantization is not None:
-            _own_unquantized_tensors(getattr(obj, "model", obj))
+            _own_mapped_tensors(getattr(obj, "model", obj))
         # Converting weights (quantizing, or another dtype than stored) goes through temporaries, up to
         # about twice the float32 model at the peak; glibc keeps such freed memory unless asked to
         # give it back.
@@ -583,19 +585,20 @@ def _with_strings_for_raw(value: Any) -> Any:
     return value
 
 
-def _own_unquantized_tensors(model: Any) -> None:
-    """Copy a quantized model's plain tensors (embeddings, norms) out of the checkpoint's memory map.
+def _own_mapped_tensors(model: Any) -> None:
+    """Copy a quantized or packed model's plain tensors (embeddings, norms) out of the checkpoint's
+    memory map.
 
     Weights loaded as stored stay mapped from the safetensors file, and while any of them does, every
-    page of the file that quantizing read stays counted in the process's memory: the float32 file's
-    size on top of the quantized weights."""
+    page of the file that quantizing or packing read stays counted in the process's memory: the
+    float32 file's size on top of the converted weights."""
     import torch
 
     if not hasattr(model, "named_parameters"):
         return
     with torch.no_grad():
         for tensor in (*model.parameters(), *model.buffers()):
-            if type(tensor.data) is torch.Tensor and tensor.device.type == "cpu":
+            if type(tensor.data) is torch.Tensor and tensor.device.type == "cpu" and not tensor.is_mkldnn:
                 tensor.data = tensor.data.clone()
 
 
