@@ -304,3 +304,17 @@ def test_bad_sign_in_settings_are_refused(sign_in: dict, message: str) -> None:
     data["defaults"] = {"sign_in": sign_in}
     with pytest.raises(CatalogError, match=re.escape(message)):
         parse_catalog(data)
+
+
+def test_cpu_packed_linears_is_a_switch_for_local_models() -> None:
+    def generation(**entry: object) -> dict:
+        return {"tabs": {"text_generation": {"models": [{"id": "Qwen/Qwen2.5-0.5B-Instruct", **entry}]}}}
+
+    assert parse_catalog(generation()).default_model("text_generation").cpu_packed_linears is True
+    assert (
+        parse_catalog(generation(cpu_packed_linears=False)).default_model("text_generation").cpu_packed_linears is False
+    )
+    with pytest.raises(CatalogError, match="cpu_packed_linears"):
+        parse_catalog(generation(cpu_packed_linears="sometimes"))
+    with pytest.raises(CatalogError, match="cpu_packed_linears: loading options do not apply"):
+        parse_catalog(remote({"url": "http://gpu/v1"}, cpu_packed_linears=False))

@@ -14,7 +14,7 @@ import pytest
 import torch
 from snippets import run_snippet
 
-from playground.config.catalog import Catalog, ModelEntry
+from playground.config.catalog import Catalog
 from playground.loading.hub import estimate_weight_bytes, tied_output_bytes
 from playground.loading.load_errors import ModelLoadError
 from playground.loading.model_manager import ModelManager
@@ -124,15 +124,6 @@ def test_the_cache_key_and_the_budget_count_the_packing(test_models: Path) -> No
     assert (
         manager_for(test_models, budget_gb, cpu_packed_linears=False).get("text_generation", CHAT).packed_linears == 0
     )
-
-
-def test_only_local_entries_take_the_setting() -> None:
-    with pytest.raises(ValueError, match="cpu_packed_linears"):
-        ModelEntry(
-            id="served", task="text-generation", endpoint={"url": "http://localhost:8000/v1"}, cpu_packed_linears=False
-        )
-    with pytest.raises(ValueError, match="cpu_packed_linears"):
-        ModelEntry(id="m", cpu_packed_linears="sometimes")
 
 
 def test_the_app_says_the_layers_are_packed_and_its_snippet_packs_the_same(client, test_models) -> None:  # noqa: ANN001
