@@ -133,7 +133,7 @@ def unload_and_report(
 
 
 def loaded_models(ctx: TabContext, request: Any = None) -> list[dict[str, Any]]:
-    """List the models in memory, most recently used first, with their device, dtype (and why), quantization, linear layers packed for the CPU, size and load arguments."""
+    """List the models in memory, most recently used first, with their device, dtype (and why), quantization, packed linear layers, size and load arguments."""
     return ctx.manager.loaded(request_language(request))
 
 
