@@ -126,6 +126,16 @@ def test_the_cache_key_and_the_budget_count_the_packing(test_models: Path) -> No
     )
 
 
+def test_the_models_catalog_table_notes_which_entries_are_packed(test_models: Path) -> None:
+    from tabs.models.ui import catalog_rows
+
+    for settings, noted in (({}, True), ({"cpu_packed_linears": False}, False), ({"quantization": "int8"}, False)):
+        manager = manager_for(test_models, **settings)
+        for lang, note in (("en", "linear layers packed for the CPU"), ("ko", "CPU용으로 묶은 선형 층")):
+            [row] = catalog_rows(manager.catalog, manager, lang)
+            assert (note in row[-1]) is noted, (settings, row)
+
+
 def test_the_app_says_the_layers_are_packed_and_its_snippet_packs_the_same(client, test_models) -> None:  # noqa: ANN001
     text, stats, code, _ = client.predict("the cat", CHAT, max_new_tokens=8, do_sample=False, api_name="/generate")
     assert text and "linear layers packed for the CPU" in stats

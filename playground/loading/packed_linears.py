@@ -14,6 +14,7 @@ code" snippets print (`SNIPPET_CODE`), so a learner runs exactly what the app ru
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import torch
@@ -52,6 +53,7 @@ SNIPPET_CALL = "pack_linears(pipe.model)"
 SNIPPET_COMMENT = "# The app packs the linear layers for this CPU (catalog: cpu_packed_linears), and so does this:"
 
 
+@functools.cache
 def packing_works() -> bool:
     """Whether this torch build packs linear layers correctly on this CPU (oneDNN present and a
     small packed layer computing what nn.Linear does)."""
