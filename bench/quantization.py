@@ -43,7 +43,12 @@ class Variant:
 
 
 VARIANTS = (
-    Variant(BASELINE, {}, "as stored; `dtype: auto` is float32 on this CPU"),
+    Variant(
+        BASELINE,
+        {"cpu_packed_linears": False},
+        "as stored, plain `nn.Linear` (`cpu_packed_linears: false`); `dtype: auto` is float32 on this CPU",
+    ),
+    Variant("float32 packed", {}, "float32 as the app loads it on a CPU: linear layers packed for oneDNN"),
     Variant("bfloat16", {"dtype": "bfloat16", "cpu_dtype": "bfloat16"}, "plain half precision, for reference"),
     Variant("int8", {"quantization": "int8"}, "shipped `quantization: int8` (torchao int8 weight-only)"),
     Variant(

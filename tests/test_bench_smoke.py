@@ -159,7 +159,7 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert memory["ratio_after_unload_to_baseline"] < 1.5
 
     quantized = results["quantization"]["variants"]
-    assert list(quantized) == ["float32", "bfloat16", "int8", "int8 + bfloat16", "int4", "offloaded"]
+    assert list(quantized) == ["float32", "float32 packed", "bfloat16", "int8", "int8 + bfloat16", "int4", "offloaded"]
     for name, variant in quantized.items():
         assert positive(variant["rss_after_generation_mb"]) and positive(variant["tokens_per_s"]), name
         assert positive(variant["first_token"]["median_s"]) and positive(variant["memory_ratio"]), name
