@@ -131,7 +131,7 @@ def test_the_models_catalog_table_notes_which_entries_are_packed(test_models: Pa
 
     for settings, noted in (({}, True), ({"cpu_packed_linears": False}, False), ({"quantization": "int8"}, False)):
         manager = manager_for(test_models, **settings)
-        for lang, note in (("en", "linear layers packed for the CPU"), ("ko", "CPU용으로 묶은 선형 층")):
+        for lang, note in (("en", "linear layers packed for the CPU"), ("ko", "CPU용으로 재배치한 선형 층")):
             [row] = catalog_rows(manager.catalog, manager, lang)
             assert (note in row[-1]) is noted, (settings, row)
 

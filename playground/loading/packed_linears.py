@@ -2,7 +2,8 @@
 
 `nn.Linear` on a CPU hands its weight to the matrix multiply as stored (row-major), and the kernel
 re-blocks it on every call; a text-generation step is almost nothing but such calls. Packing the
-weight once makes a decoding step about twice as fast on an AVX2 CPU (README, "Many users on vLLM").
+weight once makes a decoding step about twice as fast on an AVX2 CPU (README, "Linear layers packed
+for the CPU").
 Only float32 models on the CPU are packed (`playground.loading.precision.packs_linears` decides), and
 only modules of exact type `nn.Linear`: quantized or otherwise specialised layers keep their own kernels.
 
