@@ -124,9 +124,8 @@ def tied_output_bytes(entry: ModelEntry, source: str) -> int:
     """Bytes a packed copy of the output layer adds where it is tied to the input embeddings
     (vocabulary x hidden size x 4, from config.json; 0 when untied or unknown)."""
     folder = cached_snapshot(source, entry.revision)
-    try:
-        config = json.loads((folder / "config.json").read_text()) if folder else {}
-    except (OSError, ValueError):
+    config = _read_config(folder) if folder else None
+    if config is None:
         return 0
     text = config.get("text_config") or config
     tied = text.get("tie_word_embeddings", config.get("tie_word_embeddings", False))
@@ -136,10 +135,17 @@ def tied_output_bytes(entry: ModelEntry, source: str) -> int:
     return vocab * hidden * 4
 
 
-def _stored_as_float32(folder: Path) -> bool:
+def _read_config(folder: Path) -> dict[str, Any] | None:
+    """A snapshot's config.json (None when missing or unreadable)."""
     try:
-        config = json.loads((folder / "config.json").read_text())
+        return json.loads((folder / "config.json").read_text())
     except (OSError, ValueError):
+        return None
+
+
+def _stored_as_float32(folder: Path) -> bool:
+    config = _read_config(folder)
+    if config is None:
         return True
     stored = config.get("dtype") or config.get("torch_dtype") or "float32"
     return stored == "float32"
